@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make run` and `make test`. Nothing to install by hand.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: setup run test test-sqlite test-postgres lint clean
+
+$(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing salesflow with its pinned dependencies"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/salesflow init --demo
+	$(BIN)/salesflow serve --host 127.0.0.1 --port 5000
+
+lint: setup
+	$(BIN)/ruff check engine salesflow webui tests
+
+test-sqlite: setup
+	@echo "==> test suite on SQLite"
+	SALESFLOW_TEST_DATABASE_URL= $(BIN)/pytest -q
+
+test-postgres: setup
+	@echo "==> test suite on PostgreSQL ($(PG_TEST_URL))"
+	@$(BIN)/python -c "import sys, psycopg; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=test', connect_timeout=5).close()" \
+	  || { echo "PostgreSQL is not reachable on 127.0.0.1:5432; start it with: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; exit 1; }
+	SALESFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+
+test: lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,173 @@
+"""`Engine`: the one object the CLI, the worker, the tests and the web layer use.
+
+It holds the database, the clock and the spec cache, and runs every command
+with the clock frozen at the command's instant (so scripts, timers and the
+audit trail agree on "now", and replay can reproduce it).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import select
+
+from engine import clock as clock_mod
+from engine import users
+from engine.audit import export as audit_export
+from engine.audit.chain import instance_chain
+from engine.audit.verify import ChainResult, verify_all, verify_chain
+from engine.config import database_url
+from engine.definitions import deploy as deploy_mod
+from engine.definitions.bundle import SourceFile, load_paths
+from engine.definitions.compiler import CompiledProcess, compile_bundle
+from engine.errors import Forbidden, NotFound
+from engine.process.specs import SpecCache
+from engine.replay import Replay, replay
+from engine.roles import lane_roles, load_catalogue, sync_roles
+from engine.runtime import access, commands, queries, timers
+from engine.runtime.loading import specs_for
+from engine.store.db import Database
+from engine.store.models import AuditEvent, Instance
+
+T = TypeVar("T")
+
+
+class Engine:
+    def __init__(self, url: str | None = None, clock: clock_mod.Clock | None = None,
+                 roles_path: Path | None = None):
+        self.db = Database(url or database_url())
+        self.clock = clock or clock_mod.SystemClock()
+        self.specs = SpecCache()
+        self._roles_path = roles_path
+
+    def _frozen(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        with clock_mod.using(clock_mod.ManualClock(self.clock.now())):
+            return fn(self, *args, **kwargs)
+
+    # -- setup -------------------------------------------------------------
+    def init(self) -> None:
+        """Create or upgrade the schema and load the role catalogue."""
+        self.db.upgrade()
+        catalogue = load_catalogue(self._roles_path)
+        with self.db.write() as s:
+            sync_roles(s, catalogue)
+
+    def add_user(self, username: str, roles: list[str], password: str, display_name: str | None = None) -> None:
+        if username == commands.SYSTEM:
+            from engine.errors import InvalidData
+
+            raise InvalidData(f"{commands.SYSTEM} is reserved for the engine itself")
+        with self.db.write() as s:
+            users.add_user(s, username, roles, password, display_name)
+
+    def authenticate(self, username: str, password: str) -> dict:
+        with self.db.read() as s:
+            user = users.authenticate(s, username, password)
+            return {"username": user.username, "display_name": user.display_name, "roles": sorted(users.roles_of(user))}
+
+    def user(self, username: str) -> dict:
+        with self.db.read() as s:
+            user = users.get_user(s, username)
+            return {"username": user.username, "display_name": user.display_name, "roles": sorted(users.roles_of(user))}
+
+    # -- definitions -------------------------------------------------------
+    def compile(self, paths: list[str | Path] | None = None, files: list[SourceFile] | None = None
+                ) -> list[CompiledProcess]:
+        files = files if files is not None else load_paths(paths or [])
+        return compile_bundle(files, lane_roles(load_catalogue(self._roles_path)))
+
+    def deploy(self, actor: str, paths: list[str | Path] | None = None, files: list[SourceFile] | None = None,
+               note: str = "") -> list[deploy_mod.Deployed]:
+        compiled = self.compile(paths, files)
+        with self.db.write() as s:
+            if actor != commands.SYSTEM and not {"process_owner", "admin"} & users.roles_of(users.get_user(s, actor)):
+                raise Forbidden(f"{actor} is not a process owner")
+            return deploy_mod.deploy(s, compiled, actor, self.clock.now(), note)
+
+    def processes(self) -> list[dict]:
+        with self.db.read() as s:
+            return queries.processes(s)
+
+    # -- runtime commands --------------------------------------------------
+    def start(self, actor: str, key: str, data: dict | None = None, business_key: str | None = None) -> int:
+        return self._frozen(commands.start, actor, key, data, business_key)
+
+    def claim(self, actor: str, task_id: str) -> None:
+        self._frozen(commands.claim, actor, task_id)
+
+    def unclaim(self, actor: str, task_id: str) -> None:
+        self._frozen(commands.unclaim, actor, task_id)
+
+    def reassign(self, actor: str, task_id: str, to_user: str) -> None:
+        self._frozen(commands.reassign, actor, task_id, to_user)
+
+    def complete(self, actor: str, task_id: str, data: dict | None = None) -> int:
+        return self._frozen(commands.complete, actor, task_id, data)
+
+    def cancel(self, actor: str, instance_id: int, reason: str = "") -> None:
+        self._frozen(commands.cancel, actor, instance_id, reason)
+
+    def deliver_message(self, actor: str, instance_id: int, name: str, payload: dict | None = None) -> None:
+        self._frozen(commands.deliver_message, actor, instance_id, name, payload)
+
+    def fire_due_timers(self, limit: int = 100) -> int:
+        with clock_mod.using(self.clock):
+            return timers.run_due(self, limit)
+
+    def run_worker(self, stop: threading.Event, interval: float = 1.0) -> None:
+        with clock_mod.using(self.clock):
+            timers.run_forever(self, stop, interval)
+
+    # -- reading -----------------------------------------------------------
+    def inbox(self, actor: str) -> list[dict]:
+        with self.db.read() as s:
+            return queries.inbox(s, users.get_user(s, actor), self.clock.now())
+
+    def task(self, actor: str, task_id: str) -> dict:
+        with self.db.read() as s:
+            return queries.task_detail(s, users.get_user(s, actor), task_id, self.clock.now())
+
+    def instance(self, actor: str, instance_id: int) -> dict:
+        with self.db.read() as s:
+            return queries.instance_view(s, users.get_user(s, actor), instance_id, self.clock.now())
+
+    def history(self, actor: str, instance_id: int) -> list[dict]:
+        with self.db.read() as s:
+            return queries.history(s, users.get_user(s, actor), instance_id)
+
+    # -- audit ---------------------------------------------------------------
+    def verify_chains(self, instance_id: int | None = None):  # noqa: ANN201 - Iterator[ChainResult]
+        chains = [instance_chain(instance_id)] if instance_id is not None else None
+        return verify_all(self.db.read, chains)
+
+    def export(self, instance_id: int, fmt: str = "json") -> str:
+        with self.db.read() as s:
+            if s.get(Instance, instance_id) is None:
+                raise NotFound(f"no instance {instance_id}")
+            chain = instance_chain(instance_id)
+            return audit_export.to_json(s, chain) if fmt == "json" else audit_export.to_csv(s, chain)
+
+    def replay(self, instance_id: int, step: int | None = None, actor: str | None = None) -> Replay:
+        """Verify the chain, then replay it; `actor` (when given) must be allowed to see the instance."""
+        with self.db.read() as s:
+            inst = s.get(Instance, instance_id)
+            if inst is None:
+                raise NotFound(f"no instance {instance_id}")
+            if actor is not None:
+                access.check_may_see(s, users.get_user(s, actor), inst)
+            chain: ChainResult = verify_chain(s, instance_chain(instance_id))
+            specs = specs_for(s, self.specs, inst.process_version_id)
+            rows = s.scalars(select(AuditEvent).where(AuditEvent.chain == instance_chain(instance_id))
+                             .order_by(AuditEvent.position))
+            events = [{"position": r.position, "at": r.at, "actor": r.actor, "kind": r.kind, "task": r.task,
+                       "payload": json.loads(r.payload)} for r in rows]
+            started_by = inst.started_by
+        if not chain.ok:
+            from engine.replay import Mismatch
+
+            return Replay(False, chain.events, Mismatch(chain.position or 0, "chain", chain.reason))
+        return replay(specs, started_by, events, step)

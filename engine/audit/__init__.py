@@ -1,0 +1,1 @@
+"""The audit trail: append-only events, one hash chain per instance."""

@@ -1,0 +1,58 @@
+"""Appending to a hash chain.
+
+Each event's hash is sha256(prev_hash + canonical JSON of the event), where the
+canonical JSON has sorted keys, no spaces and UTF-8 text. The chain's head
+(length and last hash) is kept in `audit_chain`, so that deleting events from
+the end is detected too. The offline check (docs/audit.md) needs only this
+module's `canonical` and `event_hash`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.store.models import AuditChain, AuditEvent
+
+GENESIS = "0" * 64
+DEPLOYMENTS = "deployments"
+
+
+def instance_chain(instance_id: int) -> str:
+    return f"instance:{instance_id}"
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_body(chain: str, position: int, at: str, actor: str, kind: str, task: str | None,
+               payload: dict) -> dict:
+    return {"chain": chain, "position": position, "at": at, "actor": actor, "kind": kind, "task": task,
+            "payload": payload}
+
+
+def event_hash(prev_hash: str, body: dict) -> str:
+    return hashlib.sha256((prev_hash + canonical(body)).encode("utf-8")).hexdigest()
+
+
+def append(session: Session, chain: str, at: str, actor: str, kind: str, task: str | None, payload: dict,
+           instance_id: int | None = None) -> AuditEvent:
+    """Append one event. The caller's transaction must hold the chain's lock
+    (the instance row; for the deployments chain, the chain row itself)."""
+    head = session.scalar(select(AuditChain).where(AuditChain.chain == chain).with_for_update())
+    if head is None:
+        head = AuditChain(chain=chain, length=0, head=GENESIS)
+        session.add(head)
+    position = head.length + 1
+    body = event_body(chain, position, at, actor, kind, task, payload)
+    digest = event_hash(head.head, body)
+    event = AuditEvent(chain=chain, position=position, instance_id=instance_id, at=at, actor=actor, kind=kind,
+                       task=task, payload=canonical(payload), prev_hash=head.head, hash=digest)
+    session.add(event)
+    head.length, head.head = position, digest
+    return event

@@ -1,0 +1,23 @@
+"""Settings read from the environment, with the embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+COMPANY_TZ = "Asia/Shanghai"
+
+
+def database_url() -> str:
+    """`SALESFLOW_DATABASE_URL`, or an SQLite file under `instance/`."""
+    url = os.environ.get("SALESFLOW_DATABASE_URL")
+    if url:
+        return url
+    folder = PROJECT_ROOT / "instance"
+    folder.mkdir(exist_ok=True)
+    return f"sqlite:///{folder / 'salesflow.db'}"
+
+
+def roles_file() -> Path:
+    return Path(os.environ.get("SALESFLOW_ROLES_FILE", PROJECT_ROOT / "processes" / "roles.yaml"))

@@ -1,0 +1,1 @@
+"""Definitions: read, check and deploy bundles of BPMN, DMN and form files."""

@@ -1,0 +1,57 @@
+"""A bundle: the files one `validate` or `deploy` call is given."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import DefinitionError, Problem
+
+KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".yaml": "form", ".yml": "form"}
+SKIPPED_NAMES = {"roles.yaml"}  # the role catalogue is read on its own
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    name: str
+    kind: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8")
+
+
+def _kind(path: Path) -> str | None:
+    return KINDS.get(path.suffix.lower())
+
+
+def load_paths(paths: list[str | Path]) -> list[SourceFile]:
+    """Files given by name, and the BPMN, DMN and form files inside folders given."""
+    files: list[SourceFile] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and _kind(child) and child.name not in SKIPPED_NAMES:
+                    files.append(SourceFile(str(child), _kind(child), child.read_bytes()))
+        elif path.is_file():
+            if path.name in SKIPPED_NAMES:
+                continue
+            if not _kind(path):
+                problems.append(Problem(str(path), "not a .bpmn, .dmn or form (.yaml) file"))
+                continue
+            files.append(SourceFile(str(path), _kind(path), path.read_bytes()))
+        else:
+            problems.append(Problem(str(path), "no such file or folder"))
+    if problems:
+        raise DefinitionError(problems)
+    if not files:
+        raise DefinitionError([Problem(", ".join(map(str, paths)) or "(nothing)", "no BPMN, DMN or form files found")])
+    return files

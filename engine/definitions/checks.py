@@ -1,0 +1,96 @@
+"""The engine's own checks on a bundle, beyond what SpiffWorkflow's parser checks."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from engine.definitions.model import BPMN, NS, ProcessModel
+from engine.errors import Problem
+from engine.forms import FormDef
+from engine.scripting import compile_expression
+
+INITIATOR = "initiator"
+HUMAN_TASKS = ("userTask", "manualTask", "task")
+_DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
+
+
+def model_problems(model: ProcessModel, roles: set[str], forms: dict[str, FormDef]) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(message: str, element: str | None = None, line: int | None = None) -> None:
+        problems.append(Problem(model.file, message, element, line))
+
+    if not model.executable:
+        add(f"process {model.id} is not executable (set isExecutable=\"true\")", model.id)
+    for lane_id in model.lanes:
+        if lane_id != INITIATOR and lane_id not in roles:
+            add(f"lane {lane_id} is not a known role (see processes/roles.yaml)", lane_id)
+    for role in model.starters:
+        if role not in roles:
+            add(f"candidateStarterGroups names unknown role {role}", model.id)
+    human_ids = {e.id for e in model.elements.values() if e.type in HUMAN_TASKS}
+    for el in model.elements.values():
+        if el.type in HUMAN_TASKS:
+            if not el.lane:
+                add("user task is in no lane, so nobody could be offered it", el.id, el.line)
+            if not el.form_key:
+                add("user task has no form (camunda:formKey)", el.id, el.line)
+        if el.form_key and el.form_key not in forms:
+            add(f"form {el.form_key} is not in the bundle (forms/{el.form_key}.yaml)", el.id, el.line)
+        for token in el.sod:
+            if token != INITIATOR and token not in human_ids:
+                add(f"sod names {token}, which is neither 'initiator' nor a user task", el.id, el.line)
+    return problems
+
+
+def _owner_id(node: etree._Element) -> tuple[str | None, int | None]:
+    """The nearest ancestor with an id: the element a person would look for."""
+    current = node
+    while current is not None and current.get("id") is None:
+        current = current.getparent()
+    return (current.get("id"), node.sourceline) if current is not None else (None, node.sourceline)
+
+
+def _check(problems: list[Problem], filename: str, node: etree._Element, text: str, mode: str, what: str) -> None:
+    try:
+        compile_expression(text, mode)
+    except (PermissionError, SyntaxError, ValueError) as exc:
+        element, line = _owner_id(node)
+        problems.append(Problem(filename, f"{what} does not compile: {exc}", element, line))
+
+
+def bpmn_expression_problems(tree: etree._ElementTree, filename: str) -> list[Problem]:
+    problems: list[Problem] = []
+    root = tree.getroot()
+    for node in root.iter(f"{{{BPMN}}}conditionExpression"):
+        _check(problems, filename, node, (node.text or "").strip(), "eval", "condition")
+    for tag in ("timeDuration", "timeDate", "timeCycle"):
+        for node in root.iter(f"{{{BPMN}}}{tag}"):
+            _check(problems, filename, node, (node.text or "").strip(), "eval", "timer expression")
+    for node in root.iter(f"{{{BPMN}}}script"):
+        _check(problems, filename, node, node.text or "", "exec", "script")
+    for node in root.iter(f"{{{BPMN}}}scriptTask"):
+        if node.find("bpmn:script", NS) is None:
+            element, line = _owner_id(node)
+            problems.append(Problem(filename, "script task has no script", element, line))
+    return problems
+
+
+def dmn_expression_problems(tree: etree._ElementTree, filename: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for ns in _DMN_NS:
+        for tag in ("inputEntry", "outputEntry", "inputExpression"):
+            for node in tree.getroot().iter(f"{{{ns}}}{tag}"):
+                text_node = node.find(f"{{{ns}}}text")
+                text = (text_node.text if text_node is not None else "") or ""
+                if text.strip() in ("", "-"):
+                    continue
+                if tag == "inputEntry":
+                    # an input entry may be a test such as `> 1000`: check it as spiff will run it
+                    text = f"x {text}" if text.strip()[:1] in "<>=!" else text
+                _check(problems, filename, node, text.strip(), "eval", f"DMN {tag}")
+    return problems
+
+
+def decision_ids(tree: etree._ElementTree) -> list[str]:
+    return [d.get("id") for ns in _DMN_NS for d in tree.getroot().iter(f"{{{ns}}}decision")]

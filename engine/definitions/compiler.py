@@ -1,0 +1,155 @@
+"""Turn a bundle into deployable processes, or refuse it with located problems.
+
+Nothing is half-accepted: `compile_bundle` returns every process of the bundle
+or raises DefinitionError listing every problem found in every file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.definitions.bundle import SourceFile
+from engine.definitions.checks import (
+    bpmn_expression_problems,
+    decision_ids,
+    dmn_expression_problems,
+    model_problems,
+)
+from engine.definitions.model import ProcessModel, read_processes
+from engine.definitions.serializer import SERIALIZER, SERIALIZER_VERSION
+from engine.definitions.xmlsafe import UnsafeXml, parse_xml
+from engine.errors import DefinitionError, Problem
+from engine.forms import FormDef, load_form
+
+
+@dataclass
+class CompiledProcess:
+    key: str
+    name: str
+    sha256: str
+    spec_json: str
+    models: dict[str, ProcessModel]  # this process and every process it calls
+    files: list[SourceFile]
+    forms: dict[str, FormDef]
+    serializer_version: str = SERIALIZER_VERSION
+
+    @property
+    def model_json(self) -> str:
+        return json.dumps({k: m.to_dict() for k, m in self.models.items()}, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass
+class _Parsed:
+    trees: dict[str, etree._ElementTree] = field(default_factory=dict)
+    forms: dict[str, tuple[FormDef, SourceFile]] = field(default_factory=dict)
+    models: dict[str, ProcessModel] = field(default_factory=dict)
+    decisions: dict[str, SourceFile] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _read_files(files: list[SourceFile]) -> _Parsed:
+    parsed = _Parsed()
+    for f in files:
+        if f.kind == "form":
+            form, problems = load_form(f.text, f.name)
+            parsed.problems += problems
+            if form:
+                if form.key in parsed.forms:
+                    parsed.problems.append(Problem(f.name, f"form key {form.key} is defined twice"))
+                parsed.forms[form.key] = (form, f)
+            continue
+        try:
+            tree = parse_xml(f.content, f.name)
+        except UnsafeXml as exc:
+            parsed.problems.append(exc.problem)
+            continue
+        parsed.trees[f.name] = tree
+        if f.kind == "dmn":
+            parsed.problems += dmn_expression_problems(tree, f.name)
+            for decision in decision_ids(tree):
+                parsed.decisions[decision] = f
+        else:
+            parsed.problems += bpmn_expression_problems(tree, f.name)
+            for model in read_processes(tree, f.name):
+                if model.id in parsed.models:
+                    parsed.problems.append(Problem(f.name, f"process id {model.id} is defined twice", model.id))
+                parsed.models[model.id] = model
+    return parsed
+
+
+def _spiff_problem(exc: Exception, default_file: str) -> Problem:
+    if isinstance(exc, ValidationException):
+        line = exc.line_number if isinstance(exc.line_number, int) else None
+        msg = str(exc).split(" Source Details:")[0]
+        return Problem(exc.file_name or default_file, msg, exc.id or None, line)
+    return Problem(default_file, f"{type(exc).__name__}: {exc}")
+
+
+def _callees(model: ProcessModel, models: dict[str, ProcessModel], seen: set[str]) -> None:
+    for el in model.elements.values():
+        if el.type == "callActivity" and el.called and el.called not in seen and el.called in models:
+            seen.add(el.called)
+            _callees(models[el.called], models, seen)
+
+
+def _digest(parts: list[tuple[str, str, str]]) -> str:
+    return hashlib.sha256(json.dumps(sorted(parts)).encode()).hexdigest()
+
+
+def _compile_one(key: str, parser: CamundaParser, parsed: _Parsed, files: dict[str, SourceFile]) -> CompiledProcess:
+    spec = parser.get_spec(key)
+    subs = parser.get_subprocess_specs(key)
+    spec_json = json.dumps({"spec": SERIALIZER.to_dict(spec),
+                            "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in subs.items()}})
+    used = {key}
+    _callees(parsed.models[key], parsed.models, used)
+    models = {pid: parsed.models[pid] for pid in sorted(used)}
+    used_files = {files[m.file].name: files[m.file] for m in models.values()}
+    forms: dict[str, FormDef] = {}
+    for m in models.values():
+        for el in m.elements.values():
+            if el.decision_ref in parsed.decisions:
+                f = parsed.decisions[el.decision_ref]
+                used_files[f.name] = f
+            if el.form_key in parsed.forms:
+                form, f = parsed.forms[el.form_key]
+                forms[form.key] = form
+                used_files[f.name] = f
+    sha = _digest([(f.kind, f.name.rsplit("/", 1)[-1], f.sha256) for f in used_files.values()])
+    return CompiledProcess(key, parsed.models[key].name, sha, spec_json, models, list(used_files.values()), forms)
+
+
+def compile_bundle(files: list[SourceFile], roles: set[str]) -> list[CompiledProcess]:
+    parsed = _read_files(files)
+    forms = {k: form for k, (form, _f) in parsed.forms.items()}
+    for model in parsed.models.values():
+        parsed.problems += model_problems(model, roles, forms)
+    if parsed.problems:
+        raise DefinitionError(parsed.problems)
+    by_name = {f.name: f for f in files}
+    parser = CamundaParser()
+    try:
+        for name, tree in parsed.trees.items():
+            if by_name[name].kind == "dmn":
+                parser.add_dmn_xml(tree.getroot(), name)
+        for name, tree in parsed.trees.items():
+            if by_name[name].kind == "bpmn":
+                parser.add_bpmn_xml(tree, name)
+    except (SpiffWorkflowException, etree.LxmlError, KeyError, AttributeError) as exc:
+        raise DefinitionError([_spiff_problem(exc, "bundle")]) from None
+    compiled, problems = [], []
+    for key, model in parsed.models.items():
+        try:
+            compiled.append(_compile_one(key, parser, parsed, by_name))
+        except (SpiffWorkflowException, KeyError, AttributeError, TypeError, ValueError) as exc:
+            problems.append(_spiff_problem(exc, model.file))
+    if problems:
+        raise DefinitionError(problems)
+    return compiled

@@ -1,0 +1,111 @@
+"""Our own reading of a BPMN document: what SpiffWorkflow's parser drops.
+
+Lanes by id (lane id = role id), camunda:formKey on user tasks and the start
+event, camunda:dueDate, camunda:candidateStarterGroups, the `sod` property
+(separation of duties), and element names for people. Stored per version as
+`model_json` and consulted at run time by element id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from lxml import etree
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+NS = {"bpmn": BPMN, "camunda": CAMUNDA}
+FLOW_NODES = ("userTask", "task", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "startEvent",
+              "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+              "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "callActivity",
+              "subProcess", "sendTask", "receiveTask")
+
+
+@dataclass
+class Element:
+    id: str
+    type: str
+    name: str
+    line: int | None
+    lane: str | None = None
+    form_key: str | None = None
+    due: str | None = None
+    sod: list[str] = field(default_factory=list)
+    attached_to: str | None = None
+    cancel_activity: bool = True
+    decision_ref: str | None = None
+    called: str | None = None
+
+
+@dataclass
+class ProcessModel:
+    id: str
+    name: str
+    file: str
+    executable: bool
+    starters: list[str]
+    documentation: str
+    lanes: dict[str, str]
+    elements: dict[str, Element]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ProcessModel:
+        elements = {k: Element(**v) for k, v in data["elements"].items()}
+        return cls(**{**data, "elements": elements})
+
+
+def _properties(node: etree._Element) -> dict[str, str]:
+    props = node.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS)
+    return {p.get("name"): p.get("value") or "" for p in props}
+
+
+def _element(node: etree._Element, lanes_by_node: dict[str, str]) -> Element:
+    tag = etree.QName(node).localname
+    ident = node.get("id")
+    props = _properties(node)
+    return Element(
+        id=ident, type=tag, name=node.get("name") or ident, line=node.sourceline,
+        lane=lanes_by_node.get(ident),
+        form_key=node.get(f"{{{CAMUNDA}}}formKey"),
+        due=node.get(f"{{{CAMUNDA}}}dueDate"),
+        sod=props.get("sod", "").split(),
+        attached_to=node.get("attachedToRef"),
+        cancel_activity=node.get("cancelActivity", "true") != "false",
+        decision_ref=node.get(f"{{{CAMUNDA}}}decisionRef"),
+        called=node.get("calledElement"),
+    )
+
+
+def read_processes(tree: etree._ElementTree, filename: str) -> list[ProcessModel]:
+    root = tree.getroot()
+    models = []
+    for proc in root.findall("bpmn:process", NS):
+        lanes: dict[str, str] = {}
+        lanes_by_node: dict[str, str] = {}
+        for lane in proc.iter(f"{{{BPMN}}}lane"):
+            lanes[lane.get("id")] = lane.get("name") or lane.get("id")
+            for ref in lane.findall("bpmn:flowNodeRef", NS):
+                lanes_by_node[(ref.text or "").strip()] = lane.get("id")
+        elements = {}
+        for node in proc.iter(*(f"{{{BPMN}}}{t}" for t in FLOW_NODES)):
+            el = _element(node, lanes_by_node)
+            elements[el.id] = el
+        doc = proc.find("bpmn:documentation", NS)
+        starters = (proc.get(f"{{{CAMUNDA}}}candidateStarterGroups") or "").replace(",", " ").split()
+        models.append(ProcessModel(
+            id=proc.get("id"), name=proc.get("name") or proc.get("id"), file=filename,
+            executable=proc.get("isExecutable") == "true", starters=starters,
+            documentation=(doc.text or "").strip() if doc is not None else "",
+            lanes=lanes, elements=elements))
+    return models
+
+
+def start_event(model: ProcessModel) -> Element | None:
+    """The none start event at the top level of the process (its form is the start form)."""
+    for el in model.elements.values():
+        if el.type == "startEvent" and el.form_key is not None:
+            return el
+    return next((el for el in model.elements.values() if el.type == "startEvent"), None)

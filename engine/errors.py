@@ -1,0 +1,74 @@
+"""The errors every engine command may raise; each maps to one HTTP status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SalesflowError(Exception):
+    """Base class: `code` is stable for API clients, the message is for people."""
+
+    code = "error"
+    status = 400
+
+
+class NotFound(SalesflowError):
+    code, status = "not_found", 404
+
+
+class Forbidden(SalesflowError):
+    code, status = "forbidden", 403
+
+
+class Unauthorized(SalesflowError):
+    code, status = "unauthorized", 401
+
+
+class Conflict(SalesflowError):
+    """The object changed under the caller: the task is no longer ready, someone else holds it."""
+
+    code, status = "conflict", 409
+
+
+class InvalidData(SalesflowError):
+    """Submitted data failed its form: `fields` maps field name -> {"zh": ..., "en": ...}."""
+
+    code, status = "invalid_data", 422
+
+    def __init__(self, message: str, fields: dict[str, dict[str, str]] | None = None):
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+class ProcessError(SalesflowError):
+    """The process definition failed at run time (a script or condition raised); nothing was saved."""
+
+    code, status = "process_error", 422
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a definition file, located for the person who fixes it."""
+
+    file: str
+    message: str
+    element: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line:
+            where += f":{self.line}"
+        if self.element:
+            where += f" [{self.element}]"
+        return f"{where}: {self.message}"
+
+
+class DefinitionError(SalesflowError):
+    """A bundle was refused; nothing of it was deployed."""
+
+    code, status = "invalid_definition", 422
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems

@@ -1,0 +1,175 @@
+"""Forms: one YAML file per user task (JSON Schema + labels in zh/en + field order).
+
+Validation uses jsonschema with one extra keyword, `x-min-days-ahead: N`
+(a date at least N days after today, by the engine's clock). Every failure is
+reported per field, in Chinese and English, never as a jsonschema string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jsonschema
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError, ValidationError
+
+from engine import clock
+from engine.config import COMPANY_TZ
+from engine.errors import InvalidData, Problem
+
+Text = dict[str, str]  # {"zh": ..., "en": ...}
+
+
+@dataclass(frozen=True)
+class FormDef:
+    key: str
+    title: Text
+    schema: dict
+    fields: list[dict]
+    messages: dict[str, dict[str, Text]]
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "title": self.title, "schema": self.schema, "fields": self.fields,
+                "messages": self.messages}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FormDef:
+        return cls(data["key"], data["title"], data["schema"], data["fields"], data.get("messages") or {})
+
+    def label(self, name: str) -> Text:
+        for f in self.fields:
+            if f["name"] == name:
+                return f["label"]
+        return {"zh": name, "en": name}
+
+
+def _min_days_ahead(validator, days, instance, schema):  # noqa: ANN001, ANN202 - jsonschema's protocol
+    if not isinstance(instance, str):
+        return
+    try:
+        given = date.fromisoformat(instance)
+    except ValueError:
+        return  # `format: date` reports it
+    today = clock.now().astimezone(ZoneInfo(COMPANY_TZ)).date()
+    if given < today + timedelta(days=days):
+        yield ValidationError(f"date must be at least {days} day(s) after {today}")
+
+
+_Validator = jsonschema.validators.extend(Draft202012Validator, {"x-min-days-ahead": _min_days_ahead})
+
+_MESSAGES: dict[str, Text] = {
+    "required": {"zh": "此项必填", "en": "This field is required"},
+    "type": {"zh": "格式不正确（应为{expected}）", "en": "Must be a {expected}"},
+    "minLength": {"zh": "此项必填", "en": "This field is required"},
+    "maxLength": {"zh": "不能超过 {limit} 个字符", "en": "At most {limit} characters"},
+    "minimum": {"zh": "不能小于 {limit}", "en": "Must be at least {limit}"},
+    "maximum": {"zh": "不能大于 {limit}", "en": "Must be at most {limit}"},
+    "exclusiveMinimum": {"zh": "必须大于 {limit}", "en": "Must be greater than {limit}"},
+    "exclusiveMaximum": {"zh": "必须小于 {limit}", "en": "Must be less than {limit}"},
+    "enum": {"zh": "请选择列表中的一项", "en": "Choose one of the listed values"},
+    "const": {"zh": "取值不正确", "en": "Invalid value"},
+    "format": {"zh": "格式不正确（{limit}）", "en": "Not a valid {limit}"},
+    "pattern": {"zh": "格式不正确", "en": "Invalid format"},
+    "x-min-days-ahead": {"zh": "日期须至少晚于今天 {limit} 天", "en": "Must be at least {limit} day(s) after today"},
+    "additionalProperties": {"zh": "未知字段", "en": "Unknown field"},
+}
+_TYPES = {"string": ("文本", "text"), "integer": ("整数", "whole number"), "number": ("数字", "number"),
+          "boolean": ("是/否", "yes/no value"), "array": ("列表", "list"), "object": ("对象", "object")}
+
+
+def load_form(text: str, filename: str) -> tuple[FormDef | None, list[Problem]]:
+    """Read a form file; return the form or the problems that make it unusable."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        return None, [Problem(filename, f"not valid YAML: {exc}", line=line + 1 if line is not None else None)]
+    problems = _structure_problems(raw, filename)
+    if problems:
+        return None, problems
+    return FormDef.from_dict(raw), []
+
+
+def _structure_problems(raw: Any, filename: str) -> list[Problem]:
+    if not isinstance(raw, dict):
+        return [Problem(filename, "a form file must be a mapping with key, title, schema and fields")]
+    missing = [k for k in ("key", "title", "schema", "fields") if k not in raw]
+    if missing:
+        return [Problem(filename, f"missing {', '.join(missing)}")]
+    problems = []
+    try:
+        _Validator.check_schema(raw["schema"])
+    except SchemaError as exc:
+        problems.append(Problem(filename, f"schema is not valid JSON Schema: {exc.message}"))
+        return problems
+    props = set((raw["schema"].get("properties") or {}).keys())
+    names = [f.get("name") for f in raw["fields"] if isinstance(f, dict)]
+    if len(names) != len(raw["fields"]) or sorted(names) != sorted(props):
+        problems.append(Problem(filename, "fields must list every schema property exactly once "
+                                          f"(schema: {sorted(props)}, fields: {names})"))
+    for f in raw["fields"]:
+        if isinstance(f, dict) and not {"zh", "en"} <= set((f.get("label") or {}).keys()):
+            problems.append(Problem(filename, f"field {f.get('name')} needs a label in zh and en"))
+    return problems
+
+
+def _field_of(error: ValidationError) -> str:
+    if error.validator == "required":
+        # "'comment' is a required property": the missing property is the field
+        return error.message.split("'")[1] if "'" in error.message else "_form"
+    if error.validator == "additionalProperties":
+        extra = [p for p in error.instance if p not in error.schema.get("properties", {})]
+        return extra[0] if extra else "_form"
+    path = [p for p in error.absolute_path if isinstance(p, str)]
+    return path[0] if path else "_form"
+
+
+def _message(form: FormDef, field: str, error: ValidationError) -> Text:
+    custom = form.messages.get(field, {}).get(error.validator)
+    if custom:
+        return custom
+    template = _MESSAGES.get(error.validator, {"zh": "取值不正确", "en": "Invalid value"})
+    limit = error.validator_value
+    if error.validator == "type":
+        zh, en = _TYPES.get(str(limit), (str(limit), str(limit)))
+        return {"zh": template["zh"].format(expected=zh), "en": template["en"].format(expected=en)}
+    return {lang: text.format(limit=limit) for lang, text in template.items()}
+
+
+def field_errors(form: FormDef, data: dict) -> dict[str, Text]:
+    errors: dict[str, Text] = {}
+    for key in data:
+        if not isinstance(key, str) or key.startswith("_"):
+            errors[str(key)] = {"zh": "字段名不能以下划线开头", "en": "Field names may not start with '_'"}
+    validator = _Validator(form.schema, format_checker=FormatChecker())
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        name = _field_of(error)
+        errors.setdefault(name, _message(form, name, error))
+    return errors
+
+
+def validate(form: FormDef, data: Any) -> dict:
+    """Return the data if it satisfies the form, else raise InvalidData with every field's message."""
+    if not isinstance(data, dict):
+        raise InvalidData("form data must be an object",
+                          {"_form": {"zh": "数据格式不正确", "en": "Data must be an object"}})
+    errors = field_errors(form, data)
+    if errors:
+        names = ", ".join(sorted(errors))
+        raise InvalidData(f"the form {form.key} has errors in: {names}", errors)
+    return data
+
+
+def check_data_keys(data: Any) -> dict:
+    """For data with no form (messages, start without a start form): only the key rule applies."""
+    if not isinstance(data, dict):
+        raise InvalidData("data must be an object")
+    bad = {k: {"zh": "字段名不能以下划线开头", "en": "Field names may not start with '_'"}
+           for k in data if not isinstance(k, str) or k.startswith("_")}
+    if bad:
+        raise InvalidData("field names may not start with '_'", bad)
+    return data

@@ -1,0 +1,5 @@
+"""Pure workflow operations on SpiffWorkflow objects: no database, no users.
+
+Both the runtime commands and replay go through these functions, so that a
+replayed step is executed by exactly the code that ran it the first time.
+"""

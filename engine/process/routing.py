@@ -1,0 +1,47 @@
+"""Who is offered a task: lane id = role id; the `initiator` lane is the starter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from engine.definitions.checks import INITIATOR
+from engine.process.specs import SpecSet
+
+
+@dataclass(frozen=True)
+class Offer:
+    role: str
+    assignee: str | None  # set when the lane names one person (the initiator)
+    title: str
+    form_key: str | None
+    sod: tuple[str, ...]
+    due: str | None  # ISO duration or datetime from camunda:dueDate
+
+
+def element_of(specs: SpecSet, task):  # noqa: ANN001, ANN201
+    return specs.element(task.workflow.spec.name, task.task_spec.bpmn_id)
+
+
+def offer(specs: SpecSet, task, started_by: str) -> Offer:  # noqa: ANN001 - a SpiffWorkflow Task
+    el = element_of(specs, task)
+    lane = el.lane if el else None
+    role = lane or INITIATOR
+    assignee = started_by if role == INITIATOR else None
+    title = (el.name if el else None) or task.task_spec.bpmn_name or task.task_spec.bpmn_id
+    if el is None:
+        return Offer(role, assignee, title, None, (), None)
+    return Offer(role, assignee, title, el.form_key, tuple(el.sod), el.due)
+
+
+def due_at(due: str | None, ready_at: datetime) -> datetime | None:
+    """camunda:dueDate as an ISO duration from when the task became ready, or an ISO datetime."""
+    if not due:
+        return None
+    text = due.strip().strip("'\"")
+    if text.startswith("P"):
+        parsed = TimerEventDefinition.parse_iso_duration(text)
+        return ready_at + TimerEventDefinition.get_timedelta_from_start(parsed, ready_at)
+    return TimerEventDefinition.get_datetime(text)

@@ -1,0 +1,126 @@
+"""Creating, loading, saving and advancing one workflow."""
+
+from __future__ import annotations
+
+import json
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine import scripting
+from engine.definitions.serializer import SERIALIZER, SERIALIZER_VERSION
+from engine.errors import Conflict, NotFound, ProcessError
+from engine.process.specs import SpecSet
+
+
+def _advance(wf: BpmnWorkflow) -> None:
+    try:
+        wf.refresh_timers()
+        wf.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        raise ProcessError(f"the process failed: {exc}") from None
+    except (PermissionError, NameError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ProcessError(f"the process failed: {type(exc).__name__}: {exc}") from None
+
+
+def start(specs: SpecSet, data: dict) -> BpmnWorkflow:
+    wf = BpmnWorkflow(specs.spec, specs.subprocess_specs)
+    scripting.attach(wf)
+    wf.task_tree.data.update(data)
+    _advance(wf)
+    return wf
+
+
+def load(specs: SpecSet, state_json: str, serializer_version: str) -> BpmnWorkflow:
+    state = json.loads(state_json)
+    if serializer_version != SERIALIZER_VERSION:
+        state[SERIALIZER.VERSION_KEY] = serializer_version
+        SERIALIZER.migrate(state)
+    state["spec"] = specs.spec  # restored objects pass through the registry unchanged
+    state["subprocess_specs"] = specs.subprocess_specs
+    wf = SERIALIZER.from_dict(state)
+    scripting.attach(wf)
+    return wf
+
+
+def dump(wf: BpmnWorkflow) -> str:
+    state = SERIALIZER.to_dict(wf)
+    state.pop("spec", None)
+    state.pop("subprocess_specs", None)
+    # Key order matters: tasks are restored in order and each one rebuilds its data
+    # from its parent's, so parents must stay before their children (no sort_keys).
+    return json.dumps(state)
+
+
+def find_task(wf: BpmnWorkflow, task_id: str):  # noqa: ANN201 - a SpiffWorkflow Task or None
+    """The task with this id anywhere in the workflow, or None.
+
+    (BpmnWorkflow.get_task_from_id raises as soon as one sub-workflow lacks the id.)"""
+    try:
+        key = UUID(str(task_id))
+    except ValueError:
+        return None
+    if key in wf.tasks:
+        return wf.tasks[key]
+    for sub in wf.subprocesses.values():
+        if key in sub.tasks:
+            return sub.tasks[key]
+    return None
+
+
+def ready_task(wf: BpmnWorkflow, task_id: str):  # noqa: ANN201 - a SpiffWorkflow Task
+    """The READY human task with this id. `Task.run()` checks nothing itself, so we do."""
+    task = find_task(wf, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} is not part of this instance")
+    if task.state != TaskState.READY or not task.task_spec.manual:
+        raise Conflict(f"task {task_id} is no longer ready ({TaskState.get_name(task.state)})")
+    return task
+
+
+def complete(wf: BpmnWorkflow, task_id: str, data: dict) -> dict:
+    """Complete a ready human task with data; returns its data before the submission."""
+    task = ready_task(wf, task_id)
+    before = dict(task.data)
+    task.set_data(**data)
+    try:
+        task.run()
+    except SpiffWorkflowException as exc:
+        raise ProcessError(f"the task failed: {exc}") from None
+    _advance(wf)
+    return before
+
+
+def fire_timers(wf: BpmnWorkflow) -> None:
+    _advance(wf)
+
+
+def send_message(wf: BpmnWorkflow, name: str, payload: dict) -> None:
+    waiting = {e.name for e in wf.waiting_events() if e.event_type == "MessageEventDefinition"}
+    if name not in waiting:
+        raise Conflict(f"this instance is not waiting for message {name}")
+    wf.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
+    _advance(wf)
+
+
+def cancel(wf: BpmnWorkflow) -> None:
+    wf.cancel()
+
+
+def waiting_timers(wf: BpmnWorkflow) -> list[tuple[object, str]]:
+    """(task, due ISO string) for every timer this workflow waits on."""
+    result = []
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        if isinstance(value, dict):  # cycle timers keep {"next": ..., "cycles": ...}
+            value = value.get("next")
+        if value:
+            result.append((task, str(value)))
+    return result

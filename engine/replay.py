@@ -1,0 +1,150 @@
+"""Replay: rebuild an instance from its definition version and its recorded commands.
+
+Each command event (started, completed, timers_due, message, cancelled) is
+executed again at the instant it was recorded, by the same functions the
+runtime uses; the state digest it recorded must match, and the events it
+caused (task ready, gateway taken, timer fired, ...) must come out the same.
+Task ids are random per run, so recorded ids are mapped to replayed ones as
+`task_ready` events pair up.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from SpiffWorkflow.util.task import TaskState
+
+from engine import clock
+from engine.definitions.serializer import SERIALIZER_VERSION
+from engine.errors import SalesflowError
+from engine.process import observe, workflow
+from engine.process.specs import SpecSet
+
+COMMANDS = ("started", "completed", "timers_due", "message", "cancelled")
+DERIVED = ("task_ready", "gateway_taken", "timer_fired", "escalated", "task_cancelled", "ended")
+
+
+@dataclass
+class Mismatch:
+    position: int
+    kind: str
+    reason: str
+    expected: object = None
+    actual: object = None
+
+    def to_dict(self) -> dict:
+        return {"position": self.position, "kind": self.kind, "reason": self.reason,
+                "expected": self.expected, "actual": self.actual}
+
+
+@dataclass
+class Replay:
+    verified: bool
+    steps: int
+    first_mismatch: Mismatch | None = None
+    state: dict | None = None  # the state after the requested step
+    states: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"verified": self.verified, "steps": self.steps,
+                "first_mismatch": self.first_mismatch.to_dict() if self.first_mismatch else None,
+                "state": self.state}
+
+
+def _strip(payload: dict) -> dict:
+    return {k: v for k, v in payload.items() if k != "task_id"}
+
+
+def state_of(wf, position: int, event: dict) -> dict:  # noqa: ANN001
+    if wf is None:
+        return {"position": position, "kind": event["kind"], "completed": [], "active": [], "data": {}}
+    done = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id]
+    active = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
+              if t.task_spec.bpmn_id]
+    return {"position": position, "kind": event["kind"], "task": event["task"], "at": event["at"],
+            "actor": event["actor"], "completed": sorted(set(done)), "active": sorted(set(active)),
+            "finished": wf.is_completed(), "data": observe.instance_data(wf)}
+
+
+class _Runner:
+    def __init__(self, specs: SpecSet, started_by: str):
+        self.specs, self.started_by = specs, started_by
+        self.wf = None
+        self.ids: dict[str, str] = {}
+        self.expected: list[observe.Derived] = []
+
+    def command(self, ev: dict, payload: dict) -> Mismatch | None:
+        if self.expected:
+            d = self.expected[0]
+            return Mismatch(ev["position"], ev["kind"], "the trail lacks an event the replay produced",
+                            None, {"kind": d.kind, "task": d.task, "payload": d.payload})
+        before = observe.snapshot(self.wf)
+        with clock.using(clock.ManualClock(_parse(ev["at"]))):
+            try:
+                self._apply(ev["kind"], payload)
+                # the runtime saves and reloads between commands; so does replay
+                self.wf = workflow.load(self.specs, workflow.dump(self.wf), SERIALIZER_VERSION)
+            except (SalesflowError, KeyError) as exc:
+                return Mismatch(ev["position"], ev["kind"], f"the command failed on replay: {exc}")
+            self.expected = observe.derive(self.specs, self.wf, before, self.started_by)
+            actual = observe.digest(self.wf)
+        if payload.get("digest") != actual:
+            return Mismatch(ev["position"], ev["kind"], "the state after this step differs",
+                            payload.get("digest"), actual)
+        return None
+
+    def _apply(self, kind: str, payload: dict) -> None:
+        if kind == "started":
+            self.wf = workflow.start(self.specs, dict(payload["data"]))
+        elif kind == "completed":
+            workflow.complete(self.wf, self.ids[payload["task_id"]], dict(payload["data"]))
+        elif kind == "timers_due":
+            workflow.fire_timers(self.wf)
+        elif kind == "message":
+            workflow.send_message(self.wf, payload["name"], dict(payload["payload"]))
+        elif kind == "cancelled":
+            workflow.cancel(self.wf)
+
+    def derived(self, ev: dict, payload: dict) -> Mismatch | None:
+        if not self.expected:
+            return Mismatch(ev["position"], ev["kind"], "the replay did not produce this event",
+                            {"kind": ev["kind"], "task": ev["task"], "payload": payload}, None)
+        d = self.expected.pop(0)
+        recorded = {"kind": ev["kind"], "task": ev["task"], "payload": _strip(payload)}
+        replayed = {"kind": d.kind, "task": d.task, "payload": d.payload}
+        if recorded != replayed:
+            return Mismatch(ev["position"], ev["kind"], "the replay produced a different event", recorded, replayed)
+        if d.task_id and "task_id" in payload:
+            self.ids[payload["task_id"]] = d.task_id
+        return None
+
+
+def _parse(at: str):  # noqa: ANN202
+    from datetime import datetime
+
+    return datetime.fromisoformat(at)
+
+
+def replay(specs: SpecSet, started_by: str, events: list[dict], step: int | None = None) -> Replay:
+    """Replay the events (dicts with position, at, actor, kind, task, payload). With `step`,
+    also return the state after event number `step`."""
+    runner = _Runner(specs, started_by)
+    wanted = None
+    for ev in events:
+        payload = json.loads(ev["payload"]) if isinstance(ev["payload"], str) else ev["payload"]
+        mismatch = None
+        if ev["kind"] in COMMANDS:
+            mismatch = runner.command(ev, payload)
+        elif ev["kind"] in DERIVED:
+            mismatch = runner.derived(ev, payload)
+        if mismatch:
+            return Replay(False, ev["position"], mismatch, wanted)
+        if step is not None and ev["position"] == step:
+            wanted = state_of(runner.wf, ev["position"], ev)
+    if runner.expected:
+        d = runner.expected[0]
+        last = events[-1]["position"] if events else 0
+        return Replay(False, last, Mismatch(last + 1, d.kind, "the trail ends before an event the replay produced",
+                                            None, {"kind": d.kind, "task": d.task}), wanted)
+    return Replay(True, len(events), None, wanted)

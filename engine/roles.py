@@ -1,0 +1,51 @@
+"""The role catalogue (processes/roles.yaml) and its copy in the database."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.config import roles_file
+from engine.errors import DefinitionError, Problem
+from engine.store.models import Role
+
+
+@dataclass(frozen=True)
+class RoleDef:
+    id: str
+    zh: str
+    en: str
+    system: bool = False
+    manages: list[str] = field(default_factory=list)
+
+
+def load_catalogue(path: Path | None = None) -> dict[str, RoleDef]:
+    path = path or roles_file()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DefinitionError([Problem(str(path), f"cannot read the role catalogue: {exc}")]) from None
+    roles = {}
+    for rid, spec in (raw.get("roles") or {}).items():
+        if not isinstance(spec, dict) or not {"zh", "en"} <= set(spec):
+            raise DefinitionError([Problem(str(path), f"role {rid} needs zh and en names")])
+        roles[rid] = RoleDef(rid, spec["zh"], spec["en"], bool(spec.get("system")), list(spec.get("manages") or []))
+    return roles
+
+
+def lane_roles(catalogue: dict[str, RoleDef]) -> set[str]:
+    return {r.id for r in catalogue.values() if not r.system}
+
+
+def sync_roles(session: Session, catalogue: dict[str, RoleDef]) -> None:
+    """Insert or update every role of the catalogue (roles are never deleted: users may hold them)."""
+    existing = {r.id: r for r in session.scalars(select(Role))}
+    for rd in catalogue.values():
+        row = existing.get(rd.id) or Role(id=rd.id)
+        row.name_zh, row.name_en, row.system, row.manages = rd.zh, rd.en, rd.system, json.dumps(rd.manages)
+        session.add(row)

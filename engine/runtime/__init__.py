@@ -1,0 +1,1 @@
+"""Runtime commands: one transaction each, the instance row locked, the trail appended."""

@@ -1,0 +1,67 @@
+"""Authorization, decided here in the engine and nowhere else."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.definitions.checks import INITIATOR
+from engine.errors import Forbidden
+from engine.store.models import Instance, Task, User
+from engine.users import managed_roles, roles_of
+
+READ_ALL = {"admin", "auditor"}
+
+
+def is_admin(user: User) -> bool:
+    return "admin" in roles_of(user)
+
+
+def sod_violation(session: Session, user: User, instance: Instance, sod: tuple[str, ...]) -> str | None:
+    """Why separation of duties forbids this user the task, or None."""
+    for token in sod:
+        if token == INITIATOR and user.username == instance.started_by:
+            return "the requester may not work this task (separation of duties)"
+        if token != INITIATOR:
+            done_by = session.scalars(select(Task.completed_by).where(
+                Task.instance_id == instance.id, Task.bpmn_id == token, Task.status == "completed"))
+            if user.username in set(done_by):
+                return f"whoever completed {token} may not work this task (separation of duties)"
+    return None
+
+
+def check_may_work(session: Session, user: User, task: Task, instance: Instance, sod: tuple[str, ...]) -> None:
+    if task.assignee and task.assignee != user.username:
+        raise Forbidden(f"task {task.id} is assigned to {task.assignee}")
+    if not task.assignee and task.role not in roles_of(user):
+        raise Forbidden(f"task {task.id} is offered to role {task.role}, which {user.username} does not hold")
+    reason = sod_violation(session, user, instance, sod)
+    if reason:
+        raise Forbidden(reason)
+
+
+def check_may_manage(session: Session, user: User, task: Task) -> None:
+    if is_admin(user):
+        return
+    if task.role == INITIATOR or task.role not in managed_roles(session, user):
+        raise Forbidden(f"{user.username} may not reassign tasks of role {task.role}")
+
+
+def may_see_instance(session: Session, user: User, instance: Instance) -> bool:
+    roles = roles_of(user)
+    if roles & READ_ALL or instance.started_by == user.username:
+        return True
+    involved = select(Task.id).where(Task.instance_id == instance.id).where(
+        (Task.assignee == user.username) | (Task.completed_by == user.username)
+        | ((Task.status == "ready") & Task.role.in_(roles)))
+    return session.scalar(involved.limit(1)) is not None
+
+
+def check_may_see(session: Session, user: User, instance: Instance) -> None:
+    if not may_see_instance(session, user, instance):
+        raise Forbidden(f"{user.username} does not take part in instance {instance.id}")
+
+
+def check_may_cancel(user: User, instance: Instance) -> None:
+    if instance.started_by != user.username and not is_admin(user):
+        raise Forbidden("only the requester or an administrator may cancel an instance")

@@ -1,0 +1,188 @@
+"""The runtime commands. Each runs in one transaction with the instance locked.
+
+Signature convention: `command(ctx, actor, ...)` where ctx carries the database,
+the clock and the spec cache (see engine.api.Engine).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine import clock, forms
+from engine.definitions.checks import INITIATOR
+from engine.errors import Conflict, Forbidden, InvalidData
+from engine.process import observe, workflow
+from engine.process.routing import element_of
+from engine.runtime import access
+from engine.runtime.loading import (
+    form_of,
+    latest_version,
+    load_workflow,
+    lock_instance,
+    lock_task,
+    require_ready,
+    require_running,
+    specs_for,
+)
+from engine.runtime.step import Step
+from engine.store.models import Instance
+from engine.users import get_user, roles_of
+
+if TYPE_CHECKING:
+    from engine.api import Engine
+
+
+def _step(ctx: Engine, session, inst: Instance, actor: str) -> Step:  # noqa: ANN001
+    specs = specs_for(session, ctx.specs, inst.process_version_id)
+    return Step(session, inst, specs, load_workflow(inst, specs), actor, clock.now())
+
+
+def start(ctx: Engine, actor: str, key: str, data: dict | None = None, business_key: str | None = None) -> int:
+    data = data or {}
+    with ctx.db.write() as s:
+        user = get_user(s, actor)
+        pv = latest_version(s, key)
+        specs = specs_for(s, ctx.specs, pv.id)
+        model = specs.models[key]
+        from engine.definitions.model import start_event
+
+        start_el = start_event(model)
+        starters = set(model.starters) or ({start_el.lane} if start_el and start_el.lane else set())
+        if not starters & roles_of(user):
+            raise Forbidden(f"{actor} holds none of the roles that may start {key}: {', '.join(sorted(starters))}")
+        if business_key is not None and (not isinstance(business_key, str) or not 0 < len(business_key) <= 128):
+            raise InvalidData("business_key must be a text of 1-128 characters",
+                              {"business_key": {"zh": "业务编号须为1-128个字符", "en": "1-128 characters"}})
+        form = form_of(s, pv.id, start_el.form_key if start_el else None)
+        data = forms.validate(form, data) if form else forms.check_data_keys(data)
+        at = clock.now()
+        inst = Instance(process_version_id=pv.id, process_key=key, business_key=business_key, status="running",
+                        started_by=actor, started_at=at, state_json="{}", serializer_version="", rev=0)
+        s.add(inst)
+        s.flush()
+        step = Step(s, inst, specs, None, actor, at)
+        step.wf = workflow.start(specs, dict(data))
+        step.finish("started", None, {"process_key": key, "version": pv.version, "business_key": business_key,
+                                      "data": data})
+        return inst.id
+
+
+def claim(ctx: Engine, actor: str, task_id: str) -> None:
+    with ctx.db.write() as s:
+        row, inst = lock_task(s, task_id)
+        require_ready(row)
+        user = get_user(s, actor)
+        if row.assignee == actor:
+            return
+        if row.assignee:
+            raise Conflict(f"task {task_id} is already claimed by {row.assignee}")
+        step = _step(ctx, s, inst, actor)
+        el = element_of(step.specs, workflow.ready_task(step.wf, task_id))
+        access.check_may_work(s, user, row, inst, tuple(el.sod) if el else ())
+        row.assignee = actor
+        step.event("claimed", row.bpmn_id, {"task_id": row.id})
+
+
+def unclaim(ctx: Engine, actor: str, task_id: str) -> None:
+    with ctx.db.write() as s:
+        row, inst = lock_task(s, task_id)
+        require_ready(row)
+        user = get_user(s, actor)
+        if row.role == INITIATOR:
+            raise Conflict("this task belongs to the requester and cannot be released")
+        if row.assignee is None:
+            raise Conflict(f"task {task_id} is not claimed")
+        if row.assignee != actor:
+            access.check_may_manage(s, user, row)
+        previous, row.assignee = row.assignee, None
+        Step(s, inst, None, None, actor, clock.now()).event("unclaimed", row.bpmn_id,
+                                                                 {"task_id": row.id, "from": previous})
+
+
+def reassign(ctx: Engine, actor: str, task_id: str, to_user: str) -> None:
+    with ctx.db.write() as s:
+        row, inst = lock_task(s, task_id)
+        require_ready(row)
+        access.check_may_manage(s, get_user(s, actor), row)
+        target = get_user(s, to_user)
+        step = _step(ctx, s, inst, actor)
+        el = element_of(step.specs, workflow.ready_task(step.wf, task_id))
+        if row.role not in roles_of(target):
+            raise Forbidden(f"{to_user} does not hold role {row.role}")
+        reason = access.sod_violation(s, target, inst, tuple(el.sod) if el else ())
+        if reason:
+            raise Forbidden(f"{to_user}: {reason}")
+        previous, row.assignee = row.assignee, to_user
+        step.event("reassigned", row.bpmn_id, {"task_id": row.id, "from": previous, "to": to_user})
+
+
+def complete(ctx: Engine, actor: str, task_id: str, data: dict | None) -> int:
+    """Complete a task; an unclaimed task offered to one of the actor's roles is claimed in the same step."""
+    data = {} if data is None else data
+    with ctx.db.write() as s:
+        row, inst = lock_task(s, task_id)
+        require_ready(row)
+        require_running(inst)
+        user = get_user(s, actor)
+        step = _step(ctx, s, inst, actor)
+        task = workflow.ready_task(step.wf, task_id)
+        el = element_of(step.specs, task)
+        access.check_may_work(s, user, row, inst, tuple(el.sod) if el else ())
+        form = form_of(s, inst.process_version_id, row.form_key)
+        data = forms.validate(form, data) if form else forms.check_data_keys(data)
+        if row.assignee is None:
+            row.assignee = actor
+            step.event("claimed", row.bpmn_id, {"task_id": row.id, "auto": True})
+        workflow.complete(step.wf, task_id, data)
+        row.completed_by, row.completed_at = actor, step.at
+        step.finish("completed", row.bpmn_id, {"task_id": row.id, "data": data})
+        return inst.id
+
+
+def cancel(ctx: Engine, actor: str, instance_id: int, reason: str = "") -> None:
+    with ctx.db.write() as s:
+        inst = lock_instance(s, instance_id)
+        require_running(inst)
+        access.check_may_cancel(get_user(s, actor), inst)
+        step = _step(ctx, s, inst, actor)
+        workflow.cancel(step.wf)
+        step.finish("cancelled", None, {"reason": reason}, status="cancelled")
+
+
+def deliver_message(ctx: Engine, actor: str, instance_id: int, name: str, payload: dict | None = None) -> None:
+    payload = forms.check_data_keys(payload or {})
+    with ctx.db.write() as s:
+        inst = lock_instance(s, instance_id)
+        require_running(inst)
+        if actor != SYSTEM:
+            user = get_user(s, actor)
+            if not access.is_admin(user) and user.username != inst.started_by:
+                raise Forbidden("only the requester, an administrator or the system may send messages")
+        step = _step(ctx, s, inst, actor)
+        workflow.send_message(step.wf, name, payload)
+        step.finish("message", None, {"name": name, "payload": payload})
+
+
+SYSTEM = "system"
+
+
+def fire_timers(ctx: Engine, instance_id: int) -> int:
+    """Fire every timer of this instance that is due by the clock; returns how many fired.
+
+    Workers skip an instance whose row another worker holds, and a worker that
+    gets the row after another fired its timers finds nothing due: each timer
+    fires exactly once however many workers run."""
+    with ctx.db.write() as s:
+        inst = lock_instance(s, instance_id, skip_locked=True)
+        if inst is None or inst.status != "running":
+            return 0
+        step = _step(ctx, s, inst, SYSTEM)
+        workflow.fire_timers(step.wf)
+        fired = [d for d in observe.derive(step.specs, step.wf, step.before, inst.started_by)
+                 if d.kind == "timer_fired"]
+        if not fired:
+            return 0
+        step.finish("timers_due", None, {"fired": [d.task for d in fired]})
+        return len(fired)
+
+

@@ -1,0 +1,76 @@
+"""Loading rows under the locks a command needs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import Conflict, NotFound
+from engine.process import workflow
+from engine.process.specs import SpecCache, SpecSet
+from engine.store.models import Form, Instance, ProcessVersion, Task
+
+
+def lock_instance(session: Session, instance_id: int, skip_locked: bool = False) -> Instance | None:
+    """The instance row, locked until the transaction ends (FOR UPDATE on PostgreSQL;
+    on SQLite the write transaction already holds the database lock). With
+    skip_locked, None when another transaction holds it."""
+    query = select(Instance).where(Instance.id == instance_id).with_for_update(skip_locked=skip_locked)
+    inst = session.scalar(query.execution_options(populate_existing=True))
+    if inst is None and skip_locked:
+        return None
+    if inst is None:
+        raise NotFound(f"no instance {instance_id}")
+    return inst
+
+
+def lock_task(session: Session, task_id: str) -> tuple[Task, Instance]:
+    """The task and its instance, read again after the instance lock is held, so
+    that a racing command that finished first is seen."""
+    row = session.get(Task, str(task_id))
+    if row is None:
+        raise NotFound(f"no task {task_id}")
+    inst = lock_instance(session, row.instance_id)
+    row = session.scalar(select(Task).where(Task.id == row.id).execution_options(populate_existing=True))
+    return row, inst
+
+
+def require_running(inst: Instance) -> None:
+    if inst.status != "running":
+        raise Conflict(f"instance {inst.id} is {inst.status}")
+
+
+def require_ready(row: Task) -> None:
+    if row.status != "ready":
+        raise Conflict(f"task {row.id} is no longer ready (it is {row.status})")
+
+
+def specs_for(session: Session, cache: SpecCache, version_id: int) -> SpecSet:
+    def load() -> tuple[str, str]:
+        pv = session.get(ProcessVersion, version_id)
+        return pv.spec_json, pv.model_json
+
+    return cache.get(version_id, load)
+
+
+def load_workflow(inst: Instance, specs: SpecSet):  # noqa: ANN201 - BpmnWorkflow
+    return workflow.load(specs, inst.state_json, inst.serializer_version)
+
+
+def form_of(session: Session, version_id: int, form_key: str | None):  # noqa: ANN201 - FormDef | None
+    import json
+
+    from engine.forms import FormDef
+
+    if not form_key:
+        return None
+    row = session.scalar(select(Form).where(Form.process_version_id == version_id, Form.form_key == form_key))
+    return FormDef.from_dict(json.loads(row.definition)) if row else None
+
+
+def latest_version(session: Session, key: str) -> ProcessVersion:
+    pv = session.scalar(select(ProcessVersion).where(ProcessVersion.key == key)
+                        .order_by(ProcessVersion.version.desc()).limit(1))
+    if pv is None:
+        raise NotFound(f"no deployed process {key}")
+    return pv

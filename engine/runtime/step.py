@@ -1,0 +1,111 @@
+"""One command's effect on one instance: events, task rows, timer rows, state.
+
+Every command that changes an instance ends in `Step.finish`, inside the
+command's single transaction: the audit events are appended, the inbox rows and
+the timer index follow the workflow, and the state is saved with rev + 1.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.audit.chain import append, instance_chain
+from engine.clock import iso
+from engine.definitions.serializer import SERIALIZER_VERSION
+from engine.process import observe, workflow
+from engine.process.routing import due_at, offer
+from engine.process.specs import SpecSet
+from engine.store.models import Instance, Task, Timer
+
+
+@dataclass
+class Step:
+    session: Session
+    instance: Instance
+    specs: SpecSet
+    wf: BpmnWorkflow | None
+    actor: str
+    at: datetime
+
+    def __post_init__(self) -> None:
+        self.before = observe.snapshot(self.wf)
+        self.data_before = observe.instance_data(self.wf) if self.wf else {}
+
+    def event(self, kind: str, task: str | None, payload: dict) -> None:
+        append(self.session, instance_chain(self.instance.id), iso(self.at), self.actor, kind, task, payload,
+               self.instance.id)
+
+    def finish(self, kind: str, task: str | None, payload: dict, status: str | None = None) -> list[observe.Derived]:
+        """Record the command (with the digest replay checks) and everything it caused."""
+        wf = self.wf
+        derived = observe.derive(self.specs, wf, self.before, self.instance.started_by)
+        data = observe.instance_data(wf)
+        self.event(kind, task, {**payload, "changes": observe.changes(self.data_before, data),
+                                "digest": observe.digest(wf)})
+        for d in derived:
+            self.event(d.kind, d.task, {**d.payload, **({"task_id": d.task_id} if d.task_id else {})})
+        self._sync_tasks(derived)
+        self._sync_timers()
+        inst = self.instance
+        inst.state_json, inst.serializer_version = workflow.dump(wf), SERIALIZER_VERSION
+        inst.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        inst.rev += 1
+        if status:
+            inst.status = status
+        elif wf.is_completed():
+            inst.status = "completed"
+        if inst.status != "running" and inst.ended_at is None:
+            inst.ended_at = self.at
+        return derived
+
+    def _sync_tasks(self, derived: list[observe.Derived]) -> None:
+        for d in derived:
+            if d.kind != "task_ready":
+                continue
+            task = workflow.find_task(self.wf, d.task_id)
+            o = offer(self.specs, task, self.instance.started_by)
+            row = self.session.get(Task, d.task_id) or Task(id=d.task_id)
+            row.instance_id, row.process_key, row.bpmn_id = self.instance.id, self.instance.process_key, d.task
+            row.title, row.role, row.form_key, row.assignee = o.title, o.role, o.form_key, o.assignee
+            row.status, row.created_at, row.due_at = "ready", self.at, due_at(o.due, self.at)
+            row.completed_by = row.completed_at = None
+            self.session.add(row)
+        open_rows = self.session.scalars(select(Task).where(Task.instance_id == self.instance.id,
+                                                            Task.status == "ready"))
+        for row in open_rows:
+            task = workflow.find_task(self.wf, row.id)
+            state = task.state if task is not None else TaskState.CANCELLED
+            if state == TaskState.COMPLETED:
+                row.status, row.completed_at = "completed", row.completed_at or self.at
+            elif state != TaskState.READY:
+                row.status = "cancelled"
+
+    def _sync_timers(self) -> None:
+        waiting = {str(t.id): (t, due) for t, due in workflow.waiting_timers(self.wf)}
+        rows = {r.task_id: r for r in self.session.scalars(
+            select(Timer).where(Timer.instance_id == self.instance.id, Timer.status == "waiting"))}
+        for task_id, row in rows.items():
+            if task_id in waiting:
+                row.due_at = _parse(waiting[task_id][1])
+                continue
+            task = workflow.find_task(self.wf, task_id)
+            fired = task is not None and task.state == TaskState.COMPLETED
+            row.status = "fired" if fired else "cancelled"
+            row.fired_at = self.at if fired else None
+        for task_id, (task, due) in waiting.items():
+            if task_id not in rows:
+                self.session.add(Timer(instance_id=self.instance.id, task_id=task_id, bpmn_id=task.task_spec.bpmn_id,
+                                       due_at=_parse(due), status="waiting", attempts=0))
+
+
+def _parse(value: str) -> datetime:
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+    return TimerEventDefinition.get_datetime(value)

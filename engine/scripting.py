@@ -1,0 +1,104 @@
+"""The one restricted environment for every expression in a diagram.
+
+Conditions, script tasks, timer expressions and DMN cells all go through it.
+Code is compiled by RestrictedPython (no imports, no names or attributes that
+start with `_`, guarded item and attribute access), so dunder traversal such as
+`().__class__.__base__.__subclasses__()` does not compile. "Now" comes only from
+the engine's clock, which makes replay exact. SpiffWorkflow does not serialize
+the script engine: `attach()` must run after every load.
+"""
+
+from __future__ import annotations
+
+import operator
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from RestrictedPython import compile_restricted, safe_builtins
+from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, safer_getattr
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+
+from engine import clock
+from engine.config import COMPANY_TZ
+
+_TZ = ZoneInfo(COMPANY_TZ)
+_INPLACE = {"+=": operator.add, "-=": operator.sub, "*=": operator.mul, "/=": operator.truediv}
+
+
+def _now() -> datetime:
+    return clock.now()
+
+
+def _today() -> str:
+    return clock.now().astimezone(_TZ).date().isoformat()
+
+
+def local_datetime(date_iso: str, time: str = "00:00", days: int = 0) -> str:
+    """ISO datetime in company time: `local_datetime(visit_date, "09:00", days=-1)`."""
+    day = date.fromisoformat(str(date_iso)[:10]) + timedelta(days=days)
+    hours, minutes = (int(part) for part in time.split(":"))
+    return datetime(day.year, day.month, day.day, hours, minutes, tzinfo=_TZ).isoformat()
+
+
+def days_between(first_iso: str, second_iso: str) -> int:
+    return (date.fromisoformat(str(second_iso)[:10]) - date.fromisoformat(str(first_iso)[:10])).days
+
+
+def _inplacevar(op: str, x, y):  # noqa: ANN001, ANN202
+    if op not in _INPLACE:
+        raise PermissionError(f"operator {op} is not allowed")
+    return _INPLACE[op](x, y)
+
+
+def _globals() -> dict:
+    builtins = dict(safe_builtins)
+    builtins.update(sum=sum, min=min, max=max, any=any, all=all, sorted=sorted, list=list, dict=dict,
+                    set=set, enumerate=enumerate, zip=zip, round=round, abs=abs, len=len)
+    return {
+        "__builtins__": builtins,
+        "_getattr_": safer_getattr,
+        "_getitem_": default_guarded_getitem,
+        "_getiter_": default_guarded_getiter,
+        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+        "_write_": full_write_guard,
+        "_inplacevar_": _inplacevar,
+        "now": _now,
+        "today": _today,
+        "local_datetime": local_datetime,
+        "days_between": days_between,
+    }
+
+
+def compile_expression(source: str, mode: str = "eval"):  # noqa: ANN201 - a code object
+    """Compile under the sandbox's rules; raises PermissionError naming what is not allowed."""
+    try:
+        return compile_restricted(source, "<diagram>", mode)
+    except SyntaxError as exc:
+        # RestrictedPython reports its refusals as a tuple of messages with no line number,
+        # which SpiffWorkflow's error formatter cannot handle: turn it into one clear message.
+        msg = "; ".join(exc.msg) if isinstance(exc.msg, tuple) else str(exc.msg or exc)
+        raise PermissionError(msg) from None
+
+
+class RestrictedEnvironment(TaskDataEnvironment):
+    def __init__(self) -> None:
+        super().__init__(_globals())
+
+    def evaluate(self, expression, context, external_context=None):  # noqa: ANN001, ANN201
+        return super().evaluate(compile_expression(expression, "eval"), context, external_context)
+
+    def execute(self, script, context, external_context=None):  # noqa: ANN001, ANN201
+        return super().execute(compile_expression(script, "exec"), context, external_context)
+
+
+def script_engine() -> PythonScriptEngine:
+    return PythonScriptEngine(environment=RestrictedEnvironment())
+
+
+_ENGINE = script_engine()
+
+
+def attach(workflow) -> None:  # noqa: ANN001 - a BpmnWorkflow
+    """Give a (re)loaded workflow the restricted engine; it is never serialized."""
+    workflow.script_engine = _ENGINE  # sub-workflows read their top workflow's engine

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, sessions with the right locking, Alembic migrations."""

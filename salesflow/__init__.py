@@ -1,0 +1,1 @@
+"""The salesflow application: the `salesflow` command that wires engine and web layer together."""

@@ -1,0 +1,48 @@
+"""`salesflow`: the command line. Errors are one clear line and a non-zero exit code."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from engine.errors import DefinitionError, InvalidData, SalesflowError
+from salesflow.cli import admin, audit, serve, work
+from salesflow.cli.common import lang
+
+
+@click.group(help="salesflow: runs the company's sales-service rules as BPMN processes.")
+def cli() -> None:
+    pass
+
+
+for module in (admin, work, audit, serve):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+
+
+def _report(exc: SalesflowError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    if isinstance(exc, DefinitionError):
+        for problem in exc.problems[1:] if len(exc.problems) == 1 else exc.problems:
+            click.echo(f"  {problem}", err=True)
+    if isinstance(exc, InvalidData):
+        for name, text in exc.fields.items():
+            click.echo(f"  {name}: {text.get(lang(), text.get('en'))}", err=True)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except SalesflowError as exc:
+        _report(exc)
+        sys.exit(exc.status // 100)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except OSError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,90 @@
+"""Setting up: init, users, validate, deploy."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from engine.config import PROJECT_ROOT
+from engine.errors import InvalidData
+from engine.roles import load_catalogue
+from salesflow.cli.common import checked, engine
+
+DEMO_PASSWORD = "salesflow-demo"
+
+
+def _demo_users() -> list[tuple[str, list[str]]]:
+    people = [(rid, [rid]) for rid, role in load_catalogue().items() if not role.system]
+    people += [("sales_rep2", ["sales_rep"]), ("owner", ["process_owner"]), ("auditor", ["auditor"]),
+               ("admin", ["admin", "process_owner"])]
+    return people
+
+
+@click.command(help="Create or upgrade the database and load the role catalogue.")
+@click.option("--demo", is_flag=True, help="also deploy processes/ and forms/ and create demo users")
+def init(demo: bool) -> None:
+    eng = engine()
+    click.echo(f"database: {eng.db.url}")
+    eng.init()
+    click.echo("schema is up to date; roles loaded from processes/roles.yaml")
+    if not demo:
+        return
+    for d in eng.deploy("system", [PROJECT_ROOT / "processes", PROJECT_ROOT / "forms"], note="demo"):
+        click.echo(f"  {d.key}: version {d.version} ({d.status})")
+    existing = {u for u in _existing_users(eng)}
+    click.echo(f"demo users (password for all: {DEMO_PASSWORD}):")
+    for name, roles in _demo_users():
+        if name not in existing:
+            eng.add_user(name, roles, DEMO_PASSWORD)
+        click.echo(f"  {name:22} {', '.join(roles)}")
+
+
+def _existing_users(eng) -> list[str]:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from engine.store.models import User
+
+    with eng.db.read() as s:
+        return list(s.scalars(select(User.username)))
+
+
+@click.group(help="Manage users.")
+def users() -> None:
+    pass
+
+
+@users.command("add", help="Add a user with one or more roles; the password is read from standard input.")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help="a role id (repeat for several)")
+@click.option("--password-stdin", is_flag=True, required=True, help="read the password from standard input")
+@click.option("--display-name", default=None)
+def users_add(name: str, roles: tuple[str, ...], password_stdin: bool, display_name: str | None) -> None:
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else ""
+    if not password:
+        raise InvalidData("no password on standard input")
+    checked(engine().add_user, name, list(roles), password, display_name)
+    click.echo(f"user {name} added with role(s) {', '.join(roles)}")
+
+
+@click.command(help="Check BPMN, DMN and form files (or folders) without deploying anything.")
+@click.argument("paths", nargs=-1, required=True)
+def validate(paths: tuple[str, ...]) -> None:
+    compiled = engine().compile(list(paths))
+    for cp in compiled:
+        click.echo(f"ok  {cp.key} ({cp.name}): {len(cp.files)} file(s), {len(cp.forms)} form(s)")
+    click.echo(f"{len(compiled)} process(es) valid")
+
+
+@click.command(help="Validate and deploy files or folders; each changed process becomes a new version.")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--note", default="", help="a change note stored with the version")
+@click.option("--as", "actor", default="system", show_default=True,
+              help="a process owner; by default the operator running the command (system)")
+def deploy(paths: tuple[str, ...], note: str, actor: str) -> None:
+    for d in checked(engine().deploy, actor, list(paths), note=note):
+        verb = "deployed as" if d.status == "deployed" else "unchanged, still"
+        click.echo(f"{d.key}: {verb} version {d.version}")
+
+
+COMMANDS = [init, users, validate, deploy]

@@ -1,0 +1,89 @@
+"""Shared fixtures: a clean database per test (SQLite, or PostgreSQL when
+SALESFLOW_TEST_DATABASE_URL points at one), an engine on a manual clock, users."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+os.environ.setdefault("SALESFLOW_PASSWORD_HASH", "pbkdf2:sha256:1000")
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from engine import Engine  # noqa: E402
+from engine.clock import ManualClock  # noqa: E402
+from engine.store.db import Database  # noqa: E402
+from engine.store.models import Base  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_URL = os.environ.get("SALESFLOW_TEST_DATABASE_URL") or ""
+# Monday 2026-03-02 09:00 in Shanghai
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def pytest_report_header(config) -> str:  # noqa: ANN001
+    return f"salesflow database under test: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def _schema(tmp_path_factory) -> str:  # noqa: ANN001
+    """Migrate once per session; returns the URL (PostgreSQL) or a template file (SQLite)."""
+    if PG_URL:
+        raw = create_engine(PG_URL)
+        with raw.begin() as conn:
+            Base.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        raw.dispose()
+        Database(PG_URL).upgrade()
+        return PG_URL
+    template = tmp_path_factory.mktemp("schema") / "template.db"
+    db = Database(f"sqlite:///{template}")
+    db.upgrade()
+    db.dispose()
+    return str(template)
+
+
+@pytest.fixture
+def db_url(_schema: str, tmp_path: Path) -> str:
+    if PG_URL:
+        raw = create_engine(PG_URL)
+        with raw.begin() as conn:
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        raw.dispose()
+        return PG_URL
+    target = tmp_path / "salesflow.db"
+    shutil.copy(_schema, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def engine(db_url: str, clock: ManualClock) -> Engine:
+    eng = Engine(db_url, clock=clock)
+    eng.init()
+    yield eng
+    eng.db.dispose()
+
+
+def add_users(eng: Engine, people: dict[str, list[str]]) -> None:
+    for name, roles in people.items():
+        eng.add_user(name, roles, "password-1")
+
+
+@pytest.fixture
+def approval(engine: Engine) -> Engine:
+    """The small test process in tests/fixtures/approval, deployed, with one user per lane."""
+    engine.deploy("system", [FIXTURES / "approval"])
+    add_users(engine, {"rep": ["sales_rep"], "rep2": ["sales_rep"], "mgr": ["sales_manager"],
+                       "mgr2": ["sales_manager"], "dir": ["sales_director"], "aud": ["auditor"],
+                       "adm": ["admin"]})
+    return engine

@@ -1,0 +1,1 @@
+"""The web layer: turns HTTP into engine calls. No SQL and no workflow logic here."""
