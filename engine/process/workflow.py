@@ -100,11 +100,22 @@ def fire_timers(wf: BpmnWorkflow) -> None:
 
 
 def send_message(wf: BpmnWorkflow, name: str, payload: dict) -> None:
-    waiting = {e.name for e in wf.waiting_events() if e.event_type == "MessageEventDefinition"}
-    if name not in waiting:
+    """Deliver a message to a catch event waiting for it. The payload is stored in the
+    data under the event's camunda:resultVariable, or else under the message's name."""
+    definition = _waiting_message(wf, name)
+    if definition is None:
         raise Conflict(f"this instance is not waiting for message {name}")
-    wf.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
+    result_var = getattr(definition, "result_var", None) or name
+    wf.send_event(BpmnEvent(type(definition)(name), payload={"payload": payload, "result_var": result_var}))
     _advance(wf)
+
+
+def _waiting_message(wf: BpmnWorkflow, name: str):  # noqa: ANN202 - a MessageEventDefinition or None
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, MessageEventDefinition) and definition.name == name:
+            return definition
+    return None
 
 
 def cancel(wf: BpmnWorkflow) -> None:
