@@ -11,6 +11,7 @@ the script engine: `attach()` must run after every load.
 from __future__ import annotations
 
 import operator
+import sys
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,9 @@ from engine import clock
 from engine.config import COMPANY_TZ
 
 _TZ = ZoneInfo(COMPANY_TZ)
+_FILENAME = "<diagram>"
+MAX_STEPS = 200_000  # lines one expression or script may execute; RestrictedPython has no CPU limit
+MAX_RANGE = 100_000
 _INPLACE = {"+=": operator.add, "-=": operator.sub, "*=": operator.mul, "/=": operator.truediv}
 
 
@@ -45,6 +49,37 @@ def days_between(first_iso: str, second_iso: str) -> int:
     return (date.fromisoformat(str(second_iso)[:10]) - date.fromisoformat(str(first_iso)[:10])).days
 
 
+def _range(*args: int) -> range:
+    result = range(*args)
+    if len(result) > MAX_RANGE:
+        raise ValueError(f"range() of more than {MAX_RANGE} items is not allowed in a diagram")
+    return result
+
+
+def _limited(fn, *args):  # noqa: ANN001, ANN002, ANN202
+    """Run fn with a budget of executed lines in diagram code, so `while True: pass`
+    in a script fails the step instead of holding the instance lock forever."""
+    steps = 0
+
+    def local(frame, event, arg):  # noqa: ANN001, ANN202
+        nonlocal steps
+        if event == "line":
+            steps += 1
+            if steps > MAX_STEPS:
+                raise TimeoutError(f"the script ran more than {MAX_STEPS} steps")
+        return local
+
+    def on_call(frame, event, arg):  # noqa: ANN001, ANN202
+        return local if frame.f_code.co_filename == _FILENAME else None
+
+    previous = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        return fn(*args)
+    finally:
+        sys.settrace(previous)
+
+
 def _inplacevar(op: str, x, y):  # noqa: ANN001, ANN202
     if op not in _INPLACE:
         raise PermissionError(f"operator {op} is not allowed")
@@ -54,7 +89,7 @@ def _inplacevar(op: str, x, y):  # noqa: ANN001, ANN202
 def _globals() -> dict:
     builtins = dict(safe_builtins)
     builtins.update(sum=sum, min=min, max=max, any=any, all=all, sorted=sorted, list=list, dict=dict,
-                    set=set, enumerate=enumerate, zip=zip, round=round, abs=abs, len=len)
+                    set=set, enumerate=enumerate, zip=zip, round=round, abs=abs, len=len, range=_range)
     return {
         "__builtins__": builtins,
         "_getattr_": safer_getattr,
@@ -73,7 +108,7 @@ def _globals() -> dict:
 def compile_expression(source: str, mode: str = "eval"):  # noqa: ANN201 - a code object
     """Compile under the sandbox's rules; raises PermissionError naming what is not allowed."""
     try:
-        return compile_restricted(source, "<diagram>", mode)
+        return compile_restricted(source, _FILENAME, mode)
     except SyntaxError as exc:
         # RestrictedPython reports its refusals as a tuple of messages with no line number,
         # which SpiffWorkflow's error formatter cannot handle: turn it into one clear message.
@@ -86,10 +121,12 @@ class RestrictedEnvironment(TaskDataEnvironment):
         super().__init__(_globals())
 
     def evaluate(self, expression, context, external_context=None):  # noqa: ANN001, ANN201
-        return super().evaluate(compile_expression(expression, "eval"), context, external_context)
+        code = compile_expression(expression, "eval")
+        return _limited(super().evaluate, code, context, external_context)
 
     def execute(self, script, context, external_context=None):  # noqa: ANN001, ANN201
-        return super().execute(compile_expression(script, "exec"), context, external_context)
+        code = compile_expression(script, "exec")
+        return _limited(super().execute, code, context, external_context)
 
 
 def script_engine() -> PythonScriptEngine:
