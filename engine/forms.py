@@ -1,4 +1,4 @@
-"""Forms: one YAML file per user task (JSON Schema + labels in zh/en + field order).
+"""Forms at run time: validating submitted data (files are read by engine.definitions.form_file).
 
 Validation uses jsonschema with one extra keyword, `x-min-days-ahead: N`
 (a date at least N days after today, by the engine's clock). Every failure is
@@ -13,13 +13,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jsonschema
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import SchemaError, ValidationError
+from jsonschema.exceptions import ValidationError
 
 from engine import clock
 from engine.config import COMPANY_TZ
-from engine.errors import InvalidData, Problem
+from engine.errors import InvalidData
 
 Text = dict[str, str]  # {"zh": ..., "en": ...}
 
@@ -77,55 +76,26 @@ _MESSAGES: dict[str, Text] = {
     "x-min-days-ahead": {"zh": "日期须至少晚于今天 {limit} 天", "en": "Must be at least {limit} day(s) after today"},
     "additionalProperties": {"zh": "未知字段", "en": "Unknown field"},
 }
+_FORMATS = {"date": ("日期，格式 YYYY-MM-DD", "date (YYYY-MM-DD)"), "date-time": ("日期时间", "date and time"),
+            "email": ("电子邮箱", "e-mail address")}
 _TYPES = {"string": ("文本", "text"), "integer": ("整数", "whole number"), "number": ("数字", "number"),
           "boolean": ("是/否", "yes/no value"), "array": ("列表", "list"), "object": ("对象", "object")}
 
 
-def load_form(text: str, filename: str) -> tuple[FormDef | None, list[Problem]]:
-    """Read a form file; return the form or the problems that make it unusable."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        return None, [Problem(filename, f"not valid YAML: {exc}", line=line + 1 if line is not None else None)]
-    problems = _structure_problems(raw, filename)
-    if problems:
-        return None, problems
-    return FormDef.from_dict(raw), []
+def schema_validator() -> type:
+    """The validator class forms are checked with (draft 2020-12 plus our keywords)."""
+    return _Validator
 
 
-def _structure_problems(raw: Any, filename: str) -> list[Problem]:
-    if not isinstance(raw, dict):
-        return [Problem(filename, "a form file must be a mapping with key, title, schema and fields")]
-    missing = [k for k in ("key", "title", "schema", "fields") if k not in raw]
-    if missing:
-        return [Problem(filename, f"missing {', '.join(missing)}")]
-    problems = []
-    try:
-        _Validator.check_schema(raw["schema"])
-    except SchemaError as exc:
-        problems.append(Problem(filename, f"schema is not valid JSON Schema: {exc.message}"))
-        return problems
-    props = set((raw["schema"].get("properties") or {}).keys())
-    names = [f.get("name") for f in raw["fields"] if isinstance(f, dict)]
-    if len(names) != len(raw["fields"]) or sorted(names) != sorted(props):
-        problems.append(Problem(filename, "fields must list every schema property exactly once "
-                                          f"(schema: {sorted(props)}, fields: {names})"))
-    for f in raw["fields"]:
-        if isinstance(f, dict) and not {"zh", "en"} <= set((f.get("label") or {}).keys()):
-            problems.append(Problem(filename, f"field {f.get('name')} needs a label in zh and en"))
-    return problems
-
-
-def _field_of(error: ValidationError) -> str:
+def _fields_of(error: ValidationError) -> list[str]:
     if error.validator == "required":
         # "'comment' is a required property": the missing property is the field
-        return error.message.split("'")[1] if "'" in error.message else "_form"
+        return [error.message.split("'")[1]] if "'" in error.message else ["_form"]
     if error.validator == "additionalProperties":
-        extra = [p for p in error.instance if p not in error.schema.get("properties", {})]
-        return extra[0] if extra else "_form"
+        extra = [str(p) for p in error.instance if p not in error.schema.get("properties", {})]
+        return extra or ["_form"]
     path = [p for p in error.absolute_path if isinstance(p, str)]
-    return path[0] if path else "_form"
+    return [path[0]] if path else ["_form"]
 
 
 def _message(form: FormDef, field: str, error: ValidationError) -> Text:
@@ -137,6 +107,9 @@ def _message(form: FormDef, field: str, error: ValidationError) -> Text:
     if error.validator == "type":
         zh, en = _TYPES.get(str(limit), (str(limit), str(limit)))
         return {"zh": template["zh"].format(expected=zh), "en": template["en"].format(expected=en)}
+    if error.validator == "format":
+        zh, en = _FORMATS.get(str(limit), (str(limit), str(limit)))
+        return {"zh": template["zh"].format(limit=zh), "en": template["en"].format(limit=en)}
     return {lang: text.format(limit=limit) for lang, text in template.items()}
 
 
@@ -146,9 +119,9 @@ def field_errors(form: FormDef, data: dict) -> dict[str, Text]:
         if not isinstance(key, str) or key.startswith("_"):
             errors[str(key)] = {"zh": "字段名不能以下划线开头", "en": "Field names may not start with '_'"}
     validator = _Validator(form.schema, format_checker=FormatChecker())
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        name = _field_of(error)
-        errors.setdefault(name, _message(form, name, error))
+    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        for name in _fields_of(error):
+            errors.setdefault(name, _message(form, name, error))
     return errors
 
 

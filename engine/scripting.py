@@ -10,6 +10,7 @@ the script engine: `attach()` must run after every load.
 
 from __future__ import annotations
 
+import ast
 import operator
 import sys
 from datetime import date, datetime, timedelta
@@ -17,7 +18,12 @@ from zoneinfo import ZoneInfo
 
 from RestrictedPython import compile_restricted, safe_builtins
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, safer_getattr
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from engine import clock
@@ -96,6 +102,7 @@ def _globals() -> dict:
         "_getitem_": default_guarded_getitem,
         "_getiter_": default_guarded_getiter,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+        "_unpack_sequence_": guarded_unpack_sequence,
         "_write_": full_write_guard,
         "_inplacevar_": _inplacevar,
         "now": _now,
@@ -107,6 +114,7 @@ def _globals() -> dict:
 
 def compile_expression(source: str, mode: str = "eval"):  # noqa: ANN201 - a code object
     """Compile under the sandbox's rules; raises PermissionError naming what is not allowed."""
+    _refuse_imports(source, mode)
     try:
         return compile_restricted(source, _FILENAME, mode)
     except SyntaxError as exc:
@@ -114,6 +122,18 @@ def compile_expression(source: str, mode: str = "eval"):  # noqa: ANN201 - a cod
         # which SpiffWorkflow's error formatter cannot handle: turn it into one clear message.
         msg = "; ".join(exc.msg) if isinstance(exc.msg, tuple) else str(exc.msg or exc)
         raise PermissionError(msg) from None
+
+
+def _refuse_imports(source: str, mode: str) -> None:
+    # RestrictedPython compiles `import x` and only fails when it runs; a diagram must be
+    # refused when it is deployed, so imports are rejected here, at compile time.
+    try:
+        tree = ast.parse(source, _FILENAME, mode)
+    except SyntaxError:
+        return  # compile_restricted reports it with its own message
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            raise PermissionError(f"line {node.lineno}: imports are not allowed in a diagram")
 
 
 class RestrictedEnvironment(TaskDataEnvironment):

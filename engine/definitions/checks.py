@@ -14,20 +14,22 @@ HUMAN_TASKS = ("userTask", "manualTask", "task")
 _DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
 
 
-def model_problems(model: ProcessModel, roles: set[str], forms: dict[str, FormDef]) -> list[Problem]:
+def model_problems(model: ProcessModel, roles: set[str], forms: dict[str, FormDef],
+                   broken_forms: set[str] = frozenset()) -> list[Problem]:
     problems: list[Problem] = []
 
     def add(message: str, element: str | None = None, line: int | None = None) -> None:
         problems.append(Problem(model.file, message, element, line))
 
     if not model.executable:
-        add(f"process {model.id} is not executable (set isExecutable=\"true\")", model.id)
+        add(f"process {model.id} is not executable (set isExecutable=\"true\")", model.id, model.line)
     for lane_id in model.lanes:
         if lane_id != INITIATOR and lane_id not in roles:
-            add(f"lane {lane_id} is not a known role (see processes/roles.yaml)", lane_id)
+            add(f"lane {lane_id} is not a known role (see processes/roles.yaml)", lane_id,
+                model.lane_lines.get(lane_id))
     for role in model.starters:
         if role not in roles:
-            add(f"candidateStarterGroups names unknown role {role}", model.id)
+            add(f"candidateStarterGroups names unknown role {role}", model.id, model.line)
     human_ids = {e.id for e in model.elements.values() if e.type in HUMAN_TASKS}
     for el in model.elements.values():
         if el.type in HUMAN_TASKS:
@@ -35,7 +37,7 @@ def model_problems(model: ProcessModel, roles: set[str], forms: dict[str, FormDe
                 add("user task is in no lane, so nobody could be offered it", el.id, el.line)
             if not el.form_key:
                 add("user task has no form (camunda:formKey)", el.id, el.line)
-        if el.form_key and el.form_key not in forms:
+        if el.form_key and el.form_key not in forms and el.form_key not in broken_forms:
             add(f"form {el.form_key} is not in the bundle (forms/{el.form_key}.yaml)", el.id, el.line)
         for token in el.sod:
             if token != INITIATOR and token not in human_ids:

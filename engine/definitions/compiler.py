@@ -22,11 +22,12 @@ from engine.definitions.checks import (
     dmn_expression_problems,
     model_problems,
 )
+from engine.definitions.form_file import load_form
 from engine.definitions.model import ProcessModel, read_processes
 from engine.definitions.serializer import SERIALIZER, SERIALIZER_VERSION
-from engine.definitions.xmlsafe import UnsafeXml, parse_xml
+from engine.definitions.xmlsafe import MAX_FILE_BYTES, UnsafeXml, parse_xml
 from engine.errors import DefinitionError, Problem
-from engine.forms import FormDef, load_form
+from engine.forms import FormDef
 
 
 @dataclass
@@ -51,15 +52,21 @@ class _Parsed:
     forms: dict[str, tuple[FormDef, SourceFile]] = field(default_factory=dict)
     models: dict[str, ProcessModel] = field(default_factory=dict)
     decisions: dict[str, SourceFile] = field(default_factory=dict)
+    broken_forms: set[str] = field(default_factory=set)  # keys of form files that failed to load
     problems: list[Problem] = field(default_factory=list)
 
 
 def _read_files(files: list[SourceFile]) -> _Parsed:
     parsed = _Parsed()
     for f in files:
+        if len(f.content) > MAX_FILE_BYTES:
+            parsed.problems.append(Problem(f.name, f"file is {len(f.content)} bytes; the limit is {MAX_FILE_BYTES}"))
+            continue
         if f.kind == "form":
-            form, problems = load_form(f.text, f.name)
+            form, problems, key = _load_form(f)
             parsed.problems += problems
+            if problems and key:
+                parsed.broken_forms.add(key)
             if form:
                 if form.key in parsed.forms:
                     parsed.problems.append(Problem(f.name, f"form key {form.key} is defined twice"))
@@ -82,6 +89,14 @@ def _read_files(files: list[SourceFile]) -> _Parsed:
                     parsed.problems.append(Problem(f.name, f"process id {model.id} is defined twice", model.id))
                 parsed.models[model.id] = model
     return parsed
+
+
+def _load_form(f: SourceFile) -> tuple[FormDef | None, list[Problem], str | None]:
+    try:
+        text = f.text
+    except UnicodeDecodeError:
+        return None, [Problem(f.name, "not UTF-8 text")], None
+    return load_form(text, f.name)
 
 
 def _spiff_problem(exc: Exception, default_file: str) -> Problem:
@@ -130,7 +145,7 @@ def compile_bundle(files: list[SourceFile], roles: set[str]) -> list[CompiledPro
     parsed = _read_files(files)
     forms = {k: form for k, (form, _f) in parsed.forms.items()}
     for model in parsed.models.values():
-        parsed.problems += model_problems(model, roles, forms)
+        parsed.problems += model_problems(model, roles, forms, parsed.broken_forms)
     if parsed.problems:
         raise DefinitionError(parsed.problems)
     by_name = {f.name: f for f in files}

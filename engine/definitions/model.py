@@ -47,6 +47,8 @@ class ProcessModel:
     documentation: str
     lanes: dict[str, str]
     elements: dict[str, Element]
+    line: int | None = None
+    lane_lines: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -84,9 +86,11 @@ def read_processes(tree: etree._ElementTree, filename: str) -> list[ProcessModel
     models = []
     for proc in root.findall("bpmn:process", NS):
         lanes: dict[str, str] = {}
+        lane_lines: dict[str, int] = {}
         lanes_by_node: dict[str, str] = {}
         for lane in proc.iter(f"{{{BPMN}}}lane"):
             lanes[lane.get("id")] = lane.get("name") or lane.get("id")
+            lane_lines[lane.get("id")] = lane.sourceline
             for ref in lane.findall("bpmn:flowNodeRef", NS):
                 lanes_by_node[(ref.text or "").strip()] = lane.get("id")
         elements = {}
@@ -99,7 +103,7 @@ def read_processes(tree: etree._ElementTree, filename: str) -> list[ProcessModel
             id=proc.get("id"), name=proc.get("name") or proc.get("id"), file=filename,
             executable=proc.get("isExecutable") == "true", starters=starters,
             documentation=(doc.text or "").strip() if doc is not None else "",
-            lanes=lanes, elements=elements))
+            lanes=lanes, elements=elements, line=proc.sourceline, lane_lines=lane_lines))
     return models
 
 

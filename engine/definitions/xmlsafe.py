@@ -33,5 +33,6 @@ def parse_xml(content: bytes, filename: str) -> etree._ElementTree:
         raise UnsafeXml(Problem(filename, f"not well-formed XML: {exc.msg}", line=line)) from None
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise UnsafeXml(Problem(filename, "a DOCTYPE (entity declaration) is not allowed", line=1))
+        line = content[: max(content.find(b"<!DOCTYPE"), 0)].count(b"\n") + 1
+        raise UnsafeXml(Problem(filename, "a DOCTYPE (entity declaration) is not allowed", line=line))
     return tree

@@ -7,7 +7,7 @@ import threading
 
 import click
 
-from salesflow.cli.common import engine
+from salesflow.cli.common import checked, engine
 
 
 @click.command(help="Serve the web application; a timer worker runs inside it.")
@@ -33,8 +33,9 @@ def serve(host: str, port: int, no_worker: bool) -> None:
 @click.option("--once", is_flag=True, help="one pass, then exit")
 def worker(interval: float, once: bool) -> None:
     eng = engine()
+    checked(eng.processes)  # fails with one clear line when the database has no tables
     if once:
-        click.echo(f"{eng.fire_due_timers()} timer(s) fired")
+        click.echo(f"{checked(eng.fire_due_timers)} timer(s) fired")
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -1,0 +1,73 @@
+"""Reading a form file (forms/<key>.yaml) and locating its problems by line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from jsonschema.exceptions import SchemaError
+
+from engine.errors import Problem
+from engine.forms import FormDef, schema_validator
+
+
+def _line(root: yaml.Node | None, path: list[Any]) -> int | None:
+    """The 1-based line of the node at `path` (mapping keys / list indexes), or of its nearest parent."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else None)
+    for key in path:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            child = node.value[key]
+        if child is None:
+            break
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def load_form(text: str, filename: str) -> tuple[FormDef | None, list[Problem], str | None]:
+    """The form, or the problems that make it unusable; the key is returned whenever it can be read."""
+    try:
+        raw, root = yaml.safe_load(text), yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return None, [Problem(filename, f"not valid YAML: {exc}", line=mark.line + 1 if mark else None)], None
+    if not isinstance(raw, dict):
+        message = "a form file must be a mapping with key, title, schema and fields"
+        return None, [Problem(filename, message, line=1)], None
+    key = raw.get("key") if isinstance(raw.get("key"), str) else None
+    problems = _problems(raw, root, filename)
+    return (None if problems else FormDef.from_dict(raw)), problems, key
+
+
+def _problems(raw: dict, root: yaml.Node, filename: str) -> list[Problem]:
+    missing = [k for k in ("key", "title", "schema", "fields") if k not in raw]
+    if missing:
+        return [Problem(filename, f"missing {', '.join(missing)}", raw.get("key"), 1)]
+    key = raw["key"]
+    try:
+        schema_validator().check_schema(raw["schema"])
+    except SchemaError as exc:
+        where = ".".join(str(p) for p in exc.path) or "(top)"
+        return [Problem(filename, f"schema is not valid JSON Schema at schema.{where}: {exc.message}", key,
+                        _line(root, ["schema", *exc.path]))]
+    problems = []
+    props = set((raw["schema"].get("properties") or {}).keys())
+    fields = raw["fields"] if isinstance(raw["fields"], list) else []
+    names = [f.get("name") for f in fields if isinstance(f, dict)]
+    for name in sorted(props - set(names)):
+        problems.append(Problem(filename, f"schema property {name} is missing from fields", key,
+                                _line(root, ["schema", "properties", name])))
+    for index, name in enumerate(names):
+        if name not in props:
+            problems.append(Problem(filename, f"field {name} is not a schema property", key,
+                                    _line(root, ["fields", index])))
+        elif names.count(name) > 1 and names.index(name) != index:
+            problems.append(Problem(filename, f"field {name} is listed twice", key, _line(root, ["fields", index])))
+    for index, f in enumerate(fields):
+        if not isinstance(f, dict) or not {"zh", "en"} <= set((f.get("label") or {}).keys()):
+            name = f.get("name") if isinstance(f, dict) else index
+            problems.append(Problem(filename, f"field {name} needs a label in zh and en", key,
+                                    _line(root, ["fields", index])))
+    return problems
