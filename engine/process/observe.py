@@ -73,12 +73,20 @@ def digest(wf: BpmnWorkflow) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def _element_id(spec) -> str:  # noqa: ANN001
+    """The diagram element a spec stands for. SpiffWorkflow puts an internal
+    `<activity>.BoundaryEventSplit` in front of an activity that has boundary events."""
+    if spec.bpmn_id:
+        return spec.bpmn_id
+    return spec.name.removesuffix(".BoundaryEventSplit")
+
+
 def _gateway_choice(task) -> dict:  # noqa: ANN001
-    taken = [c.task_spec.bpmn_id or c.task_spec.name for c in task.children if not c.state & _NOT_TAKEN]
+    taken = [_element_id(c.task_spec) for c in task.children if not c.state & _NOT_TAKEN]
     conditions = {}
     for cond, target in getattr(task.task_spec, "cond_task_specs", []) or []:
         target_spec = task.workflow.spec.task_specs.get(target)
-        target_id = target_spec.bpmn_id if target_spec else target
+        target_id = _element_id(target_spec) if target_spec else target
         if target_id in taken:
             conditions[target_id] = cond.args[0] if cond is not None and getattr(cond, "args", None) else "default"
     return {"taken": taken, "conditions": conditions}

@@ -30,12 +30,12 @@ def sod_violation(session: Session, user: User, instance: Instance, sod: tuple[s
     return None
 
 
-def check_may_work(session: Session, user: User, task: Task, instance: Instance, sod: tuple[str, ...]) -> None:
+def check_may_work(session: Session, user: User, task: Task, instance: Instance) -> None:
     if task.assignee and task.assignee != user.username:
         raise Forbidden(f"task {task.id} is assigned to {task.assignee}")
     if not task.assignee and task.role not in roles_of(user):
         raise Forbidden(f"task {task.id} is offered to role {task.role}, which {user.username} does not hold")
-    reason = sod_violation(session, user, instance, sod)
+    reason = sod_violation(session, user, instance, task.sod_tokens)
     if reason:
         raise Forbidden(reason)
 

@@ -34,12 +34,19 @@ def task_dict(row: Task, now: datetime | None = None) -> dict:
 
 
 def inbox(session: Session, user: User, now: datetime) -> list[dict]:
-    """Ready tasks assigned to the user or offered (unclaimed) to one of their roles."""
+    """Ready tasks assigned to the user or offered (unclaimed) to one of their roles,
+    without those separation of duties forbids them."""
     roles = roles_of(user)
     query = (select(Task).where(Task.status == "ready")
              .where(or_(Task.assignee == user.username, (Task.assignee.is_(None)) & Task.role.in_(roles)))
              .order_by(Task.created_at, Task.id))
-    return [task_dict(r, now) for r in session.scalars(query)]
+    return [task_dict(r, now) for r in session.scalars(query) if not _sod_hides(session, user, r)]
+
+
+def _sod_hides(session: Session, user: User, row: Task) -> bool:
+    if not row.sod:
+        return False
+    return access.sod_violation(session, user, session.get(Instance, row.instance_id), row.sod_tokens) is not None
 
 
 def task_detail(session: Session, user: User, task_id: str, now: datetime) -> dict:

@@ -75,6 +75,7 @@ class Step:
             row.instance_id, row.process_key, row.bpmn_id = self.instance.id, self.instance.process_key, d.task
             row.title, row.role, row.form_key, row.assignee = o.title, o.role, o.form_key, o.assignee
             row.status, row.created_at, row.due_at = "ready", self.at, due_at(o.due, self.at)
+            row.sod = " ".join(o.sod)
             row.completed_by = row.completed_at = None
             self.session.add(row)
         open_rows = self.session.scalars(select(Task).where(Task.instance_id == self.instance.id,

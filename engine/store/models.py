@@ -115,6 +115,11 @@ class Task(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sod: Mapped[str] = mapped_column(String(255), default="", server_default="")  # separation of duties tokens
+
+    @property
+    def sod_tokens(self) -> tuple[str, ...]:
+        return tuple(self.sod.split())
 
 
 class Timer(Base):

@@ -146,6 +146,7 @@ def upgrade() -> None:
     sa.Column('due_at', sa.DateTime(), nullable=True),
     sa.Column('completed_by', sa.String(length=64), nullable=True),
     sa.Column('completed_at', sa.DateTime(), nullable=True),
+    sa.Column('sod', sa.String(length=255), nullable=False, server_default=''),
     sa.ForeignKeyConstraint(['instance_id'], ['instance.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

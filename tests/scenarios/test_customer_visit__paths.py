@@ -1,0 +1,362 @@
+"""P6 customer_visit (客户参观申请): every path from the start form to an end event.
+
+The clock starts at T0 = Monday 2026-03-02 09:00 in Shanghai; the visits below are
+on Thursday 2026-03-05, so the reception deadline (the boundary timer) is Wednesday
+2026-03-04 09:00 and the visit record waits until Thursday 18:00 (company time).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from engine.errors import InvalidData, NotFound
+from tests.conftest import T0
+from tests.scenarios.driver import (
+    AUDITOR,
+    assert_audit_intact,
+    branches,
+    company_day,
+    do,
+    end_events,
+    events,
+    holders,
+    inbox_task,
+    local_time,
+    offered_to,
+    parse,
+    requester_may_not_work,
+    submissions,
+    trail,
+)
+
+KEY = "customer_visit"
+ROUTING_GATEWAYS = {"approver_gateway", "approved_gateway", "followup_gateway", "followup_done_gateway"}
+TOO_LATE = "参观申请须至少提前一天填写"
+
+VISIT_DAY = company_day(T0, 3)  # Thursday 2026-03-05
+DAY_BEFORE = company_day(T0, 2)  # Wednesday 2026-03-04
+
+RECEPTION = {"reception_plan": "9:30 会议室介绍；10:00 参观生产线与化验室；11:30 工作餐。化验数据不对外。",
+             "host_name": "王经理"}
+ACKNOWLEDGED = {"reminder_acknowledged": True, "reminder_comment": "已电话督促申请人当天落实"}
+
+
+def visit_form(customer_class: str, visit_date: str = VISIT_DAY) -> dict:
+    """The customer visit form (《客户参观申请表》) as a sales rep fills it in."""
+    return {"customer_name": "芜湖商砼有限公司", "customer_class": customer_class, "company": "芜湖商砼有限公司采购部",
+            "visitors": "李明（采购经理）、赵静（技术主管）", "visitor_count": 2,
+            "purpose": "考察熟料生产线，洽谈年度供货", "visit_date": visit_date, "places": "熟料生产线、中心化验室",
+            "handling_suggestion": "由销售部陪同，安排技术部介绍质量控制"}
+
+
+def routes(eng, iid: int) -> list[tuple]:  # noqa: ANN001
+    return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
+
+
+def ready_and_done(*tasks: str) -> list[tuple[str, str]]:
+    return [pair for t in tasks for pair in (("task_ready", t), ("completed", t))]
+
+
+def assert_completed(eng, iid: int, starter: str, data: dict) -> None:  # noqa: ANN001
+    inst = eng.instance(starter, iid)
+    assert inst["status"] == "completed"
+    assert inst["tasks"] == []
+    assert inst["ended_at"] is not None
+    assert {t["status"] for t in inst["history_tasks"]} == {"completed"}
+    assert inst["data"] == data
+
+
+def wait_for_visit_day(eng, clock, iid: int, starter: str):  # noqa: ANN001, ANN201 - the instant it fired
+    """Nothing happens until 18:00 on the visit day; then the record is offered to the applicant."""
+    clock.set(local_time(VISIT_DAY, "17:59"))
+    assert eng.fire_due_timers() == 0
+    assert offered_to(eng, "record_visit", iid) == set()
+    fired_at = local_time(VISIT_DAY, "18:01")
+    clock.set(fired_at)
+    assert eng.fire_due_timers() == 1
+    assert offered_to(eng, "record_visit", iid) == {starter}
+    record = inbox_task(eng, starter, "record_visit", iid)
+    assert (record["role"], record["assignee"]) == ("initiator", starter)
+    assert parse(record["created_at"]) == fired_at
+    assert parse(record["due_at"]) == fired_at + timedelta(days=2)
+    return fired_at
+
+
+# -- key accounts (统销客户): the sales department approves ------------------------------------------------
+
+
+def test_key_account_approved_reception_in_time_no_followup(flows, clock):
+    eng, starter = flows, "rep_mgr"  # a sales rep who is also a sales manager
+    form = visit_form("key_account")
+    iid = eng.start(starter, KEY, form)
+
+    assert offered_to(eng, "leader_approval", iid) == set()
+    assert offered_to(eng, "sales_approval", iid) == holders("sales_manager") - {starter}  # sod
+    requester_may_not_work(eng, iid, starter, "sales_approval", {"approved": True})
+    approved = {"approved": True, "comment": "同意，按二号参观路线接待，注意保密"}
+    clock.advance(hours=1)
+    do(eng, "mgr2", "sales_approval", approved, iid)
+
+    assert offered_to(eng, "arrange_reception", iid) == {starter}
+    clock.advance(hours=1)
+    do(eng, starter, "arrange_reception", RECEPTION, iid)
+
+    # arranged in time: the deadline passes without a reminder
+    clock.set(local_time(DAY_BEFORE, "09:01"))
+    assert eng.fire_due_timers() == 0
+    assert offered_to(eng, "reception_overdue_reminder", iid) == set()
+
+    wait_for_visit_day(eng, clock, iid, starter)
+    recorded = {"visit_summary": "客户对熟料质量满意，无遗留事项", "followup_needed": False}
+    clock.advance(hours=1)
+    do(eng, starter, "record_visit", recorded, iid)
+
+    assert offered_to(eng, "handle_followup", iid) == set()
+    assert_completed(eng, iid, starter, {**form, "visit_approver": "sales_manager", **approved, **RECEPTION,
+                                         **recorded})
+    assert submissions(eng, iid) == [("sales_approval", approved), ("arrange_reception", RECEPTION),
+                                     ("record_visit", recorded)]
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "approver_gateway"),
+        *ready_and_done("sales_approval"), ("gateway_taken", "approval_merge"), ("gateway_taken", "approved_gateway"),
+        *ready_and_done("arrange_reception"),
+        ("timers_due", None), ("timer_fired", "wait_for_visit_day"),
+        *ready_and_done("record_visit"), ("gateway_taken", "followup_gateway"), ("gateway_taken", "visit_done_merge"),
+        ("ended", None)]
+    assert [e["payload"]["fired"] for e in events(eng, iid, "timers_due")] == [["wait_for_visit_day"]]
+    assert events(eng, iid, "escalated") == []
+    assert end_events(eng, iid) == ["visit_completed"]
+    assert_audit_intact(eng, iid)
+    assert routes(eng, iid) == [
+        ("approver_gateway", "sales_approval", "visit_approver == 'sales_manager'"),
+        ("approved_gateway", "arrange_reception", "approved == True"),
+        ("followup_gateway", "visit_done_merge", "default")]
+
+
+def test_key_account_rejected(flows, clock):
+    eng, starter = flows, "rep1"
+    form = visit_form("key_account")
+    iid = eng.start(starter, KEY, form)
+
+    assert offered_to(eng, "sales_approval", iid) == holders("sales_manager")
+    rejected = {"approved": False, "comment": "当周生产线检修，不便接待，请改期"}
+    clock.advance(hours=3)
+    do(eng, "mgr1", "sales_approval", rejected, iid)
+
+    assert offered_to(eng, "arrange_reception", iid) == set()
+    clock.set(local_time(VISIT_DAY, "18:01"))
+    assert eng.fire_due_timers() == 0  # no timer outlives the rejection
+    assert_completed(eng, iid, starter, {**form, "visit_approver": "sales_manager", **rejected})
+    seen_by_applicant = eng.instance(starter, iid)["data"]
+    assert (seen_by_applicant["approved"], seen_by_applicant["comment"]) == (False, rejected["comment"])
+    assert submissions(eng, iid) == [("sales_approval", rejected)]
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "approver_gateway"),
+        *ready_and_done("sales_approval"), ("gateway_taken", "approval_merge"), ("gateway_taken", "approved_gateway"),
+        ("ended", None)]
+    assert end_events(eng, iid) == ["visit_rejected"]
+    assert_audit_intact(eng, iid)
+    assert routes(eng, iid) == [
+        ("approver_gateway", "sales_approval", "visit_approver == 'sales_manager'"),
+        ("approved_gateway", "visit_rejected", "default")]
+
+
+# -- local customers (地销客户): the division leader approves ------------------------------------------------
+
+
+def test_local_rejected_by_division_leader(flows, clock):
+    eng, starter = flows, "rep_lead"  # a sales rep who is also a division leader
+    form = visit_form("local")
+    iid = eng.start(starter, KEY, form)
+
+    assert offered_to(eng, "sales_approval", iid) == set()
+    assert offered_to(eng, "leader_approval", iid) == holders("division_leader") - {starter}  # sod
+    requester_may_not_work(eng, iid, starter, "leader_approval", {"approved": True})
+    rejected = {"approved": False, "comment": "该客户欠款未清，暂缓接待"}
+    clock.advance(hours=2)
+    do(eng, "lead", "leader_approval", rejected, iid)
+
+    assert offered_to(eng, "arrange_reception", iid) == set()
+    assert_completed(eng, iid, starter, {**form, "visit_approver": "division_leader", **rejected})
+    assert eng.instance(starter, iid)["data"]["comment"] == rejected["comment"]
+    assert submissions(eng, iid) == [("leader_approval", rejected)]
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "approver_gateway"),
+        *ready_and_done("leader_approval"), ("gateway_taken", "approval_merge"), ("gateway_taken", "approved_gateway"),
+        ("ended", None)]
+    assert end_events(eng, iid) == ["visit_rejected"]
+    assert_audit_intact(eng, iid)
+    assert routes(eng, iid) == [
+        ("approver_gateway", "leader_approval", "default"),
+        ("approved_gateway", "visit_rejected", "default")]
+
+
+def test_local_approved_reception_overdue_reminder_then_followup_twice(flows, clock):
+    eng, starter = flows, "rep2"
+    form = visit_form("local")
+    iid = eng.start(starter, KEY, form)
+
+    assert offered_to(eng, "sales_approval", iid) == set()
+    assert offered_to(eng, "leader_approval", iid) == holders("division_leader")
+    approved = {"approved": True, "comment": "同意，由销售部全程陪同"}
+    clock.advance(hours=1)
+    do(eng, "rep_lead", "leader_approval", approved, iid)  # a leader who is a rep may approve another's request
+
+    assert offered_to(eng, "arrange_reception", iid) == {starter}
+    # not arranged: nothing before 09:00 the day before the visit ...
+    clock.set(local_time(DAY_BEFORE, "08:59"))
+    assert eng.fire_due_timers() == 0
+    assert offered_to(eng, "reception_overdue_reminder", iid) == set()
+    # ... then every sales manager is reminded, and the reception task stays with the applicant
+    clock.set(local_time(DAY_BEFORE, "09:01"))
+    assert eng.fire_due_timers() == 1
+    assert offered_to(eng, "reception_overdue_reminder", iid) == holders("sales_manager")
+    assert offered_to(eng, "arrange_reception", iid) == {starter}
+    [escalated] = events(eng, iid, "escalated")
+    assert (escalated["task"], escalated["payload"]["attached_to"], escalated["payload"]["interrupting"]) == (
+        "reception_overdue", "arrange_reception", False)
+
+    clock.advance(minutes=30)
+    do(eng, "mgr1", "reception_overdue_reminder", ACKNOWLEDGED, iid)
+    assert eng.instance(starter, iid)["status"] == "running"
+    assert offered_to(eng, "arrange_reception", iid) == {starter}
+    clock.advance(minutes=30)
+    do(eng, starter, "arrange_reception", RECEPTION, iid)
+
+    wait_for_visit_day(eng, clock, iid, starter)
+    recorded = {"visit_summary": "客户关注 P·O 42.5 早期强度，要求提供检测报告", "followup_needed": True}
+    clock.advance(hours=1)
+    do(eng, starter, "record_visit", recorded, iid)
+
+    rounds = [{"followup_notes": "已索取检测报告，待技术部出具", "followup_done": False},
+              {"followup_notes": "检测报告已寄出，等待客户确认", "followup_done": False},
+              {"followup_notes": "客户确认收到报告，签订年度供货意向", "followup_done": True}]
+    for notes in rounds:
+        assert offered_to(eng, "handle_followup", iid) == {starter}
+        followup = inbox_task(eng, starter, "handle_followup", iid)
+        assert parse(followup["due_at"]) == parse(followup["created_at"]) + timedelta(days=7)
+        assert parse(followup["created_at"]) == clock.now()
+        clock.advance(days=2)
+        do(eng, starter, "handle_followup", notes, iid)
+
+    assert_completed(eng, iid, starter, {**form, "visit_approver": "division_leader", **approved, **ACKNOWLEDGED,
+                                         **RECEPTION, **recorded, **rounds[-1]})
+    assert submissions(eng, iid) == [
+        ("leader_approval", approved), ("reception_overdue_reminder", ACKNOWLEDGED), ("arrange_reception", RECEPTION),
+        ("record_visit", recorded), *[("handle_followup", r) for r in rounds]]
+    followup_round = [*ready_and_done("handle_followup"), ("gateway_taken", "followup_done_gateway")]
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "approver_gateway"),
+        *ready_and_done("leader_approval"), ("gateway_taken", "approval_merge"), ("gateway_taken", "approved_gateway"),
+        ("task_ready", "arrange_reception"),
+        ("timers_due", None), ("timer_fired", "reception_overdue"), ("escalated", "reception_overdue"),
+        *ready_and_done("reception_overdue_reminder"),
+        ("completed", "arrange_reception"),
+        ("timers_due", None), ("timer_fired", "wait_for_visit_day"),
+        *ready_and_done("record_visit"), ("gateway_taken", "followup_gateway"),
+        ("gateway_taken", "followup_merge"), *followup_round,
+        ("gateway_taken", "followup_merge"), *followup_round,
+        ("gateway_taken", "followup_merge"), *followup_round,
+        ("gateway_taken", "visit_done_merge"), ("ended", None)]
+    assert [e["payload"]["fired"] for e in events(eng, iid, "timers_due")] == [
+        ["reception_overdue"], ["wait_for_visit_day"]]
+    assert [e["payload"]["role"] for e in events(eng, iid, "task_ready")] == [
+        "division_leader", "initiator", "sales_manager", "initiator", "initiator", "initiator", "initiator"]
+    assert end_events(eng, iid) == ["visit_completed"]
+    assert_audit_intact(eng, iid)
+    assert routes(eng, iid) == [
+        ("approver_gateway", "leader_approval", "default"),
+        ("approved_gateway", "arrange_reception", "approved == True"),
+        ("followup_gateway", "followup_merge", "followup_needed == True"),
+        ("followup_done_gateway", "followup_merge", "default"),
+        ("followup_done_gateway", "followup_merge", "default"),
+        ("followup_done_gateway", "visit_done_merge", "followup_done == True")]
+
+
+def test_reminder_left_open_keeps_the_visit_running_until_the_manager_handles_it(flows, clock):
+    """The reminder runs beside the main path: the instance ends only when both are done."""
+    eng, starter = flows, "rep1"
+    form = visit_form("key_account")
+    iid = eng.start(starter, KEY, form)
+    approved = {"approved": True, "comment": "同意"}
+    do(eng, "mgr1", "sales_approval", approved, iid)
+
+    clock.set(local_time(DAY_BEFORE, "09:01"))
+    assert eng.fire_due_timers() == 1
+    assert offered_to(eng, "reception_overdue_reminder", iid) == holders("sales_manager")
+    clock.advance(hours=2)
+    do(eng, starter, "arrange_reception", RECEPTION, iid)
+    wait_for_visit_day(eng, clock, iid, starter)
+    recorded = {"visit_summary": "参观顺利", "followup_needed": False}
+    do(eng, starter, "record_visit", recorded, iid)
+
+    inst = eng.instance(starter, iid)
+    assert inst["status"] == "running"
+    assert [t["name"] for t in inst["tasks"]] == ["reception_overdue_reminder"]
+    assert offered_to(eng, "reception_overdue_reminder", iid) == holders("sales_manager")
+    assert events(eng, iid, "ended") == []
+
+    clock.advance(hours=1)
+    do(eng, "mgr2", "reception_overdue_reminder", ACKNOWLEDGED, iid)
+    assert_completed(eng, iid, starter, {**form, "visit_approver": "sales_manager", **approved, **RECEPTION,
+                                         **recorded, **ACKNOWLEDGED})
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "approver_gateway"),
+        *ready_and_done("sales_approval"), ("gateway_taken", "approval_merge"), ("gateway_taken", "approved_gateway"),
+        ("task_ready", "arrange_reception"),
+        ("timers_due", None), ("timer_fired", "reception_overdue"), ("escalated", "reception_overdue"),
+        ("task_ready", "reception_overdue_reminder"),
+        ("completed", "arrange_reception"),
+        ("timers_due", None), ("timer_fired", "wait_for_visit_day"),
+        *ready_and_done("record_visit"), ("gateway_taken", "followup_gateway"), ("gateway_taken", "visit_done_merge"),
+        ("completed", "reception_overdue_reminder"), ("ended", None)]
+    assert end_events(eng, iid) == ["reminder_handled"]
+    assert_audit_intact(eng, iid)
+    assert routes(eng, iid) == [
+        ("approver_gateway", "sales_approval", "visit_approver == 'sales_manager'"),
+        ("approved_gateway", "arrange_reception", "approved == True"),
+        ("followup_gateway", "visit_done_merge", "default")]
+
+
+# -- "at least one day before the visit" (seed 256, 365) ---------------------------------------------------
+
+# (the instant the rep applies, the visit date, accepted?)
+APPLICATIONS = [
+    pytest.param(T0, company_day(T0), False, id="today"),
+    pytest.param(T0, company_day(T0, -1), False, id="yesterday"),
+    pytest.param(T0, company_day(T0, 1), True, id="tomorrow"),
+    # 00:30 on Tuesday in Shanghai is still Monday in UTC: "today" is the company's day
+    pytest.param(local_time("2026-03-03", "00:30"), "2026-03-03", False, id="today_after_midnight_company_time"),
+    pytest.param(local_time("2026-03-03", "00:30"), "2026-03-04", True, id="tomorrow_after_midnight_company_time"),
+    pytest.param(local_time("2026-03-02", "23:30"), "2026-03-03", True, id="tomorrow_late_in_the_evening"),
+]
+
+
+@pytest.mark.parametrize(("applied_at", "visit_date", "accepted"), APPLICATIONS)
+def test_visit_date_must_be_at_least_tomorrow(flows, clock, applied_at, visit_date, accepted):
+    eng, starter = flows, "rep1"
+    clock.set(applied_at)
+    form = visit_form("key_account", visit_date)
+
+    if not accepted:
+        with pytest.raises(InvalidData) as refused:
+            eng.start(starter, KEY, form)
+        assert set(refused.value.fields) == {"visit_date"}
+        assert refused.value.fields["visit_date"]["zh"] == TOO_LATE
+        assert refused.value.fields["visit_date"]["en"]
+        # nothing was started: no instance, no trail, no task
+        assert [r.chain for r in eng.verify_chains()] == ["deployments"]
+        with pytest.raises(NotFound):
+            eng.instance(AUDITOR, 1)
+        assert offered_to(eng, "sales_approval") == set()
+        return
+
+    iid = eng.start(starter, KEY, form)
+    inst = eng.instance(starter, iid)
+    assert (inst["status"], inst["data"]["visit_date"], inst["started_by"]) == ("running", visit_date, starter)
+    assert offered_to(eng, "sales_approval", iid) == holders("sales_manager")
+    assert trail(eng, iid) == [("started", None), ("gateway_taken", "approver_gateway"),
+                               ("task_ready", "sales_approval")]
+    assert_audit_intact(eng, iid)

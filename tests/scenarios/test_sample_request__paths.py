@@ -1,0 +1,353 @@
+"""P5 sample_request (样品提供申请): every path from the start form to an end event.
+
+Each path asserts who was offered each task, the data at the end (each step's
+submission and the DMN output sample_route), the audit trail (with the branch
+each routing gateway took and the end event reached), that replay reproduces
+it and every chain verifies, and that the instance is completed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from engine.errors import InvalidData
+from tests.scenarios.driver import (
+    assert_audit_intact,
+    branches,
+    do,
+    end_events,
+    events,
+    history,
+    holders,
+    inbox_task,
+    offered_to,
+    open_task,
+    parse,
+    requester_may_not_work,
+    submissions,
+    trail,
+)
+
+KEY = "sample_request"
+ROUTING_GATEWAYS = {"route_gateway", "sales_approved_gateway", "quality_approved_gateway",
+                    "countersign_approved_gateway", "leader_approved_gateway", "shipping_gateway"}
+REJECT_MESSAGE = "驳回时须填写驳回理由"
+
+SAMPLING = {"batch_no": "QC-20260302-07"}
+SHIPPED = {"shipped_on": "2026-03-03", "carrier": "顺丰速运", "tracking_no": "SF1234567890"}
+FEEDBACK = {"feedback": "强度达标，和易性好，客户准备试用于二期工程", "satisfaction": 5}
+
+
+def request(customer_class: str) -> dict:
+    """The sample request form (《样品提供申请表》) as a sales rep fills it in."""
+    return {"customer_name": "合肥建工集团", "customer_class": customer_class, "product": "P·O 42.5 普通硅酸盐水泥",
+            "spec": "袋装 50kg", "quantity": 100, "purpose": "project_bid",
+            "delivery_address": "合肥市蜀山区长江西路 88 号工地", "wanted_by": "2026-03-20", "remarks": "投标急用"}
+
+
+def routes(eng, iid: int) -> list[tuple]:  # noqa: ANN001
+    return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
+
+
+def ready_and_done(*tasks: str) -> list[tuple[str, str]]:
+    return [pair for t in tasks for pair in (("task_ready", t), ("completed", t))]
+
+
+def assert_completed(eng, iid: int, starter: str, data: dict) -> None:  # noqa: ANN001
+    """Status completed, nothing left open, and the instance's data exactly as the steps left it."""
+    inst = eng.instance(starter, iid)
+    assert inst["status"] == "completed"
+    assert inst["tasks"] == []
+    assert inst["ended_at"] is not None
+    assert {t["status"] for t in inst["history_tasks"]} == {"completed"}
+    assert inst["data"] == data
+
+
+# -- key accounts (统销客户): sales department, then quality; the dispatch office ships -----------------
+
+
+def test_key_account_approved_all_the_way(flows, clock):
+    eng, starter = flows, "rep_mgr"  # a sales rep who is also a sales manager
+    form = request("key_account")
+    iid = eng.start(starter, KEY, form)
+
+    assert offered_to(eng, "sales_approval", iid) == holders("sales_manager") - {starter}  # sod
+    requester_may_not_work(eng, iid, starter, "sales_approval", {"approved": True, "comment": "自己批"})
+    eng.claim("mgr1", open_task(eng, iid, "sales_approval")["id"])
+    assert offered_to(eng, "sales_approval", iid) == {"mgr1"}  # claimed: gone from the other inboxes
+    sales_ok = {"approved": True, "comment": "同意，重点工程项目"}
+    clock.advance(hours=1)
+    do(eng, "mgr1", "sales_approval", sales_ok, iid)
+
+    assert offered_to(eng, "quality_approval", iid) == holders("quality")
+    task = inbox_task(eng, "qa2", "quality_approval", iid)
+    assert eng.task("qa2", task["id"])["instance_data"]["comment"] == sales_ok["comment"]  # sees sales' opinion
+    quality_ok = {"approved": True, "comment": "同意，按出厂批取样"}
+    clock.advance(hours=1)
+    do(eng, "qa2", "quality_approval", quality_ok, iid)
+
+    assert offered_to(eng, "take_sample", iid) == holders("quality")
+    clock.advance(hours=1)
+    do(eng, "qa1", "take_sample", SAMPLING, iid)
+
+    assert offered_to(eng, "dispatch_ship", iid) == holders("dispatcher")
+    shipped_at = clock.advance(hours=5)
+    do(eng, "disp", "dispatch_ship", SHIPPED, iid)
+
+    assert offered_to(eng, "collect_feedback", iid) == {starter}
+    feedback = inbox_task(eng, starter, "collect_feedback", iid)
+    assert (feedback["role"], feedback["assignee"]) == ("initiator", starter)
+    assert parse(feedback["created_at"]) == shipped_at
+    assert parse(feedback["due_at"]) == shipped_at + timedelta(days=14)
+    assert feedback["overdue"] is False
+    clock.advance(days=14, minutes=1)
+    assert inbox_task(eng, starter, "collect_feedback", iid)["overdue"] is True
+    do(eng, starter, "collect_feedback", FEEDBACK, iid)
+
+    assert_completed(eng, iid, starter, {**form, "sample_route": "key_account", **sales_ok, **quality_ok,
+                                         **SAMPLING, **SHIPPED, **FEEDBACK})
+    assert submissions(eng, iid) == [("sales_approval", sales_ok), ("quality_approval", quality_ok),
+                                     ("take_sample", SAMPLING), ("dispatch_ship", SHIPPED),
+                                     ("collect_feedback", FEEDBACK)]
+    assert [e["actor"] for e in events(eng, iid, "claimed")] == ["mgr1", "qa2", "qa1", "disp"]
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "route_gateway"),
+        *ready_and_done("sales_approval"), ("gateway_taken", "sales_approved_gateway"),
+        *ready_and_done("quality_approval"), ("gateway_taken", "quality_approved_gateway"),
+        ("gateway_taken", "approval_merge"),
+        *ready_and_done("take_sample"), ("gateway_taken", "shipping_gateway"),
+        *ready_and_done("dispatch_ship"), ("gateway_taken", "shipped_merge"),
+        *ready_and_done("collect_feedback"), ("ended", None)]
+    assert [e["payload"]["role"] for e in events(eng, iid, "task_ready")] == [
+        "sales_manager", "quality", "quality", "dispatcher", "initiator"]
+    assert end_events(eng, iid) == ["request_completed"]
+    assert_audit_intact(eng, iid)
+    assert routes(eng, iid) == [
+        ("route_gateway", "sales_approval", "sample_route == 'key_account'"),
+        ("sales_approved_gateway", "quality_approval", "approved == True"),
+        ("quality_approved_gateway", "approval_merge", "approved == True"),
+        ("shipping_gateway", "dispatch_ship", "sample_route == 'key_account'")]
+
+
+def test_key_account_rejected_by_sales(flows, clock):
+    eng, starter = flows, "rep1"
+    form = request("key_account")
+    iid = eng.start(starter, KEY, form)
+
+    assert offered_to(eng, "sales_approval", iid) == holders("sales_manager")
+    rejected = {"approved": False, "comment": "该客户本年度已提供过同型号样品"}
+    clock.advance(hours=2)
+    do(eng, "mgr2", "sales_approval", rejected, iid)
+
+    assert offered_to(eng, "quality_approval", iid) == set()
+    assert_completed(eng, iid, starter, {**form, "sample_route": "key_account", **rejected})
+    seen_by_applicant = eng.instance(starter, iid)
+    assert (seen_by_applicant["data"]["approved"], seen_by_applicant["data"]["comment"]) == (False, rejected["comment"])
+    [ended] = [e for e in eng.history(starter, iid) if e["kind"] == "ended"]
+    assert ended["payload"]["end_events"] == ["rejected_by_sales"]
+    assert submissions(eng, iid) == [("sales_approval", rejected)]
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "route_gateway"),
+        *ready_and_done("sales_approval"), ("gateway_taken", "sales_approved_gateway"), ("ended", None)]
+    assert_audit_intact(eng, iid)
+    assert routes(eng, iid) == [
+        ("route_gateway", "sales_approval", "sample_route == 'key_account'"),
+        ("sales_approved_gateway", "rejected_by_sales", "default")]
+
+
+def test_key_account_rejected_by_quality(flows, clock):
+    eng, starter = flows, "rep_qa"  # a sales rep who also works in the quality department
+    form = request("key_account")
+    iid = eng.start(starter, KEY, form)
+
+    assert offered_to(eng, "sales_approval", iid) == holders("sales_manager")
+    sales_ok = {"approved": True, "comment": "同意"}
+    clock.advance(hours=1)
+    do(eng, "mgr2", "sales_approval", sales_ok, iid)
+
+    assert offered_to(eng, "quality_approval", iid) == holders("quality") - {starter}  # sod
+    requester_may_not_work(eng, iid, starter, "quality_approval", {"approved": True})
+    rejected = {"approved": False, "comment": "该批号库存不足，无法取样"}
+    clock.advance(hours=1)
+    do(eng, "qa1", "quality_approval", rejected, iid)
+
+    assert offered_to(eng, "take_sample", iid) == set()
+    assert_completed(eng, iid, starter, {**form, "sample_route": "key_account", **rejected})
+    assert eng.instance(starter, iid)["data"]["comment"] == rejected["comment"]
+    assert submissions(eng, iid) == [("sales_approval", sales_ok), ("quality_approval", rejected)]
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "route_gateway"),
+        *ready_and_done("sales_approval"), ("gateway_taken", "sales_approved_gateway"),
+        *ready_and_done("quality_approval"), ("gateway_taken", "quality_approved_gateway"), ("ended", None)]
+    assert end_events(eng, iid) == ["rejected_by_quality"]
+    assert_audit_intact(eng, iid)
+    assert routes(eng, iid) == [
+        ("route_gateway", "sales_approval", "sample_route == 'key_account'"),
+        ("sales_approved_gateway", "quality_approval", "approved == True"),
+        ("quality_approved_gateway", "rejected_by_quality", "default")]
+
+
+# -- local customers (地销客户): quality countersigns, the division leader approves, the sales office ships --
+
+
+def test_local_approved(flows, clock):
+    eng, starter = flows, "rep_qa"
+    form = request("local")
+    iid = eng.start(starter, KEY, form)
+
+    assert offered_to(eng, "sales_approval", iid) == set()
+    assert offered_to(eng, "quality_countersign", iid) == holders("quality") - {starter}  # sod
+    requester_may_not_work(eng, iid, starter, "quality_countersign", {"approved": True})
+    countersigned = {"approved": True, "comment": "会签同意"}
+    clock.advance(hours=1)
+    do(eng, "qa2", "quality_countersign", countersigned, iid)
+
+    assert offered_to(eng, "leader_approval", iid) == holders("division_leader")
+    leader_ok = {"approved": True, "comment": "同意，注意控制数量"}
+    clock.advance(hours=1)
+    do(eng, "lead", "leader_approval", leader_ok, iid)
+
+    assert offered_to(eng, "take_sample", iid) == holders("quality")  # no separation of duties here
+    clock.advance(hours=1)
+    do(eng, "qa1", "take_sample", SAMPLING, iid)
+
+    assert offered_to(eng, "dispatch_ship", iid) == set()
+    assert offered_to(eng, "sales_ship", iid) == holders("sales_rep")  # every sales rep, the applicant too
+    shipped_at = clock.advance(hours=3)
+    do(eng, "rep1", "sales_ship", SHIPPED, iid)
+
+    assert offered_to(eng, "collect_feedback", iid) == {starter}
+    feedback = inbox_task(eng, starter, "collect_feedback", iid)
+    assert parse(feedback["due_at"]) == parse(feedback["created_at"]) + timedelta(days=14)
+    assert parse(feedback["created_at"]) == shipped_at
+    clock.advance(days=3)
+    do(eng, starter, "collect_feedback", FEEDBACK, iid)
+
+    assert_completed(eng, iid, starter, {**form, "sample_route": "local", **countersigned, **leader_ok,
+                                         **SAMPLING, **SHIPPED, **FEEDBACK})
+    assert submissions(eng, iid) == [("quality_countersign", countersigned), ("leader_approval", leader_ok),
+                                     ("take_sample", SAMPLING), ("sales_ship", SHIPPED),
+                                     ("collect_feedback", FEEDBACK)]
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "route_gateway"),
+        *ready_and_done("quality_countersign"), ("gateway_taken", "countersign_approved_gateway"),
+        *ready_and_done("leader_approval"), ("gateway_taken", "leader_approved_gateway"),
+        ("gateway_taken", "approval_merge"),
+        *ready_and_done("take_sample"), ("gateway_taken", "shipping_gateway"),
+        *ready_and_done("sales_ship"), ("gateway_taken", "shipped_merge"),
+        *ready_and_done("collect_feedback"), ("ended", None)]
+    assert [e["payload"]["role"] for e in events(eng, iid, "task_ready")] == [
+        "quality", "division_leader", "quality", "sales_rep", "initiator"]
+    assert end_events(eng, iid) == ["request_completed"]
+    assert_audit_intact(eng, iid)
+    assert routes(eng, iid) == [
+        ("route_gateway", "quality_countersign", "default"),
+        ("countersign_approved_gateway", "leader_approval", "approved == True"),
+        ("leader_approved_gateway", "approval_merge", "approved == True"),
+        ("shipping_gateway", "sales_ship", "default")]
+
+
+def test_local_refused_at_countersign(flows, clock):
+    eng, starter = flows, "rep2"
+    form = request("local")
+    iid = eng.start(starter, KEY, form)
+
+    assert offered_to(eng, "quality_countersign", iid) == holders("quality")
+    refused = {"approved": False, "comment": "该规格不属于地销产品目录"}
+    clock.advance(hours=1)
+    do(eng, "qa1", "quality_countersign", refused, iid)
+
+    assert offered_to(eng, "leader_approval", iid) == set()
+    assert_completed(eng, iid, starter, {**form, "sample_route": "local", **refused})
+    assert eng.instance(starter, iid)["data"]["comment"] == refused["comment"]
+    assert submissions(eng, iid) == [("quality_countersign", refused)]
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "route_gateway"),
+        *ready_and_done("quality_countersign"), ("gateway_taken", "countersign_approved_gateway"), ("ended", None)]
+    assert end_events(eng, iid) == ["rejected_by_countersign"]
+    assert_audit_intact(eng, iid)
+    assert routes(eng, iid) == [
+        ("route_gateway", "quality_countersign", "default"),
+        ("countersign_approved_gateway", "rejected_by_countersign", "default")]
+
+
+def test_local_rejected_by_leader(flows, clock):
+    eng, starter = flows, "rep_lead"  # a sales rep who is also a division leader
+    form = request("local")
+    iid = eng.start(starter, KEY, form)
+
+    assert offered_to(eng, "quality_countersign", iid) == holders("quality")
+    countersigned = {"approved": True, "comment": "会签同意"}
+    clock.advance(hours=1)
+    do(eng, "qa2", "quality_countersign", countersigned, iid)
+
+    assert offered_to(eng, "leader_approval", iid) == holders("division_leader") - {starter}  # sod
+    requester_may_not_work(eng, iid, starter, "leader_approval", {"approved": True})
+    rejected = {"approved": False, "comment": "本月样品费用已超预算"}
+    clock.advance(hours=1)
+    do(eng, "lead", "leader_approval", rejected, iid)
+
+    assert offered_to(eng, "take_sample", iid) == set()
+    assert_completed(eng, iid, starter, {**form, "sample_route": "local", **rejected})
+    assert eng.instance(starter, iid)["data"]["comment"] == rejected["comment"]
+    assert submissions(eng, iid) == [("quality_countersign", countersigned), ("leader_approval", rejected)]
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "route_gateway"),
+        *ready_and_done("quality_countersign"), ("gateway_taken", "countersign_approved_gateway"),
+        *ready_and_done("leader_approval"), ("gateway_taken", "leader_approved_gateway"), ("ended", None)]
+    assert end_events(eng, iid) == ["rejected_by_leader"]
+    assert_audit_intact(eng, iid)
+    assert routes(eng, iid) == [
+        ("route_gateway", "quality_countersign", "default"),
+        ("countersign_approved_gateway", "leader_approval", "approved == True"),
+        ("leader_approved_gateway", "rejected_by_leader", "default")]
+
+
+# -- a rejection needs its reason ------------------------------------------------------------------------
+
+# (approval task, customer class, the approvals before it: [(task, user)], an approver)
+APPROVALS = [
+    ("sales_approval", "key_account", [], "mgr1"),
+    ("quality_approval", "key_account", [("sales_approval", "mgr1")], "qa1"),
+    ("quality_countersign", "local", [], "qa1"),
+    ("leader_approval", "local", [("quality_countersign", "qa2")], "lead"),
+]
+
+
+@pytest.mark.parametrize(("task_name", "customer_class", "before", "approver"), APPROVALS,
+                         ids=[a[0] for a in APPROVALS])
+@pytest.mark.parametrize("decision", [{"approved": False}, {"approved": False, "comment": "  \n "}],
+                         ids=["no_comment", "blank_comment"])
+def test_rejecting_without_a_reason_is_refused_and_the_task_stays_open(flows, clock, task_name, customer_class,
+                                                                        before, approver, decision):
+    eng, starter = flows, "rep1"
+    form = request(customer_class)
+    iid = eng.start(starter, KEY, form)
+    for earlier, user in before:
+        do(eng, user, earlier, {"approved": True}, iid)
+    offered = offered_to(eng, task_name, iid)
+    task = inbox_task(eng, approver, task_name, iid)
+    trail_before = history(eng, iid)
+    data_before = eng.instance(starter, iid)["data"]
+
+    with pytest.raises(InvalidData) as refused:
+        eng.complete(approver, task["id"], decision)
+
+    assert set(refused.value.fields) == {"comment"}
+    assert refused.value.fields["comment"]["zh"] == REJECT_MESSAGE
+    assert refused.value.fields["comment"]["en"]
+    still = open_task(eng, iid, task_name)
+    assert (still["id"], still["status"], still["assignee"]) == (task["id"], "ready", None)
+    assert offered_to(eng, task_name, iid) == offered
+    inst = eng.instance(starter, iid)
+    assert (inst["status"], inst["data"]) == ("running", data_before)
+    assert history(eng, iid) == trail_before  # nothing recorded, not even the automatic claim
+
+    # the same task still takes a proper rejection
+    reason = {"approved": False, "comment": "理由：客户资信不足"}
+    do(eng, approver, task_name, reason, iid)
+    assert eng.instance(starter, iid)["status"] == "completed"
+    assert eng.instance(starter, iid)["data"]["comment"] == reason["comment"]
+    assert_audit_intact(eng, iid)
