@@ -180,3 +180,21 @@ def test_an_escalated_instance_still_finishes(approval, clock):
     assert approval.instance("rep", iid)["status"] == "completed"
     assert kinds(approval, iid)[-1] == "ended"
     assert approval.replay(iid).verified
+
+
+def test_a_late_approval_still_escalates_when_no_worker_came_round(approval, clock, db_url):
+    """The SLA passed at 24 h; the manager approves at 25 h before any worker pass. The
+    breach must not vanish: the timer fires first, in the same transaction, then the approval."""
+    iid = start(approval)
+    [task] = approval.inbox("mgr")
+    clock.advance(hours=25)
+    approval.complete("mgr", task["id"], {"approved": True})
+    trail = [(e["kind"], e["task"], e["actor"]) for e in approval.history("aud", iid)]
+    fire_at = trail.index(("timers_due", None, "system"))
+    assert trail[fire_at + 1:fire_at + 4] == [("timer_fired", "sla", "system"), ("escalated", "sla", "system"),
+                                               ("task_ready", "escalation", "system")]
+    assert trail.index(("completed", "approve", "mgr")) > fire_at
+    assert [t["name"] for t in approval.inbox("dir")] == ["escalation"]
+    assert timer_rows(db_url, iid) == [("sla", "fired")]
+    assert approval.fire_due_timers() == 0
+    assert approval.replay(iid).verified
