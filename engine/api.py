@@ -28,7 +28,7 @@ from engine.errors import Forbidden, NotFound
 from engine.process.specs import SpecCache
 from engine.replay import Replay, replay
 from engine.roles import lane_roles, load_catalogue, sync_roles
-from engine.runtime import access, commands, queries, timers
+from engine.runtime import access, commands, queries, starting, timers
 from engine.runtime.loading import specs_for
 from engine.store.db import Database
 from engine.store.models import AuditEvent, Instance
@@ -86,7 +86,12 @@ class Engine:
         with self.db.write() as s:
             if actor != commands.SYSTEM and not {"process_owner", "admin"} & users.roles_of(users.get_user(s, actor)):
                 raise Forbidden(f"{actor} is not a process owner")
-            return deploy_mod.deploy(s, compiled, actor, self.clock.now(), note)
+            deployed = deploy_mod.deploy(s, compiled, actor, self.clock.now(), note)
+            with clock_mod.using(clock_mod.ManualClock(self.clock.now())):
+                for d in deployed:
+                    if d.status == "deployed":
+                        starting.arm(s, self, d.key)  # a timer-started process waits for its first time
+            return deployed
 
     def processes(self) -> list[dict]:
         with self.db.read() as s:

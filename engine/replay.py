@@ -22,7 +22,9 @@ from engine.process import observe, workflow
 from engine.process.specs import SpecSet
 
 COMMANDS = ("started", "completed", "timers_due", "message", "cancelled")
-DERIVED = ("task_ready", "gateway_taken", "timer_fired", "escalated", "task_cancelled", "ended")
+DERIVED = ("task_ready", "gateway_taken", "timer_fired", "escalated", "task_cancelled", "ended", "message_sent")
+# where a message went depends on other instances, not on this one: not replayed
+_ROUTING = ("task_id", "business_key", "delivered", "started")
 
 
 @dataclass
@@ -53,7 +55,7 @@ class Replay:
 
 
 def _strip(payload: dict) -> dict:
-    return {k: v for k, v in payload.items() if k != "task_id"}
+    return {k: v for k, v in payload.items() if k not in _ROUTING}
 
 
 def state_of(wf, position: int, event: dict) -> dict:  # noqa: ANN001
@@ -88,6 +90,8 @@ class _Runner:
             except (SalesflowError, KeyError) as exc:
                 return Mismatch(ev["position"], ev["kind"], f"the command failed on replay: {exc}")
             self.expected = observe.derive(self.specs, self.wf, before, self.started_by)
+            self.expected += [observe.Derived("message_sent", None, {"name": n, "payload": p})
+                              for n, p in workflow.take_messages(self.wf)]
             actual = observe.digest(self.wf)
         if payload.get("digest") != actual:
             return Mismatch(ev["position"], ev["kind"], "the state after this step differs",

@@ -44,6 +44,12 @@ def _today() -> str:
     return clock.now().astimezone(_TZ).date().isoformat()
 
 
+def first_of_next_month() -> str:
+    """ISO date of the first day of next month, in company time (for monthly timer starts)."""
+    today = clock.now().astimezone(_TZ).date()
+    return date(today.year + today.month // 12, today.month % 12 + 1, 1).isoformat()
+
+
 def local_datetime(date_iso: str, time: str = "00:00", days: int = 0) -> str:
     """ISO datetime in company time: `local_datetime(visit_date, "09:00", days=-1)`."""
     day = date.fromisoformat(str(date_iso)[:10]) + timedelta(days=days)
@@ -109,6 +115,7 @@ def _globals() -> dict:
         "today": _today,
         "local_datetime": local_datetime,
         "days_between": days_between,
+        "first_of_next_month": first_of_next_month,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine.definitions.model import BPMN, NS, ProcessModel
+from engine.definitions.model import BPMN, NS, ProcessModel, start_events
 from engine.errors import Problem
 from engine.forms import FormDef
 from engine.scripting import compile_expression
@@ -30,6 +30,14 @@ def model_problems(model: ProcessModel, roles: set[str], forms: dict[str, FormDe
     for role in model.starters:
         if role not in roles:
             add(f"candidateStarterGroups names unknown role {role}", model.id, model.line)
+    starts = start_events(model)
+    if len(starts) != 1:
+        add(f"the process needs exactly one start event at its top level, it has {len(starts)}", model.id, model.line)
+    for el in starts:
+        if el.event not in (None, "message", "timer"):
+            add(f"a {el.event} start event is not supported (use none, message or timer)", el.id, el.line)
+        if el.event == "message" and not el.message:
+            add("the message start event names no bpmn:message", el.id, el.line)
     human_ids = {e.id for e in model.elements.values() if e.type in HUMAN_TASKS}
     for el in model.elements.values():
         if el.type in HUMAN_TASKS:

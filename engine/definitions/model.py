@@ -35,6 +35,9 @@ class Element:
     cancel_activity: bool = True
     decision_ref: str | None = None
     called: str | None = None
+    scope: str | None = None  # the embedded subprocess it sits in; None at the top level
+    event: str | None = None  # "message" | "timer" | "signal" ... for events with a definition
+    message: str | None = None  # the message name, for message events
 
 
 @dataclass
@@ -64,10 +67,20 @@ def _properties(node: etree._Element) -> dict[str, str]:
     return {p.get("name"): p.get("value") or "" for p in props}
 
 
-def _element(node: etree._Element, lanes_by_node: dict[str, str]) -> Element:
+def _event(node: etree._Element, messages: dict[str, str]) -> tuple[str | None, str | None]:
+    for child in node:
+        local = etree.QName(child).localname if isinstance(child.tag, str) else ""
+        if local.endswith("EventDefinition"):
+            kind = local.removesuffix("EventDefinition")
+            return kind, messages.get(child.get("messageRef") or "") if kind == "message" else None
+    return None, None
+
+
+def _element(node: etree._Element, lanes_by_node: dict[str, str], messages: dict[str, str]) -> Element:
     tag = etree.QName(node).localname
     ident = node.get("id")
     props = _properties(node)
+    event, message = _event(node, messages)
     return Element(
         id=ident, type=tag, name=node.get("name") or ident, line=node.sourceline,
         lane=lanes_by_node.get(ident),
@@ -78,11 +91,22 @@ def _element(node: etree._Element, lanes_by_node: dict[str, str]) -> Element:
         cancel_activity=node.get("cancelActivity", "true") != "false",
         decision_ref=node.get(f"{{{CAMUNDA}}}decisionRef"),
         called=node.get("calledElement"),
+        event=event,
+        message=message,
+        scope=_scope(node),
     )
+
+
+def _scope(node: etree._Element) -> str | None:
+    parent = node.getparent()
+    while parent is not None and etree.QName(parent).localname not in ("process", "subProcess", "transaction"):
+        parent = parent.getparent()
+    return parent.get("id") if parent is not None and etree.QName(parent).localname != "process" else None
 
 
 def read_processes(tree: etree._ElementTree, filename: str) -> list[ProcessModel]:
     root = tree.getroot()
+    messages = {m.get("id"): m.get("name") or m.get("id") for m in root.findall("bpmn:message", NS)}
     models = []
     for proc in root.findall("bpmn:process", NS):
         lanes: dict[str, str] = {}
@@ -95,7 +119,7 @@ def read_processes(tree: etree._ElementTree, filename: str) -> list[ProcessModel
                 lanes_by_node[(ref.text or "").strip()] = lane.get("id")
         elements = {}
         for node in proc.iter(*(f"{{{BPMN}}}{t}" for t in FLOW_NODES)):
-            el = _element(node, lanes_by_node)
+            el = _element(node, lanes_by_node, messages)
             elements[el.id] = el
         doc = proc.find("bpmn:documentation", NS)
         starters = (proc.get(f"{{{CAMUNDA}}}candidateStarterGroups") or "").replace(",", " ").split()
@@ -107,9 +131,11 @@ def read_processes(tree: etree._ElementTree, filename: str) -> list[ProcessModel
     return models
 
 
+def start_events(model: ProcessModel) -> list[Element]:
+    return [el for el in model.elements.values() if el.type == "startEvent" and el.scope is None]
+
+
 def start_event(model: ProcessModel) -> Element | None:
-    """The none start event at the top level of the process (its form is the start form)."""
-    for el in model.elements.values():
-        if el.type == "startEvent" and el.form_key is not None:
-            return el
-    return next((el for el in model.elements.values() if el.type == "startEvent"), None)
+    """The process's start event (validation ensures there is exactly one at the top level)."""
+    starts = start_events(model)
+    return starts[0] if starts else None

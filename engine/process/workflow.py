@@ -28,11 +28,37 @@ def _advance(wf: BpmnWorkflow) -> None:
 
 
 def start(specs: SpecSet, data: dict) -> BpmnWorkflow:
+    """A new workflow with this start data. A process whose start event is a message start
+    event is started as if that message arrived with the data as its payload."""
     wf = BpmnWorkflow(specs.spec, specs.subprocess_specs)
     scripting.attach(wf)
     wf.task_tree.data.update(data)
     _advance(wf)
+    waiting = _waiting_start_message(wf)
+    if waiting is not None:
+        _deliver(wf, waiting, {})
+        for task in wf.get_tasks():  # the data is already the payload: drop the empty copy
+            task.data.pop(waiting.name, None)
     return wf
+
+
+def _waiting_start_message(wf: BpmnWorkflow):  # noqa: ANN202
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if type(task.task_spec).__name__ == "StartEvent" and isinstance(definition, MessageEventDefinition):
+            return definition
+    return None
+
+
+def take_messages(wf: BpmnWorkflow) -> list[tuple[str, dict]]:
+    """The messages this workflow threw that nothing inside it caught, as (name, payload)."""
+    thrown = []
+    for event in wf.get_events():
+        definition = event.event_definition
+        if isinstance(definition, MessageEventDefinition):
+            payload = event.payload.get("payload") if isinstance(event.payload, dict) else event.payload
+            thrown.append((definition.name, payload if isinstance(payload, dict) else {"value": payload}))
+    return thrown
 
 
 def load(specs: SpecSet, state_json: str, serializer_version: str) -> BpmnWorkflow:
@@ -105,8 +131,13 @@ def send_message(wf: BpmnWorkflow, name: str, payload: dict) -> None:
     definition = _waiting_message(wf, name)
     if definition is None:
         raise Conflict(f"this instance is not waiting for message {name}")
-    result_var = getattr(definition, "result_var", None) or name
-    wf.send_event(BpmnEvent(type(definition)(name), payload={"payload": payload, "result_var": result_var}))
+    _deliver(wf, definition, payload)
+
+
+def _deliver(wf: BpmnWorkflow, definition, payload: dict) -> None:  # noqa: ANN001
+    result_var = getattr(definition, "result_var", None) or definition.name
+    wf.send_event(BpmnEvent(type(definition)(definition.name),
+                            payload={"payload": payload, "result_var": result_var}))
     _advance(wf)
 
 
@@ -116,6 +147,10 @@ def _waiting_message(wf: BpmnWorkflow, name: str):  # noqa: ANN202 - a MessageEv
         if isinstance(definition, MessageEventDefinition) and definition.name == name:
             return definition
     return None
+
+
+def waits_for_message(wf: BpmnWorkflow, name: str) -> bool:
+    return _waiting_message(wf, name) is not None
 
 
 def cancel(wf: BpmnWorkflow) -> None:

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 from engine import clock, forms
 from engine.definitions.checks import INITIATOR
+from engine.definitions.model import start_event
 from engine.errors import Conflict, Forbidden, InvalidData
 from engine.process import observe, workflow
-from engine.runtime import access
+from engine.runtime import access, messaging, starting
 from engine.runtime.loading import (
     form_of,
     latest_version,
@@ -30,6 +31,8 @@ from engine.users import get_user, roles_of
 if TYPE_CHECKING:
     from engine.api import Engine
 
+SYSTEM = starting.SYSTEM
+
 
 def _step(ctx: Engine, session, inst: Instance, actor: str) -> Step:  # noqa: ANN001
     """Load the instance for a command. Timers that fell due before this instant fire
@@ -38,7 +41,7 @@ def _step(ctx: Engine, session, inst: Instance, actor: str) -> Step:  # noqa: AN
     specs = specs_for(session, ctx.specs, inst.process_version_id)
     wf, at = load_workflow(inst, specs), clock.now()
     if any(_parse_due(due) < at for _task, due in workflow.waiting_timers(wf)):
-        _fire(Step(session, inst, specs, wf, SYSTEM, at))
+        _fire(ctx, session, Step(session, inst, specs, wf, SYSTEM, at))
     return Step(session, inst, specs, wf, actor, at)
 
 
@@ -48,12 +51,17 @@ def _parse_due(value: str):  # noqa: ANN202
     return TimerEventDefinition.get_datetime(value)
 
 
-def _fire(step: Step) -> int:
+def _fire(ctx: Engine, session, step: Step) -> int:  # noqa: ANN001
     workflow.fire_timers(step.wf)
     fired = [d for d in observe.derive(step.specs, step.wf, step.before, step.instance.started_by)
              if d.kind == "timer_fired"]
     if fired:
         step.finish("timers_due", None, {"fired": [d.task for d in fired]})
+        messaging.route(session, ctx, step)
+        key = step.instance.process_key
+        start = start_event(step.specs.models[key])
+        if start is not None and start.id in {d.task for d in fired}:
+            starting.arm(session, ctx, key)  # this one has started: the next one waits for its time
     return len(fired)
 
 
@@ -64,8 +72,6 @@ def start(ctx: Engine, actor: str, key: str, data: dict | None = None, business_
         pv = latest_version(s, key)
         specs = specs_for(s, ctx.specs, pv.id)
         model = specs.models[key]
-        from engine.definitions.model import start_event
-
         start_el = start_event(model)
         starters = set(model.starters) or ({start_el.lane} if start_el and start_el.lane else set())
         if not starters & roles_of(user):
@@ -73,18 +79,11 @@ def start(ctx: Engine, actor: str, key: str, data: dict | None = None, business_
         if business_key is not None and (not isinstance(business_key, str) or not 0 < len(business_key) <= 128):
             raise InvalidData("business_key must be a text of 1-128 characters",
                               {"business_key": {"zh": "业务编号须为1-128个字符", "en": "1-128 characters"}})
+        if start_el is not None and start_el.event == "timer":
+            raise Forbidden(f"{key} is started by its timer, not by hand")
         form = form_of(s, pv.id, start_el.form_key if start_el else None)
         data = forms.validate(form, data) if form else forms.check_data_keys(data)
-        at = clock.now()
-        inst = Instance(process_version_id=pv.id, process_key=key, business_key=business_key, status="running",
-                        started_by=actor, started_at=at, state_json="{}", serializer_version="", rev=0)
-        s.add(inst)
-        s.flush()
-        step = Step(s, inst, specs, None, actor, at)
-        step.wf = workflow.start(specs, dict(data))
-        step.finish("started", None, {"process_key": key, "version": pv.version, "business_key": business_key,
-                                      "data": data})
-        return inst.id
+        return starting.begin(s, ctx, pv, specs, actor, data, business_key).id
 
 
 def claim(ctx: Engine, actor: str, task_id: str) -> None:
@@ -154,6 +153,7 @@ def complete(ctx: Engine, actor: str, task_id: str, data: dict | None) -> int:
         workflow.complete(step.wf, task_id, data)
         row.completed_by, row.completed_at = actor, step.at
         step.finish("completed", row.bpmn_id, {"task_id": row.id, "data": data})
+        messaging.route(s, ctx, step)
         return inst.id
 
 
@@ -179,9 +179,9 @@ def deliver_message(ctx: Engine, actor: str, instance_id: int, name: str, payloa
         step = _step(ctx, s, inst, actor)
         workflow.send_message(step.wf, name, payload)
         step.finish("message", None, {"name": name, "payload": payload})
+        messaging.route(s, ctx, step)
 
 
-SYSTEM = "system"
 
 
 def fire_timers(ctx: Engine, instance_id: int) -> int:
@@ -195,6 +195,6 @@ def fire_timers(ctx: Engine, instance_id: int) -> int:
         if inst is None or inst.status != "running":
             return 0
         specs = specs_for(s, ctx.specs, inst.process_version_id)
-        return _fire(Step(s, inst, specs, load_workflow(inst, specs), SYSTEM, clock.now()))
+        return _fire(ctx, s, Step(s, inst, specs, load_workflow(inst, specs), SYSTEM, clock.now()))
 
 

@@ -35,6 +35,7 @@ class Step:
     at: datetime
 
     def __post_init__(self) -> None:
+        self.thrown: list[tuple[str, dict]] = []  # messages to route once the step is recorded
         self.before = observe.snapshot(self.wf)
         self.data_before = observe.instance_data(self.wf) if self.wf else {}
 
@@ -45,6 +46,7 @@ class Step:
     def finish(self, kind: str, task: str | None, payload: dict, status: str | None = None) -> list[observe.Derived]:
         """Record the command (with the digest replay checks) and everything it caused."""
         wf = self.wf
+        self.thrown = workflow.take_messages(wf)  # before the state is saved, or they would be sent twice
         derived = observe.derive(self.specs, wf, self.before, self.instance.started_by)
         data = observe.instance_data(wf)
         self.event(kind, task, {**payload, "changes": observe.changes(self.data_before, data),

@@ -1,0 +1,87 @@
+"""Creating instances: by a person, by a message another instance threw, or armed by the
+engine itself for a process whose start event is a timer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.definitions.model import start_event
+from engine.process import workflow
+from engine.process.specs import SpecSet
+from engine.runtime.loading import latest_version, specs_for
+from engine.runtime.step import Step
+from engine.store.models import Instance, ProcessVersion, Timer
+
+if TYPE_CHECKING:
+    from engine.api import Engine
+
+SYSTEM = "system"
+
+
+def begin(session: Session, ctx: Engine, pv: ProcessVersion, specs: SpecSet, actor: str, data: dict,
+          business_key: str | None, via: dict | None = None) -> Instance:
+    """Create the instance row, run the process to its first wait and record it; the
+    messages it throws are routed before this returns."""
+    from engine.runtime import messaging  # messaging starts instances: a cycle resolved at call time
+
+    at = clock.now()
+    inst = Instance(process_version_id=pv.id, process_key=pv.key, business_key=business_key, status="running",
+                    started_by=actor, started_at=at, state_json="{}", serializer_version="", rev=0)
+    session.add(inst)
+    session.flush()
+    step = Step(session, inst, specs, None, actor, at)
+    step.wf = workflow.start(specs, dict(data))
+    payload = {"process_key": pv.key, "version": pv.version, "business_key": business_key, "data": data}
+    if via:
+        payload["via_message"] = via
+    step.finish("started", None, payload)
+    messaging.route(session, ctx, step)
+    return inst
+
+
+def timer_started(specs: SpecSet, key: str) -> bool:
+    el = start_event(specs.models[key])
+    return el is not None and el.event == "timer"
+
+
+def arm(session: Session, ctx: Engine, key: str) -> Instance | None:
+    """Keep exactly one armed instance (waiting at its start timer) of the latest version
+    of a timer-started process; older armed instances are cancelled."""
+    pv = latest_version(session, key)
+    specs = specs_for(session, ctx.specs, pv.id)
+    if not timer_started(specs, key):
+        return None
+    current = None
+    for inst in _armed(session, ctx, key):
+        if inst.process_version_id == pv.id and current is None:
+            current = inst
+        else:
+            _disarm(session, ctx, inst)
+    return current or begin(session, ctx, pv, specs, SYSTEM, {}, None)
+
+
+def _armed(session: Session, ctx: Engine, key: str) -> list[Instance]:
+    """Running instances of `key` whose start event's timer still waits."""
+    rows = session.execute(
+        select(Instance, Timer.bpmn_id).join(Timer, Timer.instance_id == Instance.id)
+        .where(Instance.process_key == key, Instance.status == "running", Timer.status == "waiting")
+        .order_by(Instance.id))
+    armed: dict[int, Instance] = {}
+    for inst, bpmn_id in rows:
+        start = start_event(specs_for(session, ctx.specs, inst.process_version_id).models[key])
+        if start is not None and start.id == bpmn_id:
+            armed[inst.id] = inst
+    return list(armed.values())
+
+
+def _disarm(session: Session, ctx: Engine, inst: Instance) -> None:
+    from engine.runtime.loading import load_workflow
+
+    specs = specs_for(session, ctx.specs, inst.process_version_id)
+    step = Step(session, inst, specs, load_workflow(inst, specs), SYSTEM, clock.now())
+    workflow.cancel(step.wf)
+    step.finish("cancelled", None, {"reason": "a newer version was deployed"}, status="cancelled")
