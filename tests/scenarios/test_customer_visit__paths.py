@@ -87,6 +87,11 @@ def wait_for_visit_day(eng, clock, iid: int, starter: str):  # noqa: ANN001, ANN
 # -- key accounts (统销客户): the sales department approves ------------------------------------------------
 
 
+@pytest.mark.rule("P6.1")
+@pytest.mark.rule("P6.2")
+@pytest.mark.rule("P6.3a")
+@pytest.mark.rule("P6.3b")
+@pytest.mark.rule("P6.SOD")
 def test_key_account_approved_reception_in_time_no_followup(flows, clock):
     eng, starter = flows, "rep_mgr"  # a sales rep who is also a sales manager
     form = visit_form("key_account")
@@ -135,6 +140,7 @@ def test_key_account_approved_reception_in_time_no_followup(flows, clock):
         ("followup_gateway", "visit_done_merge", "default")]
 
 
+@pytest.mark.rule("P6.2")
 def test_key_account_rejected(flows, clock):
     eng, starter = flows, "rep1"
     form = visit_form("key_account")
@@ -166,6 +172,8 @@ def test_key_account_rejected(flows, clock):
 # -- local customers (地销客户): the division leader approves ------------------------------------------------
 
 
+@pytest.mark.rule("P6.2")
+@pytest.mark.rule("P6.SOD")
 def test_local_rejected_by_division_leader(flows, clock):
     eng, starter = flows, "rep_lead"  # a sales rep who is also a division leader
     form = visit_form("local")
@@ -193,6 +201,10 @@ def test_local_rejected_by_division_leader(flows, clock):
         ("approved_gateway", "visit_rejected", "default")]
 
 
+@pytest.mark.rule("P6.2")
+@pytest.mark.rule("P6.3a")
+@pytest.mark.rule("P6.3b")
+@pytest.mark.rule("P6.3c")
 def test_local_approved_reception_overdue_reminder_then_followup_twice(flows, clock):
     eng, starter = flows, "rep2"
     form = visit_form("local")
@@ -275,6 +287,7 @@ def test_local_approved_reception_overdue_reminder_then_followup_twice(flows, cl
         ("followup_done_gateway", "visit_done_merge", "followup_done == True")]
 
 
+@pytest.mark.rule("P6.3a")
 def test_reminder_left_open_keeps_the_visit_running_until_the_manager_handles_it(flows, clock):
     """The reminder runs beside the main path: the instance ends only when both are done."""
     eng, starter = flows, "rep1"
@@ -334,6 +347,7 @@ APPLICATIONS = [
 ]
 
 
+@pytest.mark.rule("P6.1")
 @pytest.mark.parametrize(("applied_at", "visit_date", "accepted"), APPLICATIONS)
 def test_visit_date_must_be_at_least_tomorrow(flows, clock, applied_at, visit_date, accepted):
     eng, starter = flows, "rep1"

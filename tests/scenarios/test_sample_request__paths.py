@@ -68,6 +68,11 @@ def assert_completed(eng, iid: int, starter: str, data: dict) -> None:  # noqa: 
 # -- key accounts (统销客户): sales department, then quality; the dispatch office ships -----------------
 
 
+@pytest.mark.rule("P5.1")
+@pytest.mark.rule("P5.2a")
+@pytest.mark.rule("P5.3")
+@pytest.mark.rule("P5.4")
+@pytest.mark.rule("P5.SOD")
 def test_key_account_approved_all_the_way(flows, clock):
     eng, starter = flows, "rep_mgr"  # a sales rep who is also a sales manager
     form = request("key_account")
@@ -131,6 +136,8 @@ def test_key_account_approved_all_the_way(flows, clock):
         ("shipping_gateway", "dispatch_ship", "sample_route == 'key_account'")]
 
 
+@pytest.mark.rule("P5.2a")
+@pytest.mark.rule("P5.5")
 def test_key_account_rejected_by_sales(flows, clock):
     eng, starter = flows, "rep1"
     form = request("key_account")
@@ -157,6 +164,9 @@ def test_key_account_rejected_by_sales(flows, clock):
         ("sales_approved_gateway", "rejected_by_sales", "default")]
 
 
+@pytest.mark.rule("P5.2a")
+@pytest.mark.rule("P5.5")
+@pytest.mark.rule("P5.SOD")
 def test_key_account_rejected_by_quality(flows, clock):
     eng, starter = flows, "rep_qa"  # a sales rep who also works in the quality department
     form = request("key_account")
@@ -192,6 +202,11 @@ def test_key_account_rejected_by_quality(flows, clock):
 # -- local customers (地销客户): quality countersigns, the division leader approves, the sales office ships --
 
 
+@pytest.mark.rule("P5.1")
+@pytest.mark.rule("P5.2b")
+@pytest.mark.rule("P5.3")
+@pytest.mark.rule("P5.4")
+@pytest.mark.rule("P5.SOD")
 def test_local_approved(flows, clock):
     eng, starter = flows, "rep_qa"
     form = request("local")
@@ -249,6 +264,8 @@ def test_local_approved(flows, clock):
         ("shipping_gateway", "sales_ship", "default")]
 
 
+@pytest.mark.rule("P5.2b")
+@pytest.mark.rule("P5.5")
 def test_local_refused_at_countersign(flows, clock):
     eng, starter = flows, "rep2"
     form = request("local")
@@ -273,6 +290,9 @@ def test_local_refused_at_countersign(flows, clock):
         ("countersign_approved_gateway", "rejected_by_countersign", "default")]
 
 
+@pytest.mark.rule("P5.2b")
+@pytest.mark.rule("P5.5")
+@pytest.mark.rule("P5.SOD")
 def test_local_rejected_by_leader(flows, clock):
     eng, starter = flows, "rep_lead"  # a sales rep who is also a division leader
     form = request("local")
@@ -320,6 +340,7 @@ APPROVALS = [
                          ids=[a[0] for a in APPROVALS])
 @pytest.mark.parametrize("decision", [{"approved": False}, {"approved": False, "comment": "  \n "}],
                          ids=["no_comment", "blank_comment"])
+@pytest.mark.rule("P5.5")
 def test_rejecting_without_a_reason_is_refused_and_the_task_stays_open(flows, clock, task_name, customer_class,
                                                                         before, approver, decision):
     eng, starter = flows, "rep1"
