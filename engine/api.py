@@ -16,7 +16,7 @@ from typing import TypeVar
 from sqlalchemy import select
 
 from engine import clock as clock_mod
-from engine import users
+from engine import tokens, users
 from engine.audit import export as audit_export
 from engine.audit.chain import instance_chain
 from engine.audit.verify import ChainResult, verify_all, verify_chain
@@ -24,7 +24,7 @@ from engine.config import database_url
 from engine.definitions import deploy as deploy_mod
 from engine.definitions.bundle import SourceFile, load_paths
 from engine.definitions.compiler import CompiledProcess, compile_bundle
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, NotFound, Unauthorized
 from engine.process.specs import SpecCache
 from engine.replay import Replay, replay
 from engine.roles import lane_roles, load_catalogue, sync_roles
@@ -68,6 +68,19 @@ class Engine:
         with self.db.read() as s:
             user = users.authenticate(s, username, password)
             return {"username": user.username, "display_name": user.display_name, "roles": sorted(users.roles_of(user))}
+
+    def issue_token(self, username: str, password: str) -> str:
+        with self.db.write() as s:
+            return tokens.issue(s, users.authenticate(s, username, password), self.clock.now())
+
+    def token_user(self, token: str) -> str:
+        with self.db.read() as s:
+            username = tokens.resolve(s, token, self.clock.now())
+            try:
+                users.get_user(s, username)
+            except NotFound:
+                raise Unauthorized("the token's user is no longer active") from None
+            return username
 
     def user(self, username: str) -> dict:
         with self.db.read() as s:

@@ -161,3 +161,15 @@ class AuditChain(Base):
     chain: Mapped[str] = mapped_column(String(64), primary_key=True)
     length: Mapped[int] = mapped_column(Integer)
     head: Mapped[str] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    """Bearer tokens for the REST API; only their SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
