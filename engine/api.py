@@ -126,6 +126,9 @@ class Engine:
     def complete(self, actor: str, task_id: str, data: dict | None = None) -> int:
         return self._frozen(commands.complete, actor, task_id, data)
 
+    def comment(self, actor: str, task_id: str, text: str) -> None:
+        self._frozen(commands.comment, actor, task_id, text)
+
     def cancel(self, actor: str, instance_id: int, reason: str = "") -> None:
         self._frozen(commands.cancel, actor, instance_id, reason)
 
@@ -141,9 +144,26 @@ class Engine:
             timers.run_forever(self, stop, interval)
 
     # -- reading -----------------------------------------------------------
-    def inbox(self, actor: str) -> list[dict]:
+    def inbox(self, actor: str, process: str | None = None, role: str | None = None,
+              overdue: bool | None = None) -> list[dict]:
         with self.db.read() as s:
-            return queries.inbox(s, users.get_user(s, actor), self.clock.now())
+            return queries.inbox(s, users.get_user(s, actor), self.clock.now(), process, role, overdue)
+
+    def startable(self, actor: str) -> list[dict]:
+        with self.db.read() as s:
+            return queries.startable(s, users.get_user(s, actor))
+
+    def diagram(self, actor: str, instance_id: int) -> dict:
+        with self.db.read() as s:
+            return queries.diagram(s, users.get_user(s, actor), instance_id, self.specs)
+
+    def comments(self, actor: str, task_id: str) -> list[dict]:
+        with self.db.read() as s:
+            return queries.comments(s, users.get_user(s, actor), task_id)
+
+    def role_holders(self, role: str) -> list[str]:
+        with self.db.read() as s:
+            return queries.role_holders(s, role)
 
     def task(self, actor: str, task_id: str) -> dict:
         with self.db.read() as s:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from SpiffWorkflow.util.task import TaskState
-
 from engine import clock
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import SalesflowError
@@ -61,11 +59,9 @@ def _strip(payload: dict) -> dict:
 def state_of(wf, position: int, event: dict) -> dict:  # noqa: ANN001
     if wf is None:
         return {"position": position, "kind": event["kind"], "completed": [], "active": [], "data": {}}
-    done = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id]
-    active = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
-              if t.task_spec.bpmn_id]
+    done, active = observe.highlights(wf)
     return {"position": position, "kind": event["kind"], "task": event["task"], "at": event["at"],
-            "actor": event["actor"], "completed": sorted(set(done)), "active": sorted(set(active)),
+            "actor": event["actor"], "completed": done, "active": active,
             "finished": wf.is_completed(), "data": observe.instance_data(wf)}
 
 

@@ -128,3 +128,11 @@ def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str) 
                 and before.get(str(t.id)) != TaskState.COMPLETED]
         events.append(Derived("ended", None, {"end_events": ends, "success": bool(wf.success)}))
     return events
+
+
+def highlights(wf: BpmnWorkflow) -> tuple[list[str], list[str]]:
+    """(elements that ran, elements that wait now) for drawing the instance on its diagram."""
+    done = {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id}
+    active = {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
+              if t.task_spec.bpmn_id}
+    return sorted(done), sorted(active)

@@ -157,6 +157,18 @@ def complete(ctx: Engine, actor: str, task_id: str, data: dict | None) -> int:
         return inst.id
 
 
+def comment(ctx: Engine, actor: str, task_id: str, text: str) -> None:
+    """A remark on a task, kept in the instance's trail (it changes no data)."""
+    if not isinstance(text, str) or not text.strip() or len(text) > 2000:
+        raise InvalidData("a comment is 1-2000 characters",
+                          {"text": {"zh": "评论须为1-2000个字符", "en": "1-2000 characters"}})
+    with ctx.db.write() as s:
+        row, inst = lock_task(s, task_id)
+        access.check_may_see(s, get_user(s, actor), inst)
+        Step(s, inst, None, None, actor, clock.now()).event("commented", row.bpmn_id,
+                                                            {"task_id": row.id, "text": text.strip()})
+
+
 def cancel(ctx: Engine, actor: str, instance_id: int, reason: str = "") -> None:
     with ctx.db.write() as s:
         inst = lock_instance(s, instance_id)

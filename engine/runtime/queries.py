@@ -14,10 +14,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.audit.chain import instance_chain
+from engine.definitions.model import ProcessModel, start_event
 from engine.errors import NotFound
+from engine.process import observe
+from engine.process.specs import SpecCache
 from engine.runtime import access
-from engine.runtime.loading import form_of
-from engine.store.models import AuditEvent, Instance, ProcessVersion, Task, User
+from engine.runtime.loading import form_of, load_workflow, specs_for
+from engine.store.models import AuditEvent, DefinitionFile, Instance, ProcessVersion, Task, User, UserRole
 from engine.users import roles_of
 
 
@@ -33,14 +36,42 @@ def task_dict(row: Task, now: datetime | None = None) -> dict:
             "completed_by": row.completed_by, "completed_at": _ts(row.completed_at)}
 
 
-def inbox(session: Session, user: User, now: datetime) -> list[dict]:
+def inbox(session: Session, user: User, now: datetime, process: str | None = None, role: str | None = None,
+          overdue: bool | None = None) -> list[dict]:
     """Ready tasks assigned to the user or offered (unclaimed) to one of their roles,
-    without those separation of duties forbids them."""
+    without those separation of duties forbids them; optionally filtered."""
     roles = roles_of(user)
-    query = (select(Task).where(Task.status == "ready")
+    query = (select(Task, Instance.business_key, Instance.data_json).join(Instance, Instance.id == Task.instance_id)
+             .where(Task.status == "ready")
              .where(or_(Task.assignee == user.username, (Task.assignee.is_(None)) & Task.role.in_(roles)))
              .order_by(Task.created_at, Task.id))
-    return [task_dict(r, now) for r in session.scalars(query) if not _sod_hides(session, user, r)]
+    if process:
+        query = query.where(Task.process_key == process)
+    if role:
+        query = query.where(Task.role == role)
+    if overdue is not None:
+        late = Task.due_at.is_not(None) & (Task.due_at < now)
+        query = query.where(late if overdue else ~late)
+    result = []
+    for row, business_key, data_json in session.execute(query):
+        if _sod_hides(session, user, row):
+            continue
+        item = task_dict(row, now)
+        item["business_key"] = business_key
+        item["customer_name"] = json.loads(data_json).get("customer_name")
+        result.append(item)
+    return result
+
+
+def startable(session: Session, user: User) -> list[dict]:
+    """The processes this user may start by hand (latest versions), with a one-line description."""
+    roles = roles_of(user)
+    result = []
+    for p in processes(session):
+        if p["start_event"] == "timer" or not set(p["starters"]) & roles:
+            continue
+        result.append(p)
+    return result
 
 
 def _sod_hides(session: Session, user: User, row: Task) -> bool:
@@ -100,7 +131,50 @@ def processes(session: Session) -> list[dict]:
         latest.setdefault(pv.key, pv)
     result = []
     for pv in latest.values():
-        model = json.loads(pv.model_json)[pv.key]
+        model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
+        start = start_event(model)
+        starters = model.starters or ([start.lane] if start and start.lane else [])
         result.append({"key": pv.key, "name": pv.name, "version": pv.version, "deployed_at": _ts(pv.deployed_at),
-                       "starters": model["starters"], "documentation": model["documentation"]})
+                       "starters": starters, "documentation": model.documentation,
+                       "summary": _summary(model.documentation), "start_event": start.event if start else None,
+                       "start_form": start.form_key if start else None})
     return result
+
+
+def _summary(documentation: str) -> str:
+    """The documentation's first non-empty line: the one-line description shown on the start page."""
+    return next((line.strip() for line in documentation.splitlines() if line.strip()), "")
+
+
+def diagram(session: Session, user: User, instance_id: int, cache: SpecCache) -> dict:
+    """The instance's BPMN and the elements to highlight: what ran, what waits now."""
+    inst = session.get(Instance, instance_id)
+    if inst is None:
+        raise NotFound(f"no instance {instance_id}")
+    access.check_may_see(session, user, inst)
+    pv = session.get(ProcessVersion, inst.process_version_id)
+    model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
+    bpmn = session.scalar(select(DefinitionFile.content).where(
+        DefinitionFile.process_version_id == pv.id, DefinitionFile.name == model.file.rsplit("/", 1)[-1]))
+    done, active = observe.highlights(load_workflow(inst, specs_for(session, cache, pv.id)))
+    return {"process_key": pv.key, "version": pv.version, "bpmn": bpmn, "completed": done, "active": active}
+
+
+def comments(session: Session, user: User, task_id: str) -> list[dict]:
+    row = session.get(Task, str(task_id))
+    if row is None:
+        raise NotFound(f"no task {task_id}")
+    access.check_may_see(session, user, session.get(Instance, row.instance_id))
+    events = session.scalars(select(AuditEvent).where(AuditEvent.chain == instance_chain(row.instance_id),
+                                                      AuditEvent.kind == "commented").order_by(AuditEvent.position))
+    found = []
+    for ev in events:
+        payload = json.loads(ev.payload)
+        if payload.get("task_id") == row.id:
+            found.append({"at": ev.at, "actor": ev.actor, "text": payload["text"]})
+    return found
+
+
+def role_holders(session: Session, role: str) -> list[str]:
+    return list(session.scalars(select(User.username).join(UserRole, UserRole.user_id == User.id)
+                                .where(UserRole.role_id == role, User.active.is_(True)).order_by(User.username)))
