@@ -5,7 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: setup run test test-sqlite test-postgres lint clean
+ASSETS := webui/static/dist/.built
+FRONTEND := webui/frontend
+
+.PHONY: setup run test test-sqlite test-postgres lint clean translations browser-deps
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing salesflow with its pinned dependencies"
@@ -15,7 +18,23 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# The diagram viewer and modeler come from npm (pinned in package-lock.json), bundled by esbuild.
+$(ASSETS): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json $(wildcard $(FRONTEND)/src/*)
+	@echo "==> building the bpmn-js bundles from npm"
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	@touch $(ASSETS)
+
+translations: $(STAMP)
+	@if ls webui/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+	  $(BIN)/pybabel compile -q -d webui/translations; fi
+
+setup: $(STAMP) translations $(if $(wildcard $(FRONTEND)/package.json),$(ASSETS))
+
+# Debian's chromium (and a CJK font) for the browser tests; Playwright never downloads a browser.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q . || { \
+	  echo "==> installing chromium and fonts-noto-cjk for the browser tests"; \
+	  apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 run: setup
 	$(BIN)/salesflow init --demo
@@ -24,11 +43,11 @@ run: setup
 lint: setup
 	$(BIN)/ruff check engine salesflow webui tests
 
-test-sqlite: setup
+test-sqlite: setup browser-deps
 	@echo "==> test suite on SQLite"
 	SALESFLOW_TEST_DATABASE_URL= $(BIN)/pytest -q
 
-test-postgres: setup
+test-postgres: setup browser-deps
 	@echo "==> test suite on PostgreSQL ($(PG_TEST_URL))"
 	@$(BIN)/python -c "import sys, psycopg; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=test', connect_timeout=5).close()" \
 	  || { echo "PostgreSQL is not reachable on 127.0.0.1:5432; start it with: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; exit 1; }
