@@ -88,14 +88,16 @@ def schema_validator() -> type:
 
 
 def _fields_of(error: ValidationError) -> list[str]:
+    path = list(error.absolute_path)
+    if path and isinstance(path[0], str):
+        return [path[0]]  # inside a field (a row of a table): the error belongs to that field
     if error.validator == "required":
         # "'comment' is a required property": the missing property is the field
         return [error.message.split("'")[1]] if "'" in error.message else ["_form"]
     if error.validator == "additionalProperties":
         extra = [str(p) for p in error.instance if p not in error.schema.get("properties", {})]
         return extra or ["_form"]
-    path = [p for p in error.absolute_path if isinstance(p, str)]
-    return [path[0]] if path else ["_form"]
+    return ["_form"]
 
 
 def _message(form: FormDef, field: str, error: ValidationError) -> Text:
@@ -113,8 +115,33 @@ def _message(form: FormDef, field: str, error: ValidationError) -> Text:
     return {lang: text.format(limit=limit) for lang, text in template.items()}
 
 
+_UNSTORABLE = {"zh": "含有无法保存的字符", "en": "Contains characters that cannot be stored"}
+
+
+def storable(value: object) -> bool:
+    """True when every text inside is valid Unicode without NUL (what both databases can keep)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(storable(k) and storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(storable(v) for v in value)
+    return True
+
+
 def field_errors(form: FormDef, data: dict) -> dict[str, Text]:
     errors: dict[str, Text] = {}
+    for key, value in data.items():
+        if not storable(key) or not storable(value):
+            errors[str(key).encode("utf-8", "replace").decode("utf-8")] = _UNSTORABLE
+    if errors:
+        return errors
     for key in data:
         if not isinstance(key, str) or key.startswith("_"):
             errors[str(key)] = {"zh": "字段名不能以下划线开头", "en": "Field names may not start with '_'"}
@@ -143,6 +170,8 @@ def check_data_keys(data: Any) -> dict:
         raise InvalidData("data must be an object")
     bad = {k: {"zh": "字段名不能以下划线开头", "en": "Field names may not start with '_'"}
            for k in data if not isinstance(k, str) or k.startswith("_")}
+    bad.update({str(k).encode("utf-8", "replace").decode("utf-8"): _UNSTORABLE
+                for k, v in data.items() if not storable(k) or not storable(v)})
     if bad:
         raise InvalidData("field names may not start with '_'", bad)
     return data

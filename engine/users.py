@@ -22,6 +22,8 @@ _HASH_METHOD = os.environ.get("SALESFLOW_PASSWORD_HASH", "scrypt")
 
 
 def get_user(session: Session, username: str) -> User:
+    if not isinstance(username, str) or not _NAME.match(username):
+        raise NotFound(f"no active user {username!r}")  # not a name we could have stored
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
         raise NotFound(f"no active user {username}")
@@ -60,6 +62,8 @@ def add_user(session: Session, username: str, roles: list[str], password: str,
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
+    if not isinstance(username, str) or not _NAME.match(username) or not isinstance(password, str):
+        raise Unauthorized("wrong user name or password")
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active or not check_password_hash(user.password_hash, password):
         raise Unauthorized("wrong user name or password")

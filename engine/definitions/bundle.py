@@ -31,6 +31,24 @@ def _kind(path: Path) -> str | None:
     return KINDS.get(path.suffix.lower())
 
 
+MAX_NAME = 255  # the longest file name a version keeps
+
+
+def source_files(named: list[tuple[str, bytes]]) -> list[SourceFile]:
+    """Files given by name and content (an upload); refused together if any name is unusable."""
+    problems = []
+    for name, _content in named:
+        if not name or len(name) > MAX_NAME or "\x00" in name or "/" in name or "\\" in name:
+            problems.append(Problem(name[:80] or "(no name)", f"a file name is 1-{MAX_NAME} characters, no path"))
+        elif not _kind(Path(name)):
+            problems.append(Problem(name, "not a .bpmn, .dmn or form (.yaml) file"))
+    if problems:
+        raise DefinitionError(problems)
+    if not named:
+        raise DefinitionError([Problem("(nothing)", "no BPMN, DMN or form files given")])
+    return [SourceFile(name, _kind(Path(name)), content) for name, content in named]
+
+
 def load_paths(paths: list[str | Path]) -> list[SourceFile]:
     """Files given by name, and the BPMN, DMN and form files inside folders given."""
     files: list[SourceFile] = []

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from engine.process.routing import element_of, offer
@@ -50,14 +51,21 @@ def _json_safe(value):  # noqa: ANN001, ANN202
 
 
 def instance_data(wf: BpmnWorkflow) -> dict:
-    """The data a person means by "the instance's data": the latest value of every field."""
-    # Each task carries a copy of its branch's data; merging them in the order they
-    # last changed gives every field its latest value across parallel branches.
+    """The data a person means by "the instance's data": the latest value of every field.
+
+    Each task carries a copy of its branch's data, and a branch that forked earlier (a
+    reminder beside the main path) carries old values. So only what each task *changed*
+    against its parent counts, applied in the order the tasks ran."""
     seen = wf.get_tasks(state=TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED)
     data: dict = {}
     for task in sorted(seen, key=lambda t: t.last_state_change):
-        data.update(task.data)
-    data.update(wf.data)
+        parent = task.parent
+        if parent is None:
+            data.update(task.data)
+            continue
+        # deletions are not applied: a task whose parent is another branch's end lacks that
+        # branch's fields without anyone having deleted them
+        data.update(DeepMerge.get_updated_keys(parent.data, task.data))
     return _json_safe(data)
 
 

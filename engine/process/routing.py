@@ -22,7 +22,14 @@ class Offer:
 
 
 def element_of(specs: SpecSet, task):  # noqa: ANN001, ANN201
-    return specs.element(task.workflow.spec.name, task.task_spec.bpmn_id)
+    """Our model of the task's diagram element. An embedded subprocess runs as a sub-workflow
+    named after the subprocess; its elements belong to the enclosing process's model."""
+    workflow = task.workflow
+    while workflow is not None:
+        if workflow.spec.name in specs.models:
+            return specs.element(workflow.spec.name, task.task_spec.bpmn_id)
+        workflow = getattr(workflow, "parent_workflow", None)
+    return None
 
 
 def offer(specs: SpecSet, task, started_by: str) -> Offer:  # noqa: ANN001 - a SpiffWorkflow Task

@@ -65,3 +65,22 @@ def check_may_see(session: Session, user: User, instance: Instance) -> None:
 def check_may_cancel(user: User, instance: Instance) -> None:
     if instance.started_by != user.username and not is_admin(user):
         raise Forbidden("only the requester or an administrator may cancel an instance")
+
+
+def task_actions(session: Session, user: User, task: Task, instance: Instance) -> dict[str, bool]:
+    """What this user may do with this task now: hints for the pages (every command checks again)."""
+    ready = task.status == "ready" and instance.status == "running"
+
+    def allowed(check) -> bool:  # noqa: ANN001
+        try:
+            check()
+            return True
+        except Forbidden:
+            return False
+
+    work = ready and allowed(lambda: check_may_work(session, user, task, instance))
+    manage = ready and allowed(lambda: check_may_manage(session, user, task))
+    return {"complete": work, "claim": work and task.assignee is None,
+            "unclaim": ready and task.assignee is not None and task.role != INITIATOR
+            and (task.assignee == user.username or manage),
+            "reassign": manage}

@@ -76,7 +76,8 @@ def start(ctx: Engine, actor: str, key: str, data: dict | None = None, business_
         starters = set(model.starters) or ({start_el.lane} if start_el and start_el.lane else set())
         if not starters & roles_of(user):
             raise Forbidden(f"{actor} holds none of the roles that may start {key}: {', '.join(sorted(starters))}")
-        if business_key is not None and (not isinstance(business_key, str) or not 0 < len(business_key) <= 128):
+        if business_key is not None and (not isinstance(business_key, str) or not 0 < len(business_key) <= 128
+                                         or not forms.storable(business_key)):
             raise InvalidData("business_key must be a text of 1-128 characters",
                               {"business_key": {"zh": "业务编号须为1-128个字符", "en": "1-128 characters"}})
         if start_el is not None and start_el.event == "timer":

@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 
 from engine.audit.chain import instance_chain
 from engine.definitions.model import ProcessModel, start_event
-from engine.errors import NotFound
+from engine.errors import Forbidden, NotFound
+from engine.forms import FormDef
 from engine.process import observe
 from engine.process.specs import SpecCache
 from engine.runtime import access
-from engine.runtime.loading import form_of, load_workflow, specs_for
-from engine.store.models import AuditEvent, DefinitionFile, Instance, ProcessVersion, Task, User, UserRole
-from engine.users import roles_of
+from engine.runtime.loading import form_of, latest_version, load_workflow, specs_for
+from engine.store.models import AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
+from engine.users import managed_roles, roles_of
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -33,7 +34,7 @@ def task_dict(row: Task, now: datetime | None = None) -> dict:
             "title": row.title, "role": row.role, "assignee": row.assignee, "status": row.status,
             "created_at": _ts(row.created_at), "due_at": _ts(row.due_at),
             "overdue": bool(now and row.due_at and row.status == "ready" and row.due_at < now),
-            "completed_by": row.completed_by, "completed_at": _ts(row.completed_at)}
+            "completed_by": row.completed_by, "completed_at": _ts(row.completed_at), "form_key": row.form_key}
 
 
 def inbox(session: Session, user: User, now: datetime, process: str | None = None, role: str | None = None,
@@ -86,12 +87,44 @@ def task_detail(session: Session, user: User, task_id: str, now: datetime) -> di
         raise NotFound(f"no task {task_id}")
     inst = session.get(Instance, row.instance_id)
     access.check_may_see(session, user, inst)
-    form = form_of(session, inst.process_version_id, row.form_key)
     result = task_dict(row, now)
-    result["form"] = ({"key": form.key, "title": form.title, "schema": form.schema,
-                       "ui": {"fields": form.fields, "messages": form.messages}} if form else None)
+    result["form"] = form_view(form_of(session, inst.process_version_id, row.form_key))
     result["instance_data"] = json.loads(inst.data_json)
+    result["may"] = access.task_actions(session, user, row, inst)
     return result
+
+
+def form_view(form) -> dict | None:  # noqa: ANN001 - FormDef | None
+    if form is None:
+        return None
+    return {"key": form.key, "title": form.title, "schema": form.schema,
+            "ui": {"fields": form.fields, "messages": form.messages}}
+
+
+def start_form(session: Session, user: User, key: str) -> dict | None:
+    """The start form of the latest version of a process the user may start (None: it has none)."""
+    pv = latest_version(session, key)
+    model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
+    start = start_event(model)
+    starters = set(model.starters) or ({start.lane} if start and start.lane else set())
+    if not starters & roles_of(user) or (start is not None and start.event == "timer"):
+        raise Forbidden(f"{user.username} may not start {key}")
+    return form_view(form_of(session, pv.id, start.form_key if start else None))
+
+
+def instance_forms(session: Session, inst: Instance) -> dict[str, dict]:
+    """Every form of the instance's version, by key (labels for showing its data)."""
+    rows = session.scalars(select(Form).where(Form.process_version_id == inst.process_version_id)
+                           .order_by(Form.form_key))
+    return {r.form_key: form_view(FormDef.from_dict(json.loads(r.definition))) for r in rows}
+
+
+def managed_tasks(session: Session, user: User, now: datetime) -> list[dict]:
+    """Ready tasks of the roles this user manages (for reassigning); admins see every role's."""
+    query = select(Task).where(Task.status == "ready", Task.role != "initiator").order_by(Task.created_at, Task.id)
+    if not access.is_admin(user):
+        query = query.where(Task.role.in_(managed_roles(session, user)))
+    return [task_dict(r, now) for r in session.scalars(query)]
 
 
 def instance_dict(session: Session, inst: Instance, now: datetime) -> dict:
@@ -102,7 +135,8 @@ def instance_dict(session: Session, inst: Instance, now: datetime) -> dict:
             "status": inst.status, "data": json.loads(inst.data_json), "started_by": inst.started_by,
             "started_at": _ts(inst.started_at), "ended_at": _ts(inst.ended_at), "rev": inst.rev,
             "tasks": [t for t in all_tasks if t["status"] == "ready"],
-            "history_tasks": [t for t in all_tasks if t["status"] != "ready"]}
+            "history_tasks": [t for t in all_tasks if t["status"] != "ready"],
+            "forms": instance_forms(session, inst)}
 
 
 def instance_view(session: Session, user: User, instance_id: int, now: datetime) -> dict:
