@@ -355,15 +355,16 @@ def test_visit_date_must_be_at_least_tomorrow(flows, clock, applied_at, visit_da
     form = visit_form("key_account", visit_date)
 
     if not accepted:
+        chains_before = [r.chain for r in eng.verify_chains()]  # the monthly survey is armed already
         with pytest.raises(InvalidData) as refused:
             eng.start(starter, KEY, form)
         assert set(refused.value.fields) == {"visit_date"}
         assert refused.value.fields["visit_date"]["zh"] == TOO_LATE
         assert refused.value.fields["visit_date"]["en"]
         # nothing was started: no instance, no trail, no task
-        assert [r.chain for r in eng.verify_chains()] == ["deployments"]
+        assert [r.chain for r in eng.verify_chains()] == chains_before
         with pytest.raises(NotFound):
-            eng.instance(AUDITOR, 1)
+            eng.instance(AUDITOR, len(chains_before))
         assert offered_to(eng, "sales_approval") == set()
         return
 
