@@ -19,14 +19,14 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The diagram viewer and modeler come from npm (pinned in package-lock.json), bundled by esbuild.
-$(ASSETS): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json $(wildcard $(FRONTEND)/src/*)
+$(ASSETS): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json $(FRONTEND)/.bpmnlintrc $(wildcard $(FRONTEND)/src/* $(FRONTEND)/scripts/*)
 	@echo "==> building the bpmn-js bundles from npm"
 	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error && npm run build
 	@touch $(ASSETS)
 
 translations: $(STAMP)
 	@if ls webui/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-	  $(BIN)/pybabel compile -q -d webui/translations; fi
+	  $(BIN)/pybabel compile -d webui/translations >/dev/null; fi
 
 setup: $(STAMP) translations $(if $(wildcard $(FRONTEND)/package.json),$(ASSETS))
 

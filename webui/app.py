@@ -1,19 +1,28 @@
-"""Flask application factory."""
+"""Flask application factory: pages, the REST API and the security around them."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify
 
 from engine import Engine
+from webui import auth, i18n, security
 
 
-def create_app(engine: Engine) -> Flask:
+def create_app(engine: Engine, config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.config.update(security.defaults())
+    app.config.update(config or {})
     app.extensions["salesflow"] = engine
+    security.init_app(app)
+    auth.init_app(app)
+    i18n.init_app(app)
 
-    @app.get("/")
-    def index():  # noqa: ANN202
-        return render_template("index.html", processes=engine.processes())
+    from webui.api import blueprint as api
+    from webui.pages import blueprint as pages
+
+    app.register_blueprint(api, url_prefix="/api/v1")
+    security.csrf.exempt(api)  # bearer tokens, not cookies: no CSRF exposure
+    app.register_blueprint(pages)
 
     @app.get("/healthz")
     def healthz():  # noqa: ANN202

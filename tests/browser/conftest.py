@@ -1,0 +1,200 @@
+"""Real-browser fixtures: Debian's chromium driven by Playwright (pytest-playwright), a live server
+around the Flask app on a fresh database, and helpers to log in, fill forms and take screenshots.
+
+Playwright never downloads a browser here: `browser_type_launch_args` points it at /usr/bin/chromium
+(`make browser-deps` installs it). The bpmn-js bundles come from `make setup` (webui/static/dist/).
+Screenshots of every step go to test-artifacts/screenshots/<test name>/.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from engine import Engine
+from tests.conftest import ROOT, add_users
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+DIST = ROOT / "webui" / "static" / "dist"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+PASSWORD = "password-1"
+
+# The users of tests/web (rep1 ... adm); their roles decide what each one sees.
+USERS: dict[str, list[str]] = {
+    "rep1": ["sales_rep"], "rep2": ["sales_rep"],
+    "mgr1": ["sales_manager"], "mgr2": ["sales_manager"],
+    "qa1": ["quality"], "disp": ["dispatcher"], "lead": ["division_leader"],
+    "aud": ["auditor"], "adm": ["admin", "process_owner"],
+}
+# P5 sample_request and P6 customer_visit with their DMN tables and forms, nothing else.
+P5_P6 = [ROOT / "processes" / name for name in
+         ("sample_request.bpmn", "sample_routing.dmn", "customer_visit.bpmn", "visit_approval.dmn")]
+P5_P6 += sorted(p for p in (ROOT / "forms").glob("*.yaml") if p.name.startswith(("sample_request_", "customer_visit_")))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-playwright 0.10's own `base_url` fixture trips a pytest 9 deprecation; nothing to fix on our side
+    config.addinivalue_line("filterwarnings",
+                            "ignore:Session-scoped fixtures defined as instance methods are deprecated")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a browser or the built bundles these tests cannot run: say which `make` target is missing."""
+    missing = []
+    if not Path(CHROMIUM).exists():
+        missing.append("chromium (run `make browser-deps`)")
+    if not (DIST / "viewer.js").exists():
+        missing.append("webui/static/dist/viewer.js (run `make setup`)")
+    if not missing:
+        return
+    skip = pytest.mark.skip(reason="browser tests need " + " and ".join(missing))
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Extend pytest-playwright's arguments (so --headed/--slowmo still work) with Debian's chromium."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def deployed(engine: Engine) -> Engine:
+    """The engine of tests/conftest.py with P5/P6 deployed and the users of USERS (password 'password-1')."""
+    found = engine.deploy("system", P5_P6)
+    assert {(d.key, d.status) for d in found} == {("sample_request", "deployed"), ("customer_visit", "deployed")}
+    add_users(engine, USERS)
+    return engine
+
+
+@pytest.fixture
+def web_app(deployed: Engine):  # noqa: ANN201 - flask.Flask
+    """The real application, CSRF and CSP included (the browser has to cope with both)."""
+    from webui.app import create_app
+
+    return create_app(deployed, {"TESTING": True, "SECRET_KEY": "browser-tests", "WTF_CSRF_ENABLED": True})
+
+
+@contextmanager
+def serve(app) -> Iterator[str]:  # noqa: ANN001 - any WSGI app
+    """Serve `app` on a free port (port 0: the OS picks it) in a thread; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+
+@pytest.fixture
+def live_server(web_app) -> Iterator[str]:  # noqa: ANN001
+    with serve(web_app) as url:
+        yield url
+
+
+class Shots:
+    """Numbered screenshots of one test: test-artifacts/screenshots/<test>/<nn>-<step>.png."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+
+    def __call__(self, page, step: str) -> Path:  # noqa: ANN001 - playwright Page
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest) -> Shots:
+    return Shots(SCREENSHOTS / request.node.originalname)
+
+
+class BrowserErrors:
+    """Console errors and uncaught exceptions of every page it watches (a CSP violation is a console error)."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    # A page that answers a form with its field errors says 422 (401 for a wrong password) on purpose;
+    # chromium logs that status of the document itself as a console error. Any other failed load still counts.
+    EXPECTED_STATUS = re.compile(r"^Failed to load resource: the server responded with a status of (401|422)\b")
+
+    def watch(self, page):  # noqa: ANN001, ANN201 - playwright Page
+        def console(msg) -> None:  # noqa: ANN001
+            if msg.type != "error":
+                return
+            if self.EXPECTED_STATUS.match(msg.text) and msg.location.get("url") == page.url:
+                return
+            self.messages.append(f"{page.url}: {msg.text}")
+
+        page.on("console", console)
+        page.on("pageerror", lambda exc: self.messages.append(f"{page.url}: uncaught {exc}"))
+        return page
+
+
+@pytest.fixture
+def browser_errors() -> BrowserErrors:
+    return BrowserErrors()
+
+
+@pytest.fixture
+def open_as(new_context: Callable, live_server: str, browser_errors: BrowserErrors) -> Callable:
+    """open_as(username) -> a page in a new browser context (its own cookies), logged in as that user."""
+
+    def _open(username: str, password: str = PASSWORD):  # noqa: ANN202
+        page = browser_errors.watch(new_context(base_url=live_server, locale="zh-CN").new_page())
+        page.goto("/login")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("#submit")
+        page.wait_for_load_state()
+        assert "/login" not in page.url, f"{username} could not log in"
+        return page
+
+    return _open
+
+
+def field_error(page, name: str):  # noqa: ANN001, ANN201 - a Locator
+    """The error message shown for the form field `name` (agreed: .field-error[data-field=name]; the pages put
+    data-field on the field's row instead, so both are accepted)."""
+    return page.locator(f'.field-error[data-field="{name}"], [data-field="{name}"] .field-error')
+
+
+def fill_field(page, name: str, value) -> None:  # noqa: ANN001
+    """Set the form field `name` (id field-<name>) whatever widget the page chose for it.
+    A yes/no radio group has no single element to carry the id: it is found by its row, [data-field=name]."""
+    field = page.locator(f"#field-{name}")
+    if field.count() == 0:
+        page.locator(f'[data-field="{name}"] input[type=radio][value="{_option(value)}"]').check()
+        return
+    tag, kind = field.evaluate("el => [el.tagName.toLowerCase(), (el.type || '').toLowerCase()]")
+    if tag == "select":
+        field.select_option(value=_option(value))
+    elif kind == "checkbox":
+        field.set_checked(bool(value))
+    elif kind == "radio" or tag in ("fieldset", "div"):
+        field.locator(f"input[type=radio][value='{_option(value)}']").check()
+    else:
+        field.fill(str(value))
+
+
+def _option(value) -> str:  # noqa: ANN001
+    return {True: "true", False: "false"}.get(value, str(value)) if isinstance(value, bool) else str(value)

@@ -1,0 +1,137 @@
+"""GET /api/v1/processes and POST /api/v1/processes/{key}/instances: what can be started, and starting it."""
+
+from __future__ import annotations
+
+from tests.web.conftest import SAMPLE_REQUEST
+
+INSTANCE_KEYS = {"id", "process_key", "version", "business_key", "status", "data", "tasks"}
+TASK_KEYS = {"id", "instance_id", "process_key", "name", "title", "role", "assignee", "status", "created_at",
+             "due_at"}
+
+
+def test_processes_lists_the_latest_versions_for_any_logged_in_user(api):
+    for user in ("rep1", "qa1", "aud"):
+        response = api(user).get("/processes")
+        assert response.status_code == 200
+        listed = {p["key"]: p for p in response.get_json()}
+        assert set(listed) == {"sample_request", "customer_visit"}
+        assert listed["sample_request"]["version"] == 1
+        assert listed["sample_request"]["name"] == "样品提供申请"
+        assert listed["sample_request"]["start_form"] == "sample_request_apply"
+        assert listed["customer_visit"]["starters"] == ["sales_rep"]
+
+
+def test_processes_say_whether_the_caller_may_start_them(api):
+    assert {p["key"]: p["startable"] for p in api("rep1").get("/processes").get_json()} == {
+        "sample_request": True, "customer_visit": True}
+    assert {p["key"]: p["startable"] for p in api("qa1").get("/processes").get_json()} == {
+        "sample_request": False, "customer_visit": False}
+
+
+def test_processes_needs_a_token(api):
+    assert api().get("/processes").status_code == 401
+
+
+def test_a_sales_rep_starts_a_request_and_gets_the_instance_with_its_open_tasks(api):
+    response = api("rep1").post("/processes/sample_request/instances",
+                                json={"data": SAMPLE_REQUEST, "business_key": "YP-2026-001"})
+    assert response.status_code == 201
+    inst = response.get_json()
+    assert set(inst) >= INSTANCE_KEYS
+    assert inst["process_key"] == "sample_request"
+    assert inst["version"] == 1
+    assert inst["business_key"] == "YP-2026-001"
+    assert inst["status"] == "running"
+    assert inst["started_by"] == "rep1"
+    assert {k: inst["data"][k] for k in SAMPLE_REQUEST} == SAMPLE_REQUEST
+    assert inst["data"]["sample_route"] == "key_account"  # the DMN table's output
+    [task] = inst["tasks"]
+    assert set(task) >= TASK_KEYS
+    assert (task["name"], task["role"], task["assignee"], task["status"]) == (
+        "sales_approval", "sales_manager", None, "ready")
+    assert task["instance_id"] == inst["id"]
+    assert response.headers["Location"] == f"/api/v1/instances/{inst['id']}"
+    assert api("rep1").get(f"/instances/{inst['id']}").get_json() == inst
+
+
+def test_the_business_key_is_optional(api):
+    inst = api("rep1").start_sample()
+    assert inst["business_key"] is None
+
+
+def test_a_local_customer_goes_to_quality_countersign(api):
+    inst = api("rep1").start_sample(customer_class="local")
+    assert [(t["name"], t["role"]) for t in inst["tasks"]] == [("quality_countersign", "quality")]
+
+
+def test_a_role_that_may_not_start_the_process_gets_403(api):
+    for user in ("mgr1", "qa1", "aud", "adm"):
+        response = api(user).post("/processes/sample_request/instances", json={"data": SAMPLE_REQUEST})
+        assert response.status_code == 403, user
+        assert response.get_json()["error"] == "forbidden"
+    assert api("aud").get("/instances/1").status_code == 404  # nothing was started
+
+
+def test_an_unknown_process_gets_404(api):
+    response = api("rep1").post("/processes/no_such_process/instances", json={"data": SAMPLE_REQUEST})
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+
+
+def test_a_key_that_cannot_be_a_process_key_gets_404_json(api):
+    response = api("rep1").post("/processes/bad%20key!/instances", json={"data": SAMPLE_REQUEST})
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+
+
+def test_invalid_start_data_gets_422_with_each_field_in_chinese(api):
+    data = {**SAMPLE_REQUEST, "quantity": 0, "customer_class": "vip"}
+    del data["customer_name"]
+    response = api("rep1").post("/processes/sample_request/instances", json={"data": data})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["error"] == "invalid_data"
+    assert body["fields"] == {"customer_name": "此项必填", "quantity": "样品数量须大于零",
+                              "customer_class": "请选择列表中的一项"}
+    assert api("aud").get("/instances/1").status_code == 404  # nothing was started
+
+
+def test_invalid_start_data_in_english_on_request(api):
+    response = api("rep1", {"Accept-Language": "en"}).post(
+        "/processes/sample_request/instances", json={"data": {**SAMPLE_REQUEST, "wanted_by": "soon"}})
+    assert response.status_code == 422
+    assert response.get_json()["fields"] == {"wanted_by": "Not a valid date (YYYY-MM-DD)"}
+
+
+def test_an_empty_start_gets_422_for_the_required_fields(api):
+    response = api("rep1").post("/processes/sample_request/instances", json={})
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"customer_name", "customer_class", "product", "spec", "quantity",
+                                                  "purpose", "delivery_address", "wanted_by"}
+
+
+def test_a_business_key_longer_than_128_characters_gets_422(api):
+    response = api("rep1").post("/processes/sample_request/instances",
+                                json={"data": SAMPLE_REQUEST, "business_key": "K" * 129})
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"business_key"}
+
+
+def test_data_and_business_key_of_the_wrong_type_get_422(api):
+    response = api("rep1", {"Accept-Language": "en"}).post(
+        "/processes/sample_request/instances", json={"data": [SAMPLE_REQUEST], "business_key": 12})
+    assert response.status_code == 422
+    assert response.get_json()["fields"] == {"data": "Must be an object", "business_key": "Must be a text"}
+
+
+def test_a_body_that_is_not_a_json_object_gets_400(api):
+    rep = api("rep1")
+    path = "/processes/sample_request/instances"
+    json = "application/json"
+    for kwargs in ({"json": [SAMPLE_REQUEST]}, {"json": "data"}, {"data": "{not json", "content_type": json},
+                   {"data": ""}, {"data": '{"data": NaN}', "content_type": json}):
+        response = rep.post(path, **kwargs)
+        assert response.status_code == 400, kwargs
+        body = response.get_json()
+        assert body["error"] == "bad_request"
+        assert "JSON" in body["message"]

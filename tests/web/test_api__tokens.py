@@ -1,0 +1,93 @@
+"""POST /api/v1/tokens and the bearer tokens it gives: who gets one, and when a token stops working."""
+
+from __future__ import annotations
+
+from tests.web.conftest import PASSWORD
+
+
+def test_a_user_gets_a_token_that_authenticates_the_next_calls(api):
+    response = api().post("/tokens", json={"username": "rep1", "password": PASSWORD})
+    assert response.status_code == 201
+    token = response.get_json()["token"]
+    assert isinstance(token, str) and len(token) >= 32
+    listed = api().get("/processes", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200
+    assert {p["key"] for p in listed.get_json()} == {"sample_request", "customer_visit"}
+
+
+def test_each_token_is_new(api):
+    first = api().post("/tokens", json={"username": "rep1", "password": PASSWORD}).get_json()["token"]
+    second = api().post("/tokens", json={"username": "rep1", "password": PASSWORD}).get_json()["token"]
+    assert first != second
+
+
+def test_a_wrong_password_or_an_unknown_user_gets_401(api):
+    for body in ({"username": "rep1", "password": "password-2"}, {"username": "nobody", "password": PASSWORD}):
+        response = api().post("/tokens", json=body)
+        assert response.status_code == 401
+        assert response.get_json() == {"error": "unauthorized", "message": "wrong user name or password"}
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_missing_fields_get_422_with_each_field_named_in_chinese_by_default(api):
+    response = api().post("/tokens", json={"username": "rep1"})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["error"] == "invalid_data"
+    assert body["fields"] == {"password": "此项必填"}
+
+
+def test_field_messages_follow_accept_language(api):
+    response = api(headers={"Accept-Language": "en-US,en;q=0.9"}).post("/tokens", json={"username": 7})
+    assert response.status_code == 422
+    assert response.get_json()["fields"] == {"username": "Must be a text", "password": "This field is required"}
+
+
+def test_no_token_gets_401_with_a_bearer_challenge(api):
+    response = api().get("/tasks")
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="salesflow"'
+
+
+def test_another_scheme_than_bearer_gets_401(api):
+    response = api().get("/tasks", headers={"Authorization": "Basic cmVwMTpwYXNzd29yZC0x"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_forged_token_gets_401(api, api_token):
+    real = api_token("rep1")
+    for forged in ("forged-token", real[:-1] + ("A" if real[-1] != "A" else "B"), "x" * 43):
+        response = api().get("/tasks", headers={"Authorization": f"Bearer {forged}"})
+        assert response.status_code == 401, forged
+        assert response.get_json() == {"error": "unauthorized", "message": "invalid token"}
+        assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_a_token_works_for_12_hours_and_then_gets_401(api, api_token, clock):
+    rep = api("rep1")
+    clock.advance(hours=11, minutes=59)
+    assert rep.get("/tasks").status_code == 200
+    clock.advance(minutes=2)
+    expired = rep.get("/tasks")
+    assert expired.status_code == 401
+    assert expired.get_json() == {"error": "unauthorized", "message": "token expired"}
+    assert 'error="invalid_token"' in expired.headers["WWW-Authenticate"]
+    fresh = api().post("/tokens", json={"username": "rep1", "password": PASSWORD}).get_json()["token"]
+    assert api().get("/tasks", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+
+
+def test_the_expiry_is_12_hours_after_issue_not_after_last_use(api, clock):
+    rep = api("rep1")
+    for _ in range(2):
+        clock.advance(hours=4)
+        assert rep.get("/tasks").status_code == 200
+    clock.advance(hours=4)  # 12 h after issue, though last used 4 h ago
+    assert rep.get("/tasks").status_code == 401
+
+
+def test_the_token_endpoint_needs_no_token(api):
+    response = api().post("/tokens", json={"username": "mgr1", "password": PASSWORD},
+                          headers={"Authorization": "Bearer forged"})
+    assert response.status_code == 201

@@ -1,0 +1,75 @@
+"""Security around the pages: headers, CSRF on every form post, no inline script."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web.conftest import SAMPLE_FORM
+
+
+def test_security_headers_on_pages(pages):
+    rep1 = pages("rep1")
+    for path in ("/login", "/inbox", "/start", "/start/sample_request"):
+        response = rep1.get(path)
+        assert response.status_code == 200, path
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
+        assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0], path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+
+
+def test_pages_have_no_inline_script_or_event_handler(pages, engine):
+    rep1 = pages("rep1")
+    iid = rep1.start_sample()
+    task_id = engine.instance("rep1", iid)["tasks"][0]["id"]
+    for client, path in [(rep1, "/inbox"), (rep1, "/start/sample_request"), (rep1, f"/instances/{iid}"),
+                         (pages("mgr1"), f"/tasks/{task_id}"), (pages(), "/login")]:
+        html = client.get(path).get_data(as_text=True)
+        scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S)
+        assert all("src=" in attrs and not body.strip() for attrs, body in scripts), path
+        assert not re.search(r"\son[a-z]+\s*=", html), path
+        assert "javascript:" not in html, path
+
+
+@pytest.fixture
+def strict_csrf(app):  # noqa: ANN001, ANN201
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+def test_form_posts_without_the_csrf_token_are_refused(strict_csrf, pages, engine):
+    rep1 = pages("rep1")
+    iid = rep1.start_sample()
+    task_id = engine.instance("rep1", iid)["tasks"][0]["id"]
+    mgr1 = pages("mgr1")
+
+    refused = [
+        rep1.client.post("/start/sample_request", data={f"data.{k}": v for k, v in SAMPLE_FORM.items()}),
+        mgr1.client.post(f"/tasks/{task_id}", data={"data.approved": "true"}),
+        mgr1.client.post(f"/tasks/{task_id}/claim"),
+        mgr1.client.post(f"/tasks/{task_id}/comments", data={"text": "hi"}),
+        mgr1.client.post("/language", data={"lang": "en"}),
+        mgr1.client.post("/logout"),
+        pages().client.post("/login", data={"username": "rep1", "password": "password-1"}),
+        mgr1.client.post(f"/tasks/{task_id}", data={"data.approved": "true", "csrf_token": "forged"}),
+    ]
+    assert [r.status_code for r in refused] == [400] * len(refused)
+    assert "表单已过期" in refused[1].get_data(as_text=True)
+    assert len(engine.inbox("mgr1")) == 1  # nothing started twice
+    task = engine.task("mgr1", task_id)
+    assert (task["status"], task["assignee"]) == ("ready", None)
+    assert engine.comments("mgr1", task_id) == []
+    assert mgr1.get("/inbox").status_code == 200  # still logged in
+
+
+def test_session_cookie_is_http_only(pages):
+    client = pages().client
+    from tests.web.conftest import csrf_token_in
+
+    token = csrf_token_in(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"csrf_token": token, "username": "rep1", "password": "password-1"})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie

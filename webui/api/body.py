@@ -1,0 +1,127 @@
+"""Reading requests: the bearer actor, a JSON object body, typed fields and query flags.
+
+Only the envelope is checked here (is it JSON, is `data` an object); what the data
+must contain is the engine's business (forms), and its errors come back as 422.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import request
+from werkzeug.exceptions import BadRequest
+
+from engine.errors import InvalidData
+from webui.auth import api_actor
+
+REQUIRED = {"zh": "此项必填", "en": "This field is required"}
+_KINDS = {str: ("文本", "a text"), dict: ("对象", "an object"), list: ("列表", "a list"),
+          int: ("整数", "a whole number"), bool: ("是/否", "a yes/no value")}
+
+
+def actor() -> str:
+    """The user behind the bearer token (401 otherwise)."""
+    return api_actor()
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether any text in the value (keys too) holds a lone surrogate: JSON that is not valid Unicode."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(v) for v in value)
+    return False
+
+
+def unstorable(text: str) -> bool:
+    """Whether the text holds a NUL character, which no database text column takes."""
+    return "\x00" in text
+
+
+def json_object() -> dict:
+    """The body as a JSON object; 400 with a clear message for anything else (413 when too large),
+    and for text with a lone surrogate (\\ud800 alone is no character: the body is not valid Unicode)."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise BadRequest("the request body must be a JSON object (it is empty)")
+    try:
+        value = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise BadRequest(f"the request body must be a JSON object, not {type(value).__name__}")
+    if _lone_surrogate(value):
+        raise BadRequest("the request body is not valid Unicode: a text holds a lone surrogate")
+    return value
+
+
+UNSTORABLE = {"zh": "不能含有 NUL 字符", "en": "May not contain a NUL character"}
+
+
+def wrong_type(kind: type) -> dict[str, str]:
+    zh, en = _KINDS[kind]
+    return {"zh": f"格式不正确（应为{zh}）", "en": f"Must be {en}"}
+
+
+def field(body: dict, name: str, kind: type, required: bool = True, errors: dict | None = None) -> Any:
+    """body[name] when it has the type; otherwise the field's message goes into `errors`."""
+    errors = {} if errors is None else errors
+    if name not in body or body[name] is None:
+        if required:
+            errors[name] = REQUIRED
+        return None
+    value = body[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        errors[name] = wrong_type(kind)
+        return None
+    if kind is str and unstorable(value):
+        errors[name] = UNSTORABLE
+        return None
+    return value
+
+
+def raise_if(errors: dict, message: str = "the request has invalid fields") -> None:
+    if errors:
+        raise InvalidData(f"{message}: {', '.join(sorted(errors))}", errors)
+
+
+def text_arg(name: str) -> str | None:
+    """A text query parameter; None when absent or empty."""
+    value = request.args.get(name)
+    if value and unstorable(value):
+        raise InvalidData(f"{name} holds a NUL character", {name: UNSTORABLE})
+    return value or None
+
+
+def flag(name: str) -> bool | None:
+    """A true/false query parameter; None when absent, 422 when it is anything else ('' too)."""
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if value in ("true", "false"):
+        return value == "true"
+    raise InvalidData(f"{name} must be true or false",
+                      {name: {"zh": "须为 true 或 false", "en": "Must be true or false"}})
+
+
+def integer(name: str, minimum: int = 1, maximum: int = 2**31 - 1) -> int | None:
+    """A whole-number query parameter in [minimum, maximum]; None when absent, 422 otherwise."""
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if value.isascii() and value.isdigit() and minimum <= int(value) <= maximum:
+        return int(value)
+    raise InvalidData(f"{name} must be a whole number from {minimum} to {maximum}",
+                      {name: {"zh": f"须为 {minimum} 到 {maximum} 之间的整数",
+                              "en": f"Must be a whole number from {minimum} to {maximum}"}})

@@ -1,0 +1,230 @@
+"""GET /openapi.json: the OpenAPI 3.1 document of this API, written to match the code exactly.
+
+tests/web/test_api__schemathesis.py holds the code to it: every status code an
+operation answers and every response body must be the one described here.
+"""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+from webui.api import KEY_PATTERN, MAX_ID, blueprint
+
+NULLABLE_TEXT = {"type": ["string", "null"]}
+TIME = {"type": "string", "format": "date-time"}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+# the engine reads a file by its extension, in any letter case
+FILE_NAME = r"\.([Bb][Pp][Mm][Nn]|[Dd][Mm][Nn]|[Yy][Aa][Mm][Ll]|[Yy][Mm][Ll])$"
+TEXT = {"type": "object", "description": "a text in each language", "required": ["zh", "en"],
+        "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict, required: list[str] | None = None, closed: bool = True, **extra: object) -> dict:
+    schema = {"type": "object", "properties": properties,
+              "required": list(properties) if required is None else required, **extra}
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+TASK = {
+    "id": {"type": "string", "format": "uuid"},
+    "instance_id": {"type": "integer"},
+    "process_key": {"type": "string"},
+    "name": {"type": "string", "description": "the BPMN element id of the user task"},
+    "title": NULLABLE_TEXT,
+    "role": {"type": "string", "description": "a role id, or `initiator` (the requester)"},
+    "assignee": NULLABLE_TEXT,
+    "status": {"type": "string", "description": "`ready` while open; `completed` or `cancelled` afterwards"},
+    "created_at": TIME,
+    "due_at": NULLABLE_TIME,
+    "overdue": {"type": "boolean", "description": "ready and past its due time"},
+}
+
+SCHEMAS: dict[str, dict] = {
+    "Error": _obj({
+        "error": {"type": "string", "description": "a stable code: bad_request, unauthorized, forbidden, not_found, "
+                                                   "method_not_allowed, conflict, too_large, invalid_data, "
+                                                   "process_error, invalid_definition"},
+        "message": {"type": "string", "description": "what went wrong, for people"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "field name -> message, in the language of Accept-Language (zh by default)"},
+        "problems": {"type": "array", "items": _ref("Problem"),
+                     "description": "invalid_definition only: each file's problems"},
+    }, required=["error", "message"]),
+    "Problem": _obj({"file": {"type": "string"}, "element": NULLABLE_TEXT, "line": {"type": ["integer", "null"]},
+                     "message": {"type": "string"}}),
+    "TokenRequest": _obj({"username": {"type": "string"}, "password": {"type": "string"}}, closed=False),
+    "Token": _obj({"token": {"type": "string", "description": "send as `Authorization: Bearer <token>`; "
+                                                            "valid for 12 hours"}}),
+    "Process": _obj({
+        "key": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "integer", "minimum": 1},
+        "deployed_at": TIME, "starters": {"type": "array", "items": {"type": "string"}},
+        "summary": {"type": "string"}, "start_form": NULLABLE_TEXT,
+        "startable": {"type": "boolean", "description": "whether the caller may start it"},
+    }),
+    "StartRequest": _obj({"data": {"type": "object", "description": "the start form's fields"},
+                          "business_key": {"type": "string", "minLength": 1, "maxLength": 128}},
+                         required=[], closed=False),
+    "Task": _obj(TASK),
+    "InboxTask": _obj({**TASK, "business_key": NULLABLE_TEXT,
+                       "customer_name": {"description": "the instance's customer_name, when it has one"}},
+                      required=[*TASK, "business_key"]),
+    "Form": _obj({"key": {"type": "string"}, "title": TEXT,
+                  "schema": {"type": "object", "description": "the JSON Schema the data is validated against"},
+                  "ui": _obj({"fields": {"type": "array", "items": {"type": "object"}},
+                              "messages": {"type": "object"}}, closed=False)}),
+    "TaskDetail": _obj({**TASK, "form": {"oneOf": [_ref("Form"), {"type": "null"}]},
+                        "instance_data": {"type": "object"}}),
+    "CompleteRequest": _obj({"data": {"type": "object", "description": "the task form's fields"}},
+                            required=[], closed=False),
+    "Instance": _obj({
+        "id": {"type": "integer"}, "process_key": {"type": "string"}, "version": {"type": "integer"},
+        "business_key": NULLABLE_TEXT,
+        "status": {"type": "string", "enum": ["running", "completed", "cancelled", "error"]},
+        "data": {"type": "object"}, "started_by": {"type": "string"}, "started_at": TIME, "ended_at": NULLABLE_TIME,
+        "tasks": {"type": "array", "items": _ref("Task"), "description": "the open tasks"},
+    }),
+    "Event": _obj({
+        "position": {"type": "integer", "minimum": 1}, "at": {"type": "string"}, "actor": {"type": "string"},
+        "kind": {"type": "string"}, "task": NULLABLE_TEXT, "payload": {"type": "object"},
+        "hash": {"type": "string"},
+    }),
+    "Replay": _obj({
+        "verified": {"type": "boolean", "description": "the trail is intact and replaying it gives the same result"},
+        "steps": {"type": "integer", "minimum": 0},
+        "first_mismatch": {"oneOf": [_obj({"position": {"type": "integer"}, "kind": {"type": "string"},
+                                           "reason": {"type": "string"}, "expected": {}, "actual": {}}),
+                                     {"type": "null"}]},
+        "state": {"type": ["object", "null"], "description": "the state after ?step=N; null without it"},
+    }),
+    "DeployRequest": _obj({
+        "files": {"type": "array", "minItems": 1,
+                  "items": _obj({"name": {"type": "string", "minLength": 1, "maxLength": 255,
+                                          "pattern": FILE_NAME, "description": "ends in .bpmn, .dmn, .yaml or .yml"},
+                                 "content": {"type": "string"}}, closed=False)},
+        "note": {"type": "string"},
+    }, required=["files"], closed=False),
+    "Deployed": _obj({"key": {"type": "string"}, "version": {"type": "integer"},
+                      "status": {"type": "string", "enum": ["deployed", "unchanged"]},
+                      "sha256": {"type": "string"}}),
+}
+
+WHY = {
+    400: "the body is not a JSON object (or not valid Unicode)",
+    401: "no valid bearer token",
+    403: "the engine refuses the caller",
+    404: "no such object",
+    409: "the task is no longer ready, or someone else holds it",
+    413: "the body is larger than the server accepts",
+    422: "invalid fields (see `fields`; a text the API keeps may not hold NUL), or (deployments) invalid "
+         "definitions (see `problems`)",
+}
+
+
+def _json(schema: dict, description: str, headers: dict | None = None) -> dict:
+    response = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _errors(*codes: int) -> dict:
+    responses = {str(c): _json(_ref("Error"), WHY[c]) for c in codes}
+    if "401" in responses:
+        responses["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}}
+    return responses
+
+
+def _op(summary: str, ok: int, schema: dict, errors: tuple[int, ...], body: str | None = None,
+        params: list | None = None, public: bool = False, headers: dict | None = None) -> dict:
+    operation_id, summary = summary.split(": ", 1)
+    op: dict = {"summary": summary, "operationId": operation_id,
+                "responses": {str(ok): _json(schema, summary, headers), **_errors(*errors)}}
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+    if params:
+        op["parameters"] = params
+    if public:
+        op["security"] = []
+    return op
+
+
+def _path(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+TASK_ID = [_path("id", {"type": "string", "format": "uuid"})]
+INSTANCE_ID = [_path("id", {"type": "integer", "minimum": 1, "maximum": MAX_ID})]
+
+
+def _list(name: str) -> dict:
+    return {"type": "array", "items": _ref(name)}
+
+
+def document() -> dict:
+    paths = {
+        "/tokens": {"post": _op("createToken: a bearer token for a user name and password", 201, _ref("Token"),
+                                (400, 401, 413, 422), body="TokenRequest", public=True)},
+        "/processes": {"get": _op("listProcesses: deployed processes, latest versions", 200, _list("Process"),
+                                  (401,))},
+        "/processes/{key}/instances": {"post": _op(
+            "startInstance: start the process; the instance with its open tasks", 201, _ref("Instance"),
+            (400, 401, 403, 404, 413, 422), body="StartRequest",
+            params=[_path("key", {"type": "string", "pattern": f"^{KEY_PATTERN}$"})],
+            headers={"Location": {"schema": {"type": "string"}, "required": True}})},
+        "/tasks": {"get": _op("listTasks: my inbox, ready tasks assigned to me or offered to my roles", 200,
+                              _list("InboxTask"), (401, 422), params=[
+                                  _query("process", {"type": "string"}, "only this process key"),
+                                  _query("role", {"type": "string"}, "only tasks of this role"),
+                                  _query("overdue", {"type": "string", "enum": ["true", "false"]},
+                                         "only overdue (true) or only not overdue (false) tasks")])},
+        "/tasks/{id}": {"get": _op("getTask: the task with its form", 200, _ref("TaskDetail"), (401, 403, 404),
+                                   params=TASK_ID)},
+        "/tasks/{id}/claim": {"post": _op("claimTask: assign the task to me", 200, _ref("Task"),
+                                          (401, 403, 404, 409), params=TASK_ID)},
+        "/tasks/{id}/unclaim": {"post": _op("unclaimTask: release the task to its role", 200, _ref("Task"),
+                                            (401, 403, 404, 409), params=TASK_ID)},
+        "/tasks/{id}/complete": {"post": _op("completeTask: complete it with the form's data; the instance "
+                                             "afterwards", 200, _ref("Instance"), (400, 401, 403, 404, 409, 413, 422),
+                                             body="CompleteRequest", params=TASK_ID)},
+        "/instances/{id}": {"get": _op("getInstance: status, data, open tasks, version", 200, _ref("Instance"),
+                                       (401, 403, 404), params=INSTANCE_ID)},
+        "/instances/{id}/history": {"get": _op("getHistory: the audit events in order", 200, _list("Event"),
+                                               (401, 403, 404), params=INSTANCE_ID)},
+        "/instances/{id}/replay": {"get": _op(
+            "replayInstance: verify the trail and replay it", 200, _ref("Replay"), (401, 403, 404, 422),
+            params=[*INSTANCE_ID, _query("step", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                                         "also return the state after this step")])},
+        "/deployments": {"post": _op("deploy: validate and deploy BPMN, DMN and form files, all or nothing", 201,
+                                     _list("Deployed"), (400, 401, 403, 413, 422), body="DeployRequest")},
+        "/openapi.json": {"get": {"summary": "this document", "operationId": "openapi", "security": [],
+                                  "responses": {"200": {"description": "the OpenAPI document",
+                                                        "content": {"application/json": {
+                                                            "schema": {"type": "object"}}}}}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "salesflow", "version": "1",
+                 "description": "Start requests, work the inbox, complete tasks, read and replay the audit trail, "
+                                "deploy processes. Every error body is {error, message, fields?}."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {"schemas": SCHEMAS,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                      "description": "POST /tokens gives one"}}},
+    }
+
+
+@blueprint.get("/openapi.json")
+def openapi_json() -> Response:
+    return jsonify(document())

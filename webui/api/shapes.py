@@ -1,0 +1,41 @@
+"""The shapes the API keeps stable (DESIGN.md), cut out of the engine's richer views."""
+
+from __future__ import annotations
+
+TASK_KEYS = ("id", "instance_id", "process_key", "name", "title", "role", "assignee", "status", "created_at",
+             "due_at", "overdue")
+INBOX_KEYS = (*TASK_KEYS, "business_key", "customer_name")
+INSTANCE_KEYS = ("id", "process_key", "version", "business_key", "status", "data", "started_by", "started_at",
+                 "ended_at")
+PROCESS_KEYS = ("key", "name", "version", "deployed_at", "starters", "summary", "start_form")
+EVENT_KEYS = ("position", "at", "actor", "kind", "task", "payload", "hash")
+
+
+def task(view: dict) -> dict:
+    """{id, instance_id, process_key, name, title, role, assignee, status, created_at, due_at, overdue}"""
+    return {k: view.get(k) for k in TASK_KEYS}
+
+
+def inbox_row(view: dict) -> dict:
+    return {k: view.get(k) for k in INBOX_KEYS}
+
+
+def task_detail(view: dict) -> dict:
+    """The task with its form {key, title, schema, ui} (null for a task without a form) and the instance's data."""
+    form = view.get("form")
+    return {**task(view),
+            "form": {k: form[k] for k in ("key", "title", "schema", "ui")} if form else None,
+            "instance_data": view.get("instance_data") or {}}
+
+
+def instance(view: dict) -> dict:
+    """{id, process_key, version, business_key, status, data, tasks (open)} with who started it and when."""
+    return {**{k: view.get(k) for k in INSTANCE_KEYS}, "tasks": [task(t) for t in view.get("tasks", [])]}
+
+
+def process(view: dict, startable: set[str]) -> dict:
+    return {**{k: view.get(k) for k in PROCESS_KEYS}, "startable": view["key"] in startable}
+
+
+def event(view: dict) -> dict:
+    return {k: view.get(k) for k in EVENT_KEYS}

@@ -1,0 +1,48 @@
+"""The inbox and one task: read it with its form, claim, unclaim, complete."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask import Response, jsonify
+
+from webui.api import blueprint, shapes
+from webui.api.body import actor, field, flag, json_object, raise_if, text_arg
+from webui.context import engine
+
+
+@blueprint.get("/tasks")
+def inbox() -> Response:
+    who = actor()
+    rows = engine().inbox(who, process=text_arg("process"), role=text_arg("role"), overdue=flag("overdue"))
+    return jsonify([shapes.inbox_row(t) for t in rows])
+
+
+@blueprint.get("/tasks/<uuid:task_id>")
+def get_task(task_id: UUID) -> Response:
+    return jsonify(shapes.task_detail(engine().task(actor(), str(task_id))))
+
+
+@blueprint.post("/tasks/<uuid:task_id>/claim")
+def claim(task_id: UUID) -> Response:
+    who = actor()
+    engine().claim(who, str(task_id))
+    return jsonify(shapes.task(engine().task(who, str(task_id))))
+
+
+@blueprint.post("/tasks/<uuid:task_id>/unclaim")
+def unclaim(task_id: UUID) -> Response:
+    who = actor()
+    engine().unclaim(who, str(task_id))
+    return jsonify(shapes.task(engine().task(who, str(task_id))))
+
+
+@blueprint.post("/tasks/<uuid:task_id>/complete")
+def complete(task_id: UUID) -> Response:
+    who = actor()
+    body = json_object()
+    errors: dict = {}
+    data = field(body, "data", dict, required=False, errors=errors)
+    raise_if(errors)
+    iid = engine().complete(who, str(task_id), data or {})
+    return jsonify(shapes.instance(engine().instance(who, iid)))

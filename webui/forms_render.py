@@ -1,0 +1,252 @@
+"""A form's JSON Schema and `ui.fields` as HTML widgets, and a posted HTML form back as JSON data.
+
+The engine validates; this module only converts. Text that does not parse as the field's
+type is passed on unchanged, so the engine reports it beside the field and the page shows
+the user's own input again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from webui.i18n import localized
+
+PREFIX = "data."
+ADD_ROW = "_add_row"  # a submit button's name: add a blank row to a table instead of submitting
+
+
+@dataclass
+class Widget:
+    name: str
+    label: str
+    kind: str  # text, textarea, number, integer, date, boolean, select, table, lines
+    required: bool = False
+    value: Any = ""  # the text shown; for a table a list of {column: text}
+    options: list[tuple[str, str]] = field(default_factory=list)
+    columns: list[Widget] = field(default_factory=list)
+    error: str | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def input_name(self) -> str:
+        return PREFIX + self.name
+
+    @property
+    def dom_id(self) -> str:
+        return "field-" + self.name
+
+
+def _kind(schema: dict, ui: dict) -> str:
+    kind = schema.get("type")
+    if kind == "array":
+        items = schema.get("items") or {}
+        return "table" if items.get("type") == "object" or ui.get("widget") == "table" else "lines"
+    if "enum" in schema:
+        return "select"
+    if kind == "boolean":
+        return "boolean"
+    if kind in ("number", "integer"):
+        return kind
+    if kind == "string" and schema.get("format") == "date":
+        return "date"
+    if ui.get("widget") == "textarea":
+        return "textarea"
+    return "text"
+
+
+def _attrs(schema: dict, kind: str) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    if kind in ("text", "textarea") and "maxLength" in schema:
+        attrs["maxlength"] = schema["maxLength"]
+    if kind in ("number", "integer"):
+        attrs["step"] = "1" if kind == "integer" else "any"
+        if "minimum" in schema:
+            attrs["min"] = schema["minimum"]
+        if "maximum" in schema:
+            attrs["max"] = schema["maximum"]
+    return attrs
+
+
+def _options(schema: dict, ui: dict) -> list[tuple[str, str]]:
+    labels = ui.get("options") or {}
+    return [(text_of(v), localized(labels.get(str(v))) or text_of(v)) for v in schema.get("enum", [])]
+
+
+def _ui_fields(form: dict) -> list[dict]:
+    """`ui.fields` in their order, then any schema property the ui does not list."""
+    props = (form.get("schema") or {}).get("properties") or {}
+    fields = [f for f in (form.get("ui") or {}).get("fields") or [] if f.get("name") in props]
+    listed = {f["name"] for f in fields}
+    return fields + [{"name": n, "label": {"zh": n, "en": n}} for n in props if n not in listed]
+
+
+def _columns(schema: dict, ui: dict) -> list[Widget]:
+    item = schema.get("items") or {}
+    props = item.get("properties") or {}
+    required = set(item.get("required") or [])
+    columns = [c for c in ui.get("columns") or [] if c.get("name") in props]
+    listed = {c["name"] for c in columns}
+    columns += [{"name": n, "label": {"zh": n, "en": n}} for n in props if n not in listed]
+    result = []
+    for col in columns:
+        sub = props[col["name"]]
+        kind = _kind(sub, col)
+        kind = "text" if kind in ("table", "lines") else kind
+        result.append(Widget(col["name"], localized(col.get("label")) or col["name"], kind, col["name"] in required,
+                             options=_options(sub, col), attrs=_attrs(sub, kind)))
+    return result
+
+
+def text_of(value: Any) -> str:
+    """A JSON value as the text an input shows."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def initial_values(form: dict, data: dict | None = None) -> dict[str, Any]:
+    """The texts to show before the first submit: the given data, else the schema's defaults."""
+    data = data or {}
+    props = (form.get("schema") or {}).get("properties") or {}
+    values: dict[str, Any] = {}
+    for name, schema in props.items():
+        value = data.get(name, schema.get("default"))
+        if schema.get("type") == "array":
+            items = value if isinstance(value, list) else []
+            if (schema.get("items") or {}).get("type") == "object":
+                values[name] = [{k: text_of(v) for k, v in row.items()} for row in items if isinstance(row, dict)]
+            else:
+                values[name] = "\n".join(text_of(v) for v in items)
+        else:
+            values[name] = text_of(value)
+    return values
+
+
+def widgets(form: dict, values: dict[str, Any], errors: dict[str, Any] | None = None,
+            extra_rows: dict[str, int] | None = None) -> list[Widget]:
+    """One widget per field in the form's order, holding the shown text and its localized error."""
+    errors, extra_rows = errors or {}, extra_rows or {}
+    schema = form.get("schema") or {}
+    props, required = schema.get("properties") or {}, set(schema.get("required") or [])
+    result = []
+    for ui in _ui_fields(form):
+        name, sub = ui["name"], props[ui["name"]]
+        kind = _kind(sub, ui)
+        error = errors.get(name)
+        widget = Widget(name, localized(ui.get("label")) or name, kind, name in required,
+                        value=values.get(name, [] if kind == "table" else ""),
+                        error=localized(error) if error else None, attrs=_attrs(sub, kind))
+        if kind == "select":
+            widget.options = _options(sub, ui)
+        if kind == "table":
+            widget.columns = _columns(sub, ui)
+            rows = list(widget.value) if isinstance(widget.value, list) else []
+            blanks = 1 + extra_rows.get(name, 0) if len(rows) < sub.get("maxItems", 1000) else 0
+            widget.value = rows + [{} for _ in range(blanks)]
+        result.append(widget)
+    return result
+
+
+# -- posted form -> data ---------------------------------------------------------------------------
+
+
+def _convert(text: str, schema: dict) -> Any:
+    """The JSON value for a text; the text itself when it does not parse (the engine then names the field)."""
+    kind = schema.get("type")
+    if "enum" in schema:
+        return next((v for v in schema["enum"] if text_of(v) == text), text)
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(text, text)
+    if kind in ("number", "integer"):
+        try:
+            number = float(text.replace(",", ""))
+        except ValueError:
+            return text
+        if not math.isfinite(number):
+            return text
+        if number.is_integer() and ("." not in text or kind == "integer"):
+            return int(number)
+        return text if kind == "integer" else number
+    return text
+
+
+def _rows(posted: MultiDict, name: str, schema: dict) -> tuple[list[dict], list[dict[str, str]]]:
+    """Table rows posted as data.<name>.<row>.<column>; rows left entirely blank are dropped."""
+    props = (schema.get("items") or {}).get("properties") or {}
+    found: dict[int, dict[str, str]] = {}
+    head = f"{PREFIX}{name}."
+    for key in posted:
+        if not key.startswith(head):
+            continue
+        index, _dot, column = key[len(head):].partition(".")
+        if index.isdigit() and column in props:
+            found.setdefault(int(index), {})[column] = posted.get(key, "").strip()
+    texts = [row for _i, row in sorted(found.items()) if any(row.values())]
+    data = [{c: _convert(t, props[c]) for c, t in row.items() if t != ""} for row in texts]
+    return data, texts
+
+
+def parse(form: dict, posted: MultiDict) -> tuple[dict, dict[str, Any]]:
+    """(data for the engine, the texts to show again). Blank fields are left out of the data."""
+    props = (form.get("schema") or {}).get("properties") or {}
+    data: dict[str, Any] = {}
+    texts: dict[str, Any] = {}
+    for name, schema in props.items():
+        if schema.get("type") == "array":
+            items = schema.get("items") or {}
+            if items.get("type") == "object":
+                rows, texts[name] = _rows(posted, name, schema)
+                if rows:
+                    data[name] = rows
+            else:
+                text = posted.get(PREFIX + name, "")
+                texts[name] = text
+                lines = [line.strip() for line in text.splitlines() if line.strip()]
+                if lines:
+                    data[name] = [_convert(line, items) for line in lines]
+            continue
+        text = posted.get(PREFIX + name, "")
+        texts[name] = text
+        stripped = text.strip()
+        if stripped == "":
+            continue
+        data[name] = _convert(stripped, schema)
+    return data, texts
+
+
+def rows_to_add(posted: MultiDict) -> dict[str, int]:
+    """{table: 1} when the user pressed a table's "add a row" button."""
+    name = posted.get(ADD_ROW)
+    return {name: 1} if name else {}
+
+
+# -- read-only display ---------------------------------------------------------------------------------
+
+
+def show(value: Any, ui: dict | None = None) -> str:
+    """A stored value as text for people: yes/no, option labels, lists joined."""
+    ui = ui or {}
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if value is None:
+        return ""
+    options = ui.get("options") or {}
+    if str(value) in options:
+        return localized(options[str(value)])
+    if isinstance(value, list) and not any(isinstance(v, dict) for v in value):
+        return "、".join(show(v) for v in value)
+    return str(value)
+
+
+def labels_of(form: dict | None) -> dict[str, dict]:
+    """{field: its ui entry} of a form, to show earlier data with this form's labels where they match."""
+    if not form:
+        return {}
+    return {f["name"]: f for f in (form.get("ui") or {}).get("fields") or [] if "name" in f}

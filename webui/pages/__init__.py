@@ -1,0 +1,13 @@
+"""The staff pages (Jinja2): login, inbox, task, start, instance, language.
+
+Every decision (who may see or do what, whether data is valid) is the engine's:
+these views turn requests into engine calls and engine results or errors into pages.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+blueprint = Blueprint("pages", __name__)
+
+from webui.pages import common, inbox, instance, language, login, start, task  # noqa: E402, F401  (routes)

@@ -1,0 +1,194 @@
+"""What every page shares: the actor, error pages, the navigation's inbox counts and display filters."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import current_app, flash, g, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.config import COMPANY_TZ
+from engine.errors import SalesflowError
+from webui.context import engine
+from webui.i18n import current_language, localized
+from webui.pages import blueprint
+
+INITIATOR = "initiator"
+
+
+def actor() -> str:
+    """The logged-in user's name: the actor of every engine call a page makes."""
+    return current_user.username
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+def error_text(exc: SalesflowError) -> str:
+    """A short localized sentence for an engine error (its own message is in English, for logs and API clients)."""
+    texts = {
+        "forbidden": _("You are not allowed to do this."),
+        "not_found": _("This no longer exists."),
+        "conflict": _("Someone else changed this first; the page shows the current state."),
+        "invalid_data": _("Some values are not valid."),
+        "process_error": _("The process could not continue; nothing was saved."),
+    }
+    return texts.get(exc.code, _("The request could not be carried out."))
+
+
+@blueprint.errorhandler(SalesflowError)
+def _engine_error(exc: SalesflowError):  # noqa: ANN202 - a Flask response
+    return render_template("pages/error.html", status=exc.status, message=error_text(exc), detail=str(exc)), exc.status
+
+
+@blueprint.errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError):  # noqa: ANN202
+    message = _("The form has expired or did not come from this site. Reload the page and try again.")
+    return render_template("pages/error.html", status=400, message=message, detail=exc.description), 400
+
+
+@blueprint.errorhandler(404)
+def _not_found(exc: HTTPException):  # noqa: ANN202
+    return render_template("pages/error.html", status=404, message=_("This no longer exists."), detail=""), 404
+
+
+def flash_error(exc: SalesflowError) -> None:
+    flash(error_text(exc), "error")
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A redirect target on this site only (a path), never another host."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def back(default: str) -> str:
+    """Where to go after a button: the form's `next` field when it is a path on this site."""
+    return safe_next(request.form.get("next"), default)
+
+
+# -- roles, statuses, events -----------------------------------------------------------------
+
+
+def _catalogue() -> dict:
+    roles = current_app.extensions.get("salesflow_pages_roles")
+    if roles is None:
+        roles = {rid: {"zh": r.zh, "en": r.en, "manages": set(r.manages), "system": r.system}
+                 for rid, r in engine().roles().items()}
+        current_app.extensions["salesflow_pages_roles"] = roles
+    return roles
+
+
+def role_name(role: str | None) -> str:
+    if role == INITIATOR:
+        return _("Requester")
+    entry = _catalogue().get(role or "")
+    return localized(entry) if entry else (role or "")
+
+
+def work_roles(roles: list[str]) -> list[str]:
+    """The roles among these that tasks are offered to (application roles such as admin are not lanes)."""
+    catalogue = _catalogue()
+    return sorted(r for r in roles if not catalogue.get(r, {}).get("system"))
+
+
+def status_name(status: str | None) -> str:
+    names = {"running": _("Running"), "completed": _("Completed"), "cancelled": _("Cancelled"),
+             "error": _("Error"), "ready": _("Open")}
+    return names.get(status or "", status or "")
+
+
+def event_name(kind: str) -> str:
+    names = {
+        "started": _("started the request"), "task_ready": _("task ready"), "claimed": _("claimed"),
+        "unclaimed": _("released"), "reassigned": _("reassigned"), "completed": _("completed"),
+        "gateway_taken": _("route taken"), "timers_due": _("timers due"), "timer_fired": _("timer fired"),
+        "escalated": _("escalated"), "task_cancelled": _("task cancelled"), "message": _("message received"),
+        "cancelled": _("cancelled the request"), "ended": _("ended"), "commented": _("commented"),
+    }
+    return names.get(kind, kind)
+
+
+# -- processes ---------------------------------------------------------------------------------
+
+
+def processes() -> list[dict]:
+    if "pages_processes" not in g:
+        g.pages_processes = engine().processes()
+    return g.pages_processes
+
+
+def process_name(key: str | None) -> str:
+    for p in processes():
+        if p["key"] == key:
+            return localized(p["name"])
+    return key or ""
+
+
+# -- times ---------------------------------------------------------------------------------------
+
+
+def parse_time(value: str | datetime | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def when(value: str | datetime | None) -> str:
+    """A timestamp in company time, to the minute."""
+    moment = parse_time(value)
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(COMPANY_TZ)).strftime("%Y-%m-%d %H:%M")
+
+
+def age(value: str | datetime | None) -> str:
+    """How long ago, by the engine's clock: '2 d 3 h', '5 h 10 min', '7 min'."""
+    moment = parse_time(value)
+    if moment is None:
+        return ""
+    minutes = max(0, int((engine().clock.now() - moment).total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(days)d d %(hours)d h", days=days, hours=hours)
+    if hours:
+        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=mins)
+    return _("%(minutes)d min", minutes=mins)
+
+
+# -- navigation ----------------------------------------------------------------------------------
+
+
+def inbox_counts() -> list[tuple[str, str, int]]:
+    """(role, role name, ready tasks) for the navigation, one engine call per page."""
+    if "pages_counts" not in g:
+        counts = Counter(t["role"] for t in engine().inbox(actor())) if current_user.is_authenticated else Counter()
+        g.pages_counts = [(role, role_name(role), n) for role, n in sorted(counts.items())]
+    return g.pages_counts
+
+
+def my_roles() -> str:
+    return ", ".join(role_name(r) for r in current_user.roles) if current_user.is_authenticated else ""
+
+
+@blueprint.context_processor
+def _layout() -> dict:
+    return {"my_roles": my_roles, "inbox_counts": inbox_counts, "role_name": role_name, "status_name": status_name,
+            "event_name": event_name, "process_name": process_name, "when": when, "age": age,
+            "lang": current_language()}

@@ -1,0 +1,75 @@
+"""The inbox: ready tasks assigned to me or offered to my roles; claim, release, reassign."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine.errors import SalesflowError
+from webui.context import engine
+from webui.pages import blueprint
+from webui.pages.common import (
+    INITIATOR,
+    actor,
+    back,
+    flash_error,
+    processes,
+    role_name,
+    work_roles,
+)
+
+OVERDUE = {"1": True, "0": False}
+
+
+def _filters() -> dict:
+    return {"process": request.args.get("process") or None, "role": request.args.get("role") or None,
+            "overdue": OVERDUE.get(request.args.get("overdue", ""))}
+
+
+@blueprint.get("/inbox")
+@login_required
+def inbox():  # noqa: ANN201
+    filters = _filters()
+    tasks = engine().inbox(actor(), **filters)
+    mine = {t["id"] for t in tasks}
+    team = engine().managed_tasks(actor())  # the ready tasks of the roles I manage
+    reassignable = {t["id"] for t in team}
+    managed = [t for t in team if t["id"] not in mine]
+    holders: dict[str, list[str]] = {}
+    for task in tasks + managed:
+        task["may_reassign"] = task["id"] in reassignable
+        if task["may_reassign"] and task["role"] not in holders:
+            holders[task["role"]] = engine().role_holders(task["role"])
+    roles = [(r, role_name(r)) for r in [*work_roles(current_user.roles), INITIATOR]]
+    return render_template("pages/inbox.html", tasks=tasks, managed=managed, filters=filters, holders=holders,
+                           processes=processes(), roles=roles, me=actor())
+
+
+def _command(task_id: str, command: str, done: str, *args: str):  # noqa: ANN202
+    try:
+        getattr(engine(), command)(actor(), task_id, *args)
+    except SalesflowError as exc:
+        flash_error(exc)
+    else:
+        flash(done, "info")
+    return redirect(back(url_for("pages.inbox")))
+
+
+@blueprint.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id: str):  # noqa: ANN201
+    return _command(task_id, "claim", _("The task is now yours."))
+
+
+@blueprint.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim(task_id: str):  # noqa: ANN201
+    return _command(task_id, "unclaim", _("The task is offered to its role again."))
+
+
+@blueprint.post("/tasks/<task_id>/reassign")
+@login_required
+def reassign(task_id: str):  # noqa: ANN201
+    to_user = request.form.get("to_user", "").strip()
+    return _command(task_id, "reassign", _("The task was reassigned to %(user)s.", user=to_user), to_user)

@@ -1,0 +1,50 @@
+"""One instance: status, data, open and completed tasks, the history, and the diagram (drawn by JS)."""
+
+from __future__ import annotations
+
+from flask import jsonify, render_template, url_for
+from flask_login import current_user, login_required
+
+from engine.errors import SalesflowError
+from webui import forms_render
+from webui.context import engine
+from webui.pages import blueprint
+from webui.pages.common import actor
+from webui.pages.labels import data_labels, ordered
+
+SHOWN_EVENTS = {"started", "claimed", "unclaimed", "reassigned", "completed", "commented", "escalated",
+                "timer_fired", "task_cancelled", "message", "cancelled", "ended"}
+
+
+def _titles(instance: dict, history: list[dict]) -> dict[str, object]:
+    """Task (BPMN element) id -> its title, from the instance's tasks and the trail."""
+    titles: dict[str, object] = {}
+    for event in history:
+        if event["kind"] == "task_ready" and event["task"]:
+            titles.setdefault(event["task"], event["payload"].get("title") or event["task"])
+    for t in instance["tasks"] + instance["history_tasks"]:
+        titles[t["name"]] = t["title"]
+    return titles
+
+
+@blueprint.get("/instances/<int:instance_id>")
+@login_required
+def instance(instance_id: int):  # noqa: ANN201
+    inst = engine().instance(actor(), instance_id)
+    history = engine().history(actor(), instance_id)
+    events = [e for e in history if e["kind"] in SHOWN_EVENTS]
+    labels = data_labels(inst)
+    return render_template("pages/instance.html", inst=inst, events=events, titles=_titles(inst, history),
+                           show=forms_render.show, labels=labels, data=ordered(inst["data"], labels),
+                           diagram_url=url_for("pages.diagram", instance_id=instance_id))
+
+
+@blueprint.get("/instances/<int:instance_id>/diagram.json")
+def diagram(instance_id: int):  # noqa: ANN201
+    """The BPMN and the elements to highlight, for static/js/instance-diagram.js (JSON, also for errors)."""
+    if not current_user.is_authenticated:
+        return jsonify(error="unauthorized", message="log in first"), 401
+    try:
+        return jsonify(engine().diagram(actor(), instance_id))
+    except SalesflowError as exc:
+        return jsonify(error=exc.code, message=str(exc)), exc.status

@@ -1,0 +1,80 @@
+"""One task: its form (rendered from the form's schema), the instance's earlier data, comments."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from engine.errors import Conflict, InvalidData, ProcessError
+from webui import forms_render
+from webui.context import engine
+from webui.i18n import localized
+from webui.pages import blueprint
+from webui.pages.common import actor, error_text, flash_error
+from webui.pages.labels import data_labels, ordered
+
+
+def _hints(task: dict) -> dict:
+    """Which buttons to show: the engine's answer for this user (every command checks again)."""
+    may = task.get("may") or {}
+    return {"work": may.get("complete", False), "claim": may.get("claim", False),
+            "unclaim": may.get("unclaim", False), "reassign": may.get("reassign", False)}
+
+
+def _render(task_id: str, values: dict | None = None, errors: dict | None = None, extra_rows: dict | None = None,
+            status: int = 200):  # noqa: ANN202
+    task = engine().task(actor(), task_id)
+    form = task.get("form") or {"schema": {}, "ui": {}}
+    values = values if values is not None else forms_render.initial_values(form)
+    hints = _hints(task)
+    holders = engine().role_holders(task["role"]) if hints["reassign"] else []
+    labels = data_labels(engine().instance(actor(), task["instance_id"]))
+    page = render_template(
+        "pages/task.html", task=task, form=form, hints=hints, holders=holders,
+        title=localized(form.get("title")) or localized(task["title"]),
+        widgets=forms_render.widgets(form, values, errors, extra_rows),
+        form_error=localized((errors or {}).get("_form")),
+        earlier=ordered(task.get("instance_data") or {}, labels), labels=labels, show=forms_render.show,
+        comments=engine().comments(actor(), task_id), add_row=forms_render.ADD_ROW)
+    return page, status
+
+
+@blueprint.get("/tasks/<task_id>")
+@login_required
+def task(task_id: str):  # noqa: ANN201
+    return _render(task_id)
+
+
+@blueprint.post("/tasks/<task_id>")
+@login_required
+def complete(task_id: str):  # noqa: ANN201
+    form = engine().task(actor(), task_id).get("form") or {"schema": {}}
+    data, texts = forms_render.parse(form, request.form)
+    extra = forms_render.rows_to_add(request.form)
+    if extra:
+        return _render(task_id, texts, extra_rows=extra)
+    try:
+        engine().complete(actor(), task_id, data)
+    except InvalidData as exc:
+        return _render(task_id, texts, exc.fields or {"_form": {"zh": str(exc), "en": str(exc)}}, status=422)
+    except ProcessError as exc:
+        message = error_text(exc)
+        return _render(task_id, texts, {"_form": {"zh": message, "en": message}}, status=422)
+    except Conflict as exc:
+        flash_error(exc)
+        return redirect(url_for("pages.task", task_id=task_id))
+    flash(_("Task completed."), "info")
+    return redirect(url_for("pages.inbox"))
+
+
+@blueprint.post("/tasks/<task_id>/comments")
+@login_required
+def add_comment(task_id: str):  # noqa: ANN201
+    try:
+        engine().comment(actor(), task_id, request.form.get("text", ""))
+    except InvalidData as exc:
+        flash(localized(exc.fields.get("text")) or error_text(exc), "error")
+    else:
+        flash(_("Comment added."), "info")
+    return redirect(url_for("pages.task", task_id=task_id) + "#comments")

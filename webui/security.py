@@ -1,0 +1,57 @@
+"""Cookies, CSRF and response headers."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, Response
+from flask_wtf.csrf import CSRFProtect
+
+from engine.config import PROJECT_ROOT
+
+csrf = CSRFProtect()
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+
+def _secret_key() -> str:
+    """SALESFLOW_SECRET_KEY, or a random key kept in instance/secret_key (created once, mode 0600)."""
+    if os.environ.get("SALESFLOW_SECRET_KEY"):
+        return os.environ["SALESFLOW_SECRET_KEY"]
+    path = PROJECT_ROOT / "instance" / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return Path(path).read_text().strip()
+
+
+def defaults() -> dict:
+    return {
+        "SECRET_KEY": _secret_key(),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # behind HTTPS in production set SALESFLOW_SECURE_COOKIES=1; plain http on 127.0.0.1 needs it off
+        "SESSION_COOKIE_SECURE": os.environ.get("SALESFLOW_SECURE_COOKIES") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+    }
+
+
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    app.after_request(_headers)
