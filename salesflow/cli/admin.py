@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -67,10 +68,24 @@ def users_add(name: str, roles: tuple[str, ...], password_stdin: bool, display_n
     click.echo(f"user {name} added with role(s) {', '.join(roles)}")
 
 
+def with_forms(paths: tuple[str, ...]) -> list[str]:
+    """The paths, plus the forms/ folder beside a processes folder given without it: user tasks
+    name their forms by key, and `salesflow validate processes/` should just work."""
+    result = list(paths)
+    given = {Path(p).resolve() for p in paths}
+    for p in paths:
+        forms = Path(p).resolve().parent / "forms"
+        if Path(p).is_dir() and forms.is_dir() and forms not in given and Path(p).resolve() != forms:
+            click.echo(f"(including {forms} for the forms the diagrams name)", err=True)
+            result.append(str(forms))
+            given.add(forms)
+    return result
+
+
 @click.command(help="Check BPMN, DMN and form files (or folders) without deploying anything.")
 @click.argument("paths", nargs=-1, required=True)
 def validate(paths: tuple[str, ...]) -> None:
-    compiled = engine().compile(list(paths))
+    compiled = engine().compile(with_forms(paths))
     for cp in compiled:
         click.echo(f"ok  {cp.key} ({cp.name}): {len(cp.files)} file(s), {len(cp.forms)} form(s)")
     click.echo(f"{len(compiled)} process(es) valid")
@@ -82,7 +97,7 @@ def validate(paths: tuple[str, ...]) -> None:
 @click.option("--as", "actor", default="system", show_default=True,
               help="a process owner; by default the operator running the command (system)")
 def deploy(paths: tuple[str, ...], note: str, actor: str) -> None:
-    for d in checked(engine().deploy, actor, list(paths), note=note):
+    for d in checked(engine().deploy, actor, with_forms(paths), note=note):
         verb = "deployed as" if d.status == "deployed" else "unchanged, still"
         click.echo(f"{d.key}: {verb} version {d.version}")
 
