@@ -37,6 +37,7 @@ class Element:
     called: str | None = None
     scope: str | None = None  # the embedded subprocess it sits in; None at the top level
     event: str | None = None  # "message" | "timer" | "signal" ... for events with a definition
+    name_en: str | None = None  # the English name (camunda property name_en)
     message: str | None = None  # the message name, for message events
 
 
@@ -52,6 +53,7 @@ class ProcessModel:
     elements: dict[str, Element]
     line: int | None = None
     lane_lines: dict[str, int] = field(default_factory=dict)
+    name_en: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -94,6 +96,7 @@ def _element(node: etree._Element, lanes_by_node: dict[str, str], messages: dict
         event=event,
         message=message,
         scope=_scope(node),
+        name_en=props.get("name_en") or None,
     )
 
 
@@ -127,7 +130,8 @@ def read_processes(tree: etree._ElementTree, filename: str) -> list[ProcessModel
             id=proc.get("id"), name=proc.get("name") or proc.get("id"), file=filename,
             executable=proc.get("isExecutable") == "true", starters=starters,
             documentation=(doc.text or "").strip() if doc is not None else "",
-            lanes=lanes, elements=elements, line=proc.sourceline, lane_lines=lane_lines))
+            lanes=lanes, elements=elements, line=proc.sourceline, lane_lines=lane_lines,
+            name_en=_properties(proc).get("name_en") or None))
     return models
 
 

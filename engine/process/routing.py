@@ -16,6 +16,7 @@ class Offer:
     role: str
     assignee: str | None  # set when the lane names one person (the initiator)
     title: str
+    title_en: str
     form_key: str | None
     sod: tuple[str, ...]
     due: str | None  # ISO duration or datetime from camunda:dueDate
@@ -39,8 +40,8 @@ def offer(specs: SpecSet, task, started_by: str) -> Offer:  # noqa: ANN001 - a S
     assignee = started_by if role == INITIATOR else None
     title = (el.name if el else None) or task.task_spec.bpmn_name or task.task_spec.bpmn_id
     if el is None:
-        return Offer(role, assignee, title, None, (), None)
-    return Offer(role, assignee, title, el.form_key, tuple(el.sod), el.due)
+        return Offer(role, assignee, title, title, None, (), None)
+    return Offer(role, assignee, title, el.name_en or title, el.form_key, tuple(el.sod), el.due)
 
 
 def due_at(due: str | None, ready_at: datetime) -> datetime | None:

@@ -31,7 +31,8 @@ def _ts(value: datetime | None) -> str | None:
 
 def task_dict(row: Task, now: datetime | None = None) -> dict:
     return {"id": row.id, "instance_id": row.instance_id, "process_key": row.process_key, "name": row.bpmn_id,
-            "title": row.title, "role": row.role, "assignee": row.assignee, "status": row.status,
+            "title": row.title, "titles": {"zh": row.title, "en": row.title_en or row.title},
+            "role": row.role, "assignee": row.assignee, "status": row.status,
             "created_at": _ts(row.created_at), "due_at": _ts(row.due_at),
             "overdue": bool(now and row.due_at and row.status == "ready" and row.due_at < now),
             "completed_by": row.completed_by, "completed_at": _ts(row.completed_at), "form_key": row.form_key}
@@ -168,7 +169,8 @@ def processes(session: Session) -> list[dict]:
         model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
         start = start_event(model)
         starters = model.starters or ([start.lane] if start and start.lane else [])
-        result.append({"key": pv.key, "name": pv.name, "version": pv.version, "deployed_at": _ts(pv.deployed_at),
+        result.append({"key": pv.key, "name": pv.name, "names": {"zh": pv.name, "en": model.name_en or pv.name},
+                       "version": pv.version, "deployed_at": _ts(pv.deployed_at),
                        "starters": starters, "documentation": model.documentation,
                        "summary": _summary(model.documentation), "start_event": start.event if start else None,
                        "start_form": start.form_key if start else None})

@@ -75,7 +75,8 @@ class Step:
             o = offer(self.specs, task, self.instance.started_by)
             row = self.session.get(Task, d.task_id) or Task(id=d.task_id)
             row.instance_id, row.process_key, row.bpmn_id = self.instance.id, self.instance.process_key, d.task
-            row.title, row.role, row.form_key, row.assignee = o.title, o.role, o.form_key, o.assignee
+            row.title, row.title_en, row.role, row.form_key, row.assignee = o.title, o.title_en, o.role, o.form_key, \
+                o.assignee
             row.status, row.created_at, row.due_at = "ready", self.at, due_at(o.due, self.at)
             row.sod = " ".join(o.sod)
             row.completed_by = row.completed_at = None

@@ -107,6 +107,7 @@ class Task(Base):
     process_key: Mapped[str] = mapped_column(String(128))
     bpmn_id: Mapped[str] = mapped_column(String(128))
     title: Mapped[str] = mapped_column(String(255))
+    title_en: Mapped[str] = mapped_column(String(255), default="", server_default="")
     role: Mapped[str] = mapped_column(String(64))
     form_key: Mapped[str | None] = mapped_column(String(128))
     assignee: Mapped[str | None] = mapped_column(String(64))

@@ -58,3 +58,17 @@ def test_the_login_page_can_switch_before_logging_in(pages):
 def test_an_unknown_language_is_refused(pages):
     rep1 = pages("rep1")
     assert rep1.post("/language", {"lang": "fr"}, form_page="/start").status_code == 400
+
+
+def test_process_and_task_names_follow_the_language(pages, app):
+    from tests.web.conftest import SAMPLE_REQUEST
+
+    engine = app.extensions["salesflow"]
+    engine.start("rep1", "sample_request", dict(SAMPLE_REQUEST))
+    mgr1 = pages("mgr1")
+    zh = mgr1.get("/inbox").get_data(as_text=True)
+    assert "销售部审批" in zh and "样品提供申请" in zh
+    mgr1.post("/language", {"lang": "en"}, form_page="/inbox")
+    en = mgr1.get("/inbox").get_data(as_text=True)
+    assert "Sales department approval" in en and "Sample request approval" in en
+    assert "销售部审批" not in en

@@ -131,7 +131,7 @@ def processes() -> list[dict]:
 def process_name(key: str | None) -> str:
     for p in processes():
         if p["key"] == key:
-            return localized(p["name"])
+            return localized(p.get("names") or p["name"])
     return key or ""
 
 

@@ -32,7 +32,7 @@ def _render(task_id: str, values: dict | None = None, errors: dict | None = None
     labels = data_labels(engine().instance(actor(), task["instance_id"]))
     page = render_template(
         "pages/task.html", task=task, form=form, hints=hints, holders=holders,
-        title=localized(form.get("title")) or localized(task["title"]),
+        title=localized(form.get("title")) or localized(task.get("titles") or task["title"]),
         widgets=forms_render.widgets(form, values, errors, extra_rows),
         form_error=localized((errors or {}).get("_form")),
         earlier=ordered(task.get("instance_data") or {}, labels), labels=labels, show=forms_render.show,
