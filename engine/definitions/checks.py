@@ -96,10 +96,21 @@ def dmn_expression_problems(tree: etree._ElementTree, filename: str) -> list[Pro
                 if text.strip() in ("", "-"):
                     continue
                 if tag == "inputEntry":
-                    # an input entry may be a test such as `> 1000`: check it as spiff will run it
-                    text = f"x {text}" if text.strip()[:1] in "<>=!" else text
+                    # an input entry may be a test such as `> 1000` or `? in ("a", "b")`: check it
+                    # as SpiffWorkflow will run it (it glues a leading operator to the input)
+                    if text.strip().startswith(("in ", "in(", "not in")):
+                        element, line = _owner_id(node)
+                        problems.append(Problem(filename, f"DMN inputEntry `{text.strip()}`: write the input as "
+                                                          f"`?`, e.g. `? {text.strip()}`", element, line))
+                        continue
+                    text = text.replace("?", "x") if "?" in text else (f"x {text}" if _is_test(text) else text)
                 _check(problems, filename, node, text.strip(), "eval", f"DMN {tag}")
     return problems
+
+
+def _is_test(entry: str) -> bool:
+    """An input entry that starts with a comparison (`> 1000`), not a value."""
+    return entry.strip()[:1] in "<>=!"
 
 
 def decision_ids(tree: etree._ElementTree) -> list[str]:
