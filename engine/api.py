@@ -26,7 +26,7 @@ from engine.definitions.bundle import SourceFile, load_paths
 from engine.definitions.compiler import CompiledProcess, compile_bundle
 from engine.errors import Forbidden, NotFound, Unauthorized
 from engine.process.specs import SpecCache
-from engine.replay import Replay, replay
+from engine.replay import Replay, first_version_id, replay
 from engine.roles import lane_roles, load_catalogue, sync_roles
 from engine.runtime import access, commands, queries, starting, timers
 from engine.runtime.loading import specs_for
@@ -212,14 +212,68 @@ class Engine:
             if actor is not None:
                 access.check_may_see(s, users.get_user(s, actor), inst)
             chain: ChainResult = verify_chain(s, instance_chain(instance_id))
-            specs = specs_for(s, self.specs, inst.process_version_id)
             rows = s.scalars(select(AuditEvent).where(AuditEvent.chain == instance_chain(instance_id))
                              .order_by(AuditEvent.position))
             events = [{"position": r.position, "at": r.at, "actor": r.actor, "kind": r.kind, "task": r.task,
                        "payload": json.loads(r.payload)} for r in rows]
+            specs = specs_for(s, self.specs, first_version_id(events, inst.process_version_id))
             started_by = inst.started_by
         if not chain.ok:
             from engine.replay import Mismatch
 
             return Replay(False, chain.events, Mismatch(chain.position or 0, "chain", chain.reason))
-        return replay(specs, started_by, events, step)
+        return replay(specs, started_by, events, step, loader=self._specs_of_version)
+
+    # -- issue 5: migrating running instances to a newer version (MIGRATION helper) ---------------
+    def _specs_of_version(self, version_id: int):  # noqa: ANN202 - SpecSet
+        with self.db.read() as s:
+            return specs_for(s, self.specs, version_id)
+
+    def migration_plan(self, actor: str, key: str, to_version: int) -> list[dict]:
+        """Dry run: per running instance of `key` on an older version, whether it can move to
+        `to_version` and, if not, why (each reason names the element that blocks it)."""
+        from engine.runtime import migration
+
+        return self._frozen(migration.plan, actor, key, to_version)
+
+    def migrate(self, actor: str, key: str, to_version: int) -> dict:
+        """Move every movable instance (each in its own transaction, with a `migrated` audit event):
+        {"migrated": [ids], "skipped": [{"instance_id", "reasons"}]}."""
+        from engine.runtime import migration
+
+        return self._frozen(migration.migrate, actor, key, to_version)
+
+    # -- issue 5: lint, versions and their diff (LINT helper) --------------------------------------
+    def lint(self, actor: str, files: list[SourceFile]) -> list[dict]:
+        """Every problem of a bundle, deploying nothing: [{file, element, line, message, severity}];
+        `deploy` refuses while any "error" remains, "warning"s do not block."""
+        from engine.definitions.compiler import lint_bundle
+        from engine.definitions.versions import require_owner
+
+        with self.db.read() as s:
+            require_owner(s, actor)
+        return [f.to_dict() for f in lint_bundle(files, lane_roles(load_catalogue(self._roles_path)))]
+
+    def versions(self, actor: str, key: str) -> list[dict]:
+        """[{version, sha256, deployed_by, deployed_at, note, running, total}], newest first."""
+        from engine.definitions import versions
+
+        with self.db.read() as s:
+            versions.require_owner(s, actor)
+            return versions.versions(s, key)
+
+    def version_files(self, actor: str, key: str, version: int) -> list[dict]:
+        """[{name, kind, content}]: the files a deployed version was built from, to open it in the editor."""
+        from engine.definitions import versions
+
+        with self.db.read() as s:
+            versions.require_owner(s, actor)
+            return versions.version_files(s, key, version)
+
+    def version_diff(self, actor: str, key: str, version: int) -> dict:
+        """{against, added, removed, renamed: [{id, from, to}], forms_added, forms_removed, forms_changed}."""
+        from engine.definitions import versions
+
+        with self.db.read() as s:
+            versions.require_owner(s, actor)
+            return versions.version_diff(s, key, version)

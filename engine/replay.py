@@ -5,12 +5,14 @@ executed again at the instant it was recorded, by the same functions the
 runtime uses; the state digest it recorded must match, and the events it
 caused (task ready, gateway taken, timer fired, ...) must come out the same.
 Task ids are random per run, so recorded ids are mapped to replayed ones as
-`task_ready` events pair up.
+`task_ready` events pair up. A `migrated` event moves the replayed workflow to the
+version it names (specs from `loader(version_id)`) by the function the runtime used.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine import clock
@@ -19,7 +21,7 @@ from engine.errors import SalesflowError
 from engine.process import observe, workflow
 from engine.process.specs import SpecSet
 
-COMMANDS = ("started", "completed", "timers_due", "message", "cancelled")
+COMMANDS = ("started", "completed", "timers_due", "message", "cancelled", "migrated")
 DERIVED = ("task_ready", "gateway_taken", "timer_fired", "escalated", "task_cancelled", "ended", "message_sent")
 # where a message went depends on other instances, not on this one: not replayed
 _ROUTING = ("task_id", "business_key", "delivered", "started")
@@ -66,8 +68,8 @@ def state_of(wf, position: int, event: dict) -> dict:  # noqa: ANN001
 
 
 class _Runner:
-    def __init__(self, specs: SpecSet, started_by: str):
-        self.specs, self.started_by = specs, started_by
+    def __init__(self, specs: SpecSet, started_by: str, loader: Callable[[int], SpecSet] | None = None):
+        self.specs, self.started_by, self.loader = specs, started_by, loader
         self.wf = None
         self.ids: dict[str, str] = {}
         self.expected: list[observe.Derived] = []
@@ -105,6 +107,11 @@ class _Runner:
             workflow.send_message(self.wf, payload["name"], dict(payload["payload"]))
         elif kind == "cancelled":
             workflow.cancel(self.wf)
+        elif kind == "migrated":
+            if self.loader is None:
+                raise SalesflowError("this replay cannot load other versions")
+            self.specs = self.loader(payload["to_version_id"])
+            workflow.migrate(self.wf, self.specs)
 
     def derived(self, ev: dict, payload: dict) -> Mismatch | None:
         if not self.expected:
@@ -126,10 +133,21 @@ def _parse(at: str):  # noqa: ANN202
     return datetime.fromisoformat(at)
 
 
-def replay(specs: SpecSet, started_by: str, events: list[dict], step: int | None = None) -> Replay:
-    """Replay the events (dicts with position, at, actor, kind, task, payload). With `step`,
-    also return the state after event number `step`."""
-    runner = _Runner(specs, started_by)
+def first_version_id(events: list[dict], current: int) -> int:
+    """The version an instance started on: before its first `migrated` event, else its current one."""
+    for ev in events:
+        if ev["kind"] == "migrated":
+            payload = json.loads(ev["payload"]) if isinstance(ev["payload"], str) else ev["payload"]
+            return payload["from_version_id"]
+    return current
+
+
+def replay(specs: SpecSet, started_by: str, events: list[dict], step: int | None = None,
+           loader: Callable[[int], SpecSet] | None = None) -> Replay:
+    """Replay the events (dicts with position, at, actor, kind, task, payload) from the specs the
+    instance started on; `loader(version_id)` gives the specs a `migrated` event moves to. With
+    `step`, also return the state after event number `step`."""
+    runner = _Runner(specs, started_by, loader)
     wanted = None
     for ev in events:
         payload = json.loads(ev["payload"]) if isinstance(ev["payload"], str) else ev["payload"]

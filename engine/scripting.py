@@ -119,6 +119,12 @@ def _globals() -> dict:
     }
 
 
+def global_names() -> frozenset[str]:
+    """Every name a diagram expression can use without the data defining it (helpers, builtins)."""
+    env = _globals()
+    return frozenset(env) | frozenset(env["__builtins__"])
+
+
 def compile_expression(source: str, mode: str = "eval"):  # noqa: ANN201 - a code object
     """Compile under the sandbox's rules; raises PermissionError naming what is not allowed."""
     _refuse_imports(source, mode)

@@ -23,6 +23,7 @@ from engine.definitions.checks import (
     model_problems,
 )
 from engine.definitions.form_file import load_form
+from engine.definitions.lint import ERROR, Finding, Sources, errors, lint
 from engine.definitions.model import ProcessModel, read_processes
 from engine.definitions.serializer import SERIALIZER, SERIALIZER_VERSION
 from engine.definitions.xmlsafe import MAX_FILE_BYTES, UnsafeXml, parse_xml
@@ -141,13 +142,41 @@ def _compile_one(key: str, parser: CamundaParser, parsed: _Parsed, files: dict[s
     return CompiledProcess(key, parsed.models[key].name, sha, spec_json, models, list(used_files.values()), forms)
 
 
-def compile_bundle(files: list[SourceFile], roles: set[str]) -> list[CompiledProcess]:
+def _check(files: list[SourceFile], roles: set[str]) -> tuple[_Parsed, list[Finding]]:
+    """Read every file, run the model checks (into parsed.problems) and the lint (returned)."""
     parsed = _read_files(files)
     forms = {k: form for k, (form, _f) in parsed.forms.items()}
     for model in parsed.models.values():
         parsed.problems += model_problems(model, roles, forms, parsed.broken_forms)
-    if parsed.problems:
-        raise DefinitionError(parsed.problems)
+    kinds = {f.name: f.kind for f in files}
+    sources = Sources(bpmn={n: t for n, t in parsed.trees.items() if kinds.get(n) == "bpmn"},
+                      dmn={n: t for n, t in parsed.trees.items() if kinds.get(n) == "dmn"},
+                      models=parsed.models, forms=forms, broken_forms=parsed.broken_forms)
+    return parsed, lint(sources)
+
+
+def compile_bundle(files: list[SourceFile], roles: set[str]) -> list[CompiledProcess]:
+    parsed, findings = _check(files, roles)
+    problems = parsed.problems + errors(findings)
+    if problems:
+        raise DefinitionError(problems)
+    return _compile(parsed, files)
+
+
+def lint_bundle(files: list[SourceFile], roles: set[str]) -> list[Finding]:
+    """Every error and warning of a bundle, deploying nothing; errors are what compile_bundle refuses."""
+    parsed, findings = _check(files, roles)
+    found = [Finding(p, ERROR) for p in parsed.problems] + findings
+    if not any(f.severity == ERROR for f in found):
+        try:
+            _compile(parsed, files)
+        except DefinitionError as exc:
+            found += [Finding(p, ERROR) for p in exc.problems]
+    return found
+
+
+def _compile(parsed: _Parsed, files: list[SourceFile]) -> list[CompiledProcess]:
+    """SpiffWorkflow's parse of a bundle that passed our own checks."""
     by_name = {f.name: f for f in files}
     parser = CamundaParser()
     try:

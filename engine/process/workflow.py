@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.util.diff import migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -170,3 +172,103 @@ def waiting_timers(wf: BpmnWorkflow) -> list[tuple[object, str]]:
         if value:
             result.append((task, str(value)))
     return result
+
+
+# -- moving a running workflow to another version's specs ----------------------------------------
+# The state references task specs by name, so a workflow can move to a version whose specs have the
+# same names. Open tasks (ready, waiting, started) keep their ids and are reset under the new specs,
+# which makes SpiffWorkflow drop what it had predicted after them and predict again from the new
+# flow (`SpiffWorkflow.bpmn.util.diff.migrate_workflow`); what already ran keeps its history.
+MIGRATE_MASK = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Why a task cannot move: its element is missing from the new version, or is another kind of element."""
+
+    element: str
+    state: str  # the task's state name (READY, COMPLETED, ...)
+    problem: str  # "missing" | "type" | "called"
+    detail: str = ""
+
+
+def element_id(spec) -> str:  # noqa: ANN001
+    """The diagram element a spec stands for (internal specs are named `<element>.BoundaryEventSplit` etc.)."""
+    return spec.bpmn_id or spec.name.split(".", 1)[0]
+
+
+def _kept(task):  # noqa: ANN001, ANN202 - the tasks that keep their place: open tasks' futures are predicted anew
+    yield task
+    if task.state & MIGRATE_MASK:
+        return
+    for child in task.children:
+        yield from _kept(child)
+
+
+def _parts(wf: BpmnWorkflow, specs: SpecSet) -> list[tuple[object, object, object]]:
+    """(workflow or sub-workflow, its task running it or None, the spec it gets in `specs` or None)."""
+    parts: list[tuple[object, object, object]] = [(wf, None, specs.spec)]
+    for sp_id, sp in wf.subprocesses.items():
+        parent = find_task(wf, str(sp_id))
+        parts.append((sp, parent, specs.subprocess_specs.get(sp.spec.name)))
+    return parts
+
+
+def migration_gaps(wf: BpmnWorkflow, specs: SpecSet) -> list[Gap]:
+    """Every task that must keep its spec (open tasks and what already ran) but has no spec of the
+    same name and kind in `specs`; empty when `migrate` can move the workflow."""
+    gaps: list[Gap] = []
+    for part, parent, target in _parts(wf, specs):
+        if target is None:
+            gaps.append(Gap(element_id(parent.task_spec) if parent else part.spec.name,
+                            TaskState.get_name(parent.state) if parent else "", "missing", part.spec.name))
+            continue
+        for task in _kept(part.task_tree):
+            new = target.task_specs.get(task.task_spec.name)
+            state = TaskState.get_name(task.state)
+            if new is None:
+                gaps.append(Gap(element_id(task.task_spec), state, "missing"))
+            elif task.state & MIGRATE_MASK and _kind(new) != _kind(task.task_spec):
+                gaps.append(Gap(element_id(task.task_spec), state, "type",
+                                f"{_kind(task.task_spec)} -> {_kind(new)}"))
+            elif getattr(new, "spec", None) != getattr(task.task_spec, "spec", None):  # its sub-process is kept
+                gaps.append(Gap(element_id(task.task_spec), state, "called",
+                                f"{task.task_spec.spec} -> {new.spec}"))
+    return gaps
+
+
+def _kind(spec) -> str:  # noqa: ANN001 - the spec's class, and its event's (a timer must stay that timer)
+    definition = getattr(spec, "event_definition", None)
+    return type(spec).__name__ + (f" ({type(definition).__name__})" if definition is not None else "")
+
+
+class _SameName:
+    """The part of SpiffWorkflow's WorkflowDiff that `migrate_workflow` reads: each task's new spec,
+    aligned by name (the rule `migration_gaps` checks)."""
+
+    def __init__(self, part, target):  # noqa: ANN001
+        self.alignment = {t: target.task_specs.get(t.task_spec.name) for t in part.tasks.values()}
+
+
+def migrate(wf: BpmnWorkflow, specs: SpecSet) -> None:
+    """Move the workflow to `specs` in place (check `migration_gaps` first), then run it to its next wait.
+
+    A timer that is already waiting keeps its deadline: the reset would otherwise start it again."""
+    deadlines = {}
+    for part, _parent, _target in _parts(wf, specs):
+        for task in part.get_tasks(state=TaskState.WAITING, skip_subprocesses=True):
+            if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+                deadlines[task.id] = (_kind(task.task_spec), task.internal_data.get("event_value"))
+    for part, _parent, target in _parts(wf, specs):
+        migrate_workflow(_SameName(part, target), part, target, reset_mask=MIGRATE_MASK)
+    wf.subprocess_specs = specs.subprocess_specs
+    for sp_id, sp in wf.subprocesses.items():
+        parent = find_task(wf, str(sp_id))
+        if not sp.completed and parent is not None and not parent.state & TaskState.FINISHED_MASK:
+            parent._set_state(TaskState.STARTED)  # the reset made it FUTURE; its sub-workflow still runs
+    for part, _parent, _target in _parts(wf, specs):
+        for task in part.get_tasks(state=TaskState.WAITING, skip_subprocesses=True):
+            kind, deadline = deadlines.get(task.id, (None, None))
+            if deadline is not None and kind == _kind(task.task_spec):
+                task.internal_data["event_value"] = deadline
+    _advance(wf)

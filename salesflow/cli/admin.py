@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from engine.config import PROJECT_ROOT
+from engine.definitions.bundle import load_paths
 from engine.errors import InvalidData
 from engine.roles import load_catalogue
 from salesflow.cli.common import checked, engine
@@ -85,7 +86,12 @@ def with_forms(paths: tuple[str, ...]) -> list[str]:
 @click.command(help="Check BPMN, DMN and form files (or folders) without deploying anything.")
 @click.argument("paths", nargs=-1, required=True)
 def validate(paths: tuple[str, ...]) -> None:
-    compiled = engine().compile(with_forms(paths))
+    eng = engine()
+    compiled = eng.compile(with_forms(paths))
+    warnings = [p for p in eng.lint("system", load_paths(with_forms(paths))) if p["severity"] == "warning"]
+    for warning in warnings:
+        click.echo(f"warning: {warning['file']}:{warning['line'] or ''} [{warning['element'] or ''}] "
+                   f"{warning['message']}")
     for cp in compiled:
         click.echo(f"ok  {cp.key} ({cp.name}): {len(cp.files)} file(s), {len(cp.forms)} form(s)")
     click.echo(f"{len(compiled)} process(es) valid")

@@ -10,4 +10,5 @@ from flask import Blueprint
 
 blueprint = Blueprint("pages", __name__)
 
-from webui.pages import common, inbox, instance, language, login, start, task  # noqa: E402, F401  (routes)
+from webui.pages import common, inbox, instance, language, login, start, task  # noqa: E402, F401, I001  (routes)
+from webui.pages import model, model_check, model_deploy, model_editor, model_migrate  # noqa: E402, F401, I001

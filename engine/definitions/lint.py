@@ -1,0 +1,405 @@
+"""The engine's lint: definitions that compile but would misbehave when they run.
+
+Each check is one small function over the parsed bundle and returns Findings. Errors
+(a condition reading a name nothing sets, an element no path reaches, a timer whose
+value is not ISO 8601) make `compile_bundle` refuse the bundle; warnings (a gateway
+that stops the instance when no condition holds) only go out through `Engine.lint`.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from engine.definitions.model import BPMN, CAMUNDA, ProcessModel, start_events
+from engine.errors import Problem
+from engine.forms import FormDef
+from engine.scripting import global_names
+
+ERROR, WARNING = "error", "warning"
+_DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
+_NUM = r"\d+(?:[.,]\d+)?"
+_DURATION = re.compile(rf"P(?!$)(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?"
+                       rf"(?:T(?=\d)(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?")
+_SCOPES = ("subProcess", "transaction", "adHocSubProcess")
+_THROWS = (f"{{{BPMN}}}intermediateThrowEvent", f"{{{BPMN}}}endEvent")
+
+
+def _known_globals() -> frozenset[str]:
+    """What a diagram expression may name without any data: the sandbox's helpers and builtins."""
+    return global_names() | frozenset(dir(builtins))
+
+
+KNOWN_GLOBALS = _known_globals()
+
+
+@dataclass(frozen=True)
+class Finding:
+    problem: Problem
+    severity: str  # ERROR | WARNING
+
+    def to_dict(self) -> dict:
+        p = self.problem
+        return {"file": p.file, "element": p.element, "line": p.line, "message": p.message,
+                "severity": self.severity}
+
+
+@dataclass
+class Sources:
+    """What the lint reads: the compiler's parsed bundle."""
+
+    bpmn: dict[str, etree._ElementTree]  # file name -> tree
+    dmn: dict[str, etree._ElementTree]
+    models: dict[str, ProcessModel]
+    forms: dict[str, FormDef]
+    broken_forms: set[str] = field(default_factory=set)
+
+
+def lint(src: Sources) -> list[Finding]:
+    findings: list[Finding] = []
+    outputs, sent = decision_outputs(src.dmn), _payloads_sent(src)
+    own = {key: _own_names(src, key, outputs, sent) for key in src.models}
+    for key, model in src.models.items():
+        proc = _process_node(src, model)
+        if proc is None:
+            continue
+        findings += unset_condition_names(model, proc, _reachable_names(src, key, own))
+        findings += unreachable_elements(model, proc)
+        findings += gateways_without_default(model, proc)
+    for name, tree in src.bpmn.items():
+        findings += timer_values(tree, name)
+    return findings
+
+
+def errors(findings: list[Finding]) -> list[Problem]:
+    return [f.problem for f in findings if f.severity == ERROR]
+
+
+# -- the data a process can hold ------------------------------------------------
+@dataclass
+class _Names:
+    names: set[str] = field(default_factory=set)
+    unknown: bool = False  # something sets data we cannot see (a missing form, decision or process)
+    payload_from: set[str] = field(default_factory=set)  # start messages no process in the bundle sends
+
+
+def _process_node(src: Sources, model: ProcessModel) -> etree._Element | None:
+    tree = src.bpmn.get(model.file)
+    if tree is None:
+        return None
+    return next((p for p in tree.getroot().iter(f"{{{BPMN}}}process") if p.get("id") == model.id), None)
+
+
+def decision_outputs(dmn: dict[str, etree._ElementTree]) -> dict[str, set[str]]:
+    """Decision id -> the top-level data names its outputs set."""
+    result: dict[str, set[str]] = {}
+    for tree in dmn.values():
+        for ns in _DMN_NS:
+            for decision in tree.getroot().iter(f"{{{ns}}}decision"):
+                names = {(o.get("name") or "").split(".")[0] for o in decision.iter(f"{{{ns}}}output")}
+                result[decision.get("id")] = {n for n in names if n}
+    return result
+
+
+def _form_names(form: FormDef) -> set[str]:
+    props = set((form.schema.get("properties") or {}).keys())
+    return props | {f.get("name") for f in form.fields if isinstance(f, dict) and f.get("name")}
+
+
+def assigned_names(script: str) -> set[str]:
+    """The names a script assigns (x = ..., for x in ..., def x, x += ...)."""
+    try:
+        tree = ast.parse(script, mode="exec")
+    except SyntaxError:
+        return set()
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names | {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+
+
+def _payload_keys(expression: str) -> set[str] | None:
+    """The keys of a message payload written as a dict literal; None when they cannot be read."""
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.Dict) or any(not isinstance(k, ast.Constant) or not isinstance(k.value, str)
+                                              for k in node.keys):
+        return None
+    return {k.value for k in node.keys}
+
+
+def _messages(tree: etree._ElementTree) -> dict[str, str]:
+    return {m.get("id"): m.get("name") or m.get("id") for m in tree.getroot().iter(f"{{{BPMN}}}message")}
+
+
+def _payloads_sent(src: Sources) -> dict[str, list[set[str] | None]]:
+    """Message name -> the payload keys of every throw of it in the bundle."""
+    sent: dict[str, list[set[str] | None]] = {}
+    for tree in src.bpmn.values():
+        messages = _messages(tree)
+        for definition in tree.getroot().iter(f"{{{BPMN}}}messageEventDefinition"):
+            if definition.getparent().tag in _THROWS:
+                expression = definition.get(f"{{{CAMUNDA}}}expression") or ""
+                name = messages.get(definition.get("messageRef") or "")
+                sent.setdefault(name, []).append(_payload_keys(expression))
+    return sent
+
+
+def _message_names(src: Sources, key: str, proc: etree._Element, sent: dict[str, list[set[str] | None]],
+                   found: _Names) -> None:
+    """A message caught at the start is the data; caught later it lands under its resultVariable or name."""
+    model = src.models[key]
+    messages = _messages(src.bpmn[model.file])
+    starts = {el.id for el in start_events(model)}
+    for definition in proc.iter(f"{{{BPMN}}}messageEventDefinition"):
+        if definition.getparent().tag in _THROWS:
+            continue
+        name = messages.get(definition.get("messageRef") or "") or definition.getparent().get("name")
+        if definition.getparent().get("id") not in starts:
+            found.names.add(definition.get(f"{{{CAMUNDA}}}resultVariable") or name)
+            continue
+        payloads = sent.get(name, [])
+        if not payloads or None in payloads:
+            found.payload_from.add(name)
+        for keys in payloads:
+            found.names |= keys or set()
+
+
+def _own_names(src: Sources, key: str, outputs: dict[str, set[str]], sent: dict[str, list[set[str] | None]]
+               ) -> _Names:
+    """The names this process itself can set: forms, decisions, scripts, messages, loop variables."""
+    model, found = src.models[key], _Names()
+    proc = _process_node(src, model)
+    for el in model.elements.values():
+        if el.form_key:
+            if el.form_key in src.forms:
+                found.names |= _form_names(src.forms[el.form_key])
+            else:
+                found.unknown = True
+        if el.decision_ref:
+            found.unknown |= el.decision_ref not in outputs
+            found.names |= outputs.get(el.decision_ref, set())
+    if proc is None:
+        found.unknown = True
+        return found
+    for script in proc.iter(f"{{{BPMN}}}script"):
+        found.names |= assigned_names(script.text or "")
+    for node in proc.iter(etree.Element):
+        for attr in ("resultVariable", "elementVariable"):
+            if node.get(f"{{{CAMUNDA}}}{attr}"):
+                found.names.add(node.get(f"{{{CAMUNDA}}}{attr}"))
+    _message_names(src, key, proc, sent, found)
+    return found
+
+
+def _call_neighbours(src: Sources, key: str) -> set[str]:
+    """Processes this one calls or is called by: a call activity copies all data in and back out."""
+    called = {el.called for el in src.models[key].elements.values() if el.type == "callActivity" and el.called}
+    callers = {k for k, m in src.models.items()
+               if any(el.type == "callActivity" and el.called == key for el in m.elements.values())}
+    return called | callers
+
+
+def _reachable_names(src: Sources, key: str, own: dict[str, _Names]) -> _Names:
+    """Own names plus those of every process linked to this one by call activities."""
+    result, seen, todo = _Names(), set(), [key]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current not in own:  # a called process that is not in the bundle
+            result.unknown = True
+            continue
+        result.names |= own[current].names
+        result.unknown |= own[current].unknown
+        if current == key:
+            result.payload_from |= own[current].payload_from
+        todo += sorted(_call_neighbours(src, current))
+    return result
+
+
+def read_names(expression: str) -> set[str]:
+    """The data names an expression reads: not the helpers, builtins, or names it binds itself."""
+    try:
+        tree = ast.parse(expression.strip(), mode="eval")
+    except SyntaxError:
+        return set()
+    loaded, bound = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+    return loaded - bound - KNOWN_GLOBALS
+
+
+# -- the checks ------------------------------------------------------------------
+def unset_condition_names(model: ProcessModel, proc: etree._Element, names: _Names) -> list[Finding]:
+    """A condition that reads a name no form, decision, script, message or called process sets."""
+    if names.unknown:
+        return []  # a missing form or decision is reported on its own; guessing here would only add noise
+    findings = []
+    for flow in proc.iter(f"{{{BPMN}}}sequenceFlow"):
+        condition = flow.find(f"{{{BPMN}}}conditionExpression")
+        if condition is None:
+            continue
+        for name in sorted(read_names(condition.text or "") - names.names):
+            message = (f"the condition reads {name}, which no start form, task form, decision output, script, "
+                       f"message or called process sets")
+            severity = ERROR
+            if names.payload_from:
+                message += (f" (unless the message {', '.join(sorted(names.payload_from))} that starts the process "
+                            f"carries it; no process in the bundle sends it)")
+                severity = WARNING
+            findings.append(Finding(Problem(model.file, message, flow.get("id"), condition.sourceline), severity))
+    return findings
+
+
+def _flows(proc: etree._Element) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for flow in proc.iter(f"{{{BPMN}}}sequenceFlow"):
+        out.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    return out
+
+
+def _links(proc: etree._Element) -> dict[str, list[str]]:
+    """Link throw event id -> the link catch events of the same name in the same scope."""
+    def link_events(tag: str) -> Iterator[tuple[etree._Element, str]]:
+        for node in proc.iter(f"{{{BPMN}}}{tag}"):
+            link = node.find(f"{{{BPMN}}}linkEventDefinition")
+            if link is not None:
+                yield node, link.get("name") or node.get("name") or ""
+
+    catches = [(_owner(node.getparent()), name, node.get("id")) for node, name in link_events("intermediateCatchEvent")]
+    return {node.get("id"): [c for scope, name2, c in catches if scope == _owner(node.getparent()) and name2 == name]
+            for node, name in link_events("intermediateThrowEvent")}
+
+
+def _scope_entries(model: ProcessModel, proc: etree._Element) -> dict[str | None, list[str]]:
+    """Scope id (None: the process) -> what runs when the scope starts: start events, event subprocesses."""
+    event_subs = {n.get("id") for n in proc.iter(f"{{{BPMN}}}subProcess") if n.get("triggeredByEvent") == "true"}
+    entries: dict[str | None, list[str]] = {}
+    for el in model.elements.values():
+        if el.type == "startEvent" or el.id in event_subs:
+            entries.setdefault(el.scope, []).append(el.id)
+    return entries
+
+
+def reachable(model: ProcessModel, proc: etree._Element) -> set[str]:
+    flows, links, entries = _flows(proc), _links(proc), _scope_entries(model, proc)
+    boundaries: dict[str, list[str]] = {}
+    for el in model.elements.values():
+        if el.attached_to:
+            boundaries.setdefault(el.attached_to, []).append(el.id)
+    seen: set[str] = set()
+    todo = [el.id for el in start_events(model)] + [e for e in entries.get(None, []) if e in model.elements]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo += flows.get(current, []) + boundaries.get(current, []) + links.get(current, [])
+        if model.elements.get(current) and model.elements[current].type in _SCOPES:
+            todo += entries.get(current, [])
+    return seen
+
+
+def unreachable_elements(model: ProcessModel, proc: etree._Element) -> list[Finding]:
+    """An element no path from the start event reaches (a boundary event counts as reached with its host)."""
+    if len(start_events(model)) != 1:
+        return []  # the compiler reports the start events themselves
+    seen = reachable(model, proc)
+    findings = []
+    for el in model.elements.values():
+        if el.id in seen or (el.scope and el.scope not in seen) or (el.attached_to and el.attached_to not in seen):
+            continue  # only the first element of an unreachable part is reported
+        message = f"no path from the start event reaches {el.name}: connect it with a sequence flow or remove it"
+        findings.append(Finding(Problem(model.file, message, el.id, el.line), ERROR))
+    return findings
+
+
+def gateways_without_default(model: ProcessModel, proc: etree._Element) -> list[Finding]:
+    """An exclusive or inclusive gateway whose outgoing flows all carry conditions and none is the default."""
+    conditional: dict[str, list[bool]] = {}
+    for flow in proc.iter(f"{{{BPMN}}}sequenceFlow"):
+        has = flow.find(f"{{{BPMN}}}conditionExpression") is not None
+        conditional.setdefault(flow.get("sourceRef"), []).append(has)
+    findings = []
+    for node in proc.iter(f"{{{BPMN}}}exclusiveGateway", f"{{{BPMN}}}inclusiveGateway"):
+        outgoing = conditional.get(node.get("id"), [])
+        if node.get("default") or not outgoing or not all(outgoing):
+            continue
+        message = (f"gateway {node.get('name') or node.get('id')} has conditional flows and no default flow: "
+                   f"when no condition holds the instance stops with an error")
+        findings.append(Finding(Problem(model.file, message, node.get("id"), node.sourceline), WARNING))
+    return findings
+
+
+def _owner(node: etree._Element) -> str | None:
+    current = node
+    while current is not None and current.get("id") is None:
+        current = current.getparent()
+    return current.get("id") if current is not None else None
+
+
+def timer_text_problem(tag: str, value: str) -> str | None:
+    """Why a literal timer value cannot be used by a timer of this kind (None: it can)."""
+    text = value.strip()
+    try:
+        if tag == "timeDuration":
+            if not _DURATION.fullmatch(text):
+                raise ValueError
+            TimerEventDefinition.parse_iso_duration(text)
+        elif tag == "timeDate":
+            TimerEventDefinition.get_datetime(text)
+        else:
+            TimerEventDefinition.parse_iso_recurring_interval(text)
+    except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception for a bad duration
+        return {
+            "timeDuration": f'"{text}" is not an ISO 8601 duration: days and longer come before T, hours, '
+                            f'minutes and seconds after it ("P1D", "PT24H", "P1DT12H")',
+            "timeDate": f'"{text}" is not an ISO 8601 date or date-time ("2026-03-01T09:00:00+08:00")',
+            "timeCycle": f'"{text}" is not an ISO 8601 repeating interval ("R3/PT24H")',
+        }[tag]
+    return None
+
+
+def _timer_value_problem(tag: str, expression: str) -> str | None:
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except SyntaxError:
+        return None  # reported by the compiler as an expression that does not compile
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        problem = timer_text_problem(tag, node.value)
+        return f"timer value {problem}" if problem else None
+    if isinstance(node, ast.Constant):
+        return f"a timer expression must give ISO 8601 text; {expression.strip()} is not text"
+    if isinstance(node, ast.Name) and _DURATION.fullmatch(node.id):
+        return f'the timer expression {node.id} is read as a data name; write it in quotes: "{node.id}"'
+    return None
+
+
+def timer_values(tree: etree._ElementTree, filename: str) -> list[Finding]:
+    """A timer expression that compiles but whose value cannot be an ISO 8601 duration, date or cycle."""
+    findings = []
+    for tag in ("timeDuration", "timeDate", "timeCycle"):
+        for node in tree.getroot().iter(f"{{{BPMN}}}{tag}"):
+            problem = _timer_value_problem(tag, node.text or "")
+            if problem:
+                findings.append(Finding(Problem(filename, problem, _owner(node), node.sourceline), ERROR))
+    for node in tree.getroot().iter():
+        due = node.get(f"{{{CAMUNDA}}}dueDate") if isinstance(node.tag, str) else None
+        if due:
+            text = due.strip().strip("'\"")
+            problem = timer_text_problem("timeDuration" if text.startswith("P") else "timeDate", text)
+            if problem:
+                findings.append(Finding(Problem(filename, f"camunda:dueDate {problem}", node.get("id"),
+                                                node.sourceline), ERROR))
+    return findings

@@ -1,0 +1,80 @@
+"""Reading deployed versions: the list per process with its instance counts, a version's files, its diff."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import users
+from engine.definitions.diff import VersionContent
+from engine.definitions.diff import version_diff as diff_versions
+from engine.errors import Forbidden, NotFound
+from engine.runtime.starting import SYSTEM
+from engine.store.models import DefinitionFile, Form, Instance, ProcessVersion
+
+OWNER_ROLES = frozenset({"process_owner", "admin"})
+
+
+def require_owner(session: Session, actor: str) -> None:
+    """Process owners and admins edit, lint and inspect definitions; the engine itself (system) may too."""
+    if actor != SYSTEM and not OWNER_ROLES & users.roles_of(users.get_user(session, actor)):
+        raise Forbidden(f"{actor} is not a process owner")
+
+
+def _instance_counts(session: Session, key: str) -> dict[int, tuple[int, int]]:
+    """Process version id -> (running, total)."""
+    rows = session.execute(select(Instance.process_version_id, Instance.status, func.count())
+                           .where(Instance.process_key == key)
+                           .group_by(Instance.process_version_id, Instance.status))
+    counts: dict[int, tuple[int, int]] = {}
+    for pv_id, status, n in rows:
+        running, total = counts.get(pv_id, (0, 0))
+        counts[pv_id] = (running + (n if status == "running" else 0), total + n)
+    return counts
+
+
+def versions(session: Session, key: str) -> list[dict]:
+    rows = list(session.scalars(select(ProcessVersion).where(ProcessVersion.key == key)
+                                .order_by(ProcessVersion.version.desc())))
+    if not rows:
+        raise NotFound(f"no process {key}")
+    counts = _instance_counts(session, key)
+    return [{"version": pv.version, "sha256": pv.sha256, "deployed_by": pv.deployed_by,
+             "deployed_at": pv.deployed_at.isoformat(), "note": pv.note,
+             "running": counts.get(pv.id, (0, 0))[0], "total": counts.get(pv.id, (0, 0))[1]} for pv in rows]
+
+
+def _version(session: Session, key: str, version: int) -> ProcessVersion:
+    pv = session.scalar(select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.version == version))
+    if pv is None:
+        raise NotFound(f"no version {version} of process {key}")
+    return pv
+
+
+def _files(session: Session, pv: ProcessVersion) -> list[DefinitionFile]:
+    return list(session.scalars(select(DefinitionFile).where(DefinitionFile.process_version_id == pv.id)
+                                .order_by(DefinitionFile.kind, DefinitionFile.name)))
+
+
+def version_files(session: Session, key: str, version: int) -> list[dict]:
+    """Every file the version was built from, as deployed: enough to open it in the editor and deploy again."""
+    files = _files(session, _version(session, key, version))
+    return [{"name": f.name, "kind": f.kind, "content": f.content} for f in files]
+
+
+def _content(session: Session, pv: ProcessVersion) -> VersionContent:
+    forms = {f.form_key: json.loads(f.definition)
+             for f in session.scalars(select(Form).where(Form.process_version_id == pv.id))}
+    bpmn = [(f.name, f.content) for f in _files(session, pv) if f.kind == "bpmn"]
+    return VersionContent(pv.version, pv.key, bpmn, forms)
+
+
+def version_diff(session: Session, key: str, version: int) -> dict:
+    """What this version changed against the one before it (elements added, removed, renamed; forms)."""
+    current = _version(session, key, version)
+    previous = session.scalar(select(ProcessVersion)
+                              .where(ProcessVersion.key == key, ProcessVersion.version < version)
+                              .order_by(ProcessVersion.version.desc()).limit(1))
+    return diff_versions(_content(session, previous) if previous else None, _content(session, current))

@@ -1,0 +1,224 @@
+"""Moving running instances to a newer version of their process.
+
+An instance can move when the new version still has every element the instance stands on
+or has passed: its open tasks (ready, waiting, started) and the tasks that already ran
+(the state keeps them, by name) need an element of the same id and kind in the new version.
+Its ready user tasks must also keep a compatible form:
+
+- the same form key, and
+- nothing new to fill in: every field the new form may require (its `required`, also inside
+  allOf/anyOf/oneOf/then/else, and dependentRequired) is a field of the old form. Whoever was
+  offered the task under the old form is never asked for a field that form did not have.
+
+What comes after the open tasks may change freely: SpiffWorkflow predicts it again from the new
+version (`engine.process.workflow.migrate`). A timer that is already waiting keeps its deadline.
+
+`migrate` moves each instance in its own transaction with its row locked, checks it again
+there (the dry run may be stale), and records a `migrated` command event whose digest replay
+checks: replay switches to the new version's specs at that event and migrates its workflow
+through the same function.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.definitions.serializer import SERIALIZER_VERSION
+from engine.errors import Forbidden, NotFound, SalesflowError
+from engine.process import workflow
+from engine.process.routing import due_at, element_of, offer
+from engine.process.specs import SpecSet
+from engine.runtime import messaging
+from engine.runtime.commands import SYSTEM, _step
+from engine.runtime.loading import form_of, load_workflow, lock_instance, specs_for
+from engine.store.models import Instance, ProcessVersion, Task
+from engine.users import get_user, roles_of
+
+if TYPE_CHECKING:
+    from engine.api import Engine
+
+OWNERS = {"process_owner", "admin"}
+_OPEN = {"READY", "WAITING", "STARTED"}
+_FINISHED = {"COMPLETED", "CANCELLED", "ERROR"}
+
+
+class _Skip(Exception):
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def check_owner(session: Session, actor: str) -> None:
+    if actor != SYSTEM and not OWNERS & roles_of(get_user(session, actor)):
+        raise Forbidden(f"{actor} is not a process owner")
+
+
+def target_version(session: Session, key: str, version: int) -> ProcessVersion:
+    pv = session.scalar(select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.version == version))
+    if pv is None:
+        raise NotFound(f"no version {version} of process {key}")
+    return pv
+
+
+# -- the rule ------------------------------------------------------------------------------------
+def required_fields(schema: dict) -> set[str]:
+    """Every field a form schema may require, whatever the data."""
+    if not isinstance(schema, dict):
+        return set()
+    names = {n for n in schema.get("required") or [] if isinstance(n, str)}
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key) or []:
+            names |= required_fields(sub)
+    for key in ("then", "else"):
+        names |= required_fields(schema.get(key))
+    for listed in (schema.get("dependentRequired") or {}).values():
+        names |= {n for n in listed if isinstance(n, str)}
+    return names
+
+
+def _gap_reason(gap: workflow.Gap, from_v: int, to_v: int) -> str:
+    el, state = gap.element, gap.state.lower()
+    if gap.problem == "type":
+        old, new = gap.detail.split(" -> ")
+        return f"{el}: is a {old} in version {from_v} but a {new} in version {to_v}"
+    if gap.problem == "called":
+        return f"{el}: calls another process in version {to_v} ({gap.detail})"
+    if gap.detail:
+        return f"{el}: version {to_v} has no sub-process {gap.detail} for the part that runs here"
+    if gap.state in _OPEN:
+        return f"{el}: the instance is at this element ({state}), which version {to_v} no longer has"
+    if gap.state in _FINISHED:
+        return f"{el}: already {state} here, and version {to_v} no longer has it to keep that history"
+    return f"{el}: comes next ({state}) but version {to_v} no longer has it"
+
+
+def _model_element(specs: SpecSet, task):  # noqa: ANN001, ANN202 - the task's element in another version
+    part = task.workflow
+    while part is not None:
+        if part.spec.name in specs.models:
+            return specs.element(part.spec.name, task.task_spec.bpmn_id)
+        part = getattr(part, "parent_workflow", None)
+    return None
+
+
+def reasons(session: Session, wf, old: SpecSet, new: SpecSet, from_pv: ProcessVersion,  # noqa: ANN001
+            to_pv: ProcessVersion) -> list[str]:
+    """Why this workflow cannot move from `from_pv` to `to_pv`; empty when it can."""
+    found = [_gap_reason(g, from_pv.version, to_pv.version) for g in workflow.migration_gaps(wf, new)]
+    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        before, after = element_of(old, task), _model_element(new, task)
+        if before is None or after is None:
+            continue
+        el = task.task_spec.bpmn_id
+        if before.form_key != after.form_key:
+            found.append(f"{el}: its form changes from {before.form_key or 'none'} to {after.form_key or 'none'}")
+            continue
+        if not before.form_key:
+            continue
+        old_form = form_of(session, from_pv.id, before.form_key)
+        new_form = form_of(session, to_pv.id, after.form_key)
+        if old_form is None or new_form is None:
+            continue
+        had = set((old_form.schema.get("properties") or {}).keys())
+        extra = sorted(required_fields(new_form.schema) - had)
+        if extra:
+            found.append(f"{el}: form {after.form_key} of version {to_pv.version} requires {', '.join(extra)}, "
+                         f"which the form of version {from_pv.version} did not have")
+    return list(dict.fromkeys(found))
+
+
+# -- dry run -------------------------------------------------------------------------------------
+def _candidates(session: Session, key: str, target: ProcessVersion) -> list[tuple[Instance, ProcessVersion]]:
+    query = (select(Instance, ProcessVersion).join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
+             .where(Instance.process_key == key, Instance.status == "running",
+                    ProcessVersion.version < target.version)
+             .order_by(Instance.id))
+    return list(session.execute(query).tuples())
+
+
+def plan(ctx: Engine, actor: str, key: str, to_version: int) -> list[dict]:
+    with ctx.db.read() as s:
+        check_owner(s, actor)
+        target = target_version(s, key, to_version)
+        new = specs_for(s, ctx.specs, target.id)
+        result = []
+        for inst, pv in _candidates(s, key, target):
+            old = specs_for(s, ctx.specs, pv.id)
+            why = reasons(s, load_workflow(inst, old), old, new, pv, target)
+            result.append({"instance_id": inst.id, "from_version": pv.version, "movable": not why, "reasons": why,
+                           "business_key": inst.business_key, "started_by": inst.started_by})
+        return result
+
+
+# -- migrating -----------------------------------------------------------------------------------
+def migrate(ctx: Engine, actor: str, key: str, to_version: int) -> dict:
+    with ctx.db.read() as s:
+        check_owner(s, actor)
+        target = target_version(s, key, to_version)
+        ids = [inst.id for inst, _pv in _candidates(s, key, target)]
+    migrated, skipped = [], []
+    for instance_id in ids:
+        try:
+            with ctx.db.write() as s:
+                moved = _migrate_one(ctx, s, actor, instance_id, target.id)
+        except _Skip as exc:
+            skipped.append({"instance_id": instance_id, "reasons": exc.reasons})
+            continue
+        except (SalesflowError, SpiffWorkflowException, KeyError, AttributeError, TypeError, ValueError) as exc:
+            # rolled back: the instance stays where it was, and says why
+            skipped.append({"instance_id": instance_id, "reasons": [f"the migration failed: {exc}"]})
+            continue
+        if moved:
+            migrated.append(instance_id)
+    return {"migrated": migrated, "skipped": skipped}
+
+
+def _migrate_one(ctx: Engine, s: Session, actor: str, instance_id: int, target_id: int) -> bool:
+    """Move one instance, or raise _Skip (the transaction rolls back). False when it no longer
+    needs moving (it ended, or another migration moved it first)."""
+    inst = lock_instance(s, instance_id)
+    source, target = s.get(ProcessVersion, inst.process_version_id), s.get(ProcessVersion, target_id)
+    if inst.status != "running" or source.version >= target.version:
+        return False
+    step = _step(ctx, s, inst, actor)  # timers that fell due fire first, on the version they were set by
+    if inst.status != "running":
+        return False
+    new = specs_for(s, ctx.specs, target.id)
+    why = reasons(s, step.wf, step.specs, new, source, target)
+    if why:
+        raise _Skip(why)
+    workflow.migrate(step.wf, new)
+    step.wf = workflow.load(new, workflow.dump(step.wf), SERIALIZER_VERSION)  # it must load under the new specs
+    step.specs = new
+    inst.process_version_id = target.id
+    lanes = _refresh_open_tasks(s, inst, step.wf, new)
+    payload = {"from_version": source.version, "to_version": target.version,
+               "from_version_id": source.id, "to_version_id": target.id}
+    if lanes:
+        payload["lanes"] = lanes
+    step.finish("migrated", None, payload)
+    messaging.route(s, ctx, step)
+    return True
+
+
+def _refresh_open_tasks(s: Session, inst: Instance, wf, specs: SpecSet) -> dict:  # noqa: ANN001
+    """Open task rows take title, form, separation of duties and due date from the new version.
+    A task whose lane changed goes back to the new lane's pool (or to the requester); returns
+    {task id: [old role, new role]} for those."""
+    lanes = {}
+    for row in s.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "ready")):
+        task = workflow.find_task(wf, row.id)
+        if task is None or task.state != TaskState.READY:
+            continue  # Step.finish marks it
+        o = offer(specs, task, inst.started_by)
+        row.title, row.title_en, row.form_key, row.sod = o.title, o.title_en, o.form_key, " ".join(o.sod)
+        row.due_at = due_at(o.due, row.created_at)
+        if o.role != row.role:
+            lanes[row.id] = [row.role, o.role]
+            row.role, row.assignee = o.role, o.assignee
+    return lanes

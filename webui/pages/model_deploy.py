@@ -1,0 +1,44 @@
+"""Deploying the modeler's files as a new version (Engine.deploy), and what changed (Engine.version_diff)."""
+
+from __future__ import annotations
+
+from flask import get_template_attribute, jsonify, render_template, url_for
+from flask_login import login_required
+
+from webui.context import engine
+from webui.pages import blueprint
+from webui.pages.common import actor, process_name
+from webui.pages.model_common import json_body, json_route, posted_files, require_owner
+
+MAX_NOTE = 2000
+
+
+def _changes_html(key: str, version: int, status: str, diff: dict | None) -> str:
+    summary = get_template_attribute("pages/model_macros.html", "deployed_summary")
+    return str(summary(key, process_name(key) or key, version, status, diff))
+
+
+@blueprint.post("/model/deploy")
+@json_route
+def model_deploy():  # noqa: ANN201
+    body = json_body()
+    note = body.get("note") if isinstance(body.get("note"), str) else ""
+    files = posted_files(body)
+    results = []
+    for d in engine().deploy(actor(), files=files, note=note.strip()[:MAX_NOTE]):
+        diff = engine().version_diff(actor(), d.key, d.version) if d.status == "deployed" else None
+        results.append({"key": d.key, "version": d.version, "status": d.status, "sha256": d.sha256, "diff": diff,
+                        "url": url_for("pages.model_version", key=d.key, version=d.version),
+                        "migrate_url": url_for("pages.model_migrate", key=d.key, to=d.version),
+                        "html": _changes_html(d.key, d.version, d.status, diff)})
+    return jsonify(deployed=results), 201
+
+
+@blueprint.get("/model/<key>/<int:version>/changes")
+@login_required
+def model_changes(key: str, version: int):  # noqa: ANN201
+    require_owner()
+    diff = engine().version_diff(actor(), key, version)
+    info = next((v for v in engine().versions(actor(), key) if v["version"] == version), None)
+    return render_template("pages/model_changes.html", key=key, version=version, diff=diff, info=info,
+                           name=process_name(key) or key)

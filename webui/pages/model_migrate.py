@@ -1,0 +1,50 @@
+"""/model/<key>/migrate: move running instances of older versions to a newer one.
+
+A dry run first (Engine.migration_plan: per instance, movable or why not), then one action that
+migrates every movable instance (Engine.migrate), then what happened.
+"""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from flask_login import login_required
+
+from webui.context import engine
+from webui.pages import blueprint
+from webui.pages.common import actor, process_name
+from webui.pages.model_common import require_owner
+
+
+def _target(versions: list[dict], raw: str | None) -> int:
+    """The chosen version (?to= or the form's `to`), the newest when none is chosen; 404 for an unknown one."""
+    if not versions:
+        abort(404)
+    if raw in (None, ""):
+        return versions[0]["version"]
+    if not raw.isdigit() or int(raw) not in {v["version"] for v in versions}:
+        abort(404)
+    return int(raw)
+
+
+def _page(key: str, to: int, versions: list[dict], result: dict | None = None):  # noqa: ANN202
+    plan = engine().migration_plan(actor(), key, to)
+    return render_template("pages/model_migrate.html", key=key, name=process_name(key) or key, versions=versions,
+                           to=to, plan=plan, movable=[p for p in plan if p["movable"]], result=result)
+
+
+@blueprint.get("/model/<key>/migrate")
+@login_required
+def model_migrate(key: str):  # noqa: ANN201
+    require_owner()
+    versions = engine().versions(actor(), key)
+    return _page(key, _target(versions, request.args.get("to")), versions)
+
+
+@blueprint.post("/model/<key>/migrate")
+@login_required
+def model_migrate_run(key: str):  # noqa: ANN201
+    require_owner()
+    versions = engine().versions(actor(), key)
+    to = _target(versions, request.form.get("to"))
+    result = engine().migrate(actor(), key, to)
+    return _page(key, to, engine().versions(actor(), key), result)

@@ -1,0 +1,427 @@
+// Modeler page (/model/<key>/<version>, /model/new): the bpmn-js modeler with the properties panel
+// (BpmnModelerBundle.createModeler), the DMN and forms tabs (dmn-page.js, form-editor.js), the role
+// catalogue and form keys beside it, the check (server lint + bpmnlint) and the deploy.
+// The modeler instance is window.salesflowModeler; window.salesflowPage offers check/collectFiles/showTab.
+(function () {
+  'use strict';
+
+  var root = document.getElementById('model-page');
+  if (!root) { return; }
+  var texts = JSON.parse(root.dataset.texts || '{}');
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.content : '';
+  var $ = function (id) { return document.getElementById(id); };
+
+  var state = {
+    bpmn: [], // [{name, content, edited}]
+    current: null,
+    pristine: {}, // name -> XML as bpmn-js saved it right after import (unchanged files go back as they came)
+    problems: [],
+    lintIssues: {},
+    lastCheckErrors: null,
+    isNew: root.dataset.new === 'true'
+  };
+
+  function status(text, kind) {
+    var line = $('load-status');
+    line.textContent = text || '';
+    line.className = 'status-line' + (kind ? ' ' + kind : '');
+  }
+
+  if (!window.BpmnModelerBundle) { status('modeler bundle not loaded (run make setup)', 'bad'); return; }
+
+  var modeler = window.BpmnModelerBundle.createModeler({ container: $('canvas'), propertiesParent: $('properties') });
+  window.salesflowModeler = modeler;
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === 'text') { node.textContent = attrs[name]; } else { node.setAttribute(name, attrs[name]); }
+    });
+    (children || []).forEach(function (child) { node.appendChild(typeof child === 'string' ? document.createTextNode(child) : child); });
+    return node;
+  }
+
+  function postJSON(url, body) {
+    return fetch(url, {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrf },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { ok: response.ok, status: response.status, body: data };
+      });
+    });
+  }
+
+  // -- tabs ---------------------------------------------------------------------------------------------
+
+  var TABS = ['bpmn', 'dmn', 'forms'];
+
+  function showTab(name) {
+    TABS.forEach(function (tab) {
+      var selected = tab === name;
+      $('tab-' + tab).setAttribute('aria-selected', selected ? 'true' : 'false');
+      $('panel-' + tab).hidden = !selected;
+    });
+    root.dataset.tab = name;
+    if (name === 'bpmn') { modeler.get('canvas').resized(); return Promise.resolve(); }
+    if (name === 'dmn') { return window.SalesflowDmn.show(); }
+    return Promise.resolve();
+  }
+
+  TABS.forEach(function (tab) {
+    $('tab-' + tab).addEventListener('click', function () { showTab(tab); });
+  });
+
+  // -- BPMN files -----------------------------------------------------------------------------------------
+
+  function findBpmn(name) {
+    return state.bpmn.filter(function (f) { return f.name === name; })[0] || null;
+  }
+
+  function saveCurrent() {
+    if (!state.current) { return Promise.resolve(); }
+    var file = findBpmn(state.current);
+    return modeler.saveXML({ format: true }).then(function (result) { file.edited = result.xml; });
+  }
+
+  function openBpmn(name) {
+    var file = findBpmn(name);
+    return saveCurrent().then(function () {
+      state.current = name;
+      $('bpmn-file').value = name;
+      return modeler.importXML(file.edited || file.content);
+    }).then(function (result) {
+      if (!(name in state.pristine)) {
+        return modeler.saveXML({ format: true }).then(function (saved) {
+          state.pristine[name] = saved.xml;
+          return result;
+        });
+      }
+      return result;
+    }).then(function (result) {
+      fitBesidePalette(modeler.get('canvas'));
+      $('canvas').dataset.file = name;
+      if (state.problems.length) { drawProblems(); }
+      return result;
+    });
+  }
+
+  /** The whole diagram in view, no larger than life, its left edge clear of the palette. */
+  function fitBesidePalette(canvas) {
+    var box = canvas.viewbox();
+    var inner = box.inner, outer = box.outer;
+    if (!inner.width || !outer.width) { return; }
+    var left = 130, top = 16;
+    var scale = Math.min(1, (outer.width - left - 16) / inner.width, (outer.height - 2 * top) / inner.height);
+    canvas.viewbox({ x: inner.x - left / scale, y: inner.y - top / scale,
+                     width: outer.width / scale, height: outer.height / scale });
+  }
+
+  /** The process id of the diagram open now (a new diagram's file is named after it). */
+  function processId() {
+    var definitions = modeler.getDefinitions();
+    var process = (definitions && definitions.rootElements || []).filter(function (e) { return e.$type === 'bpmn:Process'; })[0];
+    return process ? process.id : null;
+  }
+
+  function collectFiles() {
+    return saveCurrent().then(function () {
+      var files = state.bpmn.map(function (f) {
+        var edited = f.edited && f.edited !== state.pristine[f.name];
+        return { name: f.name, content: edited ? f.edited : f.content };
+      });
+      if (state.isNew && files.length === 1 && processId()) { files[0].name = processId() + '.bpmn'; }
+      return window.SalesflowDmn.files().then(function (dmn) {
+        var forms = window.SalesflowForms.files();
+        return files.concat(dmn.map(strip), forms.map(strip));
+      });
+    });
+  }
+
+  function strip(f) { return { name: f.name, content: f.content }; }
+
+  // -- role catalogue and form keys ----------------------------------------------------------------------
+
+  function selected(type) {
+    return modeler.get('selection').get().filter(function (e) { return e.type === type; })[0] || null;
+  }
+
+  function notice(text) {
+    status(text, 'warn');
+  }
+
+  document.querySelectorAll('.use-role').forEach(function (button) {
+    button.addEventListener('click', function () {
+      var lane = selected('bpmn:Lane');
+      if (!lane) { notice(texts.selectLane); return; }
+      try {
+        modeler.get('modeling').updateProperties(lane, { id: button.dataset.role, name: button.dataset.name });
+        status('');
+      } catch (err) {
+        notice(String(err && err.message || err));
+      }
+    });
+  });
+
+  function renderFormKeys() {
+    var list = $('form-keys');
+    list.replaceChildren();
+    window.SalesflowForms.keys().forEach(function (entry) {
+      var use = el('button', { type: 'button', 'class': 'small secondary use-form-key', 'data-key': entry.key,
+                               text: texts.useForTask || '→' });
+      use.addEventListener('click', function () {
+        var task = selected('bpmn:UserTask');
+        if (!task) { notice(texts.selectTask); return; }
+        modeler.get('modeling').updateProperties(task, { 'camunda:formKey': entry.key });
+        status('');
+      });
+      list.appendChild(el('li', { 'data-key': entry.key }, [el('code', { text: entry.key }), ' ', use]));
+    });
+    if (!list.children.length) { list.appendChild(el('li', { 'class': 'empty', text: texts.noForms })); }
+    $('forms-count').textContent = String(window.SalesflowForms.count());
+  }
+
+  // -- problems: the list, and on the diagram ------------------------------------------------------------
+
+  var OVERLAY = 'salesflow-problem';
+
+  function clearDrawn() {
+    var overlays = modeler.get('overlays');
+    var canvas = modeler.get('canvas');
+    overlays.remove({ type: OVERLAY });
+    modeler.get('elementRegistry').forEach(function (element) {
+      canvas.removeMarker(element.id, 'has-problem-error');
+      canvas.removeMarker(element.id, 'has-problem-warning');
+    });
+  }
+
+  function drawProblems() {
+    clearDrawn();
+    var registry = modeler.get('elementRegistry');
+    var byElement = {};
+    state.problems.forEach(function (p) {
+      if (!p.element || (p.file && p.file !== state.current && findBpmn(p.file))) { return; }
+      if (p.file && !findBpmn(p.file) && !/\.bpmn$/i.test(p.file)) { return; }
+      if (!registry.get(p.element)) { return; }
+      (byElement[p.element] = byElement[p.element] || []).push(p);
+    });
+    Object.keys(byElement).forEach(function (id) {
+      var list = byElement[id];
+      var severity = list.some(function (p) { return p.severity !== 'warning'; }) ? 'error' : 'warning';
+      var badge = el('div', {
+        'class': 'model-problem-badge ' + severity, 'data-element': id, 'data-severity': severity,
+        title: list.map(function (p) { return p.message; }).join('\n'), text: String(list.length)
+      });
+      modeler.get('overlays').add(id, OVERLAY, { position: { top: -12, left: -12 }, html: badge });
+      modeler.get('canvas').addMarker(id, 'has-problem-' + severity);
+    });
+  }
+
+  function kindOf(name) {
+    if (/\.bpmn$/i.test(name || '')) { return 'bpmn'; }
+    if (/\.dmn$/i.test(name || '')) { return 'dmn'; }
+    if (/\.ya?ml$/i.test(name || '')) { return 'form'; }
+    return null;
+  }
+
+  function reveal(p) {
+    var kind = kindOf(p.file);
+    if (kind === 'form' && window.SalesflowForms.has(p.file)) {
+      showTab('forms').then(function () { window.SalesflowForms.reveal(p.file, p.line); });
+    } else if (kind === 'dmn') {
+      showTab('dmn').then(function () { return window.SalesflowDmn.open(p.file); });
+    } else if (p.element) {
+      var go = (findBpmn(p.file) && p.file !== state.current) ? openBpmn(p.file) : Promise.resolve();
+      showTab('bpmn').then(function () { return go; }).then(function () {
+        var element = modeler.get('elementRegistry').get(p.element);
+        if (element) {
+          var canvas = modeler.get('canvas');
+          if (canvas.zoom() < 0.75) { canvas.zoom(1); }
+          modeler.get('selection').select(element);
+          canvas.scrollToElement(element, { top: 120, bottom: 120, left: 200, right: 200 });
+        }
+      });
+    }
+  }
+
+  function problemItem(p) {
+    var severity = p.severity === 'warning' ? 'warning' : 'error';
+    var where = [p.file, p.element].filter(Boolean).join(' › ') + (p.line ? ' (' + p.line + ')' : '');
+    var item = el('li', {
+      'class': 'problem severity-' + severity, 'data-severity': severity,
+      'data-file': p.file || '', 'data-element': p.element || '', tabindex: '0'
+    }, [
+      el('span', { 'class': 'severity', text: severity === 'error' ? texts.error : texts.warning }), ' ',
+      el('span', { 'class': 'where', text: where }), ' ',
+      el('span', { 'class': 'message', text: p.message })
+    ]);
+    item.addEventListener('click', function () { reveal(p); });
+    item.addEventListener('keydown', function (event) { if (event.key === 'Enter') { reveal(p); } });
+    return item;
+  }
+
+  function showProblems(problems) {
+    state.problems = problems || [];
+    var list = $('problems');
+    list.replaceChildren();
+    state.problems.forEach(function (p) { list.appendChild(problemItem(p)); });
+    if (!state.problems.length) { list.appendChild(el('li', { 'class': 'empty', text: texts.noProblems })); }
+    var errors = state.problems.filter(function (p) { return p.severity !== 'warning'; }).length;
+    var warnings = state.problems.length - errors;
+    state.lastCheckErrors = errors;
+    $('check-summary').textContent = state.problems.length
+      ? errors + ' ' + texts.errors + ', ' + warnings + ' ' + texts.warnings : texts.noProblems;
+    $('check-card').dataset.errors = String(errors);
+    $('check-card').dataset.warnings = String(warnings);
+    $('deploy').disabled = errors > 0;
+    drawProblems();
+    return errors;
+  }
+
+  function showLintIssues(issues) {
+    state.lintIssues = issues || {};
+    var list = $('bpmnlint-problems');
+    list.replaceChildren();
+    var count = 0;
+    Object.keys(state.lintIssues).forEach(function (id) {
+      state.lintIssues[id].forEach(function (issue) {
+        count += 1;
+        var severity = issue.category === 'error' ? 'error' : 'warning';
+        var item = problemItem({ file: state.current, element: id, severity: severity,
+                                 message: issue.message + ' (' + issue.id + ')' });
+        item.dataset.rule = issue.id;
+        item.classList.add('bpmnlint');
+        list.appendChild(item);
+      });
+    });
+    if (!count) { list.appendChild(el('li', { 'class': 'empty', text: texts.bpmnlintNone })); }
+    list.dataset.count = String(count);
+  }
+
+  modeler.on('linting.completed', function (event) { showLintIssues(event.issues); });
+
+  // -- check and deploy ------------------------------------------------------------------------------------
+
+  function check() {
+    $('check-summary').textContent = texts.checking;
+    $('check-card').dataset.state = 'checking';
+    return collectFiles().then(function (files) {
+      return postJSON(root.dataset.lintUrl, { files: files });
+    }).then(function (answer) {
+      $('check-card').dataset.state = 'done';
+      if (!answer.ok) {
+        var problems = answer.body.problems || [{ severity: 'error', message: answer.body.message || texts.checkFailed }];
+        return showProblems(problems);
+      }
+      return showProblems(answer.body.problems);
+    }).catch(function (err) {
+      $('check-card').dataset.state = 'failed';
+      $('check-summary').textContent = texts.checkFailed + ' ' + (err && err.message || '');
+      throw err;
+    });
+  }
+
+  function deployError(text) {
+    var box = $('deploy-error');
+    box.textContent = text || '';
+    box.hidden = !text;
+  }
+
+  function deploy(event) {
+    event.preventDefault();
+    deployError('');
+    var note = $('deploy-note').value.trim();
+    var button = $('deploy');
+    button.disabled = true;
+    $('deploy-card').dataset.state = 'checking';
+    return check().then(function (errors) {
+      if (errors > 0) {
+        deployError(texts.deployBlocked);
+        $('deploy-card').dataset.state = 'refused';
+        return null;
+      }
+      $('deploy-card').dataset.state = 'deploying';
+      status(texts.deploying);
+      return collectFiles().then(function (files) {
+        return postJSON(root.dataset.deployUrl, { files: files, note: note });
+      }).then(function (answer) {
+        status('');
+        if (!answer.ok) {
+          $('deploy-card').dataset.state = 'refused';
+          deployError(texts.deployFailed + ' ' + (answer.body.message || ''));
+          if (answer.body.problems) { showProblems(answer.body.problems); }
+          return answer;
+        }
+        var result = $('deploy-result');
+        var range = document.createRange();
+        result.replaceChildren();
+        answer.body.deployed.forEach(function (d) { result.appendChild(range.createContextualFragment(d.html)); });
+        $('deploy-card').dataset.state = 'deployed';
+        $('deploy-note').value = '';
+        button.disabled = false;
+        return answer;
+      });
+    }).catch(function (err) {
+      $('deploy-card').dataset.state = 'failed';
+      deployError(texts.deployFailed + ' ' + (err && err.message || ''));
+      button.disabled = false;
+    });
+  }
+
+  $('check').addEventListener('click', function () { check().catch(function () {}); });
+  $('deploy-form').addEventListener('submit', deploy);
+
+  function edited() {
+    // anything edited since the last check may have fixed its errors: deploy (which checks again) is offered
+    if (state.lastCheckErrors) { $('deploy').disabled = false; }
+  }
+
+  modeler.on('commandStack.changed', edited);
+
+  // -- loading -----------------------------------------------------------------------------------------------
+
+  function load() {
+    return fetch(root.dataset.filesUrl, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error('HTTP ' + response.status); }
+        return response.json();
+      })
+      .then(function (data) {
+        var files = data.files || [];
+        var of = function (kind) { return files.filter(function (f) { return f.kind === kind; }); };
+        state.bpmn = of('bpmn').map(function (f) { return { name: f.name, content: f.content, edited: null }; });
+        var key = root.dataset.key;
+        state.bpmn.sort(function (a, b) {
+          return (b.name === key + '.bpmn') - (a.name === key + '.bpmn') || a.name.localeCompare(b.name);
+        });
+        var select = $('bpmn-file');
+        state.bpmn.forEach(function (f) { select.appendChild(el('option', { value: f.name, text: f.name })); });
+        $('bpmn-switch').hidden = state.bpmn.length < 2;
+        select.addEventListener('change', function () { openBpmn(select.value); });
+
+        window.SalesflowForms.init({ files: of('form'), list: $('forms-list'), newForm: $('new-form'),
+                                     previewUrl: root.dataset.previewUrl, csrf: csrf, texts: texts });
+        window.SalesflowForms.onChange(function () { renderFormKeys(); edited(); });
+        renderFormKeys();
+        window.SalesflowDmn.init({ files: of('dmn'), container: $('dmn-canvas'), select: $('dmn-file'),
+                                   empty: $('dmn-empty') });
+        window.SalesflowDmn.onChange(edited);
+        $('dmn-count').textContent = String(window.SalesflowDmn.count());
+        return state.bpmn.length ? openBpmn(state.bpmn[0].name) : null;
+      })
+      .then(function () {
+        status('');
+        root.dataset.ready = 'true';
+      })
+      .catch(function (err) {
+        status(texts.loadFailed + ' ' + (err && err.message || err), 'bad');
+        root.dataset.ready = 'failed';
+      });
+  }
+
+  var ready = load();
+  window.salesflowPage = { ready: ready, check: check, collectFiles: collectFiles, showTab: showTab,
+                           openBpmn: openBpmn, processId: processId };
+})();
