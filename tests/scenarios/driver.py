@@ -167,3 +167,17 @@ def requester_may_not_work(engine: Engine, iid: int, requester: str, task_name: 
         engine.complete(requester, task["id"], data)
     after = open_task(engine, iid, task_name)
     assert (after["id"], after["status"], after["assignee"]) == (task["id"], "ready", None)
+
+
+def ready_and_done(*tasks: str) -> list[tuple[str, str]]:
+    """The (kind, task) pairs of tasks that became ready and were completed, in order."""
+    return [pair for t in tasks for pair in (("task_ready", t), ("completed", t))]
+
+
+def assert_completed(eng: Engine, iid: int, viewer: str, data: dict) -> None:
+    """Status completed, nothing left open, and the instance's data exactly as the steps left it."""
+    inst = eng.instance(viewer, iid)
+    assert (inst["status"], inst["tasks"]) == ("completed", [])
+    assert inst["ended_at"] is not None
+    assert {t["status"] for t in inst["history_tasks"]} == {"completed"}
+    assert inst["data"] == data

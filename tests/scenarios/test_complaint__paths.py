@@ -23,6 +23,7 @@ from tests.scenarios.driver import (
     AUDITOR,
     PEOPLE,
     assert_audit_intact,
+    assert_completed,
     branches,
     do,
     end_events,
@@ -33,6 +34,7 @@ from tests.scenarios.driver import (
     offered_to,
     open_task,
     parse,
+    ready_and_done,
     requester_may_not_work,
     submissions,
     trail,
@@ -72,18 +74,8 @@ def routes(eng, iid: int) -> list[tuple]:  # noqa: ANN001
     return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
 
 
-def ready_and_done(*tasks: str) -> list[tuple[str, str]]:
-    return [pair for t in tasks for pair in (("task_ready", t), ("completed", t))]
 
 
-def assert_completed(eng, iid: int, starter: str, data: dict) -> None:  # noqa: ANN001
-    """Status completed, nothing left open, and the instance's data exactly as the steps left it."""
-    inst = eng.instance(starter, iid)
-    assert inst["status"] == "completed"
-    assert inst["tasks"] == []
-    assert inst["ended_at"] is not None
-    assert {t["status"] for t in inst["history_tasks"]} == {"completed"}
-    assert inst["data"] == data
 
 
 def investigate(eng, iid: int) -> None:  # noqa: ANN001

@@ -16,6 +16,7 @@ from tests.conftest import T0
 from tests.scenarios.driver import (
     AUDITOR,
     assert_audit_intact,
+    assert_completed,
     branches,
     company_day,
     do,
@@ -26,6 +27,7 @@ from tests.scenarios.driver import (
     local_time,
     offered_to,
     parse,
+    ready_and_done,
     requester_may_not_work,
     submissions,
     trail,
@@ -55,17 +57,8 @@ def routes(eng, iid: int) -> list[tuple]:  # noqa: ANN001
     return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
 
 
-def ready_and_done(*tasks: str) -> list[tuple[str, str]]:
-    return [pair for t in tasks for pair in (("task_ready", t), ("completed", t))]
 
 
-def assert_completed(eng, iid: int, starter: str, data: dict) -> None:  # noqa: ANN001
-    inst = eng.instance(starter, iid)
-    assert inst["status"] == "completed"
-    assert inst["tasks"] == []
-    assert inst["ended_at"] is not None
-    assert {t["status"] for t in inst["history_tasks"]} == {"completed"}
-    assert inst["data"] == data
 
 
 def wait_for_visit_day(eng, clock, iid: int, starter: str):  # noqa: ANN001, ANN201 - the instant it fired

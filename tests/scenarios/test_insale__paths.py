@@ -23,6 +23,7 @@ from tests.scenarios.driver import (
     AUDITOR,
     PEOPLE,
     assert_audit_intact,
+    assert_completed,
     branches,
     company_day,
     do,
@@ -281,12 +282,6 @@ DELIVERY_TRAIL = [*rd("issue_delivery_note", "ship_goods", "issue_invoice", "rec
                   ("message_sent", None)]
 
 
-def assert_completed(eng: Engine, iid: int, starter: str, data: dict) -> None:
-    inst = eng.instance(starter, iid)
-    assert (inst["status"], inst["tasks"]) == ("completed", [])
-    assert inst["ended_at"] is not None
-    assert {t["status"] for t in inst["history_tasks"]} == {"completed"}
-    assert inst["data"] == data
 
 
 def assert_archive_started(eng: Engine, iid: int, starter: str, business_key: str, data: dict) -> int:

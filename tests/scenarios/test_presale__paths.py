@@ -19,6 +19,7 @@ from tests.scenarios.driver import (
     AUDITOR,
     PEOPLE,
     assert_audit_intact,
+    assert_completed,
     branches,
     company_day,
     do,
@@ -29,6 +30,7 @@ from tests.scenarios.driver import (
     local_time,
     offered_to,
     parse,
+    ready_and_done,
     requester_may_not_work,
     submissions,
     trail,
@@ -103,8 +105,6 @@ def routes(eng: Engine, iid: int) -> list[tuple]:
     return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
 
 
-def ready_and_done(*tasks: str) -> list[tuple[str, str]]:
-    return [pair for t in tasks for pair in (("task_ready", t), ("completed", t))]
 
 
 def chain_names(eng: Engine) -> list[str]:
@@ -128,12 +128,6 @@ def assert_no_discount_approval_offered(eng: Engine, iid: int) -> None:
         assert offered_to(eng, name, iid) == set()
 
 
-def assert_completed(eng: Engine, iid: int, starter: str, data: dict) -> None:
-    inst = eng.instance(starter, iid)
-    assert (inst["status"], inst["tasks"]) == ("completed", [])
-    assert inst["ended_at"] is not None
-    assert {t["status"] for t in inst["history_tasks"]} == {"completed"}
-    assert inst["data"] == data
 
 
 def assert_deal_won_starts_insale(eng: Engine, iid: int, starter: str, business_key: str, data: dict) -> None:

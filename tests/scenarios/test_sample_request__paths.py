@@ -15,6 +15,7 @@ import pytest
 from engine.errors import InvalidData
 from tests.scenarios.driver import (
     assert_audit_intact,
+    assert_completed,
     branches,
     do,
     end_events,
@@ -25,6 +26,7 @@ from tests.scenarios.driver import (
     offered_to,
     open_task,
     parse,
+    ready_and_done,
     requester_may_not_work,
     submissions,
     trail,
@@ -51,18 +53,8 @@ def routes(eng, iid: int) -> list[tuple]:  # noqa: ANN001
     return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
 
 
-def ready_and_done(*tasks: str) -> list[tuple[str, str]]:
-    return [pair for t in tasks for pair in (("task_ready", t), ("completed", t))]
 
 
-def assert_completed(eng, iid: int, starter: str, data: dict) -> None:  # noqa: ANN001
-    """Status completed, nothing left open, and the instance's data exactly as the steps left it."""
-    inst = eng.instance(starter, iid)
-    assert inst["status"] == "completed"
-    assert inst["tasks"] == []
-    assert inst["ended_at"] is not None
-    assert {t["status"] for t in inst["history_tasks"]} == {"completed"}
-    assert inst["data"] == data
 
 
 # -- key accounts (统销客户): sales department, then quality; the dispatch office ships -----------------
