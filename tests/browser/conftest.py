@@ -8,6 +8,7 @@ Screenshots of every step go to test-artifacts/screenshots/<test name>/.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -56,7 +57,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         missing.append("webui/static/dist/viewer.js (run `make setup`)")
     if not missing:
         return
-    skip = pytest.mark.skip(reason="browser tests need " + " and ".join(missing))
+    reason = "browser tests need " + " and ".join(missing)
+    if os.environ.get("SALESFLOW_REQUIRE_BROWSER") == "1":  # `make test`: a skipped browser test is a failure
+        raise pytest.UsageError(reason)
+    skip = pytest.mark.skip(reason=reason)
     here = Path(__file__).parent
     for item in items:
         if here in Path(item.fspath).parents:
