@@ -196,15 +196,22 @@ class Engine:
         chains = [instance_chain(instance_id)] if instance_id is not None else None
         return verify_all(self.db.read, chains)
 
-    def export(self, instance_id: int, fmt: str = "json") -> str:
+    def export(self, instance_id: int, fmt: str = "json", actor: str | None = None) -> str:
+        """One instance's trail as JSON (verifiable offline, docs/audit.md) or CSV; `actor`, when
+        given, must be allowed to see the instance."""
         with self.db.read() as s:
-            if s.get(Instance, instance_id) is None:
+            inst = s.get(Instance, instance_id)
+            if inst is None:
                 raise NotFound(f"no instance {instance_id}")
+            if actor is not None:
+                access.check_may_see(s, users.get_user(s, actor), inst)
             chain = instance_chain(instance_id)
             return audit_export.to_json(s, chain) if fmt == "json" else audit_export.to_csv(s, chain)
 
-    def replay(self, instance_id: int, step: int | None = None, actor: str | None = None) -> Replay:
-        """Verify the chain, then replay it; `actor` (when given) must be allowed to see the instance."""
+    def replay(self, instance_id: int, step: int | None = None, actor: str | None = None,
+               states: bool = False) -> Replay:
+        """Verify the chain, then replay it; `actor` (when given) must be allowed to see the instance.
+        With `states`, `Replay.states` holds the state after every event (the history page's slider)."""
         with self.db.read() as s:
             inst = s.get(Instance, instance_id)
             if inst is None:
@@ -222,7 +229,39 @@ class Engine:
             from engine.replay import Mismatch
 
             return Replay(False, chain.events, Mismatch(chain.position or 0, "chain", chain.reason))
-        return replay(specs, started_by, events, step, loader=self._specs_of_version)
+        return replay(specs, started_by, events, step, loader=self._specs_of_version, states=states)
+
+    def timeline(self, actor: str, instance_id: int) -> list[dict]:
+        """The history page's timeline: every audit event with who, their role, when, the data
+        changed (old -> new) and, for gateways, the branch taken and why."""
+        from engine.audit import timeline
+
+        return timeline.build(self.history(actor, instance_id))
+
+    # -- issue 6: search, search export and KPIs ------------------------------------------------
+    def search(self, actor: str, filters: dict | None = None, page: int = 1, per_page: int = 25) -> dict:
+        """Instances the actor may see matching `filters` (process, customer, business_key, status,
+        started_from, started_to, participant, sla_breached): {items, total, page, per_page, pages}."""
+        from engine.runtime import search
+
+        with self.db.read() as s:
+            return search.search(s, users.get_user(s, actor), self.clock.now(), filters or {}, page, per_page)
+
+    def export_search(self, actor: str, filters: dict | None = None, fmt: str = "json") -> str:
+        """Every instance a search finds, with its full trail: JSON (each chain verifiable offline) or
+        CSV (one row per event, with the instance id)."""
+        from engine.runtime import search
+
+        with self.db.read() as s:
+            return search.export(s, users.get_user(s, actor), self.clock.now(), filters or {}, fmt)
+
+    def kpi(self, actor: str, filters: dict | None = None) -> dict:
+        """The KPI dashboard's figures (engine/kpi): response and resolution times against their
+        targets, complaint resolution rate, satisfaction, volumes; per month, role and person."""
+        from engine.kpi import report
+
+        with self.db.read() as s:
+            return report.build(s, users.get_user(s, actor), self.clock.now(), filters or {})
 
     # -- issue 5: migrating running instances to a newer version (MIGRATION helper) ---------------
     def _specs_of_version(self, version_id: int):  # noqa: ANN202 - SpecSet

@@ -51,7 +51,7 @@ class Replay:
     def to_dict(self) -> dict:
         return {"verified": self.verified, "steps": self.steps,
                 "first_mismatch": self.first_mismatch.to_dict() if self.first_mismatch else None,
-                "state": self.state}
+                "state": self.state, **({"states": self.states} if self.states else {})}
 
 
 def _strip(payload: dict) -> dict:
@@ -143,12 +143,14 @@ def first_version_id(events: list[dict], current: int) -> int:
 
 
 def replay(specs: SpecSet, started_by: str, events: list[dict], step: int | None = None,
-           loader: Callable[[int], SpecSet] | None = None) -> Replay:
+           loader: Callable[[int], SpecSet] | None = None, states: bool = False) -> Replay:
     """Replay the events (dicts with position, at, actor, kind, task, payload) from the specs the
     instance started on; `loader(version_id)` gives the specs a `migrated` event moves to. With
-    `step`, also return the state after event number `step`."""
+    `step`, also return the state after event number `step`; with `states`, the state after each
+    event that replayed (up to the first mismatch) in `Replay.states`."""
     runner = _Runner(specs, started_by, loader)
     wanted = None
+    collected: list[dict] = []
     for ev in events:
         payload = json.loads(ev["payload"]) if isinstance(ev["payload"], str) else ev["payload"]
         mismatch = None
@@ -157,12 +159,15 @@ def replay(specs: SpecSet, started_by: str, events: list[dict], step: int | None
         elif ev["kind"] in DERIVED:
             mismatch = runner.derived(ev, payload)
         if mismatch:
-            return Replay(False, ev["position"], mismatch, wanted)
+            return Replay(False, ev["position"], mismatch, wanted, collected)
         if step is not None and ev["position"] == step:
             wanted = state_of(runner.wf, ev["position"], ev)
+        if states:
+            collected.append(wanted if wanted and wanted["position"] == ev["position"]
+                             else state_of(runner.wf, ev["position"], ev))
     if runner.expected:
         d = runner.expected[0]
         last = events[-1]["position"] if events else 0
         return Replay(False, last, Mismatch(last + 1, d.kind, "the trail ends before an event the replay produced",
-                                            None, {"kind": d.kind, "task": d.task}), wanted)
-    return Replay(True, len(events), None, wanted)
+                                            None, {"kind": d.kind, "task": d.task}), wanted, collected)
+    return Replay(True, len(events), None, wanted, collected)
