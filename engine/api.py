@@ -18,8 +18,10 @@ from sqlalchemy import select
 from engine import clock as clock_mod
 from engine import tokens, users
 from engine.audit import export as audit_export
+from engine.audit import trail
 from engine.audit.chain import instance_chain
-from engine.audit.verify import ChainResult, verify_all, verify_chain
+from engine.audit.trail import TrailCheck
+from engine.audit.verify import ChainResult, all_chains, verify_all, verify_chain
 from engine.config import database_url
 from engine.definitions import deploy as deploy_mod
 from engine.definitions.bundle import SourceFile, load_paths
@@ -195,6 +197,21 @@ class Engine:
     def verify_chains(self, instance_id: int | None = None):  # noqa: ANN201 - Iterator[ChainResult]
         chains = [instance_chain(instance_id)] if instance_id is not None else None
         return verify_all(self.db.read, chains)
+
+    def audit_chains(self, instance_id: int | None = None) -> list[str]:
+        """The chains `check_trail` can check: every one (deployments first), or one instance's."""
+        with self.db.read() as s:
+            if instance_id is None:
+                return all_chains(s)
+            if s.get(Instance, instance_id) is None:
+                raise NotFound(f"no instance {instance_id}")
+            return [instance_chain(instance_id)]
+
+    def check_trail(self, chain: str, replay: bool = True) -> TrailCheck:
+        """Verify one chain's hashes and, for an instance, replay it (`audit verify`)."""
+        with self.db.read() as s:
+            chain_result = verify_chain(s, chain)
+        return trail.check(chain_result, self.replay if replay else None)
 
     def export(self, instance_id: int, fmt: str = "json", actor: str | None = None) -> str:
         """One instance's trail as JSON (verifiable offline, docs/audit.md) or CSV; `actor`, when

@@ -139,9 +139,13 @@ def test_cli_audit_verify_passes_on_an_untouched_database(three, db_url):
     _eng, *ids = three
     done = cli(db_url, "audit", "verify")
     assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(ids) + 1} trail(s) checked: {len(ids) + 1} verified, 0 broken; " \
+           f"{len(ids)} instance(s) replayed as recorded" in done.stdout
+    assert "verifying audit trails" in done.stderr  # the progress bar's label (drawn in full on a terminal)
+    listed = cli(db_url, "audit", "verify", "--list", "--no-replay")
     for iid in ids:
-        assert f"{chain(iid)}: verified" in done.stdout
-    assert "0 broken" in done.stdout
+        assert f"{chain(iid)}: verified (" in listed.stdout
+    assert "replay matches" not in listed.stdout and "replayed" not in listed.stdout
 
 
 @pytest.mark.parametrize("how", list(TAMPERING))
@@ -173,8 +177,10 @@ def test_cli_audit_verify_fails_and_names_the_chain_and_position(three, db_url, 
     broken = [line for line in output.splitlines() if "BROKEN" in line]
     assert broken and all(chain(target) in line for line in broken), output
     assert f"{chain(target)}: BROKEN at event {bad}:" in output
+    assert "3 verified, 1 broken" in done.stdout
+    listed = cli(db_url, "audit", "verify", "--list")
     for iid in (other, third):
-        assert f"{chain(iid)}: verified" in done.stdout
+        assert f"{chain(iid)}: verified" in listed.stdout
 
     one = cli(db_url, "audit", "verify", "--instance", str(target))
     assert one.returncode != 0
@@ -269,3 +275,40 @@ def test_export_of_a_missing_instance_is_not_found(approval):
 
     with pytest.raises(NotFound):
         approval.export(999, "json")
+
+
+# -- a forger who rewrites the whole chain ------------------------------------------------
+
+
+def rechain(db_url: str, eng: Engine, iid: int, position: int, payload: dict) -> None:
+    """Replace one event's payload and recompute every hash after it and the chain head, as someone
+    with write access to the database and the documented hash rule could."""
+    from engine.audit.chain import canonical, event_body, event_hash
+
+    events = eng.history("aud", iid)
+    prev = events[position - 2]["hash"] if position > 1 else GENESIS
+    for ev in events[position - 1:]:
+        body_payload = payload if ev["position"] == position else ev["payload"]
+        digest = event_hash(prev, event_body(chain(iid), ev["position"], ev["at"], ev["actor"], ev["kind"],
+                                             ev["task"], body_payload))
+        sql(db_url, "UPDATE audit_event SET payload = :p, prev_hash = :prev, hash = :h "
+                    "WHERE chain = :c AND position = :n",
+            p=canonical(body_payload), prev=prev, h=digest, c=chain(iid), n=ev["position"])
+        prev = digest
+    sql(db_url, "UPDATE audit_chain SET head = :h WHERE chain = :c", h=prev, c=chain(iid))
+
+
+def test_a_rewritten_chain_still_fails_verify_because_the_replay_differs(three, db_url):
+    eng, target, other, third = three
+    rejected = next(e for e in eng.history("aud", other) if e["kind"] == "completed" and e["task"] == "approve")
+    forged = {**rejected["payload"], "data": {"approved": True}}  # claim the manager approved it
+    rechain(db_url, eng, other, rejected["position"], forged)
+    assert all(r.ok for r in eng.verify_chains(other))  # the hashes alone no longer show it
+
+    done = cli(db_url, "audit", "verify")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and "Traceback" not in output, output
+    assert f"{chain(other)}: REPLAY DIFFERS at event {rejected['position']}: completed:" in done.stdout
+    assert "3 verified, 1 broken; 2 instance(s) replayed as recorded" in done.stdout
+    chain_only = cli(db_url, "audit", "verify", "--no-replay")
+    assert chain_only.returncode == 0, chain_only.stdout + chain_only.stderr

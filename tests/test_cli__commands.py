@@ -102,8 +102,8 @@ def test_a_whole_run_from_the_command_line(tmp_path):
     assert shown["status"] == "completed" and shown["data"]["approved"] is True
     assert shown["data"]["customer_name"] == "上海客户"
 
-    verify = sf(env, "audit", "verify")
-    assert f"instance:{iid}: verified" in ok(verify)
+    verify = sf(env, "audit", "verify", "--list")
+    assert f"instance:{iid}: verified" in ok(verify) and "replay matches" in verify.stdout
     replay = ok(sf(env, "replay", str(iid)))
     assert f"instance {iid}: verified" in replay
 

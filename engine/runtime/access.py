@@ -47,19 +47,31 @@ def check_may_manage(session: Session, user: User, task: Task) -> None:
         raise Forbidden(f"{user.username} may not reassign tasks of role {task.role}")
 
 
-def may_see_instance(session: Session, user: User, instance: Instance) -> bool:
-    roles = roles_of(user)
-    if roles & READ_ALL or instance.started_by == user.username:
+def takes_part(session: Session, user: User, instance: Instance) -> bool:
+    """Started it, was given or did one of its tasks, or holds the role of one waiting now."""
+    if instance.started_by == user.username:
         return True
     involved = select(Task.id).where(Task.instance_id == instance.id).where(
         (Task.assignee == user.username) | (Task.completed_by == user.username)
-        | ((Task.status == "ready") & Task.role.in_(roles)))
+        | ((Task.status == "ready") & Task.role.in_(roles_of(user))))
     return session.scalar(involved.limit(1)) is not None
+
+
+def may_see_instance(session: Session, user: User, instance: Instance) -> bool:
+    return bool(roles_of(user) & READ_ALL) or takes_part(session, user, instance)
 
 
 def check_may_see(session: Session, user: User, instance: Instance) -> None:
     if not may_see_instance(session, user, instance):
         raise Forbidden(f"{user.username} does not take part in instance {instance.id}")
+
+
+def check_may_comment(session: Session, user: User, instance: Instance) -> None:
+    """Reading every instance (the auditor's right) is not taking part in it: a remark in the
+    trail would be a change, and an auditor changes nothing."""
+    if not (is_admin(user) or takes_part(session, user, instance)):
+        raise Forbidden(f"{user.username} may read instance {instance.id} but does not take part in it, "
+                        "so may not comment on it")
 
 
 def check_may_cancel(user: User, instance: Instance) -> None:
@@ -81,6 +93,7 @@ def task_actions(session: Session, user: User, task: Task, instance: Instance) -
     work = ready and allowed(lambda: check_may_work(session, user, task, instance))
     manage = ready and allowed(lambda: check_may_manage(session, user, task))
     return {"complete": work, "claim": work and task.assignee is None,
+            "comment": allowed(lambda: check_may_comment(session, user, instance)),
             "unclaim": ready and task.assignee is not None and task.role != INITIATOR
             and (task.assignee == user.username or manage),
             "reassign": manage}

@@ -165,7 +165,7 @@ def comment(ctx: Engine, actor: str, task_id: str, text: str) -> None:
                           {"text": {"zh": "评论须为1-2000个字符", "en": "1-2000 characters"}})
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
-        access.check_may_see(s, get_user(s, actor), inst)
+        access.check_may_comment(s, get_user(s, actor), inst)
         Step(s, inst, None, None, actor, clock.now()).event("commented", row.bpmn_id,
                                                             {"task_id": row.id, "text": text.strip()})
 

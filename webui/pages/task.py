@@ -19,7 +19,8 @@ def _hints(task: dict) -> dict:
     """Which buttons to show: the engine's answer for this user (every command checks again)."""
     may = task.get("may") or {}
     return {"work": may.get("complete", False), "claim": may.get("claim", False),
-            "unclaim": may.get("unclaim", False), "reassign": may.get("reassign", False)}
+            "unclaim": may.get("unclaim", False), "reassign": may.get("reassign", False),
+            "comment": may.get("comment", False)}
 
 
 def _render(task_id: str, values: dict | None = None, errors: dict | None = None, extra_rows: dict | None = None,
