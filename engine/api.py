@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -26,7 +27,7 @@ from engine.config import database_url
 from engine.definitions import deploy as deploy_mod
 from engine.definitions.bundle import SourceFile, load_paths
 from engine.definitions.compiler import CompiledProcess, compile_bundle
-from engine.errors import Forbidden, NotFound, Unauthorized
+from engine.errors import Forbidden, NotFound, SalesflowError, Unauthorized
 from engine.process.specs import SpecCache
 from engine.replay import Replay, first_version_id, replay
 from engine.roles import lane_roles, load_catalogue, sync_roles
@@ -45,10 +46,23 @@ class Engine:
         self.clock = clock or clock_mod.SystemClock()
         self.specs = SpecCache()
         self._roles_path = roles_path
+        # called after every command with (command, seconds, outcome): "ok" or the error's code
+        self.observers: list[Callable[[str, float, str], None]] = []
 
     def _frozen(self, fn: Callable[..., T], *args, **kwargs) -> T:
-        with clock_mod.using(clock_mod.ManualClock(self.clock.now())):
-            return fn(self, *args, **kwargs)
+        started, outcome = time.perf_counter(), "ok"
+        try:
+            with clock_mod.using(clock_mod.ManualClock(self.clock.now())):
+                return fn(self, *args, **kwargs)
+        except SalesflowError as exc:
+            outcome = exc.code
+            raise
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            for observe in self.observers:
+                observe(fn.__name__, time.perf_counter() - started, outcome)
 
     # -- setup -------------------------------------------------------------
     def init(self) -> None:
@@ -146,6 +160,21 @@ class Engine:
     def run_worker(self, stop: threading.Event, interval: float = 1.0) -> None:
         with clock_mod.using(self.clock):
             timers.run_forever(self, stop, interval)
+
+    # -- operations ----------------------------------------------------------
+    def health(self) -> dict:
+        """Raises when the database cannot be reached; says whether its schema is the code's."""
+        from engine import health
+
+        with self.db.read() as s:
+            return health.schema_state(s, self.db.url)
+
+    def gauges(self) -> dict:
+        """Open and overdue tasks per role, waiting/due/overdue timers, running instances (/metrics)."""
+        from engine import health
+
+        with self.db.read() as s:
+            return health.gauges(s, self.clock.now())
 
     # -- reading -----------------------------------------------------------
     def inbox(self, actor: str, process: str | None = None, role: str | None = None,

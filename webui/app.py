@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask
 
 from engine import Engine
-from webui import auth, i18n, security
+from webui import auth, i18n, ops, security
 
 
 def create_app(engine: Engine, config: dict | None = None) -> Flask:
@@ -23,9 +23,5 @@ def create_app(engine: Engine, config: dict | None = None) -> Flask:
     app.register_blueprint(api, url_prefix="/api/v1")
     security.csrf.exempt(api)  # bearer tokens, not cookies: no CSRF exposure
     app.register_blueprint(pages)
-
-    @app.get("/healthz")
-    def healthz():  # noqa: ANN202
-        return jsonify(status="ok")
-
+    ops.init_app(app, engine)
     return app
