@@ -27,7 +27,7 @@ from engine.config import database_url
 from engine.definitions import deploy as deploy_mod
 from engine.definitions.bundle import SourceFile, load_paths
 from engine.definitions.compiler import CompiledProcess, compile_bundle
-from engine.errors import Forbidden, NotFound, SalesflowError, Unauthorized
+from engine.errors import Forbidden, InvalidData, NotFound, SalesflowError, Unauthorized
 from engine.process.specs import SpecCache
 from engine.replay import Replay, first_version_id, replay
 from engine.roles import lane_roles, load_catalogue, sync_roles
@@ -74,8 +74,6 @@ class Engine:
 
     def add_user(self, username: str, roles: list[str], password: str, display_name: str | None = None) -> None:
         if username == commands.SYSTEM:
-            from engine.errors import InvalidData
-
             raise InvalidData(f"{commands.SYSTEM} is reserved for the engine itself")
         with self.db.write() as s:
             users.add_user(s, username, roles, password, display_name)
@@ -245,6 +243,9 @@ class Engine:
     def export(self, instance_id: int, fmt: str = "json", actor: str | None = None) -> str:
         """One instance's trail as JSON (verifiable offline, docs/audit.md) or CSV; `actor`, when
         given, must be allowed to see the instance."""
+        if fmt not in ("json", "csv"):
+            raise InvalidData(f"unknown export format {fmt!r}: json or csv",
+                              {"format": {"zh": "导出格式须为 json 或 csv", "en": "The format is json or csv"}})
         with self.db.read() as s:
             inst = s.get(Instance, instance_id)
             if inst is None:
@@ -308,6 +309,13 @@ class Engine:
 
         with self.db.read() as s:
             return report.build(s, users.get_user(s, actor), self.clock.now(), filters or {})
+
+    def may_see_kpi(self, actor: str) -> bool:
+        """Whether the KPI dashboard is open to this user (for showing its link)."""
+        from engine.kpi import report
+
+        with self.db.read() as s:
+            return report.may_see(s, users.get_user(s, actor))
 
     # -- issue 5: migrating running instances to a newer version (MIGRATION helper) ---------------
     def _specs_of_version(self, version_id: int):  # noqa: ANN202 - SpecSet

@@ -58,6 +58,8 @@ class Step:
         inst = self.instance
         inst.state_json, inst.serializer_version = workflow.dump(wf), SERIALIZER_VERSION
         inst.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        customer = data.get("customer_name")
+        inst.customer_name = (customer.strip()[:200] or None) if isinstance(customer, str) else None
         inst.rev += 1
         if status:
             inst.status = status

@@ -85,11 +85,12 @@ class Instance(Base):
     business_key: Mapped[str | None] = mapped_column(String(128), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)  # running|completed|cancelled|error
     started_by: Mapped[str] = mapped_column(String(64), index=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # search: newest first, date ranges
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state_json: Mapped[str] = mapped_column(Text)
     serializer_version: Mapped[str] = mapped_column(String(16))
     data_json: Mapped[str] = mapped_column(Text, default="{}")
+    customer_name: Mapped[str | None] = mapped_column(String(200), index=True)  # data_json's, for search
     rev: Mapped[int] = mapped_column(Integer, default=0)
 
 

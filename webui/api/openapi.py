@@ -112,6 +112,27 @@ SCHEMAS: dict[str, dict] = {
     "Deployed": _obj({"key": {"type": "string"}, "version": {"type": "integer"},
                       "status": {"type": "string", "enum": ["deployed", "unchanged"]},
                       "sha256": {"type": "string"}}),
+    "FoundInstance": _obj({
+        "id": {"type": "integer"}, "process_key": {"type": "string"}, "process_name": {"type": "string"},
+        "process_names": TEXT, "version": {"type": "integer"}, "business_key": NULLABLE_TEXT,
+        "customer_name": NULLABLE_TEXT,
+        "status": {"type": "string", "enum": ["running", "completed", "cancelled", "error"]},
+        "started_by": {"type": "string"}, "started_at": TIME, "ended_at": NULLABLE_TIME,
+        "sla_breached": {"type": "boolean", "description": "an SLA timer fired, or a task was or is late "
+                                                           "(docs/audit.md)"},
+        "open_tasks": {"type": "integer", "minimum": 0}}),
+    "SearchResult": _obj({"items": {"type": "array", "items": {"$ref": "#/components/schemas/FoundInstance"}},
+                          "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
+                          "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+                          "pages": {"type": "integer", "minimum": 1}}),
+    "Trail": _obj({"format": {"const": "salesflow-audit/1"}, "chain": {"type": "string"},
+                   "head": {"type": ["object", "null"]}, "hash": {"type": "string"},
+                   "events": {"type": "array", "items": {"type": "object"}}},
+                  description="one chain, verifiable offline (docs/audit.md, tools/verify_trail.py)"),
+    "TrailBundle": _obj({"format": {"const": "salesflow-audit-bundle/1"}, "filters": {"type": "object"},
+                         "exported_at": {"type": "string"}, "exported_by": {"type": "string"},
+                         "count": {"type": "integer", "minimum": 0},
+                         "instances": {"type": "array", "items": {"$ref": "#/components/schemas/Trail"}}}),
 }
 
 WHY = {
@@ -163,6 +184,27 @@ def _query(name: str, schema: dict, description: str) -> dict:
 
 
 TASK_ID = [_path("id", {"type": "string", "format": "uuid"})]
+SEARCH = [
+    _query("process", {"type": "string"}, "only this process key"),
+    _query("customer", {"type": "string", "maxLength": 200}, "part of the customer name, any letter case"),
+    _query("business_key", {"type": "string", "maxLength": 128}, "the start of the business key"),
+    _query("status", {"type": "string", "enum": ["running", "completed", "cancelled", "error"]}, "only this status"),
+    _query("started_from", {"type": "string", "format": "date"}, "started on or after this day (Asia/Shanghai)"),
+    _query("started_to", {"type": "string", "format": "date"}, "started on or before this day (Asia/Shanghai)"),
+    _query("participant", {"type": "string", "maxLength": 64},
+           "a user who started it, or was assigned or completed one of its tasks"),
+    _query("sla_breached", {"type": "string", "enum": ["true", "false"]}, "only instances that did (not) breach "
+                                                                         "an SLA"),
+]
+EXPORT_FORMAT = _query("format", {"type": "string", "enum": ["json", "csv"]}, "json (the default) or csv")
+
+
+def _export(summary: str, json_schema: dict, errors: tuple[int, ...], params: list) -> dict:
+    """An export: a JSON document or CSV text, sent as a file (Content-Disposition: attachment)."""
+    op = _op(summary, 200, json_schema, errors, params=params)
+    op["responses"]["200"]["content"]["text/csv"] = {"schema": {"type": "string"}}
+    op["responses"]["200"]["headers"] = {"Content-Disposition": {"schema": {"type": "string"}, "required": True}}
+    return op
 INSTANCE_ID = [_path("id", {"type": "integer", "minimum": 1, "maximum": MAX_ID})]
 
 
@@ -204,8 +246,30 @@ def document() -> dict:
             "replayInstance: verify the trail and replay it", 200, _ref("Replay"), (401, 403, 404, 422),
             params=[*INSTANCE_ID, _query("step", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                                          "also return the state after this step")])},
+        "/instances": {"get": _op(
+            "searchInstances: the instances the caller may see that match every filter given, newest first", 200,
+            _ref("SearchResult"), (401, 422), params=[
+                *SEARCH, _query("page", {"type": "integer", "minimum": 1, "maximum": 1000000}, "from 1"),
+                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}, "25 by default")])},
+        "/instances/export": {"get": _export(
+            "exportSearch: every instance found (at most 1,000) with its whole trail: a JSON bundle of chains or "
+            "CSV with one row per event", _ref("TrailBundle"), (401, 422), [EXPORT_FORMAT, *SEARCH])},
+        "/instances/{id}/export": {"get": _export(
+            "exportInstance: the instance's trail as JSON (verifiable offline) or CSV", _ref("Trail"),
+            (401, 403, 404, 422), [*INSTANCE_ID, EXPORT_FORMAT])},
         "/deployments": {"post": _op("deploy: validate and deploy BPMN, DMN and form files, all or nothing", 201,
                                      _list("Deployed"), (400, 401, 403, 413, 422), body="DeployRequest")},
+        "/kpi": {"get": _op(
+            "getKpi: the KPI figures (docs/kpi.md): response and resolution times against 24 h / 48 h, complaint "
+            "resolution rate, satisfaction, volumes; overall and per process, month, role and person", 200,
+            _obj({"filters": {"type": "object"}, "timezone": {"type": "string"}, "generated_at": TIME,
+                  "times": {"type": "array", "items": {"type": "object"}},
+                  "resolution_rate": {"type": ["object", "null"]}, "satisfaction": {"type": "object"},
+                  "volume": {"type": "object"}}, closed=False),
+            (401, 403, 422), params=[
+                _query("from", {"type": "string", "format": "date"}, "registered on or after this day (company time)"),
+                _query("to", {"type": "string", "format": "date"}, "registered on or before this day (company time)"),
+                _query("process", {"type": "string"}, "only this process key")])},
         "/openapi.json": {"get": {"summary": "this document", "operationId": "openapi", "security": [],
                                   "responses": {"200": {"description": "the OpenAPI document",
                                                         "content": {"application/json": {

@@ -5,7 +5,8 @@ import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 export const MARKERS = {
   completed: 'highlight-completed',
   active: 'highlight-active',
-  taken: 'highlight-taken'
+  taken: 'highlight-taken',
+  current: 'highlight-current'
 };
 
 /**
@@ -19,18 +20,21 @@ function takenFlows(registry, completed, active) {
 }
 
 /**
- * Render `xml` into `container` and highlight the instance's state.
- * @param {HTMLElement} container
- * @param {string} xml BPMN 2.0 XML
- * @param {{completed?: string[], active?: string[]}} state element ids
- * @returns {Promise<{viewer, warnings: Array, missing: string[], taken: string[]}>}
- *   `missing` lists ids that are not in the diagram; nothing throws for them.
+ * Replace the markers of a drawn diagram with those of `state` (the history page moves through
+ * the steps of an instance on one viewer, so earlier markers are cleared first).
+ * @param viewer a viewer from renderDiagram
+ * @param {{completed?: string[], active?: string[], current?: string[]}} state element ids;
+ *   `current`: the elements of the step being looked at
+ * @returns {{missing: string[], taken: string[]}}
  */
-export async function renderDiagram(container, xml, state = {}) {
-  const viewer = new NavigatedViewer({ container });
-  const { warnings } = await viewer.importXML(xml);
+export function showState(viewer, state = {}) {
   const canvas = viewer.get('canvas');
   const registry = viewer.get('elementRegistry');
+  for (const el of registry.getAll()) {
+    for (const marker of Object.values(MARKERS)) {
+      canvas.removeMarker(el.id, marker);
+    }
+  }
   const completed = new Set(state.completed || []);
   const active = new Set(state.active || []);
   const missing = [];
@@ -46,10 +50,25 @@ export async function renderDiagram(container, xml, state = {}) {
   };
   mark(completed, MARKERS.completed);
   mark(active, MARKERS.active);
+  mark(state.current || [], MARKERS.current);
   const taken = takenFlows(registry, completed, active).map((flow) => flow.id);
   mark(taken, MARKERS.taken);
+  return { missing, taken };
+}
 
-  canvas.zoom('fit-viewport');
+/**
+ * Render `xml` into `container` and highlight the instance's state.
+ * @param {HTMLElement} container
+ * @param {string} xml BPMN 2.0 XML
+ * @param {{completed?: string[], active?: string[], current?: string[]}} state element ids
+ * @returns {Promise<{viewer, warnings: Array, missing: string[], taken: string[]}>}
+ *   `missing` lists ids that are not in the diagram; nothing throws for them.
+ */
+export async function renderDiagram(container, xml, state = {}) {
+  const viewer = new NavigatedViewer({ container });
+  const { warnings } = await viewer.importXML(xml);
+  const { missing, taken } = showState(viewer, state);
+  viewer.get('canvas').zoom('fit-viewport');
   container.dataset.rendered = 'true';
   return { viewer, warnings, missing, taken };
 }

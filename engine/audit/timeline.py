@@ -1,0 +1,145 @@
+"""The history page's timeline: each audit event told for a reader.
+
+A pure function of the events `Engine.history` returns (no database): who acted, in which role,
+what data changed (old -> new), which gateway branch was taken and on which condition, and what
+escalations, comments and messages said. Roles and task titles are not stored on every event,
+only on the `task_ready` event that offered the task; they are carried forward from there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SYSTEM = "system"
+INITIATOR = "initiator"
+COMMANDS = ("started", "completed", "timers_due", "message", "cancelled", "migrated")
+# events about one task, done by a person acting in that task's role
+TASK_EVENTS = ("claimed", "unclaimed", "reassigned", "completed", "commented")
+
+
+class _Offers:
+    """The role and title each task was offered with, by task id and by diagram element."""
+
+    def __init__(self, events: list[dict]) -> None:
+        self.by_task: dict[str, dict] = {}
+        self.by_element: dict[str, dict] = {}
+        # every element's title, for naming a gateway's target before that task is offered
+        self.titles = {e["task"]: e["payload"].get("title") for e in reversed(events)
+                       if e["kind"] == "task_ready" and e["task"]}
+
+    def offered(self, event: dict) -> None:
+        payload = event["payload"]
+        offer = {"role": payload.get("role"), "title": payload.get("title")}
+        if payload.get("task_id"):
+            self.by_task[payload["task_id"]] = offer
+        if event["task"]:
+            self.by_element[event["task"]] = offer
+
+    def migrated(self, payload: dict) -> None:
+        """A migration may move an open task to another lane: {task id: [old role, new role]}."""
+        for task_id, (_old, new) in (payload.get("lanes") or {}).items():
+            self.by_task.setdefault(task_id, {"role": None, "title": None})["role"] = new
+
+    def of(self, event: dict) -> dict:
+        task_id = event["payload"].get("task_id")
+        if task_id and task_id in self.by_task:
+            return self.by_task[task_id]
+        return self.by_element.get(event["task"] or "", {})
+
+    def title(self, element: str | None) -> str | None:
+        return self.titles.get(element or "")
+
+
+def _changes(payload: dict) -> list[dict]:
+    return [{"field": field, "old": pair[0], "new": pair[1]}
+            for field, pair in sorted((payload.get("changes") or {}).items())]
+
+
+def _command_role(event: dict, offers: _Offers, starter: str | None) -> str | None:
+    if event["actor"] == SYSTEM:
+        return SYSTEM
+    if event["kind"] == "started":
+        return INITIATOR
+    if event["kind"] == "completed":
+        return offers.of(event).get("role")
+    if event["actor"] == starter:
+        return INITIATOR
+    return None  # an administrator's cancel or migration: no task role applies
+
+
+def _branches(payload: dict, offers: _Offers) -> list[dict]:
+    conditions = payload.get("conditions") or {}
+    result = []
+    for target in payload.get("taken") or []:
+        condition = conditions.get(target)
+        result.append({"target": target, "title": offers.title(target),
+                       "condition": None if condition in (None, "default") else condition,
+                       "default": condition == "default"})
+    return result
+
+
+def _details(event: dict, offers: _Offers) -> dict[str, Any]:
+    """What the reader needs beyond who/when/what changed, per kind of event."""
+    kind, payload = event["kind"], event["payload"]
+    if kind == "gateway_taken":
+        return {"branches": _branches(payload, offers)}
+    if kind == "escalated":
+        return {"escalation": {"timer": event["task"], "attached_to": payload.get("attached_to"),
+                               "attached_title": offers.title(payload.get("attached_to")),
+                               "interrupting": bool(payload.get("interrupting"))}}
+    if kind == "commented":
+        return {"comment": payload.get("text")}
+    if kind in ("message", "message_sent"):
+        return {"message": {"name": payload.get("name"), "payload": payload.get("payload") or {},
+                            "direction": "in" if kind == "message" else "out",
+                            "from_instance": payload.get("from_instance")}}
+    if kind == "reassigned":
+        return {"assignment": {"from": payload.get("from"), "to": payload.get("to")}}
+    if kind == "unclaimed":
+        return {"assignment": {"from": payload.get("from"), "to": None}}
+    if kind == "task_ready":
+        return {"offered_to": payload.get("role"), "assignee": payload.get("assignee")}
+    if kind == "started":
+        return {"business_key": payload.get("business_key"), "version": payload.get("version")}
+    if kind == "ended":
+        return {"end_events": payload.get("end_events") or [], "success": payload.get("success")}
+    if kind == "cancelled":
+        return {"reason": payload.get("reason") or ""}
+    if kind == "migrated":
+        return {"migration": {"from_version": payload.get("from_version"), "to_version": payload.get("to_version")}}
+    if kind == "timers_due":
+        return {"fired": payload.get("fired") or []}
+    return {}
+
+
+def build(events: list[dict]) -> list[dict]:
+    """One entry per event, in trail order: position, at, actor, role, kind, task, title, changes,
+    hash and the kind's details (branches, escalation, comment, message, assignment, ...).
+
+    `role` is the role the actor acted in: a task's role (from the `task_ready` that offered it)
+    for work on a task, `initiator` for the requester's start, `system` for timers and system
+    messages; derived events (tasks offered, gateways, ends) take the role of the command that
+    caused them."""
+    offers = _Offers(events)
+    starter = next((e["actor"] for e in events if e["kind"] == "started"), None)
+    step_role: str | None = None
+    result = []
+    for event in events:
+        kind, payload = event["kind"], event["payload"]
+        if kind == "task_ready":
+            offers.offered(event)
+        if kind in COMMANDS:
+            step_role = _command_role(event, offers, starter)
+            role = step_role
+        elif kind in TASK_EVENTS:
+            role = offers.of(event).get("role")
+        else:
+            role = SYSTEM if event["actor"] == SYSTEM else step_role
+        if kind == "migrated":
+            offers.migrated(payload)
+        title = offers.of(event).get("title") if event["task"] else None
+        result.append({"position": event["position"], "at": event["at"], "actor": event["actor"], "role": role,
+                       "kind": kind, "task": event["task"], "title": title or None,
+                       "changes": _changes(payload) if kind in COMMANDS else [],
+                       "hash": event.get("hash"), **_details(event, offers)})
+    return result

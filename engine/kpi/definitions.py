@@ -1,0 +1,126 @@
+"""The KPI definitions, read from engine/kpi/kpi.yaml (data, not code: docs/kpi.md explains them).
+
+Which elements start and end each measured interval, the targets, where satisfaction scores are
+recorded. Loading checks the file's shape so that a mistake there fails loudly, not as an empty figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+DEFAULT_PATH = Path(__file__).with_name("kpi.yaml")
+REGISTRATION = "registration"
+
+
+@dataclass(frozen=True)
+class Point:
+    """One end of an interval: the registration, or the first completion of one of `tasks`
+    whose submitted data has the values in `data`."""
+
+    tasks: tuple[str, ...] = ()
+    data: dict = field(default_factory=dict)
+
+    @property
+    def is_registration(self) -> bool:
+        return not self.tasks
+
+
+@dataclass(frozen=True)
+class Interval:
+    process: str
+    start: Point
+    end: Point
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    target_hours: float
+    intervals: tuple[Interval, ...]
+
+
+@dataclass(frozen=True)
+class SatisfactionSource:
+    process: str
+    tasks: tuple[str, ...]
+    field: str
+    list_field: str | None = None  # the scores are rows of this list (one per surveyed customer)
+    latest_per_case: bool = False
+    attributed_to: str | None = None  # the task whose last completer the score is attributed to
+
+
+@dataclass(frozen=True)
+class Definitions:
+    timezone: str
+    measures: tuple[Measure, ...]
+    rate_process: str
+    rate_resolved: Point
+    satisfaction: tuple[SatisfactionSource, ...]
+
+    def element_ids(self) -> dict[str, set[str]]:
+        """Every BPMN element id this file names, per process (checked against the diagrams)."""
+        ids: dict[str, set[str]] = {}
+        for m in self.measures:
+            for i in m.intervals:
+                ids.setdefault(i.process, set()).update(i.start.tasks, i.end.tasks)
+        ids.setdefault(self.rate_process, set()).update(self.rate_resolved.tasks)
+        for s in self.satisfaction:
+            ids.setdefault(s.process, set()).update(s.tasks, [s.attributed_to] if s.attributed_to else [])
+        return ids
+
+
+class DefinitionsError(ValueError):
+    pass
+
+
+def _point(raw: object, where: str) -> Point:
+    if raw == REGISTRATION:
+        return Point()
+    if not isinstance(raw, dict) or not raw.get("tasks") or not isinstance(raw["tasks"], list):
+        raise DefinitionsError(f"{where}: either `registration` or {{tasks: [...], data?: {{...}}}}")
+    data = raw.get("data") or {}
+    if not isinstance(data, dict):
+        raise DefinitionsError(f"{where}.data: a mapping of field -> value")
+    return Point(tuple(str(t) for t in raw["tasks"]), dict(data))
+
+
+def _measure(key: str, raw: dict) -> Measure:
+    target = raw.get("target_hours")
+    if not isinstance(target, int | float) or target <= 0:
+        raise DefinitionsError(f"intervals.{key}.target_hours: a positive number")
+    intervals = tuple(Interval(process, _point(spec.get("start"), f"intervals.{key}.{process}.start"),
+                               _point(spec.get("end"), f"intervals.{key}.{process}.end"))
+                      for process, spec in (raw.get("processes") or {}).items())
+    if not intervals:
+        raise DefinitionsError(f"intervals.{key}.processes: at least one process")
+    return Measure(key, float(target), intervals)
+
+
+def _source(process: str, raw: dict) -> SatisfactionSource:
+    if not raw.get("tasks") or not raw.get("field"):
+        raise DefinitionsError(f"satisfaction.{process}: needs tasks and field")
+    return SatisfactionSource(process, tuple(raw["tasks"]), raw["field"], raw.get("list"),
+                              raw.get("per_case") == "latest", raw.get("attributed_to"))
+
+
+def parse(raw: dict) -> Definitions:
+    rate = raw.get("resolution_rate") or {}
+    if not rate.get("process"):
+        raise DefinitionsError("resolution_rate.process: the process whose resolution rate is reported")
+    return Definitions(
+        timezone=raw.get("timezone") or "Asia/Shanghai",
+        measures=tuple(_measure(k, v) for k, v in (raw.get("intervals") or {}).items()),
+        rate_process=rate["process"],
+        rate_resolved=_point(rate.get("resolved"), "resolution_rate.resolved"),
+        satisfaction=tuple(_source(p, v) for p, v in (raw.get("satisfaction") or {}).items()),
+    )
+
+
+@lru_cache(maxsize=4)
+def load(path: Path = DEFAULT_PATH) -> Definitions:
+    with path.open(encoding="utf-8") as fh:
+        return parse(yaml.safe_load(fh))

@@ -1,0 +1,139 @@
+"""The KPI dashboard's figures (docs/kpi.md): who may see them, and how they are grouped.
+
+`build(session, user, now, filters)` returns, for the instances registered in the date range
+(company time, Asia/Shanghai; `from` and `to` both included) and optionally one process:
+
+- `times`: per measure (first_response: target 24 h; resolution: target 48 h, both from
+  engine/kpi/kpi.yaml) — complaint first response: registration -> the first of
+  take_quality_by_manager / take_quality_by_director / propose_service_by_manager /
+  propose_service_by_vp completed; aftersale first response: registration -> first_response;
+  complaint resolution: registration -> implement_solution; aftersale resolution: first_response
+  -> the first `resolve` completed with outcome resolved — the figures of engine.kpi.stats.summarize:
+  count (done), open, open_breached, within, breached, share_within, median_hours, p90_hours — overall and per
+  process, month (of the registration), role and person (who completed the measured task;
+  for an interval still open, the role its task is offered to and its assignee, if any);
+- `resolution_rate`: complaints registered, resolved (the accepted solution carried out), rate;
+  overall and per month of registration;
+- `satisfaction`: count, average, distribution 1..5 of the scores recorded in the range;
+  overall and per process, month (of recording), role and person (aftersale: the engineer who
+  resolved the case);
+- `volume`: instances registered per process and month; user tasks completed in the range
+  per role, person and month.
+
+Who may see them: auditors and administrators, and whoever manages roles (the sales manager,
+the sales director: they reassign their staff's work, and these figures judge that work).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from engine.errors import Forbidden
+from engine.kpi import definitions, measures, stats
+from engine.kpi import filters as filter_rules
+from engine.runtime.access import READ_ALL
+from engine.store.models import User
+from engine.users import managed_roles, roles_of
+
+
+def may_see(session: Session, user: User) -> bool:
+    return bool(roles_of(user) & READ_ALL) or bool(managed_roles(session, user))
+
+
+def check_may_see(session: Session, user: User) -> None:
+    if not may_see(session, user):
+        raise Forbidden(f"{user.username} may not see the KPI dashboard (auditors, administrators and managers may)")
+
+
+def _grouped(items: Iterable, key: Callable, figures: Callable[[list], dict]) -> list[dict]:
+    """[{key, **figures(items of that key)}] sorted by key, None (not attributed) last."""
+    groups: dict = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    ordered = sorted(groups, key=lambda k: (k is None, k or ""))
+    return [{"key": k, **figures(groups[k])} for k in ordered]
+
+
+_DIMENSIONS: dict[str, Callable] = {
+    "by_process": lambda x: x.process, "by_month": lambda x: x.month,
+    "by_role": lambda x: x.role, "by_person": lambda x: x.person,
+}
+
+
+def _breakdown(items: list, figures: Callable[[list], dict]) -> dict:
+    return {"overall": figures(items), **{name: _grouped(items, key, figures) for name, key in _DIMENSIONS.items()}}
+
+
+def _times(session: Session, defs: definitions.Definitions, window: filter_rules.Window, now: datetime) -> list[dict]:
+    found = []
+    for measure in defs.measures:
+        if window.process is not None and window.process not in {i.process for i in measure.intervals}:
+            continue
+        cases = measures.cases(session, measure, window, now, defs.timezone)
+
+        def figures(items: list, target: float = measure.target_hours) -> dict:
+            return stats.summarize((c.timing for c in items), target)
+
+        found.append({"measure": measure.key, "target_hours": measure.target_hours,
+                      "processes": [i.process for i in measure.intervals], **_breakdown(cases, figures)})
+    return found
+
+
+def _rate(registered: int, resolved: int) -> dict:
+    return {"registered": registered, "resolved": resolved, "rate": stats.share(resolved, registered)}
+
+
+def _resolution_rate(session: Session, defs: definitions.Definitions, window: filter_rules.Window,
+                     instances: list[measures.Registered]) -> dict | None:
+    if window.process not in (None, defs.rate_process):
+        return None
+    mine = [r for r in instances if r.process == defs.rate_process]
+    resolved = measures.resolved_ids(session, defs.rate_process, defs.rate_resolved, window)
+
+    def figures(items: list) -> dict:
+        return _rate(len(items), sum(1 for r in items if r.instance_id in resolved))
+
+    return {"process": defs.rate_process, "overall": figures(mine),
+            "by_month": _grouped(mine, lambda r: r.month, figures)}
+
+
+def _satisfaction(session: Session, defs: definitions.Definitions, window: filter_rules.Window) -> dict:
+    found = [s for source in defs.satisfaction for s in measures.scores(session, source, window, defs.timezone)]
+    return _breakdown(found, lambda items: stats.scores([s.value for s in items]))
+
+
+def _volume(session: Session, window: filter_rules.Window, instances: list[measures.Registered], timezone: str) -> dict:
+    done = measures.completed_tasks(session, window, timezone)
+
+    def started(items: list) -> dict:
+        return {"started": len(items), "processes": dict(sorted(Counter(r.process for r in items).items()))}
+
+    def completed(items: list) -> dict:
+        return {"completed": len(items)}
+
+    return {"by_process": _grouped(instances, lambda r: r.process, lambda items: {"started": len(items)}),
+            "by_month": _grouped(instances, lambda r: r.month, started),
+            "tasks": {"overall": completed(done), "by_month": _grouped(done, lambda d: d.month, completed),
+                      "by_role": _grouped(done, lambda d: d.role, completed),
+                      "by_person": _grouped(done, lambda d: d.person, completed)}}
+
+
+def build(session: Session, user: User, now: datetime, filters: dict) -> dict:
+    """The dashboard for `user` at `now`; Forbidden unless they may see it, InvalidData for a bad filter."""
+    check_may_see(session, user)
+    defs = definitions.load()
+    window = filter_rules.parse(session, filters, defs.timezone)
+    instances = measures.registered(session, window, defs.timezone)
+    return {
+        "filters": window.as_dict(),
+        "timezone": defs.timezone,
+        "generated_at": now.isoformat(),
+        "times": _times(session, defs, window, now),
+        "resolution_rate": _resolution_rate(session, defs, window, instances),
+        "satisfaction": _satisfaction(session, defs, window),
+        "volume": _volume(session, window, instances, defs.timezone),
+    }

@@ -1,0 +1,81 @@
+"""The arithmetic of the KPI figures, kept apart so each rule is stated (and tested) once.
+
+- median: `statistics.median` (the mean of the two middle values for an even count);
+- p90: the nearest-rank 90th percentile, the value at rank ceil(0.9 * n) of the sorted values
+  (always one of the measured values; for n <= 10 it is the largest);
+- share within target: within / (within + breached); None when nothing is decided yet.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+DECIMALS = 2  # hours are reported to 0.01 h (36 seconds)
+
+
+def median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def nearest_rank(values: Sequence[float], percent: float) -> float | None:
+    """The nearest-rank percentile: the smallest value with at least `percent` % of the values at or below it."""
+    if not values:
+        return None
+    if not 0 < percent <= 100:
+        raise ValueError("percent is in (0, 100]")
+    ordered = sorted(values)
+    rank = math.ceil(percent / 100 * len(ordered))
+    return ordered[rank - 1]
+
+
+def p90(values: Sequence[float]) -> float | None:
+    return nearest_rank(values, 90)
+
+
+def share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def hours(value: float | None) -> float | None:
+    return None if value is None else round(value, DECIMALS)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One measured interval: done (hours known) or still open (elapsed hours so far)."""
+
+    hours: float
+    done: bool
+
+    def breached(self, target: float) -> bool:
+        return self.hours > target
+
+    def decided(self, target: float) -> bool:
+        """Done, or open and already past its target: an open interval still inside it may yet be met."""
+        return self.done or self.breached(target)
+
+
+def summarize(timings: Iterable[Timing], target: float) -> dict:
+    """count (done), open, within, breached, share_within, median_hours and p90_hours of the done ones.
+
+    An interval exactly at its target is within it. An open interval past its target is a breach
+    (it cannot be met any more); one still inside its target is `open` and in no share."""
+    timings = list(timings)
+    done = [t.hours for t in timings if t.done]
+    within = sum(1 for t in timings if t.done and not t.breached(target))
+    breached = sum(1 for t in timings if t.breached(target))
+    open_count = sum(1 for t in timings if not t.done)
+    return {"count": len(done), "open": open_count, "open_breached": sum(1 for t in timings if not t.done
+                                                                         and t.breached(target)),
+            "within": within, "breached": breached, "share_within": share(within, within + breached),
+            "median_hours": hours(median(done)), "p90_hours": hours(p90(done))}
+
+
+def scores(values: Sequence[int]) -> dict:
+    """count, average (2 decimals) and the distribution over 1..5 (a list of five counts)."""
+    distribution = [sum(1 for v in values if v == score) for score in range(1, 6)]
+    average = round(sum(values) / len(values), DECIMALS) if values else None
+    return {"count": len(values), "average": average, "distribution": distribution}

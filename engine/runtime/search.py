@@ -1,0 +1,277 @@
+"""Searching instances, and exporting what a search finds with every trail.
+
+Filters (all optional, combined with AND; docs/audit.md lists them for users):
+- `process`: a process key; `status`: running | completed | cancelled | error;
+- `customer`: part of the customer's name, any letter case (`instance.customer_name`, copied from
+  the instance data's `customer_name` by every step);
+- `business_key`: the start of the business key (an exact key matches itself), letter case kept;
+- `started_from` / `started_to`: dates YYYY-MM-DD, both inclusive, as calendar days in company time
+  (Asia/Shanghai): 2026-03-02 covers 2026-03-01 16:00 to 2026-03-02 16:00 UTC;
+- `participant`: a user name that started the instance, or was assigned or completed one of its tasks;
+- `sla_breached` true/false: an instance breached an SLA when a boundary SLA timer fired on it
+  (an `escalated` event in its trail), one of its tasks was completed after its due time, or one
+  of its open tasks is past its due time now.
+
+Who finds what is access.may_see_instance, written as SQL here (EXISTS subqueries) so that
+counting and paging happen in the database: auditors and admins find every instance, everybody
+else the instances they take part in.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from engine.audit.chain import instance_chain
+from engine.audit.export import bundle_csv, bundle_json
+from engine.clock import iso
+from engine.config import COMPANY_TZ
+from engine.definitions.model import ProcessModel
+from engine.errors import InvalidData
+from engine.runtime import access
+from engine.store.models import AuditEvent, Instance, ProcessVersion, Task, User
+from engine.users import roles_of
+
+FILTERS = ("process", "customer", "business_key", "status", "started_from", "started_to", "participant",
+           "sla_breached")
+STATUSES = ("running", "completed", "cancelled", "error")
+MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
+MAX_EXPORT = 1000  # instances in one export: a larger file is better asked for in parts
+FORMATS = ("json", "csv")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LIMITS = {"customer": 200, "business_key": 128, "participant": 64}
+
+
+@dataclass(frozen=True)
+class Filters:
+    process: str | None = None
+    customer: str | None = None
+    business_key: str | None = None
+    status: str | None = None
+    started_from: date | None = None
+    started_to: date | None = None
+    participant: str | None = None
+    sla_breached: bool | None = None
+
+    def as_dict(self) -> dict:
+        """The filters that are set, as JSON values (dates as YYYY-MM-DD)."""
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items() if v is not None}
+
+
+def _msg(zh: str, en: str) -> dict[str, str]:
+    return {"zh": zh, "en": en}
+
+
+def _text(raw: dict, name: str, errors: dict, free: bool = False) -> str | None:
+    """A text filter. Free texts (names) are trimmed and empty means no filter; codes (a process key,
+    a status) must be given exactly."""
+    value = raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors[name] = _msg("须为文本", "Must be a text")
+        return None
+    if "\x00" in value:
+        errors[name] = _msg("不能含有 NUL 字符", "May not contain a NUL character")
+        return None
+    limit = _LIMITS.get(name, 128)
+    if len(value) > limit:
+        errors[name] = _msg(f"最多 {limit} 个字符", f"At most {limit} characters")
+        return None
+    return (value.strip() or None) if free else value
+
+
+def _date(raw: dict, name: str, errors: dict) -> date | None:
+    value = raw.get(name)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if value is None:
+        return None
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    errors[name] = _msg("须为有效日期，格式 YYYY-MM-DD", "Must be a date as YYYY-MM-DD")
+    return None
+
+
+def _flag(raw: dict, name: str, errors: dict) -> bool | None:
+    value = raw.get(name)
+    if value is None or isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    errors[name] = _msg("须为 true 或 false", "Must be true or false")
+    return None
+
+
+def parse_filters(raw: dict[str, Any]) -> Filters:
+    """The filters, checked; InvalidData naming every bad one (zh/en messages per field). A filter
+    that is absent or None is no filter; so is an empty or blank customer, business key or participant."""
+    if not isinstance(raw, dict):
+        raise InvalidData("the filters must be an object")
+    errors: dict[str, dict[str, str]] = {}
+    for name in sorted(set(raw) - set(FILTERS)):
+        errors[name] = _msg("未知的筛选条件", f"Unknown filter; the filters are {', '.join(FILTERS)}")
+    texts = {name: _text(raw, name, errors, free=name in _LIMITS)
+             for name in ("process", "customer", "business_key", "status", "participant")}
+    if texts["process"] is not None and not _KEY.fullmatch(texts["process"]):
+        errors["process"] = _msg("不是有效的流程标识", "Not a process key")
+    if texts["status"] is not None and texts["status"] not in STATUSES:
+        errors["status"] = _msg("须为 running、completed、cancelled 或 error",
+                                "Must be running, completed, cancelled or error")
+    started_from, started_to = _date(raw, "started_from", errors), _date(raw, "started_to", errors)
+    if started_from and started_to and started_to < started_from:
+        errors["started_to"] = _msg("结束日期不能早于开始日期", "Must not be before the start date")
+    sla = _flag(raw, "sla_breached", errors)
+    if errors:
+        raise InvalidData(f"invalid search filters: {', '.join(sorted(errors))}", errors)
+    return Filters(texts["process"], texts["customer"], texts["business_key"], texts["status"], started_from,
+                   started_to, texts["participant"], sla)
+
+
+def _whole(value: object, name: str, low: int, high: int) -> int:
+    """A page number or size given as an int or as digits (a query string's)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return value
+    raise InvalidData(f"{name} must be a whole number from {low} to {high}",
+                      {name: _msg(f"须为 {low} 到 {high} 之间的整数", f"Must be a whole number from {low} to {high}")})
+
+
+# -- the SQL -----------------------------------------------------------------------------------
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _day_start(day: date) -> datetime:
+    """The instant a company calendar day begins."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(COMPANY_TZ))
+
+
+def breached(now: datetime) -> ColumnElement[bool]:
+    """Whether the instance breached an SLA (see the module's docstring)."""
+    escalated = select(AuditEvent.id).where(AuditEvent.instance_id == Instance.id,
+                                            AuditEvent.kind == "escalated").exists()
+    late = select(Task.id).where(Task.instance_id == Instance.id, Task.due_at.is_not(None), or_(
+        and_(Task.status == "completed", Task.completed_at > Task.due_at),
+        and_(Task.status == "ready", Task.due_at < now))).exists()
+    return or_(escalated, late)
+
+
+def visible_to(user: User) -> ColumnElement[bool] | None:
+    """access.may_see_instance as a condition on Instance (None: the user sees every instance)."""
+    roles = roles_of(user)
+    if roles & access.READ_ALL:
+        return None
+    name = user.username
+    involved = select(Task.id).where(Task.instance_id == Instance.id, or_(
+        Task.assignee == name, Task.completed_by == name, and_(Task.status == "ready", Task.role.in_(roles)))).exists()
+    return or_(Instance.started_by == name, involved)
+
+
+def conditions(f: Filters, user: User, now: datetime) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if (seen := visible_to(user)) is not None:
+        where.append(seen)
+    if f.process:
+        where.append(Instance.process_key == f.process)
+    if f.status:
+        where.append(Instance.status == f.status)
+    if f.customer:
+        where.append(Instance.customer_name.ilike(f"%{_like_escape(f.customer)}%", escape="\\"))
+    if f.business_key:
+        # LIKE lets PostgreSQL use the index; the substr comparison keeps letter case on SQLite too
+        where.append(Instance.business_key.like(f"{_like_escape(f.business_key)}%", escape="\\"))
+        where.append(func.substr(Instance.business_key, 1, len(f.business_key)) == f.business_key)
+    if f.started_from:
+        where.append(Instance.started_at >= _day_start(f.started_from))
+    if f.started_to:
+        where.append(Instance.started_at < _day_start(f.started_to + timedelta(days=1)))
+    if f.participant:
+        took_part = select(Task.id).where(Task.instance_id == Instance.id, or_(
+            Task.assignee == f.participant, Task.completed_by == f.participant)).exists()
+        where.append(or_(Instance.started_by == f.participant, took_part))
+    if f.sla_breached is not None:
+        where.append(breached(now) if f.sla_breached else ~breached(now))
+    return where
+
+
+NEWEST_FIRST = (Instance.started_at.desc(), Instance.id.desc())
+
+
+def _process_names(session: Session, version_ids: set[int]) -> dict[int, dict[str, str]]:
+    rows = session.execute(select(ProcessVersion.id, ProcessVersion.key, ProcessVersion.name,
+                                  ProcessVersion.model_json).where(ProcessVersion.id.in_(version_ids)))
+    names = {}
+    for vid, key, name, model_json in rows:
+        name_en = ProcessModel.from_dict(json.loads(model_json)[key]).name_en
+        names[vid] = {"zh": name, "en": name_en or name}
+    return names
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# -- the commands ------------------------------------------------------------------------------
+
+
+def search(session: Session, user: User, now: datetime, filters: dict, page: int = 1, per_page: int = 25) -> dict:
+    """{items, total, page, per_page, pages}: one page of the instances found, newest first
+    (`pages` is at least 1; a page past the last is empty)."""
+    f = parse_filters(filters)
+    page, per_page = _whole(page, "page", 1, MAX_PAGE), _whole(per_page, "per_page", 1, MAX_PER_PAGE)
+    where = conditions(f, user, now)
+    total = session.scalar(select(func.count(Instance.id)).where(*where)) or 0
+    open_tasks = (select(func.count(Task.id)).where(Task.instance_id == Instance.id, Task.status == "ready")
+                  .scalar_subquery())
+    query = (select(Instance.id, Instance.process_key, Instance.process_version_id, ProcessVersion.version,
+                    Instance.business_key, Instance.customer_name, Instance.status, Instance.started_by,
+                    Instance.started_at, Instance.ended_at, breached(now).label("sla_breached"),
+                    open_tasks.label("open_tasks"))
+             .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
+             .where(*where).order_by(*NEWEST_FIRST).limit(per_page).offset((page - 1) * per_page))
+    rows = session.execute(query).all()
+    names = _process_names(session, {r.process_version_id for r in rows})
+    items = [{"id": r.id, "process_key": r.process_key, "process_name": names[r.process_version_id]["zh"],
+              "process_names": names[r.process_version_id], "version": r.version, "business_key": r.business_key,
+              "customer_name": r.customer_name, "status": r.status, "started_by": r.started_by,
+              "started_at": _ts(r.started_at), "ended_at": _ts(r.ended_at), "sla_breached": bool(r.sla_breached),
+              "open_tasks": r.open_tasks} for r in rows]
+    return {"items": items, "total": total, "page": page, "per_page": per_page,
+            "pages": max(1, math.ceil(total / per_page))}
+
+
+def export(session: Session, user: User, now: datetime, filters: dict, fmt: str) -> str:
+    """Every instance the search finds (at most MAX_EXPORT), each with its whole trail: a JSON
+    bundle of chain documents (each verifiable offline, docs/audit.md) or CSV, one row per event."""
+    if fmt not in FORMATS:
+        raise InvalidData("format must be json or csv", {"format": _msg("须为 json 或 csv", "Must be json or csv")})
+    f = parse_filters(filters)
+    where = conditions(f, user, now)
+    total = session.scalar(select(func.count(Instance.id)).where(*where)) or 0
+    if total > MAX_EXPORT:
+        raise InvalidData(f"the search finds {total} instances; an export holds at most {MAX_EXPORT}: "
+                          "narrow the filters (a date range, a process)",
+                          {"export": _msg(f"找到 {total} 个实例，一次最多导出 {MAX_EXPORT} 个：请缩小筛选范围",
+                                          f"{total} instances found; an export holds at most {MAX_EXPORT}: "
+                                          "narrow the filters")})
+    ids = list(session.scalars(select(Instance.id).where(*where).order_by(*NEWEST_FIRST)))
+    if fmt == "json":
+        return bundle_json(session, [instance_chain(i) for i in ids], f.as_dict(), iso(now), user.username)
+    return bundle_csv(session, [(i, instance_chain(i)) for i in ids])

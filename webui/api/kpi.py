@@ -1,0 +1,18 @@
+"""GET /kpi: the KPI dashboard's figures as JSON (Engine.kpi; docs/kpi.md explains each figure)."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+
+from webui.api import blueprint
+from webui.api.body import actor
+from webui.context import engine
+
+
+@blueprint.get("/kpi")
+def kpi() -> Response:
+    """?from=YYYY-MM-DD&to=YYYY-MM-DD&process=key; 403 unless auditor, administrator or manager; 422 for bad filters."""
+    who = actor()
+    # given means given: `?to=` is refused as no date (the engine checks every value, NUL included)
+    filters = {name: request.args[name] for name in ("from", "to", "process") if name in request.args}
+    return jsonify(engine().kpi(who, filters))

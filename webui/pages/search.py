@@ -1,0 +1,140 @@
+"""Finding instances (filters, paged results), exporting them, and one instance's printable report.
+
+The engine decides who finds what and checks every filter; this module turns the query string
+into an engine call and its answer (or its field messages) into the page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from engine.config import COMPANY_TZ
+from engine.errors import InvalidData
+from webui import forms_render
+from webui.context import engine
+from webui.i18n import localized
+from webui.pages import blueprint
+from webui.pages.common import actor, processes
+from webui.pages.instance import _titles
+from webui.pages.labels import data_labels, ordered
+
+FIELDS = ("process", "customer", "business_key", "status", "started_from", "started_to", "participant",
+          "sla_breached")
+STATUSES = ("running", "completed", "cancelled", "error")
+PER_PAGE = "25"
+# a BOM first: Excel then reads the UTF-8 (Chinese) text as UTF-8 (docs/audit.md)
+BOM = "\ufeff"
+TYPES = {"json": "application/json", "csv": "text/csv"}
+# payload keys that say nothing to a reader of the report (the replay digest, internal ids)
+HIDDEN_PAYLOAD = {"changes", "data", "digest", "task_id", "title"}
+
+
+def _filters() -> dict[str, str]:
+    """The filters the query string sets (empty fields are no filter)."""
+    return {name: request.args[name] for name in FIELDS if request.args.get(name, "") != ""}
+
+
+def _paging() -> dict[str, str]:
+    return {k: request.args[k] for k in ("per_page",) if request.args.get(k)}
+
+
+def _company_now() -> datetime:
+    return engine().clock.now().astimezone(ZoneInfo(COMPANY_TZ))
+
+
+def _download(content: str, fmt: str, filename: str) -> Response:
+    body = BOM + content if fmt == "csv" else content
+    response = Response(body, mimetype=TYPES[fmt])
+    response.charset = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@blueprint.get("/instances")
+@login_required
+def search():  # noqa: ANN201
+    filters, paging = _filters(), _paging()
+    errors: dict[str, str] = {}
+    result = None
+    try:
+        result = engine().search(actor(), filters, page=request.args.get("page", "1"),
+                                 per_page=paging.get("per_page", PER_PAGE))
+    except InvalidData as exc:
+        errors = {name: localized(text) for name, text in exc.fields.items()}
+    pages = None
+    if result:
+        here = {**filters, **paging}
+        pages = {"prev": url_for("pages.search", **here, page=result["page"] - 1) if result["page"] > 1 else None,
+                 "next": url_for("pages.search", **here, page=result["page"] + 1)
+                 if result["page"] < result["pages"] else None}
+    exports = {fmt: url_for("pages.search_export", format=fmt, **filters) for fmt in TYPES}
+    return render_template("pages/search.html", filters=filters, result=result, errors=errors, pages=pages,
+                           exports=exports, processes=processes(), statuses=STATUSES), (422 if errors else 200)
+
+
+@blueprint.get("/instances/export")
+@login_required
+def search_export():  # noqa: ANN201
+    """Everything the search finds, with every trail: ?format=json (a bundle) or csv, and the filters."""
+    filters, fmt = _filters(), request.args.get("format", "json")
+    try:
+        content = engine().export_search(actor(), filters, fmt)
+    except InvalidData as exc:
+        for text in exc.fields.values():
+            flash(localized(text), "error")
+        return redirect(url_for("pages.search", **filters))
+    stamp = _company_now().strftime("%Y%m%d-%H%M")
+    return _download(content, fmt, f"salesflow-instances-{stamp}.{fmt}")
+
+
+@blueprint.get("/instances/<int:instance_id>/export.<any(json, csv):fmt>")
+@login_required
+def instance_export(instance_id: int, fmt: str):  # noqa: ANN201
+    """One instance's trail: JSON verifiable offline (docs/audit.md) or CSV."""
+    content = engine().export(instance_id, fmt, actor=actor())
+    return _download(content, fmt, f"salesflow-instance-{instance_id}.{fmt}")
+
+
+def _moment(at: str) -> str:
+    """An event's instant in company time, to the second."""
+    return datetime.fromisoformat(at).astimezone(ZoneInfo(COMPANY_TZ)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _details(event: dict) -> list[tuple[str, str]]:
+    """What else an event says, besides its data changes (a route taken, a reason, a comment...)."""
+    payload = event["payload"]
+    if event["kind"] == "gateway_taken":
+        return [(_("Route taken"), ", ".join(payload.get("taken") or [])),
+                *[(_("Condition"), f"{target}: {cond}") for target, cond in (payload.get("conditions") or {}).items()]]
+    return [(key, forms_render.show(value) if not isinstance(value, dict) else str(value))
+            for key, value in sorted(payload.items()) if key not in HIDDEN_PAYLOAD and value not in (None, "", [], {})]
+
+
+def _timeline(history: list[dict], labels: dict[str, dict]) -> list[dict]:
+    rows = []
+    for event in history:
+        changes = [(localized(labels[name]["label"]) if name in labels and labels[name].get("label") else name,
+                    forms_render.show(old, labels.get(name)), forms_render.show(new, labels.get(name)))
+                   for name, (old, new) in sorted((event["payload"].get("changes") or {}).items())]
+        rows.append({**event, "moment": _moment(event["at"]), "changes": changes, "details": _details(event)})
+    return rows
+
+
+@blueprint.get("/instances/<int:instance_id>/report")
+@login_required
+def instance_report(instance_id: int):  # noqa: ANN201
+    """The instance's whole history on one printable page, with the trail's verification."""
+    inst = engine().instance(actor(), instance_id)  # refuses whoever may not see it
+    history = engine().history(actor(), instance_id)
+    chain = next(iter(engine().verify_chains(instance_id)))
+    labels = data_labels(inst)
+    return render_template("pages/instance_report.html", inst=inst, events=_timeline(history, labels),
+                           titles=_titles(inst, history), chain=chain,
+                           final_hash=history[-1]["hash"] if history else None, labels=labels,
+                           data=ordered(inst["data"], labels), show=forms_render.show,
+                           printed=_company_now().strftime("%Y-%m-%d %H:%M"))
