@@ -40,6 +40,13 @@ class InvalidData(SalesflowError):
         self.fields = fields or {}
 
 
+class Unavailable(SalesflowError):
+    """The database cannot be reached (restarting, failing over, locked too long): retry later.
+    Nothing of the command was saved."""
+
+    code, status = "unavailable", 503
+
+
 class ProcessError(SalesflowError):
     """The process definition failed at run time (a script or condition raised); nothing was saved."""
 

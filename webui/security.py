@@ -24,9 +24,22 @@ def _secret_key() -> str:
     path = PROJECT_ROOT / "instance" / "secret_key"
     if not path.exists():
         path.parent.mkdir(exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        _create_once(path, secrets.token_hex(32))
     return Path(path).read_text().strip()
+
+
+def _create_once(path: Path, key: str) -> None:
+    """Several gunicorn workers start at once: the first link wins and every worker reads its key
+    (a plain exists-then-write let two workers keep different keys, or read a half-written file)."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    draft.write_text(key)
+    draft.chmod(0o600)
+    try:
+        os.link(draft, path)  # atomic, and fails if the file exists
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
 
 
 def defaults() -> dict:

@@ -1,4 +1,4 @@
-"""WSGI entry point for production servers: `gunicorn -w 4 -b 0.0.0.0:8000 'webui.wsgi:app'`.
+"""WSGI entry point for production servers: `gunicorn -c deploy/gunicorn.conf.py` (docs/deployment.md).
 
 Timers are not fired here (several workers would all poll); run `salesflow worker` beside it.
 """

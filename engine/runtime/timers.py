@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from engine.errors import SalesflowError
+from engine.errors import SalesflowError, Unavailable
 from engine.runtime import commands
 from engine.store.models import Timer
 
@@ -43,6 +43,8 @@ def run_due(ctx: Engine, limit: int = 100) -> int:
     for instance_id in due_instances(ctx, limit):
         try:
             fired += commands.fire_timers(ctx, instance_id)
+        except Unavailable:
+            raise  # not the timer's fault: the pass stops, nothing counts as an attempt
         except SalesflowError as exc:
             # the step was rolled back; keep the error on the timer rows for people to see
             log.error("timers of instance %s failed: %s", instance_id, exc)
@@ -54,6 +56,8 @@ def run_forever(ctx: Engine, stop: threading.Event, interval: float = 1.0) -> No
     while not stop.is_set():
         try:
             run_due(ctx)
-        except Exception:  # the worker must survive a lost database connection
+        except Unavailable as exc:  # the worker outlives a database restart
+            log.warning("timer pass stopped: %s", exc)
+        except Exception:
             log.exception("timer pass failed")
         stop.wait(interval)

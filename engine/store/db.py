@@ -9,6 +9,7 @@ by the commands themselves.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +17,23 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine as SqlEngine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.errors import Unavailable
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_SQLITE_TRANSIENT = ("database is locked", "unable to open database", "disk I/O error")
+
+
+def _setting(name: str, default: int) -> int:
+    """A pool size from the environment (see docs/deployment.md for sizing)."""
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number, not {raw!r}")
+    return int(raw)
 
 
 def _sqlite_engine(url: str, begin: str) -> SqlEngine:
@@ -48,28 +63,43 @@ class Database:
             self._writer = _sqlite_engine(url, "BEGIN IMMEDIATE")
             self._reader = _sqlite_engine(url, "BEGIN")
         else:
-            self._writer = self._reader = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self._writer = self._reader = create_engine(
+                url, pool_pre_ping=True, pool_size=_setting("SALESFLOW_DB_POOL_SIZE", 10),
+                max_overflow=_setting("SALESFLOW_DB_MAX_OVERFLOW", 20))
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
         self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
-        with self._write_sessions() as session, session.begin():
+        with self._unreachable_is_unavailable(), self._write_sessions() as session, session.begin():
             yield session
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
-        with self._read_sessions() as session, session.begin():
+        with self._unreachable_is_unavailable(), self._read_sessions() as session, session.begin():
             yield session
+
+    @contextlib.contextmanager
+    def _unreachable_is_unavailable(self) -> Iterator[None]:
+        """A lost connection or a database that stays locked is not a bug in the request: callers
+        get `Unavailable` (HTTP 503, retry later) instead of an internal error."""
+        try:
+            yield
+        except (OperationalError, InterfaceError) as exc:
+            if self.is_sqlite and not any(m in str(exc.orig) for m in _SQLITE_TRANSIENT):
+                raise
+            raise Unavailable(f"the database is unavailable, retry later ({type(exc.orig).__name__})") from exc
 
     def upgrade(self) -> None:
         """Bring the schema to the newest Alembic revision."""
         command.upgrade(alembic_config(self.url), "head")
 
-    def dispose(self) -> None:
-        self._writer.dispose()
-        self._reader.dispose()
+    def dispose(self, close: bool = True) -> None:
+        """Drop the pools; `close=False` after a fork leaves the parent's connections to the parent."""
+        self._writer.dispose(close=close)
+        if self._reader is not self._writer:
+            self._reader.dispose(close=close)
 
 
 def alembic_config(url: str) -> Config:

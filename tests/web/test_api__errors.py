@@ -94,3 +94,18 @@ def test_pages_outside_the_api_keep_their_own_errors(app):
     response = app.test_client().get("/definitely/not/a/page")
     assert response.status_code == 404
     assert not response.is_json
+
+
+def test_an_unreachable_database_is_503_with_retry_after_not_an_internal_error():
+    from engine import Engine
+    from webui.app import create_app
+
+    down = create_app(Engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2"),
+                      {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False}).test_client()
+    response = down.get("/api/v1/tasks", headers={"Authorization": "Bearer some-token"})
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "unavailable"
+    assert response.headers["Retry-After"] == "5"
+    page = down.post("/login", data={"username": "rep1", "password": "x"})
+    assert page.status_code == 503
+    assert "暂时无法连接数据库" in page.get_data(as_text=True)

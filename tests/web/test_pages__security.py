@@ -73,3 +73,33 @@ def test_session_cookie_is_http_only(pages):
     response = client.post("/login", data={"csrf_token": token, "username": "rep1", "password": "password-1"})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def _key_in(root: str, barrier, results) -> None:  # noqa: ANN001 - runs in a forked process
+    from pathlib import Path
+
+    from webui import security
+
+    security.PROJECT_ROOT = Path(root)
+    barrier.wait()
+    results.put(security._secret_key())
+
+
+def test_web_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch):  # noqa: ANN001
+    import multiprocessing
+
+    monkeypatch.delenv("SALESFLOW_SECRET_KEY", raising=False)  # the key file is what is under test
+
+    ctx = multiprocessing.get_context("fork")
+    for attempt in range(5):
+        root = tmp_path / str(attempt)
+        root.mkdir()
+        barrier, results = ctx.Barrier(6), ctx.Queue()
+        workers = [ctx.Process(target=_key_in, args=(str(root), barrier, results)) for _ in range(6)]
+        for w in workers:
+            w.start()
+        keys = {results.get(timeout=30) for _ in workers}
+        for w in workers:
+            w.join(timeout=30)
+        assert len(keys) == 1 and len(keys.pop()) == 64  # one key, never a half-written empty one
+        assert [p.name for p in (root / "instance").iterdir()] == ["secret_key"]  # no drafts left behind

@@ -62,7 +62,10 @@ def _engine_error(exc: SalesflowError) -> Response:
             response.headers["WWW-Authenticate"] = 'Bearer realm="salesflow", error="invalid_token"'
         return response
     fields = localized_fields(exc.fields) if isinstance(exc, InvalidData) else None
-    return error_body(exc.code, str(exc), exc.status, fields, **extra)
+    response = error_body(exc.code, str(exc), exc.status, fields, **extra)
+    if exc.status == 503:
+        response.headers["Retry-After"] = "5"
+    return response
 
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",

@@ -38,6 +38,7 @@ def error_text(exc: SalesflowError) -> str:
         "conflict": _("Someone else changed this first; the page shows the current state."),
         "invalid_data": _("Some values are not valid."),
         "process_error": _("The process could not continue; nothing was saved."),
+        "unavailable": _("The database cannot be reached just now; nothing was saved. Try again in a moment."),
     }
     return texts.get(exc.code, _("The request could not be carried out."))
 
