@@ -41,7 +41,7 @@ run: setup
 	$(BIN)/salesflow serve --host 127.0.0.1 --port 5000
 
 lint: setup
-	$(BIN)/ruff check engine salesflow webui tests
+	$(BIN)/ruff check engine salesflow webui tests bench deploy tools
 
 test-sqlite: setup browser-deps
 	@echo "==> test suite on SQLite"

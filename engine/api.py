@@ -176,9 +176,10 @@ class Engine:
 
     # -- reading -----------------------------------------------------------
     def inbox(self, actor: str, process: str | None = None, role: str | None = None,
-              overdue: bool | None = None) -> list[dict]:
+              overdue: bool | None = None, limit: int | None = None, offset: int = 0) -> list[dict]:
+        """The actor's ready tasks, oldest first; `limit` rows from `offset` (a page), or all of them."""
         with self.db.read() as s:
-            return queries.inbox(s, users.get_user(s, actor), self.clock.now(), process, role, overdue)
+            return queries.inbox(s, users.get_user(s, actor), self.clock.now(), process, role, overdue, limit, offset)
 
     def start_form(self, actor: str, key: str) -> dict | None:
         with self.db.read() as s:

@@ -10,18 +10,19 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, exists, func, literal, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from engine.audit.chain import instance_chain
 from engine.definitions.model import ProcessModel, start_event
-from engine.errors import Forbidden, NotFound
+from engine.errors import Forbidden, InvalidData, NotFound
 from engine.forms import FormDef
 from engine.process import observe
 from engine.process.specs import SpecCache
 from engine.runtime import access
 from engine.runtime.loading import form_of, latest_version, load_workflow, specs_for
 from engine.store.models import AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
+from engine.store.types import UTCDateTime
 from engine.users import managed_roles, roles_of
 
 
@@ -38,31 +39,72 @@ def task_dict(row: Task, now: datetime | None = None) -> dict:
             "completed_by": row.completed_by, "completed_at": _ts(row.completed_at), "form_key": row.form_key}
 
 
+MAX_PAGE = 1000  # the most rows one inbox call returns when paging
+
+
 def inbox(session: Session, user: User, now: datetime, process: str | None = None, role: str | None = None,
-          overdue: bool | None = None) -> list[dict]:
+          overdue: bool | None = None, limit: int | None = None, offset: int = 0) -> list[dict]:
     """Ready tasks assigned to the user or offered (unclaimed) to one of their roles,
-    without those separation of duties forbids them; optionally filtered."""
-    roles = roles_of(user)
-    query = (select(Task, Instance.business_key, Instance.data_json).join(Instance, Instance.id == Task.instance_id)
-             .where(Task.status == "ready")
-             .where(or_(Task.assignee == user.username, (Task.assignee.is_(None)) & Task.role.in_(roles)))
-             .order_by(Task.created_at, Task.id))
-    if process:
-        query = query.where(Task.process_key == process)
-    if role:
-        query = query.where(Task.role == role)
-    if overdue is not None:
-        late = Task.due_at.is_not(None) & (Task.due_at < now)
-        query = query.where(late if overdue else ~late)
+    without those separation of duties forbids them; optionally filtered, oldest first,
+    `limit` rows from `offset` on (None: all of them).
+
+    One query, built so that each index scan stops early: a UNION ALL of one branch per
+    source (tasks assigned to me; unclaimed tasks of each of my roles), each reading
+    ix_task_inbox_* in (created_at, id) order, so a page costs O(page) rows however many
+    tasks are open (an OR over sources would make the database sort every match)."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_PAGE):
+        raise InvalidData(f"limit must be 1-{MAX_PAGE}", {"limit": {"zh": f"须为1-{MAX_PAGE}", "en": f"1-{MAX_PAGE}"}})
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise InvalidData("offset must be 0 or more", {"offset": {"zh": "须为0或更大", "en": "0 or more"}})
+    roles = [r for r in sorted(roles_of(user)) if role is None or r == role]
+    query = _inbox_statement(len(roles), bool(process), bool(role), overdue, limit is not None, bool(offset))
+    params = {"username": user.username, "now": now, "process": process, "role": role, "limit": limit,
+              "offset": offset, "branch_limit": offset + (limit or 0),
+              **{f"role_{i}": r for i, r in enumerate(roles)}}
     result = []
-    for row, business_key, data_json in session.execute(query):
-        if _sod_hides(session, user, row):
-            continue
+    for row in session.execute(query, params):
         item = task_dict(row, now)
-        item["business_key"] = business_key
-        item["customer_name"] = json.loads(data_json).get("customer_name")
+        item["business_key"] = row.business_key
+        item["customer_name"] = row.customer_name
         result.append(item)
     return result
+
+
+_INBOX_STATEMENTS: dict[tuple, Select] = {}  # by shape: building the statement costs more than running it
+
+
+def _inbox_statement(roles: int, process: bool, role: bool, overdue: bool | None, paged: bool, offset: bool) -> Select:
+    """The inbox query for one shape of call, with bound parameters (username, role_0.., now,
+    process, role, limit, offset, branch_limit); built once per shape."""
+    key = (roles, process, role, overdue, paged, offset)
+    if key in _INBOX_STATEMENTS:
+        return _INBOX_STATEMENTS[key]
+    username = bindparam("username")
+    sources = [Task.assignee == username]
+    sources += [Task.assignee.is_(None) & (Task.role == bindparam(f"role_{i}")) for i in range(roles)]
+    filters = [Task.status == "ready", _sod_visible(username)]
+    if process:
+        filters.append(Task.process_key == bindparam("process"))
+    if role:
+        filters.append(Task.role == bindparam("role"))
+    if overdue is not None:
+        late = Task.due_at.is_not(None) & (Task.due_at < bindparam("now", type_=UTCDateTime))
+        filters.append(late if overdue else ~late)
+    columns = [*Task.__table__.c, Instance.business_key, Instance.customer_name]
+    branches = []
+    for source in sources:
+        branch = select(*columns).join(Instance, Instance.id == Task.instance_id).where(source, *filters)
+        if paged:  # each branch needs at most offset + limit rows of its own
+            branch = select(branch.order_by(Task.created_at, Task.id).limit(bindparam("branch_limit")).subquery())
+        branches.append(branch)
+    merged = union_all(*branches).subquery()
+    query = select(merged).order_by(merged.c.created_at, merged.c.id)
+    if offset:
+        query = query.offset(bindparam("offset"))
+    if paged:
+        query = query.limit(bindparam("limit"))
+    _INBOX_STATEMENTS[key] = query
+    return query
 
 
 def startable(session: Session, user: User) -> list[dict]:
@@ -76,10 +118,18 @@ def startable(session: Session, user: User) -> list[dict]:
     return result
 
 
-def _sod_hides(session: Session, user: User, row: Task) -> bool:
-    if not row.sod:
-        return False
-    return access.sod_violation(session, user, session.get(Instance, row.instance_id), row.sod_tokens) is not None
+def _sod_visible(username):  # noqa: ANN001, ANN202 - a SQL condition on Task (joined with Instance)
+    """Separation of duties as a SQL condition, so that paging counts only what the user may see:
+    the same rule as access.sod_violation (tokens are `initiator`, the requester, or the BPMN id
+    of an earlier task, whoever completed it in this instance)."""
+    padded = literal(" ") + Task.sod + literal(" ")
+    own_request = padded.like("% initiator %") & (Instance.started_by == username)
+    done = aliased(Task)
+    token = literal("% ") + func.replace(done.bpmn_id, "_", "\\_") + literal(" %")  # `_` is a LIKE wildcard
+    did_earlier = exists().where(done.instance_id == Task.instance_id, done.status == "completed",
+                                 done.completed_by == username, done.bpmn_id != "initiator",
+                                 padded.like(token, escape="\\"))
+    return (Task.sod == "") | ~(own_request | did_earlier)
 
 
 def task_detail(session: Session, user: User, task_id: str, now: datetime) -> dict:
@@ -137,7 +187,17 @@ def instance_dict(session: Session, inst: Instance, now: datetime) -> dict:
             "started_at": _ts(inst.started_at), "ended_at": _ts(inst.ended_at), "rev": inst.rev,
             "tasks": [t for t in all_tasks if t["status"] == "ready"],
             "history_tasks": [t for t in all_tasks if t["status"] != "ready"],
-            "forms": instance_forms(session, inst)}
+            "forms": instance_forms(session, inst), "element_names": element_names(pv)}
+
+
+def element_names(pv: ProcessVersion) -> dict[str, dict[str, str]]:
+    """Every named element of the version's diagrams (gateways and events too): id -> {zh, en}."""
+    names: dict[str, dict[str, str]] = {}
+    for model in json.loads(pv.model_json).values():
+        for el in ProcessModel.from_dict(model).elements.values():
+            if el.name:
+                names[el.id] = {"zh": el.name, "en": el.name_en or el.name}
+    return names
 
 
 def instance_view(session: Session, user: User, instance_id: int, now: datetime) -> dict:

@@ -102,6 +102,9 @@ class Task(Base):
         Index("ix_task_role_status", "role", "status"),
         Index("ix_task_assignee_status", "assignee", "status"),
         Index("ix_task_instance_status", "instance_id", "status"),
+        # the inbox (queries.inbox): one ordered scan per source, see migration 0005
+        Index("ix_task_inbox_role", "status", "role", "created_at", "id"),
+        Index("ix_task_inbox_assignee", "status", "assignee", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))

@@ -34,7 +34,8 @@ def exact(value: str | datetime | None) -> str:
 
 def _titles(inst: dict, entries: list[dict]) -> dict[str, object]:
     """Element id -> its title: the tasks' own (zh/en) where the instance has them, else the trail's."""
-    titles: dict[str, object] = {e["task"]: e["title"] for e in entries if e["task"] and e["title"]}
+    titles: dict[str, object] = dict(inst.get("element_names") or {})  # gateways and events have no task
+    titles.update({e["task"]: e["title"] for e in entries if e["task"] and e["title"]})
     for entry in entries:
         for branch in entry.get("branches") or []:
             if branch["title"]:

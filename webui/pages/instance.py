@@ -18,7 +18,7 @@ SHOWN_EVENTS = {"started", "claimed", "unclaimed", "reassigned", "completed", "c
 
 def _titles(instance: dict, history: list[dict]) -> dict[str, object]:
     """Task (BPMN element) id -> its title, from the instance's tasks and the trail."""
-    titles: dict[str, object] = {}
+    titles: dict[str, object] = dict(instance.get("element_names") or {})  # gateways and events too
     for event in history:
         if event["kind"] == "task_ready" and event["task"]:
             titles.setdefault(event["task"], event["payload"].get("title") or event["task"])

@@ -1,0 +1,223 @@
+"""Benchmark 4: does a task cost more the longer an instance runs?
+
+One instance of bench/processes/loop.bpmn: the requester completes the same user task again and
+again (an exclusive gateway loops back to it) until they answer more = false. We time the complete
+of the 10th and of the Nth (default 500th) task; single timings on a shared machine are noisy, so
+the ratio uses the median of the nine tasks around each (10 ± 4, N ± 4). The same loop runs in raw
+SpiffWorkflow in memory for comparison, and cProfile shows where our time goes around task N.
+
+    .venv/bin/python -m bench.cost_growth --db both --tasks 500
+
+Target: task N costs at most 2× task 10.
+
+SpiffWorkflow 3.2 walks its task tree at most 1,000 levels deep (TaskIterator's `max_depth`), and
+each round of this loop adds three levels (merge gateway, task, gateway): past ~333 rounds the open
+task is out of sight and the workflow reports itself completed. The benchmark therefore raises that
+limit (`--spiff-max-depth`, default 100000) for both the engine and raw SpiffWorkflow, and says so;
+`--spiff-max-depth 0` keeps SpiffWorkflow's own limit, to show the premature end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import time
+from collections import defaultdict
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.util.task import TaskIterator, TaskState
+from sqlalchemy import func, select
+
+from bench.common import PASSWORD, PROCESSES, add_db_argument, db_choices, deploy, engine_on, machine, print_table
+from engine import Engine
+from engine.store.models import Instance, Task
+
+KEY = "bench_loop"
+BPMN = "loop.bpmn"
+EARLY = 10
+HALF_WINDOW = 4
+PROFILED = 3  # tasks after the late window run under cProfile (profiling would distort the timed ones)
+START_DATA = {"customer_name": "长期客户", "amount_yuan": 1}
+
+
+def set_spiff_max_depth(depth: int) -> int:
+    """Set the default depth limit of SpiffWorkflow's task iterators; returns the previous one."""
+    previous = TaskIterator.__init__.__defaults__[1]
+    for cls in (TaskIterator, BpmnTaskIterator):
+        defaults = list(cls.__init__.__defaults__)
+        defaults[1] = depth  # (end_at_spec, max_depth, ...)
+        cls.__init__.__defaults__ = tuple(defaults)
+    return previous
+
+
+def _ready_task_id(eng: Engine, instance_id: int, n: int) -> str:
+    with eng.db.read() as s:
+        task_id = s.scalar(select(Task.id).where(Task.instance_id == instance_id, Task.status == "ready"))
+        if task_id is None:
+            status = s.scalar(select(Instance.status).where(Instance.id == instance_id))
+            raise AssertionError(f"before task {n} the instance is {status} with no open task: SpiffWorkflow lost "
+                                 "sight of it (its task tree is deeper than TaskIterator's max_depth)")
+        return task_id
+
+
+def _window(times: list[float], at: int) -> list[float]:
+    """The timings of tasks at-4 .. at+4 (1-based task numbers)."""
+    return times[at - 1 - HALF_WINDOW: at + HALF_WINDOW]
+
+
+def run_engine(kind: str, late: int, profile_top: int) -> dict:
+    total = _total(late)
+    with engine_on(kind, "cost_growth") as eng:
+        deploy(eng, BPMN)
+        eng.add_user("rep", ["sales_rep"], PASSWORD)
+        iid = eng.start("rep", KEY, START_DATA)
+        times: list[float] = []
+        profiler = cProfile.Profile()
+        profiled = range(late + HALF_WINDOW + 1, late + HALF_WINDOW + 1 + PROFILED)
+        for n in range(1, total + 1):
+            task_id = _ready_task_id(eng, iid, n)
+            data = {"more": n < total, "note": f"第{n}次跟进"}
+            profiling = profile_top and n in profiled
+            if profiling:
+                profiler.enable()
+            start = time.perf_counter()
+            eng.complete("rep", task_id, data)
+            times.append(time.perf_counter() - start)
+            if profiling:
+                profiler.disable()
+        with eng.db.read() as s:
+            status, state_len = s.execute(select(Instance.status, func.length(Instance.state_json))
+                                          .where(Instance.id == iid)).one()
+        if status != "completed":
+            raise AssertionError(f"the loop instance ended {status}")
+        result = _summary(kind, times, late)
+        result["state_kb"] = state_len / 1024
+        result["profile"] = profiler if profile_top else None
+        return result
+
+
+def run_raw(late: int) -> dict:
+    parser = CamundaParser()
+    parser.add_bpmn_file(str(PROCESSES / BPMN))
+    wf = BpmnWorkflow(parser.get_spec(KEY), parser.get_subprocess_specs(KEY))
+    wf.task_tree.data.update(START_DATA)
+    wf.do_engine_steps()
+    total = _total(late)
+    times = []
+    for n in range(1, total + 1):
+        start = time.perf_counter()
+        ready = wf.get_tasks(state=TaskState.READY, manual=True)
+        if len(ready) != 1:
+            raise AssertionError(f"raw SpiffWorkflow: {len(ready)} ready tasks before task {n} "
+                                 f"(completed: {wf.is_completed()}); its task tree is deeper than max_depth")
+        task = ready[0]
+        task.set_data(more=n < total, note=f"第{n}次跟进")
+        task.run()
+        wf.do_engine_steps()
+        times.append(time.perf_counter() - start)
+    if not wf.is_completed():
+        raise AssertionError("the raw loop did not end")
+    result = _summary("raw SpiffWorkflow", times, late)
+    result["state_kb"] = None
+    return result
+
+
+def _total(late: int) -> int:
+    """Tasks in the run: the late window, the profiled ones, and a last one that ends the instance."""
+    return late + HALF_WINDOW + PROFILED + 1
+
+
+def _summary(label: str, times: list[float], late: int) -> dict:
+    early_med = statistics.median(_window(times, EARLY))
+    late_med = statistics.median(_window(times, late))
+    return {"label": label, "early": times[EARLY - 1], "late": times[late - 1], "early_med": early_med,
+            "late_med": late_med, "ratio": late_med / early_med}
+
+
+# where the time goes: each function's own time, grouped by the part of the stack it belongs to
+AREAS = (
+    ("SpiffWorkflow serializer", ("SpiffWorkflow/bpmn/serializer", "SpiffWorkflow/serializer")),
+    ("SpiffWorkflow run (tree walks, engine steps)", ("SpiffWorkflow/",)),
+    ("engine.process.observe (snapshot/derive/digest/data)", ("engine/process/observe",)),
+    ("other engine code", ("/work/main/engine/", "engine/")),
+    ("SQLAlchemy", ("sqlalchemy/",)),
+    ("database driver (sqlite3/psycopg)", ("sqlite3", "psycopg")),
+    ("json", ("json/", "_json")),
+    ("RestrictedPython / scripting", ("RestrictedPython",)),
+)
+
+
+def breakdown(profiler: cProfile.Profile) -> list[tuple[str, float]]:
+    stats = pstats.Stats(profiler)
+    totals: dict[str, float] = defaultdict(float)
+    for (filename, _line, name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        where = f"{filename}:{name}"
+        area = next((a for a, needles in AREAS if any(n in where for n in needles)), "other (Python, uuid, ...)")
+        totals[area] += tottime
+    return sorted(totals.items(), key=lambda kv: -kv[1])
+
+
+def print_profile(kind: str, profiler: cProfile.Profile, late: int, top: int) -> None:
+    calls = PROFILED
+    parts = breakdown(profiler)
+    whole = sum(t for _a, t in parts)
+    print_table(f"{kind}: where a complete's time goes just after task {late} (own time, {calls} completes, ms each)",
+                ["area", "ms per complete", "share"],
+                [[a, 1000 * t / calls, f"{100 * t / whole:.0f}%"] for a, t in parts])
+    stats = pstats.Stats(profiler)
+    rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])  # by cumulative time
+    shown = []
+    for (filename, line, name), (_cc, ncalls, _tt, cumtime, _callers) in rows:
+        if "/work/main/" not in filename and "SpiffWorkflow" not in filename:
+            continue
+        where = filename.split("site-packages/")[-1].replace("/work/main/", "")
+        shown.append([f"{where}:{line}({name})", ncalls // calls, 1000 * cumtime / calls])
+        if len(shown) == top:
+            break
+    print_table(f"{kind}: top {top} engine/SpiffWorkflow functions by cumulative time per complete",
+                ["function", "calls", "ms"], shown)
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_db_argument(parser)
+    parser.add_argument("--tasks", type=int, default=500, help="the late task number N (default 500)")
+    parser.add_argument("--profile-top", type=int, default=15, help="profile rows to print (0: no profile)")
+    parser.add_argument("--spiff-max-depth", type=int, default=100_000,
+                        help="SpiffWorkflow TaskIterator depth limit for this run (0: keep its own, 1000)")
+    args = parser.parse_args(argv)
+    if args.tasks < EARLY + 2 * HALF_WINDOW + 1:
+        parser.error(f"--tasks must be at least {EARLY + 2 * HALF_WINDOW + 1}")
+    previous = set_spiff_max_depth(args.spiff_max_depth) if args.spiff_max_depth else None
+    try:
+        return _run(args)
+    finally:
+        if previous is not None:
+            set_spiff_max_depth(previous)
+
+
+def _run(args: argparse.Namespace) -> list[dict]:
+    depth = args.spiff_max_depth or "1000 (its own)"
+    print(f"cost growth: one {KEY} instance, task {EARLY} vs task {args.tasks}; SpiffWorkflow max_depth {depth}; "
+          f"{machine()}\n")
+    results = [run_engine(kind, args.tasks, args.profile_top) for kind in db_choices(args.db)]
+    results.append(run_raw(args.tasks))
+    n = args.tasks
+    print_table(f"ms to complete one task (median of 9 around each; target: task {n} <= 2x task {EARLY})",
+                ["engine", f"task {EARLY}", f"task {n}", f"median {EARLY}±4", f"median {n}±4", "ratio",
+                 "state KB at end", "target"],
+                [[r["label"], 1000 * r["early"], 1000 * r["late"], 1000 * r["early_med"], 1000 * r["late_med"],
+                  f"{r['ratio']:.2f}", f"{r['state_kb']:.0f}" if r["state_kb"] is not None else "-",
+                  "met" if r["ratio"] <= 2 else "MISSED"] for r in results])
+    for r in results:
+        if r.get("profile") is not None:
+            print_profile(r["label"], r["profile"], n, args.profile_top)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The benchmarks of bench/ still run: each at a tiny size, printing its table with positive figures.
+
+Speed is never asserted here (bench/README.md states the targets and measured figures). The
+benchmarks make their own throw-away databases: a temporary SQLite file, or, when the suite runs on
+PostgreSQL, a fresh `bench_<name>_<pid>` database on the same server.
+"""
+
+from __future__ import annotations
+
+import pytest
+from SpiffWorkflow.util.task import TaskIterator
+
+from bench import audit_speed, cost_growth, engine_throughput, inbox_latency
+from bench.common import percentile, print_table
+from tests.conftest import PG_URL
+
+DB = "postgres" if PG_URL else "sqlite"
+
+
+def test_engine_throughput_prints_ours_raw_and_the_ratio(capsys):
+    [row] = engine_throughput.main(["--db", DB, "--instances", "3", "--claim"])
+    out = capsys.readouterr().out
+    assert "ratio = ours / raw" in out and f"\n{DB} " in out
+    assert row["per_s"] > 0 and row["raw_per_s"] > 0 and row["ratio"] > 0
+    assert row["complete_ms"] > 0 and row["claim_ms"] > 0
+
+
+def test_inbox_latency_loads_rows_and_times_pages(capsys):
+    rows = inbox_latency.main(["--db", DB, "--tasks", "3000", "--open", "600", "--calls", "3", "--full-calls", "1",
+                               "--page", "10"])
+    out = capsys.readouterr().out
+    assert "loaded 3,000 tasks (600 open)" in out and "page p95" in out
+    assert len(rows) == len(inbox_latency.PROBES)
+    for r in rows:
+        assert r["p95"] > 0 and r["full_p95"] > 0
+        assert 0 < r["shown"] <= 10 and r["visible"] >= r["shown"]
+
+
+def test_cost_growth_times_early_and_late_tasks_and_profiles(capsys):
+    results = cost_growth.main(["--db", DB, "--tasks", "20", "--profile-top", "5"])
+    out = capsys.readouterr().out
+    assert "median 20±4" in out and "where a complete's time goes" in out and "raw SpiffWorkflow" in out
+    assert [r["label"] for r in results] == [DB, "raw SpiffWorkflow"]
+    for r in results:
+        assert r["early_med"] > 0 and r["late_med"] > 0 and r["ratio"] > 0
+    assert TaskIterator.__init__.__defaults__[1] == 1000  # SpiffWorkflow's own depth limit is back
+
+
+def test_audit_speed_verifies_and_replays_copied_chains(capsys):
+    [row] = audit_speed.main(["--db", DB, "--instances", "12", "--seed", "2", "--sample", "3"])
+    out = capsys.readouterr().out
+    assert "chain-only s" in out and "replay / original" in out
+    assert row["chains"] == 13  # twelve instances and the deployments chain
+    assert row["chain_only"] > 0 and row["per_replay"] > 0 and row["replay_ratio"] > 0
+
+
+def test_percentile_interpolates_between_ranks():
+    assert percentile([4, 1, 3, 2], 50) == 2.5
+    assert percentile([1, 2, 3, 4, 5], 95) == pytest.approx(4.8)
+    assert percentile([7], 95) == 7
+
+
+def test_table_aligns_numbers_right(capsys):
+    print_table("t", ["name", "ms"], [["a", 1.5], ["bb", 12.25]])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "t" and lines[1].startswith("name")
+    assert lines[3].endswith("1.500") and lines[4].endswith("12.250")
