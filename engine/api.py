@@ -181,6 +181,11 @@ class Engine:
         with self.db.read() as s:
             return queries.inbox(s, users.get_user(s, actor), self.clock.now(), process, role, overdue, limit, offset)
 
+    def inbox_counts(self, actor: str) -> dict[str, int]:
+        """{role: ready tasks} of the actor's inbox, counted without fetching the tasks."""
+        with self.db.read() as s:
+            return queries.inbox_counts(s, users.get_user(s, actor), self.clock.now())
+
     def start_form(self, actor: str, key: str) -> dict | None:
         with self.db.read() as s:
             return queries.start_form(s, users.get_user(s, actor), key)

@@ -70,6 +70,16 @@ def inbox(session: Session, user: User, now: datetime, process: str | None = Non
     return result
 
 
+def inbox_counts(session: Session, user: User, now: datetime) -> dict[str, int]:
+    """{role: ready tasks} of the user's inbox (exactly the rows `inbox` gives), counted by the
+    database: every page shows these counts, so they must not fetch the rows."""
+    roles = sorted(roles_of(user))
+    merged = _inbox_statement(len(roles), False, False, None, False, False).subquery()
+    query = select(merged.c.role, func.count()).group_by(merged.c.role)
+    params = {"username": user.username, "now": now, **{f"role_{i}": r for i, r in enumerate(roles)}}
+    return {role: n for role, n in session.execute(query, params)}
+
+
 _INBOX_STATEMENTS: dict[tuple, Select] = {}  # by shape: building the statement costs more than running it
 
 
@@ -170,9 +180,13 @@ def instance_forms(session: Session, inst: Instance) -> dict[str, dict]:
     return {r.form_key: form_view(FormDef.from_dict(json.loads(r.definition))) for r in rows}
 
 
+MANAGED_SHOWN = 200  # a manager reassigns the oldest work first; the rest waits its turn
+
+
 def managed_tasks(session: Session, user: User, now: datetime) -> list[dict]:
-    """Ready tasks of the roles this user manages (for reassigning); admins see every role's."""
-    query = select(Task).where(Task.status == "ready", Task.role != "initiator").order_by(Task.created_at, Task.id)
+    """The oldest ready tasks of the roles this user manages (for reassigning); admins see every role's."""
+    query = (select(Task).where(Task.status == "ready", Task.role != "initiator")
+             .order_by(Task.created_at, Task.id).limit(MANAGED_SHOWN))
     if not access.is_admin(user):
         query = query.where(Task.role.in_(managed_roles(session, user)))
     return [task_dict(r, now) for r in session.scalars(query)]

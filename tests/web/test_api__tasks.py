@@ -268,3 +268,18 @@ def test_complete_with_a_body_that_is_not_an_object_gets_400(api, started):
     response = api("mgr1").post(f"/tasks/{_task(started, 'sales_approval')['id']}/complete", json=[True])
     assert response.status_code == 400
     assert response.get_json()["error"] == "bad_request"
+
+
+def test_the_inbox_comes_in_pages_oldest_first(api, clock):  # noqa: ANN001
+    rep = api("rep1")
+    for _ in range(5):
+        rep.start_sample()
+        clock.advance(minutes=1)
+    everything = api("mgr1").get("/tasks").get_json()
+    assert len(everything) == 5
+    first = api("mgr1").get("/tasks?limit=2").get_json()
+    rest = api("mgr1").get("/tasks?limit=2&offset=2").get_json() + api("mgr1").get("/tasks?offset=4").get_json()
+    assert [t["id"] for t in first + rest] == [t["id"] for t in everything]
+    for bad in ("limit=0", "limit=1001", "offset=-1", "limit=x"):
+        response = api("mgr1").get(f"/tasks?{bad}")
+        assert response.status_code == 422, bad

@@ -115,3 +115,18 @@ def test_a_manager_of_the_role_reassigns_from_the_inbox(pages, engine):
     assert engine.task("mgr2", task_id)["assignee"] == "mgr2"
     assert _inbox(pages("mgr1")) == {}
     assert task_id in _inbox(pages("mgr2"))
+
+
+def test_a_long_inbox_is_shown_in_pages_of_50_with_the_counts_of_all(pages, engine, clock):  # noqa: ANN001
+    from tests.web.conftest import SAMPLE_REQUEST
+
+    for _ in range(52):
+        engine.start("rep1", "sample_request", dict(SAMPLE_REQUEST))
+        clock.advance(minutes=1)
+    mgr = pages("mgr1")
+    first = mgr.get("/inbox").get_data(as_text=True)
+    assert first.count('data-task-id="') == 50 and 'id="page-next"' in first and 'id="page-prev"' not in first
+    assert '<span class="count">52</span>' in first  # the navigation counts every task, not the page
+    second = mgr.get("/inbox?page=2").get_data(as_text=True)
+    assert second.count('data-task-id="') == 2 and 'id="page-prev"' in second and 'id="page-next"' not in second
+    assert mgr.get("/inbox?page=abc").status_code == 200  # a bad page number shows the first page

@@ -6,15 +6,17 @@ from uuid import UUID
 
 from flask import Response, jsonify
 
+from engine.runtime.queries import MAX_PAGE
 from webui.api import blueprint, shapes
-from webui.api.body import actor, field, flag, json_object, raise_if, text_arg
+from webui.api.body import actor, field, flag, integer, json_object, raise_if, text_arg
 from webui.context import engine
 
 
 @blueprint.get("/tasks")
 def inbox() -> Response:
     who = actor()
-    rows = engine().inbox(who, process=text_arg("process"), role=text_arg("role"), overdue=flag("overdue"))
+    rows = engine().inbox(who, process=text_arg("process"), role=text_arg("role"), overdue=flag("overdue"),
+                          limit=integer("limit", maximum=MAX_PAGE), offset=integer("offset", minimum=0) or 0)
     return jsonify([shapes.inbox_row(t) for t in rows])
 
 

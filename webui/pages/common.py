@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -179,7 +178,7 @@ def age(value: str | datetime | None) -> str:
 def inbox_counts() -> list[tuple[str, str, int]]:
     """(role, role name, ready tasks) for the navigation, one engine call per page."""
     if "pages_counts" not in g:
-        counts = Counter(t["role"] for t in engine().inbox(actor())) if current_user.is_authenticated else Counter()
+        counts = engine().inbox_counts(actor()) if current_user.is_authenticated else {}
         g.pages_counts = [(role, role_name(role), n) for role, n in sorted(counts.items())]
     return g.pages_counts
 

@@ -20,6 +20,8 @@ from webui.pages.common import (
 )
 
 OVERDUE = {"1": True, "0": False}
+PER_PAGE = 50  # oldest first: the work waiting longest is on the first page
+MAX_PAGE = 100_000
 
 
 def _filters() -> dict:
@@ -31,7 +33,11 @@ def _filters() -> dict:
 @login_required
 def inbox():  # noqa: ANN201
     filters = _filters()
-    tasks = engine().inbox(actor(), **filters)
+    page = _page()
+    tasks = engine().inbox(actor(), **filters, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
+    pager = {"prev": _page_url(page - 1) if page > 1 else None,
+             "next": _page_url(page + 1) if len(tasks) > PER_PAGE else None}
+    tasks = tasks[:PER_PAGE]
     mine = {t["id"] for t in tasks}
     team = engine().managed_tasks(actor())  # the ready tasks of the roles I manage
     reassignable = {t["id"] for t in team}
@@ -43,7 +49,16 @@ def inbox():  # noqa: ANN201
             holders[task["role"]] = engine().role_holders(task["role"])
     roles = [(r, role_name(r)) for r in [*work_roles(current_user.roles), INITIATOR]]
     return render_template("pages/inbox.html", tasks=tasks, managed=managed, filters=filters, holders=holders,
-                           processes=processes(), roles=roles, me=actor())
+                           processes=processes(), roles=roles, me=actor(), pager=pager)
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= MAX_PAGE else 1
+
+
+def _page_url(page: int) -> str:
+    return url_for("pages.inbox", **{**request.args.to_dict(), "page": page})
 
 
 def _command(task_id: str, command: str, done: str, *args: str):  # noqa: ANN202
