@@ -44,10 +44,7 @@ def append(session: Session, chain: str, at: str, actor: str, kind: str, task: s
            instance_id: int | None = None) -> AuditEvent:
     """Append one event. The caller's transaction must hold the chain's lock
     (the instance row; for the deployments chain, the chain row itself)."""
-    head = session.scalar(select(AuditChain).where(AuditChain.chain == chain).with_for_update())
-    if head is None:
-        head = AuditChain(chain=chain, length=0, head=GENESIS)
-        session.add(head)
+    head = _head(session, chain)
     position = head.length + 1
     body = event_body(chain, position, at, actor, kind, task, payload)
     digest = event_hash(head.head, body)
@@ -56,3 +53,19 @@ def append(session: Session, chain: str, at: str, actor: str, kind: str, task: s
     session.add(event)
     head.length, head.head = position, digest
     return event
+
+
+def _head(session: Session, chain: str) -> AuditChain:
+    """The chain's head row, read (and locked) once per transaction: a command appends several
+    events, and reading the head again for each one cost a query and a flush per event."""
+    transaction = session.get_transaction()
+    heads = session.info.setdefault("audit_heads", {})
+    known = heads.get(chain)
+    if known is not None and known[0] is transaction:
+        return known[1]
+    head = session.scalar(select(AuditChain).where(AuditChain.chain == chain).with_for_update())
+    if head is None:
+        head = AuditChain(chain=chain, length=0, head=GENESIS)
+        session.add(head)
+    heads[chain] = (transaction, head)
+    return head

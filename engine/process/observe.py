@@ -74,10 +74,13 @@ def changes(old: dict, new: dict) -> dict:
     return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
 
 
-def digest(wf: BpmnWorkflow) -> str:
+def digest(wf: BpmnWorkflow, data: dict | None = None) -> str:
+    """The state a step left, as replay compares it; `data` is `instance_data(wf)` when the
+    caller has it already (computing it walks the whole task tree)."""
     ready = sorted(t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY, manual=True))
     waiting = sorted(t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec.bpmn_id)
-    body = {"ready": ready, "waiting": waiting, "completed": wf.is_completed(), "data": instance_data(wf)}
+    body = {"ready": ready, "waiting": waiting, "completed": wf.is_completed(),
+            "data": instance_data(wf) if data is None else data}
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -50,7 +50,7 @@ class Step:
         derived = observe.derive(self.specs, wf, self.before, self.instance.started_by)
         data = observe.instance_data(wf)
         self.event(kind, task, {**payload, "changes": observe.changes(self.data_before, data),
-                                "digest": observe.digest(wf)})
+                                "digest": observe.digest(wf, data)})
         for d in derived:
             self.event(d.kind, d.task, {**d.payload, **({"task_id": d.task_id} if d.task_id else {})})
         self._sync_tasks(derived)
