@@ -8,7 +8,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 ASSETS := webui/static/dist/.built
 FRONTEND := webui/frontend
 
-.PHONY: setup run test test-sqlite test-postgres lint clean translations browser-deps
+.PHONY: setup run test test-sqlite test-postgres lint clean translations browser-deps bench
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing salesflow with its pinned dependencies"
@@ -54,6 +54,16 @@ test-postgres: setup browser-deps
 	SALESFLOW_REQUIRE_BROWSER=1 SALESFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 
 test: lint test-sqlite test-postgres
+
+# The five benchmarks of bench/README.md at full size, then the load-and-failure run (about 20 minutes;
+# needs PostgreSQL on 127.0.0.1:5432, restarts it once). Each line is also a command of its own.
+bench: setup
+	$(BIN)/python -m bench.engine_throughput --db both --instances 300
+	$(BIN)/python -m bench.rest_latency
+	$(BIN)/python -m bench.inbox_latency --db both --tasks 1000000 --open 100000
+	$(BIN)/python -m bench.cost_growth --db both --tasks 500
+	$(BIN)/python -m bench.audit_speed --db both --instances 10000
+	$(BIN)/python -m bench.load_failures
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
