@@ -13,8 +13,9 @@ Target: task N costs at most 2× task 10.
 SpiffWorkflow 3.2 walks its task tree at most 1,000 levels deep (TaskIterator's `max_depth`), and
 each round of this loop adds three levels (merge gateway, task, gateway): past ~333 rounds the open
 task is out of sight and the workflow reports itself completed. The benchmark therefore raises that
-limit (`--spiff-max-depth`, default 100000) for both the engine and raw SpiffWorkflow, and says so;
-`--spiff-max-depth 0` keeps SpiffWorkflow's own limit, to show the premature end.
+limit, as the engine itself does (engine/process/limits.py; `--spiff-max-depth`, default the
+engine's 100000) for both the engine and raw SpiffWorkflow, and says so; `--spiff-max-depth 0`
+sets SpiffWorkflow's own limit, 1000, to show the premature end.
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ from sqlalchemy import func, select
 
 from bench.common import PASSWORD, PROCESSES, add_db_argument, db_choices, deploy, engine_on, machine, print_table
 from engine import Engine
+from engine.process import limits
 from engine.store.models import Instance, Task
 
 KEY = "bench_loop"
 BPMN = "loop.bpmn"
 EARLY = 10
+SPIFF_OWN_DEPTH = 1000  # TaskIterator's default in SpiffWorkflow 3.2
 HALF_WINDOW = 4
 PROFILED = 3  # tasks after the late window run under cProfile (profiling would distort the timed ones)
 START_DATA = {"customer_name": "长期客户", "amount_yuan": 1}
@@ -187,21 +190,22 @@ def main(argv: list[str] | None = None) -> list[dict]:
     add_db_argument(parser)
     parser.add_argument("--tasks", type=int, default=500, help="the late task number N (default 500)")
     parser.add_argument("--profile-top", type=int, default=15, help="profile rows to print (0: no profile)")
-    parser.add_argument("--spiff-max-depth", type=int, default=100_000,
-                        help="SpiffWorkflow TaskIterator depth limit for this run (0: keep its own, 1000)")
+    parser.add_argument("--spiff-max-depth", type=int, default=limits.MAX_DEPTH,
+                        help="SpiffWorkflow TaskIterator depth limit for this run (default: the engine's, "
+                             f"{limits.MAX_DEPTH}; 0: SpiffWorkflow's own, {SPIFF_OWN_DEPTH}, to see long loops "
+                             "end early)")
     args = parser.parse_args(argv)
     if args.tasks < EARLY + 2 * HALF_WINDOW + 1:
         parser.error(f"--tasks must be at least {EARLY + 2 * HALF_WINDOW + 1}")
-    previous = set_spiff_max_depth(args.spiff_max_depth) if args.spiff_max_depth else None
+    previous = set_spiff_max_depth(args.spiff_max_depth or SPIFF_OWN_DEPTH)
     try:
         return _run(args)
     finally:
-        if previous is not None:
-            set_spiff_max_depth(previous)
+        set_spiff_max_depth(previous)
 
 
 def _run(args: argparse.Namespace) -> list[dict]:
-    depth = args.spiff_max_depth or "1000 (its own)"
+    depth = args.spiff_max_depth or f"{SPIFF_OWN_DEPTH} (its own)"
     print(f"cost growth: one {KEY} instance, task {EARLY} vs task {args.tasks}; SpiffWorkflow max_depth {depth}; "
           f"{machine()}\n")
     results = [run_engine(kind, args.tasks, args.profile_top) for kind in db_choices(args.db)]

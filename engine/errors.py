@@ -42,7 +42,8 @@ class InvalidData(SalesflowError):
 
 class Unavailable(SalesflowError):
     """The database cannot be reached (restarting, failing over, locked too long): retry later.
-    Nothing of the command was saved."""
+    Usually nothing was saved; a connection lost during COMMIT leaves the outcome unknown, so a
+    client checks (reads the task or instance again) before repeating a command."""
 
     code, status = "unavailable", 503
 

@@ -106,7 +106,8 @@ def test_default_branches_messages_reassignment_and_lane_moves():
     assert entries[2]["branches"] == [{"target": "t1", "title": "审批", "condition": None, "default": True}]
     assert entries[4]["message"] == {"name": "notice", "payload": {"n": 1}, "direction": "out",
                                      "from_instance": None}
-    assert entries[5]["assignment"] == {"from": None, "to": "mgr2"} and entries[5]["role"] == "sales_manager"
+    # a manager reassigns in a role the trail does not record, not in the task's own
+    assert entries[5]["assignment"] == {"from": None, "to": "mgr2"} and entries[5]["role"] is None
     assert entries[6]["role"] is None and entries[6]["migration"] == {"from_version": 1, "to_version": 2}
     assert entries[7]["role"] == "sales_director"  # the lane the migration moved the task to
     assert (entries[8]["role"], entries[8]["message"]["direction"]) == ("system", "in")
@@ -119,3 +120,27 @@ def test_the_timeline_is_checked_like_the_history(approval):
     with pytest.raises(Forbidden):
         approval.timeline("outsider", iid)
     assert approval.timeline("rep", iid)[0]["kind"] == "started"
+
+
+def test_releasing_and_commenting_take_the_task_role_only_from_whoever_holds_the_task():
+    at = "2026-03-02T01:00:00+00:00"
+
+    def ev(position: int, actor: str, kind: str, **payload: object) -> dict:
+        return {"position": position, "at": at, "actor": actor, "kind": kind, "task": "t1",
+                "payload": {"task_id": "a", **payload}}
+
+    events = [
+        {"position": 1, "at": at, "actor": "rep", "kind": "started", "task": None, "payload": {"data": {}}},
+        ev(2, "rep", "task_ready", role="sales_manager", assignee=None, title="审批"),
+        ev(3, "mgr", "claimed"),
+        ev(4, "mgr", "commented", text="在看"),
+        ev(5, "rep", "commented", text="请尽快"),
+        ev(6, "dir", "unclaimed", **{"from": "mgr"}),
+        ev(7, "mgr2", "claimed"),
+        ev(8, "mgr2", "unclaimed", **{"from": "mgr2"}),
+    ]
+    roles = {e["position"]: e["role"] for e in timeline.build(events)}
+    assert roles[3] == roles[4] == "sales_manager"  # the holder claims and comments in the task's role
+    assert roles[5] == "initiator"  # the requester's remark
+    assert roles[6] is None  # a manager releasing someone else's task
+    assert roles[7] == roles[8] == "sales_manager"

@@ -12,6 +12,7 @@ from SpiffWorkflow.util.task import TaskIterator
 
 from bench import audit_speed, cost_growth, engine_throughput, inbox_latency
 from bench.common import percentile, print_table
+from engine.process import limits
 from tests.conftest import PG_URL
 
 DB = "postgres" if PG_URL else "sqlite"
@@ -43,7 +44,7 @@ def test_cost_growth_times_early_and_late_tasks_and_profiles(capsys):
     assert [r["label"] for r in results] == [DB, "raw SpiffWorkflow"]
     for r in results:
         assert r["early_med"] > 0 and r["late_med"] > 0 and r["ratio"] > 0
-    assert TaskIterator.__init__.__defaults__[1] == 1000  # SpiffWorkflow's own depth limit is back
+    assert TaskIterator.__init__.__defaults__[1] == limits.MAX_DEPTH  # the engine's depth limit is back
 
 
 def test_audit_speed_verifies_and_replays_copied_chains(capsys):

@@ -336,6 +336,8 @@ def test_process_filter(data_set):
 
 @pytest.mark.parametrize(("filters", "field", "en"), [
     ({"from": "2026-13-01"}, "from", "Enter a date as YYYY-MM-DD (for example 2026-03-01)"),
+    ({"to": "9999-12-31"}, "to", "Enter a date as YYYY-MM-DD (for example 2026-03-01)"),
+    ({"from": "0001-01-01"}, "from", "Enter a date as YYYY-MM-DD (for example 2026-03-01)"),
     ({"to": "01.04.2026"}, "to", "Enter a date as YYYY-MM-DD (for example 2026-03-01)"),
     ({"from": ""}, "from", "Enter a date as YYYY-MM-DD (for example 2026-03-01)"),
     ({"from": 20260401}, "from", "Enter a date as YYYY-MM-DD (for example 2026-03-01)"),
@@ -392,3 +394,18 @@ def test_the_data_set_took_the_paths_it_describes(data_set):
     assert c3["status"] == "running"
     assert {t["name"] for t in c3["tasks"]} >= {"propose_service_by_manager"}
     assert eng.clock.now() - local_time("2026-03-02", "11:00") > timedelta(hours=48)
+
+
+def test_a_manager_sees_every_total_but_only_the_rows_of_his_staff_and_himself(data_set):
+    eng, _ = data_set
+    everything, mine = eng.kpi(AUDITOR), eng.kpi("mgr1")
+    staff = {"sales_rep", "sales_assistant", "order_clerk", "dispatcher", "customer_service", "aftersales_engineer"}
+    tasks, all_tasks = mine["volume"]["tasks"], everything["volume"]["tasks"]
+    assert tasks["overall"] == all_tasks["overall"] and tasks["by_month"] == all_tasks["by_month"]
+    # of fix1 fix2 mgr1 mgr2 off1 svc1 svc2 vp1: the engineers, customer service and mgr1 himself
+    assert [r["key"] for r in tasks["by_person"]] == ["fix1", "fix2", "mgr1", "svc1", "svc2"]
+    assert [r["key"] for r in tasks["by_role"]] == [r["key"] for r in all_tasks["by_role"] if r["key"] in staff]
+    first = times(mine, "first_response")
+    assert first["overall"] == times(everything, "first_response")["overall"]
+    assert "vp1" not in [r["key"] for r in first["by_person"]]
+    assert None in [r["key"] for r in first["by_person"]]  # not yet attributed: kept

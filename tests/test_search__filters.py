@@ -218,6 +218,8 @@ def test_bad_filters_are_refused_with_a_message_per_field(engine, world):
     assert fields["colour"]["en"].startswith("Unknown filter")
     assert errors_of(engine, {"started_from": "2026-03-05", "started_to": "2026-03-04"}) == {
         "started_to": {"zh": "结束日期不能早于开始日期", "en": "Must not be before the start date"}}
+    assert set(errors_of(engine, {"started_from": "0001-01-01", "started_to": "9999-12-31"})) == {
+        "started_from", "started_to"}  # the day after or the time zone would overflow
     assert errors_of(engine, {"customer": "x" * 201})["customer"]["en"] == "At most 200 characters"
     assert errors_of(engine, {"participant": "a\x00b"})["participant"]["en"] == "May not contain a NUL character"
     assert errors_of(engine, {"customer": 7})["customer"]["en"] == "Must be a text"

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 
 from engine import Engine
+from engine.errors import SalesflowError
 from webui.context import engine
 
 blueprint = Blueprint("ops", __name__)
@@ -93,6 +94,12 @@ def metrics() -> Response:
         return Response("a bearer token is required for /metrics\n", 401, {"WWW-Authenticate": "Bearer"},
                         mimetype="text/plain")
     return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
+
+
+@blueprint.errorhandler(SalesflowError)
+def _unavailable(exc: SalesflowError) -> Response:
+    """A scrape while the database is away: Prometheus records the failed scrape."""
+    return Response(f"{exc}\n", exc.status, {"Retry-After": "5"}, mimetype="text/plain")
 
 
 def init_app(app: Flask, eng: Engine) -> None:

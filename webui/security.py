@@ -32,14 +32,18 @@ def _create_once(path: Path, key: str) -> None:
     """Several gunicorn workers start at once: the first link wins and every worker reads its key
     (a plain exists-then-write let two workers keep different keys, or read a half-written file)."""
     draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    draft.write_text(key)
-    draft.chmod(0o600)
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+    with os.fdopen(fd, "w") as out:
+        out.write(key)
     try:
         os.link(draft, path)  # atomic, and fails if the file exists
     except FileExistsError:
         pass
+    except OSError:  # a file system without hard links: still never replace a key another worker wrote
+        if not path.exists():
+            os.rename(draft, path)
     finally:
-        draft.unlink()
+        draft.unlink(missing_ok=True)
 
 
 def defaults() -> dict:

@@ -55,6 +55,25 @@ def _changes(payload: dict) -> list[dict]:
             for field, pair in sorted((payload.get("changes") or {}).items())]
 
 
+def _task_event_role(event: dict, offers: _Offers, holders: dict[str, str | None], starter: str | None) -> str | None:
+    """Claiming and completing are done in the task's role; releasing or commenting only by whoever
+    holds the task (else by a manager, or the requester, or another participant: no task role);
+    reassigning always by a manager, whose role the trail does not record."""
+    kind, payload, actor = event["kind"], event["payload"], event["actor"]
+    task_id = payload.get("task_id")
+    held_by = holders.get(task_id)
+    task_role = offers.of(event).get("role")
+    if kind in ("claimed", "reassigned"):
+        holders[task_id] = actor if kind == "claimed" else payload.get("to")
+    elif kind == "unclaimed":
+        holders[task_id] = None
+    if kind in ("claimed", "completed") or (kind in ("unclaimed", "commented") and actor == held_by):
+        return task_role
+    if kind == "commented" and actor == starter:
+        return INITIATOR
+    return None
+
+
 def _command_role(event: dict, offers: _Offers, starter: str | None) -> str | None:
     if event["actor"] == SYSTEM:
         return SYSTEM
@@ -121,6 +140,7 @@ def build(events: list[dict]) -> list[dict]:
     messages; derived events (tasks offered, gateways, ends) take the role of the command that
     caused them."""
     offers = _Offers(events)
+    holders: dict[str, str | None] = {}  # task id -> who holds it now (claimed or given to them)
     starter = next((e["actor"] for e in events if e["kind"] == "started"), None)
     step_role: str | None = None
     result = []
@@ -132,7 +152,7 @@ def build(events: list[dict]) -> list[dict]:
             step_role = _command_role(event, offers, starter)
             role = step_role
         elif kind in TASK_EVENTS:
-            role = offers.of(event).get("role")
+            role = _task_event_role(event, offers, holders, starter)
         else:
             role = SYSTEM if event["actor"] == SYSTEM else step_role
         if kind == "migrated":

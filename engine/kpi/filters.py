@@ -40,6 +40,9 @@ class Window:
                 "to": self.day_to.isoformat() if self.day_to else None, "process": self.process}
 
 
+YEARS = (1900, 9998)
+
+
 def _day(raw: object, name: str, errors: dict) -> date | None:
     if raw is None:  # absent; an empty text is a wrong date (the page leaves empty fields out)
         return None
@@ -48,7 +51,9 @@ def _day(raw: object, name: str, errors: dict) -> date | None:
     text = raw if isinstance(raw, str) else None
     if text is not None and _DATE.match(text):
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
+            if YEARS[0] <= day.year <= YEARS[1]:  # outside, the day after or the time zone would overflow
+                return day
         except ValueError:
             pass
     errors[name] = {"zh": "请输入日期，格式为 YYYY-MM-DD（例如 2026-03-01）",

@@ -21,7 +21,8 @@
   per role, person and month.
 
 Who may see them: auditors and administrators, and whoever manages roles (the sales manager,
-the sales director: they reassign their staff's work, and these figures judge that work).
+the sales director: they reassign their staff's work, and these figures judge that work). A
+manager's per-role and per-person rows are cut to the roles they manage and those roles' holders.
 """
 
 from __future__ import annotations
@@ -30,13 +31,14 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import Forbidden
 from engine.kpi import definitions, measures, stats
 from engine.kpi import filters as filter_rules
 from engine.runtime.access import READ_ALL
-from engine.store.models import User
+from engine.store.models import User, UserRole
 from engine.users import managed_roles, roles_of
 
 
@@ -122,12 +124,47 @@ def _volume(session: Session, window: filter_rules.Window, instances: list[measu
                       "by_person": _grouped(done, lambda d: d.person, completed)}}
 
 
+def _team(session: Session, user: User) -> tuple[set[str], set[str]] | None:
+    """(roles, people) a manager may see broken down: the roles they manage, whoever holds them,
+    and themselves. None: everything (auditors and administrators)."""
+    if roles_of(user) & READ_ALL:
+        return None
+    roles = set(managed_roles(session, user))
+    people = set(session.scalars(select(User.username).join(UserRole, UserRole.user_id == User.id)
+                                 .where(UserRole.role_id.in_(roles))))
+    return roles, people | {user.username}  # and their own row
+
+
+def _only_team(report: dict | list, team: tuple[set[str], set[str]]) -> dict | list:
+    """The report with its per-role and per-person rows cut to the team (totals stay whole)."""
+    roles, people = team
+    if isinstance(report, list):
+        return [_only_team(item, team) if isinstance(item, dict | list) else item for item in report]
+    kept = {}
+    for name, value in report.items():
+        if name in ("by_role", "by_person"):
+            allowed = roles if name == "by_role" else people
+            value = [row for row in value if row["key"] is None or row["key"] in allowed]
+        elif isinstance(value, dict | list):
+            value = _only_team(value, team)
+        kept[name] = value
+    return kept
+
+
 def build(session: Session, user: User, now: datetime, filters: dict) -> dict:
-    """The dashboard for `user` at `now`; Forbidden unless they may see it, InvalidData for a bad filter."""
+    """The dashboard for `user` at `now`; Forbidden unless they may see it, InvalidData for a bad filter.
+    A manager sees the totals and the rows of the roles they manage and their holders only."""
     check_may_see(session, user)
     defs = definitions.load()
     window = filter_rules.parse(session, filters, defs.timezone)
     instances = measures.registered(session, window, defs.timezone)
+    report = _report(session, defs, window, instances, now)
+    team = _team(session, user)
+    return report if team is None else _only_team(report, team)
+
+
+def _report(session: Session, defs: definitions.Definitions, window: filter_rules.Window,
+            instances: list[measures.Registered], now: datetime) -> dict:
     return {
         "filters": window.as_dict(),
         "timezone": defs.timezone,

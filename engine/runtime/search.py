@@ -99,7 +99,9 @@ def _date(raw: dict, name: str, errors: dict) -> date | None:
         return None
     if isinstance(value, str) and _DATE.fullmatch(value):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
+            if 1900 <= day.year <= 9998:  # outside, the day after or the time zone would overflow
+                return day
         except ValueError:
             pass
     errors[name] = _msg("须为有效日期，格式 YYYY-MM-DD", "Must be a date as YYYY-MM-DD")

@@ -89,7 +89,8 @@ class Database:
         except (OperationalError, InterfaceError) as exc:
             if self.is_sqlite and not any(m in str(exc.orig) for m in _SQLITE_TRANSIENT):
                 raise
-            raise Unavailable(f"the database is unavailable, retry later ({type(exc.orig).__name__})") from exc
+            raise Unavailable(f"the database is unavailable ({type(exc.orig).__name__}); if the connection broke "
+                              "while committing, the command may have been saved: check before retrying") from exc
 
     def upgrade(self) -> None:
         """Bring the schema to the newest Alembic revision."""

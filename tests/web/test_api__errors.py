@@ -109,3 +109,23 @@ def test_an_unreachable_database_is_503_with_retry_after_not_an_internal_error()
     page = down.post("/login", data={"username": "rep1", "password": "x"})
     assert page.status_code == 503
     assert "暂时无法连接数据库" in page.get_data(as_text=True)
+
+
+def test_a_logged_in_page_and_metrics_say_503_when_the_database_goes_away(pages, engine, app, monkeypatch):  # noqa: ANN001
+    from engine.errors import Unavailable
+
+    auditor = pages("aud")
+
+    def away(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise Unavailable("the database is unavailable (OperationalError)")
+
+    for method in ("user", "inbox", "inbox_counts", "gauges", "search"):
+        monkeypatch.setattr(engine, method, away)
+    for path in ("/inbox", "/instances"):
+        response = auditor.get(path)
+        assert response.status_code == 503, path
+        assert response.headers["Retry-After"] == "5"
+        html = response.get_data(as_text=True)
+        assert 'id="unavailable"' in html and "无法连接数据库" in html and "nav-inbox" not in html
+    metrics = app.test_client().get("/metrics")
+    assert metrics.status_code == 503 and "unavailable" in metrics.get_data(as_text=True)

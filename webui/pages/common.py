@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.config import COMPANY_TZ
-from engine.errors import SalesflowError
+from engine.errors import SalesflowError, Unavailable
 from webui.context import engine
 from webui.i18n import current_language, localized
 from webui.pages import blueprint
@@ -37,13 +37,19 @@ def error_text(exc: SalesflowError) -> str:
         "conflict": _("Someone else changed this first; the page shows the current state."),
         "invalid_data": _("Some values are not valid."),
         "process_error": _("The process could not continue; nothing was saved."),
-        "unavailable": _("The database cannot be reached just now; nothing was saved. Try again in a moment."),
+        "unavailable": _("The database cannot be reached just now. If you were saving something, check "
+                         "whether it was saved before you try again."),
     }
     return texts.get(exc.code, _("The request could not be carried out."))
 
 
 @blueprint.errorhandler(SalesflowError)
 def _engine_error(exc: SalesflowError):  # noqa: ANN202 - a Flask response
+    if isinstance(exc, Unavailable):
+        # rendered without the context processors: Flask-Login's loads the user from the database
+        page = current_app.jinja_env.get_template("pages/unavailable.html").render(
+            message=error_text(exc), lang=current_language())
+        return page, 503, {"Retry-After": "5"}
     return render_template("pages/error.html", status=exc.status, message=error_text(exc), detail=str(exc)), exc.status
 
 

@@ -52,7 +52,11 @@
     var states = getJson(this.root.dataset.statesUrl).then(function (body) {
       (body.states || []).forEach(function (s) { self.states[s.position] = s; });
       if (!body.verified) { self.trailBroken(body.first_mismatch); }
-    }).catch(function (err) { self.note(String(err && err.message || err)); });
+    }).catch(function (err) {
+      // a failed fetch is not a broken trail: say what failed, never "does not verify"
+      self.loadError = String(err && err.message || err);
+      self.note(self.loadError);
+    });
     Promise.all([diagram, states]).then(function () {
       self.loaded = true;
       self.show(self.step);
@@ -111,7 +115,7 @@
     var state = this.states[n];
     var current = entry && entry.dataset.task ? [entry.dataset.task] : [];
     if (!state) {
-      this.note(fill(this.root.dataset.unavailableText, { position: this.brokenAt || n }));
+      this.note(this.loadError || fill(this.root.dataset.unavailableText, { position: this.brokenAt || n }));
       this.markers({ completed: [], active: [], current: current });
       this.data(null);
       return;
