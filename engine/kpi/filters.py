@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.days import day_start, parse_day
 from engine.errors import InvalidData
 from engine.store.models import ProcessVersion
 
 KNOWN = ("from", "to", "process")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -40,25 +39,14 @@ class Window:
                 "to": self.day_to.isoformat() if self.day_to else None, "process": self.process}
 
 
-YEARS = (1900, 9998)
-
-
 def _day(raw: object, name: str, errors: dict) -> date | None:
     if raw is None:  # absent; an empty text is a wrong date (the page leaves empty fields out)
         return None
-    if isinstance(raw, date) and not isinstance(raw, datetime):
-        return raw
-    text = raw if isinstance(raw, str) else None
-    if text is not None and _DATE.match(text):
-        try:
-            day = date.fromisoformat(text)
-            if YEARS[0] <= day.year <= YEARS[1]:  # outside, the day after or the time zone would overflow
-                return day
-        except ValueError:
-            pass
-    errors[name] = {"zh": "请输入日期，格式为 YYYY-MM-DD（例如 2026-03-01）",
-                    "en": "Enter a date as YYYY-MM-DD (for example 2026-03-01)"}
-    return None
+    day = parse_day(raw)
+    if day is None:
+        errors[name] = {"zh": "请输入日期，格式为 YYYY-MM-DD（例如 2026-03-01）",
+                        "en": "Enter a date as YYYY-MM-DD (for example 2026-03-01)"}
+    return day
 
 
 def _process(session: Session, raw: object, errors: dict) -> str | None:
@@ -84,8 +72,7 @@ def parse(session: Session, filters: dict, timezone: str) -> Window:
     process = _process(session, filters.get("process"), errors)
     if errors:
         raise InvalidData("invalid KPI filter: " + ", ".join(sorted(errors)), errors)
-    tz = ZoneInfo(timezone)
-    start = datetime.combine(day_from, time(0), tz) if day_from else None
+    start = day_start(day_from, timezone) if day_from else None
     # `to` is a whole day: the window ends at midnight after it
-    end = datetime.combine(day_to + timedelta(days=1), time(0), tz) if day_to else None
+    end = day_start(day_to + timedelta(days=1), timezone) if day_to else None
     return Window(start, end, process, day_from, day_to)

@@ -23,9 +23,8 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -34,6 +33,7 @@ from engine.audit.chain import instance_chain
 from engine.audit.export import bundle_csv, bundle_json
 from engine.clock import iso
 from engine.config import COMPANY_TZ
+from engine.days import day_start, parse_day
 from engine.definitions.model import ProcessModel
 from engine.errors import InvalidData
 from engine.runtime import access
@@ -48,7 +48,6 @@ MAX_PAGE = 1_000_000
 MAX_EXPORT = 1000  # instances in one export: a larger file is better asked for in parts
 FORMATS = ("json", "csv")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LIMITS = {"customer": 200, "business_key": 128, "participant": 64}
 
 
@@ -93,19 +92,12 @@ def _text(raw: dict, name: str, errors: dict, free: bool = False) -> str | None:
 
 def _date(raw: dict, name: str, errors: dict) -> date | None:
     value = raw.get(name)
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
     if value is None:
         return None
-    if isinstance(value, str) and _DATE.fullmatch(value):
-        try:
-            day = date.fromisoformat(value)
-            if 1900 <= day.year <= 9998:  # outside, the day after or the time zone would overflow
-                return day
-        except ValueError:
-            pass
-    errors[name] = _msg("须为有效日期，格式 YYYY-MM-DD", "Must be a date as YYYY-MM-DD")
-    return None
+    day = parse_day(value)
+    if day is None:
+        errors[name] = _msg("须为有效日期，格式 YYYY-MM-DD", "Must be a date as YYYY-MM-DD")
+    return day
 
 
 def _flag(raw: dict, name: str, errors: dict) -> bool | None:
@@ -160,11 +152,6 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _day_start(day: date) -> datetime:
-    """The instant a company calendar day begins."""
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(COMPANY_TZ))
-
-
 def breached(now: datetime) -> ColumnElement[bool]:
     """Whether the instance breached an SLA (see the module's docstring)."""
     escalated = select(AuditEvent.id).where(AuditEvent.instance_id == Instance.id,
@@ -201,9 +188,9 @@ def conditions(f: Filters, user: User, now: datetime) -> list[ColumnElement[bool
         where.append(Instance.business_key.like(f"{_like_escape(f.business_key)}%", escape="\\"))
         where.append(func.substr(Instance.business_key, 1, len(f.business_key)) == f.business_key)
     if f.started_from:
-        where.append(Instance.started_at >= _day_start(f.started_from))
+        where.append(Instance.started_at >= day_start(f.started_from, COMPANY_TZ))
     if f.started_to:
-        where.append(Instance.started_at < _day_start(f.started_to + timedelta(days=1)))
+        where.append(Instance.started_at < day_start(f.started_to + timedelta(days=1), COMPANY_TZ))
     if f.participant:
         took_part = select(Task.id).where(Task.instance_id == Instance.id, or_(
             Task.assignee == f.participant, Task.completed_by == f.participant)).exists()
