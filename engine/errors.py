@@ -49,9 +49,14 @@ class Unavailable(SalesflowError):
 
 
 class ProcessError(SalesflowError):
-    """The process definition failed at run time (a script or condition raised); nothing was saved."""
+    """The process definition failed at run time (a script or condition raised, or hit a sandbox
+    limit); nothing was saved. `element` is the diagram element that failed, when known."""
 
     code, status = "process_error", 422
+
+    def __init__(self, message: str, element: str | None = None, element_name: str | None = None):
+        super().__init__(message)
+        self.element, self.element_name = element, element_name
 
 
 @dataclass(frozen=True)

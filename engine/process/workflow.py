@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -20,9 +22,21 @@ from engine.process.specs import SpecSet
 
 
 def _advance(wf: BpmnWorkflow) -> None:
-    try:
+    with _failures_as_process_errors():
         wf.refresh_timers()
         wf.do_engine_steps()
+
+
+@contextlib.contextmanager
+def _failures_as_process_errors() -> Iterator[None]:
+    """Whatever the diagram's code or SpiffWorkflow raised while advancing is the process's failure:
+    the command is refused (422) and nothing is saved. Our own bugs are not caught here."""
+    try:
+        yield
+    except scripting.ScriptFailure as exc:
+        raise ProcessError(f"the process failed: {exc}", exc.element, exc.element_name) from None
+    except scripting.FAILURES as exc:  # code run without a task (SpiffWorkflow calls the environment directly)
+        raise ProcessError(f"the process failed: {exc}") from None
     except SpiffWorkflowException as exc:
         raise ProcessError(f"the process failed: {exc}") from None
     except (PermissionError, NameError, TypeError, ValueError, KeyError, AttributeError) as exc:
@@ -81,7 +95,10 @@ def dump(wf: BpmnWorkflow) -> str:
     state.pop("subprocess_specs", None)
     # Key order matters: tasks are restored in order and each one rebuilds its data
     # from its parent's, so parents must stay before their children (no sort_keys).
-    return json.dumps(state)
+    try:
+        return json.dumps(state, allow_nan=False)
+    except (TypeError, ValueError) as exc:  # scripts cannot leave such values; a DMN output or a bug could
+        raise ProcessError(f"the process left data that cannot be stored: {exc}") from None
 
 
 def find_task(wf: BpmnWorkflow, task_id: str):  # noqa: ANN201 - a SpiffWorkflow Task or None
@@ -115,10 +132,8 @@ def complete(wf: BpmnWorkflow, task_id: str, data: dict) -> dict:
     task = ready_task(wf, task_id)
     before = dict(task.data)
     task.set_data(**data)
-    try:
+    with _failures_as_process_errors():
         task.run()
-    except SpiffWorkflowException as exc:
-        raise ProcessError(f"the task failed: {exc}") from None
     _advance(wf)
     return before
 

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from engine.audit.chain import append, instance_chain
 from engine.clock import iso
 from engine.definitions.serializer import SERIALIZER_VERSION
+from engine.errors import ProcessError
 from engine.process import observe, workflow
 from engine.process.routing import due_at, offer
 from engine.process.specs import SpecSet
+from engine.sandbox.values import OutputRefused, storable
 from engine.store.models import Instance, Task, Timer
 
 
@@ -48,7 +50,7 @@ class Step:
         wf = self.wf
         self.thrown = workflow.take_messages(wf)  # before the state is saved, or they would be sent twice
         derived = observe.derive(self.specs, wf, self.before, self.instance.started_by)
-        data = observe.instance_data(wf)
+        data = stored_data(observe.instance_data(wf))
         self.event(kind, task, {**payload, "changes": observe.changes(self.data_before, data),
                                 "digest": observe.digest(wf, data)})
         for d in derived:
@@ -109,6 +111,14 @@ class Step:
             if task_id not in rows:
                 self.session.add(Timer(instance_id=self.instance.id, task_id=task_id, bpmn_id=task.task_spec.bpmn_id,
                                        due_at=_parse(due), status="waiting", attempts=0))
+
+
+def stored_data(data: dict) -> dict:
+    """The instance data as JSON will keep it; a value JSON cannot hold fails the step, naming it."""
+    try:
+        return {name: storable(name, value) for name, value in data.items()}
+    except OutputRefused as exc:
+        raise ProcessError(f"the process cannot store its data: {exc}") from None
 
 
 def _parse(value: str) -> datetime:

@@ -1,0 +1,181 @@
+"""Compiling diagram code: RestrictedPython's rules, ours on top, and which way it runs.
+
+RestrictedPython refuses names and attributes that start with `_` and routes item and attribute
+access through guards. We also refuse what would let code outlive its limits or escape them:
+`try` (a script could catch its own limit and loop on), `with`, classes, imports, slice assignment
+(`l[:0] = l` doubles a list in one step) and computed f-string formats; and the operators that can
+build huge values in one C call (`+ - * ** << %`, f-string fields) become calls to guards.py.
+
+Code that cannot loop (no loops, comprehensions, functions, and calls only to `INLINE_FUNCTIONS` or
+`guards.INLINE_METHODS`) is marked `inline`: it runs in the server process on the fast path.
+Everything else runs in a sandbox process (host.py), with the OS limiting its memory and CPU.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import dataclass
+from types import CodeType
+
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted
+from RestrictedPython.transformer import copy_locations
+
+from engine.sandbox import limits
+from engine.sandbox.guards import INLINE_METHODS
+
+FILENAME = "<diagram>"
+_OPERATORS = {ast.Add: "_add_", ast.Sub: "_sub_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_",
+              ast.Mod: "_mod_"}
+INLINE_FUNCTIONS = frozenset({"len", "abs", "min", "max", "int", "float", "bool", "round", "sorted", "any", "all",
+                              "sum", "isinstance", "now", "today", "local_datetime", "days_between",
+                              "first_of_next_month"})
+_INLINE_NODES = (ast.Expression, ast.Module, ast.Expr, ast.Assign, ast.AugAssign, ast.Pass, ast.Constant, ast.Name,
+                 ast.Load, ast.Store, ast.Compare, ast.cmpop, ast.BoolOp, ast.boolop, ast.UnaryOp, ast.unaryop,
+                 ast.BinOp, ast.operator, ast.IfExp, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Dict,
+                 ast.Set, ast.Call, ast.keyword, ast.Attribute, ast.JoinedStr, ast.FormattedValue)
+
+
+class CodeRefused(PermissionError):
+    """The code breaks a rule of the sandbox; the message says which and where."""
+
+
+@dataclass(frozen=True)
+class Compiled:
+    source: str
+    mode: str  # "eval" | "exec"
+    code: CodeType
+    inline: bool  # cannot loop: may run in the server process (while its values stay small)
+    names: frozenset[str]  # every name the code reads or writes
+
+
+class DiagramPolicy(RestrictingNodeTransformer):
+    def _refuse(self, node: ast.AST, message: str) -> ast.AST:
+        self.error(node, message)
+        return node
+
+    def visit_Try(self, node: ast.Try) -> ast.AST:
+        return self._refuse(node, "try/except is not allowed in a diagram (a script may not catch its own limits)")
+
+    visit_TryStar = visit_Try
+
+    def visit_With(self, node: ast.With) -> ast.AST:
+        return self._refuse(node, "'with' is not allowed in a diagram")
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        return self._refuse(node, "class definitions are not allowed in a diagram")
+
+    def visit_Import(self, node: ast.Import) -> ast.AST:
+        return self._refuse(node, "imports are not allowed in a diagram")
+
+    visit_ImportFrom = visit_Import
+
+    def visit_MatMult(self, node: ast.MatMult) -> ast.AST:
+        return self._refuse(node, "the @ operator is not allowed in a diagram")
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        if isinstance(node.ctx, ast.Store) and isinstance(node.slice, ast.Slice):
+            return self._refuse(node, "assigning to a slice is not allowed in a diagram")
+        return super().visit_Subscript(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = self.node_contents_visit(node)
+        guard = _OPERATORS.get(type(node.op))
+        if guard is None:
+            return node
+        call = ast.Call(func=ast.Name(guard, ast.Load()), args=[node.left, node.right], keywords=[])
+        copy_locations(call, node)
+        return call
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        node = self.node_contents_visit(node)
+        spec = node.format_spec
+        if spec is not None and not all(isinstance(v, ast.Constant) for v in spec.values):
+            return self._refuse(node, "an f-string format may not be computed in a diagram")
+        text = "".join(v.value for v in spec.values) if spec is not None else ""
+        call = ast.Call(func=ast.Name("_fmt_", ast.Load()),
+                        args=[node.value, ast.Constant(node.conversion), ast.Constant(text)], keywords=[])
+        copy_locations(call, node)
+        node.value, node.conversion, node.format_spec = call, -1, None
+        return node
+
+
+def compile_code(source: str, mode: str = "eval") -> Compiled:
+    """Compile under the sandbox's rules; `CodeRefused` names what is not allowed, and where."""
+    if not isinstance(source, str):
+        raise CodeRefused("an expression must be text")
+    return _compile(source, mode)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(source: str, mode: str) -> Compiled:
+    if len(source) > limits.MAX_SOURCE:
+        raise CodeRefused(f"the code is {len(source):,} characters long; at most {limits.MAX_SOURCE:,} are allowed")
+    tree = _parse(source, mode)
+    inline, names = _inline(tree), _names(tree)
+    try:
+        result = compile_restricted(tree, FILENAME, mode, policy=DiagramPolicy)
+    except SyntaxError as exc:  # RestrictedPython's refusals: a tuple of messages without a line
+        raise CodeRefused("; ".join(exc.msg) if isinstance(exc.msg, tuple) else str(exc.msg or exc)) from None
+    except (RecursionError, MemoryError):
+        raise CodeRefused("the code is nested too deeply") from None
+    return Compiled(source, mode, result, inline, names)
+
+
+def _parse(source: str, mode: str) -> ast.AST:
+    try:
+        tree = ast.parse(source, FILENAME, mode)
+    except SyntaxError as exc:
+        raise CodeRefused(f"line {exc.lineno}: {exc.msg}" if exc.lineno else str(exc.msg)) from None
+    except (RecursionError, MemoryError, ValueError) as exc:
+        detail = "nested too deeply" if not isinstance(exc, ValueError) else str(exc)
+        raise CodeRefused(f"the code cannot be read: {detail}") from None
+    _check_depth(tree)
+    return tree
+
+
+def _check_depth(tree: ast.AST) -> None:
+    """Walk without recursion: RestrictedPython's transformer and the compiler recurse per level."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limits.MAX_NESTING:
+            line = getattr(node, "lineno", None)
+            where = f"line {line}: " if line else ""
+            raise CodeRefused(f"{where}the code is nested more than {limits.MAX_NESTING} levels deep "
+                              "(too many brackets or operators in one expression)")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _inline(tree: ast.AST) -> bool:
+    for node in ast.walk(tree):
+        if not isinstance(node, _INLINE_NODES):
+            return False
+        if isinstance(node, ast.Call) and not _inline_call(node):
+            return False
+        if isinstance(node, ast.Attribute) and node.attr not in INLINE_METHODS:
+            return False
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if not all(_plain_target(t) for t in targets):
+                return False
+    return True
+
+
+def _inline_call(node: ast.Call) -> bool:
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id in INLINE_FUNCTIONS
+    return isinstance(func, ast.Attribute) and func.attr in INLINE_METHODS
+
+
+def _plain_target(target: ast.AST) -> bool:
+    if isinstance(target, ast.Name):
+        return True
+    return isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts)
+
+
+def _names(tree: ast.AST) -> frozenset[str]:
+    found = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    found |= {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+    return frozenset(found)
