@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -26,10 +27,39 @@ def _line(root: yaml.Node | None, path: list[Any]) -> int | None:
     return line
 
 
+MAX_FORM_CHARS = 256 * 1024  # a form's content as JSON; the largest form in forms/ is about 6,000
+
+
+class _NoAliases(yaml.SafeLoader):
+    """YAML without aliases: `*a` repeats a node without writing it out again, so nested aliases turn
+    a few hundred bytes into a hundred million characters (a "billion laughs"). A form never needs them."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001, ANN201
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "anchors and aliases (&name, *name) are not allowed "
+                                              "in a form file: write the value out", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def read_yaml(text: str) -> tuple[Any, yaml.Node | None]:
+    """The document and its node tree (for line numbers); yaml.YAMLError when it is not a plain form
+    file: not YAML, aliases, or larger than MAX_FORM_CHARS once read. The one way a form's YAML is read."""
+    loader = _NoAliases(text)
+    try:
+        root = loader.get_single_node()
+        raw = loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+    if len(json.dumps(raw, ensure_ascii=False, default=str)) > MAX_FORM_CHARS:
+        raise yaml.YAMLError(f"the form is larger than {MAX_FORM_CHARS:,} characters")
+    return raw, root
+
+
 def load_form(text: str, filename: str) -> tuple[FormDef | None, list[Problem], str | None]:
     """The form, or the problems that make it unusable; the key is returned whenever it can be read."""
     try:
-        raw, root = yaml.safe_load(text), yaml.compose(text)
+        raw, root = read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, [Problem(filename, f"not valid YAML: {exc}", line=mark.line + 1 if mark else None)], None

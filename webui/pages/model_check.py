@@ -8,6 +8,7 @@ import yaml
 from flask import jsonify, render_template
 
 from engine.definitions.bundle import SourceFile
+from engine.definitions.form_file import read_yaml
 from engine.errors import InvalidData
 from webui import forms_render
 from webui.context import engine
@@ -61,7 +62,7 @@ def model_form_preview():  # noqa: ANN201
     problems = [p for p in engine().lint(actor(), [SourceFile(name, "form", content.encode("utf-8"))])
                 if p.get("file") in (name, None)]
     try:
-        raw = yaml.safe_load(content)
+        raw, _root = read_yaml(content)
     except yaml.YAMLError:
         raw = None
     form = as_page_form(raw)

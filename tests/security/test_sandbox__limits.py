@@ -1,0 +1,221 @@
+"""Issue 11, findings 1, 2 and 7 (scripts): what a process owner's code can do to the server.
+
+Each test is an attack from the issue, run through the engine as a start or a completion would
+run it, with the answer a user now gets: a 422 (ProcessError) naming the diagram element, nothing
+saved, and the server free to serve others meanwhile.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.definitions.bundle import KINDS, SourceFile
+from engine.errors import DefinitionError, ProcessError
+from engine.sandbox import dispatch, host, limits
+from engine.sandbox.guards import LimitExceeded
+from engine.store.models import Instance
+from tests.conftest import FIXTURES, add_users
+
+APPROVAL = FIXTURES / "approval"
+SCRIPT = "level = 'high' if amount_yuan &gt; 10000 else 'normal'\nrequested_on = today()"
+START = {"customer_name": "ACME", "amount_yuan": 20000}
+
+
+def bundle(script: str) -> list[SourceFile]:
+    """The approval fixture with its script task `set_level` (定级) running `script`."""
+    files = []
+    for path in sorted(APPROVAL.iterdir()):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".bpmn":
+            assert SCRIPT in text
+            text = text.replace(SCRIPT, script.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+        files.append(SourceFile(path.name, KINDS[Path(path.name).suffix], text.encode("utf-8")))
+    return files
+
+
+@pytest.fixture
+def deploy(engine):  # noqa: ANN001, ANN201
+    add_users(engine, {"rep": ["sales_rep"], "rep2": ["sales_rep"], "mgr": ["sales_manager"]})
+
+    def deploy_script(script: str):  # noqa: ANN202
+        engine.deploy("system", files=bundle(script))
+        return engine
+
+    return deploy_script
+
+
+def instances(engine) -> int:  # noqa: ANN001
+    with engine.db.read() as s:
+        return s.scalar(select(func.count()).select_from(Instance))
+
+
+def refused_start(engine, fragment: str) -> ProcessError:  # noqa: ANN001
+    with pytest.raises(ProcessError) as info:
+        engine.start("rep", "approval", START)
+    message = str(info.value)
+    assert info.value.status == 422
+    assert info.value.element == "set_level" and '"定级" (set_level)' in message, message
+    assert fragment in message, message
+    assert instances(engine) == 0
+    return info.value
+
+
+# -- finding 1: the limit cannot be switched off from inside -----------------------------------------
+@pytest.mark.parametrize("script", [
+    "try:\n    while True:\n        pass\nexcept Exception:\n    pass",
+    "try:\n    x = 1\nfinally:\n    while True:\n        pass",
+    "try:\n    x = 1\nexcept BaseException:\n    x = 2",
+])
+def test_a_script_that_would_catch_its_limit_is_refused_at_deploy(engine, script):
+    with pytest.raises(DefinitionError) as info:
+        engine.deploy("system", files=bundle(script))
+    [problem] = info.value.problems
+    assert problem.element == "set_level" and problem.file == "approval.bpmn"
+    assert "try/except is not allowed" in problem.message
+    assert engine.processes() == []
+
+
+def test_an_endless_loop_is_stopped_by_its_line_budget(deploy):
+    refused_start(deploy("while True:\n    pass"), f"more than {limits.MAX_LINES:,} lines")
+
+
+def test_a_slow_loop_is_stopped_by_its_cpu_budget_while_others_are_served(deploy, monkeypatch):
+    engine = deploy("x = 0\nwhile True:\n    x = len(sorted(range(100000)))")
+    outcome: dict = {}
+
+    def looping_start() -> None:
+        try:
+            engine.start("rep", "approval", START)
+        except ProcessError as exc:
+            outcome["error"] = exc
+
+    busy = threading.Event()
+    real_call = host.SandboxProcess.call
+
+    def call(process, line):  # noqa: ANN001, ANN202
+        busy.set()
+        return real_call(process, line)
+
+    monkeypatch.setattr(host.SandboxProcess, "call", call)
+    looper = threading.Thread(target=looping_start)
+    looper.start()
+    assert busy.wait(30)
+    # the looping script runs in its own process: this thread is not held by it (nor by the GIL)
+    assert engine.health()["current"]
+    served_while_looping = looper.is_alive()
+    looper.join(30)
+    assert served_while_looping
+    assert "CPU time" in str(outcome["error"]) and outcome["error"].element == "set_level"
+    # and once it is stopped, the next start of a working process goes through
+    engine.deploy("system", files=bundle("level = 'high'\nrequested_on = today()"))
+    assert engine.start("rep2", "approval", START) > 0
+
+
+# -- finding 2: one expression cannot take the server ------------------------------------------------
+@pytest.mark.parametrize(("script", "fragment"), [
+    ("x = (10**(10**7)) % 7", f"more than {limits.MAX_INT_BITS:,} bits"),
+    ("x = len('x' * (2 * 10**9))", f"more than {limits.MAX_TEXT:,} characters"),
+    ("x = [0] * 10**9", f"more than {limits.MAX_ITEMS:,} items"),
+    ("x = 1 << 10**9", "bits"),
+    ("x = pow(7, 10**8)", "bits"),
+    ("x = round(5, -10**9)", "round()"),
+    ("x = len(range(10**9))", "range()"),
+    ("s = 'ab'\nfor i in range(40):\n    s = s + s", "characters"),
+    ("s = 'x'\nfor i in range(40):\n    s = s.replace('x', 'xx')", "characters"),
+    ("x = [1]\nfor i in range(40):\n    x.extend(x)", "items"),
+    ("x = 1\nfor i in range(10**5):\n    x = x + x", "bits"),
+])
+def test_work_in_one_operation_is_refused_before_it_is_done(deploy, script, fragment):
+    refused_start(deploy(script), fragment)
+
+
+def test_memory_is_bounded_even_where_no_operator_guard_applies(deploy):
+    engine = deploy("l = []\nfor i in range(100000):\n    l.append('x' * 500000 + str(i))")
+    refused_start(engine, f"more than {limits.MEMORY_MB} MB of memory")
+
+
+def test_a_text_built_from_shared_pieces_hits_the_memory_limit(deploy):
+    refused_start(deploy("x = len(str(['x' * 1000000] * 100000))"), "MB of memory")
+
+
+def test_runaway_recursion_fails_cleanly(deploy):
+    refused_start(deploy("def f(n):\n    return f(n + 1)\nx = f(0)"), "called itself too deeply")
+
+
+def test_replay_reruns_scripts_inside_the_same_limits(deploy):
+    engine = deploy("total = 0\nfor i in range(1000):\n    total += i\nlevel = 'high'\nrequested_on = today()")
+    iid = engine.start("rep", "approval", START)
+    assert engine.instance("rep", iid)["data"]["total"] == 499500
+    assert engine.replay(iid).verified
+
+
+# -- finding 3's cause and finding 7: only JSON leaves a script; no clock, no addresses --------------
+@pytest.mark.parametrize(("script", "fragment"), [
+    ("x = now()", "variable 'x' holds a date and time"),
+    ("x = {1, 2}", "variable 'x' holds a set"),
+    ("x = float('inf')", "variable 'x' holds an infinite"),
+    ("x = {1: 'a'}", "variable 'x' holds a mapping whose keys are not all texts"),
+    ("x = 2**60", "variable 'x' holds a whole number beyond ±2^53"),
+    ("x = now().now()", "has no attribute 'now'"),
+    ("x = now().date().today()", "has no attribute 'today'"),
+    ("x = now().astimezone().isoformat()", "has no attribute 'astimezone'"),
+    ("x = id(START)", "name 'id' is not defined"),
+    ("x = hash('a')", "name 'hash' is not defined"),
+])
+def test_a_script_cannot_leave_what_json_cannot_hold_or_reach_the_clock(deploy, script, fragment):
+    refused_start(deploy(script), fragment)
+
+
+def test_dates_are_kept_as_text(deploy):
+    engine = deploy("stamp = now().isoformat()\nlevel = 'high'\nrequested_on = today()")
+    iid = engine.start("rep", "approval", START)
+    assert engine.instance("rep", iid)["data"]["stamp"].startswith("2026-03-02T01:00:00")
+
+
+# -- finding 7: over-long expressions ---------------------------------------------------------------
+@pytest.mark.parametrize(("script", "fragment"), [
+    ("x = " + "+".join(["1"] * 2000), "nested more than"),
+    ("x = " + "[" * 150 + "1" + "]" * 150, "nested more than"),
+    ("x = " + "(" * 300 + "1" + ")" * 300, "too many nested parentheses"),
+    ("x = 1\n" * (limits.MAX_SOURCE // 5), "characters long"),
+])
+def test_an_over_long_expression_is_refused_at_deploy_naming_the_element(engine, script, fragment):
+    with pytest.raises(DefinitionError) as info:
+        engine.deploy("system", files=bundle(script))
+    [problem] = info.value.problems
+    assert problem.element == "set_level" and fragment in problem.message, problem
+
+
+# -- the sandbox process itself -------------------------------------------------------------------
+def test_a_sandbox_process_that_does_not_answer_is_killed(monkeypatch):
+    monkeypatch.setattr(limits, "WALL_SECONDS", 0.5)
+    monkeypatch.setattr(host, "_BOOT", "import time; time.sleep(60)")
+    process = host.SandboxProcess()
+    with pytest.raises(LimitExceeded, match="did not finish within 0.5 s"):
+        process.call(b'{"op": "eval"}\n')
+    assert not process.alive()
+
+
+def test_the_fast_path_and_the_sandbox_process_agree(monkeypatch):
+    """Code that may run in the server process gives the same answer when it runs isolated."""
+    from datetime import UTC, datetime
+
+    from engine.sandbox import policy
+
+    now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    data = {"amount": 20000, "name": "ACME 水泥", "items": [3, 1, 2], "when": "2026-03-05", "flag": True}
+    cases = ["amount > 10000 and name.startswith('ACME')", "sorted(items)[0] * 3 + len(name)", "name * 3",
+             "f'{amount:,}/{name!r}'", "local_datetime(when, '09:00', days=-1)", "days_between(when, today())",
+             "round(amount / 7, 2)", "{'a': amount, 'b': [flag, None]}", "'%s-%d' % (name, amount)", "now()"]
+    inline = [dispatch.evaluate(c, data, now) for c in cases]
+    monkeypatch.setattr(policy, "_inline", lambda tree: False)
+    policy._compile.cache_clear()
+    try:
+        isolated = [dispatch.evaluate(c, data, now) for c in cases]
+    finally:
+        policy._compile.cache_clear()
+    assert isolated == inline
