@@ -63,6 +63,7 @@ bench: setup
 	$(BIN)/python -m bench.inbox_latency --db both --tasks 1000000 --open 100000
 	$(BIN)/python -m bench.cost_growth --db both --tasks 500
 	$(BIN)/python -m bench.audit_speed --db both --instances 10000
+	$(BIN)/python -m bench.sandbox_cost --db both --instances 200
 	$(BIN)/python -m bench.load_failures
 
 clean:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from SpiffWorkflow.util.task import TaskIterator
 
-from bench import audit_speed, cost_growth, engine_throughput, inbox_latency
+from bench import audit_speed, cost_growth, engine_throughput, inbox_latency, sandbox_cost
 from bench.common import percentile, print_table
 from engine.process import limits
 from tests.conftest import PG_URL
@@ -53,6 +53,15 @@ def test_audit_speed_verifies_and_replays_copied_chains(capsys):
     assert "chain-only s" in out and "replay / original" in out
     assert row["chains"] == 13  # twelve instances and the deployments chain
     assert row["chain_only"] > 0 and row["per_replay"] > 0 and row["replay_ratio"] > 0
+
+
+def test_sandbox_cost_times_both_paths_and_both_script_engines(capsys):
+    result = sandbox_cost.main(["--db", DB, "--instances", "2", "--repeat", "3"])
+    out = capsys.readouterr().out
+    assert "sandbox process" in out and "fast path" in out and "per command" in out
+    assert [r[0] for r in result["per_run"]] == [c[0] for c in sandbox_cost.CASES]
+    assert {(r[0], r[1]) for r in result["per_command"]} == {(DB, "start"), (DB, "complete")}
+    assert all(r[2] > 0 and r[3] > 0 for r in result["per_command"])
 
 
 def test_percentile_interpolates_between_ranks():
