@@ -163,8 +163,8 @@ class Engine:
             return manage.overview(s, actor, self.clock.now())
 
     def tokens(self, actor: str, username: str | None = None, current_token: str | None = None) -> list[dict]:
-        """Working API tokens (never their secret): the actor's own, or (administrators) a user's or everyone's;
-        `current` marks the one given as `current_token`."""
+        """Working API tokens (never their secret): the actor's own, or (administrators) the named user's; the
+        console operator ("system") without a name: everyone's. `current` marks the one given as `current_token`."""
         with self.db.read() as s:
             now = self.clock.now()
             current = tokens.row_of(s, current_token, now) if current_token else None

@@ -95,11 +95,11 @@ def overview(session: Session, actor: str, now: datetime) -> dict:
 
 def token_list(session: Session, actor: str, username: str | None, now: datetime,
                current: ApiToken | None = None) -> list[dict]:
-    """Working tokens: the actor's own; an administrator may ask for anyone's (`username`) or everyone's."""
+    """Working tokens: the actor's own (everyone's for the console); an administrator may name any user."""
     user = acting(session, actor)
-    if username is None and user is not None and not access.may_manage_users(user):
+    if username is None and user is not None:
         username = user.username
-    if username is not None and (user is None or username != user.username):
+    if user is None or username != user.username:
         access.check_may_manage_users(user)
     return [tokens.view(row, now, current) for row in tokens.live(session, now, username)]
 

@@ -69,3 +69,11 @@ def test_unknown_names_are_locked_the_same_way(app, api):
     answers = {name: [api().post("/tokens", json={"username": name, "password": f"{WRONG}{n}"}).status_code
                       for n in range(6)] for name in ("rep1", "nobody")}
     assert answers["rep1"] == answers["nobody"] == [401, 401, 401, 401, 429, 429]
+
+
+def test_an_ipv6_client_cannot_escape_the_address_limit_by_changing_its_address(app):
+    """One IPv6 client usually holds a whole /64: the throttle counts the /64, not each address."""
+    for n in range(30):
+        post_login(browser(app, f"2001:db8:1:2::{n + 1:x}"), f"user{n % 10}", f"{WRONG}{n}")
+    assert post_login(browser(app, "2001:db8:1:2::ffff"), "rep2", PASSWORD).status_code == 429
+    assert post_login(browser(app, "2001:db8:1:3::1"), "rep2", PASSWORD).status_code == 302

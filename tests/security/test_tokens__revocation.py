@@ -61,6 +61,8 @@ def test_a_user_lists_and_revokes_their_own_tokens_only(api):
 def test_an_administrator_revokes_anyones_token(api, engine, admin):
     token = _token(api, "rep2")
     [row] = engine.tokens("system", "rep2")
+    listed = api("adm").get("/tokens").get_json()
+    assert [t["current"] for t in listed] == [True]  # GET /tokens: the caller's own, an administrator's too
     assert api("adm").open("DELETE", f"/tokens/{row['id']}").status_code == 200
     assert _as(api, token).get("/tasks").status_code == 401
 
