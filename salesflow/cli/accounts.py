@@ -7,12 +7,13 @@ is read from standard input with --password-stdin, or asked for without echo.
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
 
 from engine.errors import InvalidData
-from salesflow.cli.common import checked, echo_json, engine
+from salesflow.cli.common import checked, engine
 
 CONSOLE = "system"
 CONSOLE_ADDRESS = "console"  # what the login throttle records for a password checked here
@@ -28,6 +29,11 @@ def _read(from_stdin: bool, prompt: str, confirm: bool = False) -> str:
     if not password:
         raise InvalidData("no password given" + (" on standard input" if from_stdin else ""))
     return password
+
+
+def _echo_json(value: object) -> None:
+    """JSON with every time in ISO 8601."""
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=lambda v: v.isoformat()))
 
 
 def _when(value) -> str:  # noqa: ANN001 - a datetime or None
@@ -56,8 +62,7 @@ def users_add(name: str, roles: tuple[str, ...], password_stdin: bool, display_n
 def users_list(as_json: bool) -> None:
     overview = checked(engine().accounts, CONSOLE)
     if as_json:
-        echo_json({k: [{f: (str(v) if f.endswith(("_at", "_until", "until")) and v else v)
-                        for f, v in row.items()} for row in rows] for k, rows in overview.items()})
+        _echo_json(overview)
         return
     for u in overview["users"]:
         flags = "active" if u["active"] else "DEACTIVATED"
@@ -125,8 +130,7 @@ def tokens() -> None:
 def tokens_list(username: str | None, as_json: bool) -> None:
     rows = checked(engine().tokens, CONSOLE, username)
     if as_json:
-        echo_json([{k: (v.isoformat() if k.endswith("_at") else v) for k, v in t.items() if k != "current"}
-                   for t in rows])
+        _echo_json([{k: v for k, v in t.items() if k != "current"} for t in rows])
         return
     if not rows:
         click.echo("no working tokens")

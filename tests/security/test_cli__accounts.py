@@ -41,6 +41,8 @@ def test_the_account_commands(env):
     ok(sf(env, "users", "deactivate", "margaret.chen"))
     listed = ok(sf(env, "users", "list"))
     assert "margaret.chen" in listed and "DEACTIVATED" in listed
+    [person] = json.loads(ok(sf(env, "users", "list", "--json")))["users"]
+    assert (person["username"], person["active"]) == ("margaret.chen", False)
     ok(sf(env, "users", "activate", "margaret.chen"))
     ok(sf(env, "users", "reset", "margaret.chen", "--password-stdin", stdin=NEW + "\n"))
     refused = sf(env, "users", "password", "margaret.chen", "--password-stdin",
