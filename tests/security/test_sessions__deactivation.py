@@ -3,6 +3,9 @@ working at once, and they cannot log in or get a token until activated again."""
 
 from __future__ import annotations
 
+import pytest
+
+from engine.errors import Forbidden
 from tests.conftest import PASSWORD
 from tests.security.conftest import browser, logged_in, post_login, security_events
 
@@ -28,10 +31,6 @@ def test_a_deactivated_users_cookie_and_tokens_fail(app, engine, api, api_token)
 
 
 def test_only_an_administrator_deactivates_and_not_themselves(engine, app):
-    import pytest
-
-    from engine.errors import Forbidden
-
     with pytest.raises(Forbidden):
         engine.deactivate_user("mgr1", "rep1")
     with pytest.raises(Forbidden):
