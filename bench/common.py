@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = Path(__file__).resolve().parent / "processes"
 FORMS = PROCESSES / "forms"
 PG_SERVER = os.environ.get("SALESFLOW_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-PASSWORD = "password-1"
+PASSWORD = "tulip-harbor-42"  # meets the password policy (engine/accounts/passwords.py)
 
 
 def db_choices(value: str) -> list[str]:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from engine import clock as clock_mod
 from engine import tokens, users
+from engine.accounts import login, manage, passwords, sessions
 from engine.audit import export as audit_export
 from engine.audit import trail
 from engine.audit.chain import instance_chain
@@ -78,14 +79,15 @@ class Engine:
         with self.db.write() as s:
             users.add_user(s, username, roles, password, display_name)
 
-    def authenticate(self, username: str, password: str) -> dict:
-        with self.db.read() as s:
-            user = users.authenticate(s, username, password)
-            return {"username": user.username, "display_name": user.display_name, "roles": sorted(users.roles_of(user))}
+    def authenticate(self, username: str, password: str, address: str | None = None) -> dict:
+        """Log in to the pages: the user and the web session to keep ({username, display_name, roles,
+        session_id, seen}); Unauthorized for a wrong name or password, Locked while locked out."""
+        return login.login(self.db, username, password, address, self.clock.now(), self._new_session)
 
-    def issue_token(self, username: str, password: str) -> str:
-        with self.db.write() as s:
-            return tokens.issue(s, users.authenticate(s, username, password), self.clock.now())
+    def issue_token(self, username: str, password: str, address: str | None = None) -> str:
+        """A bearer token for POST /api/v1/tokens, under the same throttle as the login page."""
+        now = self.clock.now()
+        return login.login(self.db, username, password, address, now, lambda s, user: tokens.issue(s, user, now))
 
     def token_user(self, token: str) -> str:
         with self.db.read() as s:
@@ -96,10 +98,98 @@ class Engine:
                 raise Unauthorized("the token's user is no longer active") from None
             return username
 
+    def session_user(self, session_id: str, last_seen: float | None) -> dict:
+        """The user of a web session that is still valid (not ended on the server, not idle too long),
+        with `seen`, the last-request time to keep; Unauthorized otherwise."""
+        username, generation = sessions.parse(session_id)
+        with self.db.read() as s:
+            try:
+                user = users.get_user(s, username)
+            except NotFound:
+                raise Unauthorized("the session's user is no longer active") from None
+            now = sessions.wall_clock()
+            sessions.check(user, generation, last_seen, now)
+            return {**self._user_view(user), "session_id": session_id,
+                    "seen": sessions.renewed_stamp(last_seen, now)}
+
+    def logout(self, session_id: str) -> None:
+        """End the user's web sessions (all of them: the generation in their ids is no longer current)."""
+        username, generation = sessions.parse(session_id)
+        with self.db.write() as s:
+            try:
+                user = users.get_user(s, username)
+            except NotFound:
+                return
+            if generation == user.session_generation:
+                sessions.end_all(user)
+
+    def change_password(self, actor: str, current: str, new: str, address: str | None = None) -> dict:
+        """The actor's own password, given the current one; ends their other sessions and revokes their
+        tokens; returns the new web session (as authenticate does)."""
+        return login.change_password(self.db, actor, current, new, address, self.clock.now(), self._new_session)
+
+    def reset_password(self, actor: str, username: str, new: str) -> None:
+        """An administrator sets another user's password (the policy applies); ends that user's sessions
+        and revokes their tokens."""
+        with self.db.read() as s:
+            manage.check_may_reset(s, actor, username)
+        passwords.check_policy(username, new)
+        new_hash = passwords.make_hash(new)  # before the transaction: hashing takes a while on purpose
+        with self.db.write() as s:
+            manage.reset_password(s, actor, username, new_hash, self.clock.now())
+
+    def deactivate_user(self, actor: str, username: str) -> bool:
+        """False when the user already was inactive."""
+        with self.db.write() as s:
+            return manage.set_active(s, actor, username, False, self.clock.now())
+
+    def activate_user(self, actor: str, username: str) -> bool:
+        with self.db.write() as s:
+            return manage.set_active(s, actor, username, True, self.clock.now())
+
+    def unlock(self, actor: str, username: str | None = None, address: str | None = None) -> int:
+        """Lift the login lockout of a user name and/or a client address; how many lockouts ended."""
+        with self.db.write() as s:
+            return manage.unlock(s, actor, username, address, self.clock.now())
+
+    def may_manage_users(self, actor: str) -> bool:
+        """Whether the actor may manage accounts (for showing the administrators' page link)."""
+        with self.db.read() as s:
+            return access.may_manage_users(manage.acting(s, actor))
+
+    def accounts(self, actor: str) -> dict:
+        """For administrators: {users: [...with roles, active, locked_until, tokens], locks, failures}."""
+        with self.db.read() as s:
+            return manage.overview(s, actor, self.clock.now())
+
+    def tokens(self, actor: str, username: str | None = None, current_token: str | None = None) -> list[dict]:
+        """Working API tokens (never their secret): the actor's own, or (administrators) the named user's; the
+        console operator ("system") without a name: everyone's. `current` marks the one given as `current_token`."""
+        with self.db.read() as s:
+            now = self.clock.now()
+            current = tokens.row_of(s, current_token, now) if current_token else None
+            return manage.token_list(s, actor, username, now, current)
+
+    def revoke_token(self, actor: str, token_id: int) -> dict:
+        with self.db.write() as s:
+            return manage.revoke_token(s, actor, token_id, self.clock.now())
+
+    def revoke_current_token(self, token: str) -> dict:
+        """Revoke the bearer token itself (DELETE /api/v1/tokens/current)."""
+        with self.db.write() as s:
+            row = tokens.row_of(s, token, self.clock.now())
+            return manage.revoke_row(s, row.username, row, self.clock.now())
+
+    def _new_session(self, session, user) -> dict:  # noqa: ANN001 - (Session, User), inside login's transaction
+        return {**self._user_view(user), "session_id": sessions.session_id(user), "seen": sessions.wall_clock()}
+
+    @staticmethod
+    def _user_view(user) -> dict:  # noqa: ANN001 - a User row
+        return {"username": user.username, "display_name": user.display_name, "roles": sorted(users.roles_of(user))}
+
     def user(self, username: str) -> dict:
         with self.db.read() as s:
-            user = users.get_user(s, username)
-            return {"username": user.username, "display_name": user.display_name, "roles": sorted(users.roles_of(user))}
+            return self._user_view(users.get_user(s, username))
 
     # -- definitions -------------------------------------------------------
     def compile(self, paths: list[str | Path] | None = None, files: list[SourceFile] | None = None

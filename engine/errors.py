@@ -40,6 +40,18 @@ class InvalidData(SalesflowError):
         self.fields = fields or {}
 
 
+class Locked(SalesflowError):
+    """Too many failed logins for this user name or from this address: logging in is refused until the
+    lockout ends (`retry_after` seconds) or an administrator lifts it. Says nothing about whether the user
+    exists: unknown names are locked the same way."""
+
+    code, status = "locked", 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
 class Unavailable(SalesflowError):
     """The database cannot be reached (restarting, failing over, locked too long): retry later.
     Usually nothing was saved; a connection lost during COMMIT leaves the outcome unknown, so a

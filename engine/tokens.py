@@ -1,4 +1,4 @@
-"""API bearer tokens: random, shown once, stored as SHA-256, expiring."""
+"""API bearer tokens: random, shown once, stored as SHA-256, expiring, revocable."""
 
 from __future__ import annotations
 
@@ -26,11 +26,47 @@ def issue(session: Session, user: User, now: datetime) -> str:
     return token
 
 
-def resolve(session: Session, token: str, now: datetime) -> str:
-    """The user name a token stands for, or Unauthorized (unknown, revoked or expired)."""
+def row_of(session: Session, token: str, now: datetime) -> ApiToken:
+    """The token's row, or Unauthorized (unknown, revoked or expired)."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token or "")))
     if row is None or row.revoked:
         raise Unauthorized("invalid token")
     if row.expires_at <= now:
         raise Unauthorized("token expired")
-    return row.username
+    return row
+
+
+def resolve(session: Session, token: str, now: datetime) -> str:
+    """The user name a token stands for, or Unauthorized (unknown, revoked or expired)."""
+    return row_of(session, token, now).username
+
+
+def live(session: Session, now: datetime, username: str | None = None) -> list[ApiToken]:
+    """The tokens that still work (not revoked, not expired), oldest first; one user's or everyone's."""
+    query = select(ApiToken).where(ApiToken.revoked.is_(False), ApiToken.expires_at > now)
+    if username is not None:
+        query = query.where(ApiToken.username == username)
+    return list(session.scalars(query.order_by(ApiToken.created_at, ApiToken.id)))
+
+
+def revoke(row: ApiToken, now: datetime) -> bool:
+    """Revoke one token; False when it already was."""
+    if row.revoked:
+        return False
+    row.revoked, row.revoked_at = True, now
+    return True
+
+
+def revoke_all(session: Session, username: str, now: datetime) -> list[int]:
+    """Revoke every working token of the user; their ids."""
+    rows = live(session, now, username)
+    for row in rows:
+        revoke(row, now)
+    return [row.id for row in rows]
+
+
+def view(row: ApiToken, now: datetime, current: ApiToken | None = None) -> dict:
+    """What may be shown of a token: never its secret (only its hash is stored anyway)."""
+    status = "revoked" if row.revoked else ("expired" if row.expires_at <= now else "active")
+    return {"id": row.id, "username": row.username, "created_at": row.created_at, "expires_at": row.expires_at,
+            "status": status, "current": current is not None and row.id == current.id}

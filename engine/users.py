@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import clock
-from engine.errors import Conflict, InvalidData, NotFound, Unauthorized
+from engine.accounts import passwords
+from engine.errors import Conflict, InvalidData, NotFound
 from engine.store.models import Role, User, UserRole
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
-MIN_PASSWORD = 8
-# werkzeug's default (scrypt) is right for production; the test suite sets a cheap method
-# through the environment because it creates hundreds of users.
-_HASH_METHOD = os.environ.get("SALESFLOW_PASSWORD_HASH", "scrypt")
+
+
+def valid_name(username: str) -> bool:
+    return bool(_NAME.match(username))
 
 
 def get_user(session: Session, username: str) -> User:
@@ -45,8 +44,7 @@ def add_user(session: Session, username: str, roles: list[str], password: str,
              display_name: str | None = None) -> User:
     if not _NAME.match(username):
         raise InvalidData("a user name is 2-64 letters, digits, '.', '_' or '-'")
-    if len(password) < MIN_PASSWORD:
-        raise InvalidData(f"a password needs at least {MIN_PASSWORD} characters")
+    passwords.check_policy(username, password)
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(f"user {username} already exists")
     known = set(session.scalars(select(Role.id)))
@@ -54,17 +52,9 @@ def add_user(session: Session, username: str, roles: list[str], password: str,
     if unknown:
         raise InvalidData(f"unknown role(s): {', '.join(unknown)} (run `salesflow init` to load processes/roles.yaml)")
     user = User(username=username, display_name=display_name or username, created_at=clock.now(),
-                password_hash=generate_password_hash(password, method=_HASH_METHOD), active=True)
+                password_hash=passwords.make_hash(password), active=True)
     user.roles = [UserRole(role_id=r) for r in dict.fromkeys(roles)]
     session.add(user)
     session.flush()
     return user
 
-
-def authenticate(session: Session, username: str, password: str) -> User:
-    if not isinstance(username, str) or not _NAME.match(username) or not isinstance(password, str):
-        raise Unauthorized("wrong user name or password")
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
-        raise Unauthorized("wrong user name or password")
-    return user

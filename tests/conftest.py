@@ -21,6 +21,8 @@ from engine.store.models import Base  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PG_URL = os.environ.get("SALESFLOW_TEST_DATABASE_URL") or ""
+# every test user's password: it meets the password policy (engine/accounts/passwords.py)
+PASSWORD = "tulip-harbor-42"
 # Monday 2026-03-02 09:00 in Shanghai
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -76,7 +78,7 @@ def engine(db_url: str, clock: ManualClock) -> Engine:
 
 def add_users(eng: Engine, people: dict[str, list[str]]) -> None:
     for name, roles in people.items():
-        eng.add_user(name, roles, "password-1")
+        eng.add_user(name, roles, PASSWORD)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 
 from engine.audit import timeline
 from engine.errors import Forbidden
+from tests.conftest import PASSWORD
 from tests.test_replay__steps import REQUEST, escalated_run, first
 
 
@@ -116,7 +117,7 @@ def test_default_branches_messages_reassignment_and_lane_moves():
 
 def test_the_timeline_is_checked_like_the_history(approval):
     iid = approval.start("rep", "approval", dict(REQUEST))
-    approval.add_user("outsider", ["sales_rep"], "password-1")
+    approval.add_user("outsider", ["sales_rep"], PASSWORD)
     with pytest.raises(Forbidden):
         approval.timeline("outsider", iid)
     assert approval.timeline("rep", iid)[0]["kind"] == "started"

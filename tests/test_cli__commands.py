@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PASSWORD as TEST_PASSWORD
 from tests.conftest import ROOT
 
 SALESFLOW = ROOT / ".venv" / "bin" / "salesflow"
 APPROVAL = "tests/fixtures/approval"
-PASSWORD = "password-1\n"
+PASSWORD = TEST_PASSWORD + "\n"
 REQUEST = json.dumps({"customer_name": "上海客户", "amount_yuan": 3000}, ensure_ascii=False)
 USERS = {"rep": "sales_rep", "rep2": "sales_rep", "mgr": "sales_manager", "mgr2": "sales_manager"}
 

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import Engine
 from webui import auth, i18n, ops, security
 
 
+def _trusted_proxies() -> int:
+    """SALESFLOW_TRUSTED_PROXIES (0): how many reverse proxies in front of the app add X-Forwarded-For.
+    Only then is the client address (what the login throttle counts) taken from that header, and only the
+    entries those proxies added: with 0 the header is ignored, since any client can send one."""
+    raw = os.environ.get("SALESFLOW_TRUSTED_PROXIES", "").strip() or "0"
+    if not raw.isdigit():
+        raise ValueError(f"SALESFLOW_TRUSTED_PROXIES must be a whole number, not {raw!r}")
+    return int(raw)
+
+
 def create_app(engine: Engine, config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    proxies = _trusted_proxies()
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
     app.config.update(security.defaults())
     app.config.update(config or {})
     app.extensions["salesflow"] = engine

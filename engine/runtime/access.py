@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.definitions.checks import INITIATOR
-from engine.errors import Forbidden
-from engine.store.models import Instance, Task, User
+from engine.errors import Forbidden, NotFound
+from engine.store.models import ApiToken, Instance, Task, User
 from engine.users import managed_roles, roles_of
 
 READ_ALL = {"admin", "auditor"}
@@ -97,3 +97,25 @@ def task_actions(session: Session, user: User, task: Task, instance: Instance) -
             "unclaim": ready and task.assignee is not None and task.role != INITIATOR
             and (task.assignee == user.username or manage),
             "reassign": manage}
+
+
+# -- accounts (issue 11) ------------------------------------------------------------------------------
+
+
+def may_manage_users(user: User | None) -> bool:
+    """Administrators manage accounts (deactivate, activate, reset a password, unlock, revoke any token).
+    None is the operator at the console (`salesflow users …`), who holds the database anyway."""
+    return user is None or is_admin(user)
+
+
+def check_may_manage_users(user: User | None) -> None:
+    if not may_manage_users(user):
+        raise Forbidden(f"{user.username} is not an administrator and may not manage accounts")
+
+
+def check_may_revoke_token(user: User | None, token: ApiToken) -> None:
+    """A user revokes their own tokens, an administrator anyone's. Another's token is "not found" to a
+    non-administrator, so that token ids tell nothing about other people."""
+    if not may_manage_users(user) and token.username != user.username:
+        raise NotFound(f"no token {token.id}")
+

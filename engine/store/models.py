@@ -31,6 +31,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # part of every web session's id: raising it ends all of the user's sessions (engine/accounts/sessions.py)
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
@@ -178,3 +180,34 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginAttempt(Base):
+    """Every login (page or POST /tokens): the user name tried, the client address, when, and how it ended.
+    The throttle counts the failures here, so the limits hold across every web worker."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "at"),
+        Index("ix_login_attempt_address_at", "address", "at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    username: Mapped[str] = mapped_column(String(64))  # as typed (cut to 64), whether or not such a user exists
+    address: Mapped[str] = mapped_column(String(64))  # the client address (an IPv6 client's /64)
+    outcome: Mapped[str] = mapped_column(String(16))  # succeeded | failed | refused (while locked)
+
+
+class LoginLock(Base):
+    """A temporary lockout of a user name or a client address after repeated failed logins."""
+
+    __tablename__ = "login_lock"
+    __table_args__ = (Index("ix_login_lock_scope_key", "scope", "key", "until"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))  # account | address
+    key: Mapped[str] = mapped_column(String(64))  # the user name tried, or the address
+    locked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an administrator unlocked it early
+    lifted_by: Mapped[str | None] = mapped_column(String(64))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from engine.config import PROJECT_ROOT
 from engine.definitions.bundle import load_paths
-from engine.errors import InvalidData
 from engine.roles import load_catalogue
 from salesflow.cli.common import checked, engine
 
@@ -51,24 +49,6 @@ def _existing_users(eng) -> list[str]:  # noqa: ANN001
         return list(s.scalars(select(User.username)))
 
 
-@click.group(help="Manage users.")
-def users() -> None:
-    pass
-
-
-@users.command("add", help="Add a user with one or more roles; the password is read from standard input.")
-@click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True, help="a role id (repeat for several)")
-@click.option("--password-stdin", is_flag=True, required=True, help="read the password from standard input")
-@click.option("--display-name", default=None)
-def users_add(name: str, roles: tuple[str, ...], password_stdin: bool, display_name: str | None) -> None:
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else ""
-    if not password:
-        raise InvalidData("no password on standard input")
-    checked(engine().add_user, name, list(roles), password, display_name)
-    click.echo(f"user {name} added with role(s) {', '.join(roles)}")
-
-
 def with_forms(paths: tuple[str, ...]) -> list[str]:
     """The paths, plus the forms/ folder beside a processes folder given without it: user tasks
     name their forms by key, and `salesflow validate processes/` should just work."""
@@ -108,4 +88,4 @@ def deploy(paths: tuple[str, ...], note: str, actor: str) -> None:
         click.echo(f"{d.key}: {verb} version {d.version}")
 
 
-COMMANDS = [init, users, validate, deploy]
+COMMANDS = [init, validate, deploy]

@@ -20,14 +20,13 @@ import pytest
 from werkzeug.serving import make_server
 
 from engine import Engine
-from tests.conftest import ROOT, add_users
+from tests.conftest import PASSWORD, ROOT, add_users
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 DIST = ROOT / "webui" / "static" / "dist"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-PASSWORD = "password-1"
 
 # The users of tests/web (rep1 ... adm); their roles decide what each one sees.
 USERS: dict[str, list[str]] = {
@@ -75,7 +74,7 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 @pytest.fixture
 def deployed(engine: Engine) -> Engine:
-    """The engine of tests/conftest.py with P5/P6 deployed and the users of USERS (password 'password-1')."""
+    """The engine of tests/conftest.py with P5/P6 deployed and the users of USERS (password tests.conftest.PASSWORD)."""
     found = engine.deploy("system", P5_P6)
     assert {(d.key, d.status) for d in found} == {("sample_request", "deployed"), ("customer_visit", "deployed")}
     add_users(engine, USERS)

@@ -44,7 +44,7 @@ STEPS = [
 @pytest.fixture
 def deployed(engine: Engine) -> Engine:
     """Overrides the P5/P6 fixture of tests/browser/conftest.py: every process and form of the
-    repository, and the people of the scenario tests (password 'password-1')."""
+    repository, and the people of the scenario tests (password tests.conftest.PASSWORD)."""
     found = engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
     assert ("complaint", "deployed") in {(d.key, d.status) for d in found}
     add_users(engine, PEOPLE)

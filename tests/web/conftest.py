@@ -2,7 +2,7 @@
 
 `app`: the Flask app on the `engine` fixture (a fresh database per test) with the
 P5 sample_request and P6 customer_visit processes deployed from processes/ and
-forms/, and one person per role they need (password "password-1").
+forms/, and one person per role they need (password tests.conftest.PASSWORD).
 `client`: Flask's test client. `api_token(username)`: a bearer token for that user.
 `api(username)`: calls /api/v1 with that user's token (see Api).
 """
@@ -17,10 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine import Engine
-from tests.conftest import ROOT, add_users
+from tests.conftest import PASSWORD, ROOT, add_users
 from webui.app import create_app
 
-PASSWORD = "password-1"
 WEB_PEOPLE: dict[str, list[str]] = {
     "rep1": ["sales_rep"],
     "rep2": ["sales_rep"],

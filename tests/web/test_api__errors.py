@@ -22,7 +22,7 @@ def test_a_method_the_path_does_not_take_gets_405_json_with_allow(api):
     assert response.status_code == 405
     assert response.get_json()["error"] == "method_not_allowed"
     assert "GET" in response.headers["Allow"]
-    response = api("rep1").get("/tokens")
+    response = api("rep1").open("PUT", "/tokens")
     assert response.status_code == 405
     assert "POST" in response.headers["Allow"]
 

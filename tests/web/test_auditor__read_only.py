@@ -12,8 +12,9 @@ from tests.web.conftest import SAMPLE_REQUEST
 from tests.web.test_pages__model import bundle, post_json
 
 AUDITOR = "aud"
-# Writes anybody may do to their own session: logging in and out, choosing a language, getting a token.
-SESSION_ONLY = {"pages.login", "pages.logout", "pages.language", "api.create_token"}
+# Writes anybody may do to their own session: logging in and out, choosing a language, getting a token,
+# changing their own password.
+SESSION_ONLY = {"pages.login", "pages.logout", "pages.language", "api.create_token", "pages.account_password"}
 
 
 @pytest.fixture
@@ -56,6 +57,11 @@ def _page_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "pages.reassign": (f"/tasks/{task}/reassign", {"to_user": "mgr2"}),
         "pages.start_form": (f"/start/{key}", {f"data.{k}": str(v) for k, v in SAMPLE_REQUEST.items()}),
         "pages.model_migrate_run": (f"/model/{key}/migrate", {"to": "1"}),
+        "pages.admin_deactivate": ("/admin/users/rep1/deactivate", {}),
+        "pages.admin_activate": ("/admin/users/rep1/activate", {}),
+        "pages.admin_reset": ("/admin/users/rep1/reset", {"new_password": NEW, "repeat_password": NEW}),
+        "pages.admin_unlock": ("/admin/unlock", {"username": "rep1"}),
+        "pages.admin_revoke_token": ("/admin/tokens/1/revoke", {}),
     }
 
 
@@ -70,7 +76,11 @@ def _api_writes(running: dict) -> dict[str, tuple[str, dict]]:
     }
 
 
-REDIRECTING = {"pages.claim", "pages.unclaim", "pages.reassign"}
+NEW = "velvet-compass-91"
+# buttons that come back to their page with the refusal flashed (the inbox; the administrators' page,
+# which then refuses the auditor too)
+REDIRECTING = {"pages.claim", "pages.unclaim", "pages.reassign", "pages.admin_deactivate", "pages.admin_activate",
+               "pages.admin_unlock", "pages.admin_revoke_token"}
 JSON_PAGE_WRITES = {"pages.model_deploy", "pages.model_lint", "pages.model_form_preview"}
 
 

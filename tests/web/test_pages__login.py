@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.web.conftest import csrf_token_in
+from tests.web.conftest import PASSWORD, csrf_token_in
 
 
 def _login_form(client, next_path: str = "") -> str:  # noqa: ANN001
@@ -21,7 +21,7 @@ def test_login_goes_to_the_page_asked_for_and_logout_ends_the_session(pages):
     client = pages().client
     asked = client.get("/start")
     token = _login_form(client, "/start")
-    response = client.post("/login", data={"csrf_token": token, "username": "rep1", "password": "password-1",
+    response = client.post("/login", data={"csrf_token": token, "username": "rep1", "password": PASSWORD,
                                            "next": "/start"})
     assert asked.status_code == 302
     assert response.status_code == 302
@@ -50,7 +50,7 @@ def test_wrong_password_is_refused_with_a_message(pages):
 def test_unknown_user_gets_the_same_message(pages):
     client = pages().client
     token = _login_form(client)
-    response = client.post("/login", data={"csrf_token": token, "username": "nobody", "password": "password-1"})
+    response = client.post("/login", data={"csrf_token": token, "username": "nobody", "password": PASSWORD})
     assert response.status_code == 401
     assert "用户名或密码错误" in response.get_data(as_text=True)
 
@@ -59,7 +59,7 @@ def test_next_may_not_lead_to_another_site(pages):
     client = pages().client
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
         token = _login_form(client)
-        response = client.post("/login", data={"csrf_token": token, "username": "rep1", "password": "password-1",
+        response = client.post("/login", data={"csrf_token": token, "username": "rep1", "password": PASSWORD,
                                                "next": target})
         assert response.status_code == 302
         assert response.location == "/inbox", target

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.web.conftest import SAMPLE_FORM
+from tests.web.conftest import PASSWORD, SAMPLE_FORM
 
 
 def test_security_headers_on_pages(pages):
@@ -53,7 +53,7 @@ def test_form_posts_without_the_csrf_token_are_refused(strict_csrf, pages, engin
         mgr1.client.post(f"/tasks/{task_id}/comments", data={"text": "hi"}),
         mgr1.client.post("/language", data={"lang": "en"}),
         mgr1.client.post("/logout"),
-        pages().client.post("/login", data={"username": "rep1", "password": "password-1"}),
+        pages().client.post("/login", data={"username": "rep1", "password": PASSWORD}),
         mgr1.client.post(f"/tasks/{task_id}", data={"data.approved": "true", "csrf_token": "forged"}),
     ]
     assert [r.status_code for r in refused] == [400] * len(refused)
@@ -70,7 +70,7 @@ def test_session_cookie_is_http_only(pages):
     from tests.web.conftest import csrf_token_in
 
     token = csrf_token_in(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"csrf_token": token, "username": "rep1", "password": "password-1"})
+    response = client.post("/login", data={"csrf_token": token, "username": "rep1", "password": PASSWORD})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from engine.errors import DefinitionError, InvalidData, SalesflowError, Unauthorized
+from engine.errors import DefinitionError, InvalidData, Locked, SalesflowError, Unauthorized
 from webui.i18n import api_language
 
 blueprint = Blueprint("api", __name__)
@@ -65,6 +65,8 @@ def _engine_error(exc: SalesflowError) -> Response:
     response = error_body(exc.code, str(exc), exc.status, fields, **extra)
     if exc.status == 503:
         response.headers["Retry-After"] = "5"
+    if isinstance(exc, Locked):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -49,7 +49,7 @@ SCHEMAS: dict[str, dict] = {
     "Error": _obj({
         "error": {"type": "string", "description": "a stable code: bad_request, unauthorized, forbidden, not_found, "
                                                    "method_not_allowed, conflict, too_large, invalid_data, "
-                                                   "process_error, invalid_definition"},
+                                                   "process_error, invalid_definition, locked"},
         "message": {"type": "string", "description": "what went wrong, for people"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"},
                    "description": "field name -> message, in the language of Accept-Language (zh by default)"},
@@ -61,6 +61,10 @@ SCHEMAS: dict[str, dict] = {
     "TokenRequest": _obj({"username": {"type": "string"}, "password": {"type": "string"}}, closed=False),
     "Token": _obj({"token": {"type": "string", "description": "send as `Authorization: Bearer <token>`; "
                                                             "valid for 12 hours"}}),
+    "TokenInfo": _obj({"id": {"type": "integer", "minimum": 1}, "created_at": TIME, "expires_at": TIME,
+                       "status": {"type": "string", "enum": ["active", "expired", "revoked"]},
+                       "current": {"type": "boolean", "description": "the token this request was sent with"}},
+                      description="a bearer token without its secret (only its hash is stored)"),
     "Process": _obj({
         "key": {"type": "string"}, "name": {"type": "string"}, "version": {"type": "integer", "minimum": 1},
         "deployed_at": TIME, "starters": {"type": "array", "items": {"type": "string"}},
@@ -144,6 +148,8 @@ WHY = {
     413: "the body is larger than the server accepts",
     422: "invalid fields (see `fields`; a text the API keeps may not hold NUL), or (deployments) invalid "
          "definitions (see `problems`)",
+    429: "too many failed logins for this user name or from this address: locked out until Retry-After "
+         "seconds have passed or an administrator unlocks it",
 }
 
 
@@ -158,6 +164,9 @@ def _errors(*codes: int) -> dict:
     responses = {str(c): _json(_ref("Error"), WHY[c]) for c in codes}
     if "401" in responses:
         responses["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}}
+    if "429" in responses:
+        responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "string"}, "required": True,
+                                                       "description": "seconds until the lockout ends"}}
     return responses
 
 
@@ -215,7 +224,14 @@ def _list(name: str) -> dict:
 def document() -> dict:
     paths = {
         "/tokens": {"post": _op("createToken: a bearer token for a user name and password", 201, _ref("Token"),
-                                (400, 401, 413, 422), body="TokenRequest", public=True)},
+                                (400, 401, 413, 422, 429), body="TokenRequest", public=True),
+                    "get": _op("listTokens: my working tokens (not revoked, not expired), never their secret", 200,
+                               _list("TokenInfo"), (401,))},
+        "/tokens/current": {"delete": _op("revokeCurrentToken: revoke the token this request is sent with; it "
+                                          "answers 401 from now on", 200, _ref("TokenInfo"), (401,))},
+        "/tokens/{id}": {"delete": _op("revokeToken: revoke one of my tokens (an administrator: anyone's)", 200,
+                                       _ref("TokenInfo"), (401, 404),
+                                       params=[_path("id", {"type": "integer", "minimum": 1, "maximum": MAX_ID})])},
         "/processes": {"get": _op("listProcesses: deployed processes, latest versions", 200, _list("Process"),
                                   (401,))},
         "/processes/{key}/instances": {"post": _op(

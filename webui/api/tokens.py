@@ -1,12 +1,22 @@
-"""POST /tokens: a bearer token for a user name and password."""
+"""Bearer tokens: POST /tokens gives one for a user name and password (under the login throttle: 429 with
+Retry-After while locked out); GET /tokens lists the caller's working tokens; DELETE /tokens/current
+revokes the token of the request, DELETE /tokens/{id} one of the caller's (any, for an administrator)."""
 
 from __future__ import annotations
 
 from flask import Response, jsonify
 
-from webui.api import blueprint
-from webui.api.body import field, json_object, raise_if
+from webui.api import MAX_ID, blueprint
+from webui.api.body import actor, field, json_object, raise_if
+from webui.auth import bearer_token, client_address
 from webui.context import engine
+
+TOKEN_KEYS = ("id", "created_at", "expires_at", "status", "current")
+
+
+def token_info(view: dict) -> dict:
+    """{id, created_at, expires_at, status, current}: never the secret; times in ISO 8601."""
+    return {k: view[k].isoformat() if k.endswith("_at") else view.get(k) for k in TOKEN_KEYS}
 
 
 @blueprint.post("/tokens")
@@ -16,4 +26,20 @@ def create_token() -> tuple[Response, int]:
     username = field(body, "username", str, errors=errors)
     password = field(body, "password", str, errors=errors)
     raise_if(errors)
-    return jsonify(token=engine().issue_token(username, password)), 201
+    return jsonify(token=engine().issue_token(username, password, client_address())), 201
+
+
+@blueprint.get("/tokens")
+def list_tokens() -> Response:
+    return jsonify([token_info(t) for t in engine().tokens(actor(), current_token=bearer_token())])
+
+
+@blueprint.delete("/tokens/current")
+def revoke_current_token() -> Response:
+    actor()  # 401 for a missing, unknown, expired or already revoked token
+    return jsonify(token_info(engine().revoke_current_token(bearer_token())))
+
+
+@blueprint.delete(f"/tokens/<int(min=1, max={MAX_ID}):token_id>")
+def revoke_token(token_id: int) -> Response:
+    return jsonify(token_info(engine().revoke_token(actor(), token_id)))
