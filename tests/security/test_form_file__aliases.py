@@ -11,7 +11,7 @@ import pytest
 from engine.definitions.bundle import KINDS, SourceFile
 from engine.definitions.form_file import MAX_FORM_CHARS, load_form
 from engine.errors import DefinitionError
-from tests.conftest import FIXTURES, add_users
+from tests.conftest import FIXTURES, PASSWORD, add_users
 from webui.app import create_app
 
 APPROVAL = FIXTURES / "approval"
@@ -57,7 +57,7 @@ def test_the_modelers_preview_refuses_the_bomb_without_expanding_it(engine):
     add_users(engine, {"owner": ["process_owner"]})
     app = create_app(engine, {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
     client = app.test_client()
-    assert client.post("/login", data={"username": "owner", "password": "password-1"}).status_code == 302
+    assert client.post("/login", data={"username": "owner", "password": PASSWORD}).status_code == 302
     response = client.post("/model/form-preview", json={"name": "approval_request.yaml", "content": alias_bomb()})
     assert response.status_code == 200
     body = response.get_json()
