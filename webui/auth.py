@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, g, request, session
+from flask_babel import lazy_gettext
 from flask_login import LoginManager, UserMixin, current_user, login_user
 
 from engine.errors import Unauthorized
@@ -12,6 +13,7 @@ from webui.context import engine
 
 login_manager = LoginManager()
 login_manager.login_view = "pages.login"
+login_manager.login_message = lazy_gettext("Please log in to see this page.")
 SEEN = "_seen"  # the session's last request (the engine's idle rule reads it)
 
 

@@ -17,6 +17,12 @@ def test_a_page_needs_login(pages):
         assert response.location.startswith("/login?next="), path
 
 
+def test_the_login_prompt_is_in_the_users_language(pages):
+    client = pages().client
+    page = client.get("/inbox", follow_redirects=True).get_data(as_text=True)
+    assert "请先登录。" in page and "Please log in" not in page
+
+
 def test_login_goes_to_the_page_asked_for_and_logout_ends_the_session(pages):
     client = pages().client
     asked = client.get("/start")
