@@ -159,6 +159,38 @@ class Engine:
         with clock_mod.using(self.clock):
             timers.run_forever(self, stop, interval)
 
+    # -- issue 11: incidents (a failed timer or message step halts its own instance) ---------------
+    def incidents(self, actor: str, status: str | None = "open", process: str | None = None) -> list[dict]:
+        """Administrators: incidents newest first, `status` open (default), resolved or None (all):
+        [{id, instance_id, process_key, business_key, instance_status, kind, element, element_name,
+        message, raised_at, attempts, status, resolved_by, resolved_at, resolution, reason}]."""
+        from engine.runtime import incidents
+
+        if status is not None and status not in incidents.STATUSES:
+            raise InvalidData(f"status must be one of {', '.join(incidents.STATUSES)}",
+                              {"status": {"zh": "须为 open 或 resolved", "en": "Must be open or resolved"}})
+        with self.db.read() as s:
+            access.check_may_resolve_incidents(users.get_user(s, actor))
+            return incidents.listing(s, status, process)
+
+    def retry_incident(self, actor: str, incident_id: int) -> dict:
+        """Run the failed step again now; the incident afterwards (`status` resolved, or open with the
+        new message and one more attempt)."""
+        from engine.runtime import resolving
+
+        return self._frozen(resolving.retry_incident, actor, incident_id)
+
+    def cancel_incident(self, actor: str, incident_id: int, reason: str) -> dict:
+        """Cancel the halted instance (a reason is required) without running the failed step."""
+        from engine.runtime import resolving
+
+        return self._frozen(resolving.cancel_incident, actor, incident_id, reason)
+
+    def may_resolve_incidents(self, actor: str) -> bool:
+        """Whether the incidents page is open to this user (for showing its link)."""
+        with self.db.read() as s:
+            return access.may_resolve_incidents(users.get_user(s, actor))
+
     # -- operations ----------------------------------------------------------
     def health(self) -> dict:
         """Raises when the database cannot be reached; says whether its schema is the code's."""
@@ -168,7 +200,8 @@ class Engine:
             return health.schema_state(s, self.db.url)
 
     def gauges(self) -> dict:
-        """Open and overdue tasks per role, waiting/due/overdue timers, running instances (/metrics)."""
+        """Open and overdue tasks per role, waiting/due/overdue/retrying timers, running instances, open
+        incidents per process (/metrics)."""
         from engine import health
 
         with self.db.read() as s:

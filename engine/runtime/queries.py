@@ -266,7 +266,9 @@ def diagram(session: Session, user: User, instance_id: int, cache: SpecCache) ->
     model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
     bpmn = session.scalar(select(DefinitionFile.content).where(
         DefinitionFile.process_version_id == pv.id, DefinitionFile.name == model.file.rsplit("/", 1)[-1]))
-    done, active = observe.highlights(load_workflow(inst, specs_for(session, cache, pv.id)))
+    done, active = [], []
+    if inst.rev > 0:  # a message-started instance whose first step failed has no state to draw yet
+        done, active = observe.highlights(load_workflow(inst, specs_for(session, cache, pv.id)))
     return {"process_key": pv.key, "version": pv.version, "bpmn": bpmn, "completed": done, "active": active}
 
 
