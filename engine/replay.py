@@ -114,7 +114,7 @@ class _Runner:
             workflow.complete(self.wf, self.ids[payload["task_id"]], dict(payload["data"]))
         elif kind == "timers_due":
             workflow.fire_timers(self.wf)
-        elif kind == "message":
+        elif kind == "message" and not payload.get("dropped"):
             workflow.send_message(self.wf, payload["name"], dict(payload["payload"]))
         elif kind == "cancelled":
             workflow.cancel(self.wf)

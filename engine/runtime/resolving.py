@@ -7,6 +7,9 @@ incident is resolved as `retried`, and the instance runs again (it stays halted 
 its incidents is open). On failure the step is rolled back and the incident stays open with the new
 message and one more attempt, recorded by another `incident` event. The usual fix: deploy a
 corrected version, migrate the halted instance to it (migration accepts halted instances), retry.
+A kept message the instance no longer waits for (a second message parked while it was halted,
+when the retry of the first moved it on) is dropped by its retry (`dropped` on the event), as
+routing drops any message nothing waits for.
 
 A cancel needs a reason and cancels the instance as it stands, without running the failed step.
 """
@@ -94,9 +97,12 @@ def _rerun(ctx: Engine, s: Session, inst: Instance, row: Incident, actor: str, a
         specs = specs_for(s, ctx.specs, inst.process_version_id)
         step = Step(s, inst, specs, load_workflow(inst, specs), actor, at)
         if kind == "message":
-            workflow.send_message(step.wf, step_info["name"], dict(step_info["payload"]))
             payload = {"name": step_info["name"], "payload": step_info["payload"],
                        "from_instance": step_info.get("from_instance")}
+            if workflow.waits_for_message(step.wf, step_info["name"]):
+                workflow.send_message(step.wf, step_info["name"], dict(step_info["payload"]))
+            else:  # another retry moved it on: a message nothing waits for is dropped, as routing drops it
+                payload["dropped"] = True
         else:
             workflow.fire_timers(step.wf)
             payload = {}
