@@ -160,18 +160,18 @@ class Engine:
             timers.run_forever(self, stop, interval)
 
     # -- issue 11: incidents (a failed timer or message step halts its own instance) ---------------
-    def incidents(self, actor: str, status: str | None = "open", process: str | None = None) -> list[dict]:
-        """Administrators: incidents newest first, `status` open (default), resolved or None (all):
+    def incidents(self, actor: str, status: str = "open", process: str | None = None) -> list[dict]:
+        """Administrators: incidents newest first (at most 500), `status` open (default), resolved or all:
         [{id, instance_id, process_key, business_key, instance_status, kind, element, element_name,
         message, raised_at, attempts, status, resolved_by, resolved_at, resolution, reason}]."""
         from engine.runtime import incidents
 
-        if status is not None and status not in incidents.STATUSES:
-            raise InvalidData(f"status must be one of {', '.join(incidents.STATUSES)}",
-                              {"status": {"zh": "须为 open 或 resolved", "en": "Must be open or resolved"}})
         with self.db.read() as s:
             access.check_may_resolve_incidents(users.get_user(s, actor))
-            return incidents.listing(s, status, process)
+            if status not in (*incidents.STATUSES, "all"):
+                raise InvalidData("status must be open, resolved or all", {"status": {
+                    "zh": "须为 open、resolved 或 all", "en": "Must be open, resolved or all"}})
+            return incidents.listing(s, None if status == "all" else status, process)
 
     def retry_incident(self, actor: str, incident_id: int) -> dict:
         """Run the failed step again now; the incident afterwards (`status` resolved, or open with the

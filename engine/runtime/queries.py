@@ -152,6 +152,7 @@ def task_detail(session: Session, user: User, task_id: str, now: datetime) -> di
     result["form"] = form_view(form_of(session, inst.process_version_id, row.form_key))
     result["instance_data"] = json.loads(inst.data_json)
     result["may"] = access.task_actions(session, user, row, inst)
+    result["instance_status"] = inst.status  # a halted instance's tasks are shown, not worked
     return result
 
 

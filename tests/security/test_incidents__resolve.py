@@ -28,7 +28,7 @@ def halted(eng, clock) -> int:  # noqa: ANN001
 
 
 def the_incident(eng, iid: int) -> dict:  # noqa: ANN001
-    [incident] = [i for i in eng.incidents("adm", status=None) if i["instance_id"] == iid]
+    [incident] = [i for i in eng.incidents("adm", status="all") if i["instance_id"] == iid]
     return incident
 
 
@@ -149,5 +149,5 @@ def test_the_list_shows_open_incidents_newest_first_and_resolved_ones_on_request
     eng.cancel_incident("adm", listed[1]["id"], "测试")
     assert [i["instance_id"] for i in eng.incidents("adm")] == [second]
     assert [i["instance_id"] for i in eng.incidents("adm", status="resolved")] == [first]
-    assert len(eng.incidents("adm", status=None)) == 2
+    assert len(eng.incidents("adm", status="all")) == 2
     assert eng.incidents("adm", process="waiter") == []

@@ -15,3 +15,4 @@ from webui.pages import model, model_check, model_deploy, model_editor, model_mi
 from webui.pages import history  # noqa: E402, F401, I001
 from webui.pages import kpi  # noqa: E402, F401, I001
 from webui.pages import search  # noqa: E402, F401, I001
+from webui.pages import incidents  # noqa: E402, F401, I001
