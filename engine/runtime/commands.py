@@ -54,7 +54,7 @@ def _step(ctx: Engine, session, inst: Instance, actor: str, overdue: str = "fire
         else:
             try:
                 fire()
-            except SalesflowError:
+            except (SalesflowError, *incidents.NOT_THE_INSTANCE):
                 raise
             except Exception as exc:  # noqa: BLE001 - e.g. a state that cannot be saved: the person gets a 422
                 raise ProcessError(f"an overdue timer of instance {inst.id} failed: {failures.describe(exc)}") from exc

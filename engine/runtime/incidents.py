@@ -37,7 +37,7 @@ from engine.store.models import Incident, Instance, ProcessVersion, Timer
 HALTED = "incident"  # the instance status while an incident is open
 LIVE = ("running", HALTED)  # statuses of an instance that has not ended
 OPEN, RESOLVED = "open", "resolved"
-_NOT_THE_INSTANCE = (Unavailable, OperationalError, InterfaceError)  # the database itself: the command fails
+NOT_THE_INSTANCE = (Unavailable, OperationalError, InterfaceError)  # the database itself: the command fails
 
 
 def isolated(session: Session, fn: Callable[[], object]) -> BaseException | None:
@@ -48,7 +48,7 @@ def isolated(session: Session, fn: Callable[[], object]) -> BaseException | None
     try:
         with session.begin_nested():
             fn()
-    except _NOT_THE_INSTANCE:
+    except NOT_THE_INSTANCE:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of one instance's step stays with that instance
         forget_heads(session)  # the rolled-back events moved the chain heads this session remembers

@@ -66,6 +66,7 @@ def inbox(session: Session, user: User, now: datetime, process: str | None = Non
         item = task_dict(row, now)
         item["business_key"] = row.business_key
         item["customer_name"] = row.customer_name
+        item["instance_status"] = row.instance_status  # `incident`: shown, but halted until an administrator acts
         result.append(item)
     return result
 
@@ -100,7 +101,8 @@ def _inbox_statement(roles: int, process: bool, role: bool, overdue: bool | None
     if overdue is not None:
         late = Task.due_at.is_not(None) & (Task.due_at < bindparam("now", type_=UTCDateTime))
         filters.append(late if overdue else ~late)
-    columns = [*Task.__table__.c, Instance.business_key, Instance.customer_name]
+    columns = [*Task.__table__.c, Instance.business_key, Instance.customer_name,
+               Instance.status.label("instance_status")]
     branches = []
     for source in sources:
         branch = select(*columns).join(Instance, Instance.id == Task.instance_id).where(source, *filters)

@@ -22,9 +22,8 @@ from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.process import observe, workflow
 from engine.process.routing import due_at, offer
 from engine.process.specs import SpecSet
+from engine.runtime.incidents import LIVE
 from engine.store.models import Instance, Task, Timer
-
-LIVE = ("running", "incident")  # an instance halted by an incident has not ended
 
 
 @dataclass

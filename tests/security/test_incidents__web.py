@@ -141,6 +141,8 @@ def test_the_page_cancels_only_with_a_reason_and_retries(app, engine, halted):
 def test_the_instance_and_task_pages_say_the_case_is_halted(app, engine, halted):
     [task] = engine.inbox("mgr")
     manager = pages(app, "mgr")
+    inbox = manager.get("/inbox").get_data(as_text=True)
+    assert re.search(rf'data-instance-id="{halted}".*?badge status-incident', inbox, re.S)
     instance = manager.get(f"/instances/{halted}").get_data(as_text=True)
     assert 'id="halted"' in instance and "异常" in instance
     task_page = manager.get(f"/tasks/{task['id']}").get_data(as_text=True)

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine.errors import Halted
+from engine.errors import Halted, ProcessError
 from engine.runtime import timers
 from tests.security._incidents import deploy, events, kinds, run_out_of_attempts, start
 
@@ -132,3 +132,16 @@ def test_the_requester_can_cancel_a_case_whose_timer_keeps_failing(eng, clock):
     assert "timer_fired" not in kinds(eng, iid)
     run_out_of_attempts(eng, clock)
     assert eng.incidents("adm") == []
+
+
+@pytest.mark.parametrize("mode", ["raise", "clock"])
+def test_a_person_working_a_case_whose_overdue_timer_fails_gets_a_clear_422(eng, clock, mode):
+    """The timer fires first, as always; when it fails the person's command is refused and nothing is
+    saved (a value JSON cannot hold was a 500 before)."""
+    iid = start(eng, mode)
+    clock.advance(hours=2)
+    [task] = eng.inbox("mgr")
+    with pytest.raises(ProcessError, match=f"instance {iid}|failed"):
+        eng.complete("mgr", task["id"], {"done": True})
+    assert [t["id"] for t in eng.inbox("mgr")] == [task["id"]]
+    assert eng.instance("aud", iid)["status"] == "running" and "timer_fired" not in kinds(eng, iid)
