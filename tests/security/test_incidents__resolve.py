@@ -151,3 +151,16 @@ def test_the_list_shows_open_incidents_newest_first_and_resolved_ones_on_request
     assert [i["instance_id"] for i in eng.incidents("adm", status="resolved")] == [first]
     assert len(eng.incidents("adm", status="all")) == 2
     assert eng.incidents("adm", process="waiter") == []
+
+
+def test_migration_lists_halted_cases_and_leaves_one_the_new_version_does_not_fix(eng, halted):
+    from tests.security._incidents import fixed_version
+
+    still_broken = fixed_version(eng, "poison", "checked = 1 / 0", "checked = 2 / 0")
+    [row] = eng.migration_plan("own", "poison", still_broken)
+    assert row["instance_id"] == halted and row["status"] == "incident" and row["movable"]
+    result = eng.migrate("own", "poison", still_broken)
+    assert result["migrated"] == [] and "division by zero" in result["skipped"][0]["reasons"][0]
+    inst = eng.instance("aud", halted)
+    assert inst["status"] == "incident" and inst["version"] == 1
+    verified(eng, halted)

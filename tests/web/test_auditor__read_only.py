@@ -56,6 +56,9 @@ def _page_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "pages.reassign": (f"/tasks/{task}/reassign", {"to_user": "mgr2"}),
         "pages.start_form": (f"/start/{key}", {f"data.{k}": str(v) for k, v in SAMPLE_REQUEST.items()}),
         "pages.model_migrate_run": (f"/model/{key}/migrate", {"to": "1"}),
+        # administrators' only: refused before the incident is even looked up
+        "pages.retry_incident": ("/admin/incidents/1/retry", {}),
+        "pages.cancel_incident": ("/admin/incidents/1/cancel", {"reason": "看过了"}),
     }
 
 
@@ -67,6 +70,8 @@ def _api_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "api.unclaim": (f"/tasks/{task}/unclaim", {}),
         "api.start_instance": ("/processes/sample_request/instances", {"data": SAMPLE_REQUEST}),
         "api.deploy": ("/deployments", {"files": bundle(), "note": "audit"}),
+        "api.retry_incident": ("/incidents/1/retry", {}),
+        "api.cancel_incident": ("/incidents/1/cancel", {"reason": "看过了"}),
     }
 
 
