@@ -26,7 +26,7 @@ from engine.process.specs import SpecSet
 COMMANDS = ("started", "completed", "timers_due", "message", "cancelled", "migrated", "retried")
 DERIVED = ("task_ready", "gateway_taken", "timer_fired", "escalated", "task_cancelled", "ended", "message_sent")
 # where a message went depends on other instances, not on this one: not replayed
-_ROUTING = ("task_id", "business_key", "delivered", "started", "incidents")
+_ROUTING = ("task_id", "business_key", "delivered", "started", "halted")
 
 
 @dataclass

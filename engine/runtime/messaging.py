@@ -11,7 +11,7 @@ message (a message-started instance is created halted, with the message as its s
 the sender's command succeeds. The alternatives were worse: failing the sender for a fault in
 another process's diagram (what happened before), or dropping the message. A receiver already
 halted by an incident runs nothing: the message is kept on a new incident of its own, and a retry
-delivers it. `message_sent` lists the halted receivers under `incidents`.
+delivers it. `message_sent` lists the halted receivers under `halted`.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def route(session: Session, ctx: Engine, step: Step, depth: int = 0) -> None:
                                                                       business_key, depth)
         outcome = {"delivered": delivered, "started": started}
         if halted or failed:
-            outcome["incidents"] = halted + failed  # receivers whose step failed: halted, the message kept
+            outcome["halted"] = halted + failed  # receivers halted by an incident that keeps the message
         step.event("message_sent", None, {"name": name, "payload": payload, "business_key": business_key,
                                           **outcome})
 

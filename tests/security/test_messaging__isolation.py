@@ -44,7 +44,7 @@ def test_healthy_receivers_take_the_message_as_before(eng):
     assert found["pong"]["status"] == "running" and found["pong"]["data"]["answered"] == "ok"
     assert eng.incidents("adm") == []
     sent = events(eng, ping, "message_sent")
-    assert [e["payload"].get("incidents") for e in sent] == [None, None]
+    assert [e["payload"].get("halted") for e in sent] == [None, None]
 
 
 def test_a_receiver_that_fails_is_halted_and_the_sender_goes_on(eng):
@@ -56,8 +56,8 @@ def test_a_receiver_that_fails_is_halted_and_the_sender_goes_on(eng):
     assert waiter["status"] == "incident" and "handled" not in waiter["data"]
     assert pong["status"] == "incident" and pong["data"] == {"mode": "raise", "customer_name": "ACME"}
     go, hello = events(eng, ping, "message_sent")
-    assert go["payload"]["delivered"] == [waiter["id"]] and go["payload"]["incidents"] == [waiter["id"]]
-    assert hello["payload"]["started"] == [pong["id"]] and hello["payload"]["incidents"] == [pong["id"]]
+    assert go["payload"]["delivered"] == [waiter["id"]] and go["payload"]["halted"] == [waiter["id"]]
+    assert hello["payload"]["started"] == [pong["id"]] and hello["payload"]["halted"] == [pong["id"]]
 
     incidents = {i["instance_id"]: i for i in eng.incidents("adm")}
     assert incidents[waiter["id"]]["kind"] == "message" and incidents[waiter["id"]]["element"] == "after_go"
@@ -80,7 +80,7 @@ def test_a_message_for_a_halted_receiver_is_kept_on_an_incident_of_its_own(eng):
     old, kept = sorted((i for i in eng.incidents("adm") if i["instance_id"] == waiter), key=lambda i: i["id"])
     assert kept["kind"] == "message" and kept["element"] == "wait_go" and "halted" in kept["message"]
     assert eng.instance("aud", waiter)["status"] == "incident"
-    assert events(eng, second, "message_sent")[0]["payload"]["incidents"] == [waiter]
+    assert events(eng, second, "message_sent")[0]["payload"]["halted"] == [waiter]
 
     eng.migrate("own", "waiter", fixed_version(eng, "waiter", GO_SCRIPT, "handled = 'ok'"))
     assert eng.retry_incident("adm", old["id"])["status"] == "resolved"
