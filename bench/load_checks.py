@@ -5,7 +5,10 @@
   each with the same task id and user;
 - no task completed twice: at most one `completed` event per task id, and the task table agrees;
 - no timer fired twice (two timer workers race for every due timer, one is killed on the way);
-- every instance can still be loaded and driven to its end through the Engine facade.
+- every instance can still be loaded and driven to its end through the Engine facade;
+- the poisoned instance (its timer's next step always fails) stopped no other timer: each healthy
+  completed instance fired its cool-off timer exactly once, the poisoned one's failed attempts were
+  counted on its timer row, it never fired, and it can still be cancelled (issue 11).
 
 The audit chains themselves are verified by `salesflow audit verify` (hashes and a replay of
 every instance), run by the caller.
@@ -22,7 +25,9 @@ from sqlalchemy import select
 
 from bench.staff import Ack, form_data
 from engine import Engine
-from engine.store.models import AuditEvent, Instance, Task
+from engine.store.models import AuditEvent, Instance, Task, Timer
+
+POISON = "load_poison"  # bench/processes/load_poison.bpmn
 
 
 @dataclass
@@ -101,12 +106,13 @@ def check_database(eng: Engine, acks: list[Ack]) -> Findings:
     return found
 
 
-def drive_to_end(eng: Engine, admin: str, seconds: float = 120) -> Findings:
-    """Finish every running instance through the Engine facade: fire due timers, complete each open
-    task as its assignee or a holder of its role; report any instance that does not reach `completed`."""
+def drive_to_end(eng: Engine, admin: str, seconds: float = 120, skip: set[int] | frozenset = frozenset()) -> Findings:
+    """Finish every running instance (but those in `skip`) through the Engine facade: fire due timers,
+    complete each open task as its assignee or a holder of its role; report any instance that does not
+    reach `completed`."""
     found = Findings()
     with eng.db.read() as s:
-        running = set(s.scalars(select(Instance.id).where(Instance.status == "running")))
+        running = set(s.scalars(select(Instance.id).where(Instance.status == "running"))) - set(skip)
     found.figures["instances_left_running"] = len(running)
     holders: dict[str, list[str]] = {}
     commands, deadline = 0, time.monotonic() + seconds
@@ -130,7 +136,47 @@ def drive_to_end(eng: Engine, admin: str, seconds: float = 120) -> Findings:
     for iid in sorted(running):
         found.add(f"instance {iid} could not be finished within {seconds}s")
     with eng.db.read() as s:
-        statuses = Counter(s.scalars(select(Instance.status)))
+        statuses = Counter(s.scalars(select(Instance.status).where(Instance.id.not_in(skip or {0}))))
     found.figures.update({"drive_commands": commands, "instances_completed": statuses.get("completed", 0),
                           "instances_not_completed": sum(n for k, n in statuses.items() if k != "completed")})
+    return found
+
+
+def start_poisoned(url: str, rep: str) -> int:
+    """Start the poisoned instance (before any other, so that it has the lowest id)."""
+    eng = Engine(url)
+    try:
+        return eng.start(rep, POISON, {})
+    finally:
+        eng.db.dispose()
+
+
+def check_poisoned(eng: Engine, poisoned: int, admin: str) -> Findings:
+    """After the run (and drive_to_end): the poisoned instance held up no other timer, its failures were
+    counted, and it can be cancelled without running its broken step."""
+    found = Findings()
+    _completed, _claimed, fired = _trail(eng)
+    with eng.db.read() as s:
+        done = list(s.scalars(select(Instance.id).where(Instance.status == "completed", Instance.id != poisoned)))
+        rows = list(s.scalars(select(Timer).where(Timer.instance_id == poisoned)))
+        status = s.scalar(select(Instance.status).where(Instance.id == poisoned))
+    not_once = [iid for iid in done if fired[(iid, "cool_off")] != 1]
+    for iid in not_once[:20]:
+        found.add(f"instance {iid} completed but its cool-off timer fired {fired[(iid, 'cool_off')]} times")
+    attempts = max((r.attempts for r in rows), default=0)
+    if any(task == "wait" for (iid, task) in fired if iid == poisoned):
+        found.add(f"the poisoned instance {poisoned} fired its timer, which cannot succeed")
+    if attempts < 1:
+        found.add(f"the poisoned instance {poisoned}: no failed attempt was counted ({status})")
+    if status not in ("running", "incident"):
+        found.add(f"the poisoned instance {poisoned} is {status}, not running or halted by an incident")
+    try:
+        eng.cancel(admin, poisoned, "load test: the poisoned instance")
+        outcome = eng.instance(admin, poisoned)["status"]
+    except Exception as exc:  # noqa: BLE001 - reported as a problem
+        outcome = f"cancel failed: {exc}"
+    if outcome != "cancelled":
+        found.add(f"the poisoned instance {poisoned} could not be cancelled: {outcome}")
+    found.figures.update({"timers_not_once": len(not_once), "poisoned": 1, "poisoned_attempts": attempts,
+                          "poisoned_outcome": f"{status}, {outcome}"})
     return found

@@ -8,6 +8,9 @@ with SIGKILL and PostgreSQL is restarted; then everything the staff were told is
 
 The PostgreSQL restart (`pg_ctlcluster ... restart`, needs root) breaks the connections of every
 database on that server for a second or two; `--pg terminate` only cuts this run's own connections.
+One poisoned instance (bench/processes/load_poison.bpmn: its timer's next step always fails) is
+started first, so that it has the lowest id and every timer worker pass meets it first: every other
+timer must still fire exactly once, its failures must be counted, and it must still be cancellable.
 Exit status 1 when any check fails. tests/load/test_load__failures.py runs it at a small size.
 """
 
@@ -26,7 +29,7 @@ if __package__ in (None, ""):  # run as a file: make `bench` importable
 
 from bench.cluster import PASSWORD, PG_SERVER, Cluster, fresh_database  # noqa: E402
 from bench.common import FORMS, PROCESSES, machine, percentile  # noqa: E402
-from bench.load_checks import check_database, drive_to_end  # noqa: E402
+from bench.load_checks import check_database, check_poisoned, drive_to_end, start_poisoned  # noqa: E402
 from bench.staff import Client, Ledger, Staff, run_staff  # noqa: E402
 
 ADMIN = "load_admin"
@@ -109,7 +112,9 @@ def run(plan: Plan, log=print) -> Outcome:  # noqa: ANN001
     with fresh_database(plan.database, plan.server) as url, \
             Cluster(url, web_workers=plan.web_workers, timer_workers=plan.timer_workers) as cluster:
         log(f"setting up {url} (logs in {cluster.logs})")
-        cluster.setup([PROCESSES / "load_approval.bpmn", FORMS], team | {ADMIN: ["admin"]})
+        cluster.setup([PROCESSES / "load_approval.bpmn", PROCESSES / "load_poison.bpmn", FORMS],
+                      team | {ADMIN: ["admin"]})
+        poisoned = start_poisoned(url, next(iter(team)))
         cluster.start()
         log(f"cluster ready on {cluster.base_url}; {plan.staff} staff working for {plan.seconds:.0f} s")
         # directors take up to 2 s to read a request: some approvals wait past the 3 s reminder timer
@@ -129,21 +134,23 @@ def run(plan: Plan, log=print) -> Outcome:  # noqa: ANN001
         eng = Engine(url)
         try:
             checked = check_database(eng, ledger.acks)
-            driven = drive_to_end(eng, ADMIN)
+            driven = drive_to_end(eng, ADMIN, skip={poisoned})
+            isolated = check_poisoned(eng, poisoned, ADMIN)
         finally:
             eng.db.dispose()
         started_verify = time.monotonic()
         done = cluster.run_salesflow("audit", "verify", "--quiet", timeout=1800)
         verify_seconds = time.monotonic() - started_verify
     verify = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
-    problems = checked.problems + driven.problems + [f"staff: {e}" for e in ledger.errors]
+    problems = checked.problems + driven.problems + isolated.problems + [f"staff: {e}" for e in ledger.errors]
     if done.returncode != 0:
         problems.append(f"salesflow audit verify exited {done.returncode}: {done.stdout[-2000:]}{done.stderr[-2000:]}")
     missing = [name for _, name, _ in failures.schedule if name not in failures.done]
     problems += [f"failure {name} was never inflicted" for name in missing]
     if web_after < plan.web_workers:
         problems.append(f"only {web_after} of {plan.web_workers} web workers were running at the end")
-    figures = summarize(plan, ledger, checked.figures, driven.figures, failures, worked, verify, verify_seconds)
+    figures = summarize(plan, ledger, checked.figures, driven.figures | isolated.figures, failures, worked, verify,
+                        verify_seconds)
     table = summary_table(f"load and failure test ({machine()})", figures)
     print(table, flush=True)
     if problems:
@@ -196,10 +203,14 @@ def summarize(plan: Plan, ledger: Ledger, checked: dict, driven: dict, failures:
         "timers fired (each at most once)": checked.get("timers_fired", 0),
         "reminder tasks created by timers": checked.get("reminders", 0),
         "instances": checked.get("instances", 0),
-        "instances finished by the staff": checked.get("instances", 0) - driven.get("instances_left_running", 0),
+        "instances finished by the staff": (checked.get("instances", 0) - driven.get("instances_left_running", 0)
+                                            - driven.get("poisoned", 0)),
         "instances finished afterwards via Engine": driven.get("instances_left_running", 0),
         "instances completed / not":
             f"{driven.get('instances_completed', 0)} / {driven.get('instances_not_completed', 0)}",
+        "healthy instances whose timers did not each fire exactly once": driven.get("timers_not_once", 0),
+        "poisoned instance: failed timer attempts, then": (f"{driven.get('poisoned_attempts', 0)}, "
+                                                           f"{driven.get('poisoned_outcome', '?')}"),
         "lost acknowledged commands / double completions": checked.get("problems", 0) + driven.get("problems", 0),
         "audit verify": f"{verify} ({verify_seconds:.1f} s)",
     }

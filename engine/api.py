@@ -249,6 +249,38 @@ class Engine:
         with clock_mod.using(self.clock):
             timers.run_forever(self, stop, interval)
 
+    # -- issue 11: incidents (a failed timer or message step halts its own instance) ---------------
+    def incidents(self, actor: str, status: str = "open", process: str | None = None) -> list[dict]:
+        """Administrators: incidents newest first (at most 500), `status` open (default), resolved or all:
+        [{id, instance_id, process_key, business_key, instance_status, kind, element, element_name,
+        message, raised_at, attempts, status, resolved_by, resolved_at, resolution, reason}]."""
+        from engine.runtime import incidents
+
+        with self.db.read() as s:
+            access.check_may_resolve_incidents(users.get_user(s, actor))
+            if status not in (*incidents.STATUSES, "all"):
+                raise InvalidData("status must be open, resolved or all", {"status": {
+                    "zh": "须为 open、resolved 或 all", "en": "Must be open, resolved or all"}})
+            return incidents.listing(s, None if status == "all" else status, process)
+
+    def retry_incident(self, actor: str, incident_id: int) -> dict:
+        """Run the failed step again now; the incident afterwards (`status` resolved, or open with the
+        new message and one more attempt)."""
+        from engine.runtime import resolving
+
+        return self._frozen(resolving.retry_incident, actor, incident_id)
+
+    def cancel_incident(self, actor: str, incident_id: int, reason: str) -> dict:
+        """Cancel the halted instance (a reason is required) without running the failed step."""
+        from engine.runtime import resolving
+
+        return self._frozen(resolving.cancel_incident, actor, incident_id, reason)
+
+    def may_resolve_incidents(self, actor: str) -> bool:
+        """Whether the incidents page is open to this user (for showing its link)."""
+        with self.db.read() as s:
+            return access.may_resolve_incidents(users.get_user(s, actor))
+
     # -- operations ----------------------------------------------------------
     def health(self) -> dict:
         """Raises when the database cannot be reached; says whether its schema is the code's."""
@@ -258,7 +290,8 @@ class Engine:
             return health.schema_state(s, self.db.url)
 
     def gauges(self) -> dict:
-        """Open and overdue tasks per role, waiting/due/overdue timers, running instances (/metrics)."""
+        """Open and overdue tasks per role, waiting/due/overdue/retrying timers, running instances, open
+        incidents per process (/metrics)."""
         from engine import health
 
         with self.db.read() as s:

@@ -30,6 +30,13 @@ class Conflict(SalesflowError):
     code, status = "conflict", 409
 
 
+class Halted(Conflict):
+    """The instance is halted by an incident (a timer or message step failed): nothing advances it
+    until an administrator retries the step or cancels the instance."""
+
+    code = "halted"
+
+
 class InvalidData(SalesflowError):
     """Submitted data failed its form: `fields` maps field name -> {"zh": ..., "en": ...}."""
 

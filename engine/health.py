@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from engine.runtime import incidents
 from engine.store.db import alembic_config
 from engine.store.models import Instance, Task, Timer
 
@@ -29,17 +30,22 @@ def schema_state(session: Session, url: str) -> dict:
 
 
 def gauges(session: Session, now: datetime) -> dict:
-    """Open tasks per role (and how many are past due), waiting/due/overdue timers, running instances."""
+    """Open tasks per role (and how many are past due), waiting timers, the due/overdue ones of running
+    instances (and how many of those failed an attempt), running instances, open incidents per process."""
     open_tasks = dict(session.execute(select(Task.role, func.count()).where(Task.status == "ready")
                                       .group_by(Task.role)).all())
     late_tasks = dict(session.execute(select(Task.role, func.count()).where(
         Task.status == "ready", Task.due_at.is_not(None), Task.due_at < now).group_by(Task.role)).all())
     waiting = Timer.status == "waiting"
+    # a due timer of an instance halted by an incident waits for people, not for the workers
+    workers = waiting & Timer.instance_id.in_(select(Instance.id).where(Instance.status == "running"))
     return {
         "open_tasks": open_tasks,
         "overdue_tasks": late_tasks,
         "timers_waiting": session.scalar(select(func.count()).where(waiting)) or 0,
-        "timers_due": session.scalar(select(func.count()).where(waiting, Timer.due_at <= now)) or 0,
-        "timers_overdue": session.scalar(select(func.count()).where(waiting, Timer.due_at <= now - TIMER_GRACE)) or 0,
+        "timers_due": session.scalar(select(func.count()).where(workers, Timer.due_at <= now)) or 0,
+        "timers_overdue": session.scalar(select(func.count()).where(workers, Timer.due_at <= now - TIMER_GRACE)) or 0,
+        "timers_retrying": session.scalar(select(func.count()).where(workers, Timer.attempts > 0)) or 0,
         "instances_running": session.scalar(select(func.count()).where(Instance.status == "running")) or 0,
+        "incidents_open": incidents.open_counts(session),
     }

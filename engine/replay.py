@@ -1,9 +1,11 @@
 """Replay: rebuild an instance from its definition version and its recorded commands.
 
-Each command event (started, completed, timers_due, message, cancelled) is
-executed again at the instant it was recorded, by the same functions the
-runtime uses; the state digest it recorded must match, and the events it
-caused (task ready, gateway taken, timer fired, ...) must come out the same.
+Each command event (started, completed, timers_due, message, cancelled, migrated, and
+retried, which repeats one of the first four after an incident) is executed again at the
+instant it was recorded, by the same functions the runtime uses; the state digest it recorded
+must match, and the events it caused (task ready, gateway taken, timer fired, ...) must come
+out the same. An `incident` event changed nothing (the failed step was rolled back): it is
+not replayed.
 Task ids are random per run, so recorded ids are mapped to replayed ones as
 `task_ready` events pair up. A `migrated` event moves the replayed workflow to the
 version it names (specs from `loader(version_id)`) by the function the runtime used.
@@ -21,10 +23,10 @@ from engine.errors import SalesflowError
 from engine.process import observe, workflow
 from engine.process.specs import SpecSet
 
-COMMANDS = ("started", "completed", "timers_due", "message", "cancelled", "migrated")
+COMMANDS = ("started", "completed", "timers_due", "message", "cancelled", "migrated", "retried")
 DERIVED = ("task_ready", "gateway_taken", "timer_fired", "escalated", "task_cancelled", "ended", "message_sent")
 # where a message went depends on other instances, not on this one: not replayed
-_ROUTING = ("task_id", "business_key", "delivered", "started")
+_ROUTING = ("task_id", "business_key", "delivered", "started", "halted")
 
 
 @dataclass
@@ -83,6 +85,9 @@ class _Runner:
         with clock.using(clock.ManualClock(_parse(ev["at"]))):
             try:
                 self._apply(ev["kind"], payload)
+                if self.wf is None:  # cancelled before it ever started (its first step failed): no state
+                    return None if "digest" not in payload else Mismatch(
+                        ev["position"], ev["kind"], "the trail has a state where the replay has none")
                 # the runtime saves and reloads between commands; so does replay
                 self.wf = workflow.load(self.specs, workflow.dump(self.wf), SERIALIZER_VERSION)
             except (SalesflowError, KeyError) as exc:
@@ -97,13 +102,19 @@ class _Runner:
         return None
 
     def _apply(self, kind: str, payload: dict) -> None:
+        if kind == "retried":  # an administrator's retry after an incident runs the step that had failed
+            kind = payload["step"]
+            if kind == "started" and self.loader is not None and payload.get("version_id") is not None:
+                self.specs = self.loader(payload["version_id"])  # a retried start runs the version it names
+        if self.wf is None and kind == "cancelled":
+            return
         if kind == "started":
             self.wf = workflow.start(self.specs, dict(payload["data"]))
         elif kind == "completed":
             workflow.complete(self.wf, self.ids[payload["task_id"]], dict(payload["data"]))
         elif kind == "timers_due":
             workflow.fire_timers(self.wf)
-        elif kind == "message":
+        elif kind == "message" and not payload.get("dropped"):
             workflow.send_message(self.wf, payload["name"], dict(payload["payload"]))
         elif kind == "cancelled":
             workflow.cancel(self.wf)

@@ -212,7 +212,7 @@ def test_bad_filters_are_refused_with_a_message_per_field(engine, world):
     fields = errors_of(engine, {"status": "done", "started_from": "2026-13-01", "started_to": "3/4/2026",
                                 "sla_breached": "yes", "process": "no spaces", "colour": "red"})
     assert set(fields) == {"status", "started_from", "started_to", "sla_breached", "process", "colour"}
-    assert fields["status"]["en"] == "Must be running, completed, cancelled or error"
+    assert fields["status"]["en"] == "Must be running, incident, completed, cancelled or error"
     assert fields["started_from"] == {"zh": "须为有效日期，格式 YYYY-MM-DD", "en": "Must be a date as YYYY-MM-DD"}
     assert fields["sla_breached"]["zh"] == "须为 true 或 false"
     assert fields["colour"]["en"].startswith("Unknown filter")

@@ -55,8 +55,15 @@ class DatabaseGauges:
                                 value=g["timers_due"])
         yield GaugeMetricFamily("salesflow_timers_overdue", "Due timers still unfired a minute later: the timer "
                                 "workers are down or behind", value=g["timers_overdue"])
-        yield GaugeMetricFamily("salesflow_instances_running", "Instances not yet ended",
-                                value=g["instances_running"])
+        yield GaugeMetricFamily("salesflow_timers_retrying", "Due timers of running instances whose step failed "
+                                "and waits out its back-off", value=g["timers_retrying"])
+        yield GaugeMetricFamily("salesflow_instances_running", "Instances running (not ended, not halted by an "
+                                "incident)", value=g["instances_running"])
+        incidents = GaugeMetricFamily("salesflow_incidents_open", "Open incidents (instances halted by a failed "
+                                      "timer or message step), by process", labels=["process"])
+        for process, n in sorted(g["incidents_open"].items()):
+            incidents.add_metric([process], n)
+        yield incidents
 
 
 def _registry() -> CollectorRegistry:

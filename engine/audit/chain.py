@@ -69,3 +69,9 @@ def _head(session: Session, chain: str) -> AuditChain:
         session.add(head)
     heads[chain] = (transaction, head)
     return head
+
+
+def forget_heads(session: Session) -> None:
+    """Drop the heads this session remembers: after a rolled-back SAVEPOINT (one instance's failed
+    step inside another's command) they may count events that are gone."""
+    session.info.pop("audit_heads", None)

@@ -12,7 +12,7 @@ from typing import Any
 
 SYSTEM = "system"
 INITIATOR = "initiator"
-COMMANDS = ("started", "completed", "timers_due", "message", "cancelled", "migrated")
+COMMANDS = ("started", "completed", "timers_due", "message", "cancelled", "migrated", "retried")
 # events about one task, done by a person acting in that task's role
 TASK_EVENTS = ("claimed", "unclaimed", "reassigned", "completed", "commented")
 
@@ -128,6 +128,13 @@ def _details(event: dict, offers: _Offers) -> dict[str, Any]:
         return {"migration": {"from_version": payload.get("from_version"), "to_version": payload.get("to_version")}}
     if kind == "timers_due":
         return {"fired": payload.get("fired") or []}
+    if kind == "incident":  # a failed timer or message step halted the instance (or a retry failed again)
+        return {"incident": {"id": payload.get("incident_id"), "kind": payload.get("kind"),
+                             "message": payload.get("message"), "attempts": payload.get("attempts"),
+                             "retry": bool(payload.get("retry"))}}
+    if kind == "retried":
+        return {"retry": {"incident_id": payload.get("incident_id"), "step": payload.get("step"),
+                          "dropped": bool(payload.get("dropped"))}}
     return {}
 
 

@@ -24,14 +24,15 @@ def require_owner(session: Session, actor: str) -> None:
 
 
 def _instance_counts(session: Session, key: str) -> dict[int, tuple[int, int]]:
-    """Process version id -> (running, total)."""
+    """Process version id -> (running, total); an instance halted by an incident counts as running (it has
+    not ended, and migration moves it)."""
     rows = session.execute(select(Instance.process_version_id, Instance.status, func.count())
                            .where(Instance.process_key == key)
                            .group_by(Instance.process_version_id, Instance.status))
     counts: dict[int, tuple[int, int]] = {}
     for pv_id, status, n in rows:
         running, total = counts.get(pv_id, (0, 0))
-        counts[pv_id] = (running + (n if status == "running" else 0), total + n)
+        counts[pv_id] = (running + (n if status in ("running", "incident") else 0), total + n)
     return counts
 
 

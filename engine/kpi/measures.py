@@ -137,7 +137,7 @@ def _case(measure: Measure, spec: Interval, inst: Instance, rows: list[Task], da
     if end is not None:
         timing = Timing(_hours(start, end.completed_at), done=True)
         return Case(measure.key, spec.process, inst.id, month, end.role, end.completed_by, timing)
-    if ended_otherwise or inst.status != "running":
+    if ended_otherwise or inst.status not in ("running", "incident"):  # a halted case is still open
         return None
     waiting = [r for r in rows if r.status == "ready" and r.bpmn_id in spec.end.tasks]
     role, person = (waiting[0].role, waiting[0].assignee) if waiting else (None, None)

@@ -79,6 +79,16 @@ def check_may_cancel(user: User, instance: Instance) -> None:
         raise Forbidden("only the requester or an administrator may cancel an instance")
 
 
+def may_resolve_incidents(user: User) -> bool:
+    """Incidents (halted instances, their errors, retry and cancel) are the administrators'."""
+    return is_admin(user)
+
+
+def check_may_resolve_incidents(user: User) -> None:
+    if not may_resolve_incidents(user):
+        raise Forbidden(f"{user.username} is not an administrator: only administrators see and resolve incidents")
+
+
 def task_actions(session: Session, user: User, task: Task, instance: Instance) -> dict[str, bool]:
     """What this user may do with this task now: hints for the pages (every command checks again)."""
     ready = task.status == "ready" and instance.status == "running"

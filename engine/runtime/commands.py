@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from engine import clock, forms
 from engine.definitions.checks import INITIATOR
 from engine.definitions.model import start_event
-from engine.errors import Conflict, Forbidden, InvalidData
-from engine.process import observe, workflow
-from engine.runtime import access, messaging, starting
+from engine.errors import Conflict, Forbidden, InvalidData, ProcessError, SalesflowError
+from engine.process import failures, observe, workflow
+from engine.runtime import access, incidents, messaging, starting
 from engine.runtime.loading import (
     form_of,
     latest_version,
@@ -34,14 +34,30 @@ if TYPE_CHECKING:
 SYSTEM = starting.SYSTEM
 
 
-def _step(ctx: Engine, session, inst: Instance, actor: str) -> Step:  # noqa: ANN001
+def _step(ctx: Engine, session, inst: Instance, actor: str, overdue: str = "fire") -> Step:  # noqa: ANN001
     """Load the instance for a command. Timers that fell due before this instant fire
     first, as their own step: a deadline that passed is never skipped because the
-    worker had not come round yet."""
+    worker had not come round yet.
+
+    `overdue`: "fire" (a failing timer fails the command, as a ProcessError), "try" (a cancel: a
+    failing timer is left unfired and the command goes on without it) or "skip" (an instance
+    halted by an incident: its failed step waits for an administrator's retry)."""
     specs = specs_for(session, ctx.specs, inst.process_version_id)
     wf, at = load_workflow(inst, specs), clock.now()
-    if any(_parse_due(due) < at for _task, due in workflow.waiting_timers(wf)):
-        _fire(ctx, session, Step(session, inst, specs, wf, SYSTEM, at))
+    if overdue != "skip" and any(_parse_due(due) < at for _task, due in workflow.waiting_timers(wf)):
+        def fire() -> None:
+            _fire(ctx, session, Step(session, inst, specs, wf, SYSTEM, at))
+
+        if overdue == "try":
+            if incidents.isolated(session, fire) is not None:
+                wf = load_workflow(inst, specs)  # as it was before the failed timers
+        else:
+            try:
+                fire()
+            except (SalesflowError, *incidents.NOT_THE_INSTANCE):
+                raise
+            except Exception as exc:  # noqa: BLE001 - e.g. a state that cannot be saved: the person gets a 422
+                raise ProcessError(f"an overdue timer of instance {inst.id} failed: {failures.describe(exc)}") from exc
     return Step(session, inst, specs, wf, actor, at)
 
 
@@ -56,13 +72,18 @@ def _fire(ctx: Engine, session, step: Step) -> int:  # noqa: ANN001
     fired = [d for d in observe.derive(step.specs, step.wf, step.before, step.instance.started_by)
              if d.kind == "timer_fired"]
     if fired:
-        step.finish("timers_due", None, {"fired": [d.task for d in fired]})
-        messaging.route(session, ctx, step)
-        key = step.instance.process_key
-        start = start_event(step.specs.models[key])
-        if start is not None and start.id in {d.task for d in fired}:
-            starting.arm(session, ctx, key)  # this one has started: the next one waits for its time
+        after_timers(ctx, session, step, step.finish("timers_due", None, {"fired": [d.task for d in fired]}))
     return len(fired)
+
+
+def after_timers(ctx: Engine, session, step: Step, derived: list[observe.Derived]) -> None:  # noqa: ANN001
+    """What follows a recorded step that fired timers: its messages are routed, and a timer-started
+    process whose start timer fired gets its next armed instance."""
+    messaging.route(session, ctx, step)
+    key = step.instance.process_key
+    start = start_event(step.specs.models[key])
+    if start is not None and start.id in {d.task for d in derived if d.kind == "timer_fired"}:
+        starting.arm(session, ctx, key)  # this one has started: the next one waits for its time
 
 
 def start(ctx: Engine, actor: str, key: str, data: dict | None = None, business_key: str | None = None) -> int:
@@ -173,11 +194,28 @@ def comment(ctx: Engine, actor: str, task_id: str, text: str) -> None:
 def cancel(ctx: Engine, actor: str, instance_id: int, reason: str = "") -> None:
     with ctx.db.write() as s:
         inst = lock_instance(s, instance_id)
-        require_running(inst)
+        if inst.status != incidents.HALTED:
+            require_running(inst)
         access.check_may_cancel(get_user(s, actor), inst)
-        step = _step(ctx, s, inst, actor)
+        cancel_step(ctx, s, inst, actor, reason)
+
+
+def cancel_step(ctx: Engine, session, inst: Instance, actor: str, reason: str) -> None:  # noqa: ANN001
+    """Cancel a running or halted instance. A halted one is cancelled as it stands, without running the
+    step that failed; its open incidents are resolved as cancelled."""
+    halted = incidents.open_incidents(session, inst.id) if inst.status == incidents.HALTED else []
+    payload: dict = {"reason": reason}
+    if halted:
+        payload["incidents"] = [row.id for row in halted]
+    if incidents.never_started(inst):  # no workflow yet: nothing to cancel in it
+        step = Step(session, inst, None, None, actor, clock.now())
+        step.event("cancelled", None, payload)
+        inst.status, inst.ended_at = "cancelled", step.at
+    else:
+        step = _step(ctx, session, inst, actor, overdue="skip" if inst.status == incidents.HALTED else "try")
         workflow.cancel(step.wf)
-        step.finish("cancelled", None, {"reason": reason}, status="cancelled")
+        step.finish("cancelled", None, payload, status="cancelled")
+    incidents.resolve(halted, actor, step.at, "cancelled", reason)
 
 
 def deliver_message(ctx: Engine, actor: str, instance_id: int, name: str, payload: dict | None = None) -> None:
@@ -193,8 +231,6 @@ def deliver_message(ctx: Engine, actor: str, instance_id: int, name: str, payloa
         workflow.send_message(step.wf, name, payload)
         step.finish("message", None, {"name": name, "payload": payload})
         messaging.route(s, ctx, step)
-
-
 
 
 def fire_timers(ctx: Engine, instance_id: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, Halted, NotFound
 from engine.process import workflow
 from engine.process.specs import SpecCache, SpecSet
 from engine.store.models import Form, Instance, ProcessVersion, Task
@@ -35,7 +35,12 @@ def lock_task(session: Session, task_id: str) -> tuple[Task, Instance]:
     return row, inst
 
 
+HALTED_MESSAGE = "this case is halted by an incident; an administrator must retry or cancel it"
+
+
 def require_running(inst: Instance) -> None:
+    if inst.status == "incident":
+        raise Halted(f"instance {inst.id}: {HALTED_MESSAGE}")
     if inst.status != "running":
         raise Conflict(f"instance {inst.id} is {inst.status}")
 

@@ -13,6 +13,10 @@ Its ready user tasks must also keep a compatible form:
 What comes after the open tasks may change freely: SpiffWorkflow predicts it again from the new
 version (`engine.process.workflow.migrate`). A timer that is already waiting keeps its deadline.
 
+Instances halted by an incident move too (that is how a fixed version reaches them; they stay
+halted until an administrator retries), except a message-started one whose first step failed: it
+has no state yet, and its retry starts the latest version anyway.
+
 `migrate` moves each instance in its own transaction with its row locked, checks it again
 there (the dry run may be stale), and records a `migrated` command event whose digest replay
 checks: replay switches to the new version's specs at that event and migrates its workflow
@@ -23,18 +27,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.definitions.serializer import SERIALIZER_VERSION
-from engine.errors import Forbidden, NotFound, SalesflowError
-from engine.process import workflow
+from engine.errors import Forbidden, NotFound, Unavailable
+from engine.process import failures, workflow
 from engine.process.routing import due_at, element_of, offer
 from engine.process.specs import SpecSet
 from engine.runtime import messaging
 from engine.runtime.commands import SYSTEM, _step
+from engine.runtime.incidents import HALTED, LIVE, open_incidents, resolve
 from engine.runtime.loading import form_of, load_workflow, lock_instance, specs_for
 from engine.store.models import Instance, ProcessVersion, Task
 from engine.users import get_user, roles_of
@@ -135,7 +139,7 @@ def reasons(session: Session, wf, old: SpecSet, new: SpecSet, from_pv: ProcessVe
 # -- dry run -------------------------------------------------------------------------------------
 def _candidates(session: Session, key: str, target: ProcessVersion) -> list[tuple[Instance, ProcessVersion]]:
     query = (select(Instance, ProcessVersion).join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
-             .where(Instance.process_key == key, Instance.status == "running",
+             .where(Instance.process_key == key, Instance.status.in_(LIVE), Instance.rev > 0,
                     ProcessVersion.version < target.version)
              .order_by(Instance.id))
     return list(session.execute(query).tuples())
@@ -151,7 +155,7 @@ def plan(ctx: Engine, actor: str, key: str, to_version: int) -> list[dict]:
             old = specs_for(s, ctx.specs, pv.id)
             why = reasons(s, load_workflow(inst, old), old, new, pv, target)
             result.append({"instance_id": inst.id, "from_version": pv.version, "movable": not why, "reasons": why,
-                           "business_key": inst.business_key, "started_by": inst.started_by})
+                           "business_key": inst.business_key, "started_by": inst.started_by, "status": inst.status})
         return result
 
 
@@ -169,9 +173,10 @@ def migrate(ctx: Engine, actor: str, key: str, to_version: int) -> dict:
         except _Skip as exc:
             skipped.append({"instance_id": instance_id, "reasons": exc.reasons})
             continue
-        except (SalesflowError, SpiffWorkflowException, KeyError, AttributeError, TypeError, ValueError) as exc:
-            # rolled back: the instance stays where it was, and says why
-            skipped.append({"instance_id": instance_id, "reasons": [f"the migration failed: {exc}"]})
+        except Unavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - rolled back: the instance stays where it was, and says why
+            skipped.append({"instance_id": instance_id, "reasons": [f"the migration failed: {failures.describe(exc)}"]})
             continue
         if moved:
             migrated.append(instance_id)
@@ -183,10 +188,12 @@ def _migrate_one(ctx: Engine, s: Session, actor: str, instance_id: int, target_i
     needs moving (it ended, or another migration moved it first)."""
     inst = lock_instance(s, instance_id)
     source, target = s.get(ProcessVersion, inst.process_version_id), s.get(ProcessVersion, target_id)
-    if inst.status != "running" or source.version >= target.version:
+    if inst.status not in LIVE or source.version >= target.version:
         return False
-    step = _step(ctx, s, inst, actor)  # timers that fell due fire first, on the version they were set by
-    if inst.status != "running":
+    # timers that fell due fire first, on the version they were set by; not those of a halted instance,
+    # whose failed step is what the new version is to fix (they fire as it moves, or on the retry)
+    step = _step(ctx, s, inst, actor, overdue="skip" if inst.status == HALTED else "fire")
+    if inst.status not in LIVE:
         return False
     new = specs_for(s, ctx.specs, target.id)
     why = reasons(s, step.wf, step.specs, new, source, target)
@@ -203,6 +210,8 @@ def _migrate_one(ctx: Engine, s: Session, actor: str, instance_id: int, target_i
         payload["lanes"] = lanes
     step.finish("migrated", None, payload)
     messaging.route(s, ctx, step)
+    if inst.status not in LIVE:  # a halted instance that the new version ran to its end
+        resolve(open_incidents(s, inst.id), actor, step.at, "cancelled", "the case ended when it was migrated")
     return True
 
 

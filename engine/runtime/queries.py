@@ -66,6 +66,7 @@ def inbox(session: Session, user: User, now: datetime, process: str | None = Non
         item = task_dict(row, now)
         item["business_key"] = row.business_key
         item["customer_name"] = row.customer_name
+        item["instance_status"] = row.instance_status  # `incident`: shown, but halted until an administrator acts
         result.append(item)
     return result
 
@@ -100,7 +101,8 @@ def _inbox_statement(roles: int, process: bool, role: bool, overdue: bool | None
     if overdue is not None:
         late = Task.due_at.is_not(None) & (Task.due_at < bindparam("now", type_=UTCDateTime))
         filters.append(late if overdue else ~late)
-    columns = [*Task.__table__.c, Instance.business_key, Instance.customer_name]
+    columns = [*Task.__table__.c, Instance.business_key, Instance.customer_name,
+               Instance.status.label("instance_status")]
     branches = []
     for source in sources:
         branch = select(*columns).join(Instance, Instance.id == Task.instance_id).where(source, *filters)
@@ -152,6 +154,7 @@ def task_detail(session: Session, user: User, task_id: str, now: datetime) -> di
     result["form"] = form_view(form_of(session, inst.process_version_id, row.form_key))
     result["instance_data"] = json.loads(inst.data_json)
     result["may"] = access.task_actions(session, user, row, inst)
+    result["instance_status"] = inst.status  # a halted instance's tasks are shown, not worked
     return result
 
 
@@ -266,7 +269,9 @@ def diagram(session: Session, user: User, instance_id: int, cache: SpecCache) ->
     model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
     bpmn = session.scalar(select(DefinitionFile.content).where(
         DefinitionFile.process_version_id == pv.id, DefinitionFile.name == model.file.rsplit("/", 1)[-1]))
-    done, active = observe.highlights(load_workflow(inst, specs_for(session, cache, pv.id)))
+    done, active = [], []
+    if inst.rev > 0:  # a message-started instance whose first step failed has no state to draw yet
+        done, active = observe.highlights(load_workflow(inst, specs_for(session, cache, pv.id)))
     return {"process_key": pv.key, "version": pv.version, "bpmn": bpmn, "completed": done, "active": active}
 
 

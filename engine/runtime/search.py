@@ -1,7 +1,8 @@
 """Searching instances, and exporting what a search finds with every trail.
 
 Filters (all optional, combined with AND; docs/audit.md lists them for users):
-- `process`: a process key; `status`: running | completed | cancelled | error;
+- `process`: a process key; `status`: running | incident | completed | cancelled | error (`incident`:
+  halted by a failed timer or message step, engine/runtime/incidents.py);
 - `customer`: part of the customer's name, any letter case (`instance.customer_name`, copied from
   the instance data's `customer_name` by every step);
 - `business_key`: the start of the business key (an exact key matches itself), letter case kept;
@@ -42,7 +43,7 @@ from engine.users import roles_of
 
 FILTERS = ("process", "customer", "business_key", "status", "started_from", "started_to", "participant",
            "sla_breached")
-STATUSES = ("running", "completed", "cancelled", "error")
+STATUSES = ("running", "incident", "completed", "cancelled", "error")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 MAX_EXPORT = 1000  # instances in one export: a larger file is better asked for in parts
@@ -123,8 +124,8 @@ def parse_filters(raw: dict[str, Any]) -> Filters:
     if texts["process"] is not None and not _KEY.fullmatch(texts["process"]):
         errors["process"] = _msg("不是有效的流程标识", "Not a process key")
     if texts["status"] is not None and texts["status"] not in STATUSES:
-        errors["status"] = _msg("须为 running、completed、cancelled 或 error",
-                                "Must be running, completed, cancelled or error")
+        errors["status"] = _msg("须为 running、incident、completed、cancelled 或 error",
+                                "Must be running, incident, completed, cancelled or error")
     started_from, started_to = _date(raw, "started_from", errors), _date(raw, "started_to", errors)
     if started_from and started_to and started_to < started_from:
         errors["started_to"] = _msg("结束日期不能早于开始日期", "Must not be before the start date")

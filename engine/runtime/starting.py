@@ -3,15 +3,18 @@ engine itself for a process whose start event is a timer."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.definitions.model import start_event
+from engine.definitions.model import ProcessModel, start_event
 from engine.process import workflow
 from engine.process.specs import SpecSet
+from engine.runtime import incidents
 from engine.runtime.loading import latest_version, specs_for
 from engine.runtime.step import Step
 from engine.store.models import Instance, ProcessVersion, Timer
@@ -23,9 +26,10 @@ SYSTEM = "system"
 
 
 def begin(session: Session, ctx: Engine, pv: ProcessVersion, specs: SpecSet, actor: str, data: dict,
-          business_key: str | None, via: dict | None = None) -> Instance:
+          business_key: str | None, via: dict | None = None, depth: int = 0) -> Instance:
     """Create the instance row, run the process to its first wait and record it; the
-    messages it throws are routed before this returns."""
+    messages it throws are routed before this returns (`depth`: how many processes started
+    each other to get here, see messaging.MAX_DEPTH)."""
     from engine.runtime import messaging  # messaging starts instances: a cycle resolved at call time
 
     at = clock.now()
@@ -39,7 +43,29 @@ def begin(session: Session, ctx: Engine, pv: ProcessVersion, specs: SpecSet, act
     if via:
         payload["via_message"] = via
     step.finish("started", None, payload)
-    messaging.route(session, ctx, step)
+    messaging.route(session, ctx, step, depth)
+    return inst
+
+
+def begin_halted(session: Session, pv: ProcessVersion, actor: str, data: dict, business_key: str | None,
+                 via: dict, error: BaseException, at: datetime) -> Instance:
+    """The instance a message started whose first step failed (and was rolled back): created halted
+    by an incident that keeps the message, with no workflow state yet; a retry starts it (on the
+    latest version, as the message would now)."""
+    inst = Instance(process_version_id=pv.id, process_key=pv.key, business_key=business_key,
+                    status=incidents.HALTED, started_by=actor, started_at=at, state_json="{}",
+                    serializer_version="", rev=0, data_json=json.dumps(data, ensure_ascii=False, sort_keys=True,
+                                                                      default=str))
+    customer = data.get("customer_name")
+    inst.customer_name = (customer.strip()[:200] or None) if isinstance(customer, str) else None
+    session.add(inst)
+    session.flush()
+    start = start_event(ProcessModel.from_dict(json.loads(pv.model_json)[pv.key]))
+    message, element = incidents.locate(session, inst, error, fallback=start.id if start else None)
+    retry = {"step": "started", "data": data, "business_key": business_key, "via_message": via}
+    incidents.open_incident(session, inst, "message", retry, at, message, element,
+                            event={"process_key": pv.key, "version": pv.version, "business_key": business_key,
+                                   "data": data, "via_message": via})
     return inst
 
 

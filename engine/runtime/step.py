@@ -23,6 +23,7 @@ from engine.errors import ProcessError
 from engine.process import observe, workflow
 from engine.process.routing import due_at, offer
 from engine.process.specs import SpecSet
+from engine.runtime.incidents import LIVE
 from engine.sandbox.values import OutputRefused, storable
 from engine.store.models import Instance, Task, Timer
 
@@ -67,7 +68,7 @@ class Step:
             inst.status = status
         elif wf.is_completed():
             inst.status = "completed"
-        if inst.status != "running" and inst.ended_at is None:
+        if inst.status not in LIVE and inst.ended_at is None:
             inst.ended_at = self.at
         return derived
 
@@ -102,6 +103,8 @@ class Step:
         for task_id, row in rows.items():
             if task_id in waiting:
                 row.due_at = _parse(waiting[task_id][1])
+                if row.due_at > self.at:  # a cycle timer's next round (or a new deadline): no failed attempts yet
+                    row.attempts, row.next_attempt_at, row.last_error = 0, None, None
                 continue
             task = workflow.find_task(self.wf, task_id)
             fired = task is not None and task.state == TaskState.COMPLETED

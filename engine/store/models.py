@@ -85,7 +85,7 @@ class Instance(Base):
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
     process_key: Mapped[str] = mapped_column(String(128), index=True)
     business_key: Mapped[str | None] = mapped_column(String(128), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # running|completed|cancelled|error
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running|incident|completed|cancelled|error
     started_by: Mapped[str] = mapped_column(String(64), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # search: newest first, date ranges
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -141,6 +141,31 @@ class Timer(Base):
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # after a failed attempt the worker leaves the timer alone until then (engine/runtime/timers.py back-off)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Incident(Base):
+    """A step that failed where no person was waiting for the answer (a timer, a message): the
+    instance is halted (status `incident`) until an administrator retries the step or cancels it."""
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_status_process", "status", "process_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # timer|message
+    element: Mapped[str | None] = mapped_column(String(128))  # the BPMN id of the element that failed
+    element_name: Mapped[str | None] = mapped_column(String(200))  # its name in the diagram, when it has one
+    message: Mapped[str] = mapped_column(Text)
+    step: Mapped[str] = mapped_column(Text, default="{}")  # JSON: what a retry runs again (runtime/incidents.py)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16))  # open|resolved
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution: Mapped[str | None] = mapped_column(String(16))  # retried|cancelled
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditEvent(Base):

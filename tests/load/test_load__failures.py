@@ -2,7 +2,9 @@
 through the REST API of 4 gunicorn workers and 2 timer workers on PostgreSQL, while a web worker
 and a timer worker are SIGKILLed and PostgreSQL restarts. Afterwards every acknowledged command is
 in the database, no task was completed twice, no timer fired twice, every audit chain verifies and
-every instance can be finished. bench/load_failures.py runs the same at full size.
+every instance can be finished. One poisoned instance (its timer's next step always fails, the lowest
+id) is present throughout: every other timer still fires exactly once, its failed attempts are
+counted, and it can be cancelled (issue 11). bench/load_failures.py runs the same at full size.
 
 PostgreSQL only, in its own database (never `test`). SALESFLOW_LOAD_PG_RESTART=terminate cuts this
 test's connections instead of restarting the server (for a server other people use at the time).
@@ -39,3 +41,6 @@ def test_no_acknowledged_command_is_lost_when_workers_die_and_postgres_restarts(
     assert {"failure: web", "failure: timer", "failure: postgres"} <= set(figures)
     assert figures["instances completed / not"].endswith(" / 0")
     assert " 0 broken" in figures["audit verify"]
+    assert figures["healthy instances whose timers did not each fire exactly once"] == 0
+    attempts, then = figures["poisoned instance: failed timer attempts, then"].split(", ", 1)
+    assert int(attempts) >= 1 and then.endswith("cancelled"), then

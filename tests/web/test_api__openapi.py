@@ -79,7 +79,7 @@ def test_the_instance_schema_is_designs_shape(client):
     schemas = _document(client)["components"]["schemas"]
     instance = schemas["Instance"]
     assert {"id", "process_key", "version", "business_key", "status", "data", "tasks"} <= set(instance["required"])
-    assert instance["properties"]["status"]["enum"] == ["running", "completed", "cancelled", "error"]
+    assert instance["properties"]["status"]["enum"] == ["running", "incident", "completed", "cancelled", "error"]
     assert {"id", "instance_id", "process_key", "name", "title", "role", "assignee", "status", "created_at",
             "due_at"} <= set(schemas["Task"]["required"])
     assert {"schema", "ui"} <= set(schemas["Form"]["required"])

@@ -52,7 +52,7 @@ def test_search_filters(api, found):
 
 
 @pytest.mark.parametrize(("query", "field", "message"), [
-    ("status=open", "status", "Must be running, completed, cancelled or error"),
+    ("status=open", "status", "Must be running, incident, completed, cancelled or error"),
     ("started_from=", "started_from", "Must be a date as YYYY-MM-DD"),
     ("started_to=2026-02-30", "started_to", "Must be a date as YYYY-MM-DD"),
     ("sla_breached=yes", "sla_breached", "Must be true or false"),
@@ -69,7 +69,7 @@ def test_bad_filters_are_422_with_a_message_per_field(api, found, query, field, 
 
 def test_field_messages_are_chinese_by_default(api, found):
     body = api("aud").get("/instances?status=open").get_json()
-    assert body["fields"] == {"status": "须为 running、completed、cancelled 或 error"}
+    assert body["fields"] == {"status": "须为 running、incident、completed、cancelled 或 error"}
 
 
 def test_the_api_needs_a_token(api, found):

@@ -62,6 +62,9 @@ def _page_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "pages.admin_reset": ("/admin/users/rep1/reset", {"new_password": NEW, "repeat_password": NEW}),
         "pages.admin_unlock": ("/admin/unlock", {"username": "rep1"}),
         "pages.admin_revoke_token": ("/admin/tokens/1/revoke", {}),
+        # administrators' only: refused before the incident is even looked up
+        "pages.retry_incident": ("/admin/incidents/1/retry", {}),
+        "pages.cancel_incident": ("/admin/incidents/1/cancel", {"reason": "看过了"}),
     }
 
 
@@ -73,6 +76,8 @@ def _api_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "api.unclaim": (f"/tasks/{task}/unclaim", {}),
         "api.start_instance": ("/processes/sample_request/instances", {"data": SAMPLE_REQUEST}),
         "api.deploy": ("/deployments", {"files": bundle(), "note": "audit"}),
+        "api.retry_incident": ("/incidents/1/retry", {}),
+        "api.cancel_incident": ("/incidents/1/cancel", {"reason": "看过了"}),
     }
 
 

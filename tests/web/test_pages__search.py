@@ -86,7 +86,7 @@ def test_bad_filters_show_messages_beside_their_fields(pages, started):
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and _rows(html) == []
     assert 'id="error-started_from">须为有效日期，格式 YYYY-MM-DD' in html
-    assert 'id="error-status">须为 running、completed、cancelled 或 error' in html
+    assert 'id="error-status">须为 running、incident、completed、cancelled 或 error' in html
     _english(aud)
     html = aud.get("/instances?started_from=2026-03-05&started_to=2026-03-01").get_data(as_text=True)
     assert 'id="error-started_to">Must not be before the start date' in html

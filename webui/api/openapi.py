@@ -11,6 +11,8 @@ from flask import Response, jsonify
 from webui.api import KEY_PATTERN, MAX_ID, blueprint
 
 NULLABLE_TEXT = {"type": ["string", "null"]}
+# an instance's status; `incident`: halted by a failed timer or message step until an administrator acts
+STATUSES = ["running", "incident", "completed", "cancelled", "error"]
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 # the engine reads a file by its extension, in any letter case
@@ -48,7 +50,8 @@ TASK = {
 SCHEMAS: dict[str, dict] = {
     "Error": _obj({
         "error": {"type": "string", "description": "a stable code: bad_request, unauthorized, forbidden, not_found, "
-                                                   "method_not_allowed, conflict, too_large, invalid_data, "
+                                                   "method_not_allowed, conflict, halted (a 409: the instance is "
+                                                   "halted by an incident), too_large, invalid_data, "
                                                    "process_error, invalid_definition, locked"},
         "message": {"type": "string", "description": "what went wrong, for people"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"},
@@ -89,7 +92,7 @@ SCHEMAS: dict[str, dict] = {
     "Instance": _obj({
         "id": {"type": "integer"}, "process_key": {"type": "string"}, "version": {"type": "integer"},
         "business_key": NULLABLE_TEXT,
-        "status": {"type": "string", "enum": ["running", "completed", "cancelled", "error"]},
+        "status": {"type": "string", "enum": STATUSES},
         "data": {"type": "object"}, "started_by": {"type": "string"}, "started_at": TIME, "ended_at": NULLABLE_TIME,
         "tasks": {"type": "array", "items": _ref("Task"), "description": "the open tasks"},
     }),
@@ -120,7 +123,7 @@ SCHEMAS: dict[str, dict] = {
         "id": {"type": "integer"}, "process_key": {"type": "string"}, "process_name": {"type": "string"},
         "process_names": TEXT, "version": {"type": "integer"}, "business_key": NULLABLE_TEXT,
         "customer_name": NULLABLE_TEXT,
-        "status": {"type": "string", "enum": ["running", "completed", "cancelled", "error"]},
+        "status": {"type": "string", "enum": STATUSES},
         "started_by": {"type": "string"}, "started_at": TIME, "ended_at": NULLABLE_TIME,
         "sla_breached": {"type": "boolean", "description": "an SLA timer fired, or a task was or is late "
                                                            "(docs/audit.md)"},
@@ -129,6 +132,25 @@ SCHEMAS: dict[str, dict] = {
                           "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
                           "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
                           "pages": {"type": "integer", "minimum": 1}}),
+    "Incident": _obj({
+        "id": {"type": "integer"}, "instance_id": {"type": "integer"}, "process_key": {"type": "string"},
+        "business_key": NULLABLE_TEXT,
+        "instance_status": {"type": "string", "enum": STATUSES},
+        "kind": {"type": "string", "enum": ["timer", "message"],
+                 "description": "the step that failed: a due timer's, or a message's in its receiver"},
+        "element": {**NULLABLE_TEXT, "description": "the BPMN id of the element that failed, when known"},
+        "element_name": {"oneOf": [TEXT, {"type": "null"}]},
+        "message": {"type": "string", "description": "the error"},
+        "raised_at": TIME,
+        "attempts": {"type": "integer", "minimum": 1, "description": "the worker's attempts, then one per retry"},
+        "status": {"type": "string", "enum": ["open", "resolved"]},
+        "resolved_by": NULLABLE_TEXT, "resolved_at": NULLABLE_TIME,
+        "resolution": {"type": ["string", "null"], "enum": ["retried", "cancelled", None]},
+        "reason": {**NULLABLE_TEXT, "description": "why the case was cancelled"},
+    }),
+    "CancelIncidentRequest": _obj({"reason": {"type": "string", "minLength": 1, "maxLength": 2000,
+                                              "description": "why the case is cancelled (required)"}},
+                                  closed=False),
     "Trail": _obj({"format": {"const": "salesflow-audit/1"}, "chain": {"type": "string"},
                    "head": {"type": ["object", "null"]}, "hash": {"type": "string"},
                    "events": {"type": "array", "items": {"type": "object"}}},
@@ -144,7 +166,8 @@ WHY = {
     401: "no valid bearer token",
     403: "the engine refuses the caller",
     404: "no such object",
-    409: "the task is no longer ready, or someone else holds it",
+    409: "the task is no longer ready, or someone else holds it, or (`halted`) its instance is halted by an incident;"
+         " for incidents: the incident is already resolved",
     413: "the body is larger than the server accepts",
     422: "invalid fields (see `fields`; a text the API keeps may not hold NUL), or (deployments) invalid "
          "definitions (see `problems`)",
@@ -197,7 +220,7 @@ SEARCH = [
     _query("process", {"type": "string"}, "only this process key"),
     _query("customer", {"type": "string", "maxLength": 200}, "part of the customer name, any letter case"),
     _query("business_key", {"type": "string", "maxLength": 128}, "the start of the business key"),
-    _query("status", {"type": "string", "enum": ["running", "completed", "cancelled", "error"]}, "only this status"),
+    _query("status", {"type": "string", "enum": STATUSES}, "only this status"),
     _query("started_from", {"type": "string", "format": "date"}, "started on or after this day (Asia/Shanghai)"),
     _query("started_to", {"type": "string", "format": "date"}, "started on or before this day (Asia/Shanghai)"),
     _query("participant", {"type": "string", "maxLength": 64},
@@ -215,6 +238,7 @@ def _export(summary: str, json_schema: dict, errors: tuple[int, ...], params: li
     op["responses"]["200"]["headers"] = {"Content-Disposition": {"schema": {"type": "string"}, "required": True}}
     return op
 INSTANCE_ID = [_path("id", {"type": "integer", "minimum": 1, "maximum": MAX_ID})]
+INCIDENT_ID = [_path("id", {"type": "integer", "minimum": 1, "maximum": MAX_ID})]
 
 
 def _list(name: str) -> dict:
@@ -290,6 +314,20 @@ def document() -> dict:
                 _query("from", {"type": "string", "format": "date"}, "registered on or after this day (company time)"),
                 _query("to", {"type": "string", "format": "date"}, "registered on or before this day (company time)"),
                 _query("process", {"type": "string"}, "only this process key")])},
+        "/incidents": {"get": _op(
+            "listIncidents: administrators: the incidents, newest first (at most 500); each halts one instance "
+            "until it is retried or cancelled", 200, _list("Incident"), (401, 403, 422), params=[
+                _query("status", {"type": "string", "enum": ["open", "resolved", "all"]}, "open (the default), "
+                       "resolved or all"),
+                _query("process", {"type": "string"}, "only this process key")])},
+        "/incidents/{id}/retry": {"post": _op(
+            "retryIncident: administrators: run the failed step again now; the incident afterwards, resolved "
+            "(the instance runs again) or still open with the new error", 200, _ref("Incident"),
+            (401, 403, 404, 409), params=INCIDENT_ID)},
+        "/incidents/{id}/cancel": {"post": _op(
+            "cancelIncident: administrators: cancel the halted instance, with a reason, without running the "
+            "failed step; the resolved incident", 200, _ref("Incident"), (400, 401, 403, 404, 409, 413, 422),
+            body="CancelIncidentRequest", params=INCIDENT_ID)},
         "/openapi.json": {"get": {"summary": "this document", "operationId": "openapi", "security": [],
                                   "responses": {"200": {"description": "the OpenAPI document",
                                                         "content": {"application/json": {

@@ -9,6 +9,9 @@ INSTANCE_KEYS = ("id", "process_key", "version", "business_key", "status", "data
                  "ended_at")
 PROCESS_KEYS = ("key", "name", "version", "deployed_at", "starters", "summary", "start_form")
 EVENT_KEYS = ("position", "at", "actor", "kind", "task", "payload", "hash")
+INCIDENT_KEYS = ("id", "instance_id", "process_key", "business_key", "instance_status", "kind", "element",
+                 "element_name", "message", "raised_at", "attempts", "status", "resolved_by", "resolved_at",
+                 "resolution", "reason")
 
 
 def task(view: dict) -> dict:
@@ -39,3 +42,9 @@ def process(view: dict, startable: set[str]) -> dict:
 
 def event(view: dict) -> dict:
     return {k: view.get(k) for k in EVENT_KEYS}
+
+
+def incident(view: dict) -> dict:
+    """{id, instance_id, process_key, business_key, instance_status, kind, element, element_name {zh, en},
+    message, raised_at, attempts, status, resolved_by, resolved_at, resolution, reason}"""
+    return {k: view.get(k) for k in INCIDENT_KEYS}

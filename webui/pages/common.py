@@ -37,6 +37,7 @@ def error_text(exc: SalesflowError) -> str:
         "conflict": _("Someone else changed this first; the page shows the current state."),
         "invalid_data": _("Some values are not valid."),
         "process_error": _("The process could not continue; nothing was saved."),
+        "halted": _("This case is halted by an incident; an administrator must retry or cancel it."),
         "unavailable": _("The database cannot be reached just now. If you were saving something, check "
                          "whether it was saved before you try again."),
     }
@@ -110,7 +111,7 @@ def work_roles(roles: list[str]) -> list[str]:
 
 def status_name(status: str | None) -> str:
     names = {"running": _("Running"), "completed": _("Completed"), "cancelled": _("Cancelled"),
-             "error": _("Error"), "ready": _("Open")}
+             "error": _("Error"), "ready": _("Open"), "incident": _("Incident")}
     return names.get(status or "", status or "")
 
 
@@ -121,6 +122,7 @@ def event_name(kind: str) -> str:
         "gateway_taken": _("route taken"), "timers_due": _("timers due"), "timer_fired": _("timer fired"),
         "escalated": _("escalated"), "task_cancelled": _("task cancelled"), "message": _("message received"),
         "cancelled": _("cancelled the request"), "ended": _("ended"), "commented": _("commented"),
+        "incident": _("halted by an incident"), "retried": _("retried after an incident"),
     }
     return names.get(kind, kind)
 

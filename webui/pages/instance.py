@@ -13,7 +13,7 @@ from webui.pages.common import actor
 from webui.pages.labels import data_labels, ordered
 
 SHOWN_EVENTS = {"started", "claimed", "unclaimed", "reassigned", "completed", "commented", "escalated",
-                "timer_fired", "task_cancelled", "message", "cancelled", "ended"}
+                "timer_fired", "task_cancelled", "message", "cancelled", "ended", "incident", "retried"}
 
 
 def _titles(instance: dict, history: list[dict]) -> dict[str, object]:

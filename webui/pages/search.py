@@ -25,7 +25,7 @@ from webui.pages.labels import data_labels, ordered
 
 FIELDS = ("process", "customer", "business_key", "status", "started_from", "started_to", "participant",
           "sla_breached")
-STATUSES = ("running", "completed", "cancelled", "error")
+STATUSES = ("running", "incident", "completed", "cancelled", "error")
 PER_PAGE = "25"
 # a BOM first: Excel then reads the UTF-8 (Chinese) text as UTF-8 (docs/audit.md)
 BOM = "\ufeff"
