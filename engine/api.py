@@ -32,9 +32,9 @@ from engine.process.specs import SpecCache
 from engine.replay import Replay, first_version_id, replay
 from engine.roles import lane_roles, load_catalogue, sync_roles
 from engine.runtime import access, commands, queries, starting, timers
-from engine.runtime.loading import specs_for
+from engine.runtime.loading import get_instance, specs_for
 from engine.store.db import Database
-from engine.store.models import AuditEvent, Instance
+from engine.store.models import AuditEvent
 
 T = TypeVar("T")
 
@@ -236,8 +236,7 @@ class Engine:
         with self.db.read() as s:
             if instance_id is None:
                 return all_chains(s)
-            if s.get(Instance, instance_id) is None:
-                raise NotFound(f"no instance {instance_id}")
+            get_instance(s, instance_id)
             return [instance_chain(instance_id)]
 
     def check_trail(self, chain: str, replay: bool = True) -> TrailCheck:
@@ -253,9 +252,7 @@ class Engine:
             raise InvalidData(f"unknown export format {fmt!r}: json or csv",
                               {"format": {"zh": "导出格式须为 json 或 csv", "en": "The format is json or csv"}})
         with self.db.read() as s:
-            inst = s.get(Instance, instance_id)
-            if inst is None:
-                raise NotFound(f"no instance {instance_id}")
+            inst = get_instance(s, instance_id)
             if actor is not None:
                 access.check_may_see(s, users.get_user(s, actor), inst)
             chain = instance_chain(instance_id)
@@ -266,9 +263,7 @@ class Engine:
         """Verify the chain, then replay it; `actor` (when given) must be allowed to see the instance.
         With `states`, `Replay.states` holds the state after every event (the history page's slider)."""
         with self.db.read() as s:
-            inst = s.get(Instance, instance_id)
-            if inst is None:
-                raise NotFound(f"no instance {instance_id}")
+            inst = get_instance(s, instance_id)
             if actor is not None:
                 access.check_may_see(s, users.get_user(s, actor), inst)
             chain: ChainResult = verify_chain(s, instance_chain(instance_id))

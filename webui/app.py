@@ -6,6 +6,7 @@ from flask import Flask
 
 from engine import Engine
 from webui import auth, i18n, ops, security
+from webui.converters import IdConverter
 
 
 def create_app(engine: Engine, config: dict | None = None) -> Flask:
@@ -13,6 +14,7 @@ def create_app(engine: Engine, config: dict | None = None) -> Flask:
     app.config.update(security.defaults())
     app.config.update(config or {})
     app.extensions["salesflow"] = engine
+    app.url_map.converters["id"] = IdConverter
     security.init_app(app)
     auth.init_app(app)
     i18n.init_app(app)

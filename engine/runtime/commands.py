@@ -90,8 +90,9 @@ def start(ctx: Engine, actor: str, key: str, data: dict | None = None, business_
 def claim(ctx: Engine, actor: str, task_id: str) -> None:
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
-        require_ready(row)
         user = get_user(s, actor)
+        access.check_may_know_task(s, user, row, inst)
+        require_ready(row)
         if row.assignee == actor:
             return
         if row.role == INITIATOR:
@@ -106,8 +107,9 @@ def claim(ctx: Engine, actor: str, task_id: str) -> None:
 def unclaim(ctx: Engine, actor: str, task_id: str) -> None:
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
-        require_ready(row)
         user = get_user(s, actor)
+        access.check_may_know_task(s, user, row, inst)
+        require_ready(row)
         if row.role == INITIATOR:
             raise Conflict("this task belongs to the requester and cannot be released")
         if row.assignee is None:
@@ -122,8 +124,10 @@ def unclaim(ctx: Engine, actor: str, task_id: str) -> None:
 def reassign(ctx: Engine, actor: str, task_id: str, to_user: str) -> None:
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
+        user = get_user(s, actor)
+        access.check_may_know_task(s, user, row, inst)
         require_ready(row)
-        access.check_may_manage(s, get_user(s, actor), row)
+        access.check_may_manage(s, user, row)
         target = get_user(s, to_user)
         if row.role not in roles_of(target):
             raise Forbidden(f"{to_user} does not hold role {row.role}")
@@ -140,9 +144,10 @@ def complete(ctx: Engine, actor: str, task_id: str, data: dict | None) -> int:
     data = {} if data is None else data
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
+        user = get_user(s, actor)
+        access.check_may_know_task(s, user, row, inst)
         require_ready(row)
         require_running(inst)
-        user = get_user(s, actor)
         access.check_may_work(s, user, row, inst)
         form = form_of(s, inst.process_version_id, row.form_key)
         data = forms.validate(form, data) if form else forms.check_data_keys(data)
@@ -165,7 +170,9 @@ def comment(ctx: Engine, actor: str, task_id: str, text: str) -> None:
                           {"text": {"zh": "评论须为1-2000个字符", "en": "1-2000 characters"}})
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
-        access.check_may_comment(s, get_user(s, actor), inst)
+        user = get_user(s, actor)
+        access.check_may_know_task(s, user, row, inst)
+        access.check_may_comment(s, user, inst)
         Step(s, inst, None, None, actor, clock.now()).event("commented", row.bpmn_id,
                                                             {"task_id": row.id, "text": text.strip()})
 
@@ -173,8 +180,10 @@ def comment(ctx: Engine, actor: str, task_id: str, text: str) -> None:
 def cancel(ctx: Engine, actor: str, instance_id: int, reason: str = "") -> None:
     with ctx.db.write() as s:
         inst = lock_instance(s, instance_id)
+        user = get_user(s, actor)
+        access.check_may_see(s, user, inst)
         require_running(inst)
-        access.check_may_cancel(get_user(s, actor), inst)
+        access.check_may_cancel(user, inst)
         step = _step(ctx, s, inst, actor)
         workflow.cancel(step.wf)
         step.finish("cancelled", None, {"reason": reason}, status="cancelled")
@@ -184,11 +193,12 @@ def deliver_message(ctx: Engine, actor: str, instance_id: int, name: str, payloa
     payload = forms.check_data_keys(payload or {})
     with ctx.db.write() as s:
         inst = lock_instance(s, instance_id)
+        user = None if actor == SYSTEM else get_user(s, actor)
+        if user is not None:
+            access.check_may_see(s, user, inst)
         require_running(inst)
-        if actor != SYSTEM:
-            user = get_user(s, actor)
-            if not access.is_admin(user) and user.username != inst.started_by:
-                raise Forbidden("only the requester, an administrator or the system may send messages")
+        if user is not None and not access.is_admin(user) and user.username != inst.started_by:
+            raise Forbidden("only the requester, an administrator or the system may send messages")
         step = _step(ctx, s, inst, actor)
         workflow.send_message(step.wf, name, payload)
         step.finish("message", None, {"name": name, "payload": payload})

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from webui.api import KEY_PATTERN, MAX_ID, blueprint
+from engine.runtime.loading import MAX_ID
+from webui.api import KEY_PATTERN, blueprint
 
 NULLABLE_TEXT = {"type": ["string", "null"]}
 TIME = {"type": "string", "format": "date-time"}
