@@ -190,7 +190,9 @@ def managed_tasks(session: Session, user: User, now: datetime) -> list[dict]:
     return [task_dict(r, now) for r in session.scalars(query)]
 
 
-def instance_dict(session: Session, inst: Instance, now: datetime) -> dict:
+def instance_summary(session: Session, inst: Instance, now: datetime) -> dict:
+    """The instance with its tasks, without the forms and element names pages label it with: what a
+    command answers (engine.runtime.idempotency keeps it as JSON)."""
     pv = session.get(ProcessVersion, inst.process_version_id)
     tasks = session.scalars(select(Task).where(Task.instance_id == inst.id).order_by(Task.created_at, Task.id))
     all_tasks = [task_dict(t, now) for t in tasks]
@@ -198,8 +200,13 @@ def instance_dict(session: Session, inst: Instance, now: datetime) -> dict:
             "status": inst.status, "data": json.loads(inst.data_json), "started_by": inst.started_by,
             "started_at": _ts(inst.started_at), "ended_at": _ts(inst.ended_at), "rev": inst.rev,
             "tasks": [t for t in all_tasks if t["status"] == "ready"],
-            "history_tasks": [t for t in all_tasks if t["status"] != "ready"],
-            "forms": instance_forms(session, inst), "element_names": element_names(pv)}
+            "history_tasks": [t for t in all_tasks if t["status"] != "ready"]}
+
+
+def instance_dict(session: Session, inst: Instance, now: datetime) -> dict:
+    pv = session.get(ProcessVersion, inst.process_version_id)
+    return {**instance_summary(session, inst, now), "forms": instance_forms(session, inst),
+            "element_names": element_names(pv)}
 
 
 def element_names(pv: ProcessVersion) -> dict[str, dict[str, str]]:

@@ -81,6 +81,19 @@ def field(body: dict, name: str, kind: type, required: bool = True, errors: dict
     return value
 
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def idempotency_key() -> str | None:
+    """The request's Idempotency-Key header (None without one); the engine checks and keeps it."""
+    return request.headers.get(IDEMPOTENCY_HEADER)
+
+
+def replayed(repeated: bool) -> dict[str, str]:
+    """The header that tells a client it got the stored answer of an earlier request with its key."""
+    return {"Idempotent-Replayed": "true"} if repeated else {}
+
+
 def raise_if(errors: dict, message: str = "the request has invalid fields") -> None:
     if errors:
         raise InvalidData(f"{message}: {', '.join(sorted(errors))}", errors)
