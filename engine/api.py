@@ -62,8 +62,8 @@ class Engine:
             outcome = "error"
             raise
         finally:
-            for observe in self.observers:
-                observe(fn.__name__, time.perf_counter() - started, outcome)
+            for observe in self.observers:  # start_once counts as start: the same command, answered
+                observe(fn.__name__.removesuffix("_once"), time.perf_counter() - started, outcome)
 
     # -- setup -------------------------------------------------------------
     def init(self) -> None:

@@ -172,7 +172,7 @@ def _number(text: str, kind: str) -> int | float | str:
     plain = text.replace(",", "")
     if not plain.isascii() or not _NUMBER.fullmatch(plain):
         return text
-    if _WHOLE.fullmatch(plain):
+    if _WHOLE.fullmatch(plain) and len(plain) <= 30:  # longer: out of range, read below as a float
         return int(plain)
     number = float(plain)  # 1e400 is infinity: the engine says "must be a finite number"
     if math.isfinite(number) and number.is_integer() and ("." not in plain or kind == "integer"):
@@ -201,7 +201,7 @@ def _rows(posted: MultiDict, name: str, schema: dict) -> tuple[list[dict], list[
         if not key.startswith(head):
             continue
         index, _dot, column = key[len(head):].partition(".")
-        if index.isdigit() and column in props:
+        if index.isascii() and index.isdigit() and len(index) <= 6 and column in props:
             found.setdefault(int(index), {})[column] = posted.get(key, "").strip()
     texts = [row for _i, row in sorted(found.items()) if any(row.values())]
     data = [{c: _convert(t, props[c]) for c, t in row.items() if t != ""} for row in texts]

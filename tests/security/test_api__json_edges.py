@@ -103,3 +103,13 @@ def test_task_ids_that_are_not_tasks_get_404(api, task_id):
         response = mgr.post(f"/tasks/{task_id}/{action}", json={"data": {}})
         assert response.status_code == 404, action
         assert response.get_json()["error"] == "not_found"
+
+
+def test_numbers_of_thousands_of_digits_are_4xx_not_500(api):
+    """int() refuses more than 4,300 digits with a ValueError: every reader of digits bounds them first."""
+    digits = "9" * 5000
+    for path in (f"/tasks?limit={digits}", f"/tasks?offset={digits}", f"/instances?page={digits}",
+                 f"/instances?per_page={digits}", f"/instances/1/replay?step={digits}"):
+        assert api("aud").get(path).status_code in (404, 422), path
+    assert post_raw(api("rep1"), START, start_body(digits)).status_code == 400  # not JSON we read
+    assert post_raw(api("rep1"), START, start_body("9" * 4000)).status_code == 422  # out of range

@@ -37,3 +37,9 @@ def test_the_modelers_json_calls_refuse_unacceptable_json_with_400(pages, body):
         response = owner.client.post(path, data=body, content_type="application/json", headers={"X-CSRFToken": token})
         assert response.status_code == 400, path
         assert response.get_json()["error"] == "bad_request"
+
+
+def test_page_numbers_of_thousands_of_digits_are_not_500(pages):
+    digits = "9" * 5000
+    assert pages("mgr1").get(f"/inbox?page={digits}").status_code == 200  # the first page
+    assert pages("aud").get(f"/instances?page={digits}").status_code in (200, 422)
