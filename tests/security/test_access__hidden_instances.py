@@ -34,8 +34,10 @@ def ids(hidden: dict, missing: bool) -> dict:
 
 
 def as_if(text: str, hidden: dict) -> str:
-    """A missing object's answer with the hidden object's ids put in: what the hidden one must answer."""
-    return text.replace(hidden["missing_t"], hidden["t"]).replace(str(hidden["missing_i"]), str(hidden["i"]))
+    """A missing object's answer with the hidden object's ids put in: what the hidden one must answer.
+    (One pass, and the instance id only where it stands alone, not inside a task's UUID.)"""
+    ids = re.compile(f"{re.escape(hidden['missing_t'])}|(?<![0-9a-f-]){hidden['missing_i']}(?![0-9a-f-])")
+    return ids.sub(lambda m: hidden["t"] if m.group(0) == hidden["missing_t"] else str(hidden["i"]), text)
 
 
 @pytest.mark.parametrize("outsider", ["rep2", "qa1", "disp"])
