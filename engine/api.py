@@ -32,10 +32,11 @@ from engine.errors import Forbidden, InvalidData, NotFound, SalesflowError, Unau
 from engine.process.specs import SpecCache
 from engine.replay import Replay, first_version_id, replay
 from engine.roles import lane_roles, load_catalogue, sync_roles
-from engine.runtime import access, commands, queries, starting, timers
-from engine.runtime.loading import specs_for
+from engine.runtime import access, commands, idempotency, queries, starting, timers
+from engine.runtime.idempotency import Answer
+from engine.runtime.loading import get_instance, specs_for
 from engine.store.db import Database
-from engine.store.models import AuditEvent, Instance
+from engine.store.models import AuditEvent
 
 T = TypeVar("T")
 
@@ -62,8 +63,8 @@ class Engine:
             outcome = "error"
             raise
         finally:
-            for observe in self.observers:
-                observe(fn.__name__, time.perf_counter() - started, outcome)
+            for observe in self.observers:  # start_once counts as start: the same command, answered
+                observe(fn.__name__.removesuffix("_once"), time.perf_counter() - started, outcome)
 
     # -- setup -------------------------------------------------------------
     def init(self) -> None:
@@ -223,6 +224,28 @@ class Engine:
     def claim(self, actor: str, task_id: str) -> None:
         self._frozen(commands.claim, actor, task_id)
 
+    # -- the same commands answering what they did, retry-safe with an idempotency key -------
+    # (engine/runtime/idempotency.py). The answer is read in the command's own transaction: the
+    # instance (start, complete) or the task (claim) right after it. With a key (the REST API's
+    # Idempotency-Key header, a page's form token) it is kept for SALESFLOW_IDEMPOTENCY_HOURS
+    # (default 24): the same user retrying with the same key and request gets it back without the
+    # command running again (Answer.repeated); the same key with another request is 422.
+    def start_once(self, actor: str, key: str, data: dict | None = None, business_key: str | None = None,
+                   idempotency_key: str | None = None) -> Answer:
+        return self._frozen(commands.start_once, actor, key, data, business_key, idempotency_key)
+
+    def complete_once(self, actor: str, task_id: str, data: dict | None = None,
+                      idempotency_key: str | None = None) -> Answer:
+        return self._frozen(commands.complete_once, actor, task_id, data, idempotency_key)
+
+    def claim_once(self, actor: str, task_id: str, idempotency_key: str | None = None) -> Answer:
+        return self._frozen(commands.claim_once, actor, task_id, idempotency_key)
+
+    def purge_idempotency_keys(self) -> int:
+        """Delete the idempotency keys older than SALESFLOW_IDEMPOTENCY_HOURS (for the timer worker's pass)."""
+        with self.db.write() as s:
+            return idempotency.purge(s, self.clock.now())
+
     def unclaim(self, actor: str, task_id: str) -> None:
         self._frozen(commands.unclaim, actor, task_id)
 
@@ -359,8 +382,7 @@ class Engine:
         with self.db.read() as s:
             if instance_id is None:
                 return all_chains(s)
-            if s.get(Instance, instance_id) is None:
-                raise NotFound(f"no instance {instance_id}")
+            get_instance(s, instance_id)
             return [instance_chain(instance_id)]
 
     def check_trail(self, chain: str, replay: bool = True) -> TrailCheck:
@@ -376,9 +398,7 @@ class Engine:
             raise InvalidData(f"unknown export format {fmt!r}: json or csv",
                               {"format": {"zh": "导出格式须为 json 或 csv", "en": "The format is json or csv"}})
         with self.db.read() as s:
-            inst = s.get(Instance, instance_id)
-            if inst is None:
-                raise NotFound(f"no instance {instance_id}")
+            inst = get_instance(s, instance_id)
             if actor is not None:
                 access.check_may_see(s, users.get_user(s, actor), inst)
             chain = instance_chain(instance_id)
@@ -389,9 +409,7 @@ class Engine:
         """Verify the chain, then replay it; `actor` (when given) must be allowed to see the instance.
         With `states`, `Replay.states` holds the state after every event (the history page's slider)."""
         with self.db.read() as s:
-            inst = s.get(Instance, instance_id)
-            if inst is None:
-                raise NotFound(f"no instance {instance_id}")
+            inst = get_instance(s, instance_id)
             if actor is not None:
                 access.check_may_see(s, users.get_user(s, actor), inst)
             chain: ChainResult = verify_chain(s, instance_chain(instance_id))

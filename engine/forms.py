@@ -3,6 +3,14 @@
 Validation uses jsonschema with one extra keyword, `x-min-days-ahead: N`
 (a date at least N days after today, by the engine's clock). Every failure is
 reported per field, in Chinese and English, never as a jsonschema string.
+
+Before the schema, every value of the data is walked once (engine.jsonvalues): a field is
+refused when it holds a number that is not finite (NaN, Infinity, `1e400` read as
+infinity), a number beyond ±(2**53 - 1) (not every such number is exact as a double, so a
+browser or the offline verifier would read another number), text with NUL or a lone
+surrogate, or nesting deeper than 64 levels. Full-width digits (`１２３`) are refused, not
+converted: a number field given them says "use half-width digits" (a silent conversion would
+store something other than what was typed, and only some digit forms would be caught).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from engine import clock
+from engine import clock, jsonvalues
 from engine.config import COMPANY_TZ
 from engine.errors import InvalidData
 
@@ -107,6 +115,9 @@ def _message(form: FormDef, field: str, error: ValidationError) -> Text:
     template = _MESSAGES.get(error.validator, {"zh": "取值不正确", "en": "Invalid value"})
     limit = error.validator_value
     if error.validator == "type":
+        if {"number", "integer"} & set(limit if isinstance(limit, list) else [limit]) \
+                and _full_width_digits(error.instance):
+            return HALF_WIDTH
         zh, en = _TYPES.get(str(limit), (str(limit), str(limit)))
         return {"zh": template["zh"].format(expected=zh), "en": template["en"].format(expected=en)}
     if error.validator == "format":
@@ -116,35 +127,49 @@ def _message(form: FormDef, field: str, error: ValidationError) -> Text:
 
 
 _UNSTORABLE = {"zh": "含有无法保存的字符", "en": "Contains characters that cannot be stored"}
+_FLAW_MESSAGES: dict[str, Text] = {
+    jsonvalues.NUL: _UNSTORABLE,
+    jsonvalues.SURROGATE: _UNSTORABLE,
+    jsonvalues.NON_FINITE: {"zh": "须为有限的数字", "en": "Must be a finite number"},
+    jsonvalues.UNSAFE_NUMBER: {"zh": f"数值超出范围（绝对值不能超过 {jsonvalues.SAFE_INTEGER}）",
+                               "en": f"Out of range: the number may be at most {jsonvalues.SAFE_INTEGER} "
+                                     "either side of zero"},
+    jsonvalues.DEEP: {"zh": f"嵌套层级过深（最多 {jsonvalues.MAX_DEPTH} 层）",
+                      "en": f"Nested too deeply (at most {jsonvalues.MAX_DEPTH} levels)"},
+}
+HALF_WIDTH = {"zh": "请使用半角数字", "en": "Use half-width digits (0-9)"}
+_UNDERSCORE = {"zh": "字段名不能以下划线开头", "en": "Field names may not start with '_'"}
 
 
 def storable(value: object) -> bool:
     """True when every text inside is valid Unicode without NUL (what both databases can keep)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return False
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(storable(k) and storable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(storable(v) for v in value)
-    return True
+    return not any(f.kind in (jsonvalues.NUL, jsonvalues.SURROGATE) for f in jsonvalues.flaws(value))
+
+
+def _name(key: object) -> str:
+    """A field name fit for a message (a key with a lone surrogate is shown with a replacement)."""
+    return str(key).encode("utf-8", "replace").decode("utf-8")
+
+
+def value_errors(data: dict) -> dict[str, Text]:
+    """Per field, what no form accepts (see the module's docstring): the first flaw found in it."""
+    errors: dict[str, Text] = {}
+    for flaw in jsonvalues.flaws(data, safe_numbers=True):
+        errors.setdefault(_name(flaw.path[0]) if flaw.path else "_form", _FLAW_MESSAGES[flaw.kind])
+    return errors
+
+
+def _full_width_digits(value: object) -> bool:
+    return isinstance(value, str) and any(ch.isdecimal() and not ch.isascii() for ch in value)
 
 
 def field_errors(form: FormDef, data: dict) -> dict[str, Text]:
-    errors: dict[str, Text] = {}
-    for key, value in data.items():
-        if not storable(key) or not storable(value):
-            errors[str(key).encode("utf-8", "replace").decode("utf-8")] = _UNSTORABLE
+    errors = value_errors(data)
     if errors:
         return errors
     for key in data:
         if not isinstance(key, str) or key.startswith("_"):
-            errors[str(key)] = {"zh": "字段名不能以下划线开头", "en": "Field names may not start with '_'"}
+            errors[str(key)] = _UNDERSCORE
     validator = _Validator(form.schema, format_checker=FormatChecker())
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         for name in _fields_of(error):
@@ -165,13 +190,11 @@ def validate(form: FormDef, data: Any) -> dict:
 
 
 def check_data_keys(data: Any) -> dict:
-    """For data with no form (messages, start without a start form): only the key rule applies."""
+    """For data with no form (messages, start without a start form): the key rule and `value_errors`."""
     if not isinstance(data, dict):
         raise InvalidData("data must be an object")
-    bad = {k: {"zh": "字段名不能以下划线开头", "en": "Field names may not start with '_'"}
-           for k in data if not isinstance(k, str) or k.startswith("_")}
-    bad.update({str(k).encode("utf-8", "replace").decode("utf-8"): _UNSTORABLE
-                for k, v in data.items() if not storable(k) or not storable(v)})
+    bad = {_name(k): _UNDERSCORE for k in data if not isinstance(k, str) or k.startswith("_")}
+    bad.update(value_errors(data))
     if bad:
-        raise InvalidData("field names may not start with '_'", bad)
+        raise InvalidData(f"the data has invalid fields: {', '.join(sorted(bad))}", bad)
     return data

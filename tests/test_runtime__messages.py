@@ -3,8 +3,8 @@ stored under the message name (or the event's camunda:resultVariable)."""
 
 import pytest
 
-from engine.errors import Conflict, Forbidden, InvalidData
-from tests.conftest import FIXTURES, add_users
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound
+from tests.conftest import FIXTURES, PASSWORD, add_users
 
 
 @pytest.fixture
@@ -40,8 +40,11 @@ def test_a_message_the_instance_does_not_wait_for_is_refused_and_nothing_changes
 
 def test_only_the_requester_an_admin_or_the_system_may_send_messages(payment):
     iid = payment.start("rep", "payment", {})
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # "other" takes no part: the instance does not exist for them
         payment.deliver_message("other", iid, "payment_received", {})
+    payment.add_user("aud", ["auditor"], PASSWORD)
+    with pytest.raises(Forbidden):  # the auditor reads it, and changes nothing
+        payment.deliver_message("aud", iid, "payment_received", {})
     payment.deliver_message("adm", iid, "payment_received", {})
     assert [t["name"] for t in payment.inbox("fin")] == ["confirm"]
 

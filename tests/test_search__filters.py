@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine import Engine
-from engine.errors import Forbidden, InvalidData
+from engine.errors import InvalidData, NotFound
 from tests.conftest import FIXTURES, add_users
 from tests.web.conftest import SAMPLE_REQUEST, WEB_PEOPLE, p5_p6_files
 
@@ -190,7 +190,7 @@ def test_each_user_finds_only_what_he_may_see(engine, world, user, expected):
         try:
             engine.instance(user, iid)
             may_see = True
-        except Forbidden:
+        except NotFound:
             may_see = False
         assert may_see == (letter in expected), (user, letter)
 

@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import Engine
 from webui import auth, i18n, ops, security
+from webui.converters import IdConverter
 
 
 def _trusted_proxies() -> int:
@@ -29,6 +30,7 @@ def create_app(engine: Engine, config: dict | None = None) -> Flask:
     app.config.update(security.defaults())
     app.config.update(config or {})
     app.extensions["salesflow"] = engine
+    app.url_map.converters["id"] = IdConverter
     security.init_app(app)
     auth.init_app(app)
     i18n.init_app(app)

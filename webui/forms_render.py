@@ -8,6 +8,7 @@ the user's own input again.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,6 +158,28 @@ def widgets(form: dict, values: dict[str, Any], errors: dict[str, Any] | None = 
 # -- posted form -> data ---------------------------------------------------------------------------
 
 
+# A number as people type it in these forms: ASCII digits, an optional sign, decimal point and
+# exponent, thousands separated by commas. Anything else (full-width digits, "1_000", "inf",
+# "0x10") stays text, and the engine's form check names the field (forms.HALF_WIDTH for
+# full-width digits). Whole numbers are read with int(), never through a float, so
+# 12345678901234567891 reaches the engine as typed and is refused there as out of range
+# instead of being silently rounded.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+def _number(text: str, kind: str) -> int | float | str:
+    plain = text.replace(",", "")
+    if not plain.isascii() or not _NUMBER.fullmatch(plain):
+        return text
+    if _WHOLE.fullmatch(plain) and len(plain) <= 30:  # longer: out of range, read below as a float
+        return int(plain)
+    number = float(plain)  # 1e400 is infinity: the engine says "must be a finite number"
+    if math.isfinite(number) and number.is_integer() and ("." not in plain or kind == "integer"):
+        return int(number)  # 1e3 is 1000; a float this large is refused as out of range anyway
+    return text if kind == "integer" else number
+
+
 def _convert(text: str, schema: dict) -> Any:
     """The JSON value for a text; the text itself when it does not parse (the engine then names the field)."""
     kind = schema.get("type")
@@ -165,15 +188,7 @@ def _convert(text: str, schema: dict) -> Any:
     if kind == "boolean":
         return {"true": True, "false": False}.get(text, text)
     if kind in ("number", "integer"):
-        try:
-            number = float(text.replace(",", ""))
-        except ValueError:
-            return text
-        if not math.isfinite(number):
-            return text
-        if number.is_integer() and ("." not in text or kind == "integer"):
-            return int(number)
-        return text if kind == "integer" else number
+        return _number(text, kind)
     return text
 
 
@@ -186,7 +201,7 @@ def _rows(posted: MultiDict, name: str, schema: dict) -> tuple[list[dict], list[
         if not key.startswith(head):
             continue
         index, _dot, column = key[len(head):].partition(".")
-        if index.isdigit() and column in props:
+        if index.isascii() and index.isdigit() and len(index) <= 6 and column in props:
             found.setdefault(int(index), {})[column] = posted.get(key, "").strip()
     texts = [row for _i, row in sorted(found.items()) if any(row.values())]
     data = [{c: _convert(t, props[c]) for c, t in row.items() if t != ""} for row in texts]

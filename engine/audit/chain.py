@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import jsonvalues
+from engine.errors import ProcessError
 from engine.store.models import AuditChain, AuditEvent
 
 GENESIS = "0" * 64
@@ -43,7 +45,16 @@ def event_hash(prev_hash: str, body: dict) -> str:
 def append(session: Session, chain: str, at: str, actor: str, kind: str, task: str | None, payload: dict,
            instance_id: int | None = None) -> AuditEvent:
     """Append one event. The caller's transaction must hold the chain's lock
-    (the instance row; for the deployments chain, the chain row itself)."""
+    (the instance row; for the deployments chain, the chain row itself).
+
+    A payload holding NaN or an infinity is refused (ProcessError, nothing saved): JSON has no
+    such numbers, so no reader but Python's could parse the event, and the trail would verify
+    on the server yet fail in every other tool. Inputs are refused earlier (engine.forms); this
+    catches whatever a script or decision computed."""
+    for flaw in jsonvalues.flaws(payload, max_depth=10_000):  # what a script built may be deep
+        if flaw.kind == jsonvalues.NON_FINITE:
+            raise ProcessError(f"{kind}: the value at {jsonvalues.where(flaw.path)} is not a finite number "
+                               "(NaN or infinity), which JSON cannot hold; nothing was saved")
     head = _head(session, chain)
     position = head.length + 1
     body = event_body(chain, position, at, actor, kind, task, payload)

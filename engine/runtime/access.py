@@ -1,4 +1,14 @@
-"""Authorization, decided here in the engine and nowhere else."""
+"""Authorization, decided here in the engine and nowhere else.
+
+404 or 403: an instance a user may not see is answered exactly as a missing one ("no instance N",
+HTTP 404), and so are its tasks, history, diagram, replay, export and comments, so that ids do not
+tell outsiders what exists. 403 is kept for someone who may know the thing but not do the action:
+an auditor (who reads everything) completing a task, a sales manager claiming a task that mgr2
+holds, a requester cancelling someone else's request they take part in. A task is known to whoever
+sees its instance, and also to the holders of the role it is or was offered to, its assignee, its
+completer and the managers of its role: they saw it in an inbox, so a second completion of a task
+someone else finished first is still 409 (no longer ready) for them, not 404.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine.definitions.checks import INITIATOR
 from engine.errors import Forbidden, NotFound
+from engine.runtime.loading import no_instance, no_task
 from engine.store.models import ApiToken, Instance, Task, User
 from engine.users import managed_roles, roles_of
 
@@ -62,8 +73,28 @@ def may_see_instance(session: Session, user: User, instance: Instance) -> bool:
 
 
 def check_may_see(session: Session, user: User, instance: Instance) -> None:
+    """NotFound, worded as for a missing instance, unless the user may see it."""
     if not may_see_instance(session, user, instance):
-        raise Forbidden(f"{user.username} does not take part in instance {instance.id}")
+        raise no_instance(instance.id)
+
+
+def may_know_task(session: Session, user: User, task: Task, instance: Instance) -> bool:
+    """Whether the user may learn that this task exists (see the module's docstring)."""
+    name = user.username
+    return (name in (task.assignee, task.completed_by) or task.role in roles_of(user)
+            or task.role in managed_roles(session, user) or may_see_instance(session, user, instance))
+
+
+def check_may_know_task(session: Session, user: User, task: Task, instance: Instance) -> None:
+    """NotFound, worded as for a missing task, unless the user may know of it."""
+    if not may_know_task(session, user, task, instance):
+        raise no_task(task.id)
+
+
+def check_may_see_task(session: Session, user: User, task: Task, instance: Instance) -> None:
+    """Reading a task (its form, its instance's data, its comments) is seeing its instance."""
+    if not may_see_instance(session, user, instance):
+        raise no_task(task.id)
 
 
 def check_may_comment(session: Session, user: User, instance: Instance) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
+
 from engine import clock, forms
 from engine.definitions.checks import INITIATOR
 from engine.definitions.model import start_event
 from engine.errors import Conflict, Forbidden, InvalidData, ProcessError, SalesflowError
 from engine.process import failures, observe, workflow
-from engine.runtime import access, incidents, messaging, starting
+from engine.runtime import access, idempotency, incidents, messaging, queries, starting
 from engine.runtime.loading import (
     form_of,
     latest_version,
@@ -25,7 +27,7 @@ from engine.runtime.loading import (
     specs_for,
 )
 from engine.runtime.step import Step
-from engine.store.models import Instance
+from engine.store.models import Instance, Task
 from engine.users import get_user, roles_of
 
 if TYPE_CHECKING:
@@ -87,48 +89,73 @@ def after_timers(ctx: Engine, session, step: Step, derived: list[observe.Derived
 
 
 def start(ctx: Engine, actor: str, key: str, data: dict | None = None, business_key: str | None = None) -> int:
-    data = data or {}
     with ctx.db.write() as s:
-        user = get_user(s, actor)
-        pv = latest_version(s, key)
-        specs = specs_for(s, ctx.specs, pv.id)
-        model = specs.models[key]
-        start_el = start_event(model)
-        starters = set(model.starters) or ({start_el.lane} if start_el and start_el.lane else set())
-        if not starters & roles_of(user):
-            raise Forbidden(f"{actor} holds none of the roles that may start {key}: {', '.join(sorted(starters))}")
-        if business_key is not None and (not isinstance(business_key, str) or not 0 < len(business_key) <= 128
-                                         or not forms.storable(business_key)):
-            raise InvalidData("business_key must be a text of 1-128 characters",
-                              {"business_key": {"zh": "业务编号须为1-128个字符", "en": "1-128 characters"}})
-        if start_el is not None and start_el.event == "timer":
-            raise Forbidden(f"{key} is started by its timer, not by hand")
-        form = form_of(s, pv.id, start_el.form_key if start_el else None)
-        data = forms.validate(form, data) if form else forms.check_data_keys(data)
-        return starting.begin(s, ctx, pv, specs, actor, data, business_key).id
+        return _start(ctx, s, actor, key, data, business_key).id
+
+
+def start_once(ctx: Engine, actor: str, key: str, data: dict | None, business_key: str | None,
+               idempotency_key: str | None) -> idempotency.Answer:
+    """Start; the answer is the instance right after (its summary), kept under the key if one is given."""
+    once = idempotency.request(idempotency_key, "start", {"process": key, "data": data, "business_key": business_key})
+    return idempotency.run(ctx, actor, once, lambda s: queries.instance_summary(
+        s, _start(ctx, s, actor, key, data, business_key), clock.now()))
+
+
+def _start(ctx: Engine, s: Session, actor: str, key: str, data: dict | None, business_key: str | None) -> Instance:
+    data = data or {}
+    user = get_user(s, actor)
+    pv = latest_version(s, key)
+    specs = specs_for(s, ctx.specs, pv.id)
+    model = specs.models[key]
+    start_el = start_event(model)
+    starters = set(model.starters) or ({start_el.lane} if start_el and start_el.lane else set())
+    if not starters & roles_of(user):
+        raise Forbidden(f"{actor} holds none of the roles that may start {key}: {', '.join(sorted(starters))}")
+    if business_key is not None and (not isinstance(business_key, str) or not 0 < len(business_key) <= 128
+                                     or not forms.storable(business_key)):
+        raise InvalidData("business_key must be a text of 1-128 characters",
+                          {"business_key": {"zh": "业务编号须为1-128个字符", "en": "1-128 characters"}})
+    if start_el is not None and start_el.event == "timer":
+        raise Forbidden(f"{key} is started by its timer, not by hand")
+    form = form_of(s, pv.id, start_el.form_key if start_el else None)
+    data = forms.validate(form, data) if form else forms.check_data_keys(data)
+    return starting.begin(s, ctx, pv, specs, actor, data, business_key)
 
 
 def claim(ctx: Engine, actor: str, task_id: str) -> None:
     with ctx.db.write() as s:
-        row, inst = lock_task(s, task_id)
-        require_ready(row)
-        user = get_user(s, actor)
-        if row.assignee == actor:
-            return
-        if row.role == INITIATOR:
-            raise Forbidden(f"task {task_id} belongs to the requester {row.assignee}")
-        if row.assignee:
-            raise Conflict(f"task {task_id} is already claimed by {row.assignee}")
-        access.check_may_work(s, user, row, inst)
-        row.assignee = actor
-        Step(s, inst, None, None, actor, clock.now()).event("claimed", row.bpmn_id, {"task_id": row.id})
+        _claim(s, actor, task_id)
+
+
+def claim_once(ctx: Engine, actor: str, task_id: str, idempotency_key: str | None) -> idempotency.Answer:
+    """Claim; the answer is the task right after, kept under the key if one is given."""
+    once = idempotency.request(idempotency_key, "claim", {"task": task_id})
+    return idempotency.run(ctx, actor, once, lambda s: queries.task_dict(_claim(s, actor, task_id), clock.now()))
+
+
+def _claim(s: Session, actor: str, task_id: str) -> Task:
+    row, inst = lock_task(s, task_id)
+    user = get_user(s, actor)
+    access.check_may_know_task(s, user, row, inst)
+    require_ready(row)
+    if row.assignee == actor:
+        return row
+    if row.role == INITIATOR:
+        raise Forbidden(f"task {task_id} belongs to the requester {row.assignee}")
+    if row.assignee:
+        raise Conflict(f"task {task_id} is already claimed by {row.assignee}")
+    access.check_may_work(s, user, row, inst)
+    row.assignee = actor
+    Step(s, inst, None, None, actor, clock.now()).event("claimed", row.bpmn_id, {"task_id": row.id})
+    return row
 
 
 def unclaim(ctx: Engine, actor: str, task_id: str) -> None:
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
-        require_ready(row)
         user = get_user(s, actor)
+        access.check_may_know_task(s, user, row, inst)
+        require_ready(row)
         if row.role == INITIATOR:
             raise Conflict("this task belongs to the requester and cannot be released")
         if row.assignee is None:
@@ -143,8 +170,10 @@ def unclaim(ctx: Engine, actor: str, task_id: str) -> None:
 def reassign(ctx: Engine, actor: str, task_id: str, to_user: str) -> None:
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
+        user = get_user(s, actor)
+        access.check_may_know_task(s, user, row, inst)
         require_ready(row)
-        access.check_may_manage(s, get_user(s, actor), row)
+        access.check_may_manage(s, user, row)
         target = get_user(s, to_user)
         if row.role not in roles_of(target):
             raise Forbidden(f"{to_user} does not hold role {row.role}")
@@ -158,25 +187,38 @@ def reassign(ctx: Engine, actor: str, task_id: str, to_user: str) -> None:
 
 def complete(ctx: Engine, actor: str, task_id: str, data: dict | None) -> int:
     """Complete a task; an unclaimed task offered to one of the actor's roles is claimed in the same step."""
-    data = {} if data is None else data
     with ctx.db.write() as s:
-        row, inst = lock_task(s, task_id)
-        require_ready(row)
-        require_running(inst)
-        user = get_user(s, actor)
-        access.check_may_work(s, user, row, inst)
-        form = form_of(s, inst.process_version_id, row.form_key)
-        data = forms.validate(form, data) if form else forms.check_data_keys(data)
-        step = _step(ctx, s, inst, actor)
-        require_ready(row)  # an overdue interrupting timer may just have cancelled it
-        if row.assignee is None:
-            row.assignee = actor
-            step.event("claimed", row.bpmn_id, {"task_id": row.id, "auto": True})
-        workflow.complete(step.wf, task_id, data)
-        row.completed_by, row.completed_at = actor, step.at
-        step.finish("completed", row.bpmn_id, {"task_id": row.id, "data": data})
-        messaging.route(s, ctx, step)
-        return inst.id
+        return _complete(ctx, s, actor, task_id, data).id
+
+
+def complete_once(ctx: Engine, actor: str, task_id: str, data: dict | None,
+                  idempotency_key: str | None) -> idempotency.Answer:
+    """Complete; the answer is the instance right after (its summary), kept under the key if one is given."""
+    once = idempotency.request(idempotency_key, "complete", {"task": task_id, "data": data})
+    return idempotency.run(ctx, actor, once, lambda s: queries.instance_summary(
+        s, _complete(ctx, s, actor, task_id, data), clock.now()))
+
+
+def _complete(ctx: Engine, s: Session, actor: str, task_id: str, data: dict | None) -> Instance:
+    data = {} if data is None else data
+    row, inst = lock_task(s, task_id)
+    user = get_user(s, actor)
+    access.check_may_know_task(s, user, row, inst)
+    require_ready(row)
+    require_running(inst)
+    access.check_may_work(s, user, row, inst)
+    form = form_of(s, inst.process_version_id, row.form_key)
+    data = forms.validate(form, data) if form else forms.check_data_keys(data)
+    step = _step(ctx, s, inst, actor)
+    require_ready(row)  # an overdue interrupting timer may just have cancelled it
+    if row.assignee is None:
+        row.assignee = actor
+        step.event("claimed", row.bpmn_id, {"task_id": row.id, "auto": True})
+    workflow.complete(step.wf, task_id, data)
+    row.completed_by, row.completed_at = actor, step.at
+    step.finish("completed", row.bpmn_id, {"task_id": row.id, "data": data})
+    messaging.route(s, ctx, step)
+    return inst
 
 
 def comment(ctx: Engine, actor: str, task_id: str, text: str) -> None:
@@ -186,7 +228,9 @@ def comment(ctx: Engine, actor: str, task_id: str, text: str) -> None:
                           {"text": {"zh": "评论须为1-2000个字符", "en": "1-2000 characters"}})
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
-        access.check_may_comment(s, get_user(s, actor), inst)
+        user = get_user(s, actor)
+        access.check_may_know_task(s, user, row, inst)
+        access.check_may_comment(s, user, inst)
         Step(s, inst, None, None, actor, clock.now()).event("commented", row.bpmn_id,
                                                             {"task_id": row.id, "text": text.strip()})
 
@@ -194,9 +238,11 @@ def comment(ctx: Engine, actor: str, task_id: str, text: str) -> None:
 def cancel(ctx: Engine, actor: str, instance_id: int, reason: str = "") -> None:
     with ctx.db.write() as s:
         inst = lock_instance(s, instance_id)
+        user = get_user(s, actor)
+        access.check_may_see(s, user, inst)
         if inst.status != incidents.HALTED:
             require_running(inst)
-        access.check_may_cancel(get_user(s, actor), inst)
+        access.check_may_cancel(user, inst)
         cancel_step(ctx, s, inst, actor, reason)
 
 
@@ -222,11 +268,12 @@ def deliver_message(ctx: Engine, actor: str, instance_id: int, name: str, payloa
     payload = forms.check_data_keys(payload or {})
     with ctx.db.write() as s:
         inst = lock_instance(s, instance_id)
+        user = None if actor == SYSTEM else get_user(s, actor)
+        if user is not None:
+            access.check_may_see(s, user, inst)
         require_running(inst)
-        if actor != SYSTEM:
-            user = get_user(s, actor)
-            if not access.is_admin(user) and user.username != inst.started_by:
-                raise Forbidden("only the requester, an administrator or the system may send messages")
+        if user is not None and not access.is_admin(user) and user.username != inst.started_by:
+            raise Forbidden("only the requester, an administrator or the system may send messages")
         step = _step(ctx, s, inst, actor)
         workflow.send_message(step.wf, name, payload)
         step.finish("message", None, {"name": name, "payload": payload})

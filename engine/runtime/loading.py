@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,26 +12,62 @@ from engine.process import workflow
 from engine.process.specs import SpecCache, SpecSet
 from engine.store.models import Form, Instance, ProcessVersion, Task
 
+MAX_ID = 2**31 - 1  # instance ids are 32-bit integers in every database we run on
+
+
+def no_instance(instance_id: object) -> NotFound:
+    """The answer for an instance that does not exist, or that the asker may not see (the same words,
+    so that ids do not leak: engine.runtime.access.check_may_see)."""
+    return NotFound(f"no instance {instance_id}")
+
+
+def no_task(task_id: object) -> NotFound:
+    return NotFound(f"no task {task_id}")
+
+
+def valid_instance_id(instance_id: object) -> bool:
+    """A whole number no instance id exceeds: anything else is answered "no instance", never given to
+    the database (PostgreSQL refuses an integer out of range, SQLite one beyond 64 bits)."""
+    return isinstance(instance_id, int) and not isinstance(instance_id, bool) and 0 < instance_id <= MAX_ID
+
+
+def get_instance(session: Session, instance_id: int) -> Instance:
+    inst = session.get(Instance, instance_id) if valid_instance_id(instance_id) else None
+    if inst is None:
+        raise no_instance(instance_id)
+    return inst
+
+
+def get_task(session: Session, task_id: str) -> Task:
+    """The task row; "no task" also for ids that are not UUIDs (SpiffWorkflow's task ids are)."""
+    task_id = str(task_id) if isinstance(task_id, UUID) else task_id
+    try:
+        valid = isinstance(task_id, str) and len(task_id) <= 36 and str(UUID(task_id)) == task_id
+    except ValueError:
+        valid = False
+    row = session.get(Task, task_id) if valid else None
+    if row is None:
+        raise no_task(task_id)
+    return row
+
 
 def lock_instance(session: Session, instance_id: int, skip_locked: bool = False) -> Instance | None:
     """The instance row, locked until the transaction ends (FOR UPDATE on PostgreSQL;
     on SQLite the write transaction already holds the database lock). With
     skip_locked, None when another transaction holds it."""
     query = select(Instance).where(Instance.id == instance_id).with_for_update(skip_locked=skip_locked)
-    inst = session.scalar(query.execution_options(populate_existing=True))
+    inst = session.scalar(query.execution_options(populate_existing=True)) if valid_instance_id(instance_id) else None
     if inst is None and skip_locked:
         return None
     if inst is None:
-        raise NotFound(f"no instance {instance_id}")
+        raise no_instance(instance_id)
     return inst
 
 
 def lock_task(session: Session, task_id: str) -> tuple[Task, Instance]:
     """The task and its instance, read again after the instance lock is held, so
     that a racing command that finished first is seen."""
-    row = session.get(Task, str(task_id))
-    if row is None:
-        raise NotFound(f"no task {task_id}")
+    row = get_task(session, task_id)
     inst = lock_instance(session, row.instance_id)
     row = session.scalar(select(Task).where(Task.id == row.id).execution_options(populate_existing=True))
     return row, inst

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.audit.chain import instance_chain
 from engine.definitions.model import ProcessModel, start_event
-from engine.errors import Forbidden, InvalidData, NotFound
+from engine.errors import Forbidden, InvalidData
 from engine.forms import FormDef
 from engine.process import observe
 from engine.process.specs import SpecCache
 from engine.runtime import access
-from engine.runtime.loading import form_of, latest_version, load_workflow, specs_for
+from engine.runtime.loading import form_of, get_instance, get_task, latest_version, load_workflow, specs_for
 from engine.store.models import AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
 from engine.store.types import UTCDateTime
 from engine.users import managed_roles, roles_of
@@ -145,11 +145,9 @@ def _sod_visible(username):  # noqa: ANN001, ANN202 - a SQL condition on Task (j
 
 
 def task_detail(session: Session, user: User, task_id: str, now: datetime) -> dict:
-    row = session.get(Task, str(task_id))
-    if row is None:
-        raise NotFound(f"no task {task_id}")
+    row = get_task(session, task_id)
     inst = session.get(Instance, row.instance_id)
-    access.check_may_see(session, user, inst)
+    access.check_may_see_task(session, user, row, inst)
     result = task_dict(row, now)
     result["form"] = form_view(form_of(session, inst.process_version_id, row.form_key))
     result["instance_data"] = json.loads(inst.data_json)
@@ -195,7 +193,9 @@ def managed_tasks(session: Session, user: User, now: datetime) -> list[dict]:
     return [task_dict(r, now) for r in session.scalars(query)]
 
 
-def instance_dict(session: Session, inst: Instance, now: datetime) -> dict:
+def instance_summary(session: Session, inst: Instance, now: datetime) -> dict:
+    """The instance with its tasks, without the forms and element names pages label it with: what a
+    command answers (engine.runtime.idempotency keeps it as JSON)."""
     pv = session.get(ProcessVersion, inst.process_version_id)
     tasks = session.scalars(select(Task).where(Task.instance_id == inst.id).order_by(Task.created_at, Task.id))
     all_tasks = [task_dict(t, now) for t in tasks]
@@ -203,8 +203,13 @@ def instance_dict(session: Session, inst: Instance, now: datetime) -> dict:
             "status": inst.status, "data": json.loads(inst.data_json), "started_by": inst.started_by,
             "started_at": _ts(inst.started_at), "ended_at": _ts(inst.ended_at), "rev": inst.rev,
             "tasks": [t for t in all_tasks if t["status"] == "ready"],
-            "history_tasks": [t for t in all_tasks if t["status"] != "ready"],
-            "forms": instance_forms(session, inst), "element_names": element_names(pv)}
+            "history_tasks": [t for t in all_tasks if t["status"] != "ready"]}
+
+
+def instance_dict(session: Session, inst: Instance, now: datetime) -> dict:
+    pv = session.get(ProcessVersion, inst.process_version_id)
+    return {**instance_summary(session, inst, now), "forms": instance_forms(session, inst),
+            "element_names": element_names(pv)}
 
 
 def element_names(pv: ProcessVersion) -> dict[str, dict[str, str]]:
@@ -218,17 +223,13 @@ def element_names(pv: ProcessVersion) -> dict[str, dict[str, str]]:
 
 
 def instance_view(session: Session, user: User, instance_id: int, now: datetime) -> dict:
-    inst = session.get(Instance, instance_id)
-    if inst is None:
-        raise NotFound(f"no instance {instance_id}")
+    inst = get_instance(session, instance_id)
     access.check_may_see(session, user, inst)
     return instance_dict(session, inst, now)
 
 
 def history(session: Session, user: User, instance_id: int) -> list[dict]:
-    inst = session.get(Instance, instance_id)
-    if inst is None:
-        raise NotFound(f"no instance {instance_id}")
+    inst = get_instance(session, instance_id)
     access.check_may_see(session, user, inst)
     rows = session.scalars(select(AuditEvent).where(AuditEvent.chain == instance_chain(instance_id))
                            .order_by(AuditEvent.position))
@@ -261,9 +262,7 @@ def _summary(documentation: str) -> str:
 
 def diagram(session: Session, user: User, instance_id: int, cache: SpecCache) -> dict:
     """The instance's BPMN and the elements to highlight: what ran, what waits now."""
-    inst = session.get(Instance, instance_id)
-    if inst is None:
-        raise NotFound(f"no instance {instance_id}")
+    inst = get_instance(session, instance_id)
     access.check_may_see(session, user, inst)
     pv = session.get(ProcessVersion, inst.process_version_id)
     model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
@@ -276,10 +275,8 @@ def diagram(session: Session, user: User, instance_id: int, cache: SpecCache) ->
 
 
 def comments(session: Session, user: User, task_id: str) -> list[dict]:
-    row = session.get(Task, str(task_id))
-    if row is None:
-        raise NotFound(f"no task {task_id}")
-    access.check_may_see(session, user, session.get(Instance, row.instance_id))
+    row = get_task(session, task_id)
+    access.check_may_see_task(session, user, row, session.get(Instance, row.instance_id))
     events = session.scalars(select(AuditEvent).where(AuditEvent.chain == instance_chain(row.instance_id),
                                                       AuditEvent.kind == "commented").order_by(AuditEvent.position))
     found = []

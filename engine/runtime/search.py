@@ -138,7 +138,7 @@ def parse_filters(raw: dict[str, Any]) -> Filters:
 
 def _whole(value: object, name: str, low: int, high: int) -> int:
     """A page number or size given as an int or as digits (a query string's)."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
         return value

@@ -22,7 +22,6 @@ MAX_NESTING = 100  # depth of its syntax tree (brackets, or operators chained in
 
 MAX_OUTPUT = 2_000_000  # characters of JSON one script may leave in the data
 MAX_JSON_DEPTH = 64  # nesting of a value a script leaves in the data
-MAX_SAFE_INTEGER = 2**53  # whole numbers beyond ±2^53 do not survive a browser's JSON
 
 # The fast path: code that cannot loop runs in the server process while its values stay this small;
 # past these it runs again in a sandbox process (same result, with the limits above).

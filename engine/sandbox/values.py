@@ -12,10 +12,10 @@ a date, a datetime or a duration (timer expressions), tagged with a key no store
 from __future__ import annotations
 
 import json
-import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from engine import jsonvalues
 from engine.sandbox import limits
 
 
@@ -32,44 +32,39 @@ _KIND_NAMES = {set: "a set", frozenset: "a set", datetime: "a date and time", da
 
 
 def storable(name: str, value: Any) -> Any:
-    """The value as it will be stored (tuples as lists), or OutputRefused saying why it cannot be."""
-    result = _storable(name, value, 0)
+    """The value as it will be stored (tuples as lists), or OutputRefused saying why it cannot be.
+    Python's kinds are checked here; what any JSON value may hold is engine/jsonvalues.py's rule."""
+    result = _json_kinds(name, value, 0)
+    flaw = jsonvalues.first_flaw(result, limits.MAX_JSON_DEPTH, safe_numbers=True)
+    if flaw is not None:
+        inside = f" (at {jsonvalues.where(flaw.path)})" if flaw.path else ""
+        raise OutputRefused(name, _FLAWS[flaw.kind] + inside)
     if len(json.dumps(result, ensure_ascii=False)) > limits.MAX_OUTPUT:
         raise OutputRefused(name, f"holds more than {limits.MAX_OUTPUT:,} characters of data")
     return result
 
 
-def _storable(name: str, value: Any, depth: int) -> Any:  # noqa: PLR0911 - one return per JSON kind
+_FLAWS = {jsonvalues.DEEP: f"is nested more than {limits.MAX_JSON_DEPTH} levels deep",
+          jsonvalues.NON_FINITE: "holds an infinite or undefined number (inf/nan), which cannot be stored",
+          jsonvalues.UNSAFE_NUMBER: "holds a number beyond ±(2^53 - 1), which cannot be stored exactly",
+          jsonvalues.NUL: "holds a NUL character, which cannot be stored",
+          jsonvalues.SURROGATE: "holds text that is not valid Unicode (a lone surrogate)"}
+
+
+def _json_kinds(name: str, value: Any, depth: int) -> Any:
     if depth > limits.MAX_JSON_DEPTH:
-        raise OutputRefused(name, f"is nested more than {limits.MAX_JSON_DEPTH} levels deep")
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        if abs(value) > limits.MAX_SAFE_INTEGER:
-            raise OutputRefused(name, "holds a whole number beyond ±2^53, which cannot be stored exactly")
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise OutputRefused(name, "holds an infinite or undefined number (inf/nan), which cannot be stored")
-        return value
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise OutputRefused(name, "holds a NUL character, which cannot be stored")
+        raise OutputRefused(name, _FLAWS[jsonvalues.DEEP])
+    if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (list, tuple)):
-        return [_storable(name, v, depth + 1) for v in value]
+        return [_json_kinds(name, v, depth + 1) for v in value]
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise OutputRefused(name, "holds a mapping whose keys are not all texts, which cannot be stored")
-        return {k: _storable(name, v, depth + 1) for k, v in value.items()}
+        return {k: _json_kinds(name, v, depth + 1) for k, v in value.items()}
     kind = _KIND_NAMES.get(type(value), type(value).__name__)
     hint = " (store dates as text, e.g. now().isoformat())" if isinstance(value, (date, timedelta)) else ""
     raise OutputRefused(name, f"holds {kind}, which cannot be stored{hint}")
-
-
-def is_stored_kind(value: Any) -> bool:
-    """Whether a script may leave this behind at all (functions a script defines are dropped, not refused)."""
-    return not callable(value)
 
 
 # -- across the pipe ------------------------------------------------------------------------------

@@ -236,3 +236,17 @@ class LoginLock(Base):
     until: Mapped[datetime] = mapped_column(UTCDateTime)
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an administrator unlocked it early
     lifted_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class IdempotencyKey(Base):
+    """The answer of a command sent with an idempotency key (the REST `Idempotency-Key` header, a
+    page's form token), kept for a day: a retry with the same key gets it without running again
+    (engine/runtime/idempotency.py). Written in the command's own transaction."""
+
+    __tablename__ = "idempotency_key"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)  # keys are each user's own
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    command: Mapped[str] = mapped_column(String(32))  # start | complete | claim
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the request (target and body)
+    answer: Mapped[str] = mapped_column(Text)  # JSON of what the command answered
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from engine import Engine
+from engine import Engine, jsonvalues
 from engine.errors import InvalidData, SalesflowError
 
 
@@ -43,9 +43,9 @@ def json_option(text: str | None, file: str | None, what: str) -> dict:
     if not text:
         return {}
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidData(f"--{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        value = jsonvalues.parse(text)  # the API's reader: no NaN/Infinity, at most 64 levels, valid Unicode
+    except jsonvalues.NotAcceptable as exc:
+        raise InvalidData(f"--{what} is not acceptable JSON: {exc}") from None
     if not isinstance(value, dict):
         raise InvalidData(f"--{what} must be a JSON object")
     return value

@@ -31,11 +31,12 @@ def test_participants_the_auditor_and_the_admin_read_the_instance(api, started):
         assert inst == started
 
 
-def test_others_get_403(api, started):
+def test_others_get_404_as_for_a_missing_instance(api, started):
+    """Item 8 of issue 11: an instance someone may not see is answered as if it did not exist."""
     for user in ("rep2", "mgr2", "disp", "lead"):
         response = api(user).get(f"/instances/{started['id']}")
-        assert response.status_code == 403, user
-        assert response.get_json()["error"] == "forbidden"
+        assert response.status_code == 404, user
+        assert response.get_json() == {"error": "not_found", "message": f"no instance {started['id']}"}
 
 
 def test_an_unknown_instance_gets_404(api):
@@ -64,8 +65,8 @@ def test_the_history_lists_the_audit_events_in_order(api, started):
     assert events[-1]["kind"] == "task_ready" and events[-1]["task"] == "quality_approval"
 
 
-def test_the_history_is_forbidden_to_others(api, started):
-    assert api("rep2").get(f"/instances/{started['id']}/history").status_code == 403
+def test_the_history_is_hidden_from_others(api, started):
+    assert api("rep2").get(f"/instances/{started['id']}/history").status_code == 404
 
 
 def test_the_auditor_replays_an_intact_trail(api, started):
@@ -92,9 +93,9 @@ def test_a_step_that_is_not_a_positive_whole_number_gets_422(api, started, step)
     assert set(response.get_json()["fields"]) == {"step"}
 
 
-def test_replay_is_forbidden_to_others(api, started):
+def test_replay_is_hidden_from_others(api, started):
     response = api("rep2").get(f"/instances/{started['id']}/replay")
-    assert response.status_code == 403
+    assert response.status_code == 404
 
 
 def test_replay_reports_the_first_mismatch_of_a_tampered_trail(api, engine, started):

@@ -95,10 +95,10 @@ def test_participants_see_their_own_history_outsiders_do_not(pages, engine, cloc
     assert pages("rep1").get(f"/instances/{iid}/history").status_code == 200
     assert pages("mgr1").get(f"/instances/{iid}/history").status_code == 200
     outsider = pages("rep2")
-    assert outsider.get(f"/instances/{iid}/history").status_code == 403
+    assert outsider.get(f"/instances/{iid}/history").status_code == 404  # as if it did not exist
     for path in ("states.json", "verify.json"):
         refused = outsider.get(f"/instances/{iid}/history/{path}")
-        assert refused.status_code == 403 and refused.get_json()["error"] == "forbidden"
+        assert refused.status_code == 404 and refused.get_json()["error"] == "not_found"
         assert pages().get(f"/instances/{iid}/history/{path}").status_code == 401
     assert pages("aud").get("/instances/999/history").status_code == 404
     assert pages("aud").get("/instances/999/history/states.json").status_code == 404

@@ -66,15 +66,15 @@ def test_diagram_json_for_a_participant(pages, engine):
 def test_diagram_json_refuses_outsiders_and_unknown_instances(pages):
     iid = pages("rep1").start_sample()
     refused = pages("rep2").get(f"/instances/{iid}/diagram.json")
-    assert refused.status_code == 403
-    assert refused.get_json()["error"] == "forbidden"
+    assert refused.status_code == 404  # an instance rep2 may not see does not exist for rep2
+    assert refused.get_json()["error"] == "not_found"
     missing = pages("rep1").get("/instances/9999/diagram.json")
     assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
     assert pages().get(f"/instances/{iid}/diagram.json").status_code == 401
 
 
-def test_instance_page_is_403_for_outsiders_and_404_when_missing(pages):
+def test_instance_page_is_404_for_outsiders_as_when_missing(pages):
     iid = pages("rep1").start_sample()
-    assert pages("rep2").get(f"/instances/{iid}").status_code == 403
-    assert pages("qa1").get(f"/instances/{iid}").status_code == 403
+    assert pages("rep2").get(f"/instances/{iid}").status_code == 404
+    assert pages("qa1").get(f"/instances/{iid}").status_code == 404
     assert pages("rep1").get("/instances/9999").status_code == 404

@@ -99,13 +99,13 @@ def test_claim_and_release_from_the_task_page(pages, engine, request_id):
 
 
 @pytest.mark.parametrize("user", ["qa1", "rep2", "disp"])
-def test_a_user_outside_the_task_gets_403(pages, engine, request_id, user):
+def test_a_user_outside_the_task_gets_404_as_for_a_missing_one(pages, engine, request_id, user):
     task_id = _task_id(engine, request_id)
     client = pages(user)
     page = client.get(f"/tasks/{task_id}")
-    assert page.status_code == 403
-    assert "无权" in page.get_data(as_text=True)
-    assert client.post(f"/tasks/{task_id}", {"data.approved": "true"}).status_code == 403
+    assert page.status_code == 404
+    assert "不存在" in page.get_data(as_text=True)
+    assert client.post(f"/tasks/{task_id}", {"data.approved": "true"}).status_code == 404
     assert engine.task("mgr1", task_id)["status"] == "ready"
 
 

@@ -19,7 +19,6 @@ blueprint = Blueprint("api", __name__)
 PREFIX = "/api/v1"
 # a process key as BPMN writes it (an XML NCName, at most 128 characters)
 KEY_PATTERN = r"[A-Za-z_][A-Za-z0-9_.-]{0,127}"
-MAX_ID = 2**31 - 1  # instance ids are 32-bit integers in every database we run on
 
 
 class KeyConverter(BaseConverter):

@@ -6,13 +6,12 @@ must contain is the engine's business (forms), and its errors come back as 422.
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from flask import request
 from werkzeug.exceptions import BadRequest
 
+from engine import jsonvalues
 from engine.errors import InvalidData
 from webui.auth import api_actor
 
@@ -26,44 +25,35 @@ def actor() -> str:
     return api_actor()
 
 
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _lone_surrogate(value: Any) -> bool:
-    """Whether any text in the value (keys too) holds a lone surrogate: JSON that is not valid Unicode."""
-    if isinstance(value, str):
-        return _SURROGATE.search(value) is not None
-    if isinstance(value, dict):
-        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_lone_surrogate(v) for v in value)
-    return False
-
-
 def unstorable(text: str) -> bool:
     """Whether the text holds a NUL character, which no database text column takes."""
     return "\x00" in text
 
 
+NOT_FINITE = {"zh": "须为有限的数字", "en": "Must be a finite number"}
+
+
 def json_object() -> dict:
-    """The body as a JSON object; 400 with a clear message for anything else (413 when too large),
-    and for text with a lone surrogate (\\ud800 alone is no character: the body is not valid Unicode)."""
+    """The body as a JSON object; 400 with a clear message for anything else (413 when too large):
+    malformed JSON, NaN or Infinity, nesting deeper than 64 levels, text with a lone surrogate.
+    A number too large for a double (`1e400`, read as infinity) is 422 naming its field: under
+    `data`, the data field (as the form's own messages name it), else the body's field."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise BadRequest("the request body must be a JSON object (it is empty)")
     try:
-        value = json.loads(raw, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+        value = jsonvalues.parse(raw)
+    except jsonvalues.NotAcceptable as exc:
+        raise BadRequest(f"the request body is not acceptable JSON: {exc}") from None
     if not isinstance(value, dict):
         raise BadRequest(f"the request body must be a JSON object, not {type(value).__name__}")
-    if _lone_surrogate(value):
-        raise BadRequest("the request body is not valid Unicode: a text holds a lone surrogate")
+    infinite = {_field_of(f.path): NOT_FINITE for f in jsonvalues.flaws(value) if f.kind == jsonvalues.NON_FINITE}
+    raise_if(infinite, "numbers too large for a double (not finite)")
     return value
+
+
+def _field_of(path: tuple) -> str:
+    return str(path[1]) if len(path) > 1 and path[0] == "data" else str(path[0])
 
 
 UNSTORABLE = {"zh": "不能含有 NUL 字符", "en": "May not contain a NUL character"}
@@ -89,6 +79,19 @@ def field(body: dict, name: str, kind: type, required: bool = True, errors: dict
         errors[name] = UNSTORABLE
         return None
     return value
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def idempotency_key() -> str | None:
+    """The request's Idempotency-Key header (None without one); the engine checks and keeps it."""
+    return request.headers.get(IDEMPOTENCY_HEADER)
+
+
+def replayed(repeated: bool) -> dict[str, str]:
+    """The header that tells a client it got the stored answer of an earlier request with its key."""
+    return {"Idempotent-Replayed": "true"} if repeated else {}
 
 
 def raise_if(errors: dict, message: str = "the request has invalid fields") -> None:
@@ -120,7 +123,8 @@ def integer(name: str, minimum: int = 1, maximum: int = 2**31 - 1) -> int | None
     value = request.args.get(name)
     if value is None:
         return None
-    if value.isascii() and value.isdigit() and minimum <= int(value) <= maximum:
+    # at most 10 digits: int() of thousands of digits is slow, and refused beyond 4,300 (a 500)
+    if value.isascii() and value.isdigit() and len(value) <= 10 and minimum <= int(value) <= maximum:
         return int(value)
     raise InvalidData(f"{name} must be a whole number from {minimum} to {maximum}",
                       {name: {"zh": f"须为 {minimum} 到 {maximum} 之间的整数",

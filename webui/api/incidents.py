@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
-from webui.api import MAX_ID, blueprint, shapes
+from webui.api import blueprint, shapes
 from webui.api.body import actor, field, json_object, raise_if, text_arg
 from webui.context import engine
 
-ID = f"<int(min=1, max={MAX_ID}):incident_id>"
+ID = "<id:incident_id>"
 
 
 @blueprint.get("/incidents")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from webui.api import MAX_ID, blueprint, shapes
+from webui.api import blueprint, shapes
 from webui.api.body import actor, integer
 from webui.context import engine
 
-ID = f"<int(min=1, max={MAX_ID}):iid>"
+ID = "<id:iid>"
 
 
 @blueprint.get(f"/instances/{ID}")

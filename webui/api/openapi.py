@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from webui.api import KEY_PATTERN, MAX_ID, blueprint
+from engine.runtime.loading import MAX_ID
+from webui.api import KEY_PATTERN, blueprint
 
 NULLABLE_TEXT = {"type": ["string", "null"]}
 # an instance's status; `incident`: halted by a failed timer or message step until an administrator acts
@@ -162,15 +163,17 @@ SCHEMAS: dict[str, dict] = {
 }
 
 WHY = {
-    400: "the body is not a JSON object (or not valid Unicode)",
+    400: "the body is not a JSON object: malformed, NaN or Infinity (not JSON), nested deeper than 64 levels, "
+         "or not valid Unicode",
     401: "no valid bearer token",
-    403: "the engine refuses the caller",
-    404: "no such object",
+    403: "the engine refuses the caller, who may see the object but not do this",
+    404: "no such object, or one the caller may not see (answered alike, so that ids do not leak)",
     409: "the task is no longer ready, or someone else holds it, or (`halted`) its instance is halted by an incident;"
          " for incidents: the incident is already resolved",
     413: "the body is larger than the server accepts",
-    422: "invalid fields (see `fields`; a text the API keeps may not hold NUL), or (deployments) invalid "
-         "definitions (see `problems`)",
+    422: "invalid fields (see `fields`: a number that is not finite, such as 1e400, or beyond ±(2^53 - 1) in "
+         "form data, full-width digits for a number; a text the API keeps may not hold NUL; an Idempotency-Key "
+         "used before for another request), or (deployments) invalid definitions (see `problems`)",
     429: "too many failed logins for this user name or from this address: locked out until Retry-After "
          "seconds have passed or an administrator unlocks it",
 }
@@ -216,6 +219,18 @@ def _query(name: str, schema: dict, description: str) -> dict:
 
 
 TASK_ID = [_path("id", {"type": "string", "format": "uuid"})]
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": "Any unique string (a UUID, say) the caller chooses per request, so that the request can be "
+                   "retried safely after a lost answer: a retry by the same user with the same key and the same "
+                   "request (path and body) within 24 hours (SALESFLOW_IDEMPOTENCY_HOURS) gets the first answer, "
+                   "status and body, without the command running again, marked with `Idempotent-Replayed: true`. "
+                   "The same key with another request is 422. A request that failed kept nothing: its retry runs "
+                   "again. Keys are each user's own."}
+REPLAYED = {"Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true"]}, "required": False,
+                                    "description": "present when this is the stored answer of an earlier "
+                                                   "request with the same Idempotency-Key"}}
 SEARCH = [
     _query("process", {"type": "string"}, "only this process key"),
     _query("customer", {"type": "string", "maxLength": 200}, "part of the customer name, any letter case"),
@@ -260,9 +275,9 @@ def document() -> dict:
                                   (401,))},
         "/processes/{key}/instances": {"post": _op(
             "startInstance: start the process; the instance with its open tasks", 201, _ref("Instance"),
-            (400, 401, 403, 404, 413, 422), body="StartRequest",
-            params=[_path("key", {"type": "string", "pattern": f"^{KEY_PATTERN}$"})],
-            headers={"Location": {"schema": {"type": "string"}, "required": True}})},
+            (400, 401, 403, 404, 409, 413, 422), body="StartRequest",
+            params=[_path("key", {"type": "string", "pattern": f"^{KEY_PATTERN}$"}), IDEMPOTENCY_KEY],
+            headers={"Location": {"schema": {"type": "string"}, "required": True}, **REPLAYED})},
         "/tasks": {"get": _op("listTasks: my inbox, ready tasks assigned to me or offered to my roles", 200,
                               _list("InboxTask"), (401, 422), params=[
                                   _query("process", {"type": "string"}, "only this process key"),
@@ -273,21 +288,23 @@ def document() -> dict:
                                          "at most this many tasks, oldest first (default: all)"),
                                   _query("offset", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
                                          "skip this many first")])},
-        "/tasks/{id}": {"get": _op("getTask: the task with its form", 200, _ref("TaskDetail"), (401, 403, 404),
+        "/tasks/{id}": {"get": _op("getTask: the task with its form", 200, _ref("TaskDetail"), (401, 404),
                                    params=TASK_ID)},
         "/tasks/{id}/claim": {"post": _op("claimTask: assign the task to me", 200, _ref("Task"),
-                                          (401, 403, 404, 409), params=TASK_ID)},
+                                          (401, 403, 404, 409, 422), params=[*TASK_ID, IDEMPOTENCY_KEY],
+                                          headers=REPLAYED)},
         "/tasks/{id}/unclaim": {"post": _op("unclaimTask: release the task to its role", 200, _ref("Task"),
                                             (401, 403, 404, 409), params=TASK_ID)},
         "/tasks/{id}/complete": {"post": _op("completeTask: complete it with the form's data; the instance "
                                              "afterwards", 200, _ref("Instance"), (400, 401, 403, 404, 409, 413, 422),
-                                             body="CompleteRequest", params=TASK_ID)},
+                                             body="CompleteRequest", params=[*TASK_ID, IDEMPOTENCY_KEY],
+                                             headers=REPLAYED)},
         "/instances/{id}": {"get": _op("getInstance: status, data, open tasks, version", 200, _ref("Instance"),
-                                       (401, 403, 404), params=INSTANCE_ID)},
+                                       (401, 404), params=INSTANCE_ID)},
         "/instances/{id}/history": {"get": _op("getHistory: the audit events in order", 200, _list("Event"),
-                                               (401, 403, 404), params=INSTANCE_ID)},
+                                               (401, 404), params=INSTANCE_ID)},
         "/instances/{id}/replay": {"get": _op(
-            "replayInstance: verify the trail and replay it", 200, _ref("Replay"), (401, 403, 404, 422),
+            "replayInstance: verify the trail and replay it", 200, _ref("Replay"), (401, 404, 422),
             params=[*INSTANCE_ID, _query("step", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                                          "also return the state after this step")])},
         "/instances": {"get": _op(
@@ -300,7 +317,7 @@ def document() -> dict:
             "CSV with one row per event", _ref("TrailBundle"), (401, 422), [EXPORT_FORMAT, *SEARCH])},
         "/instances/{id}/export": {"get": _export(
             "exportInstance: the instance's trail as JSON (verifiable offline) or CSV", _ref("Trail"),
-            (401, 403, 404, 422), [*INSTANCE_ID, EXPORT_FORMAT])},
+            (401, 404, 422), [*INSTANCE_ID, EXPORT_FORMAT])},
         "/deployments": {"post": _op("deploy: validate and deploy BPMN, DMN and form files, all or nothing", 201,
                                      _list("Deployed"), (400, 401, 403, 413, 422), body="DeployRequest")},
         "/kpi": {"get": _op(

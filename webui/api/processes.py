@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify, url_for
 
 from webui.api import blueprint, shapes
-from webui.api.body import actor, field, json_object, raise_if
+from webui.api.body import actor, field, idempotency_key, json_object, raise_if, replayed
 from webui.context import engine
 
 
@@ -24,6 +24,6 @@ def start_instance(key: str) -> tuple[Response, int, dict]:
     data = field(body, "data", dict, required=False, errors=errors)
     business_key = field(body, "business_key", str, required=False, errors=errors)
     raise_if(errors)
-    iid = engine().start(who, key, data or {}, business_key)
-    location = url_for("api.get_instance", iid=iid)
-    return jsonify(shapes.instance(engine().instance(who, iid))), 201, {"Location": location}
+    answer = engine().start_once(who, key, data or {}, business_key, idempotency_key=idempotency_key())
+    location = url_for("api.get_instance", iid=answer.view["id"])
+    return jsonify(shapes.instance(answer.view)), 201, {"Location": location, **replayed(answer.repeated)}

@@ -8,7 +8,7 @@ from flask import Response, jsonify
 
 from engine.runtime.queries import MAX_PAGE
 from webui.api import blueprint, shapes
-from webui.api.body import actor, field, flag, integer, json_object, raise_if, text_arg
+from webui.api.body import actor, field, flag, idempotency_key, integer, json_object, raise_if, replayed, text_arg
 from webui.context import engine
 
 
@@ -26,10 +26,9 @@ def get_task(task_id: UUID) -> Response:
 
 
 @blueprint.post("/tasks/<uuid:task_id>/claim")
-def claim(task_id: UUID) -> Response:
-    who = actor()
-    engine().claim(who, str(task_id))
-    return jsonify(shapes.task(engine().task(who, str(task_id))))
+def claim(task_id: UUID) -> tuple[Response, int, dict]:
+    answer = engine().claim_once(actor(), str(task_id), idempotency_key=idempotency_key())
+    return jsonify(shapes.task(answer.view)), 200, replayed(answer.repeated)
 
 
 @blueprint.post("/tasks/<uuid:task_id>/unclaim")
@@ -40,11 +39,11 @@ def unclaim(task_id: UUID) -> Response:
 
 
 @blueprint.post("/tasks/<uuid:task_id>/complete")
-def complete(task_id: UUID) -> Response:
+def complete(task_id: UUID) -> tuple[Response, int, dict]:
     who = actor()
     body = json_object()
     errors: dict = {}
     data = field(body, "data", dict, required=False, errors=errors)
     raise_if(errors)
-    iid = engine().complete(who, str(task_id), data or {})
-    return jsonify(shapes.instance(engine().instance(who, iid)))
+    answer = engine().complete_once(who, str(task_id), data or {}, idempotency_key=idempotency_key())
+    return jsonify(shapes.instance(answer.view)), 200, replayed(answer.repeated)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from webui.api import MAX_ID, blueprint
+from webui.api import blueprint
 from webui.api.body import actor, field, json_object, raise_if
 from webui.auth import bearer_token, client_address
 from webui.context import engine
@@ -40,6 +40,6 @@ def revoke_current_token() -> Response:
     return jsonify(token_info(engine().revoke_current_token(bearer_token())))
 
 
-@blueprint.delete(f"/tokens/<int(min=1, max={MAX_ID}):token_id>")
+@blueprint.delete("/tokens/<id:token_id>")
 def revoke_token(token_id: int) -> Response:
     return jsonify(token_info(engine().revoke_token(actor(), token_id)))

@@ -128,7 +128,7 @@ def admin_unlock():  # noqa: ANN201
                  else _("%(what)s was not locked.", what=what))
 
 
-@blueprint.post("/admin/tokens/<int:token_id>/revoke")
+@blueprint.post("/admin/tokens/<id:token_id>/revoke")
 @login_required
 def admin_revoke_token(token_id: int):  # noqa: ANN201
     try:

@@ -54,7 +54,7 @@ def _shown(value: object, field: str, labels: dict[str, dict]) -> str:
     return "—" if value is None else forms_render.show(value, labels.get(field))
 
 
-@blueprint.get("/instances/<int:instance_id>/history")
+@blueprint.get("/instances/<id:instance_id>/history")
 @login_required
 def history(instance_id: int):  # noqa: ANN201
     inst = engine().instance(actor(), instance_id)
@@ -76,7 +76,7 @@ def _unauthorized():  # noqa: ANN202
     return jsonify(error="unauthorized", message="log in first"), 401
 
 
-@blueprint.get("/instances/<int:instance_id>/history/states.json")
+@blueprint.get("/instances/<id:instance_id>/history/states.json")
 def history_states(instance_id: int):  # noqa: ANN201
     """{verified, steps, first_mismatch, states: [{position, kind, task, completed, active, finished, data,
     shown: [{field, label, value}]}]}: the state after every step that replayed (none when the chain is broken)."""
@@ -95,7 +95,7 @@ def history_states(instance_id: int):  # noqa: ANN201
                    first_mismatch=result.first_mismatch.to_dict() if result.first_mismatch else None)
 
 
-@blueprint.get("/instances/<int:instance_id>/history/verify.json")
+@blueprint.get("/instances/<id:instance_id>/history/verify.json")
 def history_verify(instance_id: int):  # noqa: ANN201
     """{verified, steps, events, first_mismatch, message}: the hash chain checked and the instance replayed."""
     if not current_user.is_authenticated:

@@ -54,7 +54,7 @@ def inbox():  # noqa: ANN201
 
 def _page() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) <= MAX_PAGE else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 and 0 < int(raw) <= MAX_PAGE else 1
 
 
 def _page_url(page: int) -> str:

@@ -9,13 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.errors import InvalidData
-from webui.api import MAX_ID
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
 from webui.pages.common import actor
 
-ID = f"<int(min=1, max={MAX_ID}):incident_id>"
+ID = "<id:incident_id>"
 LISTS = ("open", "resolved")
 
 

@@ -27,7 +27,7 @@ def _titles(instance: dict, history: list[dict]) -> dict[str, object]:
     return titles
 
 
-@blueprint.get("/instances/<int:instance_id>")
+@blueprint.get("/instances/<id:instance_id>")
 @login_required
 def instance(instance_id: int):  # noqa: ANN201
     inst = engine().instance(actor(), instance_id)
@@ -39,7 +39,7 @@ def instance(instance_id: int):  # noqa: ANN201
                            diagram_url=url_for("pages.diagram", instance_id=instance_id))
 
 
-@blueprint.get("/instances/<int:instance_id>/diagram.json")
+@blueprint.get("/instances/<id:instance_id>/diagram.json")
 def diagram(instance_id: int):  # noqa: ANN201
     """The BPMN and the elements to highlight, for static/js/instance-diagram.js (JSON, also for errors)."""
     if not current_user.is_authenticated:

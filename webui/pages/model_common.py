@@ -14,6 +14,7 @@ from typing import Any
 from flask import Response, jsonify, request
 from flask_login import current_user
 
+from engine import jsonvalues
 from engine.definitions.bundle import SourceFile
 from engine.errors import DefinitionError, Forbidden, InvalidData, Problem, SalesflowError
 from webui.pages import blueprint
@@ -91,8 +92,17 @@ def posted_files(body: Any) -> list[SourceFile]:
     return files
 
 
+class BadBody(SalesflowError):
+    """A body that is not JSON we accept (engine.jsonvalues.parse): 400, like the REST API's."""
+
+    code, status = "bad_request", 400
+
+
 def json_body() -> dict:
-    body = request.get_json(silent=True)
+    try:
+        body = jsonvalues.parse(request.get_data(cache=True))
+    except jsonvalues.NotAcceptable as exc:
+        raise BadBody(f"the body is not acceptable JSON: {exc}") from None
     if not isinstance(body, dict):
         raise InvalidData("the body must be a JSON object", {})
     return body

@@ -34,7 +34,7 @@ def model_deploy():  # noqa: ANN201
     return jsonify(deployed=results), 201
 
 
-@blueprint.get("/model/<key>/<int:version>/changes")
+@blueprint.get("/model/<key>/<id:version>/changes")
 @login_required
 def model_changes(key: str, version: int):  # noqa: ANN201
     require_owner()

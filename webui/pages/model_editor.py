@@ -40,7 +40,7 @@ def model_new():  # noqa: ANN201
     return _editor(None, None)
 
 
-@blueprint.get("/model/<key>/<int:version>")
+@blueprint.get("/model/<key>/<id:version>")
 @login_required
 def model_version(key: str, version: int):  # noqa: ANN201
     require_owner()
@@ -48,7 +48,7 @@ def model_version(key: str, version: int):  # noqa: ANN201
     return _editor(key, version)
 
 
-@blueprint.get("/model/<key>/<int:version>/files.json")
+@blueprint.get("/model/<key>/<id:version>/files.json")
 @json_route
 def model_version_files(key: str, version: int):  # noqa: ANN201
     files = engine().version_files(actor(), key, version)

@@ -21,7 +21,7 @@ def _target(versions: list[dict], raw: str | None) -> int:
         abort(404)
     if raw in (None, ""):
         return versions[0]["version"]
-    if not raw.isdigit() or int(raw) not in {v["version"] for v in versions}:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or int(raw) not in {v["version"] for v in versions}:
         abort(404)
     return int(raw)
 

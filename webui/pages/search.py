@@ -92,7 +92,7 @@ def search_export():  # noqa: ANN201
     return _download(content, fmt, f"salesflow-instances-{stamp}.{fmt}")
 
 
-@blueprint.get("/instances/<int:instance_id>/export.<any(json, csv):fmt>")
+@blueprint.get("/instances/<id:instance_id>/export.<any(json, csv):fmt>")
 @login_required
 def instance_export(instance_id: int, fmt: str):  # noqa: ANN201
     """One instance's trail: JSON verifiable offline (docs/audit.md) or CSV."""
@@ -125,7 +125,7 @@ def _timeline(history: list[dict], labels: dict[str, dict]) -> list[dict]:
     return rows
 
 
-@blueprint.get("/instances/<int:instance_id>/report")
+@blueprint.get("/instances/<id:instance_id>/report")
 @login_required
 def instance_report(instance_id: int):  # noqa: ANN201
     """The instance's whole history on one printable page, with the trail's verification."""

@@ -10,7 +10,7 @@ from engine.errors import Forbidden, InvalidData, ProcessError
 from webui import forms_render
 from webui.context import engine
 from webui.i18n import localized
-from webui.pages import blueprint, labels
+from webui.pages import blueprint, form_token, labels
 from webui.pages.common import actor, error_text, processes
 
 BUSINESS_KEY = "business_key"
@@ -32,13 +32,13 @@ def _process(key: str) -> dict:
 
 
 def _render(process: dict, form: dict, values: dict, errors: dict | None = None, extra_rows: dict | None = None,
-            business_key: str = "", status: int = 200):  # noqa: ANN202
+            business_key: str = "", status: int = 200, token: str | None = None):  # noqa: ANN202
     errors = errors or {}
     page = render_template(
         "pages/start_form.html", process=process, title=localized(form.get("title")) or localized(process["name"]),
         widgets=forms_render.widgets(form, values, errors, extra_rows), form_error=localized(errors.get("_form")),
         business_key=business_key, business_key_error=localized(errors.get(BUSINESS_KEY)),
-        add_row=forms_render.ADD_ROW)
+        add_row=forms_render.ADD_ROW, form_token=token or form_token.new())
     return page, status
 
 
@@ -52,16 +52,21 @@ def start_form(key: str):  # noqa: ANN201
     data, texts = forms_render.parse(form, request.form)
     business_key = request.form.get(BUSINESS_KEY, "").strip()
     extra = forms_render.rows_to_add(request.form)
+    token = form_token.posted()
     if extra:
-        return _render(process, form, texts, extra_rows=extra, business_key=business_key)
+        return _render(process, form, texts, extra_rows=extra, business_key=business_key, token=token)
     try:
-        iid = engine().start(actor(), key, data, business_key or None)
+        answer = engine().start_once(actor(), key, data, business_key or None, idempotency_key=token)
     except InvalidData as exc:
+        refused = form_token.refused(exc)
+        if refused:  # a fresh token: sending the form again is a new request
+            return _render(process, form, texts, {"_form": refused}, business_key=business_key, status=422)
         errors = exc.fields or {"_form": {"zh": str(exc), "en": str(exc)}}
-        return _render(process, form, texts, errors, business_key=business_key, status=422)
+        return _render(process, form, texts, errors, business_key=business_key, status=422, token=token)
     except ProcessError as exc:
         message = error_text(exc)
         return _render(process, form, texts, {"_form": {"zh": message, "en": message}}, business_key=business_key,
-                       status=422)
-    flash(_("Your request was started."), "info")
-    return redirect(url_for("pages.instance", instance_id=iid))
+                       status=422, token=token)
+    flash(_("This form was already sent: here is the request it started.") if answer.repeated
+          else _("Your request was started."), "info")
+    return redirect(url_for("pages.instance", instance_id=answer.view["id"]))

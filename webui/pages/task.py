@@ -10,7 +10,7 @@ from engine.errors import Conflict, InvalidData, ProcessError
 from webui import forms_render
 from webui.context import engine
 from webui.i18n import localized
-from webui.pages import blueprint
+from webui.pages import blueprint, form_token
 from webui.pages.common import actor, error_text, flash_error
 from webui.pages.labels import data_labels, ordered
 
@@ -24,7 +24,7 @@ def _hints(task: dict) -> dict:
 
 
 def _render(task_id: str, values: dict | None = None, errors: dict | None = None, extra_rows: dict | None = None,
-            status: int = 200):  # noqa: ANN202
+            status: int = 200, token: str | None = None):  # noqa: ANN202
     task = engine().task(actor(), task_id)
     form = task.get("form") or {"schema": {}, "ui": {}}
     values = values if values is not None else forms_render.initial_values(form)
@@ -37,7 +37,8 @@ def _render(task_id: str, values: dict | None = None, errors: dict | None = None
         widgets=forms_render.widgets(form, values, errors, extra_rows),
         form_error=localized((errors or {}).get("_form")),
         earlier=ordered(task.get("instance_data") or {}, labels), labels=labels, show=forms_render.show,
-        comments=engine().comments(actor(), task_id), add_row=forms_render.ADD_ROW)
+        comments=engine().comments(actor(), task_id), add_row=forms_render.ADD_ROW,
+        form_token=token or form_token.new())
     return page, status
 
 
@@ -53,19 +54,25 @@ def complete(task_id: str):  # noqa: ANN201
     form = engine().task(actor(), task_id).get("form") or {"schema": {}}
     data, texts = forms_render.parse(form, request.form)
     extra = forms_render.rows_to_add(request.form)
+    token = form_token.posted()
     if extra:
-        return _render(task_id, texts, extra_rows=extra)
+        return _render(task_id, texts, extra_rows=extra, token=token)
     try:
-        engine().complete(actor(), task_id, data)
+        answer = engine().complete_once(actor(), task_id, data, idempotency_key=token)
     except InvalidData as exc:
-        return _render(task_id, texts, exc.fields or {"_form": {"zh": str(exc), "en": str(exc)}}, status=422)
+        refused = form_token.refused(exc)
+        if refused:  # a fresh token: sending the form again is a new submission
+            return _render(task_id, texts, {"_form": refused}, status=422)
+        return _render(task_id, texts, exc.fields or {"_form": {"zh": str(exc), "en": str(exc)}}, status=422,
+                       token=token)
     except ProcessError as exc:
         message = error_text(exc)
-        return _render(task_id, texts, {"_form": {"zh": message, "en": message}}, status=422)
+        return _render(task_id, texts, {"_form": {"zh": message, "en": message}}, status=422, token=token)
     except Conflict as exc:
         flash_error(exc)
         return redirect(url_for("pages.task", task_id=task_id))
-    flash(_("Task completed."), "info")
+    flash(_("This form was already sent: the task was completed then.") if answer.repeated
+          else _("Task completed."), "info")
     return redirect(url_for("pages.inbox"))
 
 
