@@ -32,7 +32,7 @@ from engine.errors import Forbidden, InvalidData, NotFound, SalesflowError, Unau
 from engine.process.specs import SpecCache
 from engine.replay import Replay, first_version_id, replay
 from engine.roles import lane_roles, load_catalogue, sync_roles
-from engine.runtime import access, commands, idempotency, queries, starting, timers
+from engine.runtime import access, commands, queries, starting, timers
 from engine.runtime.idempotency import Answer
 from engine.runtime.loading import get_instance, specs_for
 from engine.store.db import Database
@@ -241,10 +241,11 @@ class Engine:
     def claim_once(self, actor: str, task_id: str, idempotency_key: str | None = None) -> Answer:
         return self._frozen(commands.claim_once, actor, task_id, idempotency_key)
 
-    def purge_idempotency_keys(self) -> int:
-        """Delete the idempotency keys older than SALESFLOW_IDEMPOTENCY_HOURS (for the timer worker's pass)."""
-        with self.db.write() as s:
-            return idempotency.purge(s, self.clock.now())
+    def tidy(self) -> dict[str, int]:
+        """Delete expired idempotency keys and old login records (the timer worker does it every 10 minutes)."""
+        from engine.runtime import housekeeping
+
+        return housekeeping.tidy(self)
 
     def unclaim(self, actor: str, task_id: str) -> None:
         self._frozen(commands.unclaim, actor, task_id)

@@ -36,3 +36,8 @@ def lockout() -> timedelta:
     """SALESFLOW_LOGIN_LOCKOUT_MINUTES (15): both the window the failures are counted in and how long a
     lockout lasts (unless an administrator lifts it earlier)."""
     return timedelta(minutes=_whole_number("SALESFLOW_LOGIN_LOCKOUT_MINUTES", 15))
+
+
+def login_records() -> timedelta:
+    """SALESFLOW_LOGIN_RECORDS_DAYS (90): how long the record of each login attempt is kept."""
+    return timedelta(days=_whole_number("SALESFLOW_LOGIN_RECORDS_DAYS", 90))

@@ -15,7 +15,7 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine.accounts import events, settings
@@ -130,3 +130,12 @@ def recent_failures(session: Session, limit: int = 50) -> list[dict]:
     rows = session.scalars(select(LoginAttempt).where(LoginAttempt.outcome != SUCCEEDED)
                            .order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc()).limit(limit))
     return [{"at": r.at, "username": r.username, "address": r.address, "outcome": r.outcome} for r in rows]
+
+
+def prune(session: Session, now: datetime) -> int:
+    """Forget login attempts older than SALESFLOW_LOGIN_RECORDS_DAYS, and lockouts that ended before
+    then (a flood of refused logins would otherwise grow the table without end); returns how many."""
+    cutoff = now - settings.login_records()
+    attempts = session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff)).rowcount or 0
+    locks = session.execute(delete(LoginLock).where(LoginLock.until < cutoff)).rowcount or 0
+    return attempts + locks

@@ -17,8 +17,8 @@ start and task pages send a one-time form token). The rules:
   ends, then fails; the second request then reads and returns the first one's answer (or 409 if
   it vanished meanwhile, e.g. expired). On SQLite write transactions are serialised anyway.
   Exactly one of them runs the command.
-- Expired keys are deleted by `purge` (Engine.purge_idempotency_keys), meant for the timer
-  worker's pass; a key that expired is also replaced when it is used again.
+- Expired keys are deleted by `purge`, which the timer worker runs every ten minutes
+  (engine/runtime/housekeeping.py); a key that expired is also replaced when it is used again.
 """
 
 from __future__ import annotations

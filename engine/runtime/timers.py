@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 
 from engine.errors import SalesflowError, Unavailable
-from engine.runtime import commands, incidents
+from engine.runtime import commands, housekeeping, incidents
 from engine.runtime.loading import lock_instance
 from engine.store.models import Instance, Timer
 
@@ -97,9 +97,11 @@ def _expected(exc: BaseException) -> bool:
 
 
 def run_forever(ctx: Engine, stop: threading.Event, interval: float = 1.0) -> None:
+    schedule = housekeeping.Schedule()
     while not stop.is_set():
         try:
             run_due(ctx)
+            schedule.maybe(ctx)
         except Unavailable as exc:  # the worker outlives a database restart
             log.warning("timer pass stopped: %s", exc)
         except Exception:

@@ -36,6 +36,9 @@ def worker(interval: float, once: bool) -> None:
     checked(eng.processes)  # fails with one clear line when the database has no tables
     if once:
         click.echo(f"{checked(eng.fire_due_timers)} timer(s) fired")
+        tidied = checked(eng.tidy)
+        click.echo(f"{tidied['idempotency_keys']} expired idempotency key(s) and "
+                   f"{tidied['login_records']} old login record(s) deleted")
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

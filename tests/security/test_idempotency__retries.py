@@ -105,11 +105,11 @@ def test_expired_keys_are_purged(app, engine, clock):
     clock.advance(hours=12)
     engine_start(engine, "k2")
     clock.advance(hours=12)
-    assert engine.purge_idempotency_keys() == 1  # k1 is a day old, k2 half a day
+    assert engine.tidy()["idempotency_keys"] == 1  # k1 is a day old, k2 half a day
     with engine.db.read() as s:
         assert list(s.scalars(select(IdempotencyKey.key))) == ["k2"]
     clock.advance(hours=12)
-    assert engine.purge_idempotency_keys() == 1
+    assert engine.tidy()["idempotency_keys"] == 1
     with engine.db.read() as s:
         assert s.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
 
