@@ -259,8 +259,16 @@ class Engine:
     def comment(self, actor: str, task_id: str, text: str) -> None:
         self._frozen(commands.comment, actor, task_id, text)
 
-    def cancel(self, actor: str, instance_id: int, reason: str = "") -> None:
-        self._frozen(commands.cancel, actor, instance_id, reason)
+    def cancel(self, actor: str, instance_id: int, reason: str = "") -> str:
+        """End an instance early, with a reason the trail keeps; returns its outcome: `withdrawn` (its
+        requester, before anyone else decided on it) or `cancelled` (the roles the process allows)."""
+        return self._frozen(commands.cancel, actor, instance_id, reason)
+
+    def outcomes(self) -> dict[str, dict[str, str]]:
+        """{outcome: {"zh", "en"}}: how instances can end (processes/outcomes.yaml)."""
+        from engine import outcomes
+
+        return outcomes.labels()
 
     def deliver_message(self, actor: str, instance_id: int, name: str, payload: dict | None = None) -> None:
         self._frozen(commands.deliver_message, actor, instance_id, name, payload)

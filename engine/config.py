@@ -21,3 +21,7 @@ def database_url() -> str:
 
 def roles_file() -> Path:
     return Path(os.environ.get("SALESFLOW_ROLES_FILE", PROJECT_ROOT / "processes" / "roles.yaml"))
+
+
+def outcomes_file() -> Path:
+    return Path(os.environ.get("SALESFLOW_OUTCOMES_FILE", PROJECT_ROOT / "processes" / "outcomes.yaml"))

@@ -135,12 +135,15 @@ def _callee(sets: str) -> str:
     """A small process that a call activity runs: its script sets one name."""
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs_grading"
+                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
                   targetNamespace="http://salesflow.example/test">
   <bpmn:process id="grading" name="定级" isExecutable="true">
     <bpmn:startEvent id="g_start"><bpmn:outgoing>g1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:scriptTask id="g_calc"><bpmn:incoming>g1</bpmn:incoming><bpmn:outgoing>g2</bpmn:outgoing>
       <bpmn:script>{sets} = 'gold'</bpmn:script></bpmn:scriptTask>
-    <bpmn:endEvent id="g_end"><bpmn:incoming>g2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="g_end"><bpmn:extensionElements><camunda:properties>
+      <camunda:property name="outcome" value="completed"/></camunda:properties></bpmn:extensionElements>
+      <bpmn:incoming>g2</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="g1" sourceRef="g_start" targetRef="g_calc"/>
     <bpmn:sequenceFlow id="g2" sourceRef="g_calc" targetRef="g_end"/>
   </bpmn:process>

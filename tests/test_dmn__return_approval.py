@@ -33,7 +33,9 @@ PROBE = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:businessRuleTask id="decide" name="确定退换货审批人" camunda:decisionRef="return_approval">
       <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
     </bpmn:businessRuleTask>
-    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="end"><bpmn:extensionElements><camunda:properties>
+      <camunda:property name="outcome" value="completed"/></camunda:properties></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decide"/>
     <bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="end"/>
   </bpmn:process>

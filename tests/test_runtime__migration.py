@@ -47,16 +47,20 @@ def sources(files: dict[str, str]) -> list[SourceFile]:
     return [SourceFile(name, KINDS[Path(name).suffix], text.encode("utf-8")) for name, text in files.items()]
 
 
+OUTCOME = ('\n      <bpmn:extensionElements><camunda:properties><camunda:property name="outcome" value="approved" />'
+           '</camunda:properties></bpmn:extensionElements>')
+
+
 def add_confirm(files: dict[str, str]) -> None:
     """A new user task `confirm` (the requester confirms) between `archive` and `end_ok`."""
     bpmn = files["approval.bpmn"]
     bpmn = edit(bpmn, "<bpmn:flowNodeRef>end_ok</bpmn:flowNodeRef>",
                 "<bpmn:flowNodeRef>confirm</bpmn:flowNodeRef><bpmn:flowNodeRef>end_ok</bpmn:flowNodeRef>")
-    bpmn = edit(bpmn, '<bpmn:endEvent id="end_ok" name="完成"><bpmn:incoming>f_done</bpmn:incoming>',
+    bpmn = edit(bpmn, '<bpmn:endEvent id="end_ok" name="完成">' + OUTCOME + '<bpmn:incoming>f_done</bpmn:incoming>',
                 '<bpmn:userTask id="confirm" name="确认归档" camunda:formKey="approval_confirm">\n'
                 '      <bpmn:incoming>f_done</bpmn:incoming><bpmn:outgoing>f_confirmed</bpmn:outgoing>\n'
                 '    </bpmn:userTask>\n'
-                '    <bpmn:endEvent id="end_ok" name="完成"><bpmn:incoming>f_confirmed</bpmn:incoming>')
+                '    <bpmn:endEvent id="end_ok" name="完成">' + OUTCOME + '<bpmn:incoming>f_confirmed</bpmn:incoming>')
     bpmn = edit(bpmn, '<bpmn:sequenceFlow id="f_done" sourceRef="archive" targetRef="end_ok"/>',
                 '<bpmn:sequenceFlow id="f_done" sourceRef="archive" targetRef="confirm"/>\n'
                 '    <bpmn:sequenceFlow id="f_confirmed" sourceRef="confirm" targetRef="end_ok"/>')

@@ -155,7 +155,7 @@ def test_an_item_says_what_the_results_table_shows(engine, world):
     item = next(i for i in engine.search("aud", {"business_key": "SR-2026-01"})["items"])
     assert item == {"id": world["C"], "process_key": "sample_request", "process_name": "样品提供申请",
                     "process_names": {"zh": "样品提供申请", "en": "Sample request approval"}, "version": 1,
-                    "business_key": "SR-2026-01", "customer_name": "安徽海螺水泥", "status": "running",
+                    "business_key": "SR-2026-01", "customer_name": "安徽海螺水泥", "status": "running", "outcome": None,
                     "started_by": "rep1", "started_at": "2026-03-03T15:45:00+00:00", "ended_at": None,
                     "sla_breached": False, "open_tasks": 1}
     done = engine.search("aud", {"business_key": "AP-001"})["items"][0]

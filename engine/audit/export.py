@@ -92,21 +92,31 @@ def chain_documents(session: Session, chains: list[str]) -> Iterator[dict]:
             yield _document(chain, *_settled(session, chain, heads.get(chain), events[chain]))
 
 
-def bundle_json(session: Session, chains: list[str], filters: dict, exported_at: str, exported_by: str) -> str:
-    """{format, filters, exported_at, exported_by, count, instances: [chain documents]}."""
+def bundle_json(session: Session, chains: list[str], filters: dict, exported_at: str, exported_by: str,
+                summaries: dict[str, dict] | None = None) -> str:
+    """{format, filters, exported_at, exported_by, count, instances: [chain documents]}; with `summaries`
+    ({chain: {id, process_key, status, outcome}}), each document carries its instance's under "instance"
+    (outside the hashed events: what the instance is now, for reading the file, not for proving it)."""
+    documents = list(chain_documents(session, chains))
+    for document in documents:
+        if summaries and document["chain"] in summaries:
+            document["instance"] = summaries[document["chain"]]
     doc = {"format": BUNDLE_FORMAT, "filters": filters, "exported_at": exported_at, "exported_by": exported_by,
-           "count": len(chains), "instances": list(chain_documents(session, chains))}
+           "count": len(chains), "instances": documents}
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
-def bundle_csv(session: Session, chains: Iterable[tuple[int, str]]) -> str:
-    """One row per event of every (instance id, chain) given, the instance id first."""
+def bundle_csv(session: Session, chains: Iterable[tuple[int, str]], summaries: dict[str, dict] | None = None
+               ) -> str:
+    """One row per event of every (instance id, chain) given: the instance id, its status and outcome
+    now (from `summaries`, {chain: {status, outcome}}), then the event."""
     pairs = list(chains)
     ids = {chain: iid for iid, chain in pairs}
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["instance_id", *COLUMNS])
+    writer.writerow(["instance_id", "instance_status", "instance_outcome", *COLUMNS])
     for doc in chain_documents(session, [chain for _, chain in pairs]):
+        now = (summaries or {}).get(doc["chain"], {})
         for ev in doc["events"]:
-            writer.writerow([ids[doc["chain"]], *_row(ev)])
+            writer.writerow([ids[doc["chain"]], now.get("status") or "", now.get("outcome") or "", *_row(ev)])
     return out.getvalue()

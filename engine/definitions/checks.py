@@ -10,6 +10,7 @@ from engine.forms import FormDef
 from engine.scripting import compile_expression
 
 INITIATOR = "initiator"
+WITHDRAW = ("until_decided", "never")  # may the requester withdraw: until someone else decided, or never
 HUMAN_TASKS = ("userTask", "manualTask", "task")
 _DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
 
@@ -30,6 +31,11 @@ def model_problems(model: ProcessModel, roles: set[str], forms: dict[str, FormDe
     for role in model.starters:
         if role not in roles:
             add(f"candidateStarterGroups names unknown role {role}", model.id, model.line)
+    for role in model.cancel_roles:
+        if role not in roles and role != "admin":
+            add(f"cancel_roles names unknown role {role}", model.id, model.line)
+    if model.withdraw not in WITHDRAW:
+        add(f"withdraw must be one of {', '.join(WITHDRAW)}, not {model.withdraw!r}", model.id, model.line)
     starts = start_events(model)
     if len(starts) != 1:
         add(f"the process needs exactly one start event at its top level, it has {len(starts)}", model.id, model.line)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine import outcomes
 from engine.definitions.model import BPMN, CAMUNDA, ProcessModel, start_events
 from engine.errors import Problem
 from engine.forms import FormDef
@@ -71,6 +72,7 @@ def lint(src: Sources) -> list[Finding]:
             continue
         findings += unset_condition_names(model, proc, _reachable_names(src, key, own))
         findings += unreachable_elements(model, proc)
+        findings += end_event_outcomes(model, proc)
         findings += gateways_without_default(model, proc)
     for name, tree in src.bpmn.items():
         findings += timer_values(tree, name)
@@ -292,11 +294,13 @@ def _scope_entries(model: ProcessModel, proc: etree._Element) -> dict[str | None
     return entries
 
 
-def reachable(model: ProcessModel, proc: etree._Element) -> set[str]:
+def reachable(model: ProcessModel, proc: etree._Element, side_branches: bool = True) -> set[str]:
+    """Every element a path from the start event reaches; without `side_branches`, the paths after
+    non-interrupting boundary events (reminders, escalations) do not count."""
     flows, links, entries = _flows(proc), _links(proc), _scope_entries(model, proc)
     boundaries: dict[str, list[str]] = {}
     for el in model.elements.values():
-        if el.attached_to:
+        if el.attached_to and (side_branches or el.cancel_activity):
             boundaries.setdefault(el.attached_to, []).append(el.id)
     seen: set[str] = set()
     todo = [el.id for el in start_events(model)] + [e for e in entries.get(None, []) if e in model.elements]
@@ -322,6 +326,26 @@ def unreachable_elements(model: ProcessModel, proc: etree._Element) -> list[Find
             continue  # only the first element of an unreachable part is reported
         message = f"no path from the start event reaches {el.name}: connect it with a sequence flow or remove it"
         findings.append(Finding(Problem(model.file, message, el.id, el.line), ERROR))
+    return findings
+
+
+def end_event_outcomes(model: ProcessModel, proc: etree._Element) -> list[Finding]:
+    """Every end event on a case's path declares how the case ends there (processes/outcomes.yaml); one
+    that only closes a reminder branch need not, but what it declares must be known too."""
+    known = outcomes.declarable()
+    on_case_path = reachable(model, proc, side_branches=False)
+    findings = []
+    for el in model.elements.values():
+        if el.type != "endEvent" or el.scope is not None:
+            continue
+        if el.outcome is None and el.id in on_case_path:
+            message = (f"the end event {el.name} ends the case but declares no outcome: add the Camunda "
+                       f"property outcome with one of {', '.join(sorted(known))}")
+            findings.append(Finding(Problem(model.file, message, el.id, el.line), ERROR))
+        elif el.outcome is not None and el.outcome not in known:
+            message = (f"the end event {el.name} declares the unknown outcome {el.outcome!r}: use one of "
+                       f"{', '.join(sorted(known))} (processes/outcomes.yaml)")
+            findings.append(Finding(Problem(model.file, message, el.id, el.line), ERROR))
     return findings
 
 

@@ -39,6 +39,7 @@ class Element:
     event: str | None = None  # "message" | "timer" | "signal" ... for events with a definition
     name_en: str | None = None  # the English name (camunda property name_en)
     message: str | None = None  # the message name, for message events
+    outcome: str | None = None  # end events: how the case ends here (camunda property outcome)
 
 
 @dataclass
@@ -54,6 +55,11 @@ class ProcessModel:
     line: int | None = None
     lane_lines: dict[str, int] = field(default_factory=dict)
     name_en: str | None = None
+    # who may end an instance early (camunda properties on the process): the roles that may cancel it
+    # (none declared: administrators), and whether its requester may withdraw it before anyone else
+    # decided on it ("until_decided", the default) or not at all ("never")
+    cancel_roles: list[str] = field(default_factory=list)
+    withdraw: str = "until_decided"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -97,6 +103,7 @@ def _element(node: etree._Element, lanes_by_node: dict[str, str], messages: dict
         message=message,
         scope=_scope(node),
         name_en=props.get("name_en") or None,
+        outcome=props.get("outcome") or None,
     )
 
 
@@ -125,13 +132,15 @@ def read_processes(tree: etree._ElementTree, filename: str) -> list[ProcessModel
             el = _element(node, lanes_by_node, messages)
             elements[el.id] = el
         doc = proc.find("bpmn:documentation", NS)
+        props = _properties(proc)
         starters = (proc.get(f"{{{CAMUNDA}}}candidateStarterGroups") or "").replace(",", " ").split()
         models.append(ProcessModel(
             id=proc.get("id"), name=proc.get("name") or proc.get("id"), file=filename,
             executable=proc.get("isExecutable") == "true", starters=starters,
             documentation=(doc.text or "").strip() if doc is not None else "",
             lanes=lanes, elements=elements, line=proc.sourceline, lane_lines=lane_lines,
-            name_en=_properties(proc).get("name_en") or None))
+            name_en=props.get("name_en") or None, cancel_roles=props.get("cancel_roles", "").split(),
+            withdraw=props.get("withdraw") or "until_decided"))
     return models
 
 

@@ -48,6 +48,7 @@ class Registered:
     process: str
     month: str
     status: str
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,9 @@ def _registered_in(window: Window, processes: Iterable[str] | None = None) -> Se
 
 def registered(session: Session, window: Window, timezone: str) -> list[Registered]:
     ids = _registered_in(window)
-    rows = session.execute(select(Instance.id, Instance.process_key, Instance.started_at, Instance.status)
-                           .where(Instance.id.in_(ids)).order_by(Instance.id))
-    return [Registered(r.id, r.process_key, month_of(r.started_at, timezone), r.status) for r in rows]
+    rows = session.execute(select(Instance.id, Instance.process_key, Instance.started_at, Instance.status,
+                                  Instance.outcome).where(Instance.id.in_(ids)).order_by(Instance.id))
+    return [Registered(r.id, r.process_key, month_of(r.started_at, timezone), r.status, r.outcome) for r in rows]
 
 
 def _completion_data(session: Session, instances: Select, tasks: Iterable[str]) -> dict[str, dict]:

@@ -18,7 +18,10 @@
   overall and per process, month (of recording), role and person (aftersale: the engineer who
   resolved the case);
 - `volume`: instances registered per process and month; user tasks completed in the range
-  per role, person and month.
+  per role, person and month;
+- `outcomes`: how the instances registered in the range ended (processes/outcomes.yaml), per
+  process and per month: finished, still open, the count of each outcome, and the share of the
+  finished ones whose outcome is positive (approved, won, delivered, resolved).
 
 Who may see them: auditors and administrators, and whoever manages roles (the sales manager,
 the sales director: they reassign their staff's work, and these figures judge that work). A
@@ -34,6 +37,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import outcomes
 from engine.errors import Forbidden
 from engine.kpi import definitions, measures, stats
 from engine.kpi import filters as filter_rules
@@ -173,4 +177,18 @@ def _report(session: Session, defs: definitions.Definitions, window: filter_rule
         "resolution_rate": _resolution_rate(session, defs, window, instances),
         "satisfaction": _satisfaction(session, defs, window),
         "volume": _volume(session, window, instances, defs.timezone),
+        "outcomes": _outcomes(instances),
     }
+
+
+def _outcomes(instances: list[measures.Registered]) -> dict:
+    positive = outcomes.of_kind("positive")
+
+    def figures(items: list) -> dict:
+        ended = [r.outcome for r in items if r.outcome]
+        return {"finished": len(ended), "open": len(items) - len(ended),
+                "outcomes": dict(sorted(Counter(ended).items())),
+                "positive_share": stats.share(sum(1 for o in ended if o in positive), len(ended))}
+
+    return {"overall": figures(instances), "by_process": _grouped(instances, lambda r: r.process, figures),
+            "by_month": _grouped(instances, lambda r: r.month, figures)}

@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
+from engine import outcomes
 from engine.process.routing import element_of, offer
 from engine.process.specs import SpecSet
 
@@ -139,6 +140,18 @@ def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str) 
                 and before.get(str(t.id)) != TaskState.COMPLETED]
         events.append(Derived("ended", None, {"end_events": ends, "success": bool(wf.success)}))
     return events
+
+
+def outcome(specs: SpecSet, wf: BpmnWorkflow, key: str) -> str:
+    """How a completed workflow ended: the outcome its last top-level end event declares (an end
+    event closing a reminder branch declares none, so it never overrides the case's own)."""
+    elements = specs.models[key].elements
+    declared = []
+    for task in wf.tasks.values():  # the top level only: sub-workflows end into their callers
+        el = elements.get(task.task_spec.bpmn_id or "")
+        if task.state == TaskState.COMPLETED and el is not None and el.type == "endEvent" and el.outcome:
+            declared.append((task.last_state_change, el.outcome))
+    return max(declared)[1] if declared else outcomes.COMPLETED
 
 
 def highlights(wf: BpmnWorkflow) -> tuple[list[str], list[str]]:

@@ -12,13 +12,17 @@ someone else finished first is still 409 (no longer ready) for them, not 404.
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import outcomes
 from engine.definitions.checks import INITIATOR
+from engine.definitions.model import ProcessModel
 from engine.errors import Forbidden, NotFound
 from engine.runtime.loading import no_instance, no_task
-from engine.store.models import ApiToken, Instance, Task, User
+from engine.store.models import ApiToken, Instance, ProcessVersion, Task, User
 from engine.users import managed_roles, roles_of
 
 READ_ALL = {"admin", "auditor"}
@@ -69,7 +73,22 @@ def takes_part(session: Session, user: User, instance: Instance) -> bool:
 
 
 def may_see_instance(session: Session, user: User, instance: Instance) -> bool:
-    return bool(roles_of(user) & READ_ALL) or takes_part(session, user, instance)
+    return (bool(roles_of(user) & READ_ALL) or takes_part(session, user, instance)
+            or instance.process_version_id in overseen_versions(session, user))
+
+
+def overseen_versions(session: Session, user: User) -> set[int]:
+    """The process versions whose cases this user may end (a role in their cancel_roles: the general
+    manager for complaints). To end a case one must find it, so they see every case of those."""
+    roles = roles_of(user)
+    if not roles:
+        return set()
+    found = set()
+    for vid, key, model_json in session.execute(select(ProcessVersion.id, ProcessVersion.key,
+                                                       ProcessVersion.model_json)):
+        if roles & set((json.loads(model_json).get(key) or {}).get("cancel_roles") or []):
+            found.add(vid)
+    return found
 
 
 def check_may_see(session: Session, user: User, instance: Instance) -> None:
@@ -105,9 +124,28 @@ def check_may_comment(session: Session, user: User, instance: Instance) -> None:
                         "so may not comment on it")
 
 
-def check_may_cancel(user: User, instance: Instance) -> None:
-    if instance.started_by != user.username and not is_admin(user):
-        raise Forbidden("only the requester or an administrator may cancel an instance")
+def decided(session: Session, instance: Instance) -> bool:
+    """Whether someone other than the requester has completed one of the instance's tasks."""
+    others = select(Task.id).where(Task.instance_id == instance.id, Task.status == "completed",
+                                   Task.completed_by != instance.started_by)
+    return session.scalar(others.limit(1)) is not None
+
+
+def cancel_outcome(session: Session, user: User, instance: Instance, model: ProcessModel) -> str:
+    """How this user may end the instance early: `withdrawn` (the requester, before anyone else decided
+    on it, where the process allows withdrawing) or `cancelled` (a role the process names in
+    cancel_roles; administrators when it names none). Forbidden, saying why, for anyone else."""
+    if user.username == instance.started_by and model.withdraw != "never" and not decided(session, instance):
+        return outcomes.WITHDRAWN
+    allowed = set(model.cancel_roles) or {"admin"}
+    if allowed & roles_of(user):
+        return outcomes.CANCELLED
+    who = "、".join(sorted(allowed))
+    if user.username == instance.started_by:
+        why = ("this process cannot be withdrawn by its requester" if model.withdraw == "never"
+               else "someone has already decided on it, so its requester can no longer withdraw it")
+        raise Forbidden(f"{why}; only {who} may cancel it")
+    raise Forbidden(f"only {who} may cancel instances of {instance.process_key}")
 
 
 def may_resolve_incidents(user: User) -> bool:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from engine import clock, forms
+from engine import clock, forms, outcomes
 from engine.definitions.checks import INITIATOR
 from engine.definitions.model import start_event
 from engine.errors import Conflict, Forbidden, InvalidData, ProcessError, SalesflowError
@@ -235,32 +235,52 @@ def comment(ctx: Engine, actor: str, task_id: str, text: str) -> None:
                                                             {"task_id": row.id, "text": text.strip()})
 
 
-def cancel(ctx: Engine, actor: str, instance_id: int, reason: str = "") -> None:
+MAX_REASON = 2000
+
+
+def required_reason(reason: object) -> str:
+    """Ending a case early always says why: the reason goes into its trail."""
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
+        raise InvalidData(f"a reason of 1-{MAX_REASON} characters is required to cancel or withdraw a case",
+                          {"reason": {"zh": f"请填写原因（1-{MAX_REASON}个字符）",
+                                      "en": f"A reason of 1-{MAX_REASON} characters is required"}})
+    return reason.strip()
+
+
+def cancel(ctx: Engine, actor: str, instance_id: int, reason: str = "") -> str:
+    """End an instance early, with a reason; returns its outcome: `withdrawn` when its requester withdrew
+    it, else `cancelled` (who may do which: access.cancel_outcome)."""
     with ctx.db.write() as s:
         inst = lock_instance(s, instance_id)
         user = get_user(s, actor)
         access.check_may_see(s, user, inst)
         if inst.status != incidents.HALTED:
             require_running(inst)
-        access.check_may_cancel(user, inst)
-        cancel_step(ctx, s, inst, actor, reason)
+        outcome = access.cancel_outcome(s, user, inst, model_of(s, ctx, inst))
+        cancel_step(ctx, s, inst, actor, required_reason(reason), outcome)
+        return outcome
 
 
-def cancel_step(ctx: Engine, session, inst: Instance, actor: str, reason: str) -> None:  # noqa: ANN001
+def model_of(session, ctx: Engine, inst: Instance):  # noqa: ANN001, ANN201 - a ProcessModel
+    return specs_for(session, ctx.specs, inst.process_version_id).models[inst.process_key]
+
+
+def cancel_step(ctx: Engine, session, inst: Instance, actor: str, reason: str,  # noqa: ANN001
+                outcome: str = outcomes.CANCELLED) -> None:
     """Cancel a running or halted instance. A halted one is cancelled as it stands, without running the
     step that failed; its open incidents are resolved as cancelled."""
     halted = incidents.open_incidents(session, inst.id) if inst.status == incidents.HALTED else []
-    payload: dict = {"reason": reason}
+    payload: dict = {"reason": reason, "outcome": outcome}
     if halted:
         payload["incidents"] = [row.id for row in halted]
     if incidents.never_started(inst):  # no workflow yet: nothing to cancel in it
         step = Step(session, inst, None, None, actor, clock.now())
         step.event("cancelled", None, payload)
-        inst.status, inst.ended_at = "cancelled", step.at
+        inst.status, inst.outcome, inst.ended_at = "cancelled", outcome, step.at
     else:
         step = _step(ctx, session, inst, actor, overdue="skip" if inst.status == incidents.HALTED else "try")
         workflow.cancel(step.wf)
-        step.finish("cancelled", None, payload, status="cancelled")
+        step.finish("cancelled", None, payload, status="cancelled", outcome=outcome)
     incidents.resolve(halted, actor, step.at, "cancelled", reason)
 
 

@@ -13,13 +13,14 @@ from datetime import datetime
 from sqlalchemy import Select, bindparam, exists, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+from engine import outcomes
 from engine.audit.chain import instance_chain
 from engine.definitions.model import ProcessModel, start_event
 from engine.errors import Forbidden, InvalidData
 from engine.forms import FormDef
 from engine.process import observe
 from engine.process.specs import SpecCache
-from engine.runtime import access
+from engine.runtime import access, incidents
 from engine.runtime.loading import form_of, get_instance, get_task, latest_version, load_workflow, specs_for
 from engine.store.models import AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
 from engine.store.types import UTCDateTime
@@ -200,8 +201,9 @@ def instance_summary(session: Session, inst: Instance, now: datetime) -> dict:
     tasks = session.scalars(select(Task).where(Task.instance_id == inst.id).order_by(Task.created_at, Task.id))
     all_tasks = [task_dict(t, now) for t in tasks]
     return {"id": inst.id, "process_key": inst.process_key, "version": pv.version, "business_key": inst.business_key,
-            "status": inst.status, "data": json.loads(inst.data_json), "started_by": inst.started_by,
-            "started_at": _ts(inst.started_at), "ended_at": _ts(inst.ended_at), "rev": inst.rev,
+            "status": inst.status, "outcome": inst.outcome, "data": json.loads(inst.data_json),
+            "started_by": inst.started_by, "started_at": _ts(inst.started_at), "ended_at": _ts(inst.ended_at),
+            "rev": inst.rev,
             "tasks": [t for t in all_tasks if t["status"] == "ready"],
             "history_tasks": [t for t in all_tasks if t["status"] != "ready"]}
 
@@ -223,9 +225,24 @@ def element_names(pv: ProcessVersion) -> dict[str, dict[str, str]]:
 
 
 def instance_view(session: Session, user: User, instance_id: int, now: datetime) -> dict:
+    """The instance as this user may see it; `may_end` is how they may end it early (`withdrawn`,
+    `cancelled`) or None."""
     inst = get_instance(session, instance_id)
     access.check_may_see(session, user, inst)
-    return instance_dict(session, inst, now)
+    return {**instance_dict(session, inst, now), "may_end": _may_end(session, user, inst)}
+
+
+def _may_end(session: Session, user: User, inst: Instance) -> str | None:
+    if inst.status not in ("running", "incident"):
+        return None
+    if incidents.never_started(inst):
+        return outcomes.CANCELLED if access.is_admin(user) else None
+    pv = session.get(ProcessVersion, inst.process_version_id)
+    model = ProcessModel.from_dict(json.loads(pv.model_json)[inst.process_key])
+    try:
+        return access.cancel_outcome(session, user, inst, model)
+    except Forbidden:
+        return None
 
 
 def history(session: Session, user: User, instance_id: int) -> list[dict]:

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import clock
-from engine.errors import Conflict, InvalidData, NotFound
+from engine import clock, outcomes
+from engine.errors import Conflict, NotFound
 from engine.process import workflow
 from engine.runtime import access, commands, incidents, messaging
 from engine.runtime.loading import latest_version, load_workflow, lock_instance, specs_for
@@ -34,7 +34,6 @@ from engine.users import get_user
 if TYPE_CHECKING:
     from engine.api import Engine
 
-MAX_REASON = 2000
 
 
 def retry_incident(ctx: Engine, actor: str, incident_id: int) -> dict:
@@ -58,13 +57,13 @@ def retry_incident(ctx: Engine, actor: str, incident_id: int) -> dict:
 def cancel_incident(ctx: Engine, actor: str, incident_id: int, reason: str) -> dict:
     """Cancel the halted instance (with a reason), without running the step that failed."""
     with ctx.db.write() as s:
-        access.check_may_resolve_incidents(get_user(s, actor))
-        if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
-            raise InvalidData(f"a reason of 1-{MAX_REASON} characters is required to cancel a halted case",
-                              {"reason": {"zh": f"请填写取消原因（1-{MAX_REASON}个字符）",
-                                          "en": f"A reason of 1-{MAX_REASON} characters is required"}})
+        user = get_user(s, actor)
+        access.check_may_resolve_incidents(user)
+        reason = commands.required_reason(reason)
         row, inst = _lock(s, incident_id)
-        commands.cancel_step(ctx, s, inst, actor, reason.strip())
+        if not incidents.never_started(inst):  # who may cancel the process (a complaint: the GM) holds here too
+            access.cancel_outcome(s, user, inst, commands.model_of(s, ctx, inst))
+        commands.cancel_step(ctx, s, inst, actor, reason, outcomes.CANCELLED)
         return incidents.incident_dict(s, row, inst)
 
 

@@ -3,12 +3,14 @@
 Filters (all optional, combined with AND; docs/audit.md lists them for users):
 - `process`: a process key; `status`: running | incident | completed | cancelled | error (`incident`:
   halted by a failed timer or message step, engine/runtime/incidents.py);
+- `outcome`: how a finished instance ended (processes/outcomes.yaml: approved, rejected, won, ...);
 - `customer`: part of the customer's name, any letter case (`instance.customer_name`, copied from
   the instance data's `customer_name` by every step);
 - `business_key`: the start of the business key (an exact key matches itself), letter case kept;
 - `started_from` / `started_to`: dates YYYY-MM-DD, both inclusive, as calendar days in company time
   (Asia/Shanghai): 2026-03-02 covers 2026-03-01 16:00 to 2026-03-02 16:00 UTC;
 - `participant`: a user name that started the instance, or was assigned or completed one of its tasks;
+- `started_by`: the user name that started it (a requester's "my requests");
 - `sla_breached` true/false: an instance breached an SLA when a boundary SLA timer fired on it
   (an `escalated` event in its trail), one of its tasks was completed after its due time, or one
   of its open tasks is past its due time now.
@@ -30,6 +32,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from engine import outcomes
 from engine.audit.chain import instance_chain
 from engine.audit.export import bundle_csv, bundle_json
 from engine.clock import iso
@@ -41,15 +44,15 @@ from engine.runtime import access
 from engine.store.models import AuditEvent, Instance, ProcessVersion, Task, User
 from engine.users import roles_of
 
-FILTERS = ("process", "customer", "business_key", "status", "started_from", "started_to", "participant",
-           "sla_breached")
+FILTERS = ("process", "customer", "business_key", "status", "outcome", "started_from", "started_to",
+           "participant", "started_by", "sla_breached")
 STATUSES = ("running", "incident", "completed", "cancelled", "error")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 MAX_EXPORT = 1000  # instances in one export: a larger file is better asked for in parts
 FORMATS = ("json", "csv")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
-_LIMITS = {"customer": 200, "business_key": 128, "participant": 64}
+_LIMITS = {"customer": 200, "business_key": 128, "participant": 64, "started_by": 64}
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,11 @@ class Filters:
     customer: str | None = None
     business_key: str | None = None
     status: str | None = None
+    outcome: str | None = None
     started_from: date | None = None
     started_to: date | None = None
     participant: str | None = None
+    started_by: str | None = None
     sla_breached: bool | None = None
 
     def as_dict(self) -> dict:
@@ -120,20 +125,23 @@ def parse_filters(raw: dict[str, Any]) -> Filters:
     for name in sorted(set(raw) - set(FILTERS)):
         errors[name] = _msg("未知的筛选条件", f"Unknown filter; the filters are {', '.join(FILTERS)}")
     texts = {name: _text(raw, name, errors, free=name in _LIMITS)
-             for name in ("process", "customer", "business_key", "status", "participant")}
+             for name in ("process", "customer", "business_key", "status", "outcome", "participant", "started_by")}
     if texts["process"] is not None and not _KEY.fullmatch(texts["process"]):
         errors["process"] = _msg("不是有效的流程标识", "Not a process key")
     if texts["status"] is not None and texts["status"] not in STATUSES:
         errors["status"] = _msg("须为 running、incident、completed、cancelled 或 error",
                                 "Must be running, incident, completed, cancelled or error")
+    known = outcomes.load()
+    if texts["outcome"] is not None and texts["outcome"] not in known:
+        errors["outcome"] = _msg(f"须为 {'、'.join(known)} 之一", f"Must be one of {', '.join(known)}")
     started_from, started_to = _date(raw, "started_from", errors), _date(raw, "started_to", errors)
     if started_from and started_to and started_to < started_from:
         errors["started_to"] = _msg("结束日期不能早于开始日期", "Must not be before the start date")
     sla = _flag(raw, "sla_breached", errors)
     if errors:
         raise InvalidData(f"invalid search filters: {', '.join(sorted(errors))}", errors)
-    return Filters(texts["process"], texts["customer"], texts["business_key"], texts["status"], started_from,
-                   started_to, texts["participant"], sla)
+    return Filters(texts["process"], texts["customer"], texts["business_key"], texts["status"], texts["outcome"],
+                   started_from, started_to, texts["participant"], texts["started_by"], sla)
 
 
 def _whole(value: object, name: str, low: int, high: int) -> int:
@@ -163,7 +171,7 @@ def breached(now: datetime) -> ColumnElement[bool]:
     return or_(escalated, late)
 
 
-def visible_to(user: User) -> ColumnElement[bool] | None:
+def visible_to(session: Session, user: User) -> ColumnElement[bool] | None:
     """access.may_see_instance as a condition on Instance (None: the user sees every instance)."""
     roles = roles_of(user)
     if roles & access.READ_ALL:
@@ -171,17 +179,22 @@ def visible_to(user: User) -> ColumnElement[bool] | None:
     name = user.username
     involved = select(Task.id).where(Task.instance_id == Instance.id, or_(
         Task.assignee == name, Task.completed_by == name, and_(Task.status == "ready", Task.role.in_(roles)))).exists()
-    return or_(Instance.started_by == name, involved)
+    overseen = access.overseen_versions(session, user)
+    return or_(Instance.started_by == name, involved, Instance.process_version_id.in_(overseen))
 
 
-def conditions(f: Filters, user: User, now: datetime) -> list[ColumnElement[bool]]:
+def conditions(session: Session, f: Filters, user: User, now: datetime) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
-    if (seen := visible_to(user)) is not None:
+    if (seen := visible_to(session, user)) is not None:
         where.append(seen)
     if f.process:
         where.append(Instance.process_key == f.process)
     if f.status:
         where.append(Instance.status == f.status)
+    if f.outcome:
+        where.append(Instance.outcome == f.outcome)
+    if f.started_by:
+        where.append(Instance.started_by == f.started_by)
     if f.customer:
         where.append(Instance.customer_name.ilike(f"%{_like_escape(f.customer)}%", escape="\\"))
     if f.business_key:
@@ -226,13 +239,13 @@ def search(session: Session, user: User, now: datetime, filters: dict, page: int
     (`pages` is at least 1; a page past the last is empty)."""
     f = parse_filters(filters)
     page, per_page = _whole(page, "page", 1, MAX_PAGE), _whole(per_page, "per_page", 1, MAX_PER_PAGE)
-    where = conditions(f, user, now)
+    where = conditions(session, f, user, now)
     total = session.scalar(select(func.count(Instance.id)).where(*where)) or 0
     open_tasks = (select(func.count(Task.id)).where(Task.instance_id == Instance.id, Task.status == "ready")
                   .scalar_subquery())
     query = (select(Instance.id, Instance.process_key, Instance.process_version_id, ProcessVersion.version,
-                    Instance.business_key, Instance.customer_name, Instance.status, Instance.started_by,
-                    Instance.started_at, Instance.ended_at, breached(now).label("sla_breached"),
+                    Instance.business_key, Instance.customer_name, Instance.status, Instance.outcome,
+                    Instance.started_by, Instance.started_at, Instance.ended_at, breached(now).label("sla_breached"),
                     open_tasks.label("open_tasks"))
              .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
              .where(*where).order_by(*NEWEST_FIRST).limit(per_page).offset((page - 1) * per_page))
@@ -240,7 +253,8 @@ def search(session: Session, user: User, now: datetime, filters: dict, page: int
     names = _process_names(session, {r.process_version_id for r in rows})
     items = [{"id": r.id, "process_key": r.process_key, "process_name": names[r.process_version_id]["zh"],
               "process_names": names[r.process_version_id], "version": r.version, "business_key": r.business_key,
-              "customer_name": r.customer_name, "status": r.status, "started_by": r.started_by,
+              "customer_name": r.customer_name, "status": r.status, "outcome": r.outcome,
+              "started_by": r.started_by,
               "started_at": _ts(r.started_at), "ended_at": _ts(r.ended_at), "sla_breached": bool(r.sla_breached),
               "open_tasks": r.open_tasks} for r in rows]
     return {"items": items, "total": total, "page": page, "per_page": per_page,
@@ -253,7 +267,7 @@ def export(session: Session, user: User, now: datetime, filters: dict, fmt: str)
     if fmt not in FORMATS:
         raise InvalidData("format must be json or csv", {"format": _msg("须为 json 或 csv", "Must be json or csv")})
     f = parse_filters(filters)
-    where = conditions(f, user, now)
+    where = conditions(session, f, user, now)
     total = session.scalar(select(func.count(Instance.id)).where(*where)) or 0
     if total > MAX_EXPORT:
         raise InvalidData(f"the search finds {total} instances; an export holds at most {MAX_EXPORT}: "
@@ -261,7 +275,11 @@ def export(session: Session, user: User, now: datetime, filters: dict, fmt: str)
                           {"export": _msg(f"找到 {total} 个实例，一次最多导出 {MAX_EXPORT} 个：请缩小筛选范围",
                                           f"{total} instances found; an export holds at most {MAX_EXPORT}: "
                                           "narrow the filters")})
-    ids = list(session.scalars(select(Instance.id).where(*where).order_by(*NEWEST_FIRST)))
+    rows = session.execute(select(Instance.id, Instance.process_key, Instance.status, Instance.outcome)
+                           .where(*where).order_by(*NEWEST_FIRST)).all()
+    summaries = {instance_chain(r.id): {"id": r.id, "process_key": r.process_key, "status": r.status,
+                                        "outcome": r.outcome} for r in rows}
     if fmt == "json":
-        return bundle_json(session, [instance_chain(i) for i in ids], f.as_dict(), iso(now), user.username)
-    return bundle_csv(session, [(i, instance_chain(i)) for i in ids])
+        return bundle_json(session, [instance_chain(r.id) for r in rows], f.as_dict(), iso(now), user.username,
+                           summaries)
+    return bundle_csv(session, [(r.id, instance_chain(r.id)) for r in rows], summaries)

@@ -16,6 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import outcomes
 from engine.audit.chain import append, instance_chain
 from engine.clock import iso
 from engine.definitions.serializer import SERIALIZER_VERSION
@@ -46,7 +47,8 @@ class Step:
         append(self.session, instance_chain(self.instance.id), iso(self.at), self.actor, kind, task, payload,
                self.instance.id)
 
-    def finish(self, kind: str, task: str | None, payload: dict, status: str | None = None) -> list[observe.Derived]:
+    def finish(self, kind: str, task: str | None, payload: dict, status: str | None = None,
+               outcome: str | None = None) -> list[observe.Derived]:
         """Record the command (with the digest replay checks) and everything it caused."""
         wf = self.wf
         self.thrown = workflow.take_messages(wf)  # before the state is saved, or they would be sent twice
@@ -66,8 +68,10 @@ class Step:
         inst.rev += 1
         if status:
             inst.status = status
+            if status == "cancelled":
+                inst.outcome = outcome or outcomes.CANCELLED
         elif wf.is_completed():
-            inst.status = "completed"
+            inst.status, inst.outcome = "completed", observe.outcome(self.specs, wf, inst.process_key)
         if inst.status not in LIVE and inst.ended_at is None:
             inst.ended_at = self.at
         return derived

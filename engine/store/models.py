@@ -93,6 +93,7 @@ class Instance(Base):
     serializer_version: Mapped[str] = mapped_column(String(16))
     data_json: Mapped[str] = mapped_column(Text, default="{}")
     customer_name: Mapped[str | None] = mapped_column(String(200), index=True)  # data_json's, for search
+    outcome: Mapped[str | None] = mapped_column(String(32), index=True)  # how it ended (processes/outcomes.yaml)
     rev: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -774,7 +774,9 @@ SENDER = """<?xml version="1.0" encoding="UTF-8"?>
         'customer_class': customer_class, 'product': product, 'purchase_date': purchase_date,
         'description': description, 'complaint_kind': 'quality', 'severity': severity}"/>
     </bpmn:intermediateThrowEvent>
-    <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="e"><bpmn:extensionElements><camunda:properties>
+      <camunda:property name="outcome" value="completed"/></camunda:properties></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
     <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
   </bpmn:process>

@@ -906,7 +906,9 @@ SENDER = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:messageEventDefinition id="won_message" messageRef="msg_deal_won"
           camunda:expression="PAYLOAD"/>
     </bpmn:intermediateThrowEvent>
-    <bpmn:endEvent id="end" name="完成"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="end" name="完成"><bpmn:extensionElements><camunda:properties>
+      <camunda:property name="outcome" value="completed"/></camunda:properties></bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="won"/>
     <bpmn:sequenceFlow id="f2" sourceRef="won" targetRef="end"/>
   </bpmn:process>

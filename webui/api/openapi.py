@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
+from engine import outcomes
 from engine.runtime.loading import MAX_ID
 from webui.api import KEY_PATTERN, blueprint
 
 NULLABLE_TEXT = {"type": ["string", "null"]}
 # an instance's status; `incident`: halted by a failed timer or message step until an administrator acts
 STATUSES = ["running", "incident", "completed", "cancelled", "error"]
+# how a finished instance ended (processes/outcomes.yaml); null while it runs
+OUTCOMES = sorted(outcomes.load())
+OUTCOME = {"type": ["string", "null"], "enum": [*OUTCOMES, None],
+           "description": "how it ended (processes/outcomes.yaml); null while it runs"}
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 # the engine reads a file by its extension, in any letter case
@@ -93,7 +98,7 @@ SCHEMAS: dict[str, dict] = {
     "Instance": _obj({
         "id": {"type": "integer"}, "process_key": {"type": "string"}, "version": {"type": "integer"},
         "business_key": NULLABLE_TEXT,
-        "status": {"type": "string", "enum": STATUSES},
+        "status": {"type": "string", "enum": STATUSES}, "outcome": OUTCOME,
         "data": {"type": "object"}, "started_by": {"type": "string"}, "started_at": TIME, "ended_at": NULLABLE_TIME,
         "tasks": {"type": "array", "items": _ref("Task"), "description": "the open tasks"},
     }),
@@ -110,6 +115,8 @@ SCHEMAS: dict[str, dict] = {
                                      {"type": "null"}]},
         "state": {"type": ["object", "null"], "description": "the state after ?step=N; null without it"},
     }),
+    "CancelRequest": _obj({"reason": {"type": "string", "minLength": 1, "maxLength": 2000,
+                                      "description": "why; the trail keeps it"}}, required=["reason"]),
     "DeployRequest": _obj({
         "files": {"type": "array", "minItems": 1,
                   "items": _obj({"name": {"type": "string", "minLength": 1, "maxLength": 255,
@@ -124,7 +131,7 @@ SCHEMAS: dict[str, dict] = {
         "id": {"type": "integer"}, "process_key": {"type": "string"}, "process_name": {"type": "string"},
         "process_names": TEXT, "version": {"type": "integer"}, "business_key": NULLABLE_TEXT,
         "customer_name": NULLABLE_TEXT,
-        "status": {"type": "string", "enum": STATUSES},
+        "status": {"type": "string", "enum": STATUSES}, "outcome": OUTCOME,
         "started_by": {"type": "string"}, "started_at": TIME, "ended_at": NULLABLE_TIME,
         "sla_breached": {"type": "boolean", "description": "an SLA timer fired, or a task was or is late "
                                                            "(docs/audit.md)"},
@@ -236,10 +243,12 @@ SEARCH = [
     _query("customer", {"type": "string", "maxLength": 200}, "part of the customer name, any letter case"),
     _query("business_key", {"type": "string", "maxLength": 128}, "the start of the business key"),
     _query("status", {"type": "string", "enum": STATUSES}, "only this status"),
+    _query("outcome", {"type": "string", "enum": OUTCOMES}, "only instances that ended so"),
     _query("started_from", {"type": "string", "format": "date"}, "started on or after this day (Asia/Shanghai)"),
     _query("started_to", {"type": "string", "format": "date"}, "started on or before this day (Asia/Shanghai)"),
     _query("participant", {"type": "string", "maxLength": 64},
            "a user who started it, or was assigned or completed one of its tasks"),
+    _query("started_by", {"type": "string", "maxLength": 64}, "the user who started it (a requester's own requests)"),
     _query("sla_breached", {"type": "string", "enum": ["true", "false"]}, "only instances that did (not) breach "
                                                                          "an SLA"),
 ]
@@ -301,6 +310,10 @@ def document() -> dict:
                                              headers=REPLAYED)},
         "/instances/{id}": {"get": _op("getInstance: status, data, open tasks, version", 200, _ref("Instance"),
                                        (401, 404), params=INSTANCE_ID)},
+        "/instances/{id}/cancel": {"post": _op(
+            "cancelInstance: withdraw it (its requester, before anyone else decided on it; outcome `withdrawn`) "
+            "or cancel it (the roles its process allows; outcome `cancelled`), with a reason", 200,
+            _ref("Instance"), (400, 401, 403, 404, 409, 413, 422), body="CancelRequest", params=INSTANCE_ID)},
         "/instances/{id}/history": {"get": _op("getHistory: the audit events in order", 200, _list("Event"),
                                                (401, 404), params=INSTANCE_ID)},
         "/instances/{id}/replay": {"get": _op(

@@ -6,13 +6,12 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 
 from engine.errors import InvalidData
+from engine.runtime.search import FILTERS
 from webui.api import blueprint
 from webui.api.body import UNSTORABLE, actor, unstorable
 from webui.api.instances import ID
 from webui.context import engine
 
-FILTERS = ("process", "customer", "business_key", "status", "started_from", "started_to", "participant",
-           "sla_breached")
 TYPES = {"json": "application/json", "csv": "text/csv"}
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 TASK_KEYS = ("id", "instance_id", "process_key", "name", "title", "role", "assignee", "status", "created_at",
              "due_at", "overdue")
 INBOX_KEYS = (*TASK_KEYS, "business_key", "customer_name")
-INSTANCE_KEYS = ("id", "process_key", "version", "business_key", "status", "data", "started_by", "started_at",
-                 "ended_at")
+INSTANCE_KEYS = ("id", "process_key", "version", "business_key", "status", "outcome", "data", "started_by",
+                 "started_at", "ended_at")
 PROCESS_KEYS = ("key", "name", "version", "deployed_at", "starters", "summary", "start_form")
 EVENT_KEYS = ("position", "at", "actor", "kind", "task", "payload", "hash")
 INCIDENT_KEYS = ("id", "instance_id", "process_key", "business_key", "instance_status", "kind", "element",
@@ -32,7 +32,8 @@ def task_detail(view: dict) -> dict:
 
 
 def instance(view: dict) -> dict:
-    """{id, process_key, version, business_key, status, data, tasks (open)} with who started it and when."""
+    """{id, process_key, version, business_key, status, outcome, data, tasks (open)} with who started it
+    and when; `outcome` (processes/outcomes.yaml) is null while it runs."""
     return {**{k: view.get(k) for k in INSTANCE_KEYS}, "tasks": [task(t) for t in view.get("tasks", [])]}
 
 

@@ -115,6 +115,15 @@ def status_name(status: str | None) -> str:
     return names.get(status or "", status or "")
 
 
+def outcome_name(outcome: str | None) -> str:
+    """How an instance ended, in the reader's language (processes/outcomes.yaml)."""
+    if not outcome:
+        return ""
+    if "outcome_labels" not in g:
+        g.outcome_labels = engine().outcomes()
+    return localized(g.outcome_labels.get(outcome, {"zh": outcome, "en": outcome}))
+
+
 def event_name(kind: str) -> str:
     names = {
         "started": _("started the request"), "task_ready": _("task ready"), "claimed": _("claimed"),
@@ -198,5 +207,6 @@ def my_roles() -> str:
 @blueprint.context_processor
 def _layout() -> dict:
     return {"my_roles": my_roles, "inbox_counts": inbox_counts, "role_name": role_name, "status_name": status_name,
+            "outcome_name": outcome_name,
             "event_name": event_name, "process_name": process_name, "when": when, "age": age,
             "lang": current_language()}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.errors import SalesflowError
+from engine.errors import InvalidData, SalesflowError
 from webui import forms_render
 from webui.context import engine
+from webui.i18n import localized
 from webui.pages import blueprint
-from webui.pages.common import actor
+from webui.pages.common import actor, error_text
 from webui.pages.labels import data_labels, ordered
 
 SHOWN_EVENTS = {"started", "claimed", "unclaimed", "reassigned", "completed", "commented", "escalated",
@@ -37,6 +39,22 @@ def instance(instance_id: int):  # noqa: ANN201
     return render_template("pages/instance.html", inst=inst, events=events, titles=_titles(inst, history),
                            show=forms_render.show, labels=labels, data=ordered(inst["data"], labels),
                            diagram_url=url_for("pages.diagram", instance_id=instance_id))
+
+
+@blueprint.post("/instances/<id:instance_id>/end")
+@login_required
+def end_instance(instance_id: int):  # noqa: ANN201
+    """Withdraw or cancel the instance with a reason (the engine decides which, and whether)."""
+    try:
+        outcome = engine().cancel(actor(), instance_id, request.form.get("reason", ""))
+    except InvalidData as exc:
+        flash(localized(exc.fields.get("reason")) or error_text(exc), "error")
+        return redirect(url_for("pages.instance", instance_id=instance_id) + "#end-instance")
+    if outcome == "withdrawn":
+        flash(_("You withdrew the request."), "info")
+    else:
+        flash(_("The case was cancelled."), "info")
+    return redirect(url_for("pages.instance", instance_id=instance_id))
 
 
 @blueprint.get("/instances/<id:instance_id>/diagram.json")

@@ -15,6 +15,8 @@ from flask_login import login_required
 
 from engine.config import COMPANY_TZ
 from engine.errors import InvalidData
+from engine.runtime.search import FILTERS as FIELDS
+from engine.runtime.search import STATUSES
 from webui import forms_render
 from webui.context import engine
 from webui.i18n import localized
@@ -23,9 +25,6 @@ from webui.pages.common import actor, processes
 from webui.pages.instance import _titles
 from webui.pages.labels import data_labels, ordered
 
-FIELDS = ("process", "customer", "business_key", "status", "started_from", "started_to", "participant",
-          "sla_breached")
-STATUSES = ("running", "incident", "completed", "cancelled", "error")
 PER_PAGE = "25"
 # a BOM first: Excel then reads the UTF-8 (Chinese) text as UTF-8 (docs/audit.md)
 BOM = "\ufeff"
@@ -74,7 +73,8 @@ def search():  # noqa: ANN201
                  if result["page"] < result["pages"] else None}
     exports = {fmt: url_for("pages.search_export", format=fmt, **filters) for fmt in TYPES}
     return render_template("pages/search.html", filters=filters, result=result, errors=errors, pages=pages,
-                           exports=exports, processes=processes(), statuses=STATUSES), (422 if errors else 200)
+                           exports=exports, processes=processes(), statuses=STATUSES,
+                           outcomes=engine().outcomes()), (422 if errors else 200)
 
 
 @blueprint.get("/instances/export")
