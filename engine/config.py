@@ -25,3 +25,7 @@ def roles_file() -> Path:
 
 def outcomes_file() -> Path:
     return Path(os.environ.get("SALESFLOW_OUTCOMES_FILE", PROJECT_ROOT / "processes" / "outcomes.yaml"))
+
+
+def calendar_file() -> Path:
+    return Path(os.environ.get("SALESFLOW_CALENDAR_FILE", PROJECT_ROOT / "processes" / "calendar.yaml"))

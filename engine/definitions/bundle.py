@@ -9,7 +9,7 @@ from pathlib import Path
 from engine.errors import DefinitionError, Problem
 
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".yaml": "form", ".yml": "form"}
-SKIPPED_NAMES = {"roles.yaml", "outcomes.yaml"}  # the role and outcome catalogues are read on their own
+SKIPPED_NAMES = {"roles.yaml", "outcomes.yaml", "calendar.yaml"}  # catalogues read on their own
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from engine import outcomes
 from engine.definitions.model import BPMN, CAMUNDA, ProcessModel, start_events
 from engine.errors import Problem
 from engine.forms import FormDef
+from engine.sandbox.policy import CodeRefused, compile_code
 from engine.scripting import global_names
 
 ERROR, WARNING = "error", "warning"
@@ -410,6 +411,22 @@ def _timer_value_problem(tag: str, expression: str) -> str | None:
     return None
 
 
+_EXPRESSION = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*\(")
+
+
+def _due_date_problem(due: str) -> str | None:
+    """A due date is ISO 8601 text (a duration from when the task is ready, or a date-time), or an
+    expression giving one over the task's data: a call such as working_days_after(1)."""
+    text = due.strip().strip("'\"")
+    if _EXPRESSION.match(text):
+        try:
+            compile_code(due, "eval")
+        except CodeRefused as exc:
+            return f"is an expression the sandbox refuses: {exc}"
+        return None
+    return timer_text_problem("timeDuration" if text.startswith("P") else "timeDate", text)
+
+
 def timer_values(tree: etree._ElementTree, filename: str) -> list[Finding]:
     """A timer expression that compiles but whose value cannot be an ISO 8601 duration, date or cycle."""
     findings = []
@@ -421,8 +438,7 @@ def timer_values(tree: etree._ElementTree, filename: str) -> list[Finding]:
     for node in tree.getroot().iter():
         due = node.get(f"{{{CAMUNDA}}}dueDate") if isinstance(node.tag, str) else None
         if due:
-            text = due.strip().strip("'\"")
-            problem = timer_text_problem("timeDuration" if text.startswith("P") else "timeDate", text)
+            problem = _due_date_problem(due)
             if problem:
                 findings.append(Finding(Problem(filename, f"camunda:dueDate {problem}", node.get("id"),
                                                 node.sourceline), ERROR))

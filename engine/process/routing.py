@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.definitions.checks import INITIATOR
 from engine.process.specs import SpecSet
+from engine.sandbox import dispatch
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,7 @@ class Offer:
     title_en: str
     form_key: str | None
     sod: tuple[str, ...]
-    due: str | None  # ISO duration or datetime from camunda:dueDate
+    due: str | None  # camunda:dueDate: ISO duration or datetime, or an expression giving one
 
 
 def element_of(specs: SpecSet, task):  # noqa: ANN001, ANN201
@@ -44,12 +48,20 @@ def offer(specs: SpecSet, task, started_by: str) -> Offer:  # noqa: ANN001 - a S
     return Offer(role, assignee, title, el.name_en or title, el.form_key, tuple(el.sod), el.due)
 
 
-def due_at(due: str | None, ready_at: datetime) -> datetime | None:
-    """camunda:dueDate as an ISO duration from when the task became ready, or an ISO datetime."""
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def due_at(due: str | None, ready_at: datetime, data: Mapping[str, Any] | None = None) -> datetime | None:
+    """camunda:dueDate as an ISO duration from when the task became ready, an ISO datetime, or an
+    expression over the task's data that gives one (`working_days_after(1)`,
+    `local_datetime(visit_date, "09:00", days=-1)`), evaluated in the sandbox at that moment."""
     if not due:
         return None
     text = due.strip().strip("'\"")
     if text.startswith("P"):
         parsed = TimerEventDefinition.parse_iso_duration(text)
         return ready_at + TimerEventDefinition.get_timedelta_from_start(parsed, ready_at)
-    return TimerEventDefinition.get_datetime(text)
+    if _ISO_DATE.match(text):
+        return TimerEventDefinition.get_datetime(text)
+    value = dispatch.evaluate(due, data or {}, ready_at)
+    return value if isinstance(value, datetime) else TimerEventDefinition.get_datetime(str(value))

@@ -226,7 +226,7 @@ def _refresh_open_tasks(s: Session, inst: Instance, wf, specs: SpecSet) -> dict:
             continue  # Step.finish marks it
         o = offer(specs, task, inst.started_by)
         row.title, row.title_en, row.form_key, row.sod = o.title, o.title_en, o.form_key, " ".join(o.sod)
-        row.due_at = due_at(o.due, row.created_at)
+        row.due_at = due_at(o.due, row.created_at, task.data)
         if o.role != row.role:
             lanes[row.id] = [row.role, o.role]
             row.role, row.assignee = o.role, o.assignee

@@ -22,10 +22,11 @@ from engine.clock import iso
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import ProcessError
 from engine.process import observe, workflow
-from engine.process.routing import due_at, offer
+from engine.process.routing import Offer, due_at, offer
 from engine.process.specs import SpecSet
 from engine.runtime.incidents import LIVE
 from engine.sandbox.values import OutputRefused, storable
+from engine.scripting import FAILURES
 from engine.store.models import Instance, Task, Timer
 
 
@@ -86,7 +87,7 @@ class Step:
             row.instance_id, row.process_key, row.bpmn_id = self.instance.id, self.instance.process_key, d.task
             row.title, row.title_en, row.role, row.form_key, row.assignee = o.title, o.title_en, o.role, o.form_key, \
                 o.assignee
-            row.status, row.created_at, row.due_at = "ready", self.at, due_at(o.due, self.at)
+            row.status, row.created_at, row.due_at = "ready", self.at, self._due(o, task, d.task)
             row.sod = " ".join(o.sod)
             row.completed_by = row.completed_at = None
             self.session.add(row)
@@ -99,6 +100,14 @@ class Step:
                 row.status, row.completed_at = "completed", row.completed_at or self.at
             elif state != TaskState.READY:
                 row.status = "cancelled"
+
+    def _due(self, o: Offer, task, element: str) -> datetime | None:  # noqa: ANN001 - a SpiffWorkflow Task
+        """The task's due time; a due date expression that fails fails the step, naming the task."""
+        try:
+            return due_at(o.due, self.at, task.data)
+        except (*FAILURES, ValueError, TypeError) as exc:
+            raise ProcessError(f'the due date of "{o.title}" ({element}) cannot be computed: {exc}',
+                               element, o.title) from None
 
     def _sync_timers(self) -> None:
         waiting = {str(t.id): (t, due) for t, due in workflow.waiting_timers(self.wf)}

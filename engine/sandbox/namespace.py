@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence
 
+from engine import workdays
 from engine.config import COMPANY_TZ
 from engine.sandbox.guards import Guards
 
@@ -28,7 +29,7 @@ _PLAIN_BUILTINS = {
     "KeyError": KeyError, "LookupError": LookupError, "TypeError": TypeError, "ValueError": ValueError,
     "ZeroDivisionError": ZeroDivisionError,
 }
-HELPERS = ("now", "today", "local_datetime", "days_between", "first_of_next_month")
+HELPERS = ("now", "today", "local_datetime", "days_between", "first_of_next_month", "working_days_after")
 
 
 def local_datetime(date_iso: str, time: str = "00:00", days: int = 0) -> str:
@@ -49,9 +50,17 @@ def helpers(now: datetime) -> dict[str, Any]:
         today = now.astimezone(_TZ).date()
         return date(today.year + today.month // 12, today.month % 12 + 1, 1).isoformat()
 
+    def working_days_after(days: int, start: str | None = None) -> str:
+        """ISO datetime `days` working days after `start` (ISO datetime; default: now), company time,
+        skipping weekends and the company's holidays (processes/calendar.yaml)."""
+        begin = now if start is None else datetime.fromisoformat(str(start))
+        if begin.tzinfo is None:
+            begin = begin.replace(tzinfo=_TZ)
+        return workdays.add_working_days(begin, days).isoformat()
+
     return {"now": lambda: now, "today": lambda: now.astimezone(_TZ).date().isoformat(),
             "local_datetime": local_datetime, "days_between": days_between,
-            "first_of_next_month": first_of_next_month}
+            "first_of_next_month": first_of_next_month, "working_days_after": working_days_after}
 
 
 def build(guards: Guards, now: datetime) -> dict[str, Any]:

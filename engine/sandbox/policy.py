@@ -29,7 +29,7 @@ _OPERATORS = {ast.Add: "_add_", ast.Sub: "_sub_", ast.Mult: "_mul_", ast.Pow: "_
               ast.Mod: "_mod_"}
 INLINE_FUNCTIONS = frozenset({"len", "abs", "min", "max", "int", "float", "bool", "round", "sorted", "any", "all",
                               "sum", "isinstance", "now", "today", "local_datetime", "days_between",
-                              "first_of_next_month"})
+                              "first_of_next_month", "working_days_after"})
 _INLINE_NODES = (ast.Expression, ast.Module, ast.Expr, ast.Assign, ast.AugAssign, ast.Pass, ast.Constant, ast.Name,
                  ast.Load, ast.Store, ast.Compare, ast.cmpop, ast.BoolOp, ast.boolop, ast.UnaryOp, ast.unaryop,
                  ast.BinOp, ast.operator, ast.IfExp, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Dict,
