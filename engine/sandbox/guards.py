@@ -167,7 +167,7 @@ class Guards:
 
     def format_field(self, value: Any, conversion: int, spec: str) -> str:
         """One `{value!r:spec}` field of an f-string."""
-        if self.caps.inline and (not _scalar(value) or len(spec) > 8):
+        if self.caps.inline and (not _scalar(value) or len(spec) > 4):  # a width of 1,000 or more
             raise NeedsIsolation("an f-string field")
         if conversion == ord("r"):
             value = repr(value)
