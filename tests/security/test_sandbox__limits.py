@@ -93,6 +93,8 @@ def test_a_slow_loop_is_stopped_by_its_cpu_budget_while_others_are_served(deploy
         except ProcessError as exc:
             outcome["error"] = exc
 
+    engine.deploy("system", [FIXTURES / "payment"])  # another process, whose start runs no script
+    other: dict = {}
     busy = threading.Event()
     real_call = host.SandboxProcess.call
 
@@ -107,8 +109,14 @@ def test_a_slow_loop_is_stopped_by_its_cpu_budget_while_others_are_served(deploy
     # the looping script runs in its own process: this thread is not held by it (nor by the GIL)
     assert engine.health()["current"]
     served_while_looping = looper.is_alive()
+    # another user's start meanwhile is answered normally (on SQLite after the looper's write lock, so
+    # within the loop's limit; on PostgreSQL at once)
+    starter = threading.Thread(target=lambda: other.update(id=engine.start("rep2", "payment", {})))
+    starter.start()
+    starter.join(30)
     looper.join(30)
     assert served_while_looping
+    assert other["id"] > 0 and engine.instance("rep2", other["id"])["status"] == "running"
     assert "CPU time" in str(outcome["error"]) and outcome["error"].element == "set_level"
     # and once it is stopped, the next start of a working process goes through
     engine.deploy("system", files=bundle("level = 'high'\nrequested_on = today()"))
