@@ -7,6 +7,8 @@ these views only turn forms into engine calls and the answers into pages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -61,26 +63,28 @@ def _done(message: str):  # noqa: ANN202
     return redirect(url_for("pages.admin_users"))
 
 
-@blueprint.post("/admin/users/<username>/deactivate")
-@login_required
-def admin_deactivate(username: str):  # noqa: ANN201
+def _act(call: Callable[[], object], message: Callable[[object], str]):  # noqa: ANN202
+    """Run an administrator's action; back to the overview with its result, or with why it was refused."""
     try:
-        engine().deactivate_user(actor(), username)
+        result = call()
     except SalesflowError as exc:
         flash_error(exc)
         return redirect(url_for("pages.admin_users"))
-    return _done(_("%(user)s was deactivated: their sessions and tokens have ended.", user=username))
+    return _done(message(result))
+
+
+@blueprint.post("/admin/users/<username>/deactivate")
+@login_required
+def admin_deactivate(username: str):  # noqa: ANN201
+    return _act(lambda: engine().deactivate_user(actor(), username),
+                lambda _r: _("%(user)s was deactivated: their sessions and tokens have ended.", user=username))
 
 
 @blueprint.post("/admin/users/<username>/activate")
 @login_required
 def admin_activate(username: str):  # noqa: ANN201
-    try:
-        engine().activate_user(actor(), username)
-    except SalesflowError as exc:
-        flash_error(exc)
-        return redirect(url_for("pages.admin_users"))
-    return _done(_("%(user)s can log in again.", user=username))
+    return _act(lambda: engine().activate_user(actor(), username),
+                lambda _r: _("%(user)s can log in again.", user=username))
 
 
 @blueprint.route("/admin/users/<username>/reset", methods=["GET", "POST"])
@@ -131,12 +135,7 @@ def admin_unlock():  # noqa: ANN201
 @blueprint.post("/admin/tokens/<id:token_id>/revoke")
 @login_required
 def admin_revoke_token(token_id: int):  # noqa: ANN201
-    try:
-        engine().revoke_token(actor(), token_id)
-    except SalesflowError as exc:
-        flash_error(exc)
-        return redirect(url_for("pages.admin_users"))
-    return _done(_("The API token was revoked."))
+    return _act(lambda: engine().revoke_token(actor(), token_id), lambda _r: _("The API token was revoked."))
 
 
 def may_manage_users() -> bool:
