@@ -25,3 +25,10 @@ def raise_iteration_depth(depth: int = MAX_DEPTH) -> None:
 
 
 raise_iteration_depth()
+
+
+# What one command may make SpiffWorkflow do between two waits (a user task, a timer, a message): a
+# diagram that loops without one (a script and a gateway leading back to it) would otherwise run forever
+# in the request, holding the instance's lock (on SQLite, the whole database's).
+MAX_ENGINE_STEPS = 2_000  # engine tasks (scripts, gateways, events) one command may complete
+MAX_COMMAND_SECONDS = 30.0  # and the time they may take together

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from uuid import UUID
@@ -18,13 +19,32 @@ from SpiffWorkflow.util.task import TaskState
 from engine import scripting
 from engine.definitions.serializer import SERIALIZER, SERIALIZER_VERSION
 from engine.errors import Conflict, NotFound, ProcessError
+from engine.process import limits
 from engine.process.specs import SpecSet
+from engine.sandbox.guards import LimitExceeded
 
 
 def _advance(wf: BpmnWorkflow) -> None:
     with _failures_as_process_errors():
         wf.refresh_timers()
-        wf.do_engine_steps()
+        wf.do_engine_steps(will_complete_task=_Budget())
+
+
+class _Budget:
+    """Stops a command whose engine steps never reach a wait (limits.MAX_ENGINE_STEPS, MAX_COMMAND_SECONDS),
+    naming the element it was about to run again."""
+
+    def __init__(self) -> None:
+        self.steps, self.deadline = 0, time.monotonic() + limits.MAX_COMMAND_SECONDS
+
+    def __call__(self, task) -> None:  # noqa: ANN001 - a SpiffWorkflow Task
+        self.steps += 1
+        if self.steps > limits.MAX_ENGINE_STEPS or time.monotonic() > self.deadline:
+            what = (f"more than {limits.MAX_ENGINE_STEPS:,} steps" if self.steps > limits.MAX_ENGINE_STEPS
+                    else f"longer than {limits.MAX_COMMAND_SECONDS:g} s")
+            raise scripting.failure(task, LimitExceeded(
+                f"the process ran {what} without waiting for a person, a timer or a message "
+                "(a loop with no task in it?)"), "step")
 
 
 @contextlib.contextmanager
@@ -39,7 +59,8 @@ def _failures_as_process_errors() -> Iterator[None]:
         raise ProcessError(f"the process failed: {exc}") from None
     except SpiffWorkflowException as exc:
         raise ProcessError(f"the process failed: {exc}") from None
-    except (PermissionError, NameError, TypeError, ValueError, KeyError, AttributeError) as exc:
+    except (PermissionError, NameError, TypeError, ValueError, LookupError, AttributeError, ArithmeticError,
+            RecursionError) as exc:
         raise ProcessError(f"the process failed: {type(exc).__name__}: {exc}") from None
 
 

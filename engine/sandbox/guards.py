@@ -11,6 +11,7 @@ path in the server process (past them `NeedsIsolation` sends the run to a sandbo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -120,6 +121,8 @@ class Guards:
         seq, times = (a, b) if isinstance(a, _SEQUENCES) else (b, a)
         if isinstance(seq, _SEQUENCES) and self._is_int(times):
             self._length(type(seq), len(seq) * max(times, 0))
+            if self.caps.inline and not isinstance(seq, str) and any(isinstance(x, _CONTAINERS) for x in seq):
+                raise NeedsIsolation("repeating a container shares it")  # ((x,)*2,)*2 doubles the leaves
         return a * b
 
     def pow(self, a: Any, b: Any, mod: Any = None) -> Any:
@@ -140,6 +143,8 @@ class Guards:
     def mod(self, a: Any, b: Any) -> Any:
         if isinstance(a, str) and self.caps.inline:
             raise NeedsIsolation("text formatting with %")  # its size depends on the values: not a fast path
+        if isinstance(a, str):
+            _data_only(b)
         return a % b
 
     def inplace(self, op: str, a: Any, b: Any) -> Any:
@@ -169,6 +174,9 @@ class Guards:
         """One `{value!r:spec}` field of an f-string."""
         if self.caps.inline and (not _scalar(value) or len(spec) > 4):  # a width of 1,000 or more
             raise NeedsIsolation("an f-string field")
+        _data_only(value)
+        if isinstance(value, (date, time)) and spec:
+            return _strftime(value, spec)
         if conversion == ord("r"):
             value = repr(value)
         elif conversion == ord("s"):
@@ -176,6 +184,25 @@ class Guards:
         elif conversion == ord("a"):
             value = ascii(value)
         return format(value, spec)
+
+    def join_text(self, *parts: str) -> str:
+        """An f-string's fields and text, joined once their total length is known to be allowed."""
+        self._length(str, sum(len(p) for p in parts))
+        return "".join(parts)
+
+    def str_of(self, *args: Any) -> str:
+        """str(x) of data only: a function or an iterator would show its memory address."""
+        if len(args) == 1:
+            if self.caps.inline and not _scalar(args[0]):
+                raise NeedsIsolation("text of a collection")
+            _data_only(args[0])
+        return str(*args)
+
+    def repr_of(self, value: Any) -> str:
+        if self.caps.inline and not _scalar(value):
+            raise NeedsIsolation("text of a collection")
+        _data_only(value)
+        return repr(value)
 
     # -- attributes ---------------------------------------------------------------------------
     def getattr(self, obj: Any, name: str, default: Any = None) -> Any:
@@ -186,6 +213,8 @@ class Guards:
             return getattr(self, f"_str_{name}")(obj)
         if type(obj) is list and name == "extend":
             return self._list_extend(obj)
+        if name == "strftime":
+            return lambda fmt: _strftime(obj, fmt)
         return getattr(obj, name)
 
     def _str_join(self, sep: str):  # noqa: ANN202 - a bound method's stand-in
@@ -216,7 +245,43 @@ class Guards:
         """What RestrictedPython's compiled code and our policy's rewrites call."""
         return {"_add_": self.add, "_sub_": self.sub, "_mul_": self.mul, "_pow_": self.pow,
                 "_lshift_": self.lshift, "_mod_": self.mod, "_inplacevar_": self.inplace,
-                "_fmt_": self.format_field, "_getattr_": self.getattr}
+                "_fmt_": self.format_field, "_fstr_": self.join_text, "_str_": self.str_of,
+                "_repr_": self.repr_of, "_getattr_": self.getattr}
+
+
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+_DATA = (type(None), bool, int, float, str, date, time, timedelta)
+# strftime directives that read neither the machine's time zone (%s) nor its locale (%c %x %X)
+_DIRECTIVES = re.compile(r"%([aAbBdHIjmMpSUwWyYzZfGuV%])")
+MAX_DATA_NODES = 100_000
+
+
+def _data_only(value: Any) -> None:
+    """Refuse text made of anything but data (nested lists, tuples, dicts and sets of plain values)."""
+    stack, seen = [value], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > MAX_DATA_NODES:
+            raise LimitExceeded(f"a value of more than {MAX_DATA_NODES:,} parts cannot be made text")
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        elif not isinstance(item, _DATA):
+            raise TypeError(f"a {type(item).__name__} cannot be made text in a diagram (only data can)")
+
+
+def _strftime(value: date | time, fmt: Any) -> str:
+    """strftime with the directives that give the same text on every machine (%Y-%m-%d %H:%M ...)."""
+    if not isinstance(fmt, str) or len(fmt) > 200:
+        raise ValueError("a date format is a text of at most 200 characters")
+    rest = _DIRECTIVES.sub("", fmt)
+    if "%" in rest:
+        raise ValueError("date formats may use %Y %m %d %H %M %S %f %j %a %A %b %B %p %I %U %W %w %y %z %Z "
+                         "%G %u %V and %%, not machine-dependent ones such as %s, %c, %x or %X")
+    return value.strftime(fmt)
 
 
 def _scalar(value: Any) -> bool:

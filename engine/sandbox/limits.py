@@ -7,7 +7,7 @@ from __future__ import annotations
 
 CPU_SECONDS = 1.0  # CPU time one run may use; checked every CHECK_EVERY lines
 CHECK_EVERY = 10
-CPU_BACKSTOP_SECONDS = 2  # the OS ends the sandbox process (SIGXCPU) after this much more, whatever it runs
+CPU_BACKSTOP_SECONDS = 1  # the OS ends the sandbox process (SIGXCPU) after this much more, whatever it runs
 WALL_SECONDS = 5.0  # a sandbox process that has not answered by then is killed
 MEMORY_MB = 256  # address space a sandbox process may use beyond what it needs to start
 MAX_LINES = 1_000_000  # lines one run may execute: a deterministic bound, so replay stops where the run did

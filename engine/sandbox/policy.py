@@ -25,15 +25,17 @@ from engine.sandbox import limits
 from engine.sandbox.guards import INLINE_METHODS
 
 FILENAME = "<diagram>"
+_TEXT_OF = {"str": "_str_", "repr": "_repr_"}
 _OPERATORS = {ast.Add: "_add_", ast.Sub: "_sub_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_",
               ast.Mod: "_mod_"}
 INLINE_FUNCTIONS = frozenset({"len", "abs", "min", "max", "int", "float", "bool", "round", "sorted", "any", "all",
-                              "sum", "isinstance", "now", "today", "local_datetime", "days_between",
+                              "sum", "isinstance", "str", "now", "today", "local_datetime", "days_between",
                               "first_of_next_month", "working_days_after"})
 _INLINE_NODES = (ast.Expression, ast.Module, ast.Expr, ast.Assign, ast.AugAssign, ast.Pass, ast.Constant, ast.Name,
                  ast.Load, ast.Store, ast.Compare, ast.cmpop, ast.BoolOp, ast.boolop, ast.UnaryOp, ast.unaryop,
                  ast.BinOp, ast.operator, ast.IfExp, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Dict,
-                 ast.Set, ast.Call, ast.keyword, ast.Attribute, ast.JoinedStr, ast.FormattedValue)
+                 ast.Call, ast.keyword, ast.Attribute, ast.JoinedStr, ast.FormattedValue)
+_DISPLAYS = (ast.Tuple, ast.List, ast.Dict)
 
 
 class CodeRefused(PermissionError):
@@ -87,17 +89,36 @@ class DiagramPolicy(RestrictingNodeTransformer):
         copy_locations(call, node)
         return call
 
-    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
-        node = self.node_contents_visit(node)
-        spec = node.format_spec
-        if spec is not None and not all(isinstance(v, ast.Constant) for v in spec.values):
-            return self._refuse(node, "an f-string format may not be computed in a diagram")
-        text = "".join(v.value for v in spec.values) if spec is not None else ""
-        call = ast.Call(func=ast.Name("_fmt_", ast.Load()),
-                        args=[node.value, ast.Constant(node.conversion), ast.Constant(text)], keywords=[])
-        copy_locations(call, node)
-        node.value, node.conversion, node.format_spec = call, -1, None
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        """f"...": one guard call that formats each field (`_fmt_`) and checks the joined length
+        (`_fstr_`), so `a = f"{a}{a}"` cannot double a text past the limit line after line."""
+        parts: list[ast.expr] = []
+        for value in node.values:
+            if isinstance(value, ast.Constant):
+                parts.append(value)
+                continue
+            spec = value.format_spec
+            if spec is not None and not all(isinstance(v, ast.Constant) for v in spec.values):
+                return self._refuse(node, "an f-string format may not be computed in a diagram")
+            text = "".join(v.value for v in spec.values) if spec is not None else ""
+            field = ast.Call(func=ast.Name("_fmt_", ast.Load()),
+                             args=[self.visit(value.value), ast.Constant(value.conversion), ast.Constant(text)],
+                             keywords=[])
+            parts.append(_located(field, value))
+        return _located(ast.Call(func=ast.Name("_fstr_", ast.Load()), args=parts, keywords=[]), node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        """str(x) and repr(x) of something that is not data would show a memory address (a function,
+        an iterator): they call guards that accept data only. `str` itself stays the type."""
+        node = super().visit_Call(node)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _TEXT_OF:
+            node.func = _located(ast.Name(_TEXT_OF[node.func.id], ast.Load()), node.func)
         return node
+
+
+def _located(new: ast.AST, old: ast.AST) -> ast.AST:
+    copy_locations(new, old)
+    return new
 
 
 def compile_code(source: str, mode: str = "eval") -> Compiled:
@@ -155,11 +176,20 @@ def _inline(tree: ast.AST) -> bool:
             return False
         if isinstance(node, ast.Attribute) and node.attr not in INLINE_METHODS:
             return False
+        if isinstance(node, _DISPLAYS) and isinstance(getattr(node, "ctx", ast.Load()), ast.Load) \
+                and not _constant(node):
+            return False  # [a, a] of a container shares it: ten lines make a thousand leaves
         if isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if not all(_plain_target(t) for t in targets):
                 return False
     return True
+
+
+def _constant(node: ast.AST) -> bool:
+    """A display of constants only (nested displays too), or a tuple target being assigned."""
+    return all(isinstance(n, (ast.Constant, *_DISPLAYS, ast.Load, ast.UnaryOp, ast.unaryop))
+               for n in ast.walk(node))
 
 
 def _inline_call(node: ast.Call) -> bool:

@@ -33,8 +33,10 @@ _KIND_NAMES = {set: "a set", frozenset: "a set", datetime: "a date and time", da
 
 def storable(name: str, value: Any) -> Any:
     """The value as it will be stored (tuples as lists), or OutputRefused saying why it cannot be.
-    Python's kinds are checked here; what any JSON value may hold is engine/jsonvalues.py's rule."""
-    result = _json_kinds(name, value, 0)
+    Python's kinds are checked here; what any JSON value may hold is engine/jsonvalues.py's rule.
+    A value of more than MAX_NODES parts is refused before it is copied (a list holding itself
+    twice, ten levels deep, is a thousand leaves)."""
+    result = _json_kinds(name, value, 0, [0])
     flaw = jsonvalues.first_flaw(result, limits.MAX_JSON_DEPTH, safe_numbers=True)
     if flaw is not None:
         inside = f" (at {jsonvalues.where(flaw.path)})" if flaw.path else ""
@@ -51,17 +53,23 @@ _FLAWS = {jsonvalues.DEEP: f"is nested more than {limits.MAX_JSON_DEPTH} levels 
           jsonvalues.SURROGATE: "holds text that is not valid Unicode (a lone surrogate)"}
 
 
-def _json_kinds(name: str, value: Any, depth: int) -> Any:
+MAX_NODES = 200_000
+
+
+def _json_kinds(name: str, value: Any, depth: int, seen: list[int]) -> Any:
     if depth > limits.MAX_JSON_DEPTH:
         raise OutputRefused(name, _FLAWS[jsonvalues.DEEP])
+    seen[0] += 1
+    if seen[0] > MAX_NODES:
+        raise OutputRefused(name, f"holds more than {MAX_NODES:,} values")
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (list, tuple)):
-        return [_json_kinds(name, v, depth + 1) for v in value]
+        return [_json_kinds(name, v, depth + 1, seen) for v in value]
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise OutputRefused(name, "holds a mapping whose keys are not all texts, which cannot be stored")
-        return {k: _json_kinds(name, v, depth + 1) for k, v in value.items()}
+        return {k: _json_kinds(name, v, depth + 1, seen) for k, v in value.items()}
     kind = _KIND_NAMES.get(type(value), type(value).__name__)
     hint = " (store dates as text, e.g. now().isoformat())" if isinstance(value, (date, timedelta)) else ""
     raise OutputRefused(name, f"holds {kind}, which cannot be stored{hint}")

@@ -7,6 +7,7 @@ saved, and the server free to serve others meanwhile.
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -146,8 +147,8 @@ def test_memory_is_bounded_even_where_no_operator_guard_applies(deploy):
     refused_start(engine, f"more than {limits.MEMORY_MB} MB of memory")
 
 
-def test_a_text_built_from_shared_pieces_hits_the_memory_limit(deploy):
-    refused_start(deploy("x = len(str(['x' * 1000000] * 100000))"), "MB of memory")
+def test_a_text_built_from_shared_pieces_is_refused_before_it_is_built(deploy):
+    refused_start(deploy("x = len(str(['x' * 1000000] * 100000))"), "parts cannot be made text")
 
 
 def test_runaway_recursion_fails_cleanly(deploy):
@@ -227,3 +228,103 @@ def test_the_fast_path_and_the_sandbox_process_agree(monkeypatch):
     finally:
         policy._compile.cache_clear()
     assert isolated == inline
+
+
+# -- found by review: doubling through f-strings and shared containers, addresses, the machine's zone --
+def nest(levels: int) -> str:
+    """((…((1,)*2,)*2…)*2): two items per level, twice the leaves per level."""
+    code = "(1,)"
+    for _ in range(levels):
+        code = f"({code}*2,)"
+    return code
+
+
+@pytest.mark.parametrize(("script", "fragment"), [
+    ("a = 'xxxxxxxxxx'\n" + "a = f'{a}{a}'\n" * 26, "more than 1,000,000 characters"),
+    ("a = [1]\n" + "a = [a, a]\n" * 30, "holds more than 200,000 values"),
+    (f"a = {nest(23)}", "holds more than 200,000 values"),
+    (f"a = {nest(30)} == {nest(30)}", "CPU time|did not finish within"),  # one C call: the OS stops it
+])
+def test_values_that_double_line_after_line_are_stopped(deploy, script, fragment):
+    error = refused_start(deploy(script), "")
+    assert re.search(fragment, str(error)), error
+
+
+@pytest.mark.parametrize(("expression", "fragment"), [
+    ("str(lambda: 0)", "a function cannot be made text"),
+    ("repr(enumerate([]))", "a enumerate cannot be made text"),
+    ("'%s' % len", "cannot be made text"),
+    ("f'{now():%s}'", "not machine-dependent ones such as %s"),
+    ("now().strftime('%c')", "not machine-dependent ones"),
+])
+def test_no_text_shows_an_address_or_depends_on_the_machine(expression, fragment):
+    from datetime import UTC, datetime
+
+    with pytest.raises(dispatch.CodeFailed, match=fragment):
+        dispatch.evaluate(expression, {}, datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+
+
+def test_dates_format_the_same_everywhere():
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+    assert dispatch.evaluate("now().strftime('%Y-%m-%d %H:%M')", {}, now) == "2026-03-02 01:30"
+    assert dispatch.evaluate("f'{now():%Y年%m月%d日}'", {}, now) == "2026年03月02日"
+
+
+def test_set_order_does_not_depend_on_the_server_processes_hash_seed():
+    """Replay in another server process must agree: sets are ordered in the sandbox process, whose seed
+    is fixed."""
+    import subprocess
+    import sys
+
+    code = ("from datetime import datetime, UTC; from engine.sandbox import dispatch; "
+            "print(dispatch.execute(\"a, b, c, d = {'alpha', 'beta', 'gamma', 'delta'}\", {}, "
+            "datetime(2026, 1, 1, tzinfo=UTC)).set)")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": seed, "PATH": ""}, cwd=str(Path(__file__).parents[2])).stdout
+            for seed in ("1", "2", "3")}
+    assert len(runs) == 1
+
+
+LOOP = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://salesflow.example/t">
+  <bpmn:process id="spin" name="空转" isExecutable="true" camunda:candidateStarterGroups="sales_rep">
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="count" name="计数"><bpmn:incoming>f1</bpmn:incoming><bpmn:incoming>back</bpmn:incoming>
+      <bpmn:outgoing>f2</bpmn:outgoing><bpmn:script>n = n + 1 if n else 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:exclusiveGateway id="again" name="再来？" default="out"><bpmn:incoming>f2</bpmn:incoming>
+      <bpmn:outgoing>back</bpmn:outgoing><bpmn:outgoing>out</bpmn:outgoing></bpmn:exclusiveGateway>
+    <bpmn:endEvent id="e"><bpmn:extensionElements><camunda:properties>
+      <camunda:property name="outcome" value="completed"/></camunda:properties></bpmn:extensionElements>
+      <bpmn:incoming>out</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="count"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="count" targetRef="again"/>
+    <bpmn:sequenceFlow id="back" sourceRef="again" targetRef="count">
+      <bpmn:conditionExpression>n &gt; 0</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="out" sourceRef="again" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_modelled_loop_without_a_wait_is_stopped_naming_its_element(engine):
+    engine.deploy("system", files=[SourceFile("spin.bpmn", "bpmn", LOOP.encode())])
+    add_users(engine, {"rep": ["sales_rep"]})
+    with pytest.raises(ProcessError, match="without waiting for a person, a timer or a message") as info:
+        engine.start("rep", "spin", {"n": 0})
+    assert info.value.element in ("count", "again")
+    assert instances(engine) == 0
+
+
+def test_a_timer_beyond_the_calendar_is_the_processs_failure_not_the_servers(deploy, engine):
+    files = bundle("level = 'high'\nrequested_on = today()")
+    for f in files:
+        if f.name == "approval.bpmn":
+            text = f.content.decode().replace('"PT24H"', '"P" + str(amount_yuan) + "D"')
+            files[files.index(f)] = SourceFile(f.name, f.kind, text.encode())
+    engine.deploy("system", files=files)
+    with pytest.raises(ProcessError):
+        engine.start("rep", "approval", {**START, "amount_yuan": 3_000_000})
+    assert instances(engine) == 0
