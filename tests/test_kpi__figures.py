@@ -10,11 +10,15 @@ every response and resolution time is known in whole hours, breaches included:
     C3  service minor 03-02 11:00  never: open, past 24 h    never: open, past 48 h
     C4  service minor 04-01 10:00  open, 10 h (inside 24 h)  open, 10 h (inside 48 h)
 
-    aftersale  registered          first response (who)      resolution from the response (who)
-    A1  03-02 09:00                03-02 12:00  3 h  fix1    03-03 08:00  20 h  fix1  score 4, return visit 5
-    A2  03-02 12:00                03-03 14:00 26 h  fix2    03-05 16:00  50 h  fix2  (breach) score 3
-    A3  03-31 12:00                03-31 13:00  1 h  fix1    closed unresolved 22:00: not measured
-    A4  04-01 08:00                04-01 12:00  4 h  fix2    open, 8 h (inside 48 h)
+    aftersale  registered          first response (who)      resolution from the registration (who)
+    A1  03-02 09:00                03-02 12:00  3 h  fix1    03-03 08:00  23 h  fix1  score 4, return visit 5
+    A2  03-02 12:00                03-03 14:00 26 h  fix2    03-05 16:00  76 h  fix2  (breach) score 3
+    A3  03-31 12:00                03-31 13:00  1 h  fix1    closed unresolved 22:00 (the customer agreed):
+                                                             unresolved, a breach after 10 h, attributed to fix1
+    A4  04-01 08:00                04-01 12:00  4 h  fix2    open, 12 h (inside 48 h)
+
+A2's late first response gave the sales managers an escalation inside the handling, which mgr2
+completes before the customer's confirmation (the handling closes when its escalations are done).
 
 The April survey (fired 04-01 09:01) records the scores 4, 2, 5. The figures are read at
 "now" = 04-01 20:00. The data set is built once for the module (its own database).
@@ -59,7 +63,8 @@ PROPOSAL = {"responsible_party": "销售一部 李强", "service_proposal": "当
 RESPONSE = {"response_channel": "phone", "response_note": "已电话联系，约定上门"}
 DIAGNOSED = {"diagnosis": "主轴轴承磨损", "quality_fault": False, "proposed_solution": "更换轴承"}
 RESOLVED = {"outcome": "resolved", "resolution": "已更换轴承，试运行正常"}
-CLOSED = {"outcome": "closed", "closing_reason": "客户放弃维修"}
+CLOSED = {"outcome": "close_requested", "closing_reason": "客户放弃维修"}
+CONSENT = {"customer_agrees_to_close": True, "customer_closing_answer": "客户同意结案，自行外修"}
 
 
 def at(clock: ManualClock, day: str, hhmm: str) -> None:
@@ -92,7 +97,7 @@ def build_data_set(eng: Engine, clock: ManualClock) -> dict[str, int]:
     do(eng, "vp1", "propose_service_by_vp", PROPOSAL, ids["C2"])  # C2: 6 h
     at(clock, "2026-03-03", "08:00")
     do(eng, "fix1", "diagnose", DIAGNOSED, ids["A1"])
-    do(eng, "fix1", "resolve", RESOLVED, ids["A1"])  # A1: 03-02 12:00 -> 03-03 08:00 = 20 h
+    do(eng, "fix1", "resolve", RESOLVED, ids["A1"])  # A1: 03-02 09:00 -> 03-03 08:00 = 23 h
     at(clock, "2026-03-03", "10:00")
     do(eng, "svc2", "confirm_resolution", {"resolution_confirmed": True, "satisfaction": 4}, ids["A1"])
     at(clock, "2026-03-03", "14:00")
@@ -103,8 +108,9 @@ def build_data_set(eng: Engine, clock: ManualClock) -> dict[str, int]:
     settle_complaint(eng, ids["C2"], "mgr2")  # C2: 03-02 10:00 -> 03-04 22:00 = 60 h
     at(clock, "2026-03-05", "16:00")
     do(eng, "fix2", "diagnose", DIAGNOSED, ids["A2"])
-    do(eng, "fix2", "resolve", RESOLVED, ids["A2"])  # A2: 03-03 14:00 -> 03-05 16:00 = 50 h
+    do(eng, "fix2", "resolve", RESOLVED, ids["A2"])  # A2: 03-02 12:00 -> 03-05 16:00 = 76 h
     at(clock, "2026-03-05", "17:00")
+    do(eng, "mgr2", "response_escalation", {"response_escalation_note": "已督促"}, ids["A2"])
     do(eng, "svc1", "confirm_resolution", {"resolution_confirmed": True, "satisfaction": 3}, ids["A2"])
     at(clock, "2026-03-10", "10:01")  # seven days after A1's confirmation
     eng.fire_due_timers()
@@ -116,7 +122,8 @@ def build_data_set(eng: Engine, clock: ManualClock) -> dict[str, int]:
     do(eng, "fix1", "first_response", RESPONSE, ids["A3"])  # A3: 1 h
     at(clock, "2026-03-31", "22:00")
     do(eng, "fix1", "diagnose", DIAGNOSED, ids["A3"])
-    do(eng, "fix1", "resolve", CLOSED, ids["A3"])  # closed unresolved: no resolution time
+    do(eng, "fix1", "resolve", CLOSED, ids["A3"])  # he only asks; the customer agrees: closed unresolved
+    do(eng, "svc2", "confirm_closing", CONSENT, ids["A3"])
     at(clock, "2026-04-01", "08:00")
     ids["A4"] = eng.start("svc1", "aftersale", request())
     at(clock, "2026-04-01", "09:01")
@@ -175,8 +182,9 @@ def row(rows: list[dict], key: str | None) -> dict:
     return {k: v for k, v in found.items() if k != "key"}
 
 
-def figures(count, open_, open_breached, within, breached, share, median, p90) -> dict:  # noqa: ANN001
-    return {"count": count, "open": open_, "open_breached": open_breached, "within": within, "breached": breached,
+def figures(count, open_, open_breached, within, breached, share, median, p90, unresolved=0) -> dict:  # noqa: ANN001
+    return {"count": count, "open": open_, "open_breached": open_breached, "unresolved": unresolved,
+            "within": within, "breached": breached,
             "share_within": pytest.approx(share) if share is not None else None,
             "median_hours": median, "p90_hours": p90}
 
@@ -233,28 +241,30 @@ def test_first_response_per_person_and_role(kpi):
 def test_resolution_overall_and_per_process(kpi):
     res = times(kpi, "resolution")
     assert res["target_hours"] == 48
-    # done: C1 30, C2 60, A1 20, A2 50 -> [20, 30, 50, 60] median 40, p90 rank ceil(3.6) = 4 -> 60
-    # within: 20, 30 = 2; breached: C2, A2 and C3 (open since 03-02 11:00) = 3; share 2 / 5
-    # open: C3 (breached), C4 (10 h), A4 (8 h since its response); A3 closed unresolved is not measured
-    assert res["overall"] == figures(4, 3, 1, 2, 3, 2 / 5, 40, 60)
+    # done: C1 30, C2 60, A1 23, A2 76 -> [23, 30, 60, 76] median 45, p90 rank ceil(3.6) = 4 -> 76
+    # within: 23, 30 = 2; breached: C2, A2, C3 (open since 03-02 11:00) and A3 (closed unresolved) = 4; share 2 / 6
+    # open: C3 (breached), C4 (10 h), A4 (12 h since its registration); unresolved: A3 (in no median)
+    assert res["overall"] == figures(4, 3, 1, 2, 4, 2 / 6, 45, 76, unresolved=1)
     # complaint: [30, 60] median 45, p90 60; breached C2 and C3; open C3, C4
     assert row(res["by_process"], "complaint") == figures(2, 2, 1, 1, 2, 1 / 3, 45, 60)
-    # aftersale: [20, 50] median 35, p90 50; A4 open
-    assert row(res["by_process"], "aftersale") == figures(2, 1, 0, 1, 1, 1 / 2, 35, 50)
+    # aftersale: [23, 76] median 49.5, p90 76; breached A2 and A3 (unresolved); A4 open
+    assert row(res["by_process"], "aftersale") == figures(2, 1, 0, 1, 2, 1 / 3, 49.5, 76, unresolved=1)
 
 
 def test_resolution_per_month_person_and_role(kpi):
     res = times(kpi, "resolution")
-    # March: C1 30, C2 60, A1 20, A2 50 done, C3 open breached; April: C4, A4 open
-    assert row(res["by_month"], "2026-03") == figures(4, 1, 1, 2, 3, 2 / 5, 40, 60)
+    # March: C1 30, C2 60, A1 23, A2 76 done, C3 open breached, A3 unresolved; April: C4, A4 open
+    assert row(res["by_month"], "2026-03") == figures(4, 1, 1, 2, 4, 2 / 6, 45, 76, unresolved=1)
     assert row(res["by_month"], "2026-04") == figures(0, 2, 0, 0, 0, None, None, None)
     assert row(res["by_person"], "mgr2") == figures(1, 0, 0, 0, 1, 0.0, 60, 60)
-    assert row(res["by_person"], "fix1") == figures(1, 0, 0, 1, 0, 1.0, 20, 20)
+    # fix1: A1 23 within, A3 closed unresolved at his request: a breach
+    assert row(res["by_person"], "fix1") == figures(1, 0, 0, 1, 1, 1 / 2, 23, 23, unresolved=1)
+    assert row(res["by_person"], "fix2") == figures(1, 0, 0, 0, 1, 0.0, 76, 76)
     # nobody has the last task of C3, C4 or A4 yet
     assert row(res["by_person"], None) == figures(0, 3, 1, 0, 1, 0.0, None, None)
     # sales_manager carried out both complaints' solutions: [30, 60]
     assert row(res["by_role"], "sales_manager") == figures(2, 0, 0, 1, 1, 1 / 2, 45, 60)
-    assert row(res["by_role"], "aftersales_engineer") == figures(2, 0, 0, 1, 1, 1 / 2, 35, 50)
+    assert row(res["by_role"], "aftersales_engineer") == figures(2, 0, 0, 1, 2, 1 / 3, 49.5, 76, unresolved=1)
 
 
 # -- complaint resolution rate, satisfaction, volume --------------------------------------------------------------
@@ -293,14 +303,15 @@ def test_volume(kpi):
         {"key": "2026-03", "started": 7, "processes": {"aftersale": 3, "complaint": 3, "satisfaction_survey": 1}},
         {"key": "2026-04", "started": 3, "processes": {"aftersale": 1, "complaint": 1, "satisfaction_survey": 1}}]
     tasks = vol["tasks"]
-    # C1: mgr1 x3, off1, svc1 | C2: vp1, off1, mgr1, svc1, mgr2 | A1: fix1 x3, svc2, svc1 | A2: fix2 x3, svc1
-    # A3: fix1 x3 | survey: svc2 | A4: fix2  -> 24 tasks, 2 of them in April (the survey, A4's response)
-    assert tasks["overall"] == {"completed": 24}
-    assert tasks["by_month"] == [{"key": "2026-03", "completed": 22}, {"key": "2026-04", "completed": 2}]
+    # C1: mgr1 x3, off1, svc1 | C2: vp1, off1, mgr1, svc1, mgr2 | A1: fix1 x3, svc2, svc1
+    # A2: fix2 x3, mgr2 (the response escalation), svc1 | A3: fix1 x3, svc2 (the customer's consent)
+    # survey: svc2 | A4: fix2  -> 26 tasks, 2 of them in April (the survey, A4's response)
+    assert tasks["overall"] == {"completed": 26}
+    assert tasks["by_month"] == [{"key": "2026-03", "completed": 24}, {"key": "2026-04", "completed": 2}]
     assert {r["key"]: r["completed"] for r in tasks["by_person"]} == {
-        "fix1": 6, "fix2": 4, "mgr1": 4, "mgr2": 1, "off1": 2, "svc1": 4, "svc2": 2, "vp1": 1}
+        "fix1": 6, "fix2": 4, "mgr1": 4, "mgr2": 2, "off1": 2, "svc1": 4, "svc2": 3, "vp1": 1}
     assert {r["key"]: r["completed"] for r in tasks["by_role"]} == {
-        "aftersales_engineer": 10, "customer_service": 6, "office": 2, "sales_manager": 5, "sales_vp": 1}
+        "aftersales_engineer": 10, "customer_service": 7, "office": 2, "sales_manager": 6, "sales_vp": 1}
 
 
 # -- filters --------------------------------------------------------------------------------------------------------
@@ -389,7 +400,8 @@ def test_the_data_set_took_the_paths_it_describes(data_set):
     """Guard for the figures above: the instants are the ones the table says."""
     eng, ids = data_set
     a3 = eng.instance(AUDITOR, ids["A3"])
-    assert (a3["status"], a3["data"]["outcome"]) == ("completed", "closed")
+    assert (a3["status"], a3["outcome"], a3["data"]["outcome"]) == ("completed", "closed_unresolved",
+                                                                     "close_requested")
     c3 = eng.instance(AUDITOR, ids["C3"])
     assert c3["status"] == "running"
     assert {t["name"] for t in c3["tasks"]} >= {"propose_service_by_manager"}

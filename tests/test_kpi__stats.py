@@ -41,13 +41,21 @@ def test_summary_counts_an_open_interval_past_its_target_as_a_breach():
     timings = [Timing(2, True), Timing(24, True), Timing(30, True),  # 24 h exactly is within
                Timing(25, False),  # open, already past 24 h: a breach
                Timing(5, False)]  # open, inside its target: undecided
-    assert summarize(timings, 24) == {"count": 3, "open": 2, "open_breached": 1, "within": 2, "breached": 2,
-                                      "share_within": 0.5, "median_hours": 24, "p90_hours": 30}
+    assert summarize(timings, 24) == {"count": 3, "open": 2, "open_breached": 1, "unresolved": 0, "within": 2,
+                                      "breached": 2, "share_within": 0.5, "median_hours": 24, "p90_hours": 30}
+
+
+def test_summary_counts_an_interval_that_ended_unresolved_as_a_breach_however_early():
+    timings = [Timing(10, True),  # resolved in 10 h: within
+               Timing(3, False, unresolved=True),  # closed unresolved after 3 h: a breach, no resolution time
+               Timing(70, False, unresolved=True)]  # closed unresolved after 70 h: one breach, not two
+    assert summarize(timings, 48) == {"count": 1, "open": 0, "open_breached": 0, "unresolved": 2, "within": 1,
+                                      "breached": 2, "share_within": 1 / 3, "median_hours": 10, "p90_hours": 10}
 
 
 def test_summary_of_nothing_and_of_open_intervals_only():
-    empty = {"count": 0, "open": 0, "open_breached": 0, "within": 0, "breached": 0, "share_within": None,
-             "median_hours": None, "p90_hours": None}
+    empty = {"count": 0, "open": 0, "open_breached": 0, "unresolved": 0, "within": 0, "breached": 0,
+             "share_within": None, "median_hours": None, "p90_hours": None}
     assert summarize([], 48) == empty
     assert summarize([Timing(3, False)], 48) == {**empty, "open": 1}
 

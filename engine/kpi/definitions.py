@@ -34,6 +34,7 @@ class Interval:
     process: str
     start: Point
     end: Point
+    unresolved: tuple[str, ...] = ()  # instance outcomes that end the interval unresolved (a breach)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class SatisfactionSource:
     field: str
     list_field: str | None = None  # the scores are rows of this list (one per surveyed customer)
     latest_per_case: bool = False
-    attributed_to: str | None = None  # the task whose last completer the score is attributed to
+    attributed_to: tuple[str, ...] = ()  # the tasks whose last completer the score is attributed to
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Definitions:
                 ids.setdefault(i.process, set()).update(i.start.tasks, i.end.tasks)
         ids.setdefault(self.rate_process, set()).update(self.rate_resolved.tasks)
         for s in self.satisfaction:
-            ids.setdefault(s.process, set()).update(s.tasks, [s.attributed_to] if s.attributed_to else [])
+            ids.setdefault(s.process, set()).update(s.tasks, s.attributed_to)
         return ids
 
 
@@ -88,23 +89,40 @@ def _point(raw: object, where: str) -> Point:
     return Point(tuple(str(t) for t in raw["tasks"]), dict(data))
 
 
+def _unresolved(raw: object, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    outcomes = raw.get("outcomes") if isinstance(raw, dict) else None
+    if not isinstance(outcomes, list) or not outcomes or not all(isinstance(o, str) for o in outcomes):
+        raise DefinitionsError(f"{where}: {{outcomes: [...]}}, the instance outcomes that leave it unresolved")
+    return tuple(outcomes)
+
+
 def _measure(key: str, raw: dict) -> Measure:
     target = raw.get("target_hours")
     if not isinstance(target, int | float) or target <= 0:
         raise DefinitionsError(f"intervals.{key}.target_hours: a positive number")
     intervals = tuple(Interval(process, _point(spec.get("start"), f"intervals.{key}.{process}.start"),
-                               _point(spec.get("end"), f"intervals.{key}.{process}.end"))
+                               _point(spec.get("end"), f"intervals.{key}.{process}.end"),
+                               _unresolved(spec.get("unresolved"), f"intervals.{key}.{process}.unresolved"))
                       for process, spec in (raw.get("processes") or {}).items())
     if not intervals:
         raise DefinitionsError(f"intervals.{key}.processes: at least one process")
     return Measure(key, float(target), intervals)
 
 
+def _task_list(raw: object) -> tuple[str, ...]:
+    """One task id, or a list of them (a case resolved by either task)."""
+    if raw is None:
+        return ()
+    return (str(raw),) if isinstance(raw, str) else tuple(str(t) for t in raw)
+
+
 def _source(process: str, raw: dict) -> SatisfactionSource:
     if not raw.get("tasks") or not raw.get("field"):
         raise DefinitionsError(f"satisfaction.{process}: needs tasks and field")
     return SatisfactionSource(process, tuple(raw["tasks"]), raw["field"], raw.get("list"),
-                              raw.get("per_case") == "latest", raw.get("attributed_to"))
+                              raw.get("per_case") == "latest", _task_list(raw.get("attributed_to")))
 
 
 def parse(raw: dict) -> Definitions:

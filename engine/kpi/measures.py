@@ -114,31 +114,48 @@ def _matches(data: dict, wanted: dict) -> bool:
     return all(data.get(k) == v for k, v in wanted.items())
 
 
-def _first(rows: list[Task], point: Point, data: dict[str, dict]) -> tuple[Task | None, bool]:
-    """(the earliest completed row reaching the point, whether some row completed without reaching it)."""
+def _first(rows: list[Task], point: Point, data: dict[str, dict]) -> Task | None:
+    """The earliest completed row reaching the point. A row completed with other data (an after-sales
+    engineer asking to close the case) does not end the interval: the case goes on until it is resolved
+    or ends otherwise (the instance's outcome says how)."""
     completed = sorted((r for r in rows if r.status == "completed" and r.bpmn_id in point.tasks),
                        key=lambda r: r.completed_at)
     reaching = [r for r in completed if not point.data or _matches(data.get(r.id, {}), point.data)]
-    return (reaching[0] if reaching else None), bool(completed) and not reaching
+    return reaching[0] if reaching else None
+
+
+def _unresolved(measure: Measure, spec: Interval, inst: Instance, start: datetime, rows: list[Task],
+                month: str) -> Case:
+    """An instance that ended with an outcome the interval counts as unresolved: a breach, attributed to
+    whoever completed its end task last (the engineer who asked to close the case), even when that same
+    task reached the end once before (a resolved case the customer reopened and that then closed)."""
+    done = sorted((r for r in rows if r.status == "completed" and r.bpmn_id in spec.end.tasks),
+                  key=lambda r: r.completed_at)
+    role, person = (done[-1].role, done[-1].completed_by) if done else (None, None)
+    timing = Timing(_hours(start, inst.ended_at or start), done=False, unresolved=True)
+    return Case(measure.key, spec.process, inst.id, month, role, person, timing)
 
 
 def _case(measure: Measure, spec: Interval, inst: Instance, rows: list[Task], data: dict[str, dict],
           now: datetime, timezone: str) -> Case | None:
     """The interval of one instance; None when it has not started, or ended without reaching its end
-    (a case closed unresolved, a cancelled instance): such an interval is not measured."""
+    (a cancelled instance): such an interval is not measured. An instance that ended with one of the
+    interval's `unresolved` outcomes (an after-sales case closed unresolved) is a breach."""
     if spec.start.is_registration:
         start = inst.started_at
     else:
-        first, _ = _first(rows, spec.start, data)
+        first = _first(rows, spec.start, data)
         if first is None:
             return None
         start = first.completed_at
-    end, ended_otherwise = _first(rows, spec.end, data)
     month = month_of(inst.started_at, timezone)
+    if inst.outcome is not None and inst.outcome in spec.unresolved:
+        return _unresolved(measure, spec, inst, start, rows, month)
+    end = _first(rows, spec.end, data)
     if end is not None:
         timing = Timing(_hours(start, end.completed_at), done=True)
         return Case(measure.key, spec.process, inst.id, month, end.role, end.completed_by, timing)
-    if ended_otherwise or inst.status not in ("running", "incident"):  # a halted case is still open
+    if inst.status not in ("running", "incident"):  # ended without reaching the end; a halted case is still open
         return None
     waiting = [r for r in rows if r.status == "ready" and r.bpmn_id in spec.end.tasks]
     role, person = (waiting[0].role, waiting[0].assignee) if waiting else (None, None)
@@ -202,10 +219,11 @@ def _values(source: SatisfactionSource, data: dict) -> list[int]:
 
 
 def _attribution(session: Session, source: SatisfactionSource, instance_ids: set[int]) -> dict[int, Task]:
-    """instance id -> the last completed row of the task the case's score is attributed to."""
+    """instance id -> the last completed row of the tasks the case's score is attributed to."""
     if not source.attributed_to or not instance_ids:
         return {}
-    rows = session.scalars(select(Task).where(Task.instance_id.in_(instance_ids), Task.bpmn_id == source.attributed_to,
+    rows = session.scalars(select(Task).where(Task.instance_id.in_(instance_ids),
+                                              Task.bpmn_id.in_(source.attributed_to),
                                               Task.status == "completed").order_by(Task.completed_at))
     return {r.instance_id: r for r in rows}
 

@@ -7,9 +7,10 @@
   engine/kpi/kpi.yaml) — complaint first response: registration -> the first of
   take_quality_by_manager / take_quality_by_director / propose_service_by_manager /
   propose_service_by_vp completed; aftersale first response: registration -> first_response;
-  complaint resolution: registration -> implement_solution; aftersale resolution: first_response
-  -> the first `resolve` completed with outcome resolved — the figures of engine.kpi.stats.summarize:
-  count (done), open, open_breached, within, breached, share_within, median_hours, p90_hours — overall and per
+  complaint resolution: registration -> implement_solution; aftersale resolution: registration
+  -> the first `resolve`/`resolve_otherwise` completed with outcome resolved, a case closed unresolved
+  being a breach — the figures of engine.kpi.stats.summarize: count (done), open, open_breached,
+  unresolved, within, breached, share_within, median_hours, p90_hours — overall and per
   process, month (of the registration), role and person (who completed the measured task;
   for an interval still open, the role its task is offered to and its assignee, if any);
 - `resolution_rate`: complaints registered, resolved (the accepted solution carried out), rate;

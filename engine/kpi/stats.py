@@ -3,7 +3,9 @@
 - median: `statistics.median` (the mean of the two middle values for an even count);
 - p90: the nearest-rank 90th percentile, the value at rank ceil(0.9 * n) of the sorted values
   (always one of the measured values; for n <= 10 it is the largest);
-- share within target: within / (within + breached); None when nothing is decided yet.
+- share within target: within / (within + breached); None when nothing is decided yet;
+- an interval that ended unresolved (an after-sales case closed unresolved) is a breach whatever its
+  hours: it has no resolution time, so it is in no median, and it is never `open`.
 """
 
 from __future__ import annotations
@@ -45,13 +47,15 @@ def hours(value: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class Timing:
-    """One measured interval: done (hours known) or still open (elapsed hours so far)."""
+    """One measured interval: done (hours known), still open (elapsed hours so far), or ended
+    unresolved (hours until it ended; never within target)."""
 
     hours: float
     done: bool
+    unresolved: bool = False
 
     def breached(self, target: float) -> bool:
-        return self.hours > target
+        return self.unresolved or self.hours > target
 
     def decided(self, target: float) -> bool:
         """Done, or open and already past its target: an open interval still inside it may yet be met."""
@@ -59,17 +63,20 @@ class Timing:
 
 
 def summarize(timings: Iterable[Timing], target: float) -> dict:
-    """count (done), open, within, breached, share_within, median_hours and p90_hours of the done ones.
+    """count (done), open, unresolved, within, breached, share_within, median_hours and p90_hours of the done ones.
 
     An interval exactly at its target is within it. An open interval past its target is a breach
-    (it cannot be met any more); one still inside its target is `open` and in no share."""
+    (it cannot be met any more); one still inside its target is `open` and in no share. An interval
+    that ended unresolved is a breach too (`breached` includes `unresolved`, as it includes
+    `open_breached`), however early it ended."""
     timings = list(timings)
     done = [t.hours for t in timings if t.done]
+    still_open = [t for t in timings if not t.done and not t.unresolved]
     within = sum(1 for t in timings if t.done and not t.breached(target))
     breached = sum(1 for t in timings if t.breached(target))
-    open_count = sum(1 for t in timings if not t.done)
-    return {"count": len(done), "open": open_count, "open_breached": sum(1 for t in timings if not t.done
-                                                                         and t.breached(target)),
+    return {"count": len(done), "open": len(still_open),
+            "open_breached": sum(1 for t in still_open if t.breached(target)),
+            "unresolved": sum(1 for t in timings if t.unresolved),
             "within": within, "breached": breached, "share_within": share(within, within + breached),
             "median_hours": hours(median(done)), "p90_hours": hours(p90(done))}
 
