@@ -293,9 +293,10 @@ def _fill_prices(fill: PriceFill, data: dict, prices: PriceBook, errors: dict[st
         value = data.get(name)
         if isinstance(value, int | float) and not isinstance(value, bool) \
                 and Decimal(repr(value)) * 100 > row["price_fen"]:
+            price = f"{row['price_fen'] // 100}.{row['price_fen'] % 100:02d}"
             errors.setdefault(name, {
-                "zh": f"不能高于公司定价 {row['price_yuan']} 元/{row['unit']}",
-                "en": f"May not be above the company's list price of {row['price_yuan']} yuan per {row['unit']}"})
+                "zh": f"不能高于公司定价 {price} 元/{row['unit']}",
+                "en": f"May not be above the company's list price of {price} yuan per {row['unit']}"})
     filled = {**data, fill.field: row["price_yuan"]}
     if fill.row:
         filled[fill.row] = row
