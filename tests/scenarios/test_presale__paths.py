@@ -15,13 +15,11 @@ import pytest
 
 from engine import Engine
 from engine.errors import InvalidData, NotFound
-from tests.conftest import FIXTURES, ROOT, T0, add_users
+from tests.conftest import T0
 from tests.scenarios.driver import (
     AUDITOR,
-    PEOPLE,
     assert_audit_intact,
     assert_completed,
-    branches,
     company_day,
     do,
     end_events,
@@ -36,74 +34,29 @@ from tests.scenarios.driver import (
     submissions,
     trail,
 )
+from tests.scenarios.presale_steps import (
+    DISCOUNT_APPROVALS,
+    KEY,
+    NO_UNAUTHORISED_QUOTE,
+    STANDARD_TERMS,
+    UNVERIFIED,
+    assert_only_starter,
+    deal_payload,
+    deploy_sales,
+    inquiry,
+    needs,
+    open_names,
+    priced,
+    quotation,
+    routes,
+)
 
-KEY = "presale"
-ROUTING_GATEWAYS = {"special_requirements_gateway", "agreement_gateway", "sample_gateway", "visit_gateway",
-                    "discount_approver_gateway", "authority_gateway", "discount_approved_gateway", "outcome_gateway"}
-STANDARD_TERMS = "无特殊技术要求：按公司标准产品及技术条件供货"
-UNVERIFIED = "须先核实客户身份，防止竞争对手冒名打探信息"
-DISCOUNT_APPROVALS = ("manager_discount_approval", "director_discount_approval", "vp_discount_approval")
-# what P2 relies on (the in-sale helper's brief), and the keys the message carried before the price list
-PAYLOAD_FIELDS = ("customer_name", "customer_class", "company", "contact", "address", "products", "requirements",
-                  "agreement", "quotation_no", "product", "spec", "grade", "unit", "quantity", "quantity_t",
-                  "list_price_yuan", "discount_pct", "unit_price_yuan", "list_amount_yuan", "amount_yuan")
-PRICE_LIST = FIXTURES / "prices" / "list.csv"
-NO_UNAUTHORISED_QUOTE = {"quoted_without_authority": False}
 VISIT_DAY = company_day(T0, 3)  # Thursday 2026-03-05
 
 
 @pytest.fixture
 def sales(engine: Engine) -> Engine:
-    """processes/ and forms/ deployed as they are in the repository (P1 with the P5 and P6 it calls), and PEOPLE."""
-    deployed = {(d.key, d.version, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
-    needed = {("presale", 1, "deployed"), ("sample_request", 1, "deployed"), ("customer_visit", 1, "deployed")}
-    assert needed <= deployed
-    add_users(engine, PEOPLE)
-    engine.import_prices("dir", PRICE_LIST.read_bytes(), PRICE_LIST.name)  # the sales director keeps the list
-    return engine
-
-
-def inquiry(customer_class: str, channel: str = "phone") -> dict:
-    """The inquiry as the sales rep registers it (客户咨询登记表)."""
-    return {"customer_name": "芜湖商砼有限公司", "customer_class": customer_class, "company": "芜湖商砼有限公司采购部",
-            "contact": "李明 0553-5551234", "address": "安徽省芜湖市弋江区中山南路 88 号",
-            "products": "P·O 42.5 散装水泥",
-            "requirements": "年需求约 6000 吨，要求 3 天强度不低于 27 MPa", "channel": channel,
-            "inquiry_purpose": "了解年度供货价格与供货能力", "identity_checked": True}
-
-
-def needs(special: bool = False, sample: bool = False, visit: bool = False) -> dict:
-    data = {"needs_summary": "商砼站扩产，需稳定的早强水泥供应",
-            "products_introduced": "介绍 P·O 42.5 性能、出厂价格政策与售后服务",
-            "special_requirements": special, "sample_wanted": sample, "visit_wanted": visit}
-    if special:
-        data["special_requirements_detail"] = "3 天抗压强度 ≥ 30 MPa，氯离子 ≤ 0.04%，每车附质保书"
-    return data
-
-
-def quotation(unit_price: float | None = None, product: str = "P·O 42.5", spec: str = "散装", grade: str = "一等品",
-              quantity: float = 500, number: str = "BJ-2026-0031") -> dict:
-    """The quotation as the rep fills it in: the item and quantity, and a unit price only below the list price."""
-    data = {"quotation_no": number, "product": product, "spec": spec, "grade": grade, "quantity": quantity,
-            "discount_requested": unit_price is not None}
-    if unit_price is not None:
-        data.update(unit_price_yuan=unit_price, discount_reason="年度框架协议，量大且现款")
-    return data
-
-
-def priced(eng: Engine, quoted: dict, day: str) -> dict:
-    """The quotation as the trail records it: with the list price the engine filled in from the price row
-    valid that day, the row itself (so that replay needs no price table) and its unit."""
-    [row] = [r for r in eng.prices(AUDITOR, on=day)
-             if (r["product"], r["spec"], r["grade"]) == (quoted["product"], quoted["spec"], quoted["grade"])]
-    yuan = row["price_fen"] // 100 if row["price_fen"] % 100 == 0 else row["price_fen"] / 100
-    used = {k: row[k] for k in ("id", "product", "spec", "grade", "unit", "price_fen", "valid_from", "valid_to")}
-    return {**quoted, "list_price_yuan": yuan, "unit": row["unit"],
-            "list_price_row": {**used, "on": day, "price_yuan": yuan}}
-
-
-def deal_payload(data: dict) -> dict:
-    return {**{name: data[name] for name in PAYLOAD_FIELDS}, "list_price_id": data["list_price_row"]["id"]}
+    return deploy_sales(engine)
 
 
 SAMPLE_FORM = {"customer_name": "芜湖商砼有限公司", "customer_class": "key_account", "product": "P·O 42.5 散装水泥",
@@ -125,26 +78,10 @@ RECEPTION = {"reception_plan": "9:30 会议室介绍；10:00 参观生产线与�
 VISIT_RECORD = {"visit_summary": "客户对质量控制满意，无遗留事项", "followup_needed": False}
 
 
-def routes(eng: Engine, iid: int) -> list[tuple]:
-    return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
-
-
 
 
 def chain_names(eng: Engine) -> list[str]:
     return [r.chain for r in eng.verify_chains()]
-
-
-def open_names(eng: Engine, iid: int) -> set[str]:
-    return {t["name"] for t in eng.instance(AUDITOR, iid)["tasks"]}
-
-
-def assert_only_starter(eng: Engine, iid: int, starter: str, task_name: str) -> dict:
-    """The task belongs to the representative who registered the inquiry, and to nobody else."""
-    assert offered_to(eng, task_name, iid) == {starter}
-    task = inbox_task(eng, starter, task_name, iid)
-    assert (task["role"], task["assignee"], task["process_key"]) == ("initiator", starter, KEY)
-    return task
 
 
 def assert_no_discount_approval_offered(eng: Engine, iid: int) -> None:
@@ -250,7 +187,8 @@ def test_special_requirements_in_parallel_sample_manager_discount_won(sales, clo
     do(eng, "mgr2", "manager_discount_approval", discount_ok, iid)
 
     assert_only_starter(eng, iid, starter, "record_outcome")
-    won = {"outcome": "won", "outcome_notes": "客户接受报价，签订年度供货合同"}
+    won = {"outcome": "won", "outcome_date": company_day(clock.now(), 1),
+           "outcome_notes": "客户接受报价，签订年度供货合同"}
     clock.advance(days=1)
     do(eng, starter, "record_outcome", won, iid)
 
@@ -378,9 +316,10 @@ def test_visit_then_director_rejects_the_discount_revised_quotation_approved_los
 
     assert_only_starter(eng, iid, starter, "record_outcome")
     with pytest.raises(InvalidData) as refused:
-        eng.complete(starter, inbox_task(eng, starter, "record_outcome", iid)["id"], {"outcome": "lost"})
+        eng.complete(starter, inbox_task(eng, starter, "record_outcome", iid)["id"],
+                     {"outcome": "lost", "outcome_date": VISIT_DAY})
     assert set(refused.value.fields) == {"lost_reason"}
-    lost = {"outcome": "lost", "lost_reason": "客户选择了运距更近的竞争厂家"}
+    lost = {"outcome": "lost", "outcome_date": VISIT_DAY, "lost_reason": "客户选择了运距更近的竞争厂家"}
     do(eng, starter, "record_outcome", lost, iid)
 
     computed = {"unit_price_yuan": 417.1, "discount_pct": 3, "list_amount_yuan": 86000, "amount_yuan": 83420,
@@ -468,7 +407,7 @@ def test_no_response_within_24_hours_escalates_to_the_sales_manager_list_price_l
     do(eng, starter, "prepare_quotation", quotation(), iid)
     assert_no_discount_approval_offered(eng, iid)
     assert_only_starter(eng, iid, starter, "record_outcome")
-    lost = {"outcome": "lost", "lost_reason": "客户预算不足，暂缓采购"}
+    lost = {"outcome": "lost", "outcome_date": company_day(clock.now()), "lost_reason": "客户预算不足，暂缓采购"}
     do(eng, starter, "record_outcome", lost, iid)
 
     computed = {"unit_price_yuan": 420, "discount_pct": 0, "list_amount_yuan": 210000, "amount_yuan": 210000,
@@ -594,7 +533,7 @@ def test_vp_rejects_the_discount_list_price_needs_no_approval_won(sales, clock):
     do(eng, starter, "prepare_quotation", quotation(number="BJ-2026-0032"), iid)
     assert_no_discount_approval_offered(eng, iid)  # the earlier rejection does not stand in the way
     assert_only_starter(eng, iid, starter, "record_outcome")
-    won = {"outcome": "won"}
+    won = {"outcome": "won", "outcome_date": company_day(clock.now())}
     do(eng, starter, "record_outcome", won, iid)
 
     computed = {"unit_price_yuan": 420, "discount_pct": 0, "list_amount_yuan": 210000, "amount_yuan": 210000,
