@@ -105,7 +105,8 @@ def _describe(e: _Entry) -> Text:
 def _clash(new: _Entry, old: _Entry, today: date) -> Text:
     other = _describe(old)
     text = {"zh": f"与{other['zh']}的有效期重叠", "en": f"overlaps {other['en']}"}
-    if old.price is not None and old.row["valid_to"] is None and new.row["valid_from"] < today:
+    if (old.price is not None and old.row["valid_to"] is None and old.row["valid_from"] < new.row["valid_from"]
+            and new.row["valid_from"] < today):
         text = {"zh": text["zh"] + "；新价格只能从今天起取代现行价格（不改写过去）",
                 "en": text["en"] + "; a new price can replace the current one from today on only (the past is not "
                                    "rewritten)"}
@@ -145,9 +146,15 @@ def plan(session: Session, given: list[tuple[str, dict]], today: date) -> tuple[
             others.append(new)
             added.append(new)
     if errors:
+        by_line = dict(sorted(errors.items(), key=lambda item: _line_number(item[0])))
         raise InvalidData(f"{len(errors)} row(s) overlap prices of the same product, specification and grade",
-                          errors)
+                          by_line)
     return added, ended
+
+
+def _line_number(label: str) -> int:
+    number = label.removeprefix("line ")
+    return int(number) if number.isdigit() else 0
 
 
 def add(session: Session, actor: str, at: datetime, given: list[tuple[str, dict]], source: str,
