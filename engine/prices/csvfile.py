@@ -55,9 +55,9 @@ def _header(names: list[str]) -> list[str]:
     return columns
 
 
-def read(text: str) -> list[tuple[int, dict]]:
-    """[(line number, {column: text})] of every non-blank line after the header; InvalidData for a file
-    that is not such a table (no header, wrong columns, a line with too many or too few cells)."""
+def read(text: str) -> tuple[list[tuple[int, dict]], dict[str, Text]]:
+    """([(line number, {column: text})] of every non-blank line after the header, {"line N": why} of the
+    lines with too many or too few cells); InvalidData for a file that is not such a table at all."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -80,8 +80,6 @@ def read(text: str) -> list[tuple[int, dict]]:
     except csv.Error as exc:
         line = reader.line_num
         raise _refuse(f"line {line}: not valid CSV ({exc})", f"第 {line} 行：CSV 格式错误") from None
-    if bad:
-        raise InvalidData(f"{len(bad)} line(s) of the file are not rows of the table", bad)
-    if not found:
+    if not found and not bad:
         raise _refuse("the file has a header but no rows", "文件只有表头，没有价格行")
-    return found
+    return found, bad

@@ -84,10 +84,11 @@ def joined(errors: dict[str, Text]) -> Text:
             "en": "; ".join(f"{NAMES[c]['en']}: {t['en']}" for c, t in errors.items())}
 
 
-def check_all(given: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+def check_all(given: list[tuple[str, dict]], errors: dict[str, Text] | None = None) -> list[tuple[str, dict]]:
     """Every (label, raw row) checked; InvalidData naming each bad one by its label ("line 3") with all
-    its columns' problems, else the checked rows."""
-    checked, errors = [], {}
+    its columns' problems (and the `errors` found before, such as lines of the wrong length), else the
+    checked rows."""
+    checked, errors = [], dict(errors or {})
     for label, raw in given:
         row, problems = check(raw)
         if problems:
@@ -95,5 +96,7 @@ def check_all(given: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
         else:
             checked.append((label, row))
     if errors:
-        raise InvalidData(f"{len(errors)} row(s) are not valid: nothing was saved", errors)
+        ordered = dict(sorted(errors.items(), key=lambda item: int(item[0].rsplit(" ", 1)[-1])
+                              if item[0].rsplit(" ", 1)[-1].isdigit() else 0))
+        raise InvalidData(f"{len(errors)} row(s) are not valid: nothing was saved", ordered)
     return checked

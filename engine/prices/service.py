@@ -38,8 +38,8 @@ def import_file(session: Session, actor: str, at: datetime, content: bytes, sour
                 dry_run: bool = False) -> dict:
     """All the file's rows, or none: InvalidData naming every bad line."""
     access.check_may_edit_prices(acting(session, actor))
-    lines = csvfile.read(csvfile.decode(content))
-    checked = rows.check_all([(f"line {n}", raw) for n, raw in lines])
+    lines, bad = csvfile.read(csvfile.decode(content))
+    checked = rows.check_all([(f"line {n}", raw) for n, raw in lines], bad)
     return book.add(session, actor, at, checked, source, content, dry_run)
 
 
