@@ -48,6 +48,7 @@ def refused(eng: Engine, content: bytes) -> dict:
 # -- importing --------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.rule("P1.PRICES")
 def test_an_import_adds_every_row_and_records_it_in_the_prices_chain(book):
     result = book.import_prices("dir1", LIST.read_bytes(), "list.csv")
     assert (result["dry_run"], len(result["added"]), result["ended"]) == (False, 5, [])
@@ -112,6 +113,7 @@ def test_no_two_rows_of_an_item_are_valid_on_the_same_day(book):
     assert fields["line 4"]["en"] == "overlaps line 3 of this import (2026-05-01 to open)"
 
 
+@pytest.mark.rule("P1.PRICES")
 def test_a_new_price_replaces_the_open_one_from_today_on_but_never_in_the_past(book, clock):
     book.import_prices("dir1", LIST.read_bytes(), "list.csv")
     fields = refused(book, csv("P·O 52.5,散装,一等品,吨,435,2026-03-01,"))  # yesterday: the past stays
@@ -161,6 +163,7 @@ def test_a_future_end_may_move_but_not_over_the_next_price(book):
 # -- who may read and change it (engine/runtime/access.py) --------------------------------------------------
 
 
+@pytest.mark.rule("P1.PRICES")
 @pytest.mark.parametrize("reader", ["rep1", "clerk1", "mgr1", "vp1", "fin1", "aud", "adm", "dir1"])
 def test_sales_staff_finance_and_auditors_read_the_list(book, reader):
     book.import_prices("system", LIST.read_bytes(), "list.csv")
@@ -173,6 +176,7 @@ def test_others_may_not_read_it(book):
     assert not book.may_read_prices("qa1")
 
 
+@pytest.mark.rule("P1.PRICES")
 @pytest.mark.parametrize("editor", ["rep1", "mgr1", "vp1", "fin1", "aud", "adm", "clerk1"])
 def test_only_the_sales_director_changes_it(book, editor):
     """Attack: a representative (or anyone but the sales director) lowers a list price to quote below it
@@ -192,6 +196,7 @@ def test_only_the_sales_director_changes_it(book, editor):
 # -- the chain against the table ---------------------------------------------------------------------------------
 
 
+@pytest.mark.rule("P1.PRICES")
 def test_audit_verify_finds_a_price_changed_behind_the_engines_back(book):
     book.import_prices("dir1", LIST.read_bytes(), "list.csv")
     with book.db.write() as s:

@@ -40,6 +40,7 @@ def _id_of(engine: Engine, product: str, spec: str, valid_from: str) -> int:
     return row["id"]
 
 
+@pytest.mark.rule("P1.PRICES")
 def test_a_sales_rep_reads_the_list_with_its_validity_but_cannot_change_it(pages, priced):
     rep1 = pages("rep1")
     html = rep1.get("/prices").get_data(as_text=True)
@@ -65,6 +66,7 @@ def test_people_outside_sales_are_refused_and_see_no_link(pages, priced):
     assert qa1.get("/prices").status_code == 403
 
 
+@pytest.mark.rule("P1.PRICES")
 def test_the_sales_director_adds_a_price(pages, priced):
     dir1 = pages("dir1")
     html = dir1.get("/prices").get_data(as_text=True)
