@@ -138,3 +138,29 @@ def test_the_api_refuses_a_bad_day_and_outsiders(api, priced):
     assert response.get_json()["fields"] == {"on": "Must be a date YYYY-MM-DD"}
     assert api("qa1").get("/prices").status_code == 403
     assert api().get("/prices").status_code == 401
+
+
+# -- the quotation page --------------------------------------------------------------------------------------
+
+@pytest.mark.rule("P1.5")
+def test_the_quotation_page_shows_the_list_price_as_filled_in_by_the_system(pages, priced):
+    from tests.conftest import ROOT
+    from tests.scenarios.presale_steps import inquiry, needs
+
+    priced.deploy("system", [ROOT / "processes", ROOT / "forms"])
+    iid = priced.start("rep1", "presale", inquiry("key_account"))
+    [analysis] = [t for t in priced.inbox("rep1") if t["instance_id"] == iid]
+    priced.complete("rep1", analysis["id"], needs())
+    [quote] = [t for t in priced.inbox("rep1") if t["instance_id"] == iid]
+    rep1 = pages("rep1")
+    html = rep1.get(f"/tasks/{quote['id']}").get_data(as_text=True)
+    filled = html.split('id="row-list_price_yuan"', 1)[1].split("</div>", 1)[0]
+    assert "提交时由系统按公司价格表填写。" in filled and "<input" not in filled
+    assert 'name="data.list_price_yuan"' not in html and 'name="data.list_price_row"' not in html
+    form = {"data.quotation_no": "BJ-7", "data.product": "P·O 42.5", "data.spec": "散装", "data.grade": "一等品",
+            "data.quantity": "10", "data.discount_requested": "false",
+            "data.list_price_yuan": "1"}  # a typed price sent anyway is not even read
+    response = rep1.post(f"/tasks/{quote['id']}", form, form_page=f"/tasks/{quote['id']}")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    data = priced.instance("rep1", iid)["data"]
+    assert (data["list_price_yuan"], data["amount_yuan"], data["discount_approver"]) == (420, 4200, "none")
