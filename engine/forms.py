@@ -308,21 +308,39 @@ def _fill_prices(fill: PriceFill, data: dict, prices: PriceBook, errors: dict[st
 _FILL_KEYS = {"product": "string", "spec": "string", "grade": "string", "row": "object", "unit": "string"}
 
 
-def _price_list_paths(value: Any, path: tuple = ()) -> Iterator[tuple]:
+def _keyword_paths(value: Any, keyword: str, path: tuple = ()) -> Iterator[tuple]:
+    """The paths of the schemas (inside `value`) that use `keyword`."""
     if isinstance(value, dict):
         for key, sub in value.items():
-            if key == PRICE_LIST:
+            if key == keyword:
                 yield path
-            yield from _price_list_paths(sub, (*path, key))
+            yield from _keyword_paths(sub, keyword, (*path, key))
     elif isinstance(value, list):
         for index, sub in enumerate(value):
-            yield from _price_list_paths(sub, (*path, index))
+            yield from _keyword_paths(sub, keyword, (*path, index))
+
+
+def keyword_problems(schema: dict) -> list[tuple[tuple, str]]:
+    """Why our keywords in a form's schema cannot work: [(path in the schema, message)]; deploy refuses them."""
+    problems = [((*p, "x-decimals"), "x-decimals must be a whole number of decimal places from 0 to 10")
+                for p in _keyword_paths(schema, "x-decimals") if not _places(_subschema(schema, p)["x-decimals"])]
+    return problems + price_fill_problems(schema)
+
+
+def _places(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10
+
+
+def _subschema(schema: dict, path: tuple) -> dict:
+    for key in path:
+        schema = schema[key]
+    return schema
 
 
 def price_fill_problems(schema: dict) -> list[tuple[tuple, str]]:
     """Why a form's `x-price-list` cannot work: [(path in the schema, message)]; empty when it can."""
     props = schema.get("properties") or {}
-    places = list(_price_list_paths(schema))
+    places = list(_keyword_paths(schema, PRICE_LIST))
     problems = [((*p, PRICE_LIST), f"{PRICE_LIST} belongs on a property of the form itself (properties.<name>)")
                 for p in places if len(p) != 2 or p[0] != "properties"]
     if problems or not places:

@@ -81,8 +81,10 @@ def test_a_start_form_is_filled_from_the_price_list_and_the_trail_keeps_the_row(
      "a form has at most one x-price-list field"),
     (("item: {type: string}", "item: {type: string, not: {x-price-list: {}}}"),
      "x-price-list belongs on a property of the form itself"),
+    (("x-decimals: 2}", "x-decimals: '2'}"), "x-decimals must be a whole number of decimal places from 0 to 10"),
+    (("x-decimals: 2}", "x-decimals: -1}"), "x-decimals must be a whole number of decimal places from 0 to 10"),
 ])
-def test_a_price_list_field_that_cannot_work_is_refused_at_deploy(engine, change, message):
+def test_a_price_list_field_or_decimals_that_cannot_work_are_refused_at_deploy(engine, change, message):
     old, new = change
     assert old in PRICED_FORM
     with pytest.raises(DefinitionError) as info:
