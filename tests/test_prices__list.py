@@ -221,3 +221,21 @@ def test_audit_verify_finds_prices_without_any_chain(book):
                                            ("1000000.01", None), (True, None), ("NaN", None)])
 def test_money_is_read_exactly_in_fen(text, fen):
     assert parse_yuan(text) == fen
+
+
+@pytest.mark.rule("P1.PRICES")
+def test_two_directors_adding_overlapping_prices_at_once_get_one_price(book, db_url, clock):
+    """Racing writers (two web workers) see each other's rows: the chain's lock serialises every change."""
+    from tests.test_runtime__concurrency import race
+
+    def add(valid_from: str, valid_to: str):  # noqa: ANN202
+        row = {"product": "P·O 42.5R", "spec": "散装", "grade": "一等品", "unit": "吨", "price_yuan": "436",
+               "valid_from": valid_from, "valid_to": valid_to}
+        return lambda eng: eng.add_price("dir1", row)
+
+    results = race(db_url, clock, [add("2026-03-02", "2026-03-31"), add("2026-03-10", "2026-04-30")])
+    assert sorted(kind for kind, _ in results) == ["error", "ok"]
+    [(_, error)] = [r for r in results if r[0] == "error"]
+    assert isinstance(error, InvalidData) and "row" in error.fields
+    assert len(book.prices("system")) == 1
+    assert book.check_trail("prices").ok and book.check_trail("prices").events == 1

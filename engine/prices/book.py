@@ -10,7 +10,7 @@ and quotations already made keep the price they were made at (they record the ro
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -82,7 +82,6 @@ class _Entry:
     label: str  # "line 3" (an import) or "row" (the page's form)
     row: dict
     price: Price | None = None  # an existing row
-    ends: list = field(default_factory=list)
 
 
 def _overlap(a: dict, b: dict) -> bool:
