@@ -388,16 +388,29 @@ class Engine:
 
     def audit_chains(self, instance_id: int | None = None) -> list[str]:
         """The chains `check_trail` can check: every one (deployments first), or one instance's."""
+        from engine.prices import chain as prices_chain
+
         with self.db.read() as s:
             if instance_id is None:
-                return all_chains(s)
+                found = all_chains(s)
+                if prices_chain.PRICES not in found and prices_chain.has_rows(s):
+                    found.insert(0, prices_chain.PRICES)  # rows without a chain: the check must say so
+                return found
             get_instance(s, instance_id)
             return [instance_chain(instance_id)]
 
     def check_trail(self, chain: str, replay: bool = True) -> TrailCheck:
-        """Verify one chain's hashes and, for an instance, replay it (`audit verify`)."""
+        """Verify one chain's hashes and, for an instance, replay it (`audit verify`); for the `prices`
+        chain, also that the price table is what the chain says."""
+        from engine.prices import chain as prices_chain
+
         with self.db.read() as s:
             chain_result = verify_chain(s, chain)
+            if chain == prices_chain.PRICES and chain_result.ok:
+                position, reason = prices_chain.check_table(s)
+                if reason:
+                    return TrailCheck(chain, chain_result.events, False, position or chain_result.events + 1,
+                                      reason, broken_chain=True)
         return trail.check(chain_result, self.replay if replay else None)
 
     def export(self, instance_id: int, fmt: str = "json", actor: str | None = None) -> str:
@@ -472,6 +485,54 @@ class Engine:
 
         with self.db.read() as s:
             return report.may_see(s, users.get_user(s, actor))
+
+    # -- issue 12: the price list (engine/prices; who may do what: engine/runtime/access.py) ------------
+    def prices(self, actor: str, on: str | None = None) -> list[dict]:
+        """Every row of the price list, or those valid on `on` (YYYY-MM-DD): [{id, product, spec, grade, unit,
+        price_fen, price_yuan ("420.00"), valid_from, valid_to (None: open), created_by, created_at, ended_by,
+        ended_at}]. Sales staff, finance, the general manager and auditors may read it."""
+        from engine.prices import service
+
+        with self.db.read() as s:
+            return service.listing(s, actor, on)
+
+    def import_prices(self, actor: str, content: bytes, source: str = "", dry_run: bool = False) -> dict:
+        """Add the rows of a CSV file (engine/prices/csvfile.py), all or none, in the `prices` chain:
+        {dry_run, source, added: [row], ended: [{id, product, spec, grade, valid_to, previous_valid_to}]}.
+        The sales director (or the console operator, "system"); InvalidData names every bad line."""
+        from engine.prices import service
+
+        if dry_run:
+            with self.db.read() as s:
+                return service.import_file(s, actor, self.clock.now(), content, source, dry_run=True)
+        with self.db.write() as s:
+            return service.import_file(s, actor, self.clock.now(), content, source)
+
+    def add_price(self, actor: str, row: dict) -> dict:
+        """One new row {product, spec, grade, unit, price_yuan, valid_from, valid_to?} (the sales director)."""
+        from engine.prices import service
+
+        with self.db.write() as s:
+            return service.add(s, actor, self.clock.now(), row)
+
+    def end_price(self, actor: str, price_id: int, valid_to: str) -> dict:
+        """Set the last day a row applies: yesterday (it stops today) or later (the sales director)."""
+        from engine.prices import service
+
+        with self.db.write() as s:
+            return service.end(s, actor, self.clock.now(), price_id, valid_to)
+
+    def may_read_prices(self, actor: str) -> bool:
+        from engine.prices import service
+
+        with self.db.read() as s:
+            return service.may_read(s, actor)
+
+    def may_edit_prices(self, actor: str) -> bool:
+        from engine.prices import service
+
+        with self.db.read() as s:
+            return service.may_edit(s, actor)
 
     # -- issue 5: migrating running instances to a newer version (MIGRATION helper) ---------------
     def _specs_of_version(self, version_id: int):  # noqa: ANN202 - SpecSet

@@ -1,8 +1,12 @@
 """Forms at run time: validating submitted data (files are read by engine.definitions.form_file).
 
-Validation uses jsonschema with one extra keyword, `x-min-days-ahead: N`
-(a date at least N days after today, by the engine's clock). Every failure is
-reported per field, in Chinese and English, never as a jsonschema string.
+Validation uses jsonschema with our keywords: `x-min-days-ahead: N` (a date at least N days after
+today, by the engine's clock) and `x-decimals: N` (a number with at most N decimal places: money in
+yuan has 2). Every failure is reported per field, in Chinese and English, never as a jsonschema string.
+
+`x-price-list` on a number property marks a field the engine fills, in the completing command's own
+transaction, from the company's price list (engine/prices): the list price valid that day for the item
+the data names. A value typed into it is refused; see `PriceFill`.
 
 Before the schema, every value of the data is walked once (engine.jsonvalues): a field is
 refused when it holds a number that is not finite (NaN, Infinity, `1e400` read as
@@ -15,9 +19,11 @@ store something other than what was typed, and only some digit forms would be ca
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import jsonschema
@@ -26,7 +32,7 @@ from jsonschema.exceptions import ValidationError
 
 from engine import clock, jsonvalues
 from engine.config import COMPANY_TZ
-from engine.errors import InvalidData
+from engine.errors import InvalidData, ProcessError
 
 Text = dict[str, str]  # {"zh": ..., "en": ...}
 
@@ -66,7 +72,20 @@ def _min_days_ahead(validator, days, instance, schema):  # noqa: ANN001, ANN202 
         yield ValidationError(f"date must be at least {days} day(s) after {today}")
 
 
-_Validator = jsonschema.validators.extend(Draft202012Validator, {"x-min-days-ahead": _min_days_ahead})
+def _decimals(validator, places, instance, schema):  # noqa: ANN001, ANN202 - jsonschema's protocol
+    if isinstance(instance, bool) or not isinstance(instance, int | float):
+        return
+    exponent = Decimal(repr(instance)).as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places:
+        yield ValidationError(f"{instance} has more than {places} decimal place(s)")
+
+
+def _filled_here(validator, spec, instance, schema):  # noqa: ANN001, ANN202 - checked by validate() instead
+    return iter(())
+
+
+_Validator = jsonschema.validators.extend(Draft202012Validator, {
+    "x-min-days-ahead": _min_days_ahead, "x-decimals": _decimals, "x-price-list": _filled_here})
 
 _MESSAGES: dict[str, Text] = {
     "required": {"zh": "此项必填", "en": "This field is required"},
@@ -82,6 +101,7 @@ _MESSAGES: dict[str, Text] = {
     "format": {"zh": "格式不正确（{limit}）", "en": "Not a valid {limit}"},
     "pattern": {"zh": "格式不正确", "en": "Invalid format"},
     "x-min-days-ahead": {"zh": "日期须至少晚于今天 {limit} 天", "en": "Must be at least {limit} day(s) after today"},
+    "x-decimals": {"zh": "最多 {limit} 位小数", "en": "At most {limit} decimal place(s)"},
     "additionalProperties": {"zh": "未知字段", "en": "Unknown field"},
 }
 _FORMATS = {"date": ("日期，格式 YYYY-MM-DD", "date (YYYY-MM-DD)"), "date-time": ("日期时间", "date and time"),
@@ -177,16 +197,182 @@ def field_errors(form: FormDef, data: dict) -> dict[str, Text]:
     return errors
 
 
-def validate(form: FormDef, data: Any) -> dict:
-    """Return the data if it satisfies the form, else raise InvalidData with every field's message."""
+def validate(form: FormDef, data: Any, prices: PriceBook | None = None) -> dict:
+    """Return the data if it satisfies the form, else raise InvalidData with every field's message.
+    A form with fields filled from the price list needs `prices` (the list as it stands today): the
+    data returned then holds them too."""
     if not isinstance(data, dict):
         raise InvalidData("form data must be an object",
                           {"_form": {"zh": "数据格式不正确", "en": "Data must be an object"}})
     errors = field_errors(form, data)
+    fill = price_fill(form.schema)
+    if fill is not None:
+        errors.update({name: FILLED for name in fill.filled if name in data})
+        if not errors.keys() & {fill.product, fill.spec, fill.grade}:
+            if prices is None:
+                raise ProcessError(f"the form {form.key} fills fields from the price list, which was not given")
+            data = _fill_prices(fill, data, prices, errors)
     if errors:
         names = ", ".join(sorted(errors))
         raise InvalidData(f"the form {form.key} has errors in: {names}", errors)
     return data
+
+
+# -- fields filled from the company's price list (x-price-list) -------------------------------------------
+
+PRICE_LIST = "x-price-list"
+FILLED = {"zh": "此项由系统按公司价格表填写，不能手工填写",
+          "en": "Filled in from the company's price list: it cannot be typed"}
+
+
+@dataclass(frozen=True)
+class PriceFill:
+    """`x-price-list: {product: product, spec: spec, grade: grade, row: list_price_row, unit: unit,
+    not_above: [unit_price_yuan]}` on a number property (`field`): the data's fields `product`, `spec`
+    and `grade` name the item; the engine writes the list price valid on the command's day (in yuan)
+    into `field`, the row it used ({id, product, spec, grade, unit, price_fen, valid_from, valid_to, on,
+    price_yuan}) into `row` and the row's unit into `unit`, so that the trail records which price was
+    used and replay needs no price table. An item with no valid price that day is refused beside the
+    product field; a field of `not_above` holding more than the list price is refused beside itself."""
+
+    field: str
+    product: str
+    spec: str
+    grade: str
+    row: str | None = None
+    unit: str | None = None
+    not_above: tuple[str, ...] = ()
+
+    @property
+    def filled(self) -> tuple[str, ...]:
+        """The fields the engine writes (nobody may type them)."""
+        return tuple(name for name in (self.field, self.row, self.unit) if name)
+
+
+class PriceBook(Protocol):
+    """The price list on one day (engine.prices.book.PricesOn)."""
+
+    day: str
+
+    def find(self, product: str, spec: str, grade: str) -> dict | None: ...
+
+    def alternatives(self, product: str) -> list[str]: ...
+
+
+def price_fill(schema: dict) -> PriceFill | None:
+    """The form's `x-price-list`, or None (the deploy check, `price_fill_problems`, refuses a bad one)."""
+    for name, prop in (schema.get("properties") or {}).items():
+        spec = prop.get(PRICE_LIST) if isinstance(prop, dict) else None
+        if isinstance(spec, dict):
+            return PriceFill(name, spec.get("product"), spec.get("spec"), spec.get("grade"), spec.get("row"),
+                             spec.get("unit"), tuple(spec.get("not_above") or ()))
+    return None
+
+
+def filled_fields(schema: dict) -> set[str]:
+    """The fields a person never types: the pages show them as filled in by the engine."""
+    fill = price_fill(schema)
+    return set(fill.filled) if fill else set()
+
+
+def _fill_prices(fill: PriceFill, data: dict, prices: PriceBook, errors: dict[str, Text]) -> dict:
+    item = (data.get(fill.product), data.get(fill.spec), data.get(fill.grade))
+    if not all(isinstance(v, str) for v in item):
+        return data
+    row = prices.find(*item)
+    if row is None:
+        others = prices.alternatives(item[0])
+        zh = f"{prices.day} 公司价格表中没有“{' / '.join(item)}”的有效价格，不能报价"
+        en = f"The company's price list has no price valid on {prices.day} for {' / '.join(item)}: it cannot be quoted"
+        if others:
+            zh += f"（该品名现有：{'；'.join(others)}）"
+            en += f" (this product is listed as: {'; '.join(others)})"
+        errors[fill.product] = {"zh": zh, "en": en}
+        return data
+    for name in fill.not_above:
+        value = data.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool) \
+                and Decimal(repr(value)) * 100 > row["price_fen"]:
+            price = f"{row['price_fen'] // 100}.{row['price_fen'] % 100:02d}"
+            errors.setdefault(name, {
+                "zh": f"不能高于公司定价 {price} 元/{row['unit']}",
+                "en": f"May not be above the company's list price of {price} yuan per {row['unit']}"})
+    filled = {**data, fill.field: row["price_yuan"]}
+    if fill.row:
+        filled[fill.row] = row
+    if fill.unit:
+        filled[fill.unit] = row["unit"]
+    return filled
+
+
+_FILL_KEYS = {"product": "string", "spec": "string", "grade": "string", "row": "object", "unit": "string"}
+
+
+def _keyword_paths(value: Any, keyword: str, path: tuple = ()) -> Iterator[tuple]:
+    """The paths of the schemas (inside `value`) that use `keyword`."""
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            if key == keyword:
+                yield path
+            yield from _keyword_paths(sub, keyword, (*path, key))
+    elif isinstance(value, list):
+        for index, sub in enumerate(value):
+            yield from _keyword_paths(sub, keyword, (*path, index))
+
+
+def keyword_problems(schema: dict) -> list[tuple[tuple, str]]:
+    """Why our keywords in a form's schema cannot work: [(path in the schema, message)]; deploy refuses them."""
+    problems = [((*p, "x-decimals"), "x-decimals must be a whole number of decimal places from 0 to 10")
+                for p in _keyword_paths(schema, "x-decimals") if not _places(_subschema(schema, p)["x-decimals"])]
+    return problems + price_fill_problems(schema)
+
+
+def _places(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10
+
+
+def _subschema(schema: dict, path: tuple) -> dict:
+    for key in path:
+        schema = schema[key]
+    return schema
+
+
+def price_fill_problems(schema: dict) -> list[tuple[tuple, str]]:
+    """Why a form's `x-price-list` cannot work: [(path in the schema, message)]; empty when it can."""
+    props = schema.get("properties") or {}
+    places = list(_keyword_paths(schema, PRICE_LIST))
+    problems = [((*p, PRICE_LIST), f"{PRICE_LIST} belongs on a property of the form itself (properties.<name>)")
+                for p in places if len(p) != 2 or p[0] != "properties"]
+    if problems or not places:
+        return problems
+    if len(places) > 1:
+        return [((*places[1], PRICE_LIST), f"a form has at most one {PRICE_LIST} field")]
+    name = places[0][1]
+    spec, where = props[name][PRICE_LIST], ("properties", name, PRICE_LIST)
+    if not isinstance(spec, dict):
+        return [(where, f"{PRICE_LIST} must map product, spec and grade to the fields that name the item")]
+    unknown = sorted(set(spec) - {*_FILL_KEYS, "not_above"})
+    if unknown:
+        problems.append((where, f"{PRICE_LIST} does not know {', '.join(unknown)}"))
+    if props[name].get("type") != "number":
+        problems.append((("properties", name), f"the field {name} receives a price: its type must be number"))
+    for key, kind in _FILL_KEYS.items():
+        target = spec.get(key)
+        if target is None and key in ("row", "unit"):
+            continue
+        if not isinstance(target, str) or target not in props:
+            problems.append((where, f"{PRICE_LIST}.{key} must name a field of this form"))
+        elif props[target].get("type") != kind:
+            problems.append((("properties", target), f"the field {target} ({PRICE_LIST}.{key}) must be of type {kind}"))
+    not_above = spec.get("not_above", [])
+    if not isinstance(not_above, list) or any(props.get(n, {}).get("type") != "number" for n in not_above):
+        problems.append((where, f"{PRICE_LIST}.not_above must list number fields of this form"))
+    required = set(schema.get("required") or [])
+    fill = price_fill(schema)
+    for filled in fill.filled if fill else ():
+        if filled in required:
+            problems.append((("required",), f"{filled} is filled in from the price list: it cannot be required"))
+    return problems
 
 
 def check_data_keys(data: Any) -> dict:

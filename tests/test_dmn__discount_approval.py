@@ -1,7 +1,8 @@
 """DMN discount_approval (processes/discount_approval.dmn): who approves a quotation's discount.
 
 Each case runs the deployed presale process (P1) from the registered inquiry to the
-discount-approver gateway: the table's output is stored as `discount_approver`, the
+discount-approver gateway, quoting a unit price below the list price of 400 yuan a tonne so that
+the engine computes the discount: the table's output is stored as `discount_approver`, the
 gateway takes the branch for it, and the approval lands in that role's inbox only
 (or, at the list price, nobody approves and the outcome is the rep's next task).
 Every row of the table is hit, on both sides of each threshold.
@@ -48,10 +49,14 @@ NEEDS = {"needs_summary": "工程用量稳定", "products_introduced": "P·C 32.
          "special_requirements": False, "sample_wanted": False, "visit_wanted": False}
 
 
+PRICE = "product,spec,grade,unit,price_yuan,valid_from\nP·C 32.5,袋装 50kg,合格品,吨,400.00,2026-01-01\n"
+
+
 @pytest.fixture
 def deployed(engine: Engine) -> Engine:
     engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
     add_users(engine, USERS)
+    engine.import_prices("dir", PRICE.encode("utf-8"), "price.csv")
     return engine
 
 
@@ -77,10 +82,12 @@ def run_to_the_gateway(eng: Engine, customer_class: str, discount_pct: float) ->
     [analysis] = [t for t in eng.inbox("rep") if t["name"] == "analyse_needs"]
     eng.complete("rep", analysis["id"], NEEDS)
     [quote] = [t for t in eng.inbox("rep") if t["name"] == "prepare_quotation"]
-    data = {"list_price_yuan": 400, "quantity_t": 100, "discount_pct": discount_pct}
-    if discount_pct:
-        data["discount_reason"] = "工程项目投标"
+    data = {"quotation_no": "BJ-1", "product": "P·C 32.5", "spec": "袋装 50kg", "grade": "合格品", "quantity": 100,
+            "discount_requested": bool(discount_pct)}
+    if discount_pct:  # the unit price that is this discount below the list's 400 yuan
+        data.update(unit_price_yuan=round(400 * (100 - discount_pct) / 100, 2), discount_reason="工程项目投标")
     eng.complete("rep", quote["id"], data)
+    assert eng.instance("aud", iid)["data"]["discount_pct"] == discount_pct
     return iid
 
 

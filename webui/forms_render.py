@@ -15,6 +15,7 @@ from typing import Any
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from engine.forms import filled_fields
 from webui.i18n import localized
 
 PREFIX = "data."
@@ -25,7 +26,7 @@ ADD_ROW = "_add_row"  # a submit button's name: add a blank row to a table inste
 class Widget:
     name: str
     label: str
-    kind: str  # text, textarea, number, integer, date, boolean, select, table, lines
+    kind: str  # text, textarea, number, integer, date, boolean, select, table, lines, filled (by the engine)
     required: bool = False
     value: Any = ""  # the text shown; for a table a list of {column: text}
     options: list[tuple[str, str]] = field(default_factory=list)
@@ -136,10 +137,11 @@ def widgets(form: dict, values: dict[str, Any], errors: dict[str, Any] | None = 
     errors, extra_rows = errors or {}, extra_rows or {}
     schema = form.get("schema") or {}
     props, required = schema.get("properties") or {}, set(schema.get("required") or [])
+    filled = filled_fields(schema)
     result = []
     for ui in _ui_fields(form):
         name, sub = ui["name"], props[ui["name"]]
-        kind = _kind(sub, ui)
+        kind = "filled" if name in filled else _kind(sub, ui)
         error = errors.get(name)
         widget = Widget(name, localized(ui.get("label")) or name, kind, name in required,
                         value=values.get(name, [] if kind == "table" else ""),
@@ -211,9 +213,12 @@ def _rows(posted: MultiDict, name: str, schema: dict) -> tuple[list[dict], list[
 def parse(form: dict, posted: MultiDict) -> tuple[dict, dict[str, Any]]:
     """(data for the engine, the texts to show again). Blank fields are left out of the data."""
     props = (form.get("schema") or {}).get("properties") or {}
+    filled = filled_fields(form.get("schema") or {})
     data: dict[str, Any] = {}
     texts: dict[str, Any] = {}
     for name, schema in props.items():
+        if name in filled:  # the engine fills it in; nobody types it
+            continue
         if schema.get("type") == "array":
             items = schema.get("items") or {}
             if items.get("type") == "object":
@@ -257,6 +262,8 @@ def show(value: Any, ui: dict | None = None) -> str:
         return localized(options[str(value)])
     if isinstance(value, list) and not any(isinstance(v, dict) for v in value):
         return "、".join(show(v) for v in value)
+    if isinstance(value, dict):  # a record the engine keeps, such as the price list row a quotation used
+        return "；".join(f"{k}: {show(v)}" for k, v in value.items())
     return str(value)
 
 

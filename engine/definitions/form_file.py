@@ -9,7 +9,7 @@ import yaml
 from jsonschema.exceptions import SchemaError
 
 from engine.errors import Problem
-from engine.forms import FormDef, schema_validator
+from engine.forms import FormDef, keyword_problems, schema_validator
 
 
 def _line(root: yaml.Node | None, path: list[Any]) -> int | None:
@@ -82,7 +82,8 @@ def _problems(raw: dict, root: yaml.Node, filename: str) -> list[Problem]:
         where = ".".join(str(p) for p in exc.path) or "(top)"
         return [Problem(filename, f"schema is not valid JSON Schema at schema.{where}: {exc.message}", key,
                         _line(root, ["schema", *exc.path]))]
-    problems = []
+    problems = [Problem(filename, message, key, _line(root, ["schema", *path]))
+                for path, message in keyword_problems(raw["schema"])]
     props = set((raw["schema"].get("properties") or {}).keys())
     fields = raw["fields"] if isinstance(raw["fields"], list) else []
     names = [f.get("name") for f in fields if isinstance(f, dict)]

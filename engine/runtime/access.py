@@ -198,3 +198,40 @@ def check_may_revoke_token(user: User | None, token: ApiToken) -> None:
     if not may_manage_users(user) and token.username != user.username:
         raise NotFound(f"no token {token.id}")
 
+
+
+# -- the price list (issue 12, seed 399) ----------------------------------------------------------------
+
+# Who keeps the company's prices. The rules say that every price is the company's (seed 399: 所有销售价格均按
+# 公司制订价格) and name the sales director as the one who carries out the company's sales policies and enforces
+# its rules and, with the sales manager, sets each period's marketing strategy (seed 372, 374); finance is never
+# given pricing. So the sales director edits the list, and nobody else does: the sales department quotes from
+# it (seed 399: 由销售部人员报出), and a quotation below it needs the discount approval.
+PRICE_EDITORS = frozenset({"sales_director"})
+# Who may read it: all sales staff, from the representative who quotes (seed 399) and the order clerk whose
+# order prices must agree with it (seed 399: 开单员开价与规定不符) to the sales management; finance and the
+# general manager, who see the contracts' prices anyway; and the auditors (read-only everywhere).
+PRICE_READERS = PRICE_EDITORS | {
+    "sales_rep", "sales_assistant", "order_clerk", "dispatcher", "customer_service", "sales_manager", "sales_vp",
+    "general_manager", "finance", "audit_dept", "auditor", "admin"}
+
+
+def may_read_prices(user: User | None) -> bool:
+    """None is the operator at the console (`salesflow prices …`), who holds the database anyway."""
+    return user is None or bool(roles_of(user) & PRICE_READERS)
+
+
+def check_may_read_prices(user: User | None) -> None:
+    if not may_read_prices(user):
+        raise Forbidden(f"{user.username} may not read the price list (sales staff, finance, the general manager "
+                        "and auditors may)")
+
+
+def may_edit_prices(user: User | None) -> bool:
+    return user is None or bool(roles_of(user) & PRICE_EDITORS)
+
+
+def check_may_edit_prices(user: User | None) -> None:
+    if not may_edit_prices(user):
+        raise Forbidden(f"{user.username} may not change the price list: only the sales director keeps the "
+                        "company's prices")

@@ -14,6 +14,7 @@ from engine import clock, forms, outcomes
 from engine.definitions.checks import INITIATOR
 from engine.definitions.model import start_event
 from engine.errors import Conflict, Forbidden, InvalidData, ProcessError, SalesflowError
+from engine.prices.book import PricesOn, company_day
 from engine.process import failures, observe, workflow
 from engine.runtime import access, idempotency, incidents, messaging, queries, starting
 from engine.runtime.loading import (
@@ -118,8 +119,13 @@ def _start(ctx: Engine, s: Session, actor: str, key: str, data: dict | None, bus
     if start_el is not None and start_el.event == "timer":
         raise Forbidden(f"{key} is started by its timer, not by hand")
     form = form_of(s, pv.id, start_el.form_key if start_el else None)
-    data = forms.validate(form, data) if form else forms.check_data_keys(data)
+    data = forms.validate(form, data, _prices(s)) if form else forms.check_data_keys(data)
     return starting.begin(s, ctx, pv, specs, actor, data, business_key)
+
+
+def _prices(s: Session) -> PricesOn:
+    """The price list as it stands on the command's day (company time), for fields a form fills from it."""
+    return PricesOn(s, company_day(clock.now()))
 
 
 def claim(ctx: Engine, actor: str, task_id: str) -> None:
@@ -208,7 +214,7 @@ def _complete(ctx: Engine, s: Session, actor: str, task_id: str, data: dict | No
     require_running(inst)
     access.check_may_work(s, user, row, inst)
     form = form_of(s, inst.process_version_id, row.form_key)
-    data = forms.validate(form, data) if form else forms.check_data_keys(data)
+    data = forms.validate(form, data, _prices(s)) if form else forms.check_data_keys(data)
     step = _step(ctx, s, inst, actor)
     require_ready(row)  # an overdue interrupting timer may just have cancelled it
     if row.assignee is None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from engine.store.types import UTCDateTime
@@ -251,3 +251,25 @@ class IdempotencyKey(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the request (target and body)
     answer: Mapped[str] = mapped_column(Text)  # JSON of what the command answered
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Price(Base):
+    """The company's price list (seed 399: every price is the company's): one row per product,
+    specification and grade for a period of validity. A row is never changed except to end its
+    validity; a new price is a new row (engine/prices). No two rows of one product, specification
+    and grade are valid on the same day: the engine checks it under the `prices` chain's lock."""
+
+    __tablename__ = "price"
+    __table_args__ = (UniqueConstraint("product", "spec", "grade", "valid_from"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product: Mapped[str] = mapped_column(String(200))
+    spec: Mapped[str] = mapped_column(String(200))
+    grade: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(16))
+    price_fen: Mapped[int] = mapped_column(Integer)  # exact money: the list price in fen (0.01 yuan) per unit
+    valid_from: Mapped[date] = mapped_column(Date)  # the first day it applies (company time)
+    valid_to: Mapped[date | None] = mapped_column(Date)  # the last day it applies; None: until ended
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(64))  # who set valid_to, when it was set after adding
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,7 +7,7 @@ import sys
 import click
 
 from engine.errors import DefinitionError, InvalidData, SalesflowError
-from salesflow.cli import accounts, admin, audit, incidents, rules, serve, work
+from salesflow.cli import accounts, admin, audit, incidents, prices, rules, serve, work
 from salesflow.cli.common import lang
 
 
@@ -16,7 +16,7 @@ def cli() -> None:
     pass
 
 
-for module in (admin, accounts, work, audit, rules, serve, incidents):
+for module in (admin, accounts, work, audit, rules, serve, incidents, prices):
     for command in module.COMMANDS:
         cli.add_command(command)
 

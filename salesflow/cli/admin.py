@@ -12,6 +12,7 @@ from engine.roles import load_catalogue
 from salesflow.cli.common import checked, engine
 
 DEMO_PASSWORD = "salesflow-demo"
+DEMO_PRICES = PROJECT_ROOT / "demo" / "prices.csv"
 
 
 def _demo_users() -> list[tuple[str, list[str]]]:
@@ -32,12 +33,22 @@ def init(demo: bool) -> None:
         return
     for d in eng.deploy("system", [PROJECT_ROOT / "processes", PROJECT_ROOT / "forms"], note="demo"):
         click.echo(f"  {d.key}: version {d.version} ({d.status})")
+    _demo_prices(eng)
     existing = {u for u in _existing_users(eng)}
     click.echo(f"demo users (password for all: {DEMO_PASSWORD}):")
     for name, roles in _demo_users():
         if name not in existing:
             eng.add_user(name, roles, DEMO_PASSWORD)
         click.echo(f"  {name:22} {', '.join(roles)}")
+
+
+def _demo_prices(eng) -> None:  # noqa: ANN001
+    """The demo price list (demo/prices.csv), once: quotations read their list price from it."""
+    if eng.prices("system"):
+        click.echo("price list: kept as it is")
+        return
+    added = eng.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)["added"]
+    click.echo(f"price list: {len(added)} demo price(s) from {DEMO_PRICES.relative_to(PROJECT_ROOT)}")
 
 
 def _existing_users(eng) -> list[str]:  # noqa: ANN001

@@ -2,8 +2,9 @@
 
 The clock starts at T0 = Monday 2026-03-02 09:00 in Shanghai. The sample (P5) and the
 visit (P6) run inside the inquiry as call activities, with their tasks offered in the
-inquiry's own instance. A won deal throws `deal_won`, which starts the in-sale order
-(P2 insale) for the same business key.
+inquiry's own instance. The quotation reads the list price from the company's price list
+(tests/fixtures/prices/list.csv, imported by the `sales` fixture). A won deal throws
+`deal_won`, which starts the in-sale order (P2 insale) for the same business key.
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ import pytest
 
 from engine import Engine
 from engine.errors import InvalidData, NotFound
-from tests.conftest import ROOT, T0, add_users
+from tests.conftest import T0
 from tests.scenarios.driver import (
     AUDITOR,
-    PEOPLE,
     assert_audit_intact,
     assert_completed,
-    branches,
     company_day,
     do,
     end_events,
@@ -35,51 +34,29 @@ from tests.scenarios.driver import (
     submissions,
     trail,
 )
+from tests.scenarios.presale_steps import (
+    DISCOUNT_APPROVALS,
+    KEY,
+    NO_UNAUTHORISED_QUOTE,
+    STANDARD_TERMS,
+    UNVERIFIED,
+    assert_only_starter,
+    deal_payload,
+    deploy_sales,
+    inquiry,
+    needs,
+    open_names,
+    priced,
+    quotation,
+    routes,
+)
 
-KEY = "presale"
-ROUTING_GATEWAYS = {"special_requirements_gateway", "agreement_gateway", "sample_gateway", "visit_gateway",
-                    "discount_approver_gateway", "discount_approved_gateway", "outcome_gateway"}
-STANDARD_TERMS = "无特殊技术要求：按公司标准产品及技术条件供货"
-UNVERIFIED = "须先核实客户身份，防止竞争对手冒名打探信息"
-DISCOUNT_APPROVALS = ("manager_discount_approval", "director_discount_approval", "vp_discount_approval")
-PAYLOAD_FIELDS = ("customer_name", "customer_class", "company", "contact", "address", "products", "requirements",
-                  "agreement", "list_price_yuan", "quantity_t", "discount_pct", "list_amount_yuan", "amount_yuan")
 VISIT_DAY = company_day(T0, 3)  # Thursday 2026-03-05
 
 
 @pytest.fixture
 def sales(engine: Engine) -> Engine:
-    """processes/ and forms/ deployed as they are in the repository (P1 with the P5 and P6 it calls), and PEOPLE."""
-    deployed = {(d.key, d.version, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
-    needed = {("presale", 1, "deployed"), ("sample_request", 1, "deployed"), ("customer_visit", 1, "deployed")}
-    assert needed <= deployed
-    add_users(engine, PEOPLE)
-    return engine
-
-
-def inquiry(customer_class: str, channel: str = "phone") -> dict:
-    """The inquiry as the sales rep registers it (客户咨询登记表)."""
-    return {"customer_name": "芜湖商砼有限公司", "customer_class": customer_class, "company": "芜湖商砼有限公司采购部",
-            "contact": "李明 0553-5551234", "address": "安徽省芜湖市弋江区中山南路 88 号",
-            "products": "P·O 42.5 散装水泥",
-            "requirements": "年需求约 6000 吨，要求 3 天强度不低于 27 MPa", "channel": channel,
-            "inquiry_purpose": "了解年度供货价格与供货能力", "identity_checked": True}
-
-
-def needs(special: bool = False, sample: bool = False, visit: bool = False) -> dict:
-    data = {"needs_summary": "商砼站扩产，需稳定的早强水泥供应",
-            "products_introduced": "介绍 P·O 42.5 性能、出厂价格政策与售后服务",
-            "special_requirements": special, "sample_wanted": sample, "visit_wanted": visit}
-    if special:
-        data["special_requirements_detail"] = "3 天抗压强度 ≥ 30 MPa，氯离子 ≤ 0.04%，每车附质保书"
-    return data
-
-
-def quotation(discount_pct: float, list_price: float = 420, quantity: float = 500) -> dict:
-    data = {"list_price_yuan": list_price, "quantity_t": quantity, "discount_pct": discount_pct}
-    if discount_pct:
-        data["discount_reason"] = "年度框架协议，量大且现款"
-    return data
+    return deploy_sales(engine)
 
 
 SAMPLE_FORM = {"customer_name": "芜湖商砼有限公司", "customer_class": "key_account", "product": "P·O 42.5 散装水泥",
@@ -101,26 +78,10 @@ RECEPTION = {"reception_plan": "9:30 会议室介绍；10:00 参观生产线与�
 VISIT_RECORD = {"visit_summary": "客户对质量控制满意，无遗留事项", "followup_needed": False}
 
 
-def routes(eng: Engine, iid: int) -> list[tuple]:
-    return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
-
-
 
 
 def chain_names(eng: Engine) -> list[str]:
     return [r.chain for r in eng.verify_chains()]
-
-
-def open_names(eng: Engine, iid: int) -> set[str]:
-    return {t["name"] for t in eng.instance(AUDITOR, iid)["tasks"]}
-
-
-def assert_only_starter(eng: Engine, iid: int, starter: str, task_name: str) -> dict:
-    """The task belongs to the representative who registered the inquiry, and to nobody else."""
-    assert offered_to(eng, task_name, iid) == {starter}
-    task = inbox_task(eng, starter, task_name, iid)
-    assert (task["role"], task["assignee"], task["process_key"]) == ("initiator", starter, KEY)
-    return task
 
 
 def assert_no_discount_approval_offered(eng: Engine, iid: int) -> None:
@@ -132,7 +93,7 @@ def assert_no_discount_approval_offered(eng: Engine, iid: int) -> None:
 
 def assert_deal_won_starts_insale(eng: Engine, iid: int, starter: str, business_key: str, data: dict) -> None:
     """The won message carries the deal and starts P2 insale for the same business key, in the same command."""
-    payload = {name: data[name] for name in PAYLOAD_FIELDS}
+    payload = deal_payload(data)
     [sent] = events(eng, iid, "message_sent")
     assert sent["actor"] == starter
     assert {k: sent["payload"][k] for k in ("name", "payload", "business_key", "delivered")} == {
@@ -211,21 +172,23 @@ def test_special_requirements_in_parallel_sample_manager_discount_won(sales, clo
     clock.advance(days=5)
     do(eng, starter, "collect_feedback", SAMPLE_FEEDBACK, iid)
 
-    # no visit: straight to the quotation at the list price, 5 % off for a key account
+    # no visit: straight to the quotation; 399 yuan against the list's 420 is 5 % off for a key account
     assert_only_starter(eng, iid, starter, "prepare_quotation")
-    quoted = quotation(5)
-    do(eng, starter, "prepare_quotation", quoted, iid)
-    computed = {"list_amount_yuan": 210000, "amount_yuan": 199500.0, "discount_approver": "sales_manager"}
+    quoted = priced(eng, quotation(399), company_day(clock.now()))
+    do(eng, starter, "prepare_quotation", quotation(399), iid)
+    computed = {"unit_price_yuan": 399, "discount_pct": 5, "list_amount_yuan": 210000, "amount_yuan": 199500,
+                "quantity_t": 500, "discount_approver": "sales_manager"}
     assert {k: eng.instance(AUDITOR, iid)["data"][k] for k in computed} == computed
     assert offered_to(eng, "manager_discount_approval", iid) == holders("sales_manager") - {starter}
     assert offered_to(eng, "director_discount_approval", iid) == offered_to(eng, "vp_discount_approval", iid) == set()
     requester_may_not_work(eng, iid, starter, "manager_discount_approval", {"approved": True})
-    discount_ok = {"approved": True, "comment": "同意 5% 折扣"}
+    discount_ok = {"approved": True, "comment": "同意 5% 折扣", **NO_UNAUTHORISED_QUOTE}
     clock.advance(hours=4)
     do(eng, "mgr2", "manager_discount_approval", discount_ok, iid)
 
     assert_only_starter(eng, iid, starter, "record_outcome")
-    won = {"outcome": "won", "outcome_notes": "客户接受报价，签订年度供货合同"}
+    won = {"outcome": "won", "outcome_date": company_day(clock.now(), 1),
+           "outcome_notes": "客户接受报价，签订年度供货合同"}
     clock.advance(days=1)
     do(eng, starter, "record_outcome", won, iid)
 
@@ -258,6 +221,7 @@ def test_special_requirements_in_parallel_sample_manager_discount_won(sales, clo
         ("gateway_taken", "visit_merge"), ("gateway_taken", "quotation_merge"),
         *ready_and_done("prepare_quotation"), ("gateway_taken", "discount_approver_gateway"),
         *ready_and_done("manager_discount_approval"), ("gateway_taken", "discount_approval_merge"),
+        ("gateway_taken", "authority_gateway"), ("gateway_taken", "authority_merge"),
         ("gateway_taken", "discount_approved_gateway"), ("gateway_taken", "quotation_approved_merge"),
         *ready_and_done("record_outcome"), ("gateway_taken", "outcome_gateway"),
         ("ended", None), ("message_sent", None)]
@@ -273,6 +237,7 @@ def test_special_requirements_in_parallel_sample_manager_discount_won(sales, clo
         ("sample_gateway", "prepare_sample_request", "sample_wanted == True"),
         ("visit_gateway", "visit_merge", "default"),
         ("discount_approver_gateway", "manager_discount_approval", "discount_approver == 'sales_manager'"),
+        ("authority_gateway", "authority_merge", "default"),
         ("discount_approved_gateway", "quotation_approved_merge", "approved == True"),
         ("outcome_gateway", "send_deal_won", "outcome == 'won'")]
     assert_deal_won_starts_insale(eng, iid, starter, business_key, data)
@@ -316,22 +281,24 @@ def test_visit_then_director_rejects_the_discount_revised_quotation_approved_los
     assert_only_starter(eng, iid, starter, "record_visit")
     do(eng, starter, "record_visit", VISIT_RECORD, iid)
 
-    # 5 % for a local customer needs the sales director
+    # 408.50 against the list's 430 is 5 % off: for a local customer that needs the sales director
     assert_only_starter(eng, iid, starter, "prepare_quotation")
+    no_reason = {**quotation(408.5, product="P·O 52.5", quantity=200)}
+    del no_reason["discount_reason"]
     with pytest.raises(InvalidData) as refused:
-        eng.complete(starter, inbox_task(eng, starter, "prepare_quotation", iid)["id"],
-                     {"list_price_yuan": 430, "quantity_t": 200, "discount_pct": 5})
+        eng.complete(starter, inbox_task(eng, starter, "prepare_quotation", iid)["id"], no_reason)
     assert set(refused.value.fields) == {"discount_reason"}
     assert refused.value.fields["discount_reason"]["zh"] == "申请折扣须说明理由"
-    first = quotation(5, list_price=430, quantity=200)
-    do(eng, starter, "prepare_quotation", first, iid)
+    first = priced(eng, quotation(408.5, product="P·O 52.5", quantity=200), VISIT_DAY)
+    do(eng, starter, "prepare_quotation", quotation(408.5, product="P·O 52.5", quantity=200), iid)
+    assert eng.instance(AUDITOR, iid)["data"]["discount_pct"] == 5
     assert eng.instance(AUDITOR, iid)["data"]["discount_approver"] == "sales_director"
     assert offered_to(eng, "director_discount_approval", iid) == holders("sales_director")
     assert offered_to(eng, "manager_discount_approval", iid) == offered_to(eng, "vp_discount_approval", iid) == set()
     with pytest.raises(InvalidData) as refused:
         eng.complete("dir", inbox_task(eng, "dir", "director_discount_approval", iid)["id"], {"approved": False})
-    assert set(refused.value.fields) == {"comment"}
-    rejected = {"approved": False, "comment": "地销客户 5% 过高，最多 3%"}
+    assert set(refused.value.fields) == {"comment", "quoted_without_authority"}  # the finding is always recorded
+    rejected = {"approved": False, "comment": "地销客户 5% 过高，最多 3%", **NO_UNAUTHORISED_QUOTE}
     clock.advance(hours=2)
     do(eng, "dir", "director_discount_approval", rejected, iid)
 
@@ -339,21 +306,24 @@ def test_visit_then_director_rejects_the_discount_revised_quotation_approved_los
     assert_only_starter(eng, iid, starter, "prepare_quotation")
     assert_no_discount_approval_offered(eng, iid)
     assert eng.instance(starter, iid)["data"]["comment"] == rejected["comment"]  # the rep sees why
-    second = quotation(3, list_price=430, quantity=200)
-    do(eng, starter, "prepare_quotation", second, iid)
+    second = priced(eng, quotation(417.1, product="P·O 52.5", quantity=200, number="BJ-2026-0031-2"), VISIT_DAY)
+    do(eng, starter, "prepare_quotation", quotation(417.1, product="P·O 52.5", quantity=200, number="BJ-2026-0031-2"),
+       iid)
     assert offered_to(eng, "manager_discount_approval", iid) == holders("sales_manager")
     assert offered_to(eng, "director_discount_approval", iid) == set()
-    approved = {"approved": True, "comment": "同意 3%"}
+    approved = {"approved": True, "comment": "同意 3%", **NO_UNAUTHORISED_QUOTE}
     do(eng, "mgr1", "manager_discount_approval", approved, iid)
 
     assert_only_starter(eng, iid, starter, "record_outcome")
     with pytest.raises(InvalidData) as refused:
-        eng.complete(starter, inbox_task(eng, starter, "record_outcome", iid)["id"], {"outcome": "lost"})
+        eng.complete(starter, inbox_task(eng, starter, "record_outcome", iid)["id"],
+                     {"outcome": "lost", "outcome_date": VISIT_DAY})
     assert set(refused.value.fields) == {"lost_reason"}
-    lost = {"outcome": "lost", "lost_reason": "客户选择了运距更近的竞争厂家"}
+    lost = {"outcome": "lost", "outcome_date": VISIT_DAY, "lost_reason": "客户选择了运距更近的竞争厂家"}
     do(eng, starter, "record_outcome", lost, iid)
 
-    computed = {"list_amount_yuan": 86000, "amount_yuan": 83420.0, "discount_approver": "sales_manager"}
+    computed = {"unit_price_yuan": 417.1, "discount_pct": 3, "list_amount_yuan": 86000, "amount_yuan": 83420,
+                "quantity_t": 200, "discount_approver": "sales_manager"}
     data = {**form, **analysed, "agreement": STANDARD_TERMS, **visit, "visit_approver": "division_leader",
             **leader_ok, **RECEPTION, **VISIT_RECORD, **second, **computed, **approved, **lost}
     assert_completed(eng, iid, starter, data)
@@ -375,9 +345,11 @@ def test_visit_then_director_rejects_the_discount_revised_quotation_approved_los
         ("gateway_taken", "visit_merge"), ("gateway_taken", "quotation_merge"),
         *ready_and_done("prepare_quotation"), ("gateway_taken", "discount_approver_gateway"),
         *ready_and_done("director_discount_approval"), ("gateway_taken", "discount_approval_merge"),
+        ("gateway_taken", "authority_gateway"), ("gateway_taken", "authority_merge"),
         ("gateway_taken", "discount_approved_gateway"), ("gateway_taken", "quotation_merge"),
         *ready_and_done("prepare_quotation"), ("gateway_taken", "discount_approver_gateway"),
         *ready_and_done("manager_discount_approval"), ("gateway_taken", "discount_approval_merge"),
+        ("gateway_taken", "authority_gateway"), ("gateway_taken", "authority_merge"),
         ("gateway_taken", "discount_approved_gateway"), ("gateway_taken", "quotation_approved_merge"),
         *ready_and_done("record_outcome"), ("gateway_taken", "outcome_gateway"),
         ("ended", None)]
@@ -389,8 +361,10 @@ def test_visit_then_director_rejects_the_discount_revised_quotation_approved_los
         ("sample_gateway", "sample_merge", "default"),
         ("visit_gateway", "prepare_visit_request", "visit_wanted == True"),
         ("discount_approver_gateway", "director_discount_approval", "discount_approver == 'sales_director'"),
+        ("authority_gateway", "authority_merge", "default"),
         ("discount_approved_gateway", "quotation_merge", "default"),
         ("discount_approver_gateway", "manager_discount_approval", "discount_approver == 'sales_manager'"),
+        ("authority_gateway", "authority_merge", "default"),
         ("discount_approved_gateway", "quotation_approved_merge", "approved == True"),
         ("outcome_gateway", "deal_lost", "default")]
 
@@ -429,14 +403,15 @@ def test_no_response_within_24_hours_escalates_to_the_sales_manager_list_price_l
     do(eng, starter, "analyse_needs", analysed, iid)
 
     # at the list price nobody has to approve: straight to the outcome
-    list_price = quotation(0)
-    do(eng, starter, "prepare_quotation", list_price, iid)
+    list_price = priced(eng, quotation(), company_day(clock.now()))
+    do(eng, starter, "prepare_quotation", quotation(), iid)
     assert_no_discount_approval_offered(eng, iid)
     assert_only_starter(eng, iid, starter, "record_outcome")
-    lost = {"outcome": "lost", "lost_reason": "客户预算不足，暂缓采购"}
+    lost = {"outcome": "lost", "outcome_date": company_day(clock.now()), "lost_reason": "客户预算不足，暂缓采购"}
     do(eng, starter, "record_outcome", lost, iid)
 
-    computed = {"list_amount_yuan": 210000, "amount_yuan": 210000.0, "discount_approver": "none"}
+    computed = {"unit_price_yuan": 420, "discount_pct": 0, "list_amount_yuan": 210000, "amount_yuan": 210000,
+                "quantity_t": 500, "discount_approver": "none"}
     assert_completed(eng, iid, starter, {**form, **acknowledged, **analysed, "agreement": STANDARD_TERMS,
                                          **list_price, **computed, **lost})
     assert submissions(eng, iid) == [("response_overdue_reminder", acknowledged), ("analyse_needs", analysed),
@@ -542,25 +517,27 @@ def test_vp_rejects_the_discount_list_price_needs_no_approval_won(sales, clock):
     analysed = needs()
     do(eng, starter, "analyse_needs", analysed, iid)
 
-    first = quotation(12)
-    do(eng, starter, "prepare_quotation", first, iid)
+    first = priced(eng, quotation(369.6), company_day(clock.now()))  # 12 % below the list's 420
+    do(eng, starter, "prepare_quotation", quotation(369.6), iid)
+    assert eng.instance(AUDITOR, iid)["data"]["discount_pct"] == 12
     assert eng.instance(AUDITOR, iid)["data"]["discount_approver"] == "sales_vp"
     assert offered_to(eng, "vp_discount_approval", iid) == holders("sales_vp") - {starter}
     assert offered_to(eng, "manager_discount_approval", iid) == set()
     assert offered_to(eng, "director_discount_approval", iid) == set()
     requester_may_not_work(eng, iid, starter, "vp_discount_approval", {"approved": True})
-    rejected = {"approved": False, "comment": "12% 超出公司价格政策，请按定价报价"}
+    rejected = {"approved": False, "comment": "12% 超出公司价格政策，请按定价报价", **NO_UNAUTHORISED_QUOTE}
     do(eng, "vp1", "vp_discount_approval", rejected, iid)
 
     assert_only_starter(eng, iid, starter, "prepare_quotation")
-    second = quotation(0)
-    do(eng, starter, "prepare_quotation", second, iid)
+    second = priced(eng, quotation(number="BJ-2026-0032"), company_day(clock.now()))
+    do(eng, starter, "prepare_quotation", quotation(number="BJ-2026-0032"), iid)
     assert_no_discount_approval_offered(eng, iid)  # the earlier rejection does not stand in the way
     assert_only_starter(eng, iid, starter, "record_outcome")
-    won = {"outcome": "won"}
+    won = {"outcome": "won", "outcome_date": company_day(clock.now())}
     do(eng, starter, "record_outcome", won, iid)
 
-    computed = {"list_amount_yuan": 210000, "amount_yuan": 210000.0, "discount_approver": "none"}
+    computed = {"unit_price_yuan": 420, "discount_pct": 0, "list_amount_yuan": 210000, "amount_yuan": 210000,
+                "quantity_t": 500, "discount_approver": "none"}
     # the first quotation's reason stays on record beside the list-price quotation that won
     data = {**form, **analysed, "agreement": STANDARD_TERMS, **first, **second, **computed, **rejected, **won}
     assert_completed(eng, iid, starter, data)
@@ -575,6 +552,7 @@ def test_vp_rejects_the_discount_list_price_needs_no_approval_won(sales, clock):
         ("gateway_taken", "visit_merge"), ("gateway_taken", "quotation_merge"),
         *ready_and_done("prepare_quotation"), ("gateway_taken", "discount_approver_gateway"),
         *ready_and_done("vp_discount_approval"), ("gateway_taken", "discount_approval_merge"),
+        ("gateway_taken", "authority_gateway"), ("gateway_taken", "authority_merge"),
         ("gateway_taken", "discount_approved_gateway"), ("gateway_taken", "quotation_merge"),
         *ready_and_done("prepare_quotation"), ("gateway_taken", "discount_approver_gateway"),
         ("gateway_taken", "quotation_approved_merge"),
@@ -587,6 +565,7 @@ def test_vp_rejects_the_discount_list_price_needs_no_approval_won(sales, clock):
         ("sample_gateway", "sample_merge", "default"),
         ("visit_gateway", "visit_merge", "default"),
         ("discount_approver_gateway", "vp_discount_approval", "default"),
+        ("authority_gateway", "authority_merge", "default"),
         ("discount_approved_gateway", "quotation_merge", "default"),
         ("discount_approver_gateway", "quotation_approved_merge", "discount_approver == 'none'"),
         ("outcome_gateway", "send_deal_won", "outcome == 'won'")]

@@ -65,6 +65,10 @@ def _page_writes(running: dict) -> dict[str, tuple[str, dict]]:
         # administrators' only: refused before the incident is even looked up
         "pages.retry_incident": ("/admin/incidents/1/retry", {}),
         "pages.cancel_incident": ("/admin/incidents/1/cancel", {"reason": "看过了"}),
+        # the sales director's only: the auditor reads the price list and changes nothing in it
+        "pages.add_price": ("/prices", {"product": "P·O 42.5", "spec": "散装", "grade": "一等品", "unit": "吨",
+                                        "price_yuan": "1.00", "valid_from": "2026-03-02"}),
+        "pages.end_price": ("/prices/1/end", {"valid_to": "2026-12-31"}),
     }
 
 

@@ -113,3 +113,4 @@ from webui.api import deployments, instances, openapi, processes, tasks, tokens 
 from webui.api import kpi  # noqa: E402, F401, I001
 from webui.api import search  # noqa: E402, F401, I001
 from webui.api import incidents  # noqa: E402, F401, I001
+from webui.api import prices  # noqa: E402, F401, I001

@@ -159,6 +159,16 @@ SCHEMAS: dict[str, dict] = {
     "CancelIncidentRequest": _obj({"reason": {"type": "string", "minLength": 1, "maxLength": 2000,
                                               "description": "why the case is cancelled (required)"}},
                                   closed=False),
+    "Price": _obj({
+        "id": {"type": "integer", "minimum": 1}, "product": {"type": "string"}, "spec": {"type": "string"},
+        "grade": {"type": "string"}, "unit": {"type": "string"},
+        "price_fen": {"type": "integer", "minimum": 1, "description": "the list price per unit in fen (exact)"},
+        "price_yuan": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$", "description": "the same in yuan"},
+        "valid_from": {"type": "string", "format": "date", "description": "the first day it applies"},
+        "valid_to": {"type": ["string", "null"], "format": "date",
+                     "description": "the last day it applies; null: until it is ended"},
+        "created_by": {"type": "string"}, "created_at": TIME, "ended_by": NULLABLE_TEXT, "ended_at": NULLABLE_TIME},
+        description="a row of the company's price list (docs/prices.md)"),
     "Trail": _obj({"format": {"const": "salesflow-audit/1"}, "chain": {"type": "string"},
                    "head": {"type": ["object", "null"]}, "hash": {"type": "string"},
                    "events": {"type": "array", "items": {"type": "object"}}},
@@ -344,6 +354,11 @@ def document() -> dict:
                 _query("from", {"type": "string", "format": "date"}, "registered on or after this day (company time)"),
                 _query("to", {"type": "string", "format": "date"}, "registered on or before this day (company time)"),
                 _query("process", {"type": "string"}, "only this process key")])},
+        "/prices": {"get": _op(
+            "listPrices: the company's price list (every row, or those valid on a day), by product, specification, "
+            "grade and start; sales staff, finance, the general manager and auditors may read it", 200,
+            _list("Price"), (401, 403, 422), params=[
+                _query("on", {"type": "string", "format": "date"}, "only the rows valid on this day")])},
         "/incidents": {"get": _op(
             "listIncidents: administrators: the incidents, newest first (at most 500); each halts one instance "
             "until it is retried or cancelled", 200, _list("Incident"), (401, 403, 422), params=[

@@ -9,6 +9,8 @@ INSTANCE_KEYS = ("id", "process_key", "version", "business_key", "status", "outc
                  "started_at", "ended_at")
 PROCESS_KEYS = ("key", "name", "version", "deployed_at", "starters", "summary", "start_form")
 EVENT_KEYS = ("position", "at", "actor", "kind", "task", "payload", "hash")
+PRICE_KEYS = ("id", "product", "spec", "grade", "unit", "price_fen", "price_yuan", "valid_from", "valid_to",
+              "created_by", "created_at", "ended_by", "ended_at")
 INCIDENT_KEYS = ("id", "instance_id", "process_key", "business_key", "instance_status", "kind", "element",
                  "element_name", "message", "raised_at", "attempts", "status", "resolved_by", "resolved_at",
                  "resolution", "reason")
@@ -49,3 +51,9 @@ def incident(view: dict) -> dict:
     """{id, instance_id, process_key, business_key, instance_status, kind, element, element_name {zh, en},
     message, raised_at, attempts, status, resolved_by, resolved_at, resolution, reason}"""
     return {k: view.get(k) for k in INCIDENT_KEYS}
+
+
+def price(view: dict) -> dict:
+    """{id, product, spec, grade, unit, price_fen (exact), price_yuan ("420.00"), valid_from, valid_to (null:
+    until ended), created_by, created_at, ended_by, ended_at}"""
+    return {k: view.get(k) for k in PRICE_KEYS}
