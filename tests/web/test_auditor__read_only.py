@@ -63,6 +63,7 @@ def _page_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "pages.admin_unlock": ("/admin/unlock", {"username": "rep1"}),
         "pages.admin_revoke_token": ("/admin/tokens/1/revoke", {}),
         # administrators' only: refused before the incident is even looked up
+        "pages.end_instance": (f"/instances/{running['instance']}/end", {"reason": "审计"}),
         "pages.retry_incident": ("/admin/incidents/1/retry", {}),
         "pages.cancel_incident": ("/admin/incidents/1/cancel", {"reason": "看过了"}),
         # the sales director's only: the auditor reads the price list and changes nothing in it
@@ -80,6 +81,7 @@ def _api_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "api.unclaim": (f"/tasks/{task}/unclaim", {}),
         "api.start_instance": ("/processes/sample_request/instances", {"data": SAMPLE_REQUEST}),
         "api.deploy": ("/deployments", {"files": bundle(), "note": "audit"}),
+        "api.cancel": (f"/instances/{running['instance']}/cancel", {"reason": "审计"}),
         "api.retry_incident": ("/incidents/1/retry", {}),
         "api.cancel_incident": ("/incidents/1/cancel", {"reason": "看过了"}),
     }
