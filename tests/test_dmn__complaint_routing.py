@@ -1,5 +1,6 @@
 """DMN complaint_routing (processes/complaint_routing.dmn): every row, evaluated by running the
-deployed complaint process (P4) from its start form to the first-response task the row routes to."""
+deployed complaint process (P4) from its start form, through the severity review (the table runs on the
+registered grade, then again on the confirmed one), to the first-response task the row routes to."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from tests.conftest import ROOT, add_users
 DMN = "https://www.omg.org/spec/DMN/20191111/MODEL/"
 AUDITOR = "aud"
 PEOPLE = {"svc": ["customer_service"], "mgr": ["sales_manager"], "dir": ["sales_director"], "vp": ["sales_vp"],
-          "aud": ["auditor"]}
+          "off": ["office"], "aud": ["auditor"]}
+REVIEWS = {"quality": ("review_severity_by_director", "dir"), "service": ("review_severity_by_office", "off")}
 
 # (complaint_kind, severity) -> (complaint_route, the first task, who is offered it, the branch condition)
 ROWS = {
@@ -69,16 +71,23 @@ def registration(kind: str, severity: str) -> dict:
 
 @pytest.mark.rule("P4.2a")
 @pytest.mark.rule("P4.3")
+@pytest.mark.rule("P4.REVIEW")
 @pytest.mark.parametrize(("kind", "severity"), list(ROWS), ids=[f"{k}-{s}" for k, s in ROWS])
 def test_each_row_routes_the_complaint_to_its_taker(deployed, kind, severity):
     route, first_task, offered, condition = ROWS[(kind, severity)]
     iid = deployed.start("svc", "complaint", registration(kind, severity))
 
+    assert deployed.instance(AUDITOR, iid)["data"] == {**registration(kind, severity), "complaint_route": route}
+    review, reviewer = REVIEWS[kind]
+    [task] = deployed.instance(AUDITOR, iid)["tasks"]
+    assert task["name"] == review
+    deployed.complete(reviewer, task["id"], {"severity": severity})  # confirmed: the same row again
+
     view = deployed.instance(AUDITOR, iid)
     assert view["data"] == {**registration(kind, severity), "complaint_route": route}
     assert [t["name"] for t in view["tasks"]] == [first_task]
     assert {u for u in PEOPLE if any(t["instance_id"] == iid for t in deployed.inbox(u))} == offered
-    [gateway] = [e for e in deployed.history(AUDITOR, iid) if e["kind"] == "gateway_taken"]
+    gateway = [e for e in deployed.history(AUDITOR, iid) if e["kind"] == "gateway_taken"][-1]
     assert (gateway["task"], gateway["payload"]["taken"], gateway["payload"]["conditions"]) == (
         "route_gateway", [first_task], {first_task: condition})
     assert deployed.replay(iid).verified

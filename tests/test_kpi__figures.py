@@ -60,6 +60,7 @@ def request() -> dict:
 
 
 PROPOSAL = {"responsible_party": "销售一部 李强", "service_proposal": "当面致歉，主管跟进送货"}
+REVIEWED = {"severity": "minor"}
 RESPONSE = {"response_channel": "phone", "response_note": "已电话联系，约定上门"}
 DIAGNOSED = {"diagnosis": "主轴轴承磨损", "quality_fault": False, "proposed_solution": "更换轴承"}
 RESOLVED = {"outcome": "resolved", "resolution": "已更换轴承，试运行正常"}
@@ -72,9 +73,11 @@ def at(clock: ManualClock, day: str, hhmm: str) -> None:
 
 
 def settle_complaint(eng: Engine, iid: int, implementer: str) -> None:
-    """The office decides, the form is filled in, the customer accepts; `implementer` carries it out (now)."""
+    """The office decides, the form is filled in, the sales department handles it, the customer accepts;
+    `implementer` carries it out (now)."""
     do(eng, "off1", "office_decision", {"office_decision": "同意销售部建议"}, iid)
-    do(eng, "mgr1", "fill_service_form", {"service_form_no": f"FW-{iid}", "department_handling": "已约谈"}, iid)
+    do(eng, "mgr1", "fill_service_form", {"service_form_no": f"FW-{iid}", "responsible_department": "sales"}, iid)
+    do(eng, "mgr1", "handle_in_sales_department", {"department_handling": "已约谈"}, iid)
     do(eng, "svc1", "inform_customer", {"customer_accepts": True}, iid)
     do(eng, implementer, "implement_solution", {"implementation_record": "已落实", "implemented_on": "2026-03-03"},
        iid)
@@ -84,12 +87,15 @@ def build_data_set(eng: Engine, clock: ManualClock) -> dict[str, int]:
     ids: dict[str, int] = {}
     at(clock, "2026-03-02", "09:00")
     ids["C1"] = eng.start("svc1", "complaint", complaint("minor"))
+    do(eng, "off1", "review_severity_by_office", REVIEWED, ids["C1"])  # the office confirms the grade at once
     ids["A1"] = eng.start("svc1", "aftersale", request())
     at(clock, "2026-03-02", "10:00")
     ids["C2"] = eng.start("svc1", "complaint", complaint("major"))
+    do(eng, "off1", "review_severity_by_office", {"severity": "major"}, ids["C2"])
     at(clock, "2026-03-02", "11:00")
     ids["C3"] = eng.start("svc1", "complaint", complaint("minor"))
-    do(eng, "mgr1", "propose_service_by_manager", PROPOSAL, ids["C1"])  # C1: 2 h
+    do(eng, "off1", "review_severity_by_office", REVIEWED, ids["C3"])
+    do(eng, "mgr1", "propose_service_by_manager", {**PROPOSAL, "handled_by": "office"}, ids["C1"])  # C1: 2 h
     at(clock, "2026-03-02", "12:00")
     ids["A2"] = eng.start("svc1", "aftersale", request())
     do(eng, "fix1", "first_response", RESPONSE, ids["A1"])  # A1: 3 h
@@ -134,6 +140,7 @@ def build_data_set(eng: Engine, clock: ManualClock) -> dict[str, int]:
     eng.complete("svc2", survey["id"], {"responses": [{"customer_name": n, "satisfaction": s} for n, s in
                                                       (("芜湖商砼", 4), ("合肥建工", 2), ("滁州万家", 5))]})
     ids["C4"] = eng.start("svc1", "complaint", complaint("minor"))
+    do(eng, "off1", "review_severity_by_office", REVIEWED, ids["C4"])
     at(clock, "2026-04-01", "12:00")
     do(eng, "fix2", "first_response", RESPONSE, ids["A4"])  # A4: 4 h
     clock.set(NOW)
@@ -303,15 +310,16 @@ def test_volume(kpi):
         {"key": "2026-03", "started": 7, "processes": {"aftersale": 3, "complaint": 3, "satisfaction_survey": 1}},
         {"key": "2026-04", "started": 3, "processes": {"aftersale": 1, "complaint": 1, "satisfaction_survey": 1}}]
     tasks = vol["tasks"]
-    # C1: mgr1 x3, off1, svc1 | C2: vp1, off1, mgr1, svc1, mgr2 | A1: fix1 x3, svc2, svc1
-    # A2: fix2 x3, mgr2 (the response escalation), svc1 | A3: fix1 x3, svc2 (the customer's consent)
-    # survey: svc2 | A4: fix2  -> 26 tasks, 2 of them in April (the survey, A4's response)
-    assert tasks["overall"] == {"completed": 26}
-    assert tasks["by_month"] == [{"key": "2026-03", "completed": 24}, {"key": "2026-04", "completed": 2}]
+    # C1: off1 (review), mgr1 x4, off1, svc1 | C2: off1 (review), vp1, off1, mgr1 x2, svc1, mgr2
+    # C3: off1 (review) | A1: fix1 x3, svc2, svc1 | A2: fix2 x3, mgr2 (the response escalation), svc1
+    # A3: fix1 x3, svc2 (the customer's consent) | survey: svc2 | A4: fix2 | C4: off1 (review)
+    # -> 32 tasks, 3 of them in April (the survey, C4's review, A4's response)
+    assert tasks["overall"] == {"completed": 32}
+    assert tasks["by_month"] == [{"key": "2026-03", "completed": 29}, {"key": "2026-04", "completed": 3}]
     assert {r["key"]: r["completed"] for r in tasks["by_person"]} == {
-        "fix1": 6, "fix2": 4, "mgr1": 4, "mgr2": 2, "off1": 2, "svc1": 4, "svc2": 3, "vp1": 1}
+        "fix1": 6, "fix2": 4, "mgr1": 6, "mgr2": 2, "off1": 6, "svc1": 4, "svc2": 3, "vp1": 1}
     assert {r["key"]: r["completed"] for r in tasks["by_role"]} == {
-        "aftersales_engineer": 10, "customer_service": 7, "office": 2, "sales_manager": 6, "sales_vp": 1}
+        "aftersales_engineer": 10, "customer_service": 7, "office": 6, "sales_manager": 8, "sales_vp": 1}
 
 
 # -- filters --------------------------------------------------------------------------------------------------------
@@ -324,7 +332,7 @@ def test_date_range_keeps_what_was_registered_in_it(data_set):
     assert times(april, "first_response")["overall"] == figures(1, 1, 0, 1, 0, 1.0, 4, 4)
     assert april["resolution_rate"]["overall"] == {"registered": 1, "resolved": 0, "rate": 0.0}
     assert april["satisfaction"]["overall"]["count"] == 3
-    assert april["volume"]["tasks"]["overall"] == {"completed": 2}
+    assert april["volume"]["tasks"]["overall"] == {"completed": 3}
     # `to` includes its whole day: 03-02 (company time) holds C1, C2, C3, A1, A2
     first_day = eng.kpi(AUDITOR, {"from": "2026-03-02", "to": "2026-03-02"})
     assert {r["key"]: r["started"] for r in first_day["volume"]["by_process"]} == {

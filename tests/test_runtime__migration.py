@@ -452,11 +452,12 @@ def test_a_task_whose_lane_changed_goes_to_the_new_lane(approval, clock):
 def test_an_instance_inside_nested_sub_processes_moves_and_completes(engine, clock):
     """P4 complaint: the open task sits in first_response inside handle_complaint, with a 24 h timer."""
     from tests.scenarios.driver import PEOPLE
-    from tests.scenarios.test_complaint__paths import ACCEPTED, IMPLEMENTED, close, registration
+    from tests.scenarios.test_complaint__paths import ACCEPTED, IMPLEMENTED, close, registration, review
 
     engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
     add_users(engine, {**PEOPLE, OWNER: ["process_owner"]})
     iid = engine.start("svc1", "complaint", registration("service", "major"))
+    review(engine, iid, "major")
     old = 'id="propose_service_by_vp" name="受理服务投诉，提出处理建议"'
     files = [SourceFile(f.name, f.kind, edit(f.text, old, old[:-1] + '（副总）"').encode("utf-8"))
              if f.name.endswith("complaint.bpmn") else f for f in load_paths([ROOT / "processes", ROOT / "forms"])]
@@ -472,10 +473,11 @@ def test_an_instance_inside_nested_sub_processes_moves_and_completes(engine, clo
     do(engine, "rep_vp", iid, "propose_service_by_vp",
        {"responsible_party": "销售一部 李强", "service_proposal": "通报批评并罚款"})
     do(engine, "off1", iid, "office_decision", {"office_decision": "同意"})
-    do(engine, "mgr1", iid, "fill_service_form", {"service_form_no": "FW-2026-011", "department_handling": "已约谈"})
+    do(engine, "mgr1", iid, "fill_service_form", {"service_form_no": "FW-2026-011", "responsible_department": "sales"})
+    do(engine, "mgr2", iid, "handle_in_sales_department", {"department_handling": "已约谈"})
+    do(engine, "mgr2", iid, "response_escalation", {"response_escalation_note": "已督促"})
     do(engine, "svc2", iid, "inform_customer", ACCEPTED)
     do(engine, "mgr2", iid, "implement_solution", IMPLEMENTED)
-    do(engine, "mgr2", iid, "response_escalation", {"response_escalation_note": "已督促"})
     close(engine, iid, "assess_service_penalty", {"complaint_verified": True, "penalised_party": "销售一部 李强",
                                                   "service_penalty": "criticism_and_fine", "fine_yuan": 100})
     inst = engine.instance("aud", iid)

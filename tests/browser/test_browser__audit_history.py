@@ -27,14 +27,18 @@ REGISTRATION = {"customer_name": "合肥瑞丰装饰工程有限公司", "custom
                 "description": "业务员多次承诺送货时间未兑现，且态度生硬", "complained_party": "销售一部 李强"}
 DECISION = {"office_decision": "同意销售部建议：李强当面致歉，送货改由销售主管负责"}
 STEPS = [
-    ("mgr2", "propose_service_by_manager", {"responsible_party": "销售一部 李强",
+    ("off2", "review_severity_by_office", {"severity": "minor"}),
+    ("mgr2", "propose_service_by_manager", {"responsible_party": "销售一部 李强", "handled_by": "office",
                                             "service_proposal": "通报批评，向客户当面致歉，由主管跟进后续送货"}),
     ("off1", "office_decision", DECISION),
-    ("mgr1", "fill_service_form", {"service_form_no": "FW-2026-009", "department_handling": "销售一部已约谈李强"}),
+    ("mgr1", "fill_service_form", {"service_form_no": "FW-2026-009", "responsible_department": "sales"}),
+    ("mgr1", "handle_in_sales_department", {"department_handling": "销售一部已约谈李强"}),
     ("svc1", "inform_customer", {"customer_accepts": True}),
     ("mgr1", "implement_solution", {"implementation_record": "李强已当面致歉，后续两批货按期送达",
                                     "implemented_on": "2026-03-03"}),
     ("mgr1", "summarise_complaint", {"root_cause": "送货安排不当", "improvement_actions": "送货由主管统一安排"}),
+    ("svc1", "notify_corrective_action", {"corrective_action_notified_on": "2026-03-04", "notice_channel": "phone",
+                                          "corrective_action_notice": "已电话告知送货由主管统一安排"}),
     ("off2", "assess_service_penalty", {"complaint_verified": True, "penalised_party": "销售一部 李强",
                                         "service_penalty": "criticism_and_fine", "fine_yuan": 50}),
     ("off1", "archive_complaint", {"archive_no": "BGS-TS-2026-011"}),

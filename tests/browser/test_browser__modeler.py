@@ -12,7 +12,7 @@ from engine import Engine
 from tests.browser.conftest import ROOT
 from tests.conftest import add_users
 
-COMPLAINT = [ROOT / "processes" / "complaint.bpmn", ROOT / "processes" / "complaint_routing.dmn",
+COMPLAINT = [ROOT / "processes" / "complaint.bpmn", *sorted((ROOT / "processes").glob("complaint_*.dmn")),
              *sorted((ROOT / "forms").glob("complaint_*.yaml"))]
 REGISTRATION = {"customer_name": "合肥瑞丰装饰工程有限公司", "customer_class": "key_account",
                 "customer_contact": "王工 13800000000", "complaint_kind": "service", "severity": "minor",
