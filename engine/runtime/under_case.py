@@ -44,12 +44,18 @@ def inherit(session: Session, user: User, model: ProcessModel, business_key: str
     data unchanged and None for a process that is not started under a case."""
     if not model.start_under:
         return data, None
+    typed = sorted(set(data) & set(model.inherit))
+    if typed:  # without a start form nothing else stops it: a typed value never stands in for the case's
+        raise InvalidData(f"{', '.join(typed)}: taken from the case the process is started under, not given",
+                          {name: {"zh": "此项取自所依据的案卷（如合同），不能填写",
+                                  "en": "Taken from the case this is started under (such as the contract); "
+                                        "it cannot be given"} for name in typed})
     process, flag = model.start_under.split()
     case = _case(session, user, process, flag, business_key) if business_key else None
     if case is None:
         raise no_case(session, process, flag)
     found = json.loads(case.data_json or "{}")
-    return {**{name: found[name] for name in model.inherit if name in found}, **data}, case.id
+    return {**data, **{name: found[name] for name in model.inherit if name in found}}, case.id
 
 
 def _case(session: Session, user: User, process: str, flag: str, business_key: str) -> Instance | None:
