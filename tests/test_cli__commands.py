@@ -207,5 +207,5 @@ def test_a_database_without_init_is_one_error_line(tmp_path, args):
 def test_validate_the_processes_folder_alone_takes_the_forms_beside_it(env):
     done = sf(env, "validate", str(ROOT / "processes"))
     out = ok(done)
-    assert "8 process(es) valid" in out
+    assert f"{len(list((ROOT / 'processes').glob('*.bpmn')))} process(es) valid" in out
     assert "including" in done.stderr and "forms" in done.stderr

@@ -37,6 +37,7 @@ def model_problems(model: ProcessModel, roles: set[str], forms: dict[str, FormDe
     if model.withdraw not in WITHDRAW:
         add(f"withdraw must be one of {', '.join(WITHDRAW)}, not {model.withdraw!r}", model.id, model.line)
     starts = start_events(model)
+    problems += [Problem(model.file, m, model.id, model.line) for m in _under_case_problems(model, starts, forms)]
     if len(starts) != 1:
         add(f"the process needs exactly one start event at its top level, it has {len(starts)}", model.id, model.line)
     for el in starts:
@@ -57,6 +58,28 @@ def model_problems(model: ProcessModel, roles: set[str], forms: dict[str, FormDe
             if token != INITIATOR and token not in human_ids:
                 add(f"sod names {token}, which is neither 'initiator' nor a user task", el.id, el.line)
     return problems
+
+
+def _under_case_problems(model: ProcessModel, starts: list, forms: dict[str, FormDef]) -> list[str]:
+    """`start_under` is "<process key> <data name>"; `inherit` needs it, and names no field of the start form
+    (a typed value must never stand in for one taken from the case, such as the contract's price)."""
+    if not model.start_under:
+        return ["inherit needs start_under (the case the names are taken from)"] if model.inherit else []
+    found = []
+    parts = model.start_under.split()
+    if len(parts) != 2 or not all(p.isidentifier() for p in parts):
+        found.append(f"start_under must be a process key and a data name (\"insale contract_effective\"), "
+                     f"not {model.start_under!r}")
+    if any(el.event is not None for el in starts):
+        found.append("start_under needs a plain start event: the process is started by hand under a case")
+    form = forms.get(starts[0].form_key) if len(starts) == 1 and starts[0].form_key else None
+    typed = set((form.schema.get("properties") or {}) if form is not None else ())
+    for name in model.inherit:
+        if not name.isidentifier():
+            found.append(f"inherit names {name!r}, which is not a data name")
+        elif name in typed:
+            found.append(f"inherit names {name}, which the start form asks for too")
+    return found
 
 
 def _owner_id(node: etree._Element) -> tuple[str | None, int | None]:

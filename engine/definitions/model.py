@@ -60,6 +60,11 @@ class ProcessModel:
     # decided on it ("until_decided", the default) or not at all ("never")
     cancel_roles: list[str] = field(default_factory=list)
     withdraw: str = "until_decided"
+    # a process started by hand under an existing case (engine/runtime/under_case.py): "<process key> <flag>"
+    # names the case's process and the data name that must be true there; `inherit` lists the names copied
+    # from that case's data into the start data
+    start_under: str = ""
+    inherit: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -140,7 +145,8 @@ def read_processes(tree: etree._ElementTree, filename: str) -> list[ProcessModel
             documentation=(doc.text or "").strip() if doc is not None else "",
             lanes=lanes, elements=elements, line=proc.sourceline, lane_lines=lane_lines,
             name_en=props.get("name_en") or None, cancel_roles=props.get("cancel_roles", "").split(),
-            withdraw=props.get("withdraw") or "until_decided"))
+            withdraw=props.get("withdraw") or "until_decided",
+            start_under=" ".join(props.get("start_under", "").split()), inherit=props.get("inherit", "").split()))
     return models
 
 

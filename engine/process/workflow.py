@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.diff import migrate_workflow
@@ -224,7 +225,7 @@ class Gap:
 
     element: str
     state: str  # the task's state name (READY, COMPLETED, ...)
-    problem: str  # "missing" | "type" | "called"
+    problem: str  # "missing" | "type" | "called" | "boundary"
     detail: str = ""
 
 
@@ -270,7 +271,16 @@ def migration_gaps(wf: BpmnWorkflow, specs: SpecSet) -> list[Gap]:
             elif getattr(new, "spec", None) != getattr(task.task_spec, "spec", None):  # its sub-process is kept
                 gaps.append(Gap(element_id(task.task_spec), state, "called",
                                 f"{task.task_spec.spec} -> {new.spec}"))
+            elif task.state & MIGRATE_MASK and _bounded(new) != _bounded(task.task_spec):
+                # the task runs inside the split its boundary events hang on: an open task cannot gain or lose
+                # that split (completing it would look for a split that never ran)
+                gaps.append(Gap(element_id(task.task_spec), state, "boundary",
+                                "gains" if _bounded(new) else "loses"))
     return gaps
+
+
+def _bounded(spec) -> bool:  # noqa: ANN001 - whether boundary events hang on this task (it sits inside their split)
+    return any(isinstance(parent, BoundaryEventSplit) for parent in spec.inputs)
 
 
 def _kind(spec) -> str:  # noqa: ANN001 - the spec's class, and its event's (a timer must stay that timer)

@@ -16,7 +16,7 @@ from engine.definitions.model import start_event
 from engine.errors import Conflict, Forbidden, InvalidData, ProcessError, SalesflowError
 from engine.prices.book import PricesOn, company_day
 from engine.process import failures, observe, workflow
-from engine.runtime import access, idempotency, incidents, messaging, queries, starting
+from engine.runtime import access, idempotency, incidents, messaging, queries, starting, under_case
 from engine.runtime.loading import (
     form_of,
     latest_version,
@@ -109,6 +109,8 @@ def _start(ctx: Engine, s: Session, actor: str, key: str, data: dict | None, bus
     specs = specs_for(s, ctx.specs, pv.id)
     model = specs.models[key]
     start_el = start_event(model)
+    if start_el is not None and start_el.event == "message" and not model.starters:
+        raise Forbidden(f"{key} starts only when the message {start_el.message} arrives, not by hand")
     starters = set(model.starters) or ({start_el.lane} if start_el and start_el.lane else set())
     if not starters & roles_of(user):
         raise Forbidden(f"{actor} holds none of the roles that may start {key}: {', '.join(sorted(starters))}")
@@ -120,7 +122,8 @@ def _start(ctx: Engine, s: Session, actor: str, key: str, data: dict | None, bus
         raise Forbidden(f"{key} is started by its timer, not by hand")
     form = form_of(s, pv.id, start_el.form_key if start_el else None)
     data = forms.validate(form, data, _prices(s)) if form else forms.check_data_keys(data)
-    return starting.begin(s, ctx, pv, specs, actor, data, business_key)
+    data, case = under_case.inherit(s, user, model, business_key, data)
+    return starting.begin(s, ctx, pv, specs, actor, data, business_key, under_case=case)
 
 
 def _prices(s: Session) -> PricesOn:

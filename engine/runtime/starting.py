@@ -26,10 +26,12 @@ SYSTEM = "system"
 
 
 def begin(session: Session, ctx: Engine, pv: ProcessVersion, specs: SpecSet, actor: str, data: dict,
-          business_key: str | None, via: dict | None = None, depth: int = 0) -> Instance:
+          business_key: str | None, via: dict | None = None, depth: int = 0,
+          under_case: int | None = None) -> Instance:
     """Create the instance row, run the process to its first wait and record it; the
     messages it throws are routed before this returns (`depth`: how many processes started
-    each other to get here, see messaging.MAX_DEPTH)."""
+    each other to get here, see messaging.MAX_DEPTH; `under_case`: the case whose data it
+    inherited, see under_case.py)."""
     from engine.runtime import messaging  # messaging starts instances: a cycle resolved at call time
 
     at = clock.now()
@@ -42,6 +44,8 @@ def begin(session: Session, ctx: Engine, pv: ProcessVersion, specs: SpecSet, act
     payload = {"process_key": pv.key, "version": pv.version, "business_key": business_key, "data": data}
     if via:
         payload["via_message"] = via
+    if under_case is not None:
+        payload["under_case"] = under_case
     step.finish("started", None, payload)
     messaging.route(session, ctx, step, depth)
     return inst

@@ -1,7 +1,8 @@
 """webui/forms_render: a form's schema as widgets, and posted fields back as the data the engine validates.
 
-Uses the in-sale contract draft form (forms/insale_contract_draft.yaml): it has text, enum, number,
-integer with a default, date, boolean, textarea and a table of order lines (an array of objects).
+Uses the in-sale contract draft form as it was before issue 12 (tests/fixtures/legacy/insale_contract_draft.yaml,
+kept for the migration test): it has text, enum, number, integer with a default, date, boolean, textarea and a
+table of order lines (an array of objects).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from engine import clock as engine_clock
 from engine import forms
 from engine.definitions.form_file import load_form
 from engine.errors import InvalidData
-from tests.conftest import ROOT
+from tests.conftest import FIXTURES
 from webui import forms_render
 
 
 @pytest.fixture
 def contract() -> tuple[dict, forms.FormDef]:
-    path = ROOT / "forms" / "insale_contract_draft.yaml"
+    path = FIXTURES / "legacy" / "insale_contract_draft.yaml"
     form, problems, _key = load_form(path.read_text(encoding="utf-8"), path.name)
     assert form is not None, problems
     return {"key": form.key, "title": form.title, "schema": form.schema,
