@@ -1,4 +1,4 @@
-"""P4 complaint: running complaints of the version before issue 12 (tests/fixtures/legacy/complaint.bpmn and
+"""P4 complaint: running complaints of the version before issue 12 (tests/fixtures/legacy/complaint: complaint.bpmn and
 its forms, copied from main when the work started) and the new version. The dry run says which can move and
 names the element that blocks the others; the movable ones move and finish under the new rules."""
 
@@ -34,8 +34,7 @@ from tests.scenarios.test_complaint__paths import (
 )
 
 OWNER = "po1"
-LEGACY = [FIXTURES / "legacy" / "complaint.bpmn", FIXTURES / "legacy" / "complaint_routing.dmn",
-          *sorted((FIXTURES / "legacy").glob("complaint_*.yaml"))]
+LEGACY = sorted((FIXTURES / "legacy" / "complaint").iterdir())
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""P2 insale: cases running on the version before issue 12 (tests/fixtures/legacy: insale.bpmn, its
+"""P2 insale: cases running on the version before issue 12 (tests/fixtures/legacy/insale: insale.bpmn, its
 contract_review.dmn and forms as they were on main) and the new version.
 
 The dry run says which can move. A case waiting at its draft cannot (the new draft form asks for the
@@ -33,7 +33,7 @@ from tests.scenarios.insale_steps import (
     task_of,
 )
 
-LEGACY = FIXTURES / "legacy"
+LEGACY = FIXTURES / "legacy" / "insale"
 OWNER = "own"
 OLD_CONTRACT = {"contract_no": "XS-2026-0301", "customer_name": "巢湖建材", "customer_class": "local",
                 "contact": "王工 0551-8881234", "address": "巢湖市中庙路 8 号",

@@ -1,6 +1,6 @@
 """webui/forms_render: a form's schema as widgets, and posted fields back as the data the engine validates.
 
-Uses the in-sale contract draft form as it was before issue 12 (tests/fixtures/legacy/insale_contract_draft.yaml,
+Uses the in-sale contract draft form as it was before issue 12 (tests/fixtures/legacy/insale/insale_contract_draft.yaml,
 kept for the migration test): it has text, enum, number, integer with a default, date, boolean, textarea and a
 table of order lines (an array of objects).
 """
@@ -20,7 +20,7 @@ from webui import forms_render
 
 @pytest.fixture
 def contract() -> tuple[dict, forms.FormDef]:
-    path = FIXTURES / "legacy" / "insale_contract_draft.yaml"
+    path = FIXTURES / "legacy" / "insale" / "insale_contract_draft.yaml"
     form, problems, _key = load_form(path.read_text(encoding="utf-8"), path.name)
     assert form is not None, problems
     return {"key": form.key, "title": form.title, "schema": form.schema,
