@@ -521,7 +521,8 @@ ESCALATIONS = [
 
 GATEWAY_OF = {"sales_approval": "sales_approved_gateway", "quality_approval": "quality_approved_gateway",
               "quality_countersign": "countersign_approved_gateway", "leader_approval": "leader_approved_gateway"}
-DONE_OF = {"sales_approval_escalation": "sales_escalation_done", "quality_approval_escalation": "quality_escalation_done",
+DONE_OF = {"sales_approval_escalation": "sales_escalation_done",
+           "quality_approval_escalation": "quality_escalation_done",
            "quality_countersign_escalation": "countersign_escalation_done",
            "leader_approval_escalation": "leader_escalation_done"}
 
