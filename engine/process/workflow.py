@@ -203,7 +203,7 @@ class Gap:
 
     element: str
     state: str  # the task's state name (READY, COMPLETED, ...)
-    problem: str  # "missing" | "type" | "called"
+    problem: str  # "missing" | "type" | "called" | "boundary"
     detail: str = ""
 
 
@@ -249,7 +249,18 @@ def migration_gaps(wf: BpmnWorkflow, specs: SpecSet) -> list[Gap]:
             elif getattr(new, "spec", None) != getattr(task.task_spec, "spec", None):  # its sub-process is kept
                 gaps.append(Gap(element_id(task.task_spec), state, "called",
                                 f"{task.task_spec.spec} -> {new.spec}"))
+            elif task.state & MIGRATE_MASK and _boundary_added(task, new):
+                gaps.append(Gap(element_id(task.task_spec), state, "boundary"))
     return gaps
+
+
+def _boundary_added(task, new) -> bool:  # noqa: ANN001
+    """The new version attaches boundary events to an element this task already stands at: SpiffWorkflow
+    arms them when it passes the element's BoundaryEventSplit, which an open task has passed without
+    (completing it would fail: "Split at ... was not reached")."""
+    split = f"{task.task_spec.name}.BoundaryEventSplit"
+    return (any(i.name == split for i in new.inputs)
+            and (task.parent is None or task.parent.task_spec.name != split))
 
 
 def _kind(spec) -> str:  # noqa: ANN001 - the spec's class, and its event's (a timer must stay that timer)

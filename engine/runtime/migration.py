@@ -90,6 +90,9 @@ def _gap_reason(gap: workflow.Gap, from_v: int, to_v: int) -> str:
     if gap.problem == "type":
         old, new = gap.detail.split(" -> ")
         return f"{el}: is a {old} in version {from_v} but a {new} in version {to_v}"
+    if gap.problem == "boundary":
+        return (f"{el}: the instance is at this element ({state}), to which version {to_v} attaches a boundary "
+                f"event (a deadline or a message) it cannot take on; it finishes on version {from_v}")
     if gap.problem == "called":
         return f"{el}: calls another process in version {to_v} ({gap.detail})"
     if gap.detail:
