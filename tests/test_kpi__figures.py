@@ -124,8 +124,8 @@ def build_data_set(eng: Engine, clock: ManualClock) -> dict[str, int]:
     at(clock, "2026-04-01", "10:00")
     survey = [t for t in eng.inbox("svc2") if t["name"] == "conduct_survey"][0]
     ids["S"] = survey["instance_id"]
-    eng.complete("svc2", survey["id"], {"responses": [{"customer_name": n, "satisfaction": s} for n, s in
-                                                      (("芜湖商砼", 4), ("合肥建工", 2), ("滁州万家", 5))]})
+    eng.complete("svc2", survey["id"], {"responses": [{"customer_name": n, "satisfaction": s, "usage": "正常使用"}
+                                                      for n, s in (("芜湖商砼", 4), ("合肥建工", 2), ("滁州万家", 5))]})
     ids["C4"] = eng.start("svc1", "complaint", complaint("minor"))
     at(clock, "2026-04-01", "12:00")
     do(eng, "fix2", "first_response", RESPONSE, ids["A4"])  # A4: 4 h
