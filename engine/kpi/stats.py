@@ -3,7 +3,9 @@
 - median: `statistics.median` (the mean of the two middle values for an even count);
 - p90: the nearest-rank 90th percentile, the value at rank ceil(0.9 * n) of the sorted values
   (always one of the measured values; for n <= 10 it is the largest);
-- share within target: within / (within + breached); None when nothing is decided yet.
+- share within target: within / (within + breached); None when nothing is decided yet;
+- growth: (this month - the previous month) / the previous month; None when the previous month is 0;
+- amounts of money are summed and rounded to the fen (0.01 yuan).
 """
 
 from __future__ import annotations
@@ -37,6 +39,16 @@ def p90(values: Sequence[float]) -> float | None:
 
 def share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
+
+
+def growth(current: float, previous: float) -> float | None:
+    """The change against the previous figure, as a fraction (0.25 = +25 %); None without a previous figure."""
+    return (current - previous) / previous if previous else None
+
+
+def yuan(values: Iterable[float]) -> float:
+    """A sum of money, to the fen."""
+    return round(math.fsum(values), DECIMALS)
 
 
 def hours(value: float | None) -> float | None:
