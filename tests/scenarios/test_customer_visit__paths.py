@@ -521,3 +521,29 @@ def test_an_approval_given_in_time_raises_no_escalation_and_no_lapse(flows, cloc
     inst = eng.instance(starter, iid)
     assert (inst["status"], inst["outcome"]) == ("completed", "rejected")
     assert end_events(eng, iid) == ["visit_rejected"]
+
+
+@pytest.mark.rule("P6.5")
+def test_a_visit_called_from_an_inquiry_lapses_and_the_inquiry_goes_on(flows, clock):
+    """P1 presale runs this process as a call activity: its lapse ends the visit, not the inquiry."""
+    eng, starter = flows, "rep2"
+    inquiry = {"customer_name": "芜湖商砼有限公司", "customer_class": "local", "company": "芜湖商砼有限公司采购部",
+               "contact": "李明 0553-5551234", "address": "安徽省芜湖市弋江区中山南路 88 号",
+               "products": "P·O 42.5 散装水泥", "requirements": "年需求约 6000 吨", "channel": "on_site",
+               "inquiry_purpose": "了解年度供货价格与供货能力", "identity_checked": True}
+    iid = eng.start(starter, "presale", inquiry)
+    do(eng, starter, "analyse_needs", {"needs_summary": "商砼站扩产", "products_introduced": "介绍 P·O 42.5",
+                                       "special_requirements": False, "sample_wanted": False,
+                                       "visit_wanted": True}, iid)
+    do(eng, starter, "prepare_visit_request", {**visit_form("local"), "customer_name": inquiry["customer_name"]}, iid)
+    assert offered_to(eng, "leader_approval", iid) == holders("division_leader")
+
+    clock.set(local_time(VISIT_DAY, "00:01"))  # nobody decided: the escalation and the lapse fall due together
+    eng.fire_due_timers()
+    inst = eng.instance(AUDITOR, iid)
+    assert (inst["status"], inst["outcome"]) == ("running", None)  # the inquiry goes on ...
+    assert offered_to(eng, "leader_approval", iid) == offered_to(eng, "leader_approval_escalation", iid) == set()
+    assert offered_to(eng, "arrange_reception", iid) == set()  # ... without the visit
+    assert [e["task"] for e in events(eng, iid, "escalated")][-1] == "leader_approval_deadline"
+    assert "leader_approval" not in [t["name"] for t in inst["tasks"]] and inst["tasks"] != []
+    assert_audit_intact(eng, iid)
