@@ -17,6 +17,8 @@ from engine.definitions.model import read_processes
 from engine.definitions.xmlsafe import UnsafeXml, parse_xml
 from engine.errors import DefinitionError, Problem
 
+SCOPE_FILE = "scope.yaml"  # docs/rules/scope.yaml is the scope record (engine/scope.py), not a process's rules
+
 
 @dataclass
 class RuleTrace:
@@ -67,6 +69,8 @@ def trace(root: Path = PROJECT_ROOT) -> list[RuleTrace]:
     tests = collect_tests(root / "tests")
     traces = []
     for path in sorted((root / "docs" / "rules").glob("*.yaml")):
+        if path.name == SCOPE_FILE:
+            continue
         try:
             doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:

@@ -137,8 +137,8 @@ def build_data_set(eng: Engine, clock: ManualClock) -> dict[str, int]:
     at(clock, "2026-04-01", "10:00")
     survey = [t for t in eng.inbox("svc2") if t["name"] == "conduct_survey"][0]
     ids["S"] = survey["instance_id"]
-    eng.complete("svc2", survey["id"], {"responses": [{"customer_name": n, "satisfaction": s} for n, s in
-                                                      (("芜湖商砼", 4), ("合肥建工", 2), ("滁州万家", 5))]})
+    eng.complete("svc2", survey["id"], {"responses": [{"customer_name": n, "satisfaction": s, "usage": "正常使用"}
+                                                      for n, s in (("芜湖商砼", 4), ("合肥建工", 2), ("滁州万家", 5))]})
     ids["C4"] = eng.start("svc1", "complaint", complaint("minor"))
     do(eng, "off1", "review_severity_by_office", REVIEWED, ids["C4"])
     at(clock, "2026-04-01", "12:00")
@@ -198,6 +198,7 @@ def figures(count, open_, open_breached, within, breached, share, median, p90, u
 
 # -- first response: target 24 h ----------------------------------------------------------------------------------
 
+@pytest.mark.rule("K.SERVICE")
 def test_first_response_overall(kpi):
     # done: C1 2, C2 6, A1 3, A2 26, A3 1, A4 4 -> sorted [1, 2, 3, 4, 6, 26]
     # median (3 + 4) / 2 = 3.5; p90 nearest rank ceil(0.9 * 6) = 6 -> 26
@@ -245,6 +246,7 @@ def test_first_response_per_person_and_role(kpi):
 
 # -- resolution: target 48 h --------------------------------------------------------------------------------------
 
+@pytest.mark.rule("K.SERVICE")
 def test_resolution_overall_and_per_process(kpi):
     res = times(kpi, "resolution")
     assert res["target_hours"] == 48
@@ -284,6 +286,7 @@ def test_complaint_resolution_rate(kpi):
                                 {"key": "2026-04", "registered": 1, "resolved": 0, "rate": 0.0}]
 
 
+@pytest.mark.rule("K.SATISFACTION")
 def test_satisfaction(kpi):
     sat = kpi["satisfaction"]
     # A1: 4 at the confirmation, then 5 at the return visit -> the case counts 5; A2: 3; survey: 4, 2, 5
@@ -347,6 +350,8 @@ def test_process_filter(data_set):
     only = eng.kpi(AUDITOR, {"process": "aftersale"})
     assert times(only, "first_response")["overall"] == figures(4, 0, 0, 3, 1, 3 / 4, 3.5, 26)
     assert only["resolution_rate"] is None
+    assert only["sales"] is None  # sales are the in-sale orders' (tests/test_kpi__sales.py)
+    assert eng.kpi(AUDITOR)["sales"]["by_month"] == []  # no order was delivered here
     assert only["satisfaction"]["overall"]["count"] == 2
     assert only["volume"]["by_process"] == [{"key": "aftersale", "started": 4}]
     survey = eng.kpi(AUDITOR, {"process": "satisfaction_survey"})

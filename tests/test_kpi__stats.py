@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.kpi import definitions
-from engine.kpi.stats import Timing, median, nearest_rank, p90, scores, share, summarize
+from engine.kpi.stats import Timing, growth, median, nearest_rank, p90, scores, share, summarize, yuan
 
 
 def test_median_of_nothing_one_odd_and_even_counts():
@@ -86,3 +86,18 @@ def test_the_shipped_definitions_state_the_targets():
     defs = definitions.load()
     assert {m.key: m.target_hours for m in defs.measures} == {"first_response": 24, "resolution": 48}
     assert defs.timezone == "Asia/Shanghai"
+
+
+def test_growth_against_the_previous_figure():
+    assert growth(130000, 150000) == pytest.approx(-2 / 15)
+    assert growth(150000, 100000) == 0.5
+    assert growth(0, 130000) == -1.0
+    assert growth(110000.5, 0) is None  # nothing to grow from
+    assert growth(0, 0) is None
+
+
+def test_sums_of_money_are_to_the_fen():
+    assert yuan([]) == 0.0
+    assert yuan([0.1] * 10) == 1.0  # no float drift: fsum
+    assert yuan([10000.5, 60000, 40000]) == 110000.5
+    assert yuan([0.004, 0.004]) == 0.01

@@ -55,12 +55,23 @@ class SatisfactionSource:
 
 
 @dataclass(frozen=True)
+class SalesSource:
+    """Where the sales figures come from: the instances of `process` (one per order) that ended with
+    `outcome`, the amount in yuan under `amount` in their data, the customer in instance.customer_name."""
+
+    process: str
+    outcome: str
+    amount: str
+
+
+@dataclass(frozen=True)
 class Definitions:
     timezone: str
     measures: tuple[Measure, ...]
     rate_process: str
     rate_resolved: Point
     satisfaction: tuple[SatisfactionSource, ...]
+    sales: SalesSource | None = None
 
     def element_ids(self) -> dict[str, set[str]]:
         """Every BPMN element id this file names, per process (checked against the diagrams)."""
@@ -125,6 +136,15 @@ def _source(process: str, raw: dict) -> SatisfactionSource:
                               raw.get("per_case") == "latest", _task_list(raw.get("attributed_to")))
 
 
+def _sales(raw: object) -> SalesSource | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) and raw[k] for k in ("process", "outcome",
+                                                                                            "amount")):
+        raise DefinitionsError("sales: needs process, outcome and amount (texts)")
+    return SalesSource(raw["process"], raw["outcome"], raw["amount"])
+
+
 def parse(raw: dict) -> Definitions:
     rate = raw.get("resolution_rate") or {}
     if not rate.get("process"):
@@ -135,6 +155,7 @@ def parse(raw: dict) -> Definitions:
         rate_process=rate["process"],
         rate_resolved=_point(rate.get("resolved"), "resolution_rate.resolved"),
         satisfaction=tuple(_source(p, v) for p, v in (raw.get("satisfaction") or {}).items()),
+        sales=_sales(raw.get("sales")),
     )
 
 

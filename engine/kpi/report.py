@@ -22,7 +22,10 @@
   per role, person and month;
 - `outcomes`: how the instances registered in the range ended (processes/outcomes.yaml), per
   process and per month: finished, still open, the count of each outcome, and the share of the
-  finished ones whose outcome is positive (approved, won, delivered, resolved).
+  finished ones whose outcome is positive (approved, won, delivered, resolved);
+- `sales` (engine/kpi/sales.py): per whole month the range touches, the delivered orders' amount,
+  the growth against the previous month, customers, repeat customers and the repeat-customer rate;
+  overall and per person (who started the order). None when another process is chosen.
 
 Who may see them: auditors and administrators, and whoever manages roles (the sales manager,
 the sales director: they reassign their staff's work, and these figures judge that work). A
@@ -40,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from engine import outcomes
 from engine.errors import Forbidden
-from engine.kpi import definitions, measures, stats
+from engine.kpi import definitions, measures, sales, stats
 from engine.kpi import filters as filter_rules
 from engine.runtime.access import READ_ALL
 from engine.store.models import User, UserRole
@@ -179,7 +182,14 @@ def _report(session: Session, defs: definitions.Definitions, window: filter_rule
         "satisfaction": _satisfaction(session, defs, window),
         "volume": _volume(session, window, instances, defs.timezone),
         "outcomes": _outcomes(instances),
+        "sales": _sales(session, defs, window, now),
     }
+
+
+def _sales(session: Session, defs: definitions.Definitions, window: filter_rules.Window, now: datetime) -> dict | None:
+    if defs.sales is None or window.process not in (None, defs.sales.process):
+        return None
+    return sales.figures(session, defs.sales, window, now, defs.timezone)
 
 
 def _outcomes(instances: list[measures.Registered]) -> dict:

@@ -6,6 +6,8 @@
 - share within target: within / (within + breached); None when nothing is decided yet;
 - an interval that ended unresolved (an after-sales case closed unresolved) is a breach whatever its
   hours: it has no resolution time, so it is in no median, and it is never `open`.
+- growth: (this month - the previous month) / the previous month; None when the previous month is 0;
+- amounts of money are summed and rounded to the fen (0.01 yuan).
 """
 
 from __future__ import annotations
@@ -39,6 +41,16 @@ def p90(values: Sequence[float]) -> float | None:
 
 def share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
+
+
+def growth(current: float, previous: float) -> float | None:
+    """The change against the previous figure, as a fraction (0.25 = +25 %); None without a previous figure."""
+    return (current - previous) / previous if previous else None
+
+
+def yuan(values: Iterable[float]) -> float:
+    """A sum of money, to the fen."""
+    return round(math.fsum(values), DECIMALS)
 
 
 def hours(value: float | None) -> float | None:

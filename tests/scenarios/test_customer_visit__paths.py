@@ -26,6 +26,7 @@ from tests.scenarios.driver import (
     inbox_task,
     local_time,
     offered_to,
+    open_task,
     parse,
     ready_and_done,
     requester_may_not_work,
@@ -341,6 +342,7 @@ APPLICATIONS = [
 
 
 @pytest.mark.rule("P6.1")
+@pytest.mark.rule("P6.4")
 @pytest.mark.parametrize(("applied_at", "visit_date", "accepted"), APPLICATIONS)
 def test_visit_date_must_be_at_least_tomorrow(flows, clock, applied_at, visit_date, accepted):
     eng, starter = flows, "rep1"
@@ -365,6 +367,183 @@ def test_visit_date_must_be_at_least_tomorrow(flows, clock, applied_at, visit_da
     inst = eng.instance(starter, iid)
     assert (inst["status"], inst["data"]["visit_date"], inst["started_by"]) == ("running", visit_date, starter)
     assert offered_to(eng, "sales_approval", iid) == holders("sales_manager")
+    # applied after 09:00 the day before the visit: the approval is overdue at once, and the sales director
+    # is told in the same step (P6.4); earlier, nothing but the approval
+    late = clock.now() > local_time(company_day(local_time(visit_date, "09:00"), -1), "09:00")
     assert trail(eng, iid) == [("started", None), ("gateway_taken", "approver_gateway"),
-                               ("task_ready", "sales_approval")]
+                               ("task_ready", "sales_approval"),
+                               *([("timer_fired", "sales_approval_overdue"), ("escalated", "sales_approval_overdue"),
+                                  ("task_ready", "sales_approval_escalation")] if late else [])]
+    assert offered_to(eng, "sales_approval_escalation", iid) == (holders("sales_director") if late else set())
+    assert_audit_intact(eng, iid)
+
+
+# -- deadlines (issue 12, our own choice): due in one working day, but by 09:00 the day before the visit at the
+# latest; then the next level up is told; undecided when the visit date begins, the request lapses -------------
+
+def overdue_escalation(eng, clock, iid: int, approval: str, due, escalated_to: str) -> None:  # noqa: ANN001
+    """Nothing before `due`; then the next level up gets the escalation and the approval stays open."""
+    task = inbox_task(eng, sorted(offered_to(eng, approval, iid))[0], approval, iid)
+    assert parse(task["due_at"]) == due
+    clock.set(due - timedelta(minutes=1))
+    assert eng.fire_due_timers() == 0
+    assert offered_to(eng, f"{approval}_escalation", iid) == set()
+    clock.set(due + timedelta(minutes=1))
+    assert eng.fire_due_timers() == 1
+    assert offered_to(eng, f"{approval}_escalation", iid) == holders(escalated_to)
+    assert open_task(eng, iid, approval)["id"] == task["id"]
+    [escalated] = events(eng, iid, "escalated")
+    assert (escalated["task"], escalated["payload"]) == (f"{approval}_overdue",
+                                                        {"attached_to": approval, "interrupting": False})
+
+
+@pytest.mark.rule("P6.4")
+@pytest.mark.rule("P6.2")
+def test_key_account_approval_overdue_after_one_working_day_the_sales_director_follows_it_up(flows, clock):
+    eng, starter = flows, "rep1"
+    form = visit_form("key_account")  # applied Monday 09:00 for Thursday
+    iid = eng.start(starter, KEY, form)
+    # one working day (Tuesday 09:00) comes before 09:00 the day before the visit (Wednesday)
+    overdue_escalation(eng, clock, iid, "sales_approval", local_time(company_day(T0, 1), "09:00"), "sales_director")
+
+    approved = {"approved": True, "comment": "同意"}
+    clock.advance(hours=1)
+    do(eng, "mgr1", "sales_approval", approved, iid)
+    assert offered_to(eng, "arrange_reception", iid) == {starter}
+    note = {"sales_escalation_note": "已督促销售部经理，当日已审批"}
+    clock.advance(hours=1)
+    do(eng, "dir", "sales_approval_escalation", note, iid)
+    do(eng, starter, "arrange_reception", RECEPTION, iid)
+    wait_for_visit_day(eng, clock, iid, starter)
+    recorded = {"visit_summary": "参观顺利", "followup_needed": False}
+    do(eng, starter, "record_visit", recorded, iid)
+
+    assert_completed(eng, iid, starter, {**form, "visit_approver": "sales_manager", **approved, **note, **RECEPTION,
+                                         **recorded})
+    assert eng.instance(starter, iid)["outcome"] == "approved"
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "approver_gateway"), ("task_ready", "sales_approval"),
+        ("timers_due", None), ("timer_fired", "sales_approval_overdue"), ("escalated", "sales_approval_overdue"),
+        ("task_ready", "sales_approval_escalation"),
+        ("completed", "sales_approval"), ("gateway_taken", "approval_merge"), ("gateway_taken", "approved_gateway"),
+        ("task_ready", "arrange_reception"), ("completed", "sales_approval_escalation"),
+        ("completed", "arrange_reception"), ("timers_due", None), ("timer_fired", "wait_for_visit_day"),
+        *ready_and_done("record_visit"), ("gateway_taken", "followup_gateway"), ("gateway_taken", "visit_done_merge"),
+        ("ended", None)]
+    assert [e["payload"]["role"] for e in events(eng, iid, "task_ready")] == [
+        "sales_manager", "sales_director", "initiator", "initiator"]
+    assert end_events(eng, iid) == ["visit_completed"]
+    assert_audit_intact(eng, iid)
+
+
+@pytest.mark.rule("P6.4")
+@pytest.mark.rule("P6.2")
+def test_local_approval_due_by_nine_the_day_before_the_visit_the_general_manager_follows_it_up(flows, clock):
+    eng, starter = flows, "rep2"
+    clock.set(local_time(company_day(T0, 1), "15:00"))  # Tuesday 15:00 for Thursday
+    form = visit_form("local")
+    iid = eng.start(starter, KEY, form)
+    # one working day would be Wednesday 15:00: 09:00 on Wednesday, the day before the visit, comes first
+    overdue_escalation(eng, clock, iid, "leader_approval", local_time(DAY_BEFORE, "09:00"), "general_manager")
+
+    note = {"leader_escalation_note": "已提醒分管领导今日内审批"}
+    do(eng, "gm1", "leader_approval_escalation", note, iid)
+    approved = {"approved": True, "comment": "同意"}
+    clock.advance(hours=2)
+    do(eng, "lead", "leader_approval", approved, iid)
+    # approved after the reception deadline (09:00 the day before): the sales manager is reminded at once
+    assert offered_to(eng, "reception_overdue_reminder", iid) == holders("sales_manager")
+    do(eng, "mgr1", "reception_overdue_reminder", ACKNOWLEDGED, iid)
+    do(eng, starter, "arrange_reception", RECEPTION, iid)
+    wait_for_visit_day(eng, clock, iid, starter)
+    recorded = {"visit_summary": "参观顺利", "followup_needed": False}
+    do(eng, starter, "record_visit", recorded, iid)
+
+    assert_completed(eng, iid, starter, {**form, "visit_approver": "division_leader", **note, **approved,
+                                         **ACKNOWLEDGED, **RECEPTION, **recorded})
+    assert eng.instance(starter, iid)["outcome"] == "approved"
+    assert submissions(eng, iid) == [("leader_approval_escalation", note), ("leader_approval", approved),
+                                     ("reception_overdue_reminder", ACKNOWLEDGED), ("arrange_reception", RECEPTION),
+                                     ("record_visit", recorded)]
+    assert [e["payload"]["role"] for e in events(eng, iid, "task_ready")] == [
+        "division_leader", "general_manager", "initiator", "sales_manager", "initiator"]
+    assert end_events(eng, iid) == ["visit_completed"]
+    assert_audit_intact(eng, iid)
+
+
+@pytest.mark.rule("P6.5")
+@pytest.mark.parametrize(("customer_class", "approval", "escalated_to", "lapsed_end"), [
+    ("key_account", "sales_approval", "sales_director", "lapsed_at_sales"),
+    ("local", "leader_approval", "general_manager", "lapsed_at_leader"),
+])
+def test_still_undecided_when_the_visit_date_begins_the_request_lapses(flows, clock, customer_class, approval,
+                                                                      escalated_to, lapsed_end):
+    eng, starter = flows, "rep1"
+    form = visit_form(customer_class)
+    iid = eng.start(starter, KEY, form)
+    clock.set(local_time(DAY_BEFORE, "09:00"))
+    assert eng.fire_due_timers() == 1  # the escalation (due Tuesday 09:00)
+    assert offered_to(eng, f"{approval}_escalation", iid) == holders(escalated_to)
+
+    clock.set(local_time(DAY_BEFORE, "23:59"))  # the approval can still be given on the day before ...
+    assert eng.fire_due_timers() == 0
+    assert offered_to(eng, approval, iid) != set()
+    clock.set(local_time(VISIT_DAY, "00:01"))  # ... not on the visit date
+    assert eng.fire_due_timers() == 1
+
+    inst = eng.instance(starter, iid)
+    assert (inst["status"], inst["outcome"], inst["tasks"]) == ("completed", "lapsed", [])
+    assert offered_to(eng, approval, iid) == offered_to(eng, f"{approval}_escalation", iid) == set()
+    assert offered_to(eng, "arrange_reception", iid) == set()
+    assert inst["data"] == {**form, "visit_approver": "sales_manager" if approval == "sales_approval"
+                            else "division_leader"}
+    assert trail(eng, iid)[-7:] == [
+        ("task_ready", f"{approval}_escalation"), ("timers_due", None), ("task_cancelled", approval),
+        ("task_cancelled", f"{approval}_escalation"), ("timer_fired", f"{approval}_deadline"),
+        ("escalated", f"{approval}_deadline"), ("ended", None)]
+    assert [(e["task"], e["payload"]["interrupting"]) for e in events(eng, iid, "escalated")] == [
+        (f"{approval}_overdue", False), (f"{approval}_deadline", True)]
+    assert end_events(eng, iid) == [lapsed_end]
+    clock.set(local_time(VISIT_DAY, "18:01"))
+    assert eng.fire_due_timers() == 0  # no timer outlives the lapse
+    assert_audit_intact(eng, iid)
+
+
+@pytest.mark.rule("P6.4")
+def test_an_approval_given_in_time_raises_no_escalation_and_no_lapse(flows, clock):
+    eng, starter = flows, "rep1"
+    iid = eng.start(starter, KEY, visit_form("local"))
+    clock.advance(hours=20)
+    do(eng, "lead", "leader_approval", {"approved": False, "comment": "当周不便接待"}, iid)
+    clock.set(local_time(VISIT_DAY, "00:01"))
+    assert eng.fire_due_timers() == 0
+    assert events(eng, iid, "escalated") == []
+    inst = eng.instance(starter, iid)
+    assert (inst["status"], inst["outcome"]) == ("completed", "rejected")
+    assert end_events(eng, iid) == ["visit_rejected"]
+
+
+@pytest.mark.rule("P6.5")
+def test_a_visit_called_from_an_inquiry_lapses_and_the_inquiry_goes_on(flows, clock):
+    """P1 presale runs this process as a call activity: its lapse ends the visit, not the inquiry."""
+    eng, starter = flows, "rep2"
+    inquiry = {"customer_name": "芜湖商砼有限公司", "customer_class": "local", "company": "芜湖商砼有限公司采购部",
+               "contact": "李明 0553-5551234", "address": "安徽省芜湖市弋江区中山南路 88 号",
+               "products": "P·O 42.5 散装水泥", "requirements": "年需求约 6000 吨", "channel": "on_site",
+               "inquiry_purpose": "了解年度供货价格与供货能力", "identity_checked": True}
+    iid = eng.start(starter, "presale", inquiry)
+    do(eng, starter, "analyse_needs", {"needs_summary": "商砼站扩产", "products_introduced": "介绍 P·O 42.5",
+                                       "special_requirements": False, "sample_wanted": False,
+                                       "visit_wanted": True}, iid)
+    do(eng, starter, "prepare_visit_request", {**visit_form("local"), "customer_name": inquiry["customer_name"]}, iid)
+    assert offered_to(eng, "leader_approval", iid) == holders("division_leader")
+
+    clock.set(local_time(VISIT_DAY, "00:01"))  # nobody decided: the escalation and the lapse fall due together
+    eng.fire_due_timers()
+    inst = eng.instance(AUDITOR, iid)
+    assert (inst["status"], inst["outcome"]) == ("running", None)  # the inquiry goes on ...
+    assert offered_to(eng, "leader_approval", iid) == offered_to(eng, "leader_approval_escalation", iid) == set()
+    assert offered_to(eng, "arrange_reception", iid) == set()  # ... without the visit
+    assert [e["task"] for e in events(eng, iid, "escalated")][-1] == "leader_approval_deadline"
+    assert "leader_approval" not in [t["name"] for t in inst["tasks"]] and inst["tasks"] != []
     assert_audit_intact(eng, iid)

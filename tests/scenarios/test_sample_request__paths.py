@@ -14,6 +14,7 @@ import pytest
 
 from engine.errors import InvalidData
 from tests.scenarios.driver import (
+    SHANGHAI,
     assert_audit_intact,
     assert_completed,
     branches,
@@ -23,6 +24,7 @@ from tests.scenarios.driver import (
     history,
     holders,
     inbox_task,
+    local_time,
     offered_to,
     open_task,
     parse,
@@ -364,3 +366,206 @@ def test_rejecting_without_a_reason_is_refused_and_the_task_stays_open(flows, cl
     assert eng.instance(starter, iid)["status"] == "completed"
     assert eng.instance(starter, iid)["data"]["comment"] == reason["comment"]
     assert_audit_intact(eng, iid)
+
+
+# -- deadlines: one working day per approval, then the next level up is told (issue 12, our own choice) ----
+
+FRIDAY = local_time("2026-03-06", "15:00")  # a request filed on Friday afternoon is due on Monday afternoon
+MONDAY = local_time("2026-03-09", "15:00")
+
+
+def escalation_is_due(eng, clock, iid: int, ready_at, approval: str, escalation: str, escalated_to: str):  # noqa: ANN001
+    """Nothing until one working day after `ready_at`; then the next level up gets the escalation, and the
+    approval stays open with the same approvers."""
+    approvers = offered_to(eng, approval, iid)
+    task = open_task(eng, iid, approval)
+    due = parse(task["due_at"])
+    assert due == working_day_after(ready_at)
+    clock.set(due - timedelta(minutes=1))
+    assert eng.fire_due_timers() == 0
+    assert offered_to(eng, escalation, iid) == set()
+    clock.set(due + timedelta(minutes=1))
+    assert open_task(eng, iid, approval)["overdue"] is True
+    assert eng.fire_due_timers() == 1
+    assert offered_to(eng, escalation, iid) == holders(escalated_to)
+    assert offered_to(eng, approval, iid) == approvers
+    assert open_task(eng, iid, approval)["id"] == task["id"]
+    escalated = [e for e in events(eng, iid, "escalated") if e["payload"]["attached_to"] == approval]
+    assert [(e["task"], e["payload"]["interrupting"]) for e in escalated] == [(f"{approval}_overdue", False)]
+
+
+def working_day_after(instant):  # noqa: ANN001, ANN201
+    """Monday to Friday, company time (processes/calendar.yaml lists no holiday in March 2026)."""
+    day = instant
+    while True:
+        day = day + timedelta(days=1)
+        if day.astimezone(SHANGHAI).weekday() < 5:
+            return day
+
+
+def overdue_round(task: str) -> list[tuple[str, str | None]]:
+    return [("timers_due", None), ("timer_fired", f"{task}_overdue"), ("escalated", f"{task}_overdue")]
+
+
+@pytest.mark.rule("P5.6")
+@pytest.mark.rule("P5.2a")
+def test_key_account_both_approvals_overdue_escalated_then_approved(flows, clock):
+    eng, starter = flows, "rep1"
+    clock.set(FRIDAY)
+    form = request("key_account")
+    iid = eng.start(starter, KEY, form)
+
+    # Friday 15:00 + one working day = Monday 15:00: the weekend does not count
+    clock.set(local_time("2026-03-08", "23:00"))
+    assert eng.fire_due_timers() == 0
+    escalation_is_due(eng, clock, iid, FRIDAY, "sales_approval", "sales_approval_escalation", "sales_director")
+    sales_note = {"sales_escalation_note": "已电话督促销售部经理当天审批"}
+    clock.advance(minutes=30)
+    do(eng, "dir", "sales_approval_escalation", sales_note, iid)
+    sales_ok = {"approved": True, "comment": "同意"}
+    approved_at = clock.advance(hours=1)
+    do(eng, "mgr2", "sales_approval", sales_ok, iid)
+
+    # quality's own working day starts when its task is ready; past it the division leader is told
+    escalation_is_due(eng, clock, iid, approved_at, "quality_approval", "quality_approval_escalation",
+                      "division_leader")
+    quality_ok = {"approved": True, "comment": "同意取样"}
+    clock.advance(minutes=10)
+    do(eng, "qa1", "quality_approval", quality_ok, iid)  # decided while the escalation is still open
+    assert offered_to(eng, "quality_approval_escalation", iid) == holders("division_leader")
+    assert offered_to(eng, "take_sample", iid) == holders("quality")
+    quality_note = {"quality_escalation_note": "品质部已审批，督办结束"}
+    clock.advance(minutes=10)
+    do(eng, "lead", "quality_approval_escalation", quality_note, iid)
+
+    do(eng, "qa2", "take_sample", SAMPLING, iid)
+    do(eng, "disp", "dispatch_ship", SHIPPED, iid)
+    do(eng, starter, "collect_feedback", FEEDBACK, iid)
+
+    assert_completed(eng, iid, starter, {**form, "sample_route": "key_account", **sales_note, **sales_ok,
+                                         **quality_ok, **quality_note, **SAMPLING, **SHIPPED, **FEEDBACK})
+    assert eng.instance(starter, iid)["outcome"] == "approved"
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "route_gateway"), ("task_ready", "sales_approval"),
+        *overdue_round("sales_approval"), *ready_and_done("sales_approval_escalation"),
+        ("completed", "sales_approval"), ("gateway_taken", "sales_approved_gateway"),
+        ("task_ready", "quality_approval"), *overdue_round("quality_approval"),
+        ("task_ready", "quality_approval_escalation"), ("completed", "quality_approval"),
+        ("gateway_taken", "quality_approved_gateway"), ("gateway_taken", "approval_merge"),
+        ("task_ready", "take_sample"), ("completed", "quality_approval_escalation"), ("completed", "take_sample"),
+        ("gateway_taken", "shipping_gateway"), *ready_and_done("dispatch_ship"), ("gateway_taken", "shipped_merge"),
+        *ready_and_done("collect_feedback"), ("ended", None)]
+    assert [e["payload"]["role"] for e in events(eng, iid, "task_ready")] == [
+        "sales_manager", "sales_director", "quality", "division_leader", "quality", "dispatcher", "initiator"]
+    assert end_events(eng, iid) == ["request_completed"]
+    assert_audit_intact(eng, iid)
+
+
+@pytest.mark.rule("P5.6")
+@pytest.mark.rule("P5.2b")
+def test_local_both_approvals_overdue_escalated_then_approved(flows, clock):
+    eng, starter = flows, "rep2"
+    form = request("local")
+    started = clock.now()  # Monday 09:00
+    iid = eng.start(starter, KEY, form)
+
+    escalation_is_due(eng, clock, iid, started, "quality_countersign", "quality_countersign_escalation",
+                      "division_leader")
+    countersign_note = {"countersign_escalation_note": "已督促品质部会签"}
+    do(eng, "lead", "quality_countersign_escalation", countersign_note, iid)
+    countersigned = {"approved": True, "comment": "会签同意"}
+    countersigned_at = clock.advance(hours=2)
+    do(eng, "qa2", "quality_countersign", countersigned, iid)
+
+    escalation_is_due(eng, clock, iid, countersigned_at, "leader_approval", "leader_approval_escalation",
+                      "general_manager")
+    leader_note = {"leader_escalation_note": "已提醒分管领导"}
+    do(eng, "gm1", "leader_approval_escalation", leader_note, iid)
+    leader_ok = {"approved": True, "comment": "同意"}
+    do(eng, "lead", "leader_approval", leader_ok, iid)
+
+    do(eng, "qa1", "take_sample", SAMPLING, iid)
+    do(eng, "rep1", "sales_ship", SHIPPED, iid)
+    do(eng, starter, "collect_feedback", FEEDBACK, iid)
+
+    assert_completed(eng, iid, starter, {**form, "sample_route": "local", **countersign_note, **countersigned,
+                                         **leader_note, **leader_ok, **SAMPLING, **SHIPPED, **FEEDBACK})
+    assert eng.instance(starter, iid)["outcome"] == "approved"
+    assert trail(eng, iid) == [
+        ("started", None), ("gateway_taken", "route_gateway"), ("task_ready", "quality_countersign"),
+        *overdue_round("quality_countersign"), *ready_and_done("quality_countersign_escalation"),
+        ("completed", "quality_countersign"), ("gateway_taken", "countersign_approved_gateway"),
+        ("task_ready", "leader_approval"), *overdue_round("leader_approval"),
+        *ready_and_done("leader_approval_escalation"), ("completed", "leader_approval"),
+        ("gateway_taken", "leader_approved_gateway"), ("gateway_taken", "approval_merge"),
+        *ready_and_done("take_sample"), ("gateway_taken", "shipping_gateway"), *ready_and_done("sales_ship"),
+        ("gateway_taken", "shipped_merge"), *ready_and_done("collect_feedback"), ("ended", None)]
+    assert [e["payload"]["role"] for e in events(eng, iid, "task_ready")] == [
+        "quality", "division_leader", "division_leader", "general_manager", "quality", "sales_rep", "initiator"]
+    assert end_events(eng, iid) == ["request_completed"]
+    assert_audit_intact(eng, iid)
+
+
+# (approval, customer class, the approvals before it, its approver, escalation, the next level, its note, the end)
+ESCALATIONS = [
+    ("sales_approval", "key_account", [], "mgr1", "sales_approval_escalation", "sales_director",
+     "sales_escalation_note", "rejected_by_sales"),
+    ("quality_approval", "key_account", [("sales_approval", "mgr1")], "qa1", "quality_approval_escalation",
+     "division_leader", "quality_escalation_note", "rejected_by_quality"),
+    ("quality_countersign", "local", [], "qa2", "quality_countersign_escalation", "division_leader",
+     "countersign_escalation_note", "rejected_by_countersign"),
+    ("leader_approval", "local", [("quality_countersign", "qa1")], "lead", "leader_approval_escalation",
+     "general_manager", "leader_escalation_note", "rejected_by_leader"),
+]
+
+
+GATEWAY_OF = {"sales_approval": "sales_approved_gateway", "quality_approval": "quality_approved_gateway",
+              "quality_countersign": "countersign_approved_gateway", "leader_approval": "leader_approved_gateway"}
+DONE_OF = {"sales_approval_escalation": "sales_escalation_done",
+           "quality_approval_escalation": "quality_escalation_done",
+           "quality_countersign_escalation": "countersign_escalation_done",
+           "leader_approval_escalation": "leader_escalation_done"}
+
+
+@pytest.mark.rule("P5.6")
+@pytest.mark.rule("P5.5")
+@pytest.mark.parametrize(("approval", "customer_class", "before", "approver", "escalation", "next_level", "note",
+                          "end"), ESCALATIONS, ids=[e[0] for e in ESCALATIONS])
+def test_rejected_after_the_escalation_the_case_ends_when_the_next_level_has_recorded_it(
+        flows, clock, approval, customer_class, before, approver, escalation, next_level, note, end):
+    eng, starter = flows, "rep1"
+    form = request(customer_class)
+    iid = eng.start(starter, KEY, form)
+    for earlier, user in before:
+        do(eng, user, earlier, {"approved": True}, iid)
+    escalation_is_due(eng, clock, iid, clock.now(), approval, escalation, next_level)
+
+    rejected = {"approved": False, "comment": "客户资信不足"}
+    do(eng, approver, approval, rejected, iid)
+    inst = eng.instance(starter, iid)
+    # the request is decided (rejected), but the next level's escalation is still open: the case runs on
+    assert (inst["status"], inst["outcome"], [t["name"] for t in inst["tasks"]]) == ("running", None, [escalation])
+    handled = {note: "审批人已驳回，督办结束"}
+    do(eng, {"sales_director": "dir", "division_leader": "lead", "general_manager": "gm1"}[next_level], escalation,
+       handled, iid)
+
+    approvals = {e: {"approved": True} for e, _ in before}
+    assert_completed(eng, iid, starter, {**form, "sample_route": customer_class, **rejected, **handled})
+    assert eng.instance(starter, iid)["outcome"] == "rejected"
+    assert submissions(eng, iid) == [*approvals.items(), (approval, rejected), (escalation, handled)]
+    assert routes(eng, iid)[-1] == (f"{GATEWAY_OF[approval]}", end, "default")  # the rejection's own end
+    assert end_events(eng, iid) == [DONE_OF[escalation]]  # the last end reached: the escalation's
+    assert_audit_intact(eng, iid)
+
+
+@pytest.mark.rule("P5.6")
+def test_an_approval_decided_within_its_working_day_raises_no_escalation(flows, clock):
+    eng, starter = flows, "rep1"
+    iid = eng.start(starter, KEY, request("key_account"))
+    clock.advance(hours=23)
+    do(eng, "mgr1", "sales_approval", {"approved": True}, iid)
+    clock.advance(hours=2)  # past the sales approval's deadline: its timer went with the task
+    assert eng.fire_due_timers() == 0
+    assert offered_to(eng, "sales_approval_escalation", iid) == set()
+    assert events(eng, iid, "escalated") == []
+    assert [t["name"] for t in eng.instance(starter, iid)["tasks"]] == ["quality_approval"]

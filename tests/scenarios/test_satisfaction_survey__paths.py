@@ -32,6 +32,7 @@ from tests.scenarios.driver import (
 )
 
 KEY = "satisfaction_survey"
+USAGE = "用于商砼站 C30 混凝土，运行稳定"
 APRIL, MAY = local_time("2026-04-01", "09:00"), local_time("2026-05-01", "09:00")
 
 
@@ -73,8 +74,8 @@ def start_april_survey(eng: Engine, clock) -> int:  # noqa: ANN001
 
 def responses(*scores: int) -> list[dict]:
     names = ["芜湖商砼有限公司", "合肥建工集团", "马鞍山恒达建材", "安庆长江水泥制品厂", "滁州万家装饰"]
-    return [{"customer_name": names[i], "satisfaction": s, **({"comment": "送货及时"} if s >= 4 else {})}
-            for i, s in enumerate(scores)]
+    return [{"customer_name": names[i], "satisfaction": s, "usage": USAGE,
+             **({"comment": "送货及时"} if s >= 4 else {})} for i, s in enumerate(scores)]
 
 
 @pytest.mark.rule("P7.1")
@@ -125,17 +126,17 @@ def test_the_monthly_survey_starts_at_nine_on_the_first_and_arms_the_next_month(
 
 
 @pytest.mark.rule("P7.2")
-def test_a_normal_average_ends_the_survey(surveys, clock):
+def test_a_normal_average_without_a_dissatisfied_customer_ends_the_survey(surveys, clock):
     eng = surveys
     iid = start_april_survey(eng, clock)
-    survey = {"responses": responses(4, 3, 2, 5, 3), "survey_notes": "总体满意，个别客户反映送货延误"}
+    survey = {"responses": responses(4, 3, 3, 5, 3), "survey_notes": "总体满意，个别客户反映送货延误"}
     clock.advance(days=2)
     do(eng, "svc2", "conduct_survey", survey, iid)
 
     assert offered_to(eng, "review_improvement", iid) == set()
     inst = eng.instance(AUDITOR, iid)
     assert inst["status"] == "completed"
-    assert inst["data"] == {**survey, "surveyed_customers": 5, "average_satisfaction": 3.4}
+    assert inst["data"] == {**survey, "surveyed_customers": 5, "average_satisfaction": 3.6, "dissatisfied_customers": 0}
     assert submissions(eng, iid) == [("conduct_survey", survey)]
     assert trail(eng, iid) == [("started", None), ("timers_due", None), ("timer_fired", "monthly_survey_start"),
                                ("task_ready", "conduct_survey"), ("completed", "conduct_survey"),
@@ -149,7 +150,7 @@ def test_a_normal_average_ends_the_survey(surveys, clock):
 def test_an_average_of_exactly_three_is_not_low(surveys, clock):
     eng = surveys
     iid = start_april_survey(eng, clock)
-    do(eng, "svc1", "conduct_survey", {"responses": responses(1, 5, 3)}, iid)
+    do(eng, "svc1", "conduct_survey", {"responses": responses(3, 3, 3)}, iid)
     inst = eng.instance(AUDITOR, iid)
     assert (inst["status"], inst["data"]["average_satisfaction"]) == ("completed", 3)
     assert end_events(eng, iid) == ["survey_completed"]
@@ -178,13 +179,15 @@ def test_a_low_average_goes_to_the_sales_manager_for_improvement_actions(surveys
 
     inst = eng.instance(AUDITOR, iid)
     assert inst["status"] == "completed"
-    assert inst["data"] == {**survey, "surveyed_customers": 3, "average_satisfaction": 2, **reviewed}
+    assert inst["data"] == {**survey, "surveyed_customers": 3, "average_satisfaction": 2, "dissatisfied_customers": 2,
+                            **reviewed}
     assert submissions(eng, iid) == [("conduct_survey", survey), ("review_improvement", reviewed)]
     assert trail(eng, iid) == [("started", None), ("timers_due", None), ("timer_fired", "monthly_survey_start"),
                                ("task_ready", "conduct_survey"), ("completed", "conduct_survey"),
                                ("gateway_taken", "low_score_gateway"), ("task_ready", "review_improvement"),
                                ("completed", "review_improvement"), ("ended", None)]
-    assert branches(eng, iid) == [("low_score_gateway", "review_improvement", "average_satisfaction < 3")]
+    assert branches(eng, iid) == [("low_score_gateway", "review_improvement",
+                                   "average_satisfaction < 3 or dissatisfied_customers > 0")]
     assert end_events(eng, iid) == ["survey_reviewed"]
     assert_audit_intact(eng, iid)
 
@@ -192,11 +195,13 @@ def test_a_low_average_goes_to_the_sales_manager_for_improvement_actions(surveys
 @pytest.mark.rule("P7.2")
 @pytest.mark.parametrize(("answers", "message"), [
     pytest.param([], "至少回访一位客户", id="nobody_surveyed"),
-    pytest.param([{"customer_name": "合肥建工集团", "satisfaction": 0}], "满意度为 1 至 5 分", id="score_0"),
-    pytest.param([{"customer_name": "合肥建工集团", "satisfaction": 6}], "满意度为 1 至 5 分", id="score_6"),
-    pytest.param([{"customer_name": "合肥建工集团", "satisfaction": 4.5}], "格式不正确（应为整数）",
+    pytest.param([{"customer_name": "合肥建工集团", "satisfaction": 0, "usage": USAGE}], "满意度为 1 至 5 分",
+                 id="score_0"),
+    pytest.param([{"customer_name": "合肥建工集团", "satisfaction": 6, "usage": USAGE}], "满意度为 1 至 5 分",
+                 id="score_6"),
+    pytest.param([{"customer_name": "合肥建工集团", "satisfaction": 4.5, "usage": USAGE}], "格式不正确（应为整数）",
                  id="score_not_whole"),
-    pytest.param([{"customer_name": " ", "satisfaction": 4}], "格式不正确", id="no_customer_name"),
+    pytest.param([{"customer_name": " ", "satisfaction": 4, "usage": USAGE}], "格式不正确", id="no_customer_name"),
 ])
 def test_the_survey_form_refuses_scores_outside_1_to_5_and_an_empty_sample(surveys, clock, answers, message):
     eng = surveys
@@ -207,5 +212,46 @@ def test_the_survey_form_refuses_scores_outside_1_to_5_and_an_empty_sample(surve
     assert set(refused.value.fields) == {"responses"}
     assert refused.value.fields["responses"]["zh"] == message
     assert refused.value.fields["responses"]["en"]
+    assert open_task(eng, iid, "conduct_survey")["status"] == "ready"
+    assert eng.instance(AUDITOR, iid)["data"] == {}
+
+
+@pytest.mark.rule("P7.4")
+def test_one_dissatisfied_customer_goes_to_the_sales_manager_whatever_the_average(surveys, clock):
+    eng = surveys
+    iid = start_april_survey(eng, clock)
+    survey = {"responses": responses(5, 5, 4, 1), "survey_notes": "一位客户对送货延误很不满意"}
+    clock.advance(days=1)
+    do(eng, "svc2", "conduct_survey", survey, iid)
+
+    data = eng.instance(AUDITOR, iid)["data"]
+    assert (data["average_satisfaction"], data["dissatisfied_customers"]) == (3.75, 1)  # a good average ...
+    assert offered_to(eng, "review_improvement", iid) == holders("sales_manager")  # ... and still a review
+    reviewed = {"improvement_actions": "向安庆长江水泥制品厂上门致歉，调整其送货时段",
+                "improvement_owner": "计调室 张工", "improvement_due": "2026-04-10"}
+    do(eng, "mgr1", "review_improvement", reviewed, iid)
+
+    inst = eng.instance(AUDITOR, iid)
+    assert (inst["status"], inst["outcome"]) == ("completed", "completed")
+    assert inst["data"] == {**survey, "surveyed_customers": 4, "average_satisfaction": 3.75,
+                            "dissatisfied_customers": 1, **reviewed}
+    assert submissions(eng, iid) == [("conduct_survey", survey), ("review_improvement", reviewed)]
+    assert branches(eng, iid) == [("low_score_gateway", "review_improvement",
+                                   "average_satisfaction < 3 or dissatisfied_customers > 0")]
+    assert end_events(eng, iid) == ["survey_reviewed"]
+    assert_audit_intact(eng, iid)
+
+
+@pytest.mark.rule("P7.2")
+def test_every_customer_surveyed_needs_how_they_use_the_product(surveys, clock):
+    eng = surveys
+    iid = start_april_survey(eng, clock)
+    task = open_task(eng, iid, "conduct_survey")
+    for row in ({"customer_name": "合肥建工集团", "satisfaction": 4},
+                {"customer_name": "合肥建工集团", "satisfaction": 4, "usage": "  "}):
+        with pytest.raises(InvalidData) as refused:
+            eng.complete("svc1", task["id"], {"responses": [row]})
+        assert set(refused.value.fields) == {"responses"}
+        assert refused.value.fields["responses"]["en"]
     assert open_task(eng, iid, "conduct_survey")["status"] == "ready"
     assert eng.instance(AUDITOR, iid)["data"] == {}

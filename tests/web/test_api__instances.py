@@ -82,7 +82,7 @@ def test_replay_gives_the_state_after_a_step(api, started):
     assert response.status_code == 200
     state = response.get_json()["state"]
     assert state["position"] == 1 and state["kind"] == "started"
-    assert state["active"] == ["sales_approval"]
+    assert state["active"] == ["sales_approval", "sales_approval_overdue"]  # the approval and its deadline
     assert state["data"]["customer_name"] == "合肥建工集团"
 
 

@@ -57,7 +57,7 @@ def test_diagram_json_for_a_participant(pages, engine):
     body = response.get_json()
     assert body["process_key"] == "sample_request"
     assert body["bpmn"].lstrip().startswith("<?xml") and "sales_approval" in body["bpmn"]
-    assert body["active"] == ["sales_approval"]
+    assert body["active"] == ["sales_approval", "sales_approval_overdue"]  # the approval and its deadline
     assert "fill_request_form" in body["completed"]
     assert pages("mgr1").get(f"/instances/{iid}/diagram.json").status_code == 200  # it waits for them
     assert pages("aud").get(f"/instances/{iid}/diagram.json").status_code == 200  # auditors read everything

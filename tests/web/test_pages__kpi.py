@@ -13,6 +13,7 @@ import pytest
 
 from engine import Engine
 from tests.conftest import ROOT, add_users
+from tests.scenarios.driver import local_time
 
 REQUEST = {"customer_name": "马鞍山江东商砼有限公司", "customer_class": "key_account", "contact": "周工 13905550123",
            "product": "JS750 双卧轴混凝土搅拌机", "purchase_date": "2026-02-16", "kind": "repair",
@@ -137,3 +138,63 @@ def test_the_main_navigation_links_the_dashboard_only_for_those_it_is_open_to(pa
     for user in ("aud", "mgr1", "adm"):
         assert 'id="nav-kpi"' in pages(user).get("/inbox").get_data(as_text=True), user
     assert 'id="nav-kpi"' not in pages("rep1").get("/inbox").get_data(as_text=True)
+
+
+# -- sales (seed 74, 77, 237) ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def delivered(app, engine: Engine, clock) -> None:  # noqa: ANN001
+    """Three orders through the stand-in order process (tests/fixtures/kpi_sales): January 100,000 for
+    合肥建工集团; February 50,000.50 for 合肥建工集团 again and 30,000 for 芜湖商砼. "Now" is 03-02 (T0)."""
+    engine.deploy("system", [ROOT / "tests" / "fixtures" / "kpi_sales"])
+    add_users(engine, {"clerk1": ["order_clerk"]})
+    now = clock.now()
+    for customer, starter, amount, day in (("合肥建工集团", "rep1", 100000, "2026-01-15"),
+                                           ("合肥建工集团", "rep1", 50000.5, "2026-02-10"),
+                                           ("芜湖商砼", "rep2", 30000, "2026-02-11")):
+        clock.set(local_time(day, "10:00"))
+        iid = engine.start(starter, "insale", {"customer_name": customer, "amount_yuan": amount})
+        [task] = [t for t in engine.inbox("clerk1") if t["instance_id"] == iid]
+        engine.complete("clerk1", task["id"], {"delivered": True})
+    clock.set(now)
+
+
+@pytest.mark.rule("K.SALES")
+@pytest.mark.rule("K.GROWTH")
+@pytest.mark.rule("K.REPEAT")
+def test_sales_growth_and_repeat_customers_as_charts_and_numbers(pages, delivered):
+    html = pages("aud").get("/kpi").get_data(as_text=True)
+    sales = _section(html, "kpi-sales")
+    assert "销售业绩" in sales and "客户回头率" in sales
+    assert '<dd class="amount">180,000.50</dd>' in sales and '<dd class="orders">3</dd>' in sales
+    # customers 合肥建工集团 and 芜湖商砼; 合肥建工集团 came back in February: 1 of 2
+    assert '<dd class="customers">2</dd>' in sales and '<dd class="rate">50%</dd>' in sales
+    # February: 80,000.50 against January's 100,000: -20 %; 1 of its 2 customers bought before
+    assert _cells(html, "kpi-sales-by_month", "2026-02") == [
+        "2026-02", "2", "80,000.50", "100,000.00", "-20.0%", "2", "1", "50%"]
+    assert _cells(html, "kpi-sales-by_month", "2026-01") == ["2026-01", "1", "100,000.00", "0.00", "–", "1", "0", "0%"]
+    assert _cells(html, "kpi-sales-by_month", "2026-03") == ["2026-03", "0", "0.00", "80,000.50", "-100.0%", "0",
+                                                             "0", "–"]
+    assert _cells(html, "kpi-sales-by_person", "rep1") == ["rep1", "2", "150,000.50", "1"]
+    # the growth chart draws a decline in the warning colour; the sales chart's longest bar is January's
+    growth = html.split('id="chart-sales-growth"', 1)[1].split("</figure>", 1)[0]
+    assert 'class="bar negative"' in growth and ">-20.0%</text>" in growth
+    amounts = html.split('id="chart-sales-month"', 1)[1].split("</figure>", 1)[0]
+    assert 'width="260.0"' in amounts and ">100,000.00</text>" in amounts
+
+
+def test_the_sales_section_follows_the_language(pages, delivered):
+    aud = pages("aud")
+    aud.post("/language", {"lang": "en", "next": "/kpi"}, form_page="/inbox")
+    sales = _section(aud.get("/kpi").get_data(as_text=True), "kpi-sales")
+    assert "Sales" in sales and "Repeat-customer rate" in sales and "Growth against the previous month" in sales
+    assert "销售业绩" not in sales
+
+
+def test_the_api_gives_the_sales_figures(api, delivered):
+    body = api("aud").get("/kpi").get_json()
+    assert body["sales"]["overall"] == {"orders": 3, "amount_yuan": 180000.5, "customers": 2, "repeat_customers": 1,
+                                        "repeat_rate": 0.5}
+    assert [(r["key"], r["growth"]) for r in body["sales"]["by_month"]] == [
+        ("2026-01", None), ("2026-02", pytest.approx(-0.199995)), ("2026-03", -1.0)]
+    assert api("aud").get("/kpi?process=sample_request").get_json()["sales"] is None

@@ -349,11 +349,12 @@ def document() -> dict:
                                      _list("Deployed"), (400, 401, 403, 413, 422), body="DeployRequest")},
         "/kpi": {"get": _op(
             "getKpi: the KPI figures (docs/kpi.md): response and resolution times against 24 h / 48 h, complaint "
-            "resolution rate, satisfaction, volumes; overall and per process, month, role and person", 200,
+            "resolution rate, satisfaction, volumes; overall and per process, month, role and person; monthly sales "
+            "of delivered orders, their growth against the previous month and the repeat-customer rate", 200,
             _obj({"filters": {"type": "object"}, "timezone": {"type": "string"}, "generated_at": TIME,
                   "times": {"type": "array", "items": {"type": "object"}},
                   "resolution_rate": {"type": ["object", "null"]}, "satisfaction": {"type": "object"},
-                  "volume": {"type": "object"}}, closed=False),
+                  "volume": {"type": "object"}, "sales": {"type": ["object", "null"]}}, closed=False),
             (401, 403, 422), params=[
                 _query("from", {"type": "string", "format": "date"}, "registered on or after this day (company time)"),
                 _query("to", {"type": "string", "format": "date"}, "registered on or before this day (company time)"),

@@ -47,6 +47,22 @@ def hours(value: float | None) -> str:
     return "–" if value is None else f"{value:g} h"
 
 
+def money(value: float | None) -> str:
+    """Yuan to the fen, with thousands separators: 110,000.50."""
+    return "–" if value is None else f"{value:,.2f}"
+
+
+def signed_percent(value: float | None) -> str:
+    """A change: +12.5%, -13.3%, or – when there is nothing to compare with."""
+    return "–" if value is None else f"{value * 100:+.1f}%"
+
+
+def growth_bars(rows: list[dict]) -> list[dict]:
+    """One bar per month, as long as the change is large; a decline is drawn in the warning colour."""
+    return [{"label": r["key"], "value": None if r["growth"] is None else abs(r["growth"]),
+             "text": signed_percent(r["growth"]), "cls": "negative" if (r["growth"] or 0) < 0 else ""} for r in rows]
+
+
 def bars(rows: list[dict], value: str, text, dimension: str | None = None) -> list[dict]:  # noqa: ANN001
     """Chart bars from report rows: {label, value, text}."""
     return [{"label": group_label(dimension, r["key"]) if dimension else r["key"], "value": r[value],
@@ -78,7 +94,8 @@ def kpi():  # noqa: ANN201
         errors = {name: localized(text) for name, text in exc.fields.items()}
     return render_template("pages/kpi.html", report=report, chosen=chosen, errors=errors, processes=processes(),
                            measure_name=measure_name, group_label=group_label, percent=percent, number=number,
-                           hours=hours, bars=bars, distribution_bars=distribution_bars, dimensions=dimensions())
+                           hours=hours, bars=bars, distribution_bars=distribution_bars, dimensions=dimensions(),
+                           money=money, signed_percent=signed_percent, growth_bars=growth_bars)
 
 
 @blueprint.context_processor
