@@ -91,7 +91,7 @@ def totals(orders_: int, amount: float, customers: int, repeat: int, rate: float
 def test_every_month_from_the_first_delivery_to_now(orders):
     eng, _ = orders
     sales = eng.kpi(AUDITOR)["sales"]
-    assert (sales["process"], sales["outcome"]) == ("insale", "delivered")
+    assert (sales["processes"], sales["outcome"]) == (["insale", "dealer_order"], "delivered")
     assert sales["by_month"] == [
         # O1 + O2; no December before it: no growth; nobody bought before January
         month("2026-01", 2, 150000.0, 0.0, None, 2, 0, 0.0),
@@ -159,3 +159,27 @@ def test_the_data_set_took_the_paths_it_describes(orders):
     outcomes = {name: eng.instance(AUDITOR, iid)["outcome"] for name, iid in ids.items()}
     assert outcomes == {**{o[0]: "delivered" if o[6] else "unpaid" for o in ORDERS}, "O7": None}
     assert eng.instance(AUDITOR, ids["O10"])["data"]["customer_name"] == " 合肥建工集团 "
+
+
+@pytest.mark.rule("K.SALES")
+@pytest.mark.rule("K.REPEAT")
+def test_a_dealers_repeat_order_is_a_sale_and_makes_its_customer_a_repeat_customer(_schema, tmp_path_factory):
+    clock = ManualClock(T0)
+    eng = Engine(_fresh_url(tmp_path_factory, _schema), clock=clock)
+    try:
+        eng.init()
+        eng.deploy("system", [FIXTURES / "kpi_sales", FIXTURES / "kpi_sales_dealer"])
+        add_users(eng, PEOPLE)
+        for key, day, amount in (("insale", "2026-01-15", 100000), ("dealer_order", "2026-02-10", 30000)):
+            clock.set(local_time(day, "09:00"))
+            iid = eng.start("rep1", key, {"customer_name": "合肥建工集团", "amount_yuan": amount})
+            [task] = [t for t in eng.inbox("clerk1") if t["instance_id"] == iid]
+            eng.complete("clerk1", task["id"], {"delivered": True})
+        clock.set(NOW)
+        sales = eng.kpi(AUDITOR, {"from": "2026-01-01", "to": "2026-02-28"})["sales"]
+        assert [(m["key"], m["amount_yuan"], m["repeat_customers"]) for m in sales["by_month"]] == [
+            ("2026-01", 100000.0, 0), ("2026-02", 30000.0, 1)]
+        dealers = eng.kpi(AUDITOR, {"process": "dealer_order"})["sales"]
+        assert (dealers["processes"], dealers["overall"]["amount_yuan"]) == (["dealer_order"], 30000.0)
+    finally:
+        eng.db.dispose()

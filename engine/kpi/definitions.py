@@ -56,10 +56,11 @@ class SatisfactionSource:
 
 @dataclass(frozen=True)
 class SalesSource:
-    """Where the sales figures come from: the instances of `process` (one per order) that ended with
-    `outcome`, the amount in yuan under `amount` in their data, the customer in instance.customer_name."""
+    """Where the sales figures come from: the instances of `processes` (one per order: P2's contracts
+    and dealers' repeat orders) that ended with `outcome`, the amount in yuan under `amount` in their
+    data, the customer in instance.customer_name."""
 
-    process: str
+    processes: tuple[str, ...]
     outcome: str
     amount: str
 
@@ -139,10 +140,11 @@ def _source(process: str, raw: dict) -> SatisfactionSource:
 def _sales(raw: object) -> SalesSource | None:
     if raw is None:
         return None
-    if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) and raw[k] for k in ("process", "outcome",
-                                                                                            "amount")):
-        raise DefinitionsError("sales: needs process, outcome and amount (texts)")
-    return SalesSource(raw["process"], raw["outcome"], raw["amount"])
+    processes = raw.get("processes") if isinstance(raw, dict) else None
+    if (not isinstance(processes, list) or not processes or not all(isinstance(p, str) and p for p in processes)
+            or not all(isinstance(raw.get(k), str) and raw[k] for k in ("outcome", "amount"))):
+        raise DefinitionsError("sales: needs processes (a list of process keys), outcome and amount (texts)")
+    return SalesSource(tuple(processes), raw["outcome"], raw["amount"])
 
 
 def parse(raw: dict) -> Definitions:

@@ -34,6 +34,7 @@ manager's per-role and per-person rows are cut to the roles they manage and thos
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -187,9 +188,12 @@ def _report(session: Session, defs: definitions.Definitions, window: filter_rule
 
 
 def _sales(session: Session, defs: definitions.Definitions, window: filter_rules.Window, now: datetime) -> dict | None:
-    if defs.sales is None or window.process not in (None, defs.sales.process):
+    source = defs.sales
+    if source is None or window.process not in (None, *source.processes):
         return None
-    return sales.figures(session, defs.sales, window, now, defs.timezone)
+    if window.process is not None:  # one order process asked for: its orders only
+        source = dataclasses.replace(source, processes=(window.process,))
+    return sales.figures(session, source, window, now, defs.timezone)
 
 
 def _outcomes(instances: list[measures.Registered]) -> dict:

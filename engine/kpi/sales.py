@@ -1,10 +1,11 @@
 """Sales figures (seed 74, 77: 每月销售额和销售增长率; 237: 销售额、客户满意度、客户回头率), docs/kpi.md.
 
-Read from the `instance` rows of the orders process (kpi.yaml `sales`: P2 `insale`, one instance per
-order). An order counts when its instance ended with the outcome `delivered`, in the month (company
-time) it ended, for the amount in its data (`amount_yuan`; missing or not a number: 0 yuan), for the
-customer in `instance.customer_name` (spaces around the name ignored; no name: no customer) and the
-person who started it (the sales representative the order belongs to).
+Read from the `instance` rows of the order processes (kpi.yaml `sales`: P2 `insale` and the dealers'
+`dealer_order`, one instance per order). An order counts when its instance ended with the outcome
+`delivered`, in the month (company time) it ended, for the amount in its data (`amount_yuan`; missing
+or not a number: 0 yuan), for the customer in `instance.customer_name` (spaces around the name
+ignored; no name: no customer) and the person who started it (the sales representative the order
+belongs to).
 
 The figures are per whole calendar month: every month from the later of `from` and the first month
 with a delivered order, to the earlier of `to` and the current month. A month's growth compares it
@@ -55,7 +56,7 @@ def _customer(name: str | None) -> str | None:
 def orders(session: Session, source: SalesSource, timezone: str) -> list[Order]:
     """Every delivered order, oldest first (all of them: a repeat customer is judged by earlier months)."""
     query = (select(Instance.id, Instance.ended_at, Instance.customer_name, Instance.started_by, Instance.data_json)
-             .where(Instance.process_key == source.process, Instance.outcome == source.outcome,
+             .where(Instance.process_key.in_(source.processes), Instance.outcome == source.outcome,
                     Instance.ended_at.is_not(None))
              .order_by(Instance.ended_at, Instance.id))
     return [Order(r.id, month_of(r.ended_at, timezone), _customer(r.customer_name), r.started_by,
@@ -93,7 +94,7 @@ def _customers(items: Iterable[Order]) -> set[str]:
 
 
 def figures(session: Session, source: SalesSource, window: Window, now: datetime, timezone: str) -> dict:
-    """{process, outcome, overall, by_month, by_person} for the months the window touches."""
+    """{processes, outcome, overall, by_month, by_person} for the months the window touches."""
     every = orders(session, source, timezone)
     shown = months(window, every[0].month if every else None, now, timezone)
     by_month: dict[str, list[Order]] = defaultdict(list)
@@ -120,5 +121,5 @@ def figures(session: Session, source: SalesSource, window: Window, now: datetime
         by_person[order.person].append(order)
     people = [{"key": person, "orders": len(items), "amount_yuan": stats.yuan(o.amount for o in items),
                "customers": len(_customers(items))} for person, items in sorted(by_person.items())]
-    return {"process": source.process, "outcome": source.outcome, "overall": overall, "by_month": rows,
+    return {"processes": list(source.processes), "outcome": source.outcome, "overall": overall, "by_month": rows,
             "by_person": people}
