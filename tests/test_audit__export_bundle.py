@@ -74,7 +74,11 @@ def test_a_search_export_is_a_bundle_of_chains_that_verify(approval, three, tmp_
     assert [d["chain"] for d in bundle["instances"]] == [f"instance:{three['running']}", f"instance:{three['late']}"]
     assert bundle["count"] == 2
     # each chain is exactly the single-instance export
-    assert bundle["instances"][1] == json.loads(approval.export(three["late"], "json"))
+    # each document is the instance's own export, plus (outside the hashed events) the instance as it is now
+    late = dict(bundle["instances"][1])
+    assert late.pop("instance") == {"id": three["late"], "process_key": "approval", "status": "running",
+                                    "outcome": None}
+    assert late == json.loads(approval.export(three["late"], "json"))
     path = write(tmp_path, "bundle.json", json.dumps(bundle, ensure_ascii=False))
     result = verify(path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -152,13 +156,14 @@ def _rows(content: str) -> list[list[str]]:
 
 def test_a_search_exports_as_csv_one_row_per_event(approval, three):
     rows = _rows(approval.export_search("aud", {}, "csv"))
-    assert rows[0] == ["instance_id", "position", "at", "actor", "kind", "task", "payload", "prev_hash", "hash"]
+    assert rows[0] == ["instance_id", "instance_status", "instance_outcome", "position", "at", "actor", "kind",
+                       "task", "payload", "prev_hash", "hash"]
     bundle = json.loads(approval.export_search("aud", {}, "json"))
-    expected = [(d["chain"].split(":")[1], str(e["position"]), e["hash"]) for d in bundle["instances"]
-                for e in d["events"]]
-    assert [(r[0], r[1], r[8]) for r in rows[1:]] == expected
-    comment = next(r for r in rows[1:] if r[5] == "approve" and r[4] == "commented")
-    assert json.loads(comment[6])["text"] == AWKWARD  # quoted, so the line break stays inside one row
+    expected = [(d["chain"].split(":")[1], d["instance"]["status"], d["instance"]["outcome"] or "",
+                 str(e["position"]), e["hash"]) for d in bundle["instances"] for e in d["events"]]
+    assert [(r[0], r[1], r[2], r[3], r[10]) for r in rows[1:]] == expected
+    comment = next(r for r in rows[1:] if r[7] == "approve" and r[6] == "commented")
+    assert json.loads(comment[8])["text"] == AWKWARD  # quoted, so the line break stays inside one row
 
 
 def test_one_instance_exports_as_csv_one_row_per_event(approval, three):
