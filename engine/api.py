@@ -331,10 +331,13 @@ class Engine:
 
     # -- reading -----------------------------------------------------------
     def inbox(self, actor: str, process: str | None = None, role: str | None = None,
-              overdue: bool | None = None, limit: int | None = None, offset: int = 0) -> list[dict]:
-        """The actor's ready tasks, oldest first; `limit` rows from `offset` (a page), or all of them."""
+              overdue: bool | None = None, limit: int | None = None, offset: int = 0,
+              sort: str = "created") -> list[dict]:
+        """The actor's ready tasks, oldest first (`sort="due"`: earliest deadline first); `limit` rows
+        from `offset` (a page), or all of them."""
         with self.db.read() as s:
-            return queries.inbox(s, users.get_user(s, actor), self.clock.now(), process, role, overdue, limit, offset)
+            return queries.inbox(s, users.get_user(s, actor), self.clock.now(), process, role, overdue, limit, offset,
+                                 sort)
 
     def inbox_counts(self, actor: str) -> dict[str, int]:
         """{role: ready tasks} of the actor's inbox, counted without fetching the tasks."""

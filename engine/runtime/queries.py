@@ -43,11 +43,15 @@ def task_dict(row: Task, now: datetime | None = None) -> dict:
 MAX_PAGE = 1000  # the most rows one inbox call returns when paging
 
 
+SORTS = ("created", "due")  # oldest first | earliest deadline first (tasks without one last, oldest first)
+
+
 def inbox(session: Session, user: User, now: datetime, process: str | None = None, role: str | None = None,
-          overdue: bool | None = None, limit: int | None = None, offset: int = 0) -> list[dict]:
+          overdue: bool | None = None, limit: int | None = None, offset: int = 0,
+          sort: str = "created") -> list[dict]:
     """Ready tasks assigned to the user or offered (unclaimed) to one of their roles,
-    without those separation of duties forbids them; optionally filtered, oldest first,
-    `limit` rows from `offset` on (None: all of them).
+    without those separation of duties forbids them; optionally filtered, oldest first (or
+    by deadline: `sort="due"`), `limit` rows from `offset` on (None: all of them).
 
     One query, built so that each index scan stops early: a UNION ALL of one branch per
     source (tasks assigned to me; unclaimed tasks of each of my roles), each reading
@@ -57,8 +61,11 @@ def inbox(session: Session, user: User, now: datetime, process: str | None = Non
         raise InvalidData(f"limit must be 1-{MAX_PAGE}", {"limit": {"zh": f"须为1-{MAX_PAGE}", "en": f"1-{MAX_PAGE}"}})
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise InvalidData("offset must be 0 or more", {"offset": {"zh": "须为0或更大", "en": "0 or more"}})
+    if sort not in SORTS:
+        raise InvalidData("sort must be created or due",
+                          {"sort": {"zh": "须为 created 或 due", "en": "created or due"}})
     roles = [r for r in sorted(roles_of(user)) if role is None or r == role]
-    query = _inbox_statement(len(roles), bool(process), bool(role), overdue, limit is not None, bool(offset))
+    query = _inbox_statement(len(roles), bool(process), bool(role), overdue, limit is not None, bool(offset), sort)
     params = {"username": user.username, "now": now, "process": process, "role": role, "limit": limit,
               "offset": offset, "branch_limit": offset + (limit or 0),
               **{f"role_{i}": r for i, r in enumerate(roles)}}
@@ -85,10 +92,11 @@ def inbox_counts(session: Session, user: User, now: datetime) -> dict[str, int]:
 _INBOX_STATEMENTS: dict[tuple, Select] = {}  # by shape: building the statement costs more than running it
 
 
-def _inbox_statement(roles: int, process: bool, role: bool, overdue: bool | None, paged: bool, offset: bool) -> Select:
+def _inbox_statement(roles: int, process: bool, role: bool, overdue: bool | None, paged: bool, offset: bool,
+                     sort: str = "created") -> Select:
     """The inbox query for one shape of call, with bound parameters (username, role_0.., now,
     process, role, limit, offset, branch_limit); built once per shape."""
-    key = (roles, process, role, overdue, paged, offset)
+    key = (roles, process, role, overdue, paged, offset, sort)
     if key in _INBOX_STATEMENTS:
         return _INBOX_STATEMENTS[key]
     username = bindparam("username")
@@ -108,16 +116,25 @@ def _inbox_statement(roles: int, process: bool, role: bool, overdue: bool | None
     for source in sources:
         branch = select(*columns).join(Instance, Instance.id == Task.instance_id).where(source, *filters)
         if paged:  # each branch needs at most offset + limit rows of its own
-            branch = select(branch.order_by(Task.created_at, Task.id).limit(bindparam("branch_limit")).subquery())
+            branch = select(branch.order_by(*_order(Task.__table__.c, sort)).limit(bindparam("branch_limit"))
+                            .subquery())
         branches.append(branch)
     merged = union_all(*branches).subquery()
-    query = select(merged).order_by(merged.c.created_at, merged.c.id)
+    query = select(merged).order_by(*_order(merged.c, sort))
     if offset:
         query = query.offset(bindparam("offset"))
     if paged:
         query = query.limit(bindparam("limit"))
     _INBOX_STATEMENTS[key] = query
     return query
+
+
+def _order(c, sort: str) -> list:  # noqa: ANN001 - the columns of Task or of the merged subquery
+    """The inbox order; by deadline, tasks without one come last (written out: SQLite sorts NULL first,
+    PostgreSQL last), ties oldest first."""
+    if sort == "due":
+        return [c.due_at.is_(None), c.due_at, c.created_at, c.id]
+    return [c.created_at, c.id]
 
 
 def startable(session: Session, user: User) -> list[dict]:

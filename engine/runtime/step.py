@@ -22,6 +22,7 @@ from engine.clock import iso
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import ProcessError
 from engine.process import observe, workflow
+from engine.process.deadlines import boundary_deadline
 from engine.process.routing import Offer, due_at, offer
 from engine.process.specs import SpecSet
 from engine.runtime.incidents import LIVE
@@ -102,12 +103,15 @@ class Step:
                 row.status = "cancelled"
 
     def _due(self, o: Offer, task, element: str) -> datetime | None:  # noqa: ANN001 - a SpiffWorkflow Task
-        """The task's due time; a due date expression that fails fails the step, naming the task."""
+        """The task's deadline: its due date or the earliest boundary timer watching it, whichever is
+        earlier (engine/process/deadlines.py). A due date expression that fails fails the step, naming
+        the task."""
         try:
-            return due_at(o.due, self.at, task.data)
+            due = due_at(o.due, self.at, task.data)
         except (*FAILURES, ValueError, TypeError) as exc:
             raise ProcessError(f'the due date of "{o.title}" ({element}) cannot be computed: {exc}',
                                element, o.title) from None
+        return min((d for d in (due, boundary_deadline(task)) if d is not None), default=None)
 
     def _sync_timers(self) -> None:
         waiting = {str(t.id): (t, due) for t, due in workflow.waiting_timers(self.wf)}
