@@ -59,7 +59,8 @@ def test_the_calendar_file_lists_holidays_and_workdays(tmp_path):
 
 
 # -- a task whose due date is one working day after it became ready -----------------------------------
-def bundle(due: str) -> list[SourceFile]:
+def bundle(due: str, sla: str | None = None) -> list[SourceFile]:
+    """The approval fixture with this due date on `approve` (and another time on its SLA timer)."""
     files = []
     for path in sorted(APPROVAL.iterdir()):
         text = path.read_text(encoding="utf-8")
@@ -67,17 +68,29 @@ def bundle(due: str) -> list[SourceFile]:
             old = '<bpmn:userTask id="approve" name="经理审批" camunda:formKey="approval_decision">'
             assert old in text
             text = text.replace(old, old.replace('camunda:formKey', f'camunda:dueDate="{due}" camunda:formKey'))
+            if sla is not None:
+                assert '>"PT24H"</bpmn:timeDuration>' in text
+                text = text.replace('>"PT24H"</bpmn:timeDuration>', f">{sla}</bpmn:timeDuration>")
         files.append(SourceFile(path.name, KINDS[Path(path.name).suffix], text.encode("utf-8")))
     return files
 
 
 def test_a_task_ready_on_friday_afternoon_is_due_on_monday_afternoon(engine, clock):
-    engine.deploy("system", files=bundle("working_days_after(1)"))
+    engine.deploy("system", files=bundle("working_days_after(1)", sla='"P5D"'))
     add_users(engine, {"rep": ["sales_rep"], "mgr": ["sales_manager"]})
     clock.set(at("2026-03-06T15:00").astimezone(UTC))
     engine.start("rep", "approval", START)
     [task] = engine.inbox("mgr")
     assert datetime.fromisoformat(task["due_at"]) == at("2026-03-09T15:00")
+
+
+def test_a_boundary_timer_earlier_than_the_due_date_is_the_deadline(engine, clock):
+    engine.deploy("system", files=bundle("working_days_after(1)"))  # the fixture's 24 h SLA timer
+    add_users(engine, {"rep": ["sales_rep"], "mgr": ["sales_manager"]})
+    clock.set(at("2026-03-06T15:00").astimezone(UTC))
+    engine.start("rep", "approval", START)
+    [task] = engine.inbox("mgr")
+    assert datetime.fromisoformat(task["due_at"]) == at("2026-03-07T15:00")
 
 
 def test_a_due_date_expression_that_fails_refuses_the_step_naming_the_task(engine):

@@ -130,10 +130,10 @@ def _inbox_statement(roles: int, process: bool, role: bool, overdue: bool | None
 
 
 def _order(c, sort: str) -> list:  # noqa: ANN001 - the columns of Task or of the merged subquery
-    """The inbox order; by deadline, tasks without one come last (written out: SQLite sorts NULL first,
-    PostgreSQL last), ties oldest first."""
+    """The inbox order; by deadline, tasks without one last and ties oldest first (each branch can
+    read ix_task_inbox_*_due in this order, see migration 0012)."""
     if sort == "due":
-        return [c.due_at.is_(None), c.due_at, c.created_at, c.id]
+        return [c.due_at.asc().nulls_last(), c.created_at, c.id]
     return [c.created_at, c.id]
 
 

@@ -108,6 +108,9 @@ class Task(Base):
         # the inbox (queries.inbox): one ordered scan per source, see migration 0005
         Index("ix_task_inbox_role", "status", "role", "created_at", "id"),
         Index("ix_task_inbox_assignee", "status", "assignee", "created_at", "id"),
+        # the inbox by deadline (sort="due"), see migration 0012
+        Index("ix_task_inbox_role_due", "status", "role", "due_at", "created_at", "id"),
+        Index("ix_task_inbox_assignee_due", "status", "assignee", "due_at", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
