@@ -49,7 +49,9 @@ TASK = {
     "assignee": NULLABLE_TEXT,
     "status": {"type": "string", "description": "`ready` while open; `completed` or `cancelled` afterwards"},
     "created_at": TIME,
-    "due_at": NULLABLE_TIME,
+    "due_at": {**NULLABLE_TIME, "description": "the deadline: the task's due date or the earliest boundary timer "
+                                              "on it or on a sub-process it runs in, whichever is earlier (UTC); "
+                                              "null when nothing sets one"},
     "overdue": {"type": "boolean", "description": "ready and past its due time"},
 }
 
@@ -307,8 +309,11 @@ def document() -> dict:
                                   _query("role", {"type": "string"}, "only tasks of this role"),
                                   _query("overdue", {"type": "string", "enum": ["true", "false"]},
                                          "only overdue (true) or only not overdue (false) tasks"),
+                                  _query("sort", {"type": "string", "enum": ["created", "due"]},
+                                         "created (default): oldest first; due: earliest due_at first, "
+                                         "tasks without one last"),
                                   _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000},
-                                         "at most this many tasks, oldest first (default: all)"),
+                                         "at most this many tasks in the sort order (default: all)"),
                                   _query("offset", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
                                          "skip this many first")])},
         "/tasks/{id}": {"get": _op("getTask: the task with its form", 200, _ref("TaskDetail"), (401, 404),

@@ -16,7 +16,8 @@ from webui.context import engine
 def inbox() -> Response:
     who = actor()
     rows = engine().inbox(who, process=text_arg("process"), role=text_arg("role"), overdue=flag("overdue"),
-                          limit=integer("limit", maximum=MAX_PAGE), offset=integer("offset", minimum=0) or 0)
+                          limit=integer("limit", maximum=MAX_PAGE), offset=integer("offset", minimum=0) or 0,
+                          sort=text_arg("sort") or "created")
     return jsonify([shapes.inbox_row(t) for t in rows])
 
 

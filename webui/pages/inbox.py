@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -14,19 +16,39 @@ from webui.pages.common import (
     actor,
     back,
     flash_error,
+    parse_time,
     processes,
     role_name,
     work_roles,
 )
 
 OVERDUE = {"1": True, "0": False}
+SORTS = ("created", "due")  # oldest first (the default) | earliest deadline first
 PER_PAGE = 50  # oldest first: the work waiting longest is on the first page
 MAX_PAGE = 100_000
 
 
 def _filters() -> dict:
+    sort = request.args.get("sort", "")
     return {"process": request.args.get("process") or None, "role": request.args.get("role") or None,
-            "overdue": OVERDUE.get(request.args.get("overdue", ""))}
+            "overdue": OVERDUE.get(request.args.get("overdue", "")), "sort": sort if sort in SORTS else "created"}
+
+
+def due_hint(due_at: str | None, now: datetime) -> str:
+    """How far the deadline is, in the reader's language: '5 h 10 min left', '1 d 2 h overdue'."""
+    due = parse_time(due_at)
+    if due is None:
+        return ""
+    minutes = int(abs((due - now).total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        span = _("%(days)d d %(hours)d h", days=days, hours=hours)
+    elif hours:
+        span = _("%(hours)d h %(minutes)d min", hours=hours, minutes=mins)
+    else:
+        span = _("%(minutes)d min", minutes=mins)
+    return _("%(span)s overdue", span=span) if due < now else _("%(span)s left", span=span)
 
 
 @blueprint.get("/inbox")
@@ -48,8 +70,12 @@ def inbox():  # noqa: ANN201
         if task["may_reassign"] and task["role"] not in holders:
             holders[task["role"]] = engine().role_holders(task["role"])
     roles = [(r, role_name(r)) for r in [*work_roles(current_user.roles), INITIATOR]]
+    now = engine().clock.now()
+    for task in tasks:
+        task["due_hint"] = due_hint(task["due_at"], now)
     return render_template("pages/inbox.html", tasks=tasks, managed=managed, filters=filters, holders=holders,
-                           processes=processes(), roles=roles, me=actor(), pager=pager)
+                           processes=processes(), roles=roles, me=actor(), pager=pager,
+                           sort_url={s: _sort_url(s) for s in SORTS})
 
 
 def _page() -> int:
@@ -59,6 +85,12 @@ def _page() -> int:
 
 def _page_url(page: int) -> str:
     return url_for("pages.inbox", **{**request.args.to_dict(), "page": page})
+
+
+def _sort_url(sort: str) -> str:
+    """This inbox in another order, from its first page."""
+    args = {k: v for k, v in request.args.to_dict().items() if k not in ("page", "sort")}
+    return url_for("pages.inbox", **args, **({"sort": sort} if sort != "created" else {}))
 
 
 def _command(task_id: str, command: str, done: str, *args: str):  # noqa: ANN202
