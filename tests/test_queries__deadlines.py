@@ -127,6 +127,7 @@ def test_the_inbox_sorts_by_deadline_with_tasks_without_one_last(flows, clock):
     late_visit = eng.start("rep1", "customer_visit", {**VISIT, "visit_date": company_day(T0, 20)})
     soon_visit = eng.start("rep1", "customer_visit", dict(VISIT))
     for iid in (late_visit, soon_visit):
+        clock.advance(minutes=1)
         do(eng, "lead", "leader_approval", {"approved": True, "comment": "同意"}, iid)
     clock.advance(minutes=5)
     survey = eng.start("rep1", "customer_visit", {**VISIT, "visit_date": company_day(T0, 10)})
