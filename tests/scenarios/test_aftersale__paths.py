@@ -547,8 +547,11 @@ def test_an_approval_left_a_working_day_escalates_to_the_next_level_up(service, 
                   for iid, name in ((small, "manager_approval"), (large, "director_approval"),
                                     (closing, "approve_closing"))}
     for iid, name in ((small, "manager_approval"), (large, "director_approval"), (closing, "approve_closing")):
-        # one working day after it was offered: Friday -> Monday, the same time of day
-        assert parse(open_task(eng, iid, name)["due_at"]) == offered_at[iid] + timedelta(days=3)
+        # its timer: one working day after it was offered, Friday -> Monday, the same time of day; but the
+        # case's "resolved within 48 hours of the registration" (the sub-process's timer) falls due first
+        registered = parse(eng.instance(AUDITOR, iid)["started_at"])
+        assert registered + timedelta(hours=48) < offered_at[iid] + timedelta(days=3)
+        assert parse(open_task(eng, iid, name)["due_at"]) == registered + timedelta(hours=48)
 
     # Monday morning: the approvals are not late yet, but 48 hours (clock hours, the weekend too) have passed
     clock.set(local_time("2026-03-09", "09:00"))
