@@ -8,6 +8,7 @@ for errors, like `pages.diagram`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,12 +19,11 @@ from flask_login import current_user, login_required
 from engine.config import COMPANY_TZ
 from engine.errors import SalesflowError
 from engine.replay import Replay
-from webui import forms_render
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
 from webui.pages.common import actor, event_name, parse_time
-from webui.pages.labels import data_labels, ordered, visible
+from webui.pages.labels import data_labels, describe, ordered, visible
 
 
 def exact(value: str | datetime | None) -> str:
@@ -38,12 +38,13 @@ def _label(field: str, labels: dict[str, dict]) -> str:
 
 
 def _shown(value: object, field: str, labels: dict[str, dict]) -> str:
-    return "—" if value is None else forms_render.show(value, labels.get(field))
+    return "—" if value is None else describe(value, labels.get(field), labels)
 
 
-def told(value: object, ui: dict | None) -> str:
-    """A value as people read it, by the labels of the form it came from ("—" for nothing)."""
-    return "—" if value is None else forms_render.show(value, ui)
+def teller(fields: dict[str, dict]) -> Callable[[object, dict | None], str]:
+    """told(value, ui): a value as people read it, by the labels of the form it came from ("—" for
+    nothing); a record's parts by the instance's labels."""
+    return lambda value, ui: "—" if value is None else describe(value, ui, fields)
 
 
 def shown_changes(entry: dict) -> list[dict]:
@@ -58,7 +59,8 @@ def history(instance_id: int):  # noqa: ANN201
     inst = engine().instance(actor(), instance_id)
     entries = engine().timeline(actor(), instance_id)
     return render_template(
-        "pages/history.html", inst=inst, entries=entries, changes=shown_changes, told=told, exact=exact,
+        "pages/history.html", inst=inst, entries=entries, changes=shown_changes, told=teller(data_labels(inst)),
+        exact=exact,
         states_url=url_for("pages.history_states", instance_id=instance_id),
         verify_url=url_for("pages.history_verify", instance_id=instance_id),
         diagram_url=url_for("pages.diagram", instance_id=instance_id))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from flask import g
 
+from webui import forms_render
 from webui.context import engine
+from webui.i18n import localized
 from webui.pages import blueprint
 from webui.pages.common import actor
 
@@ -37,6 +39,15 @@ def visible(value: object, ui: dict | None) -> bool:
 def ordered(data: dict, labels: dict[str, dict]) -> list[tuple[str, object]]:
     """The data's labelled items in the forms' order; everything else is left out."""
     return [(k, data[k]) for k, ui in labels.items() if k in data and visible(data[k], ui)]
+
+
+def describe(value: object, ui: dict | None, fields: dict[str, dict]) -> str:
+    """A value as text for people; a record the engine keeps (the price list row a quotation used)
+    by the labels of its parts, leaving out parts nothing labels."""
+    if isinstance(value, dict):
+        return "；".join(f"{localized(fields[k]['label'])}: {forms_render.show(v, fields[k])}"
+                        for k, v in value.items() if k in fields and visible(v, fields[k]))
+    return forms_render.show(value, ui)
 
 
 @blueprint.app_template_global("person_name")

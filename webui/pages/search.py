@@ -21,7 +21,7 @@ from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
 from webui.pages.common import actor, processes
-from webui.pages.history import shown_changes, told
+from webui.pages.history import shown_changes, teller
 from webui.pages.labels import data_labels, ordered
 
 PER_PAGE = "25"
@@ -112,7 +112,7 @@ def instance_report(instance_id: int):  # noqa: ANN201
     labels = data_labels(inst)
     return render_template("pages/instance_report.html", inst=inst,
                            events=[{**e, "moment": _moment(e["at"])} for e in entries], chain=chain,
-                           changes=shown_changes, told=told,
+                           changes=shown_changes, told=teller(labels),
                            final_hash=entries[-1]["hash"] if entries else None, labels=labels,
                            data=ordered(inst["data"], labels), show=forms_render.show,
                            printed=_company_now().strftime("%Y-%m-%d %H:%M"))
