@@ -33,6 +33,7 @@ from engine.process.specs import SpecCache
 from engine.replay import Replay, first_version_id, replay
 from engine.roles import lane_roles, load_catalogue, sync_roles
 from engine.runtime import access, commands, queries, starting, timers
+from engine.runtime import labels as labels_mod
 from engine.runtime.idempotency import Answer
 from engine.runtime.loading import get_instance, specs_for
 from engine.store.db import Database
@@ -47,6 +48,7 @@ class Engine:
         self.db = Database(url or database_url())
         self.clock = clock or clock_mod.SystemClock()
         self.specs = SpecCache()
+        self.labels = labels_mod.LabelCache()
         self._roles_path = roles_path
         # called after every command with (command, seconds, outcome): "ok" or the error's code
         self.observers: list[Callable[[str, float, str], None]] = []
@@ -377,8 +379,23 @@ class Engine:
             return queries.task_detail(s, users.get_user(s, actor), task_id, self.clock.now())
 
     def instance(self, actor: str, instance_id: int) -> dict:
+        """The instance as the actor may see it, with `fields`: {data name: ui entry (label, options,
+        columns)} in the order the forms ask, the labelled names only (pages show nothing else)."""
         with self.db.read() as s:
-            return queries.instance_view(s, users.get_user(s, actor), instance_id, self.clock.now())
+            view = queries.instance_view(s, users.get_user(s, actor), instance_id, self.clock.now())
+            inst = get_instance(s, instance_id)
+            version = self.labels.get(s, inst.process_version_id, self._role_names())
+            view["fields"] = labels_mod.instance_fields(s, inst, version)
+            view["element_names"] = {**view["element_names"], **version.elements}
+            return view
+
+    def _role_names(self) -> dict[str, dict[str, str]]:
+        return {rid: {"zh": r.zh, "en": r.en} for rid, r in self.roles().items()}
+
+    def display_names(self) -> dict[str, str]:
+        """{login id: display name} of every account: pages show people by name."""
+        with self.db.read() as s:
+            return labels_mod.display_names(s)
 
     def history(self, actor: str, instance_id: int) -> list[dict]:
         with self.db.read() as s:
@@ -455,7 +472,14 @@ class Engine:
         changed (old -> new) and, for gateways, the branch taken and why."""
         from engine.audit import timeline
 
-        return timeline.build(self.history(actor, instance_id))
+        events = self.history(actor, instance_id)
+        with self.db.read() as s:
+            inst = get_instance(s, instance_id)
+            roles = self._role_names()
+            current = self.labels.get(s, inst.process_version_id, roles)
+            numbers = labels_mod.event_versions(events, labels_mod.version_number(s, inst))
+            found = labels_mod.versions_by_number(s, self.labels, inst.process_key, set(numbers), roles)
+        return timeline.build(events, [found.get(n, current) for n in numbers])
 
     # -- issue 6: search, search export and KPIs ------------------------------------------------
     def search(self, actor: str, filters: dict | None = None, page: int = 1, per_page: int = 25) -> dict:

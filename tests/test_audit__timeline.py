@@ -49,17 +49,18 @@ def test_changes_titles_branches_and_escalation(approval, clock):
     started, approved = entries[0], next(e for e in entries if e["kind"] == "completed" and e["task"] == "approve")
     assert {(c["field"], c["old"], c["new"]) for c in started["changes"]} >= {
         ("customer_name", None, "华东客户"), ("amount_yuan", None, 20000)}
-    assert approved["changes"] == [{"field": "approved", "old": None, "new": True}]
-    assert approved["title"] == "经理审批"
+    assert [(c["field"], c["old"], c["new"], c["label"]) for c in approved["changes"]] == [
+        ("approved", None, True, {"zh": "是否批准", "en": "Approved"})]
+    assert approved["title"] == {"zh": "经理审批", "en": "经理审批"}
     gateway = next(e for e in entries if e["kind"] == "gateway_taken")
     # the target's title is known although the archive task is offered after the gateway event
-    assert gateway["branches"] == [{"target": "archive", "title": "归档", "condition": "approved == True",
-                                    "default": False}]
+    assert gateway["branches"] == [{"target": "archive", "title": {"zh": "归档", "en": "归档"}, "flow": None,
+                                    "condition": "approved == True", "default": False}]
     escalated = next(e for e in entries if e["kind"] == "escalated")
-    assert escalated["escalation"] == {"timer": "sla", "attached_to": "approve", "attached_title": "经理审批",
-                                       "interrupting": False}
+    assert escalated["escalation"] == {"timer": "sla", "attached_to": "approve",
+                                       "attached_title": {"zh": "经理审批", "en": "经理审批"}, "interrupting": False}
     offered = next(e for e in entries if e["kind"] == "task_ready" and e["task"] == "archive")
-    assert (offered["offered_to"], offered["assignee"], offered["title"]) == ("initiator", "rep", "归档")
+    assert (offered["offered_to"], offered["assignee"], offered["title"]["zh"]) == ("initiator", "rep", "归档")
     assert entries[-1]["end_events"] == ["end_ok"] and entries[-1]["success"] is True
     # derived events carry no data changes of their own
     assert all(e["changes"] == [] for e in entries if e["kind"] not in timeline.COMMANDS)
@@ -72,7 +73,7 @@ def test_a_changed_value_shows_old_and_new(approval):
     approval.comment("rep", task, "请尽快归档")
     entries = approval.timeline("aud", iid)
     commented = next(e for e in entries if e["kind"] == "commented")
-    assert (commented["comment"], commented["role"], commented["title"]) == ("请尽快归档", "initiator", "归档")
+    assert (commented["comment"], commented["role"], commented["title"]["zh"]) == ("请尽快归档", "initiator", "归档")
 
     events = approval.history("aud", iid)
     events.append({"position": len(events) + 1, "at": events[-1]["at"], "actor": "rep", "kind": "completed",
@@ -104,9 +105,11 @@ def test_default_branches_messages_reassignment_and_lane_moves():
     ]
     entries = by_position(timeline.build(events))
     assert entries[1]["business_key"] == "BK-1" and entries[1]["changes"] == [{"field": "x", "old": None, "new": 1}]
-    assert entries[2]["branches"] == [{"target": "t1", "title": "审批", "condition": None, "default": True}]
+    assert entries[2]["branches"] == [{"target": "t1", "title": "审批", "flow": None, "condition": None,
+                                       "default": True}]
     assert entries[4]["message"] == {"name": "notice", "payload": {"n": 1}, "direction": "out",
-                                     "from_instance": None}
+                                     "from_instance": None,
+                                     "shown": [{"field": "n", "label": None, "ui": None, "value": 1}]}
     # a manager reassigns in a role the trail does not record, not in the task's own
     assert entries[5]["assignment"] == {"from": None, "to": "mgr2"} and entries[5]["role"] is None
     assert entries[6]["role"] is None and entries[6]["migration"] == {"from_version": 1, "to_version": 2}

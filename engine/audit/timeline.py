@@ -4,11 +4,18 @@ A pure function of the events `Engine.history` returns (no database): who acted,
 what data changed (old -> new), which gateway branch was taken and on which condition, and what
 escalations, comments and messages said. Roles and task titles are not stored on every event,
 only on the `task_ready` event that offered the task; they are carried forward from there.
+
+Given the labels of the version each event ran on (engine.definitions.labels), every element is
+told by that version's name ({zh, en}; an unnamed one by its kind in words), a branch by its flow's
+name, and the data changed by the labels of the form that changed it, in that form's order; data
+names nothing labels are left out. Without them (a bare trail), ids and names stay as recorded.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from engine.definitions.labels import VersionLabels
 
 SYSTEM = "system"
 INITIATOR = "initiator"
@@ -50,9 +57,26 @@ class _Offers:
         return self.titles.get(element or "")
 
 
-def _changes(payload: dict) -> list[dict]:
-    return [{"field": field, "old": pair[0], "new": pair[1]}
-            for field, pair in sorted((payload.get("changes") or {}).items())]
+def _changes(event: dict, labels: VersionLabels | None) -> list[dict]:
+    """old -> new per field: with labels, the labelled fields only, in the order of the form that
+    changed them (the task's, or the start form), then in the order of the version's forms."""
+    changed = event["payload"].get("changes") or {}
+    if labels is None:
+        return [{"field": field, "old": pair[0], "new": pair[1]} for field, pair in sorted(changed.items())]
+    form = labels.forms.get(labels.start_form or "", {}) if event["kind"] == "started" else {}
+    if event["kind"] == "completed":
+        form = labels.form_fields(event["task"])
+    fields = {**form, **{name: ui for name, ui in labels.fields.items() if name not in form}}
+    return [{"field": name, "old": changed[name][0], "new": changed[name][1], "label": ui["label"], "ui": ui}
+            for name, ui in fields.items() if name in changed]
+
+
+def _shown(values: dict, labels: VersionLabels | None) -> list[dict]:
+    """A message's payload as {field, label, ui, value}, labelled names only, in the forms' order."""
+    if labels is None:
+        return [{"field": k, "label": None, "ui": None, "value": v} for k, v in sorted(values.items())]
+    return [{"field": name, "label": ui["label"], "ui": ui, "value": values[name]}
+            for name, ui in labels.fields.items() if name in values]
 
 
 def _task_event_role(event: dict, offers: _Offers, holders: dict[str, str | None], starter: str | None) -> str | None:
@@ -86,30 +110,42 @@ def _command_role(event: dict, offers: _Offers, starter: str | None) -> str | No
     return None  # an administrator's cancel or migration: no task role applies
 
 
-def _branches(payload: dict, offers: _Offers) -> list[dict]:
+def _title(element: str | None, offers: _Offers, labels: VersionLabels | None) -> dict | str | None:
+    """An element as people name it: the version's {zh, en} name (or kind in words), else the trail's."""
+    if labels is not None and element:
+        return labels.element(element) or offers.title(element)
+    return offers.title(element)
+
+
+def _branches(event: dict, offers: _Offers, labels: VersionLabels | None) -> list[dict]:
+    """The branches taken: the target, the flow's name (the condition as people read it) and the
+    condition's code (for an export; pages show the flow's name)."""
+    payload = event["payload"]
     conditions = payload.get("conditions") or {}
     result = []
     for target in payload.get("taken") or []:
         condition = conditions.get(target)
-        result.append({"target": target, "title": offers.title(target),
+        result.append({"target": target, "title": _title(target, offers, labels),
+                       "flow": labels.flow(event["task"], target) if labels is not None else None,
                        "condition": None if condition in (None, "default") else condition,
                        "default": condition == "default"})
     return result
 
 
-def _details(event: dict, offers: _Offers) -> dict[str, Any]:
+def _details(event: dict, offers: _Offers, labels: VersionLabels | None) -> dict[str, Any]:
     """What the reader needs beyond who/when/what changed, per kind of event."""
     kind, payload = event["kind"], event["payload"]
     if kind == "gateway_taken":
-        return {"branches": _branches(payload, offers)}
+        return {"branches": _branches(event, offers, labels)}
     if kind == "escalated":
         return {"escalation": {"timer": event["task"], "attached_to": payload.get("attached_to"),
-                               "attached_title": offers.title(payload.get("attached_to")),
+                               "attached_title": _title(payload.get("attached_to"), offers, labels),
                                "interrupting": bool(payload.get("interrupting"))}}
     if kind == "commented":
         return {"comment": payload.get("text")}
     if kind in ("message", "message_sent"):
         return {"message": {"name": payload.get("name"), "payload": payload.get("payload") or {},
+                            "shown": _shown(payload.get("payload") or {}, labels),
                             "direction": "in" if kind == "message" else "out",
                             "from_instance": payload.get("from_instance")}}
     if kind == "reassigned":
@@ -121,7 +157,9 @@ def _details(event: dict, offers: _Offers) -> dict[str, Any]:
     if kind == "started":
         return {"business_key": payload.get("business_key"), "version": payload.get("version")}
     if kind == "ended":
-        return {"end_events": payload.get("end_events") or [], "success": payload.get("success")}
+        ends = payload.get("end_events") or []
+        return {"end_events": ends, "end_titles": [_title(end, offers, labels) for end in ends],
+                "success": payload.get("success")}
     if kind == "cancelled":
         return {"reason": payload.get("reason") or ""}
     if kind == "migrated":
@@ -138,9 +176,10 @@ def _details(event: dict, offers: _Offers) -> dict[str, Any]:
     return {}
 
 
-def build(events: list[dict]) -> list[dict]:
+def build(events: list[dict], labels: list[VersionLabels | None] | None = None) -> list[dict]:
     """One entry per event, in trail order: position, at, actor, role, kind, task, title, changes,
-    hash and the kind's details (branches, escalation, comment, message, assignment, ...).
+    hash, version and the kind's details (branches, escalation, comment, message, assignment, ...).
+    `labels`, one per event: the labels of the version the event ran on (module docstring).
 
     `role` is the role the actor acted in: a task's role (from the `task_ready` that offered it)
     for work on a task, `initiator` for the requester's start, `system` for timers and system
@@ -151,8 +190,9 @@ def build(events: list[dict]) -> list[dict]:
     starter = next((e["actor"] for e in events if e["kind"] == "started"), None)
     step_role: str | None = None
     result = []
-    for event in events:
+    for index, event in enumerate(events):
         kind, payload = event["kind"], event["payload"]
+        names = labels[index] if labels else None
         if kind == "task_ready":
             offers.offered(event)
         if kind in COMMANDS:
@@ -165,8 +205,10 @@ def build(events: list[dict]) -> list[dict]:
         if kind == "migrated":
             offers.migrated(payload)
         title = offers.of(event).get("title") if event["task"] else None
+        if names is not None and event["task"]:
+            title = names.element(event["task"]) or title
         result.append({"position": event["position"], "at": event["at"], "actor": event["actor"], "role": role,
                        "kind": kind, "task": event["task"], "title": title or None,
-                       "changes": _changes(payload) if kind in COMMANDS else [],
-                       "hash": event.get("hash"), **_details(event, offers)})
+                       "changes": _changes(event, names) if kind in COMMANDS else [],
+                       "hash": event.get("hash"), **_details(event, offers, names)})
     return result

@@ -66,8 +66,9 @@ def test_the_auditor_sees_every_event_with_who_role_when_and_what_changed(pages,
 
     gateway = next(e for e in history if e["kind"] == "gateway_taken" and e["task"] == "sales_approved_gateway")
     condition = gateway["payload"]["conditions"][gateway["payload"]["taken"][0]]
-    assert condition in entry(html, gateway["position"]).replace("&#39;", "'").replace("&#34;", '"')
-    assert "选择路径 销售部同意？" in entry(html, gateway["position"])  # the gateway's name from the diagram
+    # the gateway's question and the chosen flow's name from the diagram; the condition's code never
+    assert "选择路径 销售部同意？ 同意 → 品质部审批" in entry(html, gateway["position"])
+    assert condition not in entry(html, gateway["position"]).replace("&#39;", "'").replace("&#34;", '"')
     assert '<button type="button" id="verify"' in html and ">验证<" in html
     assert f'data-states-url="/instances/{iid}/history/states.json"' in html
     assert f'data-verify-url="/instances/{iid}/history/verify.json"' in html

@@ -22,7 +22,8 @@ def test_the_instance_page_lists_who_completed_what(pages, engine, clock):
     assert response.status_code == 200
     assert 'id="status">进行中' in html
     done = html.split('id="done-tasks"', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td>\s*<td class=\"who\">(.*?)</td><td>(.*?)</td></tr>", done)
+    rows = re.findall(r'<tr><td>(.*?)</td><td>(.*?)</td>\s*<td><span class="who person" title="(.*?)">.*?</span></td>'
+                      r"<td>(.*?)</td></tr>", done)
     assert rows == [("销售部审批", "已完成", "mgr1", "2026-03-02 11:00"),
                     ("品质部审批", "已完成", "qa1", "2026-03-02 12:00")]
     opened = html.split('id="open-tasks"', 1)[1].split("</table>", 1)[0]

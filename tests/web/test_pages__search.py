@@ -168,7 +168,7 @@ def test_the_report_shows_the_header_data_timeline_and_verification(pages, start
     assert positions == [e["position"] for e in history]
     assert "2026-03-02 09:00:00" in timeline  # Beijing time, to the second
     approved = timeline.split('data-kind="completed"', 1)[1].split("</tr>", 1)[0]
-    assert "mgr1" in approved and "<ins>Yes</ins>" in approved
+    assert 'title="mgr1"' in approved and '<span class="new">Yes</span>' in approved
     assert "@media print" in (ROOT / "webui" / "static" / "css" / "app.css").read_text(encoding="utf-8")
     assert 'class="report-tools no-print"' in html
 

@@ -90,7 +90,8 @@ def test_claim_and_release_from_the_task_page(pages, engine, request_id):
     response = mgr1.post(f"/tasks/{task_id}/claim", {"next": f"/tasks/{task_id}"})
     assert response.location == f"/tasks/{task_id}"
     html = mgr1.get(f"/tasks/{task_id}").get_data(as_text=True)
-    assert '<dd id="assignee">mgr1</dd>' in html and 'id="unclaim"' in html and 'id="claim"' not in html
+    assert '<dd id="assignee"><span class="person-name person" title="mgr1">mgr1</span></dd>' in html
+    assert 'id="unclaim"' in html and 'id="claim"' not in html
 
     other = pages("mgr2").get(f"/tasks/{task_id}").get_data(as_text=True)
     assert 'id="not-yours"' in other and 'id="complete"' not in other  # claimed by mgr1: read only for mgr2

@@ -132,6 +132,7 @@ def event_name(kind: str) -> str:
         "escalated": _("escalated"), "task_cancelled": _("task cancelled"), "message": _("message received"),
         "cancelled": _("cancelled the request"), "ended": _("ended"), "commented": _("commented"),
         "incident": _("halted by an incident"), "retried": _("retried after an incident"),
+        "migrated": _("moved to a new version"),
     }
     return names.get(kind, kind)
 

@@ -8,6 +8,7 @@ for errors, like `pages.diagram`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,12 +19,11 @@ from flask_login import current_user, login_required
 from engine.config import COMPANY_TZ
 from engine.errors import SalesflowError
 from engine.replay import Replay
-from webui import forms_render
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
 from webui.pages.common import actor, event_name, parse_time
-from webui.pages.labels import data_labels, ordered
+from webui.pages.labels import data_labels, describe, ordered, visible
 
 
 def exact(value: str | datetime | None) -> str:
@@ -32,26 +32,25 @@ def exact(value: str | datetime | None) -> str:
     return moment.astimezone(ZoneInfo(COMPANY_TZ)).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
-def _titles(inst: dict, entries: list[dict]) -> dict[str, object]:
-    """Element id -> its title: the tasks' own (zh/en) where the instance has them, else the trail's."""
-    titles: dict[str, object] = dict(inst.get("element_names") or {})  # gateways and events have no task
-    titles.update({e["task"]: e["title"] for e in entries if e["task"] and e["title"]})
-    for entry in entries:
-        for branch in entry.get("branches") or []:
-            if branch["title"]:
-                titles.setdefault(branch["target"], branch["title"])
-    for task in inst["tasks"] + inst["history_tasks"]:
-        titles[task["name"]] = task.get("titles") or task["title"]
-    return titles
-
-
 def _label(field: str, labels: dict[str, dict]) -> str:
     ui = labels.get(field)
-    return localized(ui.get("label")) if ui and ui.get("label") else field
+    return localized(ui.get("label")) if ui and ui.get("label") else ""
 
 
 def _shown(value: object, field: str, labels: dict[str, dict]) -> str:
-    return "—" if value is None else forms_render.show(value, labels.get(field))
+    return "—" if value is None else describe(value, labels.get(field), labels)
+
+
+def teller(fields: dict[str, dict]) -> Callable[[object, dict | None], str]:
+    """told(value, ui): a value as people read it, by the labels of the form it came from ("—" for
+    nothing); a record's parts by the instance's labels."""
+    return lambda value, ui: "—" if value is None else describe(value, ui, fields)
+
+
+def shown_changes(entry: dict) -> list[dict]:
+    """An entry's data changes that can be told in words (a routing code without a label cannot)."""
+    return [c for c in entry.get("changes") or []
+            if c.get("label") and visible(c["old"], c.get("ui")) and visible(c["new"], c.get("ui"))]
 
 
 @blueprint.get("/instances/<id:instance_id>/history")
@@ -59,10 +58,9 @@ def _shown(value: object, field: str, labels: dict[str, dict]) -> str:
 def history(instance_id: int):  # noqa: ANN201
     inst = engine().instance(actor(), instance_id)
     entries = engine().timeline(actor(), instance_id)
-    labels = data_labels(inst)
     return render_template(
-        "pages/history.html", inst=inst, entries=entries, titles=_titles(inst, entries), labels=labels,
-        label=lambda field: _label(field, labels), shown=lambda v, field: _shown(v, field, labels), exact=exact,
+        "pages/history.html", inst=inst, entries=entries, changes=shown_changes, told=teller(data_labels(inst)),
+        exact=exact,
         states_url=url_for("pages.history_states", instance_id=instance_id),
         verify_url=url_for("pages.history_verify", instance_id=instance_id),
         diagram_url=url_for("pages.diagram", instance_id=instance_id))

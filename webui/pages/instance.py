@@ -18,25 +18,13 @@ SHOWN_EVENTS = {"started", "claimed", "unclaimed", "reassigned", "completed", "c
                 "timer_fired", "task_cancelled", "message", "cancelled", "ended", "incident", "retried"}
 
 
-def _titles(instance: dict, history: list[dict]) -> dict[str, object]:
-    """Task (BPMN element) id -> its title, from the instance's tasks and the trail."""
-    titles: dict[str, object] = dict(instance.get("element_names") or {})  # gateways and events too
-    for event in history:
-        if event["kind"] == "task_ready" and event["task"]:
-            titles.setdefault(event["task"], event["payload"].get("title") or event["task"])
-    for t in instance["tasks"] + instance["history_tasks"]:
-        titles[t["name"]] = t["title"]
-    return titles
-
-
 @blueprint.get("/instances/<id:instance_id>")
 @login_required
 def instance(instance_id: int):  # noqa: ANN201
     inst = engine().instance(actor(), instance_id)
-    history = engine().history(actor(), instance_id)
-    events = [e for e in history if e["kind"] in SHOWN_EVENTS]
+    events = [e for e in engine().timeline(actor(), instance_id) if e["kind"] in SHOWN_EVENTS]
     labels = data_labels(inst)
-    return render_template("pages/instance.html", inst=inst, events=events, titles=_titles(inst, history),
+    return render_template("pages/instance.html", inst=inst, events=events,
                            show=forms_render.show, labels=labels, data=ordered(inst["data"], labels),
                            diagram_url=url_for("pages.diagram", instance_id=instance_id))
 

@@ -15,6 +15,7 @@ from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
 from webui.pages.common import actor, process_name, processes, role_name
+from webui.pages.labels import person_name
 
 FILTERS = ("from", "to", "process")
 
@@ -32,6 +33,8 @@ def group_label(dimension: str, key: str | None) -> str:
         return process_name(key)
     if dimension == "by_role":
         return role_name(key)
+    if dimension == "by_person":
+        return person_name(key)
     return key
 
 

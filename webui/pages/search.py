@@ -10,7 +10,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import login_required
 
 from engine.config import COMPANY_TZ
@@ -22,15 +21,13 @@ from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
 from webui.pages.common import actor, processes
-from webui.pages.instance import _titles
+from webui.pages.history import shown_changes, teller
 from webui.pages.labels import data_labels, ordered
 
 PER_PAGE = "25"
 # a BOM first: Excel then reads the UTF-8 (Chinese) text as UTF-8 (docs/audit.md)
 BOM = "\ufeff"
 TYPES = {"json": "application/json", "csv": "text/csv"}
-# payload keys that say nothing to a reader of the report (the replay digest, internal ids)
-HIDDEN_PAYLOAD = {"changes", "data", "digest", "task_id", "title"}
 
 
 def _filters() -> dict[str, str]:
@@ -105,36 +102,17 @@ def _moment(at: str) -> str:
     return datetime.fromisoformat(at).astimezone(ZoneInfo(COMPANY_TZ)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _details(event: dict) -> list[tuple[str, str]]:
-    """What else an event says, besides its data changes (a route taken, a reason, a comment...)."""
-    payload = event["payload"]
-    if event["kind"] == "gateway_taken":
-        return [(_("Route taken"), ", ".join(payload.get("taken") or [])),
-                *[(_("Condition"), f"{target}: {cond}") for target, cond in (payload.get("conditions") or {}).items()]]
-    return [(key, forms_render.show(value) if not isinstance(value, dict) else str(value))
-            for key, value in sorted(payload.items()) if key not in HIDDEN_PAYLOAD and value not in (None, "", [], {})]
-
-
-def _timeline(history: list[dict], labels: dict[str, dict]) -> list[dict]:
-    rows = []
-    for event in history:
-        changes = [(localized(labels[name]["label"]) if name in labels and labels[name].get("label") else name,
-                    forms_render.show(old, labels.get(name)), forms_render.show(new, labels.get(name)))
-                   for name, (old, new) in sorted((event["payload"].get("changes") or {}).items())]
-        rows.append({**event, "moment": _moment(event["at"]), "changes": changes, "details": _details(event)})
-    return rows
-
-
 @blueprint.get("/instances/<id:instance_id>/report")
 @login_required
 def instance_report(instance_id: int):  # noqa: ANN201
     """The instance's whole history on one printable page, with the trail's verification."""
     inst = engine().instance(actor(), instance_id)  # refuses whoever may not see it
-    history = engine().history(actor(), instance_id)
+    entries = engine().timeline(actor(), instance_id)
     chain = next(iter(engine().verify_chains(instance_id)))
     labels = data_labels(inst)
-    return render_template("pages/instance_report.html", inst=inst, events=_timeline(history, labels),
-                           titles=_titles(inst, history), chain=chain,
-                           final_hash=history[-1]["hash"] if history else None, labels=labels,
+    return render_template("pages/instance_report.html", inst=inst,
+                           events=[{**e, "moment": _moment(e["at"])} for e in entries], chain=chain,
+                           changes=shown_changes, told=teller(labels),
+                           final_hash=entries[-1]["hash"] if entries else None, labels=labels,
                            data=ordered(inst["data"], labels), show=forms_render.show,
                            printed=_company_now().strftime("%Y-%m-%d %H:%M"))
