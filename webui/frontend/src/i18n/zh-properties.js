@@ -188,7 +188,6 @@ export default {
   'delete': '删除',
   // events
   'Timer': '定时器',
-  'Type': '类型',
   'Date': '日期',
   'Duration': '时长',
   'Cycle': '周期',
