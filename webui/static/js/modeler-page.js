@@ -111,15 +111,20 @@
     });
   }
 
-  /** The whole diagram in view, no larger than life, its left edge clear of the palette. */
+  /** Fit to the viewport: the whole diagram in view and centred, no larger than life, clear of the palette.
+   *  The canvas is measured again first (the layout may have changed since the modeler was created). */
   function fitBesidePalette(canvas) {
+    canvas.resized();
     var box = canvas.viewbox();
     var inner = box.inner, outer = box.outer;
     if (!inner.width || !outer.width) { return; }
-    var left = 130, top = 16;
-    var scale = Math.min(1, (outer.width - left - 16) / inner.width, (outer.height - 2 * top) / inner.height);
-    canvas.viewbox({ x: inner.x - left / scale, y: inner.y - top / scale,
+    var left = 130, margin = 16;
+    var scale = Math.min(1, (outer.width - left - margin) / inner.width, (outer.height - 2 * margin) / inner.height);
+    var spareX = (outer.width - left - margin) / scale - inner.width;
+    var spareY = (outer.height - 2 * margin) / scale - inner.height;
+    canvas.viewbox({ x: inner.x - left / scale - spareX / 2, y: inner.y - margin / scale - spareY / 2,
                      width: outer.width / scale, height: outer.height / scale });
+    $('canvas').dataset.zoom = String(Math.round(scale * 1000) / 1000);
   }
 
   /** The process id of the diagram open now (a new diagram's file is named after it). */
