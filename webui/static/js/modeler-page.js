@@ -418,8 +418,15 @@
     root.dataset.dirty = dirty ? 'true' : 'false';
   }
 
+  /** Everything that would be deployed, BPMN as bpmn-js writes it (so an undone edit compares equal). */
   function snapshot() {
-    return collectFiles().then(function (files) { return JSON.stringify(files); });
+    return collectFiles().then(function (files) {
+      var bpmn = state.bpmn.map(function (f) {
+        // bpmn-js leaves an empty <bpmndi:BPMNLabel/> behind when a rename is undone: no change to anyone
+        return (f.edited || state.pristine[f.name] || f.content).replace(/\s*<bpmndi:BPMNLabel\s*\/>/g, '');
+      });
+      return JSON.stringify([bpmn, files.slice(state.bpmn.length)]);
+    });
   }
 
   function changedSinceSaved() {
