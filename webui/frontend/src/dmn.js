@@ -10,7 +10,13 @@ import zh from './i18n/zh-dmn.js';
  * @returns {DmnModeler}
  */
 export function createDmnModeler({ container, lang = pageLanguage() }) {
-  const translations = lang === 'en' ? [] : [translateModule(zh, { record: true })];
-  // `common` reaches every dmn-js view (DRD, decision table, literal expression)
-  return new DmnModeler({ container, common: { additionalModules: translations } });
+  const additionalModules = lang === 'en' ? [] : [translateModule(zh, { record: true })];
+  // per view: dmn-js 17 replaces `common.additionalModules` with each view's own list
+  return new DmnModeler({
+    container,
+    drd: { additionalModules },
+    decisionTable: { additionalModules },
+    literalExpression: { additionalModules },
+    boxedExpression: { additionalModules }
+  });
 }

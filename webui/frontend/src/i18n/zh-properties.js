@@ -44,6 +44,7 @@ export default {
   'Process ID': '流程 ID',
   'Process name': '流程名称',
   'Participant Name': '参与者名称',
+  'Participant ID': '参与者 ID',
   'Version tag': '版本标签',
   'Documentation': '文档',
   'Element documentation': '元素说明',
