@@ -83,7 +83,7 @@ export default {
   'Add custom key-value metadata to this element. Extension properties have no effect on process execution — they can be used to attach configuration visible for other consumers of the BPMN diagram. ':
     '给此元素添加键值对。本系统读取其中的 sod（职责分离）、name_en（英文名称）和 outcome（结束结果）等属性。',
   // user task
-  'User assignment': '处理人与期限',
+  'User assignment': '期限',
   'Assignee': '处理人',
   'Candidate groups': '候选组',
   'Candidate users': '候选用户',
