@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The diagram viewer and modeler come from npm (pinned in package-lock.json), bundled by esbuild.
-$(ASSETS): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json $(FRONTEND)/.bpmnlintrc $(wildcard $(FRONTEND)/src/* $(FRONTEND)/scripts/*)
+$(ASSETS): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json $(FRONTEND)/.bpmnlintrc $(wildcard $(FRONTEND)/src/* $(FRONTEND)/src/*/* $(FRONTEND)/scripts/*)
 	@echo "==> building the bpmn-js bundles from npm"
 	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error && npm run build
 	@touch $(ASSETS)

@@ -573,6 +573,13 @@ class Engine:
 
         return self._frozen(migration.plan, actor, key, to_version)
 
+    def migration_preview(self, actor: str, key: str, to_version: int) -> list[dict]:
+        """The dry run as the owner confirms it: migration_plan's entries, each with the instance's open
+        tasks ({id, bpmn_id, title, title_en, role, assignee, assignee_name}) and `started_by_name`."""
+        from engine.runtime import migration_preview
+
+        return self._frozen(migration_preview.preview, actor, key, to_version)
+
     def migrate(self, actor: str, key: str, to_version: int) -> dict:
         """Move every movable instance (each in its own transaction, with a `migrated` audit event):
         {"migrated": [ids], "skipped": [{"instance_id", "reasons"}]}."""

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from engine import Engine
 from tests.browser.conftest import ROOT
+from tests.browser.modeler_helpers import ENGINE_RULE, SIZES, open_model, rename, snap, use_language
 from tests.conftest import add_users
 
 COMPLAINT = [ROOT / "processes" / "complaint.bpmn", *sorted((ROOT / "processes").glob("complaint_*.dmn")),
@@ -93,7 +94,9 @@ def test_a_process_owner_adds_a_task_with_its_form_deploys_and_new_instances_rea
     expect(page.locator("#check-card")).to_have_attribute("data-state", "done", timeout=30_000)
     problem = page.locator(f'#problems li[data-element="{NEW_TASK}"][data-severity="error"]')
     expect(problem).to_contain_text(NEW_FORM)
-    expect(page.locator(f'.model-problem-badge[data-element="{NEW_TASK}"]')).to_be_visible()
+    # the same finding in the canvas lint, on the element it names
+    on_canvas = page.locator(f'.djs-overlays[data-container-id="{NEW_TASK}"] li[data-rule="{ENGINE_RULE}"]')
+    expect(on_canvas).to_have_count(1)
     expect(page.locator("#deploy")).to_be_disabled()
     problem.click()  # selects the task and scrolls the diagram to it
     expect(page.locator(f'#canvas .djs-element.selected[data-element-id="{NEW_TASK}"]')).to_have_count(1)
@@ -115,7 +118,7 @@ def test_a_process_owner_adds_a_task_with_its_form_deploys_and_new_instances_rea
     page.click("#check")
     expect(page.locator("#check-card")).to_have_attribute("data-errors", "0", timeout=30_000)
     expect(page.locator('#problems li[data-severity="error"]')).to_have_count(0)
-    expect(page.locator(".model-problem-badge.error")).to_have_count(0)
+    expect(page.locator(f'.djs-overlays li[data-rule="{ENGINE_RULE}"]')).to_have_count(0)
     expect(page.locator("#deploy")).to_be_enabled()
     shot(page, "lint-clean")
 
@@ -157,6 +160,9 @@ def test_a_process_owner_adds_a_task_with_its_form_deploys_and_new_instances_rea
     expect(page.locator(f'#plan tr[data-instance="{old}"]')).to_have_attribute("data-movable", "true")
     shot(page, "migration-dry-run")
     page.click("#migrate")
+    expect(page.locator(f'#confirm-list li[data-instance="{old}"]')).to_have_count(1)
+    assert eng.instance("adm", old)["version"] == 1  # the button only asks
+    page.click("#confirm-migrate")
     expect(page.locator("#migrate-result")).to_contain_text(f"#{old}")
     shot(page, "migrated")
     assert eng.instance("adm", old)["version"] == 2
@@ -205,4 +211,157 @@ def test_bpmnlint_runs_in_the_browser_and_a_new_diagram_is_executable(complaint,
     expect(page.locator('#canvas [data-element-id="office"]')).to_have_count(1)
     expect(page.locator(f'#canvas [data-element-id="{lane}"]')).to_have_count(0)
     shot(page, "new-diagram-lane-from-the-catalogue")
+    assert browser_errors.messages == []
+
+
+# -- issue 13: what process owners rely on, in zh and en, on a desktop and a phone ------------------------------
+LEAVE = {"zh": "您的修改尚未部署", "en": "Your changes have not been deployed"}
+VERSION = {"zh": "版本 {}", "en": "Version {}"}
+NO_ISSUES = {"zh": "没有问题", "en": "No Issues"}
+SALES_APPROVAL = {"zh": "销售部审批", "en": "Sales department approval"}  # the task's title in version 1
+PALETTE = 146  # the canvas's left part the palette covers (modeler-page.js keeps the diagram clear of it)
+
+
+@pytest.fixture(params=[(lang, size) for lang in ("zh", "en") for size in SIZES], ids=lambda p: f"{p[0]}-{p[1]}")
+def owner_page(request, open_as):  # noqa: ANN001, ANN201
+    """A process owner's page in the given language and screen size: (page, lang, size)."""
+    lang, size = request.param
+    page = open_as("adm")
+    page.set_viewport_size(SIZES[size])
+    use_language(page, lang)
+    return page, lang, size
+
+
+def test_unsaved_edits_are_guarded_on_leaving_and_nothing_asks_when_nothing_changed(owner_page, browser_errors):
+    page, lang, size = owner_page
+    open_model(page, "/model/sample_request/1")
+    expect(page.locator("#model-page")).to_have_attribute("data-dirty", "false")
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append((d.type, d.message)), d.dismiss()))
+
+    rename(page, "sales_approval", "销售部审批（改）")
+    expect(page.locator("#model-page")).to_have_attribute("data-dirty", "true")
+    page.locator(".crumbs a").first.click()  # an in-app link: asks in the page's language, staying is the default
+    page.wait_for_timeout(300)
+    assert [(t, m[:len(LEAVE[lang])]) for t, m in dialogs] == [("confirm", LEAVE[lang])]
+    assert page.url.endswith("/model/sample_request/1")
+    snap(page, f"unsaved-guard-{lang}-{size}")
+
+    # undoing the edit leaves nothing to lose: no question any more
+    page.evaluate("() => window.salesflowModeler.get('commandStack').undo()")
+    expect(page.locator("#model-page")).to_have_attribute("data-dirty", "false")
+    page.locator(".crumbs a").first.click()
+    page.wait_for_url("**/model")
+    assert len(dialogs) == 1
+
+    # closing the tab (or typing another address) with an edit: the browser's own beforeunload question
+    open_model(page, "/model/sample_request/1")
+    page.locator("#canvas").click(position={"x": 200, "y": 40})  # beforeunload needs a user gesture first
+    rename(page, "sales_approval", "销售部审批（改）")
+    expect(page.locator("#model-page")).to_have_attribute("data-dirty", "true")
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(500)
+    assert dialogs[-1][0] == "beforeunload"
+    assert browser_errors.messages == []
+
+
+def test_engine_errors_show_on_the_canvas_and_its_lint_never_says_no_issues_meanwhile(owner_page, browser_errors):
+    page, lang, size = owner_page
+    open_model(page, "/model/sample_request/1")
+    button = page.locator("#canvas .bjsl-button")
+    expect(button).to_contain_text(NO_ISSUES[lang])  # bpmnlint finds nothing in the shipped diagram
+    page.evaluate("""() => { const m = window.salesflowModeler;
+        m.get('modeling').updateProperties(m.get('elementRegistry').get('sales_approval'),
+                                           {'camunda:formKey': 'no_such_form'}); }""")
+    page.click("#check")
+    expect(page.locator("#check-card")).to_have_attribute("data-state", "done", timeout=30_000)
+    expect(page.locator('#problems li[data-element="sales_approval"][data-severity="error"]')).to_contain_text(
+        "no_such_form")
+    finding = page.locator(f'.djs-overlays[data-container-id="sales_approval"] li[data-rule="{ENGINE_RULE}"]')
+    expect(finding).to_have_count(1)
+    assert "no_such_form" in finding.text_content()
+    expect(button).not_to_contain_text(NO_ISSUES[lang])
+    expect(button).to_contain_text("1")
+    expect(page.locator('#canvas .djs-element.has-problem-error[data-element-id="sales_approval"]')).to_have_count(1)
+    # the problem list names the element by its name, not its id
+    expect(page.locator('#problems li[data-element="sales_approval"] .where')).to_contain_text("销售部审批")
+    snap(page, f"engine-findings-on-canvas-{lang}-{size}")
+
+    page.evaluate("() => window.salesflowModeler.get('commandStack').undo()")
+    page.click("#check")
+    expect(page.locator("#check-card")).to_have_attribute("data-errors", "0", timeout=30_000)
+    expect(page.locator(f'.djs-overlays li[data-rule="{ENGINE_RULE}"]')).to_have_count(0)
+    expect(button).to_contain_text(NO_ISSUES[lang])
+    assert browser_errors.messages == []
+
+
+def test_the_diagram_opens_fit_to_the_viewport(owner_page, browser_errors):
+    page, lang, size = owner_page
+    open_model(page, "/model/sample_request/1")
+    view = page.evaluate("""() => { const c = window.salesflowModeler.get('canvas'); const b = c.viewbox();
+        return {zoom: c.zoom(), x: b.x, y: b.y, width: b.width, height: b.height, inner: b.inner, outer: b.outer}; }""")
+    inner, outer, zoom = view["inner"], view["outer"], view["zoom"]
+    # the whole diagram is in view ...
+    assert view["x"] <= inner["x"] and inner["x"] + inner["width"] <= view["x"] + view["width"] + 1
+    assert view["y"] <= inner["y"] and inner["y"] + inner["height"] <= view["y"] + view["height"] + 1
+    # ... and it fills the canvas beside the palette along one side (at most life size), not a quarter of it
+    filled = max(inner["width"] * zoom / (outer["width"] - PALETTE), inner["height"] * zoom / (outer["height"] - 32))
+    assert filled > 0.95 or zoom == 1, view
+    if size == "desktop":
+        assert zoom > 0.4, view
+    snap(page, f"fit-to-viewport-{lang}-{size}")
+    assert browser_errors.messages == []
+
+
+def test_the_version_shown_is_the_new_one_after_deploying(owner_page, deployed, browser_errors):
+    page, lang, size = owner_page
+    open_model(page, "/model/sample_request/1")
+    expect(page.locator("#page-version")).to_have_text(VERSION[lang].format(1))
+    rename(page, "sales_approval", "销售部经理审批")
+    page.fill("#deploy-note", "改名")
+    page.click("#deploy")
+    expect(page.locator("#deploy-card")).to_have_attribute("data-state", "deployed", timeout=30_000)
+    expect(page.locator("#page-version")).to_have_text(VERSION[lang].format(2))
+    expect(page.locator("#model-page")).to_have_attribute("data-version", "2")
+    assert page.url.endswith("/model/sample_request/2")
+    assert VERSION[lang].format(2) in page.title()
+    expect(page.locator("#model-page")).to_have_attribute("data-dirty", "false")  # deployed: nothing to lose
+    snap(page, f"version-after-deploy-{lang}-{size}")
+    assert deployed.versions("adm", "sample_request")[0]["version"] == 2
+    page.reload()
+    expect(page.locator("#page-version")).to_have_text(VERSION[lang].format(2))
+    assert browser_errors.messages == []
+
+
+def test_migration_lists_where_each_instance_stands_and_asks_before_moving(owner_page, deployed, browser_errors):
+    page, lang, size = owner_page
+    eng = deployed
+    from tests.web.test_pages__model import SAMPLE_REQUEST
+
+    waiting = [eng.start("rep1", "sample_request", dict(SAMPLE_REQUEST)) for _ in range(2)]
+    open_model(page, "/model/sample_request/1")
+    rename(page, "sales_approval", "销售部经理审批")
+    page.fill("#deploy-note", "改名")
+    page.click("#deploy")
+    expect(page.locator("#deploy-card")).to_have_attribute("data-state", "deployed", timeout=30_000)
+
+    page.goto("/model/sample_request/migrate")
+    for iid in waiting:
+        row = page.locator(f'#plan tr[data-instance="{iid}"]')
+        expect(row).to_have_attribute("data-movable", "true")
+        expect(row.locator('.where li[data-task="sales_approval"]')).to_contain_text(SALES_APPROVAL[lang])
+    snap(page, f"migration-plan-{lang}-{size}")
+    page.click("#migrate")
+    confirm = page.locator("#confirm-migration")
+    expect(confirm).to_be_visible()
+    expect(confirm.locator("#confirm-list > li")).to_have_count(len(waiting))
+    assert {eng.instance("adm", iid)["version"] for iid in waiting} == {1}  # asking moved nothing
+    snap(page, f"migration-confirm-{lang}-{size}")
+    page.click("#cancel-migrate")
+    expect(page.locator("#confirm-migration")).to_have_count(0)
+    page.click("#migrate")
+    page.click("#confirm-migrate")
+    expect(page.locator("#migrate-result")).to_be_visible()
+    assert {eng.instance("adm", iid)["version"] for iid in waiting} == {2}
+    snap(page, f"migration-done-{lang}-{size}")
     assert browser_errors.messages == []

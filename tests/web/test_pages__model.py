@@ -283,9 +283,19 @@ def test_the_migrate_page_shows_the_engines_dry_run_and_migrates_the_movable(own
     movable = [p["instance_id"] for p in plan if p["movable"]]
     assert movable, "renaming a task keeps instances waiting there movable"
     assert 'id="migrate"' in html
+    # each instance with the task it waits at (by its title) and who started it (by display name)
+    assert html.count('data-task="sales_approval"') == len(waiting) and "销售部审批" in html  # v1 title, where it is
 
-    token = csrf_token_in(html)
-    result = client.post("/model/sample_request/migrate", data={"csrf_token": token, "to": "2"})
+    # the button asks first: the instances that will move are listed again, nothing moves yet
+    confirm = client.get("/model/sample_request/migrate?to=2&confirm=1").get_data(as_text=True)
+    listed = re.findall(r'<li data-instance="(\d+)"', confirm.split('id="confirm-list"', 1)[1])
+    assert sorted(map(int, listed)) == sorted(movable)
+    token = csrf_token_in(confirm)
+    unconfirmed = client.post("/model/sample_request/migrate", data={"csrf_token": token, "to": "2"})
+    assert unconfirmed.status_code == 200 and 'id="confirm-migration"' in unconfirmed.get_data(as_text=True)
+    assert all(eng.instance("adm", iid)["version"] == 1 for iid in waiting)
+
+    result = client.post("/model/sample_request/migrate", data={"csrf_token": token, "to": "2", "confirmed": "yes"})
     assert result.status_code == 200
     page = result.get_data(as_text=True)
     assert 'id="migrate-result"' in page

@@ -5,7 +5,7 @@
   'use strict';
 
   var state = { files: [], current: null, modeler: null, container: null, select: null, empty: null,
-                pristine: {}, listeners: [], opening: Promise.resolve() };
+                pristine: {}, listeners: [], editListeners: [], opening: Promise.resolve() };
 
   function find(name) {
     return state.files.filter(function (f) { return f.name === name; })[0] || null;
@@ -21,13 +21,23 @@
   function ensureModeler() {
     if (!state.modeler) {
       state.modeler = window.DmnModelerBundle.createDmnModeler({ container: state.container });
-      state.modeler.on('views.changed', function () { changed(); });
+      state.modeler.on('views.changed', function () { watchEdits(); changed(); });
     }
     return state.modeler;
   }
 
   function changed() {
     state.listeners.forEach(function (fn) { fn(); });
+  }
+
+  // an edit in whichever view is open (DRD, decision table): the page's unsaved-changes guard hears it
+  function watchEdits() {
+    var viewer = state.modeler.getActiveViewer();
+    if (!viewer || viewer.salesflowWatched) { return; }
+    viewer.salesflowWatched = true;
+    viewer.on('commandStack.changed', function (event) {
+      if (event.trigger !== 'clear') { state.editListeners.forEach(function (fn) { fn(); }); }
+    });
   }
 
   /** The XML of the open file as dmn-js would save it now. */
@@ -96,6 +106,7 @@
     names: function () { return state.files.map(function (f) { return f.name; }); },
     count: function () { return state.files.length; },
     get modeler() { return state.modeler; },
-    onChange: function (fn) { state.listeners.push(fn); }
+    onChange: function (fn) { state.listeners.push(fn); },
+    onEdit: function (fn) { state.editListeners.push(fn); }
   };
 })();

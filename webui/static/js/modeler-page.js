@@ -19,6 +19,8 @@
     problems: [],
     lintIssues: {},
     lastCheckErrors: null,
+    dirty: false, // edited since loaded or last deployed: leaving asks first
+    leaving: false, // the person confirmed leaving through one of our links
     isNew: root.dataset.new === 'true'
   };
 
@@ -32,6 +34,7 @@
 
   var modeler = window.BpmnModelerBundle.createModeler({ container: $('canvas'), propertiesParent: $('properties') });
   window.salesflowModeler = modeler;
+  var ENGINE_RULE = window.BpmnModelerBundle.ENGINE_RULE;
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -108,15 +111,20 @@
     });
   }
 
-  /** The whole diagram in view, no larger than life, its left edge clear of the palette. */
+  /** Fit to the viewport: the whole diagram in view and centred, no larger than life, clear of the palette.
+   *  The canvas is measured again first (the layout may have changed since the modeler was created). */
   function fitBesidePalette(canvas) {
+    canvas.resized();
     var box = canvas.viewbox();
     var inner = box.inner, outer = box.outer;
     if (!inner.width || !outer.width) { return; }
-    var left = 130, top = 16;
-    var scale = Math.min(1, (outer.width - left - 16) / inner.width, (outer.height - 2 * top) / inner.height);
-    canvas.viewbox({ x: inner.x - left / scale, y: inner.y - top / scale,
+    var left = 130, margin = 16;
+    var scale = Math.min(1, (outer.width - left - margin) / inner.width, (outer.height - 2 * margin) / inner.height);
+    var spareX = (outer.width - left - margin) / scale - inner.width;
+    var spareY = (outer.height - 2 * margin) / scale - inner.height;
+    canvas.viewbox({ x: inner.x - left / scale - spareX / 2, y: inner.y - margin / scale - spareY / 2,
                      width: outer.width / scale, height: outer.height / scale });
+    $('canvas').dataset.zoom = String(Math.round(scale * 1000) / 1000);
   }
 
   /** The process id of the diagram open now (a new diagram's file is named after it). */
@@ -185,38 +193,43 @@
 
   // -- problems: the list, and on the diagram ------------------------------------------------------------
 
-  var OVERLAY = 'salesflow-problem';
-
   function clearDrawn() {
-    var overlays = modeler.get('overlays');
     var canvas = modeler.get('canvas');
-    overlays.remove({ type: OVERLAY });
     modeler.get('elementRegistry').forEach(function (element) {
       canvas.removeMarker(element.id, 'has-problem-error');
       canvas.removeMarker(element.id, 'has-problem-warning');
     });
   }
 
+  /** Whether problem `p` (of the engine's check) is about the BPMN file open now. */
+  function onThisDiagram(p) {
+    if (!p.file) { return true; }
+    if (p.file === state.current) { return true; }
+    return !findBpmn(p.file) && /\.bpmn$/i.test(p.file) && state.bpmn.length === 1; // a new diagram, renamed
+  }
+
+  /**
+   * The engine's findings on the diagram: each one in bpmnlint's overlay of the element it names (and in
+   * its error count), the element outlined. A finding about another file, or about no element, is shown
+   * on the diagram itself, so the canvas never says "no issues" while the engine lists errors.
+   */
   function drawProblems() {
     clearDrawn();
     var registry = modeler.get('elementRegistry');
-    var byElement = {};
+    var findings = [];
+    var worst = {};
     state.problems.forEach(function (p) {
-      if (!p.element || (p.file && p.file !== state.current && findBpmn(p.file))) { return; }
-      if (p.file && !findBpmn(p.file) && !/\.bpmn$/i.test(p.file)) { return; }
-      if (!registry.get(p.element)) { return; }
-      (byElement[p.element] = byElement[p.element] || []).push(p);
+      var here = onThisDiagram(p);
+      var element = here && p.element && registry.get(p.element) ? p.element : null;
+      var severity = p.severity === 'warning' ? 'warning' : 'error';
+      findings.push({ id: element, category: severity === 'error' ? 'error' : 'warn',
+                      message: (here ? '' : (p.file || '') + ': ') + p.message });
+      if (element && worst[element] !== 'error') { worst[element] = severity; }
     });
-    Object.keys(byElement).forEach(function (id) {
-      var list = byElement[id];
-      var severity = list.some(function (p) { return p.severity !== 'warning'; }) ? 'error' : 'warning';
-      var badge = el('div', {
-        'class': 'model-problem-badge ' + severity, 'data-element': id, 'data-severity': severity,
-        title: list.map(function (p) { return p.message; }).join('\n'), text: String(list.length)
-      });
-      modeler.get('overlays').add(id, OVERLAY, { position: { top: -12, left: -12 }, html: badge });
-      modeler.get('canvas').addMarker(id, 'has-problem-' + severity);
+    Object.keys(worst).forEach(function (id) {
+      modeler.get('canvas').addMarker(id, 'has-problem-' + worst[id]);
     });
+    modeler.get('engineFindings').set(findings);
   }
 
   function kindOf(name) {
@@ -246,9 +259,17 @@
     }
   }
 
+  /** The element a problem names, by its name when it has one on the diagram open now (else its id). */
+  function elementLabel(p) {
+    if (!p.element) { return ''; }
+    var element = onThisDiagram(p) && modeler.get('elementRegistry').get(p.element);
+    var name = element && element.businessObject && element.businessObject.name;
+    return name ? name.replace(/\s+/g, ' ') : p.element;
+  }
+
   function problemItem(p) {
     var severity = p.severity === 'warning' ? 'warning' : 'error';
-    var where = [p.file, p.element].filter(Boolean).join(' › ') + (p.line ? ' (' + p.line + ')' : '');
+    var where = [p.file, elementLabel(p)].filter(Boolean).join(' › ') + (p.line ? ' (' + p.line + ')' : '');
     var item = el('li', {
       'class': 'problem severity-' + severity, 'data-severity': severity,
       'data-file': p.file || '', 'data-element': p.element || '', tabindex: '0'
@@ -287,11 +308,12 @@
     var count = 0;
     Object.keys(state.lintIssues).forEach(function (id) {
       state.lintIssues[id].forEach(function (issue) {
+        if (issue.rule === ENGINE_RULE) { return; } // the engine's own findings are listed above
         count += 1;
         var severity = issue.category === 'error' ? 'error' : 'warning';
         var item = problemItem({ file: state.current, element: id, severity: severity,
-                                 message: issue.message + ' (' + issue.id + ')' });
-        item.dataset.rule = issue.id;
+                                 message: modeler.get('translate')(issue.message) });
+        item.dataset.rule = issue.rule || issue.id;
         item.classList.add('bpmnlint');
         list.appendChild(item);
       });
@@ -358,10 +380,11 @@
         var range = document.createRange();
         result.replaceChildren();
         answer.body.deployed.forEach(function (d) { result.appendChild(range.createContextualFragment(d.html)); });
+        showDeployedVersion(answer.body.deployed);
         $('deploy-card').dataset.state = 'deployed';
         $('deploy-note').value = '';
         button.disabled = false;
-        return answer;
+        return saved().then(function () { return answer; });
       });
     }).catch(function (err) {
       $('deploy-card').dataset.state = 'failed';
@@ -376,9 +399,99 @@
   function edited() {
     // anything edited since the last check may have fixed its errors: deploy (which checks again) is offered
     if (state.lastCheckErrors) { $('deploy').disabled = false; }
+    changedSinceSaved();
   }
 
-  modeler.on('commandStack.changed', edited);
+  modeler.on('commandStack.changed', function (event) {
+    if (event.trigger !== 'clear') { edited(); } // 'clear': a file was (re)opened, nothing edited
+  });
+
+  // -- unsaved changes: leaving the page asks first ------------------------------------------------------
+  // `dirty` turns true at once on any edit (so a click right after typing is guarded), then is worked out
+  // again by comparing every file with what was loaded or last deployed: undoing an edit clears it.
+
+  var baseline = null; // JSON of collectFiles() when loaded or last deployed
+  var recompute = null;
+
+  function setDirty(dirty) {
+    state.dirty = dirty;
+    root.dataset.dirty = dirty ? 'true' : 'false';
+  }
+
+  /** Everything that would be deployed, BPMN as bpmn-js writes it (so an undone edit compares equal). */
+  function snapshot() {
+    return collectFiles().then(function (files) {
+      var bpmn = state.bpmn.map(function (f) {
+        // bpmn-js leaves an empty <bpmndi:BPMNLabel/> behind when a rename is undone: no change to anyone
+        return (f.edited || state.pristine[f.name] || f.content).replace(/\s*<bpmndi:BPMNLabel\s*\/>/g, '');
+      });
+      return JSON.stringify([bpmn, files.slice(state.bpmn.length)]);
+    });
+  }
+
+  function changedSinceSaved() {
+    if (baseline === null) { return; }
+    setDirty(true);
+    clearTimeout(recompute);
+    recompute = setTimeout(function () {
+      snapshot().then(function (now) { setDirty(now !== baseline); });
+    }, 300);
+  }
+
+  function saved() {
+    clearTimeout(recompute);
+    return snapshot().then(function (now) { baseline = now; setDirty(false); });
+  }
+
+  window.addEventListener('beforeunload', function (event) {
+    if (!state.dirty || state.leaving) { return undefined; }
+    event.preventDefault();
+    event.returnValue = texts.leaveConfirm; // browsers show their own wording
+    return texts.leaveConfirm;
+  });
+
+  // our own links ask in the page's language, and only when something would be lost
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('a[href]');
+    if (!link || !state.dirty || event.defaultPrevented || event.button !== 0) { return; }
+    if (event.ctrlKey || event.metaKey || event.shiftKey || link.target === '_blank') { return; }
+    var href = link.getAttribute('href');
+    if (!href || href.charAt(0) === '#' || link.origin !== window.location.origin) { return; }
+    event.preventDefault();
+    if (window.confirm(texts.leaveConfirm)) {
+      state.leaving = true;
+      window.location.href = link.href;
+    }
+  }, true);
+
+  // -- after a deploy: the version the page shows is the new one ---------------------------------------
+
+  function showDeployedVersion(deployed) {
+    var key = root.dataset.key;
+    var mine = deployed.filter(function (d) { return d.status === 'deployed' && (key ? d.key === key : true); });
+    if (!mine.length) { return; }
+    var d = mine[0];
+    var label = texts.versionN.replace('{version}', String(d.version));
+    var badge = $('page-version');
+    badge.textContent = label;
+    badge.hidden = false;
+    root.dataset.version = String(d.version);
+    if (!key) { // a new diagram is a process now: the page becomes its version's page
+      root.dataset.key = d.key;
+      root.dataset.new = 'false';
+      state.isNew = false;
+      var name = processName();
+      if (name) { $('page-title').textContent = name; }
+    }
+    document.title = $('page-title').textContent + ' · ' + label + ' · ' + texts.siteName;
+    if (d.url && window.history && window.history.replaceState) { window.history.replaceState(null, '', d.url); }
+  }
+
+  function processName() {
+    var definitions = modeler.getDefinitions();
+    var process = (definitions && definitions.rootElements || []).filter(function (e) { return e.$type === 'bpmn:Process'; })[0];
+    return process && process.name || null;
+  }
 
   // -- loading -----------------------------------------------------------------------------------------------
 
@@ -408,9 +521,11 @@
         window.SalesflowDmn.init({ files: of('dmn'), container: $('dmn-canvas'), select: $('dmn-file'),
                                    empty: $('dmn-empty') });
         window.SalesflowDmn.onChange(edited);
+        window.SalesflowDmn.onEdit(edited);
         $('dmn-count').textContent = String(window.SalesflowDmn.count());
         return state.bpmn.length ? openBpmn(state.bpmn[0].name) : null;
       })
+      .then(saved)
       .then(function () {
         status('');
         root.dataset.ready = 'true';
