@@ -3,7 +3,9 @@ as its percent-encoded form (`?customer=%E6%B5%B7%E8%9E%BA`) on every page and A
 
 Why this is needed: by PEP 3333 a server hands the query string to the app as the latin-1 text of
 its raw bytes, and werkzeug's Request turns that text back into the bytes and decodes them as UTF-8,
-so under gunicorn a raw query already works. Werkzeug's own development server (`salesflow serve`,
+so a server that follows PEP 3333 needs nothing (gunicorn 27 goes further and refuses a request
+target that is not ASCII with its own 400, as RFC 9112 allows; there a client must percent-encode,
+and learns so at once). Werkzeug's own development server (`salesflow serve`,
 `make run`, the live servers of the tests) does not: http.server reads the request line as latin-1,
 then werkzeug encodes that text as UTF-8 once more before decoding it as latin-1 (its "WSGI encoding
 dance", meant for text that is not yet bytes). The bytes arrive encoded twice: 海螺 reaches the app as

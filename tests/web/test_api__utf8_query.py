@@ -1,7 +1,8 @@
 """`?customer=海螺` sent raw (UTF-8 bytes, not percent-encoded, as curl sends it) finds what the
 percent-encoded `?customer=%E6%B5%B7%E8%9E%BA` finds, in the API and on the pages, under every server:
-Flask's test client, werkzeug's development server (`salesflow serve`, `make run`), whose "WSGI encoding
-dance" encoded such a query a second time so that every filter silently matched nothing, and gunicorn."""
+Flask's test client (as a server that follows PEP 3333 hands it over) and werkzeug's development server
+(`salesflow serve`, `make run`), whose "WSGI encoding dance" encoded such a query a second time so that every
+filter silently matched nothing. (gunicorn refuses a raw non-ASCII request target with its own 400.)"""
 
 from __future__ import annotations
 
