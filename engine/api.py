@@ -350,6 +350,11 @@ class Engine:
         with self.db.read() as s:
             return queries.start_form(s, users.get_user(s, actor), key)
 
+    def process(self, actor: str, key: str) -> dict:
+        """The latest version of a process with `startable` (for this actor) and its start `form`; NotFound."""
+        with self.db.read() as s:
+            return queries.process_detail(s, users.get_user(s, actor), key)
+
     def managed_tasks(self, actor: str) -> list[dict]:
         with self.db.read() as s:
             return queries.managed_tasks(s, users.get_user(s, actor), self.clock.now())

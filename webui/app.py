@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from engine import Engine
 from webui import auth, i18n, ops, security
 from webui.converters import IdConverter
+from webui.rawquery import RawUtf8Query
 
 
 def _trusted_proxies() -> int:
@@ -24,6 +25,7 @@ def _trusted_proxies() -> int:
 
 def create_app(engine: Engine, config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.wsgi_app = RawUtf8Query(app.wsgi_app)  # `?customer=海螺` sent raw works like its percent-encoded form
     proxies = _trusted_proxies()
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine import outcomes
 from engine.definitions.checks import INITIATOR
-from engine.definitions.model import ProcessModel
+from engine.definitions.model import ProcessModel, start_event
 from engine.errors import Forbidden, NotFound
 from engine.runtime.loading import no_instance, no_task
 from engine.store.models import ApiToken, Instance, ProcessVersion, Task, User
@@ -235,3 +235,37 @@ def check_may_edit_prices(user: User | None) -> None:
     if not may_edit_prices(user):
         raise Forbidden(f"{user.username} may not change the price list: only the sales director keeps the "
                         "company's prices")
+
+
+# -- starting a process by hand -------------------------------------------------------------------
+
+
+def starter_roles(model: ProcessModel) -> set[str]:
+    """The roles that may start the process: its `starters`, else the lane of its start event."""
+    start = start_event(model)
+    return set(model.starters) or ({start.lane} if start and start.lane else set())
+
+
+def start_refusal(user: User, model: ProcessModel) -> str | None:
+    """Why this user may not start the process by hand, or None when they may. A timer-started process
+    starts only by its timer; a message-started one without declared starters only when its message
+    arrives; any other, for a holder of one of its starter roles."""
+    start = start_event(model)
+    if start is not None and start.event == "timer":
+        return f"{model.id} is started by its timer, not by hand"
+    if start is not None and start.event == "message" and not model.starters:
+        return f"{model.id} starts only when the message {start.message} arrives, not by hand"
+    starters = starter_roles(model)
+    if not starters & roles_of(user):
+        return f"{user.username} holds none of the roles that may start {model.id}: {', '.join(sorted(starters))}"
+    return None
+
+
+def may_start(user: User, model: ProcessModel) -> bool:
+    return start_refusal(user, model) is None
+
+
+def check_may_start(user: User, model: ProcessModel) -> None:
+    refusal = start_refusal(user, model)
+    if refusal:
+        raise Forbidden(refusal)

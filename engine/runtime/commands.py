@@ -109,17 +109,11 @@ def _start(ctx: Engine, s: Session, actor: str, key: str, data: dict | None, bus
     specs = specs_for(s, ctx.specs, pv.id)
     model = specs.models[key]
     start_el = start_event(model)
-    if start_el is not None and start_el.event == "message" and not model.starters:
-        raise Forbidden(f"{key} starts only when the message {start_el.message} arrives, not by hand")
-    starters = set(model.starters) or ({start_el.lane} if start_el and start_el.lane else set())
-    if not starters & roles_of(user):
-        raise Forbidden(f"{actor} holds none of the roles that may start {key}: {', '.join(sorted(starters))}")
+    access.check_may_start(user, model)
     if business_key is not None and (not isinstance(business_key, str) or not 0 < len(business_key) <= 128
                                      or not forms.storable(business_key)):
         raise InvalidData("business_key must be a text of 1-128 characters",
                           {"business_key": {"zh": "业务编号须为1-128个字符", "en": "1-128 characters"}})
-    if start_el is not None and start_el.event == "timer":
-        raise Forbidden(f"{key} is started by its timer, not by hand")
     form = form_of(s, pv.id, start_el.form_key if start_el else None)
     data = forms.validate(form, data, _prices(s)) if form else forms.check_data_keys(data)
     data, case = under_case.inherit(s, user, model, business_key, data)

@@ -139,13 +139,8 @@ def _order(c, sort: str) -> list:  # noqa: ANN001 - the columns of Task or of th
 
 def startable(session: Session, user: User) -> list[dict]:
     """The processes this user may start by hand (latest versions), with a one-line description."""
-    roles = roles_of(user)
-    result = []
-    for p in processes(session):
-        if p["start_event"] == "timer" or not set(p["starters"]) & roles:
-            continue
-        result.append(p)
-    return result
+    models = _latest_models(session)
+    return [p for p in processes(session) if access.may_start(user, models[p["key"]])]
 
 
 def _sod_visible(username):  # noqa: ANN001, ANN202 - a SQL condition on Task (joined with Instance)
@@ -185,11 +180,22 @@ def start_form(session: Session, user: User, key: str) -> dict | None:
     """The start form of the latest version of a process the user may start (None: it has none)."""
     pv = latest_version(session, key)
     model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
+    access.check_may_start(user, model)
     start = start_event(model)
-    starters = set(model.starters) or ({start.lane} if start and start.lane else set())
-    if not starters & roles_of(user) or (start is not None and start.event == "timer"):
-        raise Forbidden(f"{user.username} may not start {key}")
     return form_view(form_of(session, pv.id, start.form_key if start else None))
+
+
+def process_detail(session: Session, user: User, key: str) -> dict:
+    """The latest version of a process as `processes` lists it, with `startable` (whether this user may
+    start it by hand) and `form`, its start form {key, title, schema, ui} (None: it has none). The form
+    is the one the start page shows; it is given to anyone, like the list of processes, so that a
+    client can tell what a start needs. NotFound for a key no deployed process has."""
+    pv = latest_version(session, key)
+    model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
+    view = next(p for p in processes(session) if p["key"] == key)
+    start = start_event(model)
+    return {**view, "startable": access.may_start(user, model),
+            "form": form_view(form_of(session, pv.id, start.form_key if start else None))}
 
 
 def instance_forms(session: Session, inst: Instance) -> dict[str, dict]:
@@ -287,6 +293,17 @@ def processes(session: Session) -> list[dict]:
                        "summary": _summary(model.documentation), "start_event": start.event if start else None,
                        "start_form": start.form_key if start else None})
     return result
+
+
+def _latest_models(session: Session) -> dict[str, ProcessModel]:
+    """Our model of each process's latest version, by key."""
+    rows = session.execute(select(ProcessVersion.key, ProcessVersion.model_json)
+                           .order_by(ProcessVersion.key, ProcessVersion.version.desc()))
+    models: dict[str, ProcessModel] = {}
+    for key, model_json in rows:
+        if key not in models:
+            models[key] = ProcessModel.from_dict(json.loads(model_json)[key])
+    return models
 
 
 def _summary(documentation: str) -> str:

@@ -135,3 +135,80 @@ def test_a_body_that_is_not_a_json_object_gets_400(api):
         body = response.get_json()
         assert body["error"] == "bad_request"
         assert "JSON" in body["message"]
+
+
+# -- GET /processes/{key}: one process with its start form (issue 13, item 10) -------------------------------
+
+
+def test_a_process_comes_with_the_start_form_the_start_page_shows(api, engine):
+    response = api("rep1").get("/processes/sample_request")
+    assert response.status_code == 200
+    process = response.get_json()
+    assert (process["key"], process["version"], process["startable"]) == ("sample_request", 1, True)
+    assert process["name"] == "样品提供申请"
+    assert process["names"] == {"zh": "样品提供申请", "en": "Sample request approval"}
+    assert process["summary"].startswith("Sample request approval")  # the diagram's documentation, first line
+    form = process["form"]
+    assert process["start_form"] == form["key"] == "sample_request_apply"
+    assert form["title"] == {"zh": "样品提供申请表", "en": "Sample request form"}
+    assert form["schema"]["required"] == ["customer_name", "customer_class", "product", "spec", "quantity",
+                                          "purpose", "delivery_address", "wanted_by"]
+    assert form["schema"]["properties"]["quantity"] == {"type": "number", "exclusiveMinimum": 0}
+    fields = {f["name"]: f for f in form["ui"]["fields"]}
+    assert fields["customer_name"]["label"] == {"zh": "客户名称", "en": "Customer name"}
+    assert fields["purpose"]["options"]["project_bid"] == {"zh": "工程攻关", "en": "Project bid"}
+    assert form["ui"]["messages"]["quantity"]
+    # the very form the web start page renders and the engine validates a start against
+    assert form == {k: engine.start_form("rep1", "sample_request")[k] for k in ("key", "title", "schema", "ui")}
+
+
+def test_the_name_follows_accept_language(api):
+    process = api("rep1", {"Accept-Language": "en"}).get("/processes/customer_visit").get_json()
+    assert process["name"] == process["names"]["en"] != process["names"]["zh"]
+    assert api("rep1").get("/processes/customer_visit").get_json()["name"] == process["names"]["zh"]
+
+
+def test_only_a_process_the_caller_may_start_is_described_as_startable(api):
+    for user in ("mgr1", "qa1", "aud", "adm"):
+        process = api(user).get("/processes/sample_request").get_json()
+        assert process["startable"] is False, user
+        assert process["form"]["key"] == "sample_request_apply"  # what a start needs is no secret
+    listed = {p["key"]: p["startable"] for p in api("qa1").get("/processes").get_json()}
+    assert listed["sample_request"] is False  # the list and the detail agree
+
+
+def test_a_client_starts_the_process_with_data_its_form_describes(api):
+    rep = api("rep1")
+    form = rep.get("/processes/sample_request").get_json()["form"]
+    data = {name: SAMPLE_REQUEST[name] for name in form["schema"]["required"]}
+    assert rep.post("/processes/sample_request/instances", json={"data": data}).status_code == 201
+
+
+def test_the_current_version_after_a_new_deployment(api, engine, tmp_path):
+    from tests.web.conftest import p5_p6_files
+
+    files = []
+    for path in p5_p6_files():
+        copy = tmp_path / path.name
+        text = path.read_text(encoding="utf-8")
+        if path.name == "sample_request.bpmn":
+            text = text.replace("Sample request approval (P5", "Sample request approval, second version (P5", 1)
+        copy.write_text(text, encoding="utf-8")
+        files.append(copy)
+    engine.deploy("system", files)
+    process = api("rep1").get("/processes/sample_request").get_json()
+    assert process["version"] == 2
+    assert "second version" in process["summary"]
+
+
+def test_an_unknown_process_key_gets_404_naming_it(api):
+    response = api("rep1").get("/processes/no_such_process")
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["error"] == "not_found"
+    assert "no_such_process" in body["message"]
+    assert api("rep1").get("/processes/bad%20key!").get_json()["error"] == "not_found"
+
+
+def test_a_process_needs_a_token(api):
+    assert api().get("/processes/sample_request").status_code == 401

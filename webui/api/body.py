@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from werkzeug.exceptions import BadRequest
 
 from engine import jsonvalues
-from engine.errors import InvalidData
+from engine.errors import InvalidData, SalesflowError
 from webui.auth import api_actor
 
 REQUIRED = {"zh": "此项必填", "en": "This field is required"}
@@ -33,20 +32,48 @@ def unstorable(text: str) -> bool:
 NOT_FINITE = {"zh": "须为有限的数字", "en": "Must be a finite number"}
 
 
+class BadBody(SalesflowError):
+    """A body that is not a JSON object we accept: malformed, empty, not an object, not valid Unicode."""
+
+    code, status = "bad_request", 400
+
+
+class NotJson(SalesflowError):
+    """A body sent as another media type (a form, plain text): the client is told which one we read."""
+
+    code, status = "unsupported_media_type", 415
+
+
+JSON_TYPE = "application/json"
+
+
+def _declared_json(mimetype: str) -> bool:
+    """application/json or a JSON-based type (application/problem+json …); no type at all is read as JSON too,
+    since only a declared other type says the client meant something else."""
+    return not mimetype or mimetype == JSON_TYPE or mimetype.endswith("+json")
+
+
 def json_object() -> dict:
-    """The body as a JSON object; 400 with a clear message for anything else (413 when too large):
-    malformed JSON, NaN or Infinity, nesting deeper than 64 levels, text with a lone surrogate.
-    A number too large for a double (`1e400`, read as infinity) is 422 naming its field: under
-    `data`, the data field (as the form's own messages name it), else the body's field."""
+    """The body as a JSON object: the one reader of every JSON POST (the API's and the modeler's).
+
+    415 when the Content-Type names another media type (a form-encoded token request, plain text), with
+    a message naming application/json; 400 with a clear message for anything else (413 when too large):
+    an empty body, malformed JSON, NaN or Infinity, nesting deeper than 64 levels, text with a lone
+    surrogate, a value that is not an object. A number too large for a double (`1e400`, read as infinity)
+    is 422 naming its field: under `data`, the data field (as the form's own messages name it), else the
+    body's field."""
+    if not _declared_json(request.mimetype):
+        raise NotJson(f"the request body must be JSON sent as Content-Type: {JSON_TYPE}, "
+                      f"not {request.mimetype}")
     raw = request.get_data(cache=True)
     if not raw.strip():
-        raise BadRequest("the request body must be a JSON object (it is empty)")
+        raise BadBody("the request body must be a JSON object (it is empty)")
     try:
         value = jsonvalues.parse(raw)
     except jsonvalues.NotAcceptable as exc:
-        raise BadRequest(f"the request body is not acceptable JSON: {exc}") from None
+        raise BadBody(f"the request body is not acceptable JSON: {exc}") from None
     if not isinstance(value, dict):
-        raise BadRequest(f"the request body must be a JSON object, not {type(value).__name__}")
+        raise BadBody(f"the request body must be a JSON object, not {type(value).__name__}")
     infinite = {_field_of(f.path): NOT_FINITE for f in jsonvalues.flaws(value) if f.kind == jsonvalues.NON_FINITE}
     raise_if(infinite, "numbers too large for a double (not finite)")
     return value

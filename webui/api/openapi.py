@@ -82,6 +82,17 @@ SCHEMAS: dict[str, dict] = {
         "summary": {"type": "string"}, "start_form": NULLABLE_TEXT,
         "startable": {"type": "boolean", "description": "whether the caller may start it"},
     }),
+    "ProcessDetail": _obj({
+        "key": {"type": "string"},
+        "name": {"type": "string", "description": "in the language of Accept-Language (zh by default)"},
+        "names": TEXT, "version": {"type": "integer", "minimum": 1, "description": "the current version"},
+        "deployed_at": TIME, "starters": {"type": "array", "items": {"type": "string"}},
+        "summary": {"type": "string", "description": "one line, in the language of Accept-Language"},
+        "start_form": {**NULLABLE_TEXT, "description": "the start form's key"},
+        "startable": {"type": "boolean", "description": "whether the caller may start it"},
+        "form": {"oneOf": [_ref("Form"), {"type": "null"}],
+                 "description": "the start form the start page shows: JSON Schema, ui hints, labels in zh and en"},
+    }),
     "StartRequest": _obj({"data": {"type": "object", "description": "the start form's fields"},
                           "business_key": {"type": "string", "minLength": 1, "maxLength": 128}},
                          required=[], closed=False),
@@ -186,7 +197,7 @@ SCHEMAS: dict[str, dict] = {
 }
 
 WHY = {
-    400: "the body is not a JSON object: malformed, NaN or Infinity (not JSON), nested deeper than 64 levels, "
+    400: "the body is not a JSON object: empty, malformed, NaN or Infinity (not JSON), nested deeper than 64 levels, "
          "or not valid Unicode",
     401: "no valid bearer token",
     403: "the engine refuses the caller, who may see the object but not do this",
@@ -194,6 +205,7 @@ WHY = {
     409: "the task is no longer ready, or someone else holds it, or (`halted`) its instance is halted by an incident;"
          " for incidents: the incident is already resolved",
     413: "the body is larger than the server accepts",
+    415: "the body is sent as another media type (a form, plain text): send JSON as Content-Type: application/json",
     422: "invalid fields (see `fields`: a number that is not finite, such as 1e400, or beyond ±(2^53 - 1) in "
          "form data, full-width digits for a number; a text the API keeps may not hold NUL; an Idempotency-Key "
          "used before for another request), or (deployments) invalid definitions (see `problems`)",
@@ -222,6 +234,8 @@ def _errors(*codes: int) -> dict:
 def _op(summary: str, ok: int, schema: dict, errors: tuple[int, ...], body: str | None = None,
         params: list | None = None, public: bool = False, headers: dict | None = None) -> dict:
     operation_id, summary = summary.split(": ", 1)
+    if body:  # every JSON body is read by webui/api/body.py, which refuses another media type
+        errors = tuple(sorted({*errors, 415}))
     op: dict = {"summary": summary, "operationId": operation_id,
                 "responses": {str(ok): _json(schema, summary, headers), **_errors(*errors)}}
     if body:
@@ -298,6 +312,10 @@ def document() -> dict:
                                        params=[_path("id", {"type": "integer", "minimum": 1, "maximum": MAX_ID})])},
         "/processes": {"get": _op("listProcesses: deployed processes, latest versions", 200, _list("Process"),
                                   (401,))},
+        "/processes/{key}": {"get": _op(
+            "getProcess: the process's current version with its start form (JSON Schema, ui hints, zh/en labels) "
+            "and whether the caller may start it", 200, _ref("ProcessDetail"), (401, 404),
+            params=[_path("key", {"type": "string", "pattern": f"^{KEY_PATTERN}$"})])},
         "/processes/{key}/instances": {"post": _op(
             "startInstance: start the process; the instance with its open tasks", 201, _ref("Instance"),
             (400, 401, 403, 404, 409, 413, 422), body="StartRequest",

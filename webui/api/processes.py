@@ -1,4 +1,5 @@
-"""GET /processes (latest versions) and POST /processes/{key}/instances (start one)."""
+"""GET /processes (latest versions), GET /processes/{key} (one, with its start form) and
+POST /processes/{key}/instances (start one)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from flask import Response, jsonify, url_for
 from webui.api import blueprint, shapes
 from webui.api.body import actor, field, idempotency_key, json_object, raise_if, replayed
 from webui.context import engine
+from webui.i18n import api_language
 
 
 @blueprint.get("/processes")
@@ -14,6 +16,13 @@ def list_processes() -> Response:
     who = actor()
     startable = {p["key"] for p in engine().startable(who)}
     return jsonify([shapes.process(p, startable) for p in engine().processes()])
+
+
+@blueprint.get("/processes/<process_key:key>")
+def get_process(key: str) -> Response:
+    """What a client needs to start the process: its start form's JSON Schema, ui hints and labels,
+    the same form the start page renders; `startable` says whether the caller may start it."""
+    return jsonify(shapes.process_detail(engine().process(actor(), key), api_language()))
 
 
 @blueprint.post("/processes/<process_key:key>/instances")

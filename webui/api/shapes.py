@@ -43,6 +43,23 @@ def process(view: dict, startable: set[str]) -> dict:
     return {**{k: view.get(k) for k in PROCESS_KEYS}, "startable": view["key"] in startable}
 
 
+def _in(lang: str, text: dict | str | None) -> str:
+    """A {"zh", "en"} text in the language asked for (a plain text as it is)."""
+    if isinstance(text, dict):
+        return text.get(lang) or text.get("zh") or text.get("en") or ""
+    return text or ""
+
+
+def process_detail(view: dict, lang: str) -> dict:
+    """{key, name and summary in `lang`, names {zh, en}, version, deployed_at, starters, start_form (its key),
+    startable, form}: `form` is the start form {key, title, schema, ui} the start page shows (null: none)."""
+    form = view.get("form")
+    return {**{k: view.get(k) for k in PROCESS_KEYS}, "name": _in(lang, view.get("names") or view["name"]),
+            "names": view.get("names") or {"zh": view["name"], "en": view["name"]},
+            "summary": _in(lang, view.get("summary")), "startable": bool(view.get("startable")),
+            "form": {k: form[k] for k in ("key", "title", "schema", "ui")} if form else None}
+
+
 def event(view: dict) -> dict:
     return {k: view.get(k) for k in EVENT_KEYS}
 

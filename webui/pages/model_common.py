@@ -11,12 +11,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 from flask_login import current_user
 
-from engine import jsonvalues
 from engine.definitions.bundle import SourceFile
 from engine.errors import DefinitionError, Forbidden, InvalidData, Problem, SalesflowError
+from webui.api.body import json_object
 from webui.pages import blueprint
 from webui.pages.common import error_text
 
@@ -92,20 +92,9 @@ def posted_files(body: Any) -> list[SourceFile]:
     return files
 
 
-class BadBody(SalesflowError):
-    """A body that is not JSON we accept (engine.jsonvalues.parse): 400, like the REST API's."""
-
-    code, status = "bad_request", 400
-
-
 def json_body() -> dict:
-    try:
-        body = jsonvalues.parse(request.get_data(cache=True))
-    except jsonvalues.NotAcceptable as exc:
-        raise BadBody(f"the body is not acceptable JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise InvalidData("the body must be a JSON object", {})
-    return body
+    """The body of a modeler request, read like every JSON POST of the API (webui/api/body.py)."""
+    return json_object()
 
 
 @blueprint.context_processor

@@ -25,3 +25,14 @@ for (const [src, dest] of copies) {
   cpSync(src, join(out, dest), { recursive: true });
 }
 console.log(`copied ${copies.length} stylesheets/folders to ${out}`);
+
+// Swagger UI for the API's docs page (/api/v1/docs): the prebuilt bundle and stylesheet swagger-ui-dist
+// ships, with its licence, into ../static/dist/swagger-ui (webui/templates/pages/api_docs.html loads them).
+const apiDocs = join(root, '..', 'static', 'dist', 'swagger-ui');
+const apiDocsFiles = ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE', 'NOTICE'];
+rmSync(apiDocs, { recursive: true, force: true });
+mkdirSync(apiDocs, { recursive: true });
+for (const name of apiDocsFiles) {
+  cpSync(from('swagger-ui-dist', name), join(apiDocs, name));
+}
+console.log(`copied Swagger UI (${apiDocsFiles.length} files) to ${apiDocs}`);
