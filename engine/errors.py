@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class SalesflowError(Exception):
@@ -83,9 +83,17 @@ class Problem:
     """One thing wrong with a definition file, located for the person who fixes it."""
 
     file: str
-    message: str
+    message: str  # English: the CLI, logs and API clients read it
     element: str | None = None
     line: int | None = None
+    # the same in Chinese, for the owner's pages (None where nobody translated it); a rendering of the
+    # same problem, so it takes no part in comparing problems
+    zh: str | None = field(default=None, compare=False)
+
+    def messages(self) -> dict[str, str]:
+        """{"zh": ..., "en": ...}: the engine keeps both languages of its own messages (docs/modelling.md);
+        a message from SpiffWorkflow's parser has only English, shown in both."""
+        return {"zh": self.zh or self.message, "en": self.message}
 
     def __str__(self) -> str:
         where = self.file

@@ -64,39 +64,46 @@ def owner(engine):  # noqa: ANN001, ANN201
 
 
 # -- one failing diagram per error check -------------------------------------
+# (old, new, element, needle, English message, Chinese message): the engine keeps both languages
 ERROR_CASES = {
     "condition reads a name nothing sets": (
         "approved == True", "approved == True and vip_customer == True",
         "f_yes", "vip_customer == True",
         "the condition reads vip_customer, which no start form, task form, decision output, script, message or "
-        "called process sets"),
+        "called process sets",
+        "条件读取了数据 vip_customer，但没有任何开始表单、任务表单、决策输出、脚本、消息或被调用的流程设置它"),
     "element no path reaches": (
         'sourceRef="decide" targetRef="end_rejected"', 'sourceRef="decide" targetRef="end_ok"',
         "end_rejected", '<bpmn:endEvent id="end_rejected"',
-        "no path from the start event reaches 已驳回: connect it with a sequence flow or remove it"),
+        "no path from the start event reaches 已驳回: connect it with a sequence flow or remove it",
+        "从开始事件出发没有路径到达「已驳回」：用顺序流连接它，或删除它"),
     "timer duration PT1D": (
         '"PT24H"', '"PT1D"',
         "sla", '"PT1D"',
         'timer value "PT1D" is not an ISO 8601 duration: days and longer come before T, hours, minutes and seconds '
-        'after it ("P1D", "PT24H", "P1DT12H")'),
+        'after it ("P1D", "PT24H", "P1DT12H")',
+        "定时器的值“PT1D”不是 ISO 8601 时长：天及以上写在 T 之前，小时、分钟、秒写在 T 之后"
+        "（“P1D”、“PT24H”、“P1DT12H”）"),
 }
 
 
 @pytest.mark.parametrize("case", list(ERROR_CASES))
 def test_lint_lists_the_error_with_file_element_line_and_message(owner, case):
-    old, new, element, needle, message = ERROR_CASES[case]
+    old, new, element, needle, message, zh = ERROR_CASES[case]
     files = approval_with(old, new)
     expected = {"file": BPMN, "element": element, "line": line_of(files[BPMN], needle), "message": message,
-                "severity": "error"}
+                "messages": {"zh": zh, "en": message}, "severity": "error"}
     assert owner.lint(OWNER, sources(files)) == [expected]
     assert versions_deployed(owner) == 0  # lint deploys nothing
 
 
 @pytest.mark.parametrize("case", list(ERROR_CASES))
 def test_deploy_refuses_the_error_with_the_same_located_problem(owner, case):
-    old, new, element, needle, message = ERROR_CASES[case]
+    old, new, element, needle, message, zh = ERROR_CASES[case]
     files = approval_with(old, new)
-    assert refused(owner, files) == [Problem(BPMN, message, element, line_of(files[BPMN], needle))]
+    problems = refused(owner, files)
+    assert problems == [Problem(BPMN, message, element, line_of(files[BPMN], needle))]
+    assert problems[0].messages() == {"zh": zh, "en": message}
 
 
 def test_the_good_fixture_has_no_problem_and_deploys(owner):
@@ -138,6 +145,8 @@ def _callee(sets: str) -> str:
                   xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
                   targetNamespace="http://salesflow.example/test">
   <bpmn:process id="grading" name="定级" isExecutable="true">
+    <bpmn:documentation>zh: 定级。
+en: Grading.</bpmn:documentation>
     <bpmn:startEvent id="g_start"><bpmn:outgoing>g1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:scriptTask id="g_calc"><bpmn:incoming>g1</bpmn:incoming><bpmn:outgoing>g2</bpmn:outgoing>
       <bpmn:script>{sets} = 'gold'</bpmn:script></bpmn:scriptTask>
@@ -223,6 +232,9 @@ def test_a_gateway_whose_flows_all_have_conditions_and_no_default_is_a_warning(o
         "file": BPMN, "element": "decide", "line": line_of(files[BPMN], f'<bpmn:{gateway} id="decide"'),
         "message": "gateway 是否批准 has conditional flows and no default flow: when no condition holds the instance "
                    "stops with an error",
+        "messages": {"zh": "网关「是否批准」的出口都带条件，却没有默认流：没有条件成立时，实例会出错停下",
+                     "en": "gateway 是否批准 has conditional flows and no default flow: when no condition holds the "
+                           "instance stops with an error"},
         "severity": "warning"}]
 
 
@@ -293,6 +305,8 @@ def test_lint_also_lists_what_the_compiler_refuses(owner):
     [problem] = owner.lint(OWNER, sources(files))
     assert problem == {"file": BPMN, "element": "sales_directr", "line": line_of(files[BPMN], 'id="sales_directr"'),
                        "message": "lane sales_directr is not a known role (see processes/roles.yaml)",
+                       "messages": {"zh": "泳道 sales_directr 不是已知角色（见 processes/roles.yaml）",
+                                    "en": "lane sales_directr is not a known role (see processes/roles.yaml)"},
                        "severity": "error"}
 
 

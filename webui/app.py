@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import Engine
@@ -44,4 +45,20 @@ def create_app(engine: Engine, config: dict | None = None) -> Flask:
     security.csrf.exempt(api)  # bearer tokens, not cookies: no CSRF exposure
     app.register_blueprint(pages)
     ops.init_app(app, engine)
+    _error_pages(app)
     return app
+
+
+def _error_pages(app: Flask) -> None:
+    """HTTP errors: JSON inside the API, a page in our layout and the reader's language everywhere else
+    (never Werkzeug's English page). Registered last, so it replaces the API's app-wide handler and
+    hands API paths back to it."""
+    from webui.api import PREFIX, _http_error_json
+    from webui.pages.common import http_error_page
+
+    def answer(exc: HTTPException):  # noqa: ANN202 - a Flask response
+        if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
+            return _http_error_json(exc)
+        return http_error_page(exc)
+
+    app.register_error_handler(HTTPException, answer)

@@ -27,6 +27,13 @@ def localized(text: dict | str | None) -> str:
     return text or ""
 
 
+def localized_problems(problems: list[dict]) -> list[dict]:
+    """The engine's lint findings with `message` in the reader's language (the engine keeps both in
+    `messages`; the English one stays for logs and API clients)."""
+    return [{**p, "message": localized(p["messages"])} if isinstance(p.get("messages"), dict) else p
+            for p in problems]
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")

@@ -61,7 +61,8 @@ def _read_files(files: list[SourceFile]) -> _Parsed:
     parsed = _Parsed()
     for f in files:
         if len(f.content) > MAX_FILE_BYTES:
-            parsed.problems.append(Problem(f.name, f"file is {len(f.content)} bytes; the limit is {MAX_FILE_BYTES}"))
+            parsed.problems.append(Problem(f.name, f"file is {len(f.content)} bytes; the limit is {MAX_FILE_BYTES}",
+                                           zh=f"文件有 {len(f.content)} 字节，上限是 {MAX_FILE_BYTES}"))
             continue
         if f.kind == "form":
             form, problems, key = _load_form(f)
@@ -70,7 +71,8 @@ def _read_files(files: list[SourceFile]) -> _Parsed:
                 parsed.broken_forms.add(key)
             if form:
                 if form.key in parsed.forms:
-                    parsed.problems.append(Problem(f.name, f"form key {form.key} is defined twice"))
+                    parsed.problems.append(Problem(f.name, f"form key {form.key} is defined twice",
+                                                       zh=f"表单键 {form.key} 定义了两次"))
                 parsed.forms[form.key] = (form, f)
             continue
         try:
@@ -87,7 +89,8 @@ def _read_files(files: list[SourceFile]) -> _Parsed:
             parsed.problems += bpmn_expression_problems(tree, f.name)
             for model in read_processes(tree, f.name):
                 if model.id in parsed.models:
-                    parsed.problems.append(Problem(f.name, f"process id {model.id} is defined twice", model.id))
+                    parsed.problems.append(Problem(f.name, f"process id {model.id} is defined twice", model.id,
+                                                       zh=f"流程 id {model.id} 定义了两次"))
                 parsed.models[model.id] = model
     return parsed
 
@@ -96,7 +99,7 @@ def _load_form(f: SourceFile) -> tuple[FormDef | None, list[Problem], str | None
     try:
         text = f.text
     except UnicodeDecodeError:
-        return None, [Problem(f.name, "not UTF-8 text")], None
+        return None, [Problem(f.name, "not UTF-8 text", zh="不是 UTF-8 文本")], None
     return load_form(text, f.name)
 
 
@@ -104,8 +107,8 @@ def _spiff_problem(exc: Exception, default_file: str) -> Problem:
     if isinstance(exc, ValidationException):
         line = exc.line_number if isinstance(exc.line_number, int) else None
         msg = str(exc).split(" Source Details:")[0]
-        return Problem(exc.file_name or default_file, msg, exc.id or None, line)
-    return Problem(default_file, f"{type(exc).__name__}: {exc}")
+        return Problem(exc.file_name or default_file, msg, exc.id or None, line, f"BPMN 解析器报告：{msg}")
+    return Problem(default_file, f"{type(exc).__name__}: {exc}", zh=f"BPMN 解析器报告：{type(exc).__name__}: {exc}")
 
 
 def _callees(model: ProcessModel, models: dict[str, ProcessModel], seen: set[str]) -> None:

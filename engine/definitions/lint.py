@@ -18,6 +18,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine import outcomes
+from engine.definitions.documentation import missing_languages
 from engine.definitions.model import BPMN, CAMUNDA, ProcessModel, start_events
 from engine.errors import Problem
 from engine.forms import FormDef
@@ -25,6 +26,7 @@ from engine.sandbox.policy import CodeRefused, compile_code
 from engine.scripting import global_names
 
 ERROR, WARNING = "error", "warning"
+Text = tuple[str, str]  # a message in (English, Chinese): the engine keeps both (docs/modelling.md)
 _DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
 _NUM = r"\d+(?:[.,]\d+)?"
 _DURATION = re.compile(rf"P(?!$)(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?"
@@ -49,7 +51,7 @@ class Finding:
     def to_dict(self) -> dict:
         p = self.problem
         return {"file": p.file, "element": p.element, "line": p.line, "message": p.message,
-                "severity": self.severity}
+                "messages": p.messages(), "severity": self.severity}
 
 
 @dataclass
@@ -75,6 +77,7 @@ def lint(src: Sources) -> list[Finding]:
         findings += unreachable_elements(model, proc)
         findings += end_event_outcomes(model, proc)
         findings += gateways_without_default(model, proc)
+        findings += process_summaries(model, proc)
     for name, tree in src.bpmn.items():
         findings += timer_values(tree, name)
     return findings
@@ -256,12 +259,15 @@ def unset_condition_names(model: ProcessModel, proc: etree._Element, names: _Nam
         for name in sorted(read_names(condition.text or "") - names.names):
             message = (f"the condition reads {name}, which no start form, task form, decision output, script, "
                        f"message or called process sets")
+            zh = f"条件读取了数据 {name}，但没有任何开始表单、任务表单、决策输出、脚本、消息或被调用的流程设置它"
             severity = ERROR
             if names.payload_from:
-                message += (f" (unless the message {', '.join(sorted(names.payload_from))} that starts the process "
+                senders = ", ".join(sorted(names.payload_from))
+                message += (f" (unless the message {senders} that starts the process "
                             f"carries it; no process in the bundle sends it)")
+                zh += f"（除非启动本流程的消息 {senders} 带有它；本次的文件中没有流程发送该消息）"
                 severity = WARNING
-            findings.append(Finding(Problem(model.file, message, flow.get("id"), condition.sourceline), severity))
+            findings.append(Finding(Problem(model.file, message, flow.get("id"), condition.sourceline, zh), severity))
     return findings
 
 
@@ -326,7 +332,8 @@ def unreachable_elements(model: ProcessModel, proc: etree._Element) -> list[Find
         if el.id in seen or (el.scope and el.scope not in seen) or (el.attached_to and el.attached_to not in seen):
             continue  # only the first element of an unreachable part is reported
         message = f"no path from the start event reaches {el.name}: connect it with a sequence flow or remove it"
-        findings.append(Finding(Problem(model.file, message, el.id, el.line), ERROR))
+        zh = f"从开始事件出发没有路径到达「{el.name}」：用顺序流连接它，或删除它"
+        findings.append(Finding(Problem(model.file, message, el.id, el.line, zh), ERROR))
     return findings
 
 
@@ -342,11 +349,15 @@ def end_event_outcomes(model: ProcessModel, proc: etree._Element) -> list[Findin
         if el.outcome is None and el.id in on_case_path:
             message = (f"the end event {el.name} ends the case but declares no outcome: add the Camunda "
                        f"property outcome with one of {', '.join(sorted(known))}")
-            findings.append(Finding(Problem(model.file, message, el.id, el.line), ERROR))
+            zh = (f"结束事件「{el.name}」结束了案件，却没有声明结果：添加 Camunda 属性 outcome，取值为 "
+                  f"{', '.join(sorted(known))} 之一")
+            findings.append(Finding(Problem(model.file, message, el.id, el.line, zh), ERROR))
         elif el.outcome is not None and el.outcome not in known:
             message = (f"the end event {el.name} declares the unknown outcome {el.outcome!r}: use one of "
                        f"{', '.join(sorted(known))} (processes/outcomes.yaml)")
-            findings.append(Finding(Problem(model.file, message, el.id, el.line), ERROR))
+            zh = (f"结束事件「{el.name}」声明了未知的结果 {el.outcome!r}：请使用 {', '.join(sorted(known))} 之一"
+                  f"（processes/outcomes.yaml）")
+            findings.append(Finding(Problem(model.file, message, el.id, el.line, zh), ERROR))
     return findings
 
 
@@ -361,10 +372,29 @@ def gateways_without_default(model: ProcessModel, proc: etree._Element) -> list[
         outgoing = conditional.get(node.get("id"), [])
         if node.get("default") or not outgoing or not all(outgoing):
             continue
-        message = (f"gateway {node.get('name') or node.get('id')} has conditional flows and no default flow: "
+        label = node.get("name") or node.get("id")
+        message = (f"gateway {label} has conditional flows and no default flow: "
                    f"when no condition holds the instance stops with an error")
-        findings.append(Finding(Problem(model.file, message, node.get("id"), node.sourceline), WARNING))
+        zh = f"网关「{label}」的出口都带条件，却没有默认流：没有条件成立时，实例会出错停下"
+        findings.append(Finding(Problem(model.file, message, node.get("id"), node.sourceline, zh), WARNING))
     return findings
+
+
+def process_summaries(model: ProcessModel, proc: etree._Element) -> list[Finding]:
+    """The start page shows each process's summary in the reader's language, from the documentation's
+    opening `zh: …` and `en: …` lines (docs/modelling.md); a missing one leaves the reader without it."""
+    missing = missing_languages(model.documentation)
+    if not missing:
+        return []
+    names = {"zh": ("Chinese", "中文"), "en": ("English", "英文")}
+    en = " and ".join(names[lang][0] for lang in missing)
+    zh = "和".join(names[lang][1] for lang in missing)
+    message = (f"the process has no {en} summary: begin its documentation with one line per language, "
+               f"\"zh: …\" and \"en: …\", then a blank line")
+    text = f"流程缺少{zh}摘要：在流程的文档开头每种语言写一行，“zh: …”和“en: …”，然后空一行"
+    doc = proc.find(f"{{{BPMN}}}documentation")
+    line = doc.sourceline if doc is not None else model.line
+    return [Finding(Problem(model.file, message, model.id, line, text), WARNING)]
 
 
 def _owner(node: etree._Element) -> str | None:
@@ -374,8 +404,8 @@ def _owner(node: etree._Element) -> str | None:
     return current.get("id") if current is not None else None
 
 
-def timer_text_problem(tag: str, value: str) -> str | None:
-    """Why a literal timer value cannot be used by a timer of this kind (None: it can)."""
+def timer_text_problem(tag: str, value: str) -> Text | None:
+    """Why a literal timer value cannot be used by a timer of this kind, (English, Chinese); None: it can."""
     text = value.strip()
     try:
         if tag == "timeDuration":
@@ -388,33 +418,39 @@ def timer_text_problem(tag: str, value: str) -> str | None:
             TimerEventDefinition.parse_iso_recurring_interval(text)
     except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception for a bad duration
         return {
-            "timeDuration": f'"{text}" is not an ISO 8601 duration: days and longer come before T, hours, '
-                            f'minutes and seconds after it ("P1D", "PT24H", "P1DT12H")',
-            "timeDate": f'"{text}" is not an ISO 8601 date or date-time ("2026-03-01T09:00:00+08:00")',
-            "timeCycle": f'"{text}" is not an ISO 8601 repeating interval ("R3/PT24H")',
+            "timeDuration": (f'"{text}" is not an ISO 8601 duration: days and longer come before T, hours, '
+                             f'minutes and seconds after it ("P1D", "PT24H", "P1DT12H")',
+                             f"“{text}”不是 ISO 8601 时长：天及以上写在 T 之前，小时、分钟、秒写在 T 之后"
+                             f"（“P1D”、“PT24H”、“P1DT12H”）"),
+            "timeDate": (f'"{text}" is not an ISO 8601 date or date-time ("2026-03-01T09:00:00+08:00")',
+                         f"“{text}”不是 ISO 8601 日期或日期时间（“2026-03-01T09:00:00+08:00”）"),
+            "timeCycle": (f'"{text}" is not an ISO 8601 repeating interval ("R3/PT24H")',
+                          f"“{text}”不是 ISO 8601 重复间隔（“R3/PT24H”）"),
         }[tag]
     return None
 
 
-def _timer_value_problem(tag: str, expression: str) -> str | None:
+def _timer_value_problem(tag: str, expression: str) -> Text | None:
     try:
         node = ast.parse(expression.strip(), mode="eval").body
     except SyntaxError:
         return None  # reported by the compiler as an expression that does not compile
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         problem = timer_text_problem(tag, node.value)
-        return f"timer value {problem}" if problem else None
+        return (f"timer value {problem[0]}", f"定时器的值{problem[1]}") if problem else None
     if isinstance(node, ast.Constant):
-        return f"a timer expression must give ISO 8601 text; {expression.strip()} is not text"
+        return (f"a timer expression must give ISO 8601 text; {expression.strip()} is not text",
+                f"定时器表达式须给出 ISO 8601 文本；{expression.strip()} 不是文本")
     if isinstance(node, ast.Name) and _DURATION.fullmatch(node.id):
-        return f'the timer expression {node.id} is read as a data name; write it in quotes: "{node.id}"'
+        return (f'the timer expression {node.id} is read as a data name; write it in quotes: "{node.id}"',
+                f"定时器表达式 {node.id} 会被当作数据名读取；请加上引号：\"{node.id}\"")
     return None
 
 
 _EXPRESSION = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*\(")
 
 
-def _due_date_problem(due: str) -> str | None:
+def _due_date_problem(due: str) -> Text | None:
     """A due date is ISO 8601 text (a duration from when the task is ready, or a date-time), or an
     expression giving one over the task's data: a call such as working_days_after(1)."""
     text = due.strip().strip("'\"")
@@ -422,7 +458,7 @@ def _due_date_problem(due: str) -> str | None:
         try:
             compile_code(due, "eval")
         except CodeRefused as exc:
-            return f"is an expression the sandbox refuses: {exc}"
+            return f"is an expression the sandbox refuses: {exc}", f"是沙箱拒绝的表达式：{exc}"
         return None
     return timer_text_problem("timeDuration" if text.startswith("P") else "timeDate", text)
 
@@ -434,12 +470,13 @@ def timer_values(tree: etree._ElementTree, filename: str) -> list[Finding]:
         for node in tree.getroot().iter(f"{{{BPMN}}}{tag}"):
             problem = _timer_value_problem(tag, node.text or "")
             if problem:
-                findings.append(Finding(Problem(filename, problem, _owner(node), node.sourceline), ERROR))
+                findings.append(Finding(Problem(filename, problem[0], _owner(node), node.sourceline, problem[1]),
+                                        ERROR))
     for node in tree.getroot().iter():
         due = node.get(f"{{{CAMUNDA}}}dueDate") if isinstance(node.tag, str) else None
         if due:
             problem = _due_date_problem(due)
             if problem:
-                findings.append(Finding(Problem(filename, f"camunda:dueDate {problem}", node.get("id"),
-                                                node.sourceline), ERROR))
+                findings.append(Finding(Problem(filename, f"camunda:dueDate {problem[0]}", node.get("id"),
+                                                node.sourceline, f"camunda:dueDate {problem[1]}"), ERROR))
     return findings

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine import outcomes
 from engine.audit.chain import instance_chain
+from engine.definitions.documentation import summaries
 from engine.definitions.model import ProcessModel, start_event
 from engine.errors import Forbidden, InvalidData
 from engine.forms import FormDef
@@ -290,7 +291,8 @@ def processes(session: Session) -> list[dict]:
         result.append({"key": pv.key, "name": pv.name, "names": {"zh": pv.name, "en": model.name_en or pv.name},
                        "version": pv.version, "deployed_at": _ts(pv.deployed_at),
                        "starters": starters, "documentation": model.documentation,
-                       "summary": _summary(model.documentation), "start_event": start.event if start else None,
+                       "summary": _summary(model.documentation), "summaries": summaries(model.documentation),
+                       "start_event": start.event if start else None,
                        "start_form": start.form_key if start else None})
     return result
 
@@ -307,8 +309,11 @@ def _latest_models(session: Session) -> dict[str, ProcessModel]:
 
 
 def _summary(documentation: str) -> str:
-    """The documentation's first non-empty line: the one-line description shown on the start page."""
-    return next((line.strip() for line in documentation.splitlines() if line.strip()), "")
+    """The one-line description (the API's `summary`): the Chinese summary line, else the English one,
+    else the documentation's first non-empty line (docs/modelling.md, "Process summaries")."""
+    found = summaries(documentation)
+    return found.get("zh") or found.get("en") or next(
+        (line.strip() for line in documentation.splitlines() if line.strip()), "")
 
 
 def diagram(session: Session, user: User, instance_id: int, cache: SpecCache) -> dict:

@@ -8,12 +8,21 @@ from tests.web.conftest import SAMPLE_FORM
 def test_the_start_page_lists_what_this_user_may_start(pages):
     html = pages("rep1").get("/start").get_data(as_text=True)
     assert "样品提供申请" in html and "客户参观申请" in html
-    assert "Sample request approval (P5, 样品提供申请)." in html  # the one-line summary
+    assert "业务员为客户申请样品：按客户类别审批" in html  # the summary in the reader's language
+    assert "A sales representative requests a sample" not in html and "(P5," not in html
     assert 'href="/start/sample_request"' in html
 
     others = pages("qa1")
     assert "/start/sample_request" not in others.get("/start").get_data(as_text=True)
     assert others.get("/start/sample_request").status_code == 403
+
+
+def test_the_start_page_shows_the_english_summary_after_the_switch(pages):
+    rep1 = pages("rep1")
+    rep1.post("/language", {"lang": "en", "next": "/start"}, form_page="/start")
+    html = rep1.get("/start").get_data(as_text=True)
+    assert "A sales representative requests a sample for a customer" in html
+    assert "业务员为客户申请样品" not in html
 
 
 def test_the_start_form_is_rendered_from_its_schema(pages):

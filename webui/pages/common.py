@@ -44,6 +44,58 @@ def error_text(exc: SalesflowError) -> str:
     return texts.get(exc.code, _("The request could not be carried out."))
 
 
+def _heading(status: int) -> str:
+    headings = {400: _("The request was not understood"), 403: _("Not allowed"), 404: _("Not found"),
+                405: _("This address does not take this kind of request"), 409: _("Changed by someone else"),
+                413: _("What was sent is too large"), 415: _("What was sent is in a format this page does not take"),
+                422: _("Some values are not valid")}
+    return headings.get(status, _("Something went wrong"))
+
+
+def _http_text(status: int) -> str:
+    """What happened and what to do next, in the reader's language; Werkzeug's own text is English."""
+    texts = {
+        400: _("The page sent something this site could not read. Reload the page and try again."),
+        401: _("Please log in to see this page."),
+        403: _("You are not allowed to do this."),
+        404: _("This no longer exists, or the address is mistyped."),
+        405: _("This address cannot be opened like this; use the buttons on the pages instead of typing it."),
+        409: _("Someone else changed this first; the page shows the current state."),
+        413: _("What was sent is larger than this site accepts. Send a smaller file or fewer values."),
+        415: _("What was sent is in a format this page does not take."),
+        429: _("Too many attempts. Wait a little and try again."),
+    }
+    return texts.get(status, _("Something went wrong on the server; nothing was changed. Try again later, "
+                               "and tell an administrator if it happens again."))
+
+
+def error_page(status: int, message: str) -> tuple[str, int]:
+    """The error page in our layout and the reader's language. The engine's own (English, technical) text
+    goes to the log, not to the page: it names ids and rules a reader cannot act on."""
+    return render_template("pages/error.html", status=status, heading=_heading(status), message=message), status
+
+
+def http_error_page(exc: HTTPException):  # noqa: ANN201 - a Flask response
+    """Any HTTP error outside the API (unknown address, GET on a POST-only one, a body too large, a crash)."""
+    status = exc.code or 500
+    try:
+        # outside a page's route (an unknown address) Flask runs no page context processors: run them here
+        extra: dict = {}
+        for processor in current_app.template_context_processors.get(blueprint.name, []):
+            extra.update(processor())
+        page = render_template("pages/error.html", status=status, heading=_heading(status),
+                               message=_http_text(status), **extra)
+    except Exception:  # noqa: BLE001 - the layout asks the database; an error page must still come out
+        current_app.logger.exception("error page %s could not be drawn in the layout", status)
+        page = current_app.jinja_env.get_template("pages/error_plain.html").render(
+            message=_http_text(status), lang=current_language(), status=status, heading=_heading(status))
+    headers = {}
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:
+        headers["Allow"] = ", ".join(sorted(allowed))
+    return page, status, headers
+
+
 @blueprint.errorhandler(SalesflowError)
 def _engine_error(exc: SalesflowError):  # noqa: ANN202 - a Flask response
     if isinstance(exc, Unavailable):
@@ -51,18 +103,18 @@ def _engine_error(exc: SalesflowError):  # noqa: ANN202 - a Flask response
         page = current_app.jinja_env.get_template("pages/unavailable.html").render(
             message=error_text(exc), lang=current_language())
         return page, 503, {"Retry-After": "5"}
-    return render_template("pages/error.html", status=exc.status, message=error_text(exc), detail=str(exc)), exc.status
+    current_app.logger.info("page error %s on %s: %s", exc.status, request.path, exc)
+    return error_page(exc.status, error_text(exc))
 
 
 @blueprint.errorhandler(CSRFError)
 def _csrf_error(exc: CSRFError):  # noqa: ANN202
-    message = _("The form has expired or did not come from this site. Reload the page and try again.")
-    return render_template("pages/error.html", status=400, message=message, detail=exc.description), 400
+    return error_page(400, _("The form has expired or did not come from this site. Reload the page and try again."))
 
 
 @blueprint.errorhandler(404)
 def _not_found(exc: HTTPException):  # noqa: ANN202
-    return render_template("pages/error.html", status=404, message=_("This no longer exists."), detail=""), 404
+    return error_page(404, _("This no longer exists."))
 
 
 def flash_error(exc: SalesflowError) -> None:
@@ -132,9 +184,10 @@ def event_name(kind: str) -> str:
         "escalated": _("escalated"), "task_cancelled": _("task cancelled"), "message": _("message received"),
         "cancelled": _("cancelled the request"), "ended": _("ended"), "commented": _("commented"),
         "incident": _("halted by an incident"), "retried": _("retried after an incident"),
-        "migrated": _("moved to a new version"),
+        "migrated": _("moved to a new version of the process"), "message_sent": _("message sent"),
     }
-    return names.get(kind, kind)
+    # a kind added to the engine later is shown as "event", never as its internal name
+    return names.get(kind, _("event"))
 
 
 # -- processes ---------------------------------------------------------------------------------

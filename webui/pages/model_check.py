@@ -12,6 +12,7 @@ from engine.definitions.form_file import read_yaml
 from engine.errors import InvalidData
 from webui import forms_render
 from webui.context import engine
+from webui.i18n import localized_problems
 from webui.pages import blueprint
 from webui.pages.common import actor
 from webui.pages.model_common import json_body, json_route, kind_of, posted_files
@@ -20,7 +21,7 @@ from webui.pages.model_common import json_body, json_route, kind_of, posted_file
 @blueprint.post("/model/lint")
 @json_route
 def model_lint():  # noqa: ANN201
-    problems = engine().lint(actor(), posted_files(json_body()))
+    problems = localized_problems(engine().lint(actor(), posted_files(json_body())))
     errors = sum(1 for p in problems if p.get("severity") == "error")
     return jsonify(problems=problems, errors=errors, warnings=len(problems) - errors)
 
@@ -59,8 +60,8 @@ def model_form_preview():  # noqa: ANN201
         raise InvalidData("name (a .yaml file name) and content (text) are needed",
                           {"name": {"zh": "请给出 .yaml 文件名和内容",
                                     "en": "A .yaml file name and its content are needed"}})
-    problems = [p for p in engine().lint(actor(), [SourceFile(name, "form", content.encode("utf-8"))])
-                if p.get("file") in (name, None)]
+    found = engine().lint(actor(), [SourceFile(name, "form", content.encode("utf-8"))])
+    problems = [p for p in localized_problems(found) if p.get("file") in (name, None)]
     try:
         raw, _root = read_yaml(content)
     except yaml.YAMLError:

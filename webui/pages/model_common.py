@@ -17,6 +17,7 @@ from flask_login import current_user
 from engine.definitions.bundle import SourceFile
 from engine.errors import DefinitionError, Forbidden, InvalidData, Problem, SalesflowError
 from webui.api.body import json_object
+from webui.i18n import localized
 from webui.pages import blueprint
 from webui.pages.common import error_text
 
@@ -42,8 +43,8 @@ def kind_of(name: str) -> str | None:
 
 def problem_dicts(exc: DefinitionError) -> list[dict]:
     """A refused bundle's problems in the shape Engine.lint gives (every one of them blocks: an error)."""
-    return [{"file": p.file, "element": p.element, "line": p.line, "message": p.message, "severity": "error"}
-            for p in exc.problems]
+    return [{"file": p.file, "element": p.element, "line": p.line, "message": localized(p.messages()),
+             "severity": "error"} for p in exc.problems]
 
 
 def error_json(exc: SalesflowError) -> tuple[Response, int]:
@@ -88,7 +89,8 @@ def posted_files(body: Any) -> list[SourceFile]:
         files.append(SourceFile(name, kind_of(name) or "unknown", content.encode("utf-8")))
     unknown = [f for f in files if f.kind == "unknown"]
     if unknown:
-        raise DefinitionError([Problem(f.name, "not a .bpmn, .dmn or form (.yaml) file") for f in unknown])
+        raise DefinitionError([Problem(f.name, "not a .bpmn, .dmn or form (.yaml) file",
+                                       zh="不是 .bpmn、.dmn 或表单（.yaml）文件") for f in unknown])
     return files
 
 

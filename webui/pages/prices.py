@@ -13,7 +13,7 @@ from engine.errors import InvalidData
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
-from webui.pages.common import actor
+from webui.pages.common import actor, error_text
 
 ID = "<id:price_id>"
 ROW_FIELDS = ("product", "spec", "grade", "unit", "price_yuan", "valid_from", "valid_to")
@@ -35,7 +35,7 @@ def prices():  # noqa: ANN201
     try:
         return _page(on)
     except InvalidData as exc:
-        flash(localized(exc.fields.get("on")) or str(exc), "error")
+        flash(localized(exc.fields.get("on")) or error_text(exc), "error")
         return _page(None, status=422)
 
 

@@ -1,0 +1,233 @@
+"""A demo database for the page walk: every shipped process deployed, the demo users (one per role, as
+`salesflow init --demo` makes them, plus the scenario people who do the work), and instances of every
+process in several states: waiting at the first task, claimed, further along, finished (approved,
+rejected, won), withdrawn or cancelled, escalated by timers.
+
+The data comes from the scenario tests' own vocabularies (tests/scenarios), so a process whose forms
+change keeps working here as it does there. Advancing is best effort: a step the process no longer takes
+stops that instance where it is (`Demo.skipped` says which), since the walk is about what pages say,
+not about the paths; every process must still have instances (the walk checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from engine import Engine
+from engine.errors import SalesflowError
+from salesflow.cli.admin import DEMO_PRICES, _demo_users
+from tests.conftest import PASSWORD, ROOT, T0
+from tests.scenarios.insale_steps import STAFF as PEOPLE  # the scenario people, with the branch GMs
+from tests.web.conftest import SAMPLE_REQUEST
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+AUDITOR = "aud"
+# display names: people are shown by name, never by login id (the walk flags login ids in the text)
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬"
+
+
+@dataclass
+class Demo:
+    engine: Engine
+    people: dict[str, list[str]]  # login id -> roles
+    display: dict[str, str]  # login id -> display name
+    instances: dict[str, list[int]] = field(default_factory=dict)  # process key -> instance ids
+    skipped: list[str] = field(default_factory=list)  # steps that did not work (the instance stays where it was)
+
+    def demo_users(self) -> list[str]:
+        """The people `salesflow init --demo` creates: one per role, plus owner, auditor and admin."""
+        return [name for name, _roles in _demo_users()]
+
+
+def _display_names(names: list[str]) -> dict[str, str]:
+    return {name: SURNAMES[i % len(SURNAMES)] + GIVEN[(i * 7) % len(GIVEN)] + ("" if i < len(SURNAMES) else str(i))
+            for i, name in enumerate(names)}
+
+
+def day(offset: int) -> str:
+    """A company day counted from T0."""
+    return (T0.astimezone(SHANGHAI) + timedelta(days=offset)).date().isoformat()
+
+
+def build(engine: Engine) -> Demo:
+    deployed = engine.deploy("system", [ROOT / "processes", ROOT / "forms"], note="demo")
+    assert {d.status for d in deployed} == {"deployed"}
+    people = {**{name: roles for name, roles in _demo_users()}, **PEOPLE}
+    display = _display_names(sorted(people))
+    for name, roles in people.items():
+        engine.add_user(name, roles, PASSWORD, display[name])
+    engine.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)
+    demo = Demo(engine, people, display)
+    for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints):
+        build_process(demo)
+    _timers(demo)
+    return demo
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _start(demo: Demo, user: str, key: str, data: dict, business_key: str | None = None) -> int | None:
+    try:
+        iid = demo.engine.start(user, key, data, business_key=business_key)
+    except SalesflowError as exc:
+        demo.skipped.append(f"start {key} as {user}: {exc}")
+        return None
+    demo.instances.setdefault(key, []).append(iid)
+    return iid
+
+
+def _task(demo: Demo, iid: int, name: str) -> dict | None:
+    return next((t for t in demo.engine.instance(AUDITOR, iid)["tasks"] if t["name"] == name), None)
+
+
+def _step(demo: Demo, iid: int | None, user: str, name: str, data: dict | Callable[[], dict]) -> bool:
+    """Complete the open task `name` of the instance as `user`; False (and noted) when it cannot be done."""
+    if iid is None:
+        return False
+    task = _task(demo, iid, name)
+    if task is None:
+        demo.skipped.append(f"{iid}: no open task {name}")
+        return False
+    try:
+        demo.engine.complete(user, task["id"], data() if callable(data) else data)
+    except SalesflowError as exc:
+        demo.skipped.append(f"{iid}: {user} could not complete {name}: {exc}")
+        return False
+    demo.engine.clock.advance(minutes=30)
+    return True
+
+
+def _claim(demo: Demo, iid: int | None, user: str, name: str) -> None:
+    task = _task(demo, iid, name) if iid else None
+    if task:
+        try:
+            demo.engine.claim(user, task["id"])
+        except SalesflowError as exc:
+            demo.skipped.append(f"{iid}: {user} could not claim {name}: {exc}")
+
+
+def _cancel(demo: Demo, iid: int | None, user: str, reason: str) -> None:
+    if iid is None:
+        return
+    try:
+        demo.engine.cancel(user, iid, reason)
+    except SalesflowError as exc:
+        demo.skipped.append(f"{iid}: {user} could not cancel: {exc}")
+
+
+# -- the processes ----------------------------------------------------------------------------------
+def _sample_requests(demo: Demo) -> None:
+    from tests.scenarios.test_sample_request__paths import FEEDBACK, SAMPLING, SHIPPED
+
+    waiting = _start(demo, "rep1", "sample_request", dict(SAMPLE_REQUEST))
+    _claim(demo, waiting, "mgr1", "sales_approval")
+    _start(demo, "rep2", "sample_request", {**SAMPLE_REQUEST, "customer_class": "local",
+                                             "customer_name": "巢湖建材商行"})
+    rejected = _start(demo, "rep1", "sample_request", {**SAMPLE_REQUEST, "customer_name": "六安恒信商砼"})
+    _step(demo, rejected, "mgr1", "sales_approval", {"approved": False, "comment": "该客户暂无合作计划"})
+    done = _start(demo, "sales_rep", "sample_request", {**SAMPLE_REQUEST, "customer_name": "芜湖港务建设"})
+    if _step(demo, done, "mgr2", "sales_approval", {"approved": True, "comment": "同意"}):
+        _step(demo, done, "qa1", "quality_approval", {"approved": True, "comment": "同意，取出厂批"})
+        _step(demo, done, "qa2", "take_sample", SAMPLING)
+        _step(demo, done, "disp", "dispatch_ship", SHIPPED)
+        _step(demo, done, "sales_rep", "collect_feedback", FEEDBACK)
+    withdrawn = _start(demo, "rep2", "sample_request", {**SAMPLE_REQUEST, "customer_name": "马鞍山钢城建设"})
+    _cancel(demo, withdrawn, "rep2", "客户已改用其他品种")
+
+
+def _visits(demo: Demo) -> None:
+    from tests.scenarios.test_customer_visit__paths import RECEPTION, visit_form
+
+    _start(demo, "rep1", "customer_visit", visit_form("key_account"))
+    approved = _start(demo, "rep2", "customer_visit", visit_form("local"))
+    if _step(demo, approved, "lead", "leader_approval", {"approved": True, "comment": "同意接待"}):
+        _step(demo, approved, "rep2", "arrange_reception", RECEPTION)
+    rejected = _start(demo, "sales_rep", "customer_visit", visit_form("key_account"))
+    _step(demo, rejected, "mgr1", "sales_approval", {"approved": False, "comment": "近期生产线检修，暂不接待"})
+
+
+def _sales(demo: Demo) -> None:
+    """Pre-sale inquiries (one lost, one won: the won deal starts the in-sale order, whose sealed contract
+    lets a dealer order under it), each further along than the last."""
+    from tests.scenarios.insale_steps import STANDARD, chain, contract, review_and_seal
+    from tests.scenarios.presale_steps import inquiry, needs, quotation
+    from tests.scenarios.test_dealer_order__paths import ORDER
+
+    _start(demo, "rep1", "presale", inquiry("key_account"))
+    lost = _start(demo, "rep2", "presale", inquiry("local", "web"), business_key="XJ-2026-0302-02")
+    if _step(demo, lost, "rep2", "analyse_needs", needs()):
+        _step(demo, lost, "rep2", "prepare_quotation", quotation(product="P·O 42.5", spec="散装", grade="一等品"))
+        _step(demo, lost, "rep2", "record_outcome", {"outcome": "lost", "outcome_date": day(1),
+                                                      "outcome_notes": "客户选择了价格更低的供应商",
+                                                      "lost_reason": "价格"})
+    won = _start(demo, "rep1", "presale", inquiry("key_account"), business_key="DEAL-2026-0302-01")
+    if not (_step(demo, won, "rep1", "analyse_needs", needs())
+            and _step(demo, won, "rep1", "prepare_quotation", quotation())
+            and _step(demo, won, "rep1", "record_outcome", {"outcome": "won", "outcome_date": day(1),
+                                                            "outcome_notes": "客户接受报价，签订年度供货合同"})):
+        return
+    orders = _found(demo, "insale")
+    demo.instances["insale"] = orders
+    if not orders:
+        demo.skipped.append("the won deal started no in-sale order")
+        return
+    [order] = orders
+    price = demo.engine.instance(AUDITOR, order)["data"].get("unit_price_yuan", 432)
+    if _step(demo, order, "rep1", "draft_contract", contract(STANDARD, False, price=price)):
+        try:
+            review_and_seal(demo.engine, demo.engine.clock, order, "rep1", chain(STANDARD, False))
+        except (AssertionError, SalesflowError) as exc:
+            demo.skipped.append(f"{order}: review and seal: {exc}")
+            return
+        _start(demo, "rep1", "dealer_order", dict(ORDER), business_key="DEAL-2026-0302-01")
+
+
+def _aftersale(demo: Demo) -> None:
+    from tests.scenarios.test_aftersale__migration import DIAGNOSED, REQUEST, RESPONSE
+
+    _start(demo, "svc1", "aftersale", dict(REQUEST))
+    answered = _start(demo, "customer_service", "aftersale", {**REQUEST, "kind": "maintenance"})
+    if _step(demo, answered, "fix1", "first_response", RESPONSE):
+        _claim(demo, answered, "fix1", "diagnose")
+    diagnosed = _start(demo, "svc2", "aftersale", {**REQUEST, "customer_name": "池州海创商砼"})
+    if _step(demo, diagnosed, "fix2", "first_response", RESPONSE):
+        _step(demo, diagnosed, "fix2", "diagnose", DIAGNOSED)
+
+
+def _archives(demo: Demo) -> None:
+    from tests.scenarios.test_aftersale_archive__migration import ARCHIVE, DELIVERED
+
+    if not demo.instances.get("aftersale_archive"):
+        started = _start(demo, "asst1", "aftersale_archive", dict(DELIVERED))
+        _step(demo, started, "asst1", "build_archive", ARCHIVE)
+    _start(demo, "sales_assistant", "aftersale_archive", {**DELIVERED, "customer_name": "宣城华骏建材"})
+
+
+def _complaints(demo: Demo) -> None:
+    from tests.scenarios.test_complaint__paths import registration
+
+    _start(demo, "svc1", "complaint", registration("quality", "minor"))
+    _start(demo, "rep1", "complaint", registration("service", "major"))
+    cancelled = _start(demo, "customer_service", "complaint", registration("service", "minor"))
+    _cancel(demo, cancelled, "gm1", "重复登记，已合并到另一投诉")
+
+
+def _timers(demo: Demo) -> None:
+    """Let time pass to the first of next month at 09:00: deadlines fire (escalations, reminders) and the
+    monthly satisfaction survey starts."""
+    now = demo.engine.clock.now().astimezone(SHANGHAI)
+    first = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
+    target = datetime.combine(first.date(), time(9, 1), SHANGHAI)
+    demo.engine.clock.advance(seconds=(target - demo.engine.clock.now()).total_seconds())
+    while demo.engine.fire_due_timers():
+        pass
+    for key in ("satisfaction_survey", "aftersale_archive", "insale"):
+        demo.instances[key] = sorted(set(demo.instances.get(key, [])) | set(_found(demo, key)))
+
+
+def _found(demo: Demo, key: str) -> list[int]:
+    """Instances started by a message or a timer: the search finds them."""
+    return [i["id"] for i in demo.engine.search(AUDITOR, {"process": key}, per_page=100)["items"]]
