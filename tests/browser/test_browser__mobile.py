@@ -10,50 +10,15 @@ from playwright.sync_api import expect
 
 from engine import Engine
 from tests.browser.conftest import Shots
+from tests.browser.viewports import DESKTOP, PHONE, fits, log_in, open_menu, too_wide
 from tests.conftest import PASSWORD, ROOT
 from tests.web.conftest import SAMPLE_REQUEST
 
-PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 900}
 ARTIFACTS = ROOT / "test-artifacts" / "mobile"
 # long words and long customer names are what pushed the pages sideways
 LONG = {**SAMPLE_REQUEST, "customer_name": "安徽省合肥市蜀山区长江西路建筑工程集团有限公司第三项目部（重点工程）",
         "delivery_address": "合肥市蜀山区长江西路88号工地" * 4, "remarks": "Urgent-bid-sample-" * 8}
 TEXTS = {"zh": {"inbox": "待办", "mine": "我的申请"}, "en": {"inbox": "Inbox", "mine": "My requests"}}
-
-
-def fits(page) -> bool:  # noqa: ANN001
-    """No sideways scrolling: the document is no wider than the window."""
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
-def too_wide(page) -> list[str]:  # noqa: ANN001
-    """The innermost elements that reach past the window's right edge (what to fix when a page does not fit)."""
-    return page.evaluate("""() => [...document.querySelectorAll('body *')]
-        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5
-                && ![...el.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 0.5)
-                && !el.closest('.table-wrap, .diagram'))
-        .slice(0, 8).map(el => el.tagName + '.' + el.className + ' ' + (el.textContent || '').trim().slice(0, 40))""")
-
-
-def open_menu(page) -> None:  # noqa: ANN001
-    """On a phone the navigation is behind the menu button: open it (on a desktop it is always there)."""
-    toggle = page.locator("#menu-toggle")
-    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
-        toggle.click()
-
-
-def log_in(new_context, live_server: str, username: str, viewport: dict, lang: str):  # noqa: ANN001, ANN201
-    page = new_context(base_url=live_server, locale="zh-CN", viewport=viewport).new_page()
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
-    page.wait_for_url("**/inbox")
-    if lang == "en":
-        open_menu(page)
-        page.click('button[name="lang"][value="en"]')
-        page.wait_for_load_state()
-    return page
 
 
 @pytest.fixture
