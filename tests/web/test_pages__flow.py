@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from engine.errors import NotFound
+from engine.errors import InvalidData, NotFound
 from tests.conftest import PASSWORD
 
 
@@ -109,3 +109,12 @@ def _sample() -> dict:
     from tests.web.conftest import SAMPLE_REQUEST
 
     return dict(SAMPLE_REQUEST)
+
+
+def test_where_requests_wait_is_told_only_to_who_may_see_them(app, engine):  # noqa: ANN001
+    iid = engine.start("rep1", "sample_request", _sample())
+    assert [t["role"] for t in engine.waiting("rep1", [iid])[iid]] == ["sales_manager"]
+    assert engine.waiting("rep2", [iid]) == {}  # another rep's request: as if it did not exist
+    assert engine.waiting("aud", [iid, 999]) == {iid: engine.waiting("rep1", [iid])[iid]}
+    with pytest.raises(InvalidData):
+        engine.waiting("rep1", list(range(201)))
