@@ -402,6 +402,22 @@ class Engine:
         with self.db.read() as s:
             return labels_mod.display_names(s)
 
+    def after_step(self, actor: str, instance_id: int) -> dict:
+        """Where the instance stands right after the actor's step: {id, status, outcome, next_task (a
+        ready task of it the actor may work now, or None), waiting (its ready tasks, with assignee_name)}."""
+        from engine.runtime import progress
+
+        with self.db.read() as s:
+            return progress.after_step(s, users.get_user(s, actor), instance_id, self.clock.now())
+
+    def waiting(self, actor: str, instance_ids: list[int]) -> dict[int, list[dict]]:
+        """{instance id: its ready tasks (with assignee_name, the display name)} for those of these
+        instances (at most 200) the actor may see."""
+        from engine.runtime import progress
+
+        with self.db.read() as s:
+            return progress.waiting(s, users.get_user(s, actor), instance_ids, self.clock.now())
+
     def history(self, actor: str, instance_id: int) -> list[dict]:
         with self.db.read() as s:
             return queries.history(s, users.get_user(s, actor), instance_id)

@@ -247,10 +247,12 @@ def age(value: str | datetime | None) -> str:
 
 
 def inbox_counts() -> list[tuple[str, str, int]]:
-    """(role, role name, ready tasks) for the navigation, one engine call per page."""
+    """(role, role name, ready tasks) for the navigation, one engine call per page. Every role the user
+    works in is listed, with 0 too (the page hides those), so that the counts' poll can show it later."""
     if "pages_counts" not in g:
         counts = engine().inbox_counts(actor()) if current_user.is_authenticated else {}
-        g.pages_counts = [(role, role_name(role), n) for role, n in sorted(counts.items())]
+        mine = {*work_roles(current_user.roles), INITIATOR} if current_user.is_authenticated else set()
+        g.pages_counts = [(role, role_name(role), counts.get(role, 0)) for role in sorted(mine | set(counts))]
     return g.pages_counts
 
 

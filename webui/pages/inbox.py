@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -76,6 +76,18 @@ def inbox():  # noqa: ANN201
     return render_template("pages/inbox.html", tasks=tasks, managed=managed, filters=filters, holders=holders,
                            processes=processes(), roles=roles, me=actor(), pager=pager,
                            sort_url={s: _sort_url(s) for s in SORTS})
+
+
+@blueprint.get("/inbox/counts")
+def inbox_counts_json() -> tuple[Response, int]:
+    """{total, roles: {role: n}}: the navigation's counts for static/js/layout.js, which polls them so that
+    they stay current without a reload. JSON also when logged out (401), never the login page."""
+    if not current_user.is_authenticated:
+        return jsonify(error="unauthorized", message="log in first"), 401
+    counts = engine().inbox_counts(actor())
+    response = jsonify(total=sum(counts.values()), roles=counts)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200
 
 
 def _page() -> int:

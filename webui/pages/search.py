@@ -10,7 +10,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from engine.config import COMPANY_TZ
 from engine.errors import InvalidData
@@ -69,8 +70,11 @@ def search():  # noqa: ANN201
                  "next": url_for("pages.search", **here, page=result["page"] + 1)
                  if result["page"] < result["pages"] else None}
     exports = {fmt: url_for("pages.search_export", format=fmt, **filters) for fmt in TYPES}
+    # where each running request waits and for whom: what a requester looks for first ("my requests")
+    waiting = engine().waiting(actor(), [i["id"] for i in result["items"]]) if result else {}
+    mine = set(filters) == {"started_by"} and filters["started_by"] == current_user.username
     return render_template("pages/search.html", filters=filters, result=result, errors=errors, pages=pages,
-                           exports=exports, processes=processes(), statuses=STATUSES,
+                           exports=exports, processes=processes(), statuses=STATUSES, waiting=waiting, mine=mine,
                            outcomes=engine().outcomes()), (422 if errors else 200)
 
 

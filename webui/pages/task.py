@@ -11,7 +11,7 @@ from webui import forms_render
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint, form_token
-from webui.pages.common import actor, error_text, flash_error
+from webui.pages.common import actor, error_text, flash_error, outcome_name, role_name, status_name
 from webui.pages.labels import data_labels, ordered
 
 
@@ -73,7 +73,33 @@ def complete(task_id: str):  # noqa: ANN201
         return redirect(url_for("pages.task", task_id=task_id))
     flash(_("This form was already sent: the task was completed then.") if answer.repeated
           else _("Task completed."), "info")
-    return redirect(url_for("pages.inbox"))
+    return redirect(_onward(answer.view["id"]))
+
+
+def _onward(instance_id: int) -> str:
+    """After a completed task: straight on to the request's next task when the engine says this user
+    may work it (no trip through the inbox), else the inbox, with a message saying where the request went."""
+    step = engine().after_step(actor(), instance_id)
+    if step["next_task"]:
+        flash(_("The next step of this request is yours too: here it is."), "info")
+        return url_for("pages.task", task_id=step["next_task"])
+    flash(where_it_went(step), "info")
+    return url_for("pages.inbox")
+
+
+def where_it_went(step: dict) -> str:
+    """One sentence for the person who just acted: which tasks the request waits at now and for whom (a
+    person by display name, else the role), or that it is finished and how it ended."""
+    if step["status"] == "incident":
+        return _("This case is halted by an incident; an administrator must retry or cancel it.")
+    if step["status"] != "running":
+        ended = outcome_name(step["outcome"]) or status_name(step["status"])
+        return _("The request is finished: %(outcome)s.", outcome=ended)
+    if not step["waiting"]:
+        return _("The request goes on by itself for now: no task waits for anyone yet.")
+    places = [_("%(task)s (%(whom)s)", task=localized(t.get("titles") or t["title"]),
+                whom=t["assignee_name"] or role_name(t["role"])) for t in step["waiting"]]
+    return _("The request now waits at: %(places)s.", places=_("; ").join(places))
 
 
 @blueprint.post("/tasks/<task_id>/comments")
