@@ -93,8 +93,9 @@ def _claim_mark(session: Session, kind: str, subject: str, at: datetime) -> bool
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(NotificationMark).values(kind=kind, subject=subject, at=at).on_conflict_do_nothing()
-    return session.execute(statement).rowcount == 1
+    statement = (upsert(NotificationMark).values(kind=kind, subject=subject, at=at).on_conflict_do_nothing()
+                 .returning(NotificationMark.subject))
+    return session.execute(statement).first() is not None
 
 
 def _tell(session: Session, people: list[User], kind: str, instance: Instance, task: Task | None, params: dict,
