@@ -123,8 +123,12 @@ def _titles(row: Task) -> dict[str, str]:
     return {"zh": row.title, "en": row.title_en or row.title}
 
 
+_PROCESS_NAMES: dict[tuple[str, str], dict[str, str]] = {}  # (version sha256, key): names; versions never change
+
+
 class _Names:
-    """The process names of the versions met in one transaction (each read once)."""
+    """The process names of the versions met in one transaction (each version's model read once per
+    process: keyed by its content hash, which no other version shares)."""
 
     def __init__(self, session: Session):
         self.session = session
@@ -134,7 +138,13 @@ class _Names:
         vid = instance.process_version_id
         if vid not in self.names:
             pv = self.session.get(ProcessVersion, vid)
-            model = json.loads(pv.model_json).get(pv.key) or {}
-            self.names[vid] = {"zh": pv.name, "en": model.get("name_en") or pv.name}
+            cached = _PROCESS_NAMES.get((pv.sha256, pv.key))
+            if cached is None or cached["zh"] != pv.name:
+                model = json.loads(pv.model_json).get(pv.key) or {}
+                cached = {"zh": pv.name, "en": model.get("name_en") or pv.name}
+                if len(_PROCESS_NAMES) > 1000:
+                    _PROCESS_NAMES.clear()
+                _PROCESS_NAMES[(pv.sha256, pv.key)] = cached
+            self.names[vid] = cached
         return {"process": self.names[vid], "customer": instance.customer_name,
                 "business_key": instance.business_key}
