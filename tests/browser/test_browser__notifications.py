@@ -16,7 +16,8 @@ from tests.web.conftest import SAMPLE_REQUEST
 SHOTS = ROOT / "test-artifacts" / "notify"
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 WORDS = {
-    "zh": {"title": "新任务：销售部审批", "settings": "通知设置", "saved": "通知设置已保存", "all_read": "全部标为已读"},
+    "zh": {"title": "新任务：销售部审批", "settings": "通知设置", "saved": "通知设置已保存",
+           "all_read": "全部标为已读"},
     "en": {"title": "New task: Sales department approval", "settings": "Notification settings",
            "saved": "Your notification settings were saved", "all_read": "Mark all as read"},
 }
