@@ -85,7 +85,7 @@ def overview(session: Session, actor: str, now: datetime) -> dict:
     for row in tokens.live(session, now):
         live.setdefault(row.username, []).append(tokens.view(row, now))
     people = [{"username": u.username, "display_name": u.display_name, "roles": sorted(users.roles_of(u)),
-               "active": u.active, "created_at": u.created_at, "locked_until": locked.get(u.username),
+               "active": u.active, "email": u.email, "created_at": u.created_at, "locked_until": locked.get(u.username),
                "tokens": live.get(u.username, [])}
               for u in session.scalars(select(User).order_by(User.username))]
     return {"users": people,

@@ -269,3 +269,25 @@ def check_may_start(user: User, model: ProcessModel) -> None:
     refusal = start_refusal(user, model)
     if refusal:
         raise Forbidden(refusal)
+
+
+# -- notifications (issue 13, engine/notify) --------------------------------------------------------------
+
+
+def waiting_for(session: Session, task: Task, instance: Instance) -> list[User]:
+    """The people a ready task waits for, who are told it is offered (or overdue): its assignee, or else
+    every active holder of its role whom separation of duties allows (as the inbox shows it)."""
+    from engine.store.models import UserRole
+
+    if task.assignee:
+        user = session.scalar(select(User).where(User.username == task.assignee, User.active.is_(True)))
+        return [user] if user is not None else []
+    holders = session.scalars(select(User).join(UserRole, UserRole.user_id == User.id)
+                              .where(UserRole.role_id == task.role, User.active.is_(True)).order_by(User.username))
+    return [u for u in holders if not sod_violation(session, u, instance, task.sod_tokens)]
+
+
+def check_may_set_email(user: User | None, username: str) -> None:
+    """Everyone sets their own e-mail address; administrators (and the console) anyone's."""
+    if not may_manage_users(user) and user.username != username:
+        raise Forbidden(f"{user.username} may not change the e-mail address of {username}")

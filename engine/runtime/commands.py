@@ -14,6 +14,7 @@ from engine import clock, forms, outcomes
 from engine.definitions.checks import INITIATOR
 from engine.definitions.model import start_event
 from engine.errors import Conflict, Forbidden, InvalidData, ProcessError, SalesflowError
+from engine.notify import events as notify
 from engine.prices.book import PricesOn, company_day
 from engine.process import failures, observe, workflow
 from engine.runtime import access, idempotency, incidents, messaging, queries, starting, under_case
@@ -186,6 +187,7 @@ def reassign(ctx: Engine, actor: str, task_id: str, to_user: str) -> None:
         previous, row.assignee = row.assignee, to_user
         Step(s, inst, None, None, actor, clock.now()).event("reassigned", row.bpmn_id,
                                                             {"task_id": row.id, "from": previous, "to": to_user})
+        notify.task_assigned(s, row, inst, actor, clock.now())
 
 
 def complete(ctx: Engine, actor: str, task_id: str, data: dict | None) -> int:
@@ -280,6 +282,7 @@ def cancel_step(ctx: Engine, session, inst: Instance, actor: str, reason: str,  
         step = Step(session, inst, None, None, actor, clock.now())
         step.event("cancelled", None, payload)
         inst.status, inst.outcome, inst.ended_at = "cancelled", outcome, step.at
+        notify.after_step(session, inst, [], True, actor, step.at)
     else:
         step = _step(ctx, session, inst, actor, overdue="skip" if inst.status == incidents.HALTED else "try")
         workflow.cancel(step.wf)

@@ -21,6 +21,7 @@ from engine.audit.chain import append, instance_chain
 from engine.clock import iso
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import ProcessError
+from engine.notify import events as notify
 from engine.process import observe, workflow
 from engine.process.deadlines import boundary_deadline
 from engine.process.routing import Offer, due_at, offer
@@ -74,8 +75,11 @@ class Step:
                 inst.outcome = outcome or outcomes.CANCELLED
         elif wf.is_completed():
             inst.status, inst.outcome = "completed", observe.outcome(self.specs, wf, inst.process_key)
-        if inst.status not in LIVE and inst.ended_at is None:
+        ended = inst.status not in LIVE and inst.ended_at is None
+        if ended:
             inst.ended_at = self.at
+        notify.after_step(self.session, inst, [d.task_id for d in derived if d.kind == "task_ready"], ended,
+                          self.actor, self.at)  # rows in this transaction; e-mails go out after commit
         return derived
 
     def _sync_tasks(self, derived: list[observe.Derived]) -> None:

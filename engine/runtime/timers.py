@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 
 from engine.errors import SalesflowError, Unavailable
+from engine.notify import worker as notify_worker
 from engine.runtime import commands, housekeeping, incidents
 from engine.runtime.loading import lock_instance
 from engine.store.models import Instance, Timer
@@ -101,6 +102,7 @@ def run_forever(ctx: Engine, stop: threading.Event, interval: float = 1.0) -> No
     while not stop.is_set():
         try:
             run_due(ctx)
+            notify_worker.run(ctx)  # deadlines that passed, then the e-mails of committed notifications
             schedule.maybe(ctx)
         except Unavailable as exc:  # the worker outlives a database restart
             log.warning("timer pass stopped: %s", exc)

@@ -33,6 +33,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # part of every web session's id: raising it ends all of the user's sessions (engine/accounts/sessions.py)
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # where notifications are e-mailed (engine/notify), and the language they are written in
+    email: Mapped[str | None] = mapped_column(String(254))
+    lang: Mapped[str] = mapped_column(String(2), default="zh", server_default="zh")
     roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
@@ -276,3 +279,62 @@ class Price(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_by: Mapped[str | None] = mapped_column(String(64))  # who set valid_to, when it was set after adding
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- notifications (issue 13, engine/notify) -------------------------------------------------------------------
+
+
+class Notification(Base):
+    """Something a person should know: a task offered to them, their request decided, their task overdue.
+    Written in the transaction of the command (or worker pass) that caused it, so a rolled-back command
+    leaves none. `params` keeps what the texts need in both languages (engine/notify/texts.py renders
+    them in the reader's). The e-mail columns are the outbox: the worker claims a pending row
+    (`email_claim`), sends it after the command committed, and records the outcome."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        Index("ix_notification_user_id", "username", "id"),  # a person's list, newest first
+        Index("ix_notification_unread", "username", "in_app", "read_at"),  # the bell's count
+        Index("ix_notification_outbox", "email_status", "email_next_at"),  # the worker's pending e-mails
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # offered | decided | overdue
+    instance_id: Mapped[int] = mapped_column(Integer, index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    in_app: Mapped[bool] = mapped_column(Boolean, default=True)  # shown under the bell
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_status: Mapped[str | None] = mapped_column(String(16))  # None (no e-mail) | pending | sent | failed | dropped
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    email_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # not before (back-off after a failure)
+    email_claim: Mapped[str | None] = mapped_column(String(36))  # the worker sending it now
+    email_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_error: Mapped[str | None] = mapped_column(Text)
+
+
+class NotificationPreference(Base):
+    """A person's choice for one kind of notification; without a row the defaults apply
+    (engine/notify/preferences.py: in-app on, e-mail on once an address is set)."""
+
+    __tablename__ = "notification_preference"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    in_app: Mapped[bool] = mapped_column(Boolean)
+    email: Mapped[bool] = mapped_column(Boolean)
+
+
+class NotificationMark(Base):
+    """What the worker already announced (kind "overdue", subject a task id): inserted first, with the
+    unique key settling a race, so two workers never announce the same deadline twice."""
+
+    __tablename__ = "notification_mark"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# the worker's overdue scan: ready tasks by due time (declared here to leave the Task class to its owners)
+Index("ix_task_status_due", Task.status, Task.due_at)

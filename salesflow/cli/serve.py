@@ -36,6 +36,9 @@ def worker(interval: float, once: bool) -> None:
     checked(eng.processes)  # fails with one clear line when the database has no tables
     if once:
         click.echo(f"{checked(eng.fire_due_timers)} timer(s) fired")
+        sent = checked(eng.run_notifications)
+        click.echo(f"{sent['overdue']} overdue task(s) announced, {sent['sent']} e-mail(s) sent, "
+                   f"{sent['retrying']} to retry, {sent['failed']} given up")
         tidied = checked(eng.tidy)
         click.echo(f"{tidied['idempotency_keys']} expired idempotency key(s) and "
                    f"{tidied['login_records']} old login record(s) deleted")

@@ -14,7 +14,9 @@ from tests.web.test_pages__model import bundle, post_json
 AUDITOR = "aud"
 # Writes anybody may do to their own session: logging in and out, choosing a language, getting a token,
 # changing their own password.
-SESSION_ONLY = {"pages.login", "pages.logout", "pages.language", "api.create_token", "pages.account_password"}
+SESSION_ONLY = {"pages.login", "pages.logout", "pages.language", "api.create_token", "pages.account_password",
+                # their own notifications and notification settings (issue 13)
+                "pages.read_notification", "pages.read_all_notifications", "pages.account_notifications"}
 
 
 @pytest.fixture
@@ -62,6 +64,7 @@ def _page_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "pages.admin_reset": ("/admin/users/rep1/reset", {"new_password": NEW, "repeat_password": NEW}),
         "pages.admin_unlock": ("/admin/unlock", {"username": "rep1"}),
         "pages.admin_revoke_token": ("/admin/tokens/1/revoke", {}),
+        "pages.admin_set_email": ("/admin/users/rep1/email", {"email": "rep1@example.com"}),
         # administrators' only: refused before the incident is even looked up
         "pages.end_instance": (f"/instances/{running['instance']}/end", {"reason": "审计"}),
         "pages.retry_incident": ("/admin/incidents/1/retry", {}),
@@ -91,7 +94,7 @@ NEW = "velvet-compass-91"
 # buttons that come back to their page with the refusal flashed (the inbox; the administrators' page,
 # which then refuses the auditor too)
 REDIRECTING = {"pages.claim", "pages.unclaim", "pages.reassign", "pages.admin_deactivate", "pages.admin_activate",
-               "pages.admin_unlock", "pages.admin_revoke_token"}
+               "pages.admin_unlock", "pages.admin_revoke_token", "pages.admin_set_email"}
 JSON_PAGE_WRITES = {"pages.model_deploy", "pages.model_lint", "pages.model_form_preview"}
 
 

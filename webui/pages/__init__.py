@@ -19,3 +19,4 @@ from webui.pages import accounts  # noqa: E402, F401, I001
 from webui.pages import incidents  # noqa: E402, F401, I001
 from webui.pages import prices  # noqa: E402, F401, I001
 from webui.pages import api_docs  # noqa: E402, F401, I001
+from webui.pages import notifications  # noqa: E402, F401, I001

@@ -1,0 +1,33 @@
+"""What the timer worker does for notifications on each pass: announce deadlines that passed, then
+send the e-mails waiting in the outbox. A failure here is logged and never stops the timers."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from engine.errors import Unavailable
+from engine.notify import events, outbox
+
+if TYPE_CHECKING:
+    from engine.api import Engine
+
+log = logging.getLogger("salesflow.notify")
+
+
+def run(ctx: Engine) -> dict[str, int]:
+    """One pass: {overdue, sent, retrying, failed, dropped}."""
+    found = {"overdue": 0}
+    try:
+        found["overdue"] = events.scan_overdue(ctx)
+    except Unavailable:
+        raise
+    except Exception:  # noqa: BLE001 - the e-mails still go out; the next pass scans again
+        log.exception("the overdue scan failed")
+    try:
+        found.update(outbox.send_pending(ctx))
+    except Unavailable:
+        raise
+    except Exception:  # noqa: BLE001
+        log.exception("sending notification e-mails failed")
+    return found
