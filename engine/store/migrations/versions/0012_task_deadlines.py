@@ -22,7 +22,7 @@ from alembic import op
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
