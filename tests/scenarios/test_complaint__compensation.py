@@ -160,8 +160,9 @@ def test_an_approval_late_by_one_working_day_is_reminded_to_the_general_manager(
     iid = eng.start("svc1", KEY, registration("quality", "minor"))
     decided(eng, iid, "minor", "compensate", 5000)
     approval = open_task(eng, iid, "approve_compensation_by_director")
-    monday = local_time("2026-03-09", "15:00")  # Friday 15:00 + one working day, not Saturday
-    assert parse(approval["due_at"]) == monday
+    monday = local_time("2026-03-09", "15:00")  # its timer: Friday 15:00 + one working day, not Saturday
+    # its deadline: the complaint's "resolved within 48 hours of the registration" comes first (Sunday)
+    assert parse(approval["due_at"]) == friday + timedelta(hours=48) < monday
 
     clock.set(friday + timedelta(hours=48, minutes=1))  # Sunday: the 48-hour limit, nothing about the approval
     assert eng.fire_due_timers() == 1
