@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import yaml
 
 from engine.config import PROJECT_ROOT
 from engine.definitions.bundle import load_paths
@@ -13,6 +14,7 @@ from salesflow.cli.common import checked, engine
 
 DEMO_PASSWORD = "salesflow-demo"
 DEMO_PRICES = PROJECT_ROOT / "demo" / "prices.csv"
+DEMO_PEOPLE = PROJECT_ROOT / "demo" / "people.yaml"
 
 
 def _demo_users() -> list[tuple[str, list[str]]]:
@@ -36,10 +38,11 @@ def init(demo: bool) -> None:
     _demo_prices(eng)
     existing = {u for u in _existing_users(eng)}
     click.echo(f"demo users (password for all: {DEMO_PASSWORD}):")
+    people = yaml.safe_load(DEMO_PEOPLE.read_text(encoding="utf-8"))
     for name, roles in _demo_users():
         if name not in existing:
-            eng.add_user(name, roles, DEMO_PASSWORD)
-        click.echo(f"  {name:22} {', '.join(roles)}")
+            eng.add_user(name, roles, DEMO_PASSWORD, people.get(name))
+        click.echo(f"  {name:22} {people.get(name, ''):6} {', '.join(roles)}")
 
 
 def _demo_prices(eng) -> None:  # noqa: ANN001
