@@ -30,7 +30,7 @@ import jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from engine import clock, jsonvalues
+from engine import clock, form_conditions, form_prefill, jsonvalues
 from engine.config import COMPANY_TZ
 from engine.errors import InvalidData, ProcessError
 
@@ -140,6 +140,8 @@ def _message(form: FormDef, field: str, error: ValidationError) -> Text:
             return HALF_WIDTH
         zh, en = _TYPES.get(str(limit), (str(limit), str(limit)))
         return {"zh": template["zh"].format(expected=zh), "en": template["en"].format(expected=en)}
+    if error.validator == "x-min-days-ahead" and limit == 0:
+        return {"zh": "日期不能早于今天", "en": "The date cannot be in the past"}
     if error.validator == "format":
         zh, en = _FORMATS.get(str(limit), (str(limit), str(limit)))
         return {"zh": template["zh"].format(limit=zh), "en": template["en"].format(limit=en)}
@@ -171,11 +173,29 @@ def _name(key: object) -> str:
     return str(key).encode("utf-8", "replace").decode("utf-8")
 
 
-def value_errors(data: dict) -> dict[str, Text]:
+_TOO_LARGE = {"zh": "数值过大", "en": "The number is too large"}
+_TOO_SMALL = {"zh": "数值过小（负数绝对值过大）", "en": "The number is too far below zero"}
+
+
+def _flaw_message(flaw: jsonvalues.Flaw, data: dict, form: FormDef | None) -> Text:
+    """A number too large for any form (1e400 typed in a page is infinity) is reported as the field's own
+    maximum where it has one ("at most 100000"), else as too large; never as a missing value."""
+    value = data.get(flaw.path[0]) if len(flaw.path) == 1 else None
+    if flaw.kind not in (jsonvalues.NON_FINITE, jsonvalues.UNSAFE_NUMBER) or not isinstance(value, int | float) \
+            or isinstance(value, bool) or value != value:  # NaN: neither large nor small
+        return _FLAW_MESSAGES[flaw.kind]
+    prop = ((form.schema.get("properties") or {}).get(flaw.path[0]) if form else None) or {}
+    if value > 0 and isinstance(prop.get("maximum"), int | float):
+        return (form.messages.get(str(flaw.path[0]), {}).get("maximum")
+                or {k: t.format(limit=prop["maximum"]) for k, t in _MESSAGES["maximum"].items()})
+    return _TOO_LARGE if value > 0 else _TOO_SMALL
+
+
+def value_errors(data: dict, form: FormDef | None = None) -> dict[str, Text]:
     """Per field, what no form accepts (see the module's docstring): the first flaw found in it."""
     errors: dict[str, Text] = {}
     for flaw in jsonvalues.flaws(data, safe_numbers=True):
-        errors.setdefault(_name(flaw.path[0]) if flaw.path else "_form", _FLAW_MESSAGES[flaw.kind])
+        errors.setdefault(_name(flaw.path[0]) if flaw.path else "_form", _flaw_message(flaw, data, form))
     return errors
 
 
@@ -184,7 +204,7 @@ def _full_width_digits(value: object) -> bool:
 
 
 def field_errors(form: FormDef, data: dict) -> dict[str, Text]:
-    errors = value_errors(data)
+    errors = value_errors(data, form)
     if errors:
         return errors
     for key in data:
@@ -197,13 +217,16 @@ def field_errors(form: FormDef, data: dict) -> dict[str, Text]:
     return errors
 
 
-def validate(form: FormDef, data: Any, prices: PriceBook | None = None) -> dict:
+def validate(form: FormDef, data: Any, prices: PriceBook | None = None, context: dict | None = None) -> dict:
     """Return the data if it satisfies the form, else raise InvalidData with every field's message.
     A form with fields filled from the price list needs `prices` (the list as it stands today): the
-    data returned then holds them too."""
+    data returned then holds them too. `context` is the instance's data: read-only prefilled fields
+    take their values from it whatever was sent (engine.form_prefill). Fields the data's own values
+    hide are dropped before the check (engine.form_conditions): not required, not stored."""
     if not isinstance(data, dict):
         raise InvalidData("form data must be an object",
                           {"_form": {"zh": "数据格式不正确", "en": "Data must be an object"}})
+    data = form_conditions.drop_hidden(form.schema, form_prefill.keep_read_only(form.schema, data, context))
     errors = field_errors(form, data)
     fill = price_fill(form.schema)
     if fill is not None:
@@ -324,7 +347,15 @@ def keyword_problems(schema: dict) -> list[tuple[tuple, str]]:
     """Why our keywords in a form's schema cannot work: [(path in the schema, message)]; deploy refuses them."""
     problems = [((*p, "x-decimals"), "x-decimals must be a whole number of decimal places from 0 to 10")
                 for p in _keyword_paths(schema, "x-decimals") if not _places(_subschema(schema, p)["x-decimals"])]
-    return problems + price_fill_problems(schema)
+    problems += [((*p, "x-min-days-ahead"), "x-min-days-ahead must be a whole number of days from 0 to 3650")
+                 for p in _keyword_paths(schema, "x-min-days-ahead")
+                 if not _days(_subschema(schema, p)["x-min-days-ahead"])]
+    return (problems + price_fill_problems(schema) + form_prefill.prefill_problems(schema)
+            + form_conditions.condition_problems(schema))
+
+
+def _days(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3650
 
 
 def _places(value: object) -> bool:
