@@ -173,22 +173,23 @@ def _name(key: object) -> str:
     return str(key).encode("utf-8", "replace").decode("utf-8")
 
 
-_TOO_LARGE = {"zh": "数值过大", "en": "The number is too large"}
-_TOO_SMALL = {"zh": "数值过小（负数绝对值过大）", "en": "The number is too far below zero"}
+_BOUNDS = {True: ("maximum", "exclusiveMaximum"), False: ("minimum", "exclusiveMinimum")}
 
 
 def _flaw_message(flaw: jsonvalues.Flaw, data: dict, form: FormDef | None) -> Text:
-    """A number too large for any form (1e400 typed in a page is infinity) is reported as the field's own
-    maximum where it has one ("at most 100000"), else as too large; never as a missing value."""
+    """A number beyond what any form keeps (1e400 typed in a page is infinity) is reported as out of the field's
+    own bound where it has one ("at most 1000"; every number field of the shipped forms has one), else as
+    before; never as a missing value (a page's number input used to post nothing for it)."""
     value = data.get(flaw.path[0]) if len(flaw.path) == 1 else None
     if flaw.kind not in (jsonvalues.NON_FINITE, jsonvalues.UNSAFE_NUMBER) or not isinstance(value, int | float) \
             or isinstance(value, bool) or value != value:  # NaN: neither large nor small
         return _FLAW_MESSAGES[flaw.kind]
     prop = ((form.schema.get("properties") or {}).get(flaw.path[0]) if form else None) or {}
-    if value > 0 and isinstance(prop.get("maximum"), int | float):
-        return (form.messages.get(str(flaw.path[0]), {}).get("maximum")
-                or {k: t.format(limit=prop["maximum"]) for k, t in _MESSAGES["maximum"].items()})
-    return _TOO_LARGE if value > 0 else _TOO_SMALL
+    for keyword in _BOUNDS[value > 0]:
+        if isinstance(prop.get(keyword), int | float) and not isinstance(prop.get(keyword), bool):
+            return (form.messages.get(str(flaw.path[0]), {}).get(keyword)
+                    or {k: t.format(limit=prop[keyword]) for k, t in _MESSAGES[keyword].items()})
+    return _FLAW_MESSAGES[flaw.kind]
 
 
 def value_errors(data: dict, form: FormDef | None = None) -> dict[str, Text]:
