@@ -60,6 +60,12 @@ def show_if(schema: dict) -> dict[str, list[Condition]]:
     return result
 
 
+def required_when_shown(schema: dict) -> set[str]:
+    """The conditional fields a `then` requires: required whenever they are shown (the page marks them so)."""
+    return {n for _i, entry in _blocks(schema) if isinstance(entry.get("then"), dict)
+            for n in entry["then"].get("required") or [] if isinstance(n, str)}
+
+
 def visible(schema: dict, data: dict) -> set[str]:
     """The form's fields shown for this data. A field hidden by its condition counts as empty for the
     conditions of others (a fine hidden with its penalty hides nothing more), so this repeats until stable."""

@@ -8,7 +8,7 @@ import pytest
 
 from engine.definitions.form_file import load_form
 from engine.errors import InvalidData
-from engine.form_conditions import show_if, visible
+from engine.form_conditions import required_when_shown, show_if, visible
 from engine.forms import FormDef, validate
 from tests.conftest import ROOT
 
@@ -87,6 +87,7 @@ def test_shown_fields_are_required_and_checked(penalty):
 
 def test_show_if_gives_the_page_each_fields_conditions(penalty):
     assert show_if(penalty.schema) == {"penalty": [{"verified": [True]}], "fine_yuan": [{"penalty": ["fine"]}]}
+    assert required_when_shown(penalty.schema) == {"penalty", "fine_yuan"}
 
 
 def test_an_if_then_without_the_marker_hides_nothing():

@@ -162,7 +162,8 @@ def widgets(form: dict, values: dict[str, Any], errors: dict[str, Any] | None = 
     `locked` fields (read-only, prefilled by the engine) show their value and post nothing."""
     errors, extra_rows, locked = errors or {}, extra_rows or {}, locked or set()
     schema = form.get("schema") or {}
-    props, required = schema.get("properties") or {}, set(schema.get("required") or [])
+    props = schema.get("properties") or {}
+    required = set(schema.get("required") or []) | form_conditions.required_when_shown(schema)
     filled = filled_fields(schema)
     conditions, hidden = form_conditions.show_if(schema), _hidden_now(form, values)
     result = []

@@ -40,6 +40,7 @@ def test_the_goods_rows_carry_their_condition_and_start_hidden(zh):
     assert json.loads(widgets["complained_party"].show_if) == [{"complaint_kind": ["service"]}]
     assert widgets["product"].hidden and widgets["complained_party"].hidden
     assert not widgets["customer_name"].show_if and not widgets["customer_name"].hidden
+    assert widgets["product"].required and not widgets["remarks"].required  # required whenever shown
     html = render_template_string(MACRO, widgets=list(widgets.values()))
     assert 'id="row-product" data-field="product" data-show-if=' in html
     assert 'data-show-if="[{&#34;complaint_kind&#34;: [&#34;quality&#34;]}]" hidden>' in html
