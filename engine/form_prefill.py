@@ -3,11 +3,11 @@
 `x-prefill: <data name>` on a property of a task form gives the field the instance's value of that
 name when the task is shown (the engine decides: `initial_values`, which the page and the API's task
 show). With `readOnly: true` as well the field is context: shown, never typed, and whatever is
-posted for it the engine keeps the instance's value (`keep_read_only`), so the completed event
-records the value the case holds. A case that does not hold the value gets the field as an
-ordinary input (`locked` names the fields that are read-only for a case). A start form has no
-earlier data: the lint refuses `x-prefill` there, and one naming a name nothing else in the
-process sets (engine.definitions.lint).
+posted for it the engine keeps the instance's value (`keep_read_only`); a field named like its
+source is then left out of the completed event (`without_kept`: the case holds it already).
+A case that does not hold the value gets the field as an ordinary input (`locked` names the
+fields that are read-only for a case). A start form has no earlier data: the lint refuses
+`x-prefill` there, and one naming a name nothing else in the process sets (engine.definitions.lint).
 """
 
 from __future__ import annotations
@@ -51,6 +51,13 @@ def keep_read_only(schema: dict, data: dict, instance_data: dict | None) -> dict
         return data
     initial = initial_values(schema, instance_data)
     return {**{k: v for k, v in data.items() if k not in fixed}, **{name: initial[name] for name in fixed}}
+
+
+def without_kept(schema: dict, data: dict, instance_data: dict | None) -> dict:
+    """The checked data without the locked fields that hold the instance's value under the same name: the case
+    already holds them, so the completed event records only what the person gave (the form still required them)."""
+    same = {name for name in locked(schema, instance_data) if sources(schema)[name] == name}
+    return {k: v for k, v in data.items() if k not in same}
 
 
 def prefill_problems(schema: dict) -> list[tuple[tuple, str]]:

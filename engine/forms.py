@@ -239,7 +239,7 @@ def validate(form: FormDef, data: Any, prices: PriceBook | None = None, context:
     if errors:
         names = ", ".join(sorted(errors))
         raise InvalidData(f"the form {form.key} has errors in: {names}", errors)
-    return data
+    return form_prefill.without_kept(form.schema, data, context)
 
 
 # -- fields filled from the company's price list (x-price-list) -------------------------------------------

@@ -50,9 +50,15 @@ def test_the_engine_decides_the_initial_values_from_the_instance_data(review):
 
 def test_a_read_only_field_keeps_the_instance_value_whatever_is_posted(review):
     posted = {"customer_name": "别的客户", "amount_yuan": 900, "approved": True}
-    assert validate(review, posted, context=CASE) == {"customer_name": "海螺建材", "amount_yuan": 900,
-                                                      "approved": True}
-    assert validate(review, {"amount_yuan": 900, "approved": True}, context=CASE)["customer_name"] == "海螺建材"
+    # the case's value is checked (customer_name is required) and kept: the data stored leaves it as it is
+    assert validate(review, posted, context=CASE) == {"amount_yuan": 900, "approved": True}
+    assert keep_read_only(review.schema, posted, CASE)["customer_name"] == "海螺建材"
+
+
+def test_a_read_only_field_named_otherwise_is_copied_from_its_source():
+    form = load(REVIEW.replace("x-prefill: customer_name, readOnly", "x-prefill: client, readOnly"))
+    assert validate(form, {"customer_name": "别的", "amount_yuan": 1, "approved": True},
+                    context={"client": "海螺建材"})["customer_name"] == "海螺建材"
 
 
 def test_an_editable_prefilled_field_takes_what_is_posted_and_is_checked(review):

@@ -44,7 +44,7 @@ def test_the_quality_handling_forms_show_the_registered_goods_read_only(complain
     data = eng.instance(AUDITOR, iid)["data"]
     assert {k: data[k] for k in SEVEN} == QUALITY_REGISTRATION
     [(task, submitted)] = [s for s in submissions(eng, iid) if s[0] == "take_quality_by_manager"]
-    assert {k: submitted[k] for k in SEVEN} == QUALITY_REGISTRATION  # the trail records the case's values
+    assert not SEVEN & set(submitted)  # the trail records what the taker gave; the case holds the goods already
 
     for name, user, found in (("quality_investigation", "qa2", QUALITY_FOUND),
                               ("production_investigation", "prod1", PRODUCTION_FOUND)):
