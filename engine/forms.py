@@ -30,7 +30,7 @@ import jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from engine import clock, jsonvalues
+from engine import clock, form_conditions, form_prefill, jsonvalues
 from engine.config import COMPANY_TZ
 from engine.errors import InvalidData, ProcessError
 
@@ -140,6 +140,8 @@ def _message(form: FormDef, field: str, error: ValidationError) -> Text:
             return HALF_WIDTH
         zh, en = _TYPES.get(str(limit), (str(limit), str(limit)))
         return {"zh": template["zh"].format(expected=zh), "en": template["en"].format(expected=en)}
+    if error.validator == "x-min-days-ahead" and limit == 0:
+        return {"zh": "日期不能早于今天", "en": "The date cannot be in the past"}
     if error.validator == "format":
         zh, en = _FORMATS.get(str(limit), (str(limit), str(limit)))
         return {"zh": template["zh"].format(limit=zh), "en": template["en"].format(limit=en)}
@@ -171,11 +173,30 @@ def _name(key: object) -> str:
     return str(key).encode("utf-8", "replace").decode("utf-8")
 
 
-def value_errors(data: dict) -> dict[str, Text]:
+_BOUNDS = {True: ("maximum", "exclusiveMaximum"), False: ("minimum", "exclusiveMinimum")}
+
+
+def _flaw_message(flaw: jsonvalues.Flaw, data: dict, form: FormDef | None) -> Text:
+    """A number beyond what any form keeps (1e400 typed in a page is infinity) is reported as out of the field's
+    own bound where it has one ("at most 1000"; every number field of the shipped forms has one), else as
+    before; never as a missing value (a page's number input used to post nothing for it)."""
+    value = data.get(flaw.path[0]) if len(flaw.path) == 1 else None
+    if flaw.kind not in (jsonvalues.NON_FINITE, jsonvalues.UNSAFE_NUMBER) or not isinstance(value, int | float) \
+            or isinstance(value, bool) or value != value:  # NaN: neither large nor small
+        return _FLAW_MESSAGES[flaw.kind]
+    prop = ((form.schema.get("properties") or {}).get(flaw.path[0]) if form else None) or {}
+    for keyword in _BOUNDS[value > 0]:
+        if isinstance(prop.get(keyword), int | float) and not isinstance(prop.get(keyword), bool):
+            return (form.messages.get(str(flaw.path[0]), {}).get(keyword)
+                    or {k: t.format(limit=prop[keyword]) for k, t in _MESSAGES[keyword].items()})
+    return _FLAW_MESSAGES[flaw.kind]
+
+
+def value_errors(data: dict, form: FormDef | None = None) -> dict[str, Text]:
     """Per field, what no form accepts (see the module's docstring): the first flaw found in it."""
     errors: dict[str, Text] = {}
     for flaw in jsonvalues.flaws(data, safe_numbers=True):
-        errors.setdefault(_name(flaw.path[0]) if flaw.path else "_form", _FLAW_MESSAGES[flaw.kind])
+        errors.setdefault(_name(flaw.path[0]) if flaw.path else "_form", _flaw_message(flaw, data, form))
     return errors
 
 
@@ -184,7 +205,7 @@ def _full_width_digits(value: object) -> bool:
 
 
 def field_errors(form: FormDef, data: dict) -> dict[str, Text]:
-    errors = value_errors(data)
+    errors = value_errors(data, form)
     if errors:
         return errors
     for key in data:
@@ -197,13 +218,16 @@ def field_errors(form: FormDef, data: dict) -> dict[str, Text]:
     return errors
 
 
-def validate(form: FormDef, data: Any, prices: PriceBook | None = None) -> dict:
+def validate(form: FormDef, data: Any, prices: PriceBook | None = None, context: dict | None = None) -> dict:
     """Return the data if it satisfies the form, else raise InvalidData with every field's message.
     A form with fields filled from the price list needs `prices` (the list as it stands today): the
-    data returned then holds them too."""
+    data returned then holds them too. `context` is the instance's data: read-only prefilled fields
+    take their values from it whatever was sent (engine.form_prefill). Fields the data's own values
+    hide are dropped before the check (engine.form_conditions): not required, not stored."""
     if not isinstance(data, dict):
         raise InvalidData("form data must be an object",
                           {"_form": {"zh": "数据格式不正确", "en": "Data must be an object"}})
+    data = form_conditions.drop_hidden(form.schema, form_prefill.keep_read_only(form.schema, data, context))
     errors = field_errors(form, data)
     fill = price_fill(form.schema)
     if fill is not None:
@@ -215,7 +239,7 @@ def validate(form: FormDef, data: Any, prices: PriceBook | None = None) -> dict:
     if errors:
         names = ", ".join(sorted(errors))
         raise InvalidData(f"the form {form.key} has errors in: {names}", errors)
-    return data
+    return form_prefill.without_kept(form.schema, data, context)
 
 
 # -- fields filled from the company's price list (x-price-list) -------------------------------------------
@@ -324,7 +348,15 @@ def keyword_problems(schema: dict) -> list[tuple[tuple, str]]:
     """Why our keywords in a form's schema cannot work: [(path in the schema, message)]; deploy refuses them."""
     problems = [((*p, "x-decimals"), "x-decimals must be a whole number of decimal places from 0 to 10")
                 for p in _keyword_paths(schema, "x-decimals") if not _places(_subschema(schema, p)["x-decimals"])]
-    return problems + price_fill_problems(schema)
+    problems += [((*p, "x-min-days-ahead"), "x-min-days-ahead must be a whole number of days from 0 to 3650")
+                 for p in _keyword_paths(schema, "x-min-days-ahead")
+                 if not _days(_subschema(schema, p)["x-min-days-ahead"])]
+    return (problems + price_fill_problems(schema) + form_prefill.prefill_problems(schema)
+            + form_conditions.condition_problems(schema))
+
+
+def _days(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3650
 
 
 def _places(value: object) -> bool:

@@ -7,6 +7,7 @@ the user's own input again.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from engine import form_conditions, form_prefill
 from engine.forms import filled_fields
 from webui.i18n import localized
 
@@ -26,13 +28,15 @@ ADD_ROW = "_add_row"  # a submit button's name: add a blank row to a table inste
 class Widget:
     name: str
     label: str
-    kind: str  # text, textarea, number, integer, date, boolean, select, table, lines, filled (by the engine)
+    kind: str  # text, textarea, number, integer, date, boolean, confirm, select, table, lines, filled, readonly
     required: bool = False
     value: Any = ""  # the text shown; for a table a list of {column: text}
     options: list[tuple[str, str]] = field(default_factory=list)
     columns: list[Widget] = field(default_factory=list)
     error: str | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    show_if: str = ""  # JSON for the page's script: [{field: [values]}], shown while any holds
+    hidden: bool = False  # hidden by its condition for the values shown now
 
     @property
     def input_name(self) -> str:
@@ -51,7 +55,7 @@ def _kind(schema: dict, ui: dict) -> str:
     if "enum" in schema:
         return "select"
     if kind == "boolean":
-        return "boolean"
+        return "confirm" if schema.get("const") is True else "boolean"
     if kind in ("number", "integer"):
         return kind
     if kind == "string" and schema.get("format") == "date":
@@ -114,7 +118,8 @@ def text_of(value: Any) -> str:
 
 
 def initial_values(form: dict, data: dict | None = None) -> dict[str, Any]:
-    """The texts to show before the first submit: the given data, else the schema's defaults."""
+    """The texts to show before the first submit: the given data (a task's prefilled values, which the
+    engine decides), else the schema's defaults."""
     data = data or {}
     props = (form.get("schema") or {}).get("properties") or {}
     values: dict[str, Any] = {}
@@ -131,21 +136,47 @@ def initial_values(form: dict, data: dict | None = None) -> dict[str, Any]:
     return values
 
 
-def widgets(form: dict, values: dict[str, Any], errors: dict[str, Any] | None = None,
-            extra_rows: dict[str, int] | None = None) -> list[Widget]:
-    """One widget per field in the form's order, holding the shown text and its localized error."""
-    errors, extra_rows = errors or {}, extra_rows or {}
+def locked_fields(form: dict, initial: dict | None) -> set[str]:
+    """The read-only fields the engine prefilled (`initial` is a task's `initial_data`): shown, not posted."""
+    return form_prefill.read_only(form.get("schema") or {}) & set(initial or {})
+
+
+def _hidden_now(form: dict, values: dict[str, Any]) -> set[str]:
+    """The conditional fields hidden for the shown texts (the script keeps this up to date as people type)."""
     schema = form.get("schema") or {}
-    props, required = schema.get("properties") or {}, set(schema.get("required") or [])
+    if not form_conditions.show_if(schema):
+        return set()
+    data = {n: _convert(v, p) for n, p in (schema.get("properties") or {}).items()
+            if isinstance(v := values.get(n), str) and v.strip()}
+    return set(schema.get("properties") or {}) - form_conditions.visible(schema, data)
+
+
+def _show_if(conditions: list[dict[str, list]]) -> str:
+    return json.dumps([{name: [text_of(v) for v in allowed] for name, allowed in c.items()} for c in conditions],
+                      ensure_ascii=False) if conditions else ""
+
+
+def widgets(form: dict, values: dict[str, Any], errors: dict[str, Any] | None = None,
+            extra_rows: dict[str, int] | None = None, locked: set[str] | None = None) -> list[Widget]:
+    """One widget per field in the form's order, holding the shown text and its localized error.
+    `locked` fields (read-only, prefilled by the engine) show their value and post nothing."""
+    errors, extra_rows, locked = errors or {}, extra_rows or {}, locked or set()
+    schema = form.get("schema") or {}
+    props = schema.get("properties") or {}
+    required = set(schema.get("required") or []) | form_conditions.required_when_shown(schema)
     filled = filled_fields(schema)
+    conditions, hidden = form_conditions.show_if(schema), _hidden_now(form, values)
     result = []
     for ui in _ui_fields(form):
         name, sub = ui["name"], props[ui["name"]]
-        kind = "filled" if name in filled else _kind(sub, ui)
+        kind = "filled" if name in filled else "readonly" if name in locked else _kind(sub, ui)
         error = errors.get(name)
+        value = values.get(name, [] if kind == "table" else "")
+        if kind == "readonly":
+            value = show(value, ui)
         widget = Widget(name, localized(ui.get("label")) or name, kind, name in required,
-                        value=values.get(name, [] if kind == "table" else ""),
-                        error=localized(error) if error else None, attrs=_attrs(sub, kind))
+                        value=value, error=localized(error) if error else None, attrs=_attrs(sub, kind),
+                        show_if=_show_if(conditions.get(name, [])), hidden=name in hidden and not error)
         if kind == "select":
             widget.options = _options(sub, ui)
         if kind == "table":
@@ -210,10 +241,11 @@ def _rows(posted: MultiDict, name: str, schema: dict) -> tuple[list[dict], list[
     return data, texts
 
 
-def parse(form: dict, posted: MultiDict) -> tuple[dict, dict[str, Any]]:
-    """(data for the engine, the texts to show again). Blank fields are left out of the data."""
+def parse(form: dict, posted: MultiDict, locked: set[str] | None = None) -> tuple[dict, dict[str, Any]]:
+    """(data for the engine, the texts to show again). Blank fields are left out of the data, and so are
+    `locked` ones (read-only: the engine keeps the case's value whatever is sent)."""
     props = (form.get("schema") or {}).get("properties") or {}
-    filled = filled_fields(form.get("schema") or {})
+    filled = filled_fields(form.get("schema") or {}) | (locked or set())
     data: dict[str, Any] = {}
     texts: dict[str, Any] = {}
     for name, schema in props.items():

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine import outcomes
+from engine import form_prefill, outcomes
 from engine.definitions.documentation import missing_languages
 from engine.definitions.model import BPMN, CAMUNDA, ProcessModel, start_events
 from engine.errors import Problem
@@ -74,6 +74,7 @@ def lint(src: Sources) -> list[Finding]:
         if proc is None:
             continue
         findings += unset_condition_names(model, proc, _reachable_names(src, key, own))
+        findings += unset_prefill_names(src, key, outputs, sent)
         findings += unreachable_elements(model, proc)
         findings += end_event_outcomes(model, proc)
         findings += gateways_without_default(model, proc)
@@ -268,6 +269,38 @@ def unset_condition_names(model: ProcessModel, proc: etree._Element, names: _Nam
                 zh += f"（除非启动本流程的消息 {senders} 带有它；本次的文件中没有流程发送该消息）"
                 severity = WARNING
             findings.append(Finding(Problem(model.file, message, flow.get("id"), condition.sourceline, zh), severity))
+    return findings
+
+
+def unset_prefill_names(src: Sources, key: str, outputs: dict[str, set[str]],
+                        sent: dict[str, list[set[str] | None]]) -> list[Finding]:
+    """A form field prefilled (x-prefill) from a name nothing but that form itself sets, or on the start form
+    (which has no earlier data)."""
+    model, findings = src.models[key], []
+    starts = {el.id for el in start_events(model)}
+    for el in model.elements.values():
+        form = src.forms.get(el.form_key or "")
+        wanted = form_prefill.sources(form.schema) if form else {}
+        if not wanted:
+            continue
+        if el.id in starts:
+            message = (f"the start form {form.key} prefills {', '.join(sorted(wanted))}: "
+                       f"a start form has no earlier data")
+            zh = f"开始表单 {form.key} 预填了 {'、'.join(sorted(wanted))}：开始表单之前没有任何数据"
+            findings.append(Finding(Problem(model.file, message, el.id, el.line, zh), ERROR))
+            continue
+        blank = FormDef(form.key, form.title, {}, [], {})  # what the others set, without this form's own fields
+        others = Sources(src.bpmn, src.dmn, src.models, {**src.forms, form.key: blank}, src.broken_forms)
+        names = _reachable_names(others, key, {k: _own_names(others, k, outputs, sent) for k in src.models})
+        if names.unknown or names.payload_from:
+            continue
+        for field_name, source in sorted(wanted.items()):
+            if source not in names.names:
+                message = (f"form {form.key}: {field_name} is prefilled from {source}, which no start form, other "
+                           f"task form, decision output, script, message or called process sets")
+                zh = (f"表单 {form.key}：{field_name} 预填自 {source}，但没有任何开始表单、其他任务表单、决策输出、"
+                      f"脚本、消息或被调用的流程设置它")
+                findings.append(Finding(Problem(model.file, message, el.id, el.line, zh), ERROR))
     return findings
 
 

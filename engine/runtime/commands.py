@@ -6,6 +6,7 @@ the clock and the spec cache (see engine.api.Engine).
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -213,7 +214,7 @@ def _complete(ctx: Engine, s: Session, actor: str, task_id: str, data: dict | No
     require_running(inst)
     access.check_may_work(s, user, row, inst)
     form = form_of(s, inst.process_version_id, row.form_key)
-    data = forms.validate(form, data, _prices(s)) if form else forms.check_data_keys(data)
+    data = forms.validate(form, data, _prices(s), json.loads(inst.data_json)) if form else forms.check_data_keys(data)
     step = _step(ctx, s, inst, actor)
     require_ready(row)  # an overdue interrupting timer may just have cancelled it
     if row.assignee is None:

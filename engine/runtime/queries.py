@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Select, bindparam, exists, func, literal, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from engine import outcomes
+from engine import form_prefill, outcomes
 from engine.audit.chain import instance_chain
 from engine.definitions.documentation import summaries
 from engine.definitions.model import ProcessModel, start_event
@@ -165,6 +165,8 @@ def task_detail(session: Session, user: User, task_id: str, now: datetime) -> di
     result = task_dict(row, now)
     result["form"] = form_view(form_of(session, inst.process_version_id, row.form_key))
     result["instance_data"] = json.loads(inst.data_json)
+    result["initial_data"] = form_prefill.initial_values(result["form"]["schema"] if result["form"] else {},
+                                                         result["instance_data"])
     result["may"] = access.task_actions(session, user, row, inst)
     result["instance_status"] = inst.status  # a halted instance's tasks are shown, not worked
     return result

@@ -86,6 +86,12 @@ def taken(form_no: str, onsite_visit: bool) -> dict:
             "handling_arrangement": "通知品质部复检留样、生产部核查该批次生产记录", "onsite_visit": onsite_visit}
 
 
+def recorded(took: dict) -> dict:
+    """What the trail records of the handling form: the goods are shown read-only from the registration (the
+    case holds them already), so only what the taker gave is recorded."""
+    return {k: v for k, v in took.items() if k not in QUALITY_REGISTRATION}
+
+
 def routes(eng, iid: int) -> list[tuple]:  # noqa: ANN001
     return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
 
@@ -239,7 +245,7 @@ def test_minor_quality_complaint_taken_by_the_sales_manager_replaced_and_accepte
                                          **SUMMARY, **CORRECTIVE, **penalty, **ARCHIVED})
     assert eng.instance(starter, iid)["outcome"] == "resolved"
     assert submissions(eng, iid) == [
-        ("review_severity_by_director", reviewed), ("take_quality_by_manager", took),
+        ("review_severity_by_director", reviewed), ("take_quality_by_manager", recorded(took)),
         ("quality_investigation", QUALITY_FOUND), ("production_investigation", PRODUCTION_FOUND),
         ("decide_quality_by_manager", decided), ("inform_customer", ACCEPTED), ("implement_solution", IMPLEMENTED),
         ("summarise_complaint", SUMMARY), ("notify_corrective_action", CORRECTIVE), ("assess_quality_penalty", penalty),

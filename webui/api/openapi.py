@@ -105,7 +105,10 @@ SCHEMAS: dict[str, dict] = {
                   "ui": _obj({"fields": {"type": "array", "items": {"type": "object"}},
                               "messages": {"type": "object"}}, closed=False)}),
     "TaskDetail": _obj({**TASK, "form": {"oneOf": [_ref("Form"), {"type": "null"}]},
-                        "instance_data": {"type": "object"}}),
+                        "instance_data": {"type": "object"},
+                        "initial_data": {"type": "object", "description": "the form's fields prefilled from the "
+                                         "instance's data (x-prefill); a readOnly one keeps this value whatever "
+                                         "is sent"}}),
     "CompleteRequest": _obj({"data": {"type": "object", "description": "the task form's fields"}},
                             required=[], closed=False),
     "Instance": _obj({

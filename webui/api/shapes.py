@@ -26,11 +26,13 @@ def inbox_row(view: dict) -> dict:
 
 
 def task_detail(view: dict) -> dict:
-    """The task with its form {key, title, schema, ui} (null for a task without a form) and the instance's data."""
+    """The task with its form {key, title, schema, ui} (null for a task without a form), the instance's data and
+    the form's initial values (fields prefilled from the instance's data; read-only ones keep them)."""
     form = view.get("form")
     return {**task(view),
             "form": {k: form[k] for k in ("key", "title", "schema", "ui")} if form else None,
-            "instance_data": view.get("instance_data") or {}}
+            "instance_data": view.get("instance_data") or {},
+            "initial_data": view.get("initial_data") or {}}
 
 
 def instance(view: dict) -> dict:

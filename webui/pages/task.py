@@ -27,14 +27,17 @@ def _render(task_id: str, values: dict | None = None, errors: dict | None = None
             status: int = 200, token: str | None = None):  # noqa: ANN202
     task = engine().task(actor(), task_id)
     form = task.get("form") or {"schema": {}, "ui": {}}
-    values = values if values is not None else forms_render.initial_values(form)
+    initial = task.get("initial_data") or {}
+    locked = forms_render.locked_fields(form, initial)
+    values = values if values is not None else forms_render.initial_values(form, initial)
+    values = {**values, **{name: initial[name] for name in locked}}  # shown as the case holds them
     hints = _hints(task)
     holders = engine().role_holders(task["role"]) if hints["reassign"] else []
     labels = data_labels(engine().instance(actor(), task["instance_id"]))
     page = render_template(
         "pages/task.html", task=task, form=form, hints=hints, holders=holders,
         title=localized(form.get("title")) or localized(task.get("titles") or task["title"]),
-        widgets=forms_render.widgets(form, values, errors, extra_rows),
+        widgets=forms_render.widgets(form, values, errors, extra_rows, locked),
         form_error=localized((errors or {}).get("_form")),
         earlier=ordered(task.get("instance_data") or {}, labels), labels=labels, show=forms_render.show,
         comments=engine().comments(actor(), task_id), add_row=forms_render.ADD_ROW,
@@ -51,8 +54,9 @@ def task(task_id: str):  # noqa: ANN201
 @blueprint.post("/tasks/<task_id>")
 @login_required
 def complete(task_id: str):  # noqa: ANN201
-    form = engine().task(actor(), task_id).get("form") or {"schema": {}}
-    data, texts = forms_render.parse(form, request.form)
+    task = engine().task(actor(), task_id)
+    form = task.get("form") or {"schema": {}}
+    data, texts = forms_render.parse(form, request.form, forms_render.locked_fields(form, task.get("initial_data")))
     extra = forms_render.rows_to_add(request.form)
     token = form_token.posted()
     if extra:
