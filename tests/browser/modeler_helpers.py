@@ -17,6 +17,8 @@ ARTIFACTS = ROOT / "test-artifacts" / "modeler"
 def use_language(page, lang: str) -> None:  # noqa: ANN001 - playwright Page
     """Switch the session's language with the header's buttons (any page will do)."""
     page.goto("/model")
+    if page.locator("#menu-toggle").is_visible():  # on a phone the header's tools sit behind the menu button
+        page.click("#menu-toggle")
     page.locator(f'form.lang button[value="{lang}"]').click()
     page.wait_for_load_state()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
