@@ -603,7 +603,8 @@ class Engine:
 
     def migrate(self, actor: str, key: str, to_version: int) -> dict:
         """Move every movable instance (each in its own transaction, with a `migrated` audit event):
-        {"migrated": [ids], "skipped": [{"instance_id", "reasons"}]}."""
+        {"migrated": [ids], "skipped": [{"instance_id", "reasons", "messages"}]} (reasons: English by
+        element id; messages: {zh, en} by element name)."""
         from engine.runtime import migration
 
         return self._frozen(migration.migrate, actor, key, to_version)

@@ -25,6 +25,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+EnZh = tuple[str, str]  # a problem for the modeller in (English, Chinese), as in engine/definitions/lint.py
+
 HIDDEN_OTHERWISE = "x-hidden-otherwise"
 
 Condition = dict[str, list[Any]]  # field -> the values that satisfy it (all fields must match)
@@ -91,33 +93,40 @@ def drop_hidden(schema: dict, data: dict) -> dict:
     return {k: v for k, v in data.items() if k in shown or k not in props}
 
 
-def condition_problems(schema: dict) -> list[tuple[tuple, str]]:
-    """Why an `x-hidden-otherwise` entry cannot work: [(path in the schema, message)]; deploy refuses them."""
-    problems: list[tuple[tuple, str]] = []
+def condition_problems(schema: dict) -> list[tuple[tuple, EnZh]]:
+    """Why an `x-hidden-otherwise` entry cannot work: [(path in the schema, (English, Chinese))]; deploy
+    refuses them."""
+    problems: list[tuple[tuple, EnZh]] = []
     props = schema.get("properties") or {}
     for index, entry in enumerate(schema.get("allOf") or []):
         if not isinstance(entry, dict) or HIDDEN_OTHERWISE not in entry:
             continue
         where = ("allOf", index)
         if entry[HIDDEN_OTHERWISE] is not True:
-            problems.append(((*where, HIDDEN_OTHERWISE), f"{HIDDEN_OTHERWISE} must be true"))
+            problems.append(((*where, HIDDEN_OTHERWISE),
+                             (f"{HIDDEN_OTHERWISE} must be true", f"{HIDDEN_OTHERWISE} 只能是 true")))
             continue
         problems += [((*where, *path), message) for path, message in _if_problems(entry.get("if"), props)]
         named = _named(entry.get("then"))
         if not named:
-            problems.append(((*where, "then"), f"{HIDDEN_OTHERWISE} needs a `then` naming the fields it shows"))
+            problems.append(((*where, "then"), (f"{HIDDEN_OTHERWISE} needs a `then` naming the fields it shows",
+                                                 f"{HIDDEN_OTHERWISE} 需要一个 `then`，列出它显示的字段")))
         required = set(schema.get("required") or [])
         for name in named:
             if name not in props:
-                problems.append(((*where, "then"), f"the field {name} that `then` shows is not a property of the form"))
+                problems.append(((*where, "then"), (f"the field {name} that `then` shows is not a property of the form",
+                                                     f"`then` 显示的字段 {name} 不是本表单的属性")))
             elif name in required:
-                problems.append(((*where, "then"), f"the field {name} is always required, so it cannot be hidden"))
+                problems.append(((*where, "then"), (f"the field {name} is always required, so it cannot be hidden",
+                                                     f"字段 {name} 始终必填，因此不能被隐藏")))
         if "else" in entry:
-            problems.append(((*where, "else"), f"an entry with {HIDDEN_OTHERWISE} has no `else`"))
+            problems.append(((*where, "else"), (f"an entry with {HIDDEN_OTHERWISE} has no `else`",
+                                                f"带 {HIDDEN_OTHERWISE} 的条目不能有 `else`")))
     for index, entry in enumerate(schema.get("allOf") or []):
         own = set(_named(entry.get("then"))) if isinstance(entry, dict) else set()
         for name in _condition_fields(entry) & own:
-            problems.append((("allOf", index, "if"), f"the field {name} cannot decide whether it is shown itself"))
+            problems.append((("allOf", index, "if"), (f"the field {name} cannot decide whether it is shown itself",
+                                                         f"字段 {name} 不能决定它自己是否显示")))
     return problems
 
 
@@ -127,20 +136,26 @@ def _condition_fields(entry: object) -> set[str]:
     return set(entry["if"].get("properties") or {})
 
 
-def _if_problems(when: object, props: dict) -> list[tuple[tuple, str]]:
-    plain = "properties with `const` or `enum` (and `required` naming them)"
+def _if_problems(when: object, props: dict) -> list[tuple[tuple, EnZh]]:
+    plain = ("properties with `const` or `enum` (and `required` naming them)",
+             "用 `const` 或 `enum` 判断的 properties（并在 `required` 中列出它们）")
+    only = (f"with {HIDDEN_OTHERWISE} the `if` may only test {plain[0]}",
+            f"带 {HIDDEN_OTHERWISE} 时，`if` 只能判断{plain[1]}")
     if not isinstance(when, dict) or not isinstance(when.get("properties"), dict) or not when["properties"]:
-        return [(("if",), f"with {HIDDEN_OTHERWISE} the `if` may only test {plain}")]
-    problems = []
+        return [(("if",), only)]
+    problems: list[tuple[tuple, EnZh]] = []
     if set(when) - {"properties", "required"}:
-        problems.append((("if",), f"with {HIDDEN_OTHERWISE} the `if` may only test {plain}"))
+        problems.append((("if",), only))
     for name, sub in when["properties"].items():
         if name not in props:
-            problems.append((("if", "properties", name), f"the `if` tests {name}, which is not a field of the form"))
+            problems.append((("if", "properties", name), (f"the `if` tests {name}, which is not a field of the form",
+                                                          f"`if` 判断的 {name} 不是本表单的字段")))
         elif not isinstance(sub, dict) or set(sub) not in ({"const"}, {"enum"}) \
                 or ("enum" in sub and not isinstance(sub["enum"], list)):
-            problems.append((("if", "properties", name), f"the `if` may test {name} only with `const` or `enum`"))
+            problems.append((("if", "properties", name), (f"the `if` may test {name} only with `const` or `enum`",
+                                                          f"`if` 只能用 `const` 或 `enum` 判断 {name}")))
     if set(when.get("required") or []) != set(when["properties"]):
-        problems.append((("if", "required"), "the `if` must require exactly the fields it tests "
-                                             "(else an empty field would satisfy it)"))
+        problems.append((("if", "required"), ("the `if` must require exactly the fields it tests "
+                                              "(else an empty field would satisfy it)",
+                                              "`if` 的 `required` 必须恰好列出它判断的字段（否则空字段也会满足条件）")))
     return problems

@@ -15,6 +15,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+EnZh = tuple[str, str]  # a problem for the modeller in (English, Chinese), as in engine/definitions/lint.py
+
 PREFILL = "x-prefill"
 READ_ONLY = "readOnly"
 
@@ -60,24 +62,28 @@ def without_kept(schema: dict, data: dict, instance_data: dict | None) -> dict:
     return {k: v for k, v in data.items() if k not in same}
 
 
-def prefill_problems(schema: dict) -> list[tuple[tuple, str]]:
-    """Malformed prefill keywords: [(path in the schema, message)]; deploy refuses them."""
-    problems: list[tuple[tuple, str]] = []
+def prefill_problems(schema: dict) -> list[tuple[tuple, EnZh]]:
+    """Malformed prefill keywords: [(path in the schema, (English, Chinese))]; deploy refuses them."""
+    problems: list[tuple[tuple, EnZh]] = []
     props = schema.get("properties") or {}
     for path in _keyword_paths(schema, PREFILL):
         if len(path) != 2 or path[0] != "properties":
-            problems.append(((*path, PREFILL), f"{PREFILL} belongs on a property of the form itself"))
+            problems.append(((*path, PREFILL), (f"{PREFILL} belongs on a property of the form itself",
+                                                     f"{PREFILL} 只能写在表单自身的属性上（properties.<name>）")))
     for name, prop in props.items():
         if not isinstance(prop, dict):
             continue
         source = prop.get(PREFILL)
         if PREFILL in prop and (not isinstance(source, str) or not source.isidentifier() or source.startswith("_")):
-            problems.append((("properties", name, PREFILL), f"{PREFILL} must name a data name, not {source!r}"))
+            problems.append((("properties", name, PREFILL), (f"{PREFILL} must name a data name, not {source!r}",
+                                                               f"{PREFILL} 必须写一个数据名，而不是 {source!r}")))
         if READ_ONLY in prop and not isinstance(prop[READ_ONLY], bool):
-            problems.append((("properties", name, READ_ONLY), f"{READ_ONLY} must be true or false"))
+            problems.append((("properties", name, READ_ONLY), (f"{READ_ONLY} must be true or false",
+                                                                f"{READ_ONLY} 只能是 true 或 false")))
         elif prop.get(READ_ONLY) is True and PREFILL not in prop:
             problems.append((("properties", name, READ_ONLY),
-                             f"the read-only field {name} needs {PREFILL}: nothing else could fill it"))
+                             (f"the read-only field {name} needs {PREFILL}: nothing else could fill it",
+                              f"只读字段 {name} 需要 {PREFILL}：否则没有任何途径能填写它")))
     return problems
 
 

@@ -35,6 +35,7 @@ from engine.config import COMPANY_TZ
 from engine.errors import InvalidData, ProcessError
 
 Text = dict[str, str]  # {"zh": ..., "en": ...}
+EnZh = tuple[str, str]  # a problem for the modeller in (English, Chinese), as in engine/definitions/lint.py
 
 
 @dataclass(frozen=True)
@@ -344,11 +345,14 @@ def _keyword_paths(value: Any, keyword: str, path: tuple = ()) -> Iterator[tuple
             yield from _keyword_paths(sub, keyword, (*path, index))
 
 
-def keyword_problems(schema: dict) -> list[tuple[tuple, str]]:
-    """Why our keywords in a form's schema cannot work: [(path in the schema, message)]; deploy refuses them."""
-    problems = [((*p, "x-decimals"), "x-decimals must be a whole number of decimal places from 0 to 10")
+def keyword_problems(schema: dict) -> list[tuple[tuple, EnZh]]:
+    """Why our keywords in a form's schema cannot work: [(path in the schema, (English, Chinese))]; deploy
+    refuses them."""
+    problems = [((*p, "x-decimals"), ("x-decimals must be a whole number of decimal places from 0 to 10",
+                                            "x-decimals 必须是 0 到 10 之间的整数（小数位数）"))
                 for p in _keyword_paths(schema, "x-decimals") if not _places(_subschema(schema, p)["x-decimals"])]
-    problems += [((*p, "x-min-days-ahead"), "x-min-days-ahead must be a whole number of days from 0 to 3650")
+    problems += [((*p, "x-min-days-ahead"), ("x-min-days-ahead must be a whole number of days from 0 to 3650",
+                                                   "x-min-days-ahead 必须是 0 到 3650 之间的整数（天数）"))
                  for p in _keyword_paths(schema, "x-min-days-ahead")
                  if not _days(_subschema(schema, p)["x-min-days-ahead"])]
     return (problems + price_fill_problems(schema) + form_prefill.prefill_problems(schema)
@@ -369,41 +373,50 @@ def _subschema(schema: dict, path: tuple) -> dict:
     return schema
 
 
-def price_fill_problems(schema: dict) -> list[tuple[tuple, str]]:
-    """Why a form's `x-price-list` cannot work: [(path in the schema, message)]; empty when it can."""
+def price_fill_problems(schema: dict) -> list[tuple[tuple, EnZh]]:
+    """Why a form's `x-price-list` cannot work: [(path in the schema, (English, Chinese))]; empty when it can."""
     props = schema.get("properties") or {}
     places = list(_keyword_paths(schema, PRICE_LIST))
-    problems = [((*p, PRICE_LIST), f"{PRICE_LIST} belongs on a property of the form itself (properties.<name>)")
+    problems = [((*p, PRICE_LIST), (f"{PRICE_LIST} belongs on a property of the form itself (properties.<name>)",
+                                     f"{PRICE_LIST} 只能写在表单自身的属性上（properties.<name>）"))
                 for p in places if len(p) != 2 or p[0] != "properties"]
     if problems or not places:
         return problems
     if len(places) > 1:
-        return [((*places[1], PRICE_LIST), f"a form has at most one {PRICE_LIST} field")]
+        return [((*places[1], PRICE_LIST), (f"a form has at most one {PRICE_LIST} field",
+                                                f"一个表单最多只能有一个带 {PRICE_LIST} 的字段"))]
     name = places[0][1]
     spec, where = props[name][PRICE_LIST], ("properties", name, PRICE_LIST)
     if not isinstance(spec, dict):
-        return [(where, f"{PRICE_LIST} must map product, spec and grade to the fields that name the item")]
+        return [(where, (f"{PRICE_LIST} must map product, spec and grade to the fields that name the item",
+                        f"{PRICE_LIST} 必须把 product、spec 和 grade 分别对应到标明货品的字段"))]
     unknown = sorted(set(spec) - {*_FILL_KEYS, "not_above"})
     if unknown:
-        problems.append((where, f"{PRICE_LIST} does not know {', '.join(unknown)}"))
+        problems.append((where, (f"{PRICE_LIST} does not know {', '.join(unknown)}",
+                                  f"{PRICE_LIST} 不认识 {'、'.join(unknown)}")))
     if props[name].get("type") != "number":
-        problems.append((("properties", name), f"the field {name} receives a price: its type must be number"))
+        problems.append((("properties", name), (f"the field {name} receives a price: its type must be number",
+                                                f"字段 {name} 要填入价格，其类型必须是 number")))
     for key, kind in _FILL_KEYS.items():
         target = spec.get(key)
         if target is None and key in ("row", "unit"):
             continue
         if not isinstance(target, str) or target not in props:
-            problems.append((where, f"{PRICE_LIST}.{key} must name a field of this form"))
+            problems.append((where, (f"{PRICE_LIST}.{key} must name a field of this form",
+                                      f"{PRICE_LIST}.{key} 必须指向本表单的一个字段")))
         elif props[target].get("type") != kind:
-            problems.append((("properties", target), f"the field {target} ({PRICE_LIST}.{key}) must be of type {kind}"))
+            problems.append((("properties", target), (f"the field {target} ({PRICE_LIST}.{key}) must be of type {kind}",
+                                                         f"字段 {target}（{PRICE_LIST}.{key}）的类型必须是 {kind}")))
     not_above = spec.get("not_above", [])
     if not isinstance(not_above, list) or any(props.get(n, {}).get("type") != "number" for n in not_above):
-        problems.append((where, f"{PRICE_LIST}.not_above must list number fields of this form"))
+        problems.append((where, (f"{PRICE_LIST}.not_above must list number fields of this form",
+                                  f"{PRICE_LIST}.not_above 只能列出本表单中类型为 number 的字段")))
     required = set(schema.get("required") or [])
     fill = price_fill(schema)
     for filled in fill.filled if fill else ():
         if filled in required:
-            problems.append((("required",), f"{filled} is filled in from the price list: it cannot be required"))
+            problems.append((("required",), (f"{filled} is filled in from the price list: it cannot be required",
+                                              f"{filled} 由价格表自动填写，不能设为必填（required）")))
     return problems
 
 

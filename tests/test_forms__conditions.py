@@ -45,10 +45,11 @@ def load(text: str) -> FormDef:
     return form
 
 
-def problems_of(text: str) -> list[str]:
+def problems_of(text: str) -> list[dict[str, str]]:
+    """The problems' {zh, en} texts."""
     form, problems, _key = load_form(text, "form.yaml")
     assert form is None
-    return [p.message for p in problems]
+    return [p.messages() for p in problems]
 
 
 @pytest.fixture
@@ -96,24 +97,28 @@ def test_an_if_then_without_the_marker_hides_nothing():
     assert validate(form, {"verified": False, "penalty": "dismissal"}) == {"verified": False, "penalty": "dismissal"}
 
 
-@pytest.mark.parametrize(("old", "new", "words"), [
+@pytest.mark.parametrize(("old", "new", "words", "zh"), [
     ("{properties: {verified: {const: true}}, required: [verified]}", "{properties: {verified: {const: true}}}",
-     "must require exactly the fields it tests"),
+     "must require exactly the fields it tests", "必须恰好列出它判断的字段"),
     ("{properties: {verified: {const: true}}, required: [verified]}",
-     "{properties: {verified: {type: boolean}}, required: [verified]}", "only with `const` or `enum`"),
+     "{properties: {verified: {type: boolean}}, required: [verified]}", "only with `const` or `enum`",
+     "只能用 `const` 或 `enum` 判断 verified"),
     ("{properties: {verified: {const: true}}, required: [verified]}",
-     "{properties: {verifed: {const: true}}, required: [verifed]}", "verifed, which is not a field"),
+     "{properties: {verifed: {const: true}}, required: [verifed]}", "verifed, which is not a field",
+     "verifed 不是本表单的字段"),
     ("{properties: {verified: {const: true}}, required: [verified]}", "{required: [verified]}",
-     "may only test properties"),
-    ("then: {required: [penalty]}", "then: {required: [penalti]}", "penalti that `then` shows is not a property"),
-    ("then: {required: [penalty]}", "then: {required: [verified]}", "always required"),
-    ("      x-hidden-otherwise: true\n", "      x-hidden-otherwise: yes please\n", "must be true"),
+     "may only test properties", "`if` 只能判断用 `const` 或 `enum` 判断的 properties"),
+    ("then: {required: [penalty]}", "then: {required: [penalti]}", "penalti that `then` shows is not a property",
+     "`then` 显示的字段 penalti 不是本表单的属性"),
+    ("then: {required: [penalty]}", "then: {required: [verified]}", "always required", "始终必填"),
+    ("      x-hidden-otherwise: true\n", "      x-hidden-otherwise: yes please\n", "must be true",
+     "x-hidden-otherwise 只能是 true"),
 ], ids=["if_without_required", "if_not_const", "if_unknown_field", "if_without_properties", "then_unknown_field",
         "then_names_a_required_field", "marker_not_true"])
-def test_a_condition_the_page_could_not_follow_is_refused(old, new, words):
+def test_a_condition_the_page_could_not_follow_is_refused(old, new, words, zh):
     assert old in PENALTY
     messages = problems_of(PENALTY.replace(old, new, 1))
-    assert any(words in m for m in messages), messages
+    assert any(words in m["en"] and zh in m["zh"] for m in messages), messages
 
 
 def test_the_complaint_start_form_asks_for_the_goods_only_for_a_quality_complaint():

@@ -76,18 +76,20 @@ def test_a_case_without_the_value_gets_an_ordinary_field(review):
     assert set(info.value.fields) == {"customer_name"}  # required, and somebody has to give it
 
 
-@pytest.mark.parametrize(("old", "new", "words"), [
-    ("x-prefill: customer_name, readOnly: true", "readOnly: true", "needs x-prefill"),
-    ("x-prefill: customer_name,", "x-prefill: 客户 名称,", "must name a data name"),
-    ("x-prefill: customer_name,", "x-prefill: _secret,", "must name a data name"),
-    ("readOnly: true", "readOnly: yes please", "readOnly"),
-    ("approved: {type: boolean}", "approved: {type: boolean, items: {x-prefill: a}}", "belongs on a property"),
+@pytest.mark.parametrize(("old", "new", "words", "zh"), [
+    ("x-prefill: customer_name, readOnly: true", "readOnly: true", "needs x-prefill", "需要 x-prefill"),
+    ("x-prefill: customer_name,", "x-prefill: 客户 名称,", "must name a data name", "必须写一个数据名"),
+    ("x-prefill: customer_name,", "x-prefill: _secret,", "must name a data name", "必须写一个数据名"),
+    ("readOnly: true", "readOnly: yes please", "readOnly", "readOnly"),  # JSON Schema refuses it first
+    ("approved: {type: boolean}", "approved: {type: boolean, items: {x-prefill: a}}", "belongs on a property",
+     "只能写在表单自身的属性上"),
 ], ids=["read_only_without_prefill", "not_a_name", "underscore", "read_only_not_boolean", "nested"])
-def test_malformed_prefill_keywords_are_refused(old, new, words):
+def test_malformed_prefill_keywords_are_refused(old, new, words, zh):
     assert old in REVIEW
     form, problems, _key = load_form(REVIEW.replace(old, new, 1), "review.yaml")
     assert form is None
-    assert any(words in p.message for p in problems), problems
+    # both languages: the owner's pages show the Chinese, the CLI and API clients read the English
+    assert any(words in p.messages()["en"] and zh in p.messages()["zh"] for p in problems), problems
 
 
 # -- the lint: a prefill must name something the process sets -------------------------------------------------

@@ -67,29 +67,37 @@ def test_a_start_form_is_filled_from_the_price_list_and_the_trail_keeps_the_row(
     assert engine.replay(iid).verified
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (("row: price_row}", "row: price_row, discount: 5}"), "x-price-list does not know discount"),
-    (("spec: size,", "spec: width,"), "x-price-list.spec must name a field of this form"),
-    (("price: {type: number,", "price: {type: string,"), "the field price receives a price: its type must be number"),
+@pytest.mark.parametrize(("change", "message", "zh"), [
+    (("row: price_row}", "row: price_row, discount: 5}"), "x-price-list does not know discount",
+     "x-price-list 不认识 discount"),
+    (("spec: size,", "spec: width,"), "x-price-list.spec must name a field of this form",
+     "x-price-list.spec 必须指向本表单的一个字段"),
+    (("price: {type: number,", "price: {type: string,"), "the field price receives a price: its type must be number",
+     "字段 price 要填入价格，其类型必须是 number"),
     (("price_row: {type: object}", "price_row: {type: string}"),
-     "the field price_row (x-price-list.row) must be of type object"),
+     "the field price_row (x-price-list.row) must be of type object",
+     "字段 price_row（x-price-list.row）的类型必须是 object"),
     (("quality: {type: string}", "quality: {type: integer}"),
-     "the field quality (x-price-list.grade) must be of type string"),
+     "the field quality (x-price-list.grade) must be of type string",
+     "字段 quality（x-price-list.grade）的类型必须是 string"),
     (("required: [customer_name, amount_yuan,", "required: [price, customer_name, amount_yuan,"),
-     "price is filled in from the price list: it cannot be required"),
+     "price is filled in from the price list: it cannot be required", "price 由价格表自动填写，不能设为必填"),
     (("price_row: {type: object}", "price_row: {type: object, x-price-list: {product: item}}"),
-     "a form has at most one x-price-list field"),
+     "a form has at most one x-price-list field", "一个表单最多只能有一个带 x-price-list 的字段"),
     (("item: {type: string}", "item: {type: string, not: {x-price-list: {}}}"),
-     "x-price-list belongs on a property of the form itself"),
-    (("x-decimals: 2}", "x-decimals: '2'}"), "x-decimals must be a whole number of decimal places from 0 to 10"),
-    (("x-decimals: 2}", "x-decimals: -1}"), "x-decimals must be a whole number of decimal places from 0 to 10"),
+     "x-price-list belongs on a property of the form itself",
+     "x-price-list 只能写在表单自身的属性上"),
+    (("x-decimals: 2}", "x-decimals: '2'}"), "x-decimals must be a whole number of decimal places from 0 to 10",
+     "x-decimals 必须是 0 到 10 之间的整数"),
+    (("x-decimals: 2}", "x-decimals: -1}"), "x-decimals must be a whole number of decimal places from 0 to 10",
+     "x-decimals 必须是 0 到 10 之间的整数"),
 ])
-def test_a_price_list_field_or_decimals_that_cannot_work_are_refused_at_deploy(engine, change, message):
+def test_a_price_list_field_or_decimals_that_cannot_work_are_refused_at_deploy(engine, change, message, zh):
     old, new = change
     assert old in PRICED_FORM
     with pytest.raises(DefinitionError) as info:
         engine.deploy("system", files=bundle(PRICED_FORM.replace(old, new, 1)))
-    found = [p for p in info.value.problems if message in p.message]
+    found = [p for p in info.value.problems if message in p.message and zh in p.messages()["zh"]]
     assert found, [str(p) for p in info.value.problems]
     assert found[0].file == "approval_request.yaml" and found[0].line is not None
 

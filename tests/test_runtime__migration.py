@@ -159,6 +159,9 @@ def fleet(approval, clock):  # noqa: ANN001, ANN201
 
 
 ESCALATION_GONE = "escalation: the instance is at this element (ready), which version 2 no longer has"
+# what the owner reads: the element by its name in the version (the fixture names it in Chinese only)
+ESCALATION_GONE_TEXT = {"zh": "“超时督办”：实例正停在这一步（待处理），而版本 2 中已没有这一步",
+                        "en": "超时督办: the instance is at this element (ready), which version 2 no longer has"}
 
 
 # -- dry run -------------------------------------------------------------------------------------
@@ -166,10 +169,10 @@ def test_the_dry_run_lists_running_instances_on_older_versions_with_what_blocks_
     engine, ids = fleet
     before = snapshot(engine)
     plan = engine.migration_plan(OWNER, "approval", 2)
-    assert [(p["instance_id"], p["from_version"], p["movable"], p["reasons"]) for p in plan] == [
-        (ids["escalated"], 1, False, [ESCALATION_GONE]),
-        (ids["fresh"], 1, True, []),
-        (ids["approved"], 1, True, []),
+    assert [(p["instance_id"], p["from_version"], p["movable"], p["reasons"], p["messages"]) for p in plan] == [
+        (ids["escalated"], 1, False, [ESCALATION_GONE], [ESCALATION_GONE_TEXT]),
+        (ids["fresh"], 1, True, [], []),
+        (ids["approved"], 1, True, [], []),
     ]
     assert snapshot(engine) == before  # a dry run changes nothing
     assert engine.migration_plan("adm", "approval", 2) == plan  # administrators may look too
@@ -188,7 +191,8 @@ def test_migrate_moves_exactly_the_movable_instances_and_records_each_move(fleet
     plan = {p["instance_id"]: p for p in engine.migration_plan(OWNER, "approval", 2)}
     result = engine.migrate(OWNER, "approval", 2)
     assert result == {"migrated": [ids["fresh"], ids["approved"]],
-                      "skipped": [{"instance_id": ids["escalated"], "reasons": plan[ids["escalated"]]["reasons"]}]}
+                      "skipped": [{"instance_id": ids["escalated"], "reasons": plan[ids["escalated"]]["reasons"],
+                                   "messages": [ESCALATION_GONE_TEXT]}]}
 
     assert {k: version_of(engine, iid) for k, iid in ids.items()} == {
         "escalated": 1, "fresh": 2, "approved": 2, "finished": 1, "rejected": 1}
@@ -308,7 +312,7 @@ def test_a_deadline_that_passed_before_the_move_counts_under_the_old_version(fle
     before = snapshot(engine)
     result = engine.migrate(OWNER, "approval", 2)
     assert fresh not in result["migrated"]
-    assert {"instance_id": fresh, "reasons": [ESCALATION_GONE]} in result["skipped"]
+    assert {"instance_id": fresh, "reasons": [ESCALATION_GONE], "messages": [ESCALATION_GONE_TEXT]} in result["skipped"]
     assert snapshot(engine)["instances"][fresh] == before["instances"][fresh]
     assert engine.fire_due_timers() == 1  # the worker fires it as usual, on version 1
     assert open_names(engine, fresh) == ["approve", "escalation"]
@@ -355,26 +359,34 @@ def forms_variant(change: str) -> list[SourceFile]:
     return sources(files)
 
 
-@pytest.mark.parametrize(("change", "blocked", "reason"), [
+@pytest.mark.parametrize(("change", "blocked", "reason", "text"), [
     ("archive requires a new field", "approved",
      "archive: form approval_archive of version 2 requires archive_location, "
-     "which the form of version 1 did not have"),
-    ("archive gets an optional field", None, None),
-    ("approve uses another form", "fresh", "approve: its form changes from approval_decision to approval_decision2"),
+     "which the form of version 1 did not have",
+     {"zh": "“归档”：版本 2 的表单 approval_archive 要求填写 archive_location，而版本 1 的表单中没有这些字段",
+      "en": "归档: form approval_archive of version 2 requires archive_location, "
+            "which the form of version 1 did not have"}),
+    ("archive gets an optional field", None, None, None),
+    ("approve uses another form", "fresh", "approve: its form changes from approval_decision to approval_decision2",
+     {"zh": "“经理审批”：表单从 approval_decision 变为 approval_decision2",
+      "en": "经理审批: its form changes from approval_decision to approval_decision2"}),
 ])
-def test_a_ready_task_moves_only_with_a_compatible_form(approval, clock, change, blocked, reason):
+def test_a_ready_task_moves_only_with_a_compatible_form(approval, clock, change, blocked, reason, text):
     engine = approval
     add_users(engine, {OWNER: ["process_owner"]})
     ids = {"fresh": engine.start("rep", "approval", REQUEST), "approved": engine.start("rep", "approval", REQUEST)}
     do(engine, "mgr", ids["approved"], "approve", {"approved": True})
     clock.advance(hours=1)
     engine.deploy(OWNER, files=forms_variant(change))
-    plan = {p["instance_id"]: (p["movable"], p["reasons"]) for p in engine.migration_plan(OWNER, "approval", 2)}
-    expected = {iid: (name != blocked, [reason] if name == blocked else []) for name, iid in ids.items()}
+    plan = {p["instance_id"]: (p["movable"], p["reasons"], p["messages"])
+            for p in engine.migration_plan(OWNER, "approval", 2)}
+    expected = {iid: (name != blocked, [reason] if name == blocked else [], [text] if name == blocked else [])
+                for name, iid in ids.items()}
     assert plan == expected
     result = engine.migrate(OWNER, "approval", 2)
     assert result["migrated"] == [iid for name, iid in ids.items() if name != blocked]
-    assert result["skipped"] == ([{"instance_id": ids[blocked], "reasons": [reason]}] if blocked else [])
+    assert result["skipped"] == ([{"instance_id": ids[blocked], "reasons": [reason], "messages": [text]}]
+                                 if blocked else [])
     assert {name: version_of(engine, iid) for name, iid in ids.items()} == {
         name: 1 if name == blocked else 2 for name in ids}
     assert_all_verified(engine, ids.values())

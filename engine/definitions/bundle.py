@@ -39,13 +39,16 @@ def source_files(named: list[tuple[str, bytes]]) -> list[SourceFile]:
     problems = []
     for name, _content in named:
         if not name or len(name) > MAX_NAME or "\x00" in name or "/" in name or "\\" in name:
-            problems.append(Problem(name[:80] or "(no name)", f"a file name is 1-{MAX_NAME} characters, no path"))
+            problems.append(Problem(name[:80] or "(no name)", f"a file name is 1-{MAX_NAME} characters, no path",
+                                    zh=f"文件名须为 1 到 {MAX_NAME} 个字符，且不含路径"))
         elif not _kind(Path(name)):
-            problems.append(Problem(name, "not a .bpmn, .dmn or form (.yaml) file"))
+            problems.append(Problem(name, "not a .bpmn, .dmn or form (.yaml) file",
+                                    zh="不是 .bpmn、.dmn 或表单（.yaml）文件"))
     if problems:
         raise DefinitionError(problems)
     if not named:
-        raise DefinitionError([Problem("(nothing)", "no BPMN, DMN or form files given")])
+        raise DefinitionError([Problem("(nothing)", "no BPMN, DMN or form files given",
+                                       zh="没有提供任何 BPMN、DMN 或表单文件")])
     return [SourceFile(name, _kind(Path(name)), content) for name, content in named]
 
 

@@ -135,6 +135,11 @@ def form_fields(form: dict) -> dict[str, dict]:
     return {name: ui[name] for name in ordered}
 
 
+def element_names(models: Iterable[ProcessModel]) -> dict[str, Text]:
+    """{element id: its name, or its kind in words when it has none} for the elements of `models`."""
+    return _element_names(models)
+
+
 def _element_names(models: Iterable[ProcessModel]) -> dict[str, Text]:
     names: dict[str, Text] = {}
     for model in models:

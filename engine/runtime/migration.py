@@ -25,12 +25,14 @@ through the same function.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.definitions.labels import element_names
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import Forbidden, NotFound, Unavailable
 from engine.process import failures, workflow
@@ -51,10 +53,30 @@ _OPEN = {"READY", "WAITING", "STARTED"}
 _FINISHED = {"COMPLETED", "CANCELLED", "ERROR"}
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why an instance cannot move. `text` is English naming elements by id (logs, API clients, the CLI;
+    stable across renames); `zh` and `en` are what the owner reads, naming elements by their name in the
+    version (an unnamed one by its kind in words, docs/modelling.md)."""
+
+    text: str
+    zh: str = field(compare=False)
+    en: str = field(compare=False)
+
+    def messages(self) -> dict[str, str]:
+        return {"zh": self.zh, "en": self.en}
+
+
 class _Skip(Exception):
-    def __init__(self, reasons: list[str]):
-        super().__init__("; ".join(reasons))
+    def __init__(self, reasons: list[Reason]):
+        super().__init__("; ".join(r.text for r in reasons))
         self.reasons = reasons
+
+
+# a task's state in words (SpiffWorkflow's state names)
+_STATES = {"ready": ("ready", "待处理"), "waiting": ("waiting", "等待中"), "started": ("started", "进行中"),
+           "completed": ("completed", "已完成"), "cancelled": ("cancelled", "已取消"), "error": ("error", "出错"),
+           "future": ("future", "未到达"), "likely": ("likely", "可能到达"), "maybe": ("maybe", "可能到达")}
 
 
 def check_owner(session: Session, actor: str) -> None:
@@ -85,23 +107,41 @@ def required_fields(schema: dict) -> set[str]:
     return names
 
 
-def _gap_reason(gap: workflow.Gap, from_v: int, to_v: int) -> str:
-    el, state = gap.element, gap.state.lower()
+def _gap_texts(gap: workflow.Gap, from_v: int, to_v: int) -> tuple[str, str]:
+    """(English, Chinese) after the element: "<element>: ..." (the element is put in by the caller)."""
+    state = gap.state.lower()
+    en_state, zh_state = _STATES.get(state, (state, state))
     if gap.problem == "type":
         old, new = gap.detail.split(" -> ")
-        return f"{el}: is a {old} in version {from_v} but a {new} in version {to_v}"
+        return (f"is a {old} in version {from_v} but a {new} in version {to_v}",
+                f"在版本 {from_v} 中是 {old}，在版本 {to_v} 中却是 {new}")
     if gap.problem == "boundary":
-        return (f"{el}: the instance is at this element ({state}), which {gap.detail} boundary events (a deadline, "
-                f"a reminder) in version {to_v}; it can move once it is past it")
+        zh_change = "增加了" if gap.detail == "gains" else "去掉了"
+        return (f"the instance is at this element ({en_state}), which {gap.detail} boundary events (a deadline, "
+                f"a reminder) in version {to_v}; it can move once it is past it",
+                f"实例正停在这一步（{zh_state}），而版本 {to_v} 在这一步{zh_change}边界事件（期限、提醒）；"
+                f"实例走过这一步后即可迁移")
     if gap.problem == "called":
-        return f"{el}: calls another process in version {to_v} ({gap.detail})"
+        return (f"calls another process in version {to_v} ({gap.detail})",
+                f"在版本 {to_v} 中调用了另一个流程（{gap.detail}）")
     if gap.detail:
-        return f"{el}: version {to_v} has no sub-process {gap.detail} for the part that runs here"
+        return (f"version {to_v} has no sub-process {gap.detail} for the part that runs here",
+                f"版本 {to_v} 中没有子流程 {gap.detail}，无法承接这里正在运行的部分")
     if gap.state in _OPEN:
-        return f"{el}: the instance is at this element ({state}), which version {to_v} no longer has"
+        return (f"the instance is at this element ({en_state}), which version {to_v} no longer has",
+                f"实例正停在这一步（{zh_state}），而版本 {to_v} 中已没有这一步")
     if gap.state in _FINISHED:
-        return f"{el}: already {state} here, and version {to_v} no longer has it to keep that history"
-    return f"{el}: comes next ({state}) but version {to_v} no longer has it"
+        return (f"already {en_state} here, and version {to_v} no longer has it to keep that history",
+                f"这一步已{zh_state}，而版本 {to_v} 中已没有这一步，无法保留这段历史")
+    return (f"comes next ({en_state}) but version {to_v} no longer has it",
+            f"这是接下来的一步（{zh_state}），但版本 {to_v} 中已没有这一步")
+
+
+def _reason(el: str, names: dict[str, dict[str, str]], texts: tuple[str, str]) -> Reason:
+    """The reason about element `el`: by id in `text`, by its name in the version in `zh` / `en`."""
+    name = names.get(el) or {"zh": el, "en": el}  # not an element of either version's diagrams: only its id
+    en, zh = texts
+    return Reason(f"{el}: {en}", zh=f"“{name['zh']}”：{zh}", en=f"{name['en']}: {en}")
 
 
 def _model_element(specs: SpecSet, task):  # noqa: ANN001, ANN202 - the task's element in another version
@@ -114,16 +154,21 @@ def _model_element(specs: SpecSet, task):  # noqa: ANN001, ANN202 - the task's e
 
 
 def reasons(session: Session, wf, old: SpecSet, new: SpecSet, from_pv: ProcessVersion,  # noqa: ANN001
-            to_pv: ProcessVersion) -> list[str]:
-    """Why this workflow cannot move from `from_pv` to `to_pv`; empty when it can."""
-    found = [_gap_reason(g, from_pv.version, to_pv.version) for g in workflow.migration_gaps(wf, new)]
+            to_pv: ProcessVersion) -> list[Reason]:
+    """Why this workflow cannot move from `from_pv` to `to_pv`; empty when it can. Elements are named as
+    the instance's version names them (else as the new version does)."""
+    names = {**element_names(new.models.values()), **element_names(old.models.values())}
+    found = [_reason(g.element, names, _gap_texts(g, from_pv.version, to_pv.version))
+             for g in workflow.migration_gaps(wf, new)]
     for task in wf.get_tasks(state=TaskState.READY, manual=True):
         before, after = element_of(old, task), _model_element(new, task)
         if before is None or after is None:
             continue
         el = task.task_spec.bpmn_id
         if before.form_key != after.form_key:
-            found.append(f"{el}: its form changes from {before.form_key or 'none'} to {after.form_key or 'none'}")
+            found.append(_reason(el, names, (
+                f"its form changes from {before.form_key or 'none'} to {after.form_key or 'none'}",
+                f"表单从 {before.form_key or '（无）'} 变为 {after.form_key or '（无）'}")))
             continue
         if not before.form_key:
             continue
@@ -134,9 +179,12 @@ def reasons(session: Session, wf, old: SpecSet, new: SpecSet, from_pv: ProcessVe
         had = set((old_form.schema.get("properties") or {}).keys())
         extra = sorted(required_fields(new_form.schema) - had)
         if extra:
-            found.append(f"{el}: form {after.form_key} of version {to_pv.version} requires {', '.join(extra)}, "
-                         f"which the form of version {from_pv.version} did not have")
-    return list(dict.fromkeys(found))
+            found.append(_reason(el, names, (
+                f"form {after.form_key} of version {to_pv.version} requires {', '.join(extra)}, "
+                f"which the form of version {from_pv.version} did not have",
+                f"版本 {to_pv.version} 的表单 {after.form_key} 要求填写 {'、'.join(extra)}，"
+                f"而版本 {from_pv.version} 的表单中没有这些字段")))
+    return list({r.text: r for r in found}.values())
 
 
 # -- dry run -------------------------------------------------------------------------------------
@@ -157,7 +205,8 @@ def plan(ctx: Engine, actor: str, key: str, to_version: int) -> list[dict]:
         for inst, pv in _candidates(s, key, target):
             old = specs_for(s, ctx.specs, pv.id)
             why = reasons(s, load_workflow(inst, old), old, new, pv, target)
-            result.append({"instance_id": inst.id, "from_version": pv.version, "movable": not why, "reasons": why,
+            result.append({"instance_id": inst.id, "from_version": pv.version, "movable": not why,
+                           "reasons": [r.text for r in why], "messages": [r.messages() for r in why],
                            "business_key": inst.business_key, "started_by": inst.started_by, "status": inst.status})
         return result
 
@@ -174,12 +223,15 @@ def migrate(ctx: Engine, actor: str, key: str, to_version: int) -> dict:
             with ctx.db.write() as s:
                 moved = _migrate_one(ctx, s, actor, instance_id, target.id)
         except _Skip as exc:
-            skipped.append({"instance_id": instance_id, "reasons": exc.reasons})
+            skipped.append({"instance_id": instance_id, "reasons": [r.text for r in exc.reasons],
+                            "messages": [r.messages() for r in exc.reasons]})
             continue
         except Unavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - rolled back: the instance stays where it was, and says why
-            skipped.append({"instance_id": instance_id, "reasons": [f"the migration failed: {failures.describe(exc)}"]})
+            failed = f"the migration failed: {failures.describe(exc)}"
+            skipped.append({"instance_id": instance_id, "reasons": [failed],
+                            "messages": [{"zh": f"迁移失败：{failures.describe(exc)}", "en": failed}]})
             continue
         if moved:
             migrated.append(instance_id)

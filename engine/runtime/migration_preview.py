@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 
 def preview(ctx: Engine, actor: str, key: str, to_version: int) -> list[dict]:
-    """migration.plan's entries (instance_id, from_version, movable, reasons, business_key, started_by,
-    status), each with `started_by_name` and `tasks`: [{id, bpmn_id, title, title_en, role, assignee,
-    assignee_name}] in the order they became ready (empty when the instance waits for an event)."""
+    """migration.plan's entries (instance_id, from_version, movable, reasons (English, by element id),
+    messages ({zh, en} by element name, for the page), business_key, started_by, status), each with
+    `started_by_name` and `tasks`: [{id, bpmn_id, title, title_en, role, assignee, assignee_name}]
+    in the order they became ready (empty when the instance waits for an event)."""
     entries = migration.plan(ctx, actor, key, to_version)
     if not entries:
         return []

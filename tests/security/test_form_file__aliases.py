@@ -34,6 +34,7 @@ def test_the_bomb_is_small_and_refused_before_it_expands():
     assert form is None
     [problem] = problems
     assert "aliases" in problem.message and problem.line == 4
+    assert "不允许使用锚点和别名" in problem.messages()["zh"]
 
 
 def test_a_form_with_aliases_cannot_be_deployed(engine):
@@ -51,6 +52,7 @@ def test_a_form_larger_than_the_cap_is_refused():
         "x" * (MAX_FORM_CHARS + 1) + "\n"
     _form, [problem], _key = load_form(text, "big.yaml")
     assert f"larger than {MAX_FORM_CHARS:,} characters" in problem.message
+    assert problem.messages()["zh"] == f"表单过大：读取后超过 {MAX_FORM_CHARS:,} 个字符"
 
 
 def test_the_modelers_preview_refuses_the_bomb_without_expanding_it(engine):
@@ -62,4 +64,5 @@ def test_the_modelers_preview_refuses_the_bomb_without_expanding_it(engine):
     assert response.status_code == 200
     body = response.get_json()
     assert body["html"] is None
-    assert any("aliases" in p["message"] for p in body["problems"])
+    # the page's language (zh by default) in `message`, both in `messages`
+    assert any("不允许使用锚点和别名" in p["message"] and "aliases" in p["messages"]["en"] for p in body["problems"])

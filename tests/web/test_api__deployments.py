@@ -56,11 +56,15 @@ def test_invalid_files_get_422_with_each_files_problems_and_nothing_is_deployed(
     assert body["error"] == "invalid_definition"
     problems = body["problems"]
     assert {"sample_request.bpmn", "customer_visit_record.yaml"} <= {p["file"] for p in problems}
-    assert all(set(p) == {"file", "element", "line", "message"} for p in problems)
+    assert all(set(p) == {"file", "element", "line", "message", "messages"} for p in problems)
+    assert all(p["messages"]["en"] == p["message"] for p in problems)  # both languages beside the English
     [missing] = [p for p in problems if p["file"] == "sample_request.bpmn"]
     assert missing["element"] == "sales_approval"
     assert isinstance(missing["line"], int) and missing["line"] > 1
     assert "no_such_form" in missing["message"]
+    assert "no_such_form" in missing["messages"]["zh"] and missing["messages"]["zh"] != missing["message"]
+    [form] = [p for p in problems if p["file"] == "customer_visit_record.yaml"]
+    assert form["messages"]["zh"].startswith("不是有效的 YAML") and form["message"].startswith("not valid YAML")
     assert versions(api) == {"sample_request": 1, "customer_visit": 1}
 
 
@@ -68,7 +72,8 @@ def test_a_file_that_is_not_bpmn_dmn_or_a_form_is_a_problem(api):
     response = api("adm").post("/deployments", json={"files": [*bundle(), {"name": "notes.txt", "content": "hi"}]})
     assert response.status_code == 422
     assert response.get_json()["problems"] == [
-        {"file": "notes.txt", "element": None, "line": None, "message": "not a .bpmn, .dmn or form (.yaml) file"}]
+        {"file": "notes.txt", "element": None, "line": None, "message": "not a .bpmn, .dmn or form (.yaml) file",
+         "messages": {"zh": "不是 .bpmn、.dmn 或表单（.yaml）文件", "en": "not a .bpmn, .dmn or form (.yaml) file"}}]
     assert versions(api) == {"sample_request": 1, "customer_visit": 1}
 
 

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
 from engine.errors import DefinitionError, InvalidData, Locked, SalesflowError, Unauthorized
+from webui.api import shapes
 from webui.i18n import api_language
 
 blueprint = Blueprint("api", __name__)
@@ -53,8 +54,7 @@ def localized_fields(fields: dict[str, dict[str, str] | str]) -> dict[str, str]:
 def _engine_error(exc: SalesflowError) -> Response:
     extra: dict = {}
     if isinstance(exc, DefinitionError):
-        extra["problems"] = [{"file": p.file, "element": p.element, "line": p.line, "message": p.message}
-                             for p in exc.problems]
+        extra["problems"] = [shapes.problem(p) for p in exc.problems]
     if isinstance(exc, Unauthorized):
         response = error_body(exc.code, str(exc), 401)
         if request.headers.get("Authorization"):

@@ -27,8 +27,8 @@ def _files(body: dict) -> list[SourceFile]:
     if bad:
         raise InvalidData(f"files {bad} are not {{name, content}} objects",
                           {f"files[{i}]": NOT_A_FILE for i in bad})
-    unknown = [Problem(f["name"], "not a .bpmn, .dmn or form (.yaml) file") for f in items
-               if _kind(f["name"]) is None]
+    unknown = [Problem(f["name"], "not a .bpmn, .dmn or form (.yaml) file", zh="不是 .bpmn、.dmn 或表单（.yaml）文件")
+               for f in items if _kind(f["name"]) is None]
     if unknown:
         raise DefinitionError(unknown)
     return [SourceFile(f["name"], _kind(f["name"]), f["content"].encode("utf-8")) for f in items]

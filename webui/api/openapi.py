@@ -68,7 +68,9 @@ SCHEMAS: dict[str, dict] = {
                      "description": "invalid_definition only: each file's problems"},
     }, required=["error", "message"]),
     "Problem": _obj({"file": {"type": "string"}, "element": NULLABLE_TEXT, "line": {"type": ["integer", "null"]},
-                     "message": {"type": "string"}}),
+                     "message": {"type": "string", "description": "in English"},
+                     "messages": {**TEXT, "description": "the same in each language (a message from the BPMN "
+                                                          "parser has only English, given in both)"}}),
     "TokenRequest": _obj({"username": {"type": "string"}, "password": {"type": "string"}}, closed=False),
     "Token": _obj({"token": {"type": "string", "description": "send as `Authorization: Bearer <token>`; "
                                                             "valid for 12 hours"}}),

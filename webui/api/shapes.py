@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from engine.errors import Problem
+
 TASK_KEYS = ("id", "instance_id", "process_key", "name", "title", "role", "assignee", "status", "created_at",
              "due_at", "overdue")
 INBOX_KEYS = (*TASK_KEYS, "business_key", "customer_name")
@@ -11,6 +13,7 @@ PROCESS_KEYS = ("key", "name", "version", "deployed_at", "starters", "summary", 
 EVENT_KEYS = ("position", "at", "actor", "kind", "task", "payload", "hash")
 PRICE_KEYS = ("id", "product", "spec", "grade", "unit", "price_fen", "price_yuan", "valid_from", "valid_to",
               "created_by", "created_at", "ended_by", "ended_at")
+PROBLEM_KEYS = ("file", "element", "line", "message", "messages")
 INCIDENT_KEYS = ("id", "instance_id", "process_key", "business_key", "instance_status", "kind", "element",
                  "element_name", "message", "raised_at", "attempts", "status", "resolved_by", "resolved_at",
                  "resolution", "reason")
@@ -70,6 +73,12 @@ def incident(view: dict) -> dict:
     """{id, instance_id, process_key, business_key, instance_status, kind, element, element_name {zh, en},
     message, raised_at, attempts, status, resolved_by, resolved_at, resolution, reason}"""
     return {k: view.get(k) for k in INCIDENT_KEYS}
+
+
+def problem(p: Problem) -> dict:
+    """{file, element, line, message (English, as logs and the CLI give it), messages {zh, en}}: one problem
+    of a refused definition; `messages` is both languages (the English where nobody translated it)."""
+    return {"file": p.file, "element": p.element, "line": p.line, "message": p.message, "messages": p.messages()}
 
 
 def price(view: dict) -> dict:

@@ -1,0 +1,49 @@
+"""Every problem a form file can have is given in both languages: the owner's pages show the reader's
+(docs/modelling.md, "The engine's messages to modellers are in both languages")."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.definitions.form_file import load_form
+
+GOOD = """key: f
+title: {zh: 表, en: Form}
+schema:
+  type: object
+  properties:
+    a: {type: number, x-decimals: 2}
+    b: {type: string}
+fields:
+  - {name: a, label: {zh: 甲, en: A}}
+  - {name: b, label: {zh: 乙, en: B}}
+"""
+
+
+def test_the_good_form_loads():
+    form, problems, key = load_form(GOOD, "f.yaml")
+    assert problems == [] and form is not None and key == "f"
+
+
+@pytest.mark.parametrize(("text", "en", "zh"), [
+    ("key: [unclosed\n", "not valid YAML", "不是有效的 YAML"),
+    ("- a\n- b\n", "a form file must be a mapping", "表单文件必须是包含 key、title、schema 和 fields 的映射"),
+    ("key: f\ntitle: {zh: 表, en: Form}\n", "missing schema, fields", "缺少 schema、fields"),
+    (GOOD.replace("type: object", "type: 7"), "schema is not valid JSON Schema at schema.type",
+     "schema.type 处不是有效的 JSON Schema"),
+    (GOOD.replace("x-decimals: 2", "x-decimals: 11"), "x-decimals must be a whole number",
+     "x-decimals 必须是 0 到 10 之间的整数"),
+    (GOOD.replace("    b: {type: string}\n", "    b: {type: string}\n    c: {type: string}\n"),
+     "schema property c is missing from fields", "schema 的属性 c 不在 fields 中"),
+    (GOOD + "  - {name: d, label: {zh: 丁, en: D}}\n", "field d is not a schema property", "字段 d 不是 schema 的属性"),
+    (GOOD + "  - {name: b, label: {zh: 乙, en: B}}\n", "field b is listed twice", "字段 b 在 fields 中出现了两次"),
+    (GOOD.replace("label: {zh: 乙, en: B}", "label: {en: B}"), "field b needs a label in zh and en",
+     "字段 b 需要中文（zh）和英文（en）两种 label"),
+], ids=["not_yaml", "not_a_mapping", "missing", "bad_schema", "keyword", "property_not_a_field", "field_not_a_property",
+        "field_twice", "label_one_language"])
+def test_each_problem_has_its_chinese_text(text, en, zh):
+    form, problems, _key = load_form(text, "f.yaml")
+    assert form is None and problems
+    assert all(p.zh for p in problems), problems  # none falls back to the English
+    assert any(en in p.messages()["en"] and zh in p.messages()["zh"] for p in problems), \
+        [p.messages() for p in problems]
