@@ -53,7 +53,7 @@ DESCRIPTIONS = {
     "usage_question": "咨询冬季低温条件下的开机预热与润滑方法",
 }
 RESPONSE = {"response_channel": "phone", "response_note": "已电话联系周工，了解故障现象，约定明日上门",
-            "planned_visit_date": "2026-03-03"}
+            "planned_visit_date": "2026-12-28"}  # not before any clock below
 RESOLVED = {"outcome": "resolved", "resolution": "已上门处理完毕，设备试运行正常，客户现场签字确认"}
 CONFIRMED = {"resolution_confirmed": True, "satisfaction": 4, "customer_feedback": "响应及时，处理专业"}
 VISITED = {"satisfaction": 5, "usage_feedback": "设备运行一周无异常", "suggestions": "希望提供操作培训视频"}
