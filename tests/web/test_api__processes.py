@@ -147,13 +147,15 @@ def test_a_process_comes_with_the_start_form_the_start_page_shows(api, engine):
     assert (process["key"], process["version"], process["startable"]) == ("sample_request", 1, True)
     assert process["name"] == "样品提供申请"
     assert process["names"] == {"zh": "样品提供申请", "en": "Sample request approval"}
-    assert process["summary"].startswith("Sample request approval")  # the diagram's documentation, first line
+    # the summary line of the diagram's documentation in the caller's language (zh unless asked otherwise)
+    assert process["summary"].startswith("业务员为客户申请样品")
     form = process["form"]
     assert process["start_form"] == form["key"] == "sample_request_apply"
     assert form["title"] == {"zh": "样品提供申请表", "en": "Sample request form"}
     assert form["schema"]["required"] == ["customer_name", "customer_class", "product", "spec", "quantity",
                                           "purpose", "delivery_address", "wanted_by"]
-    assert form["schema"]["properties"]["quantity"] == {"type": "number", "exclusiveMinimum": 0}
+    assert form["schema"]["properties"]["quantity"] == {"type": "number", "exclusiveMinimum": 0, "maximum": 1000,
+                                                        "x-decimals": 3}
     fields = {f["name"]: f for f in form["ui"]["fields"]}
     assert fields["customer_name"]["label"] == {"zh": "客户名称", "en": "Customer name"}
     assert fields["purpose"]["options"]["project_bid"] == {"zh": "工程攻关", "en": "Project bid"}
@@ -166,6 +168,8 @@ def test_the_name_follows_accept_language(api):
     process = api("rep1", {"Accept-Language": "en"}).get("/processes/customer_visit").get_json()
     assert process["name"] == process["names"]["en"] != process["names"]["zh"]
     assert api("rep1").get("/processes/customer_visit").get_json()["name"] == process["names"]["zh"]
+    assert process["summary"].startswith("A sales representative")
+    assert api("rep1").get("/processes/customer_visit").get_json()["summary"].startswith("业务员")
 
 
 def test_only_a_process_the_caller_may_start_is_described_as_startable(api):
@@ -192,13 +196,13 @@ def test_the_current_version_after_a_new_deployment(api, engine, tmp_path):
         copy = tmp_path / path.name
         text = path.read_text(encoding="utf-8")
         if path.name == "sample_request.bpmn":
-            text = text.replace("Sample request approval (P5", "Sample request approval, second version (P5", 1)
+            text = text.replace("zh: 业务员为客户申请样品", "zh: 第二版：业务员为客户申请样品", 1)
         copy.write_text(text, encoding="utf-8")
         files.append(copy)
     engine.deploy("system", files)
     process = api("rep1").get("/processes/sample_request").get_json()
     assert process["version"] == 2
-    assert "second version" in process["summary"]
+    assert process["summary"].startswith("第二版：")
 
 
 def test_an_unknown_process_key_gets_404_naming_it(api):
