@@ -61,7 +61,8 @@ def process_detail(view: dict, lang: str) -> dict:
     form = view.get("form")
     return {**{k: view.get(k) for k in PROCESS_KEYS}, "name": _in(lang, view.get("names") or view["name"]),
             "names": view.get("names") or {"zh": view["name"], "en": view["name"]},
-            "summary": _in(lang, view.get("summaries") or view.get("summary")), "startable": bool(view.get("startable")),
+            "summary": _in(lang, view.get("summaries") or view.get("summary")),
+            "startable": bool(view.get("startable")),
             "form": {k: form[k] for k in ("key", "title", "schema", "ui")} if form else None}
 
 
