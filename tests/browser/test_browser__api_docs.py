@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ROOT
+from tests.browser.viewports import open_menu
 
 ARTIFACTS = ROOT / "test-artifacts" / "api"
 SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -16,6 +17,7 @@ CHROME = {"zh": ("API 文档", "访问令牌", "zh-CN"), "en": ("API documentati
 
 def _switch_to(page, lang: str) -> None:  # noqa: ANN001 - playwright Page
     if lang == "en":
+        open_menu(page)
         page.locator("form.lang button[value=en]").click()
         page.wait_for_load_state()
 

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from engine import Engine
 from tests.browser.conftest import fill_field
+from tests.browser.viewports import open_menu
 from tests.conftest import PASSWORD, ROOT, add_users
 
 SHOTS = ROOT / "test-artifacts" / "forms"
@@ -58,6 +59,7 @@ def open_page(new_context, live_server: str, browser_errors, user: str, lang: st
     page.wait_for_load_state()
     assert "/login" not in page.url
     if lang == "en":
+        open_menu(page)
         page.locator('button[name="lang"][value="en"]').first.click()
         page.wait_for_load_state()
         expect(page.locator("html")).to_have_attribute("lang", "en")

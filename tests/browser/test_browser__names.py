@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from engine import Engine
+from tests.browser.viewports import open_menu
 from tests.conftest import PASSWORD, ROOT, add_users
 from tests.scenarios import test_sample_request__paths as sample
 from tests.scenarios.driver import PEOPLE
@@ -57,6 +58,7 @@ def _login(new_context, live_server: str, browser_errors, viewport: dict, lang: 
     page.click("#submit")
     page.wait_for_load_state()
     if lang == "en":
+        open_menu(page)
         page.click('form.lang button[value="en"]')
         page.wait_for_load_state()
     return page

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.browser.viewports import open_menu
 from tests.conftest import PASSWORD, ROOT
 from tests.web.conftest import SAMPLE_REQUEST
 
@@ -35,6 +36,7 @@ def opener(new_context: Callable, live_server: str, browser_errors) -> Callable:
         page.wait_for_load_state()
         assert "/login" not in page.url, f"{username} could not log in"
         if lang == "en":
+            open_menu(page)
             page.click("form.lang button[value=en]")
             page.wait_for_load_state()
         return page
@@ -62,6 +64,7 @@ def test_the_bell_the_list_and_the_settings(deployed, opener, browser_errors, la
     assert mgr.locator("#bell-count").inner_text() == "1"
     mgr.screenshot(path=str(folder / "01-bell.png"), full_page=True)
 
+    open_menu(mgr)  # on a phone the bell sits in the folded header menu
     mgr.click("#nav-bell")
     mgr.wait_for_url("**/notifications")
     item = mgr.locator(".notification").first
@@ -79,6 +82,7 @@ def test_the_bell_the_list_and_the_settings(deployed, opener, browser_errors, la
     assert "read" in mgr.locator(".notification").first.get_attribute("class").split()
 
     rep = opener("rep1", lang, VIEWPORTS[screen])
+    open_menu(rep)
     rep.click("#nav-notify-settings")
     assert words["settings"] in rep.locator("h1").inner_text()
     assert not rep.locator("#decided-email").is_checked()  # no address: no e-mail
