@@ -25,7 +25,7 @@ def test_the_history_page_tells_the_move_in_words_and_keeps_old_names(fleet):  #
     assert any(OLD_TITLE in e and NEW_TITLE not in e for e in _entry(html, "task_ready"))
     assert any(NEW_TITLE in e for e in _entry(html, "completed"))
     [moved] = _entry(html, "migrated")
-    assert "迁移到新版本" in moved and "版本 1 → 2" in moved and "migrated" not in moved
+    assert "迁移到流程的新版本" in moved and "版本 1 → 2" in moved and "migrated" not in moved
     auditor.post("/language", {"lang": "en"}, form_page="/inbox")
     [moved] = _entry(auditor.get(path).get_data(as_text=True), "migrated")
     assert "moved to a new version" in moved and "version 1 → 2" in moved
