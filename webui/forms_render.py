@@ -292,11 +292,20 @@ def show(value: Any, ui: dict | None = None) -> str:
     options = ui.get("options") or {}
     if str(value) in options:
         return localized(options[str(value)])
-    if isinstance(value, list) and not any(isinstance(v, dict) for v in value):
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        return " | ".join(_row(row, ui) for row in value if isinstance(row, dict))
+    if isinstance(value, list):
         return "、".join(show(v) for v in value)
     if isinstance(value, dict):  # a record the engine keeps, such as the price list row a quotation used
         return "；".join(f"{k}: {show(v)}" for k, v in value.items())
     return str(value)
+
+
+def _row(row: dict, ui: dict) -> str:
+    """One row of a table field by its columns' labels; a part no column labels is left out (no raw names)."""
+    columns = {c["name"]: c for c in ui.get("columns") or [] if isinstance(c, dict) and c.get("name")}
+    return "；".join(f"{localized(columns[k].get('label')) or ''}: {show(v, columns[k])}"
+                    for k, v in row.items() if k in columns)
 
 
 def labels_of(form: dict | None) -> dict[str, dict]:

@@ -31,7 +31,8 @@ from webui.app import create_app
 ALLOWED = {"salesflow", "bpmn", "dmn", "api", "csv", "json", "yaml", "iso", "kpi", "sha", "utc", "url", "id",
            "kg", "mpa", "mm", "cm", "km", "t", "pdf", "xml", "svg", "png", "http", "https", "camunda",
            "spiffworkflow", "bpmnlint", "asia", "shanghai",
-           "formkey"}  # camunda:formKey: the attribute a process owner sets in the modeler
+           "formkey",  # camunda:formKey: the attribute a process owner sets in the modeler
+           "rest"}  # as in "REST API"
 BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 CAMUNDA_NS = "{http://camunda.org/schema/1.0/bpmn}"
 DMN_OUTPUT = re.compile(r'<(?:dmn:)?output\b[^>]*\bname="([^"]+)"')
