@@ -1,6 +1,6 @@
 """Read side: inbox, task, instance and history views as plain dicts.
 
-The shapes are the API's (DESIGN.md): an instance is {id, process_key, version,
+The shapes are the API's (the REST API's, documented in openapi.json): an instance is {id, process_key, version,
 business_key, status, data, tasks}; a task is {id, instance_id, process_key,
 name, title, role, assignee, status, created_at, due_at}.
 """

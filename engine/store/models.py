@@ -1,4 +1,4 @@
-"""The tables. Names and columns follow DESIGN.md's data section."""
+"""The tables: every row the engine stores (docs/ and the Alembic migrations describe them)."""
 
 from __future__ import annotations
 

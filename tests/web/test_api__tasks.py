@@ -1,7 +1,7 @@
 """The inbox and one task through the API: read it with its form, claim, unclaim, complete.
 
 Who may see or do what is the engine's decision; these tests hold the API to the
-status codes DESIGN.md gives them (403 not yours, 404 no such task, 409 taken or no
+status codes the API documents (openapi.json) (403 not yours, 404 no such task, 409 taken or no
 longer ready, 422 field errors) and to the shapes it keeps stable.
 """
 

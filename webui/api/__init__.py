@@ -1,4 +1,4 @@
-"""The REST API under /api/v1 (DESIGN.md's table): JSON in, engine calls, JSON out.
+"""The REST API under /api/v1: JSON in, engine calls, JSON out.
 
 Every error body is {"error": code, "message": text, "fields"?: {...}}; engine errors
 map to their `.status`, HTTP errors inside /api/v1 (404, 405, 413, ...) are JSON too.

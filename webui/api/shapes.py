@@ -1,4 +1,4 @@
-"""The shapes the API keeps stable (DESIGN.md), cut out of the engine's richer views."""
+"""The shapes the API keeps stable, cut out of the engine's richer views."""
 
 from __future__ import annotations
 
