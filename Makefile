@@ -4,6 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# pytest-xdist workers; on PostgreSQL each has a database of its own (test_gw0, ...; tests/conftest.py).
+# Most tests wait on a server, a browser or a child process, so three keep two cores busy.
+TEST_WORKERS ?= 3
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS)
 
 ASSETS := webui/static/dist/.built
 FRONTEND := webui/frontend
@@ -45,13 +49,15 @@ lint: setup
 
 test-sqlite: setup browser-deps
 	@echo "==> test suite on SQLite"
-	SALESFLOW_REQUIRE_BROWSER=1 SALESFLOW_TEST_DATABASE_URL= $(BIN)/pytest -q
+	SALESFLOW_REQUIRE_BROWSER=1 SALESFLOW_TEST_DATABASE_URL= $(PYTEST)
 
 test-postgres: setup browser-deps
 	@echo "==> test suite on PostgreSQL ($(PG_TEST_URL))"
 	@$(BIN)/python -c "import sys, psycopg; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=test', connect_timeout=5).close()" \
 	  || { echo "PostgreSQL is not reachable on 127.0.0.1:5432; start it with: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; exit 1; }
-	SALESFLOW_REQUIRE_BROWSER=1 SALESFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+	SALESFLOW_REQUIRE_BROWSER=1 SALESFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) --ignore=tests/load
+	@echo "==> the load-and-failure test on PostgreSQL, alone: it restarts the server"
+	SALESFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q tests/load
 
 test: lint test-sqlite test-postgres
 

@@ -20,7 +20,18 @@ from engine.store.models import Base  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-PG_URL = os.environ.get("SALESFLOW_TEST_DATABASE_URL") or ""
+
+
+def _per_worker(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own (test_gw0, test_gw1, ...) on the same server."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    server, name = url.rsplit("/", 1)
+    return f"{server}/{name}_{worker}"
+
+
+PG_URL = _per_worker(os.environ.get("SALESFLOW_TEST_DATABASE_URL") or "")
 # every test user's password: it meets the password policy (engine/accounts/passwords.py)
 PASSWORD = "tulip-harbor-42"
 # Monday 2026-03-02 09:00 in Shanghai
@@ -31,10 +42,22 @@ def pytest_report_header(config) -> str:  # noqa: ANN001
     return f"salesflow database under test: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
 
 
+def _create_database(url: str) -> None:
+    server, name = url.rsplit("/", 1)
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def _schema(tmp_path_factory) -> str:  # noqa: ANN001
     """Migrate once per session; returns the URL (PostgreSQL) or a template file (SQLite)."""
     if PG_URL:
+        _create_database(PG_URL)
         raw = create_engine(PG_URL)
         with raw.begin() as conn:
             Base.metadata.drop_all(conn)
