@@ -39,8 +39,18 @@ def test_the_good_form_loads():
     (GOOD + "  - {name: b, label: {zh: 乙, en: B}}\n", "field b is listed twice", "字段 b 在 fields 中出现了两次"),
     (GOOD.replace("label: {zh: 乙, en: B}", "label: {en: B}"), "field b needs a label in zh and en",
      "字段 b 需要中文（zh）和英文（en）两种 label"),
+    (GOOD.replace("{name: b, label: {zh: 乙, en: B}}", "{name: b, label: {zh: 乙, en: B}, item_fields: []}"),
+     "field b: unknown key item_fields (allowed: name, label, widget, options, columns)",
+     "字段 b：未知的键 item_fields"),
+    (GOOD.replace("{name: b, label: {zh: 乙, en: B}}", "{name: b, label: {zh: 乙, en: B}, widget: slider}"),
+     "field b: unknown widget slider", "字段 b：未知的 widget slider"),
+    (GOOD.replace("{name: b, label: {zh: 乙, en: B}}",
+                  "{name: b, label: {zh: 乙, en: B}, columns: [{name: x, label: {zh: 甲, en: X}, width: 3}]}"),
+     "field b, column 1: unknown key width", "字段 b 第 1 列：未知的键 width"),
+    (GOOD + "help: {zh: 说明, en: Help}\n", "the form: unknown key help", "表单：未知的键 help"),
 ], ids=["not_yaml", "not_a_mapping", "missing", "bad_schema", "keyword", "property_not_a_field", "field_not_a_property",
-        "field_twice", "label_one_language"])
+        "field_twice", "label_one_language", "unknown_field_key", "unknown_widget", "unknown_column_key",
+        "unknown_form_key"])
 def test_each_problem_has_its_chinese_text(text, en, zh):
     form, problems, _key = load_form(text, "f.yaml")
     assert form is None and problems
