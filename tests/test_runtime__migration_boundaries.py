@@ -58,7 +58,11 @@ def test_a_task_that_gains_a_deadline_keeps_the_instance_waiting_there_on_its_ve
         "archive: the instance is at this element (ready), which gains boundary events (a deadline, a reminder) "
         "in version 2; it can move once it is past it"]
     assert (plan[at_approval]["movable"], plan[at_approval]["reasons"]) == (True, [])  # its timer was there before
+    due_before = next(t["due_at"] for t in engine.inbox("mgr") if t["instance_id"] == at_approval)
+    assert due_before is not None  # the approval's boundary timer is its deadline
     assert engine.migrate(OWNER, "approval", 2)["migrated"] == [at_approval]
+    # the moved task keeps that deadline: the migration reads the boundary timer as well as the due date
+    assert next(t["due_at"] for t in engine.inbox("mgr") if t["instance_id"] == at_approval) == due_before
 
     # the one left behind finishes on version 1; the moved one reaches the new deadline on version 2
     [archive] = [t for t in engine.inbox("rep") if t["instance_id"] == at_archive]

@@ -28,6 +28,12 @@ from engine.process.workflow import find_task
 _COUNTED = TaskState.WAITING | TaskState.READY | TaskState.COMPLETED
 
 
+def task_deadline(due: datetime | None, task) -> datetime | None:  # noqa: ANN001 - a SpiffWorkflow Task
+    """A person's deadline for the task: its due date or the earliest boundary timer watching it,
+    whichever is earlier; None when it has neither."""
+    return min((d for d in (due, boundary_deadline(task)) if d is not None), default=None)
+
+
 def boundary_deadline(task) -> datetime | None:  # noqa: ANN001 - a SpiffWorkflow Task
     """The earliest target time of the boundary timers on the task and on every activity it runs
     inside, or None when no boundary timer watches it."""

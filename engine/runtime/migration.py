@@ -36,6 +36,7 @@ from engine.definitions.labels import element_names
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import Forbidden, NotFound, Unavailable
 from engine.process import failures, workflow
+from engine.process.deadlines import task_deadline
 from engine.process.routing import due_at, element_of, offer
 from engine.process.specs import SpecSet
 from engine.runtime import messaging
@@ -281,7 +282,7 @@ def _refresh_open_tasks(s: Session, inst: Instance, wf, specs: SpecSet) -> dict:
             continue  # Step.finish marks it
         o = offer(specs, task, inst.started_by)
         row.title, row.title_en, row.form_key, row.sod = o.title, o.title_en, o.form_key, " ".join(o.sod)
-        row.due_at = due_at(o.due, row.created_at, task.data)
+        row.due_at = task_deadline(due_at(o.due, row.created_at, task.data), task)
         if o.role != row.role:
             lanes[row.id] = [row.role, o.role]
             row.role, row.assignee = o.role, o.assignee

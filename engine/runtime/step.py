@@ -23,7 +23,7 @@ from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import ProcessError
 from engine.notify import events as notify
 from engine.process import observe, workflow
-from engine.process.deadlines import boundary_deadline
+from engine.process.deadlines import task_deadline
 from engine.process.routing import Offer, due_at, offer
 from engine.process.specs import SpecSet
 from engine.runtime.incidents import LIVE
@@ -115,7 +115,7 @@ class Step:
         except (*FAILURES, ValueError, TypeError) as exc:
             raise ProcessError(f'the due date of "{o.title}" ({element}) cannot be computed: {exc}',
                                element, o.title) from None
-        return min((d for d in (due, boundary_deadline(task)) if d is not None), default=None)
+        return task_deadline(due, task)
 
     def _sync_timers(self) -> None:
         waiting = {str(t.id): (t, due) for t, due in workflow.waiting_timers(self.wf)}
