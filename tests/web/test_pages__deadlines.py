@@ -50,6 +50,21 @@ def test_a_deadline_set_by_a_boundary_timer_is_shown_then_marked_overdue(pages, 
     assert "2026-03-04 09:00" in row and "3 h 0 min overdue" in row and ">Overdue<" in row
 
 
+def test_a_manager_sees_the_deadlines_of_the_tasks_they_manage(pages, engine, clock):
+    """The table of the roles one manages (an administrator manages every role) shows each task's
+    deadline in company time and marks it once it has passed."""
+    iid = pages("rep1").start_sample()
+    [approval] = engine.instance("rep1", iid)["tasks"]  # the sales department's, due one working day later
+    adm = pages("adm")
+
+    def team_row() -> str:
+        return _rows(adm.get("/inbox").get_data(as_text=True).split('id="team"')[1])[approval["id"]]
+
+    assert "2026-03-03 09:00" in team_row() and "overdue-mark" not in team_row()
+    clock.advance(days=1, minutes=1)
+    assert "overdue-mark" in team_row()
+
+
 def test_the_inbox_sorts_by_deadline_across_its_pages(pages, engine, clock):
     for _ in range(51):  # each due one working day after it became ready
         engine.start("rep1", "sample_request", dict(SAMPLE_REQUEST))
