@@ -39,10 +39,16 @@ def _render(task_id: str, values: dict | None = None, errors: dict | None = None
         title=localized(form.get("title")) or localized(task.get("titles") or task["title"]),
         widgets=forms_render.widgets(form, values, errors, extra_rows, locked),
         form_error=localized((errors or {}).get("_form")),
-        earlier=ordered(task.get("instance_data") or {}, labels), labels=labels, show=forms_render.show,
+        earlier=ordered(_not_in_the_form(task, locked, hints), labels), labels=labels, show=forms_render.show,
         comments=engine().comments(actor(), task_id), add_row=forms_render.ADD_ROW,
         form_token=token or form_token.new())
     return page, status
+
+
+def _not_in_the_form(task: dict, locked: set[str], hints: dict) -> dict:
+    """The case's data, less what the form on the page already shows read-only (said once, not twice)."""
+    shown = locked if hints["work"] and task.get("instance_status") != "incident" else set()
+    return {k: v for k, v in (task.get("instance_data") or {}).items() if k not in shown}
 
 
 @blueprint.get("/tasks/<task_id>")
