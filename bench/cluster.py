@@ -106,7 +106,7 @@ def fresh_database(name: str, server: str = PG_SERVER) -> Iterator[str]:
         try:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        except Exception as exc:  # noqa: BLE001 - cleanup must not hide the run's own error
+        except Exception as exc:  # cleanup must not hide the run's own error
             print(f"could not drop database {name}: {exc}", file=sys.stderr)
         admin.dispose()
 

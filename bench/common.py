@@ -19,10 +19,10 @@ from pathlib import Path
 # Users are set up by the thousand; the production hash (scrypt) would dominate the setup time.
 os.environ.setdefault("SALESFLOW_PASSWORD_HASH", "pbkdf2:sha256:1000")
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text
 
-from engine import Engine  # noqa: E402
-from engine.clock import Clock  # noqa: E402
+from engine import Engine
+from engine.clock import Clock
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = Path(__file__).resolve().parent / "processes"

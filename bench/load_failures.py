@@ -27,10 +27,10 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cluster import PASSWORD, PG_SERVER, Cluster, fresh_database  # noqa: E402
-from bench.common import FORMS, PROCESSES, machine, percentile  # noqa: E402
-from bench.load_checks import check_database, check_poisoned, drive_to_end, start_poisoned  # noqa: E402
-from bench.staff import Client, Ledger, Staff, run_staff  # noqa: E402
+from bench.cluster import PASSWORD, PG_SERVER, Cluster, fresh_database
+from bench.common import FORMS, PROCESSES, machine, percentile
+from bench.load_checks import check_database, check_poisoned, drive_to_end, start_poisoned
+from bench.staff import Client, Ledger, Staff, run_staff
 
 ADMIN = "load_admin"
 
@@ -75,7 +75,7 @@ def people(n: int) -> dict[str, list[str]]:
 class Failures:
     """Inflicts each failure once, when its time has come (called from run_staff's ticks)."""
 
-    def __init__(self, cluster: Cluster, plan: Plan):
+    def __init__(self, cluster: Cluster, plan: Plan) -> None:
         self.cluster, self.plan = cluster, plan
         self.done: dict[str, str] = {}
         self.next_sample, self.max_connections = 0.0, 0

@@ -26,9 +26,9 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cluster import PASSWORD, Cluster, fresh_database  # noqa: E402
-from bench.common import FORMS, PROCESSES, machine, percentile, print_table  # noqa: E402
-from bench.staff import Client, Ledger, form_data  # noqa: E402
+from bench.cluster import PASSWORD, Cluster, fresh_database
+from bench.common import FORMS, PROCESSES, machine, percentile, print_table
+from bench.staff import Client, Ledger, form_data
 
 PROCESS = "rest_steps"
 

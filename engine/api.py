@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 class Engine:
     def __init__(self, url: str | None = None, clock: clock_mod.Clock | None = None,
-                 roles_path: Path | None = None):
+                 roles_path: Path | None = None) -> None:
         self.db = Database(url or database_url())
         self.clock = clock or clock_mod.SystemClock()
         self.specs = SpecCache()
@@ -53,7 +53,7 @@ class Engine:
         # called after every command with (command, seconds, outcome): "ok" or the error's code
         self.observers: list[Callable[[str, float, str], None]] = []
 
-    def _frozen(self, fn: Callable[..., T], *args, **kwargs) -> T:
+    def _frozen(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         started, outcome = time.perf_counter(), "ok"
         try:
             with clock_mod.using(clock_mod.ManualClock(self.clock.now())):

@@ -29,7 +29,7 @@ class SystemClock:
 class ManualClock:
     """A clock that moves only when told to (tests, replay)."""
 
-    def __init__(self, start: datetime | None = None):
+    def __init__(self, start: datetime | None = None) -> None:
         self._now = (start or datetime(2026, 1, 5, 1, 0, tzinfo=UTC)).astimezone(UTC)
         self._lock = threading.Lock()
 
@@ -66,7 +66,7 @@ def using(clock: Clock) -> Iterator[Clock]:
 
 class _ClockedDatetime(datetime):
     @classmethod
-    def now(cls, tz=None):  # noqa: ANN001 - datetime's own signature
+    def now(cls, tz=None) -> datetime:  # noqa: ANN001 - datetime's own signature
         current = now()
         return current.astimezone(tz) if tz else current.astimezone().replace(tzinfo=None)
 

@@ -42,7 +42,7 @@ class InvalidData(SalesflowError):
 
     code, status = "invalid_data", 422
 
-    def __init__(self, message: str, fields: dict[str, dict[str, str]] | None = None):
+    def __init__(self, message: str, fields: dict[str, dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.fields = fields or {}
 
@@ -54,7 +54,7 @@ class Locked(SalesflowError):
 
     code, status = "locked", 429
 
-    def __init__(self, message: str, retry_after: int):
+    def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
 
@@ -73,7 +73,7 @@ class ProcessError(SalesflowError):
 
     code, status = "process_error", 422
 
-    def __init__(self, message: str, element: str | None = None, element_name: str | None = None):
+    def __init__(self, message: str, element: str | None = None, element_name: str | None = None) -> None:
         super().__init__(message)
         self.element, self.element_name = element, element_name
 
@@ -109,6 +109,6 @@ class DefinitionError(SalesflowError):
 
     code, status = "invalid_definition", 422
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(str(p) for p in problems))
         self.problems = problems

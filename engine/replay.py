@@ -70,7 +70,7 @@ def state_of(wf, position: int, event: dict) -> dict:  # noqa: ANN001
 
 
 class _Runner:
-    def __init__(self, specs: SpecSet, started_by: str, loader: Callable[[int], SpecSet] | None = None):
+    def __init__(self, specs: SpecSet, started_by: str, loader: Callable[[int], SpecSet] | None = None) -> None:
         self.specs, self.started_by, self.loader = specs, started_by, loader
         self.wf = None
         self.ids: dict[str, str] = {}

@@ -27,10 +27,10 @@ from engine.sandbox.values import OutputRefused
 FAILURES = (LimitExceeded, OutputRefused, dispatch.CodeFailed, CodeRefused)
 
 
-class ScriptFailure(BaseException):  # noqa: N818
+class ScriptFailure(BaseException):
     """Diagram code failed; `element` is the diagram element it belongs to (None when unknown)."""
 
-    def __init__(self, message: str, element: str | None = None, element_name: str | None = None):
+    def __init__(self, message: str, element: str | None = None, element_name: str | None = None) -> None:
         super().__init__(message)
         self.element, self.element_name = element, element_name
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 os.environ.setdefault("SALESFLOW_PASSWORD_HASH", "pbkdf2:sha256:1000")
 
-import pytest  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+import pytest
+from sqlalchemy import create_engine, text
 
-from engine import Engine  # noqa: E402
-from engine.clock import ManualClock  # noqa: E402
-from engine.store.db import Database  # noqa: E402
-from engine.store.models import Base  # noqa: E402
+from engine import Engine
+from engine.clock import ManualClock
+from engine.store.db import Database
+from engine.store.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -38,7 +38,7 @@ PASSWORD = "tulip-harbor-42"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
-def pytest_report_header(config) -> str:  # noqa: ANN001
+def pytest_report_header(config) -> str:
     return f"salesflow database under test: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
 
 
@@ -54,7 +54,7 @@ def _create_database(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def _schema(tmp_path_factory) -> str:  # noqa: ANN001
+def _schema(tmp_path_factory) -> str:
     """Migrate once per session; returns the URL (PostgreSQL) or a template file (SQLite)."""
     if PG_URL:
         _create_database(PG_URL)

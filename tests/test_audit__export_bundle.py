@@ -27,7 +27,7 @@ def ready(eng: Engine, user: str, iid: int, name: str) -> str:
 
 
 @pytest.fixture
-def three(approval: Engine, clock) -> dict[str, int]:  # noqa: ANN001
+def three(approval: Engine, clock) -> dict[str, int]:
     """Three approvals: approved (with a comment the CSV must quote), rejected after an SLA escalation (its
     escalation task still open), and one waiting for a manager."""
     eng = approval
@@ -85,7 +85,7 @@ def test_a_search_export_is_a_bundle_of_chains_that_verify(approval, three, tmp_
     assert "verified: 2 chains" in result.stdout
 
 
-def _edit(path: Path, change) -> None:  # noqa: ANN001 - a function changing the document in place
+def _edit(path: Path, change) -> None:  # a function changing the document in place
     doc = json.loads(path.read_text(encoding="utf-8"))
     change(doc)
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")

@@ -21,7 +21,7 @@ SALESFLOW = ROOT / ".venv" / "bin" / "salesflow"
 GENESIS = "0" * 64
 
 
-def run_instance(eng: Engine, clock, approved: bool = True, escalate: bool = False) -> int:  # noqa: ANN001
+def run_instance(eng: Engine, clock, approved: bool = True, escalate: bool = False) -> int:
     """Run one approval instance to its end; returns its id."""
     iid = eng.start("rep", "approval", {"customer_name": "客户 ACME", "amount_yuan": 12000})
     if escalate:
@@ -38,7 +38,7 @@ def run_instance(eng: Engine, clock, approved: bool = True, escalate: bool = Fal
 
 
 @pytest.fixture
-def three(approval, clock) -> tuple[Engine, int, int, int]:  # noqa: ANN001
+def three(approval, clock) -> tuple[Engine, int, int, int]:
     """Three finished instances: the one to tamper with and two bystanders."""
     target = run_instance(approval, clock)
     other = run_instance(approval, clock, approved=False)
@@ -46,7 +46,7 @@ def three(approval, clock) -> tuple[Engine, int, int, int]:  # noqa: ANN001
     return approval, target, other, third
 
 
-def sql(db_url: str, statement: str, **params) -> None:  # noqa: ANN003
+def sql(db_url: str, statement: str, **params) -> None:
     raw = create_engine(db_url)
     try:
         with raw.begin() as conn:

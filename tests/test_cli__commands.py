@@ -53,7 +53,7 @@ def assert_one_line_error(done: subprocess.CompletedProcess, *words: str) -> str
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict[str, str]:  # noqa: ANN001
+def env(tmp_path_factory) -> dict[str, str]:
     """A database made ready through the CLI: init, users, the approval process deployed."""
     e = environment(tmp_path_factory.mktemp("cli") / "salesflow.db")
     ok(sf(e, "init"))

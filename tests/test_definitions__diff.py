@@ -48,14 +48,14 @@ def version_2() -> dict[str, str]:
 
 
 @pytest.fixture
-def owned(engine):  # noqa: ANN001, ANN201
+def owned(engine):
     add_users(engine, {OWNER: ["process_owner"], "adm": ["admin"], "rep": ["sales_rep"], "mgr": ["sales_manager"],
                        "aud": ["auditor"]})
     return engine
 
 
 @pytest.fixture
-def two_versions(owned, clock):  # noqa: ANN001, ANN201
+def two_versions(owned, clock):
     owned.deploy(OWNER, files=sources(texts()), note="first")
     clock.advance(hours=1)
     owned.deploy(OWNER, files=sources(version_2()), note="follow-up form")

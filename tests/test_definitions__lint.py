@@ -45,12 +45,12 @@ def approval_with(old: str, new: str) -> dict[str, str]:
     return {**files, BPMN: edit(files[BPMN], old, new)}
 
 
-def versions_deployed(engine) -> int:  # noqa: ANN001
+def versions_deployed(engine) -> int:
     with engine.db.read() as s:
         return s.scalar(select(func.count()).select_from(ProcessVersion))
 
 
-def refused(engine, files: dict[str, str]) -> list[Problem]:  # noqa: ANN001
+def refused(engine, files: dict[str, str]) -> list[Problem]:
     with pytest.raises(DefinitionError) as info:
         engine.deploy(OWNER, files=sources(files))
     assert versions_deployed(engine) == 0
@@ -58,7 +58,7 @@ def refused(engine, files: dict[str, str]) -> list[Problem]:  # noqa: ANN001
 
 
 @pytest.fixture
-def owner(engine):  # noqa: ANN001, ANN201
+def owner(engine):
     add_users(engine, {OWNER: ["process_owner"], "adm": ["admin"], "rep": ["sales_rep"], "aud": ["auditor"]})
     return engine
 

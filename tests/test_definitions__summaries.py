@@ -14,7 +14,7 @@ APPROVAL_DOC = "<bpmn:documentation>zh: 测试用的审批流程。\nen: Test ap
 
 
 @pytest.fixture
-def owner(engine):  # noqa: ANN001, ANN201
+def owner(engine):
     add_users(engine, {OWNER: ["process_owner"]})
     return engine
 

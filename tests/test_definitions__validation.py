@@ -58,18 +58,18 @@ def with_second_process(texts: dict[str, str]) -> dict[str, str]:
     return {**texts, "approval_b.bpmn": second_process(good_texts()[BPMN])}
 
 
-def deployment_events(engine) -> list[AuditEvent]:  # noqa: ANN001
+def deployment_events(engine) -> list[AuditEvent]:
     with engine.db.read() as s:
         return list(s.scalars(select(AuditEvent).where(AuditEvent.chain == DEPLOYMENTS)
                               .order_by(AuditEvent.position)))
 
 
-def count(engine, model) -> int:  # noqa: ANN001
+def count(engine, model) -> int:
     with engine.db.read() as s:
         return s.scalar(select(func.count()).select_from(model))
 
 
-def assert_nothing_deployed(engine) -> None:  # noqa: ANN001
+def assert_nothing_deployed(engine) -> None:
     assert engine.processes() == []
     assert count(engine, ProcessVersion) == 0
     assert count(engine, DefinitionFile) == 0
@@ -77,7 +77,7 @@ def assert_nothing_deployed(engine) -> None:  # noqa: ANN001
     assert deployment_events(engine) == []
 
 
-def all_stored_text(engine) -> str:  # noqa: ANN001
+def all_stored_text(engine) -> str:
     with engine.db.read() as s:
         rows = [repr(tuple(r)) for table in Base.metadata.sorted_tables for r in s.execute(table.select())]
     return "\n".join(rows)
@@ -87,7 +87,7 @@ def problems_for(exc: DefinitionError, filename: str) -> list[Problem]:
     return [p for p in exc.problems if Path(p.file).name == filename]
 
 
-def refuse(engine, texts: dict[str, str | bytes], actor: str = "system") -> DefinitionError:  # noqa: ANN001
+def refuse(engine, texts: dict[str, str | bytes], actor: str = "system") -> DefinitionError:
     with pytest.raises(DefinitionError) as info:
         engine.deploy(actor, files=sources(texts))
     assert info.value.problems, "a refusal must list its problems"

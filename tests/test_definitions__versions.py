@@ -44,25 +44,25 @@ def version_2() -> list[SourceFile]:
     return sources(files)
 
 
-def deployed_events(engine) -> list[dict]:  # noqa: ANN001
+def deployed_events(engine) -> list[dict]:
     with engine.db.read() as s:
         rows = s.scalars(select(AuditEvent).where(AuditEvent.chain == DEPLOYMENTS).order_by(AuditEvent.position))
         return [{"position": r.position, "kind": r.kind, "actor": r.actor, "payload": json.loads(r.payload)}
                 for r in rows]
 
 
-def versions(engine, key: str = "approval") -> list[int]:  # noqa: ANN001
+def versions(engine, key: str = "approval") -> list[int]:
     with engine.db.read() as s:
         return list(s.scalars(select(ProcessVersion.version).where(ProcessVersion.key == key)
                               .order_by(ProcessVersion.version)))
 
 
-def deployments_chain(engine):  # noqa: ANN001, ANN201
+def deployments_chain(engine):
     [result] = [r for r in engine.verify_chains() if r.chain == DEPLOYMENTS]
     return result
 
 
-def the_task(engine, actor: str, iid: int, name: str) -> dict:  # noqa: ANN001
+def the_task(engine, actor: str, iid: int, name: str) -> dict:
     matching = [t for t in engine.inbox(actor) if t["instance_id"] == iid and t["name"] == name]
     assert len(matching) == 1, engine.inbox(actor)
     return matching[0]

@@ -75,7 +75,7 @@ def probe(engine, tmp_path: Path):
     return engine
 
 
-def decide(eng, kind: str, amount: float | None) -> str:  # noqa: ANN001
+def decide(eng, kind: str, amount: float | None) -> str:
     data = {"kind": kind} if amount is None else {"kind": kind, "amount_yuan": amount}
     iid = eng.start("svc", "return_approval_probe", data)
     inst = eng.instance("aud", iid)

@@ -71,7 +71,7 @@ def decision() -> FormDef:
 
 
 @pytest.fixture
-def at_t0():  # noqa: ANN201
+def at_t0():
     """The engine clock at Monday 2026-03-02 09:00 in Shanghai."""
     with engine_clock.using(ManualClock(T0)) as c:
         yield c
@@ -245,12 +245,12 @@ def test_min_days_ahead_counts_days_in_shanghai(visit, instant, refused, accepte
 
 
 # -- through the engine ------------------------------------------------------------------------------
-def instance_count(engine) -> int:  # noqa: ANN001
+def instance_count(engine) -> int:
     with engine.db.read() as s:
         return s.scalar(select(func.count()).select_from(Instance))
 
 
-def event_count(engine) -> int:  # noqa: ANN001
+def event_count(engine) -> int:
     with engine.db.read() as s:
         return s.scalar(select(func.count()).select_from(AuditEvent))
 

@@ -147,7 +147,7 @@ def build_data_set(eng: Engine, clock: ManualClock) -> dict[str, int]:
     return ids
 
 
-def _fresh_url(tmp_path_factory, schema: str) -> str:  # noqa: ANN001
+def _fresh_url(tmp_path_factory, schema: str) -> str:
     if PG_URL:
         raw = create_engine(PG_URL)
         with raw.begin() as conn:
@@ -161,7 +161,7 @@ def _fresh_url(tmp_path_factory, schema: str) -> str:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def data_set(_schema, tmp_path_factory):  # noqa: ANN001, ANN201
+def data_set(_schema, tmp_path_factory):
     """(engine, instance ids): the data set above, built once; every test here only reads it."""
     clock = ManualClock(T0)
     eng = Engine(_fresh_url(tmp_path_factory, _schema), clock=clock)
@@ -174,7 +174,7 @@ def data_set(_schema, tmp_path_factory):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(scope="module")
-def kpi(data_set) -> dict:  # noqa: ANN001
+def kpi(data_set) -> dict:
     eng, _ = data_set
     return eng.kpi(AUDITOR)
 
@@ -189,7 +189,7 @@ def row(rows: list[dict], key: str | None) -> dict:
     return {k: v for k, v in found.items() if k != "key"}
 
 
-def figures(count, open_, open_breached, within, breached, share, median, p90, unresolved=0) -> dict:  # noqa: ANN001
+def figures(count, open_, open_breached, within, breached, share, median, p90, unresolved=0) -> dict:
     return {"count": count, "open": open_, "open_breached": open_breached, "unresolved": unresolved,
             "within": within, "breached": breached,
             "share_within": pytest.approx(share) if share is not None else None,

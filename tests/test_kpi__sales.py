@@ -52,7 +52,7 @@ ORDERS = [
 
 
 @pytest.fixture(scope="module")
-def orders(_schema, tmp_path_factory):  # noqa: ANN001, ANN201
+def orders(_schema, tmp_path_factory):
     """(engine, instance ids): the orders above, built once; every test here only reads them."""
     clock = ManualClock(T0)
     eng = Engine(_fresh_url(tmp_path_factory, _schema), clock=clock)

@@ -30,7 +30,7 @@ class Mailbox:
         self.refuse = False
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's hook
         if self.refuse:
             return "451 4.3.0 mail server busy, try again later"
         with self.lock:

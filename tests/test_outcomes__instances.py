@@ -16,12 +16,12 @@ APPROVAL = FIXTURES / "approval"
 START = {"customer_name": "合肥建工集团", "amount_yuan": 20000}
 
 
-def decide(engine, iid: int, approved: bool) -> None:  # noqa: ANN001
+def decide(engine, iid: int, approved: bool) -> None:
     [task] = [t for t in engine.inbox("mgr") if t["instance_id"] == iid]
     engine.complete("mgr", task["id"], {"approved": approved, **({} if approved else {"comment": "价格不合适"})})
 
 
-def archive(engine, iid: int) -> None:  # noqa: ANN001
+def archive(engine, iid: int) -> None:
     [task] = [t for t in engine.inbox("rep") if t["instance_id"] == iid and t["name"] == "archive"]
     engine.complete("rep", task["id"], {"archive_no": "GD-2026-001"})
 

@@ -228,7 +228,7 @@ def test_two_directors_adding_overlapping_prices_at_once_get_one_price(book, db_
     """Racing writers (two web workers) see each other's rows: the chain's lock serialises every change."""
     from tests.test_runtime__concurrency import race
 
-    def add(valid_from: str, valid_to: str):  # noqa: ANN202
+    def add(valid_from: str, valid_to: str):
         row = {"product": "P·O 42.5R", "spec": "散装", "grade": "一等品", "unit": "吨", "price_yuan": "436",
                "valid_from": valid_from, "valid_to": valid_to}
         return lambda eng: eng.add_price("dir1", row)

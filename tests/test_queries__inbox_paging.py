@@ -13,7 +13,7 @@ from tests.conftest import add_users
 REQUEST = {"customer_name": "ACME 贸易", "amount_yuan": 20000}
 
 
-def _approvals(eng, starters: list[str]) -> list[int]:  # noqa: ANN001
+def _approvals(eng, starters: list[str]) -> list[int]:
     ids = []
     for who in starters:
         ids.append(eng.start(who, "approval", dict(REQUEST)))
@@ -21,7 +21,7 @@ def _approvals(eng, starters: list[str]) -> list[int]:  # noqa: ANN001
     return ids
 
 
-def _open_approve(eng, iid: int) -> Task:  # noqa: ANN001
+def _open_approve(eng, iid: int) -> Task:
     with eng.db.read() as s:
         return s.query(Task).filter_by(instance_id=iid, bpmn_id="approve", status="ready").one()
 

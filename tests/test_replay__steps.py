@@ -27,7 +27,7 @@ def approved_run(eng: Engine) -> int:
     return iid
 
 
-def escalated_run(eng: Engine, clock) -> int:  # noqa: ANN001
+def escalated_run(eng: Engine, clock) -> int:
     iid = eng.start("rep", "approval", dict(REQUEST))
     clock.advance(hours=25)
     assert eng.fire_due_timers() == 1
@@ -173,7 +173,7 @@ def rehash_chain(db_url: str, chain: str) -> None:
         raw.dispose()
 
 
-def rewrite_payload(db_url: str, iid: int, position: int, change) -> None:  # noqa: ANN001
+def rewrite_payload(db_url: str, iid: int, position: int, change) -> None:
     raw = create_engine(db_url)
     try:
         with raw.begin() as conn:

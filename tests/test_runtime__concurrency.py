@@ -14,7 +14,7 @@ from tests.conftest import add_users
 REQUEST = {"customer_name": "ACME", "amount_yuan": 500}
 
 
-def race(db_url: str, clock, actions: list[Callable[[Engine], object]]) -> list[tuple[str, object]]:  # noqa: ANN001
+def race(db_url: str, clock, actions: list[Callable[[Engine], object]]) -> list[tuple[str, object]]:
     """Run each action in its own thread with its own Engine; all start at one barrier.
     Returns ("ok", result) or ("error", exception) per action, in order."""
     engines = [Engine(db_url, clock=clock) for _ in actions]
@@ -27,7 +27,7 @@ def race(db_url: str, clock, actions: list[Callable[[Engine], object]]) -> list[
         try:
             barrier.wait(timeout=30)
             results[i] = ("ok", actions[i](engines[i]))
-        except Exception as exc:  # noqa: BLE001 - reported to the test
+        except Exception as exc:  # reported to the test
             results[i] = ("error", exc)
 
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(actions))]

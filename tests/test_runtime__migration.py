@@ -92,29 +92,29 @@ def version_2() -> list[SourceFile]:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def task_of(engine, user: str, iid: int, name: str) -> dict:  # noqa: ANN001
+def task_of(engine, user: str, iid: int, name: str) -> dict:
     found = [t for t in engine.inbox(user) if t["instance_id"] == iid and t["name"] == name]
     assert len(found) == 1, f"{user} has {len(found)} task(s) {name} of instance {iid}: {engine.inbox(user)}"
     return found[0]
 
 
-def do(engine, user: str, iid: int, name: str, data: dict) -> None:  # noqa: ANN001
+def do(engine, user: str, iid: int, name: str, data: dict) -> None:
     engine.complete(user, task_of(engine, user, iid, name)["id"], data)
 
 
-def version_of(engine, iid: int) -> int:  # noqa: ANN001
+def version_of(engine, iid: int) -> int:
     return engine.instance("aud", iid)["version"]
 
 
-def open_names(engine, iid: int) -> list[str]:  # noqa: ANN001
+def open_names(engine, iid: int) -> list[str]:
     return sorted(t["name"] for t in engine.instance("aud", iid)["tasks"])
 
 
-def kinds(engine, iid: int) -> list[str]:  # noqa: ANN001
+def kinds(engine, iid: int) -> list[str]:
     return [e["kind"] for e in engine.history("aud", iid)]
 
 
-def snapshot(engine) -> dict:  # noqa: ANN001
+def snapshot(engine) -> dict:
     """Everything a migration may change: instance rows (version, rev, state) and chain heads."""
     with engine.db.read() as s:
         rows = {i.id: (i.process_version_id, i.rev, i.state_json) for i in s.scalars(select(Instance))}
@@ -122,7 +122,7 @@ def snapshot(engine) -> dict:  # noqa: ANN001
     return {"instances": rows, "chains": heads}
 
 
-def assert_all_verified(engine, ids) -> None:  # noqa: ANN001
+def assert_all_verified(engine, ids) -> None:
     failed = [r for r in engine.verify_chains() if not r.ok]
     assert failed == []
     for iid in ids:
@@ -131,7 +131,7 @@ def assert_all_verified(engine, ids) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def fleet(approval, clock):  # noqa: ANN001, ANN201
+def fleet(approval, clock):
     """Approval instances at different steps on v1, then v2 deployed by a process owner."""
     engine = approval
     add_users(engine, {OWNER: ["process_owner"]})

@@ -12,7 +12,7 @@ from tests.test_runtime__migration import ESCALATION_GONE, OWNER, REQUEST, do, s
 
 
 @pytest.fixture
-def fleet(approval, clock):  # noqa: ANN001, ANN201
+def fleet(approval, clock):
     """v1 instances: one overdue (approve + escalation open), one fresh, one claimed by a named manager,
     one finished; then v2 (approve renamed, escalation removed) deployed."""
     engine = approval

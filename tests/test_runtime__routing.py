@@ -10,27 +10,27 @@ from tests.conftest import add_users
 REQUEST = {"customer_name": "ACME 贸易", "amount_yuan": 20000}
 
 
-def start(eng, who: str = "rep") -> int:  # noqa: ANN001
+def start(eng, who: str = "rep") -> int:
     return eng.start(who, "approval", dict(REQUEST))
 
 
-def open_task(eng, iid: int, name: str) -> dict:  # noqa: ANN001
+def open_task(eng, iid: int, name: str) -> dict:
     """The one open task with this BPMN id, seen by the administrator."""
     found = [t for t in eng.instance("adm", iid)["tasks"] if t["name"] == name]
     assert len(found) == 1, f"expected one open {name} task, found {found}"
     return found[0]
 
 
-def inbox_ids(eng, user: str) -> set[str]:  # noqa: ANN001
+def inbox_ids(eng, user: str) -> set[str]:
     return {t["id"] for t in eng.inbox(user)}
 
 
-def trail_of(eng, iid: int, task_id: str) -> list[dict]:  # noqa: ANN001
+def trail_of(eng, iid: int, task_id: str) -> list[dict]:
     """The events about one task (those carrying its task id), in order."""
     return [e for e in eng.history("aud", iid) if e["payload"].get("task_id") == task_id]
 
 
-def task_row(eng, iid: int, task_id: str) -> dict:  # noqa: ANN001
+def task_row(eng, iid: int, task_id: str) -> dict:
     view = eng.instance("adm", iid)
     [row] = [t for t in view["tasks"] + view["history_tasks"] if t["id"] == task_id]
     return row

@@ -31,7 +31,7 @@ def context() -> dict:
 
 
 @pytest.fixture(params=["RestrictedEnvironment", "script_engine"])
-def env(request):  # noqa: ANN001, ANN201
+def env(request):
     """The environment directly, and the one the engine's script engine uses."""
     return RestrictedEnvironment() if request.param == "RestrictedEnvironment" else script_engine().environment
 
@@ -195,12 +195,12 @@ def bundle(bpmn_old: str | None = None, bpmn_new: str | None = None) -> list[Sou
     return files
 
 
-def instance_count(engine) -> int:  # noqa: ANN001
+def instance_count(engine) -> int:
     with engine.db.read() as s:
         return s.scalar(select(func.count()).select_from(Instance))
 
 
-def instance_events(engine) -> int:  # noqa: ANN001
+def instance_events(engine) -> int:
     with engine.db.read() as s:
         return s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.chain.like("instance:%")))
 

@@ -49,7 +49,7 @@ def sample_to_feedback(eng: Engine, who: str, customer: str, key: str) -> int:
 
 
 @pytest.fixture
-def world(engine: Engine, clock) -> dict[str, int]:  # noqa: ANN001
+def world(engine: Engine, clock) -> dict[str, int]:
     engine.deploy("system", [FIXTURES / "approval", *p5_p6_files()])
     add_users(engine, PEOPLE)
     ids: dict[str, int] = {}

@@ -32,7 +32,7 @@ def timer_rows(db_url: str, iid: int) -> list[tuple[str, str]]:
         raw.dispose()
 
 
-def fire_together(db_url: str, clock, workers: int) -> list[int]:  # noqa: ANN001
+def fire_together(db_url: str, clock, workers: int) -> list[int]:
     """`workers` timer workers (own Engine, own thread) each make one pass at the same moment."""
     engines = [Engine(db_url, clock=clock) for _ in range(workers)]
     for eng in engines:
@@ -44,7 +44,7 @@ def fire_together(db_url: str, clock, workers: int) -> list[int]:  # noqa: ANN00
         try:
             barrier.wait(timeout=30)
             results[i] = engines[i].fire_due_timers()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
+        except Exception as exc:  # reported to the test
             results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(workers)]

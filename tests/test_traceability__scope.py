@@ -14,7 +14,7 @@ from salesflow.cli.rules import rules
 from tests.conftest import ROOT
 
 
-def seeds(root=ROOT) -> dict[str, list[int]]:  # noqa: ANN001
+def seeds(root=ROOT) -> dict[str, list[int]]:
     return {t.id: t.seed for t in traceability.trace(root)}
 
 

@@ -46,7 +46,7 @@ class _NoAliases(yaml.SafeLoader):
     """YAML without aliases: `*a` repeats a node without writing it out again, so nested aliases turn
     a few hundred bytes into a hundred million characters (a "billion laughs"). A form never needs them."""
 
-    def compose_node(self, parent, index):  # noqa: ANN001, ANN201
+    def compose_node(self, parent, index) -> yaml.Node:  # noqa: ANN001
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(None, None, _ALIASES[0], event.start_mark)

@@ -449,7 +449,7 @@ def timer_text_problem(tag: str, value: str) -> Text | None:
             TimerEventDefinition.get_datetime(text)
         else:
             TimerEventDefinition.parse_iso_recurring_interval(text)
-    except Exception:  # noqa: BLE001 - SpiffWorkflow raises bare Exception for a bad duration
+    except Exception:  # SpiffWorkflow raises bare Exception for a bad duration
         return {
             "timeDuration": (f'"{text}" is not an ISO 8601 duration: days and longer come before T, hours, '
                              f'minutes and seconds after it ("P1D", "PT24H", "P1DT12H")',

@@ -10,7 +10,7 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
 class UnsafeXml(Exception):
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
 

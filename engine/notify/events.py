@@ -130,7 +130,7 @@ class _Names:
     """The process names of the versions met in one transaction (each version's model read once per
     process: keyed by its content hash, which no other version shares)."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session) -> None:
         self.session = session
         self.names: dict[int, dict[str, str]] = {}
 

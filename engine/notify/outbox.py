@@ -90,7 +90,7 @@ def send_pending(ctx: Engine, settings: SmtpSettings | None = None, limit: int =
             subject, body = texts.email(kind, params, instance_id, lang or "zh", _link(instance_id, task_id))
             try:
                 connection.send(email, subject, body)
-            except Exception as exc:  # noqa: BLE001 - any failure of the mail server is this e-mail's attempt
+            except Exception as exc:  # any failure of the mail server is this e-mail's attempt
                 result["failed" if _failed(ctx, nid, token, exc) else "retrying"] += 1
                 continue
             _finish(ctx, nid, token, status="sent")

@@ -47,7 +47,7 @@ def public_url() -> str | None:
 class Connection:
     """One SMTP session for a worker pass (opened on the first e-mail, closed at the end)."""
 
-    def __init__(self, settings: SmtpSettings):
+    def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
         self.smtp: smtplib.SMTP | None = None
 

@@ -22,12 +22,12 @@ def run(ctx: Engine) -> dict[str, int]:
         found["overdue"] = events.scan_overdue(ctx)
     except Unavailable:
         raise
-    except Exception:  # noqa: BLE001 - the e-mails still go out; the next pass scans again
+    except Exception:  # the e-mails still go out; the next pass scans again
         log.exception("the overdue scan failed")
     try:
         found.update(outbox.send_pending(ctx))
     except Unavailable:
         raise
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("sending notification e-mails failed")
     return found

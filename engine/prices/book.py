@@ -55,7 +55,7 @@ def listing(session: Session, on: date | None = None) -> list[dict]:
 class PricesOn:
     """The list as it stands on one day (engine.forms.PriceBook): what a quotation reads."""
 
-    def __init__(self, session: Session, day: date):
+    def __init__(self, session: Session, day: date) -> None:
         self._session, self._day = session, day
         self.day = day.isoformat()
 

@@ -51,7 +51,7 @@ def _errored(wf: BpmnWorkflow | None) -> str | None:
         return None
     try:
         tasks = wf.get_tasks(state=TaskState.ERROR)
-    except Exception:  # noqa: BLE001 - a half-run workflow only helps to locate the failure
+    except Exception:  # a half-run workflow only helps to locate the failure
         return None
     return next((t.task_spec.bpmn_id for t in tasks if t.task_spec.bpmn_id), None)
 

@@ -34,7 +34,7 @@ def restore(version_id: int, spec_json: str, model_json: str) -> SpecSet:
 class SpecCache:
     """An LRU of SpecSets keyed by version id; versions are immutable, so entries never go stale."""
 
-    def __init__(self, size: int = 64):
+    def __init__(self, size: int = 64) -> None:
         self._size = size
         self._items: OrderedDict[int, SpecSet] = OrderedDict()
         self._lock = threading.Lock()

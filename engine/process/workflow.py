@@ -292,7 +292,7 @@ class _SameName:
     """The part of SpiffWorkflow's WorkflowDiff that `migrate_workflow` reads: each task's new spec,
     aligned by name (the rule `migration_gaps` checks)."""
 
-    def __init__(self, part, target):  # noqa: ANN001
+    def __init__(self, part, target) -> None:  # noqa: ANN001
         self.alignment = {t: target.task_specs.get(t.task_spec.name) for t in part.tasks.values()}
 
 

@@ -61,7 +61,7 @@ def _step(ctx: Engine, session, inst: Instance, actor: str, overdue: str = "fire
                 fire()
             except (SalesflowError, *incidents.NOT_THE_INSTANCE):
                 raise
-            except Exception as exc:  # noqa: BLE001 - e.g. a state that cannot be saved: the person gets a 422
+            except Exception as exc:  # e.g. a state that cannot be saved: the person gets a 422
                 raise ProcessError(f"an overdue timer of instance {inst.id} failed: {failures.describe(exc)}") from exc
     return Step(session, inst, specs, wf, actor, at)
 

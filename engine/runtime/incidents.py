@@ -50,7 +50,7 @@ def isolated(session: Session, fn: Callable[[], object]) -> BaseException | None
             fn()
     except NOT_THE_INSTANCE:
         raise
-    except Exception as exc:  # noqa: BLE001 - any failure of one instance's step stays with that instance
+    except Exception as exc:  # any failure of one instance's step stays with that instance
         forget_heads(session)  # the rolled-back events moved the chain heads this session remembers
         return exc
     return None

@@ -69,7 +69,7 @@ class Reason:
 
 
 class _Skip(Exception):
-    def __init__(self, reasons: list[Reason]):
+    def __init__(self, reasons: list[Reason]) -> None:
         super().__init__("; ".join(r.text for r in reasons))
         self.reasons = reasons
 
@@ -229,7 +229,7 @@ def migrate(ctx: Engine, actor: str, key: str, to_version: int) -> dict:
             continue
         except Unavailable:
             raise
-        except Exception as exc:  # noqa: BLE001 - rolled back: the instance stays where it was, and says why
+        except Exception as exc:  # rolled back: the instance stays where it was, and says why
             failed = f"the migration failed: {failures.describe(exc)}"
             skipped.append({"instance_id": instance_id, "reasons": [failed],
                             "messages": [{"zh": f"迁移失败：{failures.describe(exc)}", "en": failed}]})

@@ -78,13 +78,13 @@ def run_due(ctx: Engine, limit: int = 100) -> int:
             fired += commands.fire_timers(ctx, instance_id)
         except Unavailable:
             raise  # not the timer's fault: the pass stops, nothing counts as an attempt
-        except Exception as exc:  # noqa: BLE001 - whatever broke, it broke this instance only
+        except Exception as exc:  # whatever broke, it broke this instance only
             log.error("timers of instance %s failed: %s", instance_id, exc, exc_info=not _expected(exc))
             try:
                 attempts = record_failure(ctx, instance_id, exc, ctx.clock.now())
             except Unavailable:
                 raise
-            except Exception:  # noqa: BLE001 - the next pass tries the instance (and the record) again
+            except Exception:  # the next pass tries the instance (and the record) again
                 log.exception("the failure of instance %s could not be recorded", instance_id)
                 continue
             if attempts >= MAX_ATTEMPTS:

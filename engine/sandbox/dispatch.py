@@ -16,7 +16,7 @@ from engine.sandbox.values import OutputRefused, dumps, from_wire, to_wire
 class CodeFailed(Exception):
     """The code raised an error of its own in the sandbox process (NameError, ZeroDivisionError, ...)."""
 
-    def __init__(self, message: str, line: int | None = None):
+    def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)
         self.line = line
 

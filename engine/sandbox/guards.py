@@ -19,12 +19,12 @@ from typing import Any
 from engine.sandbox import limits
 
 
-class LimitExceeded(BaseException):  # noqa: N818 - it is a stop, not an error of the code
+class LimitExceeded(BaseException):  # it is a stop, not an error of the code
     """A sandbox limit was reached. A BaseException, and `try` does not compile in a diagram: the
     code that hit the limit can never catch it."""
 
 
-class NeedsIsolation(BaseException):  # noqa: N818
+class NeedsIsolation(BaseException):
     """The fast path met a value too large for it: run the code again in a sandbox process."""
 
 
@@ -76,7 +76,7 @@ INLINE = Caps(limits.INLINE_TEXT, limits.INLINE_ITEMS, limits.INLINE_INT_BITS, i
 class Guards:
     """The operator and attribute guards for one set of caps, as the names the compiled code calls."""
 
-    def __init__(self, caps: Caps):
+    def __init__(self, caps: Caps) -> None:
         self.caps = caps
 
     def over(self, what: str) -> BaseException:

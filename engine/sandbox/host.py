@@ -36,7 +36,7 @@ _IDLE_KEPT = 4
 class SandboxProcess:
     def __init__(self) -> None:
         env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"}
-        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and bootstrap
+        self.proc = subprocess.Popen(  # our own interpreter and bootstrap
             [sys.executable, "-s", "-B", "-c", _BOOT, str(_ROOT / "engine")], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=str(_ROOT), close_fds=True)
         self.pending = b""

@@ -32,7 +32,7 @@ class Changes:
 
 def evaluate(compiled: Compiled, variables: Mapping[str, Any], now: datetime, inline: bool = False) -> Any:
     env = {**namespace.build(_INLINE if inline else _FULL, now), **used(compiled, variables)}
-    run = (lambda: eval(compiled.code, env)) if inline else lambda: traced(eval, compiled.code, env)  # noqa: S307
+    run = (lambda: eval(compiled.code, env)) if inline else lambda: traced(eval, compiled.code, env)
     return run()
 
 
@@ -40,7 +40,7 @@ def execute(compiled: Compiled, variables: Mapping[str, Any], now: datetime, inl
     base = namespace.build(_INLINE if inline else _FULL, now)
     env = {**base, **used(compiled, variables)}
     if inline:
-        exec(compiled.code, env)  # noqa: S102 - compiled by the sandbox's policy
+        exec(compiled.code, env)  # compiled by the sandbox's policy
     else:
         traced(exec, compiled.code, env)
     return changes(compiled.names, variables, env, base, inline)
@@ -81,7 +81,7 @@ def traced(fn: Callable[..., T], *args: Any) -> T:
     is read every CHECK_EVERY lines, so one line's work (bounded by the guards) is all it can overrun."""
     lines, started = 0, time.thread_time()
 
-    def local(frame, event, arg):  # noqa: ANN001, ANN202, ARG001
+    def local(frame, event, arg):  # noqa: ANN001, ANN202
         nonlocal lines
         if event == "line":
             lines += 1
@@ -91,7 +91,7 @@ def traced(fn: Callable[..., T], *args: Any) -> T:
                 raise LimitExceeded(f"the code used more than {limits.CPU_SECONDS:g} s of CPU time")
         return local
 
-    def on_call(frame, event, arg):  # noqa: ANN001, ANN202, ARG001
+    def on_call(frame, event, arg):  # noqa: ANN001, ANN202
         return local if frame.f_code.co_filename == FILENAME else None
 
     previous = sys.gettrace()

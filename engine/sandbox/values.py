@@ -19,10 +19,10 @@ from engine import jsonvalues
 from engine.sandbox import limits
 
 
-class OutputRefused(Exception):  # noqa: N818
+class OutputRefused(Exception):
     """A value that cannot be stored; `name` is the variable that holds it."""
 
-    def __init__(self, name: str, reason: str):
+    def __init__(self, name: str, reason: str) -> None:
         super().__init__(f"variable {name!r} {reason}")
         self.name, self.reason = name, reason
 

@@ -40,7 +40,7 @@ def _sqlite_engine(url: str, begin: str) -> SqlEngine:
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record):  # noqa: ANN001
+    def _connect(dbapi_conn, _record) -> None:  # noqa: ANN001
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -49,14 +49,14 @@ def _sqlite_engine(url: str, begin: str) -> SqlEngine:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # noqa: ANN001
+    def _begin(conn) -> None:  # noqa: ANN001
         conn.exec_driver_sql(begin)
 
     return engine
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -25,7 +27,7 @@ def engine() -> Engine:
     return Engine()
 
 
-def checked(fn, *args, **kwargs):  # noqa: ANN001, ANN201
+def checked(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run an engine call; a database without tables becomes one clear message."""
     try:
         return fn(*args, **kwargs)

@@ -82,7 +82,7 @@ def deployed(engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def web_app(deployed: Engine):  # noqa: ANN201 - flask.Flask
+def web_app(deployed: Engine):  # flask.Flask
     """The real application, CSRF and CSP included (the browser has to cope with both)."""
     from webui.app import create_app
 
@@ -90,7 +90,7 @@ def web_app(deployed: Engine):  # noqa: ANN201 - flask.Flask
 
 
 @contextmanager
-def serve(app) -> Iterator[str]:  # noqa: ANN001 - any WSGI app
+def serve(app) -> Iterator[str]:  # any WSGI app
     """Serve `app` on a free port (port 0: the OS picks it) in a thread; yields the base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
@@ -104,7 +104,7 @@ def serve(app) -> Iterator[str]:  # noqa: ANN001 - any WSGI app
 
 
 @pytest.fixture
-def live_server(web_app) -> Iterator[str]:  # noqa: ANN001
+def live_server(web_app) -> Iterator[str]:
     with serve(web_app) as url:
         yield url
 
@@ -118,7 +118,7 @@ class Shots:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
 
-    def __call__(self, page, step: str) -> Path:  # noqa: ANN001 - playwright Page
+    def __call__(self, page, step: str) -> Path:  # playwright Page
         self.count += 1
         path = self.folder / f"{self.count:02d}-{step}.png"
         page.screenshot(path=str(path), full_page=True)
@@ -140,8 +140,8 @@ class BrowserErrors:
     # chromium logs that status of the document itself as a console error. Any other failed load still counts.
     EXPECTED_STATUS = re.compile(r"^Failed to load resource: the server responded with a status of (401|422)\b")
 
-    def watch(self, page):  # noqa: ANN001, ANN201 - playwright Page
-        def console(msg) -> None:  # noqa: ANN001
+    def watch(self, page):  # playwright Page
+        def console(msg) -> None:
             if msg.type != "error":
                 return
             if self.EXPECTED_STATUS.match(msg.text) and msg.location.get("url") == page.url:
@@ -162,7 +162,7 @@ def browser_errors() -> BrowserErrors:
 def open_as(new_context: Callable, live_server: str, browser_errors: BrowserErrors) -> Callable:
     """open_as(username) -> a page in a new browser context (its own cookies), logged in as that user."""
 
-    def _open(username: str, password: str = PASSWORD):  # noqa: ANN202
+    def _open(username: str, password: str = PASSWORD):
         page = browser_errors.watch(new_context(base_url=live_server, locale="zh-CN").new_page())
         page.goto("/login")
         page.fill("#username", username)
@@ -175,13 +175,13 @@ def open_as(new_context: Callable, live_server: str, browser_errors: BrowserErro
     return _open
 
 
-def field_error(page, name: str):  # noqa: ANN001, ANN201 - a Locator
+def field_error(page, name: str):  # a Locator
     """The error message shown for the form field `name` (agreed: .field-error[data-field=name]; the pages put
     data-field on the field's row instead, so both are accepted)."""
     return page.locator(f'.field-error[data-field="{name}"], [data-field="{name}"] .field-error')
 
 
-def fill_field(page, name: str, value) -> None:  # noqa: ANN001
+def fill_field(page, name: str, value) -> None:
     """Set the form field `name` (id field-<name>) whatever widget the page chose for it.
     A yes/no radio group has no single element to carry the id: it is found by its row, [data-field=name]."""
     field = page.locator(f"#field-{name}")
@@ -199,5 +199,5 @@ def fill_field(page, name: str, value) -> None:  # noqa: ANN001
         field.fill(str(value))
 
 
-def _option(value) -> str:  # noqa: ANN001
+def _option(value) -> str:
     return {True: "true", False: "false"}.get(value, str(value)) if isinstance(value, bool) else str(value)

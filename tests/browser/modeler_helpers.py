@@ -14,7 +14,7 @@ SIZES = {"desktop": {"width": 1366, "height": 900}, "mobile": {"width": 390, "he
 ARTIFACTS = ROOT / "test-artifacts" / "modeler"
 
 
-def use_language(page, lang: str) -> None:  # noqa: ANN001 - playwright Page
+def use_language(page, lang: str) -> None:  # playwright Page
     """Switch the session's language with the header's buttons (any page will do)."""
     page.goto("/model")
     if page.locator("#menu-toggle").is_visible():  # on a phone the header's tools sit behind the menu button
@@ -24,23 +24,23 @@ def use_language(page, lang: str) -> None:  # noqa: ANN001 - playwright Page
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
 
 
-def open_model(page, url: str) -> None:  # noqa: ANN001
+def open_model(page, url: str) -> None:
     page.goto(url)
     expect(page.locator("#model-page")).to_have_attribute("data-ready", "true", timeout=30_000)
 
 
-def select(page, element_id: str) -> None:  # noqa: ANN001
+def select(page, element_id: str) -> None:
     page.evaluate("""(id) => { const m = window.salesflowModeler;
         m.get('selection').select(m.get('elementRegistry').get(id)); }""", element_id)
 
 
-def rename(page, element_id: str, name: str) -> None:  # noqa: ANN001
+def rename(page, element_id: str, name: str) -> None:
     """An edit as the properties panel's name field makes it (one command on bpmn-js's stack)."""
     page.evaluate("""([id, name]) => { const m = window.salesflowModeler;
         m.get('modeling').updateProperties(m.get('elementRegistry').get(id), {name}); }""", [element_id, name])
 
 
-def snap(page, name: str) -> Path:  # noqa: ANN001
+def snap(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

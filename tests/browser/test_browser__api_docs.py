@@ -15,14 +15,14 @@ SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "hei
 CHROME = {"zh": ("API 文档", "访问令牌", "zh-CN"), "en": ("API documentation", "bearer token", "en")}
 
 
-def _switch_to(page, lang: str) -> None:  # noqa: ANN001 - playwright Page
+def _switch_to(page, lang: str) -> None:  # playwright Page
     if lang == "en":
         open_menu(page)
         page.locator("form.lang button[value=en]").click()
         page.wait_for_load_state()
 
 
-def _shoot(page, name: str) -> None:  # noqa: ANN001 - playwright Page
+def _shoot(page, name: str) -> None:  # playwright Page
     """What the screen shows now (the whole page is some 15 screens of operations)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))

@@ -56,7 +56,7 @@ def deployed(engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def finished_complaint(deployed: Engine, clock) -> int:  # noqa: ANN001
+def finished_complaint(deployed: Engine, clock) -> int:
     iid = deployed.start("svc_off", "complaint", dict(REGISTRATION))
     for user, task, data in STEPS:
         clock.advance(hours=1)
@@ -69,7 +69,7 @@ def _has(cls: str) -> re.Pattern:
     return re.compile(rf"(^|\s){cls}(\s|$)")
 
 
-def element(page, element_id: str):  # noqa: ANN001, ANN201 - a Locator
+def element(page, element_id: str):  # a Locator
     return page.locator(f'#diagram .djs-element[data-element-id="{element_id}"]')
 
 

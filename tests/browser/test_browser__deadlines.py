@@ -26,7 +26,7 @@ WORDS = {
 DEADLINE = "2026-03-04 09:00"  # company time (Asia/Shanghai): 09:00 the day before the visit on the 5th
 
 
-def open_page(new_context, live_server: str, viewport: dict, lang: str):  # noqa: ANN001, ANN201
+def open_page(new_context, live_server: str, viewport: dict, lang: str):
     page = new_context(base_url=live_server, locale="zh-CN", viewport=viewport).new_page()
     page.goto("/login")
     page.fill("#username", "rep1")
@@ -42,7 +42,7 @@ def open_page(new_context, live_server: str, viewport: dict, lang: str):  # noqa
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_a_timers_deadline_is_shown_marked_filtered_and_sorted(deployed, clock, new_context, live_server,  # noqa: PLR0913
+def test_a_timers_deadline_is_shown_marked_filtered_and_sorted(deployed, clock, new_context, live_server,
                                                                 browser_errors, lang, size):
     words = WORDS[lang]
     folder = SHOTS / f"{lang}-{size}"

@@ -41,7 +41,7 @@ def ready(engine: Engine, iid: int) -> dict:
     return engine.instance("adm", iid)["tasks"][0]
 
 
-def inbox_badge(page, phone: bool):  # noqa: ANN001, ANN201
+def inbox_badge(page, phone: bool):
     """The count of ready tasks the header shows: on the menu button on a phone, beside 'Inbox' otherwise."""
     return page.locator("#menu-toggle .count" if phone else "#nav-inbox .count")
 

@@ -45,12 +45,12 @@ class Shots:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
 
-    def __call__(self, page, step: str) -> None:  # noqa: ANN001 - a playwright Page
+    def __call__(self, page, step: str) -> None:  # a playwright Page
         self.count += 1
         page.screenshot(path=str(self.folder / f"{self.count:02d}-{step}.png"), full_page=True)
 
 
-def open_page(new_context, live_server: str, browser_errors, user: str, lang: str, size: str):  # noqa: ANN001, ANN201
+def open_page(new_context, live_server: str, browser_errors, user: str, lang: str, size: str):
     page = browser_errors.watch(new_context(base_url=live_server, locale="zh-CN", viewport=SIZES[size]).new_page())
     page.goto("/login")
     page.fill("#username", user)
@@ -66,11 +66,11 @@ def open_page(new_context, live_server: str, browser_errors, user: str, lang: st
     return page
 
 
-def row(page, name: str):  # noqa: ANN001, ANN201
+def row(page, name: str):
     return page.locator(f'.field[data-field="{name}"]')
 
 
-def assert_full_width(page, name: str) -> None:  # noqa: ANN001
+def assert_full_width(page, name: str) -> None:
     """An input spans (nearly) the whole form, not half of the card."""
     field = page.locator(f"#field-{name}").bounding_box()
     form = page.locator("form.task-form").bounding_box()

@@ -223,7 +223,7 @@ PALETTE = 146  # the canvas's left part the palette covers (modeler-page.js keep
 
 
 @pytest.fixture(params=[(lang, size) for lang in ("zh", "en") for size in SIZES], ids=lambda p: f"{p[0]}-{p[1]}")
-def owner_page(request, open_as):  # noqa: ANN001, ANN201
+def owner_page(request, open_as):
     """A process owner's page in the given language and screen size: (page, lang, size)."""
     lang, size = request.param
     page = open_as("adm")

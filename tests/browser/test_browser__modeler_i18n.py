@@ -29,7 +29,7 @@ KINDS = ["bpmn:Participant", "bpmn:Lane", "bpmn:StartEvent", "bpmn:UserTask", "b
 
 
 @pytest.fixture(params=[(lang, size) for lang in ("zh", "en") for size in SIZES], ids=lambda p: f"{p[0]}-{p[1]}")
-def modeler(request, open_as):  # noqa: ANN001, ANN201
+def modeler(request, open_as):
     """sample_request open in the modeler for a process owner: (page, lang, size)."""
     lang, size = request.param
     page = open_as("adm")
@@ -39,7 +39,7 @@ def modeler(request, open_as):  # noqa: ANN001, ANN201
     return page, lang, size
 
 
-def open_every_group(page) -> list[str]:  # noqa: ANN001
+def open_every_group(page) -> list[str]:
     """Expand every group of the properties panel; returns the group titles."""
     headers = page.locator("#properties .bio-properties-panel-group-header")
     for i in range(headers.count()):
@@ -49,7 +49,7 @@ def open_every_group(page) -> list[str]:  # noqa: ANN001
     return page.locator("#properties .bio-properties-panel-group-header-title").all_inner_texts()
 
 
-def element_of(page, kind: str) -> str:  # noqa: ANN001
+def element_of(page, kind: str) -> str:
     return page.evaluate("""(kind) => window.salesflowModeler.get('elementRegistry')
         .filter(e => e.type === kind && !e.labelTarget)[0].id""", kind)
 

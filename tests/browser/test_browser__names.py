@@ -43,13 +43,13 @@ def deployed(engine: Engine) -> Engine:
 
 
 @pytest.fixture
-def finished_sample(deployed: Engine, clock) -> int:  # noqa: ANN001
+def finished_sample(deployed: Engine, clock) -> int:
     sample.test_key_account_approved_all_the_way(deployed, clock)
     return next(i["id"] for i in deployed.search("aud", {"process": "sample_request"})["items"]
                 if i["status"] == "completed")
 
 
-def _login(new_context, live_server: str, browser_errors, viewport: dict, lang: str):  # noqa: ANN001, ANN202
+def _login(new_context, live_server: str, browser_errors, viewport: dict, lang: str):
     page = browser_errors.watch(new_context(base_url=live_server, viewport=viewport,
                                             locale="zh-CN" if lang == "zh" else "en-US").new_page())
     page.goto("/login")
@@ -64,13 +64,13 @@ def _login(new_context, live_server: str, browser_errors, viewport: dict, lang: 
     return page
 
 
-def _no_raw_names(page) -> None:  # noqa: ANN001
+def _no_raw_names(page) -> None:
     text = page.locator("main").inner_text()
     assert not [raw for raw in RAW if raw in text], text
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_an_auditor_reads_names_not_ids(new_context, live_server, browser_errors,  # noqa: ANN001
+def test_an_auditor_reads_names_not_ids(new_context, live_server, browser_errors,
                                         finished_sample, lang) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     words = WORDS[lang]

@@ -25,8 +25,8 @@ WORDS = {
 
 
 @pytest.fixture
-def opener(new_context: Callable, live_server: str, browser_errors) -> Callable:  # noqa: ANN001
-    def _open(username: str, lang: str, viewport: dict):  # noqa: ANN202 - a playwright Page
+def opener(new_context: Callable, live_server: str, browser_errors) -> Callable:
+    def _open(username: str, lang: str, viewport: dict):  # a playwright Page
         page = browser_errors.watch(new_context(base_url=live_server, viewport=viewport,
                                                 locale="zh-CN" if lang == "zh" else "en-US").new_page())
         page.goto("/login")
@@ -44,7 +44,7 @@ def opener(new_context: Callable, live_server: str, browser_errors) -> Callable:
     return _open
 
 
-def fits(page) -> bool:  # noqa: ANN001
+def fits(page) -> bool:
     """Nothing of the notifications runs off the right edge of the window."""
     return page.evaluate("""() => [...document.querySelectorAll('#main .notification, #main form, #main table')]
         .every(el => el.getBoundingClientRect().right <= window.innerWidth + 1)""")
@@ -52,7 +52,7 @@ def fits(page) -> bool:  # noqa: ANN001
 
 @pytest.mark.parametrize("screen", list(VIEWPORTS))
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_bell_the_list_and_the_settings(deployed, opener, browser_errors, lang, screen):  # noqa: ANN001
+def test_the_bell_the_list_and_the_settings(deployed, opener, browser_errors, lang, screen):
     folder = SHOTS / f"{lang}-{VIEWPORTS[screen]['width']}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

@@ -26,11 +26,11 @@ def has_class(name: str) -> re.Pattern:
     return re.compile(rf"(^|\s){name}(\s|$)")
 
 
-def element(page, element_id: str):  # noqa: ANN001, ANN201 - a Locator in the bpmn-js SVG
+def element(page, element_id: str):  # a Locator in the bpmn-js SVG
     return page.locator(f'#diagram .djs-element[data-element-id="{element_id}"]')
 
 
-def inbox_rows(page, task_name: str):  # noqa: ANN001, ANN201
+def inbox_rows(page, task_name: str):
     """Inbox rows of this task (BPMN element id). data-name on the row was agreed; while the page's rows carry
     only data-task-id, the row is found by the task's title instead."""
     page.wait_for_url(re.compile(r"/inbox"))
@@ -41,7 +41,7 @@ def inbox_rows(page, task_name: str):  # noqa: ANN001, ANN201
     return page.locator("tr[data-task-id]").filter(has_text=TASK_TITLES[task_name])
 
 
-def assert_beside(page, field: str) -> None:  # noqa: ANN001
+def assert_beside(page, field: str) -> None:
     """The field's error message is shown next to the field (within a line or two of it), not elsewhere."""
     box = page.locator(f'#field-{field}, [data-field="{field}"] fieldset').first.bounding_box()
     err = field_error(page, field).bounding_box()

@@ -40,11 +40,11 @@ def diagram_app(state: dict) -> Flask:
         return PAGE.format(url=f"/{name}.json")
 
     @app.get("/diagram.json")
-    def diagram():  # noqa: ANN202
+    def diagram():
         return jsonify(state)
 
     @app.get("/gone.json")
-    def gone():  # noqa: ANN202
+    def gone():
         abort(404)
 
     return app
@@ -59,7 +59,7 @@ def sales_approved(deployed: Engine) -> tuple[Engine, int]:
     return deployed, iid
 
 
-def marker_of(page, element_id: str):  # noqa: ANN001, ANN201
+def marker_of(page, element_id: str):
     return page.locator(f'#diagram .djs-element[data-element-id="{element_id}"]')
 
 

@@ -8,12 +8,12 @@ from tests.conftest import PASSWORD
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 900}
 
 
-def fits(page) -> bool:  # noqa: ANN001
+def fits(page) -> bool:
     """No sideways scrolling: the document is no wider than the window."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def too_wide(page) -> list[str]:  # noqa: ANN001
+def too_wide(page) -> list[str]:
     """The innermost elements that reach past the window's right edge (what to fix when a page does not fit)."""
     return page.evaluate("""() => [...document.querySelectorAll('body *')]
         .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5
@@ -22,14 +22,14 @@ def too_wide(page) -> list[str]:  # noqa: ANN001
         .slice(0, 8).map(el => el.tagName + '.' + el.className + ' ' + (el.textContent || '').trim().slice(0, 40))""")
 
 
-def open_menu(page) -> None:  # noqa: ANN001
+def open_menu(page) -> None:
     """On a phone the navigation is behind the menu button: open it (on a desktop it is always there)."""
     toggle = page.locator("#menu-toggle")
     if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
 
 
-def log_in(new_context, live_server: str, username: str, viewport: dict, lang: str):  # noqa: ANN001, ANN201
+def log_in(new_context, live_server: str, username: str, viewport: dict, lang: str):
     page = new_context(base_url=live_server, locale="zh-CN", viewport=viewport).new_page()
     page.goto("/login")
     page.fill("#username", username)

@@ -28,7 +28,7 @@ def settings(namespace: dict) -> dict:
             and k not in ("annotations",)}
 
 
-def test_every_name_is_a_gunicorn_setting_that_gunicorn_accepts(monkeypatch, tmp_path) -> None:  # noqa: ANN001
+def test_every_name_is_a_gunicorn_setting_that_gunicorn_accepts(monkeypatch, tmp_path) -> None:
     namespace = load(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
     cfg = Config()
     for name, value in settings(namespace).items():
@@ -37,7 +37,7 @@ def test_every_name_is_a_gunicorn_setting_that_gunicorn_accepts(monkeypatch, tmp
     assert {k for k, v in namespace.items() if callable(v)} >= HOOKS
 
 
-def test_defaults_are_the_documented_ones(monkeypatch, tmp_path) -> None:  # noqa: ANN001
+def test_defaults_are_the_documented_ones(monkeypatch, tmp_path) -> None:
     ns = load(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
     assert ns["workers"] == 2 * (os.cpu_count() or 1) + 1
     assert (ns["threads"], ns["worker_class"], ns["preload_app"]) == (1, "sync", False)
@@ -47,7 +47,7 @@ def test_defaults_are_the_documented_ones(monkeypatch, tmp_path) -> None:  # noq
     assert ns["graceful_timeout"] >= 1 and ns["timeout"] >= 1
 
 
-def test_the_environment_sets_size_bind_and_threads(monkeypatch, tmp_path) -> None:  # noqa: ANN001
+def test_the_environment_sets_size_bind_and_threads(monkeypatch, tmp_path) -> None:
     ns = load(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path), SALESFLOW_WEB_WORKERS="3",
               SALESFLOW_WEB_THREADS="4", SALESFLOW_BIND="0.0.0.0:8123", SALESFLOW_WEB_PRELOAD="1",
               SALESFLOW_CONTROL_SOCKET=str(tmp_path / "ctl"))
@@ -56,7 +56,7 @@ def test_the_environment_sets_size_bind_and_threads(monkeypatch, tmp_path) -> No
     assert ns["control_socket"] == str(tmp_path / "ctl") and ns["control_socket_disable"] is False
 
 
-def test_without_a_metrics_folder_one_is_made_and_emptied_at_start(monkeypatch) -> None:  # noqa: ANN001
+def test_without_a_metrics_folder_one_is_made_and_emptied_at_start(monkeypatch) -> None:
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "placeholder")  # restored after the test
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     ns = load(monkeypatch)

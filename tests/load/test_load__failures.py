@@ -21,7 +21,7 @@ from tests.conftest import PG_URL
 pytestmark = pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="runs in the PostgreSQL pass of make test")
 
 
-def test_no_acknowledged_command_is_lost_when_workers_die_and_postgres_restarts(capsys) -> None:  # noqa: ANN001
+def test_no_acknowledged_command_is_lost_when_workers_die_and_postgres_restarts(capsys) -> None:
     from bench.load_failures import Plan, run
 
     plan = Plan(staff=8, web_workers=4, timer_workers=2, seconds=30,

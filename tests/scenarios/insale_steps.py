@@ -218,7 +218,7 @@ OK_GW = {"contract_discount_manager": "discount_ok_gw", "contract_discount_direc
 SEALED = {"contract_sealed": True, "sealed_on": "2026-03-03", "seal_note": "一式四份，已盖合同章"}
 
 
-def approve_chain(eng: Engine, clock, iid: int, starter: str, steps: list[str]) -> list[tuple[str, dict]]:  # noqa: ANN001
+def approve_chain(eng: Engine, clock, iid: int, starter: str, steps: list[str]) -> list[tuple[str, dict]]:
     """Every step, one at a time, offered to exactly its role's holders except the starter."""
     done = []
     for step in steps:
@@ -231,7 +231,7 @@ def approve_chain(eng: Engine, clock, iid: int, starter: str, steps: list[str]) 
     return done
 
 
-def seal(eng: Engine, clock, iid: int, starter: str) -> list[tuple[str, dict]]:  # noqa: ANN001
+def seal(eng: Engine, clock, iid: int, starter: str) -> list[tuple[str, dict]]:
     """The office seals the approved contract: only then is it in force."""
     assert open_names(eng, iid) == {"seal_contract"}
     assert offered(eng, "seal_contract", iid) == holders("office") - {starter}
@@ -242,7 +242,7 @@ def seal(eng: Engine, clock, iid: int, starter: str) -> list[tuple[str, dict]]: 
     return [("seal_contract", SEALED)]
 
 
-def review_and_seal(eng: Engine, clock, iid: int, starter: str, steps: list[str]) -> list[tuple[str, dict]]:  # noqa: ANN001
+def review_and_seal(eng: Engine, clock, iid: int, starter: str, steps: list[str]) -> list[tuple[str, dict]]:
     return [*approve_chain(eng, clock, iid, starter, steps), *seal(eng, clock, iid, starter)]
 
 
@@ -258,7 +258,7 @@ PRODUCED = {"production_completed_on": "2026-03-17", "production_batch_no": "PC-
             "production_report_note": "出厂检验合格"}
 
 
-def confirm_in_stock(eng: Engine, clock, iid: int) -> list[tuple[str, dict]]:  # noqa: ANN001
+def confirm_in_stock(eng: Engine, clock, iid: int) -> list[tuple[str, dict]]:
     assert open_names(eng, iid) == {"check_stock"}
     assert offered(eng, "check_stock", iid) == holders("order_clerk")
     clock.advance(hours=1)
@@ -266,7 +266,7 @@ def confirm_in_stock(eng: Engine, clock, iid: int) -> list[tuple[str, dict]]:  #
     return [("check_stock", IN_STOCK), *customer_accepts(eng, clock, iid)]
 
 
-def produce(eng: Engine, clock, iid: int) -> list[tuple[str, dict]]:  # noqa: ANN001
+def produce(eng: Engine, clock, iid: int) -> list[tuple[str, dict]]:
     """Production schedules the order, then reports it finished."""
     assert offered(eng, "schedule_production", iid) == holders("production")
     clock.advance(hours=4)
@@ -278,7 +278,7 @@ def produce(eng: Engine, clock, iid: int) -> list[tuple[str, dict]]:  # noqa: AN
     return [("schedule_production", SCHEDULED), ("report_production", PRODUCED)]
 
 
-def customer_accepts(eng: Engine, clock, iid: int) -> list[tuple[str, dict]]:  # noqa: ANN001
+def customer_accepts(eng: Engine, clock, iid: int) -> list[tuple[str, dict]]:
     assert offered(eng, "customer_confirmation", iid) == holders("order_clerk")
     clock.advance(hours=1)
     do(eng, "clerk1", "customer_confirmation", ACCEPTED, iid)
@@ -290,7 +290,7 @@ def paid(amount: float) -> dict:
             "received_on": "2026-03-04"}
 
 
-def pay(eng: Engine, clock, iid: int, amount: float, after: timedelta = timedelta(days=2)) -> list[tuple[str, dict]]:  # noqa: ANN001
+def pay(eng: Engine, clock, iid: int, amount: float, after: timedelta = timedelta(days=2)) -> list[tuple[str, dict]]:
     """Finance confirms the payment within the term; nobody else is offered it."""
     assert offered(eng, "confirm_payment", iid) == holders("finance")
     assert offered(eng, "issue_delivery_note", iid) == set()  # no goods before the money
@@ -300,7 +300,7 @@ def pay(eng: Engine, clock, iid: int, amount: float, after: timedelta = timedelt
     return [("confirm_payment", data)]
 
 
-def deliver(eng: Engine, clock, iid: int, starter: str, amount: float) -> list[tuple[str, dict]]:  # noqa: ANN001
+def deliver(eng: Engine, clock, iid: int, starter: str, amount: float) -> list[tuple[str, dict]]:
     """Delivery note, shipment with the quality certificate, invoice, then the starter records the delivery."""
     done = []
     invoice = {"invoice_no": "No.34012678", "invoice_date": "2026-03-10", "invoice_amount_yuan": amount}
@@ -317,7 +317,7 @@ def deliver(eng: Engine, clock, iid: int, starter: str, amount: float) -> list[t
     return [*done, ("record_delivery", RECORDED)]
 
 
-def no_timer_until_the_delivery_watch(eng: Engine, clock, iid: int) -> None:  # noqa: ANN001
+def no_timer_until_the_delivery_watch(eng: Engine, clock, iid: int) -> None:
     """Paid: past the payment term and the cancellation deadline nothing fires; the order goes on."""
     ready = parse(next(t for t in eng.instance(AUDITOR, iid)["history_tasks"]
                        if t["name"] == "confirm_payment")["created_at"])

@@ -34,7 +34,7 @@ PAST_RESPONSE = "first_response: already completed here, and version 2 no longer
 
 
 @pytest.fixture
-def running(engine, clock):  # noqa: ANN001, ANN201
+def running(engine, clock):
     """Three cases on version 1 (at the first response, at the diagnosis, at the customer's confirmation),
     then version 2 deployed from processes/ and forms/."""
     [old] = engine.deploy("system", LEGACY)

@@ -84,25 +84,25 @@ def diagnosis(quality_fault: bool = False, severity: str | None = None) -> dict:
     return data if severity is None else {**data, "severity": severity}
 
 
-def routes(eng, iid: int) -> list[tuple]:  # noqa: ANN001
+def routes(eng, iid: int) -> list[tuple]:
     return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
 
 
-def fire(eng, iid: int) -> list[str]:  # noqa: ANN001
+def fire(eng, iid: int) -> list[str]:
     """Run the timer worker once; the timers of this instance that fired."""
     before = len(events(eng, iid, "timer_fired"))
     eng.fire_due_timers()
     return [e["task"] for e in events(eng, iid, "timer_fired")[before:]]
 
 
-def fire_all(eng, *iids: int) -> list[list[str]]:  # noqa: ANN001
+def fire_all(eng, *iids: int) -> list[list[str]]:
     """Run the timer worker once; per instance, the timers that fired."""
     before = [len(events(eng, iid, "timer_fired")) for iid in iids]
     eng.fire_due_timers()
     return [[e["task"] for e in events(eng, iid, "timer_fired")[n:]] for iid, n in zip(iids, before, strict=True)]
 
 
-def assert_ended(eng, iid: int, data: dict, outcome: str) -> None:  # noqa: ANN001
+def assert_ended(eng, iid: int, data: dict, outcome: str) -> None:
     inst = eng.instance(AUDITOR, iid)
     assert (inst["status"], inst["outcome"]) == ("completed", outcome)
     assert inst["tasks"] == []
@@ -159,7 +159,7 @@ CLOSING_ASKED = [("closing_gateway", "confirm_closing", "outcome == 'close_reque
 # -- steps ----------------------------------------------------------------------------------------------------
 
 
-def register(eng, kind: str, amount: float | None = None, starter: str = "svc1", **extra) -> tuple[int, dict]:  # noqa: ANN001
+def register(eng, kind: str, amount: float | None = None, starter: str = "svc1", **extra) -> tuple[int, dict]:
     form = request(kind, amount)
     iid = eng.start(starter, KEY, form, **extra)
     assert offered_to(eng, "first_response", iid) == ENGINEERS
@@ -168,13 +168,13 @@ def register(eng, kind: str, amount: float | None = None, starter: str = "svc1",
     return iid, form
 
 
-def respond(eng, clock, iid: int, engineer: str = "fix1", after: timedelta = timedelta(hours=2)) -> None:  # noqa: ANN001
+def respond(eng, clock, iid: int, engineer: str = "fix1", after: timedelta = timedelta(hours=2)) -> None:
     clock.advance(seconds=after.total_seconds())
     do(eng, engineer, "first_response", RESPONSE, iid)
     assert offered_to(eng, "diagnose", iid) == ENGINEERS
 
 
-def confirm_and_revisit(eng, clock, iid: int, confirmer: str = "svc2", resolver: str = "fix1",  # noqa: ANN001
+def confirm_and_revisit(eng, clock, iid: int, confirmer: str = "svc2", resolver: str = "fix1",
                         confirmed: dict = CONFIRMED, visited: dict = VISITED) -> None:
     """The customer confirms and scores; the return visit is offered 7 days later, not before."""
     assert offered_to(eng, "confirm_resolution", iid) == SERVICE - {resolver}
@@ -418,7 +418,7 @@ def test_exchange_refused_then_the_case_closed_with_the_customers_consent(servic
 # -- closing unresolved: never on the engineer's word alone -------------------------------------------------
 
 
-def ask_to_close(eng, clock, iid: int, engineer: str = "fix1") -> None:  # noqa: ANN001
+def ask_to_close(eng, clock, iid: int, engineer: str = "fix1") -> None:
     """A repair the engineer cannot do: he asks to close; customer service asks the customer, who objects."""
     respond(eng, clock, iid, engineer=engineer)
     do(eng, engineer, "diagnose", diagnosis(), iid)
@@ -674,7 +674,7 @@ def test_a_quality_fault_found_after_a_reopening_closes_the_case_into_a_complain
 # -- what the forms refuse ------------------------------------------------------------------------------------
 
 
-def refused(eng, user: str, task_name: str, iid: int, data: dict) -> dict:  # noqa: ANN001
+def refused(eng, user: str, task_name: str, iid: int, data: dict) -> dict:
     """The submission is refused, field by field, and the task stays open as it was."""
     task = inbox_task(eng, user, task_name, iid)
     with pytest.raises(InvalidData) as error:

@@ -33,7 +33,7 @@ CALL_FORM_GAP = ("followup_call: form aftersale_archive_followup_call of version
 
 
 @pytest.fixture
-def running(engine, clock):  # noqa: ANN001, ANN201
+def running(engine, clock):
     [old] = engine.deploy("system", LEGACY)
     assert (old.key, old.version) == (KEY, 1)
     add_users(engine, {**PEOPLE, OWNER: ["process_owner"]})

@@ -81,7 +81,7 @@ def fire(eng: Engine, iid: int) -> list[str]:
     return [e["task"] for e in events(eng, iid, "timer_fired")[before:]]
 
 
-def call_falls_due(eng: Engine, clock, iid: int, due, timer: str) -> None:  # noqa: ANN001
+def call_falls_due(eng: Engine, clock, iid: int, due, timer: str) -> None:
     """Not a minute before `due`: then the call is every sales assistant's, due within 7 days."""
     clock.set(due - timedelta(minutes=1))
     assert fire(eng, iid) == []
@@ -94,7 +94,7 @@ def call_falls_due(eng: Engine, clock, iid: int, due, timer: str) -> None:  # no
     assert parse(task["due_at"]) == clock.now() + timedelta(days=7)
 
 
-def build(eng: Engine, clock, iid: int, archive: dict = ARCHIVE):  # noqa: ANN001, ANN201
+def build(eng: Engine, clock, iid: int, archive: dict = ARCHIVE):
     """The archive is every sales assistant's to build; returns when it was built."""
     assert offered_to(eng, "build_archive", iid) == ASSISTANTS
     clock.advance(hours=2)

@@ -12,7 +12,7 @@ from tests.scenarios.test_complaint__paths import registration
 
 
 @pytest.fixture
-def complaint(engine):  # noqa: ANN001, ANN201
+def complaint(engine):
     engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
     add_users(engine, PEOPLE)
     return engine, engine.start("svc1", "complaint", registration("service", "minor"))

@@ -43,7 +43,7 @@ DECIDERS = {"minor": ("take_quality_by_manager", "mgr1", "decide_quality_by_mana
 APPROVAL_TASKS = {"sales_director": "approve_compensation_by_director", "general_manager": "approve_compensation_by_gm"}
 
 
-def decided(eng, iid: int, severity: str, resolution: str, amount: float) -> None:  # noqa: ANN001
+def decided(eng, iid: int, severity: str, resolution: str, amount: float) -> None:
     """From the registration to the decision of the taker (the visit done when it is forced)."""
     take, person, decide = DECIDERS[severity]
     review(eng, iid, severity)

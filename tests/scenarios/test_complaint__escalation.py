@@ -66,7 +66,7 @@ def test_the_escalation_table_raises_every_route_one_level_and_keeps_the_general
     assert rows == LADDER
 
 
-def refuse(eng, iid: int, round_no: int) -> None:  # noqa: ANN001
+def refuse(eng, iid: int, round_no: int) -> None:
     do(eng, "svc1", "inform_customer", {"customer_accepts": False, "customer_feedback": f"第{round_no}次不接受"}, iid)
 
 

@@ -92,11 +92,11 @@ def recorded(took: dict) -> dict:
     return {k: v for k, v in took.items() if k not in QUALITY_REGISTRATION}
 
 
-def routes(eng, iid: int) -> list[tuple]:  # noqa: ANN001
+def routes(eng, iid: int) -> list[tuple]:
     return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
 
 
-def review(eng, iid: int, severity: str, reviewer: str | None = None, note: str | None = None) -> dict:  # noqa: ANN001
+def review(eng, iid: int, severity: str, reviewer: str | None = None, note: str | None = None) -> dict:
     """The reviewer of the complaint's kind confirms (or re-grades) the severity; returns what was submitted."""
     kind = eng.instance(AUDITOR, iid)["data"]["complaint_kind"]
     task, role = (("review_severity_by_director", "sales_director") if kind == "quality"
@@ -107,7 +107,7 @@ def review(eng, iid: int, severity: str, reviewer: str | None = None, note: str 
     return data
 
 
-def investigate(eng, iid: int) -> None:  # noqa: ANN001
+def investigate(eng, iid: int) -> None:
     """Quality and production investigate in parallel: both are offered at once."""
     assert offered_to(eng, "quality_investigation", iid) == holders("quality")
     assert offered_to(eng, "production_investigation", iid) == holders("production")
@@ -117,7 +117,7 @@ def investigate(eng, iid: int) -> None:  # noqa: ANN001
     do(eng, "prod1", "production_investigation", PRODUCTION_FOUND, iid)
 
 
-def service_form(eng, iid: int, department: str = "sales", form_no: str = "FW-2026-009") -> dict:  # noqa: ANN001
+def service_form(eng, iid: int, department: str = "sales", form_no: str = "FW-2026-009") -> dict:
     """The sales manager fills in the service form; the responsible department handles it. Returns the data."""
     assert offered_to(eng, "fill_service_form", iid) == holders("sales_manager")
     filled = {"service_form_no": form_no, "responsible_department": department}
@@ -129,7 +129,7 @@ def service_form(eng, iid: int, department: str = "sales", form_no: str = "FW-20
     return {**filled, **handled}
 
 
-def close(eng, iid: int, penalty_task: str, penalty: dict) -> None:  # noqa: ANN001
+def close(eng, iid: int, penalty_task: str, penalty: dict) -> None:
     """After the accepted solution is carried out: summary, corrective action told, penalty, archive."""
     assert offered_to(eng, "summarise_complaint", iid) == holders("sales_manager")
     do(eng, "mgr1", "summarise_complaint", SUMMARY, iid)
@@ -170,7 +170,7 @@ REVIEW_SERVICE = ("review_gateway", "review_severity_by_office", "default")
 NO_REPORT = ("report_gateway", "report_merge", "default")
 
 
-def resolved_message(eng, iid: int) -> dict:  # noqa: ANN001
+def resolved_message(eng, iid: int) -> dict:
     """The payload of the one complaint_resolved message the complaint threw."""
     [sent] = events(eng, iid, "message_sent")
     assert sent["payload"]["name"] == "complaint_resolved"
@@ -692,7 +692,7 @@ def test_critical_service_complaint_proposed_by_the_vp_refused_the_general_manag
         ("penalty_gateway", "assess_service_penalty", "complaint_kind == 'service'")]
 
 
-def drive_service_complaint_to_the_penalty(eng) -> int:  # noqa: ANN001
+def drive_service_complaint_to_the_penalty(eng) -> int:
     iid = eng.start("svc1", KEY, registration("service", "major"))
     review(eng, iid, "major")
     do(eng, "vp1", "propose_service_by_vp", {"responsible_party": "李强", "service_proposal": "通报批评并罚款"}, iid)

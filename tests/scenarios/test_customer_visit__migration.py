@@ -18,7 +18,7 @@ OWNER = "owner"
 RECORDED = {"visit_summary": "参观顺利", "followup_needed": False}
 
 
-def bundle(bpmn) -> list:  # noqa: ANN001
+def bundle(bpmn) -> list:
     return [bpmn, ROOT / "processes" / "visit_approval.dmn", *sorted((ROOT / "forms").glob(f"{KEY}_*.yaml"))]
 
 

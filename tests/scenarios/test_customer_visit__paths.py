@@ -54,7 +54,7 @@ def visit_form(customer_class: str, visit_date: str = VISIT_DAY) -> dict:
             "handling_suggestion": "由销售部陪同，安排技术部介绍质量控制"}
 
 
-def routes(eng, iid: int) -> list[tuple]:  # noqa: ANN001
+def routes(eng, iid: int) -> list[tuple]:
     return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
 
 
@@ -62,7 +62,7 @@ def routes(eng, iid: int) -> list[tuple]:  # noqa: ANN001
 
 
 
-def wait_for_visit_day(eng, clock, iid: int, starter: str):  # noqa: ANN001, ANN201 - the instant it fired
+def wait_for_visit_day(eng, clock, iid: int, starter: str):  # the instant it fired
     """Nothing happens until 18:00 on the visit day; then the record is offered to the applicant."""
     clock.set(local_time(VISIT_DAY, "17:59"))
     assert eng.fire_due_timers() == 0
@@ -381,7 +381,7 @@ def test_visit_date_must_be_at_least_tomorrow(flows, clock, applied_at, visit_da
 # -- deadlines (issue 12, our own choice): due in one working day, but by 09:00 the day before the visit at the
 # latest; then the next level up is told; undecided when the visit date begins, the request lapses -------------
 
-def overdue_escalation(eng, clock, iid: int, approval: str, due, escalated_to: str) -> None:  # noqa: ANN001
+def overdue_escalation(eng, clock, iid: int, approval: str, due, escalated_to: str) -> None:
     """Nothing before `due`; then the next level up gets the escalation and the approval stays open."""
     task = inbox_task(eng, sorted(offered_to(eng, approval, iid))[0], approval, iid)
     assert parse(task["due_at"]) == due

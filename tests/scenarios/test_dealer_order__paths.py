@@ -63,7 +63,7 @@ def dealers(engine: Engine) -> Engine:
     return deploy_sales(engine, extra=DEALER_FILES)
 
 
-def effective_contract(eng: Engine, clock, starter: str = "rep1", business_key: str = BK) -> int:  # noqa: ANN001
+def effective_contract(eng: Engine, clock, starter: str = "rep1", business_key: str = BK) -> int:
     """An in-sale case whose contract was reviewed and sealed: in force, waiting at the stock check."""
     iid = start_order(eng, starter, business_key)
     clock.advance(hours=1)
@@ -73,7 +73,7 @@ def effective_contract(eng: Engine, clock, starter: str = "rep1", business_key: 
     return iid
 
 
-def place(eng: Engine, clock, starter: str = "rep1", order: dict | None = None,  # noqa: ANN001
+def place(eng: Engine, clock, starter: str = "rep1", order: dict | None = None,
           business_key: str | None = BK) -> int:
     clock.advance(hours=1)
     return eng.start(starter, KEY, dict(order or ORDER), business_key=business_key)
@@ -89,7 +89,7 @@ def order_line(quantity: float) -> dict:
             "unit": QUOTE["unit"], "quantity": quantity, "unit_price": 432}
 
 
-def deliver(eng: Engine, clock, iid: int, starter: str, amount: float) -> list[tuple[str, dict]]:  # noqa: ANN001
+def deliver(eng: Engine, clock, iid: int, starter: str, amount: float) -> list[tuple[str, dict]]:
     done = []
     invoice = {"invoice_no": "No.34012699", "invoice_date": "2026-03-12", "invoice_amount_yuan": amount}
     for task, role, user, data in (("issue_delivery_note", "order_clerk", "clerk1", NOTE),

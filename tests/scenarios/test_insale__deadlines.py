@@ -128,7 +128,7 @@ def test_an_approval_offered_on_friday_afternoon_is_due_on_monday_afternoon(sale
     assert_audit_intact(eng, iid)
 
 
-def sealed_order(eng: Engine, clock, starter: str, form: dict) -> int:  # noqa: ANN001
+def sealed_order(eng: Engine, clock, starter: str, form: dict) -> int:
     iid = start_order(eng, starter)
     clock.advance(hours=1)
     do(eng, starter, "draft_contract", form, iid)

@@ -44,7 +44,7 @@ OLD_CONTRACT = {"contract_no": "XS-2026-0301", "customer_name": "巢湖建材", 
 
 
 @pytest.fixture
-def running(engine: Engine, clock) -> tuple[Engine, dict[str, int]]:  # noqa: ANN001
+def running(engine: Engine, clock) -> tuple[Engine, dict[str, int]]:
     """Four cases on the old version (started by hand, as it allowed), then the new version deployed."""
     eng = engine
     assert {(d.key, d.version) for d in eng.deploy("system", files=load_paths([LEGACY, *ARCHIVE_FILES]))} >= {

@@ -83,7 +83,7 @@ def sales(engine: Engine) -> Engine:
     return deploy_sales(engine)
 
 
-def draft(eng: Engine, clock, iid: int, starter: str, form: dict) -> None:  # noqa: ANN001
+def draft(eng: Engine, clock, iid: int, starter: str, form: dict) -> None:
     clock.advance(hours=1)
     do(eng, starter, "draft_contract", form, iid)
 
@@ -473,7 +473,7 @@ WHITE = dict(QUOTE, product="彩色饰面水泥", spec="袋装 25kg", grade="42.
              unit_price_yuan=980, quantity=300, amount_yuan=294000)
 
 
-def trial_until_confirmation(eng: Engine, clock, iid: int, starter: str) -> list[tuple[str, dict]]:  # noqa: ANN001
+def trial_until_confirmation(eng: Engine, clock, iid: int, starter: str) -> list[tuple[str, dict]]:
     clock.advance(hours=1)
     do(eng, "clerk1", "check_stock", NEW_VARIETY, iid)
     assert offered(eng, "obtain_sample_board", iid) == {starter}
@@ -594,7 +594,7 @@ def test_the_customer_rejects_the_trial_sample_and_the_contract_is_withdrawn(sal
 # -- payment: the term, the reminder, the cancellation --------------------------------------------------------------
 
 
-def to_payment(eng: Engine, clock, iid: int, starter: str, form: dict) -> list[tuple[str, dict]]:  # noqa: ANN001
+def to_payment(eng: Engine, clock, iid: int, starter: str, form: dict) -> list[tuple[str, dict]]:
     draft(eng, clock, iid, starter, form)
     return [*review_and_seal(eng, clock, iid, starter, chain(STANDARD, False)), *confirm_in_stock(eng, clock, iid)]
 

@@ -17,7 +17,7 @@ KEY = "sample_request"
 OWNER = "owner"
 
 
-def bundle(bpmn) -> list:  # noqa: ANN001
+def bundle(bpmn) -> list:
     return [bpmn, ROOT / "processes" / "sample_routing.dmn", *sorted((ROOT / "forms").glob(f"{KEY}_*.yaml"))]
 
 

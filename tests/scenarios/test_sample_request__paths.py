@@ -51,7 +51,7 @@ def request(customer_class: str) -> dict:
             "delivery_address": "合肥市蜀山区长江西路 88 号工地", "wanted_by": "2026-03-20", "remarks": "投标急用"}
 
 
-def routes(eng, iid: int) -> list[tuple]:  # noqa: ANN001
+def routes(eng, iid: int) -> list[tuple]:
     return [b for b in branches(eng, iid) if b[0] in ROUTING_GATEWAYS]
 
 
@@ -374,7 +374,7 @@ FRIDAY = local_time("2026-03-06", "15:00")  # a request filed on Friday afternoo
 MONDAY = local_time("2026-03-09", "15:00")
 
 
-def escalation_is_due(eng, clock, iid: int, ready_at, approval: str, escalation: str, escalated_to: str):  # noqa: ANN001
+def escalation_is_due(eng, clock, iid: int, ready_at, approval: str, escalation: str, escalated_to: str):
     """Nothing until one working day after `ready_at`; then the next level up gets the escalation, and the
     approval stays open with the same approvers."""
     approvers = offered_to(eng, approval, iid)
@@ -394,7 +394,7 @@ def escalation_is_due(eng, clock, iid: int, ready_at, approval: str, escalation:
     assert [(e["task"], e["payload"]["interrupting"]) for e in escalated] == [(f"{approval}_overdue", False)]
 
 
-def working_day_after(instant):  # noqa: ANN001, ANN201
+def working_day_after(instant):
     """Monday to Friday, company time (processes/calendar.yaml lists no holiday in March 2026)."""
     day = instant
     while True:

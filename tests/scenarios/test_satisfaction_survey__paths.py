@@ -57,7 +57,7 @@ def armed(eng: Engine) -> list[dict]:
             and not [e for e in eng.history(AUDITOR, v["id"]) if e["kind"] == "timer_fired"]]
 
 
-def start_april_survey(eng: Engine, clock) -> int:  # noqa: ANN001
+def start_april_survey(eng: Engine, clock) -> int:
     """Nothing before 09:00 on the 1st; at 09:01 the armed instance starts in customer service's inboxes."""
     clock.set(APRIL - timedelta(minutes=1))
     assert eng.fire_due_timers() == 0

@@ -34,7 +34,7 @@ def browser(web_app: Flask, address: str = OFFICE) -> FlaskClient:
     return c
 
 
-def post_login(c: FlaskClient, username: str, password: str):  # noqa: ANN201 - a test response
+def post_login(c: FlaskClient, username: str, password: str):  # a test response
     token = csrf_token_in(c.get("/login").get_data(as_text=True))
     return c.post("/login", data={"csrf_token": token, "username": username, "password": password})
 
@@ -46,7 +46,7 @@ def logged_in(web_app: Flask, username: str, address: str = OFFICE) -> FlaskClie
     return c
 
 
-def post_form(c: FlaskClient, path: str, data: dict | None = None, form_page: str = "/inbox"):  # noqa: ANN201
+def post_form(c: FlaskClient, path: str, data: dict | None = None, form_page: str = "/inbox"):
     """POST like the browser after showing `form_page` (for its CSRF token)."""
     token = csrf_token_in(c.get(form_page).get_data(as_text=True))
     return c.post(path, data={"csrf_token": token, **(data or {})})

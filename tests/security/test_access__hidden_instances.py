@@ -22,7 +22,7 @@ CSRF = re.compile(r'name="csrf_token" value="[^"]+"')
 
 
 @pytest.fixture
-def hidden(api) -> dict:  # noqa: ANN001
+def hidden(api) -> dict:
     """rep1's request waiting for the sales managers, and ids of an instance and a task that do not exist."""
     started = api("rep1").start_sample()
     return {"i": started["id"], "t": started["tasks"][0]["id"], "missing_i": started["id"] + 1000,

@@ -18,11 +18,11 @@ def start_body(quantity: str) -> str:
     return json.dumps({"data": {**SAMPLE_REQUEST, "quantity": 0}}).replace('"quantity": 0', f'"quantity": {quantity}')
 
 
-def post_raw(client, path: str, text: str):  # noqa: ANN001, ANN201
+def post_raw(client, path: str, text: str):
     return client.post(path, data=text.encode("utf-8"), content_type="application/json")
 
 
-def instances_seen_by_the_auditor(api) -> int:  # noqa: ANN001
+def instances_seen_by_the_auditor(api) -> int:
     return api("aud").get("/instances").get_json()["total"]
 
 

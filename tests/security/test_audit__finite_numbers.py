@@ -31,7 +31,7 @@ def approval_with_script(script: str) -> list[SourceFile]:
     return files
 
 
-def stored(engine) -> tuple[int, int]:  # noqa: ANN001
+def stored(engine) -> tuple[int, int]:
     with engine.db.read() as s:
         return (s.scalar(select(func.count()).select_from(Instance)),
                 s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.chain.like("instance:%"))))

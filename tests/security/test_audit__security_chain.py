@@ -12,7 +12,7 @@ from tests.test_audit__verify import cli
 NEW = "velvet-compass-91"
 
 
-def _everything(app, engine, api) -> None:  # noqa: ANN001
+def _everything(app, engine, api) -> None:
     engine.deactivate_user("adm", "rep2")
     engine.activate_user("adm", "rep2")
     engine.reset_password("adm", "rep2", NEW)

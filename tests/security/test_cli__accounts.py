@@ -16,7 +16,7 @@ NEW = "velvet-compass-91"
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict[str, str]:  # noqa: ANN001
+def env(tmp_path_factory) -> dict[str, str]:
     e = environment(tmp_path_factory.mktemp("accounts") / "salesflow.db")
     ok(sf(e, "init"))
     ok(sf(e, "users", "add", "margaret.chen", "--role", "sales_rep", "--password-stdin", stdin=PASSWORD + "\n"))

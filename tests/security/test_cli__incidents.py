@@ -16,7 +16,7 @@ from tests.test_cli__commands import assert_one_line_error, environment, ok, sf
 
 
 @pytest.fixture
-def halted(tmp_path) -> tuple[dict[str, str], Engine, list[int]]:  # noqa: ANN001
+def halted(tmp_path) -> tuple[dict[str, str], Engine, list[int]]:
     """(the CLI's environment, an engine on the same file, two instances halted by incidents)."""
     db = tmp_path / "incidents.db"
     clock = ManualClock(datetime.now(UTC) - timedelta(hours=3))

@@ -10,7 +10,7 @@ from tests.test_cli__commands import APPROVAL, PASSWORD, assert_one_line_error, 
 
 
 @pytest.fixture(scope="module")
-def cli(tmp_path_factory) -> dict[str, str]:  # noqa: ANN001
+def cli(tmp_path_factory) -> dict[str, str]:
     env = environment(tmp_path_factory.mktemp("cli-edges") / "salesflow.db")
     ok(sf(env, "init"))
     ok(sf(env, "users", "add", "rep", "--role", "sales_rep", "--password-stdin", stdin=PASSWORD))

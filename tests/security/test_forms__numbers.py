@@ -70,7 +70,7 @@ def _nested(depth: int) -> list:
     return value
 
 
-def _counts(engine) -> tuple[int, int]:  # noqa: ANN001
+def _counts(engine) -> tuple[int, int]:
     with engine.db.read() as s:
         return (s.scalar(select(func.count()).select_from(Instance)),
                 s.scalar(select(func.count()).select_from(AuditEvent)))

@@ -18,7 +18,7 @@ QUANTITY_ERROR = re.compile(r'<p class="field-error" id="error-quantity">([^<]*)
 QUANTITY_VALUE = re.compile(r'name="data\.quantity"[^>]*value="([^"]*)"|value="([^"]*)"[^>]*name="data\.quantity"')
 
 
-def send_start_form(pages, quantity: str, lang: str = "zh"):  # noqa: ANN001, ANN201
+def send_start_form(pages, quantity: str, lang: str = "zh"):
     rep1 = pages("rep1")
     if lang == "en":
         rep1.post("/language", {"lang": "en"}, form_page="/start")

@@ -14,12 +14,12 @@ from engine.store.models import LoginAttempt, LoginLock
 from tests.conftest import PASSWORD, add_users
 
 
-def attempts(engine) -> int:  # noqa: ANN001
+def attempts(engine) -> int:
     with engine.db.read() as s:
         return s.scalar(select(func.count()).select_from(LoginAttempt))
 
 
-def guess(engine, times: int) -> None:  # noqa: ANN001
+def guess(engine, times: int) -> None:
     for _ in range(times):
         with pytest.raises((Unauthorized, Locked)):
             engine.authenticate("rep", "wrong-wrong-wrong", "203.0.113.9")

@@ -70,7 +70,7 @@ def test_a_retry_that_arrives_while_the_first_is_still_running_waits_and_gets_it
     reserved, go = threading.Event(), threading.Event()
     real = idempotency._reserve
 
-    def held(session, actor, once, now):  # noqa: ANN001, ANN202
+    def held(session, actor, once, now):
         earlier = real(session, actor, once, now)
         if threading.current_thread().name == "first":
             reserved.set()

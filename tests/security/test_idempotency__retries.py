@@ -14,12 +14,12 @@ from tests.web.conftest import SAMPLE_REQUEST
 START = "/processes/sample_request/instances"
 
 
-def start(api, user: str = "rep1", key: str | None = "order-7781", **changes: object):  # noqa: ANN001, ANN201
+def start(api, user: str = "rep1", key: str | None = "order-7781", **changes: object):
     headers = {"Idempotency-Key": key} if key is not None else {}
     return api(user).post(START, json={"data": {**SAMPLE_REQUEST, **changes}}, headers=headers)
 
 
-def instance_count(engine) -> int:  # noqa: ANN001
+def instance_count(engine) -> int:
     return engine.search("aud")["total"]
 
 
@@ -76,7 +76,7 @@ def test_a_key_that_is_not_1_to_255_visible_ascii_characters_is_422(api, engine,
     assert instance_count(engine) == 0
 
 
-def engine_start(engine, key: str) -> int:  # noqa: ANN001
+def engine_start(engine, key: str) -> int:
     """Start as rep1 through the engine (API tokens last 12 hours; these tests move the clock further)."""
     return engine.start_once("rep1", "sample_request", dict(SAMPLE_REQUEST), idempotency_key=key).view["id"]
 

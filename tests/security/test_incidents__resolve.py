@@ -13,12 +13,12 @@ from tests.security._incidents import deploy, events, fix_poison, kinds, run_out
 
 
 @pytest.fixture
-def eng(engine):  # noqa: ANN001, ANN201
+def eng(engine):
     return deploy(engine)
 
 
 @pytest.fixture
-def halted(eng, clock) -> int:  # noqa: ANN001
+def halted(eng, clock) -> int:
     """A poisoned instance after the worker's last attempt."""
     iid = start(eng, "raise", "坏客户")
     clock.advance(hours=2)
@@ -27,7 +27,7 @@ def halted(eng, clock) -> int:  # noqa: ANN001
     return iid
 
 
-def the_incident(eng, iid: int) -> dict:  # noqa: ANN001
+def the_incident(eng, iid: int) -> dict:
     [incident] = [i for i in eng.incidents("adm", status="all") if i["instance_id"] == iid]
     return incident
 

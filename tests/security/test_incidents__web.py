@@ -22,13 +22,13 @@ from webui.app import create_app
 
 
 @pytest.fixture
-def app(engine: Engine, clock) -> Flask:  # noqa: ANN001
+def app(engine: Engine, clock) -> Flask:
     deploy(engine)
     return create_app(engine, {"TESTING": True, "SECRET_KEY": "test-secret"})
 
 
 @pytest.fixture
-def halted(app: Flask, engine: Engine, clock) -> int:  # noqa: ANN001
+def halted(app: Flask, engine: Engine, clock) -> int:
     iid = start(engine, "raise", "坏客户")
     clock.advance(hours=2)
     run_out_of_attempts(engine, clock)

@@ -11,7 +11,7 @@ from tests.security.conftest import WRONG, browser, post_login
 
 
 @pytest.fixture
-def hash_checks(monkeypatch) -> list[str]:  # noqa: ANN001
+def hash_checks(monkeypatch) -> list[str]:
     """The method part of every hash checked (werkzeug's 'pbkdf2:sha256:1000$salt$hash' -> 'pbkdf2:sha256:1000')."""
     checked: list[str] = []
     real = passwords.check_password_hash

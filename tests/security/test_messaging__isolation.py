@@ -17,11 +17,11 @@ HELLO_SCRIPT = "answered = 1 / 0 if mode == 'raise' else 'ok'"
 
 
 @pytest.fixture
-def eng(engine):  # noqa: ANN001, ANN201
+def eng(engine):
     return deploy(engine)
 
 
-def send(eng, mode: str, business_key: str) -> int:  # noqa: ANN001
+def send(eng, mode: str, business_key: str) -> int:
     """A `waiter` waits with this business key; a `ping` with the same key throws `go` and `hello`
     when its task is completed. Returns the ping; the sender's complete must succeed."""
     start(eng, "ok", key="waiter", business_key=business_key)
@@ -31,7 +31,7 @@ def send(eng, mode: str, business_key: str) -> int:  # noqa: ANN001
     return ping
 
 
-def by_process(eng, business_key: str) -> dict[str, dict]:  # noqa: ANN001
+def by_process(eng, business_key: str) -> dict[str, dict]:
     found = eng.search("adm", {"business_key": business_key})["items"]
     return {i["process_key"]: eng.instance("aud", i["id"]) for i in found}
 

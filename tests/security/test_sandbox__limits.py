@@ -39,22 +39,22 @@ def bundle(script: str) -> list[SourceFile]:
 
 
 @pytest.fixture
-def deploy(engine):  # noqa: ANN001, ANN201
+def deploy(engine):
     add_users(engine, {"rep": ["sales_rep"], "rep2": ["sales_rep"], "mgr": ["sales_manager"]})
 
-    def deploy_script(script: str):  # noqa: ANN202
+    def deploy_script(script: str):
         engine.deploy("system", files=bundle(script))
         return engine
 
     return deploy_script
 
 
-def instances(engine) -> int:  # noqa: ANN001
+def instances(engine) -> int:
     with engine.db.read() as s:
         return s.scalar(select(func.count()).select_from(Instance))
 
 
-def refused_start(engine, fragment: str) -> ProcessError:  # noqa: ANN001
+def refused_start(engine, fragment: str) -> ProcessError:
     with pytest.raises(ProcessError) as info:
         engine.start("rep", "approval", START)
     message = str(info.value)
@@ -99,7 +99,7 @@ def test_a_slow_loop_is_stopped_by_its_cpu_budget_while_others_are_served(deploy
     busy = threading.Event()
     real_call = host.SandboxProcess.call
 
-    def call(process, line):  # noqa: ANN001, ANN202
+    def call(process, line):
         busy.set()
         return real_call(process, line)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests.security.conftest import logged_in
 
 
-def _idle(client, minutes: float) -> None:  # noqa: ANN001
+def _idle(client, minutes: float) -> None:
     with client.session_transaction() as s:
         s["_seen"] -= minutes * 60
 

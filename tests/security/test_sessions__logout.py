@@ -8,7 +8,7 @@ from flask_login.utils import encode_cookie
 from tests.security.conftest import browser, logged_in, post_form
 
 
-def _cookie(c) -> str:  # noqa: ANN001
+def _cookie(c) -> str:
     return c.get_cookie("session").value
 
 

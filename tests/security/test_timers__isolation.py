@@ -17,7 +17,7 @@ from tests.security._incidents import deploy, events, kinds, run_out_of_attempts
 
 
 @pytest.fixture
-def eng(engine):  # noqa: ANN001, ANN201
+def eng(engine):
     return deploy(engine)
 
 

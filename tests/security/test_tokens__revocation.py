@@ -8,13 +8,13 @@ from tests.conftest import PASSWORD
 from tests.security.conftest import security_events
 
 
-def _token(api, username: str = "rep1") -> str:  # noqa: ANN001
+def _token(api, username: str = "rep1") -> str:
     response = api().post("/tokens", json={"username": username, "password": PASSWORD})
     assert response.status_code == 201
     return response.get_json()["token"]
 
 
-def _as(api, token: str):  # noqa: ANN001, ANN202
+def _as(api, token: str):
     client = api()
     client.token = token
     return client

@@ -82,16 +82,16 @@ class Api:
     def __init__(self, client: FlaskClient, token: str | None, headers: dict | None = None):
         self.client, self.token, self.headers = client, token, headers or {}
 
-    def open(self, method: str, path: str, **kwargs):  # noqa: ANN201 - a test response
+    def open(self, method: str, path: str, **kwargs):  # a test response
         headers = {**self.headers, **kwargs.pop("headers", {})}
         if self.token:
             headers.setdefault("Authorization", f"Bearer {self.token}")
         return self.client.open("/api/v1" + path, method=method, headers=headers, **kwargs)
 
-    def get(self, path: str, **kwargs):  # noqa: ANN201
+    def get(self, path: str, **kwargs):
         return self.open("GET", path, **kwargs)
 
-    def post(self, path: str, **kwargs):  # noqa: ANN201
+    def post(self, path: str, **kwargs):
         return self.open("POST", path, **kwargs)
 
     def start_sample(self, **changes: object) -> dict:
@@ -138,10 +138,10 @@ class Pages:
         assert response.status_code == 302, f"{username} could not log in"
         return self
 
-    def get(self, path: str, **kwargs):  # noqa: ANN201 - a test response
+    def get(self, path: str, **kwargs):  # a test response
         return self.client.get(path, **kwargs)
 
-    def post(self, path: str, data: dict | None = None, form_page: str | None = None, **kwargs):  # noqa: ANN201
+    def post(self, path: str, data: dict | None = None, form_page: str | None = None, **kwargs):
         """POST like the browser would after showing `form_page` (default: the path itself, else the inbox)."""
         page = self.client.get(form_page or (path if path.startswith(("/start/", "/login")) else "/inbox"))
         fields = {"csrf_token": csrf_token_in(page.get_data(as_text=True)), **(data or {})}

@@ -12,7 +12,7 @@ from tests.web.conftest import Api
 from tests.web.test_pages__deadlines import VISIT, reception
 
 
-def fresh(app, username: str) -> Api:  # noqa: ANN001
+def fresh(app, username: str) -> Api:
     """An API client with a token taken now (a token lasts 12 hours; the clock moves days here)."""
     response = app.test_client().post("/api/v1/tokens", json={"username": username, "password": PASSWORD})
     return Api(app.test_client(), response.get_json()["token"])

@@ -80,7 +80,7 @@ def test_every_error_body_has_the_same_shape(api):
 
 def test_api_errors_stay_json_when_the_app_answers_other_404s_with_html(app, api):
     @app.errorhandler(404)
-    def html_not_found(exc):  # noqa: ANN001, ANN202 - as a page blueprint might register
+    def html_not_found(exc):  # as a page blueprint might register
         return "<h1>not here</h1>", 404
 
     response = api("rep1").get("/no/such/thing")
@@ -111,12 +111,12 @@ def test_an_unreachable_database_is_503_with_retry_after_not_an_internal_error()
     assert "暂时无法连接数据库" in page.get_data(as_text=True)
 
 
-def test_a_logged_in_page_and_metrics_say_503_when_the_database_goes_away(pages, engine, app, monkeypatch):  # noqa: ANN001
+def test_a_logged_in_page_and_metrics_say_503_when_the_database_goes_away(pages, engine, app, monkeypatch):
     from engine.errors import Unavailable
 
     auditor = pages("aud")
 
-    def away(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+    def away(*_args, **_kwargs):
         raise Unavailable("the database is unavailable (OperationalError)")
 
     for method in ("user", "inbox", "inbox_counts", "gauges", "search"):

@@ -10,7 +10,7 @@ BODILESS = {"HEAD", "OPTIONS"}
 PUBLIC = {("/tokens", "post"), ("/openapi.json", "get")}
 
 
-def _document(client) -> dict:  # noqa: ANN001
+def _document(client) -> dict:
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     return response.get_json()

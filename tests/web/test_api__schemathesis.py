@@ -48,7 +48,7 @@ def caller(path: str) -> str:
 
 
 @schema.hook
-def before_generate_path_parameters(context, strategy):  # noqa: ANN001, ANN201 - schemathesis' hook protocol
+def before_generate_path_parameters(context, strategy):  # schemathesis' hook protocol
     for part in ("processes", "instances", "tasks"):
         if context.operation.path.startswith(f"/{part}/"):
             return st.one_of(strategy, st.builds(lambda p=part: EXISTING[p]))
@@ -56,7 +56,7 @@ def before_generate_path_parameters(context, strategy):  # noqa: ANN001, ANN201 
 
 
 @schema.hook
-def before_generate_body(context, strategy):  # noqa: ANN001, ANN201
+def before_generate_body(context, strategy):
     valid = VALID_BODIES.get(context.operation.path)
     return strategy if valid is None else st.one_of(strategy, st.just(valid))
 
@@ -73,7 +73,7 @@ def existing(engine: Engine) -> None:
 @settings(max_examples=25, derandomize=True, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
-def test_api__conforms_to_its_openapi_document(case, app: Flask, api_token, existing) -> None:  # noqa: ANN001
+def test_api__conforms_to_its_openapi_document(case, app: Flask, api_token, existing) -> None:
     token = api_token(caller(case.operation.path))
     case.call_and_validate(app=app, headers={"Authorization": f"Bearer {token}"})
 

@@ -12,7 +12,7 @@ from tests.web.conftest import SAMPLE_REQUEST
 
 
 @pytest.fixture
-def found(app, engine, clock) -> dict[str, int]:  # noqa: ANN001
+def found(app, engine, clock) -> dict[str, int]:
     """rep1: two sample requests a day apart (the first approved); rep2: one. (Started through the engine:
     the tokens are issued afterwards, so the day that passes does not expire them.)"""
     def start(who: str, customer: str) -> int:
@@ -24,7 +24,7 @@ def found(app, engine, clock) -> dict[str, int]:  # noqa: ANN001
     return {"first": first, "second": start("rep1", "Acme Trading"), "third": start("rep2", "Acme East")}
 
 
-def ids(response) -> list[int]:  # noqa: ANN001
+def ids(response) -> list[int]:
     assert response.status_code == 200, response.get_json()
     return [i["id"] for i in response.get_json()["items"]]
 

@@ -270,7 +270,7 @@ def test_complete_with_a_body_that_is_not_an_object_gets_400(api, started):
     assert response.get_json()["error"] == "bad_request"
 
 
-def test_the_inbox_comes_in_pages_oldest_first(api, clock):  # noqa: ANN001
+def test_the_inbox_comes_in_pages_oldest_first(api, clock):
     rep = api("rep1")
     for _ in range(5):
         rep.start_sample()

@@ -24,7 +24,7 @@ PERCENT = f"customer={quote('海螺')}".encode()
 
 
 @pytest.fixture
-def started(engine) -> int:  # noqa: ANN001
+def started(engine) -> int:
     """One request of 海螺's, and one of another customer's that no filter for 海螺 may find."""
     engine.start("rep1", "sample_request", {**SAMPLE_REQUEST, "customer_name": "合肥建工集团"})
     return engine.start("rep1", "sample_request", {**SAMPLE_REQUEST, "customer_name": CUSTOMER})
@@ -42,7 +42,7 @@ def _as_werkzeug_dev_server_sent(query: bytes) -> dict:
             "SERVER_SOFTWARE": "Werkzeug/3.1", "werkzeug.socket": None}
 
 
-def _found(response) -> list[int]:  # noqa: ANN001
+def _found(response) -> list[int]:
     assert response.status_code == 200, response.get_data(as_text=True)
     return [item["id"] for item in response.get_json()["items"]]
 
@@ -82,7 +82,7 @@ def test_the_repair_leaves_a_correct_query_as_it_is():
 
 
 @contextmanager
-def _dev_server(app) -> Iterator[int]:  # noqa: ANN001
+def _dev_server(app) -> Iterator[int]:
     """werkzeug's development server, the one `salesflow serve` runs (Flask's app.run), on a free port."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

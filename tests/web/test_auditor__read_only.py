@@ -20,7 +20,7 @@ SESSION_ONLY = {"pages.login", "pages.logout", "pages.language", "api.create_tok
 
 
 @pytest.fixture
-def running(engine, app) -> dict:  # noqa: ANN001
+def running(engine, app) -> dict:
     """A sample request waiting for the sales department, claimed by mgr1, and one nobody claimed."""
     iid = engine.start("rep1", "sample_request", dict(SAMPLE_REQUEST))
     task_id = engine.instance("rep1", iid)["tasks"][0]["id"]
@@ -29,11 +29,11 @@ def running(engine, app) -> dict:  # noqa: ANN001
     return {"instance": iid, "task": task_id, "free": engine.instance("rep2", other)["tasks"][0]["id"]}
 
 
-def _trail(engine, iid: int) -> list[tuple]:  # noqa: ANN001
+def _trail(engine, iid: int) -> list[tuple]:
     return [(e["position"], e["kind"], e["hash"]) for e in engine.history(AUDITOR, iid)]
 
 
-def _instances(engine) -> int:  # noqa: ANN001
+def _instances(engine) -> int:
     from sqlalchemy import func, select
 
     from engine.store.models import Instance
@@ -42,7 +42,7 @@ def _instances(engine) -> int:  # noqa: ANN001
         return s.scalar(select(func.count(Instance.id)))
 
 
-def _unchanged(engine, running: dict, before: list[tuple]) -> None:  # noqa: ANN001
+def _unchanged(engine, running: dict, before: list[tuple]) -> None:
     assert _trail(engine, running["instance"]) == before
     task = engine.task("mgr1", running["task"])
     assert (task["status"], task["assignee"]) == ("ready", "mgr1")
@@ -98,13 +98,13 @@ REDIRECTING = {"pages.claim", "pages.unclaim", "pages.reassign", "pages.admin_de
 JSON_PAGE_WRITES = {"pages.model_deploy", "pages.model_lint", "pages.model_form_preview"}
 
 
-def test_every_write_route_is_tried_as_the_auditor(app, running):  # noqa: ANN001
+def test_every_write_route_is_tried_as_the_auditor(app, running):
     posts = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in rule.methods}
     tried = set(_page_writes(running)) | set(_api_writes(running)) | JSON_PAGE_WRITES | SESSION_ONLY
     assert posts - tried == set(), "a write route this file does not try as the auditor"
 
 
-def test_the_pages_refuse_every_change_and_nothing_is_recorded(engine, pages, running):  # noqa: ANN001
+def test_the_pages_refuse_every_change_and_nothing_is_recorded(engine, pages, running):
     before = _trail(engine, running["instance"])
     auditor = pages(AUDITOR)
     for endpoint, (path, form) in _page_writes(running).items():
@@ -119,7 +119,7 @@ def test_the_pages_refuse_every_change_and_nothing_is_recorded(engine, pages, ru
     assert _instances(engine) == 2  # nothing was started
 
 
-def test_the_modeler_endpoints_refuse_the_auditor(engine, pages, running):  # noqa: ANN001
+def test_the_modeler_endpoints_refuse_the_auditor(engine, pages, running):
     auditor = pages(AUDITOR)
     for path in ("/model/deploy", "/model/lint"):
         response = post_json(auditor, path, {"files": bundle(), "note": "audit"})
@@ -129,7 +129,7 @@ def test_the_modeler_endpoints_refuse_the_auditor(engine, pages, running):  # no
         assert auditor.get(path).status_code == 403, path
 
 
-def test_the_api_refuses_every_change(engine, api, running):  # noqa: ANN001
+def test_the_api_refuses_every_change(engine, api, running):
     before = _trail(engine, running["instance"])
     client = api(AUDITOR)
     for endpoint, (path, body) in _api_writes(running).items():
@@ -140,7 +140,7 @@ def test_the_api_refuses_every_change(engine, api, running):  # noqa: ANN001
     assert [v["version"] for v in engine.versions("adm", "sample_request")] == [1]
 
 
-def test_the_engine_refuses_the_auditor_a_comment_that_a_participant_may_make(engine, running):  # noqa: ANN001
+def test_the_engine_refuses_the_auditor_a_comment_that_a_participant_may_make(engine, running):
     from engine.errors import Forbidden
 
     with pytest.raises(Forbidden, match="does not take part"):
@@ -149,7 +149,7 @@ def test_the_engine_refuses_the_auditor_a_comment_that_a_participant_may_make(en
     assert [c["actor"] for c in engine.comments(AUDITOR, running["task"])] == ["rep1"]
 
 
-def test_the_auditor_reads_everything_and_is_offered_no_action(engine, pages, api, running):  # noqa: ANN001
+def test_the_auditor_reads_everything_and_is_offered_no_action(engine, pages, api, running):
     auditor = pages(AUDITOR)
     task_page = auditor.get(f"/tasks/{running['task']}").get_data(as_text=True)
     for control in ('id="complete"', 'id="claim"', 'id="unclaim"', 'id="add-comment"', 'name="to_user"'):

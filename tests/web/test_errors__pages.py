@@ -27,10 +27,10 @@ WERKZEUG = ("The method is not allowed", "The requested URL was not found", "Bad
 
 
 @pytest.fixture
-def app(app):  # noqa: ANN001, ANN201 - the web app, plus addresses that fail the ways no page fails today
+def app(app):  # the web app, plus addresses that fail the ways no page fails today
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash answers 500, as in production, instead of raising
 
-    def boom():  # noqa: ANN202
+    def boom():
         raise RuntimeError("a bug")
 
     app.add_url_rule("/test-only/boom", "boom", boom)
@@ -49,7 +49,7 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))
 
 
-def _assert_error_page(response, status: int, lang: str) -> None:  # noqa: ANN001
+def _assert_error_page(response, status: int, lang: str) -> None:
     html = response.get_data(as_text=True)
     assert response.status_code == status, html[:500]
     assert f'data-status="{status}"' in html, f"{status} is not our error page: {html[:300]}"

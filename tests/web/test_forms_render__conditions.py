@@ -28,7 +28,7 @@ def form_dict(key: str) -> dict:
 
 
 @pytest.fixture
-def zh(app):  # noqa: ANN001, ANN201
+def zh(app):
     with app.test_request_context("/"):
         yield
 

@@ -8,7 +8,7 @@ from tests.test_runtime__migration import ESCALATION_GONE, ESCALATION_GONE_TEXT,
 from webui.app import create_app
 
 
-def _page(engine, lang: str | None) -> str:  # noqa: ANN001
+def _page(engine, lang: str | None) -> str:
     app = create_app(engine, {"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
     client = app.test_client()
     assert client.post("/login", data={"username": OWNER, "password": PASSWORD}).status_code == 302

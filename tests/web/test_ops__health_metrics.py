@@ -12,11 +12,11 @@ from webui.app import create_app
 
 
 @pytest.fixture
-def ops(approval: Engine):  # noqa: ANN201 - a Flask test client
+def ops(approval: Engine):  # a Flask test client
     return create_app(approval, {"TESTING": True, "SECRET_KEY": "test"}).test_client()
 
 
-def scrape(client) -> dict[tuple[str, tuple], float]:  # noqa: ANN001
+def scrape(client) -> dict[tuple[str, tuple], float]:
     """{(sample name, sorted labels): value} of one /metrics scrape."""
     response = client.get("/metrics")
     assert response.status_code == 200
@@ -28,7 +28,7 @@ def scrape(client) -> dict[tuple[str, tuple], float]:  # noqa: ANN001
     return samples
 
 
-def test_healthz_answers_ok_when_the_database_is_current(ops):  # noqa: ANN001
+def test_healthz_answers_ok_when_the_database_is_current(ops):
     response = ops.get("/healthz")
     assert response.status_code == 200
     body = response.get_json()
@@ -36,7 +36,7 @@ def test_healthz_answers_ok_when_the_database_is_current(ops):  # noqa: ANN001
     assert body["schema"]["revision"] == body["schema"]["head"]
 
 
-def test_healthz_says_unavailable_when_the_database_is_unreachable_or_not_migrated(tmp_path):  # noqa: ANN001
+def test_healthz_says_unavailable_when_the_database_is_unreachable_or_not_migrated(tmp_path):
     down = create_app(Engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2"),
                       {"TESTING": True, "SECRET_KEY": "test"}).test_client()
     response = down.get("/healthz")
@@ -47,7 +47,7 @@ def test_healthz_says_unavailable_when_the_database_is_unreachable_or_not_migrat
     assert "salesflow init" in response.get_json()["error"]
 
 
-def test_metrics_count_commands_with_their_outcome_and_latency(approval, ops):  # noqa: ANN001
+def test_metrics_count_commands_with_their_outcome_and_latency(approval, ops):
     before = scrape(ops)
     iid = approval.start("rep", "approval", {"customer_name": "客户 ACME", "amount_yuan": 12000})
     task = approval.inbox("mgr")[0]["id"]
@@ -68,7 +68,7 @@ def test_metrics_count_commands_with_their_outcome_and_latency(approval, ops):  
     assert approval.instance("aud", iid)["status"] == "running"
 
 
-def test_metrics_show_open_and_overdue_tasks_and_due_timers(approval, clock, ops):  # noqa: ANN001
+def test_metrics_show_open_and_overdue_tasks_and_due_timers(approval, clock, ops):
     approval.start("rep", "approval", {"customer_name": "客户 ACME", "amount_yuan": 12000})
     approval.start("rep", "approval", {"customer_name": "客户 B", "amount_yuan": 500})
     now = scrape(ops)
@@ -88,7 +88,7 @@ def test_metrics_show_open_and_overdue_tasks_and_due_timers(approval, clock, ops
     assert fired[("salesflow_open_tasks", (("role", "sales_director"),))] == 2  # the escalations
 
 
-def test_metrics_can_require_a_token(ops, monkeypatch):  # noqa: ANN001
+def test_metrics_can_require_a_token(ops, monkeypatch):
     monkeypatch.setenv("SALESFLOW_METRICS_TOKEN", "s3cret-token")
     assert ops.get("/metrics").status_code == 401
     assert ops.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401

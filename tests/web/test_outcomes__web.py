@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests.web.conftest import SAMPLE_REQUEST
 
 
-def reject(api, inst: dict) -> dict:  # noqa: ANN001
+def reject(api, inst: dict) -> dict:
     task = inst["tasks"][0]
     response = api("mgr1").post(f"/tasks/{task['id']}/complete",
                                 json={"data": {"approved": False, "comment": "本月样品额度已用完"}})

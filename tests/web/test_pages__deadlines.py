@@ -17,7 +17,7 @@ VISIT = {"customer_name": "芜湖商砼有限公司", "customer_class": "local",
          "visit_date": company_day(T0, 3), "places": "熟料生产线", "handling_suggestion": "由销售部陪同"}
 
 
-def reception(engine) -> str:  # noqa: ANN001
+def reception(engine) -> str:
     """A local customer's visit approved by the division leader: the applicant rep1 arranges the
     reception, due at 09:00 the day before the visit (2026-03-04) by its boundary timer only."""
     iid = engine.start("rep1", "customer_visit", dict(VISIT))

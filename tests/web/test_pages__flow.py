@@ -12,7 +12,7 @@ from engine.errors import InvalidData, NotFound
 from tests.conftest import PASSWORD
 
 
-def _ready(engine, iid: int) -> dict:  # noqa: ANN001
+def _ready(engine, iid: int) -> dict:
     return engine.instance("adm", iid)["tasks"][0]
 
 
@@ -70,7 +70,7 @@ def test_a_decision_that_ends_the_request_says_how_it_ended(pages, engine):
     assert _flashes(mgr1.get("/inbox").get_data(as_text=True))[-1] == "该申请已结束：已驳回。"
 
 
-def test_only_someone_who_may_work_the_next_task_is_sent_to_it(app, engine):  # noqa: ANN001
+def test_only_someone_who_may_work_the_next_task_is_sent_to_it(app, engine):
     """The engine's answer the page relies on: a ready task the user may work, theirs before offered ones."""
     iid = engine.start("rep1", "sample_request", _sample())
     assert engine.after_step("rep1", iid)["next_task"] is None  # sales approval: separation of duties
@@ -111,7 +111,7 @@ def _sample() -> dict:
     return dict(SAMPLE_REQUEST)
 
 
-def test_where_requests_wait_is_told_only_to_who_may_see_them(app, engine):  # noqa: ANN001
+def test_where_requests_wait_is_told_only_to_who_may_see_them(app, engine):
     iid = engine.start("rep1", "sample_request", _sample())
     assert [t["role"] for t in engine.waiting("rep1", [iid])[iid]] == ["sales_manager"]
     assert engine.waiting("rep2", [iid]) == {}  # another rep's request: as if it did not exist

@@ -12,7 +12,7 @@ from engine.audit.chain import instance_chain
 from engine.store.models import AuditEvent
 
 
-def approved_sample(pages, engine, clock) -> int:  # noqa: ANN001
+def approved_sample(pages, engine, clock) -> int:
     """rep1's key-account sample request, approved by the sales department (quality waits)."""
     iid = pages("rep1").start_sample()
     clock.advance(hours=2)
@@ -21,7 +21,7 @@ def approved_sample(pages, engine, clock) -> int:  # noqa: ANN001
     return iid
 
 
-def position_of(engine, iid: int, kind: str, task: str | None = None) -> int:  # noqa: ANN001
+def position_of(engine, iid: int, kind: str, task: str | None = None) -> int:
     return next(e["position"] for e in engine.history("aud", iid)
                 if e["kind"] == kind and (task is None or e["task"] == task))
 
@@ -38,7 +38,7 @@ def entry(html: str, position: int) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0))).strip()
 
 
-def tamper(engine, iid: int, position: int) -> None:  # noqa: ANN001
+def tamper(engine, iid: int, position: int) -> None:
     """Edit one row of the trail behind the engine's back, as someone with database access could."""
     with engine.db.write() as s:
         row = s.scalar(select(AuditEvent).where(AuditEvent.chain == instance_chain(iid),

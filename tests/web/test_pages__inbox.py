@@ -12,7 +12,7 @@ def _rows(html: str) -> dict[str, str]:
     return dict(re.findall(r'<tr class="[^"]*" data-task-id="([^"]+)".*?>(.*?)</tr>', html, re.S))
 
 
-def _inbox(client) -> dict[str, str]:  # noqa: ANN001
+def _inbox(client) -> dict[str, str]:
     response = client.get("/inbox")
     assert response.status_code == 200
     return _rows(response.get_data(as_text=True))
@@ -117,7 +117,7 @@ def test_a_manager_of_the_role_reassigns_from_the_inbox(pages, engine):
     assert task_id in _inbox(pages("mgr2"))
 
 
-def test_a_long_inbox_is_shown_in_pages_of_50_with_the_counts_of_all(pages, engine, clock):  # noqa: ANN001
+def test_a_long_inbox_is_shown_in_pages_of_50_with_the_counts_of_all(pages, engine, clock):
     from tests.web.conftest import SAMPLE_REQUEST
 
     for _ in range(52):

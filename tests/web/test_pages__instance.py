@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 
-def _advance(engine, iid: int, steps: list[tuple[str, dict]]) -> None:  # noqa: ANN001
+def _advance(engine, iid: int, steps: list[tuple[str, dict]]) -> None:
     for user, data in steps:
         engine.complete(user, engine.instance("rep1", iid)["tasks"][0]["id"], data)
 

@@ -22,7 +22,7 @@ RESPONSE = {"response_channel": "phone", "response_note": "已电话联系"}
 
 
 @pytest.fixture
-def answered(app, engine: Engine, clock) -> None:  # noqa: ANN001
+def answered(app, engine: Engine, clock) -> None:
     # P3 alone (its diagram, its decision table, its forms): deploying everything would take seconds per test
     engine.deploy("system", [ROOT / "processes" / "aftersale.bpmn", ROOT / "processes" / "return_approval.dmn",
                              *sorted((ROOT / "forms").glob("aftersale_*.yaml"))])
@@ -143,7 +143,7 @@ def test_the_main_navigation_links_the_dashboard_only_for_those_it_is_open_to(pa
 # -- sales (seed 74, 77, 237) ------------------------------------------------------------------------------------
 
 @pytest.fixture
-def delivered(app, engine: Engine, clock) -> None:  # noqa: ANN001
+def delivered(app, engine: Engine, clock) -> None:
     """Three orders through the stand-in order process (tests/fixtures/kpi_sales): January 100,000 for
     合肥建工集团; February 50,000.50 for 合肥建工集团 again and 30,000 for 芜湖商砼. "Now" is 03-02 (T0)."""
     engine.deploy("system", [ROOT / "tests" / "fixtures" / "kpi_sales"])

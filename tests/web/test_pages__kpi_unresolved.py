@@ -17,7 +17,7 @@ STEPS = [("fix1", "first_response", {"response_channel": "phone", "response_note
 
 
 @pytest.mark.rule("P3.6")
-def test_the_dashboard_counts_a_case_closed_unresolved_as_breached(app, pages, engine: Engine, clock):  # noqa: ANN001
+def test_the_dashboard_counts_a_case_closed_unresolved_as_breached(app, pages, engine: Engine, clock):
     engine.deploy("system", [ROOT / "processes" / "aftersale.bpmn", ROOT / "processes" / "return_approval.dmn",
                              *sorted((ROOT / "forms").glob("aftersale_*.yaml"))])
     add_users(engine, {"svc1": ["customer_service"], "svc2": ["customer_service"], "fix1": ["aftersales_engineer"]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.web.conftest import PASSWORD, csrf_token_in
 
 
-def _login_form(client, next_path: str = "") -> str:  # noqa: ANN001
+def _login_form(client, next_path: str = "") -> str:
     return csrf_token_in(client.get(f"/login?next={next_path}" if next_path else "/login").get_data(as_text=True))
 
 

@@ -35,7 +35,7 @@ fields:
 
 
 @pytest.fixture
-def owners(app):  # noqa: ANN001, ANN201 - the Flask app with a plain process owner added
+def owners(app):  # the Flask app with a plain process owner added
     add_users(app.extensions["salesflow"], {"po1": ["process_owner"]})
     return app
 
@@ -48,13 +48,13 @@ def bundle(**replaced: str) -> list[dict]:
     return files
 
 
-def post_json(pages: Pages, path: str, body: dict):  # noqa: ANN201 - a test response
+def post_json(pages: Pages, path: str, body: dict):  # a test response
     """POST JSON as modeler-page.js does: the session's CSRF token in X-CSRFToken."""
     token = csrf_token_in(pages.get("/inbox").get_data(as_text=True))
     return pages.client.post(path, json=body, headers={"X-CSRFToken": token})
 
 
-def versions(app, key: str = "sample_request") -> list[int]:  # noqa: ANN001
+def versions(app, key: str = "sample_request") -> list[int]:
     return [v["version"] for v in app.extensions["salesflow"].versions("adm", key)]
 
 

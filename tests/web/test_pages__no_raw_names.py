@@ -145,7 +145,7 @@ def _paths(engine: Engine, iid: int) -> list[str]:
 
 
 @pytest.mark.parametrize(("process", "setup", "scenario"), SCENARIOS, ids=[s[0] for s in SCENARIOS])
-def test_no_raw_names_on_the_pages_of_a_finished_instance(engine: Engine, clock, process: str,  # noqa: ANN001
+def test_no_raw_names_on_the_pages_of_a_finished_instance(engine: Engine, clock, process: str,
                                                            setup: Callable, scenario: Callable) -> None:
     people = _named(engine)
     scenario(setup(engine), clock)
@@ -171,7 +171,7 @@ def test_no_raw_names_on_the_pages_of_a_finished_instance(engine: Engine, clock,
     assert displayed - {people["aud"]}, "the pages show the people who worked on the instance by display name"
 
 
-def test_the_report_names_people_and_hides_internal_payload(engine: Engine, clock) -> None:  # noqa: ANN001
+def test_the_report_names_people_and_hides_internal_payload(engine: Engine, clock) -> None:
     people = _named(engine)
     sample.test_key_account_approved_all_the_way(_everything(engine), clock)
     app = create_app(engine, {"TESTING": True, "SECRET_KEY": "test-secret"})

@@ -16,12 +16,12 @@ def bell(html: str) -> int:
 
 
 @pytest.fixture
-def offered(engine, app) -> list[int]:  # noqa: ANN001
+def offered(engine, app) -> list[int]:
     """Two sample requests by rep1: the sales department's approval is offered to mgr1 and mgr2 twice."""
     return [engine.start("rep1", "sample_request", dict(SAMPLE_REQUEST)) for _ in range(2)]
 
 
-def english(client) -> None:  # noqa: ANN001
+def english(client) -> None:
     client.post("/language", {"lang": "en"}, form_page="/inbox")
 
 

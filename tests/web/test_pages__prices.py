@@ -20,7 +20,7 @@ NEW_PRICE = {"product": "P·O 42.5R", "spec": "散装", "grade": "一等品", "u
 
 
 @pytest.fixture
-def priced(app, engine: Engine) -> Engine:  # noqa: ANN001
+def priced(app, engine: Engine) -> Engine:
     add_users(engine, {"dir1": ["sales_director"], "fin1": ["finance"]})
     engine.import_prices("dir1", LIST.read_bytes(), LIST.name)
     return engine

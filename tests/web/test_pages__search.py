@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 from tests.web.conftest import SAMPLE_REQUEST
 
 
-def _english(client) -> None:  # noqa: ANN001 - a Pages client
+def _english(client) -> None:  # a Pages client
     client.post("/language", {"lang": "en"}, form_page="/start")
 
 
@@ -26,7 +26,7 @@ def _rows(html: str) -> list[int]:
 
 
 @pytest.fixture
-def started(engine, clock) -> list[int]:  # noqa: ANN001
+def started(engine, clock) -> list[int]:
     """Five sample requests by rep1, an hour apart (the newest last), and one by rep2; the first is approved."""
     ids = []
     for n in range(5):

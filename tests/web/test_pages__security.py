@@ -35,7 +35,7 @@ def test_pages_have_no_inline_script_or_event_handler(pages, engine):
 
 
 @pytest.fixture
-def strict_csrf(app):  # noqa: ANN001, ANN201
+def strict_csrf(app):
     app.config["WTF_CSRF_ENABLED"] = True
     return app
 
@@ -75,7 +75,7 @@ def test_session_cookie_is_http_only(pages):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def _key_in(root: str, barrier, results) -> None:  # noqa: ANN001 - runs in a forked process
+def _key_in(root: str, barrier, results) -> None:  # runs in a forked process
     from pathlib import Path
 
     from webui import security
@@ -85,7 +85,7 @@ def _key_in(root: str, barrier, results) -> None:  # noqa: ANN001 - runs in a fo
     results.put(security._secret_key())
 
 
-def test_web_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch):  # noqa: ANN001
+def test_web_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch):
     import multiprocessing
 
     monkeypatch.delenv("SALESFLOW_SECRET_KEY", raising=False)  # the key file is what is under test

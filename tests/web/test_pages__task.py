@@ -12,7 +12,7 @@ def request_id(pages) -> int:
     return pages("rep1").start_sample()
 
 
-def _task_id(engine, iid: int) -> str:  # noqa: ANN001
+def _task_id(engine, iid: int) -> str:
     return engine.instance("rep1", iid)["tasks"][0]["id"]
 
 

@@ -20,7 +20,7 @@ def _form(html: str) -> str:
     return html.split('id="form-heading"', 1)[1].split("</section>", 1)[0]
 
 
-def test_prefilled_read_only_values_are_shown_once_in_the_form(engine: Engine, clock) -> None:  # noqa: ANN001
+def test_prefilled_read_only_values_are_shown_once_in_the_form(engine: Engine, clock) -> None:
     engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
     add_users(engine, PEOPLE)
     iid = engine.start("svc1", "complaint", registration("quality", "minor"))

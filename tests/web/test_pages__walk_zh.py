@@ -144,14 +144,14 @@ def offending(text: str, raw: set[str], allowed: set[str]) -> tuple[set[str], se
 
 
 # -- the pages -----------------------------------------------------------------------------------------------
-def page_rules(app) -> list:  # noqa: ANN001
+def page_rules(app) -> list:
     return sorted((r for r in app.url_map.iter_rules()
                    if r.endpoint.startswith("pages.") and "GET" in r.methods
                    and not any(r.rule.endswith(ext) or f"{ext}" in r.rule.rsplit(".", 1)[-1] for ext in NOT_PAGES)),
                   key=lambda r: r.rule)
 
 
-def urls_for(app, demo: Demo, user: str) -> list[str]:  # noqa: ANN001
+def urls_for(app, demo: Demo, user: str) -> list[str]:
     """Every page rule, filled with real ids this person meets (and one they may not open): their tasks,
     instances they may see (the auditor: every instance), the processes they may start or model."""
     engine = demo.engine
@@ -188,12 +188,12 @@ def urls_for(app, demo: Demo, user: str) -> list[str]:  # noqa: ANN001
 
 
 @pytest.fixture
-def demo(engine) -> Demo:  # noqa: ANN001
+def demo(engine) -> Demo:
     return build(engine)
 
 
 @pytest.fixture
-def walk_app(demo):  # noqa: ANN001, ANN201 - the app on the demo database (not tests/web's `app`, which has its own people)
+def walk_app(demo):  # the app on the demo database (not tests/web's `app`, which has its own people)
     return create_app(demo.engine, {"TESTING": True, "SECRET_KEY": "test-secret"})
 
 

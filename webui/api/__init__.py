@@ -110,7 +110,7 @@ def _json_errors_only(response: Response) -> Response:
 
 
 from webui.api import deployments, instances, openapi, processes, tasks, tokens  # noqa: E402, F401, I001  (routes)
-from webui.api import kpi  # noqa: E402, F401, I001
-from webui.api import search  # noqa: E402, F401, I001
-from webui.api import incidents  # noqa: E402, F401, I001
-from webui.api import prices  # noqa: E402, F401, I001
+from webui.api import kpi  # noqa: E402, F401
+from webui.api import search  # noqa: E402, F401
+from webui.api import incidents  # noqa: E402, F401
+from webui.api import prices  # noqa: E402, F401

@@ -85,7 +85,7 @@ def http_error_page(exc: HTTPException):  # noqa: ANN201 - a Flask response
             extra.update(processor())
         page = render_template("pages/error.html", status=status, heading=_heading(status),
                                message=_http_text(status), **extra)
-    except Exception:  # noqa: BLE001 - the layout asks the database; an error page must still come out
+    except Exception:  # the layout asks the database; an error page must still come out
         current_app.logger.exception("error page %s could not be drawn in the layout", status)
         page = current_app.jinja_env.get_template("pages/error_plain.html").render(
             message=_http_text(status), lang=current_language(), status=status, heading=_heading(status))

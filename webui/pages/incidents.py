@@ -27,7 +27,7 @@ def resolution_name(resolution: str | None) -> str:
 
 
 def _page(shown: str, errors: dict[int, str] | None = None, reasons: dict[int, str] | None = None,
-          status: int = 200):  # noqa: ANN202
+          status: int = 200) -> tuple[str, int]:
     items = engine().incidents(actor(), status=shown)
     return render_template("pages/incidents.html", incidents=items, shown=shown, lists=LISTS, errors=errors or {},
                            reasons=reasons or {}, kind_name=kind_name, resolution_name=resolution_name), status

@@ -20,7 +20,7 @@ ROW_FIELDS = ("product", "spec", "grade", "unit", "price_yuan", "valid_from", "v
 
 
 def _page(on: str | None = None, added: dict | None = None, add_errors: dict | None = None,
-          ended: dict | None = None, status: int = 200):  # noqa: ANN202
+          ended: dict | None = None, status: int = 200) -> tuple[str, int]:
     """`added`: the add form's texts to show again; `ended`: {price id: (text, error)} of an end form."""
     rows = engine().prices(actor(), on=on)
     errors = {name: localized(text) for name, text in (add_errors or {}).items()}

@@ -32,7 +32,7 @@ def _process(key: str) -> dict:
 
 
 def _render(process: dict, form: dict, values: dict, errors: dict | None = None, extra_rows: dict | None = None,
-            business_key: str = "", status: int = 200, token: str | None = None):  # noqa: ANN202
+            business_key: str = "", status: int = 200, token: str | None = None) -> tuple[str, int]:
     errors = errors or {}
     page = render_template(
         "pages/start_form.html", process=process, title=localized(form.get("title")) or localized(process["name"]),

@@ -24,7 +24,7 @@ def _hints(task: dict) -> dict:
 
 
 def _render(task_id: str, values: dict | None = None, errors: dict | None = None, extra_rows: dict | None = None,
-            status: int = 200, token: str | None = None):  # noqa: ANN202
+            status: int = 200, token: str | None = None) -> tuple[str, int]:
     task = engine().task(actor(), task_id)
     form = task.get("form") or {"schema": {}, "ui": {}}
     initial = task.get("initial_data") or {}
