@@ -28,7 +28,7 @@ from engine.config import database_url
 from engine.definitions import deploy as deploy_mod
 from engine.definitions.bundle import SourceFile, load_paths
 from engine.definitions.compiler import CompiledProcess, compile_bundle
-from engine.errors import Forbidden, InvalidData, NotFound, SalesflowError, Unauthorized
+from engine.errors import InvalidData, NotFound, SalesflowError, Unauthorized
 from engine.process.specs import SpecCache
 from engine.replay import Replay, first_version_id, replay
 from engine.roles import lane_roles, load_catalogue, sync_roles
@@ -204,8 +204,7 @@ class Engine:
                note: str = "") -> list[deploy_mod.Deployed]:
         if actor != commands.SYSTEM:  # before reading a byte: outsiders learn nothing about the files
             with self.db.read() as s:
-                if not {"process_owner", "admin"} & users.roles_of(users.get_user(s, actor)):
-                    raise Forbidden(f"{actor} is not a process owner")
+                access.check_process_owner(s, actor)
         compiled = self.compile(paths, files)
         with self.db.write() as s:
             deployed = deploy_mod.deploy(s, compiled, actor, self.clock.now(), note)
@@ -614,10 +613,9 @@ class Engine:
         """Every problem of a bundle, deploying nothing: [{file, element, line, message, severity}];
         `deploy` refuses while any "error" remains, "warning"s do not block."""
         from engine.definitions.compiler import lint_bundle
-        from engine.definitions.versions import require_owner
 
         with self.db.read() as s:
-            require_owner(s, actor)
+            access.check_process_owner(s, actor)
         return [f.to_dict() for f in lint_bundle(files, lane_roles(load_catalogue(self._roles_path)))]
 
     def versions(self, actor: str, key: str) -> list[dict]:
@@ -625,7 +623,7 @@ class Engine:
         from engine.definitions import versions
 
         with self.db.read() as s:
-            versions.require_owner(s, actor)
+            access.check_process_owner(s, actor)
             return versions.versions(s, key)
 
     def version_files(self, actor: str, key: str, version: int) -> list[dict]:
@@ -633,7 +631,7 @@ class Engine:
         from engine.definitions import versions
 
         with self.db.read() as s:
-            versions.require_owner(s, actor)
+            access.check_process_owner(s, actor)
             return versions.version_files(s, key, version)
 
     def version_diff(self, actor: str, key: str, version: int) -> dict:
@@ -641,7 +639,7 @@ class Engine:
         from engine.definitions import versions
 
         with self.db.read() as s:
-            versions.require_owner(s, actor)
+            access.check_process_owner(s, actor)
             return versions.version_diff(s, key, version)
 
     # -- issue 13: notifications (engine/notify) -------------------------------------------------------

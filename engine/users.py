@@ -14,6 +14,8 @@ from engine.errors import Conflict, InvalidData, NotFound
 from engine.store.models import Role, User, UserRole
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
+# the engine itself as the actor: timers, message starts, deploys from the command line
+SYSTEM = "system"
 
 
 def valid_name(username: str) -> bool:

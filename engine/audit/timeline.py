@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.definitions.checks import INITIATOR
 from engine.definitions.labels import VersionLabels
+from engine.users import SYSTEM
 
-SYSTEM = "system"
-INITIATOR = "initiator"
 COMMANDS = ("started", "completed", "timers_due", "message", "cancelled", "migrated", "retried")
 # events about one task, done by a person acting in that task's role
 TASK_EVENTS = ("claimed", "unclaimed", "reassigned", "completed", "commented")

@@ -7,20 +7,10 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import users
 from engine.definitions.diff import VersionContent
 from engine.definitions.diff import version_diff as diff_versions
-from engine.errors import Forbidden, NotFound
-from engine.runtime.starting import SYSTEM
+from engine.errors import NotFound
 from engine.store.models import DefinitionFile, Form, Instance, ProcessVersion
-
-OWNER_ROLES = frozenset({"process_owner", "admin"})
-
-
-def require_owner(session: Session, actor: str) -> None:
-    """Process owners and admins edit, lint and inspect definitions; the engine itself (system) may too."""
-    if actor != SYSTEM and not OWNER_ROLES & users.roles_of(users.get_user(session, actor)):
-        raise Forbidden(f"{actor} is not a process owner")
 
 
 def _instance_counts(session: Session, key: str) -> dict[int, tuple[int, int]]:

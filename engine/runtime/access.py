@@ -23,9 +23,24 @@ from engine.definitions.model import ProcessModel, start_event
 from engine.errors import Forbidden, NotFound
 from engine.runtime.loading import no_instance, no_task
 from engine.store.models import ApiToken, Instance, ProcessVersion, Task, User
-from engine.users import managed_roles, roles_of
+from engine.users import SYSTEM, get_user, managed_roles, roles_of
 
 READ_ALL = {"admin", "auditor"}
+
+
+# edit, check, deploy and migrate process definitions
+OWNER_ROLES = frozenset({"process_owner", "admin"})
+
+
+def holds_owner_role(roles: set[str] | frozenset[str] | list[str]) -> bool:
+    """Whether these roles make their holder a process owner (the pages ask this of the signed-in user)."""
+    return bool(OWNER_ROLES & set(roles))
+
+
+def check_process_owner(session: Session, actor: str) -> None:
+    """Process owners and admins edit, lint, deploy, migrate and inspect definitions; so may the engine."""
+    if actor != SYSTEM and not holds_owner_role(roles_of(get_user(session, actor))):
+        raise Forbidden(f"{actor} is not a process owner")
 
 
 def is_admin(user: User) -> bool:

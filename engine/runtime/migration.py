@@ -34,22 +34,20 @@ from sqlalchemy.orm import Session
 
 from engine.definitions.labels import element_names
 from engine.definitions.serializer import SERIALIZER_VERSION
-from engine.errors import Forbidden, NotFound, Unavailable
+from engine.errors import NotFound, Unavailable
 from engine.process import failures, workflow
 from engine.process.deadlines import task_deadline
 from engine.process.routing import due_at, element_of, offer
 from engine.process.specs import SpecSet
-from engine.runtime import messaging
-from engine.runtime.commands import SYSTEM, _step
+from engine.runtime import access, messaging
+from engine.runtime.commands import _step
 from engine.runtime.incidents import HALTED, LIVE, open_incidents, resolve
 from engine.runtime.loading import form_of, load_workflow, lock_instance, specs_for
 from engine.store.models import Instance, ProcessVersion, Task
-from engine.users import get_user, roles_of
 
 if TYPE_CHECKING:
     from engine.api import Engine
 
-OWNERS = {"process_owner", "admin"}
 _OPEN = {"READY", "WAITING", "STARTED"}
 _FINISHED = {"COMPLETED", "CANCELLED", "ERROR"}
 
@@ -78,11 +76,6 @@ class _Skip(Exception):
 _STATES = {"ready": ("ready", "待处理"), "waiting": ("waiting", "等待中"), "started": ("started", "进行中"),
            "completed": ("completed", "已完成"), "cancelled": ("cancelled", "已取消"), "error": ("error", "出错"),
            "future": ("future", "未到达"), "likely": ("likely", "可能到达"), "maybe": ("maybe", "可能到达")}
-
-
-def check_owner(session: Session, actor: str) -> None:
-    if actor != SYSTEM and not OWNERS & roles_of(get_user(session, actor)):
-        raise Forbidden(f"{actor} is not a process owner")
 
 
 def target_version(session: Session, key: str, version: int) -> ProcessVersion:
@@ -199,7 +192,7 @@ def _candidates(session: Session, key: str, target: ProcessVersion) -> list[tupl
 
 def plan(ctx: Engine, actor: str, key: str, to_version: int) -> list[dict]:
     with ctx.db.read() as s:
-        check_owner(s, actor)
+        access.check_process_owner(s, actor)
         target = target_version(s, key, to_version)
         new = specs_for(s, ctx.specs, target.id)
         result = []
@@ -215,7 +208,7 @@ def plan(ctx: Engine, actor: str, key: str, to_version: int) -> list[dict]:
 # -- migrating -----------------------------------------------------------------------------------
 def migrate(ctx: Engine, actor: str, key: str, to_version: int) -> dict:
     with ctx.db.read() as s:
-        check_owner(s, actor)
+        access.check_process_owner(s, actor)
         target = target_version(s, key, to_version)
         ids = [inst.id for inst, _pv in _candidates(s, key, target)]
     migrated, skipped = [], []

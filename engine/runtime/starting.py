@@ -18,11 +18,11 @@ from engine.runtime import incidents
 from engine.runtime.loading import latest_version, specs_for
 from engine.runtime.step import Step
 from engine.store.models import Instance, ProcessVersion, Timer
+from engine.users import SYSTEM
 
 if TYPE_CHECKING:
     from engine.api import Engine
 
-SYSTEM = "system"
 
 
 def begin(session: Session, ctx: Engine, pv: ProcessVersion, specs: SpecSet, actor: str, data: dict,

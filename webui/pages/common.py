@@ -13,12 +13,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.config import COMPANY_TZ
+from engine.definitions.checks import INITIATOR
 from engine.errors import SalesflowError, Unavailable
 from webui.context import engine
 from webui.i18n import current_language, localized
 from webui.pages import blueprint
-
-INITIATOR = "initiator"
 
 
 def actor() -> str:

@@ -16,18 +16,18 @@ from flask_login import current_user
 
 from engine.definitions.bundle import SourceFile
 from engine.errors import DefinitionError, Forbidden, InvalidData, Problem, SalesflowError
+from engine.runtime.access import holds_owner_role
 from webui.api.body import json_object
 from webui.i18n import localized
 from webui.pages import blueprint
 from webui.pages.common import error_text
 
-OWNER_ROLES = frozenset({"process_owner", "admin"})
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".yaml": "form", ".yml": "form"}
 MAX_NAME = 255
 
 
 def is_owner() -> bool:
-    return current_user.is_authenticated and bool(OWNER_ROLES & set(current_user.roles))
+    return current_user.is_authenticated and holds_owner_role(current_user.roles)
 
 
 def require_owner() -> None:
