@@ -308,7 +308,8 @@ def test_volume(kpi):
     vol = kpi["volume"]
     # deploying arms the April survey and the April safety inspection (03-02); firing them arms May's (04-01)
     assert vol["by_process"] == [{"key": "aftersale", "started": 4}, {"key": "complaint", "started": 4},
-                                 {"key": "safety_inspection", "started": 2}, {"key": "satisfaction_survey", "started": 2}]
+                                 {"key": "safety_inspection", "started": 2},
+                                 {"key": "satisfaction_survey", "started": 2}]
     assert vol["by_month"] == [
         {"key": "2026-03", "started": 8, "processes": {"aftersale": 3, "complaint": 3, "safety_inspection": 1,
                                                        "satisfaction_survey": 1}},

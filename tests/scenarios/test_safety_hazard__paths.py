@@ -94,7 +94,8 @@ def test_a_report_that_is_not_a_hazard_ends_at_the_verification(safety, clock):
     with pytest.raises(InvalidData) as refused:
         eng.complete("head1", task["id"], {"hazard_confirmed": False})
     assert "verification_note" in refused.value.fields
-    do(eng, "head1", "verify_hazard", {"hazard_confirmed": False, "verification_note": "货架已按规定固定，不属隐患"}, iid)
+    not_a_hazard = {"hazard_confirmed": False, "verification_note": "货架已按规定固定，不属隐患"}
+    do(eng, "head1", "verify_hazard", not_a_hazard, iid)
 
     inst = eng.instance(AUDITOR, iid)
     assert (inst["status"], inst["outcome"], inst["started_by"]) == ("completed", "rejected", "svc1")
