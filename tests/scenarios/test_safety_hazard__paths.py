@@ -305,3 +305,33 @@ def test_an_inspection_that_finds_nothing_ends_completed(safety, clock):
     assert branches(eng, armed["id"]) == [("hazard_found_gateway", "no_hazard_found", "default")]
     assert instances_of(eng, KEY) == []
     assert_audit_intact(eng, armed["id"])
+
+
+@pytest.mark.rule("P8.3")
+def test_any_employee_may_report_a_hazard_but_not_a_system_account(safety, clock):
+    eng = safety
+    for user in ("fin1", "prod1", "disp", "gm1", "safe1"):  # finance, production, dispatch, management, safety
+        iid = eng.start(user, KEY, dict(REPORT))
+        assert eng.instance(AUDITOR, iid)["started_by"] == user
+    with pytest.raises(Forbidden):
+        eng.start(AUDITOR, KEY, dict(REPORT))
+    assert len(instances_of(eng, KEY)) == 5
+
+
+@pytest.mark.rule("P8.7")
+def test_a_major_hazard_is_overdue_after_24_hours_and_goes_to_the_general_manager_24_hours_later(safety, clock):
+    eng = safety
+    iid = report(eng)
+    do(eng, "head1", "verify_hazard", MAJOR, iid)
+    do(eng, "head1", "stop_work", {"work_stopped": True, "immediate_measures": "封闭现场"}, iid)
+    do(eng, "gm1", "inform_general_manager", {"gm_acknowledged": True}, iid)
+    ready = parse(inbox_task(eng, "head1", "rectify_hazard", iid)["created_at"])
+    clock.set(ready + timedelta(hours=24, minutes=-1))
+    assert eng.fire_due_timers() == 0
+    clock.set(ready + timedelta(hours=24, minutes=1))
+    assert eng.fire_due_timers() == 1
+    assert offered_to(eng, "remind_rectification", iid) == holders("safety_officer")
+    clock.set(ready + timedelta(hours=48, minutes=1))
+    assert eng.fire_due_timers() == 1
+    assert offered_to(eng, "escalate_rectification", iid) == holders("general_manager")
+    assert offered_to(eng, "rectify_hazard", iid) == holders("department_head")
