@@ -59,6 +59,11 @@ PEOPLE: dict[str, list[str]] = {
     "off1": ["office"],
     "off2": ["office"],
     "svc_off": ["customer_service", "office"],
+    "head1": ["department_head"],
+    "head2": ["department_head"],
+    "rep_head": ["sales_rep", "department_head"],
+    "safe1": ["safety_officer"],
+    "safe2": ["safety_officer"],
 }
 
 

@@ -86,7 +86,7 @@ def sender_file() -> SourceFile:
 
 
 def deploy_sales(engine: Engine, extra: list | None = None) -> Engine:
-    """P2 as it is in the repository, the P8 it starts, the deal sender, and STAFF. Only these: other
+    """P2 as it is in the repository, the P3A it starts, the deal sender, and STAFF. Only these: other
     processes armed by a timer start (the monthly survey) would fire on the same clock."""
     files = load_paths([*INSALE_FILES, *ARCHIVE_FILES, *(extra or [])]) + [sender_file()]
     deployed = {(d.key, d.status) for d in engine.deploy("system", files=files)}
@@ -441,7 +441,7 @@ def merged(*parts: dict) -> dict:
 
 
 def assert_archive_started(eng: Engine, iid: int, starter: str, business_key: str, data: dict) -> int:
-    """The recorded delivery threw order_delivered, which started P8 for the same business key."""
+    """The recorded delivery threw order_delivered, which started P3A for the same business key."""
     payload = {name: data[name] for name in ARCHIVE_PAYLOAD}
     [sent] = events(eng, iid, "message_sent")
     assert sent["actor"] == starter

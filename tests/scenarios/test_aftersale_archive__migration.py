@@ -1,4 +1,4 @@
-"""P8 aftersale_archive: instances running on the previous version (tests/fixtures/legacy/aftersale_archive,
+"""P3A aftersale_archive: instances running on the previous version (tests/fixtures/legacy/aftersale_archive,
 one follow-up call 30 days after the archive, then the end) when the new version is deployed.
 
 Those waiting to build the archive or for the first call move, keep the deadline of the timer they wait

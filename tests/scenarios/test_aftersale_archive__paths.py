@@ -1,4 +1,4 @@
-"""P8 aftersale_archive (售后服务档案): from the delivered order to the archive's closing.
+"""P3A aftersale_archive (售后服务档案): from the delivered order to the archive's closing.
 
 The sales assistant builds the customer's archive, or files the order in the archive the customer
 already has (this instance then ends: the calls go on in that archive). A new archive is followed up
@@ -120,9 +120,9 @@ CLOSED = ("archive_closing_gateway", "archive_closed", "approved == True")
 NEW_ARCHIVE = ("archive_gateway", "wait_followup", "default")
 
 
-@pytest.mark.rule("P8.1")
-@pytest.mark.rule("P8.2")
-@pytest.mark.rule("P8.3")
+@pytest.mark.rule("P3A.1")
+@pytest.mark.rule("P3A.2")
+@pytest.mark.rule("P3A.3")
 def test_a_key_account_is_called_30_days_after_then_every_month_until_the_archive_is_closed(archives, clock):
     eng = archives
     delivered = {**DELIVERED, "customer_class": "key_account"}
@@ -166,8 +166,8 @@ def test_a_key_account_is_called_30_days_after_then_every_month_until_the_archiv
     assert_audit_intact(eng, iid)
 
 
-@pytest.mark.rule("P8.2")
-@pytest.mark.rule("P8.3")
+@pytest.mark.rule("P3A.2")
+@pytest.mark.rule("P3A.3")
 def test_a_local_customer_is_called_every_quarter_and_a_refused_closing_keeps_the_calls_going(archives, clock):
     eng = archives
     iid = eng.start("asst2", KEY, DELIVERED)
@@ -195,7 +195,7 @@ def test_a_local_customer_is_called_every_quarter_and_a_refused_closing_keeps_th
     assert_audit_intact(eng, iid)
 
 
-@pytest.mark.rule("P8.1")
+@pytest.mark.rule("P3A.1")
 def test_an_order_filed_in_the_archive_the_customer_already_has_starts_no_calls_of_its_own(archives, clock):
     eng = archives
     iid = eng.start("asst2", KEY, DELIVERED)
@@ -214,8 +214,8 @@ def test_an_order_filed_in_the_archive_the_customer_already_has_starts_no_calls_
     assert_audit_intact(eng, iid)
 
 
-@pytest.mark.rule("P8.DUE")
-@pytest.mark.rule("P8.3")
+@pytest.mark.rule("P3A.DUE")
+@pytest.mark.rule("P3A.3")
 def test_a_closing_decision_left_a_working_day_goes_to_the_sales_director(archives, clock):
     eng = archives
     clock.set(local_time("2026-03-06", "10:00"))  # a Friday
@@ -248,7 +248,7 @@ def test_a_closing_decision_left_a_working_day_goes_to_the_sales_director(archiv
     assert_audit_intact(eng, iid)
 
 
-@pytest.mark.rule("P8.3")
+@pytest.mark.rule("P3A.3")
 def test_whoever_proposed_or_recorded_the_delivery_does_not_approve_the_closing(archives, clock):
     """Two sales assistants who are also sales managers: the one who opened the archive and the one
     who proposed to close it; neither may decide (the rest of the sales managers may)."""
@@ -274,7 +274,7 @@ def test_whoever_proposed_or_recorded_the_delivery_does_not_approve_the_closing(
     assert_audit_intact(eng, iid)
 
 
-@pytest.mark.rule("P8.1")
+@pytest.mark.rule("P3A.1")
 def test_the_archive_form_needs_a_number_a_reachable_contact_and_the_products(archives):
     eng = archives
     iid = eng.start("asst1", KEY, DELIVERED)
@@ -292,7 +292,7 @@ def test_the_archive_form_needs_a_number_a_reachable_contact_and_the_products(ar
     assert offered_to(eng, "build_archive", iid) == ASSISTANTS
 
 
-@pytest.mark.rule("P8.2")
+@pytest.mark.rule("P3A.2")
 def test_the_call_record_needs_a_score_feedback_and_a_reason_to_close(archives, clock):
     eng = archives
     iid = eng.start("asst1", KEY, DELIVERED)

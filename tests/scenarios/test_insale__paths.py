@@ -5,7 +5,7 @@ the customer and the approved quotation). Each path asserts who was offered each
 starter never offered the review, signature or seal of their own contract), the data at the end (the
 quotation, the contract, what the engine computed, the tables' outputs and every step's submission), the
 trail with the branch each routing gateway took, the outcome, and that replay reproduces it and every
-chain verifies. A recorded delivery throws `order_delivered`, which starts the after-sales archive (P8
+chain verifies. A recorded delivery throws `order_delivered`, which starts the after-sales archive (P3A
 aftersale_archive) for the same business key in the same command. Deadlines and the delivery watch are
 in test_insale__deadlines.py, moving running instances to this version in test_insale__migration.py.
 """
@@ -104,8 +104,8 @@ def contract_data(form: dict, kind: str, modified: bool) -> dict:
 @pytest.mark.rule("P2.5")
 @pytest.mark.rule("P2.6")
 @pytest.mark.rule("P2.SOD")
-@pytest.mark.rule("P8.1")
-@pytest.mark.rule("P8.2")
+@pytest.mark.rule("P3A.1")
+@pytest.mark.rule("P3A.2")
 def test_standard_contract_at_the_quoted_price_sealed_in_stock_paid_delivered_then_archived(sales, clock):
     eng, starter = sales, "rep_mgr"  # a sales rep who is also a sales manager
     iid = start_order(eng, starter)
@@ -137,7 +137,7 @@ def test_standard_contract_at_the_quoted_price_sealed_in_stock_paid_delivered_th
     assert events(eng, iid, "timer_fired") == []
     assert_audit_intact(eng, iid)
 
-    # P8: the customer's archive, then the first follow-up call 30 days later (the calls go on until it is closed)
+    # P3A: the customer's archive, then the first follow-up call 30 days later (the calls go on until it is closed)
     archive_id = assert_archive_started(eng, iid, starter, BK, data)
     delivered_at = clock.now()
     clock.advance(hours=3)

@@ -63,7 +63,7 @@ def start_april_survey(eng: Engine, clock) -> int:
     assert eng.fire_due_timers() == 0
     assert offered_to(eng, "conduct_survey") == set()
     clock.set(APRIL + timedelta(minutes=1))
-    assert eng.fire_due_timers() == 1
+    assert eng.fire_due_timers() == 2  # and the safety inspection (P8), armed for the same minute
     assert offered_to(eng, "conduct_survey") == holders("customer_service")
     task = inbox_task(eng, "svc1", "conduct_survey")
     assert (task["role"], task["assignee"], task["title"]) == ("customer_service", None, "抽样回访客户满意度")
@@ -115,7 +115,7 @@ def test_the_monthly_survey_starts_at_nine_on_the_first_and_arms_the_next_month(
     clock.set(MAY - timedelta(minutes=1))
     assert eng.fire_due_timers() == 0
     clock.set(MAY + timedelta(minutes=1))
-    assert eng.fire_due_timers() == 1
+    assert eng.fire_due_timers() == 2  # and the safety inspection (P8)
     assert {t["instance_id"] for t in eng.inbox("svc2") if t["name"] == "conduct_survey"} == {iid, may_armed["id"]}
     [june_armed] = armed(eng)
     assert june_armed["id"] > may_armed["id"]

@@ -28,6 +28,7 @@ from tests.scenarios import test_customer_visit__paths as visit
 from tests.scenarios import test_dealer_order__paths as dealer
 from tests.scenarios import test_insale__paths as insale
 from tests.scenarios import test_presale__paths as presale
+from tests.scenarios import test_safety_hazard__paths as safety
 from tests.scenarios import test_sample_request__paths as sample
 from tests.scenarios import test_satisfaction_survey__paths as survey
 from tests.scenarios.driver import PEOPLE
@@ -58,6 +59,10 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
     ("complaint", _everything,
      complaint.test_major_quality_complaint_refund_refused_the_general_manager_decides_a_compensation),
     ("satisfaction_survey", _everything, survey.test_a_low_average_goes_to_the_sales_manager_for_improvement_actions),
+    ("safety_hazard", _everything,
+     safety.test_a_major_hazard_stops_work_at_once_and_the_general_manager_is_told),
+    ("safety_inspection", _everything,
+     safety.test_the_monthly_inspection_starts_by_its_timer_and_a_hazard_it_finds_starts_the_rectification),
 ]
 
 

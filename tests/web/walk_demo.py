@@ -62,7 +62,7 @@ def build(engine: Engine) -> Demo:
         engine.add_user(name, roles, PASSWORD, display[name])
     engine.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)
     demo = Demo(engine, people, display)
-    for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints):
+    for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _safety):
         build_process(demo)
     _timers(demo)
     return demo
@@ -215,16 +215,33 @@ def _complaints(demo: Demo) -> None:
     _cancel(demo, cancelled, "gm1", "重复登记，已合并到另一投诉")
 
 
+def _safety(demo: Demo) -> None:
+    """Safety hazards: one waiting for its verification, a major one at the stop-work, one not a hazard, one closed
+    with its reward."""
+    from tests.scenarios.test_safety_hazard__paths import CASH, GENERAL, MAJOR, RECTIFIED, REPORT
+
+    _start(demo, "rep1", "safety_hazard", dict(REPORT))
+    major = _start(demo, "svc1", "safety_hazard", {**REPORT, "hazard_location": "合肥仓库配电间"})
+    _step(demo, major, "head1", "verify_hazard", MAJOR)
+    refused = _start(demo, "department_head", "safety_hazard", {**REPORT, "photo_note": ""})
+    _step(demo, refused, "head1", "verify_hazard", {"hazard_confirmed": False, "verification_note": "货架已固定"})
+    closed = _start(demo, "safety_officer", "safety_hazard", dict(REPORT))
+    _step(demo, closed, "head2", "verify_hazard", GENERAL)
+    _step(demo, closed, "head2", "rectify_hazard", RECTIFIED)
+    _step(demo, closed, "safe1", "check_rectification", {"rectification_accepted": True})
+    _step(demo, closed, "safe2", "record_reward", CASH)
+
+
 def _timers(demo: Demo) -> None:
     """Let time pass to the first of next month at 09:00: deadlines fire (escalations, reminders) and the
-    monthly satisfaction survey starts."""
+    monthly satisfaction survey and safety inspection start."""
     now = demo.engine.clock.now().astimezone(SHANGHAI)
     first = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
     target = datetime.combine(first.date(), time(9, 1), SHANGHAI)
     demo.engine.clock.advance(seconds=(target - demo.engine.clock.now()).total_seconds())
     while demo.engine.fire_due_timers():
         pass
-    for key in ("satisfaction_survey", "aftersale_archive", "insale"):
+    for key in ("satisfaction_survey", "safety_inspection", "aftersale_archive", "insale"):
         demo.instances[key] = sorted(set(demo.instances.get(key, [])) | set(_found(demo, key)))
 
 
