@@ -48,9 +48,18 @@ def test_the_good_form_loads():
                   "{name: b, label: {zh: 乙, en: B}, columns: [{name: x, label: {zh: 甲, en: X}, width: 3}]}"),
      "field b, column 1: unknown key width", "字段 b 第 1 列：未知的键 width"),
     (GOOD + "help: {zh: 说明, en: Help}\n", "the form: unknown key help", "表单：未知的键 help"),
+    (GOOD.replace("{name: b, label: {zh: 乙, en: B}}", "{name: b, label: {zh: 乙, en: B}, options: [x, y]}"),
+     "field b: options must map each value to its label in zh and en", "字段 b：options 须把每个取值映射到中英文标签"),
+    (GOOD.replace("b: {type: string}", "b: {type: string, enum: [x, y]}").replace(
+        "{name: b, label: {zh: 乙, en: B}}", "{name: b, label: {zh: 乙, en: B}, options: {x: {zh: 叉, en: X}}}"),
+     "field b: options lack a label for y", "字段 b：options 缺少取值 y 的标签"),
+    (GOOD.replace("{name: b, label: {zh: 乙, en: B}}", "{name: b, label: {zh: 乙, en: B}, columns: {x: 1}}"),
+     "field b: columns must be a list", "字段 b：columns 须是 {name, label} 的列表"),
+    (GOOD.replace("{name: b, label: {zh: 乙, en: B}}", "{name: b, label: {zh: 乙, en: B}, columns: [{name: x}]}"),
+     "field b, column 1: needs a name and a label in zh and en", "字段 b 第 1 列：需要 name 和中英文 label"),
 ], ids=["not_yaml", "not_a_mapping", "missing", "bad_schema", "keyword", "property_not_a_field", "field_not_a_property",
         "field_twice", "label_one_language", "unknown_field_key", "unknown_widget", "unknown_column_key",
-        "unknown_form_key"])
+        "unknown_form_key", "options_a_list", "option_missing", "columns_not_a_list", "column_without_label"])
 def test_each_problem_has_its_chinese_text(text, en, zh):
     form, problems, _key = load_form(text, "f.yaml")
     assert form is None and problems

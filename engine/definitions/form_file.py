@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from jsonschema.exceptions import SchemaError
 
+from engine.definitions.form_ui import ui_problems
 from engine.errors import Problem
 from engine.forms import FormDef, keyword_problems, schema_validator
 
@@ -89,44 +90,6 @@ def load_form(text: str, filename: str) -> tuple[FormDef | None, list[Problem], 
     return (None if problems else FormDef.from_dict(raw)), problems, key
 
 
-# What the pages read from a form file; anything else would be ignored without a word (a table's columns
-# once sat under a key nothing read, and the page showed raw keys), so it is refused instead.
-FORM_KEYS = ("key", "title", "schema", "fields", "messages")
-FIELD_KEYS = ("name", "label", "widget", "options", "columns")
-COLUMN_KEYS = ("name", "label")
-WIDGETS = ("textarea", "table")
-
-
-def _unknown_keys(raw: dict, root: yaml.Node, filename: str) -> list[Problem]:
-    key, problems = raw.get("key"), []
-
-    def refuse(path: list, where: str, zh_where: str, name: object, known: tuple) -> None:
-        allowed = ", ".join(known)
-        problems.append(Problem(filename, f"{where}: unknown key {name} (allowed: {allowed})", key,
-                                _line(root, path), zh=f"{zh_where}：未知的键 {name}（可用：{allowed}）"))
-
-    for name in raw:
-        if name not in FORM_KEYS:
-            refuse([name], "the form", "表单", name, FORM_KEYS)
-    for index, f in enumerate(raw["fields"] if isinstance(raw["fields"], list) else []):
-        if not isinstance(f, dict):
-            continue
-        label = f.get("name", index)
-        for name in f:
-            if name not in FIELD_KEYS:
-                refuse(["fields", index, name], f"field {label}", f"字段 {label}", name, FIELD_KEYS)
-        if "widget" in f and f["widget"] not in WIDGETS:
-            problems.append(Problem(filename, f"field {label}: unknown widget {f['widget']} (allowed: "
-                                    f"{', '.join(WIDGETS)})", key, _line(root, ["fields", index, "widget"]),
-                                    zh=f"字段 {label}：未知的 widget {f['widget']}（可用：{', '.join(WIDGETS)}）"))
-        for col_index, column in enumerate(f.get("columns") if isinstance(f.get("columns"), list) else []):
-            for name in column if isinstance(column, dict) else []:
-                if name not in COLUMN_KEYS:
-                    refuse(["fields", index, "columns", col_index, name], f"field {label}, column {col_index + 1}",
-                           f"字段 {label} 第 {col_index + 1} 列", name, COLUMN_KEYS)
-    return problems
-
-
 def _problems(raw: dict, root: yaml.Node, filename: str) -> list[Problem]:
     missing = [k for k in ("key", "title", "schema", "fields") if k not in raw]
     if missing:
@@ -142,7 +105,7 @@ def _problems(raw: dict, root: yaml.Node, filename: str) -> list[Problem]:
                         zh=f"schema.{where} 处不是有效的 JSON Schema：{exc.message}")]
     problems = [Problem(filename, en, key, _line(root, ["schema", *path]), zh=zh)
                 for path, (en, zh) in keyword_problems(raw["schema"])]
-    problems += _unknown_keys(raw, root, filename)
+    problems += [Problem(filename, en, key, _line(root, path), zh=zh) for path, en, zh in ui_problems(raw)]
     props = set((raw["schema"].get("properties") or {}).keys())
     fields = raw["fields"] if isinstance(raw["fields"], list) else []
     names = [f.get("name") for f in fields if isinstance(f, dict)]
