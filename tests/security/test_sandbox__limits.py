@@ -118,7 +118,9 @@ def test_a_slow_loop_is_stopped_by_its_cpu_budget_while_others_are_served(deploy
     looper.join(30)
     assert served_while_looping
     assert other["id"] > 0 and engine.instance("rep2", other["id"])["status"] == "running"
-    assert "CPU time" in str(outcome["error"]) and outcome["error"].element == "set_level"
+    # its CPU budget (1 s) stops it; on a machine busy with other work the wall-clock limit (5 s) may come first
+    assert re.search("CPU time|did not finish within", str(outcome["error"])), outcome["error"]
+    assert outcome["error"].element == "set_level"
     # and once it is stopped, the next start of a working process goes through
     engine.deploy("system", files=bundle("level = 'high'\nrequested_on = today()"))
     assert engine.start("rep2", "approval", START) > 0
