@@ -24,6 +24,7 @@ from tests.scenarios import insale_steps, presale_steps
 from tests.scenarios import test_aftersale__paths as aftersale
 from tests.scenarios import test_aftersale_archive__paths as archive
 from tests.scenarios import test_complaint__paths as complaint
+from tests.scenarios import test_customer_opinion__paths as opinion
 from tests.scenarios import test_customer_visit__paths as visit
 from tests.scenarios import test_dealer_order__paths as dealer
 from tests.scenarios import test_insale__paths as insale
@@ -58,6 +59,7 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
     ("complaint", _everything,
      complaint.test_major_quality_complaint_refund_refused_the_general_manager_decides_a_compensation),
     ("satisfaction_survey", _everything, survey.test_a_low_average_goes_to_the_sales_manager_for_improvement_actions),
+    ("customer_opinion", _everything, opinion.test_a_major_event_goes_to_the_general_manager_before_the_department),
 ]
 
 

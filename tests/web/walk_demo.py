@@ -62,7 +62,7 @@ def build(engine: Engine) -> Demo:
         engine.add_user(name, roles, PASSWORD, display[name])
     engine.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)
     demo = Demo(engine, people, display)
-    for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints):
+    for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _opinions):
         build_process(demo)
     _timers(demo)
     return demo
@@ -213,6 +213,16 @@ def _complaints(demo: Demo) -> None:
     _start(demo, "rep1", "complaint", registration("service", "major"))
     cancelled = _start(demo, "customer_service", "complaint", registration("service", "minor"))
     _cancel(demo, cancelled, "gm1", "重复登记，已合并到另一投诉")
+
+
+def _opinions(demo: Demo) -> None:
+    from tests.scenarios.test_customer_opinion__paths import GM_REVIEWED, HANDLED, registration
+
+    _start(demo, "svc1", "customer_opinion", registration())  # at the sales department
+    major = _start(demo, "rep1", "customer_opinion",
+                   registration(topic="product_quality", kind="opinion", major=True, channel="visit"))
+    if _step(demo, major, "gm1", "gm_review", GM_REVIEWED):
+        _step(demo, major, "qa1", "handle_by_quality", HANDLED)  # the registrant answers next
 
 
 def _timers(demo: Demo) -> None:
