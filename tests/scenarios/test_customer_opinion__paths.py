@@ -234,6 +234,24 @@ def test_a_major_event_goes_to_the_general_manager_before_the_department(opinion
     assert_audit_intact(eng, iid)
 
 
+@pytest.mark.rule("P11.5")
+@pytest.mark.rule("P11.6")
+def test_once_the_customer_is_answered_no_reminder_comes_even_if_the_filing_waits(opinions, clock):
+    eng, starter = opinions, "svc2"
+    iid = eng.start(starter, KEY, registration(topic="technical"))
+    do(eng, "tech1", "handle_by_technical", HANDLED, iid)
+    do(eng, starter, "answer_customer", ANSWERED, iid)
+    assert offered_to(eng, "archive_opinion", iid) == holders("sales_assistant")
+
+    clock.set(ESCALATION_DUE + timedelta(days=1))  # both timers ended with the handling
+    assert fire(eng, iid) == []
+    assert offered_to(eng, "answer_overdue_reminder", iid) | offered_to(eng, "answer_escalation", iid) == set()
+    do(eng, "asst1", "archive_opinion", ARCHIVED, iid)
+    assert eng.instance(AUDITOR, iid)["outcome"] == "completed"
+    assert events(eng, iid, "timer_fired") == []
+    assert_audit_intact(eng, iid)
+
+
 # -- a late answer: reminder, then escalation ------------------------------------------------------------------
 
 
