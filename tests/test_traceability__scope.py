@@ -31,12 +31,15 @@ def test_every_line_of_the_company_rules_has_a_decision():
 def test_the_later_procedures_are_planned_for_issue_14_not_out_of_scope():
     by_first = {s.first: s for s in scope.load(ROOT).sections}
     # safety (197-221, 271-293; P8 models their inspections and hazards, 207-209 and 281-282),
-    # training (243-247), appraisal and rewards (239-242), customer opinions (387),
-    # rule governance (39): each a procedure of its own, for issue 14
-    for first in (197, 214, 219, 271, 289, 243, 239, 387, 39):
+    # training (243-247), appraisal and rewards (239-242), rule governance (39): each a procedure of its
+    # own, for issue 14
+    for first in (197, 214, 219, 271, 289, 243, 239, 39):
         section = by_first[first]
         assert (section.decision, section.issue) == ("planned", 14), first
         assert section.note["zh"] and section.note["en"] and "\n" not in section.note["en"]
+    # customer opinions (93, 262, 387 3.1) are modelled by P11 (issue 14, item 4)
+    for first, rule in ((93, "P11.1"), (258, "P11.2"), (387, "P11.3")):
+        assert (by_first[first].decision, rule in by_first[first].rules) == ("modelled", True), first
     # what the seed names as KPIs is modelled by the dashboard's rules
     assert set(by_first[74].rules) >= {"K.SALES", "K.GROWTH", "K.SATISFACTION", "K.SERVICE"}
     assert set(by_first[237].rules) >= {"K.SALES", "K.REPEAT"}

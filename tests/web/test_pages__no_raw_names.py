@@ -24,6 +24,7 @@ from tests.scenarios import insale_steps, presale_steps
 from tests.scenarios import test_aftersale__paths as aftersale
 from tests.scenarios import test_aftersale_archive__paths as archive
 from tests.scenarios import test_complaint__paths as complaint
+from tests.scenarios import test_customer_opinion__paths as opinion
 from tests.scenarios import test_customer_visit__paths as visit
 from tests.scenarios import test_dealer_order__paths as dealer
 from tests.scenarios import test_insale__paths as insale
@@ -63,6 +64,7 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
      safety.test_a_major_hazard_stops_work_at_once_and_the_general_manager_is_told),
     ("safety_inspection", _everything,
      safety.test_the_monthly_inspection_starts_by_its_timer_and_a_hazard_it_finds_starts_the_rectification),
+    ("customer_opinion", _everything, opinion.test_a_major_event_goes_to_the_general_manager_before_the_department),
 ]
 
 

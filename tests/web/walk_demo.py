@@ -62,7 +62,7 @@ def build(engine: Engine) -> Demo:
         engine.add_user(name, roles, PASSWORD, display[name])
     engine.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)
     demo = Demo(engine, people, display)
-    for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _safety):
+    for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _safety, _opinions):
         build_process(demo)
     _timers(demo)
     return demo
@@ -230,6 +230,16 @@ def _safety(demo: Demo) -> None:
     _step(demo, closed, "head2", "rectify_hazard", RECTIFIED)
     _step(demo, closed, "safe1", "check_rectification", {"rectification_accepted": True})
     _step(demo, closed, "safe2", "record_reward", CASH)
+
+
+def _opinions(demo: Demo) -> None:
+    from tests.scenarios.test_customer_opinion__paths import GM_REVIEWED, HANDLED, registration
+
+    _start(demo, "svc1", "customer_opinion", registration())  # at the sales department
+    major = _start(demo, "rep1", "customer_opinion",
+                   registration(topic="product_quality", kind="opinion", major=True, channel="visit"))
+    if _step(demo, major, "gm1", "gm_review", GM_REVIEWED):
+        _step(demo, major, "qa1", "handle_by_quality", HANDLED)  # the registrant answers next
 
 
 def _timers(demo: Demo) -> None:
