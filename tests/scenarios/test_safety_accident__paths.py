@@ -26,7 +26,6 @@ from tests.scenarios.driver import (
     branches,
     do,
     end_events,
-    events,
     holders,
     inbox_task,
     local_time,
