@@ -29,6 +29,7 @@ from tests.scenarios import test_customer_visit__paths as visit
 from tests.scenarios import test_dealer_order__paths as dealer
 from tests.scenarios import test_insale__paths as insale
 from tests.scenarios import test_presale__paths as presale
+from tests.scenarios import test_safety_accident__paths as accident
 from tests.scenarios import test_safety_hazard__paths as safety
 from tests.scenarios import test_sample_request__paths as sample
 from tests.scenarios import test_satisfaction_survey__paths as survey
@@ -65,6 +66,10 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
     ("safety_inspection", _everything,
      safety.test_the_monthly_inspection_starts_by_its_timer_and_a_hazard_it_finds_starts_the_rectification),
     ("customer_opinion", _everything, opinion.test_a_major_event_goes_to_the_general_manager_before_the_department),
+    ("safety_accident", _everything,
+     accident.test_a_serious_accident_goes_to_the_general_manager_who_approves_a_demerit),
+    ("safety_drill", _everything,
+     accident.test_a_drill_starts_on_the_first_of_june_is_planned_and_recorded_and_december_follows),
 ]
 
 

@@ -62,7 +62,8 @@ def build(engine: Engine) -> Demo:
         engine.add_user(name, roles, PASSWORD, display[name])
     engine.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)
     demo = Demo(engine, people, display)
-    for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _safety, _opinions):
+    for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _safety,
+                          _accidents, _opinions):
         build_process(demo)
     _timers(demo)
     return demo
@@ -242,6 +243,33 @@ def _opinions(demo: Demo) -> None:
         _step(demo, major, "qa1", "handle_by_quality", HANDLED)  # the registrant answers next
 
 
+def _accidents(demo: Demo) -> None:
+    """Safety accidents: one just reported, a serious one with the general manager, one closed with a warning
+    the department head approved."""
+    from tests.scenarios.test_safety_accident__paths import (
+        CORRECTED,
+        EMERGENCY,
+        GENERAL,
+        RECORDED,
+        REPORT,
+        RESPONSIBLE,
+        SERIOUS,
+    )
+
+    _start(demo, "rep1", "safety_accident", dict(REPORT))
+    serious = _start(demo, "svc1", "safety_accident", {**REPORT, "people_injured": 2})
+    _step(demo, serious, "head1", "start_emergency_plan", EMERGENCY)
+    _step(demo, serious, "safe1", "register_accident", SERIOUS)
+    closed = _start(demo, "disp", "safety_accident", {**REPORT, "accident_location": "合肥仓库装卸区"})
+    _step(demo, closed, "head2", "start_emergency_plan", {**EMERGENCY, "emergency_plan": "traffic"})
+    _step(demo, closed, "safe2", "register_accident", GENERAL)
+    _step(demo, closed, "safe2", "investigate_accident", {**RESPONSIBLE, "sanction": "warning"})
+    _step(demo, closed, "head1", "approve_sanction_head", {"approved": True})
+    _step(demo, closed, "safe1", "record_sanction", RECORDED)
+    _step(demo, closed, "head2", "carry_out_corrections", CORRECTED)
+    _step(demo, closed, "safe1", "check_corrections", {"corrections_accepted": True})
+
+
 def _timers(demo: Demo) -> None:
     """Let time pass to the first of next month at 09:00: deadlines fire (escalations, reminders) and the
     monthly satisfaction survey and safety inspection start."""
@@ -251,7 +279,7 @@ def _timers(demo: Demo) -> None:
     demo.engine.clock.advance(seconds=(target - demo.engine.clock.now()).total_seconds())
     while demo.engine.fire_due_timers():
         pass
-    for key in ("satisfaction_survey", "safety_inspection", "aftersale_archive", "insale"):
+    for key in ("satisfaction_survey", "safety_inspection", "safety_drill", "aftersale_archive", "insale"):
         demo.instances[key] = sorted(set(demo.instances.get(key, [])) | set(_found(demo, key)))
 
 
