@@ -32,11 +32,13 @@ from tests.scenarios.driver import (
 )
 
 KEY = "monthly_appraisal"
+# The report's rows name representatives by login id as typed (the engine does not check them, and the pages show
+# them as typed): accounts that are not among PEOPLE, whose login ids the pages would otherwise have to hide.
 APRIL, MAY = local_time("2026-04-03", "09:00"), local_time("2026-05-05", "09:00")
-FIGURES = [{"login_id": "rep1", "sales_yuan": 386500.5, "target_met": True, "remarks": "新开统销客户 2 家"},
-           {"login_id": "rep2", "sales_yuan": 142000, "target_met": False}]
-PROPOSALS = [{"login_id": "rep1", "measure": "绩效奖金、表彰", "bonus_yuan": 3000, "reason": "超额完成目标 29%"},
-             {"login_id": "rep2", "measure": "警告、绩效扣减", "deduction_yuan": 500, "reason": "连续两月未达标"}]
+FIGURES = [{"login_id": "zhangwei", "sales_yuan": 386500.5, "target_met": True, "remarks": "新开统销客户 2 家"},
+           {"login_id": "lina", "sales_yuan": 142000, "target_met": False}]
+PROPOSALS = [{"login_id": "zhangwei", "measure": "绩效奖金、表彰", "bonus_yuan": 3000, "reason": "超额完成目标 29%"},
+             {"login_id": "lina", "measure": "警告、绩效扣减", "deduction_yuan": 500, "reason": "连续两月未达标"}]
 REVIEW = {"appraisal_month": "2026-03", "figures": FIGURES, "proposals": PROPOSALS,
           "review_notes": "三月整体完成率 87%"}
 PAYROLL = {"payroll_month": "2026-04", "payroll_recorded": True}
@@ -90,10 +92,12 @@ def test_the_figures_and_proposals_are_checked(flows, clock):
     task = inbox_task(eng, "mgr1", "review_performance", iid)
     for bad, field in ((({**REVIEW, "appraisal_month": "2026-13"}), "appraisal_month"),
                        ({**REVIEW, "figures": []}, "figures"),
-                       ({**REVIEW, "figures": [{"login_id": "rep1", "sales_yuan": 1.001, "target_met": True}]},
+                       ({**REVIEW, "figures": [{"login_id": "zhangwei", "sales_yuan": 1.001, "target_met": True}]},
                         "figures"),
-                       ({**REVIEW, "figures": [{"login_id": "rep1", "sales_yuan": -1, "target_met": True}]}, "figures"),
-                       ({**REVIEW, "proposals": [{"login_id": "rep2", "measure": "警告"}]}, "proposals")):
+                       ({**REVIEW, "figures": [{"login_id": "zhangwei", "sales_yuan": -1, "target_met": True}]},
+                        "figures"),
+                       ({**REVIEW, "proposals": [{"login_id": "lina", "measure": "警告"}]},
+                        "proposals")):
         with pytest.raises(InvalidData) as refused:
             eng.complete("mgr1", task["id"], bad)
         assert field in refused.value.fields
@@ -114,10 +118,10 @@ def test_the_director_returns_the_proposals_then_approves_and_finance_records_th
     with pytest.raises(InvalidData) as refused:
         eng.complete("dir", approval["id"], {"approved": False})
     assert "comment" in refused.value.fields
-    returned = {"approved": False, "comment": "rep2 的扣减请附客户回访记录"}
+    returned = {"approved": False, "comment": "lina 的扣减请附客户回访记录"}
     do(eng, "dir", "approve_appraisal", returned, iid)
     assert offered_to(eng, "review_performance", iid) == holders("sales_manager")
-    revised = {**REVIEW, "review_notes": "已附 rep2 的回访记录"}
+    revised = {**REVIEW, "review_notes": "已附 lina 的回访记录"}
     do(eng, "mgr2", "review_performance", revised, iid)
     do(eng, "dir", "approve_appraisal", {"approved": True}, iid)
 

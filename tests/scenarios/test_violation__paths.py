@@ -34,7 +34,7 @@ from tests.scenarios.driver import (
 )
 
 KEY = "violation"
-STAFF = {"violator_kind": "staff", "violator_name": "rep2", "shop_name": "芜湖门店",
+STAFF = {"violator_kind": "staff", "violator_name": "王磊（工号 S023）", "shop_name": "芜湖门店",
          "violation_date": "2026-02-27", "violation_description": "未按公司定价擅自向客户报价，低于价目表 8%"}
 SHOP = {"violator_kind": "shop", "violator_name": "马鞍山门店", "violation_date": "2026-02-25",
         "violation_description": "连续两周未按规定填报销售日报表", "evidence": "销售部抽查记录 2026-02-26"}

@@ -27,10 +27,12 @@ from tests.scenarios import test_complaint__paths as complaint
 from tests.scenarios import test_customer_visit__paths as visit
 from tests.scenarios import test_dealer_order__paths as dealer
 from tests.scenarios import test_insale__paths as insale
+from tests.scenarios import test_monthly_appraisal__paths as appraisal
 from tests.scenarios import test_presale__paths as presale
 from tests.scenarios import test_safety_hazard__paths as safety
 from tests.scenarios import test_sample_request__paths as sample
 from tests.scenarios import test_satisfaction_survey__paths as survey
+from tests.scenarios import test_violation__paths as violation
 from tests.scenarios.driver import PEOPLE
 from tests.web.conftest import Pages
 from webui.app import create_app
@@ -63,6 +65,9 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
      safety.test_a_major_hazard_stops_work_at_once_and_the_general_manager_is_told),
     ("safety_inspection", _everything,
      safety.test_the_monthly_inspection_starts_by_its_timer_and_a_hazard_it_finds_starts_the_rectification),
+    ("monthly_appraisal", _everything,
+     appraisal.test_the_director_returns_the_proposals_then_approves_and_finance_records_them),
+    ("violation", _everything, violation.test_a_shop_closure_refused_by_the_general_manager_is_investigated_again),
 ]
 
 
