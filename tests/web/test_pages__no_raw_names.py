@@ -28,11 +28,13 @@ from tests.scenarios import test_customer_opinion__paths as opinion
 from tests.scenarios import test_customer_visit__paths as visit
 from tests.scenarios import test_dealer_order__paths as dealer
 from tests.scenarios import test_insale__paths as insale
+from tests.scenarios import test_monthly_appraisal__paths as appraisal
 from tests.scenarios import test_presale__paths as presale
 from tests.scenarios import test_safety_accident__paths as accident
 from tests.scenarios import test_safety_hazard__paths as safety
 from tests.scenarios import test_sample_request__paths as sample
 from tests.scenarios import test_satisfaction_survey__paths as survey
+from tests.scenarios import test_violation__paths as violation
 from tests.scenarios.driver import PEOPLE
 from tests.web.conftest import Pages
 from webui.app import create_app
@@ -70,6 +72,9 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
      accident.test_a_serious_accident_goes_to_the_general_manager_who_approves_a_demerit),
     ("safety_drill", _everything,
      accident.test_a_drill_starts_on_the_first_of_june_is_planned_and_recorded_and_december_follows),
+    ("monthly_appraisal", _everything,
+     appraisal.test_the_director_returns_the_proposals_then_approves_and_finance_records_them),
+    ("violation", _everything, violation.test_a_shop_closure_refused_by_the_general_manager_is_investigated_again),
 ]
 
 

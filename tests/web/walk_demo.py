@@ -63,7 +63,7 @@ def build(engine: Engine) -> Demo:
     engine.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)
     demo = Demo(engine, people, display)
     for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _safety,
-                          _accidents, _opinions):
+                          _accidents, _opinions, _violations):
         build_process(demo)
     _timers(demo)
     return demo
@@ -270,6 +270,27 @@ def _accidents(demo: Demo) -> None:
     _step(demo, closed, "safe1", "check_corrections", {"corrections_accepted": True})
 
 
+def _violations(demo: Demo) -> None:
+    """Violations: one waiting for the investigation, a closure waiting for the general manager, one not
+    confirmed, a small fine approved by the sales director and recorded."""
+    from tests.scenarios.test_violation__paths import RECORD, SHOP, STAFF
+
+    _start(demo, "sales_manager", "violation", dict(STAFF))
+    closure = _start(demo, "mgr1", "violation", dict(SHOP))
+    _step(demo, closure, "audit1", "investigate_violation",
+          {"violation_confirmed": True, "findings": "两周未报表，且拒绝整改", "sanction": "closure",
+           "closure_days": 15})
+    refused = _start(demo, "department_head", "violation", dict(SHOP))
+    _step(demo, refused, "audit1", "investigate_violation",
+          {"violation_confirmed": False, "findings": "门店已按时在系统中填报，报告有误"})
+    fined = _start(demo, "mgr2", "violation", dict(STAFF))
+    _step(demo, fined, "audit1", "investigate_violation",
+          {"violation_confirmed": True, "findings": "经核查报价单，确系擅自降价", "sanction": "fine",
+           "fine_yuan": 500})
+    _step(demo, fined, "dir", "director_approve_sanction", {"approved": True})
+    _step(demo, fined, "off1", "record_sanction", {**RECORD, "effective_date": day(3), "acknowledged_on": day(1)})
+
+
 def _timers(demo: Demo) -> None:
     """Let time pass to the first of next month at 09:00: deadlines fire (escalations, reminders) and the
     monthly satisfaction survey and safety inspection start."""
@@ -279,7 +300,8 @@ def _timers(demo: Demo) -> None:
     demo.engine.clock.advance(seconds=(target - demo.engine.clock.now()).total_seconds())
     while demo.engine.fire_due_timers():
         pass
-    for key in ("satisfaction_survey", "safety_inspection", "safety_drill", "aftersale_archive", "insale"):
+    for key in ("satisfaction_survey", "safety_inspection", "safety_drill", "monthly_appraisal", "aftersale_archive",
+                "insale"):
         demo.instances[key] = sorted(set(demo.instances.get(key, [])) | set(_found(demo, key)))
 
 
