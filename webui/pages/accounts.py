@@ -1,5 +1,6 @@
 """/admin/users (administrators: users, roles, active flag, lockouts, tokens; grant or take away a role,
-deactivate, activate, reset a password, unlock, revoke a token) and /account/password (everyone: change my own password).
+deactivate, activate, reset a password, unlock, revoke a token) and /account/password (everyone: change
+my own password).
 
 The engine decides who may do each (engine/runtime/access.py) and whether a new password is acceptable;
 these views only turn forms into engine calls and the answers into pages.
