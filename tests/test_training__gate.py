@@ -1,4 +1,4 @@
-"""P10 the safety-training gate (seed 203, 286: 新员工入职前必须参加安全教育培训，合格后方可上岗), in the engine.
+"""P10 the safety-training gate (seed 205, 280: 新员工入职前必须参加安全教育培训，合格后方可上岗), in the engine.
 
 Granting a front-line role (processes/roles.yaml `front_line: true`) to an existing account is refused
 until a completed safety training records the person as passed; other roles, other kinds of training, a

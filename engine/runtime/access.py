@@ -212,7 +212,7 @@ def check_may_manage_users(user: User | None) -> None:
 def check_may_grant_roles(session: Session, user: User | None, username: str, granted: set[str],
                           front_line: dict[str, RoleDef]) -> None:
     """An administrator grants roles; a front-line one only to someone with a passed safety training
-    (seed 203, 286; the rule itself in engine/runtime/training_gate.py)."""
+    (seed 205, 280; the rule itself in engine/runtime/training_gate.py)."""
     check_may_manage_users(user)
     training_gate.check_front_line_grant(session, username, granted, front_line)
 

@@ -1,4 +1,4 @@
-"""The safety-training gate (seed 203, 286: 新员工入职前必须参加安全教育培训，合格后方可上岗).
+"""The safety-training gate (seed 205, 280: 新员工入职前必须参加安全教育培训，合格后方可上岗).
 
 A front-line role (processes/roles.yaml `front_line: true`) is granted to an existing account only when
 a completed `training` instance of kind `safety` records that person as passed. Only grants through the
