@@ -31,6 +31,7 @@ from tests.scenarios import test_presale__paths as presale
 from tests.scenarios import test_safety_hazard__paths as safety
 from tests.scenarios import test_sample_request__paths as sample
 from tests.scenarios import test_satisfaction_survey__paths as survey
+from tests.scenarios import test_training__paths as training
 from tests.scenarios.driver import PEOPLE
 from tests.web.conftest import Pages
 from webui.app import create_app
@@ -63,6 +64,8 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
      safety.test_a_major_hazard_stops_work_at_once_and_the_general_manager_is_told),
     ("safety_inspection", _everything,
      safety.test_the_monthly_inspection_starts_by_its_timer_and_a_hazard_it_finds_starts_the_rectification),
+    ("training", _everything,
+     training.test_results_not_recorded_three_days_after_the_session_remind_the_general_manager),
 ]
 
 

@@ -62,7 +62,8 @@ def build(engine: Engine) -> Demo:
         engine.add_user(name, roles, PASSWORD, display[name])
     engine.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)
     demo = Demo(engine, people, display)
-    for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _safety):
+    for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _safety,
+                          _training):
         build_process(demo)
     _timers(demo)
     return demo
@@ -230,6 +231,23 @@ def _safety(demo: Demo) -> None:
     _step(demo, closed, "head2", "rectify_hazard", RECTIFIED)
     _step(demo, closed, "safe1", "check_rectification", {"rectification_accepted": True})
     _step(demo, closed, "safe2", "record_reward", CASH)
+
+
+def _training(demo: Demo) -> None:
+    """Trainings: a plan waiting for approval, one rejected, one approved waiting for its results (its
+    reminder fires with the timers below), one completed with a row per person."""
+    from tests.scenarios.test_training__paths import APPROVED, PLAN, RESULTS
+
+    session = (demo.engine.clock.now().astimezone(SHANGHAI) + timedelta(days=2)).date().isoformat()
+    plan = {**PLAN, "session_date": session}  # at least a day ahead of whatever time the demo has reached
+    _start(demo, "train1", "training", dict(plan))
+    rejected = _start(demo, "training_officer", "training", {**plan, "training_kind": "induction"})
+    _step(demo, rejected, "gm1", "approve_plan", {"approved": False, "comment": "与季度安全月活动合并举办"})
+    waiting = _start(demo, "train2", "training", {**plan, "training_kind": "product_knowledge"})
+    _step(demo, waiting, "gm1", "approve_plan", APPROVED)
+    done = _start(demo, "train1", "training", dict(plan))
+    _step(demo, done, "general_manager", "approve_plan", APPROVED)
+    _step(demo, done, "train2", "record_results", {**RESULTS, "held_on": session})
 
 
 def _timers(demo: Demo) -> None:
