@@ -35,6 +35,8 @@ def open_task(out: str) -> str:
 def test_users_roles_refuses_a_front_line_role_until_the_safety_training_is_passed(env):
     assert_one_line_error(sf(env, "users", "roles", "newbie", "--add", "sales_rep"),
                           "no passed safety training", "Sales representative", "art. 8")
+    assert_one_line_error(sf({**env, "SALESFLOW_LANG": "zh"}, "users", "roles", "newbie", "--add", "sales_rep"),
+                          "尚无合格的安全教育培训记录", "销售代表", "第八条")
     out = ok(sf(env, "users", "roles", "newbie", "--add", "quality"))  # not a front-line role
     assert "newbie now has role(s) office, quality" in out
 
