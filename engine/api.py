@@ -31,7 +31,7 @@ from engine.definitions.compiler import CompiledProcess, compile_bundle
 from engine.errors import InvalidData, NotFound, SalesflowError, Unauthorized
 from engine.process.specs import SpecCache
 from engine.replay import Replay, first_version_id, replay
-from engine.roles import lane_roles, load_catalogue, sync_roles
+from engine.roles import front_line_roles, lane_roles, load_catalogue, sync_roles
 from engine.runtime import access, commands, queries, starting, timers
 from engine.runtime import labels as labels_mod
 from engine.runtime.idempotency import Answer
@@ -149,6 +149,14 @@ class Engine:
     def activate_user(self, actor: str, username: str) -> bool:
         with self.db.write() as s:
             return manage.set_active(s, actor, username, True, self.clock.now())
+
+    def set_user_roles(self, actor: str, username: str, add: list[str] | tuple[str, ...] = (),
+                       remove: list[str] | tuple[str, ...] = ()) -> list[str]:
+        """Grant and take away roles of an existing account (administrators); its roles afterwards. A
+        front-line role needs a passed safety training (engine/runtime/training_gate.py)."""
+        front_line = front_line_roles(load_catalogue(self._roles_path))
+        with self.db.write() as s:
+            return manage.set_roles(s, actor, username, list(add), list(remove), front_line, self.clock.now())
 
     def unlock(self, actor: str, username: str | None = None, address: str | None = None) -> int:
         """Lift the login lockout of a user name and/or a client address; how many lockouts ended."""

@@ -22,6 +22,7 @@ class RoleDef:
     en: str
     system: bool = False
     manages: list[str] = field(default_factory=list)
+    front_line: bool = False  # granting it needs a passed safety training (engine/runtime/training_gate.py)
 
 
 def load_catalogue(path: Path | None = None) -> dict[str, RoleDef]:
@@ -34,12 +35,17 @@ def load_catalogue(path: Path | None = None) -> dict[str, RoleDef]:
     for rid, spec in (raw.get("roles") or {}).items():
         if not isinstance(spec, dict) or not {"zh", "en"} <= set(spec):
             raise DefinitionError([Problem(str(path), f"role {rid} needs zh and en names")])
-        roles[rid] = RoleDef(rid, spec["zh"], spec["en"], bool(spec.get("system")), list(spec.get("manages") or []))
+        roles[rid] = RoleDef(rid, spec["zh"], spec["en"], bool(spec.get("system")), list(spec.get("manages") or []),
+                             bool(spec.get("front_line")))
     return roles
 
 
 def lane_roles(catalogue: dict[str, RoleDef]) -> set[str]:
     return {r.id for r in catalogue.values() if not r.system}
+
+
+def front_line_roles(catalogue: dict[str, RoleDef]) -> dict[str, RoleDef]:
+    return {r.id: r for r in catalogue.values() if r.front_line}
 
 
 def sync_roles(session: Session, catalogue: dict[str, RoleDef]) -> None:

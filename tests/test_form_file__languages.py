@@ -57,9 +57,13 @@ def test_the_good_form_loads():
      "field b: columns must be a list", "字段 b：columns 须是 {name, label} 的列表"),
     (GOOD.replace("{name: b, label: {zh: 乙, en: B}}", "{name: b, label: {zh: 乙, en: B}, columns: [{name: x}]}"),
      "field b, column 1: needs a name and a label in zh and en", "字段 b 第 1 列：需要 name 和中英文 label"),
+    (GOOD.replace("{name: b, label: {zh: 乙, en: B}}",
+                  "{name: b, label: {zh: 乙, en: B}, columns: [{name: x, label: {zh: 甲, en: X}, widget: slider}]}"),
+     "field b, column 1: unknown widget slider (allowed: person)", "字段 b 第 1 列：未知的 widget slider"),
 ], ids=["not_yaml", "not_a_mapping", "missing", "bad_schema", "keyword", "property_not_a_field", "field_not_a_property",
         "field_twice", "label_one_language", "unknown_field_key", "unknown_widget", "unknown_column_key",
-        "unknown_form_key", "options_a_list", "option_missing", "columns_not_a_list", "column_without_label"])
+        "unknown_form_key", "options_a_list", "option_missing", "columns_not_a_list", "column_without_label",
+        "unknown_column_widget"])
 def test_each_problem_has_its_chinese_text(text, en, zh):
     form, problems, _key = load_form(text, "f.yaml")
     assert form is None and problems

@@ -289,6 +289,10 @@ def show(value: Any, ui: dict | None = None) -> str:
         return _("Yes") if value else _("No")
     if value is None:
         return ""
+    if ui.get("widget") == "person" and isinstance(value, str):  # a login id in a table: the person's name
+        from webui.pages.labels import person_name  # the pages' one lookup per request (imports this module)
+
+        return person_name(value)
     options = ui.get("options") or {}
     if str(value) in options:
         return localized(options[str(value)])

@@ -2,7 +2,7 @@
 
 It is a hash chain like the deployments' (engine/audit/chain.py), so `salesflow audit verify` checks it
 with every other chain. Its events: user_deactivated, user_activated, password_changed, password_reset,
-token_revoked, account_locked, address_locked, unlocked.
+token_revoked, account_locked, address_locked, unlocked, user_roles_changed.
 """
 
 from __future__ import annotations

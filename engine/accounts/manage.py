@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from engine import tokens, users
 from engine.accounts import events, login, sessions, throttle
 from engine.errors import Forbidden, InvalidData, NotFound
+from engine.roles import RoleDef
 from engine.runtime import access
-from engine.store.models import ApiToken, User
+from engine.store.models import ApiToken, Role, User, UserRole
 
 CONSOLE = "system"  # the operator running `salesflow users …` / `salesflow tokens …`
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database we run on
@@ -48,6 +49,34 @@ def set_active(session: Session, actor: str, username: str, active: bool, now: d
         payload["tokens_revoked"] = tokens.revoke_all(session, username, now)
     events.record(session, now, actor, "user_activated" if active else "user_deactivated", payload)
     return True
+
+
+def set_roles(session: Session, actor: str, username: str, add: list[str], remove: list[str],
+              front_line: dict[str, RoleDef], now: datetime) -> list[str]:
+    """Grant and take away roles of an existing account; its roles afterwards. A front-line role is granted
+    only to someone with a passed safety training (training_gate); nothing is recorded when nothing changed."""
+    acting_user = acting(session, actor)
+    access.check_may_manage_users(acting_user)
+    user = _account(session, username)
+    known = set(session.scalars(select(Role.id)))
+    unknown = sorted((set(add) | set(remove)) - known)
+    if unknown:
+        raise InvalidData(f"unknown role(s): {', '.join(unknown)}")
+    if set(add) & set(remove):
+        raise InvalidData("a role cannot be both granted and taken away")
+    held = users.roles_of(user)
+    if username == actor and "admin" in set(remove) & held:
+        raise Forbidden("administrators may not take away their own admin role")
+    granted = set(add) - held
+    access.check_may_grant_roles(session, acting_user, username, granted, front_line)
+    removed = set(remove) & held
+    if granted or removed:
+        kept = [ur for ur in user.roles if ur.role_id not in removed]
+        user.roles = kept + [UserRole(role_id=r) for r in sorted(granted)]
+        session.flush()
+        events.record(session, now, actor, "user_roles_changed",
+                      {"username": username, "granted": sorted(granted), "removed": sorted(removed)})
+    return sorted(users.roles_of(user))
 
 
 def reset_password(session: Session, actor: str, username: str, new_hash: str, now: datetime) -> None:

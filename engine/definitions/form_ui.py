@@ -13,8 +13,9 @@ from typing import Any
 
 FORM_KEYS = ("key", "title", "schema", "fields", "messages")
 FIELD_KEYS = ("name", "label", "widget", "options", "columns")
-COLUMN_KEYS = ("name", "label")
+COLUMN_KEYS = ("name", "label", "widget")
 WIDGETS = ("textarea", "table")
+COLUMN_WIDGETS = ("person",)  # a login id, shown by the person's display name (pages never show login ids)
 
 Found = tuple[list, str, str]
 
@@ -55,6 +56,10 @@ def _columns(path: list, where: tuple[str, str], columns: object) -> Iterator[Fo
                    f"{here[1]}：需要 name 和中英文 label")
         else:
             yield from _unknown([*path, index], here, column, COLUMN_KEYS)
+            if "widget" in column and column["widget"] not in COLUMN_WIDGETS:
+                yield ([*path, index, "widget"],
+                       f"{here[0]}: unknown widget {column['widget']} (allowed: {', '.join(COLUMN_WIDGETS)})",
+                       f"{here[1]}：未知的 widget {column['widget']}（可用：{', '.join(COLUMN_WIDGETS)}）")
 
 
 def ui_problems(raw: dict) -> Iterator[Found]:

@@ -21,6 +21,8 @@ from engine import outcomes
 from engine.definitions.checks import INITIATOR
 from engine.definitions.model import ProcessModel, start_event
 from engine.errors import Forbidden, NotFound
+from engine.roles import RoleDef
+from engine.runtime import training_gate
 from engine.runtime.loading import no_instance, no_task
 from engine.store.models import ApiToken, Instance, ProcessVersion, Task, User
 from engine.users import SYSTEM, get_user, managed_roles, roles_of
@@ -205,6 +207,14 @@ def may_manage_users(user: User | None) -> bool:
 def check_may_manage_users(user: User | None) -> None:
     if not may_manage_users(user):
         raise Forbidden(f"{user.username} is not an administrator and may not manage accounts")
+
+
+def check_may_grant_roles(session: Session, user: User | None, username: str, granted: set[str],
+                          front_line: dict[str, RoleDef]) -> None:
+    """An administrator grants roles; a front-line one only to someone with a passed safety training
+    (seed 205, 280; the rule itself in engine/runtime/training_gate.py)."""
+    check_may_manage_users(user)
+    training_gate.check_front_line_grant(session, username, granted, front_line)
 
 
 def check_may_revoke_token(user: User | None, token: ApiToken) -> None:

@@ -22,7 +22,8 @@ for module in (admin, accounts, work, audit, rules, serve, incidents, prices):
 
 
 def _report(exc: SalesflowError) -> None:
-    click.echo(f"error: {exc}", err=True)
+    reason = getattr(exc, "reason", None)  # an error that says why in both languages (training_gate)
+    click.echo(f"error: {reason.get(lang()) or exc if isinstance(reason, dict) else exc}", err=True)
     if isinstance(exc, DefinitionError):
         for problem in exc.problems[1:] if len(exc.problems) == 1 else exc.problems:
             click.echo(f"  {problem}", err=True)

@@ -40,7 +40,8 @@ def _when(value) -> str:  # noqa: ANN001 - a datetime or None
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
-@click.group(help="Manage users: add, list, deactivate, activate, change or reset a password, unlock.")
+@click.group(help="Manage users: add, list, grant or take away roles, deactivate, activate, change or reset "
+                   "a password, unlock.")
 def users() -> None:
     pass
 
@@ -73,6 +74,19 @@ def users_list(as_json: bool) -> None:
     for lock in overview["locks"]:
         if lock["key"] not in {u["username"] for u in overview["users"]}:
             click.echo(f"locked {lock['scope']} {lock['key']} until {_when(lock['until'])}")
+
+
+@users.command("roles", help="Grant (--add) or take away (--remove) roles of an existing user. A front-line "
+                             "role (processes/roles.yaml front_line) needs a passed safety training recorded "
+                             "by a completed training (P10).")
+@click.argument("name")
+@click.option("--add", "add", multiple=True, help="a role id to grant (repeat for several)")
+@click.option("--remove", "remove", multiple=True, help="a role id to take away (repeat for several)")
+def users_roles(name: str, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
+    if not add and not remove:
+        raise InvalidData("give --add and/or --remove")
+    roles = checked(engine().set_user_roles, CONSOLE, name, add, remove)
+    click.echo(f"user {name} now has role(s) {', '.join(roles) or '(none)'}")
 
 
 @users.command("deactivate", help="Stop a user from logging in; ends their sessions and revokes their tokens.")

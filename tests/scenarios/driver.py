@@ -64,6 +64,8 @@ PEOPLE: dict[str, list[str]] = {
     "rep_head": ["sales_rep", "department_head"],
     "safe1": ["safety_officer"],
     "safe2": ["safety_officer"],
+    "train1": ["training_officer"],
+    "train2": ["training_officer"],
 }
 
 

@@ -65,6 +65,7 @@ def _page_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "pages.admin_unlock": ("/admin/unlock", {"username": "rep1"}),
         "pages.admin_revoke_token": ("/admin/tokens/1/revoke", {}),
         "pages.admin_set_email": ("/admin/users/rep1/email", {"email": "rep1@example.com"}),
+        "pages.admin_roles": ("/admin/users/rep1/roles", {"add": "quality"}),
         # administrators' only: refused before the incident is even looked up
         "pages.end_instance": (f"/instances/{running['instance']}/end", {"reason": "审计"}),
         "pages.retry_incident": ("/admin/incidents/1/retry", {}),
@@ -94,7 +95,8 @@ NEW = "velvet-compass-91"
 # buttons that come back to their page with the refusal flashed (the inbox; the administrators' page,
 # which then refuses the auditor too)
 REDIRECTING = {"pages.claim", "pages.unclaim", "pages.reassign", "pages.admin_deactivate", "pages.admin_activate",
-               "pages.admin_unlock", "pages.admin_revoke_token", "pages.admin_set_email"}
+               "pages.admin_unlock", "pages.admin_revoke_token", "pages.admin_set_email",
+               "pages.admin_roles"}
 JSON_PAGE_WRITES = {"pages.model_deploy", "pages.model_lint", "pages.model_form_preview"}
 
 

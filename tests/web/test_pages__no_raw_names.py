@@ -34,6 +34,7 @@ from tests.scenarios import test_safety_accident__paths as accident
 from tests.scenarios import test_safety_hazard__paths as safety
 from tests.scenarios import test_sample_request__paths as sample
 from tests.scenarios import test_satisfaction_survey__paths as survey
+from tests.scenarios import test_training__paths as training
 from tests.scenarios import test_violation__paths as violation
 from tests.scenarios.driver import PEOPLE
 from tests.web.conftest import Pages
@@ -75,6 +76,8 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
     ("monthly_appraisal", _everything,
      appraisal.test_the_director_returns_the_proposals_then_approves_and_finance_records_them),
     ("violation", _everything, violation.test_a_shop_closure_refused_by_the_general_manager_is_investigated_again),
+    ("training", _everything,
+     training.test_results_not_recorded_three_days_after_the_session_remind_the_general_manager),
 ]
 
 

@@ -63,7 +63,7 @@ def build(engine: Engine) -> Demo:
     engine.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)
     demo = Demo(engine, people, display)
     for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _safety,
-                          _accidents, _opinions, _violations):
+                          _accidents, _opinions, _violations, _training):
         build_process(demo)
     _timers(demo)
     return demo
@@ -289,6 +289,23 @@ def _violations(demo: Demo) -> None:
            "fine_yuan": 500})
     _step(demo, fined, "dir", "director_approve_sanction", {"approved": True})
     _step(demo, fined, "off1", "record_sanction", {**RECORD, "effective_date": day(3), "acknowledged_on": day(1)})
+
+
+def _training(demo: Demo) -> None:
+    """Trainings: a plan waiting for approval, one rejected, one approved waiting for its results (its
+    reminder fires with the timers below), one completed with a row per person."""
+    from tests.scenarios.test_training__paths import APPROVED, PLAN, RESULTS
+
+    session = (demo.engine.clock.now().astimezone(SHANGHAI) + timedelta(days=2)).date().isoformat()
+    plan = {**PLAN, "session_date": session}  # at least a day ahead of whatever time the demo has reached
+    _start(demo, "train1", "training", dict(plan))
+    rejected = _start(demo, "training_officer", "training", {**plan, "training_kind": "induction"})
+    _step(demo, rejected, "gm1", "approve_plan", {"approved": False, "comment": "与季度安全月活动合并举办"})
+    waiting = _start(demo, "train2", "training", {**plan, "training_kind": "product_knowledge"})
+    _step(demo, waiting, "gm1", "approve_plan", APPROVED)
+    done = _start(demo, "train1", "training", dict(plan))
+    _step(demo, done, "general_manager", "approve_plan", APPROVED)
+    _step(demo, done, "train2", "record_results", {**RESULTS, "held_on": session})
 
 
 def _timers(demo: Demo) -> None:

@@ -1,5 +1,6 @@
-"""/admin/users (administrators: users, roles, active flag, lockouts, tokens; deactivate, activate, reset a
-password, unlock, revoke a token) and /account/password (everyone: change my own password).
+"""/admin/users (administrators: users, roles, active flag, lockouts, tokens; grant or take away a role,
+deactivate, activate, reset a password, unlock, revoke a token) and /account/password (everyone: change
+my own password).
 
 The engine decides who may do each (engine/runtime/access.py) and whether a new password is acceptable;
 these views only turn forms into engine calls and the answers into pages.
@@ -14,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engine.errors import InvalidData, Locked, SalesflowError
+from engine.runtime.training_gate import TrainingRequired
 from webui.auth import client_address, start_session
 from webui.context import engine
 from webui.i18n import localized
@@ -55,7 +57,26 @@ def account_password():  # noqa: ANN201 - a Flask response
 @login_required
 def admin_users():  # noqa: ANN201
     overview = engine().accounts(actor())  # Forbidden (403) for anyone but an administrator
-    return render_template("pages/admin_users.html", overview=overview, me=current_user.username)
+    return render_template("pages/admin_users.html", overview=overview, me=current_user.username,
+                           all_roles=sorted(engine().roles()))
+
+
+@blueprint.post("/admin/users/<username>/roles")
+@login_required
+def admin_roles(username: str):  # noqa: ANN201
+    """Grant (`add`) or take away (`remove`) one role. A front-line role without a passed safety training is
+    refused by the engine with the reason, which is shown as it is (in the reader's language)."""
+    add = [r for r in [request.form.get("add", "").strip()] if r]
+    remove = [r for r in [request.form.get("remove", "").strip()] if r]
+    try:
+        engine().set_user_roles(actor(), username, add, remove)
+    except TrainingRequired as exc:
+        flash(localized(exc.reason), "error")
+        return redirect(url_for("pages.admin_users"))
+    except SalesflowError as exc:
+        flash_error(exc)
+        return redirect(url_for("pages.admin_users"))
+    return _done(_("The roles of %(user)s were changed.", user=username))
 
 
 def _done(message: str):  # noqa: ANN202

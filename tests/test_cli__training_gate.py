@@ -1,0 +1,53 @@
+"""P10 `salesflow users roles`: a front-line role is granted at the console only after a passed safety
+training, recorded by running the process 培训 (training) to its end; the refusal says why, in one line."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.conftest import PASSWORD, ROOT
+from tests.test_cli__commands import assert_one_line_error, environment, ok, sf
+
+USERS = {"train1": "training_officer", "gm1": "general_manager", "newbie": "office"}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict[str, str]:
+    e = environment(tmp_path_factory.mktemp("training") / "salesflow.db")
+    ok(sf(e, "init"))
+    for name, role in USERS.items():
+        ok(sf(e, "users", "add", name, "--role", role, "--password-stdin", stdin=PASSWORD))
+    ok(sf(e, "deploy", str(ROOT / "processes" / "training.bpmn"),
+          *(str(p) for p in sorted((ROOT / "forms").glob("training_*.yaml")))))
+    return e
+
+
+def open_task(out: str) -> str:
+    return re.search(r"open task (\S+)", out).group(1)
+
+
+@pytest.mark.rule("P10.5")
+def test_users_roles_refuses_a_front_line_role_until_the_safety_training_is_passed(env):
+    assert_one_line_error(sf(env, "users", "roles", "newbie", "--add", "sales_rep"),
+                          "no passed safety training", "Sales representative", "art. 8")
+    assert_one_line_error(sf({**env, "SALESFLOW_LANG": "zh"}, "users", "roles", "newbie", "--add", "sales_rep"),
+                          "尚无合格的安全教育培训记录", "销售代表", "第八条")
+    out = ok(sf(env, "users", "roles", "newbie", "--add", "quality"))  # not a front-line role
+    assert "newbie now has role(s) office, quality" in out
+
+    day = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=2)).isoformat()
+    plan = {"training_kind": "safety", "topic": "消防安全", "trainer": "王工", "session_date": day,
+            "planned_participants": 1}
+    task = open_task(ok(sf(env, "start", "training", "--as", "train1", "--data", json.dumps(plan))))
+    task = open_task(ok(sf(env, "complete", task, "--as", "gm1", "--data", '{"approved": true}')))
+    results = {"held_on": day, "results": [{"login": "newbie", "attended": True, "score": 88, "passed": True}]}
+    assert "is completed" in ok(sf(env, "complete", task, "--as", "train1", "--data", json.dumps(results)))
+
+    out = ok(sf(env, "users", "roles", "newbie", "--add", "sales_rep", "--remove", "quality"))
+    assert "newbie now has role(s) office, sales_rep" in out
+    assert_one_line_error(sf(env, "users", "roles", "newbie"), "--add")
