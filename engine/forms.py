@@ -73,6 +73,18 @@ def _min_days_ahead(validator, days, instance, schema):  # noqa: ANN001, ANN202 
         yield ValidationError(f"date must be at least {days} day(s) after {today}")
 
 
+def _max_days_ahead(validator, days, instance, schema):  # noqa: ANN001, ANN202 - jsonschema's protocol
+    if not isinstance(instance, str):
+        return
+    try:
+        given = date.fromisoformat(instance)
+    except ValueError:
+        return  # `format: date` reports it
+    today = clock.now().astimezone(ZoneInfo(COMPANY_TZ)).date()
+    if given > today + timedelta(days=days):
+        yield ValidationError(f"date must be at most {days} day(s) after {today}")
+
+
 def _decimals(validator, places, instance, schema):  # noqa: ANN001, ANN202 - jsonschema's protocol
     if isinstance(instance, bool) or not isinstance(instance, int | float):
         return
@@ -86,7 +98,8 @@ def _filled_here(validator, spec, instance, schema):  # noqa: ANN001, ANN202 - c
 
 
 _Validator = jsonschema.validators.extend(Draft202012Validator, {
-    "x-min-days-ahead": _min_days_ahead, "x-decimals": _decimals, "x-price-list": _filled_here})
+    "x-min-days-ahead": _min_days_ahead, "x-max-days-ahead": _max_days_ahead, "x-decimals": _decimals,
+    "x-price-list": _filled_here})
 
 _MESSAGES: dict[str, Text] = {
     "required": {"zh": "此项必填", "en": "This field is required"},
@@ -102,6 +115,7 @@ _MESSAGES: dict[str, Text] = {
     "format": {"zh": "格式不正确（{limit}）", "en": "Not a valid {limit}"},
     "pattern": {"zh": "格式不正确", "en": "Invalid format"},
     "x-min-days-ahead": {"zh": "日期须至少晚于今天 {limit} 天", "en": "Must be at least {limit} day(s) after today"},
+    "x-max-days-ahead": {"zh": "日期不能晚于今天之后 {limit} 天", "en": "Must be at most {limit} day(s) after today"},
     "x-decimals": {"zh": "最多 {limit} 位小数", "en": "At most {limit} decimal place(s)"},
     "additionalProperties": {"zh": "未知字段", "en": "Unknown field"},
 }
@@ -143,6 +157,8 @@ def _message(form: FormDef, field: str, error: ValidationError) -> Text:
         return {"zh": template["zh"].format(expected=zh), "en": template["en"].format(expected=en)}
     if error.validator == "x-min-days-ahead" and limit == 0:
         return {"zh": "日期不能早于今天", "en": "The date cannot be in the past"}
+    if error.validator == "x-max-days-ahead" and limit == 0:
+        return {"zh": "日期不能晚于今天", "en": "The date cannot be in the future"}
     if error.validator == "format":
         zh, en = _FORMATS.get(str(limit), (str(limit), str(limit)))
         return {"zh": template["zh"].format(limit=zh), "en": template["en"].format(limit=en)}
@@ -355,6 +371,10 @@ def keyword_problems(schema: dict) -> list[tuple[tuple, EnZh]]:
                                                    "x-min-days-ahead 必须是 0 到 3650 之间的整数（天数）"))
                  for p in _keyword_paths(schema, "x-min-days-ahead")
                  if not _days(_subschema(schema, p)["x-min-days-ahead"])]
+    problems += [((*p, "x-max-days-ahead"), ("x-max-days-ahead must be a whole number of days from 0 to 3650",
+                                                   "x-max-days-ahead 必须是 0 到 3650 之间的整数（天数）"))
+                 for p in _keyword_paths(schema, "x-max-days-ahead")
+                 if not _days(_subschema(schema, p)["x-max-days-ahead"])]
     return (problems + price_fill_problems(schema) + form_prefill.prefill_problems(schema)
             + form_conditions.condition_problems(schema))
 

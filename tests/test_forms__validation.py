@@ -244,6 +244,39 @@ def test_min_days_ahead_counts_days_in_shanghai(visit, instant, refused, accepte
         assert validate(visit, {**GOOD_VISIT, "visit_date": accepted})
 
 
+# -- x-max-days-ahead: a date of something that happened ---------------------------------------------
+HAPPENED = """key: happened
+title: {zh: 事故报告, en: Accident report}
+schema:
+  type: object
+  properties:
+    happened_on: {type: string, format: date, x-max-days-ahead: 0}
+fields:
+  - {name: happened_on, label: {zh: 发生日期, en: Date it happened}}
+"""
+
+
+@pytest.mark.parametrize(("instant", "refused", "accepted"), [
+    (datetime(2026, 3, 2, 1, 0, tzinfo=UTC), "2026-03-03", "2026-03-02"),  # 09:00 on 2 March in Shanghai
+    (datetime(2026, 3, 2, 15, 59, tzinfo=UTC), "2026-03-03", "2026-03-02"),  # 23:59 on 2 March in Shanghai
+    (datetime(2026, 3, 2, 16, 0, tzinfo=UTC), "2026-03-04", "2026-03-03"),  # midnight: 3 March in Shanghai
+])
+def test_max_days_ahead_refuses_a_date_after_today_in_shanghai(instant, refused, accepted):
+    form = load(HAPPENED, "happened.yaml")
+    with engine_clock.using(ManualClock(instant)):
+        assert errors_of(form, {"happened_on": refused})["happened_on"] == {
+            "zh": "日期不能晚于今天", "en": "The date cannot be in the future"}
+        assert validate(form, {"happened_on": accepted}) == {"happened_on": accepted}
+        assert validate(form, {"happened_on": "2025-12-31"})  # long ago is fine
+
+
+def test_max_days_ahead_must_be_a_whole_number_of_days():
+    _form, problems, _key = load_form(HAPPENED.replace("x-max-days-ahead: 0", "x-max-days-ahead: -1"), "h.yaml")
+    assert [p.messages() for p in problems] == [{
+        "en": "x-max-days-ahead must be a whole number of days from 0 to 3650",
+        "zh": "x-max-days-ahead 必须是 0 到 3650 之间的整数（天数）"}]
+
+
 # -- through the engine ------------------------------------------------------------------------------
 def instance_count(engine) -> int:
     with engine.db.read() as s:
