@@ -16,10 +16,9 @@ import pytest
 
 from engine import Engine
 from engine.errors import Forbidden, InvalidData
-from tests.conftest import ROOT, add_users
+from tests.scenarios.conftest import deploy_repository
 from tests.scenarios.driver import (
     AUDITOR,
-    PEOPLE,
     assert_audit_intact,
     assert_completed,
     branches,
@@ -59,9 +58,7 @@ GM_REVIEWED = {"gm_acknowledged": True, "gm_instructions": "请品质部三日�
 def opinions(engine: Engine) -> Engine:
     """processes/ and forms/ deployed as they are in the repository (the complaint an opinion may start is
     one of them), and PEOPLE."""
-    deployed = {(d.key, d.version, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
-    assert {(KEY, 1, "deployed"), ("complaint", 1, "deployed")} <= deployed
-    add_users(engine, PEOPLE)
+    assert {(KEY, 1, "deployed"), ("complaint", 1, "deployed")} <= deploy_repository(engine)
     return engine
 
 

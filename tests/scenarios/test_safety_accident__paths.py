@@ -17,7 +17,8 @@ import pytest
 
 from engine import Engine
 from engine.errors import Forbidden, InvalidData
-from tests.conftest import ROOT, T0, add_users
+from tests.conftest import T0
+from tests.scenarios.conftest import deploy_repository
 from tests.scenarios.driver import (
     AUDITOR,
     PEOPLE,
@@ -55,9 +56,8 @@ DECEMBER = local_time("2026-12-01", "09:00")
 @pytest.fixture
 def safety(engine: Engine) -> Engine:
     """processes/ and forms/ deployed as they are in the repository, and PEOPLE."""
-    deployed = {(d.key, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
+    deployed = {(key, status) for key, _version, status in deploy_repository(engine)}
     assert {(KEY, "deployed"), (DRILL, "deployed")} <= deployed
-    add_users(engine, PEOPLE)
     return engine
 
 

@@ -16,7 +16,8 @@ import pytest
 
 from engine import Engine
 from engine.errors import Forbidden, InvalidData
-from tests.conftest import ROOT, T0, add_users
+from tests.conftest import T0
+from tests.scenarios.conftest import deploy_repository
 from tests.scenarios.driver import (
     AUDITOR,
     PEOPLE,
@@ -52,9 +53,8 @@ APRIL = local_time("2026-04-01", "09:00")
 @pytest.fixture
 def safety(engine: Engine) -> Engine:
     """processes/ and forms/ deployed as they are in the repository, and PEOPLE."""
-    deployed = {(d.key, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
+    deployed = {(key, status) for key, _version, status in deploy_repository(engine)}
     assert {(KEY, "deployed"), (INSPECTION, "deployed")} <= deployed
-    add_users(engine, PEOPLE)
     return engine
 
 

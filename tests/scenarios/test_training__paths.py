@@ -15,7 +15,8 @@ import pytest
 
 from engine import Engine
 from engine.errors import Forbidden, InvalidData
-from tests.conftest import PASSWORD, ROOT, T0, add_users
+from tests.conftest import PASSWORD, T0
+from tests.scenarios.conftest import deploy_repository
 from tests.scenarios.driver import (
     AUDITOR,
     PEOPLE,
@@ -48,9 +49,8 @@ DUE = local_time("2026-03-13", "18:00")
 @pytest.fixture
 def training(engine: Engine) -> Engine:
     """processes/ and forms/ deployed as they are in the repository, and PEOPLE."""
-    deployed = {(d.key, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
+    deployed = {(key, status) for key, _version, status in deploy_repository(engine)}
     assert (KEY, "deployed") in deployed
-    add_users(engine, PEOPLE)
     return engine
 
 
