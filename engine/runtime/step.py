@@ -26,6 +26,7 @@ from engine.process import observe, workflow
 from engine.process.deadlines import task_deadline
 from engine.process.routing import Offer, due_at, offer
 from engine.process.specs import SpecSet
+from engine.runtime import effects
 from engine.runtime.incidents import LIVE
 from engine.sandbox.values import OutputRefused, storable
 from engine.scripting import FAILURES
@@ -75,6 +76,7 @@ class Step:
                 inst.outcome = outcome or outcomes.CANCELLED
         elif wf.is_completed():
             inst.status, inst.outcome = "completed", observe.outcome(self.specs, wf, inst.process_key)
+            effects.completed(self.session, inst, data, self.actor, self.at)
         ended = inst.status not in LIVE and inst.ended_at is None
         if ended:
             inst.ended_at = self.at
