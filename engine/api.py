@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from engine import clock as clock_mod
 from engine import tokens, users
+from engine.accounts import events as account_events
 from engine.accounts import login, manage, passwords, sessions
 from engine.audit import export as audit_export
 from engine.audit import trail
@@ -32,7 +33,7 @@ from engine.errors import InvalidData, NotFound, SalesflowError, Unauthorized
 from engine.process.specs import SpecCache
 from engine.replay import Replay, first_version_id, replay
 from engine.roles import front_line_roles, lane_roles, load_catalogue, sync_roles
-from engine.runtime import access, commands, queries, starting, timers
+from engine.runtime import access, commands, queries, starting, timers, training_gate
 from engine.runtime import labels as labels_mod
 from engine.runtime.idempotency import Answer
 from engine.runtime.loading import get_instance, specs_for
@@ -76,11 +77,22 @@ class Engine:
         with self.db.write() as s:
             sync_roles(s, catalogue)
 
-    def add_user(self, username: str, roles: list[str], password: str, display_name: str | None = None) -> None:
+    def add_user(self, username: str, roles: list[str], password: str, display_name: str | None = None,
+                 training: str = "unchecked") -> None:
+        """Create an account. `training` (engine/runtime/training_gate.py): "unchecked" for the demo and
+        the tests' fixtures; "required" refuses a front-line role; "waived" grants it before any training
+        (first installation) and records that in the security trail."""
         if username == commands.SYSTEM:
             raise InvalidData(f"{commands.SYSTEM} is reserved for the engine itself")
+        front_line = front_line_roles(load_catalogue(self._roles_path))
         with self.db.write() as s:
-            users.add_user(s, username, roles, password, display_name)
+            users.add_user(s, username, roles, password, display_name)  # its checks first: name, password, roles
+            if training == "required":
+                training_gate.check_new_account(username, set(roles), front_line)  # rolls the account back
+            waived = sorted(set(roles) & set(front_line))
+            if training == "waived" and waived:
+                account_events.record(s, self.clock.now(), commands.SYSTEM, "front_line_before_training",
+                                      {"username": username, "roles": waived})
 
     def authenticate(self, username: str, password: str, address: str | None = None) -> dict:
         """Log in to the pages: the user and the web session to keep ({username, display_name, roles,

@@ -58,7 +58,7 @@ def env(tmp_path_factory) -> dict[str, str]:
     e = environment(tmp_path_factory.mktemp("cli") / "salesflow.db")
     ok(sf(e, "init"))
     for name, role in USERS.items():
-        out = ok(sf(e, "users", "add", name, "--role", role, "--password-stdin", stdin=PASSWORD))
+        out = ok(sf(e, "users", "add", name, "--role", role, "--before-training", "--password-stdin", stdin=PASSWORD))
         assert name in out and role in out
     out = ok(sf(e, "deploy", APPROVAL))
     assert re.search(r"approval: deployed as version 1\b", out), out
@@ -77,7 +77,7 @@ def test_a_whole_run_from_the_command_line(tmp_path):
     out = ok(sf(env, "init"))
     assert "schema is up to date" in out
     for name, role in USERS.items():
-        ok(sf(env, "users", "add", name, "--role", role, "--password-stdin", stdin=PASSWORD))
+        ok(sf(env, "users", "add", name, "--role", role, "--before-training", "--password-stdin", stdin=PASSWORD))
 
     first = ok(sf(env, "deploy", APPROVAL))
     assert "version 1" in first and "deployed" in first

@@ -13,7 +13,7 @@ def test_import_checks_every_line_dry_run_first_then_lists_by_day(tmp_path):
     env = environment(tmp_path / "prices.db")
     ok(sf(env, "init"))
     ok(sf(env, "users", "add", "dir1", "--role", "sales_director", "--password-stdin", stdin=PASSWORD))
-    ok(sf(env, "users", "add", "rep1", "--role", "sales_rep", "--password-stdin", stdin=PASSWORD))
+    ok(sf(env, "users", "add", "rep1", "--role", "sales_rep", "--before-training", "--password-stdin", stdin=PASSWORD))
 
     bad = tmp_path / "bad.csv"
     bad.write_text("product,spec,grade,unit,price_yuan,valid_from\nP·O 42.5,散装,一等品,吨,4.205,2026-01-01\n"

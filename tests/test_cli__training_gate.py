@@ -9,7 +9,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
+from engine import Engine
+from engine.store.models import AuditEvent
 from tests.conftest import PASSWORD, ROOT
 from tests.test_cli__commands import assert_one_line_error, environment, ok, sf
 
@@ -51,3 +54,26 @@ def test_users_roles_refuses_a_front_line_role_until_the_safety_training_is_pass
     out = ok(sf(env, "users", "roles", "newbie", "--add", "sales_rep", "--remove", "quality"))
     assert "newbie now has role(s) office, sales_rep" in out
     assert_one_line_error(sf(env, "users", "roles", "newbie"), "--add")
+
+
+@pytest.mark.rule("P10.5")
+def test_users_add_refuses_a_front_line_role_to_a_new_account_and_creates_nothing(env):
+    assert_one_line_error(sf(env, "users", "add", "hire1", "--role", "sales_rep", "--role", "office",
+                             "--password-stdin", stdin=PASSWORD),
+                          "no safety training yet", "Sales representative", "art. 8", "--before-training")
+    assert_one_line_error(sf({**env, "SALESFLOW_LANG": "zh"}, "users", "add", "hire1", "--role", "sales_rep",
+                             "--password-stdin", stdin=PASSWORD), "新账号尚无安全教育培训记录", "销售代表")
+    assert "hire1" not in ok(sf(env, "users", "list"))
+    assert "hire1" in ok(sf(env, "users", "add", "hire1", "--role", "office", "--password-stdin", stdin=PASSWORD))
+
+
+@pytest.mark.rule("P10.5")
+def test_users_add_before_training_grants_at_installation_and_the_security_trail_says_so(env):
+    out = ok(sf(env, "users", "add", "first.rep", "--role", "sales_rep", "--before-training",
+                "--password-stdin", stdin=PASSWORD))
+    assert "first.rep added with role(s) sales_rep" in out
+    with Engine(env["SALESFLOW_DATABASE_URL"]).db.read() as s:
+        recorded = [json.loads(e.payload) for e in s.scalars(select(AuditEvent).where(
+            AuditEvent.chain == "security", AuditEvent.kind == "front_line_before_training"))]
+    assert recorded == [{"username": "first.rep", "roles": ["sales_rep"]}]
+    assert " 0 broken" in ok(sf(env, "audit", "verify"))

@@ -2,7 +2,8 @@
 
 It is a hash chain like the deployments' (engine/audit/chain.py), so `salesflow audit verify` checks it
 with every other chain. Its events: user_deactivated, user_activated, password_changed, password_reset,
-token_revoked, account_locked, address_locked, unlocked, user_roles_changed.
+token_revoked, account_locked, address_locked, unlocked, user_roles_changed, front_line_before_training
+(an account created with a front-line role before its safety training, at the first installation).
 """
 
 from __future__ import annotations

@@ -52,9 +52,14 @@ def users() -> None:
 @click.option("--role", "roles", multiple=True, required=True, help="a role id (repeat for several)")
 @click.option("--password-stdin", is_flag=True, help=STDIN_HELP)
 @click.option("--display-name", default=None)
-def users_add(name: str, roles: tuple[str, ...], password_stdin: bool, display_name: str | None) -> None:
+@click.option("--before-training", is_flag=True,
+              help="first installation only: grant a front-line role before the safety training is recorded "
+                   "(the security audit trail records it); otherwise a front-line role needs the training")
+def users_add(name: str, roles: tuple[str, ...], password_stdin: bool, display_name: str | None,
+              before_training: bool) -> None:
     password = _read(password_stdin, f"password for {name}", confirm=True)
-    checked(engine().add_user, name, list(roles), password, display_name)
+    checked(engine().add_user, name, list(roles), password, display_name,
+            "waived" if before_training else "required")
     click.echo(f"user {name} added with role(s) {', '.join(roles)}")
 
 

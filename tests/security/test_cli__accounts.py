@@ -19,7 +19,8 @@ NEW = "velvet-compass-91"
 def env(tmp_path_factory) -> dict[str, str]:
     e = environment(tmp_path_factory.mktemp("accounts") / "salesflow.db")
     ok(sf(e, "init"))
-    ok(sf(e, "users", "add", "margaret.chen", "--role", "sales_rep", "--password-stdin", stdin=PASSWORD + "\n"))
+    ok(sf(e, "users", "add", "margaret.chen", "--role", "sales_rep", "--before-training", "--password-stdin",
+          stdin=PASSWORD + "\n"))
     return e
 
 

@@ -13,7 +13,7 @@ from tests.test_cli__commands import APPROVAL, PASSWORD, assert_one_line_error, 
 def cli(tmp_path_factory) -> dict[str, str]:
     env = environment(tmp_path_factory.mktemp("cli-edges") / "salesflow.db")
     ok(sf(env, "init"))
-    ok(sf(env, "users", "add", "rep", "--role", "sales_rep", "--password-stdin", stdin=PASSWORD))
+    ok(sf(env, "users", "add", "rep", "--role", "sales_rep", "--before-training", "--password-stdin", stdin=PASSWORD))
     ok(sf(env, "deploy", APPROVAL))
     return env
 
