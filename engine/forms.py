@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -61,28 +61,29 @@ class FormDef:
         return {"zh": name, "en": name}
 
 
-def _min_days_ahead(validator, days, instance, schema):  # noqa: ANN001, ANN202 - jsonschema's protocol
+def _days_ahead(instance: object) -> tuple[int, date] | None:
+    """(days from the company's today, today) for an ISO date string; None for anything else (`format: date`
+    reports a malformed one)."""
     if not isinstance(instance, str):
-        return
+        return None
     try:
         given = date.fromisoformat(instance)
     except ValueError:
-        return  # `format: date` reports it
+        return None
     today = clock.now().astimezone(ZoneInfo(COMPANY_TZ)).date()
-    if given < today + timedelta(days=days):
-        yield ValidationError(f"date must be at least {days} day(s) after {today}")
+    return (given - today).days, today
+
+
+def _min_days_ahead(validator, days, instance, schema):  # noqa: ANN001, ANN202 - jsonschema's protocol
+    ahead = _days_ahead(instance)
+    if ahead and ahead[0] < days:
+        yield ValidationError(f"date must be at least {days} day(s) after {ahead[1]}")
 
 
 def _max_days_ahead(validator, days, instance, schema):  # noqa: ANN001, ANN202 - jsonschema's protocol
-    if not isinstance(instance, str):
-        return
-    try:
-        given = date.fromisoformat(instance)
-    except ValueError:
-        return  # `format: date` reports it
-    today = clock.now().astimezone(ZoneInfo(COMPANY_TZ)).date()
-    if given > today + timedelta(days=days):
-        yield ValidationError(f"date must be at most {days} day(s) after {today}")
+    ahead = _days_ahead(instance)
+    if ahead and ahead[0] > days:
+        yield ValidationError(f"date must be at most {days} day(s) after {ahead[1]}")
 
 
 def _decimals(validator, places, instance, schema):  # noqa: ANN001, ANN202 - jsonschema's protocol

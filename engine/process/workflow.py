@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -196,8 +197,8 @@ def cancel(wf: BpmnWorkflow) -> None:
     wf.cancel()
 
 
-def waiting_timers(wf: BpmnWorkflow) -> list[tuple[object, str]]:
-    """(task, due ISO string) for every timer this workflow waits on."""
+def waiting_timers(wf: BpmnWorkflow) -> list[tuple[object, datetime]]:
+    """(task, when it is due) for every timer this workflow waits on."""
     result = []
     for task in wf.get_tasks(state=TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
@@ -207,7 +208,7 @@ def waiting_timers(wf: BpmnWorkflow) -> list[tuple[object, str]]:
         if isinstance(value, dict):  # cycle timers keep {"next": ..., "cycles": ...}
             value = value.get("next")
         if value:
-            result.append((task, str(value)))
+            result.append((task, TimerEventDefinition.get_datetime(str(value))))
     return result
 
 

@@ -49,7 +49,7 @@ def _step(ctx: Engine, session, inst: Instance, actor: str, overdue: str = "fire
     halted by an incident: its failed step waits for an administrator's retry)."""
     specs = specs_for(session, ctx.specs, inst.process_version_id)
     wf, at = load_workflow(inst, specs), clock.now()
-    if overdue != "skip" and any(_parse_due(due) < at for _task, due in workflow.waiting_timers(wf)):
+    if overdue != "skip" and any(due < at for _task, due in workflow.waiting_timers(wf)):
         def fire() -> None:
             _fire(ctx, session, Step(session, inst, specs, wf, SYSTEM, at))
 
@@ -64,12 +64,6 @@ def _step(ctx: Engine, session, inst: Instance, actor: str, overdue: str = "fire
             except Exception as exc:  # e.g. a state that cannot be saved: the person gets a 422
                 raise ProcessError(f"an overdue timer of instance {inst.id} failed: {failures.describe(exc)}") from exc
     return Step(session, inst, specs, wf, actor, at)
-
-
-def _parse_due(value: str):  # noqa: ANN202
-    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-
-    return TimerEventDefinition.get_datetime(value)
 
 
 def _fire(ctx: Engine, session, step: Step) -> int:  # noqa: ANN001

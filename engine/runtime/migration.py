@@ -138,15 +138,6 @@ def _reason(el: str, names: dict[str, dict[str, str]], texts: tuple[str, str]) -
     return Reason(f"{el}: {en}", zh=f"“{name['zh']}”：{zh}", en=f"{name['en']}: {en}")
 
 
-def _model_element(specs: SpecSet, task):  # noqa: ANN001, ANN202 - the task's element in another version
-    part = task.workflow
-    while part is not None:
-        if part.spec.name in specs.models:
-            return specs.element(part.spec.name, task.task_spec.bpmn_id)
-        part = getattr(part, "parent_workflow", None)
-    return None
-
-
 def reasons(session: Session, wf, old: SpecSet, new: SpecSet, from_pv: ProcessVersion,  # noqa: ANN001
             to_pv: ProcessVersion) -> list[Reason]:
     """Why this workflow cannot move from `from_pv` to `to_pv`; empty when it can. Elements are named as
@@ -155,7 +146,7 @@ def reasons(session: Session, wf, old: SpecSet, new: SpecSet, from_pv: ProcessVe
     found = [_reason(g.element, names, _gap_texts(g, from_pv.version, to_pv.version))
              for g in workflow.migration_gaps(wf, new)]
     for task in wf.get_tasks(state=TaskState.READY, manual=True):
-        before, after = element_of(old, task), _model_element(new, task)
+        before, after = element_of(old, task), element_of(new, task)
         if before is None or after is None:
             continue
         el = task.task_spec.bpmn_id

@@ -125,7 +125,7 @@ class Step:
             select(Timer).where(Timer.instance_id == self.instance.id, Timer.status == "waiting"))}
         for task_id, row in rows.items():
             if task_id in waiting:
-                row.due_at = _parse(waiting[task_id][1])
+                row.due_at = waiting[task_id][1]
                 if row.due_at > self.at:  # a cycle timer's next round (or a new deadline): no failed attempts yet
                     row.attempts, row.next_attempt_at, row.last_error = 0, None, None
                 continue
@@ -136,7 +136,7 @@ class Step:
         for task_id, (task, due) in waiting.items():
             if task_id not in rows:
                 self.session.add(Timer(instance_id=self.instance.id, task_id=task_id, bpmn_id=task.task_spec.bpmn_id,
-                                       due_at=_parse(due), status="waiting", attempts=0))
+                                       due_at=due, status="waiting", attempts=0))
 
 
 def stored_data(data: dict) -> dict:
@@ -145,9 +145,3 @@ def stored_data(data: dict) -> dict:
         return {name: storable(name, value) for name, value in data.items()}
     except OutputRefused as exc:
         raise ProcessError(f"the process cannot store its data: {exc}") from None
-
-
-def _parse(value: str) -> datetime:
-    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-
-    return TimerEventDefinition.get_datetime(value)
