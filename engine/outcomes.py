@@ -13,10 +13,8 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from engine import vocabulary
 from engine.config import outcomes_file
-from engine.errors import DefinitionError, Problem
 
 CANCELLED, WITHDRAWN, COMPLETED = "cancelled", "withdrawn", "completed"
 KINDS = ("positive", "negative", "neutral")
@@ -37,15 +35,10 @@ def load(path: Path | None = None) -> dict[str, OutcomeDef]:
 
 @functools.lru_cache(maxsize=8)
 def _load(path: Path) -> dict[str, OutcomeDef]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise DefinitionError([Problem(str(path), f"cannot read the outcome vocabulary: {exc}")]) from None
     found = {}
-    for oid, spec in (raw.get("outcomes") or {}).items():
-        if not isinstance(spec, dict) or not {"zh", "en"} <= set(spec) or spec.get("kind") not in KINDS:
-            raise DefinitionError([Problem(str(path), f"outcome {oid} needs zh and en names and a kind "
-                                                      f"({', '.join(KINDS)})")])
+    for oid, spec in vocabulary.entries(path, "outcomes", "the outcome vocabulary").items():
+        if spec.get("kind") not in KINDS:
+            raise vocabulary.problem(path, f"outcome {oid} needs a kind ({', '.join(KINDS)})")
         found[oid] = OutcomeDef(oid, spec["zh"], spec["en"], spec["kind"], bool(spec.get("engine")))
     return found
 

@@ -6,12 +6,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import vocabulary
 from engine.config import roles_file
-from engine.errors import DefinitionError, Problem
 from engine.store.models import Role
 
 
@@ -26,18 +25,9 @@ class RoleDef:
 
 
 def load_catalogue(path: Path | None = None) -> dict[str, RoleDef]:
-    path = path or roles_file()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise DefinitionError([Problem(str(path), f"cannot read the role catalogue: {exc}")]) from None
-    roles = {}
-    for rid, spec in (raw.get("roles") or {}).items():
-        if not isinstance(spec, dict) or not {"zh", "en"} <= set(spec):
-            raise DefinitionError([Problem(str(path), f"role {rid} needs zh and en names")])
-        roles[rid] = RoleDef(rid, spec["zh"], spec["en"], bool(spec.get("system")), list(spec.get("manages") or []),
-                             bool(spec.get("front_line")))
-    return roles
+    return {rid: RoleDef(rid, spec["zh"], spec["en"], bool(spec.get("system")), list(spec.get("manages") or []),
+                         bool(spec.get("front_line")))
+            for rid, spec in vocabulary.entries(path or roles_file(), "roles", "the role catalogue").items()}
 
 
 def lane_roles(catalogue: dict[str, RoleDef]) -> set[str]:

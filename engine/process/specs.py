@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from engine.definitions.model import ProcessModel
 from engine.definitions.serializer import SERIALIZER
+from engine.lru import Lru
 
 
 @dataclass(frozen=True)
@@ -32,22 +31,10 @@ def restore(version_id: int, spec_json: str, model_json: str) -> SpecSet:
 
 
 class SpecCache:
-    """An LRU of SpecSets keyed by version id; versions are immutable, so entries never go stale."""
+    """SpecSets by version id, the most recently used kept; versions are immutable, so entries never go stale."""
 
     def __init__(self, size: int = 64) -> None:
-        self._size = size
-        self._items: OrderedDict[int, SpecSet] = OrderedDict()
-        self._lock = threading.Lock()
+        self._items: Lru[SpecSet] = Lru(size)
 
     def get(self, version_id: int, load) -> SpecSet:  # noqa: ANN001 - load() -> (spec_json, model_json)
-        with self._lock:
-            if version_id in self._items:
-                self._items.move_to_end(version_id)
-                return self._items[version_id]
-        spec_json, model_json = load()
-        specs = restore(version_id, spec_json, model_json)
-        with self._lock:
-            self._items[version_id] = specs
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return specs
+        return self._items.get(version_id, lambda: restore(version_id, *load()))

@@ -4,8 +4,6 @@ instance's data labels, the versions each event of a trail ran on, and users' di
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +11,7 @@ from sqlalchemy.orm import Session
 from engine.definitions import labels as version_labels
 from engine.definitions.labels import VersionLabels
 from engine.definitions.model import ProcessModel
+from engine.lru import Lru
 from engine.store.models import DefinitionFile, Form, Instance, ProcessVersion, Task, User
 
 
@@ -20,21 +19,10 @@ class LabelCache:
     """VersionLabels by version id, the most recently used kept (one per Engine: ids are per database)."""
 
     def __init__(self, size: int = 128) -> None:
-        self._size = size
-        self._items: OrderedDict[int, VersionLabels] = OrderedDict()
-        self._lock = threading.Lock()
+        self._items: Lru[VersionLabels] = Lru(size)
 
     def get(self, session: Session, version_id: int, roles: dict[str, dict[str, str]]) -> VersionLabels:
-        with self._lock:
-            if version_id in self._items:
-                self._items.move_to_end(version_id)
-                return self._items[version_id]
-        found = _load(session, version_id, roles)
-        with self._lock:
-            self._items[version_id] = found
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return found
+        return self._items.get(version_id, lambda: _load(session, version_id, roles))
 
 
 def _load(session: Session, version_id: int, roles: dict[str, dict[str, str]]) -> VersionLabels:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.sandbox import host, runner
 from engine.sandbox.guards import LimitExceeded, NeedsIsolation
 from engine.sandbox.policy import Compiled, compile_code
 from engine.sandbox.values import OutputRefused, dumps, from_wire, to_wire
+
+T = TypeVar("T")
 
 
 class CodeFailed(Exception):
@@ -23,27 +25,26 @@ class CodeFailed(Exception):
 
 def evaluate(source: str, variables: Mapping[str, Any], now: datetime) -> Any:
     """The value of an expression; `variables` are the data and any names the caller adds."""
-    compiled = compile_code(source, "eval")
-    if compiled.inline:
-        with _own_errors():
-            try:
-                return runner.evaluate(compiled, variables, now, inline=True)
-            except NeedsIsolation:
-                pass
-    return from_wire(_isolated(compiled, variables, now)["value"])
+    return _run(compile_code(source, "eval"), variables, now, runner.evaluate,
+                lambda answer: from_wire(answer["value"]))
 
 
 def execute(source: str, variables: Mapping[str, Any], now: datetime) -> runner.Changes:
     """What a script changes in `variables` (they are not touched: the caller applies the changes)."""
-    compiled = compile_code(source, "exec")
+    return _run(compile_code(source, "exec"), variables, now, runner.execute,
+                lambda answer: runner.Changes(answer["set"], answer["deleted"]))
+
+
+def _run(compiled: Compiled, variables: Mapping[str, Any], now: datetime,
+         inline: Callable[..., T], from_answer: Callable[[dict[str, Any]], T]) -> T:
+    """In this process when the policy allows and the code does not ask for more, else in a sandbox one."""
     if compiled.inline:
         with _own_errors():
             try:
-                return runner.execute(compiled, variables, now, inline=True)
+                return inline(compiled, variables, now, inline=True)
             except NeedsIsolation:
                 pass
-    answer = _isolated(compiled, variables, now)
-    return runner.Changes(answer["set"], answer["deleted"])
+    return from_answer(_isolated(compiled, variables, now))
 
 
 @contextlib.contextmanager
