@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -43,23 +44,35 @@ class FormTooLarge(yaml.YAMLError):
         self.zh = f"表单过大：读取后超过 {MAX_FORM_CHARS:,} 个字符"
 
 
-class _NoAliases(yaml.SafeLoader):
-    """YAML without aliases: `*a` repeats a node without writing it out again, so nested aliases turn
-    a few hundred bytes into a hundred million characters (a "billion laughs"). A form never needs them."""
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # PyYAML's wheels bundle libyaml
 
-    def compose_node(self, parent, index) -> yaml.Node:  # noqa: ANN001
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, _ALIASES[0], event.start_mark)
-        return super().compose_node(parent, index)
+
+def _refuse_aliases(root: yaml.Node | None) -> None:
+    """YAML without aliases: `*a` repeats a node without writing it out again, so nested aliases turn
+    a few hundred bytes into a hundred million characters (a "billion laughs"). A form never needs them.
+    libyaml composes an alias as the anchored node itself, so a node met twice is an alias: refused where
+    it is used, before anything is constructed."""
+    seen: set[int] = set()
+    stack = [(root, root)] if root is not None else []
+    while stack:
+        node, where = stack.pop()
+        if id(node) in seen:
+            raise yaml.composer.ComposerError(None, None, _ALIASES[0], where.start_mark)
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack += [(child, key) for key, value in node.value for child in (key, value)]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(child, node) for child in node.value]
 
 
 def read_yaml(text: str) -> tuple[Any, yaml.Node | None]:
     """The document and its node tree (for line numbers); yaml.YAMLError when it is not a plain form
-    file: not YAML, aliases, or larger than MAX_FORM_CHARS once read. The one way a form's YAML is read."""
-    loader = _NoAliases(text)
+    file: not YAML, aliases, or larger than MAX_FORM_CHARS once read. The one way a form's YAML is read
+    (with libyaml: ten times faster than PyYAML's pure-Python parser, which deploys felt)."""
+    loader = _LOADER(text)
     try:
         root = loader.get_single_node()
+        _refuse_aliases(root)
         raw = loader.construct_document(root) if root is not None else None
     finally:
         loader.dispose()
@@ -68,8 +81,12 @@ def read_yaml(text: str) -> tuple[Any, yaml.Node | None]:
     return raw, root
 
 
+@functools.lru_cache(maxsize=1024)
 def load_form(text: str, filename: str) -> tuple[FormDef | None, list[Problem], str | None]:
-    """The form, or the problems that make it unusable; the key is returned whenever it can be read."""
+    """The form, or the problems that make it unusable; the key is returned whenever it can be read.
+    A pure function of the text, kept for the next compile: the modeler checks the whole bundle on every
+    edit, and checking a form's schema against JSON Schema's own is the slowest part of a compile. The
+    result is shared: read it, never change it."""
     try:
         raw, root = read_yaml(text)
     except yaml.YAMLError as exc:

@@ -278,6 +278,7 @@ def unset_prefill_names(src: Sources, key: str, outputs: dict[str, set[str]],
     (which has no earlier data)."""
     model, findings = src.models[key], []
     starts = {el.id for el in start_events(model)}
+    own: dict[str, _Names] | None = None  # every process's own names, computed once (the lint's costliest part)
     for el in model.elements.values():
         form = src.forms.get(el.form_key or "")
         wanted = form_prefill.sources(form.schema) if form else {}
@@ -291,7 +292,9 @@ def unset_prefill_names(src: Sources, key: str, outputs: dict[str, set[str]],
             continue
         blank = FormDef(form.key, form.title, {}, [], {})  # what the others set, without this form's own fields
         others = Sources(src.bpmn, src.dmn, src.models, {**src.forms, form.key: blank}, src.broken_forms)
-        names = _reachable_names(others, key, {k: _own_names(others, k, outputs, sent) for k in src.models})
+        own = own or {k: _own_names(src, k, outputs, sent) for k in src.models}
+        users = {k for k, m in src.models.items() if any(e.form_key == form.key for e in m.elements.values())}
+        names = _reachable_names(others, key, {**own, **{k: _own_names(others, k, outputs, sent) for k in users}})
         if names.unknown or names.payload_from:
             continue
         for field_name, source in sorted(wanted.items()):
