@@ -31,6 +31,7 @@ from tests.scenarios import test_insale__paths as insale
 from tests.scenarios import test_monthly_appraisal__paths as appraisal
 from tests.scenarios import test_presale__paths as presale
 from tests.scenarios import test_safety_accident__paths as accident
+from tests.scenarios import test_safety_commendation__paths as commendation
 from tests.scenarios import test_safety_hazard__paths as safety
 from tests.scenarios import test_sample_request__paths as sample
 from tests.scenarios import test_satisfaction_survey__paths as survey
@@ -78,6 +79,10 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
     ("violation", _everything, violation.test_a_shop_closure_refused_by_the_general_manager_is_investigated_again),
     ("training", _everything,
      training.test_results_not_recorded_three_days_after_the_session_remind_the_general_manager),
+    ("safety_commendation", _everything,
+     commendation.test_refusals_go_back_to_the_review_and_a_large_bonus_needs_headquarters),
+    ("safety_commendation_round", _everything,
+     commendation.test_the_annual_round_on_10_january_passes_a_nomination_on_and_the_next_year_may_nominate_nobody),
 ]
 
 
