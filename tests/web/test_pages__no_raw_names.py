@@ -35,6 +35,7 @@ from tests.scenarios import test_safety_commendation__paths as commendation
 from tests.scenarios import test_safety_hazard__paths as safety
 from tests.scenarios import test_sample_request__paths as sample
 from tests.scenarios import test_satisfaction_survey__paths as survey
+from tests.scenarios import test_staff_counselling__paths as counselling
 from tests.scenarios import test_training__paths as training
 from tests.scenarios import test_violation__paths as violation
 from tests.scenarios.driver import PEOPLE
@@ -83,6 +84,8 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
      commendation.test_refusals_go_back_to_the_review_and_a_large_bonus_needs_headquarters),
     ("safety_commendation_round", _everything,
      commendation.test_the_annual_round_on_10_january_passes_a_nomination_on_and_the_next_year_may_nominate_nobody),
+    ("staff_counselling", _everything,
+     counselling.test_a_session_starts_each_quarter_is_planned_and_recorded_and_the_next_follows),
 ]
 
 

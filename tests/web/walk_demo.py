@@ -336,7 +336,7 @@ def _timers(demo: Demo) -> None:
     while demo.engine.fire_due_timers():
         pass
     for key in ("satisfaction_survey", "safety_inspection", "safety_drill", "monthly_appraisal", "aftersale_archive",
-                "insale", "safety_commendation_round"):
+                "insale", "safety_commendation_round", "staff_counselling"):
         demo.instances[key] = sorted(set(demo.instances.get(key, [])) | set(_found(demo, key)))
 
 
