@@ -82,6 +82,8 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
      training.test_results_not_recorded_three_days_after_the_session_remind_the_general_manager),
     ("safety_commendation", _everything,
      commendation.test_refusals_go_back_to_the_review_and_a_large_bonus_needs_headquarters),
+    ("safety_commendation", _everything,
+     commendation.test_an_overdue_review_reminds_the_general_manager_and_stays_open),
     ("safety_commendation_round", _everything,
      commendation.test_the_annual_round_on_10_january_passes_a_nomination_on_and_the_next_year_may_nominate_nobody),
     ("staff_counselling", _everything,
