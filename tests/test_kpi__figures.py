@@ -308,14 +308,19 @@ def test_volume(kpi):
     vol = kpi["volume"]
     # deploying arms the April survey and the April safety inspection (03-02); firing them arms May's (04-01);
     # it also arms the June emergency drill (03-02), which does not fire here, and the April appraisal (P12,
-    # armed 03-02), which waits for 04-03, past this data set
+    # armed 03-02), which waits for 04-03, past this data set; likewise the January commendation round (P15)
+    # and the counselling session of 15 April (P16)
     assert vol["by_process"] == [{"key": "aftersale", "started": 4}, {"key": "complaint", "started": 4},
-                                 {"key": "monthly_appraisal", "started": 1}, {"key": "safety_drill", "started": 1},
+                                 {"key": "monthly_appraisal", "started": 1},
+                                 {"key": "safety_commendation_round", "started": 1},
+                                 {"key": "safety_drill", "started": 1},
                                  {"key": "safety_inspection", "started": 2},
-                                 {"key": "satisfaction_survey", "started": 2}]
+                                 {"key": "satisfaction_survey", "started": 2},
+                                 {"key": "staff_counselling", "started": 1}]
     assert vol["by_month"] == [
-        {"key": "2026-03", "started": 10, "processes": {"aftersale": 3, "complaint": 3, "monthly_appraisal": 1,
-                                                        "safety_drill": 1,
+        {"key": "2026-03", "started": 12, "processes": {"aftersale": 3, "complaint": 3, "monthly_appraisal": 1,
+                                                        "safety_commendation_round": 1, "safety_drill": 1,
+                                                        "staff_counselling": 1,
                                                        "safety_inspection": 1, "satisfaction_survey": 1}},
         {"key": "2026-04", "started": 4, "processes": {"aftersale": 1, "complaint": 1, "safety_inspection": 1,
                                                        "satisfaction_survey": 1}}]
@@ -346,7 +351,8 @@ def test_date_range_keeps_what_was_registered_in_it(data_set):
     # `to` includes its whole day: 03-02 (company time) holds C1, C2, C3, A1, A2
     first_day = eng.kpi(AUDITOR, {"from": "2026-03-02", "to": "2026-03-02"})
     assert {r["key"]: r["started"] for r in first_day["volume"]["by_process"]} == {
-        "aftersale": 2, "complaint": 3, "monthly_appraisal": 1, "safety_drill": 1, "safety_inspection": 1,
+        "aftersale": 2, "complaint": 3, "monthly_appraisal": 1, "safety_commendation_round": 1, "safety_drill": 1,
+        "safety_inspection": 1, "staff_counselling": 1,
         "satisfaction_survey": 1}
     # 03-31 12:00 in Shanghai is 04:00 UTC: A3 belongs to March
     assert row(eng.kpi(AUDITOR, {"from": "2026-03-31", "to": "2026-03-31"})["volume"]["by_process"],

@@ -30,13 +30,20 @@ def test_every_line_of_the_company_rules_has_a_decision():
 
 def test_the_later_procedures_are_planned_for_issue_14_not_out_of_scope():
     by_first = {s.first: s for s in scope.load(ROOT).sections}
-    # safety (197-221, 271-293; P8 models their inspections and hazards, 207-209 and 281-282, P9 accidents and
-    # drills, 214-216, 218 and 283-284), rule governance (39): each a procedure of its own,
-    # for issue 14 (appraisal and rewards, 239-242, are modelled by P12 since)
-    for first in (197, 217, 219, 271, 285, 289, 39):
+    # rule governance (39, and the safety rules' interpretation 219-221): a procedure of its own, for issue 14
+    # (appraisal and rewards, 239-242, are modelled by P12 since)
+    for first in (219, 39):
         section = by_first[first]
         assert (section.decision, section.issue) == ("planned", 14), first
         assert section.note["zh"] and section.note["en"] and "\n" not in section.note["en"]
+    # safety rewards (217, 289) are P15 safety commendation, counselling (288) P16; the other safety
+    # sections are carried by P8 and P9, their operating rules (210-213) are conduct, out of scope
+    for first, rule in ((217, "P15.1"), (289, "P15.3"), (285, "P16.1"), (197, "P8.1"), (271, "P9.7")):
+        assert (by_first[first].decision, rule in by_first[first].rules) == ("modelled", True), first
+    assert by_first[210].decision == "out_of_scope" and by_first[210].reason["en"]
+    # the departments' duties (training, appraisal, supervision) are the processes P10 and P12
+    for first in (92, 121, 155, 161, 184, 307, 321, 326, 353):
+        assert by_first[first].decision in ("modelled", "other_process") and by_first[first].rules, first
     # customer opinions (93, 262, 387 3.1) are modelled by P11 (issue 14, item 4)
     for first, rule in ((93, "P11.1"), (258, "P11.2"), (387, "P11.3")):
         assert (by_first[first].decision, rule in by_first[first].rules) == ("modelled", True), first
@@ -53,7 +60,8 @@ def test_the_command_prints_the_record_with_counts_per_decision():
     done = CliRunner().invoke(rules, ["--scope"], env={"SALESFLOW_LANG": "en"})
     assert done.exit_code == 0, done.output
     assert " 362-366  modelled " in done.output and "rules: P6.1, P6.2" in done.output
-    assert " 197-203  planned: issue 14 " in done.output and " 207-209  modelled " in done.output
+    assert " 219-221  planned: issue 14 " in done.output and " 207-209  modelled " in done.output
+    assert " 217-217  modelled " in done.output and "rules: P15.1, P15.2" in done.output
     assert "seed 000_30214c8f4dff782e.txt: 445 lines" in done.output
     counts = scope.load(ROOT).counts()
     for name, decision in (("modelled", "modelled"), ("in another process", "other_process"),

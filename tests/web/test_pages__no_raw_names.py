@@ -31,9 +31,11 @@ from tests.scenarios import test_insale__paths as insale
 from tests.scenarios import test_monthly_appraisal__paths as appraisal
 from tests.scenarios import test_presale__paths as presale
 from tests.scenarios import test_safety_accident__paths as accident
+from tests.scenarios import test_safety_commendation__paths as commendation
 from tests.scenarios import test_safety_hazard__paths as safety
 from tests.scenarios import test_sample_request__paths as sample
 from tests.scenarios import test_satisfaction_survey__paths as survey
+from tests.scenarios import test_staff_counselling__paths as counselling
 from tests.scenarios import test_training__paths as training
 from tests.scenarios import test_violation__paths as violation
 from tests.scenarios.driver import PEOPLE
@@ -78,6 +80,14 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
     ("violation", _everything, violation.test_a_shop_closure_refused_by_the_general_manager_is_investigated_again),
     ("training", _everything,
      training.test_results_not_recorded_three_days_after_the_session_remind_the_general_manager),
+    ("safety_commendation", _everything,
+     commendation.test_refusals_go_back_to_the_review_and_a_large_bonus_needs_headquarters),
+    ("safety_commendation", _everything,
+     commendation.test_an_overdue_review_reminds_the_general_manager_and_stays_open),
+    ("safety_commendation_round", _everything,
+     commendation.test_the_annual_round_on_10_january_passes_a_nomination_on_and_the_next_year_may_nominate_nobody),
+    ("staff_counselling", _everything,
+     counselling.test_a_session_starts_each_quarter_is_planned_and_recorded_and_the_next_follows),
 ]
 
 

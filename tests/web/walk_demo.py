@@ -63,7 +63,7 @@ def build(engine: Engine) -> Demo:
     engine.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)
     demo = Demo(engine, people, display)
     for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _safety,
-                          _accidents, _opinions, _violations, _training):
+                          _accidents, _opinions, _violations, _training, _commendations):
         build_process(demo)
     _timers(demo)
     return demo
@@ -308,6 +308,24 @@ def _training(demo: Demo) -> None:
     _step(demo, done, "train2", "record_results", {**RESULTS, "held_on": session})
 
 
+def _commendations(demo: Demo) -> None:
+    """Safety commendations: one waiting for the review, one declined, a large bonus waiting for headquarters,
+    one approved and recorded (its review reminder fires with the timers below for the first)."""
+    from tests.scenarios.test_safety_commendation__paths import BONUS, PERSON, RECORDED, TEAM
+
+    _start(demo, "head1", "safety_commendation", dict(PERSON))
+    declined = _start(demo, "safety_officer", "safety_commendation", dict(TEAM))
+    _step(demo, declined, "safe1", "review_nomination",
+          {"nomination_confirmed": False, "review_comment": "该店12月发生一起一般事故，不符合条件"})
+    large = _start(demo, "department_head", "safety_commendation", dict(TEAM))
+    _step(demo, large, "safe2", "review_nomination", {**BONUS, "reward_amount_yuan": 20000})
+    _step(demo, large, "gm1", "gm_approve_reward", {"approved": True})
+    done = _start(demo, "head2", "safety_commendation", dict(PERSON))
+    _step(demo, done, "safe1", "review_nomination", BONUS)
+    _step(demo, done, "general_manager", "gm_approve_reward", {"approved": True})
+    _step(demo, done, "safe2", "record_commendation", {**RECORDED, "announced_on": day(0)})
+
+
 def _timers(demo: Demo) -> None:
     """Let time pass to the first of next month at 09:00: deadlines fire (escalations, reminders) and the
     monthly satisfaction survey and safety inspection start."""
@@ -318,7 +336,7 @@ def _timers(demo: Demo) -> None:
     while demo.engine.fire_due_timers():
         pass
     for key in ("satisfaction_survey", "safety_inspection", "safety_drill", "monthly_appraisal", "aftersale_archive",
-                "insale"):
+                "insale", "safety_commendation_round", "staff_counselling"):
         demo.instances[key] = sorted(set(demo.instances.get(key, [])) | set(_found(demo, key)))
 
 
