@@ -47,8 +47,9 @@ def _approved_rounds(session: Session, spec: Appraisal, window: Window) -> list[
     for inst in found:
         history = done.get(inst.id, [])
         approval = records.first(history, spec.approved)
-        proposals = [c for c in history if c.task in spec.proposed_by and approval and c.at <= approval.at]
-        if approval is None or not proposals:
+        before = history[:history.index(approval)] if approval else []  # in the trail's order: one instant may
+        proposals = [c for c in before if c.task in spec.proposed_by]    # hold several steps
+        if not proposals:
             continue
         data = {**records.instance_data(inst), **proposals[-1].data}
         if _month_touched(data.get(spec.month), window):
