@@ -86,20 +86,26 @@ def latest_value(done: list[Completion], task: str, field: str, by: datetime | N
 
 
 def option_labels(session: Session, option: Option) -> dict[str, Text]:
-    """value -> {zh, en} of the field's options, in the newest deployed version of the form."""
-    newest = (select(Form.definition).join(ProcessVersion, ProcessVersion.id == Form.process_version_id)
-              .where(Form.form_key == option.form).order_by(ProcessVersion.deployed_at.desc(), Form.id.desc()))
-    definition = session.scalar(newest.limit(1))
-    fields = json.loads(definition).get("fields") or [] if definition else []
-    for f in fields:
-        if isinstance(f, dict) and f.get("name") == option.field and isinstance(f.get("options"), dict):
-            return {str(k): dict(v) for k, v in f["options"].items() if isinstance(v, dict)}
-    return {}
+    """value -> {zh, en} of the field's options in every deployed version of the form, the newest label winning:
+    a value an older version offered keeps its label after a newer version dropped it. Ordered as the newest
+    version lists them, then the older values."""
+    newest_first = (select(Form.definition).join(ProcessVersion, ProcessVersion.id == Form.process_version_id)
+                    .where(Form.form_key == option.form).order_by(ProcessVersion.deployed_at.desc(), Form.id.desc()))
+    versions = session.scalars(newest_first)
+    labels: dict[str, Text] = {}
+    for definition in versions:
+        for f in json.loads(definition).get("fields") or []:
+            if isinstance(f, dict) and f.get("name") == option.field and isinstance(f.get("options"), dict):
+                for value, text in f["options"].items():
+                    if isinstance(text, dict):
+                        labels.setdefault(str(value), dict(text))
+    return labels
 
 
 def labelled(key: object, labels: dict[str, Text]) -> dict:
-    """A row's key with what people read for it: the option's label; a value the form does not know is
-    shown as it was recorded (it came from a person's entry, never from a program); none: "not decided yet"."""
+    """A row's key with what people read for it: the option's label; none: "not decided yet". A value no version
+    of the form offers cannot be submitted (the forms take only their options); should one be in the data
+    anyway it is shown as recorded rather than silently dropped from the count."""
     if key is None:
         return {"key": None, "label": dict(NOT_YET)}
     text = str(key)
