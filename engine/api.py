@@ -541,7 +541,8 @@ class Engine:
 
     def kpi(self, actor: str, filters: dict | None = None) -> dict:
         """The KPI dashboard's figures (engine/kpi): response and resolution times against their
-        targets, complaint resolution rate, satisfaction, volumes; per month, role and person."""
+        targets, complaint resolution rate, satisfaction, volumes; per month, role and person; safety,
+        training, opinions and the appraisal per person (what each user sees: access.kpi_view)."""
         from engine.kpi import report
 
         with self.db.read() as s:

@@ -35,7 +35,7 @@ from sqlalchemy import create_engine, text
 from engine import Engine
 from engine.clock import ManualClock
 from engine.errors import Forbidden, InvalidData
-from engine.kpi import definitions
+from engine.kpi import definitions, sections
 from engine.store.models import Base
 from tests.conftest import PG_URL, ROOT, T0, add_users
 from tests.scenarios.driver import PEOPLE, do, local_time
@@ -402,11 +402,19 @@ def test_auditors_admins_and_managers_see_the_dashboard(data_set, user):
     assert times(eng.kpi(user), "first_response")["overall"]["count"] == 6
 
 
-@pytest.mark.parametrize("user", ["rep1", "fix1", "svc1", "vp1"])
-def test_staff_who_manage_nobody_are_refused(data_set, user):
+@pytest.mark.parametrize("user", ["qa1", "vp1", "head1"])
+def test_people_who_manage_nobody_and_are_nobodys_staff_are_refused(data_set, user):
     eng, _ = data_set
     with pytest.raises(Forbidden):
         eng.kpi(user)
+
+
+@pytest.mark.parametrize("user", ["rep1", "fix1", "svc1"])
+def test_the_staff_see_none_of_the_teams_figures(data_set, user):
+    """A managed role's holder sees only his own appraisal (tests/test_kpi__operations.py), none of these."""
+    eng, _ = data_set
+    report = eng.kpi(user)
+    assert report["view"] == "own" and report["times"] is None and report["volume"] is None
 
 
 # -- the definitions match the diagrams -----------------------------------------------------------------------------
@@ -418,7 +426,10 @@ def test_every_element_the_definitions_name_is_a_user_task_of_its_process():
 
     compiled = compile_bundle(load_paths([ROOT / "processes", ROOT / "forms"]), lane_roles(load_catalogue()))
     models = {p.key: p.models[p.key] for p in compiled}
-    for process, ids in definitions.load().element_ids().items():
+    named = definitions.load().element_ids()
+    for process, ids in sections.load().element_ids().items():  # issue 14's figures
+        named.setdefault(process, set()).update(ids)
+    for process, ids in named.items():
         tasks = {e.id for e in models[process].elements.values() if e.type == "userTask"}
         assert ids <= tasks, f"{process}: {sorted(ids - tasks)} are not user tasks of processes/{process}.bpmn"
 

@@ -101,6 +101,11 @@ def _point(raw: object, where: str) -> Point:
     return Point(tuple(str(t) for t in raw["tasks"]), dict(data))
 
 
+def point(raw: object, where: str) -> Point:
+    """One end of an interval or a condition on a task's completion, as kpi.yaml writes it."""
+    return _point(raw, where)
+
+
 def _unresolved(raw: object, where: str) -> tuple[str, ...]:
     if raw is None:
         return ()

@@ -27,9 +27,14 @@
   the growth against the previous month, customers, repeat customers and the repeat-customer rate;
   overall and per person (who started the order). None when another process is chosen.
 
-Who may see them: auditors and administrators, and whoever manages roles (the sales manager,
-the sales director: they reassign their staff's work, and these figures judge that work). A
-manager's per-role and per-person rows are cut to the roles they manage and those roles' holders.
+- issue 14 (engine/kpi/safety.py, training.py, opinions.py, appraisal.py; kpi.yaml): `hazards` open and
+  overdue as at the range's end, registered and removed in it; `accidents` by cause and severity;
+  `training` pass rate; `opinions` answered within their deadline; `appraisal` per person.
+
+Who may see what is decided in engine/runtime/access.py (kpi_view): auditors and administrators
+everything; whoever manages roles (the sales manager, the sales director: they reassign their staff's
+work, and these figures judge that work) the totals, with the per-role and per-person rows cut to the
+roles they manage and those roles' holders; a member of the staff only his own appraisal.
 """
 
 from __future__ import annotations
@@ -39,25 +44,18 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import outcomes
-from engine.errors import Forbidden
-from engine.kpi import definitions, measures, sales, stats
+from engine.kpi import appraisal, definitions, measures, opinions, safety, sales, sections, stats, training
 from engine.kpi import filters as filter_rules
-from engine.runtime.access import READ_ALL
-from engine.store.models import User, UserRole
-from engine.users import managed_roles, roles_of
+from engine.runtime import access
+from engine.store.models import User
 
 
 def may_see(session: Session, user: User) -> bool:
-    return bool(roles_of(user) & READ_ALL) or bool(managed_roles(session, user))
-
-
-def check_may_see(session: Session, user: User) -> None:
-    if not may_see(session, user):
-        raise Forbidden(f"{user.username} may not see the KPI dashboard (auditors, administrators and managers may)")
+    """Whether the dashboard opens for this user at all (engine/runtime/access.py decides what they see)."""
+    return access.kpi_view(session, user) is not None
 
 
 def _grouped(items: Iterable, key: Callable, figures: Callable[[list], dict]) -> list[dict]:
@@ -133,18 +131,7 @@ def _volume(session: Session, window: filter_rules.Window, instances: list[measu
                       "by_person": _grouped(done, lambda d: d.person, completed)}}
 
 
-def _team(session: Session, user: User) -> tuple[set[str], set[str]] | None:
-    """(roles, people) a manager may see broken down: the roles they manage, whoever holds them,
-    and themselves. None: everything (auditors and administrators)."""
-    if roles_of(user) & READ_ALL:
-        return None
-    roles = set(managed_roles(session, user))
-    people = set(session.scalars(select(User.username).join(UserRole, UserRole.user_id == User.id)
-                                 .where(UserRole.role_id.in_(roles))))
-    return roles, people | {user.username}  # and their own row
-
-
-def _only_team(report: dict | list, team: tuple[set[str], set[str]]) -> dict | list:
+def _only_team(report: dict | list, team: tuple[frozenset[str], frozenset[str]]) -> dict | list:
     """The report with its per-role and per-person rows cut to the team (totals stay whole)."""
     roles, people = team
     if isinstance(report, list):
@@ -162,14 +149,50 @@ def _only_team(report: dict | list, team: tuple[set[str], set[str]]) -> dict | l
 
 def build(session: Session, user: User, now: datetime, filters: dict) -> dict:
     """The dashboard for `user` at `now`; Forbidden unless they may see it, InvalidData for a bad filter.
-    A manager sees the totals and the rows of the roles they manage and their holders only."""
-    check_may_see(session, user)
+    What they see is access.kpi_view's: everything; a manager the totals and the rows of the roles he manages
+    and their holders; a member of the staff his own appraisal only (the team's figures are None)."""
+    view = access.check_kpi_view(session, user)
     defs = definitions.load()
     window = filter_rules.parse(session, filters, defs.timezone)
+    people = appraisal_figures(session, window, view.people)
+    if not view.team:
+        return {"filters": window.as_dict(), "timezone": defs.timezone, "generated_at": now.isoformat(),
+                "view": "own", **dict.fromkeys(TEAM_SECTIONS), "appraisal": people}
     instances = measures.registered(session, window, defs.timezone)
-    report = _report(session, defs, window, instances, now)
-    team = _team(session, user)
-    return report if team is None else _only_team(report, team)
+    report = {**_report(session, defs, window, instances, now), **operations(session, window, now, defs.timezone),
+              "view": "team", "appraisal": people}
+    return report if view.roles is None else _only_team(report, (view.roles, view.people or frozenset()))
+
+
+TEAM_SECTIONS = ("times", "resolution_rate", "satisfaction", "volume", "outcomes", "sales", "hazards", "accidents",
+                 "training", "opinions")
+
+
+def _chosen(window: filter_rules.Window, *processes: str) -> bool:
+    return window.process is None or window.process in processes
+
+
+def operations(session: Session, window: filter_rules.Window, now: datetime, timezone: str) -> dict:
+    """Issue 14's team figures: hazards, accidents, training, opinions (None when another process is chosen)."""
+    spec = sections.load()
+    return {
+        "hazards": safety.hazards(session, spec.hazards, window, now) if _chosen(window, spec.hazards.process)
+        else None,
+        "accidents": safety.accidents(session, spec.accidents, window) if _chosen(window, spec.accidents.process)
+        else None,
+        "training": training.figures(session, spec.training, window) if _chosen(window, spec.training.process)
+        else None,
+        "opinions": opinions.figures(session, spec.opinions, window, now, timezone)
+        if _chosen(window, spec.opinions.process) else None,
+    }
+
+
+def appraisal_figures(session: Session, window: filter_rules.Window, people: frozenset[str] | None) -> dict | None:
+    """The appraisal per person, for the people the user may see (None when another process is chosen)."""
+    spec = sections.load().appraisal
+    if not _chosen(window, spec.process, spec.violations.process):
+        return None
+    return appraisal.figures(session, spec, window, people)
 
 
 def _report(session: Session, defs: definitions.Definitions, window: filter_rules.Window,

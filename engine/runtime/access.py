@@ -13,6 +13,7 @@ someone else finished first is still 409 (no longer ready) for them, not 404.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -316,3 +317,52 @@ def check_may_set_email(user: User | None, username: str) -> None:
     """Everyone sets their own e-mail address; administrators (and the console) anyone's."""
     if not may_manage_users(user) and user.username != username:
         raise Forbidden(f"{user.username} may not change the e-mail address of {username}")
+
+
+# -- the KPI dashboard (engine/kpi; issue 14: the appraisal per person) -----------------------------------
+
+
+@dataclass(frozen=True)
+class KpiView:
+    """What of the KPI dashboard a user sees. `team`: the team's figures (times, rates, safety, training …);
+    `roles` / `people`: whose per-role and per-person rows (None: everyone's)."""
+
+    team: bool
+    roles: frozenset[str] | None
+    people: frozenset[str] | None
+
+
+def _staff_roles(session: Session) -> set[str]:
+    """The roles some role manages: the staff whose work (and appraisal) a manager judges."""
+    from engine.store.models import Role
+
+    return {r for manages in session.scalars(select(Role.manages)) for r in json.loads(manages or "[]")}
+
+
+def kpi_view(session: Session, user: User) -> KpiView | None:
+    """Auditors and administrators see everything. A manager (a role that manages others: the sales manager, the
+    sales director) sees the team's figures, with the per-role and per-person rows of the roles he manages, their
+    holders and himself: these figures judge the staff he reassigns. A member of the staff (a managed role: a
+    sales representative …) sees only his own appraisal, rewards, penalties and sanctions (seed 312: the result
+    is tied to his pay, so he may know it). Anyone else: None (not at all)."""
+    from engine.store.models import UserRole
+
+    roles = roles_of(user)
+    if roles & READ_ALL:
+        return KpiView(True, None, None)
+    managed = managed_roles(session, user)
+    if managed:
+        holders = session.scalars(select(User.username).join(UserRole, UserRole.user_id == User.id)
+                                  .where(UserRole.role_id.in_(managed)))
+        return KpiView(True, frozenset(managed), frozenset({*holders, user.username}))
+    if roles & _staff_roles(session):
+        return KpiView(False, frozenset(), frozenset({user.username}))
+    return None
+
+
+def check_kpi_view(session: Session, user: User) -> KpiView:
+    view = kpi_view(session, user)
+    if view is None:
+        raise Forbidden(f"{user.username} may not see the KPI dashboard (auditors, administrators and managers may; "
+                        "the sales staff see their own appraisal)")
+    return view

@@ -43,9 +43,10 @@ REPORT = {"accident_description": "顾客在展厅被倒下的瓷砖样板砸伤
 EMERGENCY = {"emergency_plan": "injury", "immediate_measures": "现场止血包扎，送市第二医院，封闭样板区"}
 GENERAL = {"accident_severity": "general"}
 SERIOUS = {"accident_severity": "serious", "register_note": "登记号 AQ-2026-003"}
-NOBODY = {"accident_cause": "样板支架焊点锈蚀断裂", "someone_responsible": False, "sanction": "none"}
-RESPONSIBLE = {"accident_cause": "样板支架焊点锈蚀，月度检查漏检", "someone_responsible": True,
-               "responsible_person": "王磊", "responsible_department": "芜湖门店"}
+NOBODY = {"accident_cause": "样板支架焊点锈蚀断裂", "cause_category": "unsafe_condition", "someone_responsible": False,
+          "sanction": "none"}
+RESPONSIBLE = {"accident_cause": "样板支架焊点锈蚀，月度检查漏检", "cause_category": "management",
+               "someone_responsible": True, "responsible_person": "王磊", "responsible_department": "芜湖门店"}
 RECORDED = {"sanction_notice_no": "安字〔2026〕3号", "sanction_date": "2026-03-10"}
 CORRECTED = {"corrective_measures": "全部样板支架更换为加固型，检查表增加焊点一项"}
 ACCEPTED = {"corrections_accepted": True}

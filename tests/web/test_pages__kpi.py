@@ -86,8 +86,13 @@ def test_a_date_range_narrows_the_figures(pages, answered):
     assert 'value="2026-04-01"' in html
 
 
-def test_a_sales_rep_is_refused(pages, answered):
-    assert pages("rep1").get("/kpi").status_code == 403
+def test_someone_who_manages_nobody_and_is_nobodys_staff_is_refused(pages, answered):
+    assert pages("qa1").get("/kpi").status_code == 403
+
+
+def test_a_sales_rep_sees_only_his_own_appraisal(pages, answered):
+    html = pages("rep1").get("/kpi").get_data(as_text=True)
+    assert 'id="kpi-appraisal"' in html and 'id="kpi-first_response"' not in html
 
 
 def test_a_sales_manager_may_see_it(pages, answered):
@@ -129,15 +134,16 @@ def test_the_api_refuses_an_empty_date(api, answered):
     assert response.get_json()["fields"] == {"to": "请输入日期，格式为 YYYY-MM-DD（例如 2026-03-01）"}
 
 
-def test_the_api_refuses_a_sales_rep_and_needs_a_token(api, answered):
-    assert api("rep1").get("/kpi").status_code == 403
+def test_the_api_refuses_the_quality_department_and_needs_a_token(api, answered):
+    assert api("qa1").get("/kpi").status_code == 403
+    assert api("rep1").get("/kpi").get_json()["times"] is None  # a representative: his own appraisal only
     assert api().get("/kpi").status_code == 401
 
 
 def test_the_main_navigation_links_the_dashboard_only_for_those_it_is_open_to(pages):
-    for user in ("aud", "mgr1", "adm"):
+    for user in ("aud", "mgr1", "adm", "rep1"):  # a representative: for his own appraisal
         assert 'id="nav-kpi"' in pages(user).get("/inbox").get_data(as_text=True), user
-    assert 'id="nav-kpi"' not in pages("rep1").get("/inbox").get_data(as_text=True)
+    assert 'id="nav-kpi"' not in pages("qa1").get("/inbox").get_data(as_text=True)
 
 
 # -- sales (seed 74, 77, 237) ------------------------------------------------------------------------------------

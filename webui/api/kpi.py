@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
-from webui.api import blueprint
+from webui.api import blueprint, shapes
 from webui.api.body import actor
 from webui.context import engine
 
 
 @blueprint.get("/kpi")
 def kpi() -> Response:
-    """?from=YYYY-MM-DD&to=YYYY-MM-DD&process=key; 403 unless auditor, administrator or manager; 422 for bad filters."""
+    """?from=YYYY-MM-DD&to=YYYY-MM-DD&process=key; 403 unless auditor, administrator, manager or a member of the
+    staff (who gets his own appraisal only); 422 for bad filters."""
     who = actor()
     # given means given: `?to=` is refused as no date (the engine checks every value, NUL included)
     filters = {name: request.args[name] for name in ("from", "to", "process") if name in request.args}
-    return jsonify(engine().kpi(who, filters))
+    return jsonify(shapes.kpi(engine().kpi(who, filters)))

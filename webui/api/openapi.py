@@ -55,7 +55,50 @@ TASK = {
     "overdue": {"type": "boolean", "description": "ready and past its due time"},
 }
 
+NULLABLE_OBJECT = {"type": ["object", "null"]}
+# a row grouped by a form field's value: the value and what people read for it (null key: not decided yet)
+LABELLED = {"key": {"type": ["string", "null"]}, "label": TEXT}
+
 SCHEMAS: dict[str, dict] = {
+    "Kpi": _obj({
+        "filters": {"type": "object"}, "timezone": {"type": "string"}, "generated_at": TIME,
+        "view": {"type": "string", "enum": ["team", "own"], "description": "own: a member of the staff, who sees "
+                 "only his own appraisal"},
+        "times": {"type": ["array", "null"], "items": {"type": "object"}},
+        "resolution_rate": NULLABLE_OBJECT, "satisfaction": NULLABLE_OBJECT, "volume": NULLABLE_OBJECT,
+        "outcomes": NULLABLE_OBJECT, "sales": NULLABLE_OBJECT,
+        "hazards": {"oneOf": [{"type": "null"}, _obj({
+            "process": {"type": "string"}, "as_at": TIME, "registered": {"type": "integer"},
+            "removed": {"type": "integer"}, "open": {"type": "integer"}, "overdue": {"type": "integer"},
+            "by_level": {"type": "array", "items": _obj({**LABELLED, "open": {"type": "integer"},
+                                                         "overdue": {"type": "integer"}})}})]},
+        "accidents": {"oneOf": [{"type": "null"}, _obj({
+            "process": {"type": "string"}, "registered": {"type": "integer"},
+            "by_cause": {"type": "array", "items": _obj({**LABELLED, "accidents": {"type": "integer"}})},
+            "by_severity": {"type": "array", "items": _obj({**LABELLED, "accidents": {"type": "integer"}})}},
+            closed=False)]},
+        "training": {"oneOf": [{"type": "null"}, _obj({
+            "process": {"type": "string"}, "overall": _ref("TrainingFigures"),
+            "by_kind": {"type": "array", "items": {"type": "object"}},
+            "by_session": {"type": "array", "items": {"type": "object"}}})]},
+        "opinions": {"oneOf": [{"type": "null"}, _obj({
+            "process": {"type": "string"}, "as_at": TIME, "overall": _ref("OpinionFigures"),
+            "by_month": {"type": "array", "items": {"type": "object"}}})]},
+        "appraisal": {"oneOf": [{"type": "null"}, _obj({
+            "process": {"type": "string"}, "violation_process": {"type": "string"},
+            "people": {"type": "array", "items": _ref("AppraisalPerson")}})]},
+    }),
+    "TrainingFigures": _obj({name: {"type": "integer"} for name in ("participants", "assessed", "absent", "passed",
+                                                                      "failed")} | {
+        "pass_rate": {"type": ["number", "null"], "description": "passed / assessed"}}),
+    "OpinionFigures": _obj({name: {"type": "integer"} for name in ("registered", "answered", "on_time", "late",
+                                                                     "open_overdue", "open", "not_measured")} | {
+        "share_on_time": {"type": ["number", "null"], "description": "on time / (on time + late + open overdue)"}}),
+    "AppraisalPerson": _obj({
+        "key": {"type": "string", "description": "the login id"}, "name": NULLABLE_TEXT,
+        "appraisals": {"type": "array", "items": {"type": "object"}},
+        "violations": {"type": "array", "items": {"type": "object"}},
+        "bonus_yuan": {"type": "number"}, "deduction_yuan": {"type": "number"}, "fines_yuan": {"type": "number"}}),
     "Error": _obj({
         "error": {"type": "string", "description": "a stable code: bad_request, unauthorized, forbidden, not_found, "
                                                    "method_not_allowed, conflict, halted (a 409: the instance is "
@@ -378,11 +421,10 @@ def document() -> dict:
         "/kpi": {"get": _op(
             "getKpi: the KPI figures (docs/kpi.md): response and resolution times against 24 h / 48 h, complaint "
             "resolution rate, satisfaction, volumes; overall and per process, month, role and person; monthly sales "
-            "of delivered orders, their growth against the previous month and the repeat-customer rate", 200,
-            _obj({"filters": {"type": "object"}, "timezone": {"type": "string"}, "generated_at": TIME,
-                  "times": {"type": "array", "items": {"type": "object"}},
-                  "resolution_rate": {"type": ["object", "null"]}, "satisfaction": {"type": "object"},
-                  "volume": {"type": "object"}, "sales": {"type": ["object", "null"]}}, closed=False),
+            "of delivered orders, their growth against the previous month and the repeat-customer rate; safety hazards "
+            "open and overdue, accidents by cause and severity, the training pass rate, customer opinions answered "
+            "within their deadline; the appraisal, rewards, penalties and sanctions per person. A member of the staff "
+            "gets his own appraisal only (view `own`, the team's sections null)", 200, _ref("Kpi"),
             (401, 403, 422), params=[
                 _query("from", {"type": "string", "format": "date"}, "registered on or after this day (company time)"),
                 _query("to", {"type": "string", "format": "date"}, "registered on or before this day (company time)"),

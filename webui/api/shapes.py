@@ -14,6 +14,9 @@ EVENT_KEYS = ("position", "at", "actor", "kind", "task", "payload", "hash")
 PRICE_KEYS = ("id", "product", "spec", "grade", "unit", "price_fen", "price_yuan", "valid_from", "valid_to",
               "created_by", "created_at", "ended_by", "ended_at")
 PROBLEM_KEYS = ("file", "element", "line", "message", "messages")
+# GET /kpi (docs/kpi.md): the team's sections are null in a representative's own view ("view": "own")
+KPI_KEYS = ("filters", "timezone", "generated_at", "view", "times", "resolution_rate", "satisfaction", "volume",
+            "outcomes", "sales", "hazards", "accidents", "training", "opinions", "appraisal")
 INCIDENT_KEYS = ("id", "instance_id", "process_key", "business_key", "instance_status", "kind", "element",
                  "element_name", "message", "raised_at", "attempts", "status", "resolved_by", "resolved_at",
                  "resolution", "reason")
@@ -86,3 +89,8 @@ def price(view: dict) -> dict:
     """{id, product, spec, grade, unit, price_fen (exact), price_yuan ("420.00"), valid_from, valid_to (null:
     until ended), created_by, created_at, ended_by, ended_at}"""
     return {k: view.get(k) for k in PRICE_KEYS}
+
+
+def kpi(report: dict) -> dict:
+    """The KPI figures with every section of KPI_KEYS (null where the caller sees none of it)."""
+    return {k: report.get(k) for k in KPI_KEYS}

@@ -72,6 +72,11 @@ def bars(rows: list[dict], value: str, text, dimension: str | None = None) -> li
              "text": text(r[value])} for r in rows]
 
 
+def labelled_bars(rows: list[dict], value: str, text) -> list[dict]:  # noqa: ANN001
+    """Chart bars from rows that carry their own label ({zh, en}: a form's option, or "not decided yet")."""
+    return [{"label": localized(r["label"]), "value": r[value], "text": text(r[value])} for r in rows]
+
+
 def distribution_bars(figures: dict) -> list[dict]:
     """One bar per score 1..5 (none when nothing was scored)."""
     if not figures["count"]:
@@ -98,7 +103,8 @@ def kpi():  # noqa: ANN201
     return render_template("pages/kpi.html", report=report, chosen=chosen, errors=errors, processes=processes(),
                            measure_name=measure_name, group_label=group_label, percent=percent, number=number,
                            hours=hours, bars=bars, distribution_bars=distribution_bars, dimensions=dimensions(),
-                           money=money, signed_percent=signed_percent, growth_bars=growth_bars)
+                           money=money, signed_percent=signed_percent, growth_bars=growth_bars,
+                           labelled_bars=labelled_bars)
 
 
 @blueprint.context_processor
