@@ -339,16 +339,22 @@ def _staff_roles(session: Session) -> set[str]:
     return {r for manages in session.scalars(select(Role.manages)) for r in json.loads(manages or "[]")}
 
 
+# the company's leaders run the business the dashboard measures; they manage no role in processes/roles.yaml
+# (they decide, they are not a team leader), so the manager rule alone would shut them out (our own choice)
+KPI_LEADERS = frozenset({"general_manager", "sales_vp"})
+
+
 def kpi_view(session: Session, user: User) -> KpiView | None:
-    """Auditors and administrators see everything. A manager (a role that manages others: the sales manager, the
-    sales director) sees the team's figures, with the per-role and per-person rows of the roles he manages, their
-    holders and himself: these figures judge the staff he reassigns. A member of the staff (a managed role: a
-    sales representative …) sees only his own appraisal, rewards, penalties and sanctions (seed 312: the result
-    is tied to his pay, so he may know it). Anyone else: None (not at all)."""
+    """Auditors, administrators and the company's leaders (KPI_LEADERS) see everything. A manager (a role
+    that manages others: the sales manager, the sales director) sees the team's figures, with the per-role and
+    per-person rows of the roles he manages, their holders and himself: these figures judge the staff he
+    reassigns. A member of the staff (a managed role: a sales representative …) sees only his own appraisal,
+    rewards, penalties and sanctions (seed 312: the result is tied to his pay, so he may know it). Anyone
+    else: None (not at all)."""
     from engine.store.models import UserRole
 
     roles = roles_of(user)
-    if roles & READ_ALL:
+    if roles & (READ_ALL | KPI_LEADERS):
         return KpiView(True, None, None)
     managed = managed_roles(session, user)
     if managed:
@@ -363,6 +369,6 @@ def kpi_view(session: Session, user: User) -> KpiView | None:
 def check_kpi_view(session: Session, user: User) -> KpiView:
     view = kpi_view(session, user)
     if view is None:
-        raise Forbidden(f"{user.username} may not see the KPI dashboard (auditors, administrators and managers may; "
-                        "the sales staff see their own appraisal)")
+        raise Forbidden(f"{user.username} may not see the KPI dashboard (auditors, administrators, the company's "
+                        "leaders and managers may; the sales staff see their own appraisal)")
     return view

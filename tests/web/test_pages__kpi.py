@@ -86,6 +86,13 @@ def test_a_date_range_narrows_the_figures(pages, answered):
     assert 'value="2026-04-01"' in html
 
 
+def test_the_general_manager_sees_the_whole_dashboard(pages, engine, answered):
+    add_users(engine, {"gm9": ["general_manager"]})
+    html = pages("gm9").get("/kpi").get_data(as_text=True)
+    assert '<dd class="median">16.5 h</dd>' in _section(html, "kpi-first_response")
+    assert _cells(html, "kpi-first_response-by_person", "fix1")[:3] == ["fix1", "2", "1"]
+
+
 def test_someone_who_manages_nobody_and_is_nobodys_staff_is_refused(pages, answered):
     assert pages("qa1").get("/kpi").status_code == 403
 
