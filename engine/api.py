@@ -29,6 +29,7 @@ from engine.definitions import deploy as deploy_mod
 from engine.definitions.bundle import SourceFile, load_paths
 from engine.definitions.compiler import CompiledProcess, compile_bundle
 from engine.errors import InvalidData, NotFound, SalesflowError, Unauthorized
+from engine.facade.customers import CustomersMixin
 from engine.process.specs import SpecCache
 from engine.replay import Replay, first_version_id, replay
 from engine.roles import front_line_roles, lane_roles, load_catalogue, sync_roles
@@ -42,7 +43,7 @@ from engine.store.models import AuditEvent
 T = TypeVar("T")
 
 
-class Engine:
+class Engine(CustomersMixin):
     def __init__(self, url: str | None = None, clock: clock_mod.Clock | None = None,
                  roles_path: Path | None = None) -> None:
         self.db = Database(url or database_url())
