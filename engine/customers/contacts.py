@@ -44,6 +44,8 @@ def check(raw: object, today: date) -> Entry:
     summary = raw.get("summary")
     if not isinstance(summary, str) or not summary.strip():
         problems["summary"] = {"zh": "请填写联系内容", "en": "Write down what was said"}
+    elif "\x00" in summary:
+        problems["summary"] = {"zh": "不能含有 NUL 字符", "en": "May not contain a NUL character"}
     elif len(summary) > MAX_SUMMARY:
         problems["summary"] = {"zh": f"联系内容不能超过{MAX_SUMMARY}个字符", "en": f"At most {MAX_SUMMARY} characters"}
     instance_id = raw.get("instance_id")

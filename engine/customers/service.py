@@ -149,7 +149,7 @@ def change_owner(session: Session, actor: str, at: datetime, customer_id: int, r
         problems["owner"] = {"zh": "请选择一位在职的销售代表", "en": "Choose an active sales representative"}
     elif owner == c.owner:
         problems["owner"] = {"zh": "该客户已归此人负责", "en": "This representative already owns the customer"}
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON or "\x00" in reason:
         problems["reason"] = {"zh": f"请填写原因（1-{MAX_REASON}个字符）",
                               "en": f"Give the reason (1-{MAX_REASON} characters)"}
     if c.status != "active":
