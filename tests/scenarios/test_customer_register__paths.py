@@ -53,7 +53,7 @@ def customer_events(eng: Engine) -> list[tuple[str, str]]:
 
 @pytest.mark.rule("P14.1")
 @pytest.mark.rule("P14.2")
-def test_an_accepted_prospect_becomes_the_registering_reps_customer_with_the_strategy(reg):
+def test_an_accepted_prospect_becomes_the_registering_reps_customer_with_the_strategy(reg, clock):
     eng = reg
     iid = eng.start("rep1", KEY, registration(NAME))
     assert offered_to(eng, "review_customer", iid) == holders("sales_manager")
@@ -76,7 +76,7 @@ def test_an_accepted_prospect_becomes_the_registering_reps_customer_with_the_str
 
 
 @pytest.mark.rule("P14.2")
-def test_the_manager_may_give_the_new_customer_to_another_active_rep(reg):
+def test_the_manager_may_give_the_new_customer_to_another_active_rep(reg, clock):
     eng = reg
     iid = eng.start("rep1", KEY, registration(NAME))
     do(eng, "mgr2", "review_customer", accepted(owner="rep2"), iid)

@@ -25,6 +25,7 @@ from tests.scenarios import test_aftersale__paths as aftersale
 from tests.scenarios import test_aftersale_archive__paths as archive
 from tests.scenarios import test_complaint__paths as complaint
 from tests.scenarios import test_customer_opinion__paths as opinion
+from tests.scenarios import test_customer_register__paths as customer_register
 from tests.scenarios import test_customer_visit__paths as visit
 from tests.scenarios import test_dealer_order__paths as dealer
 from tests.scenarios import test_insale__paths as insale
@@ -78,6 +79,7 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
     ("violation", _everything, violation.test_a_shop_closure_refused_by_the_general_manager_is_investigated_again),
     ("training", _everything,
      training.test_results_not_recorded_three_days_after_the_session_remind_the_general_manager),
+    ("customer_register", _everything, customer_register.test_the_manager_may_give_the_new_customer_to_another_active_rep),
 ]
 
 
