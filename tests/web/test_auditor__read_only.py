@@ -75,7 +75,8 @@ def _page_writes(running: dict) -> dict[str, tuple[str, dict]]:
                                         "price_yuan": "1.00", "valid_from": "2026-03-02"}),
         "pages.end_price": ("/prices/1/end", {"valid_to": "2026-12-31"}),
         # the auditor reads customers and their contact log and changes nothing in them (refused before lookup)
-        "pages.log_contact": ("/customers/1/contacts", {"kind": "call", "happened_on": "2026-03-02", "summary": "审计"}),
+        "pages.log_contact": ("/customers/1/contacts", {"kind": "call", "happened_on": "2026-03-02",
+                                                        "summary": "审计"}),
         "pages.change_owner": ("/customers/1/owner", {"owner": "rep2", "reason": "审计"}),
     }
 

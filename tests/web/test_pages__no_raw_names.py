@@ -79,7 +79,8 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
     ("violation", _everything, violation.test_a_shop_closure_refused_by_the_general_manager_is_investigated_again),
     ("training", _everything,
      training.test_results_not_recorded_three_days_after_the_session_remind_the_general_manager),
-    ("customer_register", _everything, customer_register.test_the_manager_may_give_the_new_customer_to_another_active_rep),
+    ("customer_register", _everything,
+     customer_register.test_the_manager_may_give_the_new_customer_to_another_active_rep),
 ]
 
 
