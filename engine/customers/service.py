@@ -22,6 +22,7 @@ from engine.store.models import Customer, CustomerContact, Instance, User
 CONSOLE = "system"
 REGISTER_PROCESS = "customer_register"
 MAX_REASON = 2000
+STATUSES = ("active", "rejected")
 
 
 def company_today(at: datetime) -> date:
@@ -55,6 +56,9 @@ def listing(session: Session, actor: str, owner: str | None = None, name: str | 
             status: str | None = None) -> list[dict]:
     """Customers by name, filtered by owner (login id), a part of the name and status."""
     access.check_may_read_customers(acting(session, actor))
+    if status is not None and status not in STATUSES:
+        raise InvalidData("status must be active or rejected",
+                          {"status": {"zh": "须为 active（有效）或 rejected（已驳回）", "en": "active or rejected"}})
     query = select(Customer).order_by(Customer.name)
     if owner:
         query = query.where(Customer.owner == owner)

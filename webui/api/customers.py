@@ -3,7 +3,7 @@ and giving a customer to another representative. Who may do what is the engine's
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 
 from webui.api import blueprint, shapes
 from webui.api.body import actor, json_object, text_arg
@@ -15,7 +15,8 @@ ID = "<id:customer_id>"
 @blueprint.get("/customers")
 def list_customers() -> Response:
     who = actor()
-    rows = engine().customers(who, owner=text_arg("owner"), name=text_arg("name"), status=text_arg("status"))
+    # the status as given (`?status=` too): the engine refuses anything but a status it knows
+    rows = engine().customers(who, owner=text_arg("owner"), name=text_arg("name"), status=request.args.get("status"))
     return jsonify([shapes.customer(c) for c in rows])
 
 
