@@ -188,3 +188,35 @@ def test_bad_registration_data_is_refused_by_field(reg):
     with pytest.raises(InvalidData) as refused:
         reg.start("rep1", KEY, {**registration(NAME), "contact_phone": "call me", "needs": " "})
     assert set(refused.value.fields) == {"contact_phone", "needs"}
+
+
+def _crafted(tmp_path, reg: Engine) -> None:
+    """A new version of customer_register whose review sits in the sales representatives' lane."""
+    from tests.conftest import ROOT
+
+    xml = (ROOT / "processes" / "customer_register.bpmn").read_text(encoding="utf-8")
+    xml = xml.replace("<bpmn:flowNodeRef>register_customer</bpmn:flowNodeRef>",
+                      "<bpmn:flowNodeRef>register_customer</bpmn:flowNodeRef>\n"
+                      "        <bpmn:flowNodeRef>review_customer</bpmn:flowNodeRef>", 1)
+    xml = xml.replace("<bpmn:flowNodeRef>review_customer</bpmn:flowNodeRef>\n        <bpmn:flowNodeRef>review_gateway",
+                      "<bpmn:flowNodeRef>review_gateway", 1)
+    xml = xml.replace('<camunda:property name="sod" value="initiator" />', "")
+    (tmp_path / "customer_register.bpmn").write_text(xml, encoding="utf-8")
+    files = [tmp_path / "customer_register.bpmn", ROOT / "forms" / "customer_register_start.yaml",
+             ROOT / "forms" / "customer_register_review.yaml"]
+    assert [(d.key, d.version) for d in reg.deploy("system", files)] == [(KEY, 2)]
+
+
+@pytest.mark.rule("P14.2")
+def test_a_crafted_diagram_without_the_managers_review_creates_no_customer(reg, tmp_path):
+    from engine.errors import ProcessError
+
+    eng = reg
+    _crafted(tmp_path, eng)
+    iid = eng.start("rep1", KEY, registration(NAME))
+    assert offered_to(eng, "review_customer", iid) == holders("sales_rep")
+    task = inbox_task(eng, "rep2", "review_customer", iid)
+    with pytest.raises(ProcessError):
+        eng.complete("rep2", task["id"], accepted())
+    assert eng.customers(AUDITOR) == []
+    assert eng.instance(AUDITOR, iid)["status"] == "running"
