@@ -220,3 +220,30 @@ def test_a_crafted_diagram_without_the_managers_review_creates_no_customer(reg, 
         eng.complete("rep2", task["id"], accepted())
     assert eng.customers(AUDITOR) == []
     assert eng.instance(AUDITOR, iid)["status"] == "running"
+
+
+@pytest.mark.rule("P14.8")
+@pytest.mark.rule("P14.9")
+def test_audit_verify_finds_a_customer_or_contact_changed_behind_the_engines_back(reg):
+    from sqlalchemy import update
+
+    from engine.store.models import Customer, CustomerContact
+
+    eng = reg
+    iid = eng.start("rep1", KEY, registration(NAME))
+    do(eng, "mgr1", "review_customer", accepted(), iid)
+    cid = the_customer(eng)["id"]
+    eng.log_contact("rep1", cid, {"kind": "visit", "happened_on": "2026-03-02", "summary": "上门拜访，介绍新品"})
+    eng.change_customer_owner("mgr1", cid, {"owner": "rep2", "reason": "片区调整"})
+    assert "customers" in eng.audit_chains()
+    check = eng.check_trail("customers")
+    assert (check.ok, check.events) == (True, 3)
+    with eng.db.write() as s:
+        s.execute(update(Customer).values(owner="rep1"))
+    check = eng.check_trail("customers")
+    assert not check.ok and check.position == 3 and "owner" in check.reason
+    with eng.db.write() as s:
+        s.execute(update(Customer).values(owner="rep2"))
+        s.execute(update(CustomerContact).values(summary="改过的记录"))
+    check = eng.check_trail("customers")
+    assert not check.ok and check.position == 2 and "summary" in check.reason
