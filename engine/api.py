@@ -26,10 +26,12 @@ from engine.audit.chain import instance_chain
 from engine.audit.trail import TrailCheck
 from engine.audit.verify import ChainResult, all_chains, verify_all, verify_chain
 from engine.config import database_url
+from engine.customers import chain as customers_chain
 from engine.definitions import deploy as deploy_mod
 from engine.definitions.bundle import SourceFile, load_paths
 from engine.definitions.compiler import CompiledProcess, compile_bundle
 from engine.errors import InvalidData, NotFound, SalesflowError, Unauthorized
+from engine.facade.customers import CustomersMixin
 from engine.process.specs import SpecCache
 from engine.replay import Replay, first_version_id, replay
 from engine.roles import front_line_roles, lane_roles, load_catalogue, sync_roles
@@ -43,7 +45,7 @@ from engine.store.models import AuditEvent
 T = TypeVar("T")
 
 
-class Engine:
+class Engine(CustomersMixin):
     def __init__(self, url: str | None = None, clock: clock_mod.Clock | None = None,
                  roles_path: Path | None = None) -> None:
         self.db = Database(url or database_url())
@@ -456,19 +458,21 @@ class Engine:
                 found = all_chains(s)
                 if prices_chain.PRICES not in found and prices_chain.has_rows(s):
                     found.insert(0, prices_chain.PRICES)  # rows without a chain: the check must say so
+                if customers_chain.CUSTOMERS not in found and customers_chain.has_rows(s):
+                    found.insert(0, customers_chain.CUSTOMERS)
                 return found
             get_instance(s, instance_id)
             return [instance_chain(instance_id)]
 
     def check_trail(self, chain: str, replay: bool = True) -> TrailCheck:
-        """Verify one chain's hashes and, for an instance, replay it (`audit verify`); for the `prices`
-        chain, also that the price table is what the chain says."""
+        """Verify one chain's hashes and, for an instance, replay it (`audit verify`); for the `prices` and
+        `customers` chains, also that their tables are what the chain says."""
         from engine.prices import chain as prices_chain
 
         with self.db.read() as s:
             chain_result = verify_chain(s, chain)
-            if chain == prices_chain.PRICES and chain_result.ok:
-                position, reason = prices_chain.check_table(s)
+            if chain in (prices_chain.PRICES, customers_chain.CUSTOMERS) and chain_result.ok:
+                position, reason = (prices_chain if chain == prices_chain.PRICES else customers_chain).check_table(s)
                 if reason:
                     return TrailCheck(chain, chain_result.events, False, position or chain_result.events + 1,
                                       reason, broken_chain=True)

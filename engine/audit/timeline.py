@@ -47,6 +47,11 @@ class _Offers:
         for task_id, (_old, new) in (payload.get("lanes") or {}).items():
             self.by_task.setdefault(task_id, {"role": None, "title": None})["role"] = new
 
+    def routed(self, payload: dict) -> None:
+        """A task of the customer_owner lane sent on to the customer's owner or the sales representatives."""
+        if payload.get("task_id"):
+            self.by_task.setdefault(payload["task_id"], {"role": None, "title": None})["role"] = payload.get("role")
+
     def of(self, event: dict) -> dict:
         task_id = event["payload"].get("task_id")
         if task_id and task_id in self.by_task:
@@ -152,6 +157,8 @@ def _details(event: dict, offers: _Offers, labels: VersionLabels | None) -> dict
         return {"assignment": {"from": payload.get("from"), "to": payload.get("to")}}
     if kind == "unclaimed":
         return {"assignment": {"from": payload.get("from"), "to": None}}
+    if kind == "routed":
+        return {"assignment": {"from": None, "to": payload.get("to")}, "offered_to": payload.get("role")}
     if kind == "task_ready":
         return {"offered_to": payload.get("role"), "assignee": payload.get("assignee")}
     if kind == "started":
@@ -204,6 +211,9 @@ def build(events: list[dict], labels: list[VersionLabels | None] | None = None) 
             role = SYSTEM if event["actor"] == SYSTEM else step_role
         if kind == "migrated":
             offers.migrated(payload)
+        if kind == "routed":
+            offers.routed(payload)
+            holders[payload.get("task_id")] = payload.get("to")
         title = offers.of(event).get("title") if event["task"] else None
         if names is not None and event["task"]:
             title = names.element(event["task"]) or title

@@ -11,6 +11,9 @@ from engine.forms import FormDef
 from engine.scripting import compile_expression
 
 INITIATOR = "initiator"
+# the owner of the customer the instance names, else the starter or the sales representatives
+# (engine/runtime/customers.py)
+CUSTOMER_OWNER = "customer_owner"
 WITHDRAW = ("until_decided", "never")  # may the requester withdraw: until someone else decided, or never
 HUMAN_TASKS = ("userTask", "manualTask", "task")
 _DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
@@ -27,7 +30,7 @@ def model_problems(model: ProcessModel, roles: set[str], forms: dict[str, FormDe
         add((f"process {model.id} is not executable (set isExecutable=\"true\")",
              f"流程 {model.id} 不可执行（请设置 isExecutable=\"true\"）"), model.id, model.line)
     for lane_id in model.lanes:
-        if lane_id != INITIATOR and lane_id not in roles:
+        if lane_id not in (INITIATOR, CUSTOMER_OWNER) and lane_id not in roles:
             add((f"lane {lane_id} is not a known role (see processes/roles.yaml)",
                  f"泳道 {lane_id} 不是已知角色（见 processes/roles.yaml）"), lane_id, model.lane_lines.get(lane_id))
     for role in model.starters:

@@ -14,7 +14,7 @@ from typing import Any
 FORM_KEYS = ("key", "title", "schema", "fields", "messages")
 FIELD_KEYS = ("name", "label", "widget", "options", "columns")
 COLUMN_KEYS = ("name", "label", "widget")
-WIDGETS = ("textarea", "table")
+WIDGETS = ("textarea", "table", "person")  # person: a field holding a login id, shown by display name
 COLUMN_WIDGETS = ("person",)  # a login id, shown by the person's display name (pages never show login ids)
 
 Found = tuple[list, str, str]

@@ -1,4 +1,6 @@
-"""Who is offered a task: lane id = role id; the `initiator` lane is the starter."""
+"""Who is offered a task: lane id = role id; the `initiator` lane is the starter, and so is the
+`customer_owner` lane until the runtime, which reads the customer records, sends it on to the customer's
+owner (engine/runtime/customers.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine.definitions.checks import INITIATOR
+from engine.definitions.checks import CUSTOMER_OWNER, INITIATOR
 from engine.process.specs import SpecSet
 from engine.sandbox import dispatch
 
@@ -24,6 +26,7 @@ class Offer:
     form_key: str | None
     sod: tuple[str, ...]
     due: str | None  # camunda:dueDate: ISO duration or datetime, or an expression giving one
+    owner_lane: bool = False  # the customer_owner lane: the runtime may send it on to the customer's owner
 
 
 def element_of(specs: SpecSet, task):  # noqa: ANN001, ANN201
@@ -40,12 +43,13 @@ def element_of(specs: SpecSet, task):  # noqa: ANN001, ANN201
 def offer(specs: SpecSet, task, started_by: str) -> Offer:  # noqa: ANN001 - a SpiffWorkflow Task
     el = element_of(specs, task)
     lane = el.lane if el else None
-    role = lane or INITIATOR
+    owner_lane = lane == CUSTOMER_OWNER
+    role = INITIATOR if owner_lane else lane or INITIATOR
     assignee = started_by if role == INITIATOR else None
     title = (el.name if el else None) or task.task_spec.bpmn_name or task.task_spec.bpmn_id
     if el is None:
         return Offer(role, assignee, title, title, None, (), None)
-    return Offer(role, assignee, title, el.name_en or title, el.form_key, tuple(el.sod), el.due)
+    return Offer(role, assignee, title, el.name_en or title, el.form_key, tuple(el.sod), el.due, owner_lane)
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

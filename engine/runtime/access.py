@@ -372,3 +372,71 @@ def check_kpi_view(session: Session, user: User) -> KpiView:
         raise Forbidden(f"{user.username} may not see the KPI dashboard (auditors, administrators, the company's "
                         "leaders and managers may; the sales staff see their own appraisal)")
     return view
+# -- customers (issue 14 item 7, seed 261, 270, 344) ----------------------------------------------------------
+
+# Who reads the customer records and their contact log: the sales department, which owns the customers and
+# records calls, letters and visits (seed 261, 270, 344), customer service, which takes the customers' calls
+# (seed 342), the sales and company management, and the auditors (read-only everywhere).
+CUSTOMER_READERS = frozenset({"sales_rep", "sales_assistant", "sales_manager", "sales_director", "sales_vp",
+                              "customer_service", "general_manager", "auditor", "admin"})
+# Who logs a call, letter or visit (seed 261: 做好客户来电、来函、来访的记录工作): whoever of the sales department
+# or customer service took it. Auditors and administrators read only.
+CONTACT_LOGGERS = frozenset({"sales_rep", "sales_assistant", "sales_manager", "sales_director", "sales_vp",
+                             "customer_service"})
+# Who gives a customer to another representative: the sales manager, who reviews new customers and sets
+# their follow-up (seed 344: 销售经理审核客户信息，确定跟进策略).
+OWNER_CHANGERS = frozenset({"sales_manager"})
+# The role a customer's owner must hold, and the role a task in the `customer_owner` lane is offered to
+# when the customer has no such owner.
+CUSTOMER_OWNER_ROLE = "sales_rep"
+# The role whose holder must have completed the review for a registration to become a customer record.
+CUSTOMER_REVIEWER_ROLE = "sales_manager"
+
+
+def may_read_customers(user: User | None) -> bool:
+    """None is the operator at the console (`salesflow init --demo`), who holds the database anyway."""
+    return user is None or bool(roles_of(user) & CUSTOMER_READERS)
+
+
+def check_may_read_customers(user: User | None) -> None:
+    if not may_read_customers(user):
+        raise Forbidden(f"{user.username} may not read the customer records (the sales department, customer "
+                        "service, the management and auditors may)")
+
+
+def may_log_contacts(user: User | None) -> bool:
+    return user is None or bool(roles_of(user) & CONTACT_LOGGERS)
+
+
+def check_may_log_contacts(user: User | None) -> None:
+    if not may_log_contacts(user):
+        raise Forbidden(f"{user.username} may not log customer contacts (the sales department and customer "
+                        "service do)")
+
+
+def may_change_owner(user: User | None) -> bool:
+    return user is None or bool(roles_of(user) & OWNER_CHANGERS)
+
+
+def check_may_change_owner(user: User | None) -> None:
+    if not may_change_owner(user):
+        raise Forbidden(f"{user.username} may not give a customer to another representative: only the sales "
+                        "manager does")
+
+
+def may_own_customers(user: User | None) -> bool:
+    """Whether this account may own a customer (and so be offered its tasks): an active sales representative."""
+    return user is not None and user.active and CUSTOMER_OWNER_ROLE in roles_of(user)
+
+
+def reviewed_by_manager(session: Session, instance: Instance, task_id: str) -> bool:
+    """Whether the instance's task `task_id` was completed, in the reviewer's lane, by an active holder of the
+    reviewer's role: a registration becomes a customer only through that review, whatever the diagram says."""
+    rows = session.scalars(select(Task).where(Task.instance_id == instance.id, Task.bpmn_id == task_id,
+                                              Task.status == "completed", Task.role == CUSTOMER_REVIEWER_ROLE))
+    for row in rows:
+        user = session.scalar(select(User).where(User.username == row.completed_by))
+        if user is not None and user.active and CUSTOMER_REVIEWER_ROLE in roles_of(user) \
+                and user.username != instance.started_by:
+            return True
+    return False

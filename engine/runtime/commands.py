@@ -18,7 +18,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, ProcessError, Salesf
 from engine.notify import events as notify
 from engine.prices.book import PricesOn, company_day
 from engine.process import failures, observe, workflow
-from engine.runtime import access, idempotency, incidents, messaging, queries, starting, under_case
+from engine.runtime import access, customers, idempotency, incidents, messaging, queries, starting, under_case
 from engine.runtime.loading import (
     form_of,
     latest_version,
@@ -113,6 +113,7 @@ def _start(ctx: Engine, s: Session, actor: str, key: str, data: dict | None, bus
     form = form_of(s, pv.id, start_el.form_key if start_el else None)
     data = forms.validate(form, data, _prices(s)) if form else forms.check_data_keys(data)
     data, case = under_case.inherit(s, user, model, business_key, data)
+    customers.check_new(s, key, data)
     return starting.begin(s, ctx, pv, specs, actor, data, business_key, under_case=case)
 
 

@@ -25,6 +25,15 @@ Handler = Callable[[Session, Instance, dict, str, datetime], None]
 HANDLERS: dict[str, Handler] = {}
 
 
+def _customer_register(session: Session, instance: Instance, data: dict, actor: str, at: datetime) -> None:
+    from engine.runtime.customers import registration_completed  # it imports the runtime: resolved at call time
+
+    registration_completed(session, instance, data, actor, at)
+
+
+HANDLERS["customer_register"] = _customer_register
+
+
 def completed(session: Session, instance: Instance, data: dict, actor: str, at: datetime) -> None:
     """Run the handler of the instance's process, if it has one."""
     handler = HANDLERS.get(instance.process_key)

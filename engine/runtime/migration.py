@@ -267,7 +267,7 @@ def _refresh_open_tasks(s: Session, inst: Instance, wf, specs: SpecSet) -> dict:
         o = offer(specs, task, inst.started_by)
         row.title, row.title_en, row.form_key, row.sod = o.title, o.title_en, o.form_key, " ".join(o.sod)
         row.due_at = task_deadline(due_at(o.due, row.created_at, task.data), task)
-        if o.role != row.role:
+        if o.role != row.role and not (o.owner_lane and row.role == access.CUSTOMER_OWNER_ROLE):  # sent to the owner
             lanes[row.id] = [row.role, o.role]
             row.role, row.assignee = o.role, o.assignee
     return lanes

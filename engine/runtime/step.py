@@ -26,7 +26,7 @@ from engine.process import observe, workflow
 from engine.process.deadlines import task_deadline
 from engine.process.routing import Offer, due_at, offer
 from engine.process.specs import SpecSet
-from engine.runtime import effects
+from engine.runtime import customers, effects
 from engine.runtime.incidents import LIVE
 from engine.sandbox.values import OutputRefused, storable
 from engine.scripting import FAILURES
@@ -98,6 +98,8 @@ class Step:
             row.sod = " ".join(o.sod)
             row.completed_by = row.completed_at = None
             self.session.add(row)
+            if o.owner_lane:
+                customers.route(self.session, self.instance, row, task.data, self.event)
         open_rows = self.session.scalars(select(Task).where(Task.instance_id == self.instance.id,
                                                             Task.status == "ready"))
         for row in open_rows:

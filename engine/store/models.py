@@ -338,3 +338,49 @@ class NotificationMark(Base):
 
 # the worker's overdue scan: ready tasks by due time (declared here to leave the Task class to its owners)
 Index("ix_task_status_due", Task.status, Task.due_at)
+
+
+# -- customers (issue 14 item 7, seed 261, 270, 344; engine/customers) ---------------------------------------
+
+
+class Customer(Base):
+    """A customer the sales department keeps, with the representative who owns it (seed 270: 谁的客户归谁
+    接待). Written only when the sales manager's review of a registration (process customer_register)
+    completes: `active` when accepted, `rejected` when refused; a registration still under review is its
+    running instance. `name` is normalised (whitespace collapsed) and unique. Every change is an event in
+    the `customers` hash chain."""
+
+    __tablename__ = "customer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    customer_class: Mapped[str | None] = mapped_column(String(16))
+    contact_person: Mapped[str] = mapped_column(String(200))
+    contact_phone: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(400))
+    needs: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str | None] = mapped_column(String(32))
+    owner: Mapped[str | None] = mapped_column(String(64), index=True)  # a username; None for a refused one
+    follow_up_strategy: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)  # active | rejected
+    refusal_reason: Mapped[str | None] = mapped_column(String(32))  # duplicate | not_prospect
+    registered_by: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reviewed_by: Mapped[str] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    instance_id: Mapped[int | None] = mapped_column(Integer)  # the registration that decided it
+
+
+class CustomerContact(Base):
+    """A call, letter or visit of a customer, as a member of staff logged it (seed 261: 做好客户来电、来函、来访
+    的记录工作). Never changed once logged; each is an event in the `customers` hash chain."""
+
+    __tablename__ = "customer_contact"
+    __table_args__ = (Index("ix_customer_contact_customer", "customer_id", "happened_on", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # call | letter | visit | other
+    happened_on: Mapped[date] = mapped_column(Date)  # company day
+    summary: Mapped[str] = mapped_column(Text)
+    instance_id: Mapped[int | None] = mapped_column(Integer)  # the case it was about, if any
+    logged_by: Mapped[str] = mapped_column(String(64))
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime)

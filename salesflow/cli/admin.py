@@ -15,6 +15,7 @@ from salesflow.cli.common import checked, engine
 DEMO_PASSWORD = "salesflow-demo"
 DEMO_PRICES = PROJECT_ROOT / "demo" / "prices.csv"
 DEMO_PEOPLE = PROJECT_ROOT / "demo" / "people.yaml"
+DEMO_CUSTOMERS = PROJECT_ROOT / "demo" / "customers.yaml"
 
 
 def _demo_users() -> list[tuple[str, list[str]]]:
@@ -43,6 +44,7 @@ def init(demo: bool) -> None:
         if name not in existing:
             eng.add_user(name, roles, DEMO_PASSWORD, people.get(name))
         click.echo(f"  {name:22} {people.get(name, ''):6} {', '.join(roles)}")
+    _demo_customers(eng)
 
 
 def _demo_prices(eng) -> None:  # noqa: ANN001
@@ -52,6 +54,21 @@ def _demo_prices(eng) -> None:  # noqa: ANN001
         return
     added = eng.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)["added"]
     click.echo(f"price list: {len(added)} demo price(s) from {DEMO_PRICES.relative_to(PROJECT_ROOT)}")
+
+
+def _demo_customers(eng) -> None:  # noqa: ANN001
+    """Demo customers (demo/customers.yaml), once: each registered by its representative and accepted by the
+    sales manager through the process customer_register, as a real one would be."""
+    if eng.customers("system"):
+        click.echo("customers: kept as they are")
+        return
+    entries = yaml.safe_load(DEMO_CUSTOMERS.read_text(encoding="utf-8"))["customers"]
+    for entry in entries:
+        rep, review = entry["registered_by"], entry["review"]
+        iid = eng.start(rep, "customer_register", entry["registration"])
+        [task] = [t for t in eng.inbox("sales_manager") if t["instance_id"] == iid]
+        eng.complete("sales_manager", task["id"], review)
+    click.echo(f"customers: {len(entries)} demo customer(s) from {DEMO_CUSTOMERS.relative_to(PROJECT_ROOT)}")
 
 
 def _existing_users(eng) -> list[str]:  # noqa: ANN001

@@ -74,6 +74,10 @@ def _page_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "pages.add_price": ("/prices", {"product": "P·O 42.5", "spec": "散装", "grade": "一等品", "unit": "吨",
                                         "price_yuan": "1.00", "valid_from": "2026-03-02"}),
         "pages.end_price": ("/prices/1/end", {"valid_to": "2026-12-31"}),
+        # the auditor reads customers and their contact log and changes nothing in them (refused before lookup)
+        "pages.log_contact": ("/customers/1/contacts", {"kind": "call", "happened_on": "2026-03-02",
+                                                        "summary": "审计"}),
+        "pages.change_owner": ("/customers/1/owner", {"owner": "rep2", "reason": "审计"}),
     }
 
 
@@ -88,6 +92,8 @@ def _api_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "api.cancel": (f"/instances/{running['instance']}/cancel", {"reason": "审计"}),
         "api.retry_incident": ("/incidents/1/retry", {}),
         "api.cancel_incident": ("/incidents/1/cancel", {"reason": "看过了"}),
+        "api.log_contact": ("/customers/1/contacts", {"kind": "call", "happened_on": "2026-03-02", "summary": "审计"}),
+        "api.change_owner": ("/customers/1/owner", {"owner": "rep2", "reason": "审计"}),
     }
 
 

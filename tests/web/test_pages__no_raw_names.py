@@ -25,6 +25,7 @@ from tests.scenarios import test_aftersale__paths as aftersale
 from tests.scenarios import test_aftersale_archive__paths as archive
 from tests.scenarios import test_complaint__paths as complaint
 from tests.scenarios import test_customer_opinion__paths as opinion
+from tests.scenarios import test_customer_register__paths as customer_register
 from tests.scenarios import test_customer_visit__paths as visit
 from tests.scenarios import test_dealer_order__paths as dealer
 from tests.scenarios import test_insale__paths as insale
@@ -88,6 +89,8 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
      commendation.test_the_annual_round_on_10_january_passes_a_nomination_on_and_the_next_year_may_nominate_nobody),
     ("staff_counselling", _everything,
      counselling.test_a_session_starts_each_quarter_is_planned_and_recorded_and_the_next_follows),
+    ("customer_register", _everything,
+     customer_register.test_the_manager_may_give_the_new_customer_to_another_active_rep),
 ]
 
 

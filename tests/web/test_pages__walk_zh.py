@@ -170,6 +170,7 @@ def urls_for(app, demo: Demo, user: str) -> list[str]:
     versions = [(p["key"], p["version"]) for p in engine.processes()]
     values = {
         "instance_id": visible, "task_id": [t["id"] for t in engine.inbox(user)][:3], "username": [user, AUDITOR],
+        "customer_id": [c["id"] for c in engine.customers(AUDITOR)][:2],
         "key": (keys if owner else [*startable, *[k for k in keys if k not in startable][:1]]),
     }
     urls = ["/inbox?role=" + quote(r) for r in roles] + [f"/instances?started_by={quote(user)}"]

@@ -63,7 +63,7 @@ def build(engine: Engine) -> Demo:
     engine.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)
     demo = Demo(engine, people, display)
     for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _safety,
-                          _accidents, _opinions, _violations, _training, _commendations):
+                          _accidents, _opinions, _violations, _training, _commendations, _customers):
         build_process(demo)
     _timers(demo)
     return demo
@@ -324,6 +324,22 @@ def _commendations(demo: Demo) -> None:
     _step(demo, done, "safe1", "review_nomination", BONUS)
     _step(demo, done, "general_manager", "gm_approve_reward", {"approved": True})
     _step(demo, done, "safe2", "record_commendation", {**RECORDED, "announced_on": day(0)})
+def _customers(demo: Demo) -> None:
+    """One customer accepted (with a call logged), one given to another representative, one refused, one
+    waiting for the sales manager's review."""
+    from tests.scenarios.customer_steps import accepted, registration
+
+    first = _start(demo, "rep1", "customer_register", registration("芜湖长江建材有限公司"))
+    if _step(demo, first, "mgr1", "review_customer", accepted()):
+        [c] = demo.engine.customers(AUDITOR, name="芜湖长江建材有限公司")
+        demo.engine.log_contact("rep1", c["id"], {"kind": "call", "happened_on": day(0),
+                                                  "summary": "客户来电询问散装水泥到货时间，已答复三日内送达"})
+    given = _start(demo, "rep2", "customer_register", registration("马鞍山恒信商砼公司"))
+    _step(demo, given, "mgr2", "review_customer", accepted(owner="rep1"))
+    refused = _start(demo, "rep1", "customer_register", registration("某某物资贸易行"))
+    _step(demo, refused, "mgr1", "review_customer",
+          {"approved": False, "refusal_reason": "not_prospect", "comment": "经核实为同行打探价格"})
+    _start(demo, "rep2", "customer_register", registration("铜陵海螺建材经销部"))
 
 
 def _timers(demo: Demo) -> None:

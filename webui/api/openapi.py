@@ -58,6 +58,23 @@ TASK = {
 NULLABLE_OBJECT = {"type": ["object", "null"]}
 # a row grouped by a form field's value: the value and what people read for it (null key: not decided yet)
 LABELLED = {"key": {"type": ["string", "null"]}, "label": TEXT}
+CUSTOMER = {
+    "id": {"type": "integer", "minimum": 1}, "name": {"type": "string"}, "customer_class": NULLABLE_TEXT,
+    "contact_person": {"type": "string"}, "contact_phone": {"type": "string"}, "address": NULLABLE_TEXT,
+    "needs": {"type": "string"}, "source": NULLABLE_TEXT,
+    "owner": {**NULLABLE_TEXT, "description": "the login id of the owning sales representative; null when refused"},
+    "follow_up_strategy": {"type": "string", "description": "set by the sales manager's review"},
+    "status": {"type": "string", "enum": ["active", "rejected"]},
+    "refusal_reason": {"type": ["string", "null"], "enum": ["duplicate", "not_prospect", None]},
+    "registered_by": {"type": "string"}, "registered_at": TIME, "reviewed_by": {"type": "string"},
+    "reviewed_at": TIME, "instance_id": {"type": ["integer", "null"], "description": "the registration"},
+}
+CONTACT = {
+    "id": {"type": "integer", "minimum": 1}, "customer_id": {"type": "integer", "minimum": 1},
+    "kind": {"type": "string", "enum": ["call", "letter", "visit", "other"]},
+    "happened_on": {"type": "string", "format": "date"}, "summary": {"type": "string"},
+    "instance_id": {"type": ["integer", "null"]}, "logged_by": {"type": "string"}, "logged_at": TIME,
+}
 
 SCHEMAS: dict[str, dict] = {
     "Kpi": _obj({
@@ -230,6 +247,18 @@ SCHEMAS: dict[str, dict] = {
                      "description": "the last day it applies; null: until it is ended"},
         "created_by": {"type": "string"}, "created_at": TIME, "ended_by": NULLABLE_TEXT, "ended_at": NULLABLE_TIME},
         description="a row of the company's price list (docs/prices.md)"),
+    "Customer": _obj(CUSTOMER, description="a customer and the sales representative who owns it"),
+    "CustomerDetail": _obj({**CUSTOMER, "contacts": {"type": "array", "items": _ref("Contact")}},
+                           description="a customer with its log of calls, letters and visits, newest first"),
+    "Contact": _obj(CONTACT, description="a call, letter or visit of a customer, as it was logged"),
+    "ContactRequest": _obj({
+        "kind": {"type": "string", "enum": ["call", "letter", "visit", "other"]},
+        "happened_on": {"type": "string", "format": "date", "description": "today or up to a year ago"},
+        "summary": {"type": "string", "minLength": 1, "maxLength": 4000},
+        "instance_id": {"type": ["integer", "null"], "minimum": 1, "description": "the case it was about"}},
+        required=["kind", "happened_on", "summary"], closed=False),
+    "OwnerRequest": _obj({"owner": {"type": "string", "description": "the login id of an active sales representative"},
+                          "reason": {"type": "string", "minLength": 1, "maxLength": 2000}}, closed=False),
     "Trail": _obj({"format": {"const": "salesflow-audit/1"}, "chain": {"type": "string"},
                    "head": {"type": ["object", "null"]}, "hash": {"type": "string"},
                    "events": {"type": "array", "items": {"type": "object"}},
@@ -341,6 +370,7 @@ def _export(summary: str, json_schema: dict, errors: tuple[int, ...], params: li
     return op
 INSTANCE_ID = [_path("id", {"type": "integer", "minimum": 1, "maximum": MAX_ID})]
 INCIDENT_ID = [_path("id", {"type": "integer", "minimum": 1, "maximum": MAX_ID})]
+CUSTOMER_ID = [_path("id", {"type": "integer", "minimum": 1, "maximum": MAX_ID})]
 
 
 def _list(name: str) -> dict:
@@ -434,6 +464,22 @@ def document() -> dict:
             "grade and start; sales staff, finance, the general manager and auditors may read it", 200,
             _list("Price"), (401, 403, 422), params=[
                 _query("on", {"type": "string", "format": "date"}, "only the rows valid on this day")])},
+        "/customers": {"get": _op(
+            "listCustomers: customers by name (at most 1,000), with their owners; the sales department, customer "
+            "service, the management and auditors may read them", 200, _list("Customer"), (401, 403, 422), params=[
+                _query("owner", {"type": "string"}, "only customers this login id owns"),
+                _query("name", {"type": "string"}, "only customers whose name contains this"),
+                _query("status", {"type": "string", "enum": ["active", "rejected"]}, "only this status")])},
+        "/customers/{id}": {"get": _op("getCustomer: the customer with its contact log", 200, _ref("CustomerDetail"),
+                                       (401, 403, 404), params=CUSTOMER_ID)},
+        "/customers/{id}/contacts": {"post": _op(
+            "logContact: log a call, letter or visit of an active customer (the sales department and customer "
+            "service)", 201, _ref("Contact"), (400, 401, 403, 404, 413, 422), body="ContactRequest",
+            params=CUSTOMER_ID)},
+        "/customers/{id}/owner": {"post": _op(
+            "changeCustomerOwner: give the customer to another active sales representative, with the reason (the "
+            "sales manager)", 200, _ref("Customer"), (400, 401, 403, 404, 413, 422), body="OwnerRequest",
+            params=CUSTOMER_ID)},
         "/incidents": {"get": _op(
             "listIncidents: administrators: the incidents, newest first (at most 500); each halts one instance "
             "until it is retried or cancelled", 200, _list("Incident"), (401, 403, 422), params=[

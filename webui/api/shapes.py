@@ -94,3 +94,24 @@ def price(view: dict) -> dict:
 def kpi(report: dict) -> dict:
     """The KPI figures with every section of KPI_KEYS (null where the caller sees none of it)."""
     return {k: report.get(k) for k in KPI_KEYS}
+CUSTOMER_KEYS = ("id", "name", "customer_class", "contact_person", "contact_phone", "address", "needs", "source",
+                 "owner", "follow_up_strategy", "status", "refusal_reason", "registered_by", "registered_at",
+                 "reviewed_by", "reviewed_at", "instance_id")
+CONTACT_KEYS = ("id", "customer_id", "kind", "happened_on", "summary", "instance_id", "logged_by", "logged_at")
+
+
+def customer(view: dict) -> dict:
+    """{id, name, customer_class, contact_person, contact_phone, address, needs, source, owner (login id; null
+    when refused), follow_up_strategy, status (active | rejected), refusal_reason, registered_by, registered_at,
+    reviewed_by, reviewed_at, instance_id (the registration)}"""
+    return {k: view.get(k) for k in CUSTOMER_KEYS}
+
+
+def contact(view: dict) -> dict:
+    """{id, customer_id, kind (call | letter | visit | other), happened_on, summary, instance_id, logged_by,
+    logged_at}"""
+    return {k: view.get(k) for k in CONTACT_KEYS}
+
+
+def customer_detail(view: dict) -> dict:
+    return {**customer(view), "contacts": [contact(c) for c in view.get("contacts", [])]}

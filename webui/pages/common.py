@@ -184,6 +184,7 @@ def event_name(kind: str) -> str:
         "cancelled": _("cancelled the request"), "ended": _("ended"), "commented": _("commented"),
         "incident": _("halted by an incident"), "retried": _("retried after an incident"),
         "migrated": _("moved to a new version of the process"), "message_sent": _("message sent"),
+        "routed": _("assigned by customer ownership"),
     }
     # a kind added to the engine later is shown as "event", never as its internal name
     return names.get(kind, _("event"))

@@ -15,7 +15,7 @@ from webui.pages.common import actor, error_text
 from webui.pages.labels import data_labels, ordered
 
 SHOWN_EVENTS = {"started", "claimed", "unclaimed", "reassigned", "completed", "commented", "escalated",
-                "timer_fired", "task_cancelled", "message", "cancelled", "ended", "incident", "retried"}
+                "timer_fired", "task_cancelled", "message", "cancelled", "ended", "incident", "retried", "routed"}
 
 
 @blueprint.get("/instances/<id:instance_id>")
