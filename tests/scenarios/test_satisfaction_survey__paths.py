@@ -113,7 +113,7 @@ def test_the_monthly_survey_starts_at_nine_on_the_first_and_arms_the_next_month(
 
     # the May survey waits for May the 1st, 09:00
     clock.set(MAY - timedelta(minutes=1))
-    assert eng.fire_due_timers() == 1  # the monthly appraisal of 3 April (P12), not a survey
+    assert eng.fire_due_timers() == 2  # the monthly appraisal of 3 April (P12), the counselling of 15 April (P16)
     clock.set(MAY + timedelta(minutes=1))
     assert eng.fire_due_timers() == 2  # and the safety inspection (P8)
     assert {t["instance_id"] for t in eng.inbox("svc2") if t["name"] == "conduct_survey"} == {iid, may_armed["id"]}
