@@ -17,12 +17,21 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from engine.runtime import rule_changes
 from engine.store.models import Instance
 
 # (session, the completed instance, its data, the actor of the step, the step's instant)
 Handler = Callable[[Session, Instance, dict, str, datetime], None]
+# (session, the cancelled or withdrawn instance, the actor, the step's instant, the reason given)
+CancelHandler = Callable[[Session, Instance, str, datetime, str], None]
 
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[str, Handler] = {
+    "rule_change": rule_changes.ended,
+}
+# what the engine's records learn when such an instance is withdrawn or cancelled instead
+ON_CANCEL: dict[str, CancelHandler] = {
+    "rule_change": rule_changes.cancelled,
+}
 
 
 def completed(session: Session, instance: Instance, data: dict, actor: str, at: datetime) -> None:
@@ -30,3 +39,10 @@ def completed(session: Session, instance: Instance, data: dict, actor: str, at: 
     handler = HANDLERS.get(instance.process_key)
     if handler is not None:
         handler(session, instance, data, actor, at)
+
+
+def cancelled(session: Session, instance: Instance, actor: str, at: datetime, reason: str) -> None:
+    """Run the cancel handler of the instance's process, if it has one."""
+    handler = ON_CANCEL.get(instance.process_key)
+    if handler is not None:
+        handler(session, instance, actor, at, reason)
