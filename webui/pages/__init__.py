@@ -20,3 +20,4 @@ from webui.pages import incidents  # noqa: E402, F401
 from webui.pages import prices  # noqa: E402, F401
 from webui.pages import api_docs  # noqa: E402, F401
 from webui.pages import notifications  # noqa: E402, F401
+from webui.pages import model_governance  # noqa: E402, F401
