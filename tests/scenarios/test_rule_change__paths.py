@@ -27,7 +27,9 @@ from tests.scenarios.driver import (
     do,
     holders,
     inbox_task,
+    local_time,
     offered_to,
+    parse,
     trail,
 )
 from tests.web.conftest import SAMPLE_REQUEST
@@ -39,12 +41,17 @@ RENAMED = ("<bpmn:userTask id=\"sales_approval\" name=\"销售部审批\"",
            "<bpmn:userTask id=\"sales_approval\" name=\"销售部经理审批\"")
 
 
-@pytest.fixture
-def governed(engine: Engine) -> Engine:
+def governed_setup(engine: Engine) -> Engine:
+    """The repository installed (ungoverned), PEOPLE and the owners, then governance switched on by adm."""
     deploy_repository(engine)
     add_users(engine, OWNERS)
     assert engine.set_governance("adm", True) is True
     return engine
+
+
+@pytest.fixture
+def governed(engine: Engine) -> Engine:
+    return governed_setup(engine)
 
 
 def changed(old: str = RENAMED[0], new: str = RENAMED[1], key: str = "sample_request",
@@ -91,6 +98,10 @@ def submit(eng: Engine, who: str = "own1", note: str = "销售部审批改名为
     return deployed["sample_request"].request_id
 
 
+@pytest.mark.rule("P13.1")
+@pytest.mark.rule("P13.2")
+@pytest.mark.rule("P13.3")
+@pytest.mark.rule("P13.4")
 def test_rule_change__approved_by_the_general_manager_takes_effect(governed: Engine) -> None:
     eng = governed
     request = submit(eng)
@@ -98,6 +109,7 @@ def test_rule_change__approved_by_the_general_manager_takes_effect(governed: Eng
     assert started_version(eng) == 1  # the draft starts nothing
     assert offered(eng, "approve_change", request) == GMS
     task = eng.task("gm1", inbox_task(eng, "gm1", "approve_change", request)["id"])
+    assert parse(task["due_at"]) == local_time("2026-03-09", "09:00")  # 5 working days after T0
     shown = task["instance_data"]
     rows = {row["process"]: row for row in shown["changes"]}
     assert rows["样品提供申请"] == {"process": "样品提供申请", "version": 2, "against": "1", "added": "", "removed": "",
@@ -118,6 +130,8 @@ def test_rule_change__approved_by_the_general_manager_takes_effect(governed: Eng
     assert_audit_intact(eng, request)
 
 
+@pytest.mark.rule("P13.2")
+@pytest.mark.rule("P13.3")
 def test_rule_change__returned_with_a_reason_never_takes_effect(governed: Engine) -> None:
     eng = governed
     request = submit(eng)
@@ -133,6 +147,7 @@ def test_rule_change__returned_with_a_reason_never_takes_effect(governed: Engine
     assert statuses(eng)[3] == "draft"
 
 
+@pytest.mark.rule("P13.6")
 def test_rule_change__withdrawn_by_its_submitter(governed: Engine) -> None:
     eng = governed
     request = submit(eng)
@@ -149,6 +164,7 @@ def test_rule_change__withdrawn_by_its_submitter(governed: Engine) -> None:
     assert chain(eng)[-1] == ("withdrawn", "own1")
 
 
+@pytest.mark.rule("P13.5")
 def test_rule_change__emergency_by_an_administrator(governed: Engine) -> None:
     eng = governed
     with pytest.raises(Forbidden):
@@ -168,6 +184,7 @@ def test_rule_change__emergency_by_an_administrator(governed: Engine) -> None:
     assert statuses(eng) == {2: "active", 1: "active"}
 
 
+@pytest.mark.rule("P13.2")
 def test_rule_change__the_submitter_may_not_approve_his_own_change(governed: Engine) -> None:
     eng = governed
     deployed = {d.key: d for d in eng.deploy("own_gm", files=changed())}
@@ -181,6 +198,7 @@ def test_rule_change__the_submitter_may_not_approve_his_own_change(governed: Eng
     assert statuses(eng)[2] == "draft"
 
 
+@pytest.mark.rule("P13.2")
 def test_rule_change__a_crafted_approval_by_a_non_gm_changes_nothing(governed: Engine) -> None:
     """A process owner's rule_change whose approval lane is the sales managers' (approved by the general
     manager, since rule_change is governed like any process) still cannot make a draft active."""
@@ -201,6 +219,7 @@ def test_rule_change__a_crafted_approval_by_a_non_gm_changes_nothing(governed: E
     assert eng.instance(AUDITOR, request)["status"] == "running"  # nothing of the refused step was kept
 
 
+@pytest.mark.rule("P13.6")
 def test_rule_change__a_second_draft_while_one_is_pending_is_refused(governed: Engine) -> None:
     eng = governed
     request = submit(eng)
@@ -211,6 +230,8 @@ def test_rule_change__a_second_draft_while_one_is_pending_is_refused(governed: E
     assert statuses(eng) == {2: "draft", 1: "active"}
 
 
+@pytest.mark.rule("P13.1")
+@pytest.mark.rule("P13.3")
 def test_rule_change__no_migration_to_a_draft_and_no_start_of_one(governed: Engine) -> None:
     eng = governed
     submit(eng)
@@ -222,6 +243,7 @@ def test_rule_change__no_migration_to_a_draft_and_no_start_of_one(governed: Engi
     assert [p["version"] for p in eng.processes() if p["key"] == "sample_request"] == [1]
 
 
+@pytest.mark.rule("P13.7")
 def test_rule_change__governance_switched_by_administrators_only(governed: Engine) -> None:
     eng = governed
     with pytest.raises(Forbidden):
@@ -237,6 +259,7 @@ def test_rule_change__governance_switched_by_administrators_only(governed: Engin
                                ("deployed", "own1")]
 
 
+@pytest.mark.rule("P13.3")
 def test_rule_change__a_timer_started_process_is_armed_on_approval(governed: Engine) -> None:
     eng = governed
     old = "<bpmn:userTask id=\"review_performance\" name=\"核对业绩并提出奖惩\""
@@ -256,6 +279,7 @@ def test_rule_change__a_timer_started_process_is_armed_on_approval(governed: Eng
     assert payloads[-1]["versions"] == [{"process_key": "monthly_appraisal", "version": 2}]
 
 
+@pytest.mark.rule("P13.1")
 def test_rule_change__a_process_owner_without_the_approval_process_is_told(engine: Engine) -> None:
     without = [f for f in load_paths([ROOT / "processes", ROOT / "forms"]) if not f.name.endswith("rule_change.bpmn")]
     engine.deploy("system", files=without)

@@ -30,6 +30,7 @@ from tests.scenarios import test_dealer_order__paths as dealer
 from tests.scenarios import test_insale__paths as insale
 from tests.scenarios import test_monthly_appraisal__paths as appraisal
 from tests.scenarios import test_presale__paths as presale
+from tests.scenarios import test_rule_change__paths as rule_change
 from tests.scenarios import test_safety_accident__paths as accident
 from tests.scenarios import test_safety_hazard__paths as safety
 from tests.scenarios import test_sample_request__paths as sample
@@ -78,6 +79,8 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
     ("violation", _everything, violation.test_a_shop_closure_refused_by_the_general_manager_is_investigated_again),
     ("training", _everything,
      training.test_results_not_recorded_three_days_after_the_session_remind_the_general_manager),
+    ("rule_change", rule_change.governed_setup,
+     lambda e, _clock: rule_change.test_rule_change__approved_by_the_general_manager_takes_effect(e)),
 ]
 
 
