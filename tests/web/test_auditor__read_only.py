@@ -74,6 +74,8 @@ def _page_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "pages.add_price": ("/prices", {"product": "P·O 42.5", "spec": "散装", "grade": "一等品", "unit": "吨",
                                         "price_yuan": "1.00", "valid_from": "2026-03-02"}),
         "pages.end_price": ("/prices/1/end", {"valid_to": "2026-12-31"}),
+        # process owners' only: withdrawing a rule change (P13)
+        "pages.model_withdraw_change": ("/model/changes/1/withdraw", {"reason": "审计"}),
     }
 
 
