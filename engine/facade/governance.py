@@ -50,6 +50,7 @@ class GovernanceMixin:
 
     def _deploy_at_once(self: Engine, s, compiled, actor: str, note: str, why: str | None,  # noqa: ANN001
                         at) -> list[deploy_mod.Deployed]:  # noqa: ANN001
+        rule_changes.refuse_pending(s, compiled)
         stored = deploy_mod.deploy(s, compiled, actor, at, note, emergency_reason=why)
         for d, _ in stored:
             if d.status == "deployed":

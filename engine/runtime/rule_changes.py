@@ -82,14 +82,22 @@ def _pending(session: Session, keys: list[str]) -> list[ProcessVersion]:
                                                              ProcessVersion.status == DRAFT)))
 
 
-def submit(session: Session, ctx: Engine, actor: str, compiled: list[CompiledProcess], note: str,
-           at: datetime) -> list[deploy_mod.Deployed]:
-    """The governed deploy: the changed processes become drafts of one request, the rest are unchanged."""
+def refuse_pending(session: Session, compiled: list[CompiledProcess]) -> list[CompiledProcess]:
+    """The processes of the bundle that changed; refused if one of them has a draft awaiting approval, whatever
+    the way of deploying (governed, emergency, or with governance switched off since): a later approval
+    would otherwise put an older version in force over a newer one."""
     deploy_mod.lock_deployments(session)  # two submissions of one key: the second sees the first's draft
     changed = deploy_mod.changed(session, compiled)
     pending = _pending(session, [cp.key for cp in changed])
     if pending:
         raise PendingChange(pending[0].change_request_id or 0, sorted({pv.name for pv in pending}))
+    return changed
+
+
+def submit(session: Session, ctx: Engine, actor: str, compiled: list[CompiledProcess], note: str,
+           at: datetime) -> list[deploy_mod.Deployed]:
+    """The governed deploy: the changed processes become drafts of one request, the rest are unchanged."""
+    changed = refuse_pending(session, compiled)
     if not changed:
         return [d for d, _ in deploy_mod.deploy(session, compiled, actor, at, note)]
     approval = current_version(session, PROCESS)
@@ -106,6 +114,7 @@ def submit(session: Session, ctx: Engine, actor: str, compiled: list[CompiledPro
 def emergency(session: Session, ctx: Engine, actor: str, compiled: list[CompiledProcess], note: str, reason: str,
               at: datetime) -> list[deploy_mod.Deployed]:
     """An administrator's emergency deploy: in force at once, acknowledged by the general manager afterwards."""
+    refuse_pending(session, compiled)
     stored = deploy_mod.deploy(session, compiled, actor, at, note, emergency_reason=reason)
     active = [pv for _, pv in stored if pv is not None]
     for pv in active:

@@ -227,6 +227,11 @@ def test_rule_change__a_second_draft_while_one_is_pending_is_refused(governed: E
         eng.deploy("own2", files=changed(RENAMED[0], "<bpmn:userTask id=\"sales_approval\" name=\"销售审批\""))
     assert refused.value.request_id == request
     assert "样品提供申请" in refused.value.reason["zh"] and str(request) in refused.value.reason["en"]
+    with pytest.raises(PendingChange):  # nor in force at once: a later approval would undo it
+        eng.deploy("adm", files=changed(), emergency=True, reason="紧急")
+    eng.set_governance("adm", False)
+    with pytest.raises(PendingChange):
+        eng.deploy("own2", files=changed())
     assert statuses(eng) == {2: "draft", 1: "active"}
 
 
