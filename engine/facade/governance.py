@@ -15,7 +15,6 @@ from engine import clock as clock_mod
 from engine.definitions import deploy as deploy_mod
 from engine.definitions import governance
 from engine.definitions.bundle import SourceFile
-from engine.errors import Forbidden
 from engine.runtime import access, commands, rule_changes, starting
 from engine.users import SYSTEM, get_user
 
@@ -47,7 +46,7 @@ class GovernanceMixin:
             if emergency:
                 return rule_changes.emergency(s, self, actor, compiled, note, why, at)
             if actor == SYSTEM:
-                raise Forbidden("rule changes need approval: deploy as a process owner (salesflow deploy --as NAME)")
+                raise rule_changes.ConsoleGoverned()
             return rule_changes.submit(s, self, actor, compiled, note, at)
 
     def _deploy_at_once(self: Engine, s, compiled, actor: str, note: str, why: str | None,  # noqa: ANN001

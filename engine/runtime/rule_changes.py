@@ -29,7 +29,7 @@ from engine.definitions import deploy as deploy_mod
 from engine.definitions.change_summary import summary_row
 from engine.definitions.compiler import CompiledProcess
 from engine.definitions.current import ACTIVE, DRAFT, RETURNED, WITHDRAWN, current_version
-from engine.errors import Conflict, InvalidData, NotFound, ProcessError
+from engine.errors import Conflict, Forbidden, InvalidData, NotFound, ProcessError
 from engine.process.specs import SpecCache
 from engine.runtime import access
 from engine.runtime.loading import specs_for
@@ -58,6 +58,15 @@ class PendingChange(Conflict):
                              f"(rule change request {request_id}); withdraw it or wait for the decision",
                        "zh": f"“{'”“'.join(names)}”已有待总经理审批的变更（制度变更申请 {request_id}），"
                              "请等待审批结果或先撤回该申请"}
+        super().__init__(self.reason["en"])
+
+
+class ConsoleGoverned(Forbidden):
+    """The console (system) deploying outside the installation while changes need approval."""
+
+    def __init__(self) -> None:
+        self.reason = {"en": "rule changes need approval: deploy as a process owner (salesflow deploy --as NAME)",
+                       "zh": "制度变更须经审批：请以流程管理员身份部署（salesflow deploy --as 用户名）"}
         super().__init__(self.reason["en"])
 
 
