@@ -27,15 +27,15 @@ from engine.audit.trail import TrailCheck
 from engine.audit.verify import ChainResult, all_chains, verify_all, verify_chain
 from engine.config import database_url
 from engine.customers import chain as customers_chain
-from engine.definitions import deploy as deploy_mod
 from engine.definitions.bundle import SourceFile, load_paths
 from engine.definitions.compiler import CompiledProcess, compile_bundle
 from engine.errors import InvalidData, NotFound, SalesflowError, Unauthorized
 from engine.facade.customers import CustomersMixin
+from engine.facade.governance import GovernanceMixin
 from engine.process.specs import SpecCache
 from engine.replay import Replay, first_version_id, replay
 from engine.roles import front_line_roles, lane_roles, load_catalogue, sync_roles
-from engine.runtime import access, commands, queries, starting, timers, training_gate
+from engine.runtime import access, commands, queries, timers, training_gate
 from engine.runtime import labels as labels_mod
 from engine.runtime.idempotency import Answer
 from engine.runtime.loading import get_instance, specs_for
@@ -45,7 +45,7 @@ from engine.store.models import AuditEvent
 T = TypeVar("T")
 
 
-class Engine(CustomersMixin):
+class Engine(CustomersMixin, GovernanceMixin):
     def __init__(self, url: str | None = None, clock: clock_mod.Clock | None = None,
                  roles_path: Path | None = None) -> None:
         self.db = Database(url or database_url())
@@ -223,19 +223,7 @@ class Engine(CustomersMixin):
         files = files if files is not None else load_paths(paths or [])
         return compile_bundle(files, lane_roles(load_catalogue(self._roles_path)))
 
-    def deploy(self, actor: str, paths: list[str | Path] | None = None, files: list[SourceFile] | None = None,
-               note: str = "") -> list[deploy_mod.Deployed]:
-        if actor != commands.SYSTEM:  # before reading a byte: outsiders learn nothing about the files
-            with self.db.read() as s:
-                access.check_process_owner(s, actor)
-        compiled = self.compile(paths, files)
-        with self.db.write() as s:
-            deployed = deploy_mod.deploy(s, compiled, actor, self.clock.now(), note)
-            with clock_mod.using(clock_mod.ManualClock(self.clock.now())):
-                for d in deployed:
-                    if d.status == "deployed":
-                        starting.arm(s, self, d.key)  # a timer-started process waits for its first time
-            return deployed
+    # deploy (governed by the rule-change setting): engine/facade/governance.py
 
     def processes(self) -> list[dict]:
         with self.db.read() as s:
@@ -645,7 +633,8 @@ class Engine(CustomersMixin):
         return [f.to_dict() for f in lint_bundle(files, lane_roles(load_catalogue(self._roles_path)))]
 
     def versions(self, actor: str, key: str) -> list[dict]:
-        """[{version, sha256, deployed_by, deployed_at, note, running, total}], newest first."""
+        """[{version, sha256, deployed_by, deployed_at, note, running, total, status (active, draft, returned,
+        withdrawn), decided_by, decided_at, request_id, emergency_reason}], newest first."""
         from engine.definitions import versions
 
         with self.db.read() as s:
@@ -665,7 +654,7 @@ class Engine(CustomersMixin):
         from engine.definitions import versions
 
         with self.db.read() as s:
-            access.check_process_owner(s, actor)
+            access.check_may_read_versions(s, actor)  # the general manager reads what he approves
             return versions.version_diff(s, key, version)
 
     # -- issue 13: notifications (engine/notify) -------------------------------------------------------

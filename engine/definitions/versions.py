@@ -7,6 +7,7 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.definitions.current import active_before
 from engine.definitions.diff import VersionContent
 from engine.definitions.diff import version_diff as diff_versions
 from engine.errors import NotFound
@@ -34,7 +35,10 @@ def versions(session: Session, key: str) -> list[dict]:
     counts = _instance_counts(session, key)
     return [{"version": pv.version, "sha256": pv.sha256, "deployed_by": pv.deployed_by,
              "deployed_at": pv.deployed_at.isoformat(), "note": pv.note,
-             "running": counts.get(pv.id, (0, 0))[0], "total": counts.get(pv.id, (0, 0))[1]} for pv in rows]
+             "running": counts.get(pv.id, (0, 0))[0], "total": counts.get(pv.id, (0, 0))[1],
+             "status": pv.status, "decided_by": pv.decided_by,
+             "decided_at": pv.decided_at.isoformat() if pv.decided_at else None,
+             "request_id": pv.change_request_id, "emergency_reason": pv.emergency_reason} for pv in rows]
 
 
 def _version(session: Session, key: str, version: int) -> ProcessVersion:
@@ -65,7 +69,5 @@ def _content(session: Session, pv: ProcessVersion) -> VersionContent:
 def version_diff(session: Session, key: str, version: int) -> dict:
     """What this version changed against the one before it (elements added, removed, renamed; forms)."""
     current = _version(session, key, version)
-    previous = session.scalar(select(ProcessVersion)
-                              .where(ProcessVersion.key == key, ProcessVersion.version < version)
-                              .order_by(ProcessVersion.version.desc()).limit(1))
+    previous = active_before(session, key, version)  # a draft shows what its approval would change
     return diff_versions(_content(session, previous) if previous else None, _content(session, current))

@@ -440,3 +440,45 @@ def reviewed_by_manager(session: Session, instance: Instance, task_id: str) -> b
                 and user.username != instance.started_by:
             return True
     return False
+
+
+# -- rule changes (P13, engine/runtime/rule_changes.py) ----------------------------------------------------
+
+APPROVER_ROLE = "general_manager"  # seed 293: 经公司领导批准后予以实施
+
+
+def check_may_switch_governance(user: User | None) -> None:
+    """Only administrators (and the operator at the console) switch whether rule changes need approval."""
+    if not may_manage_users(user):
+        raise Forbidden(f"{user.username} is not an administrator, so may not switch rule-change governance")
+
+
+def check_may_deploy_emergency(session: Session, actor: str) -> None:
+    """An emergency deploy (in force at once, approved afterwards) is for administrators only."""
+    if actor == SYSTEM or not is_admin(get_user(session, actor)):
+        raise Forbidden(f"{actor} is not an administrator, so may not deploy an emergency change")
+
+
+def check_may_read_versions(session: Session, actor: str) -> None:
+    """Process owners read versions and their diffs; so does the general manager, who approves them."""
+    if actor == SYSTEM:
+        return
+    roles = roles_of(get_user(session, actor))
+    if not holds_owner_role(roles) and APPROVER_ROLE not in roles:
+        raise Forbidden(f"{actor} is neither a process owner nor the approver of rule changes")
+
+
+def check_rule_change_decider(session: Session, instance: Instance, decider: str | None) -> None:
+    """A rule change takes effect only if an active general manager who did not submit it decided it. Checked
+    in the database when the request ends, whatever the diagram that brought it there says."""
+    user = session.scalar(select(User).where(User.username == decider)) if decider else None
+    if user is None or not user.active or APPROVER_ROLE not in roles_of(user):
+        raise Forbidden(f"rule change {instance.id} was not decided by an active general manager; nothing changes")
+    if decider == instance.started_by:
+        raise Forbidden(f"rule change {instance.id} was decided by its submitter; nothing changes")
+
+
+def check_may_withdraw_change(user: User, instance: Instance) -> None:
+    """The submitter withdraws a pending request (administrators may cancel it as any case)."""
+    if user.username != instance.started_by and not is_admin(user):
+        raise Forbidden(f"only the submitter of rule change {instance.id} may withdraw it")

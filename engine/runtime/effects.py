@@ -17,13 +17,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from engine.runtime import rule_changes
 from engine.store.models import Instance
 
 # (session, the completed instance, its data, the actor of the step, the step's instant)
 Handler = Callable[[Session, Instance, dict, str, datetime], None]
-
-HANDLERS: dict[str, Handler] = {}
-
+# (session, the cancelled or withdrawn instance, the actor, the step's instant, the reason given)
+CancelHandler = Callable[[Session, Instance, str, datetime, str], None]
 
 def _customer_register(session: Session, instance: Instance, data: dict, actor: str, at: datetime) -> None:
     from engine.runtime.customers import registration_completed  # it imports the runtime: resolved at call time
@@ -31,7 +31,15 @@ def _customer_register(session: Session, instance: Instance, data: dict, actor: 
     registration_completed(session, instance, data, actor, at)
 
 
-HANDLERS["customer_register"] = _customer_register
+HANDLERS: dict[str, Handler] = {
+    "rule_change": rule_changes.ended,
+    "customer_register": _customer_register,
+}
+# what the engine's records learn when such an instance is withdrawn or cancelled instead
+ON_CANCEL: dict[str, CancelHandler] = {
+    "rule_change": rule_changes.cancelled,
+}
+
 
 
 def completed(session: Session, instance: Instance, data: dict, actor: str, at: datetime) -> None:
@@ -39,3 +47,10 @@ def completed(session: Session, instance: Instance, data: dict, actor: str, at: 
     handler = HANDLERS.get(instance.process_key)
     if handler is not None:
         handler(session, instance, data, actor, at)
+
+
+def cancelled(session: Session, instance: Instance, actor: str, at: datetime, reason: str) -> None:
+    """Run the cancel handler of the instance's process, if it has one."""
+    handler = ON_CANCEL.get(instance.process_key)
+    if handler is not None:
+        handler(session, instance, actor, at, reason)

@@ -112,8 +112,10 @@ def form_of(session: Session, version_id: int, form_key: str | None):  # noqa: A
 
 
 def latest_version(session: Session, key: str) -> ProcessVersion:
-    pv = session.scalar(select(ProcessVersion).where(ProcessVersion.key == key)
-                        .order_by(ProcessVersion.version.desc()).limit(1))
+    """The version new instances of `key` start on (engine/definitions/current.py): never a draft."""
+    from engine.definitions.current import current_version
+
+    pv = current_version(session, key)
     if pv is None:
         raise NotFound(f"no deployed process {key}")
     return pv

@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.definitions.current import current_versions
 from engine.definitions.model import start_event
 from engine.errors import ProcessError
 from engine.process import failures, workflow
@@ -91,9 +92,7 @@ def _deliver_to_waiting(session: Session, ctx: Engine, sender: Step, name: str, 
 
 
 def _receivers(session: Session, ctx: Engine, name: str) -> list[ProcessVersion]:
-    latest: dict[str, ProcessVersion] = {}
-    for pv in session.scalars(select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version.desc())):
-        latest.setdefault(pv.key, pv)
+    latest = current_versions(session)  # a draft never starts on a message
     result = []
     for pv in latest.values():
         start = start_event(_model(pv))

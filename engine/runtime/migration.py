@@ -32,6 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.definitions.current import require_active
 from engine.definitions.labels import element_names
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import NotFound, Unavailable
@@ -82,7 +83,7 @@ def target_version(session: Session, key: str, version: int) -> ProcessVersion:
     pv = session.scalar(select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.version == version))
     if pv is None:
         raise NotFound(f"no version {version} of process {key}")
-    return pv
+    return require_active(pv)  # a draft, returned or withdrawn version takes no instance
 
 
 # -- the rule ------------------------------------------------------------------------------------

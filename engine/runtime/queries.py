@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine import form_prefill, outcomes
 from engine.audit.chain import instance_chain
+from engine.definitions.current import current_versions
 from engine.definitions.documentation import summaries
 from engine.definitions.model import ProcessModel, start_event
 from engine.errors import Forbidden, InvalidData
@@ -281,10 +282,7 @@ def history(session: Session, user: User, instance_id: int) -> list[dict]:
 
 
 def processes(session: Session) -> list[dict]:
-    rows = session.scalars(select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version.desc()))
-    latest: dict[str, ProcessVersion] = {}
-    for pv in rows:
-        latest.setdefault(pv.key, pv)
+    latest = current_versions(session)
     result = []
     for pv in latest.values():
         model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
@@ -301,13 +299,8 @@ def processes(session: Session) -> list[dict]:
 
 def _latest_models(session: Session) -> dict[str, ProcessModel]:
     """Our model of each process's latest version, by key."""
-    rows = session.execute(select(ProcessVersion.key, ProcessVersion.model_json)
-                           .order_by(ProcessVersion.key, ProcessVersion.version.desc()))
-    models: dict[str, ProcessModel] = {}
-    for key, model_json in rows:
-        if key not in models:
-            models[key] = ProcessModel.from_dict(json.loads(model_json)[key])
-    return models
+    return {key: ProcessModel.from_dict(json.loads(pv.model_json)[key])
+            for key, pv in current_versions(session).items()}
 
 
 def _summary(documentation: str) -> str:

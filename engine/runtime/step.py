@@ -74,6 +74,7 @@ class Step:
             inst.status = status
             if status == "cancelled":
                 inst.outcome = outcome or outcomes.CANCELLED
+                effects.cancelled(self.session, inst, self.actor, self.at, str(payload.get("reason") or ""))
         elif wf.is_completed():
             inst.status, inst.outcome = "completed", observe.outcome(self.specs, wf, inst.process_key)
             effects.completed(self.session, inst, data, self.actor, self.at)

@@ -21,15 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import outcomes
+from engine.definitions.current import current_version
 from engine.definitions.model import ProcessModel
 from engine.errors import InvalidData
 from engine.runtime import access
-from engine.store.models import Instance, ProcessVersion, User
+from engine.store.models import Instance, User
 
 
 def no_case(session: Session, process: str, flag: str) -> InvalidData:
-    pv = session.scalar(select(ProcessVersion).where(ProcessVersion.key == process)
-                        .order_by(ProcessVersion.version.desc()).limit(1))
+    pv = current_version(session, process)
     zh = pv.name if pv is not None else process
     en = (json.loads(pv.model_json).get(process) or {}).get("name_en") or zh if pv is not None else process
     return InvalidData(f"the business key must name a case of {process} in which {flag} holds, that you take part in",

@@ -59,6 +59,23 @@ class ProcessVersion(Base):
     deployed_by: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+    # rule-change governance (engine/runtime/rule_changes.py): only an `active` version starts instances;
+    # a `draft` awaits the general manager's approval, then becomes active or `returned`, or is `withdrawn`
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    change_request_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the rule_change instance
+    emergency_reason: Mapped[str | None] = mapped_column(Text)  # deployed by an administrator at once
+
+
+class Setting(Base):
+    """Engine settings kept in the database, so that changing one is itself recorded (governance)."""
+
+    __tablename__ = "setting"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DefinitionFile(Base):

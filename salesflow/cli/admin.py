@@ -34,8 +34,11 @@ def init(demo: bool) -> None:
     click.echo("schema is up to date; roles loaded from processes/roles.yaml")
     if not demo:
         return
-    for d in eng.deploy("system", [PROJECT_ROOT / "processes", PROJECT_ROOT / "forms"], note="demo"):
+    for d in eng.deploy("system", [PROJECT_ROOT / "processes", PROJECT_ROOT / "forms"], note="demo",
+                        installation=True):
         click.echo(f"  {d.key}: version {d.version} ({d.status})")
+    eng.set_governance("system", True)  # the demo shows a change going to the general manager
+    click.echo("governance: on (a process owner's deploy needs the general manager's approval)")
     _demo_prices(eng)
     existing = {u for u in _existing_users(eng)}
     click.echo(f"demo users (password for all: {DEMO_PASSWORD}):")
@@ -112,11 +115,33 @@ def validate(paths: tuple[str, ...]) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--note", default="", help="a change note stored with the version")
 @click.option("--as", "actor", default="system", show_default=True,
-              help="a process owner; by default the operator running the command (system)")
-def deploy(paths: tuple[str, ...], note: str, actor: str) -> None:
-    for d in checked(engine().deploy, actor, with_forms(paths), note=note):
-        verb = "deployed as" if d.status == "deployed" else "unchanged, still"
-        click.echo(f"{d.key}: {verb} version {d.version}")
+              help="a process owner; by default the operator running the command (system), refused while "
+                   "governance is on")
+@click.option("--emergency", is_flag=True, help="administrators: in force at once, approved afterwards")
+@click.option("--reason", default="", help="why an emergency change cannot wait for the approval")
+def deploy(paths: tuple[str, ...], note: str, actor: str, emergency: bool, reason: str) -> None:
+    verbs = {"deployed": "deployed as", "unchanged": "unchanged, still", "draft": "awaiting approval as"}
+    for d in checked(engine().deploy, actor, with_forms(paths), note=note, emergency=emergency, reason=reason):
+        request = f" (rule change request {d.request_id})" if d.request_id else ""
+        click.echo(f"{d.key}: {verbs[d.status]} version {d.version}{request}")
 
 
-COMMANDS = [init, validate, deploy]
+@click.command(help="Whether a changed process needs the general manager's approval before it takes effect.")
+@click.argument("state", type=click.Choice(["on", "off", "show"]), default="show")
+@click.option("--as", "actor", default="system", show_default=True,
+              help="an administrator; by default the operator running the command (system)")
+def governance(state: str, actor: str) -> None:
+    eng = engine()
+    if state != "show":
+        changed = checked(eng.set_governance, actor, state == "on")
+        click.echo(f"governance {'switched' if changed else 'was already'} {state}")
+        return
+    current = checked(eng.governance, actor)
+    click.echo(f"governance: {'on' if current['on'] else 'off'}"
+               + (f" (since {current['changed_at']}, by {current['changed_by']})" if current["changed_by"] else ""))
+    for request in current["pending"]:
+        names = ", ".join(f"{v['key']} v{v['version']}" for v in request["versions"])
+        click.echo(f"  pending: request {request['id']} by {request['submitted_by']}: {names}")
+
+
+COMMANDS = [init, validate, deploy, governance]

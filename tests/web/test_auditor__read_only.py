@@ -78,6 +78,8 @@ def _page_writes(running: dict) -> dict[str, tuple[str, dict]]:
         "pages.log_contact": ("/customers/1/contacts", {"kind": "call", "happened_on": "2026-03-02",
                                                         "summary": "审计"}),
         "pages.change_owner": ("/customers/1/owner", {"owner": "rep2", "reason": "审计"}),
+        # process owners' only: withdrawing a rule change (P13)
+        "pages.model_withdraw_change": ("/model/changes/1/withdraw", {"reason": "审计"}),
     }
 
 

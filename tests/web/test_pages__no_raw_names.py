@@ -31,6 +31,7 @@ from tests.scenarios import test_dealer_order__paths as dealer
 from tests.scenarios import test_insale__paths as insale
 from tests.scenarios import test_monthly_appraisal__paths as appraisal
 from tests.scenarios import test_presale__paths as presale
+from tests.scenarios import test_rule_change__paths as rule_change
 from tests.scenarios import test_safety_accident__paths as accident
 from tests.scenarios import test_safety_commendation__paths as commendation
 from tests.scenarios import test_safety_hazard__paths as safety
@@ -91,6 +92,8 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
      counselling.test_a_session_starts_each_quarter_is_planned_and_recorded_and_the_next_follows),
     ("customer_register", _everything,
      customer_register.test_the_manager_may_give_the_new_customer_to_another_active_rep),
+    ("rule_change", rule_change.governed_setup,
+     lambda e, _clock: rule_change.test_rule_change__approved_by_the_general_manager_takes_effect(e)),
 ]
 
 

@@ -63,7 +63,7 @@ def build(engine: Engine) -> Demo:
     engine.import_prices("system", DEMO_PRICES.read_bytes(), DEMO_PRICES.name)
     demo = Demo(engine, people, display)
     for build_process in (_sample_requests, _visits, _sales, _aftersale, _archives, _complaints, _safety,
-                          _accidents, _opinions, _violations, _training, _commendations, _customers):
+                          _accidents, _opinions, _violations, _training, _commendations, _customers, _rule_changes):
         build_process(demo)
     _timers(demo)
     return demo
@@ -340,6 +340,27 @@ def _customers(demo: Demo) -> None:
     _step(demo, refused, "mgr1", "review_customer",
           {"approved": False, "refusal_reason": "not_prospect", "comment": "经核实为同行打探价格"})
     _start(demo, "rep2", "customer_register", registration("铜陵海螺建材经销部"))
+
+
+def _rule_changes(demo: Demo) -> None:
+    """Rule changes (P13): governance switched on by the administrator, as `init --demo` does; a renamed step
+    of the sample request approved by the general manager, then another change awaiting his approval."""
+    from tests.scenarios.test_rule_change__paths import changed
+
+    eng = demo.engine
+    eng.set_governance("admin", True)
+    changes = (("销售部经理审批", "审批环节改为销售部经理审批", True), ("销售部负责人审批", "再次改名", False))
+    for name, note, approve in changes:
+        try:
+            deployed = eng.deploy("owner", files=changed(new=f'<bpmn:userTask id="sales_approval" name="{name}"'),
+                                  note=note)
+        except SalesflowError as exc:
+            demo.skipped.append(f"rule change {note}: {exc}")
+            return
+        request = next(d.request_id for d in deployed if d.request_id)
+        demo.instances.setdefault("rule_change", []).append(request)
+        if approve:
+            _step(demo, request, "general_manager", "approve_change", {"approved": True})
 
 
 def _timers(demo: Demo) -> None:

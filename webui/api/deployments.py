@@ -1,4 +1,5 @@
-"""POST /deployments: validate a bundle of BPMN, DMN and form files and deploy it, all or nothing."""
+"""POST /deployments: validate a bundle of BPMN, DMN and form files and deploy it, all or nothing (with
+rule-change governance on: drafts of one request for the general manager, 202)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ def _files(body: dict) -> list[SourceFile]:
     errors: dict = {}
     items = field(body, "files", list, errors=errors)
     field(body, "note", str, required=False, errors=errors)
+    field(body, "emergency", bool, required=False, errors=errors)
+    field(body, "reason", str, required=False, errors=errors)
     raise_if(errors)
     if not items:
         raise InvalidData("files: at least one file is needed", {"files": REQUIRED})
@@ -51,6 +54,8 @@ def deploy() -> tuple[Response, int]:
     who = actor()
     body = json_object()
     files = _files(body)
-    deployed = engine().deploy(who, files=files, note=body.get("note") or "")
-    return jsonify([{"key": d.key, "version": d.version, "status": d.status, "sha256": d.sha256}
-                    for d in deployed]), 201
+    deployed = engine().deploy(who, files=files, note=body.get("note") or "", emergency=body.get("emergency") is True,
+                               reason=body.get("reason") or "")
+    drafted = any(d.status == "draft" for d in deployed)  # accepted, in force once the general manager approves
+    return jsonify([{"key": d.key, "version": d.version, "status": d.status, "sha256": d.sha256,
+                     "request_id": d.request_id} for d in deployed]), 202 if drafted else 201

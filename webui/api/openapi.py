@@ -201,10 +201,16 @@ SCHEMAS: dict[str, dict] = {
                                           "pattern": FILE_NAME, "description": "ends in .bpmn, .dmn, .yaml or .yml"},
                                  "content": {"type": "string"}}, closed=False)},
         "note": {"type": "string"},
+        "emergency": {"type": "boolean", "description": "administrators: in force at once while governance is on, "
+                                                        "acknowledged by the general manager afterwards"},
+        "reason": {"type": "string", "description": "required with emergency: why it cannot wait"},
     }, required=["files"], closed=False),
     "Deployed": _obj({"key": {"type": "string"}, "version": {"type": "integer"},
-                      "status": {"type": "string", "enum": ["deployed", "unchanged"]},
-                      "sha256": {"type": "string"}}),
+                      "status": {"type": "string", "enum": ["deployed", "unchanged", "draft"],
+                                 "description": "draft: awaits the general manager's approval (rule change)"},
+                      "sha256": {"type": "string"},
+                      "request_id": {"type": ["integer", "null"],
+                                     "description": "the rule change request (an instance of rule_change)"}}),
     "FoundInstance": _obj({
         "id": {"type": "integer"}, "process_key": {"type": "string"}, "process_name": {"type": "string"},
         "process_names": TEXT, "version": {"type": "integer"}, "business_key": NULLABLE_TEXT,
@@ -306,6 +312,15 @@ def _errors(*codes: int) -> dict:
         responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "string"}, "required": True,
                                                        "description": "seconds until the lockout ends"}}
     return responses
+
+
+def _deploy_op() -> dict:
+    """201 when the changes are in force; 202 when governance made them drafts of a rule change request."""
+    op = _op("deploy: validate and deploy BPMN, DMN and form files, all or nothing; with rule-change governance on, "
+             "a process owner's changes become drafts of one request for the general manager's approval (202)", 201,
+             _list("Deployed"), (400, 401, 403, 409, 413, 422), body="DeployRequest")
+    op["responses"]["202"] = _json(_list("Deployed"), "submitted for approval: the changed processes are drafts")
+    return op
 
 
 def _op(summary: str, ok: int, schema: dict, errors: tuple[int, ...], body: str | None = None,
@@ -446,8 +461,7 @@ def document() -> dict:
         "/instances/{id}/export": {"get": _export(
             "exportInstance: the instance's trail as JSON (verifiable offline) or CSV", _ref("Trail"),
             (401, 404, 422), [*INSTANCE_ID, EXPORT_FORMAT])},
-        "/deployments": {"post": _op("deploy: validate and deploy BPMN, DMN and form files, all or nothing", 201,
-                                     _list("Deployed"), (400, 401, 403, 413, 422), body="DeployRequest")},
+        "/deployments": {"post": _deploy_op()},
         "/kpi": {"get": _op(
             "getKpi: the KPI figures (docs/kpi.md): response and resolution times against 24 h / 48 h, complaint "
             "resolution rate, satisfaction, volumes; overall and per process, month, role and person; monthly sales "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 
 from engine.runtime.queries import MAX_PAGE
 from webui.api import blueprint, shapes
@@ -17,7 +17,7 @@ def inbox() -> Response:
     who = actor()
     rows = engine().inbox(who, process=text_arg("process"), role=text_arg("role"), overdue=flag("overdue"),
                           limit=integer("limit", maximum=MAX_PAGE), offset=integer("offset", minimum=0) or 0,
-                          sort=text_arg("sort") or "created")
+                          sort=request.args.get("sort", "created"))  # given but empty: refused, not the default
     return jsonify([shapes.inbox_row(t) for t in rows])
 
 

@@ -21,3 +21,4 @@ from webui.pages import prices  # noqa: E402, F401
 from webui.pages import api_docs  # noqa: E402, F401
 from webui.pages import notifications  # noqa: E402, F401
 from webui.pages import customers  # noqa: E402, F401
+from webui.pages import model_governance  # noqa: E402, F401

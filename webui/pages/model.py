@@ -10,6 +10,7 @@ from webui.i18n import localized
 from webui.pages import blueprint
 from webui.pages.common import actor, processes
 from webui.pages.model_common import require_owner
+from webui.pages.model_governance import governance_view
 
 
 @blueprint.get("/model")
@@ -19,4 +20,4 @@ def model_list():  # noqa: ANN201
     rows = [{"key": p["key"], "name": localized(p.get("names") or p["name"]),
              "versions": engine().versions(actor(), p["key"])}
             for p in sorted(processes(), key=lambda p: p["key"])]
-    return render_template("pages/model_list.html", processes=rows)
+    return render_template("pages/model_list.html", processes=rows, governance=governance_view())

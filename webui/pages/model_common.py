@@ -48,7 +48,9 @@ def problem_dicts(exc: DefinitionError) -> list[dict]:
 
 
 def error_json(exc: SalesflowError) -> tuple[Response, int]:
-    body: dict[str, Any] = {"error": exc.code, "message": error_text(exc), "detail": str(exc)}
+    reason = getattr(exc, "reason", None)  # an engine refusal that says why in both languages (a pending change)
+    message = localized(reason) if isinstance(reason, dict) else error_text(exc)
+    body: dict[str, Any] = {"error": exc.code, "message": message, "detail": str(exc)}
     if isinstance(exc, DefinitionError):
         body["problems"] = problem_dicts(exc)
     if isinstance(exc, InvalidData) and exc.fields:

@@ -8,14 +8,14 @@ from flask_login import login_required
 from webui.context import engine
 from webui.pages import blueprint
 from webui.pages.common import actor, process_name
-from webui.pages.model_common import json_body, json_route, posted_files, require_owner
+from webui.pages.model_common import is_owner, json_body, json_route, posted_files
 
 MAX_NOTE = 2000
 
 
-def _changes_html(key: str, version: int, status: str, diff: dict | None) -> str:
+def _changes_html(key: str, version: int, status: str, diff: dict | None, request_id: int | None) -> str:
     summary = get_template_attribute("pages/model_macros.html", "deployed_summary")
-    return str(summary(key, process_name(key) or key, version, status, diff))
+    return str(summary(key, process_name(key) or key, version, status, diff, request_id))
 
 
 @blueprint.post("/model/deploy")
@@ -26,19 +26,22 @@ def model_deploy():  # noqa: ANN201
     files = posted_files(body)
     results = []
     for d in engine().deploy(actor(), files=files, note=note.strip()[:MAX_NOTE]):
-        diff = engine().version_diff(actor(), d.key, d.version) if d.status == "deployed" else None
+        diff = engine().version_diff(actor(), d.key, d.version) if d.status != "unchanged" else None
         results.append({"key": d.key, "version": d.version, "status": d.status, "sha256": d.sha256, "diff": diff,
+                        "request_id": d.request_id,
                         "url": url_for("pages.model_version", key=d.key, version=d.version),
                         "migrate_url": url_for("pages.model_migrate", key=d.key, to=d.version),
-                        "html": _changes_html(d.key, d.version, d.status, diff)})
-    return jsonify(deployed=results), 201
+                        "html": _changes_html(d.key, d.version, d.status, diff, d.request_id)})
+    drafted = any(d["status"] == "draft" for d in results)  # submitted for the general manager's approval
+    return jsonify(deployed=results), 202 if drafted else 201
 
 
 @blueprint.get("/model/<key>/<id:version>/changes")
 @login_required
 def model_changes(key: str, version: int):  # noqa: ANN201
-    require_owner()
+    """What a version changes; the general manager reads it too, from a rule change he decides (the engine
+    decides who may: Engine.version_diff)."""
     diff = engine().version_diff(actor(), key, version)
-    info = next((v for v in engine().versions(actor(), key) if v["version"] == version), None)
+    info = next((v for v in engine().versions(actor(), key) if v["version"] == version), None) if is_owner() else None
     return render_template("pages/model_changes.html", key=key, version=version, diff=diff, info=info,
                            name=process_name(key) or key)

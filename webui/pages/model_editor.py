@@ -11,6 +11,7 @@ from webui.context import engine
 from webui.pages import blueprint
 from webui.pages.common import actor, process_name
 from webui.pages.model_common import json_route, require_owner
+from webui.pages.model_governance import governance_view
 from webui.pages.model_new import NEW_FILE, new_diagram
 
 PREFERRED_FIRST_LANE = "sales_rep"
@@ -31,7 +32,7 @@ def _editor(key: str | None, version: int | None):  # noqa: ANN202
         files_url = url_for("pages.model_new_files")
     return render_template(
         "pages/model_editor.html", key=key, version=version, roles=lane_roles(), files_url=files_url,
-        title=(process_name(key) or key) if key else _("New diagram"))
+        title=(process_name(key) or key) if key else _("New diagram"), governance=governance_view(key))
 
 
 @blueprint.get("/model/new")

@@ -41,8 +41,15 @@ def _render(task_id: str, values: dict | None = None, errors: dict | None = None
         form_error=localized((errors or {}).get("_form")),
         earlier=ordered(_not_in_the_form(task, locked, hints), labels), labels=labels, show=forms_render.show,
         comments=engine().comments(actor(), task_id), add_row=forms_render.ADD_ROW,
-        form_token=token or form_token.new())
+        form_token=token or form_token.new(), changed_versions=_changed_versions(task))
     return page, status
+
+
+def _changed_versions(task: dict) -> list[dict]:
+    """The versions a rule change decides (P13), each linked to what it changes; nothing for other tasks."""
+    if task["process_key"] != "rule_change":
+        return []
+    return engine().change_request(actor(), task["instance_id"])
 
 
 def _not_in_the_form(task: dict, locked: set[str], hints: dict) -> dict:

@@ -468,7 +468,8 @@
 
   function showDeployedVersion(deployed) {
     var key = root.dataset.key;
-    var mine = deployed.filter(function (d) { return d.status === 'deployed' && (key ? d.key === key : true); });
+    // a draft (submitted for approval) is this page's version too: the editor goes on from it
+    var mine = deployed.filter(function (d) { return (d.status === 'deployed' || d.status === 'draft') && (key ? d.key === key : true); });
     if (!mine.length) { return; }
     var d = mine[0];
     var label = texts.versionN.replace('{version}', String(d.version));
