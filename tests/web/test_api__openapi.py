@@ -86,3 +86,14 @@ def test_the_instance_schema_is_designs_shape(client):
             "due_at"} <= set(schemas["Task"]["required"])
     assert {"schema", "ui"} <= set(schemas["Form"]["required"])
     assert schemas["Error"]["required"] == ["error", "message"]
+
+
+def test_every_shape_is_documented_from_its_one_definition(client):
+    """webui/api/shapes.py defines each answer once: what it cuts out of the engine's view is what the document
+    describes, field for field."""
+    from webui.api import shapes
+
+    schemas = _document(client)["components"]["schemas"]
+    for shape in shapes.SHAPES:
+        assert schemas[shape.name] == shape.schema(), shape.name
+        assert set(shape.cut({})) == set(schemas[shape.name]["properties"]), shape.name

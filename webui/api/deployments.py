@@ -7,7 +7,7 @@ from flask import Response, jsonify
 
 from engine.definitions.bundle import KINDS, SourceFile
 from engine.errors import DefinitionError, InvalidData, Problem
-from webui.api import blueprint
+from webui.api import blueprint, shapes
 from webui.api.body import REQUIRED, actor, field, json_object, raise_if, unstorable
 from webui.context import engine
 
@@ -57,5 +57,4 @@ def deploy() -> tuple[Response, int]:
     deployed = engine().deploy(who, files=files, note=body.get("note") or "", emergency=body.get("emergency") is True,
                                reason=body.get("reason") or "")
     drafted = any(d.status == "draft" for d in deployed)  # accepted, in force once the general manager approves
-    return jsonify([{"key": d.key, "version": d.version, "status": d.status, "sha256": d.sha256,
-                     "request_id": d.request_id} for d in deployed]), 202 if drafted else 201
+    return jsonify([shapes.deployed(d) for d in deployed]), 202 if drafted else 201

@@ -6,17 +6,10 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from webui.api import blueprint
+from webui.api import blueprint, shapes
 from webui.api.body import actor, field, json_object, raise_if
 from webui.auth import bearer_token, client_address
 from webui.context import engine
-
-TOKEN_KEYS = ("id", "created_at", "expires_at", "status", "current")
-
-
-def token_info(view: dict) -> dict:
-    """{id, created_at, expires_at, status, current}: never the secret; times in ISO 8601."""
-    return {k: view[k].isoformat() if k.endswith("_at") else view.get(k) for k in TOKEN_KEYS}
 
 
 @blueprint.post("/tokens")
@@ -31,15 +24,15 @@ def create_token() -> tuple[Response, int]:
 
 @blueprint.get("/tokens")
 def list_tokens() -> Response:
-    return jsonify([token_info(t) for t in engine().tokens(actor(), current_token=bearer_token())])
+    return jsonify([shapes.token_info(t) for t in engine().tokens(actor(), current_token=bearer_token())])
 
 
 @blueprint.delete("/tokens/current")
 def revoke_current_token() -> Response:
     actor()  # 401 for a missing, unknown, expired or already revoked token
-    return jsonify(token_info(engine().revoke_current_token(bearer_token())))
+    return jsonify(shapes.token_info(engine().revoke_current_token(bearer_token())))
 
 
 @blueprint.delete("/tokens/<id:token_id>")
 def revoke_token(token_id: int) -> Response:
-    return jsonify(token_info(engine().revoke_token(actor(), token_id)))
+    return jsonify(shapes.token_info(engine().revoke_token(actor(), token_id)))
