@@ -26,6 +26,7 @@ import pstats
 import statistics
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
@@ -141,12 +142,15 @@ def _summary(label: str, times: list[float], late: int) -> dict:
             "late_med": late_med, "ratio": late_med / early_med}
 
 
+REPO = str(Path(__file__).resolve().parent.parent)  # this checkout, wherever it is
+
+
 # where the time goes: each function's own time, grouped by the part of the stack it belongs to
 AREAS = (
     ("SpiffWorkflow serializer", ("SpiffWorkflow/bpmn/serializer", "SpiffWorkflow/serializer")),
     ("SpiffWorkflow run (tree walks, engine steps)", ("SpiffWorkflow/",)),
     ("engine.process.observe (snapshot/derive/digest/data)", ("engine/process/observe",)),
-    ("other engine code", ("/work/main/engine/", "engine/")),
+    ("other engine code", (f"{REPO}/engine/", "engine/")),
     ("SQLAlchemy", ("sqlalchemy/",)),
     ("database driver (sqlite3/psycopg)", ("sqlite3", "psycopg")),
     ("json", ("json/", "_json")),
@@ -175,9 +179,9 @@ def print_profile(kind: str, profiler: cProfile.Profile, late: int, top: int) ->
     rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])  # by cumulative time
     shown = []
     for (filename, line, name), (_cc, ncalls, _tt, cumtime, _callers) in rows:
-        if "/work/main/" not in filename and "SpiffWorkflow" not in filename:
+        if f"{REPO}/" not in filename and "SpiffWorkflow" not in filename:
             continue
-        where = filename.split("site-packages/")[-1].replace("/work/main/", "")
+        where = filename.split("site-packages/")[-1].replace(f"{REPO}/", "")
         shown.append([f"{where}:{line}({name})", ncalls // calls, 1000 * cumtime / calls])
         if len(shown) == top:
             break
