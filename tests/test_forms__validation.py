@@ -18,7 +18,7 @@ from engine.definitions.form_file import load_form
 from engine.errors import InvalidData
 from engine.forms import FormDef, check_data_keys, field_errors, validate
 from engine.store.models import AuditEvent, Instance
-from tests.conftest import FIXTURES, T0, add_users
+from tests.conftest import FIXTURES, ROOT, T0, add_users
 
 APPROVAL = FIXTURES / "approval"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -268,6 +268,43 @@ def test_max_days_ahead_refuses_a_date_after_today_in_shanghai(instant, refused,
             "zh": "日期不能晚于今天", "en": "The date cannot be in the future"}
         assert validate(form, {"happened_on": accepted}) == {"happened_on": accepted}
         assert validate(form, {"happened_on": "2025-12-31"})  # long ago is fine
+
+
+# the fields of the repository's forms that record something that happened: none may lie ahead
+HAPPENED_FIELDS = [
+    ("aftersale_archive_followup_call", "called_on"), ("complaint_corrective_notice", "corrective_action_notified_on"),
+    ("complaint_implementation", "implemented_on"), ("complaint_onsite_visit", "onsite_date"),
+    ("customer_opinion_answer", "answered_on"), ("dealer_order_delivery_record", "delivered_on"),
+    ("dealer_order_invoice", "invoice_date"), ("dealer_order_payment_confirm", "received_on"),
+    ("dealer_order_production_report", "production_completed_on"), ("dealer_order_shipment", "shipped_on"),
+    ("insale_contract_seal", "sealed_on"), ("insale_delivery_record", "delivered_on"),
+    ("insale_invoice", "invoice_date"), ("insale_payment_confirm", "received_on"),
+    ("insale_production_report", "production_completed_on"), ("insale_sample_board", "sample_board_received_on"),
+    ("insale_shipment", "shipped_on"), ("insale_trial_production", "trial_completed_on"),
+    ("presale_outcome", "outcome_date"), ("safety_accident_sanction_record", "sanction_date"),
+    ("sample_request_dispatch", "shipped_on"), ("sample_request_sales_ship", "shipped_on"),
+    ("training_record", "held_on"), ("violation_record", "acknowledged_on"),
+]
+
+
+def _field_problems(form: FormDef, data: dict) -> dict[str, dict[str, str]]:
+    try:
+        validate(form, data)
+    except InvalidData as refused:
+        return refused.fields
+    return {}
+
+
+@pytest.mark.parametrize(("form_key", "field"), HAPPENED_FIELDS, ids=[f"{k}.{f}" for k, f in HAPPENED_FIELDS])
+def test_a_record_of_what_happened_refuses_tomorrow_in_both_languages_and_takes_today(at_t0, form_key, field):
+    """A shipment, a seal, a payment ... dated tomorrow (3 March, the clock at 2 March 09:00 in Shanghai) is
+    refused on that field; today and any day before are taken."""
+    path = ROOT / "forms" / f"{form_key}.yaml"
+    form = load(path.read_text(encoding="utf-8"), path.name)
+    assert _field_problems(form, {field: "2026-03-03"})[field] == {
+        "zh": "日期不能晚于今天", "en": "The date cannot be in the future"}
+    for day in ("2026-03-02", "2026-02-27"):
+        assert field not in _field_problems(form, {field: day})
 
 
 def test_max_days_ahead_must_be_a_whole_number_of_days():

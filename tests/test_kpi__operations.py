@@ -41,7 +41,7 @@ from tests.scenarios import test_safety_accident__paths as accident
 from tests.scenarios import test_safety_hazard__paths as hazard
 from tests.scenarios import test_training__paths as training
 from tests.scenarios import test_violation__paths as violation
-from tests.scenarios.driver import PEOPLE, do, local_time
+from tests.scenarios.driver import PEOPLE, dated, do, local_time
 from tests.test_kpi__figures import _fresh_url
 
 NOW = local_time("2026-04-03", "10:00")
@@ -125,9 +125,9 @@ def build_data_set(eng: Engine, clock: ManualClock) -> dict[str, int]:
     ids = {**_hazards(eng, clock), **_accidents(eng), **_violations(eng), **_opinions_registered(eng),
            **_trainings(eng)}
     clock.set(local_time("2026-03-04", "10:00"))
-    do(eng, "svc1", "answer_customer", opinion.ANSWERED, ids["O1"])
+    do(eng, "svc1", "answer_customer", dated(opinion.ANSWERED, clock.now(), "answered_on"), ids["O1"])
     clock.set(local_time("2026-03-10", "10:00"))
-    do(eng, "rep1", "answer_customer", opinion.ANSWERED, ids["O2"])
+    do(eng, "rep1", "answer_customer", dated(opinion.ANSWERED, clock.now(), "answered_on"), ids["O2"])
     do(eng, "train1", "record_results", training.RESULTS, ids["T1"])
     do(eng, "train2", "record_results", {"held_on": "2026-03-10", "results": [
         {"login": "rep2", "attended": True, "score": 80, "passed": True},

@@ -15,7 +15,7 @@ from engine.errors import Forbidden, InvalidData
 from engine.roles import front_line_roles, load_catalogue
 from engine.runtime.training_gate import TrainingRequired
 from tests.conftest import ROOT, add_users
-from tests.scenarios.driver import do
+from tests.scenarios.driver import company_day, do
 from tests.security.conftest import security_events
 
 PEOPLE = {"train1": ["training_officer"], "gm1": ["general_manager"], "adm": ["admin"], "rep1": ["sales_rep"],
@@ -33,10 +33,14 @@ def gated(engine: Engine) -> Engine:
 
 def run_training(eng: Engine, rows: list[dict], kind: str = "safety", approved: bool = True,
                  finish: bool = True) -> int:
-    iid = eng.start("train1", "training", {**PLAN, "training_kind": kind})
+    """A session planned for the next day; when finished, the clock moves to that day and the results are
+    recorded as held on it (a plan lies ahead, a session held does not)."""
+    session_day = company_day(eng.clock.now(), 1)
+    iid = eng.start("train1", "training", {**PLAN, "training_kind": kind, "session_date": session_day})
     do(eng, "gm1", "approve_plan", {"approved": True} if approved else {"approved": False, "comment": "改期"}, iid)
     if approved and finish:
-        do(eng, "train1", "record_results", {"held_on": "2026-03-10", "results": rows}, iid)
+        eng.clock.advance(days=1)
+        do(eng, "train1", "record_results", {"held_on": session_day, "results": rows}, iid)
     return iid
 
 

@@ -159,6 +159,12 @@ def company_day(instant: datetime, days: int = 0) -> str:
     return (instant.astimezone(SHANGHAI).date() + timedelta(days=days)).isoformat()
 
 
+def dated(data: dict, instant: datetime, *fields: str) -> dict:
+    """The record with each date field set to the company day of `instant`: forms refuse a day that
+    has not come yet for something that happened (x-max-days-ahead: 0)."""
+    return {**data, **{field: company_day(instant) for field in fields}}
+
+
 def parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts)
 

@@ -23,6 +23,7 @@ from tests.scenarios.driver import (
     assert_audit_intact,
     branches,
     company_day,
+    dated,
     events,
     history,
     parse,
@@ -215,7 +216,7 @@ OK_GW = {"contract_discount_manager": "discount_ok_gw", "contract_discount_direc
          "vp_template_approval": "vp_template_ok_gw", "hq_template_approval": "hq_ok_gw",
          "gm_price_approval": "gm_ok_gw", "vp_price_approval": "vp_price_ok_gw", "manager_sign": "sign_ok_gw",
          "seal_contract": "seal_ok_gw"}
-SEALED = {"contract_sealed": True, "sealed_on": "2026-03-03", "seal_note": "一式四份，已盖合同章"}
+SEALED = {"contract_sealed": True, "sealed_on": company_day(T0), "seal_note": "一式四份，已盖合同章"}
 
 
 def approve_chain(eng: Engine, clock, iid: int, starter: str, steps: list[str]) -> list[tuple[str, dict]]:
@@ -237,9 +238,10 @@ def seal(eng: Engine, clock, iid: int, starter: str) -> list[tuple[str, dict]]:
     assert offered(eng, "seal_contract", iid) == holders("office") - {starter}
     assert eng.instance(AUDITOR, iid)["data"].get("contract_effective") is not True
     clock.advance(hours=1)
-    do(eng, "off1", "seal_contract", SEALED, iid)
+    data = dated(SEALED, clock.now(), "sealed_on")
+    do(eng, "off1", "seal_contract", data, iid)
     assert eng.instance(AUDITOR, iid)["data"]["contract_effective"] is True
-    return [("seal_contract", SEALED)]
+    return [("seal_contract", data)]
 
 
 def review_and_seal(eng: Engine, clock, iid: int, starter: str, steps: list[str]) -> list[tuple[str, dict]]:
@@ -274,8 +276,9 @@ def produce(eng: Engine, clock, iid: int) -> list[tuple[str, dict]]:
     assert offered(eng, "report_production", iid) == holders("production")
     assert offered(eng, "customer_confirmation", iid) == set()
     clock.advance(days=2)
-    do(eng, "prod1", "report_production", PRODUCED, iid)
-    return [("schedule_production", SCHEDULED), ("report_production", PRODUCED)]
+    produced = dated(PRODUCED, clock.now(), "production_completed_on")
+    do(eng, "prod1", "report_production", produced, iid)
+    return [("schedule_production", SCHEDULED), ("report_production", produced)]
 
 
 def customer_accepts(eng: Engine, clock, iid: int) -> list[tuple[str, dict]]:
@@ -285,9 +288,10 @@ def customer_accepts(eng: Engine, clock, iid: int) -> list[tuple[str, dict]]:
     return [("customer_confirmation", ACCEPTED)]
 
 
-def paid(amount: float) -> dict:
+def paid(amount: float, received_on: str = company_day(T0)) -> dict:
+    """The payment record; by default the money came on the first day of the test clock, never ahead of it."""
     return {"paid_amount_yuan": amount, "payment_method": "wire_transfer", "voucher_no": "DH-20260304-0031",
-            "received_on": "2026-03-04"}
+            "received_on": received_on}
 
 
 def pay(eng: Engine, clock, iid: int, amount: float, after: timedelta = timedelta(days=2)) -> list[tuple[str, dict]]:
@@ -295,7 +299,7 @@ def pay(eng: Engine, clock, iid: int, amount: float, after: timedelta = timedelt
     assert offered(eng, "confirm_payment", iid) == holders("finance")
     assert offered(eng, "issue_delivery_note", iid) == set()  # no goods before the money
     clock.set(clock.now() + after)
-    data = paid(amount)
+    data = paid(amount, company_day(clock.now()))
     do(eng, "fin2", "confirm_payment", data, iid)
     return [("confirm_payment", data)]
 
@@ -303,18 +307,20 @@ def pay(eng: Engine, clock, iid: int, amount: float, after: timedelta = timedelt
 def deliver(eng: Engine, clock, iid: int, starter: str, amount: float) -> list[tuple[str, dict]]:
     """Delivery note, shipment with the quality certificate, invoice, then the starter records the delivery."""
     done = []
-    invoice = {"invoice_no": "No.34012678", "invoice_date": "2026-03-10", "invoice_amount_yuan": amount}
-    for task, role, user, data in (("issue_delivery_note", "order_clerk", "clerk1", NOTE),
-                                   ("ship_goods", "dispatcher", "disp", SHIPPED),
-                                   ("issue_invoice", "finance", "fin1", invoice)):
+    invoice = {"invoice_no": "No.34012678", "invoice_amount_yuan": amount}
+    for task, role, user, data, day_field in (("issue_delivery_note", "order_clerk", "clerk1", NOTE, None),
+                                              ("ship_goods", "dispatcher", "disp", SHIPPED, "shipped_on"),
+                                              ("issue_invoice", "finance", "fin1", invoice, "invoice_date")):
         assert offered(eng, task, iid) == holders(role)
         clock.advance(hours=4)
+        data = dated(data, clock.now(), day_field) if day_field else data
         do(eng, user, task, data, iid)
         done.append((task, data))
     assert offered(eng, "record_delivery", iid) == {starter}
     clock.advance(days=1)
-    do(eng, starter, "record_delivery", RECORDED, iid)
-    return [*done, ("record_delivery", RECORDED)]
+    recorded = dated(RECORDED, clock.now(), "delivered_on")
+    do(eng, starter, "record_delivery", recorded, iid)
+    return [*done, ("record_delivery", recorded)]
 
 
 def no_timer_until_the_delivery_watch(eng: Engine, clock, iid: int) -> None:

@@ -24,6 +24,7 @@ from tests.scenarios.driver import (
     PEOPLE,
     assert_audit_intact,
     branches,
+    company_day,
     do,
     end_events,
     events,
@@ -305,7 +306,7 @@ def test_the_call_record_needs_a_score_feedback_and_a_reason_to_close(archives, 
             eng.complete("asst1", task["id"], data)
         return {f: t["zh"] for f, t in caught.value.fields.items()}
 
-    base = call("2026-04-02")
+    base = call(company_day(clock.now()))
     for score in (0, 6, 2.5, "5"):
         assert set(refused({**base, "satisfaction": score})) == {"satisfaction"}
     assert set(refused({**base, "feedback": " "})) == {"feedback"}

@@ -17,6 +17,7 @@ from tests.scenarios.driver import (
     do,
     events,
     holders,
+    local_time,
     offered_to,
     open_task,
     parse,
@@ -90,7 +91,7 @@ def test_the_after_sales_case_that_started_the_complaint_gets_its_outcome(flows,
     do(eng, "mgr1", "implement_solution", IMPLEMENTED, iid)
 
     outcome = {"outcome": "resolved", "complaint_kind": "quality", "remedy": remedy, "compensation_yuan": paid,
-               "implemented_on": "2026-03-03"}
+               "implemented_on": "2026-03-02"}
     [resolved] = events(eng, iid, "message_sent")
     assert {k: resolved["payload"][k] for k in ("name", "business_key", "delivered", "started", "payload")} == {
         "name": "complaint_resolved", "business_key": "SH-2026-0401", "delivered": [case], "started": [],
@@ -128,6 +129,7 @@ def test_customer_service_tells_the_customer_the_corrective_action_within_one_wo
     assert set(incomplete.value.fields) == {"corrective_action_notified_on", "notice_channel",
                                             "corrective_action_notice"}
     assert incomplete.value.fields["corrective_action_notice"]["zh"] == "须写明告知客户的纠正措施"
+    clock.set(local_time("2026-03-03", "10:00"))  # the next morning, within the working day allowed
     told = {"corrective_action_notified_on": "2026-03-03", "notice_channel": "letter",
             "corrective_action_notice": "书面函告：送货由主管统一安排，业务员服务纳入考核"}
     do(eng, "svc2", "notify_corrective_action", told, iid)

@@ -57,9 +57,10 @@ QUALITY_REGISTRATION = {"receipt_no": "XS-2026-0217", "product": "抛光砖 800�
 QUALITY_FOUND = {"quality_findings": "留样复检：吸水率 0.6%，超出优等品标准 0.5%", "quality_defect_confirmed": True}
 PRODUCTION_FOUND = {"production_findings": "2月10日窑炉温控波动，该批次烧成不足", "production_batch_no": "B260210-3",
                     "production_measures": "更换温控模块，加密抽检"}
-IMPLEMENTED = {"implementation_record": "已送货更换，客户签收并确认铺贴效果", "implemented_on": "2026-03-03"}
+# done and told on the day the complaint came in (T0's day): a day that has not come yet is refused
+IMPLEMENTED = {"implementation_record": "已送货更换，客户签收并确认铺贴效果", "implemented_on": "2026-03-02"}
 SUMMARY = {"root_cause": "窑炉温控波动导致烧成不足", "improvement_actions": "温控模块季度校准；出厂加验吸水率"}
-CORRECTIVE = {"corrective_action_notified_on": "2026-03-04", "notice_channel": "phone",
+CORRECTIVE = {"corrective_action_notified_on": "2026-03-02", "notice_channel": "phone",
               "corrective_action_notice": "已电话告知王工：温控模块季度校准、出厂加验吸水率；客户表示认可"}
 ARCHIVED = {"archive_no": "BGS-TS-2026-011"}
 ACCEPTED = {"customer_accepts": True}
@@ -234,7 +235,7 @@ def test_minor_quality_complaint_taken_by_the_sales_manager_replaced_and_accepte
     clock.advance(hours=5)
     do(eng, "mgr1", "implement_solution", IMPLEMENTED, iid)
     assert resolved_message(eng, iid) == {"outcome": "resolved", "complaint_kind": "quality", "remedy": "replace",
-                                          "compensation_yuan": 0, "implemented_on": "2026-03-03"}
+                                          "compensation_yuan": 0, "implemented_on": "2026-03-02"}
     penalty = {"complaint_verified": True, "penalised_party": "生产部烧成车间",
                "quality_penalty": "按《考核方案》通报批评烧成车间，扣车间当月考核分 5 分"}
     close(eng, iid, "assess_quality_penalty", penalty)
@@ -283,7 +284,7 @@ def test_minor_quality_complaint_with_the_sales_manager_on_site(complaints, cloc
     assert offered_to(eng, "onsite_visit_by_director", iid) == set()
     assert offered_to(eng, "onsite_visit_by_manager", iid) == holders("sales_manager")
     assert offered_to(eng, "decide_quality_by_manager", iid) == set()  # the visit comes first
-    visited = {"onsite_date": "2026-03-03", "onsite_participants": "品质部刘部长、生产部陈部长",
+    visited = {"onsite_date": "2026-03-02", "onsite_participants": "品质部刘部长、生产部陈部长",
                "onsite_findings": "施工方未按要求做防污处理，部分为勾缝剂污染"}
     clock.advance(hours=6)
     do(eng, "mgr2", "onsite_visit_by_manager", visited, iid)
@@ -378,7 +379,7 @@ def test_major_quality_complaint_refund_refused_the_general_manager_decides_a_co
     do(eng, "svc2", "inform_customer", ACCEPTED, iid)
     do(eng, "mgr2", "implement_solution", IMPLEMENTED, iid)
     assert resolved_message(eng, iid) == {"outcome": "resolved", "complaint_kind": "quality", "remedy": "compensate",
-                                          "compensation_yuan": 14500, "implemented_on": "2026-03-03"}
+                                          "compensation_yuan": 14500, "implemented_on": "2026-03-02"}
     penalty = {"complaint_verified": True, "penalised_party": "生产部",
                "quality_penalty": "按《考核方案》通报批评并罚款 500 元"}
     close(eng, iid, "assess_quality_penalty", penalty)
@@ -568,10 +569,10 @@ def test_minor_service_complaint_proposed_by_the_manager_decided_by_the_office_f
     handled = service_form(eng, iid, "sales")
     assert offered_to(eng, "inform_customer", iid) == holders("customer_service")
     do(eng, "svc1", "inform_customer", ACCEPTED, iid)
-    implemented = {"implementation_record": "李强已当面致歉，后续两批货按期送达", "implemented_on": "2026-03-03"}
+    implemented = {"implementation_record": "李强已当面致歉，后续两批货按期送达", "implemented_on": "2026-03-02"}
     do(eng, "mgr1", "implement_solution", implemented, iid)
     assert resolved_message(eng, iid) == {"outcome": "resolved", "complaint_kind": "service", "remedy": "service",
-                                          "compensation_yuan": 0, "implemented_on": "2026-03-03"}
+                                          "compensation_yuan": 0, "implemented_on": "2026-03-02"}
     penalty = {"complaint_verified": True, "penalised_party": "销售一部 李强", "service_penalty": "criticism_and_fine",
                "fine_yuan": 50}
     close(eng, iid, "assess_service_penalty", penalty)

@@ -66,7 +66,7 @@ def test_a_major_quality_incident_registered_as_minor_reaches_the_director_and_t
     do(eng, "svc1", "inform_customer", ACCEPTED, iid)
     do(eng, "mgr1", "implement_solution", IMPLEMENTED, iid)
     do(eng, "mgr1", "summarise_complaint", {"root_cause": "釉料批次异常", "improvement_actions": "釉料进厂检验"}, iid)
-    told = {"corrective_action_notified_on": "2026-03-03", "notice_channel": "visit",
+    told = {"corrective_action_notified_on": "2026-03-02", "notice_channel": "visit",
             "corrective_action_notice": "已上门说明"}
     do(eng, "svc1", "notify_corrective_action", told, iid)
     assert offered_to(eng, "acknowledge_report", iid) == holders("general_manager")

@@ -22,6 +22,7 @@ from tests.scenarios.driver import (
     assert_audit_intact,
     assert_completed,
     branches,
+    dated,
     do,
     end_events,
     events,
@@ -49,7 +50,7 @@ DEPARTMENTS = {  # topic: (the DMN's department, the task, the role offered it)
 HANDLED = {"department_handling": "已核实：送货司机未提前电话通知，已要求物流组今后提前一天通知客户",
            "is_complaint": False, "customer_answer": "感谢您的建议，今后送货前一天会电话通知您"}
 ANSWERED = {"answer_given": "感谢您的建议，今后送货前一天会电话通知您", "answer_channel": "phone",
-            "answered_on": "2026-03-04", "customer_feedback": "客户表示满意"}
+            "answered_on": "2026-03-02", "customer_feedback": "客户表示满意"}
 ARCHIVED = {"archive_no": "KH-2026-0042"}
 GM_REVIEWED = {"gm_acknowledged": True, "gm_instructions": "请品质部三日内查明并当面向客户说明，结果报我"}
 
@@ -96,16 +97,19 @@ ANSWER_AND_FILE = [*ready_and_done("answer_customer"), ("gateway_taken", "transf
                    *ready_and_done("archive_opinion"), ("ended", None)]
 
 
-def answer_and_file(eng: Engine, iid: int, registrant: str) -> None:
-    """The registrant (only he) answers, with the department's draft prefilled; the sales assistant files it."""
+def answer_and_file(eng: Engine, iid: int, registrant: str) -> dict:
+    """The registrant (only he) answers, with the department's draft prefilled, dated the day he answers;
+    the sales assistant files it. Returns the answer."""
     assert offered_to(eng, "answer_customer", iid) == {registrant}
     task = inbox_task(eng, registrant, "answer_customer", iid)
     assert parse(task["due_at"]) == ANSWER_DUE
     customer_answer = eng.instance(AUDITOR, iid)["data"]["customer_answer"]
     assert eng.task(registrant, task["id"])["initial_data"]["answer_given"] == customer_answer
-    do(eng, registrant, "answer_customer", ANSWERED, iid)
+    answered = dated(ANSWERED, eng.clock.now(), "answered_on")
+    do(eng, registrant, "answer_customer", answered, iid)
     assert offered_to(eng, "archive_opinion", iid) == holders("sales_assistant")
     do(eng, "asst2", "archive_opinion", ARCHIVED, iid)
+    return answered
 
 
 # -- routine opinions and suggestions -------------------------------------------------------------------------
@@ -130,12 +134,13 @@ def test_a_routine_suggestion_is_handled_answered_in_time_and_filed(opinions, cl
     clock.advance(days=1)
     do(eng, "mgr2", "handle_by_sales", HANDLED, iid)
     clock.advance(days=1)
-    answer_and_file(eng, iid, starter)
+    answered = answer_and_file(eng, iid, starter)
+    assert answered["answered_on"] == "2026-03-04"  # two days after the registration, within the deadline
 
     assert_completed(eng, iid, starter, {**form, **deadlines(), "opinion_department": "sales_manager", **HANDLED,
-                                         **ANSWERED, **ARCHIVED})
+                                         **answered, **ARCHIVED})
     assert eng.instance(starter, iid)["outcome"] == "completed"
-    assert submissions(eng, iid) == [("handle_by_sales", HANDLED), ("answer_customer", ANSWERED),
+    assert submissions(eng, iid) == [("handle_by_sales", HANDLED), ("answer_customer", answered),
                                      ("archive_opinion", ARCHIVED)]
     assert trail(eng, iid) == [*department_trail("handle_by_sales"), *ANSWER_AND_FILE]
     assert end_events(eng, iid) == ["opinion_archived"]
@@ -220,10 +225,10 @@ def test_a_major_event_goes_to_the_general_manager_before_the_department(opinion
     assert offered_to(eng, "handle_by_quality", iid) == holders("quality")
     handled = {**HANDLED, "department_handling": "按总经理批示复检三批留样，色差在标准内；已派员当面说明"}
     do(eng, "qa1", "handle_by_quality", handled, iid)
-    answer_and_file(eng, iid, starter)
+    answered = answer_and_file(eng, iid, starter)
 
     assert_completed(eng, iid, starter, {**form, **deadlines(), "opinion_department": "quality", **GM_REVIEWED,
-                                         **handled, **ANSWERED, **ARCHIVED})
+                                         **handled, **answered, **ARCHIVED})
     assert trail(eng, iid) == [*department_trail("handle_by_quality", major=True), *ANSWER_AND_FILE]
     assert routes(eng, iid)[:2] == [
         ("major_event_gateway", "gm_review", "major_event == True"),

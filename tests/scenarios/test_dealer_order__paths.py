@@ -16,7 +16,16 @@ import pytest
 from engine import Engine
 from engine.errors import InvalidData
 from tests.conftest import ROOT, T0
-from tests.scenarios.driver import AUDITOR, assert_audit_intact, company_day, end_events, events, local_time, parse
+from tests.scenarios.driver import (
+    AUDITOR,
+    assert_audit_intact,
+    company_day,
+    dated,
+    end_events,
+    events,
+    local_time,
+    parse,
+)
 from tests.scenarios.insale_steps import (
     ACCEPTED,
     BK,
@@ -91,18 +100,20 @@ def order_line(quantity: float) -> dict:
 
 def deliver(eng: Engine, clock, iid: int, starter: str, amount: float) -> list[tuple[str, dict]]:
     done = []
-    invoice = {"invoice_no": "No.34012699", "invoice_date": "2026-03-12", "invoice_amount_yuan": amount}
-    for task, role, user, data in (("issue_delivery_note", "order_clerk", "clerk1", NOTE),
-                                   ("ship_goods", "dispatcher", "disp", SHIPPED),
-                                   ("issue_invoice", "finance", "fin1", invoice)):
+    invoice = {"invoice_no": "No.34012699", "invoice_amount_yuan": amount}
+    for task, role, user, data, day_field in (("issue_delivery_note", "order_clerk", "clerk1", NOTE, None),
+                                              ("ship_goods", "dispatcher", "disp", SHIPPED, "shipped_on"),
+                                              ("issue_invoice", "finance", "fin1", invoice, "invoice_date")):
         assert offered(eng, task, iid) == holders(role)
         clock.advance(hours=4)
+        data = dated(data, clock.now(), day_field) if day_field else data
         do(eng, user, task, data, iid)
         done.append((task, data))
     assert offered(eng, "record_delivery", iid) == {starter}
     clock.advance(hours=4)
-    do(eng, starter, "record_delivery", RECORDED, iid)
-    return [*done, ("record_delivery", RECORDED)]
+    recorded = dated(RECORDED, clock.now(), "delivered_on")
+    do(eng, starter, "record_delivery", recorded, iid)
+    return [*done, ("record_delivery", recorded)]
 
 
 @pytest.mark.rule("P2.7")
@@ -163,7 +174,7 @@ def test_a_bulk_repeat_order_the_company_has_no_stock_for_goes_to_production(dea
     assert offered(eng, "customer_confirmation", iid) == set()
     do(eng, "prod1", "schedule_production", SCHEDULED, iid)
     assert offered(eng, "report_production", iid) == holders("production")
-    do(eng, "prod1", "report_production", PRODUCED, iid)
+    do(eng, "prod1", "report_production", dated(PRODUCED, clock.now(), "production_completed_on"), iid)
     do(eng, "clerk1", "customer_confirmation", ACCEPTED, iid)
     do(eng, "fin2", "confirm_payment", paid(216000), iid)
     deliver(eng, clock, iid, "rep1", 216000)

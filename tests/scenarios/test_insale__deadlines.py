@@ -163,7 +163,7 @@ def test_production_not_finished_two_days_before_the_delivery_date_tells_the_sal
                                                  {"attached_to": "report_production", "interrupting": False})
     do(eng, "mgr1", "delivery_slip_notice", SLIP, iid)
 
-    do(eng, "prod1", "report_production", {"production_completed_on": "2026-03-10"}, iid)
+    do(eng, "prod1", "report_production", {"production_completed_on": company_day(clock.now())}, iid)
     customer_accepts(eng, clock, iid)
     amount = priced(form)["amount_yuan"]
     do(eng, "fin1", "confirm_payment", paid(amount), iid)
@@ -212,7 +212,7 @@ def test_goods_not_shipped_the_day_before_delivery_tell_the_sales_manager_once_p
                                    "quality_certificate_no": "ZB-9"}, iid)
     do(eng, "fin1", "issue_invoice", {"invoice_no": "No.1", "invoice_date": "2026-03-09",
                                       "invoice_amount_yuan": 51840}, iid)
-    do(eng, starter, "record_delivery", {"customer_informed": True, "delivered_on": "2026-03-10",
+    do(eng, starter, "record_delivery", {"customer_informed": True, "delivered_on": "2026-03-09",
                                          "tracking_table_recorded": True}, iid)
     inst = eng.instance(AUDITOR, iid)
     assert (inst["status"], inst["outcome"], inst["tasks"]) == ("completed", "delivered", [])

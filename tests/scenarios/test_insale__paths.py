@@ -23,6 +23,7 @@ from tests.scenarios.driver import (
     AUDITOR,
     assert_audit_intact,
     company_day,
+    dated,
     end_events,
     events,
     parse,
@@ -36,6 +37,7 @@ from tests.scenarios.insale_steps import (
     EXCLUSIVE,
     KEY,
     QUOTE,
+    SEALED,
     STANDARD,
     approve_chain,
     assert_archive_started,
@@ -146,10 +148,11 @@ def test_standard_contract_at_the_quoted_price_sealed_in_stock_paid_delivered_th
     eng.fire_due_timers()
     assert offered(eng, "followup_call", archive_id) == holders("sales_assistant")
     clock.advance(hours=2)
-    do(eng, "asst1", "followup_call", CALLED, archive_id)
+    called = dated(CALLED, clock.now(), "called_on")
+    do(eng, "asst1", "followup_call", called, archive_id)
     archive = eng.instance(AUDITOR, archive_id)
     assert (archive["status"], archive["tasks"]) == ("running", [])  # the next call is a month away (key account)
-    assert archive["data"] == merged({k: data[k] for k in ARCHIVE_PAYLOAD}, ARCHIVED, CALLED)
+    assert archive["data"] == merged({k: data[k] for k in ARCHIVE_PAYLOAD}, ARCHIVED, called)
     assert_audit_intact(eng, archive_id)
 
 
@@ -357,7 +360,7 @@ def test_the_office_refuses_to_seal_a_contract_that_differs_from_the_approved_on
     draft(eng, clock, iid, starter, form)
     steps = chain(STANDARD, False)
     first = approve_chain(eng, clock, iid, starter, steps)
-    requester_may_not_work(eng, iid, starter, "seal_contract", {"contract_sealed": True, "sealed_on": "2026-03-03"})
+    requester_may_not_work(eng, iid, starter, "seal_contract", dated(SEALED, clock.now(), "sealed_on"))
     assert offered(eng, "seal_contract", iid) == {"off1", "off2", "svc_off"}
     task = task_of(eng, "off2", "seal_contract", iid)
     with pytest.raises(InvalidData) as refused:
@@ -479,12 +482,14 @@ def trial_until_confirmation(eng: Engine, clock, iid: int, starter: str) -> list
     assert offered(eng, "obtain_sample_board", iid) == {starter}
     assert offered(eng, "schedule_production", iid) == set()
     clock.advance(days=1)
-    do(eng, starter, "obtain_sample_board", BOARD, iid)
+    board = dated(BOARD, clock.now(), "sample_board_received_on")
+    do(eng, starter, "obtain_sample_board", board, iid)
     assert offered(eng, "trial_production", iid) == holders("technical")
     clock.advance(days=1)
-    do(eng, "tech1", "trial_production", TRIAL, iid)
+    trial = dated(TRIAL, clock.now(), "trial_completed_on")
+    do(eng, "tech1", "trial_production", trial, iid)
     assert offered(eng, "confirm_trial_sample", iid) == {starter}
-    return [("check_stock", NEW_VARIETY), ("obtain_sample_board", BOARD), ("trial_production", TRIAL)]
+    return [("check_stock", NEW_VARIETY), ("obtain_sample_board", board), ("trial_production", trial)]
 
 
 @pytest.mark.rule("P2.3b")

@@ -63,7 +63,7 @@ SAMPLE_FORM = {"customer_name": "芜湖商砼有限公司", "customer_class": "k
                "spec": "P·O 42.5", "quantity": 50, "purpose": "market_development",
                "delivery_address": "安徽省芜湖市弋江区中山南路 88 号", "wanted_by": company_day(T0, 10)}
 SAMPLING = {"batch_no": "PO425-20260302-07"}
-DISPATCHED = {"shipped_on": company_day(T0, 2), "carrier": "芜湖顺达物流", "tracking_no": "SD20260304001"}
+DISPATCHED = {"shipped_on": company_day(T0), "carrier": "芜湖顺达物流", "tracking_no": "SD20260304001"}
 SAMPLE_FEEDBACK = {"feedback": "客户试配 C30 混凝土，早期强度满足要求", "satisfaction": 5}
 
 

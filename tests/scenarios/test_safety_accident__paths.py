@@ -47,7 +47,8 @@ NOBODY = {"accident_cause": "样板支架焊点锈蚀断裂", "cause_category": 
           "sanction": "none"}
 RESPONSIBLE = {"accident_cause": "样板支架焊点锈蚀，月度检查漏检", "cause_category": "management",
                "someone_responsible": True, "responsible_person": "王磊", "responsible_department": "芜湖门店"}
-RECORDED = {"sanction_notice_no": "安字〔2026〕3号", "sanction_date": "2026-03-10"}
+# the sanction notice is dated T0's day: a day that has not come yet is refused
+RECORDED = {"sanction_notice_no": "安字〔2026〕3号", "sanction_date": "2026-03-02"}
 CORRECTED = {"corrective_measures": "全部样板支架更换为加固型，检查表增加焊点一项"}
 ACCEPTED = {"corrections_accepted": True}
 JUNE = local_time("2026-06-01", "09:00")

@@ -40,7 +40,8 @@ ROUTING_GATEWAYS = {"route_gateway", "sales_approved_gateway", "quality_approved
 REJECT_MESSAGE = "驳回时须填写驳回理由"
 
 SAMPLING = {"batch_no": "QC-20260302-07"}
-SHIPPED = {"shipped_on": "2026-03-03", "carrier": "顺丰速运", "tracking_no": "SF1234567890"}
+# shipped the day the request is approved (T0's day): a day that has not come yet is refused
+SHIPPED = {"shipped_on": "2026-03-02", "carrier": "顺丰速运", "tracking_no": "SF1234567890"}
 FEEDBACK = {"feedback": "强度达标，和易性好，客户准备试用于二期工程", "satisfaction": 5}
 
 

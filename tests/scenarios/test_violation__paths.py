@@ -38,8 +38,9 @@ STAFF = {"violator_kind": "staff", "violator_name": "王磊（工号 S023）", "
          "violation_date": "2026-02-27", "violation_description": "未按公司定价擅自向客户报价，低于价目表 8%"}
 SHOP = {"violator_kind": "shop", "violator_name": "马鞍山门店", "violation_date": "2026-02-25",
         "violation_description": "连续两周未按规定填报销售日报表", "evidence": "销售部抽查记录 2026-02-26"}
+# the notice reaches the person on T0's day: a day that has not come yet is refused
 RECORD = {"decision_no": "WG-2026-003", "effective_date": "2026-03-05", "acknowledged": True,
-          "acknowledged_on": "2026-03-04", "record_note": "处理决定已送达，当事人签字"}
+          "acknowledged_on": "2026-03-02", "record_note": "处理决定已送达，当事人签字"}
 
 
 def report(eng: Engine, user: str = "mgr1", data: dict | None = None) -> int:

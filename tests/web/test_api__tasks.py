@@ -65,7 +65,7 @@ def _to_feedback(api, inst: dict) -> dict:
     """Approve, sample and ship the request: the applicant's collect_feedback task (due in 14 days) opens."""
     steps = [("mgr1", "sales_approval", {"approved": True}), ("qa1", "quality_approval", {"approved": True}),
              ("qa1", "take_sample", {"batch_no": "QC-07"}),
-             ("disp", "dispatch_ship", {"shipped_on": "2026-03-03", "carrier": "顺丰速运"})]
+             ("disp", "dispatch_ship", {"shipped_on": "2026-03-02", "carrier": "顺丰速运"})]
     for user, name, data in steps:
         response = api(user).post(f"/tasks/{_task(inst, name)['id']}/complete", json={"data": data})
         assert response.status_code == 200, response.get_json()

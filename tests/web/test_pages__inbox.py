@@ -87,7 +87,7 @@ def test_an_overdue_task_is_marked(pages, engine, clock):
     """The requester's feedback task is due 14 days after shipping (P5); after that it shows as overdue."""
     iid = pages("rep1").start_sample()
     steps = [("mgr1", {"approved": True}), ("qa1", {"approved": True}), ("qa1", {"batch_no": "QC-1"}),
-             ("disp", {"shipped_on": "2026-03-03", "carrier": "顺丰速运", "tracking_no": "SF1"})]
+             ("disp", {"shipped_on": "2026-03-02", "carrier": "顺丰速运", "tracking_no": "SF1"})]
     for user, data in steps:
         engine.complete(user, engine.instance("rep1", iid)["tasks"][0]["id"], data)
     feedback = engine.instance("rep1", iid)["tasks"][0]

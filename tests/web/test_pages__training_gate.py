@@ -7,7 +7,7 @@ import pytest
 
 from engine import Engine
 from tests.conftest import PASSWORD, ROOT
-from tests.scenarios.driver import do
+from tests.scenarios.driver import do, local_time
 from tests.security.conftest import logged_in, post_form
 
 PLAN = {"training_kind": "safety", "topic": "消防安全", "trainer": "王工", "session_date": "2026-03-10",
@@ -24,7 +24,8 @@ def _passed_safety_training(engine: Engine, login: str) -> None:
     engine.add_user("gm1", ["general_manager"], PASSWORD)
     iid = engine.start("train1", "training", dict(PLAN))
     do(engine, "gm1", "approve_plan", {"approved": True}, iid)
-    do(engine, "train1", "record_results", {"held_on": "2026-03-10", "results": [
+    engine.clock.set(local_time(PLAN["session_date"], "17:00"))  # results are recorded once the session was held
+    do(engine, "train1", "record_results", {"held_on": PLAN["session_date"], "results": [
         {"login": login, "attended": True, "score": 75, "passed": True}]}, iid)
 
 
@@ -47,6 +48,7 @@ def test_the_page_refuses_a_front_line_role_without_safety_training_and_grants_i
     assert "品质部" in _row(admin.get("/admin/users").get_data(as_text=True), "newbie").split("<form", 1)[0]
 
     _passed_safety_training(engine, "newbie")
+    admin = logged_in(app, "adm")  # a week later: the earlier session has long been idle
     post_form(admin, "/admin/users/newbie/roles", {"add": "sales_rep"}, form_page="/admin/users")
     post_form(admin, "/admin/users/newbie/roles", {"remove": "quality"}, form_page="/admin/users")
     roles = _row(admin.get("/admin/users").get_data(as_text=True), "newbie").split("<form", 1)[0]

@@ -53,6 +53,11 @@ def day(offset: int) -> str:
     return (T0.astimezone(SHANGHAI) + timedelta(days=offset)).date().isoformat()
 
 
+def _today(demo: Demo) -> str:
+    """The company day the demo's clock has reached: what happened is dated no later than that."""
+    return demo.engine.clock.now().astimezone(SHANGHAI).date().isoformat()
+
+
 def build(engine: Engine) -> Demo:
     deployed = engine.deploy("system", [ROOT / "processes", ROOT / "forms"], note="demo")
     assert {d.status for d in deployed} == {"deployed"}
@@ -161,13 +166,13 @@ def _sales(demo: Demo) -> None:
     lost = _start(demo, "rep2", "presale", inquiry("local", "web"), business_key="XJ-2026-0302-02")
     if _step(demo, lost, "rep2", "analyse_needs", needs()):
         _step(demo, lost, "rep2", "prepare_quotation", quotation(product="P·O 42.5", spec="散装", grade="一等品"))
-        _step(demo, lost, "rep2", "record_outcome", {"outcome": "lost", "outcome_date": day(1),
+        _step(demo, lost, "rep2", "record_outcome", {"outcome": "lost", "outcome_date": _today(demo),
                                                       "outcome_notes": "客户选择了价格更低的供应商",
                                                       "lost_reason": "价格"})
     won = _start(demo, "rep1", "presale", inquiry("key_account"), business_key="DEAL-2026-0302-01")
     if not (_step(demo, won, "rep1", "analyse_needs", needs())
             and _step(demo, won, "rep1", "prepare_quotation", quotation())
-            and _step(demo, won, "rep1", "record_outcome", {"outcome": "won", "outcome_date": day(1),
+            and _step(demo, won, "rep1", "record_outcome", {"outcome": "won", "outcome_date": _today(demo),
                                                             "outcome_notes": "客户接受报价，签订年度供货合同"})):
         return
     orders = _found(demo, "insale")
@@ -288,7 +293,7 @@ def _violations(demo: Demo) -> None:
           {"violation_confirmed": True, "findings": "经核查报价单，确系擅自降价", "sanction": "fine",
            "fine_yuan": 500})
     _step(demo, fined, "dir", "director_approve_sanction", {"approved": True})
-    _step(demo, fined, "off1", "record_sanction", {**RECORD, "effective_date": day(3), "acknowledged_on": day(1)})
+    _step(demo, fined, "off1", "record_sanction", {**RECORD, "effective_date": day(3), "acknowledged_on": _today(demo)})
 
 
 def _training(demo: Demo) -> None:
@@ -305,6 +310,8 @@ def _training(demo: Demo) -> None:
     _step(demo, waiting, "gm1", "approve_plan", APPROVED)
     done = _start(demo, "train1", "training", dict(plan))
     _step(demo, done, "general_manager", "approve_plan", APPROVED)
+    held = datetime.combine(datetime.fromisoformat(session).date(), time(17, 0), SHANGHAI)
+    demo.engine.clock.advance(seconds=(held - demo.engine.clock.now()).total_seconds())  # results come after it
     _step(demo, done, "train2", "record_results", {**RESULTS, "held_on": session})
 
 
