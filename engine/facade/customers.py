@@ -5,19 +5,11 @@ Who may do what is decided in engine/runtime/access.py; the work is in engine/cu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from engine.customers import service
-
-if TYPE_CHECKING:
-    from engine.clock import Clock
-    from engine.store.db import Database
+from engine.facade.base import EngineBase
 
 
-class CustomersMixin:
-    db: Database
-    clock: Clock
-
+class CustomersMixin(EngineBase):
     def customers(self, actor: str, owner: str | None = None, name: str | None = None,
                   status: str | None = None) -> list[dict]:
         """Customers by name: [{id, name, customer_class, contact_person, contact_phone, address, needs, source,

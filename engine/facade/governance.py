@@ -9,21 +9,18 @@ emergency change with a reason. The installation (`salesflow init`, actor system
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from engine import clock as clock_mod
 from engine.definitions import deploy as deploy_mod
 from engine.definitions import governance
 from engine.definitions.bundle import SourceFile
+from engine.facade.base import EngineBase
 from engine.runtime import access, commands, rule_changes, starting
 from engine.users import SYSTEM, get_user
 
-if TYPE_CHECKING:
-    from engine.api import Engine
 
-
-class GovernanceMixin:
-    def deploy(self: Engine, actor: str, paths: list[str | Path] | None = None,
+class GovernanceMixin(EngineBase):
+    def deploy(self, actor: str, paths: list[str | Path] | None = None,
                files: list[SourceFile] | None = None, note: str = "", emergency: bool = False, reason: str = "",
                installation: bool = False) -> list[deploy_mod.Deployed]:
         """Validate and deploy a bundle, all or nothing. Each changed process becomes a version that is
@@ -49,7 +46,7 @@ class GovernanceMixin:
                 raise rule_changes.ConsoleGoverned()
             return rule_changes.submit(s, self, actor, compiled, note, at)
 
-    def _deploy_at_once(self: Engine, s, compiled, actor: str, note: str, why: str | None,  # noqa: ANN001
+    def _deploy_at_once(self, s, compiled, actor: str, note: str, why: str | None,  # noqa: ANN001
                         at, pending_ok: bool = False) -> list[deploy_mod.Deployed]:  # noqa: ANN001
         if not pending_ok:
             rule_changes.refuse_pending(s, compiled)
@@ -59,19 +56,19 @@ class GovernanceMixin:
                 starting.arm(s, self, d.key)  # a timer-started process waits for its first time
         return [d for d, _ in stored]
 
-    def governance(self: Engine, actor: str) -> dict:
+    def governance(self, actor: str) -> dict:
         """{on, changed_by, changed_at, pending: [{id, submitted_by, submitted_at, versions}]}."""
         with self.db.read() as s:
             access.check_process_owner(s, actor)
             return {**governance.state(s), "pending": rule_changes.pending(s)}
 
-    def set_governance(self: Engine, actor: str, on: bool) -> bool:
+    def set_governance(self, actor: str, on: bool) -> bool:
         """Switch governance on or off (administrators; recorded in the deployments chain); whether it changed."""
         with self.db.write() as s:
             access.check_may_switch_governance(None if actor == SYSTEM else get_user(s, actor))
             return governance.switch(s, actor, on, self.clock.now())
 
-    def withdraw_change(self: Engine, actor: str, request_id: int, reason: str) -> str:
+    def withdraw_change(self, actor: str, request_id: int, reason: str) -> str:
         """The submitter withdraws a pending rule change: its drafts are withdrawn, the request is ended with
         the reason (the same step as withdrawing any case: commands.cancel)."""
         with self.db.read() as s:
@@ -79,7 +76,7 @@ class GovernanceMixin:
             access.check_may_withdraw_change(get_user(s, actor), inst)
         return self._frozen(commands.cancel, actor, request_id, reason)
 
-    def change_request(self: Engine, actor: str, request_id: int) -> list[dict]:
+    def change_request(self, actor: str, request_id: int) -> list[dict]:
         """The versions a rule change request decides: [{key, name, version, status, emergency}], for whoever
         may see the request (its submitter, the general manager, process owners, auditors)."""
         with self.db.read() as s:

@@ -24,7 +24,7 @@ from engine.runtime import access
 from engine.store.models import Instance, Notification, NotificationMark, ProcessVersion, Task, User
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 OVERDUE_BATCH = 200  # tasks per worker pass; the next pass takes the rest
 
@@ -52,7 +52,7 @@ def task_assigned(session: Session, row: Task, instance: Instance, actor: str, a
           {**_Names(session).case(instance), "task": _titles(row), "by": by or actor}, actor, at)
 
 
-def scan_overdue(ctx: Engine) -> int:
+def scan_overdue(ctx: Context) -> int:
     """Worker: announce every ready task whose due time passed and that was not announced yet; how many."""
     now = ctx.clock.now()
     announced = select(NotificationMark.subject).where(NotificationMark.kind == "overdue",

@@ -27,7 +27,7 @@ from engine.notify.smtp import Connection, SmtpSettings, public_url
 from engine.store.models import Notification, User
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 log = logging.getLogger("salesflow.notify")
 MAX_ATTEMPTS = 6
@@ -47,7 +47,7 @@ def _sendable(now: datetime):  # noqa: ANN202 - where clauses
             or_(Notification.email_claim.is_(None), Notification.email_claimed_at < now - LEASE))
 
 
-def claim(ctx: Engine, limit: int = BATCH) -> tuple[str, list[int]]:
+def claim(ctx: Context, limit: int = BATCH) -> tuple[str, list[int]]:
     """Claim up to `limit` due e-mails for this worker: (its claim token, the ids it got)."""
     now = ctx.clock.now()
     with ctx.db.read() as s:
@@ -65,7 +65,7 @@ def claim(ctx: Engine, limit: int = BATCH) -> tuple[str, list[int]]:
     return token, got
 
 
-def send_pending(ctx: Engine, settings: SmtpSettings | None = None, limit: int = BATCH) -> dict[str, int]:
+def send_pending(ctx: Context, settings: SmtpSettings | None = None, limit: int = BATCH) -> dict[str, int]:
     """One pass: send what is due; {sent, retrying, failed, dropped}. Nothing when no SMTP host is set."""
     result = {"sent": 0, "retrying": 0, "failed": 0, "dropped": 0}
     settings = settings or SmtpSettings.from_env()
@@ -107,7 +107,7 @@ def _link(instance_id: int, task_id: str | None) -> str | None:
     return f"{base}/tasks/{task_id}" if task_id else f"{base}/instances/{instance_id}"
 
 
-def _finish(ctx: Engine, nid: int, token: str, status: str, error: str | None = None) -> None:
+def _finish(ctx: Context, nid: int, token: str, status: str, error: str | None = None) -> None:
     now = ctx.clock.now()
     with ctx.db.write() as s:
         s.execute(update(Notification).where(Notification.id == nid, Notification.email_claim == token)
@@ -115,7 +115,7 @@ def _finish(ctx: Engine, nid: int, token: str, status: str, error: str | None = 
                           email_error=error))
 
 
-def _failed(ctx: Engine, nid: int, token: str, exc: BaseException) -> bool:
+def _failed(ctx: Context, nid: int, token: str, exc: BaseException) -> bool:
     """Record a failed attempt; True when it was the last one (the e-mail is given up)."""
     now = ctx.clock.now()
     message = f"{type(exc).__name__}: {exc}"[:2000]

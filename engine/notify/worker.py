@@ -10,12 +10,12 @@ from engine.errors import Unavailable
 from engine.notify import events, outbox
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 log = logging.getLogger("salesflow.notify")
 
 
-def run(ctx: Engine) -> dict[str, int]:
+def run(ctx: Context) -> dict[str, int]:
     """One pass: {overdue, sent, retrying, failed, dropped}."""
     found = {"overdue": 0}
     try:

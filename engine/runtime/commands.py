@@ -1,7 +1,7 @@
 """The runtime commands. Each runs in one transaction with the instance locked.
 
 Signature convention: `command(ctx, actor, ...)` where ctx carries the database,
-the clock and the spec cache (see engine.api.Engine).
+the clock and the spec cache (engine/runtime/context.py; the Engine is one).
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ from engine.store.models import Instance, Task
 from engine.users import get_user, roles_of
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 SYSTEM = starting.SYSTEM
 
 
-def _step(ctx: Engine, session, inst: Instance, actor: str, overdue: str = "fire") -> Step:  # noqa: ANN001
+def load_step(ctx: Context, session: Session, inst: Instance, actor: str, overdue: str = "fire") -> Step:
     """Load the instance for a command. Timers that fell due before this instant fire
     first, as their own step: a deadline that passed is never skipped because the
     worker had not come round yet.
@@ -66,7 +66,7 @@ def _step(ctx: Engine, session, inst: Instance, actor: str, overdue: str = "fire
     return Step(session, inst, specs, wf, actor, at)
 
 
-def _fire(ctx: Engine, session, step: Step) -> int:  # noqa: ANN001
+def _fire(ctx: Context, session, step: Step) -> int:  # noqa: ANN001
     workflow.fire_timers(step.wf)
     fired = [d for d in observe.derive(step.specs, step.wf, step.before, step.instance.started_by)
              if d.kind == "timer_fired"]
@@ -75,7 +75,7 @@ def _fire(ctx: Engine, session, step: Step) -> int:  # noqa: ANN001
     return len(fired)
 
 
-def after_timers(ctx: Engine, session, step: Step, derived: list[observe.Derived]) -> None:  # noqa: ANN001
+def after_timers(ctx: Context, session, step: Step, derived: list[observe.Derived]) -> None:  # noqa: ANN001
     """What follows a recorded step that fired timers: its messages are routed, and a timer-started
     process whose start timer fired gets its next armed instance."""
     messaging.route(session, ctx, step)
@@ -85,12 +85,12 @@ def after_timers(ctx: Engine, session, step: Step, derived: list[observe.Derived
         starting.arm(session, ctx, key)  # this one has started: the next one waits for its time
 
 
-def start(ctx: Engine, actor: str, key: str, data: dict | None = None, business_key: str | None = None) -> int:
+def start(ctx: Context, actor: str, key: str, data: dict | None = None, business_key: str | None = None) -> int:
     with ctx.db.write() as s:
         return _start(ctx, s, actor, key, data, business_key).id
 
 
-def start_once(ctx: Engine, actor: str, key: str, data: dict | None, business_key: str | None,
+def start_once(ctx: Context, actor: str, key: str, data: dict | None, business_key: str | None,
                idempotency_key: str | None) -> idempotency.Answer:
     """Start; the answer is the instance right after (its summary), kept under the key if one is given."""
     once = idempotency.request(idempotency_key, "start", {"process": key, "data": data, "business_key": business_key})
@@ -98,7 +98,7 @@ def start_once(ctx: Engine, actor: str, key: str, data: dict | None, business_ke
         s, _start(ctx, s, actor, key, data, business_key), clock.now()))
 
 
-def _start(ctx: Engine, s: Session, actor: str, key: str, data: dict | None, business_key: str | None) -> Instance:
+def _start(ctx: Context, s: Session, actor: str, key: str, data: dict | None, business_key: str | None) -> Instance:
     data = data or {}
     user = get_user(s, actor)
     pv = latest_version(s, key)
@@ -122,12 +122,12 @@ def _prices(s: Session) -> PricesOn:
     return PricesOn(s, company_day(clock.now()))
 
 
-def claim(ctx: Engine, actor: str, task_id: str) -> None:
+def claim(ctx: Context, actor: str, task_id: str) -> None:
     with ctx.db.write() as s:
         _claim(s, actor, task_id)
 
 
-def claim_once(ctx: Engine, actor: str, task_id: str, idempotency_key: str | None) -> idempotency.Answer:
+def claim_once(ctx: Context, actor: str, task_id: str, idempotency_key: str | None) -> idempotency.Answer:
     """Claim; the answer is the task right after, kept under the key if one is given."""
     once = idempotency.request(idempotency_key, "claim", {"task": task_id})
     return idempotency.run(ctx, actor, once, lambda s: queries.task_dict(_claim(s, actor, task_id), clock.now()))
@@ -150,7 +150,7 @@ def _claim(s: Session, actor: str, task_id: str) -> Task:
     return row
 
 
-def unclaim(ctx: Engine, actor: str, task_id: str) -> None:
+def unclaim(ctx: Context, actor: str, task_id: str) -> None:
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
         user = get_user(s, actor)
@@ -167,7 +167,7 @@ def unclaim(ctx: Engine, actor: str, task_id: str) -> None:
                                                                  {"task_id": row.id, "from": previous})
 
 
-def reassign(ctx: Engine, actor: str, task_id: str, to_user: str) -> None:
+def reassign(ctx: Context, actor: str, task_id: str, to_user: str) -> None:
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
         user = get_user(s, actor)
@@ -186,13 +186,13 @@ def reassign(ctx: Engine, actor: str, task_id: str, to_user: str) -> None:
         notify.task_assigned(s, row, inst, actor, clock.now())
 
 
-def complete(ctx: Engine, actor: str, task_id: str, data: dict | None) -> int:
+def complete(ctx: Context, actor: str, task_id: str, data: dict | None) -> int:
     """Complete a task; an unclaimed task offered to one of the actor's roles is claimed in the same step."""
     with ctx.db.write() as s:
         return _complete(ctx, s, actor, task_id, data).id
 
 
-def complete_once(ctx: Engine, actor: str, task_id: str, data: dict | None,
+def complete_once(ctx: Context, actor: str, task_id: str, data: dict | None,
                   idempotency_key: str | None) -> idempotency.Answer:
     """Complete; the answer is the instance right after (its summary), kept under the key if one is given."""
     once = idempotency.request(idempotency_key, "complete", {"task": task_id, "data": data})
@@ -200,7 +200,7 @@ def complete_once(ctx: Engine, actor: str, task_id: str, data: dict | None,
         s, _complete(ctx, s, actor, task_id, data), clock.now()))
 
 
-def _complete(ctx: Engine, s: Session, actor: str, task_id: str, data: dict | None) -> Instance:
+def _complete(ctx: Context, s: Session, actor: str, task_id: str, data: dict | None) -> Instance:
     data = {} if data is None else data
     row, inst = lock_task(s, task_id)
     user = get_user(s, actor)
@@ -210,7 +210,7 @@ def _complete(ctx: Engine, s: Session, actor: str, task_id: str, data: dict | No
     access.check_may_work(s, user, row, inst)
     form = form_of(s, inst.process_version_id, row.form_key)
     data = forms.validate(form, data, _prices(s), json.loads(inst.data_json)) if form else forms.check_data_keys(data)
-    step = _step(ctx, s, inst, actor)
+    step = load_step(ctx, s, inst, actor)
     require_ready(row)  # an overdue interrupting timer may just have cancelled it
     if row.assignee is None:
         row.assignee = actor
@@ -222,7 +222,7 @@ def _complete(ctx: Engine, s: Session, actor: str, task_id: str, data: dict | No
     return inst
 
 
-def comment(ctx: Engine, actor: str, task_id: str, text: str) -> None:
+def comment(ctx: Context, actor: str, task_id: str, text: str) -> None:
     """A remark on a task, kept in the instance's trail (it changes no data)."""
     if not isinstance(text, str) or not text.strip() or len(text) > 2000:
         raise InvalidData("a comment is 1-2000 characters",
@@ -248,7 +248,7 @@ def required_reason(reason: object) -> str:
     return reason.strip()
 
 
-def cancel(ctx: Engine, actor: str, instance_id: int, reason: str = "") -> str:
+def cancel(ctx: Context, actor: str, instance_id: int, reason: str = "") -> str:
     """End an instance early, with a reason; returns its outcome: `withdrawn` when its requester withdrew
     it, else `cancelled` (who may do which: access.cancel_outcome)."""
     with ctx.db.write() as s:
@@ -262,11 +262,11 @@ def cancel(ctx: Engine, actor: str, instance_id: int, reason: str = "") -> str:
         return outcome
 
 
-def model_of(session, ctx: Engine, inst: Instance):  # noqa: ANN001, ANN201 - a ProcessModel
+def model_of(session, ctx: Context, inst: Instance):  # noqa: ANN001, ANN201 - a ProcessModel
     return specs_for(session, ctx.specs, inst.process_version_id).models[inst.process_key]
 
 
-def cancel_step(ctx: Engine, session, inst: Instance, actor: str, reason: str,  # noqa: ANN001
+def cancel_step(ctx: Context, session, inst: Instance, actor: str, reason: str,  # noqa: ANN001
                 outcome: str = outcomes.CANCELLED) -> None:
     """Cancel a running or halted instance. A halted one is cancelled as it stands, without running the
     step that failed; its open incidents are resolved as cancelled."""
@@ -280,13 +280,13 @@ def cancel_step(ctx: Engine, session, inst: Instance, actor: str, reason: str,  
         inst.status, inst.outcome, inst.ended_at = "cancelled", outcome, step.at
         notify.after_step(session, inst, [], True, actor, step.at)
     else:
-        step = _step(ctx, session, inst, actor, overdue="skip" if inst.status == incidents.HALTED else "try")
+        step = load_step(ctx, session, inst, actor, overdue="skip" if inst.status == incidents.HALTED else "try")
         workflow.cancel(step.wf)
         step.finish("cancelled", None, payload, status="cancelled", outcome=outcome)
     incidents.resolve(halted, actor, step.at, "cancelled", reason)
 
 
-def deliver_message(ctx: Engine, actor: str, instance_id: int, name: str, payload: dict | None = None) -> None:
+def deliver_message(ctx: Context, actor: str, instance_id: int, name: str, payload: dict | None = None) -> None:
     payload = forms.check_data_keys(payload or {})
     with ctx.db.write() as s:
         inst = lock_instance(s, instance_id)
@@ -296,13 +296,13 @@ def deliver_message(ctx: Engine, actor: str, instance_id: int, name: str, payloa
         require_running(inst)
         if user is not None and not access.is_admin(user) and user.username != inst.started_by:
             raise Forbidden("only the requester, an administrator or the system may send messages")
-        step = _step(ctx, s, inst, actor)
+        step = load_step(ctx, s, inst, actor)
         workflow.send_message(step.wf, name, payload)
         step.finish("message", None, {"name": name, "payload": payload})
         messaging.route(s, ctx, step)
 
 
-def fire_timers(ctx: Engine, instance_id: int) -> int:
+def fire_timers(ctx: Context, instance_id: int) -> int:
     """Fire every timer of this instance that is due by the clock; returns how many fired.
 
     Workers skip an instance whose row another worker holds, and a worker that

@@ -15,13 +15,13 @@ from engine.accounts import throttle
 from engine.runtime import idempotency
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 log = logging.getLogger("salesflow.housekeeping")
 EVERY = timedelta(minutes=10)
 
 
-def tidy(ctx: Engine) -> dict[str, int]:
+def tidy(ctx: Context) -> dict[str, int]:
     """Delete what has expired; {what: rows deleted}."""
     now = ctx.clock.now()
     with ctx.db.write() as s:
@@ -39,7 +39,7 @@ class Schedule:
     def __init__(self) -> None:
         self.last: datetime | None = None
 
-    def maybe(self, ctx: Engine) -> dict[str, int] | None:
+    def maybe(self, ctx: Context) -> dict[str, int] | None:
         now = ctx.clock.now()
         if self.last is not None and now - self.last < EVERY:
             return None

@@ -40,7 +40,7 @@ from engine.errors import Conflict, InvalidData
 from engine.store.models import IdempotencyKey
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 HOURS_SETTING = "SALESFLOW_IDEMPOTENCY_HOURS"
 DEFAULT_HOURS = 24
@@ -98,7 +98,7 @@ class _Taken(Exception):
     """Another transaction inserted the same key first (and has committed by now)."""
 
 
-def run(ctx: Engine, actor: str, once: Request | None, command: Callable[[Session], dict]) -> Answer:
+def run(ctx: Context, actor: str, once: Request | None, command: Callable[[Session], dict]) -> Answer:
     """Run `command` in one write transaction and answer what it returns. With a key, the answer is
     kept under it in the same transaction, and a request whose key was answered gets that answer."""
     if once is None:

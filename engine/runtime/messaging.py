@@ -34,12 +34,12 @@ from engine.runtime.step import Step
 from engine.store.models import Instance, ProcessVersion
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 MAX_DEPTH = 8  # a chain of processes starting each other deeper than this is a modelling loop
 
 
-def route(session: Session, ctx: Engine, step: Step, depth: int = 0) -> None:
+def route(session: Session, ctx: Context, step: Step, depth: int = 0) -> None:
     for name, payload in step.thrown:
         if depth >= MAX_DEPTH:
             raise ProcessError(f"message {name}: processes start each other more than {MAX_DEPTH} levels deep")
@@ -54,7 +54,7 @@ def route(session: Session, ctx: Engine, step: Step, depth: int = 0) -> None:
                                           **outcome})
 
 
-def _deliver_to_waiting(session: Session, ctx: Engine, sender: Step, name: str, payload: dict,
+def _deliver_to_waiting(session: Session, ctx: Context, sender: Step, name: str, payload: dict,
                         business_key: str, depth: int) -> tuple[list[int], list[int]]:
     """(instances that took the message, those of them now halted by an incident)."""
     ids = session.scalars(select(Instance.id).where(Instance.business_key == business_key,
@@ -91,7 +91,7 @@ def _deliver_to_waiting(session: Session, ctx: Engine, sender: Step, name: str, 
     return delivered, halted
 
 
-def _receivers(session: Session, ctx: Engine, name: str) -> list[ProcessVersion]:
+def _receivers(session: Session, ctx: Context, name: str) -> list[ProcessVersion]:
     latest = current_versions(session)  # a draft never starts on a message
     result = []
     for pv in latest.values():
@@ -107,7 +107,7 @@ def _model(pv: ProcessVersion):  # noqa: ANN202 - ProcessModel
     return ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
 
 
-def _start_receivers(session: Session, ctx: Engine, sender: Step, name: str, payload: dict,
+def _start_receivers(session: Session, ctx: Context, sender: Step, name: str, payload: dict,
                      business_key: str, depth: int) -> tuple[list[int], list[int]]:
     """(instances started, those of them halted because their first step failed)."""
     from engine.runtime.starting import begin, begin_halted

@@ -41,13 +41,13 @@ from engine.process.deadlines import task_deadline
 from engine.process.routing import due_at, element_of, offer
 from engine.process.specs import SpecSet
 from engine.runtime import access, messaging
-from engine.runtime.commands import _step
+from engine.runtime.commands import load_step
 from engine.runtime.incidents import HALTED, LIVE, open_incidents, resolve
 from engine.runtime.loading import form_of, load_workflow, lock_instance, specs_for
 from engine.store.models import Instance, ProcessVersion, Task
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 _OPEN = {"READY", "WAITING", "STARTED"}
 _FINISHED = {"COMPLETED", "CANCELLED", "ERROR"}
@@ -182,7 +182,7 @@ def _candidates(session: Session, key: str, target: ProcessVersion) -> list[tupl
     return list(session.execute(query).tuples())
 
 
-def plan(ctx: Engine, actor: str, key: str, to_version: int) -> list[dict]:
+def plan(ctx: Context, actor: str, key: str, to_version: int) -> list[dict]:
     with ctx.db.read() as s:
         access.check_process_owner(s, actor)
         target = target_version(s, key, to_version)
@@ -198,7 +198,7 @@ def plan(ctx: Engine, actor: str, key: str, to_version: int) -> list[dict]:
 
 
 # -- migrating -----------------------------------------------------------------------------------
-def migrate(ctx: Engine, actor: str, key: str, to_version: int) -> dict:
+def migrate(ctx: Context, actor: str, key: str, to_version: int) -> dict:
     with ctx.db.read() as s:
         access.check_process_owner(s, actor)
         target = target_version(s, key, to_version)
@@ -224,7 +224,7 @@ def migrate(ctx: Engine, actor: str, key: str, to_version: int) -> dict:
     return {"migrated": migrated, "skipped": skipped}
 
 
-def _migrate_one(ctx: Engine, s: Session, actor: str, instance_id: int, target_id: int) -> bool:
+def _migrate_one(ctx: Context, s: Session, actor: str, instance_id: int, target_id: int) -> bool:
     """Move one instance, or raise _Skip (the transaction rolls back). False when it no longer
     needs moving (it ended, or another migration moved it first)."""
     inst = lock_instance(s, instance_id)
@@ -233,7 +233,7 @@ def _migrate_one(ctx: Engine, s: Session, actor: str, instance_id: int, target_i
         return False
     # timers that fell due fire first, on the version they were set by; not those of a halted instance,
     # whose failed step is what the new version is to fix (they fire as it moves, or on the retry)
-    step = _step(ctx, s, inst, actor, overdue="skip" if inst.status == HALTED else "fire")
+    step = load_step(ctx, s, inst, actor, overdue="skip" if inst.status == HALTED else "fire")
     if inst.status not in LIVE:
         return False
     new = specs_for(s, ctx.specs, target.id)

@@ -16,10 +16,10 @@ from engine.runtime import migration
 from engine.store.models import Task, User
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 
-def preview(ctx: Engine, actor: str, key: str, to_version: int) -> list[dict]:
+def preview(ctx: Context, actor: str, key: str, to_version: int) -> list[dict]:
     """migration.plan's entries (instance_id, from_version, movable, reasons (English, by element id),
     messages ({zh, en} by element name, for the page), business_key, started_by, status), each with
     `started_by_name` and `tasks`: [{id, bpmn_id, title, title_en, role, assignee, assignee_name}]

@@ -32,11 +32,11 @@ from engine.store.models import Incident, Instance
 from engine.users import get_user
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 
 
-def retry_incident(ctx: Engine, actor: str, incident_id: int) -> dict:
+def retry_incident(ctx: Context, actor: str, incident_id: int) -> dict:
     """Run the incident's step again; the incident afterwards (resolved, or open with the new error)."""
     with ctx.db.write() as s:
         access.check_may_resolve_incidents(get_user(s, actor))
@@ -54,7 +54,7 @@ def retry_incident(ctx: Engine, actor: str, incident_id: int) -> dict:
         return incidents.incident_dict(s, row, inst)
 
 
-def cancel_incident(ctx: Engine, actor: str, incident_id: int, reason: str) -> dict:
+def cancel_incident(ctx: Context, actor: str, incident_id: int, reason: str) -> dict:
     """Cancel the halted instance (with a reason), without running the step that failed."""
     with ctx.db.write() as s:
         user = get_user(s, actor)
@@ -79,7 +79,7 @@ def _lock(s: Session, incident_id: int) -> tuple[Incident, Instance]:
     return row, inst
 
 
-def _rerun(ctx: Engine, s: Session, inst: Instance, row: Incident, actor: str, at) -> None:  # noqa: ANN001
+def _rerun(ctx: Context, s: Session, inst: Instance, row: Incident, actor: str, at) -> None:  # noqa: ANN001
     """The incident's step, recorded as `retried` with what replay needs to run it again."""
     step_info = json.loads(row.step)
     kind = step_info.get("step")

@@ -36,7 +36,7 @@ from engine.runtime.loading import specs_for
 from engine.store.models import AuditEvent, Instance, ProcessVersion, Task
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 PROCESS = "rule_change"
 
@@ -103,7 +103,7 @@ def refuse_pending(session: Session, compiled: list[CompiledProcess]) -> list[Co
     return changed
 
 
-def submit(session: Session, ctx: Engine, actor: str, compiled: list[CompiledProcess], note: str,
+def submit(session: Session, ctx: Context, actor: str, compiled: list[CompiledProcess], note: str,
            at: datetime) -> list[deploy_mod.Deployed]:
     """The governed deploy: the changed processes become drafts of one request, the rest are unchanged."""
     changed = refuse_pending(session, compiled)
@@ -120,7 +120,7 @@ def submit(session: Session, ctx: Engine, actor: str, compiled: list[CompiledPro
     return [_with_request(d, request.id) for d, _ in stored]
 
 
-def emergency(session: Session, ctx: Engine, actor: str, compiled: list[CompiledProcess], note: str, reason: str,
+def emergency(session: Session, ctx: Context, actor: str, compiled: list[CompiledProcess], note: str, reason: str,
               at: datetime) -> list[deploy_mod.Deployed]:
     """An administrator's emergency deploy: in force at once, acknowledged by the general manager afterwards."""
     refuse_pending(session, compiled)
@@ -145,7 +145,7 @@ def _with_request(d: deploy_mod.Deployed, request_id: int) -> deploy_mod.Deploye
     return deploy_mod.Deployed(d.key, d.version, d.status, d.sha256, request_id)
 
 
-def _start_request(session: Session, ctx: Engine, approval: ProcessVersion, actor: str,
+def _start_request(session: Session, ctx: Context, approval: ProcessVersion, actor: str,
                    versions: list[ProcessVersion], data: dict) -> Instance:
     """The rule_change instance, started by the engine on the submitter's behalf (never by hand: its start
     event is a message nobody sends), with what changes in people's terms."""

@@ -21,11 +21,11 @@ from engine.store.models import Instance, ProcessVersion, Timer
 from engine.users import SYSTEM
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 
 
-def begin(session: Session, ctx: Engine, pv: ProcessVersion, specs: SpecSet, actor: str, data: dict,
+def begin(session: Session, ctx: Context, pv: ProcessVersion, specs: SpecSet, actor: str, data: dict,
           business_key: str | None, via: dict | None = None, depth: int = 0,
           under_case: int | None = None) -> Instance:
     """Create the instance row, run the process to its first wait and record it; the
@@ -78,7 +78,7 @@ def timer_started(specs: SpecSet, key: str) -> bool:
     return el is not None and el.event == "timer"
 
 
-def arm(session: Session, ctx: Engine, key: str) -> Instance | None:
+def arm(session: Session, ctx: Context, key: str) -> Instance | None:
     """Keep exactly one armed instance (waiting at its start timer) of the latest version
     of a timer-started process; older armed instances are cancelled."""
     pv = latest_version(session, key)
@@ -94,7 +94,7 @@ def arm(session: Session, ctx: Engine, key: str) -> Instance | None:
     return current or begin(session, ctx, pv, specs, SYSTEM, {}, None)
 
 
-def _armed(session: Session, ctx: Engine, key: str) -> list[Instance]:
+def _armed(session: Session, ctx: Context, key: str) -> list[Instance]:
     """Running instances of `key` whose start event's timer still waits."""
     rows = session.execute(
         select(Instance, Timer.bpmn_id).join(Timer, Timer.instance_id == Instance.id)
@@ -108,7 +108,7 @@ def _armed(session: Session, ctx: Engine, key: str) -> list[Instance]:
     return list(armed.values())
 
 
-def _disarm(session: Session, ctx: Engine, inst: Instance) -> None:
+def _disarm(session: Session, ctx: Context, inst: Instance) -> None:
     from engine.runtime.loading import load_workflow
 
     specs = specs_for(session, ctx.specs, inst.process_version_id)

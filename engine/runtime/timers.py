@@ -26,7 +26,7 @@ from engine.runtime.loading import lock_instance
 from engine.store.models import Instance, Timer
 
 if TYPE_CHECKING:
-    from engine.api import Engine
+    from engine.runtime.context import Context
 
 log = logging.getLogger("salesflow.timers")
 MAX_ATTEMPTS = 5  # failed attempts before the instance is halted by an incident
@@ -39,7 +39,7 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY)
 
 
-def due_instances(ctx: Engine, limit: int = 100) -> list[int]:
+def due_instances(ctx: Context, limit: int = 100) -> list[int]:
     """Running instances with a timer due now that is not waiting out a back-off, lowest id first."""
     now = ctx.clock.now()
     with ctx.db.read() as s:
@@ -50,7 +50,7 @@ def due_instances(ctx: Engine, limit: int = 100) -> list[int]:
         return list(s.scalars(query))
 
 
-def record_failure(ctx: Engine, instance_id: int, error: BaseException, at: datetime) -> int:
+def record_failure(ctx: Context, instance_id: int, error: BaseException, at: datetime) -> int:
     """Count a failed attempt on the instance's due timers (its step was rolled back) and set their
     next attempt; after the last one, halt the instance with an incident. Returns the attempts."""
     with ctx.db.write() as s:
@@ -70,7 +70,7 @@ def record_failure(ctx: Engine, instance_id: int, error: BaseException, at: date
         return attempts
 
 
-def run_due(ctx: Engine, limit: int = 100) -> int:
+def run_due(ctx: Context, limit: int = 100) -> int:
     """One pass: fire what is due now. Returns the number of timers fired."""
     fired = 0
     for instance_id in due_instances(ctx, limit):
@@ -97,7 +97,7 @@ def _expected(exc: BaseException) -> bool:
     return isinstance(exc, SalesflowError)
 
 
-def run_forever(ctx: Engine, stop: threading.Event, interval: float = 1.0) -> None:
+def run_forever(ctx: Context, stop: threading.Event, interval: float = 1.0) -> None:
     schedule = housekeeping.Schedule()
     while not stop.is_set():
         try:

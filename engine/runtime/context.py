@@ -1,0 +1,21 @@
+"""`Context`: what the runtime functions need of whoever calls them, and nothing more.
+
+`Engine` (engine/api.py) is one, passed as `ctx` to every command; typing the runtime against this
+Protocol instead of `Engine` keeps engine/runtime free of the facade (no import cycle) and says
+what a command may reach: the database, the clock and the cache of compiled specs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from engine.clock import Clock
+    from engine.process.specs import SpecCache
+    from engine.store.db import Database
+
+
+class Context(Protocol):
+    db: Database
+    clock: Clock
+    specs: SpecCache
