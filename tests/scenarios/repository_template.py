@@ -5,8 +5,9 @@ form); hundreds of tests start from exactly that state. The first deploy on a fr
 its result is kept as a snapshot; later deploys on a fresh database at T0 restore the snapshot instead:
 SQLite copies the database file back; PostgreSQL copies the rows of every table back (COPY, binary; a
 fresh database holds only the role catalogue, the same in both) and sets its sequences where they were.
-Anything else (a database with rows of its own, a moved clock, another role catalogue) deploys for real,
-so a restored database is the one a real deploy would have made.
+Anything else (a database with rows of its own, a moved clock, another role catalogue, an engine
+with a method replaced by the test) deploys for real, so a restored database is the one a real deploy
+would have made.
 """
 
 from __future__ import annotations
@@ -59,13 +60,18 @@ def _deploy(engine: Engine) -> set[tuple[str, int, str]]:
 
 def _fresh(engine: Engine) -> bool:
     """Just initialised with the repository's role catalogue, the clock at T0: what the snapshot starts from."""
-    if engine._roles_path is not None or engine.clock.now() != T0:
+    if engine._roles_path is not None or engine.clock.now() != T0 or _patched(engine):
         return False
     with engine.db.read() as s:
         for table in Base.metadata.sorted_tables:
             if table.name not in _INIT_TABLES and s.execute(select(func.count()).select_from(table)).scalar():
                 return False
     return True
+
+
+def _patched(engine: Engine) -> bool:
+    """A test that replaced one of this engine's methods (display names given in add_user, say) wants it called."""
+    return any(hasattr(type(engine), name) for name in vars(engine))
 
 
 def _take(engine: Engine, deployed: set[tuple[str, int, str]]) -> _Snapshot:
