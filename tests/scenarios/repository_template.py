@@ -12,6 +12,8 @@ would have made.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sqlite3
 import tempfile
 from dataclasses import dataclass, field
@@ -76,7 +78,9 @@ def _patched(engine: Engine) -> bool:
 
 def _take(engine: Engine, deployed: set[tuple[str, int, str]]) -> _Snapshot:
     if engine.db.is_sqlite:
-        target = Path(tempfile.mkdtemp(prefix="salesflow-repository-")) / "deployed.db"
+        folder = tempfile.mkdtemp(prefix="salesflow-repository-")
+        atexit.register(shutil.rmtree, folder, True)  # the worker's snapshot goes with the worker
+        target = Path(folder) / "deployed.db"
         _sqlite_copy(_sqlite_path(engine), target)
         return _Snapshot(set(deployed), sqlite_file=target)
     snapshot = _Snapshot(set(deployed))
