@@ -42,6 +42,22 @@ def pytest_report_header(config) -> str:
     return f"salesflow database under test: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "db_agnostic: runs the same whatever database is under test (set by "
+                                       "tests/conftest.py; the PostgreSQL pass of `make test` deselects it)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that never reach the database under test, so the PostgreSQL pass can leave them to the
+    SQLite pass instead of running them twice. The database under test is reached only through the
+    `_schema` fixture (db_url, engine, approval, flows, every app and server built on them) or by a module
+    that reads PG_URL itself; anything else (pure units, the CLI's own SQLite files) runs identically."""
+    for item in items:
+        reads_pg_url = hasattr(getattr(item, "module", None), "PG_URL")
+        if "_schema" not in getattr(item, "fixturenames", ()) and not reads_pg_url:
+            item.add_marker(pytest.mark.db_agnostic)
+
+
 def _create_database(url: str) -> None:
     server, name = url.rsplit("/", 1)
     admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")

@@ -16,8 +16,9 @@ import pytest
 
 from engine import Engine
 from engine.errors import InvalidData
-from tests.conftest import ROOT, T0, add_users
-from tests.scenarios.driver import AUDITOR, PEOPLE, company_day, do, inbox_task, local_time, parse
+from tests.conftest import T0
+from tests.scenarios.driver import AUDITOR, company_day, do, inbox_task, local_time, parse
+from tests.scenarios.repository_template import deploy_repository
 
 VISIT_DAY = company_day(T0, 3)  # Thursday 2026-03-05
 DAY_BEFORE = company_day(T0, 2)
@@ -35,8 +36,7 @@ COMPLAINT = {"customer_name": "合肥瑞丰装饰工程有限公司", "customer_
 
 @pytest.fixture
 def flows(engine: Engine) -> Engine:
-    engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
-    add_users(engine, PEOPLE)
+    deploy_repository(engine)
     return engine
 
 

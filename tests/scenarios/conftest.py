@@ -5,15 +5,9 @@ from __future__ import annotations
 import pytest
 
 from engine import Engine
-from tests.conftest import ROOT, add_users
-from tests.scenarios.driver import PEOPLE
+from tests.scenarios.repository_template import deploy_repository
 
-
-def deploy_repository(engine: Engine) -> set[tuple[str, int, str]]:
-    """processes/ and forms/ deployed as they are in the repository, and PEOPLE; {(key, version, status)}."""
-    deployed = {(d.key, d.version, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
-    add_users(engine, PEOPLE)
-    return deployed
+__all__ = ["deploy_repository"]  # the scenario modules import it from here
 
 
 @pytest.fixture

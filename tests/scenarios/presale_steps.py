@@ -9,8 +9,9 @@ P·O 42.5 袋装 50kg 450; P·O 52.5 散装 430; P·C 32.5R 散装 合格品 360
 from __future__ import annotations
 
 from engine import Engine
-from tests.conftest import FIXTURES, ROOT, add_users
-from tests.scenarios.driver import AUDITOR, PEOPLE, branches, inbox_task, offered_to
+from tests.conftest import FIXTURES
+from tests.scenarios.driver import AUDITOR, branches, inbox_task, offered_to
+from tests.scenarios.repository_template import deploy_repository
 
 KEY = "presale"
 ROUTING_GATEWAYS = {"special_requirements_gateway", "agreement_gateway", "sample_gateway", "visit_gateway",
@@ -29,10 +30,9 @@ NO_UNAUTHORISED_QUOTE = {"quoted_without_authority": False}
 def deploy_sales(engine: Engine) -> Engine:
     """processes/ and forms/ deployed as they are in the repository (P1 with the P5 and P6 it calls), PEOPLE,
     and the test price list (imported by the sales director, who keeps it)."""
-    deployed = {(d.key, d.version, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
+    deployed = deploy_repository(engine)
     needed = {("presale", 1, "deployed"), ("sample_request", 1, "deployed"), ("customer_visit", 1, "deployed")}
     assert needed <= deployed
-    add_users(engine, PEOPLE)
     engine.import_prices("dir", PRICE_LIST.read_bytes(), PRICE_LIST.name)
     return engine
 

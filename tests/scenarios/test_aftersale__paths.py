@@ -13,10 +13,9 @@ from datetime import timedelta
 import pytest
 
 from engine.errors import Forbidden, InvalidData
-from tests.conftest import ROOT, T0, add_users
+from tests.conftest import T0
 from tests.scenarios.driver import (
     AUDITOR,
-    PEOPLE,
     assert_audit_intact,
     branches,
     do,
@@ -33,6 +32,7 @@ from tests.scenarios.driver import (
     submissions,
     trail,
 )
+from tests.scenarios.repository_template import deploy_repository
 
 KEY = "aftersale"
 ROUTING_GATEWAYS = {"round_gateway", "quality_fault_gateway", "approver_gateway", "approval_gateway",
@@ -64,9 +64,7 @@ ASK_TO_CLOSE = {"outcome": "close_requested", "closing_reason": "该型号已停
 def service(engine):
     """All of processes/ and forms/ deployed as they are in the repository (the quality
     complaint the after-sales case may start is one of them), and the people."""
-    deployed = engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
-    assert (KEY, 1, "deployed") in {(d.key, d.version, d.status) for d in deployed}
-    add_users(engine, PEOPLE)
+    assert (KEY, 1, "deployed") in deploy_repository(engine)
     return engine
 
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import Forbidden, InvalidData
-from tests.conftest import ROOT, add_users
-from tests.scenarios.driver import PEOPLE
+from tests.scenarios.repository_template import deploy_repository
 from tests.scenarios.test_complaint__paths import registration
 
 
 @pytest.fixture
 def complaint(engine):
-    engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
-    add_users(engine, PEOPLE)
+    deploy_repository(engine)
     return engine, engine.start("svc1", "complaint", registration("service", "minor"))
 
 

@@ -24,10 +24,9 @@ import pytest
 from engine import Engine
 from engine.definitions.bundle import SourceFile
 from engine.errors import Forbidden, InvalidData
-from tests.conftest import ROOT, T0, add_users
+from tests.conftest import T0
 from tests.scenarios.driver import (
     AUDITOR,
-    PEOPLE,
     assert_audit_intact,
     assert_completed,
     branches,
@@ -45,6 +44,7 @@ from tests.scenarios.driver import (
     submissions,
     trail,
 )
+from tests.scenarios.repository_template import deploy_repository
 
 KEY = "complaint"
 ROUTING_GATEWAYS = {"review_gateway", "route_gateway", "kind_gateway", "onsite_gateway", "decider_gateway",
@@ -181,9 +181,7 @@ def resolved_message(eng, iid: int) -> dict:
 @pytest.fixture
 def complaints(engine: Engine) -> Engine:
     """processes/ and forms/ deployed as they are in the repository, and PEOPLE."""
-    deployed = {(d.key, d.version, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
-    assert ("complaint", 1, "deployed") in deployed
-    add_users(engine, PEOPLE)
+    assert ("complaint", 1, "deployed") in deploy_repository(engine)
     return engine
 
 

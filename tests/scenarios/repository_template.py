@@ -1,0 +1,131 @@
+"""The repository's processes/ and forms/ deployed, with PEOPLE, once per test process (each xdist worker).
+
+Deploying the whole repository costs about a second (reading, linting and compiling every diagram and
+form); hundreds of tests start from exactly that state. The first deploy on a fresh database is real and
+its result is kept as a snapshot; later deploys on a fresh database at T0 restore the snapshot instead:
+SQLite copies the database file back; PostgreSQL copies the rows of every table back (COPY, binary; a
+fresh database holds only the role catalogue, the same in both) and sets its sequences where they were.
+Anything else (a database with rows of its own, a moved clock, another role catalogue, an engine
+with a method replaced by the test) deploys for real, so a restored database is the one a real deploy
+would have made.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from engine import Engine
+from engine.store.models import Base
+from tests.conftest import ROOT, T0, add_users
+from tests.scenarios.driver import PEOPLE
+
+# engine.init() fills the role catalogue and nothing else; any other row means the test did something first
+_INIT_TABLES = {"role"}
+
+
+@dataclass
+class _Snapshot:
+    deployed: set[tuple[str, int, str]]
+    sqlite_file: Path | None = None
+    tables: dict[str, bytes] = field(default_factory=dict)  # PostgreSQL: COPY ... (FORMAT BINARY) per table
+    sequences: list[tuple[str, int, bool]] = field(default_factory=list)
+
+
+_snapshots: dict[bool, _Snapshot] = {}  # by "is SQLite": a worker runs on one database, but be exact
+
+
+def deploy_repository(engine: Engine) -> set[tuple[str, int, str]]:
+    """processes/ and forms/ deployed as they are in the repository, and PEOPLE; {(key, version, status)}."""
+    if not _fresh(engine):
+        return _deploy(engine)
+    snapshot = _snapshots.get(engine.db.is_sqlite)
+    if snapshot is None:
+        deployed = _deploy(engine)
+        _snapshots[engine.db.is_sqlite] = _take(engine, deployed)
+        return deployed
+    _restore(engine, snapshot)
+    return set(snapshot.deployed)
+
+
+def _deploy(engine: Engine) -> set[tuple[str, int, str]]:
+    deployed = {(d.key, d.version, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
+    add_users(engine, PEOPLE)
+    return deployed
+
+
+def _fresh(engine: Engine) -> bool:
+    """Just initialised with the repository's role catalogue, the clock at T0: what the snapshot starts from."""
+    if engine._roles_path is not None or engine.clock.now() != T0 or _patched(engine):
+        return False
+    with engine.db.read() as s:
+        for table in Base.metadata.sorted_tables:
+            if table.name not in _INIT_TABLES and s.execute(select(func.count()).select_from(table)).scalar():
+                return False
+    return True
+
+
+def _patched(engine: Engine) -> bool:
+    """A test that replaced one of this engine's methods (display names given in add_user, say) wants it called."""
+    return any(hasattr(type(engine), name) for name in vars(engine))
+
+
+def _take(engine: Engine, deployed: set[tuple[str, int, str]]) -> _Snapshot:
+    if engine.db.is_sqlite:
+        folder = tempfile.mkdtemp(prefix="salesflow-repository-")
+        atexit.register(shutil.rmtree, folder, True)  # the worker's snapshot goes with the worker
+        target = Path(folder) / "deployed.db"
+        _sqlite_copy(_sqlite_path(engine), target)
+        return _Snapshot(set(deployed), sqlite_file=target)
+    snapshot = _Snapshot(set(deployed))
+    with engine.db._writer.connect() as conn:
+        cur = conn.connection.driver_connection.cursor()
+        for table in _deployed_tables():
+            with cur.copy(f"COPY {table.name} TO STDOUT (FORMAT BINARY)") as copy:
+                snapshot.tables[table.name] = b"".join(bytes(chunk) for chunk in copy)
+        names = conn.execute(text("SELECT schemaname || '.' || sequencename FROM pg_sequences "
+                                  "WHERE schemaname = current_schema()")).scalars().all()
+        for name in names:
+            value, called = conn.execute(text(f"SELECT last_value, is_called FROM {name}")).one()
+            snapshot.sequences.append((name, value, called))
+    return snapshot
+
+
+def _restore(engine: Engine, snapshot: _Snapshot) -> None:
+    if snapshot.sqlite_file is not None:
+        engine.db.dispose()  # no connection may keep the replaced file open
+        _sqlite_copy(snapshot.sqlite_file, _sqlite_path(engine))
+        return
+    # the database is fresh: every table is empty but the role catalogue, which init() wrote as the snapshot's
+    with engine.db._writer.begin() as conn:  # one transaction: never half a template
+        cur = conn.connection.driver_connection.cursor()
+        for table in _deployed_tables():
+            with cur.copy(f"COPY {table.name} FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(snapshot.tables[table.name])
+        for name, value, called in snapshot.sequences:
+            conn.execute(text("SELECT setval(:n, :v, :c)"), {"n": name, "v": value, "c": called})
+
+
+def _deployed_tables() -> list:
+    """Every table but those init() fills, parents before children (the foreign keys hold row by row)."""
+    return [t for t in Base.metadata.sorted_tables if t.name not in _INIT_TABLES]
+
+
+def _sqlite_path(engine: Engine) -> Path:
+    return Path(engine.db.url.removeprefix("sqlite:///"))
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """SQLite's backup API: a consistent copy whatever the write-ahead log holds, into a file in use or not."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
