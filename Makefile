@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
-PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Empty: the PostgreSQL pass starts a throwaway server of its own (tests/pg_server.py). Set it to run the
+# pass on an existing server instead, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test
+PG_TEST_URL ?=
 # pytest-xdist workers; on PostgreSQL each has a database of its own (test_gw0, ...; tests/conftest.py).
 # Most tests wait on a server, a browser or a child process, so three keep two cores busy.
 TEST_WORKERS ?= 3
@@ -12,7 +14,7 @@ PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS)
 ASSETS := webui/static/dist/.built
 FRONTEND := webui/frontend
 
-.PHONY: setup run test test-sqlite test-postgres lint clean translations browser-deps bench
+.PHONY: setup run test test-sqlite test-postgres lint clean translations browser-deps postgres-deps bench
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing salesflow with its pinned dependencies"
@@ -40,6 +42,12 @@ browser-deps:
 	  echo "==> installing chromium and fonts-noto-cjk for the browser tests"; \
 	  apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
+# Debian's PostgreSQL server binaries for the PostgreSQL pass, which runs them as a throwaway server.
+postgres-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  echo "==> installing Debian's postgresql server package for the PostgreSQL test pass"; \
+	  apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
+
 run: setup
 	$(BIN)/salesflow init --demo
 	$(BIN)/salesflow serve --host 127.0.0.1 --port 5000
@@ -51,14 +59,13 @@ test-sqlite: setup browser-deps
 	@echo "==> test suite on SQLite"
 	SALESFLOW_REQUIRE_BROWSER=1 SALESFLOW_TEST_DATABASE_URL= $(PYTEST)
 
-test-postgres: setup browser-deps
-	@echo "==> test suite on PostgreSQL ($(PG_TEST_URL))"
-	@$(BIN)/python -c "import sys, psycopg; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=test', connect_timeout=5).close()" \
-	  || { echo "PostgreSQL is not reachable on 127.0.0.1:5432; start it with: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; exit 1; }
+test-postgres: setup browser-deps $(if $(PG_TEST_URL),,postgres-deps)
+	@echo "==> test suite on PostgreSQL ($(or $(PG_TEST_URL),a throwaway server of its own))"
 	@# the tests that never reach the database under test ran in the SQLite pass (tests/conftest.py)
-	SALESFLOW_REQUIRE_BROWSER=1 SALESFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) --ignore=tests/load -m "not db_agnostic"
-	@echo "==> the load-and-failure test on PostgreSQL, alone: it restarts the server"
-	SALESFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q tests/load
+	SALESFLOW_REQUIRE_BROWSER=1 SALESFLOW_TEST_POSTGRES=throwaway SALESFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) \
+	  $(PYTEST) --ignore=tests/load -m "not db_agnostic"
+	@echo "==> the load-and-failure test on PostgreSQL, alone: it restarts its throwaway server"
+	SALESFLOW_TEST_POSTGRES=throwaway SALESFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q tests/load
 
 test: lint test-sqlite test-postgres
 

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -289,14 +289,17 @@ class Cluster:
             self.note(f"timer worker {fresh.role} ({fresh.pid}) started")
         return victim.pid, busy
 
-    def restart_postgres(self, mode: str = "restart") -> float:
+    def restart_postgres(self, mode: str = "restart", restart: Callable[[], None] | None = None) -> float:
         """Break every database connection of the cluster; returns the seconds it took.
 
-        "restart": `pg_ctlcluster ... restart` (the whole server: other databases' clients see it too);
+        "restart": `restart()` when given (the test suite's own throwaway server), else
+        `pg_ctlcluster ... restart` (the whole server: other databases' clients see it too);
         "terminate": pg_terminate_backend on this database's connections only (no restart, for
         development on a shared server)."""
         started = time.monotonic()
-        if mode == "restart":
+        if mode == "restart" and restart is not None:
+            restart()
+        elif mode == "restart":
             version = sorted(os.listdir("/etc/postgresql"))[-1]
             subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
                            check=True, capture_output=True, timeout=120)

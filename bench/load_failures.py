@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,8 @@ class Plan:
     timer_workers: int = 2
     seconds: float = 180.0
     pg_mode: str = "restart"  # restart | terminate | none
+    # how "restart" restarts the server when it is not the machine's own cluster (the tests' throwaway one)
+    pg_restart: Callable[[], None] | None = None
     # when each failure strikes, as a fraction of the staff's working time
     kill_web_at: float = 0.25
     kill_timer_at: float = 0.45
@@ -102,7 +105,7 @@ class Failures:
         return f"timer worker {pid} ({'running' if busy else 'idle'}) SIGKILLed, a new one started"
 
     def postgres(self) -> str:
-        took = self.cluster.restart_postgres(self.plan.pg_mode)
+        took = self.cluster.restart_postgres(self.plan.pg_mode, self.plan.pg_restart)
         return f"PostgreSQL {self.plan.pg_mode} took {took:.1f} s"
 
 

@@ -1,8 +1,10 @@
-"""Shared fixtures: a clean database per test (SQLite, or PostgreSQL when
-SALESFLOW_TEST_DATABASE_URL points at one), an engine on a manual clock, users."""
+"""Shared fixtures: a clean database per test (SQLite; PostgreSQL when SALESFLOW_TEST_DATABASE_URL points at
+one, or on a throwaway server of the suite's own with SALESFLOW_TEST_POSTGRES=throwaway), an engine on a
+manual clock, users."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 from datetime import UTC, datetime
@@ -17,6 +19,7 @@ from engine import Engine
 from engine.clock import ManualClock
 from engine.store.db import Database
 from engine.store.models import Base
+from tests.pg_server import ThrowawayServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -31,7 +34,22 @@ def _per_worker(url: str) -> str:
     return f"{server}/{name}_{worker}"
 
 
-PG_URL = _per_worker(os.environ.get("SALESFLOW_TEST_DATABASE_URL") or "")
+def _server_url() -> str:
+    """The PostgreSQL server under test. A throwaway one is started by the first process (the xdist
+    controller, or pytest alone); the workers it spawns inherit its address through the environment."""
+    url = os.environ.get("SALESFLOW_TEST_DATABASE_URL") or ""
+    if url or os.environ.get("SALESFLOW_TEST_POSTGRES") != "throwaway":
+        return url
+    global THROWAWAY
+    THROWAWAY = ThrowawayServer.start_new()
+    atexit.register(THROWAWAY.stop)
+    os.environ["SALESFLOW_TEST_DATABASE_URL"] = THROWAWAY.url
+    os.environ["SALESFLOW_TEST_PG_FOLDER"] = str(THROWAWAY.folder)
+    return THROWAWAY.url
+
+
+THROWAWAY: ThrowawayServer | None = None
+PG_URL = _per_worker(_server_url())
 # every test user's password: it meets the password policy (engine/accounts/passwords.py)
 PASSWORD = "tulip-harbor-42"
 # Monday 2026-03-02 09:00 in Shanghai
@@ -39,7 +57,8 @@ T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 def pytest_report_header(config) -> str:
-    return f"salesflow database under test: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
+    where = "a throwaway server in " + str(THROWAWAY.folder) if THROWAWAY else PG_URL
+    return f"salesflow database under test: {'PostgreSQL ' + where if PG_URL else 'SQLite'}"
 
 
 def pytest_configure(config: pytest.Config) -> None:

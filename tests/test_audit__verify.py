@@ -15,9 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine import Engine
-from tests.conftest import ROOT
+from tests.cli_runner import run_cli
 
-SALESFLOW = ROOT / ".venv" / "bin" / "salesflow"
 GENESIS = "0" * 64
 
 
@@ -56,8 +55,7 @@ def sql(db_url: str, statement: str, **params) -> None:
 
 
 def cli(db_url: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SALESFLOW_DATABASE_URL": db_url, "SALESFLOW_LANG": "en"}
-    return subprocess.run([str(SALESFLOW), *args], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return run_cli({**os.environ, "SALESFLOW_DATABASE_URL": db_url, "SALESFLOW_LANG": "en"}, *args)
 
 
 def chain(iid: int) -> str:

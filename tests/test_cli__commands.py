@@ -1,4 +1,5 @@
-"""The `salesflow` command line, run as a real subprocess on a fresh SQLite file."""
+"""The `salesflow` command line on a fresh SQLite file: in the test process (tests/cli_runner.py), and as
+the installed script in a real subprocess where that is what is tested."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import INSTALLED, run_cli
 from tests.conftest import PASSWORD as TEST_PASSWORD
 from tests.conftest import ROOT
 
-SALESFLOW = ROOT / ".venv" / "bin" / "salesflow"
 APPROVAL = "tests/fixtures/approval"
 PASSWORD = TEST_PASSWORD + "\n"
 REQUEST = json.dumps({"customer_name": "上海客户", "amount_yuan": 3000}, ensure_ascii=False)
@@ -30,7 +31,11 @@ def environment(db_file: Path) -> dict[str, str]:
 
 
 def sf(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SALESFLOW), *args], env=env, input=stdin, capture_output=True, text=True,
+    return run_cli(env, *args, stdin=stdin)
+
+
+def installed(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(INSTALLED), *args], env=env, input=stdin, capture_output=True, text=True,
                           timeout=120, cwd=ROOT)
 
 
@@ -116,6 +121,19 @@ def test_a_whole_run_from_the_command_line(tmp_path):
     assert [int(r[0]) for r in rows[1:]] == list(range(1, len(rows)))
     as_json = json.loads(ok(sf(env, "audit", "export", "--instance", str(iid))))
     assert len(as_json["events"]) == len(rows) - 1
+
+
+def test_the_installed_command_runs_and_fails_as_an_operator_sees_it(env):
+    """The console script itself, in a process of its own: the other tests run the same main() in-process."""
+    iid, task_id = start(env)
+    listed = installed(env, "tasks", "--as", "mgr")
+    assert listed.returncode == 0 and task_id in listed.stdout, listed.stderr
+    refused = installed(env, "start", "no_such_process", "--as", "rep")
+    assert_one_line_error(refused, "no_such_process")
+    assert refused.returncode == 4
+    password = installed(env, "users", "add", "rep9", "--role", "sales_rep", "--before-training",
+                         "--password-stdin", stdin=PASSWORD)
+    assert password.returncode == 0 and "rep9" in password.stdout, password.stderr
 
 
 def test_replay_with_a_step_prints_the_state(env):

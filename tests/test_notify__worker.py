@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 
+from tests.cli_runner import INSTALLED
 from tests.conftest import ROOT
 from tests.test_notify__events import samples  # noqa: F401 - the fixture
 from tests.web.conftest import SAMPLE_REQUEST
@@ -34,7 +35,7 @@ def test_worker_once_reports_what_it_announced_and_sent(samples, db_url):  # noq
     samples.start("rep1", "sample_request", dict(SAMPLE_REQUEST))  # due 2026-03-03: long past by the system clock
     env = {k: v for k, v in os.environ.items() if not k.startswith("SALESFLOW_")}
     env["SALESFLOW_DATABASE_URL"] = db_url
-    done = subprocess.run([str(ROOT / ".venv" / "bin" / "salesflow"), "worker", "--once"], env=env,
+    done = subprocess.run([str(INSTALLED), "worker", "--once"], env=env,
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "1 overdue task(s) announced, 0 e-mail(s) sent" in done.stdout

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 from flask import Flask, request
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -24,8 +26,28 @@ def _trusted_proxies() -> int:
     return int(raw)
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Templates compiled once per process, not once per application: a server builds one app, but the
+    test suite builds one per test, and compiling the pages again each time cost most of a page test.
+    Jinja checks each template's source checksum, so an edited template is compiled anew."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 def create_app(engine: Engine, config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": _COMPILED}
     app.wsgi_app = RawUtf8Query(app.wsgi_app)  # `?customer=海螺` sent raw works like its percent-encoded form
     proxies = _trusted_proxies()
     if proxies:

@@ -6,8 +6,10 @@ every instance can be finished. One poisoned instance (its timer's next step alw
 id) is present throughout: every other timer still fires exactly once, its failed attempts are
 counted, and it can be cancelled (issue 11). bench/load_failures.py runs the same at full size.
 
-PostgreSQL only, in its own database (never `test`). SALESFLOW_LOAD_PG_RESTART=terminate cuts this
-test's connections instead of restarting the server (for a server other people use at the time).
+PostgreSQL only, in its own database (never `test`). It restarts only the throwaway server the test run
+started itself (`make test`: SALESFLOW_TEST_POSTGRES=throwaway); on a server named by
+SALESFLOW_TEST_DATABASE_URL it cuts this test's own connections instead, never restarting a server other
+people may use.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import pytest
 
 from tests.conftest import PG_URL
+from tests.pg_server import ThrowawayServer
 
 pytestmark = pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="runs in the PostgreSQL pass of make test")
 
@@ -24,8 +27,10 @@ pytestmark = pytest.mark.skipif(not PG_URL.startswith("postgresql"), reason="run
 def test_no_acknowledged_command_is_lost_when_workers_die_and_postgres_restarts(capsys) -> None:
     from bench.load_failures import Plan, run
 
+    own_server = ThrowawayServer.of_this_run()
     plan = Plan(staff=8, web_workers=4, timer_workers=2, seconds=30,
-                pg_mode=os.environ.get("SALESFLOW_LOAD_PG_RESTART", "restart"),
+                pg_mode="restart" if own_server else "terminate",
+                pg_restart=own_server.restart if own_server else None,
                 kill_web_at=0.2, kill_timer_at=0.4, pg_at=0.6,
                 server=PG_URL.rsplit("/", 1)[0], database=f"load_test_{os.getpid()}")
     with capsys.disabled():
