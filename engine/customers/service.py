@@ -16,12 +16,12 @@ from engine.config import COMPANY_TZ
 from engine.customers import chain, contacts
 from engine.customers.names import normalise
 from engine.errors import InvalidData, NotFound
+from engine.reasons import MAX_REASON, is_reason
 from engine.runtime import access
 from engine.store.models import Customer, CustomerContact, Instance, User
 
 CONSOLE = "system"
 REGISTER_PROCESS = "customer_register"
-MAX_REASON = 2000
 STATUSES = ("active", "rejected")
 
 
@@ -55,7 +55,7 @@ def contact_shape(c: CustomerContact) -> dict:
 def listing(session: Session, actor: str, owner: str | None = None, name: str | None = None,
             status: str | None = None) -> list[dict]:
     """Customers by name, filtered by owner (login id), a part of the name and status."""
-    access.check_may_read_customers(acting(session, actor))
+    access.READ_CUSTOMERS.check(acting(session, actor))
     if status is not None and status not in STATUSES:
         raise InvalidData("status must be active or rejected",
                           {"status": {"zh": "须为 active（有效）或 rejected（已驳回）", "en": "active or rejected"}})
@@ -72,7 +72,7 @@ def listing(session: Session, actor: str, owner: str | None = None, name: str | 
 
 def pending(session: Session, actor: str) -> list[dict]:
     """Registrations waiting for the sales manager's review: [{instance_id, name, registered_by, registered_at}]."""
-    access.check_may_read_customers(acting(session, actor))
+    access.READ_CUSTOMERS.check(acting(session, actor))
     rows = session.scalars(select(Instance).where(Instance.process_key == REGISTER_PROCESS,
                                                   Instance.status == "running").order_by(Instance.id))
     return [{"instance_id": i.id, "name": i.customer_name, "registered_by": i.started_by,
@@ -81,7 +81,7 @@ def pending(session: Session, actor: str) -> list[dict]:
 
 def detail(session: Session, actor: str, customer_id: int) -> dict:
     """The customer with its contact log (newest first)."""
-    access.check_may_read_customers(acting(session, actor))
+    access.READ_CUSTOMERS.check(acting(session, actor))
     c = _get(session, customer_id)
     log = session.scalars(select(CustomerContact).where(CustomerContact.customer_id == c.id)
                           .order_by(CustomerContact.happened_on.desc(), CustomerContact.id.desc()))
@@ -121,7 +121,7 @@ def display_name(session: Session, username: str | None) -> str:
 
 def log_contact(session: Session, actor: str, at: datetime, customer_id: int, raw: object) -> dict:
     """Log a call, letter or visit of an active customer; InvalidData by field."""
-    access.check_may_log_contacts(acting(session, actor))
+    access.LOG_CONTACTS.check(acting(session, actor))
     chain.lock(session)
     c = _get(session, customer_id)
     entry = contacts.check(raw, company_today(at))
@@ -142,7 +142,7 @@ def log_contact(session: Session, actor: str, at: datetime, customer_id: int, ra
 
 def change_owner(session: Session, actor: str, at: datetime, customer_id: int, raw: object) -> dict:
     """Give the customer to another active sales representative, with the reason (the sales manager)."""
-    access.check_may_change_owner(acting(session, actor))
+    access.CHANGE_OWNER.check(acting(session, actor))
     chain.lock(session)
     c = _get(session, customer_id)
     raw = raw if isinstance(raw, dict) else {}
@@ -152,7 +152,7 @@ def change_owner(session: Session, actor: str, at: datetime, customer_id: int, r
         problems["owner"] = {"zh": "请选择一位在职的销售代表", "en": "Choose an active sales representative"}
     elif owner == c.owner:
         problems["owner"] = {"zh": "该客户已归此人负责", "en": "This representative already owns the customer"}
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON or "\x00" in reason:
+    if not is_reason(reason):
         problems["reason"] = {"zh": f"请填写原因（1-{MAX_REASON}个字符）",
                               "en": f"Give the reason (1-{MAX_REASON} characters)"}
     if c.status != "active":

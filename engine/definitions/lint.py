@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine import form_prefill, outcomes
 from engine.definitions.documentation import missing_languages
-from engine.definitions.model import BPMN, CAMUNDA, ProcessModel, start_events
+from engine.definitions.model import BPMN, CAMUNDA, Element, ProcessModel, start_events
 from engine.errors import Problem
 from engine.forms import FormDef
 from engine.sandbox.policy import CodeRefused, compile_code
@@ -52,6 +52,11 @@ class Finding:
         p = self.problem
         return {"file": p.file, "element": p.element, "line": p.line, "message": p.message,
                 "messages": p.messages(), "severity": self.severity}
+
+
+def _at_element(model: ProcessModel, el: Element, message: str, zh: str, severity: str = ERROR) -> Finding:
+    """A finding on one element of the model, in both languages."""
+    return Finding(Problem(model.file, message, el.id, el.line, zh), severity)
 
 
 @dataclass
@@ -288,7 +293,7 @@ def unset_prefill_names(src: Sources, key: str, outputs: dict[str, set[str]],
             message = (f"the start form {form.key} prefills {', '.join(sorted(wanted))}: "
                        f"a start form has no earlier data")
             zh = f"开始表单 {form.key} 预填了 {'、'.join(sorted(wanted))}：开始表单之前没有任何数据"
-            findings.append(Finding(Problem(model.file, message, el.id, el.line, zh), ERROR))
+            findings.append(_at_element(model, el, message, zh))
             continue
         blank = FormDef(form.key, form.title, {}, [], {})  # what the others set, without this form's own fields
         others = Sources(src.bpmn, src.dmn, src.models, {**src.forms, form.key: blank}, src.broken_forms)
@@ -303,7 +308,7 @@ def unset_prefill_names(src: Sources, key: str, outputs: dict[str, set[str]],
                            f"task form, decision output, script, message or called process sets")
                 zh = (f"表单 {form.key}：{field_name} 预填自 {source}，但没有任何开始表单、其他任务表单、决策输出、"
                       f"脚本、消息或被调用的流程设置它")
-                findings.append(Finding(Problem(model.file, message, el.id, el.line, zh), ERROR))
+                findings.append(_at_element(model, el, message, zh))
     return findings
 
 
@@ -369,7 +374,7 @@ def unreachable_elements(model: ProcessModel, proc: etree._Element) -> list[Find
             continue  # only the first element of an unreachable part is reported
         message = f"no path from the start event reaches {el.name}: connect it with a sequence flow or remove it"
         zh = f"从开始事件出发没有路径到达「{el.name}」：用顺序流连接它，或删除它"
-        findings.append(Finding(Problem(model.file, message, el.id, el.line, zh), ERROR))
+        findings.append(_at_element(model, el, message, zh))
     return findings
 
 
@@ -377,23 +382,23 @@ def end_event_outcomes(model: ProcessModel, proc: etree._Element) -> list[Findin
     """Every end event on a case's path declares how the case ends there (processes/outcomes.yaml); one
     that only closes a reminder branch need not, but what it declares must be known too."""
     known = outcomes.declarable()
+    choices = ", ".join(sorted(known))
     on_case_path = reachable(model, proc, side_branches=False)
     findings = []
     for el in model.elements.values():
         if el.type != "endEvent" or el.scope is not None:
             continue
         if el.outcome is None and el.id in on_case_path:
-            message = (f"the end event {el.name} ends the case but declares no outcome: add the Camunda "
-                       f"property outcome with one of {', '.join(sorted(known))}")
-            zh = (f"结束事件「{el.name}」结束了案件，却没有声明结果：添加 Camunda 属性 outcome，取值为 "
-                  f"{', '.join(sorted(known))} 之一")
-            findings.append(Finding(Problem(model.file, message, el.id, el.line, zh), ERROR))
+            findings.append(_at_element(
+                model, el, f"the end event {el.name} ends the case but declares no outcome: add the Camunda "
+                           f"property outcome with one of {choices}",
+                f"结束事件「{el.name}」结束了案件，却没有声明结果：添加 Camunda 属性 outcome，取值为 {choices} 之一"))
         elif el.outcome is not None and el.outcome not in known:
-            message = (f"the end event {el.name} declares the unknown outcome {el.outcome!r}: use one of "
-                       f"{', '.join(sorted(known))} (processes/outcomes.yaml)")
-            zh = (f"结束事件「{el.name}」声明了未知的结果 {el.outcome!r}：请使用 {', '.join(sorted(known))} 之一"
-                  f"（processes/outcomes.yaml）")
-            findings.append(Finding(Problem(model.file, message, el.id, el.line, zh), ERROR))
+            findings.append(_at_element(
+                model, el, f"the end event {el.name} declares the unknown outcome {el.outcome!r}: use one of "
+                           f"{choices} (processes/outcomes.yaml)",
+                f"结束事件「{el.name}」声明了未知的结果 {el.outcome!r}：请使用 {choices} 之一"
+                f"（processes/outcomes.yaml）"))
     return findings
 
 

@@ -50,5 +50,5 @@ class CustomersMixin(EngineBase):
 
         with self.db.read() as s:
             user = service.acting(s, actor)
-            return {"read": access.may_read_customers(user), "log": access.may_log_contacts(user),
-                    "change_owner": access.may_change_owner(user)}
+            return {"read": access.READ_CUSTOMERS.allows(user), "log": access.LOG_CONTACTS.allows(user),
+                    "change_owner": access.CHANGE_OWNER.allows(user)}

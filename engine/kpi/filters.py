@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from engine.days import day_start, parse_day
 from engine.errors import InvalidData
@@ -33,6 +33,17 @@ class Window:
 
     def contains(self, instant: datetime) -> bool:
         return (self.start is None or instant >= self.start) and (self.end is None or instant < self.end)
+
+    def narrow(self, query: Select, at: InstrumentedAttribute, process: InstrumentedAttribute | None = None) -> Select:
+        """The query kept to rows whose `at` falls in the window and, given the `process` column, whose
+        process is the window's (when it names one): the same bounds for every figure that counts by time."""
+        if self.start is not None:
+            query = query.where(at >= self.start)
+        if self.end is not None:
+            query = query.where(at < self.end)
+        if process is not None and self.process is not None:
+            query = query.where(process == self.process)
+        return query
 
     def as_dict(self) -> dict:
         return {"from": self.day_from.isoformat() if self.day_from else None,

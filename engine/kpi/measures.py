@@ -80,13 +80,7 @@ def _hours(start: datetime, end: datetime) -> float:
 
 
 def _registered_in(window: Window, processes: Iterable[str] | None = None) -> Select:
-    query = select(Instance.id)
-    if window.start is not None:
-        query = query.where(Instance.started_at >= window.start)
-    if window.end is not None:
-        query = query.where(Instance.started_at < window.end)
-    if window.process is not None:
-        query = query.where(Instance.process_key == window.process)
+    query = window.narrow(select(Instance.id), Instance.started_at, Instance.process_key)
     if processes is not None:
         query = query.where(Instance.process_key.in_(list(processes)))
     return query
@@ -193,12 +187,7 @@ def resolved_ids(session: Session, process: str, point: Point, window: Window) -
 def completed_tasks(session: Session, window: Window, timezone: str) -> list[Done]:
     query = select(Task.process_key, Task.role, Task.completed_by, Task.completed_at).where(
         Task.status == "completed", Task.completed_at.is_not(None))
-    if window.start is not None:
-        query = query.where(Task.completed_at >= window.start)
-    if window.end is not None:
-        query = query.where(Task.completed_at < window.end)
-    if window.process is not None:
-        query = query.where(Task.process_key == window.process)
+    query = window.narrow(query, Task.completed_at, Task.process_key)
     return [Done(r.process_key, month_of(r.completed_at, timezone), r.role, r.completed_by)
             for r in session.execute(query)]
 

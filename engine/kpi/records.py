@@ -46,10 +46,8 @@ def as_at(window: Window, now: datetime) -> datetime:
 def instances(session: Session, process: str, window: Window | None = None) -> list[Instance]:
     """The process's instances, oldest first; with a window, those registered in it."""
     query = select(Instance).where(Instance.process_key == process)
-    if window is not None and window.start is not None:
-        query = query.where(Instance.started_at >= window.start)
-    if window is not None and window.end is not None:
-        query = query.where(Instance.started_at < window.end)
+    if window is not None:  # by registration only: the process is this function's own
+        query = window.narrow(query, Instance.started_at)
     return list(session.scalars(query.order_by(Instance.id)))
 
 

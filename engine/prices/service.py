@@ -25,7 +25,7 @@ def acting(session: Session, actor: str) -> User | None:
 
 
 def listing(session: Session, actor: str, on: object = None) -> list[dict]:
-    access.check_may_read_prices(acting(session, actor))
+    access.READ_PRICES.check(acting(session, actor))
     day = None
     if on is not None:
         day = parse_day(on)
@@ -37,7 +37,7 @@ def listing(session: Session, actor: str, on: object = None) -> list[dict]:
 def import_file(session: Session, actor: str, at: datetime, content: bytes, source: str,
                 dry_run: bool = False) -> dict:
     """All the file's rows, or none: InvalidData naming every bad line."""
-    access.check_may_edit_prices(acting(session, actor))
+    access.EDIT_PRICES.check(acting(session, actor))
     lines, bad = csvfile.read(csvfile.decode(content))
     checked = rows.check_all([(f"line {n}", raw) for n, raw in lines], bad)
     return book.add(session, actor, at, checked, source, content, dry_run)
@@ -45,7 +45,7 @@ def import_file(session: Session, actor: str, at: datetime, content: bytes, sour
 
 def add(session: Session, actor: str, at: datetime, raw: object) -> dict:
     """One row from the page's form (or the API): InvalidData by column, or `row` for an overlap."""
-    access.check_may_edit_prices(acting(session, actor))
+    access.EDIT_PRICES.check(acting(session, actor))
     if not isinstance(raw, dict):
         raise InvalidData("a price row must be an object",
                           {"_form": {"zh": "数据格式不正确", "en": "Must be an object"}})
@@ -56,13 +56,13 @@ def add(session: Session, actor: str, at: datetime, raw: object) -> dict:
 
 
 def end(session: Session, actor: str, at: datetime, price_id: int, valid_to: object) -> dict:
-    access.check_may_edit_prices(acting(session, actor))
+    access.EDIT_PRICES.check(acting(session, actor))
     return book.end(session, actor, at, price_id, valid_to)
 
 
 def may_read(session: Session, actor: str) -> bool:
-    return access.may_read_prices(acting(session, actor))
+    return access.READ_PRICES.allows(acting(session, actor))
 
 
 def may_edit(session: Session, actor: str) -> bool:
-    return access.may_edit_prices(acting(session, actor))
+    return access.EDIT_PRICES.allows(acting(session, actor))

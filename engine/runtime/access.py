@@ -225,6 +225,22 @@ def check_may_revoke_token(user: User | None, token: ApiToken) -> None:
         raise NotFound(f"no token {token.id}")
 
 
+@dataclass(frozen=True)
+class RoleRight:
+    """A right that holders of some roles have, and the operator at the console (user None: `salesflow
+    prices …`, `salesflow init --demo`), who holds the database anyway. One definition per right, so that
+    the check an action makes and the permission a page shows cannot drift apart."""
+
+    roles: frozenset[str]
+    refusal: str  # what a refused user reads after their name: what they may not do, and who may
+
+    def allows(self, user: User | None) -> bool:
+        return user is None or bool(roles_of(user) & self.roles)
+
+    def check(self, user: User | None) -> None:
+        if not self.allows(user):
+            raise Forbidden(f"{user.username} {self.refusal}")
+
 
 # -- the price list (issue 12, seed 399) ----------------------------------------------------------------
 
@@ -241,26 +257,10 @@ PRICE_READERS = PRICE_EDITORS | {
     "sales_rep", "sales_assistant", "order_clerk", "dispatcher", "customer_service", "sales_manager", "sales_vp",
     "general_manager", "finance", "audit_dept", "auditor", "admin"}
 
-
-def may_read_prices(user: User | None) -> bool:
-    """None is the operator at the console (`salesflow prices …`), who holds the database anyway."""
-    return user is None or bool(roles_of(user) & PRICE_READERS)
-
-
-def check_may_read_prices(user: User | None) -> None:
-    if not may_read_prices(user):
-        raise Forbidden(f"{user.username} may not read the price list (sales staff, finance, the general manager "
-                        "and auditors may)")
-
-
-def may_edit_prices(user: User | None) -> bool:
-    return user is None or bool(roles_of(user) & PRICE_EDITORS)
-
-
-def check_may_edit_prices(user: User | None) -> None:
-    if not may_edit_prices(user):
-        raise Forbidden(f"{user.username} may not change the price list: only the sales director keeps the "
-                        "company's prices")
+READ_PRICES = RoleRight(PRICE_READERS, "may not read the price list (sales staff, finance, the general manager "
+                                       "and auditors may)")
+EDIT_PRICES = RoleRight(PRICE_EDITORS, "may not change the price list: only the sales director keeps the "
+                                       "company's prices")
 
 
 # -- starting a process by hand -------------------------------------------------------------------
@@ -392,36 +392,12 @@ CUSTOMER_OWNER_ROLE = "sales_rep"
 # The role whose holder must have completed the review for a registration to become a customer record.
 CUSTOMER_REVIEWER_ROLE = "sales_manager"
 
-
-def may_read_customers(user: User | None) -> bool:
-    """None is the operator at the console (`salesflow init --demo`), who holds the database anyway."""
-    return user is None or bool(roles_of(user) & CUSTOMER_READERS)
-
-
-def check_may_read_customers(user: User | None) -> None:
-    if not may_read_customers(user):
-        raise Forbidden(f"{user.username} may not read the customer records (the sales department, customer "
-                        "service, the management and auditors may)")
-
-
-def may_log_contacts(user: User | None) -> bool:
-    return user is None or bool(roles_of(user) & CONTACT_LOGGERS)
-
-
-def check_may_log_contacts(user: User | None) -> None:
-    if not may_log_contacts(user):
-        raise Forbidden(f"{user.username} may not log customer contacts (the sales department and customer "
-                        "service do)")
-
-
-def may_change_owner(user: User | None) -> bool:
-    return user is None or bool(roles_of(user) & OWNER_CHANGERS)
-
-
-def check_may_change_owner(user: User | None) -> None:
-    if not may_change_owner(user):
-        raise Forbidden(f"{user.username} may not give a customer to another representative: only the sales "
-                        "manager does")
+READ_CUSTOMERS = RoleRight(CUSTOMER_READERS, "may not read the customer records (the sales department, customer "
+                                             "service, the management and auditors may)")
+LOG_CONTACTS = RoleRight(CONTACT_LOGGERS, "may not log customer contacts (the sales department and customer "
+                                          "service do)")
+CHANGE_OWNER = RoleRight(OWNER_CHANGERS, "may not give a customer to another representative: only the sales "
+                                         "manager does")
 
 
 def may_own_customers(user: User | None) -> bool:

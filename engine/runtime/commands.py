@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from engine import clock, forms, outcomes
+from engine import clock, forms, outcomes, reasons
 from engine.definitions.checks import INITIATOR
 from engine.definitions.model import start_event
 from engine.errors import Conflict, Forbidden, InvalidData, ProcessError, SalesflowError
 from engine.notify import events as notify
 from engine.prices.book import PricesOn, company_day
 from engine.process import failures, observe, workflow
+from engine.reasons import MAX_REASON
 from engine.runtime import access, customers, idempotency, incidents, messaging, queries, starting, under_case
 from engine.runtime.loading import (
     form_of,
@@ -236,16 +237,11 @@ def comment(ctx: Context, actor: str, task_id: str, text: str) -> None:
                                                             {"task_id": row.id, "text": text.strip()})
 
 
-MAX_REASON = 2000
-
-
 def required_reason(reason: object) -> str:
     """Ending a case early always says why: the reason goes into its trail."""
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
-        raise InvalidData(f"a reason of 1-{MAX_REASON} characters is required to cancel or withdraw a case",
-                          {"reason": {"zh": f"请填写原因（1-{MAX_REASON}个字符）",
-                                      "en": f"A reason of 1-{MAX_REASON} characters is required"}})
-    return reason.strip()
+    return reasons.required_reason(
+        reason, f"a reason of 1-{MAX_REASON} characters is required to cancel or withdraw a case",
+        {"zh": f"请填写原因（1-{MAX_REASON}个字符）", "en": f"A reason of 1-{MAX_REASON} characters is required"})
 
 
 def cancel(ctx: Context, actor: str, instance_id: int, reason: str = "") -> str:

@@ -29,8 +29,9 @@ from engine.definitions import deploy as deploy_mod
 from engine.definitions.change_summary import summary_row
 from engine.definitions.compiler import CompiledProcess
 from engine.definitions.current import ACTIVE, DRAFT, RETURNED, WITHDRAWN, current_version
-from engine.errors import Conflict, Forbidden, InvalidData, NotFound, ProcessError
+from engine.errors import Conflict, Forbidden, NotFound, ProcessError
 from engine.process.specs import SpecCache
+from engine.reasons import MAX_REASON, required_reason
 from engine.runtime import access
 from engine.runtime.loading import specs_for
 from engine.store.models import AuditEvent, Instance, ProcessVersion, Task
@@ -46,7 +47,6 @@ def _starting():  # noqa: ANN202 - the module: starting -> step -> effects -> he
 
     return starting
 APPROVE, ACKNOWLEDGE = "approve_change", "acknowledge_change"  # the general manager's tasks
-MAX_REASON = 2000
 
 
 class PendingChange(Conflict):
@@ -79,11 +79,9 @@ class NoApprovalProcess(Conflict):
 
 
 def emergency_reason(reason: object) -> str:
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
-        raise InvalidData(f"an emergency deploy needs a reason of 1-{MAX_REASON} characters",
-                          {"reason": {"zh": f"紧急变更须填写理由（1-{MAX_REASON}个字符）",
-                                      "en": f"An emergency change needs a reason of 1-{MAX_REASON} characters"}})
-    return reason.strip()
+    return required_reason(reason, f"an emergency deploy needs a reason of 1-{MAX_REASON} characters",
+                           {"zh": f"紧急变更须填写理由（1-{MAX_REASON}个字符）",
+                            "en": f"An emergency change needs a reason of 1-{MAX_REASON} characters"})
 
 
 def _pending(session: Session, keys: list[str]) -> list[ProcessVersion]:

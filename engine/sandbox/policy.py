@@ -36,6 +36,13 @@ _INLINE_NODES = (ast.Expression, ast.Module, ast.Expr, ast.Assign, ast.AugAssign
                  ast.BinOp, ast.operator, ast.IfExp, ast.Subscript, ast.Slice, ast.Tuple, ast.List, ast.Dict,
                  ast.Call, ast.keyword, ast.Attribute, ast.JoinedStr, ast.FormattedValue)
 _DISPLAYS = (ast.Tuple, ast.List, ast.Dict)
+_TRY = "try/except is not allowed in a diagram (a script may not catch its own limits)"
+_IMPORT = "imports are not allowed in a diagram"
+# nodes refused wherever they stand, with what the modeller reads
+_REFUSED: dict[type[ast.AST], str] = {
+    ast.Try: _TRY, ast.TryStar: _TRY, ast.With: "'with' is not allowed in a diagram",
+    ast.ClassDef: "class definitions are not allowed in a diagram", ast.Import: _IMPORT, ast.ImportFrom: _IMPORT,
+    ast.MatMult: "the @ operator is not allowed in a diagram"}
 
 
 class CodeRefused(PermissionError):
@@ -56,24 +63,10 @@ class DiagramPolicy(RestrictingNodeTransformer):
         self.error(node, message)
         return node
 
-    def visit_Try(self, node: ast.Try) -> ast.AST:
-        return self._refuse(node, "try/except is not allowed in a diagram (a script may not catch its own limits)")
-
-    visit_TryStar = visit_Try
-
-    def visit_With(self, node: ast.With) -> ast.AST:
-        return self._refuse(node, "'with' is not allowed in a diagram")
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
-        return self._refuse(node, "class definitions are not allowed in a diagram")
-
-    def visit_Import(self, node: ast.Import) -> ast.AST:
-        return self._refuse(node, "imports are not allowed in a diagram")
-
-    visit_ImportFrom = visit_Import
-
-    def visit_MatMult(self, node: ast.MatMult) -> ast.AST:
-        return self._refuse(node, "the @ operator is not allowed in a diagram")
+    def visit(self, node: ast.AST) -> ast.AST:
+        """Every node passes here first: the refused kinds stop at once, before RestrictedPython's own visit."""
+        refused = _REFUSED.get(type(node))
+        return self._refuse(node, refused) if refused is not None else super().visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
         if isinstance(node.ctx, ast.Store) and isinstance(node.slice, ast.Slice):
