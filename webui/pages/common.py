@@ -31,8 +31,8 @@ def may(right: str, ask: Callable[[str], bool]) -> bool:
     since the header's links ask on every page and a page may ask again."""
     key = f"pages_may_{right}"
     if key not in g:
-        g.setdefault(key, current_user.is_authenticated and ask(actor()))
-    return g.get(key)
+        setattr(g, key, current_user.is_authenticated and ask(actor()))
+    return getattr(g, key)
 
 
 # -- errors ----------------------------------------------------------------------------------
