@@ -126,6 +126,17 @@ def raise_if(errors: dict, message: str = "the request has invalid fields") -> N
         raise InvalidData(f"{message}: {', '.join(sorted(errors))}", errors)
 
 
+def submitted(*texts: str) -> tuple[dict, list[str | None]]:
+    """A form's submission (start, complete): its `data` object ({} when left out) and the optional
+    text fields named; one 422 names every field of the wrong type."""
+    body = json_object()
+    errors: dict = {}
+    data = field(body, "data", dict, required=False, errors=errors)
+    values = [field(body, name, str, required=False, errors=errors) for name in texts]
+    raise_if(errors)
+    return data or {}, values
+
+
 def text_arg(name: str) -> str | None:
     """A text query parameter; None when absent or empty."""
     value = request.args.get(name)

@@ -8,7 +8,15 @@ from flask import Response, jsonify, request
 
 from engine.runtime.queries import MAX_PAGE
 from webui.api import blueprint, shapes
-from webui.api.body import actor, field, flag, idempotency_key, integer, json_object, raise_if, replayed, text_arg
+from webui.api.body import (
+    actor,
+    flag,
+    idempotency_key,
+    integer,
+    replayed,
+    submitted,
+    text_arg,
+)
 from webui.context import engine
 
 
@@ -42,9 +50,6 @@ def unclaim(task_id: UUID) -> Response:
 @blueprint.post("/tasks/<uuid:task_id>/complete")
 def complete(task_id: UUID) -> tuple[Response, int, dict]:
     who = actor()
-    body = json_object()
-    errors: dict = {}
-    data = field(body, "data", dict, required=False, errors=errors)
-    raise_if(errors)
-    answer = engine().complete_once(who, str(task_id), data or {}, idempotency_key=idempotency_key())
+    data, _ = submitted()
+    answer = engine().complete_once(who, str(task_id), data, idempotency_key=idempotency_key())
     return jsonify(shapes.instance(answer.view)), 200, replayed(answer.repeated)

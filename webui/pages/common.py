@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.config import COMPANY_TZ
 from engine.definitions.checks import INITIATOR
-from engine.errors import SalesflowError, Unavailable
+from engine.errors import InvalidData, SalesflowError, Unavailable
 from webui.context import engine
 from webui.i18n import current_language, localized
 from webui.pages import blueprint
@@ -23,6 +24,15 @@ from webui.pages import blueprint
 def actor() -> str:
     """The logged-in user's name: the actor of every engine call a page makes."""
     return current_user.username
+
+
+def may(right: str, ask: Callable[[str], bool]) -> bool:
+    """Whether the logged-in user has `right`, as `ask(actor)` of the engine says: asked once a request,
+    since the header's links ask on every page and a page may ask again."""
+    key = f"pages_may_{right}"
+    if key not in g:
+        setattr(g, key, current_user.is_authenticated and ask(actor()))
+    return getattr(g, key)
 
 
 # -- errors ----------------------------------------------------------------------------------
@@ -118,6 +128,21 @@ def _not_found(exc: HTTPException):  # noqa: ANN202
 
 def flash_error(exc: SalesflowError) -> None:
     flash(error_text(exc), "error")
+
+
+def flash_done(act: Callable[[], object], done: str, field: str | None = None,
+               refusals: type[SalesflowError] = InvalidData) -> bool:
+    """Make a one-field form's engine call and say how it went: `done`, or why the engine refused, in the
+    words of the form's field (of any field when `field` is None) where it names one. Whether it was done."""
+    try:
+        act()
+    except refusals as exc:
+        fields = getattr(exc, "fields", None) or {}
+        text = fields.get(field) if field else next(iter(fields.values()), None)
+        flash(localized(text) or error_text(exc), "error")
+        return False
+    flash(done, "info")
+    return True
 
 
 def safe_next(target: str | None, default: str) -> str:

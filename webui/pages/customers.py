@@ -5,15 +5,15 @@ cases about it (Engine.customer, Engine.search by the customer's name), the form
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from engine.errors import InvalidData
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
-from webui.pages.common import actor
+from webui.pages.common import actor, may
 from webui.pages.labels import person_name
 
 ID = "<id:customer_id>"
@@ -105,9 +105,7 @@ def change_owner(customer_id: int):  # noqa: ANN201
 
 def may_read_customers() -> bool:
     """Whether to show the header's link (the engine decides)."""
-    if "pages_may_read_customers" not in g:
-        g.pages_may_read_customers = current_user.is_authenticated and engine().customer_rights(actor())["read"]
-    return g.pages_may_read_customers
+    return may("read_customers", lambda who: engine().customer_rights(who)["read"])
 
 
 @blueprint.context_processor

@@ -4,15 +4,15 @@ cancel_incident; the engine refuses everybody else with 403)."""
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from engine.errors import InvalidData
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
-from webui.pages.common import actor
+from webui.pages.common import actor, may
 
 ID = "<id:incident_id>"
 LISTS = ("open", "resolved")
@@ -67,9 +67,7 @@ def cancel_incident(incident_id: int):  # noqa: ANN201
 
 def may_incidents() -> bool:
     """Whether to show the header's link (the engine decides: administrators)."""
-    if "pages_may_incidents" not in g:
-        g.pages_may_incidents = current_user.is_authenticated and engine().may_resolve_incidents(actor())
-    return g.pages_may_incidents
+    return may("incidents", engine().may_resolve_incidents)
 
 
 @blueprint.context_processor

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine.errors import InvalidData, SalesflowError
+from engine.errors import SalesflowError
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
-from webui.pages.common import actor, error_text
+from webui.pages.common import actor, error_text, flash_done
 from webui.pages.model_common import require_owner
 
 
@@ -33,10 +33,6 @@ def model_withdraw_change(request_id: int):  # noqa: ANN201
     """The submitter withdraws a pending rule change with a reason; its drafts are withdrawn."""
     require_owner()
     back = url_for("pages.model_list") + "#pending-changes"
-    try:
-        engine().withdraw_change(actor(), request_id, request.form.get("reason", ""))
-    except InvalidData as exc:
-        flash(localized(exc.fields.get("reason")) or error_text(exc), "error")
-        return redirect(back)
-    flash(_("You withdrew the rule change; its drafts will not take effect."), "info")
+    flash_done(lambda: engine().withdraw_change(actor(), request_id, request.form.get("reason", "")),
+               _("You withdrew the rule change; its drafts will not take effect."), "reason")
     return redirect(back)

@@ -16,7 +16,7 @@ from engine.errors import InvalidData, SalesflowError
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
-from webui.pages.common import actor, back, flash_error
+from webui.pages.common import actor, back, flash_done, flash_error
 
 KINDS = ("offered", "decided", "overdue")
 PAGE = 30
@@ -94,14 +94,8 @@ def account_notifications():  # noqa: ANN201
 @login_required
 def admin_set_email(username: str):  # noqa: ANN201
     """An administrator sets (or clears) someone's e-mail address: the engine refuses anyone else."""
-    try:
-        engine().set_email(actor(), username, request.form.get("email", ""))
-    except InvalidData as exc:
-        flash(next((localized(t) for t in exc.fields.values()), _("Some values are not valid.")), "error")
-    except SalesflowError as exc:
-        flash_error(exc)
-    else:
-        flash(_("The e-mail address was saved."), "info")
+    flash_done(lambda: engine().set_email(actor(), username, request.form.get("email", "")),
+               _("The e-mail address was saved."), refusals=SalesflowError)
     return redirect(url_for("pages.admin_users"))
 
 

@@ -5,15 +5,15 @@ value is shown beside its field."""
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from engine.errors import InvalidData
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
-from webui.pages.common import actor, error_text
+from webui.pages.common import actor, error_text, may
 
 ID = "<id:price_id>"
 ROW_FIELDS = ("product", "spec", "grade", "unit", "price_yuan", "valid_from", "valid_to")
@@ -56,6 +56,7 @@ def add_price():  # noqa: ANN201
 @blueprint.post(f"/prices/{ID}/end")
 @login_required
 def end_price(price_id: int):  # noqa: ANN201
+    """End a price's validity on a day; a day the engine refuses is shown beside the price's row."""
     valid_to = request.form.get("valid_to", "")
     try:
         after = engine().end_price(actor(), price_id, valid_to)
@@ -67,15 +68,11 @@ def end_price(price_id: int):  # noqa: ANN201
 
 def may_read_prices() -> bool:
     """Whether to show the header's link (the engine decides)."""
-    if "pages_may_read_prices" not in g:
-        g.pages_may_read_prices = current_user.is_authenticated and engine().may_read_prices(actor())
-    return g.pages_may_read_prices
+    return may("read_prices", engine().may_read_prices)
 
 
 def may_edit_prices() -> bool:
-    if "pages_may_edit_prices" not in g:
-        g.pages_may_edit_prices = current_user.is_authenticated and engine().may_edit_prices(actor())
-    return g.pages_may_edit_prices
+    return may("edit_prices", engine().may_edit_prices)
 
 
 @blueprint.context_processor

@@ -11,7 +11,7 @@ from webui import forms_render
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint, form_token
-from webui.pages.common import actor, error_text, flash_error, outcome_name, role_name, status_name
+from webui.pages.common import actor, error_text, flash_done, flash_error, outcome_name, role_name, status_name
 from webui.pages.labels import data_labels, ordered
 
 
@@ -122,10 +122,5 @@ def where_it_went(step: dict) -> str:
 @blueprint.post("/tasks/<task_id>/comments")
 @login_required
 def add_comment(task_id: str):  # noqa: ANN201
-    try:
-        engine().comment(actor(), task_id, request.form.get("text", ""))
-    except InvalidData as exc:
-        flash(localized(exc.fields.get("text")) or error_text(exc), "error")
-    else:
-        flash(_("Comment added."), "info")
+    flash_done(lambda: engine().comment(actor(), task_id, request.form.get("text", "")), _("Comment added."), "text")
     return redirect(url_for("pages.task", task_id=task_id) + "#comments")
