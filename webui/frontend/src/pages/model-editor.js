@@ -7,6 +7,7 @@
 import { createModeler, ENGINE_RULE } from '../modeler.js';
 import { dmnTab } from '../model-editor/dmn-tab.js';
 import { formsTab } from '../model-editor/forms-tab.js';
+import { unsavedGuard } from '../model-editor/unsaved-guard.js';
 import { el, messageOf } from '../shared/dom.js';
 import { csrfToken, getJson, postJson } from '../shared/http.js';
 
@@ -22,8 +23,6 @@ const state = {
   problems: [],
   lintIssues: {},
   lastCheckErrors: null,
-  dirty: false, // edited since loaded or last deployed: leaving asks first
-  leaving: false, // the person confirmed leaving through one of our links
   isNew: root.dataset.new === 'true'
 };
 
@@ -378,7 +377,7 @@ $('deploy-form').addEventListener('submit', deploy);
 function edited() {
   // anything edited since the last check may have fixed its errors: deploy (which checks again) is offered
   if (state.lastCheckErrors) { $('deploy').disabled = false; }
-  changedSinceSaved();
+  unsaved.changed();
 }
 
 modeler.on('commandStack.changed', function (event) {
@@ -386,16 +385,6 @@ modeler.on('commandStack.changed', function (event) {
 });
 
 // -- unsaved changes: leaving the page asks first ------------------------------------------------------
-// `dirty` turns true at once on any edit (so a click right after typing is guarded), then is worked out
-// again by comparing every file with what was loaded or last deployed: undoing an edit clears it.
-
-let baseline = null; // JSON of collectFiles() when loaded or last deployed
-let recompute = null;
-
-function setDirty(dirty) {
-  state.dirty = dirty;
-  root.dataset.dirty = dirty ? 'true' : 'false';
-}
 
 /** Everything that would be deployed, BPMN as bpmn-js writes it (so an undone edit compares equal). */
 function snapshot() {
@@ -408,40 +397,8 @@ function snapshot() {
   });
 }
 
-function changedSinceSaved() {
-  if (baseline === null) { return; }
-  setDirty(true);
-  clearTimeout(recompute);
-  recompute = setTimeout(function () {
-    snapshot().then(function (now) { setDirty(now !== baseline); });
-  }, 300);
-}
-
-function saved() {
-  clearTimeout(recompute);
-  return snapshot().then(function (now) { baseline = now; setDirty(false); });
-}
-
-window.addEventListener('beforeunload', function (event) {
-  if (!state.dirty || state.leaving) { return undefined; }
-  event.preventDefault();
-  event.returnValue = texts.leaveConfirm; // browsers show their own wording
-  return texts.leaveConfirm;
-});
-
-// our own links ask in the page's language, and only when something would be lost
-document.addEventListener('click', function (event) {
-  const link = event.target.closest && event.target.closest('a[href]');
-  if (!link || !state.dirty || event.defaultPrevented || event.button !== 0) { return; }
-  if (event.ctrlKey || event.metaKey || event.shiftKey || link.target === '_blank') { return; }
-  const href = link.getAttribute('href');
-  if (!href || href.charAt(0) === '#' || link.origin !== window.location.origin) { return; }
-  event.preventDefault();
-  if (window.confirm(texts.leaveConfirm)) {
-    state.leaving = true;
-    window.location.href = link.href;
-  }
-}, true);
+const unsaved = unsavedGuard({ root, confirmText: texts.leaveConfirm, snapshot });
+const saved = () => unsaved.saved();
 
 // -- after a deploy: the version the page shows is the new one ---------------------------------------
 
