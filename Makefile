@@ -24,9 +24,10 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-# The diagram viewer and modeler come from npm (pinned in package-lock.json), bundled by esbuild.
+# The page scripts (ES modules in webui/frontend/src) and the bpmn-js/dmn-js they import come from npm (pinned in
+# package-lock.json), bundled by esbuild into webui/static/dist/js (scripts/build.mjs).
 $(ASSETS): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json $(FRONTEND)/.bpmnlintrc $(wildcard $(FRONTEND)/src/* $(FRONTEND)/src/*/* $(FRONTEND)/scripts/*)
-	@echo "==> building the bpmn-js bundles from npm"
+	@echo "==> building the page scripts and the bpmn-js bundles from npm"
 	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error && npm run build
 	@touch $(ASSETS)
 
@@ -52,8 +53,10 @@ run: setup
 	$(BIN)/salesflow init --demo
 	$(BIN)/salesflow serve --host 127.0.0.1 --port 5000
 
+# setup installs eslint too (a pinned devDependency of webui/frontend)
 lint: setup
 	$(BIN)/ruff check engine salesflow webui tests bench deploy tools
+	cd $(FRONTEND) && npm run --silent lint
 
 test-sqlite: setup browser-deps
 	@echo "==> test suite on SQLite"

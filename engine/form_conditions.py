@@ -15,7 +15,7 @@ live without a schema library: `properties` whose subschemas are `const` or `enu
 `required` naming exactly those fields (an empty field never satisfies it); the deploy check
 (`condition_problems`) refuses anything else.
 The server decides with jsonschema itself (`visible`), the page's script mirrors it
-(webui/static/js/form-fields.js) from `show_if`.
+(webui/frontend/src/pages/form-fields.js) from `show_if`.
 """
 
 from __future__ import annotations

@@ -52,8 +52,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     missing = []
     if not Path(CHROMIUM).exists():
         missing.append("chromium (run `make browser-deps`)")
-    if not (DIST / "viewer.js").exists():
-        missing.append("webui/static/dist/viewer.js (run `make setup`)")
+    if not (DIST / "js" / "viewer.js").exists():
+        missing.append("webui/static/dist/js/viewer.js (run `make setup`)")
     if not missing:
         return
     reason = "browser tests need " + " and ".join(missing)

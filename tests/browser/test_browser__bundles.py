@@ -1,4 +1,4 @@
-"""The modeler and DMN bundles that `make setup` builds from npm load under the application's CSP, expose
+"""The modeler and DMN modules that `make setup` builds from npm load under the application's CSP, export
 their entry points, and open the repository's real P5 files (the BPMN modeler with the Camunda properties
 panel and bpmnlint, the DMN modeler with its decision table)."""
 
@@ -21,7 +21,7 @@ def page_html(css: list[str], bundle: str) -> str:
     return (f'<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">{links}</head><body>'
             '<div id="canvas" style="height: 500px; width: 900px; display: inline-block"></div>'
             '<div id="properties" style="width: 300px; display: inline-block; vertical-align: top"></div>'
-            f'<script src="/static/dist/{bundle}"></script></body></html>')
+            f'<script type="module" src="/static/dist/js/{bundle}"></script></body></html>')
 
 
 def bundles_app() -> Flask:
@@ -38,7 +38,8 @@ def test_bpmn_modeler_opens_a_real_process_with_properties_and_lint(new_context,
         page = browser_errors.watch(new_context(base_url=base).new_page())
         page.goto("/modeler")
         result = page.evaluate("""async (xml) => {
-            const modeler = BpmnModelerBundle.createModeler({
+            const { createModeler } = await import('/static/dist/js/modeler.js');
+            const modeler = createModeler({
                 container: document.getElementById('canvas'), propertiesParent: document.getElementById('properties')});
             const { warnings } = await modeler.importXML(xml);
             modeler.get('canvas').zoom('fit-viewport');
@@ -66,7 +67,8 @@ def test_dmn_modeler_opens_a_real_decision_table(new_context, browser_errors, sh
         page = browser_errors.watch(new_context(base_url=base).new_page())
         page.goto("/dmn")
         result = page.evaluate("""async (xml) => {
-            const modeler = DmnModelerBundle.createDmnModeler({ container: document.getElementById('canvas') });
+            const { createDmnModeler } = await import('/static/dist/js/dmn.js');
+            const modeler = createDmnModeler({ container: document.getElementById('canvas') });
             const { warnings } = await modeler.importXML(xml);
             const table = modeler.getViews().find(v => v.type === 'decisionTable');
             await modeler.open(table);

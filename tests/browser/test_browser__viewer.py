@@ -1,7 +1,8 @@
-"""The bpmn-js viewer bundle and webui/static/js/instance-diagram.js in a real browser, without the pages:
-a tiny Flask app serves webui/static, one HTML page under the application's own CSP, and the engine's
-diagram() of a real P5 instance as JSON. What is drawn: completed elements, the active task and the
-sequence flows taken between them; ids the diagram lacks are reported, a failed fetch is shown."""
+"""The bpmn-js viewer and the instance page's module (webui/frontend/src/pages/instance.js) in a real
+browser, without the pages: a tiny Flask app serves webui/static, one HTML page under the application's
+own CSP, and the engine's diagram() of a real P5 instance as JSON. What is drawn: completed elements, the
+active task and the sequence flows taken between them; ids the diagram lacks are reported, a failed fetch
+is shown."""
 
 from __future__ import annotations
 
@@ -22,8 +23,7 @@ PAGE = """<!doctype html>
 <link rel="stylesheet" href="/static/dist/css/bpmn-app.css">
 </head><body>
 <div id="diagram" data-diagram-url="{url}" style="height: 600px; border: 1px solid #ccc"></div>
-<script src="/static/dist/viewer.js"></script>
-<script src="/static/js/instance-diagram.js"></script>
+<script type="module" src="/static/dist/js/pages/instance.js"></script>
 </body></html>"""
 
 FORM = {"customer_name": "合肥建工集团", "customer_class": "key_account", "product": "P·O 42.5 普通硅酸盐水泥",

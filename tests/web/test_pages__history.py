@@ -73,8 +73,7 @@ def test_the_auditor_sees_every_event_with_who_role_when_and_what_changed(pages,
     assert f'data-states-url="/instances/{iid}/history/states.json"' in html
     assert f'data-verify-url="/instances/{iid}/history/verify.json"' in html
     assert f'max="{len(history)}" value="{len(history)}"' in html  # the slider starts at the last step
-    assert '<script src="/static/dist/viewer.js"></script>' in html
-    assert '<script src="/static/js/history-page.js"></script>' in html
+    assert '<script type="module" src="/static/dist/js/pages/history.js"></script>' in html  # imports the viewer itself
     assert "<script>" not in html
 
 

@@ -46,8 +46,8 @@ def test_the_page_holds_the_diagram_container_and_its_scripts(pages):
     iid = rep1.start_sample()
     html = rep1.get(f"/instances/{iid}").get_data(as_text=True)
     assert f'<div id="diagram" data-diagram-url="/instances/{iid}/diagram.json"' in html
-    assert '<script src="/static/dist/viewer.js"></script>' in html
-    assert '<script src="/static/js/instance-diagram.js"></script>' in html
+    # one module, which imports the viewer itself
+    assert '<script type="module" src="/static/dist/js/pages/instance.js"></script>' in html
 
 
 def test_diagram_json_for_a_participant(pages, engine):

@@ -1,5 +1,5 @@
 """The auditor's history page: the timeline of every audit event beside the diagram, a step control
-that shows the instance after step N (static/js/history-page.js), and the verify button.
+that shows the instance after step N (frontend/src/pages/history.js), and the verify button.
 
 The states after each step come from the engine's replay, fetched once per page load as JSON
 (`pages.history_states`); the verify button asks `pages.history_verify`. Both answer JSON, also

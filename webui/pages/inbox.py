@@ -80,7 +80,7 @@ def inbox():  # noqa: ANN201
 
 @blueprint.get("/inbox/counts")
 def inbox_counts_json() -> tuple[Response, int]:
-    """{total, roles: {role: n}}: the navigation's counts for static/js/layout.js, which polls them so that
+    """{total, roles: {role: n}}: the navigation's counts for frontend/src/pages/layout.js, which polls them so that
     they stay current without a reload. JSON also when logged out (401), never the login page."""
     if not current_user.is_authenticated:
         return jsonify(error="unauthorized", message="log in first"), 401

@@ -47,7 +47,7 @@ def end_instance(instance_id: int):  # noqa: ANN201
 
 @blueprint.get("/instances/<id:instance_id>/diagram.json")
 def diagram(instance_id: int):  # noqa: ANN201
-    """The BPMN and the elements to highlight, for static/js/instance-diagram.js (JSON, also for errors)."""
+    """The BPMN and the elements to highlight, for frontend/src/pages/instance.js (JSON, also for errors)."""
     if not current_user.is_authenticated:
         return jsonify(error="unauthorized", message="log in first"), 401
     try:

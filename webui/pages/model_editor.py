@@ -1,5 +1,5 @@
 """The modeler: a deployed version (or a new diagram) with its DMN tables and forms, the role
-catalogue beside it, and the check and deploy actions (static/js/modeler-page.js)."""
+catalogue beside it, and the check and deploy actions (frontend/src/pages/model-editor.js)."""
 
 from __future__ import annotations
 

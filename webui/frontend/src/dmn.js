@@ -1,5 +1,5 @@
 // DMN modeler (decision tables) for process owners, in the page's language.
-// Bundled as the global DmnModelerBundle (../static/dist/dmn.js).
+// The modeler page's DMN tab imports it when the tab first opens (model-editor/dmn-tab.js).
 import DmnModeler from 'dmn-js/lib/Modeler';
 
 import { pageLanguage, translateModule } from './i18n/translate.js';

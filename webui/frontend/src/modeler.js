@@ -1,6 +1,5 @@
 // BPMN modeler for process owners: the properties panel (only what the engine reads), bpmnlint with the
-// engine's own findings, in the page's language. Bundled as the global BpmnModelerBundle
-// (../static/dist/modeler.js).
+// engine's own findings, in the page's language. Imported by the modeler page (pages/model-editor.js).
 import BpmnModeler from 'bpmn-js/lib/Modeler';
 import {
   BpmnPropertiesPanelModule,

@@ -1,5 +1,5 @@
 // Read-only BPMN viewer for the instance page: draws the diagram and marks what ran and what waits.
-// Bundled as the global BpmnViewerBundle (../static/dist/viewer.js).
+// Imported by the instance and history pages (pages/instance.js, pages/history.js).
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 
 export const MARKERS = {
