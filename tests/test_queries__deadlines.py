@@ -18,7 +18,7 @@ from engine import Engine
 from engine.errors import InvalidData
 from tests.conftest import T0
 from tests.scenarios.driver import AUDITOR, company_day, do, inbox_task, local_time, parse
-from tests.scenarios.repository_template import deploy_repository
+from tests.scenarios.repository import deploy_repository
 
 VISIT_DAY = company_day(T0, 3)  # Thursday 2026-03-05
 DAY_BEFORE = company_day(T0, 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Engine
-from tests.scenarios.repository_template import deploy_repository
+from tests.scenarios.repository import deploy_repository
 
 __all__ = ["deploy_repository"]  # the scenario modules import it from here
 

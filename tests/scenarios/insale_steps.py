@@ -17,6 +17,7 @@ from engine import Engine
 from engine.definitions.bundle import SourceFile, load_paths
 from engine.errors import Forbidden
 from tests.conftest import ROOT, T0, add_users
+from tests.deployed_state import prepared
 from tests.scenarios.driver import (
     AUDITOR,
     PEOPLE,
@@ -89,10 +90,15 @@ def sender_file() -> SourceFile:
 def deploy_sales(engine: Engine, extra: list | None = None) -> Engine:
     """P2 as it is in the repository, the P3A it starts, the deal sender, and STAFF. Only these: other
     processes armed by a timer start (the monthly survey) would fire on the same clock."""
-    files = load_paths([*INSALE_FILES, *ARCHIVE_FILES, *(extra or [])]) + [sender_file()]
-    deployed = {(d.key, d.status) for d in engine.deploy("system", files=files)}
+    def build(eng: Engine) -> set[tuple[str, str]]:
+        files = load_paths([*INSALE_FILES, *ARCHIVE_FILES, *(extra or [])]) + [sender_file()]
+        deployed = {(d.key, d.status) for d in eng.deploy("system", files=files)}
+        add_users(eng, STAFF)
+        return deployed
+
+    # built once per worker, then restored (tests/deployed_state.py)
+    deployed = prepared(engine, "in-sale: " + " ".join(str(path) for path in extra or []), build)
     assert {(KEY, "deployed"), (ARCHIVE, "deployed"), (SENDER_KEY, "deployed")} <= deployed
-    add_users(engine, STAFF)
     return engine
 
 

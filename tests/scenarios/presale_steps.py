@@ -11,7 +11,7 @@ from __future__ import annotations
 from engine import Engine
 from tests.conftest import FIXTURES
 from tests.scenarios.driver import AUDITOR, branches, inbox_task, offered_to
-from tests.scenarios.repository_template import deploy_repository
+from tests.scenarios.repository import deploy_repository
 
 KEY = "presale"
 ROUTING_GATEWAYS = {"special_requirements_gateway", "agreement_gateway", "sample_gateway", "visit_gateway",

@@ -32,7 +32,7 @@ from tests.scenarios.driver import (
     submissions,
     trail,
 )
-from tests.scenarios.repository_template import deploy_repository
+from tests.scenarios.repository import deploy_repository
 
 KEY = "aftersale"
 ROUTING_GATEWAYS = {"round_gateway", "quality_fault_gateway", "approver_gateway", "approval_gateway",

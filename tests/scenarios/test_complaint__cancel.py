@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import Forbidden, InvalidData
-from tests.scenarios.repository_template import deploy_repository
+from tests.scenarios.repository import deploy_repository
 from tests.scenarios.test_complaint__paths import registration
 
 

@@ -44,7 +44,7 @@ from tests.scenarios.driver import (
     submissions,
     trail,
 )
-from tests.scenarios.repository_template import deploy_repository
+from tests.scenarios.repository import deploy_repository
 
 KEY = "complaint"
 ROUTING_GATEWAYS = {"review_gateway", "route_gateway", "kind_gateway", "onsite_gateway", "decider_gateway",

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 
 from engine import Engine
 from tests.conftest import PASSWORD, ROOT, add_users
+from tests.deployed_state import prepared
 from webui.app import create_app
 
 WEB_PEOPLE: dict[str, list[str]] = {
@@ -42,10 +43,14 @@ def p5_p6_files() -> list[Path]:
             processes / "customer_visit.bpmn", processes / "visit_approval.dmn", *forms]
 
 
-@pytest.fixture
-def app(engine: Engine) -> Flask:
+def deploy_p5_p6(engine: Engine) -> None:
     engine.deploy("system", p5_p6_files())
     add_users(engine, WEB_PEOPLE)
+
+
+@pytest.fixture
+def app(engine: Engine) -> Flask:
+    prepared(engine, "web: P5, P6 and WEB_PEOPLE", deploy_p5_p6)  # built once per worker, then restored
     return create_app(engine, {"TESTING": True, "SECRET_KEY": "test-secret"})
 
 

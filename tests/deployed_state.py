@@ -1,8 +1,10 @@
-"""The repository's processes/ and forms/ deployed, with PEOPLE, once per test process (each xdist worker).
+"""A deployed state (processes, forms, people) built for real once per test process (each xdist worker)
+and restored for every later test that starts from it.
 
 Deploying the whole repository costs about a second (reading, linting and compiling every diagram and
-form); hundreds of tests start from exactly that state. The first deploy on a fresh database is real and
-its result is kept as a snapshot; later deploys on a fresh database at T0 restore the snapshot instead:
+form), the web fixtures' P5/P6 bundle half of that; hundreds of tests start from exactly such a state.
+`prepared(engine, name, build)`: the first call on a fresh database runs `build(engine)` and keeps the
+result as a snapshot under `name`; later calls on a fresh database at T0 restore the snapshot instead:
 SQLite copies the database file back; PostgreSQL copies the rows of every table back (COPY, binary; a
 fresh database holds only the role catalogue, the same in both) and sets its sequences where they were.
 Anything else (a database with rows of its own, a moved clock, another role catalogue, an engine
@@ -16,15 +18,17 @@ import atexit
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, text
 
 from engine import Engine
 from engine.store.models import Base
-from tests.conftest import ROOT, T0, add_users
-from tests.scenarios.driver import PEOPLE
+from tests.conftest import T0
 
 # engine.init() fills the role catalogue and nothing else; any other row means the test did something first
 _INIT_TABLES = {"role"}
@@ -32,32 +36,31 @@ _INIT_TABLES = {"role"}
 
 @dataclass
 class _Snapshot:
-    deployed: set[tuple[str, int, str]]
+    result: Any  # what build() returned
     sqlite_file: Path | None = None
     tables: dict[str, bytes] = field(default_factory=dict)  # PostgreSQL: COPY ... (FORMAT BINARY) per table
     sequences: list[tuple[str, int, bool]] = field(default_factory=list)
 
 
-_snapshots: dict[bool, _Snapshot] = {}  # by "is SQLite": a worker runs on one database, but be exact
+T = TypeVar("T")
+
+# by name and "is SQLite": a worker runs on one database, but be exact
+_snapshots: dict[tuple[str, bool], _Snapshot] = {}
 
 
-def deploy_repository(engine: Engine) -> set[tuple[str, int, str]]:
-    """processes/ and forms/ deployed as they are in the repository, and PEOPLE; {(key, version, status)}."""
+def prepared(engine: Engine, name: str, build: Callable[[Engine], T]) -> T:
+    """build(engine) on this engine's fresh database, or its snapshot restored; build's result either way.
+    One name, one build: the snapshot of the first call stands for every later one."""
     if not _fresh(engine):
-        return _deploy(engine)
-    snapshot = _snapshots.get(engine.db.is_sqlite)
+        return build(engine)
+    key = (name, engine.db.is_sqlite)
+    snapshot = _snapshots.get(key)
     if snapshot is None:
-        deployed = _deploy(engine)
-        _snapshots[engine.db.is_sqlite] = _take(engine, deployed)
-        return deployed
+        result = build(engine)
+        _snapshots[key] = _take(engine, result)
+        return result
     _restore(engine, snapshot)
-    return set(snapshot.deployed)
-
-
-def _deploy(engine: Engine) -> set[tuple[str, int, str]]:
-    deployed = {(d.key, d.version, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
-    add_users(engine, PEOPLE)
-    return deployed
+    return deepcopy(snapshot.result)
 
 
 def _fresh(engine: Engine) -> bool:
@@ -76,14 +79,14 @@ def _patched(engine: Engine) -> bool:
     return any(hasattr(type(engine), name) for name in vars(engine))
 
 
-def _take(engine: Engine, deployed: set[tuple[str, int, str]]) -> _Snapshot:
+def _take(engine: Engine, result: Any) -> _Snapshot:
     if engine.db.is_sqlite:
         folder = tempfile.mkdtemp(prefix="salesflow-repository-")
         atexit.register(shutil.rmtree, folder, True)  # the worker's snapshot goes with the worker
         target = Path(folder) / "deployed.db"
         _sqlite_copy(_sqlite_path(engine), target)
-        return _Snapshot(set(deployed), sqlite_file=target)
-    snapshot = _Snapshot(set(deployed))
+        return _Snapshot(deepcopy(result), sqlite_file=target)
+    snapshot = _Snapshot(deepcopy(result))
     with engine.db._writer.connect() as conn:
         cur = conn.connection.driver_connection.cursor()
         for table in _deployed_tables():
