@@ -7,9 +7,10 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 # pass on an existing server instead, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test
 PG_TEST_URL ?=
 # pytest-xdist workers; on PostgreSQL each has a database of its own (test_gw0, ...; tests/conftest.py).
-# Most tests wait on a server, a browser or a child process, so three keep two cores busy.
+# Most tests wait on a server, a browser or a child process, so three keep two cores busy; an idle worker
+# takes tests from a busy one (worksteal), so one slow file at the end does not leave the others waiting.
 TEST_WORKERS ?= 3
-PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS)
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 ASSETS := webui/static/dist/.built
 FRONTEND := webui/frontend
@@ -62,10 +63,10 @@ test-sqlite: setup browser-deps
 	@echo "==> test suite on SQLite"
 	SALESFLOW_REQUIRE_BROWSER=1 SALESFLOW_TEST_DATABASE_URL= $(PYTEST)
 
-test-postgres: setup browser-deps $(if $(PG_TEST_URL),,postgres-deps)
+test-postgres: setup $(if $(PG_TEST_URL),,postgres-deps)
 	@echo "==> test suite on PostgreSQL ($(or $(PG_TEST_URL),a throwaway server of its own))"
-	@# the tests that never reach the database under test ran in the SQLite pass (tests/conftest.py)
-	SALESFLOW_REQUIRE_BROWSER=1 SALESFLOW_TEST_POSTGRES=throwaway SALESFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) \
+	@# the tests whose outcome does not depend on the database (browser, units, CLI) ran in the SQLite pass (tests/conftest.py)
+	SALESFLOW_TEST_POSTGRES=throwaway SALESFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) \
 	  $(PYTEST) --ignore=tests/load -m "not db_agnostic"
 	@echo "==> the load-and-failure test on PostgreSQL, alone: it restarts its throwaway server"
 	SALESFLOW_TEST_POSTGRES=throwaway SALESFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q tests/load
