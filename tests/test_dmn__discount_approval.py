@@ -15,6 +15,7 @@ from lxml import etree
 
 from engine import Engine
 from tests.conftest import ROOT, add_users
+from tests.deployed_state import prepared
 
 DMN = ROOT / "processes" / "discount_approval.dmn"
 DMN_NS = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
@@ -52,11 +53,15 @@ NEEDS = {"needs_summary": "工程用量稳定", "products_introduced": "P·C 32.
 PRICE = "product,spec,grade,unit,price_yuan,valid_from\nP·C 32.5,袋装 50kg,合格品,吨,400.00,2026-01-01\n"
 
 
-@pytest.fixture
-def deployed(engine: Engine) -> Engine:
+def _deploy(engine: Engine) -> None:
     engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
     add_users(engine, USERS)
     engine.import_prices("dir", PRICE.encode("utf-8"), "price.csv")
+
+
+@pytest.fixture
+def deployed(engine: Engine) -> Engine:
+    prepared(engine, "discount approval: the repository, USERS and one price", _deploy)
     return engine
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from engine import Engine
 from engine.errors import InvalidData, NotFound
 from tests.conftest import FIXTURES, add_users
+from tests.deployed_state import prepared
 from tests.web.conftest import SAMPLE_REQUEST, WEB_PEOPLE, p5_p6_files
 
 PEOPLE = {**WEB_PEOPLE, "dir": ["sales_director"]}
@@ -50,6 +51,14 @@ def sample_to_feedback(eng: Engine, who: str, customer: str, key: str) -> int:
 
 @pytest.fixture
 def world(engine: Engine, clock) -> dict[str, int]:
+    """Five instances in every state the filters tell apart (built once per worker, then restored); the
+    clock at 3/10 01:00."""
+    ids = prepared(engine, "search: five instances", lambda eng: _build_world(eng, clock))
+    clock.set(at(3, 10, 1))
+    return ids
+
+
+def _build_world(engine: Engine, clock) -> dict[str, int]:
     engine.deploy("system", [FIXTURES / "approval", *p5_p6_files()])
     add_users(engine, PEOPLE)
     ids: dict[str, int] = {}

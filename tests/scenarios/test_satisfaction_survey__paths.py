@@ -12,7 +12,7 @@ import pytest
 
 from engine import Engine
 from engine.errors import Forbidden, InvalidData
-from tests.conftest import ROOT, add_users
+from tests.conftest import ROOT
 from tests.scenarios.driver import (
     AUDITOR,
     PEOPLE,
@@ -30,6 +30,7 @@ from tests.scenarios.driver import (
     submissions,
     trail,
 )
+from tests.scenarios.repository import deploy_repository
 
 KEY = "satisfaction_survey"
 USAGE = "用于商砼站 C30 混凝土，运行稳定"
@@ -39,9 +40,7 @@ APRIL, MAY = local_time("2026-04-01", "09:00"), local_time("2026-05-01", "09:00"
 @pytest.fixture
 def surveys(engine: Engine) -> Engine:
     """processes/ and forms/ deployed as they are in the repository, and PEOPLE."""
-    deployed = {(d.key, d.version, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
-    assert (KEY, 1, "deployed") in deployed
-    add_users(engine, PEOPLE)
+    assert (KEY, 1, "deployed") in deploy_repository(engine)
     return engine
 
 
