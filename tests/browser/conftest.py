@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 
 from engine import Engine
 from tests.conftest import PASSWORD, ROOT, add_users
+from tests.deployed_state import prepared
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -75,10 +76,15 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 @pytest.fixture
 def deployed(engine: Engine) -> Engine:
     """The engine of tests/conftest.py with P5/P6 deployed and the users of USERS (password tests.conftest.PASSWORD)."""
-    found = engine.deploy("system", P5_P6)
-    assert {(d.key, d.status) for d in found} == {("sample_request", "deployed"), ("customer_visit", "deployed")}
-    add_users(engine, USERS)
+    found = prepared(engine, "browser: P5, P6 and USERS", _deploy)  # built once per worker, then restored
+    assert found == {("sample_request", "deployed"), ("customer_visit", "deployed")}
     return engine
+
+
+def _deploy(engine: Engine) -> set[tuple[str, str]]:
+    found = {(d.key, d.status) for d in engine.deploy("system", P5_P6)}
+    add_users(engine, USERS)
+    return found
 
 
 @pytest.fixture

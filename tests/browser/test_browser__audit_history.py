@@ -19,8 +19,8 @@ from sqlalchemy import select, update
 from engine import Engine
 from engine.audit.chain import instance_chain
 from engine.store.models import AuditEvent
-from tests.conftest import ROOT, add_users
-from tests.scenarios.driver import PEOPLE, do
+from tests.scenarios.driver import do
+from tests.scenarios.repository import deploy_repository
 
 REGISTRATION = {"customer_name": "合肥瑞丰装饰工程有限公司", "customer_class": "key_account",
                 "customer_contact": "王工 13800000000", "complaint_kind": "service", "severity": "minor",
@@ -49,9 +49,7 @@ STEPS = [
 def deployed(engine: Engine) -> Engine:
     """Overrides the P5/P6 fixture of tests/browser/conftest.py: every process and form of the
     repository, and the people of the scenario tests (password tests.conftest.PASSWORD)."""
-    found = engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
-    assert ("complaint", "deployed") in {(d.key, d.status) for d in found}
-    add_users(engine, PEOPLE)
+    assert ("complaint", 1, "deployed") in deploy_repository(engine)
     return engine
 
 

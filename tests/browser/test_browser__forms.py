@@ -17,6 +17,7 @@ from engine import Engine
 from tests.browser.conftest import fill_field
 from tests.browser.viewports import open_menu
 from tests.conftest import PASSWORD, ROOT, add_users
+from tests.deployed_state import prepared
 
 SHOTS = ROOT / "test-artifacts" / "forms"
 PEOPLE = {"svc1": ["customer_service"], "dir": ["sales_director"], "mgr1": ["sales_manager"],
@@ -34,9 +35,13 @@ SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "hei
 @pytest.fixture
 def deployed(engine: Engine) -> Engine:
     """Every process and form of the repository (the complaint needs its DMN tables) and the complaint's people."""
+    prepared(engine, "browser forms: the repository and the complaint's people", _deploy)
+    return engine
+
+
+def _deploy(engine: Engine) -> None:
     engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
     add_users(engine, PEOPLE)
-    return engine
 
 
 class Shots:
