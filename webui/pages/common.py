@@ -7,7 +7,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, g, render_template, request
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -143,6 +143,19 @@ def flash_done(act: Callable[[], object], done: str, field: str | None = None,
         return False
     flash(done, "info")
     return True
+
+
+def field_form(name: str, act: Callable[[str], dict], refused: Callable[[str, str], object],
+               done: Callable[[dict], str], back: str) -> object:
+    """A form of one field whose refusal is shown beside it: `act(value)`; refused, `refused(value, why)`
+    (the page again, 422); done, `done(answer)` flashed and back to the page `back`."""
+    value = request.form.get(name, "")
+    try:
+        after = act(value)
+    except InvalidData as exc:
+        return refused(value, localized(exc.fields.get(name)) or str(exc))
+    flash(done(after), "info")
+    return redirect(url_for(back))
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -8,11 +8,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from engine.errors import InvalidData
 from webui.context import engine
-from webui.i18n import localized
 from webui.pages import blueprint
-from webui.pages.common import actor, may
+from webui.pages.common import actor, field_form, may
 
 ID = "<id:incident_id>"
 LISTS = ("open", "resolved")
@@ -55,14 +53,10 @@ def retry_incident(incident_id: int):  # noqa: ANN201
 @blueprint.post(f"/admin/incidents/{ID}/cancel")
 @login_required
 def cancel_incident(incident_id: int):  # noqa: ANN201
-    reason = request.form.get("reason", "")
-    try:
-        after = engine().cancel_incident(actor(), incident_id, reason)
-    except InvalidData as exc:
-        message = localized(exc.fields.get("reason")) or str(exc)
-        return _page("open", {incident_id: message}, {incident_id: reason}, status=422)
-    flash(_("Instance #%(id)s was cancelled.", id=after["instance_id"]), "info")
-    return redirect(url_for("pages.incidents"))
+    return field_form(
+        "reason", lambda reason: engine().cancel_incident(actor(), incident_id, reason),
+        refused=lambda reason, why: _page("open", {incident_id: why}, {incident_id: reason}, status=422),
+        done=lambda after: _("Instance #%(id)s was cancelled.", id=after["instance_id"]), back="pages.incidents")
 
 
 def may_incidents() -> bool:

@@ -13,7 +13,7 @@ from engine.errors import InvalidData
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
-from webui.pages.common import actor, error_text, may
+from webui.pages.common import actor, error_text, field_form, may
 
 ID = "<id:price_id>"
 ROW_FIELDS = ("product", "spec", "grade", "unit", "price_yuan", "valid_from", "valid_to")
@@ -57,13 +57,11 @@ def add_price():  # noqa: ANN201
 @login_required
 def end_price(price_id: int):  # noqa: ANN201
     """End a price's validity on a day; a day the engine refuses is shown beside the price's row."""
-    valid_to = request.form.get("valid_to", "")
-    try:
-        after = engine().end_price(actor(), price_id, valid_to)
-    except InvalidData as exc:
-        return _page(ended={price_id: (valid_to, localized(exc.fields.get("valid_to")) or str(exc))}, status=422)
-    flash(_("Price #%(id)s now applies until %(day)s.", id=after["id"], day=after["valid_to"]), "info")
-    return redirect(url_for("pages.prices"))
+    return field_form(
+        "valid_to", lambda day: engine().end_price(actor(), price_id, day),
+        refused=lambda day, why: _page(ended={price_id: (day, why)}, status=422),
+        done=lambda after: _("Price #%(id)s now applies until %(day)s.", id=after["id"], day=after["valid_to"]),
+        back="pages.prices")
 
 
 def may_read_prices() -> bool:
