@@ -27,6 +27,7 @@ The April survey (fired 04-01 09:01) records the scores 4, 2, 5. The figures are
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -163,12 +164,18 @@ def _fresh_url(tmp_path_factory, schema: str) -> str:
 @pytest.fixture(scope="module")
 def data_set(_schema, tmp_path_factory):
     """(engine, instance ids): the data set above, built once; every test here only reads it."""
+    yield from repository_data_set(_schema, tmp_path_factory, build_data_set)
+
+
+def repository_data_set(schema: str, tmp_path_factory, build) -> Iterator[tuple[Engine, dict]]:
+    """A module's data set: on a fresh database, the repository deployed with PEOPLE, then
+    `build(engine, clock)`; yields (engine, what build returned) and disposes of the engine after."""
     clock = ManualClock(T0)
-    eng = Engine(_fresh_url(tmp_path_factory, _schema), clock=clock)
+    eng = Engine(_fresh_url(tmp_path_factory, schema), clock=clock)
     eng.init()
     eng.deploy("system", [ROOT / "processes", ROOT / "forms"])
     add_users(eng, PEOPLE)
-    ids = build_data_set(eng, clock)
+    ids = build(eng, clock)
     yield eng, ids
     eng.db.dispose()
 

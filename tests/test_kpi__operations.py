@@ -35,14 +35,14 @@ from engine import Engine
 from engine.clock import ManualClock
 from engine.errors import Forbidden
 from engine.kpi import definitions, sections
-from tests.conftest import ROOT, T0, add_users
+from tests.conftest import ROOT
 from tests.scenarios import test_customer_opinion__paths as opinion
 from tests.scenarios import test_safety_accident__paths as accident
 from tests.scenarios import test_safety_hazard__paths as hazard
 from tests.scenarios import test_training__paths as training
 from tests.scenarios import test_violation__paths as violation
-from tests.scenarios.driver import PEOPLE, dated, do, local_time
-from tests.test_kpi__figures import _fresh_url
+from tests.scenarios.driver import dated, do, local_time
+from tests.test_kpi__figures import repository_data_set
 
 NOW = local_time("2026-04-03", "10:00")
 AUDITOR = "aud"
@@ -145,14 +145,7 @@ def build_data_set(eng: Engine, clock: ManualClock) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def data_set(_schema, tmp_path_factory):
-    clock = ManualClock(T0)
-    eng = Engine(_fresh_url(tmp_path_factory, _schema), clock=clock)
-    eng.init()
-    eng.deploy("system", [ROOT / "processes", ROOT / "forms"])
-    add_users(eng, PEOPLE)
-    ids = build_data_set(eng, clock)
-    yield eng, ids
-    eng.db.dispose()
+    yield from repository_data_set(_schema, tmp_path_factory, build_data_set)
 
 
 @pytest.fixture(scope="module")

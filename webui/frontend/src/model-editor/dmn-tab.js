@@ -2,7 +2,7 @@
 // opened and left as it was, goes back to the server unchanged. dmn-js (about a third of the page's
 // script) is imported when the tab first shows a file, so the BPMN tab does not wait for it.
 // The page script (pages/model-editor.js) drives it through `dmnTab`.
-import { el } from '../shared/dom.js';
+import { el } from '../page-kit/dom.js';
 
 const state = { files: [], current: null, modeler: null, loading: null, container: null, select: null, empty: null,
                 pristine: {}, listeners: [], editListeners: [], opening: Promise.resolve() };

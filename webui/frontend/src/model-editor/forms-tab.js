@@ -1,8 +1,8 @@
 // Modeler page, forms tab: each form file of the version as YAML in a textarea, with a live preview
 // (POST the YAML to the preview route: the form drawn as its task page shows it, and the engine's problems).
 // The page script (pages/model-editor.js) drives it through `formsTab`.
-import { el } from '../shared/dom.js';
-import { postJson } from '../shared/http.js';
+import { el } from '../page-kit/dom.js';
+import { postJson } from '../page-kit/http.js';
 
 const KEY_LINE = /^key:\s*["']?([A-Za-z][A-Za-z0-9_\-.]*)/m;
 const KEY_OK = /^[A-Za-z][A-Za-z0-9_]*$/;

@@ -3,8 +3,8 @@
 // The states after every step are fetched once (data-states-url); moving the slider only redraws
 // markers on the one viewer.
 import { renderDiagram, showState } from '../viewer.js';
-import { diagramFailed, el, fill, messageOf } from '../shared/dom.js';
-import { getJson } from '../shared/http.js';
+import { diagramFailed, el, fill, messageOf } from '../page-kit/dom.js';
+import { getJson } from '../page-kit/http.js';
 
 const byId = (id) => document.getElementById(id);
 

@@ -1,8 +1,8 @@
 // Instance page: fetch the instance's diagram state (<div id="diagram" data-diagram-url="...">) and draw
 // it with the viewer, what ran and what waits marked.
 import { renderDiagram } from '../viewer.js';
-import { diagramFailed, messageOf } from '../shared/dom.js';
-import { getJson } from '../shared/http.js';
+import { diagramFailed, messageOf } from '../page-kit/dom.js';
+import { getJson } from '../page-kit/http.js';
 
 function fail(container, message) {
   diagramFailed(container, message);

@@ -8,8 +8,8 @@ import { createModeler, ENGINE_RULE } from '../modeler.js';
 import { dmnTab } from '../model-editor/dmn-tab.js';
 import { formsTab } from '../model-editor/forms-tab.js';
 import { unsavedGuard } from '../model-editor/unsaved-guard.js';
-import { el, messageOf } from '../shared/dom.js';
-import { csrfToken, getJson, postJson } from '../shared/http.js';
+import { el, messageOf } from '../page-kit/dom.js';
+import { csrfToken, getJson, postJson } from '../page-kit/http.js';
 
 const root = document.getElementById('model-page');
 const texts = JSON.parse(root.dataset.texts || '{}');
