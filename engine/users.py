@@ -6,7 +6,7 @@ import json
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine import clock
 from engine.accounts import passwords
@@ -25,7 +25,9 @@ def valid_name(username: str) -> bool:
 def get_user(session: Session, username: str) -> User:
     if not isinstance(username, str) or not _NAME.match(username):
         raise NotFound(f"no active user {username!r}")  # not a name we could have stored
-    user = session.scalar(select(User).where(User.username == username))
+    # the roles in the same statement: every command asks for them next
+    user = session.execute(select(User).options(joinedload(User.roles)).where(User.username == username)
+                           ).unique().scalar_one_or_none()
     if user is None or not user.active:
         raise NotFound(f"no active user {username}")
     return user

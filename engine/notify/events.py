@@ -29,13 +29,12 @@ if TYPE_CHECKING:
 OVERDUE_BATCH = 200  # tasks per worker pass; the next pass takes the rest
 
 
-def after_step(session: Session, instance: Instance, ready: list[str], ended: bool, actor: str,
+def after_step(session: Session, instance: Instance, ready: list[Task], ended: bool, actor: str,
                at: datetime) -> None:
     """A recorded step: tell who the tasks it made ready wait for, and the requester if it ended the case."""
     names = _Names(session)
-    for task_id in ready:
-        row = session.get(Task, task_id)
-        if row is not None and row.status == "ready":
+    for row in ready:
+        if row.status == "ready":
             _tell(session, access.waiting_for(session, row, instance), "offered", instance, row,
                   {**names.case(instance), "task": _titles(row)}, actor, at)
     if ended:
@@ -137,10 +136,13 @@ class _Names:
     def case(self, instance: Instance) -> dict:
         vid = instance.process_version_id
         if vid not in self.names:
-            pv = self.session.get(ProcessVersion, vid)
+            # the model (large) is read only for a version not met before in this process
+            pv = self.session.execute(select(ProcessVersion.sha256, ProcessVersion.key, ProcessVersion.name)
+                                      .where(ProcessVersion.id == vid)).one()
             cached = _PROCESS_NAMES.get((pv.sha256, pv.key))
             if cached is None or cached["zh"] != pv.name:
-                model = json.loads(pv.model_json).get(pv.key) or {}
+                model_json = self.session.scalar(select(ProcessVersion.model_json).where(ProcessVersion.id == vid))
+                model = json.loads(model_json).get(pv.key) or {}
                 cached = {"zh": pv.name, "en": model.get("name_en") or pv.name}
                 if len(_PROCESS_NAMES) > 1000:
                     _PROCESS_NAMES.clear()

@@ -36,6 +36,7 @@ class Derived:
 class Snapshot:
     states: dict[str, int]
     completed: bool
+    waits_on_timers: bool = False  # whether the step may have timer rows to settle
 
     def get(self, task_id: str) -> int | None:
         return self.states.get(task_id)
@@ -44,7 +45,8 @@ class Snapshot:
 def snapshot(wf: BpmnWorkflow | None) -> Snapshot:
     if wf is None:
         return Snapshot({}, False)
-    return Snapshot({str(t.id): t.state for t in wf.get_tasks()}, wf.is_completed())
+    return Snapshot({str(t.id): t.state for t in wf.get_tasks()}, wf.is_completed(),
+                    any(_is_timer(t) for t in wf.get_tasks(state=TaskState.WAITING)))
 
 
 def _json_safe(value):  # noqa: ANN001, ANN202

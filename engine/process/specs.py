@@ -35,6 +35,11 @@ class SpecCache:
 
     def __init__(self, size: int = 64) -> None:
         self._items: Lru[SpecSet] = Lru(size)
+        self._forms: Lru[object] = Lru(size * 16)  # (version id, form key): FormDef or None
 
     def get(self, version_id: int, load) -> SpecSet:  # noqa: ANN001 - load() -> (spec_json, model_json)
         return self._items.get(version_id, lambda: restore(version_id, *load()))
+
+    def form(self, version_id: int, form_key: str, load):  # noqa: ANN001, ANN201 - load() -> FormDef | None
+        """A version's form by key: forms are deployed with their version and never change either."""
+        return self._forms.get((version_id, form_key), load)

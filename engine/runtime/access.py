@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from engine import outcomes
 from engine.definitions.checks import INITIATOR
@@ -305,10 +305,11 @@ def waiting_for(session: Session, task: Task, instance: Instance) -> list[User]:
     every active holder of its role whom separation of duties allows (as the inbox shows it)."""
     from engine.store.models import UserRole
 
+    people = select(User).options(lazyload(User.roles))  # whom to tell: their roles are not needed
     if task.assignee:
-        user = session.scalar(select(User).where(User.username == task.assignee, User.active.is_(True)))
+        user = session.scalar(people.where(User.username == task.assignee, User.active.is_(True)))
         return [user] if user is not None else []
-    holders = session.scalars(select(User).join(UserRole, UserRole.user_id == User.id)
+    holders = session.scalars(people.join(UserRole, UserRole.user_id == User.id)
                               .where(UserRole.role_id == task.role, User.active.is_(True)).order_by(User.username))
     return [u for u in holders if not sod_violation(session, u, instance, task.sod_tokens)]
 

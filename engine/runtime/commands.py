@@ -111,7 +111,7 @@ def _start(ctx: Context, s: Session, actor: str, key: str, data: dict | None, bu
                                      or not forms.storable(business_key)):
         raise InvalidData("business_key must be a text of 1-128 characters",
                           {"business_key": {"zh": "业务编号须为1-128个字符", "en": "1-128 characters"}})
-    form = form_of(s, pv.id, start_el.form_key if start_el else None)
+    form = form_of(s, pv.id, start_el.form_key if start_el else None, ctx.specs)
     data = forms.validate(form, data, _prices(s)) if form else forms.check_data_keys(data)
     data, case = under_case.inherit(s, user, model, business_key, data)
     customers.check_new(s, key, data)
@@ -209,13 +209,13 @@ def _complete(ctx: Context, s: Session, actor: str, task_id: str, data: dict | N
     require_ready(row)
     require_running(inst)
     access.check_may_work(s, user, row, inst)
-    form = form_of(s, inst.process_version_id, row.form_key)
+    form = form_of(s, inst.process_version_id, row.form_key, ctx.specs)
     data = forms.validate(form, data, _prices(s), json.loads(inst.data_json)) if form else forms.check_data_keys(data)
     step = load_step(ctx, s, inst, actor)
     require_ready(row)  # an overdue interrupting timer may just have cancelled it
     if row.assignee is None:
         row.assignee = actor
-        step.event("claimed", row.bpmn_id, {"task_id": row.id, "auto": True})
+        step.later("claimed", row.bpmn_id, {"task_id": row.id, "auto": True})
     workflow.complete(step.wf, task_id, data)
     row.completed_by, row.completed_at = actor, step.at
     step.finish("completed", row.bpmn_id, {"task_id": row.id, "data": data})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy import select
@@ -11,6 +12,9 @@ from engine.errors import Conflict, Halted, NotFound
 from engine.process import workflow
 from engine.process.specs import SpecCache, SpecSet
 from engine.store.models import Form, Instance, ProcessVersion, Task
+
+if TYPE_CHECKING:
+    from engine.forms import FormDef
 
 MAX_ID = 2**31 - 1  # instance ids are 32-bit integers in every database we run on
 
@@ -38,14 +42,21 @@ def get_instance(session: Session, instance_id: int) -> Instance:
     return inst
 
 
-def get_task(session: Session, task_id: str) -> Task:
-    """The task row; "no task" also for ids that are not UUIDs (SpiffWorkflow's task ids are)."""
+def valid_task_id(task_id: object) -> str | None:
+    """The id as text if it is one SpiffWorkflow could have made (a UUID), else None: "no task" is the
+    answer, and the database is never asked."""
     task_id = str(task_id) if isinstance(task_id, UUID) else task_id
     try:
         valid = isinstance(task_id, str) and len(task_id) <= 36 and str(UUID(task_id)) == task_id
     except ValueError:
         valid = False
-    row = session.get(Task, task_id) if valid else None
+    return task_id if valid else None
+
+
+def get_task(session: Session, task_id: str) -> Task:
+    """The task row; "no task" also for ids that are not UUIDs (SpiffWorkflow's task ids are)."""
+    valid = valid_task_id(task_id)
+    row = session.get(Task, valid) if valid else None
     if row is None:
         raise no_task(task_id)
     return row
@@ -65,11 +76,17 @@ def lock_instance(session: Session, instance_id: int, skip_locked: bool = False)
 
 
 def lock_task(session: Session, task_id: str) -> tuple[Task, Instance]:
-    """The task and its instance, read again after the instance lock is held, so
-    that a racing command that finished first is seen."""
-    row = get_task(session, task_id)
-    inst = lock_instance(session, row.instance_id)
-    row = session.scalar(select(Task).where(Task.id == row.id).execution_options(populate_existing=True))
+    """The task and its instance. The instance is locked first (found through the task, whose instance
+    never changes) and the task read after the lock is held, so that a racing command that finished
+    first is seen. Two statements: one join would read the task from before the lock wait on
+    PostgreSQL, and locking the task row too could deadlock with a command holding the instance."""
+    valid = valid_task_id(task_id)
+    owner = select(Task.instance_id).where(Task.id == valid).scalar_subquery()
+    inst = session.scalar(select(Instance).where(Instance.id == owner).with_for_update()
+                          .execution_options(populate_existing=True)) if valid else None
+    if inst is None:
+        raise no_task(task_id)
+    row = session.scalar(select(Task).where(Task.id == valid).execution_options(populate_existing=True))
     return row, inst
 
 
@@ -100,15 +117,25 @@ def load_workflow(inst: Instance, specs: SpecSet):  # noqa: ANN201 - BpmnWorkflo
     return workflow.load(specs, inst.state_json, inst.serializer_version)
 
 
-def form_of(session: Session, version_id: int, form_key: str | None):  # noqa: ANN201 - FormDef | None
+def form_of(session: Session, version_id: int, form_key: str | None,
+            cache: SpecCache | None = None) -> FormDef | None:
+    """The form `form_key` of this version; read once per version when given the spec cache (a deployed
+    version's forms never change)."""
+    if not form_key:
+        return None
+    if cache is None:
+        return _read_form(session, version_id, form_key)
+    return cache.form(version_id, form_key, lambda: _read_form(session, version_id, form_key))
+
+
+def _read_form(session: Session, version_id: int, form_key: str) -> FormDef | None:
     import json
 
     from engine.forms import FormDef
 
-    if not form_key:
-        return None
-    row = session.scalar(select(Form).where(Form.process_version_id == version_id, Form.form_key == form_key))
-    return FormDef.from_dict(json.loads(row.definition)) if row else None
+    text = session.scalar(select(Form.definition).where(Form.process_version_id == version_id,
+                                                        Form.form_key == form_key))
+    return FormDef.from_dict(json.loads(text)) if text else None
 
 
 def latest_version(session: Session, key: str) -> ProcessVersion:

@@ -13,11 +13,11 @@ from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine import outcomes
-from engine.audit.chain import append, instance_chain
+from engine.audit.chain import append, append_many, instance_chain
 from engine.clock import iso
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import ProcessError
@@ -46,24 +46,45 @@ class Step:
         self.thrown: list[tuple[str, dict]] = []  # messages to route once the step is recorded
         self.before = observe.snapshot(self.wf)
         self.data_before = observe.instance_data(self.wf) if self.wf else {}
+        self._later: list[tuple[str, str | None, dict]] = []
 
     def event(self, kind: str, task: str | None, payload: dict) -> None:
         append(self.session, instance_chain(self.instance.id), iso(self.at), self.actor, kind, task, payload,
                self.instance.id)
 
+    def later(self, kind: str, task: str | None, payload: dict) -> None:
+        """An event recorded by `finish`, before the command's own: written with the step's other events."""
+        self._later.append((kind, task, payload))
+
+    def _record(self, events: list[tuple[str, str | None, dict]]) -> None:
+        at = iso(self.at)
+        append_many(self.session, instance_chain(self.instance.id),
+                    [(at, self.actor, kind, task, payload) for kind, task, payload in events], self.instance.id)
+
     def finish(self, kind: str, task: str | None, payload: dict, status: str | None = None,
                outcome: str | None = None) -> list[observe.Derived]:
-        """Record the command (with the digest replay checks) and everything it caused."""
+        """Record the command (with the digest replay checks) and everything it caused.
+
+        The rows it changes are read first (one query for the tasks, one for the timers when the
+        workflow waits or waited on any), so that the writes that follow go out in one flush at the
+        commit, batched per table, instead of a flush before every read."""
         wf = self.wf
         self.thrown = workflow.take_messages(wf)  # before the state is saved, or they would be sent twice
         derived = observe.derive(self.specs, wf, self.before, self.instance.started_by)
         data = stored_data(observe.instance_data(wf))
-        self.event(kind, task, {**payload, "changes": observe.changes(self.data_before, data),
-                                "digest": observe.digest(wf, data)})
-        for d in derived:
-            self.event(d.kind, d.task, {**d.payload, **({"task_id": d.task_id} if d.task_id else {})})
-        self._sync_tasks(derived)
-        self._sync_timers()
+        ready = [d for d in derived if d.kind == "task_ready"]
+        waiting = {str(t.id): (t, due) for t, due in workflow.waiting_timers(wf)}
+        with self.session.no_autoflush:  # what they read is the database's; our changes go out together later
+            rows = self._task_rows([d.task_id for d in ready])
+            timers = self._timer_rows() if waiting or self.before.waits_on_timers else {}
+            self._record([*self._later, (kind, task, {**payload, "changes": observe.changes(self.data_before, data),
+                                                      "digest": observe.digest(wf, data)}),
+                          *((d.kind, d.task, {**d.payload, **({"task_id": d.task_id} if d.task_id else {})})
+                            for d in derived)])
+        self._later = []
+        offered = [self._offer(d, rows) for d in ready]
+        self._close_tasks(rows)
+        self._sync_timers(waiting, timers)
         inst = self.instance
         inst.state_json, inst.serializer_version = workflow.dump(wf), SERIALIZER_VERSION
         inst.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
@@ -81,29 +102,37 @@ class Step:
         ended = inst.status not in LIVE and inst.ended_at is None
         if ended:
             inst.ended_at = self.at
-        notify.after_step(self.session, inst, [d.task_id for d in derived if d.kind == "task_ready"], ended,
-                          self.actor, self.at)  # rows in this transaction; e-mails go out after commit
+        notify.after_step(self.session, inst, offered, ended, self.actor, self.at)  # rows now; e-mails after commit
         return derived
 
-    def _sync_tasks(self, derived: list[observe.Derived]) -> None:
-        for d in derived:
-            if d.kind != "task_ready":
+    def _task_rows(self, ready_ids: list[str]) -> dict[str, Task]:
+        """The instance's open task rows, and any row already kept under an id that is ready now."""
+        query = select(Task).where(Task.instance_id == self.instance.id,
+                                   or_(Task.status == "ready", Task.id.in_(ready_ids)) if ready_ids
+                                   else Task.status == "ready")
+        return {row.id: row for row in self.session.scalars(query)}
+
+    def _offer(self, d: observe.Derived, rows: dict[str, Task]) -> Task:
+        """The inbox row of a task that became ready: to whom it is offered, its deadline."""
+        task = workflow.find_task(self.wf, d.task_id)
+        o = offer(self.specs, task, self.instance.started_by)
+        row = rows.pop(d.task_id, None) or Task(id=d.task_id)
+        row.instance_id, row.process_key, row.bpmn_id = self.instance.id, self.instance.process_key, d.task
+        row.title, row.title_en, row.role, row.form_key, row.assignee = o.title, o.title_en, o.role, o.form_key, \
+            o.assignee
+        row.status, row.created_at, row.due_at = "ready", self.at, self._due(o, task, d.task)
+        row.sod = " ".join(o.sod)
+        row.completed_by = row.completed_at = None
+        self.session.add(row)
+        if o.owner_lane:
+            customers.route(self.session, self.instance, row, task.data, self.event)
+        return row
+
+    def _close_tasks(self, open_rows: dict[str, Task]) -> None:
+        """Open rows whose task is no longer ready: completed, or cancelled (also when it is gone)."""
+        for row in open_rows.values():
+            if row.status != "ready":
                 continue
-            task = workflow.find_task(self.wf, d.task_id)
-            o = offer(self.specs, task, self.instance.started_by)
-            row = self.session.get(Task, d.task_id) or Task(id=d.task_id)
-            row.instance_id, row.process_key, row.bpmn_id = self.instance.id, self.instance.process_key, d.task
-            row.title, row.title_en, row.role, row.form_key, row.assignee = o.title, o.title_en, o.role, o.form_key, \
-                o.assignee
-            row.status, row.created_at, row.due_at = "ready", self.at, self._due(o, task, d.task)
-            row.sod = " ".join(o.sod)
-            row.completed_by = row.completed_at = None
-            self.session.add(row)
-            if o.owner_lane:
-                customers.route(self.session, self.instance, row, task.data, self.event)
-        open_rows = self.session.scalars(select(Task).where(Task.instance_id == self.instance.id,
-                                                            Task.status == "ready"))
-        for row in open_rows:
             task = workflow.find_task(self.wf, row.id)
             state = task.state if task is not None else TaskState.CANCELLED
             if state == TaskState.COMPLETED:
@@ -122,10 +151,13 @@ class Step:
                                element, o.title) from None
         return task_deadline(due, task)
 
-    def _sync_timers(self) -> None:
-        waiting = {str(t.id): (t, due) for t, due in workflow.waiting_timers(self.wf)}
-        rows = {r.task_id: r for r in self.session.scalars(
+    def _timer_rows(self) -> dict[str, Timer]:
+        return {r.task_id: r for r in self.session.scalars(
             select(Timer).where(Timer.instance_id == self.instance.id, Timer.status == "waiting"))}
+
+    def _sync_timers(self, waiting: dict[str, tuple], rows: dict[str, Timer]) -> None:
+        """The timer index follows the timers the workflow waits on: new ones armed, moved ones
+        re-dated, the others marked fired or cancelled."""
         for task_id, row in rows.items():
             if task_id in waiting:
                 row.due_at = waiting[task_id][1]

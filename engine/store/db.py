@@ -36,14 +36,32 @@ def _setting(name: str, default: int) -> int:
     return int(raw)
 
 
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL")
+
+
+def sqlite_synchronous() -> str:
+    """How hard SQLite makes each commit durable (SALESFLOW_SQLITE_SYNCHRONOUS, docs/deployment.md).
+
+    NORMAL (the default): in WAL mode a commit is safe against a crash of the server or the process,
+    but the last commits before a power cut or an operating system crash may be lost (never corrupted:
+    the database stays consistent, it just ends at an earlier commit); one fsync per checkpoint instead
+    of one per commit. FULL: every commit is on disk before the answer goes out."""
+    value = os.environ.get("SALESFLOW_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper() or "NORMAL"
+    if value not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"SALESFLOW_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {value!r}")
+    return value
+
+
 def _sqlite_engine(url: str, begin: str) -> SqlEngine:
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    synchronous = sqlite_synchronous()
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record) -> None:  # noqa: ANN001
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
