@@ -83,6 +83,8 @@ bench: setup
 	$(BIN)/python -m bench.audit_speed --db both --instances 10000
 	$(BIN)/python -m bench.sandbox_cost --db both --instances 200
 	$(BIN)/python -m bench.load_failures
+	$(BIN)/python -m bench.command_cost --db both --instances 300
+	$(BIN)/python -m bench.rest_vs_raw --instances 300
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

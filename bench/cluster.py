@@ -206,6 +206,14 @@ class Cluster:
         self.wait_ready(timeout)
         self.note(f"cluster up: {self.web_workers} web workers on {self.base_url}, {self.timer_workers} timer workers")
 
+    def serve(self, timeout: float = 120) -> None:
+        """`salesflow serve` (Flask's threaded server, one process) instead of gunicorn; no timer
+        worker. Build the Cluster with web_workers=0: this server forks no workers."""
+        self._spawn("web", [str(BIN / "salesflow"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                            "--no-worker"])
+        self.wait_ready(timeout)
+        self.note(f"salesflow serve up on {self.base_url}")
+
     def start_timer_worker(self) -> Proc:
         n = sum(1 for p in self.procs if p.role.startswith("timer"))
         return self._spawn(f"timer-{n + 1}", [str(BIN / "salesflow"), "worker", "--interval", str(self.timer_interval)])

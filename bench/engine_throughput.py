@@ -87,17 +87,18 @@ def run_engine(kind: str, instances: int, claim: bool, warmup: int = 3) -> dict:
                 "complete_ms": 1000 * watches["complete"].total / max(watches["complete"].count, 1)}
 
 
-def raw_specs():  # noqa: ANN201 - (spec, subprocess specs)
+def raw_specs(bpmn: str = BPMN, key: str = KEY):  # noqa: ANN201 - (spec, subprocess specs)
     parser = CamundaParser()
-    parser.add_bpmn_file(str(PROCESSES / BPMN))
-    return parser.get_spec(KEY), parser.get_subprocess_specs(KEY)
+    parser.add_bpmn_file(str(PROCESSES / bpmn))
+    return parser.get_spec(key), parser.get_subprocess_specs(key)
 
 
-def raw_instance(spec, subs, serialize: bool = False) -> int:  # noqa: ANN001
+def raw_instance(spec, subs, serialize: bool = False, start_data: dict = START_DATA,  # noqa: ANN001
+                 tasks: int = 5) -> int:
     """One instance in memory; with `serialize`, the state goes through JSON after each step
     (what any persistent engine must do at least, to show where our extra time goes)."""
     wf = BpmnWorkflow(spec, subs)
-    wf.task_tree.data.update(START_DATA)
+    wf.task_tree.data.update(start_data)
     wf.do_engine_steps()
     done = 0
     while True:
@@ -111,7 +112,7 @@ def raw_instance(spec, subs, serialize: bool = False) -> int:  # noqa: ANN001
         task.run()
         wf.do_engine_steps()
         done += 1
-    if not wf.is_completed() or done != 5:
+    if not wf.is_completed() or done != tasks:
         raise AssertionError(f"raw SpiffWorkflow ran {done} tasks")
     return done
 

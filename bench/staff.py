@@ -141,6 +141,16 @@ class Client:
             pause = min(pause * 2, 2.0)
 
 
+def logged_in(base_url: str, ledger: Ledger, username: str, password: str, **client_options: float) -> Client:
+    """A client holding a bearer token of `username` (POST /tokens)."""
+    client = Client(base_url, ledger, **client_options)
+    status, body, _ = client.call("POST", "/tokens", {"username": username, "password": password})
+    if status != 201:
+        raise RuntimeError(f"{username} could not log in: {status} {body}")
+    client.token = body["token"]
+    return client
+
+
 def form_data(task: dict) -> dict:
     """What a person types into each task of bench/processes (load_approval, rest_steps)."""
     if task.get("name") in ("review", "approve"):

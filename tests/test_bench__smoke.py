@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import pytest
 from SpiffWorkflow.util.task import TaskIterator
+from sqlalchemy import text
 
-from bench import audit_speed, cost_growth, engine_throughput, inbox_latency, sandbox_cost
-from bench.common import percentile, print_table
+from bench import audit_speed, command_cost, cost_growth, engine_throughput, inbox_latency, rest_vs_raw, sandbox_cost
+from bench.common import engine_on, percentile, print_table
+from bench.statements import Count, StatementCounter
 from engine.process import limits
 from tests.conftest import PG_URL
 
@@ -62,6 +64,44 @@ def test_sandbox_cost_times_both_paths_and_both_script_engines(capsys):
     assert [r[0] for r in result["per_run"]] == [c[0] for c in sandbox_cost.CASES]
     assert {(r[0], r[1]) for r in result["per_command"]} == {(DB, "start"), (DB, "complete")}
     assert all(r[2] > 0 and r[3] > 0 for r in result["per_command"])
+
+
+def test_command_cost_times_and_counts_each_command_beside_its_targets(capsys):
+    [result] = command_cost.main(["--db", DB, "--instances", "2", "--warmup", "1"])
+    out = capsys.readouterr().out
+    assert "issue 17 target 2" in out
+    for label in ("Engine.start p50 <= 1.5 ms", "Engine.complete p50 <= 1.5 ms", "Engine.complete statements <= 6",
+                  "Engine.instance p50 <= 0.5 ms"):
+        [row] = [line for line in out.splitlines() if label in line]
+        assert row.endswith(("met", "MISSED"))
+    assert [result[c]["n"] for c in ("start", "complete", "view")] == [2, 4, 6]  # a view after every command
+    for cmd in ("start", "complete", "view"):
+        assert result[cmd]["p50"] > 0 and result[cmd]["statements"] > 0 and result[cmd]["begins"] >= 1
+
+
+def test_statement_counter_counts_statements_with_begin_apart_until_detached():
+    with engine_on(DB, "smoke_statements") as eng:
+        counter = StatementCounter.attach(eng.db)
+        with eng.db.read() as s:
+            s.execute(text("SELECT 1"))
+            s.execute(text("SELECT 2"))
+        with eng.db.write() as s:
+            s.execute(text("SELECT 3"))
+        assert counter.take() == Count(statements=3, begins=2)
+        assert str(Count(5, 1)) == "5 statements + BEGIN"
+        counter.detach()
+        with eng.db.read() as s:
+            s.execute(text("SELECT 1"))
+        assert counter.take() == Count(0, 0)
+
+
+def test_rest_vs_raw_drives_a_served_salesflow_and_prints_the_ratio(capsys):
+    result = rest_vs_raw.main(["--instances", "2", "--warmup", "1"])
+    out = capsys.readouterr().out
+    assert "issue 17 target 1" in out and "REST (salesflow serve, SQLite)" in out
+    [row] = [line for line in out.splitlines() if "REST / raw >= 0.064" in line]
+    assert row.endswith(("met", "MISSED"))
+    assert result["rest_per_s"] > 0 and result["raw_per_s"] > 0 and result["ratio"] > 0
 
 
 def test_percentile_interpolates_between_ranks():
