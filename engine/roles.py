@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -20,14 +21,26 @@ class RoleDef:
     zh: str
     en: str
     system: bool = False
-    manages: list[str] = field(default_factory=list)
+    manages: tuple[str, ...] = ()
     front_line: bool = False  # granting it needs a passed safety training (engine/runtime/training_gate.py)
 
 
 def load_catalogue(path: Path | None = None) -> dict[str, RoleDef]:
-    return {rid: RoleDef(rid, spec["zh"], spec["en"], bool(spec.get("system")), list(spec.get("manages") or []),
+    path = path or roles_file()
+    try:
+        stat = path.stat()
+        version = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        version = (0, -1)  # vocabulary.entries says what is wrong with the file
+    return dict(_catalogue(path, *version))
+
+
+@functools.lru_cache(maxsize=16)
+def _catalogue(path: Path, _mtime_ns: int, _size: int) -> dict[str, RoleDef]:
+    """Built once per version of the file: every page names roles (RoleDefs are frozen)."""
+    return {rid: RoleDef(rid, spec["zh"], spec["en"], bool(spec.get("system")), tuple(spec.get("manages") or ()),
                          bool(spec.get("front_line")))
-            for rid, spec in vocabulary.entries(path or roles_file(), "roles", "the role catalogue").items()}
+            for rid, spec in vocabulary.entries(path, "roles", "the role catalogue").items()}
 
 
 def lane_roles(catalogue: dict[str, RoleDef]) -> set[str]:

@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import String, cast, insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from engine import jsonvalues
@@ -96,6 +96,17 @@ def _head(session: Session, chain: str) -> AuditChain:
         session.add(head)
     heads[chain] = (transaction, head)
     return head
+
+
+def instance_chain_of(instance_id_column: Any) -> Any:
+    """`instance_chain` in SQL, to join an instance row to its chain's head."""
+    return literal_column("'instance:'").concat(cast(instance_id_column, String))
+
+
+def remember_head(session: Session, chain: str, head: AuditChain | None) -> None:
+    """A head read with the row that locks the chain (the instance's), so that `_head` needs no query."""
+    if head is not None:
+        session.info.setdefault("audit_heads", {})[chain] = (session.get_transaction(), head)
 
 
 def forget_heads(session: Session) -> None:

@@ -10,7 +10,7 @@ from engine.facade.base import EngineBase
 from engine.roles import load_catalogue
 from engine.runtime import labels as labels_mod
 from engine.runtime import queries
-from engine.runtime.loading import get_instance
+from engine.runtime.loading import get_instance, specs_for
 
 
 class ReadingMixin(EngineBase):
@@ -87,9 +87,12 @@ class ReadingMixin(EngineBase):
         """The instance as the actor may see it, with `fields`: {data name: ui entry (label, options,
         columns)} in the order the forms ask, the labelled names only (pages show nothing else)."""
         with self.db.read() as s:
-            view = queries.instance_view(s, users.get_user(s, actor), instance_id, self.clock.now())
+            user = users.get_user(s, actor)
             inst = get_instance(s, instance_id)
-            version = self.labels.get(s, inst.process_version_id, self._role_names())
+            vid = inst.process_version_id
+            forms = self.specs.version_forms(vid, lambda: queries.instance_forms(s, vid))
+            view = queries.instance_view(s, user, inst, self.clock.now(), specs_for(s, self.specs, vid), forms)
+            version = self.labels.get(s, vid, self._role_names())
             view["fields"] = labels_mod.instance_fields(s, inst, version)
             view["element_names"] = {**view["element_names"], **version.elements}
             return view

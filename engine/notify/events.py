@@ -30,9 +30,12 @@ OVERDUE_BATCH = 200  # tasks per worker pass; the next pass takes the rest
 
 
 def after_step(session: Session, instance: Instance, ready: list[Task], ended: bool, actor: str,
-               at: datetime) -> None:
-    """A recorded step: tell who the tasks it made ready wait for, and the requester if it ended the case."""
+               at: datetime, process_names: dict[str, str] | None = None) -> None:
+    """A recorded step: tell who the tasks it made ready wait for, and the requester if it ended the case.
+    `process_names` ({zh, en}) spares a read when the caller has the version's model at hand."""
     names = _Names(session)
+    if process_names is not None:
+        names.names[instance.process_version_id] = process_names
     for row in ready:
         if row.status == "ready":
             _tell(session, access.waiting_for(session, row, instance), "offered", instance, row,

@@ -43,3 +43,7 @@ class SpecCache:
     def form(self, version_id: int, form_key: str, load):  # noqa: ANN001, ANN201 - load() -> FormDef | None
         """A version's form by key: forms are deployed with their version and never change either."""
         return self._forms.get((version_id, form_key), load)
+
+    def version_forms(self, version_id: int, load):  # noqa: ANN001, ANN201 - load() -> {key: form view}
+        """Every form of a version, as the instance page shows them (read-only: shared between requests)."""
+        return self._forms.get((version_id, ""), load)  # "" is no form's key

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from engine.audit.chain import instance_chain, instance_chain_of, remember_head
 from engine.errors import Conflict, Halted, NotFound
 from engine.process import workflow
 from engine.process.specs import SpecCache, SpecSet
-from engine.store.models import Form, Instance, ProcessVersion, Task
+from engine.store.models import AuditChain, Form, Instance, ProcessVersion, Task
 
 if TYPE_CHECKING:
     from engine.forms import FormDef
@@ -66,12 +67,24 @@ def lock_instance(session: Session, instance_id: int, skip_locked: bool = False)
     """The instance row, locked until the transaction ends (FOR UPDATE on PostgreSQL;
     on SQLite the write transaction already holds the database lock). With
     skip_locked, None when another transaction holds it."""
-    query = select(Instance).where(Instance.id == instance_id).with_for_update(skip_locked=skip_locked)
-    inst = session.scalar(query.execution_options(populate_existing=True)) if valid_instance_id(instance_id) else None
+    inst = _locked(session, Instance.id == instance_id, skip_locked) if valid_instance_id(instance_id) else None
     if inst is None and skip_locked:
         return None
     if inst is None:
         raise no_instance(instance_id)
+    return inst
+
+
+def _locked(session: Session, where: ColumnElement[bool], skip_locked: bool = False) -> Instance | None:
+    """The instance row locked, read with its audit chain's head: the lock covers the chain too, and every
+    command that locks an instance appends to its trail."""
+    query = (select(Instance, AuditChain).outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Instance.id))
+             .where(where).with_for_update(of=Instance, skip_locked=skip_locked))
+    found = session.execute(query.execution_options(populate_existing=True)).first()
+    if found is None:
+        return None
+    inst, head = found
+    remember_head(session, instance_chain(inst.id), head)
     return inst
 
 
@@ -82,8 +95,7 @@ def lock_task(session: Session, task_id: str) -> tuple[Task, Instance]:
     PostgreSQL, and locking the task row too could deadlock with a command holding the instance."""
     valid = valid_task_id(task_id)
     owner = select(Task.instance_id).where(Task.id == valid).scalar_subquery()
-    inst = session.scalar(select(Instance).where(Instance.id == owner).with_for_update()
-                          .execution_options(populate_existing=True)) if valid else None
+    inst = _locked(session, Instance.id == owner) if valid else None
     if inst is None:
         raise no_task(task_id)
     row = session.scalar(select(Task).where(Task.id == valid).execution_options(populate_existing=True))

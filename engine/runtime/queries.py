@@ -8,6 +8,7 @@ name, title, role, assignee, status, created_at, due_at}.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Select, bindparam, exists, func, literal, select, union_all
@@ -21,7 +22,7 @@ from engine.definitions.model import ProcessModel, start_event
 from engine.errors import Forbidden, InvalidData
 from engine.forms import FormDef
 from engine.process import observe
-from engine.process.specs import SpecCache
+from engine.process.specs import SpecCache, SpecSet
 from engine.runtime import access, incidents
 from engine.runtime.loading import form_of, get_instance, get_task, latest_version, load_workflow, specs_for
 from engine.store.models import AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
@@ -202,9 +203,9 @@ def process_detail(session: Session, user: User, key: str) -> dict:
             "form": form_view(form_of(session, pv.id, start.form_key if start else None))}
 
 
-def instance_forms(session: Session, inst: Instance) -> dict[str, dict]:
-    """Every form of the instance's version, by key (labels for showing its data)."""
-    rows = session.scalars(select(Form).where(Form.process_version_id == inst.process_version_id)
+def instance_forms(session: Session, version_id: int) -> dict[str, dict]:
+    """Every form of a version, by key (labels for showing an instance's data)."""
+    rows = session.scalars(select(Form).where(Form.process_version_id == version_id)
                            .order_by(Form.form_key))
     return {r.form_key: form_view(FormDef.from_dict(json.loads(r.definition))) for r in rows}
 
@@ -224,10 +225,10 @@ def managed_tasks(session: Session, user: User, now: datetime) -> list[dict]:
 def instance_summary(session: Session, inst: Instance, now: datetime) -> dict:
     """The instance with its tasks, without the forms and element names pages label it with: what a
     command answers (engine.runtime.idempotency keeps it as JSON)."""
-    pv = session.get(ProcessVersion, inst.process_version_id)
+    version = session.scalar(select(ProcessVersion.version).where(ProcessVersion.id == inst.process_version_id))
     tasks = session.scalars(select(Task).where(Task.instance_id == inst.id).order_by(Task.created_at, Task.id))
     all_tasks = [task_dict(t, now) for t in tasks]
-    return {"id": inst.id, "process_key": inst.process_key, "version": pv.version, "business_key": inst.business_key,
+    return {"id": inst.id, "process_key": inst.process_key, "version": version, "business_key": inst.business_key,
             "status": inst.status, "outcome": inst.outcome, "data": json.loads(inst.data_json),
             "started_by": inst.started_by, "started_at": _ts(inst.started_at), "ended_at": _ts(inst.ended_at),
             "rev": inst.rev,
@@ -235,37 +236,41 @@ def instance_summary(session: Session, inst: Instance, now: datetime) -> dict:
             "history_tasks": [t for t in all_tasks if t["status"] != "ready"]}
 
 
-def instance_dict(session: Session, inst: Instance, now: datetime) -> dict:
-    pv = session.get(ProcessVersion, inst.process_version_id)
-    return {**instance_summary(session, inst, now), "forms": instance_forms(session, inst),
-            "element_names": element_names(pv)}
+def instance_dict(session: Session, inst: Instance, now: datetime, specs: SpecSet,
+                  forms: dict[str, dict]) -> dict:
+    """The summary with the version's forms (`forms`: instance_forms) and element names."""
+    return {**instance_summary(session, inst, now), "forms": forms,
+            "element_names": model_element_names(specs.models.values())}
 
 
 def element_names(pv: ProcessVersion) -> dict[str, dict[str, str]]:
     """Every named element of the version's diagrams (gateways and events too): id -> {zh, en}."""
+    return model_element_names(ProcessModel.from_dict(model) for model in json.loads(pv.model_json).values())
+
+
+def model_element_names(models: Iterable[ProcessModel]) -> dict[str, dict[str, str]]:
     names: dict[str, dict[str, str]] = {}
-    for model in json.loads(pv.model_json).values():
-        for el in ProcessModel.from_dict(model).elements.values():
+    for model in models:
+        for el in model.elements.values():
             if el.name:
                 names[el.id] = {"zh": el.name, "en": el.name_en or el.name}
     return names
 
 
-def instance_view(session: Session, user: User, instance_id: int, now: datetime) -> dict:
+def instance_view(session: Session, user: User, inst: Instance, now: datetime, specs: SpecSet,
+                  forms: dict[str, dict]) -> dict:
     """The instance as this user may see it; `may_end` is how they may end it early (`withdrawn`,
-    `cancelled`) or None."""
-    inst = get_instance(session, instance_id)
+    `cancelled`) or None. `specs` are its version's, `forms` its version's forms (instance_forms)."""
     access.check_may_see(session, user, inst)
-    return {**instance_dict(session, inst, now), "may_end": _may_end(session, user, inst)}
+    return {**instance_dict(session, inst, now, specs, forms),
+            "may_end": _may_end(session, user, inst, specs.models[inst.process_key])}
 
 
-def _may_end(session: Session, user: User, inst: Instance) -> str | None:
+def _may_end(session: Session, user: User, inst: Instance, model: ProcessModel) -> str | None:
     if inst.status not in ("running", "incident"):
         return None
     if incidents.never_started(inst):
         return outcomes.CANCELLED if access.is_admin(user) else None
-    pv = session.get(ProcessVersion, inst.process_version_id)
-    model = ProcessModel.from_dict(json.loads(pv.model_json)[inst.process_key])
     try:
         return access.cancel_outcome(session, user, inst, model)
     except Forbidden:

@@ -102,7 +102,9 @@ class Step:
         ended = inst.status not in LIVE and inst.ended_at is None
         if ended:
             inst.ended_at = self.at
-        notify.after_step(self.session, inst, offered, ended, self.actor, self.at)  # rows now; e-mails after commit
+        model = self.specs.models[inst.process_key]
+        notify.after_step(self.session, inst, offered, ended, self.actor, self.at,  # rows now; e-mails after commit
+                          {"zh": model.name, "en": model.name_en or model.name})
         return derived
 
     def _task_rows(self, ready_ids: list[str]) -> dict[str, Task]:
