@@ -46,6 +46,3 @@ class Lru(Generic[T]):
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
