@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine import clock as clock_mod
-from engine.config import database_url
+from engine.config import database_url, replay_cache_size
 from engine.errors import SalesflowError
 from engine.facade.accounts import AccountsMixin
 from engine.facade.audit import AuditMixin
@@ -30,6 +30,7 @@ from engine.facade.operations import OperationsMixin
 from engine.facade.prices import PricesMixin
 from engine.facade.reading import ReadingMixin
 from engine.process.specs import SpecCache
+from engine.replay_cache import ReplayCache
 from engine.roles import load_catalogue, sync_roles
 from engine.runtime import labels as labels_mod
 from engine.store.db import Database
@@ -45,6 +46,7 @@ class Engine(AccountsMixin, DefinitionsMixin, GovernanceMixin, CommandsMixin, Re
         self.clock = clock or clock_mod.SystemClock()
         self.specs = SpecCache()
         self.labels = labels_mod.LabelCache()
+        self.replays = ReplayCache(replay_cache_size())
         self._roles_path = roles_path
         # called after every command with (command, seconds, outcome): "ok" or the error's code
         self.observers: list[Callable[[str, float, str], None]] = []

@@ -29,3 +29,13 @@ def outcomes_file() -> Path:
 
 def calendar_file() -> Path:
     return Path(os.environ.get("SALESFLOW_CALENDAR_FILE", PROJECT_ROOT / "processes" / "calendar.yaml"))
+
+
+def replay_cache_size() -> int:
+    """`SALESFLOW_REPLAY_CACHE_SIZE`: how many replays each process keeps (docs/deployment.md gives the cost)."""
+    raw = os.environ.get("SALESFLOW_REPLAY_CACHE_SIZE", "")
+    if not raw:
+        return 32
+    if not raw.isdigit():
+        raise ValueError(f"SALESFLOW_REPLAY_CACHE_SIZE must be a whole number, not {raw!r}")
+    return int(raw)

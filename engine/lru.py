@@ -1,5 +1,6 @@
 """A small thread-safe least-recently-used cache for values derived from immutable rows (a deployed
-version never changes, so an entry never goes stale; only the size bounds it)."""
+version never changes, so an entry never goes stale; only the size bounds it). A caller that must not keep
+every value (a failed replay) uses `peek` and `put` instead of `get`."""
 
 from __future__ import annotations
 
@@ -30,3 +31,18 @@ class Lru(Generic[T]):
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return value
+
+    def peek(self, key: Hashable) -> T | None:
+        """The cached value (now the most recently used), or None; never builds one."""
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key: Hashable, value: T) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)

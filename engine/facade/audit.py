@@ -5,21 +5,22 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import users
 from engine.audit import export as audit_export
 from engine.audit import trail
-from engine.audit.chain import instance_chain
+from engine.audit.chain import GENESIS, instance_chain
 from engine.audit.trail import TrailCheck
-from engine.audit.verify import ChainResult, all_chains, verify_all, verify_chain
+from engine.audit.verify import all_chains, check_events, row_dict, verify_all, verify_chain
 from engine.customers import chain as customers_chain
 from engine.errors import InvalidData
 from engine.facade.base import EngineBase
-from engine.replay import Replay, first_version_id, replay
+from engine.replay import Mismatch, Replay, first_version_id, replay
 from engine.runtime import access
 from engine.runtime import labels as labels_mod
 from engine.runtime.loading import get_instance, specs_for
-from engine.store.models import AuditEvent
+from engine.store.models import AuditChain, AuditEvent
 
 
 class AuditMixin(EngineBase):
@@ -72,23 +73,31 @@ class AuditMixin(EngineBase):
     def replay(self, instance_id: int, step: int | None = None, actor: str | None = None,
                states: bool = False) -> Replay:
         """Verify the chain, then replay it; `actor` (when given) must be allowed to see the instance.
-        With `states`, `Replay.states` holds the state after every event (the history page's slider)."""
+        With `states`, `Replay.states` holds the state after every event (the history page's slider).
+        The access check and the chain's verification run on every call; only the replay is kept
+        (engine/replay_cache.py)."""
+        name = instance_chain(instance_id)
         with self.db.read() as s:
             inst = get_instance(s, instance_id)
             if actor is not None:
                 access.check_may_see(s, users.get_user(s, actor), inst)
-            chain: ChainResult = verify_chain(s, instance_chain(instance_id))
-            rows = s.scalars(select(AuditEvent).where(AuditEvent.chain == instance_chain(instance_id))
-                             .order_by(AuditEvent.position))
+            rows = list(s.scalars(select(AuditEvent).where(AuditEvent.chain == name)
+                                  .order_by(AuditEvent.position, AuditEvent.id)))
+            chain = check_events(name, (row_dict(r) for r in rows), _head(s, name))
+            if not chain.ok:
+                return Replay(False, chain.events, Mismatch(chain.position or 0, "chain", chain.reason))
+            # the key comes from the very rows replayed, so it always names what was replayed
+            key = (instance_id, len(rows), rows[-1].hash if rows else GENESIS)
+            kept = self.replays.find(key, step, states)
+            if kept is not None:
+                return kept
             events = [{"position": r.position, "at": r.at, "actor": r.actor, "kind": r.kind, "task": r.task,
                        "payload": json.loads(r.payload)} for r in rows]
             specs = specs_for(s, self.specs, first_version_id(events, inst.process_version_id))
             started_by = inst.started_by
-        if not chain.ok:
-            from engine.replay import Mismatch
-
-            return Replay(False, chain.events, Mismatch(chain.position or 0, "chain", chain.reason))
-        return replay(specs, started_by, events, step, loader=self._specs_of_version, states=states)
+        result = replay(specs, started_by, events, step, loader=self._specs_of_version, states=states)
+        self.replays.keep(key, step, states, result)
+        return result
 
     def timeline(self, actor: str, instance_id: int) -> list[dict]:
         """The history page's timeline: every audit event with who, their role, when, the data
@@ -103,3 +112,9 @@ class AuditMixin(EngineBase):
             numbers = labels_mod.event_versions(events, labels_mod.version_number(s, inst))
             found = labels_mod.versions_by_number(s, self.labels, inst.process_key, set(numbers), roles)
         return timeline.build(events, [found.get(n, current) for n in numbers])
+
+
+def _head(s: Session, chain: str) -> dict:
+    """The chain's recorded head, as `check_events` takes it (it notices events removed from the end)."""
+    head = s.get(AuditChain, chain)
+    return {"length": head.length, "head": head.head} if head else {"length": 0, "head": GENESIS}

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from engine.definitions.compiler import CompiledProcess
     from engine.process.specs import SpecCache, SpecSet
     from engine.replay import Replay
+    from engine.replay_cache import ReplayCache
     from engine.runtime.labels import LabelCache
     from engine.store.db import Database
 
@@ -27,6 +28,7 @@ class EngineBase:
     clock: Clock
     specs: SpecCache
     labels: LabelCache
+    replays: ReplayCache
     _roles_path: Path | None
     observers: list[Callable[[str, float, str], None]]
 
