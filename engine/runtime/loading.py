@@ -76,11 +76,14 @@ def lock_instance(session: Session, instance_id: int, skip_locked: bool = False)
 
 
 def _locked(session: Session, where: ColumnElement[bool], skip_locked: bool = False) -> Instance | None:
-    """The instance row locked, read with its audit chain's head: the lock covers the chain too, and every
-    command that locks an instance appends to its trail."""
-    query = (select(Instance, AuditChain).outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Instance.id))
-             .where(where).with_for_update(of=Instance, skip_locked=skip_locked))
-    found = session.execute(query.execution_options(populate_existing=True)).first()
+    """The instance row locked. On SQLite it comes with its audit chain's head, which the lock covers (every
+    command that locks an instance appends to its trail). Not on PostgreSQL: a row read beside the locked
+    one is the version from before the lock wait, and a racing command may have moved the head since."""
+    if session.get_bind().dialect.name != "sqlite":
+        return session.scalar(select(Instance).where(where).with_for_update(skip_locked=skip_locked)
+                              .execution_options(populate_existing=True))
+    query = select(Instance, AuditChain).outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Instance.id))
+    found = session.execute(query.where(where).execution_options(populate_existing=True)).first()
     if found is None:
         return None
     inst, head = found
