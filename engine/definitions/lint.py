@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine import form_prefill, outcomes
 from engine.definitions.documentation import missing_languages
-from engine.definitions.model import BPMN, CAMUNDA, Element, ProcessModel, start_events
+from engine.definitions.model import BPMN, CAMUNDA, DMN_NAMESPACES, Element, ProcessModel, start_events
 from engine.errors import Problem
 from engine.forms import FormDef
 from engine.sandbox.policy import CodeRefused, compile_code
@@ -27,7 +27,6 @@ from engine.scripting import global_names
 
 ERROR, WARNING = "error", "warning"
 Text = tuple[str, str]  # a message in (English, Chinese): the engine keeps both (docs/modelling.md)
-_DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
 _NUM = r"\d+(?:[.,]\d+)?"
 _DURATION = re.compile(rf"P(?!$)(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?"
                        rf"(?:T(?=\d)(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?")
@@ -112,7 +111,7 @@ def decision_outputs(dmn: dict[str, etree._ElementTree]) -> dict[str, set[str]]:
     """Decision id -> the top-level data names its outputs set."""
     result: dict[str, set[str]] = {}
     for tree in dmn.values():
-        for ns in _DMN_NS:
+        for ns in DMN_NAMESPACES:
             for decision in tree.getroot().iter(f"{{{ns}}}decision"):
                 names = {(o.get("name") or "").split(".")[0] for o in decision.iter(f"{{{ns}}}output")}
                 result[decision.get("id")] = {n for n in names if n}
