@@ -5,15 +5,19 @@ from __future__ import annotations
 from lxml import etree
 
 from engine.definitions.lint import Text
-from engine.definitions.model import BPMN, DMN_NAMESPACES, NS, ProcessModel, start_events
+from engine.definitions.model import (
+    BPMN,
+    CUSTOMER_OWNER,
+    DMN_NAMESPACES,
+    INITIATOR,
+    NS,
+    ProcessModel,
+    start_events,
+)
 from engine.errors import Problem
 from engine.forms import FormDef
 from engine.scripting import compile_expression
 
-INITIATOR = "initiator"
-# the owner of the customer the instance names, else the starter or the sales representatives
-# (engine/runtime/customers.py)
-CUSTOMER_OWNER = "customer_owner"
 WITHDRAW = ("until_decided", "never")  # may the requester withdraw: until someone else decided, or never
 HUMAN_TASKS = ("userTask", "manualTask", "task")
 

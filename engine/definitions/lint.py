@@ -20,7 +20,16 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine import form_prefill, outcomes
 from engine.definitions.documentation import missing_languages
-from engine.definitions.model import BPMN, CAMUNDA, DMN_NAMESPACES, Element, ProcessModel, start_events
+from engine.definitions.model import (
+    BPMN,
+    CAMUNDA,
+    CUSTOMER_OWNER,
+    DMN_NAMESPACES,
+    INITIATOR,
+    Element,
+    ProcessModel,
+    start_events,
+)
 from engine.errors import Problem
 from engine.forms import FormDef
 from engine.sandbox.policy import CodeRefused, compile_code
@@ -83,6 +92,7 @@ def lint(src: Sources) -> list[Finding]:
         findings += unset_read_names(model, _readers(model, proc, inputs), _reachable_names(src, key, own))
         findings += unset_prefill_names(src, key, outputs, sent)
         findings += unreachable_elements(model, proc)
+        findings += nobody_may_start(src, model)
         findings += end_event_outcomes(model, proc)
         findings += gateways_without_default(model, proc)
         findings += process_summaries(model, proc)
@@ -101,6 +111,7 @@ class _Names:
     names: set[str] = field(default_factory=set)
     unknown: bool = False  # something sets data we cannot see (a missing form, decision or process)
     payload_from: set[str] = field(default_factory=set)  # start messages no process in the bundle sends
+    free_start: bool = False  # started by hand with data no start form describes (through the API)
 
 
 def _process_node(src: Sources, model: ProcessModel) -> etree._Element | None:
@@ -190,6 +201,8 @@ def _own_names(src: Sources, key: str, outputs: dict[str, set[str]], sent: dict[
     """The names this process itself can set: forms, decisions, scripts, messages, loop variables."""
     model, found = src.models[key], _Names()
     proc = _process_node(src, model)
+    starts = start_events(model)
+    found.free_start = len(starts) == 1 and starts[0].event is None and not starts[0].form_key
     for el in model.elements.values():
         if el.form_key:
             if el.form_key in src.forms:
@@ -215,12 +228,15 @@ def _own_names(src: Sources, key: str, outputs: dict[str, set[str]], sent: dict[
     return found
 
 
+def _callers(src: Sources, key: str) -> set[str]:
+    return {k for k, m in src.models.items()
+            if any(el.type == "callActivity" and el.called == key for el in m.elements.values())}
+
+
 def _call_neighbours(src: Sources, key: str) -> set[str]:
     """Processes this one calls or is called by: a call activity copies all data in and back out."""
     called = {el.called for el in src.models[key].elements.values() if el.type == "callActivity" and el.called}
-    callers = {k for k, m in src.models.items()
-               if any(el.type == "callActivity" and el.called == key for el in m.elements.values())}
-    return called | callers
+    return called | _callers(src, key)
 
 
 def _reachable_names(src: Sources, key: str, own: dict[str, _Names]) -> _Names:
@@ -238,6 +254,8 @@ def _reachable_names(src: Sources, key: str, own: dict[str, _Names]) -> _Names:
         result.unknown |= own[current].unknown
         if current == key:
             result.payload_from |= own[current].payload_from
+            # a process that is called gets its data from its caller, whose names are counted here
+            result.free_start = own[current].free_start and not _callers(src, key)
         todo += sorted(_call_neighbours(src, current))
     return result
 
@@ -339,6 +357,10 @@ def unset_read_names(model: ProcessModel, readers: list[_Reader], names: _Names)
                 message += (f" (unless the message {senders} that starts the process "
                             f"carries it; no process in the bundle sends it)")
                 zh += f"（除非启动本流程的消息 {senders} 带有它；本次的文件中没有流程发送该消息）"
+                severity = WARNING
+            elif names.free_start and name not in sys.stdlib_module_names:
+                message += " (unless the process is started with it: its start event has no form)"
+                zh += "（除非发起流程时带有它：开始事件没有表单）"
                 severity = WARNING
             findings.append(Finding(Problem(reader.file, message, reader.element, reader.line, zh), severity))
     return findings
@@ -443,6 +465,28 @@ def unreachable_elements(model: ProcessModel, proc: etree._Element) -> list[Find
         zh = f"从开始事件出发没有路径到达「{el.name}」：用顺序流连接它，或删除它"
         findings.append(_at_element(model, el, message, zh))
     return findings
+
+
+def nobody_may_start(src: Sources, model: ProcessModel) -> list[Finding]:
+    """A process started by hand that no role may start: Camunda Modeler draws processes without lanes or
+    starter groups, which would deploy and then refuse everyone. A process only ever called runs as part of
+    its caller, and a timer or message start needs no starter (engine/runtime/access.py)."""
+    starts = start_events(model)
+    if len(starts) != 1 or starts[0].event is not None or model.starters:
+        return []
+    if starts[0].lane and starts[0].lane not in (INITIATOR, CUSTOMER_OWNER):
+        return []
+    if _callers(src, model.id):
+        return []
+    where = f"its start event is in the {starts[0].lane} lane" if starts[0].lane else "its start event is in no lane"
+    where_zh = f"开始事件在 {starts[0].lane} 泳道中" if starts[0].lane else "开始事件不在任何泳道中"
+    message = (f"nobody may start process {model.id}: it names no starter role and {where}; add "
+               f"camunda:candidateStarterGroups=\"<role id>\" to the process, or put the start event in a lane "
+               f"whose id is a role (roles: processes/roles.yaml)")
+    zh = (f"无人能发起流程 {model.id}：流程没有指定发起角色，且{where_zh}；请在流程上添加 "
+          f"camunda:candidateStarterGroups=\"<角色 id>\"，或把开始事件放进以角色 id 命名的泳道"
+          f"（角色见 processes/roles.yaml）")
+    return [Finding(Problem(model.file, message, model.id, model.line, zh), ERROR)]
 
 
 def end_event_outcomes(model: ProcessModel, proc: etree._Element) -> list[Finding]:

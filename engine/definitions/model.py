@@ -16,6 +16,9 @@ from lxml import etree
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN, "camunda": CAMUNDA}
+# lanes that name no role: the user who started the instance, and the owner of its customer
+INITIATOR = "initiator"
+CUSTOMER_OWNER = "customer_owner"
 # DMN 1.3, 1.2 and 1.1: SpiffWorkflow runs all three, so all three are checked and versioned alike
 DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/",
                   "http://www.omg.org/spec/DMN/20151101/dmn.xsd")
