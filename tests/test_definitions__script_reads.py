@@ -76,3 +76,13 @@ def test_a_dmn_input_reading_a_name_nothing_sets_is_refused_in_the_dmn_file(owne
 def test_a_dmn_input_the_start_form_sets_deploys(owner):
     [result] = owner.deploy(OWNER, files=sample_bundle(DMN))
     assert result.status == "deployed"
+
+
+def test_without_a_start_form_an_unknown_name_is_a_warning_but_a_module_stays_an_error(owner):
+    formless = approval_with(' camunda:formKey="approval_request"', "")
+    findings = [f for f in owner.lint(OWNER, sources(formless)) if f["element"] == "set_level"]
+    assert [(f["severity"], f["message"].split(",")[0]) for f in findings] == [
+        ("warning", "the script reads amount_yuan")]
+    assert findings[0]["message"].endswith("(unless the process is started with it: its start event has no form)")
+    with_module = {**formless, BPMN: formless[BPMN].replace("requested_on = today()", "requested_on = datetime.now()")}
+    assert "the script reads datetime" in [p.message.split(",")[0] for p in refused(owner, with_module)]
