@@ -5,18 +5,21 @@ from __future__ import annotations
 from lxml import etree
 
 from engine.definitions.lint import Text
-from engine.definitions.model import BPMN, NS, ProcessModel, start_events
+from engine.definitions.model import (
+    BPMN,
+    CUSTOMER_OWNER,
+    DMN_NAMESPACES,
+    INITIATOR,
+    NS,
+    ProcessModel,
+    start_events,
+)
 from engine.errors import Problem
 from engine.forms import FormDef
 from engine.scripting import compile_expression
 
-INITIATOR = "initiator"
-# the owner of the customer the instance names, else the starter or the sales representatives
-# (engine/runtime/customers.py)
-CUSTOMER_OWNER = "customer_owner"
 WITHDRAW = ("until_decided", "never")  # may the requester withdraw: until someone else decided, or never
 HUMAN_TASKS = ("userTask", "manualTask", "task")
-_DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
 
 
 def model_problems(model: ProcessModel, roles: set[str], forms: dict[str, FormDef],
@@ -140,7 +143,7 @@ def bpmn_expression_problems(tree: etree._ElementTree, filename: str) -> list[Pr
 
 def dmn_expression_problems(tree: etree._ElementTree, filename: str) -> list[Problem]:
     problems: list[Problem] = []
-    for ns in _DMN_NS:
+    for ns in DMN_NAMESPACES:
         for tag in ("inputEntry", "outputEntry", "inputExpression"):
             for node in tree.getroot().iter(f"{{{ns}}}{tag}"):
                 text_node = node.find(f"{{{ns}}}text")
@@ -168,4 +171,4 @@ def _is_test(entry: str) -> bool:
 
 
 def decision_ids(tree: etree._ElementTree) -> list[str]:
-    return [d.get("id") for ns in _DMN_NS for d in tree.getroot().iter(f"{{{ns}}}decision")]
+    return [d.get("id") for ns in DMN_NAMESPACES for d in tree.getroot().iter(f"{{{ns}}}decision")]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from engine.definitions.model import ProcessModel, start_event
+from engine.definitions.model import ProcessModel, one_line, start_event
 from engine.definitions.xmlsafe import parse_xml
 
 Text = dict[str, str]
@@ -79,9 +79,9 @@ def read_flows(content: str, filename: str) -> dict[tuple[str, str], Text]:
     for node in parse_xml(content.encode(), filename).getroot().iter():
         if _local(node) != "sequenceFlow" or not (node.get("name") or "").strip():
             continue
-        zh = node.get("name").strip()
+        zh = one_line(node.get("name"))
         flows[(node.get("sourceRef") or "", node.get("targetRef") or "")] = {
-            "zh": zh, "en": _property(node, "name_en") or zh}
+            "zh": zh, "en": one_line(_property(node, "name_en")) or zh}
     return flows
 
 
@@ -93,12 +93,12 @@ def read_outputs(content: str, filename: str) -> dict[str, dict]:
         name = node.get("name") if _local(node) == "output" else None
         if not name:
             continue
-        words = (node.get("label") or "").split()
+        words = (one_line(node.get("label")) or "").split(" ")
         if words and words[-1] == name:
             words = words[:-1]
         zh = " ".join(words)
         if zh:
-            outputs[name] = {"label": {"zh": zh, "en": _property(node, "label_en") or zh},
+            outputs[name] = {"label": {"zh": zh, "en": one_line(_property(node, "label_en")) or zh},
                              "type": node.get("typeRef") or "string"}
     return outputs
 

@@ -1,7 +1,7 @@
 """The engine's lint: definitions that compile but would misbehave when they run.
 
 Each check is one small function over the parsed bundle and returns Findings. Errors
-(a condition reading a name nothing sets, an element no path reaches, a timer whose
+(a condition, script or DMN input reading a name nothing sets, an element no path reaches, a timer whose
 value is not ISO 8601) make `compile_bundle` refuse the bundle; warnings (a gateway
 that stops the instance when no condition holds) only go out through `Engine.lint`.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -19,7 +20,16 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine import form_prefill, outcomes
 from engine.definitions.documentation import missing_languages
-from engine.definitions.model import BPMN, CAMUNDA, Element, ProcessModel, start_events
+from engine.definitions.model import (
+    BPMN,
+    CAMUNDA,
+    CUSTOMER_OWNER,
+    DMN_NAMESPACES,
+    INITIATOR,
+    Element,
+    ProcessModel,
+    start_events,
+)
 from engine.errors import Problem
 from engine.forms import FormDef
 from engine.sandbox.policy import CodeRefused, compile_code
@@ -27,11 +37,12 @@ from engine.scripting import global_names
 
 ERROR, WARNING = "error", "warning"
 Text = tuple[str, str]  # a message in (English, Chinese): the engine keeps both (docs/modelling.md)
-_DMN_NS = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/")
 _NUM = r"\d+(?:[.,]\d+)?"
 _DURATION = re.compile(rf"P(?!$)(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?"
                        rf"(?:T(?=\d)(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?")
 _SCOPES = ("subProcess", "transaction", "adHocSubProcess")
+# data SpiffWorkflow itself puts in a task's data: data objects, a multi-instance's items
+_DATA_ITEMS = ("dataObject", "inputDataItem", "outputDataItem", "dataInput", "dataOutput")
 _THROWS = (f"{{{BPMN}}}intermediateThrowEvent", f"{{{BPMN}}}endEvent")
 
 
@@ -72,21 +83,22 @@ class Sources:
 
 def lint(src: Sources) -> list[Finding]:
     findings: list[Finding] = []
-    outputs, sent = decision_outputs(src.dmn), _payloads_sent(src)
+    outputs, sent, inputs = decision_outputs(src.dmn), _payloads_sent(src), decision_inputs(src.dmn)
     own = {key: _own_names(src, key, outputs, sent) for key in src.models}
     for key, model in src.models.items():
         proc = _process_node(src, model)
         if proc is None:
             continue
-        findings += unset_condition_names(model, proc, _reachable_names(src, key, own))
+        findings += unset_read_names(model, _readers(model, proc, inputs), _reachable_names(src, key, own))
         findings += unset_prefill_names(src, key, outputs, sent)
         findings += unreachable_elements(model, proc)
+        findings += nobody_may_start(src, model)
         findings += end_event_outcomes(model, proc)
         findings += gateways_without_default(model, proc)
         findings += process_summaries(model, proc)
     for name, tree in src.bpmn.items():
         findings += timer_values(tree, name)
-    return findings
+    return list(dict.fromkeys(findings))  # a decision two processes call is reported once
 
 
 def errors(findings: list[Finding]) -> list[Problem]:
@@ -99,6 +111,7 @@ class _Names:
     names: set[str] = field(default_factory=set)
     unknown: bool = False  # something sets data we cannot see (a missing form, decision or process)
     payload_from: set[str] = field(default_factory=set)  # start messages no process in the bundle sends
+    free_start: bool = False  # started by hand with data no start form describes (through the API)
 
 
 def _process_node(src: Sources, model: ProcessModel) -> etree._Element | None:
@@ -112,7 +125,7 @@ def decision_outputs(dmn: dict[str, etree._ElementTree]) -> dict[str, set[str]]:
     """Decision id -> the top-level data names its outputs set."""
     result: dict[str, set[str]] = {}
     for tree in dmn.values():
-        for ns in _DMN_NS:
+        for ns in DMN_NAMESPACES:
             for decision in tree.getroot().iter(f"{{{ns}}}decision"):
                 names = {(o.get("name") or "").split(".")[0] for o in decision.iter(f"{{{ns}}}output")}
                 result[decision.get("id")] = {n for n in names if n}
@@ -188,6 +201,8 @@ def _own_names(src: Sources, key: str, outputs: dict[str, set[str]], sent: dict[
     """The names this process itself can set: forms, decisions, scripts, messages, loop variables."""
     model, found = src.models[key], _Names()
     proc = _process_node(src, model)
+    starts = start_events(model)
+    found.free_start = len(starts) == 1 and starts[0].event is None and not starts[0].form_key
     for el in model.elements.values():
         if el.form_key:
             if el.form_key in src.forms:
@@ -202,6 +217,9 @@ def _own_names(src: Sources, key: str, outputs: dict[str, set[str]], sent: dict[
         return found
     for script in proc.iter(f"{{{BPMN}}}script"):
         found.names |= assigned_names(script.text or "")
+    found.names |= set(model.inherit)  # copied from the case the process is started under
+    for node in proc.iter(*(f"{{{BPMN}}}{tag}" for tag in _DATA_ITEMS)):
+        found.names |= {n for n in (node.get("id"), node.get("name")) if n}
     for node in proc.iter(etree.Element):
         for attr in ("resultVariable", "elementVariable"):
             if node.get(f"{{{CAMUNDA}}}{attr}"):
@@ -210,12 +228,15 @@ def _own_names(src: Sources, key: str, outputs: dict[str, set[str]], sent: dict[
     return found
 
 
+def _callers(src: Sources, key: str) -> set[str]:
+    return {k for k, m in src.models.items()
+            if any(el.type == "callActivity" and el.called == key for el in m.elements.values())}
+
+
 def _call_neighbours(src: Sources, key: str) -> set[str]:
     """Processes this one calls or is called by: a call activity copies all data in and back out."""
     called = {el.called for el in src.models[key].elements.values() if el.type == "callActivity" and el.called}
-    callers = {k for k, m in src.models.items()
-               if any(el.type == "callActivity" and el.called == key for el in m.elements.values())}
-    return called | callers
+    return called | _callers(src, key)
 
 
 def _reachable_names(src: Sources, key: str, own: dict[str, _Names]) -> _Names:
@@ -233,6 +254,8 @@ def _reachable_names(src: Sources, key: str, own: dict[str, _Names]) -> _Names:
         result.unknown |= own[current].unknown
         if current == key:
             result.payload_from |= own[current].payload_from
+            # a process that is called gets its data from its caller, whose names are counted here
+            result.free_start = own[current].free_start and not _callers(src, key)
         todo += sorted(_call_neighbours(src, current))
     return result
 
@@ -253,19 +276,81 @@ def read_names(expression: str) -> set[str]:
 
 
 # -- the checks ------------------------------------------------------------------
-def unset_condition_names(model: ProcessModel, proc: etree._Element, names: _Names) -> list[Finding]:
-    """A condition that reads a name no form, decision, script, message or called process sets."""
+@dataclass(frozen=True)
+class _Reader:
+    """Code that reads data when it runs: a condition, a script, a DMN input expression."""
+
+    file: str
+    element: str | None
+    line: int | None
+    what: Text  # ("the condition", "条件"), in both languages
+    reads: frozenset[str]
+
+
+def script_reads(script: str) -> set[str]:
+    """The data names a script reads before, or without, setting them itself."""
+    try:
+        tree = ast.parse(script, mode="exec")
+    except SyntaxError:
+        return set()
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    bound = {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
+    return loaded - bound - assigned_names(script) - KNOWN_GLOBALS
+
+
+def _readers(model: ProcessModel, proc: etree._Element, dmn_inputs: dict[str, list[_Reader]]) -> list[_Reader]:
+    found = []
+    for flow in proc.iter(f"{{{BPMN}}}sequenceFlow"):
+        condition = flow.find(f"{{{BPMN}}}conditionExpression")
+        if condition is not None:
+            found.append(_Reader(model.file, flow.get("id"), condition.sourceline, ("the condition", "条件"),
+                                 frozenset(read_names(condition.text or ""))))
+    for script in proc.iter(f"{{{BPMN}}}script"):
+        found.append(_Reader(model.file, _owner(script), script.sourceline, ("the script", "脚本"),
+                             frozenset(script_reads(script.text or ""))))
+    for el in model.elements.values():
+        found += dmn_inputs.get(el.decision_ref or "", [])
+    return found
+
+
+def decision_inputs(dmn: dict[str, etree._ElementTree]) -> dict[str, list[_Reader]]:
+    """Decision id -> its input expressions, each with the names it reads from the task's data."""
+    result: dict[str, list[_Reader]] = {}
+    for name, tree in dmn.items():
+        for ns in DMN_NAMESPACES:
+            for decision in tree.getroot().iter(f"{{{ns}}}decision"):
+                what = (f"the input of decision {decision.get('id')}", f"决策 {decision.get('id')} 的输入")
+                for node in decision.iter(f"{{{ns}}}inputExpression"):
+                    text = node.find(f"{{{ns}}}text")
+                    reads = read_names(text.text or "") if text is not None else set()
+                    result.setdefault(decision.get("id"), []).append(
+                        _Reader(name, _owner(node), node.sourceline, what, frozenset(reads)))
+    return result
+
+
+_NOT_SET = ("which no start form, task form, decision output, script, message or called process sets",
+            "但没有任何开始表单、任务表单、决策输出、脚本、消息或被调用的流程设置它")
+
+
+def _unset_text(reader: _Reader, name: str) -> Text:
+    en, zh = f"{reader.what[0]} reads {name}, {_NOT_SET[0]}", f"{reader.what[1]}读取了数据 {name}，{_NOT_SET[1]}"
+    if name in sys.stdlib_module_names:
+        # the usual slip of a script written for plain Python: `datetime.now()`, `math.ceil(x)`
+        en += (f" ({name} is a Python module: a diagram cannot import modules; use now(), today() and the "
+               f"other helpers of docs/modelling.md)")
+        zh += f"（{name} 是 Python 模块：图中不能导入模块；请用 now()、today() 等 docs/modelling.md 中的辅助函数）"
+    return en, zh
+
+
+def unset_read_names(model: ProcessModel, readers: list[_Reader], names: _Names) -> list[Finding]:
+    """A condition, script or DMN input that reads a name no form, decision, script, message or called
+    process sets: it would fail (or take the wrong branch) only when the instance gets there."""
     if names.unknown:
         return []  # a missing form or decision is reported on its own; guessing here would only add noise
     findings = []
-    for flow in proc.iter(f"{{{BPMN}}}sequenceFlow"):
-        condition = flow.find(f"{{{BPMN}}}conditionExpression")
-        if condition is None:
-            continue
-        for name in sorted(read_names(condition.text or "") - names.names):
-            message = (f"the condition reads {name}, which no start form, task form, decision output, script, "
-                       f"message or called process sets")
-            zh = f"条件读取了数据 {name}，但没有任何开始表单、任务表单、决策输出、脚本、消息或被调用的流程设置它"
+    for reader in readers:
+        for name in sorted(reader.reads - names.names):
+            message, zh = _unset_text(reader, name)
             severity = ERROR
             if names.payload_from:
                 senders = ", ".join(sorted(names.payload_from))
@@ -273,7 +358,11 @@ def unset_condition_names(model: ProcessModel, proc: etree._Element, names: _Nam
                             f"carries it; no process in the bundle sends it)")
                 zh += f"（除非启动本流程的消息 {senders} 带有它；本次的文件中没有流程发送该消息）"
                 severity = WARNING
-            findings.append(Finding(Problem(model.file, message, flow.get("id"), condition.sourceline, zh), severity))
+            elif names.free_start and name not in sys.stdlib_module_names:
+                message += " (unless the process is started with it: its start event has no form)"
+                zh += "（除非发起流程时带有它：开始事件没有表单）"
+                severity = WARNING
+            findings.append(Finding(Problem(reader.file, message, reader.element, reader.line, zh), severity))
     return findings
 
 
@@ -376,6 +465,28 @@ def unreachable_elements(model: ProcessModel, proc: etree._Element) -> list[Find
         zh = f"从开始事件出发没有路径到达「{el.name}」：用顺序流连接它，或删除它"
         findings.append(_at_element(model, el, message, zh))
     return findings
+
+
+def nobody_may_start(src: Sources, model: ProcessModel) -> list[Finding]:
+    """A process started by hand that no role may start: Camunda Modeler draws processes without lanes or
+    starter groups, which would deploy and then refuse everyone. A process only ever called runs as part of
+    its caller, and a timer or message start needs no starter (engine/runtime/access.py)."""
+    starts = start_events(model)
+    if len(starts) != 1 or starts[0].event is not None or model.starters:
+        return []
+    if starts[0].lane and starts[0].lane not in (INITIATOR, CUSTOMER_OWNER):
+        return []
+    if _callers(src, model.id):
+        return []
+    where = f"its start event is in the {starts[0].lane} lane" if starts[0].lane else "its start event is in no lane"
+    where_zh = f"开始事件在 {starts[0].lane} 泳道中" if starts[0].lane else "开始事件不在任何泳道中"
+    message = (f"nobody may start process {model.id}: it names no starter role and {where}; add "
+               f"camunda:candidateStarterGroups=\"<role id>\" to the process, or put the start event in a lane "
+               f"whose id is a role (roles: processes/roles.yaml)")
+    zh = (f"无人能发起流程 {model.id}：流程没有指定发起角色，且{where_zh}；请在流程上添加 "
+          f"camunda:candidateStarterGroups=\"<角色 id>\"，或把开始事件放进以角色 id 命名的泳道"
+          f"（角色见 processes/roles.yaml）")
+    return [Finding(Problem(model.file, message, model.id, model.line, zh), ERROR)]
 
 
 def end_event_outcomes(model: ProcessModel, proc: etree._Element) -> list[Finding]:

@@ -8,6 +8,7 @@ event, camunda:dueDate, camunda:candidateStarterGroups, the `sod` property
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 from lxml import etree
@@ -15,6 +16,12 @@ from lxml import etree
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 NS = {"bpmn": BPMN, "camunda": CAMUNDA}
+# lanes that name no role: the user who started the instance, and the owner of its customer
+INITIATOR = "initiator"
+CUSTOMER_OWNER = "customer_owner"
+# DMN 1.3, 1.2 and 1.1: SpiffWorkflow runs all three, so all three are checked and versioned alike
+DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/",
+                  "http://www.omg.org/spec/DMN/20151101/dmn.xsd")
 FLOW_NODES = ("userTask", "task", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "startEvent",
               "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
               "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "callActivity",
@@ -75,6 +82,43 @@ class ProcessModel:
         return cls(**{**data, "elements": elements})
 
 
+_LINE_BREAK = re.compile(r"\s*\n\s*")
+_SPACES = re.compile(r"\s+")
+_WIDE = re.compile(r"[\u2e80-\u9fff\uff00-\uffef]")  # CJK and full-width characters: written without spaces
+
+
+def one_line(name: str | None) -> str | None:
+    """A name as people read it on one line: modelers wrap long names with line breaks, which would break
+    every list they are shown in. A break between two CJK characters disappears, any other becomes a space."""
+    if name is None:
+        return None
+
+    def joined(match: re.Match) -> str:
+        before, after = name[match.start() - 1: match.start()], name[match.end(): match.end() + 1]
+        return "" if _WIDE.match(before) and _WIDE.match(after) else " "
+
+    return _SPACES.sub(" ", _LINE_BREAK.sub(joined, name)).strip()
+
+
+_FORM_PREFIXES = ("embedded:app:", "embedded:deployment:", "camunda-forms:app:", "camunda-forms:deployment:",
+                  "app:", "deployment:")
+_FORM_SUFFIXES = (".html", ".htm", ".form", ".yaml", ".yml", ".json")
+
+
+def form_key_of(raw: str | None) -> str | None:
+    """The form key a camunda:formKey names. Camunda Modeler writes where its own engine finds the form
+    (`embedded:app:forms/offer.html`); here a form is forms/<key>.yaml, so the key is that file's bare name."""
+    if raw is None:
+        return None
+    key = raw.strip()
+    prefix = next((p for p in _FORM_PREFIXES if key.startswith(p)), None)
+    if prefix is None:
+        return key
+    key = key.removeprefix(prefix).rsplit("/", 1)[-1]
+    suffix = next((s for s in _FORM_SUFFIXES if key.endswith(s)), "")
+    return key.removesuffix(suffix) if suffix else key
+
+
 def _properties(node: etree._Element) -> dict[str, str]:
     props = node.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS)
     return {p.get("name"): p.get("value") or "" for p in props}
@@ -95,9 +139,9 @@ def _element(node: etree._Element, lanes_by_node: dict[str, str], messages: dict
     props = _properties(node)
     event, message = _event(node, messages)
     return Element(
-        id=ident, type=tag, name=node.get("name") or ident, line=node.sourceline,
+        id=ident, type=tag, name=one_line(node.get("name")) or ident, line=node.sourceline,
         lane=lanes_by_node.get(ident),
-        form_key=node.get(f"{{{CAMUNDA}}}formKey"),
+        form_key=form_key_of(node.get(f"{{{CAMUNDA}}}formKey")),
         due=node.get(f"{{{CAMUNDA}}}dueDate"),
         sod=props.get("sod", "").split(),
         attached_to=node.get("attachedToRef"),
@@ -107,7 +151,7 @@ def _element(node: etree._Element, lanes_by_node: dict[str, str], messages: dict
         event=event,
         message=message,
         scope=_scope(node),
-        name_en=props.get("name_en") or None,
+        name_en=one_line(props.get("name_en")) or None,
         outcome=props.get("outcome") or None,
     )
 
@@ -128,23 +172,27 @@ def read_processes(tree: etree._ElementTree, filename: str) -> list[ProcessModel
         lane_lines: dict[str, int] = {}
         lanes_by_node: dict[str, str] = {}
         for lane in proc.iter(f"{{{BPMN}}}lane"):
-            lanes[lane.get("id")] = lane.get("name") or lane.get("id")
+            lanes[lane.get("id")] = one_line(lane.get("name")) or lane.get("id")
             lane_lines[lane.get("id")] = lane.sourceline
             for ref in lane.findall("bpmn:flowNodeRef", NS):
                 lanes_by_node[(ref.text or "").strip()] = lane.get("id")
         elements = {}
         for node in proc.iter(*(f"{{{BPMN}}}{t}" for t in FLOW_NODES)):
             el = _element(node, lanes_by_node, messages)
+            if el.lane is None and el.scope in elements:
+                # Camunda Modeler lists a sub-process in its lane, not what is inside it; the sub-process
+                # comes first in document order, so its own lane (perhaps inherited too) is already known
+                el.lane = elements[el.scope].lane
             elements[el.id] = el
         doc = proc.find("bpmn:documentation", NS)
         props = _properties(proc)
         starters = (proc.get(f"{{{CAMUNDA}}}candidateStarterGroups") or "").replace(",", " ").split()
         models.append(ProcessModel(
-            id=proc.get("id"), name=proc.get("name") or proc.get("id"), file=filename,
+            id=proc.get("id"), name=one_line(proc.get("name")) or proc.get("id"), file=filename,
             executable=proc.get("isExecutable") == "true", starters=starters,
             documentation=(doc.text or "").strip() if doc is not None else "",
             lanes=lanes, elements=elements, line=proc.sourceline, lane_lines=lane_lines,
-            name_en=props.get("name_en") or None, cancel_roles=props.get("cancel_roles", "").split(),
+            name_en=one_line(props.get("name_en")) or None, cancel_roles=props.get("cancel_roles", "").split(),
             withdraw=props.get("withdraw") or "until_decided",
             start_under=" ".join(props.get("start_under", "").split()), inherit=props.get("inherit", "").split()))
     return models

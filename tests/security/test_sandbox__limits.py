@@ -174,7 +174,7 @@ def test_replay_reruns_scripts_inside_the_same_limits(deploy):
     ("x = now().now()", "has no attribute 'now'"),
     ("x = now().date().today()", "has no attribute 'today'"),
     ("x = now().astimezone().isoformat()", "has no attribute 'astimezone'"),
-    ("x = id(START)", "name 'id' is not defined"),
+    ("x = id(amount_yuan)", "name 'id' is not defined"),
     ("x = hash('a')", "name 'hash' is not defined"),
 ])
 def test_a_script_cannot_leave_what_json_cannot_hold_or_reach_the_clock(deploy, script, fragment):
