@@ -92,3 +92,28 @@ def test_a_catch_event_with_two_messages_moves_on_either_with_its_payload(race, 
     view = race.instance("rep", iid)
     assert view["status"] == "completed" and view["data"][name] == {"note": "ok"}
     assert race.replay(iid).verified
+
+
+def test_a_send_task_of_another_case_reaches_the_waiting_gateway(race, clock, db_url):
+    iid = race.start("rep", "race", {}, business_key="ORD-7")
+    payer = race.start("rep", "payer", {}, business_key="ORD-7")
+    [pay] = race.inbox("rep")
+    race.complete("rep", pay["id"], {"voucher_no": "V-7"})
+    [sent] = [e["payload"] for e in race.history("rep", payer) if e["kind"] == "message_sent"]
+    assert (sent["name"], sent["payload"], sent["delivered"]) == ("payment_received", {"voucher_no": "V-7"}, [iid])
+    assert [t["name"] for t in race.inbox("fin")] == ["confirm"]
+    assert race.instance("rep", iid)["data"]["payment_received"] == {"voucher_no": "V-7"}
+    assert timer_rows(db_url, iid) == [("wait_timeout", "cancelled")]
+
+
+def test_a_receive_task_waits_for_its_message_and_a_send_task_throws_one(race):
+    iid = race.start("rep", "receive", {})
+    assert race.inbox("fin") == []
+    race.deliver_message("system", iid, "payment_received", {"paid_amount": 80})
+    [task] = race.inbox("fin")
+    race.complete("fin", task["id"], {"voucher_no": "V-8"})
+    view = race.instance("rep", iid)
+    assert view["status"] == "completed" and view["data"]["payment_received"] == {"paid_amount": 80}
+    [sent] = [e["payload"] for e in race.history("rep", iid) if e["kind"] == "message_sent"]
+    assert (sent["name"], sent["payload"]) == ("payment_booked", {"voucher_no": "V-8"})
+    assert race.replay(iid).verified
