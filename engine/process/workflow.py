@@ -41,6 +41,7 @@ class _Budget:
         self.steps, self.deadline = 0, time.monotonic() + limits.MAX_COMMAND_SECONDS
 
     def __call__(self, task) -> None:  # noqa: ANN001 - a SpiffWorkflow Task
+        _check_call_depth(task)
         self.steps += 1
         if self.steps > limits.MAX_ENGINE_STEPS or time.monotonic() > self.deadline:
             what = (f"more than {limits.MAX_ENGINE_STEPS:,} steps" if self.steps > limits.MAX_ENGINE_STEPS
@@ -48,6 +49,18 @@ class _Budget:
             raise scripting.failure(task, LimitExceeded(
                 f"the process ran {what} without waiting for a person, a timer or a message "
                 "(a loop with no task in it?)"), "step")
+
+
+def _check_call_depth(task) -> None:  # noqa: ANN001 - a SpiffWorkflow Task
+    """A call activity that calls its own process (directly or through others) starts one more sub-workflow
+    per step, each costlier than the last: stop at limits.MAX_CALL_DEPTH, naming the call activity."""
+    depth = getattr(task.workflow, "depth", 0)  # 0 at the top; a sub-workflow knows how deeply it is nested
+    if depth <= limits.MAX_CALL_DEPTH:
+        return
+    caller = task.workflow.top_workflow.get_task_from_id(task.workflow.parent_task_id)
+    raise scripting.failure(caller, LimitExceeded(
+        f"call activities are nested more than {limits.MAX_CALL_DEPTH} levels deep; does it call its own "
+        f"process ({caller.task_spec.spec}), directly or through others?"), "call")
 
 
 @contextlib.contextmanager
