@@ -10,12 +10,15 @@ message reaching it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
+
+from engine import clock
 
 
 def definitions(spec) -> list:  # noqa: ANN001 - a task spec
@@ -39,9 +42,28 @@ def gateway_definition(task):  # noqa: ANN001, ANN201 - the definition the gatew
 
 
 def is_timer(task) -> bool:  # noqa: ANN001
-    """Whether the task is a timer: a timer catch event, also one after an event-based gateway."""
+    """Whether the task is a timer: a timer catch event, also one after an event-based gateway, or a completed
+    catch event with several definitions that its timer completed."""
     own = getattr(task.task_spec, "event_definition", None)
-    return isinstance(own, TimerEventDefinition) or isinstance(gateway_definition(task), TimerEventDefinition)
+    return (isinstance(own, TimerEventDefinition) or isinstance(gateway_definition(task), TimerEventDefinition)
+            or _won_by_timer(task))
+
+
+def _won_by_timer(task) -> bool:  # noqa: ANN001
+    """Once it ran, a catch event with several definitions has forgotten which one arrived, but it keeps its
+    timer's deadline; and a command fires overdue timers before it does anything else, so the event
+    completed at or after that deadline was completed by the timer."""
+    if is_gateway(task.task_spec) or not waits_on_timer(task) or task.state != TaskState.COMPLETED:
+        return False
+    due = deadline(task)
+    return due is not None and due <= clock.now()
+
+
+def deadline(holder) -> datetime | None:  # noqa: ANN001 - the task holding a timer's deadline
+    value = holder._get_internal_data("event_value")
+    if isinstance(value, dict):  # cycle timers keep {"next": ..., "cycles": ...}
+        value = value.get("next")
+    return TimerEventDefinition.get_datetime(str(value)) if value else None
 
 
 def waits_on_timer(task) -> bool:  # noqa: ANN001

@@ -14,7 +14,6 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.diff import migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -217,11 +216,9 @@ def waiting_timers(wf: BpmnWorkflow) -> list[tuple[object, datetime]]:
     is its catch event's task, the deadline the gateway's (see `waits.timer_waiters`)."""
     result = []
     for task, holder in waits.timer_waiters(wf):
-        value = holder._get_internal_data("event_value")
-        if isinstance(value, dict):  # cycle timers keep {"next": ..., "cycles": ...}
-            value = value.get("next")
-        if value:
-            result.append((task, TimerEventDefinition.get_datetime(str(value))))
+        due = waits.deadline(holder)
+        if due is not None:
+            result.append((task, due))
     return result
 
 
