@@ -5,8 +5,6 @@ without it."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from engine.definitions.parser import Parser
@@ -23,11 +21,9 @@ def specs(process: str) -> SpecSet:
 
 
 def test_a_process_calling_itself_fails_at_the_depth_limit_naming_the_call_activity():
-    began = time.monotonic()
     with pytest.raises(ProcessError, match=f"nested more than {limits.MAX_CALL_DEPTH} levels") as caught:
         workflow.start(specs("selfcall"), {})
-    assert caught.value.element == "again"
-    assert time.monotonic() - began < limits.MAX_COMMAND_SECONDS  # failed by depth, not by the time budget
+    assert caught.value.element == "again"  # the depth limit, not the 30 s budget (which names "start")
 
 
 def test_processes_calling_each_other_without_end_fail_naming_the_call_activity():
