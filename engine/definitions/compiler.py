@@ -25,6 +25,7 @@ from engine.definitions.checks import (
 from engine.definitions.form_file import load_form
 from engine.definitions.lint import ERROR, Finding, Sources, errors, lint
 from engine.definitions.model import ProcessModel, read_processes
+from engine.definitions.parser import Parser
 from engine.definitions.serializer import SERIALIZER, SERIALIZER_VERSION
 from engine.definitions.xmlsafe import MAX_FILE_BYTES, UnsafeXml, parse_xml
 from engine.errors import DefinitionError, Problem
@@ -181,7 +182,7 @@ def lint_bundle(files: list[SourceFile], roles: set[str]) -> list[Finding]:
 def _compile(parsed: _Parsed, files: list[SourceFile]) -> list[CompiledProcess]:
     """SpiffWorkflow's parse of a bundle that passed our own checks."""
     by_name = {f.name: f for f in files}
-    parser = CamundaParser()
+    parser = Parser()  # Camunda's, with send and receive tasks as message events
     try:
         for name, tree in parsed.trees.items():
             if by_name[name].kind == "dmn":

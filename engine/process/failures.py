@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
+
+from engine.process import waits
 
 _MAX_CHAIN = 20  # exceptions raised while handling others: a short chain, never a cycle
 
@@ -74,8 +75,5 @@ def describe(exc: BaseException) -> str:
 
 def message_catcher(wf: BpmnWorkflow, name: str) -> str | None:
     """The BPMN id of the catch event that waits for message `name`, or None."""
-    for task in wf.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, MessageEventDefinition) and definition.name == name:
-            return task.task_spec.bpmn_id
-    return None
+    waiter = waits.message_waiter(wf, name)
+    return waits.message_element(waiter[0], name) if waiter else None

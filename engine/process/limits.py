@@ -32,3 +32,6 @@ raise_iteration_depth()
 # in the request, holding the instance's lock (on SQLite, the whole database's).
 MAX_ENGINE_STEPS = 2_000  # engine tasks (scripts, gateways, events) one command may complete
 MAX_COMMAND_SECONDS = 30.0  # and the time they may take together
+# How deeply call activities may nest: real diagrams nest a few levels; a process that calls itself
+# (directly or through others) would nest for ever, each level costlier to create than the last.
+MAX_CALL_DEPTH = 20

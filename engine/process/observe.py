@@ -12,11 +12,11 @@ import json
 from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from engine import outcomes
+from engine.process import waits
 from engine.process.routing import element_of, offer
 from engine.process.specs import SpecSet
 
@@ -46,7 +46,7 @@ def snapshot(wf: BpmnWorkflow | None) -> Snapshot:
     if wf is None:
         return Snapshot({}, False)
     return Snapshot({str(t.id): t.state for t in wf.get_tasks()}, wf.is_completed(),
-                    any(_is_timer(t) for t in wf.get_tasks(state=TaskState.WAITING)))
+                    any(waits.waits_on_timer(t) for t in wf.get_tasks(state=TaskState.WAITING)))
 
 
 def _json_safe(value):  # noqa: ANN001, ANN202
@@ -106,10 +106,6 @@ def _gateway_choice(task) -> dict:  # noqa: ANN001
     return {"taken": taken, "conditions": conditions}
 
 
-def _is_timer(task) -> bool:  # noqa: ANN001
-    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
-
-
 def _newly(before: Snapshot, task, state: int) -> bool:  # noqa: ANN001
     return task.state == state and before.get(str(task.id)) != state
 
@@ -124,7 +120,7 @@ def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str) 
         if _newly(before, task, TaskState.COMPLETED):
             if type(spec).__name__ in _GATEWAYS:
                 events.append(Derived("gateway_taken", bpmn_id, _gateway_choice(task)))
-            elif _is_timer(task):
+            elif waits.is_timer(task):
                 events.append(Derived("timer_fired", bpmn_id, {}))
                 el = element_of(specs, task)
                 if el is not None and el.attached_to:

@@ -13,7 +13,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.util.diff import migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -21,7 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import scripting
 from engine.definitions.serializer import SERIALIZER, SERIALIZER_VERSION
 from engine.errors import Conflict, NotFound, ProcessError
-from engine.process import limits
+from engine.process import limits, waits
 from engine.process.specs import SpecSet
 from engine.sandbox.guards import LimitExceeded
 
@@ -40,6 +40,7 @@ class _Budget:
         self.steps, self.deadline = 0, time.monotonic() + limits.MAX_COMMAND_SECONDS
 
     def __call__(self, task) -> None:  # noqa: ANN001 - a SpiffWorkflow Task
+        _check_call_depth(task)
         self.steps += 1
         if self.steps > limits.MAX_ENGINE_STEPS or time.monotonic() > self.deadline:
             what = (f"more than {limits.MAX_ENGINE_STEPS:,} steps" if self.steps > limits.MAX_ENGINE_STEPS
@@ -47,6 +48,18 @@ class _Budget:
             raise scripting.failure(task, LimitExceeded(
                 f"the process ran {what} without waiting for a person, a timer or a message "
                 "(a loop with no task in it?)"), "step")
+
+
+def _check_call_depth(task) -> None:  # noqa: ANN001 - a SpiffWorkflow Task
+    """A call activity that calls its own process (directly or through others) starts one more sub-workflow
+    per step, each costlier than the last: stop at limits.MAX_CALL_DEPTH, naming the call activity."""
+    depth = getattr(task.workflow, "depth", 0)  # 0 at the top; a sub-workflow knows how deeply it is nested
+    if depth <= limits.MAX_CALL_DEPTH:
+        return
+    caller = task.workflow.top_workflow.get_task_from_id(task.workflow.parent_task_id)
+    raise scripting.failure(caller, LimitExceeded(
+        f"call activities are nested more than {limits.MAX_CALL_DEPTH} levels deep; does it call its own "
+        f"process ({caller.task_spec.spec}), directly or through others?"), "call")
 
 
 @contextlib.contextmanager
@@ -168,29 +181,30 @@ def fire_timers(wf: BpmnWorkflow) -> None:
 def send_message(wf: BpmnWorkflow, name: str, payload: dict) -> None:
     """Deliver a message to a catch event waiting for it. The payload is stored in the
     data under the event's camunda:resultVariable, or else under the message's name."""
-    definition = _waiting_message(wf, name)
-    if definition is None:
+    waiter = waits.message_waiter(wf, name)
+    if waiter is None:
         raise Conflict(f"this instance is not waiting for message {name}")
-    _deliver(wf, definition, payload)
+    task, definition = waiter
+    _deliver(wf, definition, payload, task)
 
 
-def _deliver(wf: BpmnWorkflow, definition, payload: dict) -> None:  # noqa: ANN001
+def _deliver(wf: BpmnWorkflow, definition, payload: dict, task=None) -> None:  # noqa: ANN001
     result_var = getattr(definition, "result_var", None) or definition.name
     wf.send_event(BpmnEvent(type(definition)(definition.name),
                             payload={"payload": payload, "result_var": result_var}))
+    if task is not None and _drops_payload(task):
+        task.data[result_var] = payload
     _advance(wf)
 
 
-def _waiting_message(wf: BpmnWorkflow, name: str):  # noqa: ANN202 - a MessageEventDefinition or None
-    for task in wf.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if isinstance(definition, MessageEventDefinition) and definition.name == name:
-            return definition
-    return None
+def _drops_payload(task) -> bool:  # noqa: ANN001
+    """A catch event with several definitions records which arrived but merges no payload into the data
+    (SpiffWorkflow's MultipleEventDefinition has no update_task_data); an event-based gateway does merge it."""
+    return isinstance(task.task_spec.event_definition, MultipleEventDefinition) and not waits.is_gateway(task.task_spec)
 
 
 def waits_for_message(wf: BpmnWorkflow, name: str) -> bool:
-    return _waiting_message(wf, name) is not None
+    return waits.message_waiter(wf, name) is not None
 
 
 def cancel(wf: BpmnWorkflow) -> None:
@@ -198,17 +212,13 @@ def cancel(wf: BpmnWorkflow) -> None:
 
 
 def waiting_timers(wf: BpmnWorkflow) -> list[tuple[object, datetime]]:
-    """(task, when it is due) for every timer this workflow waits on."""
+    """(task, when it is due) for every timer this workflow waits on; a timer after an event-based gateway
+    is its catch event's task, the deadline the gateway's (see `waits.timer_waiters`)."""
     result = []
-    for task in wf.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(definition, TimerEventDefinition):
-            continue
-        value = task._get_internal_data("event_value")
-        if isinstance(value, dict):  # cycle timers keep {"next": ..., "cycles": ...}
-            value = value.get("next")
-        if value:
-            result.append((task, TimerEventDefinition.get_datetime(str(value))))
+    for task, holder in waits.timer_waiters(wf):
+        due = waits.deadline(holder)
+        if due is not None:
+            result.append((task, due))
     return result
 
 
@@ -304,7 +314,7 @@ def migrate(wf: BpmnWorkflow, specs: SpecSet) -> None:
     deadlines = {}
     for part, _parent, _target in _parts(wf, specs):
         for task in part.get_tasks(state=TaskState.WAITING, skip_subprocesses=True):
-            if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+            if waits.waits_on_timer(task):  # also an event-based gateway's timer
                 deadlines[task.id] = (_kind(task.task_spec), task.internal_data.get("event_value"))
     for part, _parent, target in _parts(wf, specs):
         migrate_workflow(_SameName(part, target), part, target, reset_mask=MIGRATE_MASK)
