@@ -13,8 +13,9 @@ from engine.errors import Problem
 DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20180521/MODEL/",
                   "http://www.omg.org/spec/DMN/20151101/dmn.xsd")
 
-SUPPORTED_TASKS = "user, script, business rule (a DMN decision table), call activity and sub-process"
-SUPPORTED_TASKS_ZH = "用户任务、脚本任务、业务规则任务（DMN 决策表）、调用活动和子流程"
+SUPPORTED_TASKS = ("user, script, business rule (a DMN decision table), send and receive (a message), call activity "
+                   "and sub-process")
+SUPPORTED_TASKS_ZH = "用户任务、脚本任务、业务规则任务（DMN 决策表）、发送和接收任务（消息）、调用活动和子流程"
 
 # element -> (English, Chinese): why it is refused and what to model instead
 _REFUSED = {
@@ -24,13 +25,6 @@ _REFUSED = {
         "for a calculation, or a message catch event where another system answers",
         f"不支持服务任务：salesflow 不调用外部代码、连接器或外部任务。支持的任务：{SUPPORTED_TASKS_ZH}。"
         "由人完成的工作用用户任务，计算用脚本任务，等待其他系统答复用消息捕获事件"),
-    "sendTask": (
-        "a send task is not supported: use an intermediate message throw event (or a message end event) "
-        "with the same message",
-        "不支持发送任务：请改用带同一消息的中间消息抛出事件（或消息结束事件）"),
-    "receiveTask": (
-        "a receive task is not supported: use an intermediate message catch event with the same message",
-        "不支持接收任务：请改用带同一消息的中间消息捕获事件"),
     "dataStoreReference": (
         "a data store is not supported: a case keeps its data in its own fields; remove the data store "
         "and its associations",
