@@ -1,5 +1,6 @@
-"""Call activities checked across the bundle: each names a process of the bundle, and no process
-calls itself directly or through others (SpiffWorkflow would expand such a call without end)."""
+"""References between the files of a bundle: each call activity names a process of the bundle and no
+process calls itself directly or through others (SpiffWorkflow would expand such a call without end);
+each business rule task names a decision of the bundle."""
 
 from __future__ import annotations
 
@@ -62,3 +63,13 @@ def call_problems(models: dict[str, ProcessModel]) -> list[Problem]:
     """Every call activity that names no process of the bundle, and every call cycle."""
     problems = [p for m in models.values() for p in _missing(m, models)]
     return problems + _cycles(models)
+
+
+def decision_problems(models: dict[str, ProcessModel], decisions: set[str]) -> list[Problem]:
+    """Every business rule task whose camunda:decisionRef no DMN file of the bundle defines."""
+    return [Problem(m.file, f"the business rule task uses decision {el.decision_ref}, which no DMN file given "
+                    "defines: add the DMN file, or correct camunda:decisionRef", el.id, el.line,
+                    f"业务规则任务使用的决策 {el.decision_ref} 不在所给的 DMN 文件中：请加入该 DMN 文件，"
+                    "或更正 camunda:decisionRef")
+            for m in models.values() for el in m.elements.values()
+            if el.type == "businessRuleTask" and el.decision_ref and el.decision_ref not in decisions]

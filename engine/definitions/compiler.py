@@ -17,7 +17,7 @@ from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.definitions.bundle import SourceFile
-from engine.definitions.callgraph import call_problems
+from engine.definitions.callgraph import call_problems, decision_problems
 from engine.definitions.checks import (
     bpmn_expression_problems,
     decision_ids,
@@ -163,7 +163,7 @@ def _check(files: list[SourceFile], roles: set[str]) -> tuple[_Parsed, list[Find
     forms = {k: form for k, (form, _f) in parsed.forms.items()}
     for model in parsed.models.values():
         parsed.problems += model_problems(model, roles, forms, parsed.broken_forms)
-    parsed.problems += call_problems(parsed.models)
+    parsed.problems += call_problems(parsed.models) + decision_problems(parsed.models, set(parsed.decisions))
     kinds = {f.name: f.kind for f in files}
     sources = Sources(bpmn={n: t for n, t in parsed.trees.items() if kinds.get(n) == "bpmn"},
                       dmn={n: t for n, t in parsed.trees.items() if kinds.get(n) == "dmn"},
