@@ -96,7 +96,7 @@ def _read_files(files: list[SourceFile]) -> _Parsed:
             for model in read_processes(tree, f.name):
                 if model.id in parsed.models:
                     parsed.problems.append(Problem(f.name, f"process id {model.id} is defined twice", model.id,
-                                                       zh=f"流程 id {model.id} 定义了两次"))
+                                                   model.line, zh=f"流程 id {model.id} 定义了两次"))
                 parsed.models[model.id] = model
     return parsed
 
