@@ -170,3 +170,15 @@ def test_a_dmn_file_without_a_decision_table_is_refused_not_crashed():
            b' id="d" name="d" namespace="n">\n<decisionService id="svc" name="svc"/>\n</definitions>\n')
     (problem,) = problems_of([("service.dmn", dmn)])
     assert problem.file == "service.dmn" and problem.line == 2 and "decision table" in problem.message
+
+
+def test_a_failure_inside_our_own_checks_is_a_located_refusal_not_a_server_error(monkeypatch):
+    from engine.definitions import compiler
+
+    def broken(*_args: object) -> list[Problem]:
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(compiler, "model_problems", broken)
+    named = [("odd.bpmn", bpmn(process_xml("odd", "")))]
+    [problem] = problems_of(named)
+    assert (problem.file, problem.line) == ("odd.bpmn", 1) and not readable(problem, Path("odd.bpmn"))

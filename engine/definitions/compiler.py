@@ -171,8 +171,18 @@ def _check(files: list[SourceFile], roles: set[str]) -> tuple[_Parsed, list[Find
     return parsed, lint(sources)
 
 
+def _guarded_check(files: list[SourceFile], roles: set[str]) -> tuple[_Parsed, list[Finding]]:
+    """_check, with a failure of our own checks refused per file (and logged) instead of a server error."""
+    try:
+        return _check(files, roles)
+    except Exception:  # any file, however odd, gets an answer a person can read
+        _log.exception("checking %s failed", [f.name for f in files])
+        raise DefinitionError([Problem(f.name, f"this file could not be checked ({UNREADABLE})", line=1,
+                                       zh=f"无法检查此文件（{UNREADABLE_ZH}）") for f in files]) from None
+
+
 def compile_bundle(files: list[SourceFile], roles: set[str]) -> list[CompiledProcess]:
-    parsed, findings = _check(files, roles)
+    parsed, findings = _guarded_check(files, roles)
     problems = parsed.problems + errors(findings)
     if problems:
         raise DefinitionError(problems)
@@ -182,11 +192,9 @@ def compile_bundle(files: list[SourceFile], roles: set[str]) -> list[CompiledPro
 def lint_bundle(files: list[SourceFile], roles: set[str]) -> list[Finding]:
     """Every error and warning of a bundle, deploying nothing; errors are what compile_bundle refuses."""
     try:
-        parsed, findings = _check(files, roles)
-    except Exception:  # the modeler gets located findings, never a server error
-        _log.exception("checking %s failed", [f.name for f in files])
-        return [Finding(Problem(f.name, f"this file could not be checked ({UNREADABLE})", line=1,
-                                zh=f"无法检查此文件（{UNREADABLE_ZH}）"), ERROR) for f in files]
+        parsed, findings = _guarded_check(files, roles)
+    except DefinitionError as exc:
+        return [Finding(p, ERROR) for p in exc.problems]
     found = [Finding(p, ERROR) for p in parsed.problems] + findings
     if not any(f.severity == ERROR for f in found):
         try:
