@@ -118,7 +118,9 @@ def _spiff_problem(exc: Exception, default_file: str, element: str | None = None
     if isinstance(exc, SpiffWorkflowException) and str(exc):
         msg = readable(str(exc))
         return Problem(default_file, msg, element, line, f"BPMN 解析器报告：{msg}")
-    # anything else is a gap in the parser, not the owner's mistake: say so without Python's text
+    # anything else is a gap in the parser, not the owner's mistake: say so without Python's text, and
+    # keep that text in the log for whoever closes the gap
+    _log.info("the parser could not read %s", default_file, exc_info=exc)
     return Problem(default_file, f"the BPMN/DMN parser could not read this file ({UNREADABLE})",
                    element, line, zh=f"BPMN/DMN 解析器无法读取此文件（{UNREADABLE_ZH}）")
 
