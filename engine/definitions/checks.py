@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from engine.definitions.lint import Text
@@ -113,15 +115,33 @@ def _owner_id(node: etree._Element) -> tuple[str | None, int | None]:
 
 
 _WHAT_ZH = {"condition": "条件", "timer expression": "定时器表达式", "script": "脚本"}
+_BARE_ISO = re.compile(r"(R\d*/)?P[0-9YMWDTHS.]+|\d{4}-\d\d-\d\dT[0-9:.]+Z?")  # Camunda's unquoted timers
+_EXAMPLE = {"condition": "amount > 1000", "timer expression": '"PT2H"', "script": "total = price * quantity"}
 
 
 def _check(problems: list[Problem], filename: str, node: etree._Element, text: str, mode: str, what: str) -> None:
+    what_zh = _WHAT_ZH.get(what, what)
+    if not text.strip() or text.strip().startswith(("${", "#{")):
+        # the two ways diagrams from other modelers arrive: left empty, or in Camunda's JUEL
+        element, line = _owner_id(node)
+        how = "is empty" if not text.strip() else f"is a JUEL expression ({text.strip()[:60]})"
+        how_zh = "为空" if not text.strip() else f"是 JUEL 表达式（{text.strip()[:60]}）"
+        example = _EXAMPLE.get(what, "")
+        problems.append(Problem(filename, f"the {what} {how}: write it in Python, e.g. {example} "
+                                "(see docs/modelling.md)", element, line,
+                                f"{what_zh}{how_zh}：请用 Python 书写，例如 {example}（见 docs/modelling.md）"))
+        return
     try:
         compile_expression(text, mode)
     except (PermissionError, SyntaxError, ValueError) as exc:
         element, line = _owner_id(node)
+        if what == "timer expression" and _BARE_ISO.fullmatch(text.strip()):  # a bare name is the lint's
+            problems.append(Problem(filename, "the timer expression is Python: write the ISO 8601 value as a "
+                                    f'string, "{text.strip()}"', element, line,
+                                    f'定时器表达式是 Python：请把 ISO 8601 值写成字符串 "{text.strip()}"'))
+            return
         problems.append(Problem(filename, f"{what} does not compile: {exc}", element, line,
-                                f"{_WHAT_ZH.get(what, what)}无法编译：{exc}"))
+                                f"{what_zh}无法编译：{exc}"))
 
 
 def bpmn_expression_problems(tree: etree._ElementTree, filename: str) -> list[Problem]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -16,20 +17,25 @@ from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.definitions.bundle import SourceFile
+from engine.definitions.callgraph import call_problems, decision_problems
 from engine.definitions.checks import (
     bpmn_expression_problems,
     decision_ids,
     dmn_expression_problems,
     model_problems,
 )
+from engine.definitions.foreign import bpmn_foreign_problems, dmn_foreign_problems
 from engine.definitions.form_file import load_form
 from engine.definitions.lint import ERROR, Finding, Sources, errors, lint
 from engine.definitions.model import ProcessModel, read_processes
 from engine.definitions.parser import Parser
+from engine.definitions.parser_text import UNREADABLE, UNREADABLE_ZH, readable
 from engine.definitions.serializer import SERIALIZER, SERIALIZER_VERSION
 from engine.definitions.xmlsafe import MAX_FILE_BYTES, UnsafeXml, parse_xml
 from engine.errors import DefinitionError, Problem
 from engine.forms import FormDef
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,15 +89,15 @@ def _read_files(files: list[SourceFile]) -> _Parsed:
             continue
         parsed.trees[f.name] = tree
         if f.kind == "dmn":
-            parsed.problems += dmn_expression_problems(tree, f.name)
+            parsed.problems += dmn_foreign_problems(tree, f.name) + dmn_expression_problems(tree, f.name)
             for decision in decision_ids(tree):
                 parsed.decisions[decision] = f
         else:
-            parsed.problems += bpmn_expression_problems(tree, f.name)
+            parsed.problems += bpmn_foreign_problems(tree, f.name) + bpmn_expression_problems(tree, f.name)
             for model in read_processes(tree, f.name):
                 if model.id in parsed.models:
                     parsed.problems.append(Problem(f.name, f"process id {model.id} is defined twice", model.id,
-                                                       zh=f"流程 id {model.id} 定义了两次"))
+                                                   model.line, zh=f"流程 id {model.id} 定义了两次"))
                 parsed.models[model.id] = model
     return parsed
 
@@ -104,12 +110,20 @@ def _load_form(f: SourceFile) -> tuple[FormDef | None, list[Problem], str | None
     return load_form(text, f.name)
 
 
-def _spiff_problem(exc: Exception, default_file: str) -> Problem:
+def _spiff_problem(exc: Exception, default_file: str, element: str | None = None, line: int | None = None
+                   ) -> Problem:
     if isinstance(exc, ValidationException):
         line = exc.line_number if isinstance(exc.line_number, int) else None
-        msg = str(exc).split(" Source Details:")[0]
+        msg = readable(str(exc).split(" Source Details:")[0])
         return Problem(exc.file_name or default_file, msg, exc.id or None, line, f"BPMN 解析器报告：{msg}")
-    return Problem(default_file, f"{type(exc).__name__}: {exc}", zh=f"BPMN 解析器报告：{type(exc).__name__}: {exc}")
+    if isinstance(exc, SpiffWorkflowException) and str(exc):
+        msg = readable(str(exc))
+        return Problem(default_file, msg, element, line, f"BPMN 解析器报告：{msg}")
+    # anything else is a gap in the parser, not the owner's mistake: say so without Python's text, and
+    # keep that text in the log for whoever closes the gap
+    _log.info("the parser could not read %s", default_file, exc_info=exc)
+    return Problem(default_file, f"the BPMN/DMN parser could not read this file ({UNREADABLE})",
+                   element, line, zh=f"BPMN/DMN 解析器无法读取此文件（{UNREADABLE_ZH}）")
 
 
 def _callees(model: ProcessModel, models: dict[str, ProcessModel], seen: set[str]) -> None:
@@ -152,6 +166,7 @@ def _check(files: list[SourceFile], roles: set[str]) -> tuple[_Parsed, list[Find
     forms = {k: form for k, (form, _f) in parsed.forms.items()}
     for model in parsed.models.values():
         parsed.problems += model_problems(model, roles, forms, parsed.broken_forms)
+    parsed.problems += call_problems(parsed.models) + decision_problems(parsed.models, set(parsed.decisions))
     kinds = {f.name: f.kind for f in files}
     sources = Sources(bpmn={n: t for n, t in parsed.trees.items() if kinds.get(n) == "bpmn"},
                       dmn={n: t for n, t in parsed.trees.items() if kinds.get(n) == "dmn"},
@@ -159,8 +174,18 @@ def _check(files: list[SourceFile], roles: set[str]) -> tuple[_Parsed, list[Find
     return parsed, lint(sources)
 
 
+def _guarded_check(files: list[SourceFile], roles: set[str]) -> tuple[_Parsed, list[Finding]]:
+    """_check, with a failure of our own checks refused per file (and logged) instead of a server error."""
+    try:
+        return _check(files, roles)
+    except Exception:  # any file, however odd, gets an answer a person can read
+        _log.exception("checking %s failed", [f.name for f in files])
+        raise DefinitionError([Problem(f.name, f"this file could not be checked ({UNREADABLE})", line=1,
+                                       zh=f"无法检查此文件（{UNREADABLE_ZH}）") for f in files]) from None
+
+
 def compile_bundle(files: list[SourceFile], roles: set[str]) -> list[CompiledProcess]:
-    parsed, findings = _check(files, roles)
+    parsed, findings = _guarded_check(files, roles)
     problems = parsed.problems + errors(findings)
     if problems:
         raise DefinitionError(problems)
@@ -169,7 +194,10 @@ def compile_bundle(files: list[SourceFile], roles: set[str]) -> list[CompiledPro
 
 def lint_bundle(files: list[SourceFile], roles: set[str]) -> list[Finding]:
     """Every error and warning of a bundle, deploying nothing; errors are what compile_bundle refuses."""
-    parsed, findings = _check(files, roles)
+    try:
+        parsed, findings = _guarded_check(files, roles)
+    except DefinitionError as exc:
+        return [Finding(p, ERROR) for p in exc.problems]
     found = [Finding(p, ERROR) for p in parsed.problems] + findings
     if not any(f.severity == ERROR for f in found):
         try:
@@ -183,21 +211,30 @@ def _compile(parsed: _Parsed, files: list[SourceFile]) -> list[CompiledProcess]:
     """SpiffWorkflow's parse of a bundle that passed our own checks."""
     by_name = {f.name: f for f in files}
     parser = Parser()  # Camunda's, with send and receive tasks as message events
-    try:
+    problems = []
+    for kind in ("dmn", "bpmn"):  # the decisions first: a business rule task looks its decision up
         for name, tree in parsed.trees.items():
-            if by_name[name].kind == "dmn":
-                parser.add_dmn_xml(tree.getroot(), name)
-        for name, tree in parsed.trees.items():
-            if by_name[name].kind == "bpmn":
-                parser.add_bpmn_xml(tree, name)
-    except (SpiffWorkflowException, etree.LxmlError, KeyError, AttributeError) as exc:
-        raise DefinitionError([_spiff_problem(exc, "bundle")]) from None
+            if by_name[name].kind == kind:
+                problems += _add(parser, kind, name, tree)
+    if problems:
+        raise DefinitionError(problems)
     compiled, problems = [], []
     for key, model in parsed.models.items():
         try:
             compiled.append(_compile_one(key, parser, parsed, by_name))
-        except (SpiffWorkflowException, KeyError, AttributeError, TypeError, ValueError) as exc:
-            problems.append(_spiff_problem(exc, model.file))
+        except Exception as exc:  # whatever the parser raises becomes a located refusal
+            problems.append(_spiff_problem(exc, model.file, model.id, model.line))
     if problems:
         raise DefinitionError(problems)
     return compiled
+
+
+def _add(parser: CamundaParser, kind: str, name: str, tree: etree._ElementTree) -> list[Problem]:
+    try:
+        if kind == "dmn":
+            parser.add_dmn_xml(tree.getroot(), name)
+        else:
+            parser.add_bpmn_xml(tree, name)
+    except Exception as exc:  # whatever the parser raises becomes a refusal of this file
+        return [_spiff_problem(exc, name, line=tree.getroot().sourceline)]
+    return []

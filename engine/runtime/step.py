@@ -22,7 +22,7 @@ from engine.clock import iso
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import ProcessError
 from engine.notify import events as notify
-from engine.process import observe, workflow
+from engine.process import observe, waits, workflow
 from engine.process.deadlines import task_deadline
 from engine.process.routing import Offer, due_at, offer
 from engine.process.specs import SpecSet
@@ -167,7 +167,7 @@ class Step:
                     row.attempts, row.next_attempt_at, row.last_error = 0, None, None
                 continue
             task = workflow.find_task(self.wf, task_id)
-            fired = task is not None and task.state == TaskState.COMPLETED
+            fired = task is not None and task.state == TaskState.COMPLETED and waits.is_timer(task)
             row.status = "fired" if fired else "cancelled"
             row.fired_at = self.at if fired else None
         for task_id, (task, due) in waiting.items():

@@ -68,6 +68,18 @@ def test_invalid_files_get_422_with_each_files_problems_and_nothing_is_deployed(
     assert versions(api) == {"sample_request": 1, "customer_visit": 1}
 
 
+
+def test_a_diagram_the_parser_cannot_run_gets_422_with_located_problems_never_500(api):
+    # from tests/fixtures/foreign: a DMN file with only a decision service once crashed the DMN parser
+    from tests.conftest import ROOT
+
+    dmn = ROOT / "tests/fixtures/foreign/spiffworkflow/dmn/data/dmn_version_test/v1_3_unsupported/financial.dmn"
+    response = api("adm").post("/deployments", json={"files": [{"name": dmn.name,
+                                                                "content": dmn.read_text(encoding="utf-8")}]})
+    assert response.status_code == 422
+    [problem] = response.get_json()["problems"]
+    assert (problem["file"], problem["line"]) == ("financial.dmn", 1) and "decision table" in problem["message"]
+
 def test_a_file_that_is_not_bpmn_dmn_or_a_form_is_a_problem(api):
     response = api("adm").post("/deployments", json={"files": [*bundle(), {"name": "notes.txt", "content": "hi"}]})
     assert response.status_code == 422

@@ -321,3 +321,17 @@ def test_the_model_pages_speak_chinese_first_and_english_on_the_switch(owners, p
     assert "Process models" in en and "New diagram" in en and "流程建模" not in en
     editor = client.get("/model/sample_request/1").get_data(as_text=True)
     assert "Check all files" in editor and "Deploy as a new version" in editor
+
+
+def test_lint_answers_every_public_diagram_with_located_findings_never_a_server_error(owners, pages):
+    # the files that once crashed the DMN parser or passed its raw exception text on (issue 16)
+    foreign = ROOT / "tests" / "fixtures" / "foreign"
+    client = pages("adm")
+    for path in [foreign / "spiffworkflow/dmn/data/dmn_version_test/v1_3_unsupported/financial.dmn",
+                 foreign / "camunda-bpm-examples/servicetask/rest-service/invokeRestService.bpmn"]:
+        response = post_json(client, "/model/lint", {"files": [{"name": path.name,
+                                                                 "content": path.read_text(encoding="utf-8")}]})
+        assert response.status_code == 200, path
+        errors = [p for p in response.get_json()["problems"] if p["severity"] == "error"]
+        assert errors and all(p["file"] == path.name and (p["element"] or p["line"]) for p in errors), errors
+        assert not any("Error:" in p["message"] or "Traceback" in p["message"] for p in errors), errors
