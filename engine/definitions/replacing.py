@@ -5,8 +5,8 @@ A process id is all that ties a diagram to a deployed process, so a diagram draw
 unrelated process, and every new instance would start on it. The rule (docs/modelling.md, "Replacing a
 process by another diagram"): compared with the version in force, a diagram replaces the process when
 
-- it keeps the ids of fewer than half of the elements of the smaller of the two diagrams (an edit, in
-  our editor or another modeler, keeps the ids of what it does not redraw), or
+- it keeps the ids of fewer than half of the elements (lanes aside) of the smaller of the two diagrams (an
+  edit, in our editor or another modeler, keeps the ids of what it does not redraw), or
 - both its process name and the name of the file that defines it differ (a copy given a new name).
 """
 
@@ -26,7 +26,7 @@ from engine.definitions.versions import content
 from engine.definitions.xmlsafe import UnsafeXml, parse_xml
 from engine.errors import Conflict
 
-BPMN_PROCESS = f"{{{BPMN}}}process"
+BPMN_PROCESS, BPMN_LANE = f"{{{BPMN}}}process", f"{{{BPMN}}}lane"
 
 
 @dataclass(frozen=True)
@@ -93,11 +93,10 @@ def replacement(session: Session, cp: CompiledProcess) -> Replacement | None:
 
 
 def is_replacement(old: VersionContent, new: VersionContent, old_name: str, new_name: str) -> bool:
-    old_elements, new_elements = process_elements(old.key, old.bpmn), process_elements(new.key, new.bpmn)
-    smaller = min(len(old_elements), len(new_elements))
-    if smaller and 2 * len(old_elements.keys() & new_elements.keys()) < smaller:
+    (old_file, old_ids), (new_file, new_ids) = _drawn(old), _drawn(new)
+    smaller = min(len(old_ids), len(new_ids))
+    if smaller and 2 * len(old_ids & new_ids) < smaller:
         return True
-    old_file, new_file = _defining_file(old), _defining_file(new)
     return old_name != new_name and None not in (old_file, new_file) and old_file != new_file
 
 
@@ -108,13 +107,16 @@ def _content(cp: CompiledProcess, version: int) -> VersionContent:
     return VersionContent(version, cp.key, bpmn, forms)
 
 
-def _defining_file(version: VersionContent) -> str | None:
+def _drawn(version: VersionContent) -> tuple[str | None, set[str]]:
+    """The file defining the process and the ids of its diagram elements. Lanes do not count: their ids are
+    the roles of the catalogue, shared by every diagram of ours."""
     for name, text in version.bpmn:
         try:
             root = parse_xml(text.encode("utf-8"), name).getroot()
         except UnsafeXml:
             continue
-        if any(p.get("id") == version.key for p in root.iter(BPMN_PROCESS)):
-            return name
-    return None
-
+        proc = next((p for p in root.iter(BPMN_PROCESS) if p.get("id") == version.key), None)
+        if proc is not None:
+            lanes = {lane.get("id") for lane in proc.iter(BPMN_LANE)}
+            return name, set(process_elements(version.key, [(name, text)])) - lanes
+    return None, set()
