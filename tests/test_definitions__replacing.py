@@ -7,7 +7,7 @@ import pytest
 
 from engine.definitions.replacing import ReplacesProcess
 from tests.conftest import FIXTURES
-from tests.test_definitions__versions import edit, sources, texts, version_2, versions
+from tests.test_definitions__versions import deployed_events, edit, sources, texts, version_2, versions
 
 PAYMENT = FIXTURES / "payment"
 BPMN_IO = FIXTURES / "replacing" / "approval.bpmn"
@@ -42,9 +42,13 @@ def test_a_diagram_drawn_elsewhere_under_the_same_id_name_and_file_name_is_refus
     assert versions(approval) == [1]
 
 
-def test_a_confirmed_replacement_becomes_the_next_version(approval):
+def test_a_confirmed_replacement_becomes_the_next_version_and_the_trail_keeps_who_confirmed_it(approval):
     (deployed,) = approval.deploy("adm", files=payment_as_approval(), note="替换", replace=["approval"])
     assert (deployed.key, deployed.version, deployed.status) == ("approval", 2, "deployed")
+    replaced, stored = deployed_events(approval)[-2:]
+    assert (replaced["kind"], replaced["actor"], replaced["payload"]) == (
+        "replacement_confirmed", "adm", {"process_key": "approval", "version": 1, "name": "测试审批", "new_name": "测试收款"})
+    assert (stored["kind"], stored["payload"]["version"]) == ("deployed", 2)
     (again,) = approval.deploy("adm", [BPMN_IO], replace={"approval"})
     assert again.version == 3
 

@@ -15,9 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from engine.audit.chain import DEPLOYMENTS, append
+from engine.clock import iso
 from engine.definitions.compiler import CompiledProcess
 from engine.definitions.current import current_version
 from engine.definitions.diff import VersionContent, process_elements, version_diff
@@ -72,11 +75,17 @@ def _chinese(r: Replacement) -> str:
             f"\"replace\": [\"{r.key}\"]，或在建模器的部署栏勾选“替换”；否则请给此图另取流程标识")
 
 
-def refuse_unconfirmed(session: Session, compiled: list[CompiledProcess], confirmed: Collection[str]) -> None:
-    """Raise ReplacesProcess for each process of the bundle that would replace one not in `confirmed`."""
-    replaced = [r for cp in compiled if cp.key not in confirmed and (r := replacement(session, cp)) is not None]
-    if replaced:
-        raise ReplacesProcess(replaced)
+def refuse_unconfirmed(session: Session, compiled: list[CompiledProcess], confirmed: Collection[str], actor: str,
+                       at: datetime) -> None:
+    """Raise ReplacesProcess for the processes of the bundle that would replace one not in `confirmed`; the
+    confirmed replacements are recorded in the deployments chain (who decided that a process is replaced)."""
+    replaced = [r for cp in compiled if (r := replacement(session, cp)) is not None]
+    refused = [r for r in replaced if r.key not in confirmed]
+    if refused:
+        raise ReplacesProcess(refused)
+    for r in replaced:
+        append(session, DEPLOYMENTS, iso(at), actor, "replacement_confirmed", None,
+               {"process_key": r.key, "version": r.version, "name": r.name, "new_name": r.new_name})
 
 
 def replacement(session: Session, cp: CompiledProcess) -> Replacement | None:

@@ -39,7 +39,7 @@ class GovernanceMixin(EngineBase):
         compiled = self.compile(paths, files)
         with self.db.write() as s, clock_mod.using(clock_mod.ManualClock(self.clock.now())):
             at = clock_mod.now()
-            replacing.refuse_unconfirmed(s, compiled, replace)
+            replacing.refuse_unconfirmed(s, compiled, replace, actor, at)
             if actor == SYSTEM and installation:  # the installation is never governed (salesflow init)
                 return self._deploy_at_once(s, compiled, actor, note, why, at, pending_ok=True)
             if not governance.is_on(s):
