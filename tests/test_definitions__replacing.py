@@ -46,8 +46,8 @@ def test_a_confirmed_replacement_becomes_the_next_version_and_the_trail_keeps_wh
     (deployed,) = approval.deploy("adm", files=payment_as_approval(), note="替换", replace=["approval"])
     assert (deployed.key, deployed.version, deployed.status) == ("approval", 2, "deployed")
     replaced, stored = deployed_events(approval)[-2:]
-    assert (replaced["kind"], replaced["actor"], replaced["payload"]) == (
-        "replacement_confirmed", "adm", {"process_key": "approval", "version": 1, "name": "测试审批", "new_name": "测试收款"})
+    assert (replaced["kind"], replaced["actor"]) == ("replacement_confirmed", "adm")
+    assert replaced["payload"] == {"process_key": "approval", "version": 1, "name": "测试审批", "new_name": "测试收款"}
     assert (stored["kind"], stored["payload"]["version"]) == ("deployed", 2)
     (again,) = approval.deploy("adm", [BPMN_IO], replace={"approval"})
     assert again.version == 3

@@ -27,10 +27,12 @@ def test_a_new_diagram_under_a_deployed_id_is_refused_with_the_diff_and_a_box_to
     assert response.status_code == 409, response.get_json()
     body = response.get_json()
     assert body["error"] == "replaces_process"
-    assert "“样品提供申请”（第 1 版" in body["message"]  # the reader's language: Chinese first
+    assert body["message"].startswith("此图将替换一个已部署的流程")  # the reader's language: Chinese first
+    assert "“样品提供申请”（第 1 版，system 于 " in body["messages"]["zh"]
     html = body["html"]
     assert '<input type="checkbox" name="replace" value="sample_request">' in html
     assert "此图将替换“样品提供申请”" in html and "sales_approval" in html  # a step it would remove
+    assert "属于“样品提供申请”（第 1 版，" in html and "删除 74 个" in html
     assert versions(owners) == [1]
 
     confirmed = post_json(client, "/model/deploy", {"files": new_diagram_as(client, "sample_request"), "note": "新",
@@ -44,8 +46,9 @@ def test_the_refusal_speaks_english_on_the_switch(owners, pages):  # noqa: F811
     client.post("/language", {"lang": "en", "next": "/model"}, form_page="/inbox")
     body = post_json(client, "/model/deploy", {"files": new_diagram_as(client, "sample_request"), "note": "new"}
                      ).get_json()
-    assert "“样品提供申请” (version 1, deployed by system at " in body["message"]
+    assert body["message"].startswith("The diagram would replace a deployed process")
     assert "This diagram would replace “样品提供申请”" in body["html"]
+    assert "belongs to “样品提供申请” (version 1, deployed by " in body["html"]
 
 
 def test_the_modelers_redeploy_of_a_version_it_opened_and_edited_is_no_replacement(owners, pages):  # noqa: F811

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Response, get_template_attribute, jsonify, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from engine.definitions.replacing import ReplacesProcess
 from webui.context import engine
-from webui.i18n import localized
 from webui.pages import blueprint
 from webui.pages.common import actor, process_name
 from webui.pages.model_common import is_owner, json_body, json_route, posted_files
@@ -23,7 +23,12 @@ def _changes_html(key: str, version: int, status: str, diff: dict | None, reques
 def _replaced_json(exc: ReplacesProcess) -> tuple[Response, int]:
     """409 with what the diagram would replace and the boxes that confirm it (the page shows them)."""
     confirm = get_template_attribute("pages/model_macros.html", "replace_confirm")
-    return jsonify(error=exc.code, message=localized(exc.reason), replacing=[r.to_dict() for r in exc.replaced],
+    # the card says which process, its version, who deployed it and when; the engine's own message also tells
+    # the command line's and the API's ways to confirm, which are no use here
+    message = _("The diagram would replace a deployed process (below): tick the box to confirm, or give the diagram "
+                "a process id of its own.")
+    return jsonify(error=exc.code, message=message, messages=exc.reason,
+                   replacing=[r.to_dict() for r in exc.replaced],
                    html=str(confirm([r.to_dict() for r in exc.replaced]))), exc.status
 
 

@@ -343,7 +343,6 @@ function showReplacing(html) {
   box.querySelectorAll('input[name="replace"]').forEach(function (input) {
     input.checked = ticked.indexOf(input.value) >= 0; // a box ticked before stays ticked
   });
-  deployError($('deploy-error').textContent + ' ' + texts.replaceUnticked);
 }
 
 function deploy(event) {
