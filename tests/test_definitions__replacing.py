@@ -7,6 +7,7 @@ import pytest
 
 from engine.definitions.replacing import ReplacesProcess
 from tests.conftest import FIXTURES
+from tests.scenarios.test_rule_change__paths import governed_setup
 from tests.test_definitions__versions import deployed_events, edit, sources, texts, version_2, versions
 
 PAYMENT = FIXTURES / "payment"
@@ -69,3 +70,13 @@ def test_editing_a_process_is_not_a_replacement(approval):
     (d,) = approval.deploy("adm", files=sources({**files, "approval_v4.bpmn": moved}))
     assert (d.version, d.status) == (4, "deployed")  # its file renamed, and a step
 
+
+
+def test_under_governance_a_confirmed_replacement_is_a_draft_for_the_general_manager(engine):
+    governed_setup(engine)
+    other = (FIXTURES / "replacing" / "approval.bpmn").read_text(encoding="utf-8").replace(
+        'process id="approval"', 'process id="sample_request"')
+    with pytest.raises(ReplacesProcess):
+        engine.deploy("own1", files=sources({"sample_request.bpmn": other}), note="新图")
+    (d,) = engine.deploy("own1", files=sources({"sample_request.bpmn": other}), note="新图", replace=["sample_request"])
+    assert (d.key, d.status, d.version) == ("sample_request", "draft", 2) and d.request_id
