@@ -59,7 +59,8 @@ def version_files(session: Session, key: str, version: int) -> list[dict]:
     return [{"name": f.name, "kind": f.kind, "content": f.content} for f in files]
 
 
-def _content(session: Session, pv: ProcessVersion) -> VersionContent:
+def content(session: Session, pv: ProcessVersion) -> VersionContent:
+    """A stored version as the diff reads it."""
     forms = {f.form_key: json.loads(f.definition)
              for f in session.scalars(select(Form).where(Form.process_version_id == pv.id))}
     bpmn = [(f.name, f.content) for f in _files(session, pv) if f.kind == "bpmn"]
@@ -70,4 +71,4 @@ def version_diff(session: Session, key: str, version: int) -> dict:
     """What this version changed against the one before it (elements added, removed, renamed; forms)."""
     current = _version(session, key, version)
     previous = active_before(session, key, version)  # a draft shows what its approval would change
-    return diff_versions(_content(session, previous) if previous else None, _content(session, current))
+    return diff_versions(content(session, previous) if previous else None, content(session, current))

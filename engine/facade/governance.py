@@ -8,11 +8,12 @@ emergency change with a reason. The installation (`salesflow init`, actor system
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from engine import clock as clock_mod
 from engine.definitions import deploy as deploy_mod
-from engine.definitions import governance
+from engine.definitions import governance, replacing
 from engine.definitions.bundle import SourceFile
 from engine.facade.base import EngineBase
 from engine.runtime import access, commands, rule_changes, starting
@@ -22,11 +23,13 @@ from engine.users import SYSTEM, get_user
 class GovernanceMixin(EngineBase):
     def deploy(self, actor: str, paths: list[str | Path] | None = None,
                files: list[SourceFile] | None = None, note: str = "", emergency: bool = False, reason: str = "",
-               installation: bool = False) -> list[deploy_mod.Deployed]:
+               installation: bool = False, replace: Collection[str] = ()) -> list[deploy_mod.Deployed]:
         """Validate and deploy a bundle, all or nothing. Each changed process becomes a version that is
         `deployed` (in force), or a `draft` of one rule change request (`request_id`) when governance is on;
         `emergency` (administrators, with a `reason`) is in force at once and approved afterwards.
-        `installation`: the console's own deploy at `salesflow init`, never governed."""
+        `installation`: the console's own deploy at `salesflow init`, never governed. A diagram that would
+        replace a deployed process rather than edit it (engine/definitions/replacing.py) is refused with
+        ReplacesProcess unless its key is in `replace`."""
         if actor != SYSTEM:  # before reading a byte: outsiders learn nothing about the files
             with self.db.read() as s:
                 access.check_process_owner(s, actor)
@@ -36,6 +39,7 @@ class GovernanceMixin(EngineBase):
         compiled = self.compile(paths, files)
         with self.db.write() as s, clock_mod.using(clock_mod.ManualClock(self.clock.now())):
             at = clock_mod.now()
+            replacing.refuse_unconfirmed(s, compiled, replace, actor, at)
             if actor == SYSTEM and installation:  # the installation is never governed (salesflow init)
                 return self._deploy_at_once(s, compiled, actor, note, why, at, pending_ok=True)
             if not governance.is_on(s):

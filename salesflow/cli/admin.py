@@ -119,9 +119,14 @@ def validate(paths: tuple[str, ...]) -> None:
                    "governance is on")
 @click.option("--emergency", is_flag=True, help="administrators: in force at once, approved afterwards")
 @click.option("--reason", default="", help="why an emergency change cannot wait for the approval")
-def deploy(paths: tuple[str, ...], note: str, actor: str, emergency: bool, reason: str) -> None:
+@click.option("--replace-process", "replace", multiple=True, metavar="KEY",
+              help="confirm that the diagram of process KEY replaces the deployed process of that id rather "
+                   "than edits it (a deploy that would replace one is refused without it); repeatable")
+def deploy(paths: tuple[str, ...], note: str, actor: str, emergency: bool, reason: str,
+           replace: tuple[str, ...]) -> None:
     verbs = {"deployed": "deployed as", "unchanged": "unchanged, still", "draft": "awaiting approval as"}
-    for d in checked(engine().deploy, actor, with_forms(paths), note=note, emergency=emergency, reason=reason):
+    for d in checked(engine().deploy, actor, with_forms(paths), note=note, emergency=emergency, reason=reason,
+                     replace=replace):
         request = f" (rule change request {d.request_id})" if d.request_id else ""
         click.echo(f"{d.key}: {verbs[d.status]} version {d.version}{request}")
 

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
+from engine.definitions.replacing import ReplacesProcess
 from engine.errors import DefinitionError, InvalidData, Locked, SalesflowError, Unauthorized
 from webui.api import shapes
 from webui.i18n import api_language
@@ -55,6 +56,8 @@ def _engine_error(exc: SalesflowError) -> Response:
     extra: dict = {}
     if isinstance(exc, DefinitionError):
         extra["problems"] = [shapes.problem(p) for p in exc.problems]
+    if isinstance(exc, ReplacesProcess):
+        extra.update(messages=exc.reason, replacing=[r.to_dict() for r in exc.replaced])
     if isinstance(exc, Unauthorized):
         response = error_body(exc.code, str(exc), 401)
         if request.headers.get("Authorization"):

@@ -16,6 +16,8 @@ NOT_A_FILE = {"zh": "每个文件须为 {name, content} 对象：name 为 1-255 
               "en": "Each file must be an object {name, content}: a name of 1-255 characters and text content, "
                     "neither with a NUL character"}
 
+NOT_KEYS = {"zh": "replace 须为流程标识（文本）的列表", "en": "replace must be a list of process ids (texts)"}
+
 
 def _files(body: dict) -> list[SourceFile]:
     errors: dict = {}
@@ -23,6 +25,9 @@ def _files(body: dict) -> list[SourceFile]:
     field(body, "note", str, required=False, errors=errors)
     field(body, "emergency", bool, required=False, errors=errors)
     field(body, "reason", str, required=False, errors=errors)
+    replace = field(body, "replace", list, required=False, errors=errors)
+    if replace is not None and not all(isinstance(k, str) for k in replace):
+        errors["replace"] = NOT_KEYS
     raise_if(errors)
     if not items:
         raise InvalidData("files: at least one file is needed", {"files": REQUIRED})
@@ -55,6 +60,6 @@ def deploy() -> tuple[Response, int]:
     body = json_object()
     files = _files(body)
     deployed = engine().deploy(who, files=files, note=body.get("note") or "", emergency=body.get("emergency") is True,
-                               reason=body.get("reason") or "")
+                               reason=body.get("reason") or "", replace=body.get("replace") or ())
     drafted = any(d.status == "draft" for d in deployed)  # accepted, in force once the general manager approves
     return jsonify([shapes.deployed(d) for d in deployed]), 202 if drafted else 201

@@ -22,13 +22,24 @@ OTHER_SCHEMAS: dict[str, dict] = {
         "error": {"type": "string", "description": "a stable code: bad_request, unauthorized, forbidden, not_found, "
                                                    "method_not_allowed, conflict, halted (a 409: the instance is "
                                                    "halted by an incident), too_large, invalid_data, "
-                                                   "process_error, invalid_definition, locked"},
+                                                   "process_error, invalid_definition, locked, replaces_process "
+                                                   "(a 409 of deployments: see `replacing`)"},
         "message": {"type": "string", "description": "what went wrong, for people"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"},
                    "description": "field name -> message, in the language of Accept-Language (zh by default)"},
         "problems": {"type": "array", "items": ref("Problem"),
                      "description": "invalid_definition only: each file's problems"},
+        "messages": {**TEXT, "description": "replaces_process only: the message in each language"},
+        "replacing": {"type": "array", "items": ref("Replacement"),
+                      "description": "replaces_process only: the deployed processes the bundle would replace"},
     }, required=["error", "message"]),
+    "Replacement": obj({
+        "key": {"type": "string"}, "name": {"type": "string", "description": "of the process in force"},
+        "version": {"type": "integer", "description": "the version in force"},
+        "deployed_by": {"type": "string"}, "deployed_at": {"type": "string", "description": "YYYY-MM-DD HH:MM"},
+        "new_name": {"type": "string", "description": "the process name of the diagram that would replace it"},
+        "diff": {"type": "object", "description": "what would change: against (the version in force), added, "
+                                                  "removed, renamed, forms_added, forms_removed, forms_changed"}}),
     "TokenRequest": obj({"username": {"type": "string"}, "password": {"type": "string"}}, closed=False),
     "Token": obj({"token": {"type": "string", "description": "send as `Authorization: Bearer <token>`; "
                                                             "valid for 12 hours"}}),
@@ -56,6 +67,10 @@ OTHER_SCHEMAS: dict[str, dict] = {
         "emergency": {"type": "boolean", "description": "administrators: in force at once while governance is on, "
                                                         "acknowledged by the general manager afterwards"},
         "reason": {"type": "string", "description": "required with emergency: why it cannot wait"},
+        "replace": {"type": "array", "items": {"type": "string"},
+                    "description": "process ids whose deployed process the bundle may replace: a diagram that is "
+                                   "not an edit of the process in force under its id (docs/modelling.md) is "
+                                   "refused with 409 replaces_process unless its id is listed"},
     }, required=["files"], closed=False),
     "FoundInstance": obj({
         "id": {"type": "integer"}, "process_key": {"type": "string"}, "process_name": {"type": "string"},
@@ -103,7 +118,8 @@ WHY = {
     403: "the engine refuses the caller, who may see the object but not do this",
     404: "no such object, or one the caller may not see (answered alike, so that ids do not leak)",
     409: "the task is no longer ready, or someone else holds it, or (`halted`) its instance is halted by an incident;"
-         " for incidents: the incident is already resolved",
+         " for incidents: the incident is already resolved; for deployments: a change awaits approval, or "
+         "(`replaces_process`) a diagram would replace an unrelated process under its id (see `replacing`)",
     413: "the body is larger than the server accepts",
     415: "the body is sent as another media type (a form, plain text): send JSON as Content-Type: application/json",
     422: "invalid fields (see `fields`: a number that is not finite, such as 1e400, or beyond ±(2^53 - 1) in "

@@ -329,6 +329,22 @@ function deployError(text) {
   box.hidden = !text;
 }
 
+/** The process ids whose replacement the owner confirmed (the boxes a refused deploy put on the card). */
+function replaceTicked() {
+  return Array.from($('deploy-replace').querySelectorAll('input[name="replace"]:checked'))
+    .map(function (box) { return box.value; });
+}
+
+/** The processes the diagram would replace, each with its diff and an unticked box to confirm it. */
+function showReplacing(html) {
+  const ticked = replaceTicked();
+  const box = $('deploy-replace');
+  box.replaceChildren(document.createRange().createContextualFragment(html || ''));
+  box.querySelectorAll('input[name="replace"]').forEach(function (input) {
+    input.checked = ticked.indexOf(input.value) >= 0; // a box ticked before stays ticked
+  });
+}
+
 function deploy(event) {
   event.preventDefault();
   deployError('');
@@ -345,15 +361,20 @@ function deploy(event) {
     $('deploy-card').dataset.state = 'deploying';
     status(texts.deploying);
     return collectFiles().then(function (files) {
-      return postJson(root.dataset.deployUrl, { files: files, note: note });
+      return postJson(root.dataset.deployUrl, { files: files, note: note, replace: replaceTicked() });
     }).then(function (answer) {
       status('');
       if (!answer.ok) {
         $('deploy-card').dataset.state = 'refused';
         deployError(texts.deployFailed + ' ' + (answer.body.message || ''));
         if (answer.body.problems) { showProblems(answer.body.problems); }
+        if (answer.body.error === 'replaces_process') { // deployable once a box is ticked: offered again
+          showReplacing(answer.body.html);
+          button.disabled = false;
+        }
         return answer;
       }
+      $('deploy-replace').replaceChildren();
       const result = $('deploy-result');
       const range = document.createRange();
       result.replaceChildren();
