@@ -116,10 +116,28 @@ def _owner_id(node: etree._Element) -> tuple[str | None, int | None]:
 
 _WHAT_ZH = {"condition": "条件", "timer expression": "定时器表达式", "script": "脚本"}
 _BARE_ISO = re.compile(r"(R\d*/)?P[0-9YMWDTHS.]+|\d{4}-\d\d-\d\dT[0-9:.]+Z?")  # Camunda's unquoted timers
-_EXAMPLE = {"condition": "amount > 1000", "timer expression": '"PT2H"', "script": "total = price * quantity"}
+_EXAMPLE = {"condition": "amount > 1000", "timer expression": '"PT2H"', "script": "total = price * quantity",
+            "DMN inputEntry": '>= 1000, or ? >= 600 and ? < 700', "DMN outputEntry": '"approve"',
+            "DMN inputExpression": "amount_yuan"}
+# what other engines write where we read Python: (pattern, en, zh); told as such instead of a syntax error
+_FOREIGN_LANGUAGES = (
+    (re.compile(r"[\[\](]\s*[^\s.][^.]*\.\.[^.]*[\])\[]"), "a FEEL range", "FEEL 区间"),
+    (re.compile(r".*\b(getDataObject|getDataInput|getDataOutput|getActivityProperty)\s*\("), "an XPath expression",
+     "XPath 表达式"),
+    (re.compile(r"[\d*?/,LW#-]+( +[\d*?/,LW#A-Z-]+){4,6}"), "a cron expression", "cron 表达式"),
+)
 
 
-def _check(problems: list[Problem], filename: str, node: etree._Element, text: str, mode: str, what: str) -> None:
+def _foreign_language(text: str) -> tuple[str, str] | None:
+    for pattern, en, zh in _FOREIGN_LANGUAGES:
+        if pattern.match(text.strip()):
+            return en, zh
+    return None
+
+
+def _check(problems: list[Problem], filename: str, node: etree._Element, text: str, mode: str, what: str,
+           shown: str | None = None) -> None:
+    """A problem unless `text` compiles as Python in `mode`; `shown` is the text as the modeler wrote it."""
     what_zh = _WHAT_ZH.get(what, what)
     if not text.strip() or text.strip().startswith(("${", "#{")):
         # the two ways diagrams from other modelers arrive: left empty, or in Camunda's JUEL
@@ -140,8 +158,17 @@ def _check(problems: list[Problem], filename: str, node: etree._Element, text: s
                                     f'string, "{text.strip()}"', element, line,
                                     f'定时器表达式是 Python：请把 ISO 8601 值写成字符串 "{text.strip()}"'))
             return
-        problems.append(Problem(filename, f"{what} does not compile: {exc}", element, line,
-                                f"{what_zh}无法编译：{exc}"))
+        example = _EXAMPLE.get(what, "")
+        foreign = _foreign_language(shown if shown is not None else text)
+        if foreign is not None:
+            problems.append(Problem(filename, f"the {what} is {foreign[0]} ({(shown or text).strip()[:60]}): write it "
+                                    f"in Python, e.g. {example} (see docs/modelling.md)", element, line,
+                                    f"{what_zh}是{foreign[1]}（{(shown or text).strip()[:60]}）：请用 Python 书写，"
+                                    f"例如 {example}（见 docs/modelling.md）"))
+            return
+        problems.append(Problem(filename, f"{what} does not compile: {exc}; write it in Python, e.g. {example}",
+                                element, line,
+                                f"{what_zh}不是有效的 Python（{exc}）：请用 Python 书写，例如 {example}"))
 
 
 def bpmn_expression_problems(tree: etree._ElementTree, filename: str) -> list[Problem]:
@@ -180,7 +207,10 @@ def dmn_expression_problems(tree: etree._ElementTree, filename: str) -> list[Pro
                                                 f"DMN 输入条目 `{text.strip()}`：请用 `?` 代表输入，"
                                                 f"例如 `? {text.strip()}`"))
                         continue
+                    shown = text
                     text = text.replace("?", "x") if "?" in text else (f"x {text}" if _is_test(text) else text)
+                    _check(problems, filename, node, text.strip(), "eval", f"DMN {tag}", shown)
+                    continue
                 _check(problems, filename, node, text.strip(), "eval", f"DMN {tag}")
     return problems
 
