@@ -109,6 +109,13 @@ def remember_head(session: Session, chain: str, head: AuditChain | None) -> None
         session.info.setdefault("audit_heads", {})[chain] = (session.get_transaction(), head)
 
 
+def new_chain(session: Session, chain: str) -> None:
+    """Start a chain known not to exist yet (a new instance's): its head needs no read."""
+    head = AuditChain(chain=chain, length=0, head=GENESIS)
+    session.add(head)
+    remember_head(session, chain, head)
+
+
 def forget_heads(session: Session) -> None:
     """Drop the heads this session remembers: after a rolled-back SAVEPOINT (one instance's failed
     step inside another's command) they may count events that are gone."""

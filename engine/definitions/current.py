@@ -9,7 +9,7 @@ reader of "the current version" asks here, so that the rule has one home.
 from __future__ import annotations
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.errors import Conflict
 from engine.store.models import ProcessVersion
@@ -26,8 +26,10 @@ def _active() -> Select:
 
 
 def current_version(session: Session, key: str) -> ProcessVersion | None:
-    """The version new instances of `key` start on (None: no active version of it)."""
-    return session.scalar(_active().where(ProcessVersion.key == key).order_by(ProcessVersion.version.desc()).limit(1))
+    """The version new instances of `key` start on (None: no active version of it). Its compiled specs and
+    model (large) are read when first used: a start takes them from the spec cache."""
+    return session.scalar(_active().where(ProcessVersion.key == key).order_by(ProcessVersion.version.desc())
+                          .limit(1).options(defer(ProcessVersion.spec_json), defer(ProcessVersion.model_json)))
 
 
 def current_versions(session: Session) -> dict[str, ProcessVersion]:

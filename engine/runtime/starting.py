@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.audit.chain import instance_chain, new_chain
 from engine.definitions.model import ProcessModel, start_event
 from engine.process import workflow
 from engine.process.specs import SpecSet
@@ -39,6 +40,7 @@ def begin(session: Session, ctx: Context, pv: ProcessVersion, specs: SpecSet, ac
                     started_by=actor, started_at=at, state_json="{}", serializer_version="", rev=0)
     session.add(inst)
     session.flush()
+    new_chain(session, instance_chain(inst.id))
     step = Step(session, inst, specs, None, actor, at)
     step.wf = workflow.start(specs, dict(data))
     payload = {"process_key": pv.key, "version": pv.version, "business_key": business_key, "data": data}

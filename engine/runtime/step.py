@@ -108,7 +108,10 @@ class Step:
         return derived
 
     def _task_rows(self, ready_ids: list[str]) -> dict[str, Task]:
-        """The instance's open task rows, and any row already kept under an id that is ready now."""
+        """The instance's open task rows, and any row already kept under an id that is ready now (none
+        before its first step)."""
+        if self.before.states == {} and self.instance.rev == 0:
+            return {}
         query = select(Task).where(Task.instance_id == self.instance.id,
                                    or_(Task.status == "ready", Task.id.in_(ready_ids)) if ready_ids
                                    else Task.status == "ready")
