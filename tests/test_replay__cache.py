@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, text
 
 import engine.facade.audit as facade_audit
 from engine import Engine
 from engine.errors import NotFound
 from engine.replay_cache import ReplayCache
-from tests.test_replay__steps import REQUEST, approved_run, first, rewrite_payload
+from tests.test_replay__steps import REQUEST, alter_actor, approved_run, first, rewrite_payload
 
 
 @pytest.fixture
@@ -74,13 +73,7 @@ def test_after_a_new_command_the_next_view_has_the_new_step(approval, replays):
 def test_an_event_altered_after_a_cached_view_is_still_reported(approval, db_url):
     iid = approved_run(approval)
     assert approval.replay(iid, states=True).verified
-    raw = create_engine(db_url)
-    try:
-        with raw.begin() as conn:
-            conn.execute(text("UPDATE audit_event SET actor = 'mgr2' WHERE chain = :c AND position = 3"),
-                         {"c": f"instance:{iid}"})
-    finally:
-        raw.dispose()
+    alter_actor(db_url, iid)
     for states in (True, False):
         result = approval.replay(iid, states=states)
         assert not result.verified and result.states == []

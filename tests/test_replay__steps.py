@@ -234,15 +234,20 @@ def test_forged_derived_event_is_caught_by_replay(approval, db_url):
     assert not result.verified and result.first_mismatch.position == step
 
 
-def test_a_broken_chain_does_not_replay(approval, db_url):
-    iid = approved_run(approval)
+def alter_actor(db_url: str, iid: int, position: int = 3) -> None:
+    """Change who did one recorded event, behind the engine's back (as someone with database access could)."""
     raw = create_engine(db_url)
     try:
         with raw.begin() as conn:
-            conn.execute(text("UPDATE audit_event SET actor = 'mgr2' WHERE chain = :c AND position = 3"),
-                         {"c": f"instance:{iid}"})
+            conn.execute(text("UPDATE audit_event SET actor = 'mgr2' WHERE chain = :c AND position = :p"),
+                         {"c": f"instance:{iid}", "p": position})
     finally:
         raw.dispose()
+
+
+def test_a_broken_chain_does_not_replay(approval, db_url):
+    iid = approved_run(approval)
+    alter_actor(db_url, iid)
     result = approval.replay(iid)
     assert not result.verified
     assert result.first_mismatch.position == 3 and result.first_mismatch.kind == "chain"

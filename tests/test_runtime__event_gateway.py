@@ -4,10 +4,10 @@ moves the instance on, and the others are dropped (a timer row ends as cancelled
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from engine.errors import Conflict
 from tests.conftest import FIXTURES, add_users
+from tests.test_timers__worker import timer_rows
 
 
 @pytest.fixture
@@ -15,16 +15,6 @@ def race(engine):
     engine.deploy("system", [FIXTURES / "race"])
     add_users(engine, {"rep": ["sales_rep"], "fin": ["finance"]})
     return engine
-
-
-def timer_rows(db_url: str, iid: int) -> list[tuple[str, str]]:
-    raw = create_engine(db_url)
-    try:
-        with raw.connect() as conn:
-            return [tuple(r) for r in conn.execute(
-                text("SELECT bpmn_id, status FROM timer WHERE instance_id = :i ORDER BY id"), {"i": iid})]
-    finally:
-        raw.dispose()
 
 
 def kinds(eng, iid: int) -> list[tuple[str, str | None]]:

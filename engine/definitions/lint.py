@@ -137,11 +137,18 @@ def _form_names(form: FormDef) -> set[str]:
     return props | {f.get("name") for f in form.fields if isinstance(f, dict) and f.get("name")}
 
 
+def _script_tree(script: str) -> ast.AST | None:
+    """The script's syntax tree; None when it does not parse (the compile check reports that)."""
+    try:
+        return ast.parse(script, mode="exec")
+    except SyntaxError:
+        return None
+
+
 def assigned_names(script: str) -> set[str]:
     """The names a script assigns (x = ..., for x in ..., def x, x += ...)."""
-    try:
-        tree = ast.parse(script, mode="exec")
-    except SyntaxError:
+    tree = _script_tree(script)
+    if tree is None:
         return set()
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     return names | {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)}
@@ -289,9 +296,8 @@ class _Reader:
 
 def script_reads(script: str) -> set[str]:
     """The data names a script reads before, or without, setting them itself."""
-    try:
-        tree = ast.parse(script, mode="exec")
-    except SyntaxError:
+    tree = _script_tree(script)
+    if tree is None:
         return set()
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     bound = {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
