@@ -54,9 +54,16 @@ def form_changes(old: dict[str, dict], new: dict[str, dict]) -> dict[str, list[s
 
 
 def version_diff(previous: VersionContent | None, current: VersionContent) -> dict:
-    """The change from `previous` to `current`; the first version is compared with nothing (all added)."""
+    """The change from `previous` to `current`; the first version is compared with nothing (all added).
+    `names` are the names people know the added and removed elements by, and `form_titles` the titles of
+    the forms, so that pages need show no ids."""
     old_elements = process_elements(previous.key, previous.bpmn) if previous else {}
     new_elements = process_elements(current.key, current.bpmn)
-    return {"against": previous.version if previous else None,
-            **element_changes(old_elements, new_elements),
-            **form_changes(previous.forms if previous else {}, current.forms)}
+    old_forms = previous.forms if previous else {}
+    changes = element_changes(old_elements, new_elements)
+    named = {**old_elements, **new_elements}
+    return {"against": previous.version if previous else None, **changes,
+            "names": {i: named[i] for i in (*changes["added"], *changes["removed"]) if named.get(i)},
+            **form_changes(old_forms, current.forms),
+            "form_titles": {k: f["title"] for k, f in {**old_forms, **current.forms}.items()
+                            if isinstance(f, dict) and f.get("title")}}

@@ -127,8 +127,8 @@ def test_a_process_owner_adds_a_task_with_its_form_deploys_and_new_instances_rea
     expect(page.locator("#deploy-card")).to_have_attribute("data-state", "deployed", timeout=30_000)
     result = page.locator('#deploy-result .deployed[data-key="complaint"]')
     expect(result).to_have_attribute("data-version", "2")
-    expect(result.locator(".diff-added")).to_contain_text(NEW_TASK)
-    expect(result.locator(".diff-forms-added")).to_contain_text(NEW_FORM)
+    expect(result.locator(f'.diff-added li[data-id="{NEW_TASK}"]')).to_have_text("办公室初审")  # its name, not its id
+    expect(result.locator(f'.diff-forms-added li[data-key="{NEW_FORM}"]')).to_have_count(1)
     shot(page, "deployed-with-diff")
 
     info = eng.versions("po1", "complaint")[0]

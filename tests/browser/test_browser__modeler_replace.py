@@ -30,7 +30,7 @@ def test_a_new_diagram_under_a_deployed_id_deploys_only_once_the_replacement_is_
     box = page.locator('#deploy-replace input[name="replace"][value="sample_request"]')
     expect(box).not_to_be_checked()
     expect(page.locator("#deploy-replace label.check")).to_have_text(REPLACE_LABEL[lang])
-    expect(page.locator("#deploy-replace .diff-removed")).to_contain_text("sales_approval")
+    expect(page.locator("#deploy-replace .diff-removed")).to_contain_text("销售部审批")  # by name, not id
     expect(page.locator("#deploy-replace .notice")).to_contain_text("样品提供申请")
     page.click("#deploy-replace details summary")  # what would change, folded until asked for
     expect(page.locator("#deploy")).to_be_enabled()

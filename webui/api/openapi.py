@@ -39,7 +39,9 @@ OTHER_SCHEMAS: dict[str, dict] = {
         "deployed_by": {"type": "string"}, "deployed_at": {"type": "string", "description": "YYYY-MM-DD HH:MM"},
         "new_name": {"type": "string", "description": "the process name of the diagram that would replace it"},
         "diff": {"type": "object", "description": "what would change: against (the version in force), added, "
-                                                  "removed, renamed, forms_added, forms_removed, forms_changed"}}),
+                                                  "removed, renamed (element ids), names (id: name of the added "
+                                                  "and removed), forms_added, forms_removed, forms_changed, "
+                                                  "form_titles (key: title)"}}),
     "TokenRequest": obj({"username": {"type": "string"}, "password": {"type": "string"}}, closed=False),
     "Token": obj({"token": {"type": "string", "description": "send as `Authorization: Bearer <token>`; "
                                                             "valid for 12 hours"}}),

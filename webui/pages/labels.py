@@ -8,7 +8,9 @@ name with the login id in a tooltip (macros.html `person`), from one engine look
 from __future__ import annotations
 
 from flask import g
+from flask_babel import gettext
 
+from engine.users import SYSTEM
 from webui import forms_render
 from webui.context import engine
 from webui.i18n import localized
@@ -52,9 +54,11 @@ def describe(value: object, ui: dict | None, fields: dict[str, dict]) -> str:
 
 @blueprint.app_template_global("person_name")
 def person_name(username: str | None) -> str:
-    """A login id's display name (the id itself for an unknown one, e.g. `system` is named by the page)."""
+    """A login id's display name (the id itself for an unknown one); the engine's own actor is "System"."""
     if not username:
         return ""
+    if username == SYSTEM:
+        return gettext("System")
     if "display_names" not in g:
         g.display_names = engine().display_names()
     return g.display_names.get(username, username)
