@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine import clock as clock_mod
-from engine.config import database_url, replay_cache_size
+from engine.config import database_url, replay_cache_size, workflow_cache_mb
 from engine.errors import SalesflowError
 from engine.facade.accounts import AccountsMixin
 from engine.facade.audit import AuditMixin
@@ -33,6 +33,7 @@ from engine.process.specs import SpecCache
 from engine.replay_cache import ReplayCache
 from engine.roles import load_catalogue, sync_roles
 from engine.runtime import labels as labels_mod
+from engine.runtime.warm_workflows import WarmWorkflows
 from engine.store.db import Database
 
 T = TypeVar("T")
@@ -47,6 +48,7 @@ class Engine(AccountsMixin, DefinitionsMixin, GovernanceMixin, CommandsMixin, Re
         self.specs = SpecCache()
         self.labels = labels_mod.LabelCache()
         self.replays = ReplayCache(replay_cache_size())
+        self.workflows = WarmWorkflows(workflow_cache_mb() * 1_000_000)
         self._roles_path = roles_path
         # called after every command with (command, seconds, outcome): "ok" or the error's code
         self.observers: list[Callable[[str, float, str], None]] = []

@@ -39,3 +39,14 @@ def replay_cache_size() -> int:
     if not raw.isdigit():
         raise ValueError(f"SALESFLOW_REPLAY_CACHE_SIZE must be a whole number, not {raw!r}")
     return int(raw)
+
+
+def workflow_cache_mb() -> int:
+    """`SALESFLOW_WORKFLOW_CACHE_MB`: how much saved state text each process keeps restored between commands
+    (engine/runtime/warm_workflows.py; docs/deployment.md gives the memory it costs); 0 keeps none."""
+    raw = os.environ.get("SALESFLOW_WORKFLOW_CACHE_MB", "")
+    if not raw:
+        return 8
+    if not raw.isdigit():
+        raise ValueError(f"SALESFLOW_WORKFLOW_CACHE_MB must be a whole number, not {raw!r}")
+    return int(raw)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from engine.replay import Replay
     from engine.replay_cache import ReplayCache
     from engine.runtime.labels import LabelCache
+    from engine.runtime.warm_workflows import WarmWorkflows
     from engine.store.db import Database
 
 T = TypeVar("T")
@@ -29,6 +30,7 @@ class EngineBase:
     specs: SpecCache
     labels: LabelCache
     replays: ReplayCache
+    workflows: WarmWorkflows
     _roles_path: Path | None
     observers: list[Callable[[str, float, str], None]]
 

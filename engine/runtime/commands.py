@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy.orm import Session
 
 from engine import clock, forms, outcomes, reasons
@@ -18,6 +19,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, ProcessError, Salesf
 from engine.notify import events as notify
 from engine.prices.book import PricesOn, company_day
 from engine.process import failures, observe, workflow
+from engine.process.specs import SpecSet
 from engine.reasons import MAX_REASON
 from engine.runtime import access, customers, idempotency, incidents, messaging, queries, starting, under_case
 from engine.runtime.loading import (
@@ -49,10 +51,10 @@ def load_step(ctx: Context, session: Session, inst: Instance, actor: str, overdu
     failing timer is left unfired and the command goes on without it) or "skip" (an instance
     halted by an incident: its failed step waits for an administrator's retry)."""
     specs = specs_for(session, ctx.specs, inst.process_version_id)
-    wf, at = load_workflow(inst, specs), clock.now()
+    wf, at = warm_workflow(ctx, inst, specs), clock.now()
     if overdue != "skip" and any(due < at for _task, due in workflow.waiting_timers(wf)):
         def fire() -> None:
-            _fire(ctx, session, Step(session, inst, specs, wf, SYSTEM, at))
+            _fire(ctx, session, Step(session, inst, specs, wf, SYSTEM, at, ctx.workflows))
 
         if overdue == "try":
             if incidents.isolated(session, fire) is not None:
@@ -64,7 +66,13 @@ def load_step(ctx: Context, session: Session, inst: Instance, actor: str, overdu
                 raise
             except Exception as exc:  # e.g. a state that cannot be saved: the person gets a 422
                 raise ProcessError(f"an overdue timer of instance {inst.id} failed: {failures.describe(exc)}") from exc
-    return Step(session, inst, specs, wf, actor, at)
+    return Step(session, inst, specs, wf, actor, at, ctx.workflows)
+
+
+def warm_workflow(ctx: Context, inst: Instance, specs: SpecSet) -> BpmnWorkflow:
+    """The instance's workflow for a command: kept from its last command in this process when the database
+    still holds the state it was saved as, else restored (engine/runtime/warm_workflows.py)."""
+    return ctx.workflows.take(inst.id, inst.state_json) or load_workflow(inst, specs)
 
 
 def _fire(ctx: Context, session, step: Step) -> int:  # noqa: ANN001
@@ -309,6 +317,6 @@ def fire_timers(ctx: Context, instance_id: int) -> int:
         if inst is None or inst.status != "running":
             return 0
         specs = specs_for(s, ctx.specs, inst.process_version_id)
-        return _fire(ctx, s, Step(s, inst, specs, load_workflow(inst, specs), SYSTEM, clock.now()))
+        return _fire(ctx, s, Step(s, inst, specs, warm_workflow(ctx, inst, specs), SYSTEM, clock.now(), ctx.workflows))
 
 

@@ -34,6 +34,7 @@ from engine.process.specs import SpecCache
 from engine.reasons import MAX_REASON, required_reason
 from engine.runtime import access
 from engine.runtime.loading import specs_for
+from engine.runtime.warm_workflows import WarmWorkflows
 from engine.store.models import AuditEvent, Instance, ProcessVersion, Task
 
 if TYPE_CHECKING:
@@ -203,7 +204,8 @@ def ended(session: Session, inst: Instance, data: dict, actor: str, at: datetime
     session.flush()
     append(session, DEPLOYMENTS, iso(at), task.completed_by, "approved" if approved else "returned", None, entry)
     if approved:
-        engine_view = SimpleNamespace(specs=SpecCache())  # arming needs only a spec cache (no Engine here)
+        # arming needs only a spec cache, and keeps no restored workflow (no Engine here)
+        engine_view = SimpleNamespace(specs=SpecCache(), workflows=WarmWorkflows(0))
         for pv in versions:
             _starting().arm(session, engine_view, pv.key)  # a timer-started process waits for its first time
 

@@ -41,7 +41,7 @@ def begin(session: Session, ctx: Context, pv: ProcessVersion, specs: SpecSet, ac
     session.add(inst)
     session.flush()
     new_chain(session, instance_chain(inst.id))
-    step = Step(session, inst, specs, None, actor, at)
+    step = Step(session, inst, specs, None, actor, at, ctx.workflows)
     step.wf = workflow.start(specs, dict(data))
     payload = {"process_key": pv.key, "version": pv.version, "business_key": business_key, "data": data}
     if via:

@@ -28,6 +28,7 @@ from engine.process.routing import Offer, due_at, offer
 from engine.process.specs import SpecSet
 from engine.runtime import customers, effects
 from engine.runtime.incidents import LIVE
+from engine.runtime.warm_workflows import WarmWorkflows
 from engine.sandbox.values import OutputRefused, storable
 from engine.scripting import FAILURES
 from engine.store.models import Instance, Task, Timer
@@ -41,6 +42,7 @@ class Step:
     wf: BpmnWorkflow | None
     actor: str
     at: datetime
+    warm: WarmWorkflows | None = None  # keeps the saved workflow for the instance's next command
 
     def __post_init__(self) -> None:
         self.thrown: list[tuple[str, dict]] = []  # messages to route once the step is recorded
@@ -87,6 +89,8 @@ class Step:
         self._sync_timers(waiting, timers)
         inst = self.instance
         inst.state_json, inst.serializer_version = workflow.dump(wf), SERIALIZER_VERSION
+        if self.warm is not None:
+            self.warm.keep_on_commit(self.session, inst.id, inst.state_json, wf)
         inst.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
         customer = data.get("customer_name")
         inst.customer_name = (customer.strip()[:200] or None) if isinstance(customer, str) else None
