@@ -33,20 +33,19 @@ def calendar_file() -> Path:
 
 def replay_cache_size() -> int:
     """`SALESFLOW_REPLAY_CACHE_SIZE`: how many replays each process keeps (docs/deployment.md gives the cost)."""
-    raw = os.environ.get("SALESFLOW_REPLAY_CACHE_SIZE", "")
-    if not raw:
-        return 32
-    if not raw.isdigit():
-        raise ValueError(f"SALESFLOW_REPLAY_CACHE_SIZE must be a whole number, not {raw!r}")
-    return int(raw)
+    return _whole_number("SALESFLOW_REPLAY_CACHE_SIZE", 32)
 
 
 def workflow_cache_mb() -> int:
     """`SALESFLOW_WORKFLOW_CACHE_MB`: how much saved state text each process keeps restored between commands
     (engine/runtime/warm_workflows.py; docs/deployment.md gives the memory it costs); 0 keeps none."""
-    raw = os.environ.get("SALESFLOW_WORKFLOW_CACHE_MB", "")
+    return _whole_number("SALESFLOW_WORKFLOW_CACHE_MB", 8)
+
+
+def _whole_number(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
     if not raw:
-        return 8
+        return default
     if not raw.isdigit():
-        raise ValueError(f"SALESFLOW_WORKFLOW_CACHE_MB must be a whole number, not {raw!r}")
+        raise ValueError(f"{name} must be a whole number, not {raw!r}")
     return int(raw)

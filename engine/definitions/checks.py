@@ -6,7 +6,7 @@ import re
 
 from lxml import etree
 
-from engine.definitions.lint import Text
+from engine.definitions.findings import Text
 from engine.definitions.model import (
     BPMN,
     CUSTOMER_OWNER,
@@ -106,7 +106,7 @@ def _under_case_problems(model: ProcessModel, starts: list, forms: dict[str, For
     return found
 
 
-def _owner_id(node: etree._Element) -> tuple[str | None, int | None]:
+def owner_id(node: etree._Element) -> tuple[str | None, int | None]:
     """The nearest ancestor with an id: the element a person would look for."""
     current = node
     while current is not None and current.get("id") is None:
@@ -141,7 +141,7 @@ def _check(problems: list[Problem], filename: str, node: etree._Element, text: s
     what_zh = _WHAT_ZH.get(what, what)
     if not text.strip() or text.strip().startswith(("${", "#{")):
         # the two ways diagrams from other modelers arrive: left empty, or in Camunda's JUEL
-        element, line = _owner_id(node)
+        element, line = owner_id(node)
         how = "is empty" if not text.strip() else f"is a JUEL expression ({text.strip()[:60]})"
         how_zh = "为空" if not text.strip() else f"是 JUEL 表达式（{text.strip()[:60]}）"
         example = _EXAMPLE.get(what, "")
@@ -152,7 +152,7 @@ def _check(problems: list[Problem], filename: str, node: etree._Element, text: s
     try:
         compile_expression(text, mode)
     except (PermissionError, SyntaxError, ValueError) as exc:
-        element, line = _owner_id(node)
+        element, line = owner_id(node)
         if what == "timer expression" and _BARE_ISO.fullmatch(text.strip()):  # a bare name is the lint's
             problems.append(Problem(filename, "the timer expression is Python: write the ISO 8601 value as a "
                                     f'string, "{text.strip()}"', element, line,
@@ -183,7 +183,7 @@ def bpmn_expression_problems(tree: etree._ElementTree, filename: str) -> list[Pr
         _check(problems, filename, node, node.text or "", "exec", "script")
     for node in root.iter(f"{{{BPMN}}}scriptTask"):
         if node.find("bpmn:script", NS) is None:
-            element, line = _owner_id(node)
+            element, line = owner_id(node)
             problems.append(Problem(filename, "script task has no script", element, line, "脚本任务没有脚本"))
     return problems
 
@@ -201,7 +201,7 @@ def dmn_expression_problems(tree: etree._ElementTree, filename: str) -> list[Pro
                     # an input entry may be a test such as `> 1000` or `? in ("a", "b")`: check it
                     # as SpiffWorkflow will run it (it glues a leading operator to the input)
                     if text.strip().startswith(("in ", "in(", "not in")):
-                        element, line = _owner_id(node)
+                        element, line = owner_id(node)
                         problems.append(Problem(filename, f"DMN inputEntry `{text.strip()}`: write the input as "
                                                           f"`?`, e.g. `? {text.strip()}`", element, line,
                                                 f"DMN 输入条目 `{text.strip()}`：请用 `?` 代表输入，"

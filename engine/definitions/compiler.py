@@ -24,9 +24,10 @@ from engine.definitions.checks import (
     dmn_expression_problems,
     model_problems,
 )
+from engine.definitions.findings import ERROR, Finding, errors
 from engine.definitions.foreign import bpmn_foreign_problems, dmn_foreign_problems
 from engine.definitions.form_file import load_form
-from engine.definitions.lint import ERROR, Finding, Sources, errors, lint
+from engine.definitions.lint import Sources, lint
 from engine.definitions.model import ProcessModel, read_processes
 from engine.definitions.parser import Parser
 from engine.definitions.parser_text import UNREADABLE, UNREADABLE_ZH, readable

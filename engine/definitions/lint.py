@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import ast
 import builtins
-import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine import form_prefill, outcomes
+from engine.definitions.checks import owner_id
 from engine.definitions.documentation import missing_languages
+from engine.definitions.findings import ERROR, WARNING, Finding, Text
 from engine.definitions.model import (
     BPMN,
     CAMUNDA,
@@ -30,20 +30,20 @@ from engine.definitions.model import (
     ProcessModel,
     start_events,
 )
+from engine.definitions.timer_values import timer_values
 from engine.errors import Problem
 from engine.forms import FormDef
-from engine.sandbox.policy import CodeRefused, compile_code
 from engine.scripting import global_names
 
-ERROR, WARNING = "error", "warning"
-Text = tuple[str, str]  # a message in (English, Chinese): the engine keeps both (docs/modelling.md)
-_NUM = r"\d+(?:[.,]\d+)?"
-_DURATION = re.compile(rf"P(?!$)(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}W)?(?:{_NUM}D)?"
-                       rf"(?:T(?=\d)(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?")
 _SCOPES = ("subProcess", "transaction", "adHocSubProcess")
 # data SpiffWorkflow itself puts in a task's data: data objects, a multi-instance's items
 _DATA_ITEMS = ("dataObject", "inputDataItem", "outputDataItem", "dataInput", "dataOutput")
 _THROWS = (f"{{{BPMN}}}intermediateThrowEvent", f"{{{BPMN}}}endEvent")
+
+
+def _owner(node: etree._Element) -> str | None:
+    """The id of the nearest element, the node itself or an ancestor, that has one."""
+    return owner_id(node)[0]
 
 
 def _known_globals() -> frozenset[str]:
@@ -52,17 +52,6 @@ def _known_globals() -> frozenset[str]:
 
 
 KNOWN_GLOBALS = _known_globals()
-
-
-@dataclass(frozen=True)
-class Finding:
-    problem: Problem
-    severity: str  # ERROR | WARNING
-
-    def to_dict(self) -> dict:
-        p = self.problem
-        return {"file": p.file, "element": p.element, "line": p.line, "message": p.message,
-                "messages": p.messages(), "severity": self.severity}
 
 
 def _at_element(model: ProcessModel, el: Element, message: str, zh: str, severity: str = ERROR) -> Finding:
@@ -99,10 +88,6 @@ def lint(src: Sources) -> list[Finding]:
     for name, tree in src.bpmn.items():
         findings += timer_values(tree, name)
     return list(dict.fromkeys(findings))  # a decision two processes call is reported once
-
-
-def errors(findings: list[Finding]) -> list[Problem]:
-    return [f.problem for f in findings if f.severity == ERROR]
 
 
 # -- the data a process can hold ------------------------------------------------
@@ -553,88 +538,3 @@ def process_summaries(model: ProcessModel, proc: etree._Element) -> list[Finding
     doc = proc.find(f"{{{BPMN}}}documentation")
     line = doc.sourceline if doc is not None else model.line
     return [Finding(Problem(model.file, message, model.id, line, text), WARNING)]
-
-
-def _owner(node: etree._Element) -> str | None:
-    current = node
-    while current is not None and current.get("id") is None:
-        current = current.getparent()
-    return current.get("id") if current is not None else None
-
-
-def timer_text_problem(tag: str, value: str) -> Text | None:
-    """Why a literal timer value cannot be used by a timer of this kind, (English, Chinese); None: it can."""
-    text = value.strip()
-    try:
-        if tag == "timeDuration":
-            if not _DURATION.fullmatch(text):
-                raise ValueError
-            TimerEventDefinition.parse_iso_duration(text)
-        elif tag == "timeDate":
-            TimerEventDefinition.get_datetime(text)
-        else:
-            TimerEventDefinition.parse_iso_recurring_interval(text)
-    except Exception:  # SpiffWorkflow raises bare Exception for a bad duration
-        return {
-            "timeDuration": (f'"{text}" is not an ISO 8601 duration: days and longer come before T, hours, '
-                             f'minutes and seconds after it ("P1D", "PT24H", "P1DT12H")',
-                             f"“{text}”不是 ISO 8601 时长：天及以上写在 T 之前，小时、分钟、秒写在 T 之后"
-                             f"（“P1D”、“PT24H”、“P1DT12H”）"),
-            "timeDate": (f'"{text}" is not an ISO 8601 date or date-time ("2026-03-01T09:00:00+08:00")',
-                         f"“{text}”不是 ISO 8601 日期或日期时间（“2026-03-01T09:00:00+08:00”）"),
-            "timeCycle": (f'"{text}" is not an ISO 8601 repeating interval ("R3/PT24H")',
-                          f"“{text}”不是 ISO 8601 重复间隔（“R3/PT24H”）"),
-        }[tag]
-    return None
-
-
-def _timer_value_problem(tag: str, expression: str) -> Text | None:
-    try:
-        node = ast.parse(expression.strip(), mode="eval").body
-    except SyntaxError:
-        return None  # reported by the compiler as an expression that does not compile
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        problem = timer_text_problem(tag, node.value)
-        return (f"timer value {problem[0]}", f"定时器的值{problem[1]}") if problem else None
-    if isinstance(node, ast.Constant):
-        return (f"a timer expression must give ISO 8601 text; {expression.strip()} is not text",
-                f"定时器表达式须给出 ISO 8601 文本；{expression.strip()} 不是文本")
-    if isinstance(node, ast.Name) and _DURATION.fullmatch(node.id):
-        return (f'the timer expression {node.id} is read as a data name; write it in quotes: "{node.id}"',
-                f"定时器表达式 {node.id} 会被当作数据名读取；请加上引号：\"{node.id}\"")
-    return None
-
-
-_EXPRESSION = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\s*\(")
-
-
-def _due_date_problem(due: str) -> Text | None:
-    """A due date is ISO 8601 text (a duration from when the task is ready, or a date-time), or an
-    expression giving one over the task's data: a call such as working_days_after(1)."""
-    text = due.strip().strip("'\"")
-    if _EXPRESSION.match(text):
-        try:
-            compile_code(due, "eval")
-        except CodeRefused as exc:
-            return f"is an expression the sandbox refuses: {exc}", f"是沙箱拒绝的表达式：{exc}"
-        return None
-    return timer_text_problem("timeDuration" if text.startswith("P") else "timeDate", text)
-
-
-def timer_values(tree: etree._ElementTree, filename: str) -> list[Finding]:
-    """A timer expression that compiles but whose value cannot be an ISO 8601 duration, date or cycle."""
-    findings = []
-    for tag in ("timeDuration", "timeDate", "timeCycle"):
-        for node in tree.getroot().iter(f"{{{BPMN}}}{tag}"):
-            problem = _timer_value_problem(tag, node.text or "")
-            if problem:
-                findings.append(Finding(Problem(filename, problem[0], _owner(node), node.sourceline, problem[1]),
-                                        ERROR))
-    for node in tree.getroot().iter():
-        due = node.get(f"{{{CAMUNDA}}}dueDate") if isinstance(node.tag, str) else None
-        if due:
-            problem = _due_date_problem(due)
-            if problem:
-                findings.append(Finding(Problem(filename, f"camunda:dueDate {problem[0]}", node.get("id"),
-                                                node.sourceline, f"camunda:dueDate {problem[1]}"), ERROR))
-    return findings
