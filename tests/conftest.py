@@ -75,7 +75,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
       (pure units, the CLI's own SQLite files) runs identically;
     - the browser tests (tests/browser/): they prove what the bundles and pages do in chromium. The server
       under them answers through the same engine calls that tests/web/ and tests/scenarios/ run on both
-      databases; on PostgreSQL as well they were almost a fifth of that pass's time (18 %, 2026-12-05)."""
+      databases; on PostgreSQL as well they were almost a fifth of that pass's time (18 %, 2026-12-05);
+    - those marked so by hand: a test in a module that reads PG_URL for its other tests, yet never uses it."""
     for item in items:
         reads_pg_url = hasattr(getattr(item, "module", None), "PG_URL")
         in_browser = BROWSER in Path(str(item.path)).parents

@@ -95,6 +95,7 @@ def test_statement_counter_counts_statements_with_begin_apart_until_detached():
         assert counter.take() == Count(0, 0)
 
 
+@pytest.mark.db_agnostic  # always SQLite: the yardstick is `salesflow serve` on its default
 def test_rest_vs_raw_drives_a_served_salesflow_and_prints_the_ratio(capsys):
     result = rest_vs_raw.main(["--instances", "2", "--warmup", "1"])
     out = capsys.readouterr().out
@@ -104,12 +105,14 @@ def test_rest_vs_raw_drives_a_served_salesflow_and_prints_the_ratio(capsys):
     assert result["rest_per_s"] > 0 and result["raw_per_s"] > 0 and result["ratio"] > 0
 
 
+@pytest.mark.db_agnostic
 def test_percentile_interpolates_between_ranks():
     assert percentile([4, 1, 3, 2], 50) == 2.5
     assert percentile([1, 2, 3, 4, 5], 95) == pytest.approx(4.8)
     assert percentile([7], 95) == 7
 
 
+@pytest.mark.db_agnostic
 def test_table_aligns_numbers_right(capsys):
     print_table("t", ["name", "ms"], [["a", 1.5], ["bb", 12.25]])
     lines = capsys.readouterr().out.splitlines()
