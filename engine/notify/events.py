@@ -41,7 +41,8 @@ def after_step(session: Session, instance: Instance, ready: list[Task], ended: b
             _tell(session, access.waiting_for(session, row, instance), "offered", instance, row,
                   {**names.case(instance), "task": _titles(row)}, actor, at)
     if ended:
-        requester = session.scalar(select(User).where(User.username == instance.started_by, User.active.is_(True)))
+        requester = session.execute(select(User.username, User.email).where(
+            User.username == instance.started_by, User.active.is_(True))).first()
         if requester is not None:
             _tell(session, [requester], "decided", instance, None,
                   {**names.case(instance), "outcome": instance.outcome}, actor, at)
@@ -100,8 +101,8 @@ def _claim_mark(session: Session, kind: str, subject: str, at: datetime) -> bool
     return session.execute(statement).first() is not None
 
 
-def _tell(session: Session, people: list[User], kind: str, instance: Instance, task: Task | None, params: dict,
-          actor: str | None, at: datetime) -> None:
+def _tell(session: Session, people: list[preferences.Person], kind: str, instance: Instance, task: Task | None,
+          params: dict, actor: str | None, at: datetime) -> None:
     people = [u for u in people if u.username != actor]
     if not people:
         return

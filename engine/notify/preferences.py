@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,11 +30,18 @@ class Choice:
     email: bool  # chosen; an e-mail goes out only when the person also has an address
 
 
-def default(user: User) -> Choice:
+class Person(Protocol):
+    """Whom a notification is for: an account, or a row of its name and address (access.waiting_for)."""
+
+    username: str
+    email: str | None
+
+
+def default(user: Person) -> Choice:
     return Choice(True, bool(user.email))
 
 
-def choices(session: Session, people: Iterable[User]) -> dict[str, dict[str, Choice]]:
+def choices(session: Session, people: Iterable[Person]) -> dict[str, dict[str, Choice]]:
     """{username: {kind: Choice}} for these people, in one query."""
     people = list(people)
     found = {u.username: {k: default(u) for k in KINDS} for u in people}

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
 
 from engine import outcomes
 from engine.definitions.checks import INITIATOR
@@ -300,18 +300,30 @@ def check_may_start(user: User, model: ProcessModel) -> None:
 # -- notifications (issue 13, engine/notify) --------------------------------------------------------------
 
 
-def waiting_for(session: Session, task: Task, instance: Instance) -> list[User]:
+def waiting_for(session: Session, task: Task, instance: Instance) -> list[Row]:
     """The people a ready task waits for, who are told it is offered (or overdue): its assignee, or else
-    every active holder of its role whom separation of duties allows (as the inbox shows it)."""
+    every active holder of its role whom separation of duties allows (as the inbox shows it).
+    Rows of (username, email): whom to tell and where, read without loading whole accounts."""
     from engine.store.models import UserRole
 
-    people = select(User).options(lazyload(User.roles))  # whom to tell: their roles are not needed
+    people = select(User.username, User.email).where(User.active.is_(True))
     if task.assignee:
-        user = session.scalar(people.where(User.username == task.assignee, User.active.is_(True)))
-        return [user] if user is not None else []
-    holders = session.scalars(people.join(UserRole, UserRole.user_id == User.id)
-                              .where(UserRole.role_id == task.role, User.active.is_(True)).order_by(User.username))
-    return [u for u in holders if not sod_violation(session, u, instance, task.sod_tokens)]
+        return list(session.execute(people.where(User.username == task.assignee)))
+    holders = session.execute(people.join(UserRole, UserRole.user_id == User.id)
+                              .where(UserRole.role_id == task.role).order_by(User.username))
+    barred = sod_barred(session, instance, task.sod_tokens)
+    return [person for person in holders if person.username not in barred]
+
+
+def sod_barred(session: Session, instance: Instance, sod: tuple[str, ...]) -> set[str]:
+    """Everyone separation of duties forbids a task with these tokens, in one read (sod_violation's rule,
+    for all the holders of a role at once)."""
+    barred = {instance.started_by} if INITIATOR in sod else set()
+    earlier = [token for token in sod if token != INITIATOR]
+    if earlier:
+        barred.update(session.scalars(select(Task.completed_by).where(
+            Task.instance_id == instance.id, Task.bpmn_id.in_(earlier), Task.status == "completed")))
+    return barred
 
 
 def check_may_set_email(user: User | None, username: str) -> None:
