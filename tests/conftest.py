@@ -14,6 +14,7 @@ os.environ.setdefault("SALESFLOW_PASSWORD_HASH", "pbkdf2:sha256:1000")
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import StaticPool
 
 from engine import Engine
 from engine.clock import ManualClock
@@ -124,18 +125,23 @@ def db_url(_schema: str, tmp_path: Path) -> str:
     return f"sqlite:///{target}"
 
 
+_EMPTYING: dict[str, object] = {}  # url: (an engine kept for the worker's life, the statement)
+
+
 def _empty(url: str) -> None:
     """Every table emptied and every id counting from 1 again, as on a new database. DELETE, children first:
-    on tables of a few rows it takes 5 ms where TRUNCATE takes 95 (TRUNCATE gives each table new files)."""
-    raw = create_engine(url)
-    try:
-        with raw.begin() as conn:
-            for table in reversed(Base.metadata.sorted_tables):
-                conn.execute(table.delete())
-            conn.execute(text("SELECT setval(oid::regclass, 1, false) FROM pg_class "
-                              "WHERE relkind = 'S' AND relnamespace = current_schema()::regnamespace"))
-    finally:
-        raw.dispose()
+    on tables of a few rows it takes 5 ms where TRUNCATE takes 95 (TRUNCATE gives each table new files).
+    One round trip on a connection kept open: a new connection and a statement per table cost 90 ms a test."""
+    if url not in _EMPTYING:
+        deletes = "".join(f'DELETE FROM "{table.name}";\n' for table in reversed(Base.metadata.sorted_tables))
+        _EMPTYING[url] = (create_engine(url, poolclass=StaticPool), deletes + _RESTART_SEQUENCES)
+    raw, statement = _EMPTYING[url]
+    with raw.begin() as conn:
+        conn.exec_driver_sql(statement)
+
+
+_RESTART_SEQUENCES = ("SELECT setval(oid::regclass, 1, false) FROM pg_class "
+                      "WHERE relkind = 'S' AND relnamespace = current_schema()::regnamespace")
 
 
 @pytest.fixture

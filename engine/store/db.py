@@ -9,12 +9,15 @@ by the commands themselves.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -111,14 +114,28 @@ class Database:
                               "while committing, the command may have been saved: check before retrying") from exc
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
-        command.upgrade(alembic_config(self.url), "head")
+        """Bring the schema to the newest Alembic revision. Every engine start asks (each command-line run,
+        each test): a database already there is answered by one read of its revision, without Alembic
+        loading its environment and migration scripts (90 ms on PostgreSQL)."""
+        if self.schema_revision() != _head_revision():
+            command.upgrade(alembic_config(self.url), "head")
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at (None: a new database)."""
+        with self._writer.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
 
     def dispose(self, close: bool = True) -> None:
         """Drop the pools; `close=False` after a fork leaves the parent's connections to the parent."""
         self._writer.dispose(close=close)
         if self._reader is not self._writer:
             self._reader.dispose(close=close)
+
+
+@functools.cache
+def _head_revision() -> str:
+    """The newest revision of engine/store/migrations (read once per process: the scripts ship with the code)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def alembic_config(url: str) -> Config:
