@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from engine import clock
@@ -22,7 +23,44 @@ def valid_name(username: str) -> bool:
     return bool(_NAME.match(username))
 
 
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """An active user as a request that only reads them needs them (who they are, what they hold), read by
+    `get_actor` in one Core statement: no ORM identity map, no relationship loading. Commands that change
+    the account itself (password, e-mail, roles, sessions ended) take the ORM `User` from `get_user`."""
+
+    username: str
+    display_name: str
+    active: bool
+    roles: frozenset[str]
+    session_generation: int | None  # a web session's id names it (engine/accounts/sessions.py)
+
+
+# whoever acts, as the permission rules (engine/runtime/access.py) take them: either form answers alike
+Person = User | Actor
+
+_USER, _USER_ROLE = User.__table__, UserRole.__table__
+# one row per role (one row with role_id NULL for a user without roles); built once, so that each call
+# reuses its memoized cache key and compiled form
+_ACTOR = (select(_USER.c.username, _USER.c.display_name, _USER.c.session_generation, _USER_ROLE.c.role_id)
+          .select_from(_USER.outerjoin(_USER_ROLE, _USER_ROLE.c.user_id == _USER.c.id))
+          .where(_USER.c.username == bindparam("username"), _USER.c.active.is_(True)))
+
+
+def get_actor(session: Session, username: str) -> Actor:
+    """The active user `username` for reading (NotFound as get_user): one statement, no ORM objects."""
+    if not isinstance(username, str) or not _NAME.match(username):
+        raise NotFound(f"no active user {username!r}")  # not a name we could have stored
+    rows = session.connection().execute(_ACTOR, {"username": username}).all()
+    if not rows:
+        raise NotFound(f"no active user {username}")
+    first = rows[0]
+    return Actor(first.username, first.display_name, True, frozenset(r.role_id for r in rows if r.role_id),
+                 first.session_generation)
+
+
 def get_user(session: Session, username: str) -> User:
+    """The active user `username` as an ORM row, for commands that change the account (get_actor to read)."""
     if not isinstance(username, str) or not _NAME.match(username):
         raise NotFound(f"no active user {username!r}")  # not a name we could have stored
     # the roles in the same statement: every command asks for them next
@@ -33,11 +71,13 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def roles_of(user: User) -> set[str]:
+def roles_of(user: Person) -> set[str]:
+    if isinstance(user, Actor):
+        return set(user.roles)
     return {ur.role_id for ur in user.roles}
 
 
-def managed_roles(session: Session, user: User) -> set[str]:
+def managed_roles(session: Session, user: Person) -> set[str]:
     managed: set[str] = set()
     for role in session.scalars(select(Role).where(Role.id.in_(roles_of(user)))):
         managed.update(json.loads(role.manages))

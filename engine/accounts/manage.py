@@ -20,9 +20,9 @@ CONSOLE = "system"  # the operator running `salesflow users …` / `salesflow to
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in every database we run on
 
 
-def acting(session: Session, actor: str) -> User | None:
+def acting(session: Session, actor: str) -> users.Actor | None:
     """The acting user, or None for the operator at the console."""
-    return None if actor == CONSOLE else users.get_user(session, actor)
+    return None if actor == CONSOLE else users.get_actor(session, actor)
 
 
 def _account(session: Session, username: str) -> User:

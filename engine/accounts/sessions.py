@@ -18,6 +18,7 @@ import time
 from engine.accounts import settings
 from engine.errors import Unauthorized
 from engine.store.models import User
+from engine.users import Actor
 
 SEPARATOR = ":"
 # the stamp in the cookie is renewed only when it is this old: otherwise every response would re-send it
@@ -40,7 +41,7 @@ def parse(session: str) -> tuple[str, int | None]:
     return username, int(generation)
 
 
-def check(user: User, generation: int | None, last_seen: float | None, now: float) -> None:
+def check(user: User | Actor, generation: int | None, last_seen: float | None, now: float) -> None:
     """Unauthorized when the session was ended on the server or has been idle too long."""
     if generation is None or generation != user.session_generation:
         raise Unauthorized("the session has ended (logged out, password changed or account deactivated)")

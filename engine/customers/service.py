@@ -29,8 +29,8 @@ def company_today(at: datetime) -> date:
     return at.astimezone(ZoneInfo(COMPANY_TZ)).date()
 
 
-def acting(session: Session, actor: str) -> User | None:
-    return None if actor == CONSOLE else users.get_user(session, actor)
+def acting(session: Session, actor: str) -> users.Actor | None:
+    return None if actor == CONSOLE else users.get_actor(session, actor)
 
 
 def shape(c: Customer) -> dict:

@@ -53,7 +53,7 @@ class AccountsMixin(EngineBase):
         username, generation = sessions.parse(session_id)
         with self.db.read() as s:
             try:
-                user = users.get_user(s, username)
+                user = users.get_actor(s, username)  # every request asks: the light read
             except NotFound:
                 raise Unauthorized("the session's user is no longer active") from None
             now = sessions.wall_clock()
@@ -141,9 +141,9 @@ class AccountsMixin(EngineBase):
         return {**self._user_view(user), "session_id": sessions.session_id(user), "seen": sessions.wall_clock()}
 
     @staticmethod
-    def _user_view(user) -> dict:  # noqa: ANN001 - a User row
+    def _user_view(user) -> dict:  # noqa: ANN001 - a User row or an Actor
         return {"username": user.username, "display_name": user.display_name, "roles": sorted(users.roles_of(user))}
 
     def user(self, username: str) -> dict:
         with self.db.read() as s:
-            return self._user_view(users.get_user(s, username))
+            return self._user_view(users.get_actor(s, username))

@@ -66,7 +66,7 @@ class AuditMixin(EngineBase):
         with self.db.read() as s:
             inst = get_instance(s, instance_id)
             if actor is not None:
-                access.check_may_see(s, users.get_user(s, actor), inst)
+                access.check_may_see(s, users.get_actor(s, actor), inst)
             chain = instance_chain(instance_id)
             return audit_export.to_json(s, chain) if fmt == "json" else audit_export.to_csv(s, chain)
 
@@ -80,7 +80,7 @@ class AuditMixin(EngineBase):
         with self.db.read() as s:
             inst = get_instance(s, instance_id)
             if actor is not None:
-                access.check_may_see(s, users.get_user(s, actor), inst)
+                access.check_may_see(s, users.get_actor(s, actor), inst)
             rows = list(s.scalars(select(AuditEvent).where(AuditEvent.chain == name)
                                   .order_by(AuditEvent.position, AuditEvent.id)))
             chain = check_events(name, (row_dict(r) for r in rows), _head(s, name))

@@ -64,7 +64,7 @@ class CommandsMixin(EngineBase):
         from engine.runtime import incidents
 
         with self.db.read() as s:
-            access.check_may_resolve_incidents(users.get_user(s, actor))
+            access.check_may_resolve_incidents(users.get_actor(s, actor))
             if status not in (*incidents.STATUSES, "all"):
                 raise InvalidData("status must be open, resolved or all", {"status": {
                     "zh": "须为 open、resolved 或 all", "en": "Must be open, resolved or all"}})
@@ -86,4 +86,4 @@ class CommandsMixin(EngineBase):
     def may_resolve_incidents(self, actor: str) -> bool:
         """Whether the incidents page is open to this user (for showing its link)."""
         with self.db.read() as s:
-            return access.may_resolve_incidents(users.get_user(s, actor))
+            return access.may_resolve_incidents(users.get_actor(s, actor))

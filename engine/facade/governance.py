@@ -17,7 +17,7 @@ from engine.definitions import governance, replacing
 from engine.definitions.bundle import SourceFile
 from engine.facade.base import EngineBase
 from engine.runtime import access, commands, rule_changes, starting
-from engine.users import SYSTEM, get_user
+from engine.users import SYSTEM, get_actor
 
 
 class GovernanceMixin(EngineBase):
@@ -69,7 +69,7 @@ class GovernanceMixin(EngineBase):
     def set_governance(self, actor: str, on: bool) -> bool:
         """Switch governance on or off (administrators; recorded in the deployments chain); whether it changed."""
         with self.db.write() as s:
-            access.check_may_switch_governance(None if actor == SYSTEM else get_user(s, actor))
+            access.check_may_switch_governance(None if actor == SYSTEM else get_actor(s, actor))
             return governance.switch(s, actor, on, self.clock.now())
 
     def withdraw_change(self, actor: str, request_id: int, reason: str) -> str:
@@ -77,7 +77,7 @@ class GovernanceMixin(EngineBase):
         the reason (the same step as withdrawing any case: commands.cancel)."""
         with self.db.read() as s:
             inst = rule_changes.request_of(s, request_id)
-            access.check_may_withdraw_change(get_user(s, actor), inst)
+            access.check_may_withdraw_change(get_actor(s, actor), inst)
         return self._frozen(commands.cancel, actor, request_id, reason)
 
     def change_request(self, actor: str, request_id: int) -> list[dict]:
@@ -85,7 +85,7 @@ class GovernanceMixin(EngineBase):
         may see the request (its submitter, the general manager, process owners, auditors)."""
         with self.db.read() as s:
             inst = rule_changes.request_of(s, request_id)
-            user = get_user(s, actor)
+            user = get_actor(s, actor)
             if not access.holds_owner_role(access.roles_of(user)):
                 access.check_may_see(s, user, inst)
             return rule_changes.request_versions(s, request_id)

@@ -16,27 +16,27 @@ class NotificationsMixin(EngineBase):
         from engine.notify import reading
 
         with self.db.read() as s:
-            return reading.listing(s, users.get_user(s, actor).username, limit, before)
+            return reading.listing(s, users.get_actor(s, actor).username, limit, before)
 
     def unread_notifications(self, actor: str) -> int:
         """How many of the actor's notifications are unread (the bell)."""
         from engine.notify import reading
 
         with self.db.read() as s:
-            return reading.unread_count(s, users.get_user(s, actor).username)
+            return reading.unread_count(s, users.get_actor(s, actor).username)
 
     def read_notification(self, actor: str, notification_id: int) -> dict:
         """Mark one of the actor's own notifications read; returns it (NotFound for anyone else's)."""
         from engine.notify import reading
 
         with self.db.write() as s:
-            return reading.mark_read(s, users.get_user(s, actor).username, notification_id, self.clock.now())
+            return reading.mark_read(s, users.get_actor(s, actor).username, notification_id, self.clock.now())
 
     def read_all_notifications(self, actor: str) -> int:
         from engine.notify import reading
 
         with self.db.write() as s:
-            return reading.mark_all_read(s, users.get_user(s, actor).username, self.clock.now())
+            return reading.mark_all_read(s, users.get_actor(s, actor).username, self.clock.now())
 
     def notification_preferences(self, actor: str) -> dict:
         """{email, lang, kinds: {offered|decided|overdue: {in_app, email}}} (defaults where none was saved)."""

@@ -42,38 +42,38 @@ class ReadingMixin(EngineBase):
         """The actor's ready tasks, oldest first (`sort="due"`: earliest deadline first); `limit` rows
         from `offset` (a page), or all of them."""
         with self.db.read() as s:
-            return queries.inbox(s, users.get_user(s, actor), self.clock.now(), process, role, overdue, limit, offset,
+            return queries.inbox(s, users.get_actor(s, actor), self.clock.now(), process, role, overdue, limit, offset,
                                  sort)
 
     def inbox_counts(self, actor: str) -> dict[str, int]:
         """{role: ready tasks} of the actor's inbox, counted without fetching the tasks."""
         with self.db.read() as s:
-            return queries.inbox_counts(s, users.get_user(s, actor), self.clock.now())
+            return queries.inbox_counts(s, users.get_actor(s, actor), self.clock.now())
 
     def start_form(self, actor: str, key: str) -> dict | None:
         with self.db.read() as s:
-            return queries.start_form(s, users.get_user(s, actor), key)
+            return queries.start_form(s, users.get_actor(s, actor), key)
 
     def process(self, actor: str, key: str) -> dict:
         """The latest version of a process with `startable` (for this actor) and its start `form`; NotFound."""
         with self.db.read() as s:
-            return queries.process_detail(s, users.get_user(s, actor), key)
+            return queries.process_detail(s, users.get_actor(s, actor), key)
 
     def managed_tasks(self, actor: str) -> list[dict]:
         with self.db.read() as s:
-            return queries.managed_tasks(s, users.get_user(s, actor), self.clock.now())
+            return queries.managed_tasks(s, users.get_actor(s, actor), self.clock.now())
 
     def startable(self, actor: str) -> list[dict]:
         with self.db.read() as s:
-            return queries.startable(s, users.get_user(s, actor))
+            return queries.startable(s, users.get_actor(s, actor))
 
     def diagram(self, actor: str, instance_id: int) -> dict:
         with self.db.read() as s:
-            return queries.diagram(s, users.get_user(s, actor), instance_id, self.specs)
+            return queries.diagram(s, users.get_actor(s, actor), instance_id, self.specs)
 
     def comments(self, actor: str, task_id: str) -> list[dict]:
         with self.db.read() as s:
-            return queries.comments(s, users.get_user(s, actor), task_id)
+            return queries.comments(s, users.get_actor(s, actor), task_id)
 
     def role_holders(self, role: str) -> list[str]:
         with self.db.read() as s:
@@ -81,13 +81,13 @@ class ReadingMixin(EngineBase):
 
     def task(self, actor: str, task_id: str) -> dict:
         with self.db.read() as s:
-            return queries.task_detail(s, users.get_user(s, actor), task_id, self.clock.now())
+            return queries.task_detail(s, users.get_actor(s, actor), task_id, self.clock.now())
 
     def instance(self, actor: str, instance_id: int) -> dict:
         """The instance as the actor may see it, with `fields`: {data name: ui entry (label, options,
         columns)} in the order the forms ask, the labelled names only (pages show nothing else)."""
         with self.db.read() as s:
-            user = users.get_user(s, actor)
+            user = users.get_actor(s, actor)
             inst = get_instance(s, instance_id)
             vid = inst.process_version_id
             forms = self.specs.version_forms(vid, lambda: queries.instance_forms(s, vid))
@@ -103,7 +103,7 @@ class ReadingMixin(EngineBase):
         from engine.runtime import progress
 
         with self.db.read() as s:
-            return progress.after_step(s, users.get_user(s, actor), instance_id, self.clock.now())
+            return progress.after_step(s, users.get_actor(s, actor), instance_id, self.clock.now())
 
     def waiting(self, actor: str, instance_ids: list[int]) -> dict[int, list[dict]]:
         """{instance id: its ready tasks (with assignee_name, the display name)} for those of these
@@ -111,11 +111,11 @@ class ReadingMixin(EngineBase):
         from engine.runtime import progress
 
         with self.db.read() as s:
-            return progress.waiting(s, users.get_user(s, actor), instance_ids, self.clock.now())
+            return progress.waiting(s, users.get_actor(s, actor), instance_ids, self.clock.now())
 
     def history(self, actor: str, instance_id: int) -> list[dict]:
         with self.db.read() as s:
-            return queries.history(s, users.get_user(s, actor), instance_id)
+            return queries.history(s, users.get_actor(s, actor), instance_id)
 
     def search(self, actor: str, filters: dict | None = None, page: int = 1, per_page: int = 25) -> dict:
         """Instances the actor may see matching `filters` (process, customer, business_key, status,
@@ -123,7 +123,7 @@ class ReadingMixin(EngineBase):
         from engine.runtime import search
 
         with self.db.read() as s:
-            return search.search(s, users.get_user(s, actor), self.clock.now(), filters or {}, page, per_page)
+            return search.search(s, users.get_actor(s, actor), self.clock.now(), filters or {}, page, per_page)
 
     def export_search(self, actor: str, filters: dict | None = None, fmt: str = "json") -> str:
         """Every instance a search finds, with its full trail: JSON (each chain verifiable offline) or
@@ -131,7 +131,7 @@ class ReadingMixin(EngineBase):
         from engine.runtime import search
 
         with self.db.read() as s:
-            return search.export(s, users.get_user(s, actor), self.clock.now(), filters or {}, fmt)
+            return search.export(s, users.get_actor(s, actor), self.clock.now(), filters or {}, fmt)
 
     def kpi(self, actor: str, filters: dict | None = None) -> dict:
         """The KPI dashboard's figures (engine/kpi): response and resolution times against their
@@ -140,11 +140,11 @@ class ReadingMixin(EngineBase):
         from engine.kpi import report
 
         with self.db.read() as s:
-            return report.build(s, users.get_user(s, actor), self.clock.now(), filters or {})
+            return report.build(s, users.get_actor(s, actor), self.clock.now(), filters or {})
 
     def may_see_kpi(self, actor: str) -> bool:
         """Whether the KPI dashboard is open to this user (for showing its link)."""
         from engine.kpi import report
 
         with self.db.read() as s:
-            return report.may_see(s, users.get_user(s, actor))
+            return report.may_see(s, users.get_actor(s, actor))

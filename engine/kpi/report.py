@@ -50,10 +50,10 @@ from engine import outcomes
 from engine.kpi import appraisal, definitions, measures, opinions, safety, sales, sections, stats, training
 from engine.kpi import filters as filter_rules
 from engine.runtime import access
-from engine.store.models import User
+from engine.users import Person
 
 
-def may_see(session: Session, user: User) -> bool:
+def may_see(session: Session, user: Person) -> bool:
     """Whether the dashboard opens for this user at all (engine/runtime/access.py decides what they see)."""
     return access.kpi_view(session, user) is not None
 
@@ -147,7 +147,7 @@ def _only_team(report: dict | list, team: tuple[frozenset[str], frozenset[str]])
     return kept
 
 
-def build(session: Session, user: User, now: datetime, filters: dict) -> dict:
+def build(session: Session, user: Person, now: datetime, filters: dict) -> dict:
     """The dashboard for `user` at `now`; Forbidden unless they may see it, InvalidData for a bad filter.
     What they see is access.kpi_view's: everything; a manager the totals and the rows of the roles he manages
     and their holders; a member of the staff his own appraisal only (the team's figures are None)."""

@@ -15,13 +15,12 @@ from engine.days import parse_day
 from engine.errors import InvalidData
 from engine.prices import book, csvfile, rows
 from engine.runtime import access
-from engine.store.models import User
 
 CONSOLE = "system"
 
 
-def acting(session: Session, actor: str) -> User | None:
-    return None if actor == CONSOLE else users.get_user(session, actor)
+def acting(session: Session, actor: str) -> users.Actor | None:
+    return None if actor == CONSOLE else users.get_actor(session, actor)
 
 
 def listing(session: Session, actor: str, on: object = None) -> list[dict]:

@@ -26,7 +26,7 @@ from engine.roles import RoleDef
 from engine.runtime import training_gate
 from engine.runtime.loading import no_instance, no_task
 from engine.store.models import ApiToken, Instance, ProcessVersion, Task, User
-from engine.users import SYSTEM, get_user, managed_roles, roles_of
+from engine.users import SYSTEM, Person, get_actor, managed_roles, roles_of
 
 READ_ALL = {"admin", "auditor"}
 
@@ -42,15 +42,15 @@ def holds_owner_role(roles: set[str] | frozenset[str] | list[str]) -> bool:
 
 def check_process_owner(session: Session, actor: str) -> None:
     """Process owners and admins edit, lint, deploy, migrate and inspect definitions; so may the engine."""
-    if actor != SYSTEM and not holds_owner_role(roles_of(get_user(session, actor))):
+    if actor != SYSTEM and not holds_owner_role(roles_of(get_actor(session, actor))):
         raise Forbidden(f"{actor} is not a process owner")
 
 
-def is_admin(user: User) -> bool:
+def is_admin(user: Person) -> bool:
     return "admin" in roles_of(user)
 
 
-def sod_violation(session: Session, user: User, instance: Instance, sod: tuple[str, ...]) -> str | None:
+def sod_violation(session: Session, user: Person, instance: Instance, sod: tuple[str, ...]) -> str | None:
     """Why separation of duties forbids this user the task, or None."""
     for token in sod:
         if token == INITIATOR and user.username == instance.started_by:
@@ -63,7 +63,7 @@ def sod_violation(session: Session, user: User, instance: Instance, sod: tuple[s
     return None
 
 
-def check_may_work(session: Session, user: User, task: Task, instance: Instance) -> None:
+def check_may_work(session: Session, user: Person, task: Task, instance: Instance) -> None:
     if task.assignee and task.assignee != user.username:
         raise Forbidden(f"task {task.id} is assigned to {task.assignee}")
     if not task.assignee and task.role not in roles_of(user):
@@ -73,14 +73,14 @@ def check_may_work(session: Session, user: User, task: Task, instance: Instance)
         raise Forbidden(reason)
 
 
-def check_may_manage(session: Session, user: User, task: Task) -> None:
+def check_may_manage(session: Session, user: Person, task: Task) -> None:
     if is_admin(user):
         return
     if task.role == INITIATOR or task.role not in managed_roles(session, user):
         raise Forbidden(f"{user.username} may not reassign tasks of role {task.role}")
 
 
-def takes_part(session: Session, user: User, instance: Instance) -> bool:
+def takes_part(session: Session, user: Person, instance: Instance) -> bool:
     """Started it, was given or did one of its tasks, or holds the role of one waiting now."""
     if instance.started_by == user.username:
         return True
@@ -90,12 +90,12 @@ def takes_part(session: Session, user: User, instance: Instance) -> bool:
     return session.scalar(involved.limit(1)) is not None
 
 
-def may_see_instance(session: Session, user: User, instance: Instance) -> bool:
+def may_see_instance(session: Session, user: Person, instance: Instance) -> bool:
     return (bool(roles_of(user) & READ_ALL) or takes_part(session, user, instance)
             or instance.process_version_id in overseen_versions(session, user))
 
 
-def overseen_versions(session: Session, user: User) -> set[int]:
+def overseen_versions(session: Session, user: Person) -> set[int]:
     """The process versions whose cases this user may end (a role in their cancel_roles: the general
     manager for complaints). To end a case one must find it, so they see every case of those."""
     roles = roles_of(user)
@@ -109,32 +109,32 @@ def overseen_versions(session: Session, user: User) -> set[int]:
     return found
 
 
-def check_may_see(session: Session, user: User, instance: Instance) -> None:
+def check_may_see(session: Session, user: Person, instance: Instance) -> None:
     """NotFound, worded as for a missing instance, unless the user may see it."""
     if not may_see_instance(session, user, instance):
         raise no_instance(instance.id)
 
 
-def may_know_task(session: Session, user: User, task: Task, instance: Instance) -> bool:
+def may_know_task(session: Session, user: Person, task: Task, instance: Instance) -> bool:
     """Whether the user may learn that this task exists (see the module's docstring)."""
     name = user.username
     return (name in (task.assignee, task.completed_by) or task.role in roles_of(user)
             or task.role in managed_roles(session, user) or may_see_instance(session, user, instance))
 
 
-def check_may_know_task(session: Session, user: User, task: Task, instance: Instance) -> None:
+def check_may_know_task(session: Session, user: Person, task: Task, instance: Instance) -> None:
     """NotFound, worded as for a missing task, unless the user may know of it."""
     if not may_know_task(session, user, task, instance):
         raise no_task(task.id)
 
 
-def check_may_see_task(session: Session, user: User, task: Task, instance: Instance) -> None:
+def check_may_see_task(session: Session, user: Person, task: Task, instance: Instance) -> None:
     """Reading a task (its form, its instance's data, its comments) is seeing its instance."""
     if not may_see_instance(session, user, instance):
         raise no_task(task.id)
 
 
-def check_may_comment(session: Session, user: User, instance: Instance) -> None:
+def check_may_comment(session: Session, user: Person, instance: Instance) -> None:
     """Reading every instance (the auditor's right) is not taking part in it: a remark in the
     trail would be a change, and an auditor changes nothing."""
     if not (is_admin(user) or takes_part(session, user, instance)):
@@ -149,7 +149,7 @@ def decided(session: Session, instance: Instance) -> bool:
     return session.scalar(others.limit(1)) is not None
 
 
-def cancel_outcome(session: Session, user: User, instance: Instance, model: ProcessModel) -> str:
+def cancel_outcome(session: Session, user: Person, instance: Instance, model: ProcessModel) -> str:
     """How this user may end the instance early: `withdrawn` (the requester, before anyone else decided
     on it, where the process allows withdrawing) or `cancelled` (a role the process names in
     cancel_roles; administrators when it names none). Forbidden, saying why, for anyone else."""
@@ -166,17 +166,17 @@ def cancel_outcome(session: Session, user: User, instance: Instance, model: Proc
     raise Forbidden(f"only {who} may cancel instances of {instance.process_key}")
 
 
-def may_resolve_incidents(user: User) -> bool:
+def may_resolve_incidents(user: Person) -> bool:
     """Incidents (halted instances, their errors, retry and cancel) are the administrators'."""
     return is_admin(user)
 
 
-def check_may_resolve_incidents(user: User) -> None:
+def check_may_resolve_incidents(user: Person) -> None:
     if not may_resolve_incidents(user):
         raise Forbidden(f"{user.username} is not an administrator: only administrators see and resolve incidents")
 
 
-def task_actions(session: Session, user: User, task: Task, instance: Instance) -> dict[str, bool]:
+def task_actions(session: Session, user: Person, task: Task, instance: Instance) -> dict[str, bool]:
     """What this user may do with this task now: hints for the pages (every command checks again)."""
     ready = task.status == "ready" and instance.status == "running"
 
@@ -199,18 +199,18 @@ def task_actions(session: Session, user: User, task: Task, instance: Instance) -
 # -- accounts (issue 11) ------------------------------------------------------------------------------
 
 
-def may_manage_users(user: User | None) -> bool:
+def may_manage_users(user: Person | None) -> bool:
     """Administrators manage accounts (deactivate, activate, reset a password, unlock, revoke any token).
     None is the operator at the console (`salesflow users …`), who holds the database anyway."""
     return user is None or is_admin(user)
 
 
-def check_may_manage_users(user: User | None) -> None:
+def check_may_manage_users(user: Person | None) -> None:
     if not may_manage_users(user):
         raise Forbidden(f"{user.username} is not an administrator and may not manage accounts")
 
 
-def check_may_grant_roles(session: Session, user: User | None, username: str, granted: set[str],
+def check_may_grant_roles(session: Session, user: Person | None, username: str, granted: set[str],
                           front_line: dict[str, RoleDef]) -> None:
     """An administrator grants roles; a front-line one only to someone with a passed safety training
     (seed 205, 280; the rule itself in engine/runtime/training_gate.py)."""
@@ -218,7 +218,7 @@ def check_may_grant_roles(session: Session, user: User | None, username: str, gr
     training_gate.check_front_line_grant(session, username, granted, front_line)
 
 
-def check_may_revoke_token(user: User | None, token: ApiToken) -> None:
+def check_may_revoke_token(user: Person | None, token: ApiToken) -> None:
     """A user revokes their own tokens, an administrator anyone's. Another's token is "not found" to a
     non-administrator, so that token ids tell nothing about other people."""
     if not may_manage_users(user) and token.username != user.username:
@@ -234,10 +234,10 @@ class RoleRight:
     roles: frozenset[str]
     refusal: str  # what a refused user reads after their name: what they may not do, and who may
 
-    def allows(self, user: User | None) -> bool:
+    def allows(self, user: Person | None) -> bool:
         return user is None or bool(roles_of(user) & self.roles)
 
-    def check(self, user: User | None) -> None:
+    def check(self, user: Person | None) -> None:
         if not self.allows(user):
             raise Forbidden(f"{user.username} {self.refusal}")
 
@@ -272,7 +272,7 @@ def starter_roles(model: ProcessModel) -> set[str]:
     return set(model.starters) or ({start.lane} if start and start.lane else set())
 
 
-def start_refusal(user: User, model: ProcessModel) -> str | None:
+def start_refusal(user: Person, model: ProcessModel) -> str | None:
     """Why this user may not start the process by hand, or None when they may. A timer-started process
     starts only by its timer; a message-started one without declared starters only when its message
     arrives; any other, for a holder of one of its starter roles."""
@@ -287,11 +287,11 @@ def start_refusal(user: User, model: ProcessModel) -> str | None:
     return None
 
 
-def may_start(user: User, model: ProcessModel) -> bool:
+def may_start(user: Person, model: ProcessModel) -> bool:
     return start_refusal(user, model) is None
 
 
-def check_may_start(user: User, model: ProcessModel) -> None:
+def check_may_start(user: Person, model: ProcessModel) -> None:
     refusal = start_refusal(user, model)
     if refusal:
         raise Forbidden(refusal)
@@ -326,7 +326,7 @@ def sod_barred(session: Session, instance: Instance, sod: tuple[str, ...]) -> se
     return barred
 
 
-def check_may_set_email(user: User | None, username: str) -> None:
+def check_may_set_email(user: Person | None, username: str) -> None:
     """Everyone sets their own e-mail address; administrators (and the console) anyone's."""
     if not may_manage_users(user) and user.username != username:
         raise Forbidden(f"{user.username} may not change the e-mail address of {username}")
@@ -357,7 +357,7 @@ def _staff_roles(session: Session) -> set[str]:
 KPI_LEADERS = frozenset({"general_manager", "sales_vp"})
 
 
-def kpi_view(session: Session, user: User) -> KpiView | None:
+def kpi_view(session: Session, user: Person) -> KpiView | None:
     """Auditors, administrators and the company's leaders (KPI_LEADERS) see everything. A manager (a role
     that manages others: the sales manager, the sales director) sees the team's figures, with the per-role and
     per-person rows of the roles he manages, their holders and himself: these figures judge the staff he
@@ -379,7 +379,7 @@ def kpi_view(session: Session, user: User) -> KpiView | None:
     return None
 
 
-def check_kpi_view(session: Session, user: User) -> KpiView:
+def check_kpi_view(session: Session, user: Person) -> KpiView:
     view = kpi_view(session, user)
     if view is None:
         raise Forbidden(f"{user.username} may not see the KPI dashboard (auditors, administrators, the company's "
@@ -413,7 +413,7 @@ CHANGE_OWNER = RoleRight(OWNER_CHANGERS, "may not give a customer to another rep
                                          "manager does")
 
 
-def may_own_customers(user: User | None) -> bool:
+def may_own_customers(user: Person | None) -> bool:
     """Whether this account may own a customer (and so be offered its tasks): an active sales representative."""
     return user is not None and user.active and CUSTOMER_OWNER_ROLE in roles_of(user)
 
@@ -436,7 +436,7 @@ def reviewed_by_manager(session: Session, instance: Instance, task_id: str) -> b
 APPROVER_ROLE = "general_manager"  # seed 293: 经公司领导批准后予以实施
 
 
-def check_may_switch_governance(user: User | None) -> None:
+def check_may_switch_governance(user: Person | None) -> None:
     """Only administrators (and the operator at the console) switch whether rule changes need approval."""
     if not may_manage_users(user):
         raise Forbidden(f"{user.username} is not an administrator, so may not switch rule-change governance")
@@ -444,7 +444,7 @@ def check_may_switch_governance(user: User | None) -> None:
 
 def check_may_deploy_emergency(session: Session, actor: str) -> None:
     """An emergency deploy (in force at once, approved afterwards) is for administrators only."""
-    if actor == SYSTEM or not is_admin(get_user(session, actor)):
+    if actor == SYSTEM or not is_admin(get_actor(session, actor)):
         raise Forbidden(f"{actor} is not an administrator, so may not deploy an emergency change")
 
 
@@ -452,7 +452,7 @@ def check_may_read_versions(session: Session, actor: str) -> None:
     """Process owners read versions and their diffs; so does the general manager, who approves them."""
     if actor == SYSTEM:
         return
-    roles = roles_of(get_user(session, actor))
+    roles = roles_of(get_actor(session, actor))
     if not holds_owner_role(roles) and APPROVER_ROLE not in roles:
         raise Forbidden(f"{actor} is neither a process owner nor the approver of rule changes")
 
@@ -467,7 +467,7 @@ def check_rule_change_decider(session: Session, instance: Instance, decider: str
         raise Forbidden(f"rule change {instance.id} was decided by its submitter; nothing changes")
 
 
-def check_may_withdraw_change(user: User, instance: Instance) -> None:
+def check_may_withdraw_change(user: Person, instance: Instance) -> None:
     """The submitter withdraws a pending request (administrators may cancel it as any case)."""
     if user.username != instance.started_by and not is_admin(user):
         raise Forbidden(f"only the submitter of rule change {instance.id} may withdraw it")

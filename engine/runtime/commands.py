@@ -34,7 +34,7 @@ from engine.runtime.loading import (
 )
 from engine.runtime.step import Step
 from engine.store.models import Instance, Task
-from engine.users import get_user, roles_of
+from engine.users import get_actor, roles_of
 
 if TYPE_CHECKING:
     from engine.runtime.context import Context
@@ -109,7 +109,7 @@ def start_once(ctx: Context, actor: str, key: str, data: dict | None, business_k
 
 def _start(ctx: Context, s: Session, actor: str, key: str, data: dict | None, business_key: str | None) -> Instance:
     data = data or {}
-    user = get_user(s, actor)
+    user = get_actor(s, actor)
     pv = latest_version(s, key)
     specs = specs_for(s, ctx.specs, pv.id)
     model = specs.models[key]
@@ -144,7 +144,7 @@ def claim_once(ctx: Context, actor: str, task_id: str, idempotency_key: str | No
 
 def _claim(s: Session, actor: str, task_id: str) -> Task:
     row, inst = lock_task(s, task_id)
-    user = get_user(s, actor)
+    user = get_actor(s, actor)
     access.check_may_know_task(s, user, row, inst)
     require_ready(row)
     if row.assignee == actor:
@@ -162,7 +162,7 @@ def _claim(s: Session, actor: str, task_id: str) -> Task:
 def unclaim(ctx: Context, actor: str, task_id: str) -> None:
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
-        user = get_user(s, actor)
+        user = get_actor(s, actor)
         access.check_may_know_task(s, user, row, inst)
         require_ready(row)
         if row.role == INITIATOR:
@@ -179,11 +179,11 @@ def unclaim(ctx: Context, actor: str, task_id: str) -> None:
 def reassign(ctx: Context, actor: str, task_id: str, to_user: str) -> None:
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
-        user = get_user(s, actor)
+        user = get_actor(s, actor)
         access.check_may_know_task(s, user, row, inst)
         require_ready(row)
         access.check_may_manage(s, user, row)
-        target = get_user(s, to_user)
+        target = get_actor(s, to_user)
         if row.role not in roles_of(target):
             raise Forbidden(f"{to_user} does not hold role {row.role}")
         reason = access.sod_violation(s, target, inst, row.sod_tokens)
@@ -212,7 +212,7 @@ def complete_once(ctx: Context, actor: str, task_id: str, data: dict | None,
 def _complete(ctx: Context, s: Session, actor: str, task_id: str, data: dict | None) -> Instance:
     data = {} if data is None else data
     row, inst = lock_task(s, task_id)
-    user = get_user(s, actor)
+    user = get_actor(s, actor)
     access.check_may_know_task(s, user, row, inst)
     require_ready(row)
     require_running(inst)
@@ -238,7 +238,7 @@ def comment(ctx: Context, actor: str, task_id: str, text: str) -> None:
                           {"text": {"zh": "评论须为1-2000个字符", "en": "1-2000 characters"}})
     with ctx.db.write() as s:
         row, inst = lock_task(s, task_id)
-        user = get_user(s, actor)
+        user = get_actor(s, actor)
         access.check_may_know_task(s, user, row, inst)
         access.check_may_comment(s, user, inst)
         Step(s, inst, None, None, actor, clock.now()).event("commented", row.bpmn_id,
@@ -257,7 +257,7 @@ def cancel(ctx: Context, actor: str, instance_id: int, reason: str = "") -> str:
     it, else `cancelled` (who may do which: access.cancel_outcome)."""
     with ctx.db.write() as s:
         inst = lock_instance(s, instance_id)
-        user = get_user(s, actor)
+        user = get_actor(s, actor)
         access.check_may_see(s, user, inst)
         if inst.status != incidents.HALTED:
             require_running(inst)
@@ -294,7 +294,7 @@ def deliver_message(ctx: Context, actor: str, instance_id: int, name: str, paylo
     payload = forms.check_data_keys(payload or {})
     with ctx.db.write() as s:
         inst = lock_instance(s, instance_id)
-        user = None if actor == SYSTEM else get_user(s, actor)
+        user = None if actor == SYSTEM else get_actor(s, actor)
         if user is not None:
             access.check_may_see(s, user, inst)
         require_running(inst)

@@ -18,6 +18,7 @@ from engine.runtime.loading import get_instance
 from engine.runtime.queries import task_dict
 from engine.runtime.search import visible_to
 from engine.store.models import Instance, Task, User
+from engine.users import Person
 
 MAX_INSTANCES = 200  # one page of a list at most; a longer list is paged by its caller
 
@@ -36,7 +37,7 @@ def _waiting(session: Session, instance_ids: list[int], now: datetime) -> dict[i
     return found
 
 
-def waiting(session: Session, user: User, instance_ids: list[int], now: datetime) -> dict[int, list[dict]]:
+def waiting(session: Session, user: Person, instance_ids: list[int], now: datetime) -> dict[int, list[dict]]:
     """{instance id: where it waits} for those of these instances the user may see; the others are
     left out, as if they did not exist (engine.runtime.access)."""
     if (not isinstance(instance_ids, list) or len(instance_ids) > MAX_INSTANCES
@@ -48,7 +49,7 @@ def waiting(session: Session, user: User, instance_ids: list[int], now: datetime
     return _waiting(session, sorted(set(session.scalars(query))), now)
 
 
-def after_step(session: Session, user: User, instance_id: int, now: datetime) -> dict:
+def after_step(session: Session, user: Person, instance_id: int, now: datetime) -> dict:
     """{id, status, outcome, next_task, waiting}: where the instance stands right after this user acted.
     `next_task` is the id of one of its ready tasks the user may work now (one assigned to them first,
     then one offered to a role of theirs), or None; `waiting` lists every ready task with whom it waits for."""

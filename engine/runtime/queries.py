@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Select, bindparam, exists, func, literal, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from engine import form_prefill, outcomes
 from engine.audit.chain import instance_chain
@@ -27,7 +27,7 @@ from engine.runtime import access, incidents
 from engine.runtime.loading import form_of, get_instance, get_task, latest_version, load_workflow, specs_for
 from engine.store.models import AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
 from engine.store.types import UTCDateTime
-from engine.users import managed_roles, roles_of
+from engine.users import Person, managed_roles, roles_of
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -49,7 +49,7 @@ MAX_PAGE = 1000  # the most rows one inbox call returns when paging
 SORTS = ("created", "due")  # oldest first | earliest deadline first (tasks without one last, oldest first)
 
 
-def inbox(session: Session, user: User, now: datetime, process: str | None = None, role: str | None = None,
+def inbox(session: Session, user: Person, now: datetime, process: str | None = None, role: str | None = None,
           overdue: bool | None = None, limit: int | None = None, offset: int = 0,
           sort: str = "created") -> list[dict]:
     """Ready tasks assigned to the user or offered (unclaimed) to one of their roles,
@@ -73,7 +73,8 @@ def inbox(session: Session, user: User, now: datetime, process: str | None = Non
               "offset": offset, "branch_limit": offset + (limit or 0),
               **{f"role_{i}": r for i, r in enumerate(roles)}}
     result = []
-    for row in session.execute(query, params):
+    # Core rows through the connection: nothing here needs the ORM (no entities, no autoflush: a read)
+    for row in session.connection().execute(query, params):
         item = task_dict(row, now)
         item["business_key"] = row.business_key
         item["customer_name"] = row.customer_name
@@ -82,14 +83,19 @@ def inbox(session: Session, user: User, now: datetime, process: str | None = Non
     return result
 
 
-def inbox_counts(session: Session, user: User, now: datetime) -> dict[str, int]:
+def inbox_counts(session: Session, user: Person, now: datetime) -> dict[str, int]:
     """{role: ready tasks} of the user's inbox (exactly the rows `inbox` gives), counted by the
     database: every page shows these counts, so they must not fetch the rows."""
     roles = sorted(roles_of(user))
-    merged = _inbox_statement(len(roles), False, False, None, False, False).subquery()
-    query = select(merged.c.role, func.count()).group_by(merged.c.role)
+    query = _INBOX_COUNTS.get(len(roles))
+    if query is None:
+        merged = _inbox_statement(len(roles), False, False, None, False, False).subquery()
+        query = _INBOX_COUNTS[len(roles)] = select(merged.c.role, func.count()).group_by(merged.c.role)
     params = {"username": user.username, "now": now, **{f"role_{i}": r for i, r in enumerate(roles)}}
-    return {role: n for role, n in session.execute(query, params)}
+    return {role: n for role, n in session.connection().execute(query, params)}
+
+
+_INBOX_COUNTS: dict[int, Select] = {}  # by number of roles, as _INBOX_STATEMENTS
 
 
 _INBOX_STATEMENTS: dict[tuple, Select] = {}  # by shape: building the statement costs more than running it
@@ -102,24 +108,25 @@ def _inbox_statement(roles: int, process: bool, role: bool, overdue: bool | None
     key = (roles, process, role, overdue, paged, offset, sort)
     if key in _INBOX_STATEMENTS:
         return _INBOX_STATEMENTS[key]
+    # Core tables, not the ORM classes: the rows come back as plain Core rows, with no ORM compile step
+    task, inst = Task.__table__.c, Instance.__table__.c
     username = bindparam("username")
-    sources = [Task.assignee == username]
-    sources += [Task.assignee.is_(None) & (Task.role == bindparam(f"role_{i}")) for i in range(roles)]
-    filters = [Task.status == "ready", _sod_visible(username)]
+    sources = [task.assignee == username]
+    sources += [task.assignee.is_(None) & (task.role == bindparam(f"role_{i}")) for i in range(roles)]
+    filters = [task.status == "ready", _sod_visible(username)]
     if process:
-        filters.append(Task.process_key == bindparam("process"))
+        filters.append(task.process_key == bindparam("process"))
     if role:
-        filters.append(Task.role == bindparam("role"))
+        filters.append(task.role == bindparam("role"))
     if overdue is not None:
-        late = Task.due_at.is_not(None) & (Task.due_at < bindparam("now", type_=UTCDateTime))
+        late = task.due_at.is_not(None) & (task.due_at < bindparam("now", type_=UTCDateTime))
         filters.append(late if overdue else ~late)
-    columns = [*Task.__table__.c, Instance.business_key, Instance.customer_name,
-               Instance.status.label("instance_status")]
+    columns = [*task, inst.business_key, inst.customer_name, inst.status.label("instance_status")]
     branches = []
     for source in sources:
-        branch = select(*columns).join(Instance, Instance.id == Task.instance_id).where(source, *filters)
+        branch = select(*columns).join(Instance.__table__, inst.id == task.instance_id).where(source, *filters)
         if paged:  # each branch needs at most offset + limit rows of its own
-            branch = select(branch.order_by(*_order(Task.__table__.c, sort)).limit(bindparam("branch_limit"))
+            branch = select(branch.order_by(*_order(task, sort)).limit(bindparam("branch_limit"))
                             .subquery())
         branches.append(branch)
     merged = union_all(*branches).subquery()
@@ -140,7 +147,7 @@ def _order(c, sort: str) -> list:  # noqa: ANN001 - the columns of Task or of th
     return [c.created_at, c.id]
 
 
-def startable(session: Session, user: User) -> list[dict]:
+def startable(session: Session, user: Person) -> list[dict]:
     """The processes this user may start by hand (latest versions), with a one-line description."""
     models = _latest_models(session)
     return [p for p in processes(session) if access.may_start(user, models[p["key"]])]
@@ -150,17 +157,18 @@ def _sod_visible(username):  # noqa: ANN001, ANN202 - a SQL condition on Task (j
     """Separation of duties as a SQL condition, so that paging counts only what the user may see:
     the same rule as access.sod_violation (tokens are `initiator`, the requester, or the BPMN id
     of an earlier task, whoever completed it in this instance)."""
-    padded = literal(" ") + Task.sod + literal(" ")
-    own_request = padded.like("% initiator %") & (Instance.started_by == username)
-    done = aliased(Task)
+    task = Task.__table__.c
+    padded = literal(" ") + task.sod + literal(" ")
+    own_request = padded.like("% initiator %") & (Instance.__table__.c.started_by == username)
+    done = Task.__table__.alias().c
     token = literal("% ") + func.replace(done.bpmn_id, "_", "\\_") + literal(" %")  # `_` is a LIKE wildcard
-    did_earlier = exists().where(done.instance_id == Task.instance_id, done.status == "completed",
+    did_earlier = exists().where(done.instance_id == task.instance_id, done.status == "completed",
                                  done.completed_by == username, done.bpmn_id != "initiator",
                                  padded.like(token, escape="\\"))
-    return (Task.sod == "") | ~(own_request | did_earlier)
+    return (task.sod == "") | ~(own_request | did_earlier)
 
 
-def task_detail(session: Session, user: User, task_id: str, now: datetime) -> dict:
+def task_detail(session: Session, user: Person, task_id: str, now: datetime) -> dict:
     row = get_task(session, task_id)
     inst = session.get(Instance, row.instance_id)
     access.check_may_see_task(session, user, row, inst)
@@ -181,7 +189,7 @@ def form_view(form) -> dict | None:  # noqa: ANN001 - FormDef | None
             "ui": {"fields": form.fields, "messages": form.messages}}
 
 
-def start_form(session: Session, user: User, key: str) -> dict | None:
+def start_form(session: Session, user: Person, key: str) -> dict | None:
     """The start form of the latest version of a process the user may start (None: it has none)."""
     pv = latest_version(session, key)
     model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
@@ -190,7 +198,7 @@ def start_form(session: Session, user: User, key: str) -> dict | None:
     return form_view(form_of(session, pv.id, start.form_key if start else None))
 
 
-def process_detail(session: Session, user: User, key: str) -> dict:
+def process_detail(session: Session, user: Person, key: str) -> dict:
     """The latest version of a process as `processes` lists it, with `startable` (whether this user may
     start it by hand) and `form`, its start form {key, title, schema, ui} (None: it has none). The form
     is the one the start page shows; it is given to anyone, like the list of processes, so that a
@@ -213,7 +221,7 @@ def instance_forms(session: Session, version_id: int) -> dict[str, dict]:
 MANAGED_SHOWN = 200  # a manager reassigns the oldest work first; the rest waits its turn
 
 
-def managed_tasks(session: Session, user: User, now: datetime) -> list[dict]:
+def managed_tasks(session: Session, user: Person, now: datetime) -> list[dict]:
     """The oldest ready tasks of the roles this user manages (for reassigning); admins see every role's."""
     query = (select(Task).where(Task.status == "ready", Task.role != "initiator")
              .order_by(Task.created_at, Task.id).limit(MANAGED_SHOWN))
@@ -257,7 +265,7 @@ def model_element_names(models: Iterable[ProcessModel]) -> dict[str, dict[str, s
     return names
 
 
-def instance_view(session: Session, user: User, inst: Instance, now: datetime, specs: SpecSet,
+def instance_view(session: Session, user: Person, inst: Instance, now: datetime, specs: SpecSet,
                   forms: dict[str, dict]) -> dict:
     """The instance as this user may see it; `may_end` is how they may end it early (`withdrawn`,
     `cancelled`) or None. `specs` are its version's, `forms` its version's forms (instance_forms)."""
@@ -266,7 +274,7 @@ def instance_view(session: Session, user: User, inst: Instance, now: datetime, s
             "may_end": _may_end(session, user, inst, specs.models[inst.process_key])}
 
 
-def _may_end(session: Session, user: User, inst: Instance, model: ProcessModel) -> str | None:
+def _may_end(session: Session, user: Person, inst: Instance, model: ProcessModel) -> str | None:
     if inst.status not in ("running", "incident"):
         return None
     if incidents.never_started(inst):
@@ -277,7 +285,7 @@ def _may_end(session: Session, user: User, inst: Instance, model: ProcessModel) 
         return None
 
 
-def history(session: Session, user: User, instance_id: int) -> list[dict]:
+def history(session: Session, user: Person, instance_id: int) -> list[dict]:
     inst = get_instance(session, instance_id)
     access.check_may_see(session, user, inst)
     rows = session.scalars(select(AuditEvent).where(AuditEvent.chain == instance_chain(instance_id))
@@ -316,7 +324,7 @@ def _summary(documentation: str) -> str:
         (line.strip() for line in documentation.splitlines() if line.strip()), "")
 
 
-def diagram(session: Session, user: User, instance_id: int, cache: SpecCache) -> dict:
+def diagram(session: Session, user: Person, instance_id: int, cache: SpecCache) -> dict:
     """The instance's BPMN and the elements to highlight: what ran, what waits now."""
     inst = get_instance(session, instance_id)
     access.check_may_see(session, user, inst)
@@ -330,7 +338,7 @@ def diagram(session: Session, user: User, instance_id: int, cache: SpecCache) ->
     return {"process_key": pv.key, "version": pv.version, "bpmn": bpmn, "completed": done, "active": active}
 
 
-def comments(session: Session, user: User, task_id: str) -> list[dict]:
+def comments(session: Session, user: Person, task_id: str) -> list[dict]:
     row = get_task(session, task_id)
     access.check_may_see_task(session, user, row, session.get(Instance, row.instance_id))
     events = session.scalars(select(AuditEvent).where(AuditEvent.chain == instance_chain(row.instance_id),

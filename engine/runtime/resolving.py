@@ -29,7 +29,7 @@ from engine.runtime import access, commands, incidents, messaging
 from engine.runtime.loading import latest_version, load_workflow, lock_instance, specs_for
 from engine.runtime.step import Step
 from engine.store.models import Incident, Instance
-from engine.users import get_user
+from engine.users import get_actor
 
 if TYPE_CHECKING:
     from engine.runtime.context import Context
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 def retry_incident(ctx: Context, actor: str, incident_id: int) -> dict:
     """Run the incident's step again; the incident afterwards (resolved, or open with the new error)."""
     with ctx.db.write() as s:
-        access.check_may_resolve_incidents(get_user(s, actor))
+        access.check_may_resolve_incidents(get_actor(s, actor))
         row, inst = _lock(s, incident_id)
         at = clock.now()
         error = incidents.isolated(s, lambda: _rerun(ctx, s, inst, row, actor, at))
@@ -57,7 +57,7 @@ def retry_incident(ctx: Context, actor: str, incident_id: int) -> dict:
 def cancel_incident(ctx: Context, actor: str, incident_id: int, reason: str) -> dict:
     """Cancel the halted instance (with a reason), without running the step that failed."""
     with ctx.db.write() as s:
-        user = get_user(s, actor)
+        user = get_actor(s, actor)
         access.check_may_resolve_incidents(user)
         reason = commands.required_reason(reason)
         row, inst = _lock(s, incident_id)

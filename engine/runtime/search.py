@@ -41,8 +41,8 @@ from engine.days import day_start, parse_day
 from engine.definitions.model import ProcessModel
 from engine.errors import InvalidData
 from engine.runtime import access
-from engine.store.models import AuditEvent, Instance, ProcessVersion, Task, User
-from engine.users import roles_of
+from engine.store.models import AuditEvent, Instance, ProcessVersion, Task
+from engine.users import Person, roles_of
 
 FILTERS = ("process", "customer", "business_key", "status", "outcome", "started_from", "started_to",
            "participant", "started_by", "sla_breached")
@@ -171,7 +171,7 @@ def breached(now: datetime) -> ColumnElement[bool]:
     return or_(escalated, late)
 
 
-def visible_to(session: Session, user: User) -> ColumnElement[bool] | None:
+def visible_to(session: Session, user: Person) -> ColumnElement[bool] | None:
     """access.may_see_instance as a condition on Instance (None: the user sees every instance)."""
     roles = roles_of(user)
     if roles & access.READ_ALL:
@@ -183,7 +183,7 @@ def visible_to(session: Session, user: User) -> ColumnElement[bool] | None:
     return or_(Instance.started_by == name, involved, Instance.process_version_id.in_(overseen))
 
 
-def conditions(session: Session, f: Filters, user: User, now: datetime) -> list[ColumnElement[bool]]:
+def conditions(session: Session, f: Filters, user: Person, now: datetime) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if (seen := visible_to(session, user)) is not None:
         where.append(seen)
@@ -234,7 +234,7 @@ def _ts(value: datetime | None) -> str | None:
 # -- the commands ------------------------------------------------------------------------------
 
 
-def search(session: Session, user: User, now: datetime, filters: dict, page: int = 1, per_page: int = 25) -> dict:
+def search(session: Session, user: Person, now: datetime, filters: dict, page: int = 1, per_page: int = 25) -> dict:
     """{items, total, page, per_page, pages}: one page of the instances found, newest first
     (`pages` is at least 1; a page past the last is empty)."""
     f = parse_filters(filters)
@@ -261,7 +261,7 @@ def search(session: Session, user: User, now: datetime, filters: dict, page: int
             "pages": max(1, math.ceil(total / per_page))}
 
 
-def export(session: Session, user: User, now: datetime, filters: dict, fmt: str) -> str:
+def export(session: Session, user: Person, now: datetime, filters: dict, fmt: str) -> str:
     """Every instance the search finds (at most MAX_EXPORT), each with its whole trail: a JSON
     bundle of chain documents (each verifiable offline, docs/audit.md) or CSV, one row per event."""
     if fmt not in FORMATS:

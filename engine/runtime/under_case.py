@@ -25,7 +25,8 @@ from engine.definitions.current import current_version
 from engine.definitions.model import ProcessModel
 from engine.errors import InvalidData
 from engine.runtime import access
-from engine.store.models import Instance, User
+from engine.store.models import Instance
+from engine.users import Person
 
 
 def no_case(session: Session, process: str, flag: str) -> InvalidData:
@@ -38,7 +39,7 @@ def no_case(session: Session, process: str, flag: str) -> InvalidData:
                                                f"and that you take part in"}})
 
 
-def inherit(session: Session, user: User, model: ProcessModel, business_key: str | None,
+def inherit(session: Session, user: Person, model: ProcessModel, business_key: str | None,
             data: dict) -> tuple[dict, int | None]:
     """(the start data with the inherited names added, the id of the case it was taken from), or the
     data unchanged and None for a process that is not started under a case."""
@@ -58,7 +59,7 @@ def inherit(session: Session, user: User, model: ProcessModel, business_key: str
     return {**data, **{name: found[name] for name in model.inherit if name in found}}, case.id
 
 
-def _case(session: Session, user: User, process: str, flag: str, business_key: str) -> Instance | None:
+def _case(session: Session, user: Person, process: str, flag: str, business_key: str) -> Instance | None:
     """The newest qualifying case under this business key (several cases of one process may share it)."""
     negative = outcomes.of_kind("negative")
     rows = session.scalars(select(Instance).where(Instance.process_key == process,
