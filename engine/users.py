@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from engine import clock
@@ -47,11 +47,11 @@ _ACTOR = (select(_USER.c.username, _USER.c.display_name, _USER.c.session_generat
           .where(_USER.c.username == bindparam("username"), _USER.c.active.is_(True)))
 
 
-def get_actor(session: Session, username: str) -> Actor:
+def get_actor(session: Session | Connection, username: str) -> Actor:
     """The active user `username` for reading (NotFound as get_user): one statement, no ORM objects."""
     if not isinstance(username, str) or not _NAME.match(username):
         raise NotFound(f"no active user {username!r}")  # not a name we could have stored
-    rows = session.connection().execute(_ACTOR, {"username": username}).all()
+    rows = session.execute(_ACTOR, {"username": username}).all()  # (autoflushes, as get_user did, in a command)
     if not rows:
         raise NotFound(f"no active user {username}")
     first = rows[0]

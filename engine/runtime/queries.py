@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, exists, func, literal, select, union_all
+from sqlalchemy import Connection, Select, bindparam, exists, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import form_prefill, outcomes
@@ -49,8 +49,8 @@ MAX_PAGE = 1000  # the most rows one inbox call returns when paging
 SORTS = ("created", "due")  # oldest first | earliest deadline first (tasks without one last, oldest first)
 
 
-def inbox(session: Session, user: Person, now: datetime, process: str | None = None, role: str | None = None,
-          overdue: bool | None = None, limit: int | None = None, offset: int = 0,
+def inbox(session: Session | Connection, user: Person, now: datetime, process: str | None = None,
+          role: str | None = None, overdue: bool | None = None, limit: int | None = None, offset: int = 0,
           sort: str = "created") -> list[dict]:
     """Ready tasks assigned to the user or offered (unclaimed) to one of their roles,
     without those separation of duties forbids them; optionally filtered, oldest first (or
@@ -73,8 +73,7 @@ def inbox(session: Session, user: Person, now: datetime, process: str | None = N
               "offset": offset, "branch_limit": offset + (limit or 0),
               **{f"role_{i}": r for i, r in enumerate(roles)}}
     result = []
-    # Core rows through the connection: nothing here needs the ORM (no entities, no autoflush: a read)
-    for row in session.connection().execute(query, params):
+    for row in session.execute(query, params):  # Core rows: nothing here needs the ORM
         item = task_dict(row, now)
         item["business_key"] = row.business_key
         item["customer_name"] = row.customer_name
@@ -83,7 +82,7 @@ def inbox(session: Session, user: Person, now: datetime, process: str | None = N
     return result
 
 
-def inbox_counts(session: Session, user: Person, now: datetime) -> dict[str, int]:
+def inbox_counts(session: Session | Connection, user: Person, now: datetime) -> dict[str, int]:
     """{role: ready tasks} of the user's inbox (exactly the rows `inbox` gives), counted by the
     database: every page shows these counts, so they must not fetch the rows."""
     roles = sorted(roles_of(user))
@@ -92,7 +91,7 @@ def inbox_counts(session: Session, user: Person, now: datetime) -> dict[str, int
         merged = _inbox_statement(len(roles), False, False, None, False, False).subquery()
         query = _INBOX_COUNTS[len(roles)] = select(merged.c.role, func.count()).group_by(merged.c.role)
     params = {"username": user.username, "now": now, **{f"role_{i}": r for i, r in enumerate(roles)}}
-    return {role: n for role, n in session.connection().execute(query, params)}
+    return {role: n for role, n in session.execute(query, params)}
 
 
 _INBOX_COUNTS: dict[int, Select] = {}  # by number of roles, as _INBOX_STATEMENTS
@@ -233,15 +232,28 @@ def managed_tasks(session: Session, user: Person, now: datetime) -> list[dict]:
 def instance_summary(session: Session, inst: Instance, now: datetime) -> dict:
     """The instance with its tasks, without the forms and element names pages label it with: what a
     command answers (engine.runtime.idempotency keeps it as JSON)."""
-    version = session.scalar(select(ProcessVersion.version).where(ProcessVersion.id == inst.process_version_id))
-    tasks = session.scalars(select(Task).where(Task.instance_id == inst.id).order_by(Task.created_at, Task.id))
-    all_tasks = [task_dict(t, now) for t in tasks]
+    rows = session.execute(_SUMMARY, {"version_id": inst.process_version_id, "instance_id": inst.id}).all()
+    version = rows[0].version if rows else None
+    all_tasks = [task_dict(t, now) for t in rows if t.id is not None]
     return {"id": inst.id, "process_key": inst.process_key, "version": version, "business_key": inst.business_key,
             "status": inst.status, "outcome": inst.outcome, "data": json.loads(inst.data_json),
             "started_by": inst.started_by, "started_at": _ts(inst.started_at), "ended_at": _ts(inst.ended_at),
             "rev": inst.rev,
             "tasks": [t for t in all_tasks if t["status"] == "ready"],
             "history_tasks": [t for t in all_tasks if t["status"] != "ready"]}
+
+
+def _summary_statement() -> Select:
+    """The version number and the instance's tasks (oldest first) in one statement: one row per task, or
+    one row with no task. Core rows, built once; run through the session so that a command's changes
+    are flushed first."""
+    task, version = Task.__table__.c, ProcessVersion.__table__
+    return (select(version.c.version, *task)
+            .select_from(version.outerjoin(Task.__table__, task.instance_id == bindparam("instance_id")))
+            .where(version.c.id == bindparam("version_id")).order_by(task.created_at, task.id))
+
+
+_SUMMARY = _summary_statement()
 
 
 def instance_dict(session: Session, inst: Instance, now: datetime, specs: SpecSet,
