@@ -19,6 +19,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -100,6 +101,19 @@ class Database:
     def read(self) -> Iterator[Session]:
         with self._unreachable_is_unavailable(), self._read_sessions() as session, session.begin():
             yield session
+
+    @contextlib.contextmanager
+    def glance(self) -> Iterator[Connection]:
+        """A connection for a short read of Core statements (the inbox, its counts), without a Session.
+        SQLite: one deferred transaction, as `read`. PostgreSQL: autocommit, so that no BEGIN and COMMIT
+        travel to the server (two of its round trips); each statement sees the data committed when it
+        runs, which is all a read of a user's roles, then their tasks, needs."""
+        with self._unreachable_is_unavailable(), self._reader.connect() as conn:
+            if self.is_sqlite:
+                with conn.begin():
+                    yield conn
+            else:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextlib.contextmanager
     def _unreachable_is_unavailable(self) -> Iterator[None]:
