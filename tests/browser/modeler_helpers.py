@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT
+from tests.browser.conftest import ROOT, screenshot
 
 ENGINE_RULE = "salesflow-engine"  # the canvas lint's name for the engine's findings (src/engine-findings.js)
 SIZES = {"desktop": {"width": 1366, "height": 900}, "mobile": {"width": 390, "height": 844}}
@@ -40,8 +40,6 @@ def rename(page, element_id: str, name: str) -> None:
         m.get('modeling').updateProperties(m.get('elementRegistry').get(id), {name}); }""", [element_id, name])
 
 
-def snap(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
+def snap(page, name: str) -> Path | None:
+    """test-artifacts/modeler/<name>.png, with SALESFLOW_SCREENSHOTS=1 only (tests/browser/conftest.py)."""
+    return screenshot(page, ARTIFACTS / f"{name}.png")

@@ -1,7 +1,7 @@
 """Issue 5, done when: a process owner opens the complaint process in the modeler, adds a user task in the
 office lane with a form, sees a lint error until the form exists, deploys, and an instance started afterwards
 reaches the new task while an instance of the previous version goes on unaffected until the owner migrates it
-(Debian chromium; screenshots of every step in test-artifacts/screenshots/<test>/)."""
+(Debian chromium; with SALESFLOW_SCREENSHOTS=1 screenshots of every step in test-artifacts/screenshots/<test>/)."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def test_a_process_owner_adds_a_task_with_its_form_deploys_and_new_instances_rea
     new = eng.start("cs1", "complaint", dict(REGISTRATION))
     assert eng.instance("adm", new)["version"] == 2
     assert open_tasks(eng, new) == [NEW_TASK]
-    office = open_as("off1")
+    office = open_as("off1", land=None)
     office.set_viewport_size({"width": 1440, "height": 900})
     office.goto("/inbox")
     expect(office.locator("body")).to_contain_text("办公室初审")
@@ -172,7 +172,7 @@ def test_a_process_owner_adds_a_task_with_its_form_deploys_and_new_instances_rea
 
 
 def test_bpmnlint_runs_in_the_browser_and_a_new_diagram_is_executable(complaint, open_as, shot, browser_errors):
-    page = open_as("adm")
+    page = open_as("adm", land=None)
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto("/model/complaint/1")
     expect(page.locator("#model-page")).to_have_attribute("data-ready", "true", timeout=30_000)
@@ -226,7 +226,7 @@ PALETTE = 146  # the canvas's left part the palette covers (modeler-page.js keep
 def owner_page(request, open_as):
     """A process owner's page in the given language and screen size: (page, lang, size)."""
     lang, size = request.param
-    page = open_as("adm")
+    page = open_as("adm", land=None)
     page.set_viewport_size(SIZES[size])
     use_language(page, lang)
     return page, lang, size
