@@ -36,7 +36,7 @@ def modeler(request, open_as):
     page = open_as("adm", land=None)
     page.set_viewport_size(SIZES[size])
     use_language(page, lang)
-    open_model(page, "/model/sample_request/1")
+    open_model(page, "/model/sample_request/1", lang)
     return page, lang, size
 
 
