@@ -3,7 +3,15 @@ around the Flask app on a fresh database, and helpers to log in, fill forms and 
 
 Playwright never downloads a browser here: `browser_type_launch_args` points it at /usr/bin/chromium
 (`make browser-deps` installs it). The bpmn-js bundles come from `make setup` (webui/static/dist/).
-Screenshots of every step go to test-artifacts/screenshots/<test name>/.
+
+Screenshots: a failing test leaves one of every page it still has open in
+test-artifacts/screenshots/<test id>/failed-NN.png (`new_context` below). The screenshots of every step
+(test-artifacts/screenshots/<test name>/, test-artifacts/<area>/) are taken only with SALESFLOW_SCREENSHOTS=1:
+a full-page PNG costs chromium about a tenth of a CPU-second, and the suite takes some 250 of them.
+
+Logging in goes through the login form's own POST (its CSRF token included) from the browser context's
+request client, so the context holds the session cookie a person's login would give it; chromium does not
+draw the login form for every user of every test (tests/web/test_pages__login.py covers that page).
 """
 
 from __future__ import annotations
@@ -28,6 +36,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 DIST = ROOT / "webui" / "static" / "dist"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+TAKE_SCREENSHOTS = os.environ.get("SALESFLOW_SCREENSHOTS") == "1"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 # The users of tests/web (rep1 ... adm); their roles decide what each one sees.
 USERS: dict[str, list[str]] = {
@@ -65,6 +76,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    """Keep each phase's report on the item: `new_context` looks at it to screenshot a failed test's pages."""
+    report = yield
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -115,20 +134,51 @@ def live_server(web_app) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def new_context(new_context: Callable, request: pytest.FixtureRequest) -> Iterator[Callable]:
+    """pytest-playwright's `new_context`; when the test failed (or its setup did), every page still open
+    is saved as test-artifacts/screenshots/<test id>/failed-NN.png before the contexts close."""
+    contexts = []
+
+    def _new(**kwargs):  # a playwright BrowserContext
+        context = new_context(**kwargs)
+        contexts.append(context)
+        return context
+
+    yield _new
+    reports = request.node.stash.get(_REPORTS, {})
+    if not any(r.failed for r in reports.values()):
+        return
+    folder = SCREENSHOTS / re.sub(r"[^\w.\[\]-]+", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    pages = [page for context in contexts for page in context.pages if not page.is_closed()]
+    for n, page in enumerate(pages, 1):
+        try:
+            page.screenshot(path=str(folder / f"failed-{n:02d}.png"), full_page=True, timeout=5_000)
+        except Exception as exc:  # a crashed or hung page must not hide the test's own failure
+            print(f"no screenshot of {page.url}: {exc}")
+
+
+def screenshot(page, path: Path, full_page: bool = True) -> Path | None:  # playwright Page
+    """A screenshot for people to look at, taken only with SALESFLOW_SCREENSHOTS=1 (see the docstring above)."""
+    if not TAKE_SCREENSHOTS:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
 class Shots:
-    """Numbered screenshots of one test: test-artifacts/screenshots/<test>/<nn>-<step>.png."""
+    """Numbered screenshots of one test: <folder>/<nn>-<step>.png (with SALESFLOW_SCREENSHOTS=1 only)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.count = 0
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
+        shutil.rmtree(folder, ignore_errors=True)  # no stale pictures of an earlier run beside the new ones
 
-    def __call__(self, page, step: str) -> Path:  # playwright Page
+    def __call__(self, page, step: str) -> Path | None:  # playwright Page
         self.count += 1
-        path = self.folder / f"{self.count:02d}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
+        return screenshot(page, self.folder / f"{self.count:02d}-{step}.png")
 
 
 @pytest.fixture
@@ -164,18 +214,31 @@ def browser_errors() -> BrowserErrors:
     return BrowserErrors()
 
 
+def log_in(context, username: str, password: str = PASSWORD) -> None:  # playwright BrowserContext
+    """Log the context in as `username`: the login form's POST, CSRF token and all, from the context's own
+    request client (it shares the context's cookies). Chromium is spared drawing the form and the page it
+    redirects to, a third of a CPU-second a login; the session cookie is the one the form would have given."""
+    form = context.request.get("/login")
+    token = CSRF_FIELD.search(form.text())
+    assert token, f"no CSRF token on /login ({form.status})"
+    answer = context.request.post("/login", form={"csrf_token": token.group(1), "username": username,
+                                                  "password": password}, max_redirects=0)
+    assert answer.status == 302 and "/login" not in answer.headers.get("location", "/login"), \
+        f"{username} could not log in ({answer.status})"
+
+
 @pytest.fixture
 def open_as(new_context: Callable, live_server: str, browser_errors: BrowserErrors) -> Callable:
-    """open_as(username) -> a page in a new browser context (its own cookies), logged in as that user."""
+    """open_as(username) -> a page in a new browser context (its own cookies), logged in as that user and
+    showing the inbox (where the login form leads), or nothing yet with land=None."""
 
-    def _open(username: str, password: str = PASSWORD):
-        page = browser_errors.watch(new_context(base_url=live_server, locale="zh-CN").new_page())
-        page.goto("/login")
-        page.fill("#username", username)
-        page.fill("#password", password)
-        page.click("#submit")
-        page.wait_for_load_state()
-        assert "/login" not in page.url, f"{username} could not log in"
+    def _open(username: str, password: str = PASSWORD, land: str | None = "/inbox"):
+        context = new_context(base_url=live_server, locale="zh-CN")
+        log_in(context, username, password)
+        page = browser_errors.watch(context.new_page())
+        if land:
+            page.goto(land)
+            assert "/login" not in page.url, f"{username} could not log in"
         return page
 
     return _open

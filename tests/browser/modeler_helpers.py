@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT
+from tests.browser.conftest import CSRF_FIELD, ROOT, screenshot
 
 ENGINE_RULE = "salesflow-engine"  # the canvas lint's name for the engine's findings (src/engine-findings.js)
 SIZES = {"desktop": {"width": 1366, "height": 900}, "mobile": {"width": 390, "height": 844}}
@@ -15,18 +15,24 @@ ARTIFACTS = ROOT / "test-artifacts" / "modeler"
 
 
 def use_language(page, lang: str) -> None:  # playwright Page
-    """Switch the session's language with the header's buttons (any page will do)."""
-    page.goto("/model")
-    if page.locator("#menu-toggle").is_visible():  # on a phone the header's tools sit behind the menu button
-        page.click("#menu-toggle")
-    page.locator(f'form.lang button[value="{lang}"]').click()
-    page.wait_for_load_state()
-    expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
+    """Set the session's language as the header's switch does, with its form's POST (CSRF token and all)
+    from the page's request client: the next page the test opens is in that language (open_model checks).
+    Loading /model to press the button cost chromium two page loads a test; pressing the buttons themselves,
+    on a phone too, is what test_browser__flow, __forms, __names and __notifications do."""
+    form = page.context.request.get("/login")
+    token = CSRF_FIELD.search(form.text())
+    assert token, f"no CSRF token on /login ({form.status})"
+    answer = page.context.request.post("/language", form={"csrf_token": token.group(1), "lang": lang},
+                                       max_redirects=0)
+    assert answer.status == 302, f"the language switch answered {answer.status}"
 
 
-def open_model(page, url: str) -> None:
+def open_model(page, url: str, lang: str | None = None) -> None:
+    """Open `url` in the modeler and wait until the diagram is drawn; in `lang` ("zh" or "en") when given."""
     page.goto(url)
     expect(page.locator("#model-page")).to_have_attribute("data-ready", "true", timeout=30_000)
+    if lang:
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
 
 
 def select(page, element_id: str) -> None:
@@ -40,8 +46,6 @@ def rename(page, element_id: str, name: str) -> None:
         m.get('modeling').updateProperties(m.get('elementRegistry').get(id), {name}); }""", [element_id, name])
 
 
-def snap(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
+def snap(page, name: str) -> Path | None:
+    """test-artifacts/modeler/<name>.png, with SALESFLOW_SCREENSHOTS=1 only (tests/browser/conftest.py)."""
+    return screenshot(page, ARTIFACTS / f"{name}.png")

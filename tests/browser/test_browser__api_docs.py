@@ -1,13 +1,13 @@
 """/api/v1/docs in a real browser: Swagger UI, bundled from npm, renders our own OpenAPI document under the
 application's CSP (nothing from another site), inside our page chrome in Chinese and English, on a desktop
-and on a phone; the footer of every page links to it. Screenshots: test-artifacts/api/."""
+and on a phone; the footer of every page links to it. Screenshots (SALESFLOW_SCREENSHOTS=1): test-artifacts/api/."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT
+from tests.browser.conftest import ROOT, screenshot
 from tests.browser.viewports import open_menu
 
 ARTIFACTS = ROOT / "test-artifacts" / "api"
@@ -24,8 +24,7 @@ def _switch_to(page, lang: str) -> None:  # playwright Page
 
 def _shoot(page, name: str) -> None:  # playwright Page
     """What the screen shows now (the whole page is some 15 screens of operations)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    screenshot(page, ARTIFACTS / f"{name}.png", full_page=False)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -90,7 +90,7 @@ def test_auditor_steps_back_to_the_office_decision_and_verifies_the_trail(
     decided = next(e["position"] for e in history if e["kind"] == "completed" and e["task"] == "office_decision")
     assert decided < total - 5
 
-    page = open_as("aud")
+    page = open_as("aud", land=None)
     page.goto(f"/instances/{iid}")
     page.click("#history-link")
     expect(page.locator("#history-page")).to_have_attribute("data-ready", "true")
@@ -147,7 +147,7 @@ def test_auditor_steps_back_to_the_office_decision_and_verifies_the_trail(
 
 
 def test_history_page_in_english_says_verified(open_as, shot, deployed, finished_complaint):
-    page = open_as("aud")
+    page = open_as("aud", land=None)
     page.goto(f"/instances/{finished_complaint}/history")
     page.click('form.lang button[value="en"]')
     expect(page.locator("html")).to_have_attribute("lang", "en")

@@ -4,7 +4,7 @@
 - the quality approver approves and lands straight on the request's next task, also theirs;
 - the requester finds the request in "my requests" with where it waits, and withdraws another one
   nobody has decided on yet, which then reads as withdrawn there.
-Screenshots: test-artifacts/flow/<lang>-<width>/."""
+Screenshots (SALESFLOW_SCREENSHOTS=1): test-artifacts/flow/<lang>-<width>/."""
 
 from __future__ import annotations
 

@@ -3,20 +3,19 @@ phone (390x844): the complaint start form shows the goods only for a quality com
 about only for a service one, live as the kind is chosen; a failed submit puts the focus on the first invalid
 field with a summary screen readers announce, and `1e400` is told as too large, not as missing; the handling
 form (客户投诉质量处理表) shows what the registrant entered, read-only, instead of asking again; the inputs use the
-card's full width. Screenshots: test-artifacts/forms/<test>-<lang>-<size>/."""
+card's full width. Screenshots (SALESFLOW_SCREENSHOTS=1): test-artifacts/forms/<test>-<lang>-<size>/."""
 
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from playwright.sync_api import expect
 
 from engine import Engine
-from tests.browser.conftest import fill_field
+from tests.browser.conftest import Shots, fill_field, log_in
 from tests.browser.viewports import open_menu
-from tests.conftest import PASSWORD, ROOT, add_users
+from tests.conftest import ROOT, add_users
 from tests.deployed_state import prepared
 
 SHOTS = ROOT / "test-artifacts" / "forms"
@@ -44,24 +43,11 @@ def _deploy(engine: Engine) -> None:
     add_users(engine, PEOPLE)
 
 
-class Shots:
-    def __init__(self, name: str) -> None:
-        self.folder, self.count = SHOTS / name, 0
-        shutil.rmtree(self.folder, ignore_errors=True)
-        self.folder.mkdir(parents=True)
-
-    def __call__(self, page, step: str) -> None:  # a playwright Page
-        self.count += 1
-        page.screenshot(path=str(self.folder / f"{self.count:02d}-{step}.png"), full_page=True)
-
-
 def open_page(new_context, live_server: str, browser_errors, user: str, lang: str, size: str):
-    page = browser_errors.watch(new_context(base_url=live_server, locale="zh-CN", viewport=SIZES[size]).new_page())
-    page.goto("/login")
-    page.fill("#username", user)
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
-    page.wait_for_load_state()
+    context = new_context(base_url=live_server, locale="zh-CN", viewport=SIZES[size])
+    log_in(context, user)
+    page = browser_errors.watch(context.new_page())
+    page.goto("/inbox")  # where the login form leads
     assert "/login" not in page.url
     if lang == "en":
         open_menu(page)
@@ -86,7 +72,7 @@ def assert_full_width(page, name: str) -> None:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_complaint_forms_show_fields_by_kind_and_do_not_ask_twice(new_context, live_server, browser_errors,
                                                                    deployed, lang, size):
-    shot = Shots(f"complaint-{lang}-{size}")
+    shot = Shots(SHOTS / f"complaint-{lang}-{size}")
     text = TEXT[lang]
     svc = open_page(new_context, live_server, browser_errors, "svc1", lang, size)
     svc.goto("/start/complaint")

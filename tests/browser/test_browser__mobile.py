@@ -1,7 +1,7 @@
 """Phones and desktops: at 390 x 844 the header folds behind a menu button and the inbox is a list of
 cards; at 390 and at 1366 x 900 the inbox, instance, task, history and "my requests" pages fit the
 window without sideways scrolling, in Chinese and in English.
-Screenshots: test-artifacts/mobile/<lang>-<width>/."""
+Screenshots (SALESFLOW_SCREENSHOTS=1): test-artifacts/mobile/<lang>-<width>/."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Issue 5, done when: a process owner opens the complaint process in the modeler, adds a user task in the
 office lane with a form, sees a lint error until the form exists, deploys, and an instance started afterwards
 reaches the new task while an instance of the previous version goes on unaffected until the owner migrates it
-(Debian chromium; screenshots of every step in test-artifacts/screenshots/<test>/)."""
+(Debian chromium; with SALESFLOW_SCREENSHOTS=1 screenshots of every step in test-artifacts/screenshots/<test>/)."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def test_a_process_owner_adds_a_task_with_its_form_deploys_and_new_instances_rea
     new = eng.start("cs1", "complaint", dict(REGISTRATION))
     assert eng.instance("adm", new)["version"] == 2
     assert open_tasks(eng, new) == [NEW_TASK]
-    office = open_as("off1")
+    office = open_as("off1", land=None)
     office.set_viewport_size({"width": 1440, "height": 900})
     office.goto("/inbox")
     expect(office.locator("body")).to_contain_text("办公室初审")
@@ -172,7 +172,7 @@ def test_a_process_owner_adds_a_task_with_its_form_deploys_and_new_instances_rea
 
 
 def test_bpmnlint_runs_in_the_browser_and_a_new_diagram_is_executable(complaint, open_as, shot, browser_errors):
-    page = open_as("adm")
+    page = open_as("adm", land=None)
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto("/model/complaint/1")
     expect(page.locator("#model-page")).to_have_attribute("data-ready", "true", timeout=30_000)
@@ -226,7 +226,7 @@ PALETTE = 146  # the canvas's left part the palette covers (modeler-page.js keep
 def owner_page(request, open_as):
     """A process owner's page in the given language and screen size: (page, lang, size)."""
     lang, size = request.param
-    page = open_as("adm")
+    page = open_as("adm", land=None)
     page.set_viewport_size(SIZES[size])
     use_language(page, lang)
     return page, lang, size
@@ -234,7 +234,7 @@ def owner_page(request, open_as):
 
 def test_unsaved_edits_are_guarded_on_leaving_and_nothing_asks_when_nothing_changed(owner_page, browser_errors):
     page, lang, size = owner_page
-    open_model(page, "/model/sample_request/1")
+    open_model(page, "/model/sample_request/1", lang)
     expect(page.locator("#model-page")).to_have_attribute("data-dirty", "false")
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append((d.type, d.message)), d.dismiss()))
@@ -255,7 +255,7 @@ def test_unsaved_edits_are_guarded_on_leaving_and_nothing_asks_when_nothing_chan
     assert len(dialogs) == 1
 
     # closing the tab (or typing another address) with an edit: the browser's own beforeunload question
-    open_model(page, "/model/sample_request/1")
+    open_model(page, "/model/sample_request/1", lang)
     page.locator("#canvas").click(position={"x": 200, "y": 40})  # beforeunload needs a user gesture first
     rename(page, "sales_approval", "销售部审批（改）")
     expect(page.locator("#model-page")).to_have_attribute("data-dirty", "true")
@@ -267,7 +267,7 @@ def test_unsaved_edits_are_guarded_on_leaving_and_nothing_asks_when_nothing_chan
 
 def test_engine_errors_show_on_the_canvas_and_its_lint_never_says_no_issues_meanwhile(owner_page, browser_errors):
     page, lang, size = owner_page
-    open_model(page, "/model/sample_request/1")
+    open_model(page, "/model/sample_request/1", lang)
     button = page.locator("#canvas .bjsl-button")
     expect(button).to_contain_text(NO_ISSUES[lang])  # bpmnlint finds nothing in the shipped diagram
     page.evaluate("""() => { const m = window.salesflowModeler;
@@ -297,7 +297,7 @@ def test_engine_errors_show_on_the_canvas_and_its_lint_never_says_no_issues_mean
 
 def test_the_diagram_opens_fit_to_the_viewport(owner_page, browser_errors):
     page, lang, size = owner_page
-    open_model(page, "/model/sample_request/1")
+    open_model(page, "/model/sample_request/1", lang)
     view = page.evaluate("""() => { const c = window.salesflowModeler.get('canvas'); const b = c.viewbox();
         return {zoom: c.zoom(), x: b.x, y: b.y, width: b.width, height: b.height, inner: b.inner, outer: b.outer}; }""")
     inner, outer, zoom = view["inner"], view["outer"], view["zoom"]
@@ -315,7 +315,7 @@ def test_the_diagram_opens_fit_to_the_viewport(owner_page, browser_errors):
 
 def test_the_version_shown_is_the_new_one_after_deploying(owner_page, deployed, browser_errors):
     page, lang, size = owner_page
-    open_model(page, "/model/sample_request/1")
+    open_model(page, "/model/sample_request/1", lang)
     expect(page.locator("#page-version")).to_have_text(VERSION[lang].format(1))
     rename(page, "sales_approval", "销售部经理审批")
     page.fill("#deploy-note", "改名")
@@ -339,7 +339,7 @@ def test_migration_lists_where_each_instance_stands_and_asks_before_moving(owner
     from tests.web.test_pages__model import SAMPLE_REQUEST
 
     waiting = [eng.start("rep1", "sample_request", dict(SAMPLE_REQUEST)) for _ in range(2)]
-    open_model(page, "/model/sample_request/1")
+    open_model(page, "/model/sample_request/1", lang)
     rename(page, "sales_approval", "销售部经理审批")
     page.fill("#deploy-note", "改名")
     page.click("#deploy")

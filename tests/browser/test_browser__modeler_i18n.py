@@ -1,7 +1,8 @@
 """The modeler in one language at a time (issue 13): bpmn-js's palette and context pad, the properties
 panel, the canvas lint and dmn-js speak the page's language (Chinese by default, English on the switch);
 the panel offers only what the engine reads, and its due-date hint suggests what the engine accepts.
-Each case runs on a desktop (1366x900) and a phone (390x844); screenshots in test-artifacts/modeler/."""
+Each case runs on a desktop (1366x900) and a phone (390x844); screenshots (SALESFLOW_SCREENSHOTS=1) in
+test-artifacts/modeler/."""
 
 from __future__ import annotations
 
@@ -32,10 +33,10 @@ KINDS = ["bpmn:Participant", "bpmn:Lane", "bpmn:StartEvent", "bpmn:UserTask", "b
 def modeler(request, open_as):
     """sample_request open in the modeler for a process owner: (page, lang, size)."""
     lang, size = request.param
-    page = open_as("adm")
+    page = open_as("adm", land=None)
     page.set_viewport_size(SIZES[size])
     use_language(page, lang)
-    open_model(page, "/model/sample_request/1")
+    open_model(page, "/model/sample_request/1", lang)
     return page, lang, size
 
 

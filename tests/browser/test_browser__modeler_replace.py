@@ -20,9 +20,9 @@ SET_PROCESS_ID = """(key) => { const m = window.salesflowModeler;
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_new_diagram_under_a_deployed_id_deploys_only_once_the_replacement_is_ticked(
         lang, open_as, deployed, browser_errors):
-    page = open_as("adm")
+    page = open_as("adm", land=None)
     use_language(page, lang)
-    open_model(page, "/model/new")
+    open_model(page, "/model/new", lang)
     page.evaluate(SET_PROCESS_ID, "sample_request")
     page.fill("#deploy-note", "新图")
     page.click("#deploy")

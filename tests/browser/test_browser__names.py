@@ -3,7 +3,7 @@ history and report in Chinese and in English, on a desktop (1366 x 900) and a ph
 
 Gateways read as their question and the chosen flow's name, data as the forms' labels, people by
 display name with the login id in the tooltip; no data name, element id or condition code shows.
-Screenshots: test-artifacts/names/<lang>-<width>-<page>.png.
+Screenshots (SALESFLOW_SCREENSHOTS=1): test-artifacts/names/<lang>-<width>-<page>.png.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import pytest
 from playwright.sync_api import expect
 
 from engine import Engine
+from tests.browser.conftest import log_in, screenshot
 from tests.browser.viewports import open_menu
-from tests.conftest import PASSWORD, ROOT, add_users
+from tests.conftest import ROOT, add_users
 from tests.scenarios import test_sample_request__paths as sample
 from tests.scenarios.driver import PEOPLE
 
@@ -50,14 +51,11 @@ def finished_sample(deployed: Engine, clock) -> int:
 
 
 def _login(new_context, live_server: str, browser_errors, viewport: dict, lang: str):
-    page = browser_errors.watch(new_context(base_url=live_server, viewport=viewport,
-                                            locale="zh-CN" if lang == "zh" else "en-US").new_page())
-    page.goto("/login")
-    page.fill("#username", "aud")
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
-    page.wait_for_load_state()
-    if lang == "en":
+    context = new_context(base_url=live_server, viewport=viewport, locale="zh-CN" if lang == "zh" else "en-US")
+    log_in(context, "aud")
+    page = browser_errors.watch(context.new_page())
+    if lang == "en":  # the switch is in the header of any page; the test goes to its own pages next
+        page.goto("/inbox")
         open_menu(page)
         page.click('form.lang button[value="en"]')
         page.wait_for_load_state()
@@ -72,7 +70,6 @@ def _no_raw_names(page) -> None:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_an_auditor_reads_names_not_ids(new_context, live_server, browser_errors,
                                         finished_sample, lang) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
     words = WORDS[lang]
     iid = finished_sample
     for viewport in VIEWPORTS.values():
@@ -86,7 +83,7 @@ def test_an_auditor_reads_names_not_ids(new_context, live_server, browser_errors
         expect(page.locator("dl.data").first).to_contain_text(words["label"])
         expect(page.locator("dl.data").first).to_contain_text(words["value"])
         _no_raw_names(page)
-        page.screenshot(path=str(SHOTS / f"{lang}-{viewport['width']}-instance.png"), full_page=True)
+        screenshot(page, SHOTS / f"{lang}-{viewport['width']}-instance.png")
 
         page.goto(f"/instances/{iid}/history")
         expect(page.locator("#history-page")).to_have_attribute("data-ready", "true")
@@ -97,11 +94,11 @@ def test_an_auditor_reads_names_not_ids(new_context, live_server, browser_errors
         expect(page.locator("#timeline li.kind-started")).to_contain_text(words["started"])
         expect(page.locator('#timeline .person[title="mgr1"]').first).to_have_text(DISPLAY["mgr1"])
         _no_raw_names(page)
-        page.screenshot(path=str(SHOTS / f"{lang}-{viewport['width']}-history.png"), full_page=True)
+        screenshot(page, SHOTS / f"{lang}-{viewport['width']}-history.png")
 
         page.goto(f"/instances/{iid}/report")
         expect(page.locator("#report-facts")).to_contain_text(DISPLAY["rep_mgr"])
         _no_raw_names(page)
-        page.screenshot(path=str(SHOTS / f"{lang}-{viewport['width']}-report.png"), full_page=True)
+        screenshot(page, SHOTS / f"{lang}-{viewport['width']}-report.png")
         page.context.close()
     assert browser_errors.messages == []

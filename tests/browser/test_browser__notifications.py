@@ -1,17 +1,17 @@
 """Notifications in a real browser (Debian chromium), in Chinese and English, on a desktop (1366x900) and a
 phone (390x844): a manager sees the bell count a new sample request raised, opens the list, follows the
 notification to the task, finds it read and the bell at zero; a requester chooses e-mail in the settings.
-Screenshots: test-artifacts/notify/<language>-<width>/."""
+Screenshots (SALESFLOW_SCREENSHOTS=1): test-artifacts/notify/<language>-<width>/."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 
 import pytest
 
+from tests.browser.conftest import Shots, log_in
 from tests.browser.viewports import open_menu
-from tests.conftest import PASSWORD, ROOT
+from tests.conftest import ROOT
 from tests.web.conftest import SAMPLE_REQUEST
 
 SHOTS = ROOT / "test-artifacts" / "notify"
@@ -27,13 +27,10 @@ WORDS = {
 @pytest.fixture
 def opener(new_context: Callable, live_server: str, browser_errors) -> Callable:
     def _open(username: str, lang: str, viewport: dict):  # a playwright Page
-        page = browser_errors.watch(new_context(base_url=live_server, viewport=viewport,
-                                                locale="zh-CN" if lang == "zh" else "en-US").new_page())
-        page.goto("/login")
-        page.fill("#username", username)
-        page.fill("#password", PASSWORD)
-        page.click("#submit")
-        page.wait_for_load_state()
+        context = new_context(base_url=live_server, viewport=viewport, locale="zh-CN" if lang == "zh" else "en-US")
+        log_in(context, username)
+        page = browser_errors.watch(context.new_page())
+        page.goto("/inbox")  # where the login form leads
         assert "/login" not in page.url, f"{username} could not log in"
         if lang == "en":
             open_menu(page)
@@ -53,16 +50,14 @@ def fits(page) -> bool:
 @pytest.mark.parametrize("screen", list(VIEWPORTS))
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_bell_the_list_and_the_settings(deployed, opener, browser_errors, lang, screen):
-    folder = SHOTS / f"{lang}-{VIEWPORTS[screen]['width']}"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    shot = Shots(SHOTS / f"{lang}-{VIEWPORTS[screen]['width']}")
     words = WORDS[lang]
     iid = deployed.start("rep1", "sample_request", dict(SAMPLE_REQUEST))
 
     mgr = opener("mgr1", lang, VIEWPORTS[screen])
     mgr.goto("/inbox")
     assert mgr.locator("#bell-count").inner_text() == "1"
-    mgr.screenshot(path=str(folder / "01-bell.png"), full_page=True)
+    shot(mgr, "bell")
 
     open_menu(mgr)  # on a phone the bell sits in the folded header menu
     mgr.click("#nav-bell")
@@ -72,12 +67,12 @@ def test_the_bell_the_list_and_the_settings(deployed, opener, browser_errors, la
     assert "unread" in item.get_attribute("class")
     assert words["all_read"] in mgr.locator("#read-all").inner_text()
     assert fits(mgr)
-    mgr.screenshot(path=str(folder / "02-list.png"), full_page=True)
+    shot(mgr, "list")
 
     item.locator("button.title").click()
     mgr.wait_for_url("**/tasks/**")
     assert mgr.locator("#bell-count").inner_text() == "0"
-    mgr.screenshot(path=str(folder / "03-task.png"), full_page=True)
+    shot(mgr, "task")
     mgr.goto("/notifications")
     assert "read" in mgr.locator(".notification").first.get_attribute("class").split()
 
@@ -95,7 +90,7 @@ def test_the_bell_the_list_and_the_settings(deployed, opener, browser_errors, la
     assert words["saved"] in rep.locator(".flashes").inner_text()
     assert rep.locator("#decided-email").is_checked() and not rep.locator("#overdue-in-app").is_checked()
     assert fits(rep)
-    rep.screenshot(path=str(folder / "04-settings.png"), full_page=True)
+    shot(rep, "settings")
     prefs = deployed.notification_preferences("rep1")
     assert prefs["email"] == "rep1@example.com" and prefs["lang"] == lang
     assert browser_errors.messages == []

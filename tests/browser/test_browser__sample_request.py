@@ -1,7 +1,7 @@
 """A sample request (P5) through the real pages in a real browser: the sales rep starts it, the sales
 manager finds it in the inbox, is stopped by the form's rule (a rejection needs a reason), switches to
 English, approves it, and the instance page draws the diagram with bpmn-js: what ran, what waits now.
-Every step leaves a screenshot in test-artifacts/screenshots/<test name>/."""
+With SALESFLOW_SCREENSHOTS=1 every step leaves a screenshot in test-artifacts/screenshots/<test name>/."""
 
 from __future__ import annotations
 

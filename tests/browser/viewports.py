@@ -3,7 +3,7 @@ in one language, opening the folded menu, and checking that a page fits the wind
 
 from __future__ import annotations
 
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in as log_in_context
 
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 900}
 
@@ -24,17 +24,20 @@ def too_wide(page) -> list[str]:
 
 def open_menu(page) -> None:
     """On a phone the navigation is behind the menu button: open it (on a desktop it is always there)."""
+    # the button stays hidden until the header's module script runs (before DOMContentLoaded): right after a
+    # navigation it may not be shown yet, and a hidden button would read as "a desktop, nothing to open"
+    page.wait_for_load_state("domcontentloaded")
     toggle = page.locator("#menu-toggle")
     if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
 
 
 def log_in(new_context, live_server: str, username: str, viewport: dict, lang: str):
-    page = new_context(base_url=live_server, locale="zh-CN", viewport=viewport).new_page()
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
+    """A page logged in as `username` showing the inbox (where the login form leads), in `lang`."""
+    context = new_context(base_url=live_server, locale="zh-CN", viewport=viewport)
+    log_in_context(context, username)
+    page = context.new_page()
+    page.goto("/inbox")
     page.wait_for_url("**/inbox")
     if lang == "en":
         open_menu(page)
