@@ -174,6 +174,9 @@ APPROVAL_PEOPLE = {"rep": ["sales_rep"], "rep2": ["sales_rep"], "mgr": ["sales_m
 
 @pytest.fixture
 def approval(engine: Engine) -> Engine:
-    """The small test process in tests/fixtures/approval, deployed, with one user per lane."""
-    deploy_approval(engine)
+    """The small test process in tests/fixtures/approval, deployed, with one user per lane: built once per
+    worker, then restored (tests/deployed_state.py; a third of the CPU of deploying and adding the users)."""
+    from tests.deployed_state import prepared  # it imports T0 from here
+
+    prepared(engine, "approval: the process and APPROVAL_PEOPLE", deploy_approval)
     return engine
