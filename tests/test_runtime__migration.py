@@ -473,11 +473,11 @@ def test_a_task_whose_lane_changed_goes_to_the_new_lane(approval, clock):
 # -- sub-processes -------------------------------------------------------------------------------
 def test_an_instance_inside_nested_sub_processes_moves_and_completes(engine, clock):
     """P4 complaint: the open task sits in first_response inside handle_complaint, with a 24 h timer."""
-    from tests.scenarios.driver import PEOPLE
+    from tests.scenarios.repository import deploy_repository
     from tests.scenarios.test_complaint__paths import ACCEPTED, IMPLEMENTED, close, registration, review
 
-    engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
-    add_users(engine, {**PEOPLE, OWNER: ["process_owner"]})
+    deploy_repository(engine)  # the scenarios' snapshot of the repository and PEOPLE, when this worker has it
+    add_users(engine, {OWNER: ["process_owner"]})
     iid = engine.start("svc1", "complaint", registration("service", "major"))
     review(engine, iid, "major")
     old = 'id="propose_service_by_vp" name="受理服务投诉，提出处理建议"'
