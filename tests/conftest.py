@@ -162,11 +162,21 @@ def add_users(eng: Engine, people: dict[str, list[str]]) -> None:
         eng.add_user(name, roles, PASSWORD)
 
 
+def deploy_approval(engine: Engine) -> None:
+    """The small test process in tests/fixtures/approval, deployed, with one user per lane (APPROVAL_PEOPLE)."""
+    engine.deploy("system", [FIXTURES / "approval"])
+    add_users(engine, APPROVAL_PEOPLE)
+
+
+APPROVAL_PEOPLE = {"rep": ["sales_rep"], "rep2": ["sales_rep"], "mgr": ["sales_manager"], "mgr2": ["sales_manager"],
+                   "dir": ["sales_director"], "aud": ["auditor"], "adm": ["admin"]}
+
+
 @pytest.fixture
 def approval(engine: Engine) -> Engine:
-    """The small test process in tests/fixtures/approval, deployed, with one user per lane."""
-    engine.deploy("system", [FIXTURES / "approval"])
-    add_users(engine, {"rep": ["sales_rep"], "rep2": ["sales_rep"], "mgr": ["sales_manager"],
-                       "mgr2": ["sales_manager"], "dir": ["sales_director"], "aud": ["auditor"],
-                       "adm": ["admin"]})
+    """The small test process in tests/fixtures/approval, deployed, with one user per lane: built once per
+    worker, then restored (tests/deployed_state.py; a third of the CPU of deploying and adding the users)."""
+    from tests.deployed_state import prepared  # it imports T0 from here
+
+    prepared(engine, "approval: the process and APPROVAL_PEOPLE", deploy_approval)
     return engine

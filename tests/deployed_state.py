@@ -10,6 +10,9 @@ fresh database holds only the role catalogue, the same in both) and sets its seq
 Anything else (a database with rows of its own, a moved clock, another role catalogue, an engine
 with a method replaced by the test) deploys for real, so a restored database is the one a real deploy
 would have made.
+A build may move the (manual) clock, as a fixture that drives instances through their timers does: the
+snapshot keeps where build left it and a restore sets the engine's clock there again, so a test sees the
+same "now" after a restore as after the build itself.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import tempfile
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,6 +41,7 @@ _INIT_TABLES = {"role"}
 @dataclass
 class _Snapshot:
     result: Any  # what build() returned
+    clock: datetime  # where build() left the engine's clock
     sqlite_file: Path | None = None
     tables: dict[str, bytes] = field(default_factory=dict)  # PostgreSQL: COPY ... (FORMAT BINARY) per table
     sequences: list[tuple[str, int, bool]] = field(default_factory=list)
@@ -55,6 +60,8 @@ def prepared(engine: Engine, name: str, build: Callable[[Engine], T]) -> T:
         return build(engine)
     key = (name, engine.db.is_sqlite)
     snapshot = _snapshots.get(key)
+    if snapshot is not None and snapshot.clock != T0 and not hasattr(engine.clock, "set"):
+        return build(engine)  # a clock that cannot be set where build left it: build for real
     if snapshot is None:
         result = build(engine)
         _snapshots[key] = _take(engine, result)
@@ -85,8 +92,8 @@ def _take(engine: Engine, result: Any) -> _Snapshot:
         atexit.register(shutil.rmtree, folder, True)  # the worker's snapshot goes with the worker
         target = Path(folder) / "deployed.db"
         _sqlite_copy(_sqlite_path(engine), target)
-        return _Snapshot(deepcopy(result), sqlite_file=target)
-    snapshot = _Snapshot(deepcopy(result))
+        return _Snapshot(deepcopy(result), engine.clock.now(), sqlite_file=target)
+    snapshot = _Snapshot(deepcopy(result), engine.clock.now())
     with engine.db._writer.connect() as conn:
         cur = conn.connection.driver_connection.cursor()
         for table in _deployed_tables():
@@ -101,6 +108,8 @@ def _take(engine: Engine, result: Any) -> _Snapshot:
 
 
 def _restore(engine: Engine, snapshot: _Snapshot) -> None:
+    if snapshot.clock != T0:
+        engine.clock.set(snapshot.clock)  # type: ignore[attr-defined]  # prepared() checked it can
     if snapshot.sqlite_file is not None:
         engine.db.dispose()  # no connection may keep the replaced file open
         _sqlite_copy(snapshot.sqlite_file, _sqlite_path(engine))

@@ -16,7 +16,8 @@ from sqlalchemy import create_engine, text
 from engine import Engine
 from engine.errors import InvalidData
 from engine.runtime import search
-from tests.conftest import ROOT
+from tests.conftest import ROOT, deploy_approval
+from tests.deployed_state import prepared
 
 VERIFY = ROOT / "tools" / "verify_trail.py"
 AWKWARD = 'a comment, with "quotes"\nand a second line'
@@ -27,10 +28,22 @@ def ready(eng: Engine, user: str, iid: int, name: str) -> str:
 
 
 @pytest.fixture
-def three(approval: Engine, clock) -> dict[str, int]:
+def three(engine: Engine) -> dict[str, int]:
     """Three approvals: approved (with a comment the CSV must quote), rejected after an SLA escalation (its
-    escalation task still open), and one waiting for a manager."""
-    eng = approval
+    escalation task still open), and one waiting for a manager. Built once per worker, then restored with
+    the clock where the build left it (tests/deployed_state.py)."""
+    return prepared(engine, "export bundle: three approvals", _three)
+
+
+@pytest.fixture
+def approval(engine: Engine, three: dict[str, int]) -> Engine:
+    """Here: the engine `three` was built on (the approval process and its people deployed first)."""
+    return engine
+
+
+def _three(eng: Engine) -> dict[str, int]:
+    clock = eng.clock
+    deploy_approval(eng)
     ok = eng.start("rep", "approval", {"customer_name": "合肥建工集团", "amount_yuan": 12000}, business_key="AP-1")
     eng.comment("mgr", ready(eng, "mgr", ok, "approve"), AWKWARD)
     eng.complete("mgr", ready(eng, "mgr", ok, "approve"), {"approved": True})

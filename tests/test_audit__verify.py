@@ -16,6 +16,8 @@ from sqlalchemy import create_engine, text
 
 from engine import Engine
 from tests.cli_runner import run_cli
+from tests.conftest import deploy_approval
+from tests.deployed_state import prepared
 
 GENESIS = "0" * 64
 
@@ -37,12 +39,18 @@ def run_instance(eng: Engine, clock, approved: bool = True, escalate: bool = Fal
 
 
 @pytest.fixture
-def three(approval, clock) -> tuple[Engine, int, int, int]:
-    """Three finished instances: the one to tamper with and two bystanders."""
-    target = run_instance(approval, clock)
-    other = run_instance(approval, clock, approved=False)
-    third = run_instance(approval, clock, escalate=True)
-    return approval, target, other, third
+def three(engine: Engine) -> tuple[Engine, int, int, int]:
+    """Three finished instances: the one to tamper with and two bystanders. Built once per worker, then
+    restored (tests/deployed_state.py): the tests tamper with their own copy."""
+    return engine, *prepared(engine, "audit verify: three finished approvals", _run_three)
+
+
+def _run_three(eng: Engine) -> tuple[int, int, int]:
+    deploy_approval(eng)
+    target = run_instance(eng, eng.clock)
+    other = run_instance(eng, eng.clock, approved=False)
+    third = run_instance(eng, eng.clock, escalate=True)
+    return target, other, third
 
 
 def sql(db_url: str, statement: str, **params) -> None:

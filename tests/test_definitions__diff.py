@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from engine import Engine
 from engine.definitions.bundle import KINDS, SourceFile
 from engine.errors import Forbidden, NotFound
 from tests.conftest import FIXTURES, T0, add_users
+from tests.deployed_state import prepared
 
 APPROVAL = FIXTURES / "approval"
 BPMN = "approval.bpmn"
@@ -47,19 +49,29 @@ def version_2() -> dict[str, str]:
     return {**files, BPMN: bpmn, "approval_followup.yaml": followup, "approval_decision.yaml": decision}
 
 
-@pytest.fixture
-def owned(engine):
+def _owners(engine: Engine) -> None:
     add_users(engine, {OWNER: ["process_owner"], "adm": ["admin"], "rep": ["sales_rep"], "mgr": ["sales_manager"],
                        "aud": ["auditor"]})
+
+
+def _two_versions(engine: Engine) -> None:
+    _owners(engine)
+    engine.deploy(OWNER, files=sources(texts()), note="first")
+    engine.clock.advance(hours=1)
+    engine.deploy(OWNER, files=sources(version_2()), note="follow-up form")
+
+
+# both built once per worker, then restored (tests/deployed_state.py), two_versions with its clock an hour on
+@pytest.fixture
+def owned(engine: Engine) -> Engine:
+    prepared(engine, "diff: the owners", _owners)
     return engine
 
 
 @pytest.fixture
-def two_versions(owned, clock):
-    owned.deploy(OWNER, files=sources(texts()), note="first")
-    clock.advance(hours=1)
-    owned.deploy(OWNER, files=sources(version_2()), note="follow-up form")
-    return owned
+def two_versions(engine: Engine) -> Engine:
+    prepared(engine, "diff: the owners and two versions of approval", _two_versions)
+    return engine
 
 
 # -- the diff --------------------------------------------------------------------

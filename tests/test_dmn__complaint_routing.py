@@ -9,6 +9,7 @@ from lxml import etree
 
 from engine import Engine
 from tests.conftest import ROOT, add_users
+from tests.deployed_state import prepared
 
 DMN = "https://www.omg.org/spec/DMN/20191111/MODEL/"
 AUDITOR = "aud"
@@ -54,10 +55,15 @@ def test_the_table_has_exactly_one_row_per_kind_and_severity():
 
 @pytest.fixture
 def deployed(engine: Engine) -> Engine:
-    assert ("complaint", 1, "deployed") in {
-        (d.key, d.version, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
-    add_users(engine, PEOPLE)
+    """The repository deployed with PEOPLE: built once per worker, then restored (tests/deployed_state.py)."""
+    assert ("complaint", 1, "deployed") in prepared(engine, "complaint routing: the repository and PEOPLE", _deploy)
     return engine
+
+
+def _deploy(engine: Engine) -> set[tuple[str, int, str]]:
+    deployed = {(d.key, d.version, d.status) for d in engine.deploy("system", [ROOT / "processes", ROOT / "forms"])}
+    add_users(engine, PEOPLE)
+    return deployed
 
 
 def registration(kind: str, severity: str) -> dict:

@@ -15,16 +15,22 @@ from engine.errors import Forbidden, InvalidData, NotFound
 from engine.prices.money import parse_yuan
 from engine.store.models import Price
 from tests.conftest import FIXTURES, add_users
+from tests.deployed_state import prepared
 
 LIST = FIXTURES / "prices" / "list.csv"
 HEADER = "product,spec,grade,unit,price_yuan,valid_from,valid_to\n"
 
 
-@pytest.fixture
-def book(engine: Engine) -> Engine:
+def _people(engine: Engine) -> None:
     add_users(engine, {"dir1": ["sales_director"], "rep1": ["sales_rep"], "clerk1": ["order_clerk"],
                        "fin1": ["finance"], "qa1": ["quality"], "aud": ["auditor"], "adm": ["admin"],
                        "mgr1": ["sales_manager"], "vp1": ["sales_vp"]})
+
+
+@pytest.fixture
+def book(engine: Engine) -> Engine:
+    """The people of the price list, no price yet: built once per worker, then restored (tests/deployed_state.py)."""
+    prepared(engine, "prices: the people", _people)
     return engine
 
 

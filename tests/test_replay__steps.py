@@ -11,6 +11,8 @@ from sqlalchemy import create_engine, text
 from engine import Engine
 from engine.audit.chain import GENESIS
 from engine.errors import NotFound
+from tests.conftest import deploy_approval
+from tests.deployed_state import prepared
 
 REQUEST = {"customer_name": "华东客户", "amount_yuan": 20000}
 
@@ -25,6 +27,18 @@ def approved_run(eng: Engine) -> int:
     eng.complete("mgr", first(eng, "mgr", iid, "approve"), {"approved": True, "comment": "同意"})
     eng.complete("rep", first(eng, "rep", iid, "archive"), {"archive_no": "GD-2026-001"})
     return iid
+
+
+@pytest.fixture
+def approved(engine: Engine) -> tuple[Engine, int]:
+    """The approval deployed and one request run to its end (approved_run): built once per worker, then
+    restored (tests/deployed_state.py)."""
+    return engine, prepared(engine, "replay: one approval run to its end", _deployed_and_approved)
+
+
+def _deployed_and_approved(eng: Engine) -> int:
+    deploy_approval(eng)
+    return approved_run(eng)
 
 
 def escalated_run(eng: Engine, clock) -> int:
@@ -45,8 +59,8 @@ def position_of(eng: Engine, iid: int, kind: str, task: str | None = None) -> in
                 if e["kind"] == kind and (task is None or e["task"] == task))
 
 
-def test_a_finished_instance_replays_as_verified(approval):
-    iid = approved_run(approval)
+def test_a_finished_instance_replays_as_verified(approved):
+    approval, iid = approved
     assert approval.instance("aud", iid)["status"] == "completed"
     result = approval.replay(iid)
     assert result.verified, result.first_mismatch
@@ -70,8 +84,8 @@ def test_a_running_and_a_cancelled_instance_replay_as_verified(approval):
     assert approval.replay(cancelled).verified
 
 
-def test_state_after_the_started_event(approval):
-    iid = approved_run(approval)
+def test_state_after_the_started_event(approved):
+    approval, iid = approved
     result = approval.replay(iid, step=1)
     assert result.verified
     state = result.state
@@ -84,8 +98,8 @@ def test_state_after_the_started_event(approval):
     assert state["finished"] is False
 
 
-def test_state_after_the_approval(approval):
-    iid = approved_run(approval)
+def test_state_after_the_approval(approved):
+    approval, iid = approved
     step = position_of(approval, iid, "completed", "approve")
     state = approval.replay(iid, step=step).state
     assert state["position"] == step and state["task"] == "approve" and state["actor"] == "mgr"
@@ -96,8 +110,8 @@ def test_state_after_the_approval(approval):
     assert state["finished"] is False
 
 
-def test_state_at_the_end(approval):
-    iid = approved_run(approval)
+def test_state_at_the_end(approved):
+    approval, iid = approved
     last = len(approval.history("aud", iid))
     state = approval.replay(iid, step=last).state
     assert state["finished"] is True and state["active"] == []
@@ -105,9 +119,9 @@ def test_state_at_the_end(approval):
     assert "end_ok" in state["completed"]
 
 
-def test_each_step_matches_the_trail(approval):
+def test_each_step_matches_the_trail(approved):
     """The state after each step has exactly the tasks the trail says are open by then."""
-    iid = approved_run(approval)
+    approval, iid = approved
     history = approval.history("aud", iid)
     opened: set[str] = set()
     for event in history:
@@ -121,8 +135,8 @@ def test_each_step_matches_the_trail(approval):
             assert opened <= set(state["active"]), (event, state)
 
 
-def test_a_step_beyond_the_trail_gives_no_state(approval):
-    iid = approved_run(approval)
+def test_a_step_beyond_the_trail_gives_no_state(approved):
+    approval, iid = approved
     result = approval.replay(iid, step=999)
     assert result.verified and result.state is None
 
@@ -139,8 +153,8 @@ def test_an_instance_with_a_fired_timer_replays_as_verified(approval, clock):
     assert "escalation" not in before["active"]
 
 
-def test_replay_checks_who_may_see(approval):
-    iid = approved_run(approval)
+def test_replay_checks_who_may_see(approved):
+    approval, iid = approved
     assert approval.replay(iid, actor="aud").verified
     with pytest.raises(NotFound):  # as if it did not exist
         approval.replay(iid, actor="rep2")
@@ -189,8 +203,8 @@ def rewrite_payload(db_url: str, iid: int, position: int, change) -> None:
     rehash_chain(db_url, chain)
 
 
-def test_forged_decision_with_a_consistent_chain_is_caught_by_replay(approval, db_url):
-    iid = approved_run(approval)
+def test_forged_decision_with_a_consistent_chain_is_caught_by_replay(approved, db_url):
+    approval, iid = approved
     step = position_of(approval, iid, "completed", "approve")
 
     def forge(payload: dict) -> None:
@@ -220,9 +234,9 @@ def test_forged_rejection_turned_into_approval_is_caught_by_replay(approval, db_
     assert not result.verified and result.first_mismatch.position == step
 
 
-def test_forged_derived_event_is_caught_by_replay(approval, db_url):
+def test_forged_derived_event_is_caught_by_replay(approved, db_url):
     """A recorded consequence (who the archive task went to) that the definition would not produce."""
-    iid = approved_run(approval)
+    approval, iid = approved
     step = position_of(approval, iid, "task_ready", "archive")
 
     def forge(payload: dict) -> None:
@@ -245,8 +259,8 @@ def alter_actor(db_url: str, iid: int, position: int = 3) -> None:
         raw.dispose()
 
 
-def test_a_broken_chain_does_not_replay(approval, db_url):
-    iid = approved_run(approval)
+def test_a_broken_chain_does_not_replay(approved, db_url):
+    approval, iid = approved
     alter_actor(db_url, iid)
     result = approval.replay(iid)
     assert not result.verified

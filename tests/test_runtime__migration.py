@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from engine import Engine
 from engine.definitions.bundle import KINDS, SourceFile, load_paths
 from engine.errors import Forbidden, NotFound
 from engine.store.models import AuditChain, Instance
-from tests.conftest import FIXTURES, ROOT, T0, add_users
+from tests.conftest import FIXTURES, ROOT, T0, add_users, deploy_approval
+from tests.deployed_state import prepared
 
 APPROVAL = FIXTURES / "approval"
 REQUEST = {"customer_name": "ACME", "amount_yuan": 20000}
@@ -131,9 +133,17 @@ def assert_all_verified(engine, ids) -> None:
 
 
 @pytest.fixture
-def fleet(approval, clock):
-    """Approval instances at different steps on v1, then v2 deployed by a process owner."""
-    engine = approval
+def fleet(engine: Engine) -> tuple[Engine, dict[str, int]]:
+    """Approval instances at different steps on v1, then v2 deployed by a process owner (the clock at T0 + 27 h).
+    Every test starts from the same fleet: built once per worker, then restored (tests/deployed_state.py)."""
+    ids = prepared(engine, "migration: the approval fleet, v2 deployed", _build_fleet)
+    assert engine.clock.now() == T0 + timedelta(hours=27)
+    return engine, ids
+
+
+def _build_fleet(engine: Engine) -> dict[str, int]:
+    clock = engine.clock
+    deploy_approval(engine)
     add_users(engine, {OWNER: ["process_owner"]})
     escalated = engine.start("rep", "approval", REQUEST)
     clock.advance(hours=25)
@@ -155,7 +165,7 @@ def fleet(approval, clock):
     assert open_names(engine, fresh) == ["approve"]
     assert open_names(engine, approved) == ["archive"]
     assert {engine.instance("aud", ids[k])["status"] for k in ("finished", "rejected")} == {"completed"}
-    return engine, ids
+    return ids
 
 
 ESCALATION_GONE = "escalation: the instance is at this element (ready), which version 2 no longer has"
@@ -463,11 +473,11 @@ def test_a_task_whose_lane_changed_goes_to_the_new_lane(approval, clock):
 # -- sub-processes -------------------------------------------------------------------------------
 def test_an_instance_inside_nested_sub_processes_moves_and_completes(engine, clock):
     """P4 complaint: the open task sits in first_response inside handle_complaint, with a 24 h timer."""
-    from tests.scenarios.driver import PEOPLE
+    from tests.scenarios.repository import deploy_repository
     from tests.scenarios.test_complaint__paths import ACCEPTED, IMPLEMENTED, close, registration, review
 
-    engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
-    add_users(engine, {**PEOPLE, OWNER: ["process_owner"]})
+    deploy_repository(engine)  # the scenarios' snapshot of the repository and PEOPLE, when this worker has it
+    add_users(engine, {OWNER: ["process_owner"]})
     iid = engine.start("svc1", "complaint", registration("service", "major"))
     review(engine, iid, "major")
     old = 'id="propose_service_by_vp" name="受理服务投诉，提出处理建议"'

@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import pytest
 
+from engine import Engine
 from engine.errors import Forbidden
-from tests.conftest import PASSWORD, add_users
+from tests.conftest import PASSWORD, add_users, deploy_approval
+from tests.deployed_state import prepared
 from tests.test_runtime__migration import ESCALATION_GONE, OWNER, REQUEST, do, snapshot, task_of, version_2
 
 
 @pytest.fixture
-def fleet(approval, clock):
+def fleet(engine: Engine) -> tuple[Engine, dict[str, int]]:
     """v1 instances: one overdue (approve + escalation open), one fresh, one claimed by a named manager,
-    one finished; then v2 (approve renamed, escalation removed) deployed."""
-    engine = approval
+    one finished; then v2 (approve renamed, escalation removed) deployed. Built once per worker, then
+    restored (tests/deployed_state.py)."""
+    return engine, prepared(engine, "migration preview: the approval fleet, v2 deployed", _build_fleet)
+
+
+def _build_fleet(engine: Engine) -> dict[str, int]:
+    clock = engine.clock
+    deploy_approval(engine)
     add_users(engine, {OWNER: ["process_owner"]})
     engine.add_user("li", ["sales_rep"], PASSWORD, "李强")
     engine.add_user("wang", ["sales_manager"], PASSWORD, "王经理")
@@ -30,7 +38,7 @@ def fleet(approval, clock):
     do(engine, "rep", finished, "archive", {"archive_no": "A-1"})
     [deployed] = engine.deploy(OWNER, files=version_2(), note="confirm step; no follow-up task")
     assert deployed.version == 2
-    return engine, {"overdue": overdue, "fresh": fresh, "claimed": claimed, "finished": finished}
+    return {"overdue": overdue, "fresh": fresh, "claimed": claimed, "finished": finished}
 
 
 def where(entry: dict) -> list[tuple]:
