@@ -5,7 +5,7 @@ with the clock frozen at the command's instant (so scripts, timers and the
 audit trail agree on "now", and replay can reproduce it).
 
 Its methods live in engine/facade/, one mixin per subject (accounts, definitions, governance,
-commands, reading, audit, customers, prices, notifications, operations); what they all rely on
+commands, reading, audit, customers, prices, notifications, operations, header); what they all rely on
 is declared in engine/facade/base.py.
 """
 
@@ -25,6 +25,7 @@ from engine.facade.commands import CommandsMixin
 from engine.facade.customers import CustomersMixin
 from engine.facade.definitions import DefinitionsMixin
 from engine.facade.governance import GovernanceMixin
+from engine.facade.header import HeaderMixin
 from engine.facade.notifications import NotificationsMixin
 from engine.facade.operations import OperationsMixin
 from engine.facade.prices import PricesMixin
@@ -40,7 +41,7 @@ T = TypeVar("T")
 
 
 class Engine(AccountsMixin, DefinitionsMixin, GovernanceMixin, CommandsMixin, ReadingMixin, AuditMixin,
-             CustomersMixin, PricesMixin, NotificationsMixin, OperationsMixin):
+             CustomersMixin, PricesMixin, NotificationsMixin, OperationsMixin, HeaderMixin):
     def __init__(self, url: str | None = None, clock: clock_mod.Clock | None = None,
                  roles_path: Path | None = None) -> None:
         self.db = Database(url or database_url())

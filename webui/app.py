@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from flask import Flask, request
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import Rule
 
 from engine import Engine
 from webui import auth, i18n, ops, security
@@ -45,8 +48,35 @@ class _CompiledTemplates(BytecodeCache):
 _COMPILED = _CompiledTemplates()
 
 
+class _Rule(Rule):
+    """A URL rule whose two URL builders are compiled once per process, not once per application. Werkzeug
+    builds each builder as Python source and compiles it when a rule joins an app's map: with ~100 rules
+    that was most of create_app, which the test suite calls once per test. A builder reaches its rule only
+    through its bound `self` (the converters, the query encoder), so its code follows from the rule's parsed
+    parts (`_trace`), its default names and whether unknown arguments are appended: that is the cache key.
+    A default that fills a variable of the rule is turned into text by its converter at compile time, so
+    such rules (none today) and a Werkzeug without `_trace` compile as before."""
+
+    _builders: ClassVar[dict[tuple, Callable[..., tuple[str, str]]]] = {}
+
+    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+        trace: Any = getattr(self, "_trace", None)
+        defaults = self.defaults or {}
+        if trace is None or any(dynamic and data in defaults for dynamic, data in trace):
+            return super()._compile_builder(append_unknown)
+        key = (self.rule, append_unknown, tuple(trace), tuple(str(k) for k in defaults))
+        builder = self._builders.get(key)
+        if builder is None:
+            builder = self._builders[key] = super()._compile_builder(append_unknown)
+        return builder
+
+
+class _Flask(Flask):
+    url_rule_class = _Rule
+
+
 def create_app(engine: Engine, config: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    app = _Flask(__name__)
     app.jinja_options = {**app.jinja_options, "bytecode_cache": _COMPILED}
     app.wsgi_app = RawUtf8Query(app.wsgi_app)  # `?customer=海螺` sent raw works like its percent-encoded form
     proxies = _trusted_proxies()

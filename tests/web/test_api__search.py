@@ -4,24 +4,55 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
 import pytest
+from flask import Flask
 
+from engine import Engine
 from engine.audit.verify import check_events
-from tests.web.conftest import SAMPLE_REQUEST
+from tests.deployed_state import prepared
+from tests.web.conftest import SAMPLE_REQUEST, deploy_p5_p6
+from webui.app import create_app
 
 
 @pytest.fixture
-def found(app, engine, clock) -> dict[str, int]:
+def app(engine: Engine, request: pytest.FixtureRequest) -> Flask:
+    """tests/web's app; for a test that uses `found`, on the database that fixture describes."""
+    if "found" in request.fixturenames:
+        request.getfixturevalue("_found")
+    else:
+        prepared(engine, "web: P5, P6 and WEB_PEOPLE", deploy_p5_p6)
+    return create_app(engine, {"TESTING": True, "SECRET_KEY": "test-secret"})
+
+
+@pytest.fixture
+def _found(engine: Engine, clock) -> dict[str, int]:
+    """_find's requests, built once per test process and restored for every later test (tests/deployed_state.py),
+    with the clock where the build left it."""
+    ids, now = prepared(engine, "web: P5, P6 and WEB_PEOPLE, then search's three requests", _find)
+    clock.set(now)
+    return ids
+
+
+@pytest.fixture
+def found(app: Flask, _found: dict[str, int]) -> dict[str, int]:
+    return _found
+
+
+def _find(engine: Engine) -> tuple[dict[str, int], datetime]:
     """rep1: two sample requests a day apart (the first approved); rep2: one. (Started through the engine:
     the tokens are issued afterwards, so the day that passes does not expire them.)"""
+    deploy_p5_p6(engine)
+
     def start(who: str, customer: str) -> int:
         return engine.start(who, "sample_request", {**SAMPLE_REQUEST, "customer_name": customer})
 
     first = start("rep1", "合肥建工集团")
     engine.complete("mgr1", engine.instance("rep1", first)["tasks"][0]["id"], {"approved": True})
-    clock.advance(days=1)
-    return {"first": first, "second": start("rep1", "Acme Trading"), "third": start("rep2", "Acme East")}
+    now = engine.clock.advance(days=1)
+    ids = {"first": first, "second": start("rep1", "Acme Trading"), "third": start("rep2", "Acme East")}
+    return ids, now
 
 
 def ids(response) -> list[int]:

@@ -8,12 +8,17 @@ within 24 h: 1 of 2 = 50 %.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
+from flask import Flask
 
 from engine import Engine
 from tests.conftest import ROOT, add_users
+from tests.deployed_state import prepared
 from tests.scenarios.driver import local_time
+from tests.web.conftest import deploy_p5_p6
+from webui.app import create_app
 
 REQUEST = {"customer_name": "马鞍山江东商砼有限公司", "customer_class": "key_account", "contact": "周工 13905550123",
            "product": "JS750 双卧轴混凝土搅拌机", "purchase_date": "2026-02-16", "kind": "repair",
@@ -22,7 +27,27 @@ RESPONSE = {"response_channel": "phone", "response_note": "已电话联系"}
 
 
 @pytest.fixture
-def answered(app, engine: Engine, clock) -> None:
+def app(engine: Engine, clock, request: pytest.FixtureRequest) -> Flask:
+    """tests/web's app, and for a test that uses `answered` or `delivered` the state that fixture describes
+    on top of it, built once per test process and restored for every later test (tests/deployed_state.py),
+    with the clock where the build left it."""
+    states = {"answered": _answer, "delivered": _deliver}
+    [wanted] = [name for name in states if name in request.fixturenames] or [None]
+    if wanted is None:
+        prepared(engine, "web: P5, P6 and WEB_PEOPLE", deploy_p5_p6)
+    else:
+        clock.set(prepared(engine, f"web: P5, P6 and WEB_PEOPLE, then kpi's {wanted}", states[wanted]))
+    return create_app(engine, {"TESTING": True, "SECRET_KEY": "test-secret"})
+
+
+@pytest.fixture
+def answered(app) -> None:
+    """Two after-sales requests answered after 3 h and 30 h (_answer), on the `app`'s database."""
+
+
+def _answer(engine: Engine) -> datetime:
+    deploy_p5_p6(engine)
+    clock = engine.clock
     # P3 alone (its diagram, its decision table, its forms): deploying everything would take seconds per test
     engine.deploy("system", [ROOT / "processes" / "aftersale.bpmn", ROOT / "processes" / "return_approval.dmn",
                              *sorted((ROOT / "forms").glob("aftersale_*.yaml"))])
@@ -32,6 +57,7 @@ def answered(app, engine: Engine, clock) -> None:
         clock.advance(hours=hours)
         [task] = [t for t in engine.inbox("fix1") if t["instance_id"] == iid]
         engine.complete("fix1", task["id"], RESPONSE)
+    return clock.now()
 
 
 def _section(html: str, ident: str) -> str:
@@ -156,9 +182,15 @@ def test_the_main_navigation_links_the_dashboard_only_for_those_it_is_open_to(pa
 # -- sales (seed 74, 77, 237) ------------------------------------------------------------------------------------
 
 @pytest.fixture
-def delivered(app, engine: Engine, clock) -> None:
+def delivered(app) -> None:
+    """Three orders through the stand-in order process (_deliver), on the `app`'s database."""
+
+
+def _deliver(engine: Engine) -> datetime:
     """Three orders through the stand-in order process (tests/fixtures/kpi_sales): January 100,000 for
     合肥建工集团; February 50,000.50 for 合肥建工集团 again and 30,000 for 芜湖商砼. "Now" is 03-02 (T0)."""
+    deploy_p5_p6(engine)
+    clock = engine.clock
     engine.deploy("system", [ROOT / "tests" / "fixtures" / "kpi_sales"])
     add_users(engine, {"clerk1": ["order_clerk"]})
     now = clock.now()
@@ -170,6 +202,7 @@ def delivered(app, engine: Engine, clock) -> None:
         [task] = [t for t in engine.inbox("clerk1") if t["instance_id"] == iid]
         engine.complete("clerk1", task["id"], {"delivered": True})
     clock.set(now)
+    return now
 
 
 @pytest.mark.rule("K.SALES")

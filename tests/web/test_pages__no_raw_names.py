@@ -20,6 +20,7 @@ from engine import Engine
 from engine.definitions.xmlsafe import parse_xml
 from engine.store.models import DefinitionFile, Instance, ProcessVersion
 from tests.conftest import ROOT, add_users
+from tests.deployed_state import prepared
 from tests.scenarios import insale_steps, presale_steps
 from tests.scenarios import test_aftersale__paths as aftersale
 from tests.scenarios import test_aftersale_archive__paths as archive
@@ -41,7 +42,7 @@ from tests.scenarios import test_staff_counselling__paths as counselling
 from tests.scenarios import test_training__paths as training
 from tests.scenarios import test_violation__paths as violation
 from tests.scenarios.driver import PEOPLE
-from tests.web.conftest import Pages
+from tests.web.conftest import Pages, csrf_token_in
 from webui.app import create_app
 
 SURNAMES, GIVEN = "张王李刘陈杨赵黄周吴孙郑", "伟芳娜洋静磊敏勇杰霞"
@@ -53,6 +54,16 @@ def _everything(engine: Engine) -> Engine:
     return engine
 
 
+def _archives(engine: Engine) -> Engine:
+    engine.deploy("system", archive.FILES)
+    add_users(engine, PEOPLE)
+    return engine
+
+
+def _dealer(engine: Engine) -> Engine:
+    return insale_steps.deploy_sales(engine, extra=dealer.DEALER_FILES)
+
+
 # (process, how the scenario's engine is set up, the scenario: a path from the start to an end event)
 SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
     ("sample_request", _everything, sample.test_key_account_approved_all_the_way),
@@ -60,10 +71,10 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
     ("presale", presale_steps.deploy_sales, presale.test_special_requirements_in_parallel_sample_manager_discount_won),
     ("insale", insale_steps.deploy_sales,
      insale.test_standard_contract_at_the_quoted_price_sealed_in_stock_paid_delivered_then_archived),
-    ("dealer_order", lambda e: insale_steps.deploy_sales(e, extra=dealer.DEALER_FILES),
+    ("dealer_order", _dealer,
      dealer.test_a_repeat_order_under_the_effective_contract_goes_straight_to_the_order_clerk_and_is_delivered),
     ("aftersale", _everything, aftersale.test_return_below_20000_approved_by_the_sales_manager),
-    ("aftersale_archive", lambda e: _archives(e),
+    ("aftersale_archive", _archives,
      archive.test_a_key_account_is_called_30_days_after_then_every_month_until_the_archive_is_closed),
     ("complaint", _everything,
      complaint.test_major_quality_complaint_refund_refused_the_general_manager_decides_a_compensation),
@@ -97,16 +108,11 @@ SCENARIOS: list[tuple[str, Callable[[Engine], Engine], Callable]] = [
 ]
 
 
-def _archives(engine: Engine) -> Engine:
-    engine.deploy("system", archive.FILES)
-    add_users(engine, PEOPLE)
-    return engine
-
-
-def _named(engine: Engine) -> dict[str, str]:
-    """Every account created from now on gets a display name unlike its login id; {login id: name}."""
-    names: dict[str, str] = {}
-    add = engine.add_user
+def _named(engine: Engine, names: dict[str, str] | None = None) -> dict[str, str]:
+    """Every account created from now on gets a display name unlike its login id; {login id: name}
+    (`names`: those given so far, which the next names follow)."""
+    names = {} if names is None else names
+    add = type(engine).add_user.__get__(engine)
 
     def add_named(username: str, roles: list[str], password: str, display_name: str | None = None) -> None:
         n = len(names)
@@ -115,6 +121,20 @@ def _named(engine: Engine) -> dict[str, str]:
 
     engine.add_user = add_named  # type: ignore[method-assign]
     return names
+
+
+def _set_up(engine: Engine, setup: Callable[[Engine], Engine]) -> dict[str, str]:
+    """setup(engine) with display names (see _named); {login id: name}. The same setup serves most cases
+    (the whole repository deployed, PEOPLE added: a second or more with hashed passwords), so it is built
+    once per test process and restored from its snapshot after that (tests/deployed_state.py)."""
+    def build(eng: Engine) -> dict[str, str]:
+        names = _named(eng)
+        setup(eng)
+        del eng.add_user  # the snapshot is of the database; the restored engine gets the wrapper again below
+        return names
+
+    names = prepared(engine, f"no raw names: {setup.__module__}.{setup.__qualname__}, named", build)
+    return _named(engine, names)
 
 
 def _raw_names(engine: Engine, iid: int) -> tuple[set[str], set[str]]:
@@ -155,17 +175,27 @@ def _word(name: str) -> re.Pattern:
     return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
 
 
+_WORD = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _shows_word(name: str, text: str, words: set[str]) -> bool:
+    """_word(name) found in text. A name of word characters only can match nothing but a whole run of them,
+    so the text's runs (`words`, found once per page) answer for it without a search per name."""
+    return name in words if _WORD.fullmatch(name) else bool(_word(name).search(text))
+
+
 def _check(path: str, page: str, lang: str, names: set[str], conditions: set[str],
            people: dict[str, str]) -> list[str]:
     text, tooltips = _visible(page)
+    words = set(_WORD.findall(text))
     found = []
     for name in names:
         # in English an ordinary word may be a data name too ("approved"): there only the coded ones
-        if (lang == "zh" or "_" in name) and _word(name).search(text):
+        if (lang == "zh" or "_" in name) and _shows_word(name, text, words):
             found.append(f"{path} [{lang}]: raw name {name!r}")
     found += [f"{path} [{lang}]: condition {c!r}" for c in conditions if c in text]
     for login in people:
-        if _word(login).search(text):
+        if _shows_word(login, text, words):
             found.append(f"{path} [{lang}]: login id {login!r} shown instead of the display name")
     # a tooltip that reads like an id must be a login id (beside that person's display name)
     found += [f"{path} [{lang}]: tooltip {t!r}" for t in tooltips
@@ -183,8 +213,8 @@ def _paths(engine: Engine, iid: int) -> list[str]:
 @pytest.mark.parametrize(("process", "setup", "scenario"), SCENARIOS, ids=[s[0] for s in SCENARIOS])
 def test_no_raw_names_on_the_pages_of_a_finished_instance(engine: Engine, clock, process: str,
                                                            setup: Callable, scenario: Callable) -> None:
-    people = _named(engine)
-    scenario(setup(engine), clock)
+    people = _set_up(engine, setup)
+    scenario(engine, clock)
     app = create_app(engine, {"TESTING": True, "SECRET_KEY": "test-secret"})
     with engine.db.read() as s:
         instances = list(s.scalars(select(Instance).where(Instance.process_key == process).order_by(Instance.id)))
@@ -193,11 +223,18 @@ def test_no_raw_names_on_the_pages_of_a_finished_instance(engine: Engine, clock,
     problems: list[str] = []
     auditor = Pages(app).login("aud")
     displayed = set()
+    raw = {iid: _raw_names(engine, iid) for iid in ended[:2]}  # the same in both languages
+    paths = {iid: _paths(engine, iid) for iid in ended[:2]}
+    page = None
     for lang in ("zh", "en"):
-        auditor.post("/language", {"lang": lang}, form_page="/inbox")
+        if page is None:
+            switched = auditor.post("/language", {"lang": lang}, form_page="/inbox")
+        else:  # every page has the language switch: post it with the last page's token, as a browser would
+            switched = auditor.client.post("/language", data={"csrf_token": csrf_token_in(page), "lang": lang})
+        assert switched.status_code == 302, lang
         for iid in ended[:2]:
-            names, conditions = _raw_names(engine, iid)
-            for path in _paths(engine, iid):
+            names, conditions = raw[iid]
+            for path in paths[iid]:
                 response = auditor.get(path)
                 assert response.status_code == 200, path
                 page = response.get_data(as_text=True)
@@ -208,8 +245,8 @@ def test_no_raw_names_on_the_pages_of_a_finished_instance(engine: Engine, clock,
 
 
 def test_the_report_names_people_and_hides_internal_payload(engine: Engine, clock) -> None:
-    people = _named(engine)
-    sample.test_key_account_approved_all_the_way(_everything(engine), clock)
+    people = _set_up(engine, _everything)
+    sample.test_key_account_approved_all_the_way(engine, clock)
     app = create_app(engine, {"TESTING": True, "SECRET_KEY": "test-secret"})
     iid = next(i["id"] for i in engine.search("aud", {"process": "sample_request"})["items"])
     page = Pages(app).login("aud").get(f"/instances/{iid}/report").get_data(as_text=True)

@@ -35,6 +35,14 @@ def may(right: str, ask: Callable[[str], bool]) -> bool:
     return getattr(g, key)
 
 
+def header(right: str) -> bool | int:
+    """One answer of the page header's (engine.header: which links open, the bell's count), asked once a
+    request for them all; False (0) when nobody is logged in."""
+    if "pages_header" not in g:
+        g.pages_header = engine().header(actor()) if current_user.is_authenticated else None
+    return g.pages_header[right] if g.pages_header is not None else (0 if right == "unread" else False)
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from webui.context import engine
 from webui.pages import blueprint
-from webui.pages.common import actor, field_form, may
+from webui.pages.common import actor, field_form, header
 
 ID = "<id:incident_id>"
 LISTS = ("open", "resolved")
@@ -61,7 +61,7 @@ def cancel_incident(incident_id: int):  # noqa: ANN201
 
 def may_incidents() -> bool:
     """Whether to show the header's link (the engine decides: administrators)."""
-    return may("incidents", engine().may_resolve_incidents)
+    return bool(header("incidents"))
 
 
 @blueprint.context_processor

@@ -8,15 +8,15 @@ engine calls, and pick the reader's language of the texts the engine gives in bo
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from engine.errors import InvalidData, SalesflowError
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
-from webui.pages.common import actor, back, flash_done, flash_error
+from webui.pages.common import actor, back, flash_done, flash_error, header
 
 KINDS = ("offered", "decided", "overdue")
 PAGE = 30
@@ -101,9 +101,7 @@ def admin_set_email(username: str):  # noqa: ANN201
 
 def unread_notifications() -> int:
     """The bell's count, one engine call per page."""
-    if "unread_notifications" not in g:
-        g.unread_notifications = engine().unread_notifications(actor()) if current_user.is_authenticated else 0
-    return g.unread_notifications
+    return int(header("unread"))
 
 
 @blueprint.app_context_processor

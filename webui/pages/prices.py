@@ -13,7 +13,7 @@ from engine.errors import InvalidData
 from webui.context import engine
 from webui.i18n import localized
 from webui.pages import blueprint
-from webui.pages.common import actor, error_text, field_form, may
+from webui.pages.common import actor, error_text, field_form, header, may
 
 ID = "<id:price_id>"
 ROW_FIELDS = ("product", "spec", "grade", "unit", "price_yuan", "valid_from", "valid_to")
@@ -66,7 +66,7 @@ def end_price(price_id: int):  # noqa: ANN201
 
 def may_read_prices() -> bool:
     """Whether to show the header's link (the engine decides)."""
-    return may("read_prices", engine().may_read_prices)
+    return bool(header("prices"))
 
 
 def may_edit_prices() -> bool:
