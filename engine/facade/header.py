@@ -18,7 +18,7 @@ class HeaderMixin(EngineBase):
         from engine.notify import reading
 
         with self.db.read() as s:
-            user = users.get_user(s, actor)
+            user = users.get_actor(s, actor)
             return {"prices": access.READ_PRICES.allows(user), "customers": access.READ_CUSTOMERS.allows(user),
                     "kpi": report.may_see(s, user), "users": access.may_manage_users(user),
                     "incidents": access.may_resolve_incidents(user),
