@@ -53,13 +53,10 @@ def is_admin(user: Person) -> bool:
 def sod_violation(session: Session, user: Person, instance: Instance, sod: tuple[str, ...]) -> str | None:
     """Why separation of duties forbids this user the task, or None."""
     for token in sod:
-        if token == INITIATOR and user.username == instance.started_by:
-            return "the requester may not work this task (separation of duties)"
-        if token != INITIATOR:
-            done_by = session.scalars(select(Task.completed_by).where(
-                Task.instance_id == instance.id, Task.bpmn_id == token, Task.status == "completed"))
-            if user.username in set(done_by):
-                return f"whoever completed {token} may not work this task (separation of duties)"
+        if user.username in sod_barred(session, instance, (token,)):  # the rule, token by token for its reason
+            if token == INITIATOR:
+                return "the requester may not work this task (separation of duties)"
+            return f"whoever completed {token} may not work this task (separation of duties)"
     return None
 
 
@@ -316,8 +313,8 @@ def waiting_for(session: Session, task: Task, instance: Instance) -> list[Row]:
 
 
 def sod_barred(session: Session, instance: Instance, sod: tuple[str, ...]) -> set[str]:
-    """Everyone separation of duties forbids a task with these tokens, in one read (sod_violation's rule,
-    for all the holders of a role at once)."""
+    """Everyone separation of duties forbids a task with these tokens, in one read: the requester for
+    `initiator`, whoever completed the task of each other token (queries._sod_visible says it in SQL)."""
     barred = {instance.started_by} if INITIATOR in sod else set()
     earlier = [token for token in sod if token != INITIATOR]
     if earlier:
