@@ -7,6 +7,7 @@ saved, and the server free to serve others meanwhile.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -284,8 +285,10 @@ def test_set_order_does_not_depend_on_the_server_processes_hash_seed():
     code = ("from datetime import datetime, UTC; from engine.sandbox import dispatch; "
             "print(dispatch.execute(\"a, b, c, d = {'alpha', 'beta', 'gamma', 'delta'}\", {}, "
             "datetime(2026, 1, 1, tzinfo=UTC)).set)")
+    # where the suite keeps its bytecode, if anywhere: else these processes would write it into the tree
+    kept = {k: os.environ[k] for k in ("PYTHONPYCACHEPREFIX",) if k in os.environ}
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                           env={"PYTHONHASHSEED": seed, "PATH": ""}, cwd=str(Path(__file__).parents[2])).stdout
+                           env={"PYTHONHASHSEED": seed, "PATH": "", **kept}, cwd=str(Path(__file__).parents[2])).stdout
             for seed in ("1", "2", "3")}
     assert len(runs) == 1
 
