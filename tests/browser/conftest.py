@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,10 +33,13 @@ from tests.deployed_state import prepared
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--process-per-site"]
 DIST = ROOT / "webui" / "static" / "dist"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 TAKE_SCREENSHOTS = os.environ.get("SALESFLOW_SCREENSHOTS") == "1"
+IDLE_PAGE = "/__idle__"  # what a pooled context's own page shows between tests (`_ContextPool`)
+CLEAR_STORAGE = """async () => { localStorage.clear(); sessionStorage.clear();
+    for (const db of await indexedDB.databases()) indexedDB.deleteDatabase(db.name); }"""
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
@@ -128,30 +131,133 @@ def serve(app) -> Iterator[str]:  # any WSGI app
         server.server_close()
 
 
+class _CurrentApp:
+    """The WSGI app of the worker's one live server: it hands every request to the app of the test running
+    now (`live_server`), or answers 503 between tests."""
+
+    def __init__(self) -> None:
+        self.app = None  # a flask.Flask while a test runs
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        app = self.app
+        if environ.get("PATH_INFO") == IDLE_PAGE:
+            start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+            return [b"<!doctype html><title>idle</title>"]
+        if app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"no test is running"]
+        return app(environ, start_response)
+
+
+@pytest.fixture(scope="session")
+def _live_origin() -> Iterator[tuple[_CurrentApp, str]]:
+    """One server (one port) per worker rather than one per test: the browser's HTTP cache is keyed by origin,
+    so only a stable origin lets a reused context (`_ContextPool`) load the bundles from its cache."""
+    current = _CurrentApp()
+    with serve(current) as url:
+        yield current, url
+
+
 @pytest.fixture
-def live_server(web_app) -> Iterator[str]:
-    with serve(web_app) as url:
+def live_server(web_app, _live_origin: tuple[_CurrentApp, str]) -> Iterator[str]:
+    """The worker's live server, answering with this test's app (its own fresh database) until the test ends."""
+    current, url = _live_origin
+    current.app = web_app
+    try:
         yield url
+    finally:
+        current.app = None
+
+
+class _ContextPool:
+    """Browser contexts on the worker's live server, kept for the worker's life and handed to one test at a time.
+
+    A new context starts cold: chromium fetched, parsed and compiled the page bundles again for every test, and the
+    modeler's (some 3 MB of bpmn-js and dmn-js) cost 1.5 CPU-s a load where a warm one costs 0.6. What keeps a
+    context warm is its renderer process (V8 keeps the compiled scripts per process) besides its HTTP cache: each
+    pooled context keeps one page of its own open on IDLE_PAGE (a script-free page of the same site), and chromium
+    runs with --process-per-site, so the test's pages of that site join that process instead of starting one.
+    A context given back is as a new one to the next test: the test's pages closed, its cookies, local and session
+    storage and IndexedDB emptied. A context that cannot be tidied, or whose test failed, is closed instead."""
+
+    def __init__(self, browser) -> None:  # playwright Browser
+        self.browser = browser
+        self.idle: dict[str, list] = {}  # repr(options): contexts given back
+
+    def take(self, options: dict):  # playwright BrowserContext
+        key = repr(sorted(options.items()))
+        idle = self.idle.setdefault(key, [])
+        context = idle.pop() if idle else self.browser.new_context(**options)
+        context._pool_key = key
+        return context
+
+    def give_back(self, context) -> None:  # playwright BrowserContext
+        try:
+            keeper = getattr(context, "_idle_page", None)
+            if keeper is None or keeper.is_closed():
+                keeper = context._idle_page = context.new_page()
+                keeper.goto(IDLE_PAGE)
+            for page in context.pages:
+                if page is not keeper:
+                    page.close()
+            keeper.evaluate(CLEAR_STORAGE)
+            context.clear_cookies()
+        except Exception:  # a crashed page or a closed context: nothing to keep
+            type(context).close(context)
+            return
+        self.idle[context._pool_key].append(context)
+
+
+def _test_pages(context) -> list:  # of playwright Pages
+    return [page for page in context.pages if not page.is_closed() and page is not getattr(context, "_idle_page", None)]
+
+
+@pytest.fixture(scope="session")
+def _context_pool(browser) -> _ContextPool:  # playwright Browser
+    return _ContextPool(browser)
 
 
 @pytest.fixture
-def new_context(new_context: Callable, request: pytest.FixtureRequest) -> Iterator[Callable]:
-    """pytest-playwright's `new_context`; when the test failed (or its setup did), every page still open
-    is saved as test-artifacts/screenshots/<test id>/failed-NN.png before the contexts close."""
-    contexts = []
+def new_context(new_context: Callable, request: pytest.FixtureRequest, browser_context_args: dict,
+                _context_pool: _ContextPool) -> Iterator[Callable]:
+    """pytest-playwright's `new_context`, with contexts on the worker's live server taken from `_ContextPool`
+    (any other server, or --tracing/--video, gets pytest-playwright's own fresh context). When the test failed
+    (or its setup did), every page still open is saved as test-artifacts/screenshots/<test id>/failed-NN.png
+    before the contexts close. A test's `context.close()` gives a pooled context back."""
+    contexts, pooled = [], []
+    recording = any(request.config.getoption(option, "off") != "off" for option in ("--tracing", "--video"))
+    live = request.getfixturevalue("_live_origin")[1] if "live_server" in request.fixturenames else None
 
     def _new(**kwargs):  # a playwright BrowserContext
-        context = new_context(**kwargs)
+        if recording or live is None or kwargs.get("base_url") != live:
+            context = new_context(**kwargs)
+        else:
+            context = _context_pool.take({**browser_context_args, **kwargs})
+            pooled.append(context)
+            context.close = lambda *args, **kw: _give_back(context)
         contexts.append(context)
         return context
 
+    def _give_back(context) -> None:
+        pooled.remove(context)
+        _context_pool.give_back(context)
+
     yield _new
     reports = request.node.stash.get(_REPORTS, {})
-    if not any(r.failed for r in reports.values()):
-        return
+    failed = any(r.failed for r in reports.values())
+    if failed:
+        _screenshot_pages(request, contexts)
+    for context in pooled:
+        if failed:  # whatever state it was left in stays out of the pool
+            type(context).close(context)
+        else:
+            _context_pool.give_back(context)
+
+
+def _screenshot_pages(request: pytest.FixtureRequest, contexts: list) -> None:
     folder = SCREENSHOTS / re.sub(r"[^\w.\[\]-]+", "_", request.node.name)
     folder.mkdir(parents=True, exist_ok=True)
-    pages = [page for context in contexts for page in context.pages if not page.is_closed()]
+    pages = [page for context in contexts for page in _test_pages(context)]
     for n, page in enumerate(pages, 1):
         try:
             page.screenshot(path=str(folder / f"failed-{n:02d}.png"), full_page=True, timeout=5_000)

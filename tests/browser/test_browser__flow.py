@@ -97,6 +97,7 @@ def test_after_each_step_the_next_place_to_be(new_context, live_server, deployed
     rep.click("#nav-mine")
     row = rep.locator(f'#search-results tr[data-instance-id="{started["withdraw"]}"]')
     expect(row.locator(".col-waiting")).to_contain_text(texts["waiting_for"])
+    rep.wait_for_load_state()  # the rows are there before the stylesheets that fold them for a phone
     shot(rep, "my-requests")
     assert fits(rep), too_wide(rep)
     row.locator("td.col-task a").click()

@@ -80,6 +80,7 @@ def test_the_pages_fit_the_window(new_context, live_server, requests_of_mine, br
     expect(page.locator("h1")).to_have_text(TEXTS[lang]["mine"])
     row = page.locator(f'#search-results tr[data-instance-id="{requests_of_mine["mine"]}"]')
     expect(row.locator(".col-waiting")).to_be_visible()
+    page.wait_for_load_state()  # the rows are there before the stylesheets that fold them for a phone
     shot(page, "my-requests")
     assert fits(page), f"my requests scroll sideways: {too_wide(page)}"
     assert not browser_errors.messages, browser_errors.messages

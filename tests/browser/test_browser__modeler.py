@@ -259,8 +259,8 @@ def test_unsaved_edits_are_guarded_on_leaving_and_nothing_asks_when_nothing_chan
     page.locator("#canvas").click(position={"x": 200, "y": 40})  # beforeunload needs a user gesture first
     rename(page, "sales_approval", "销售部审批（改）")
     expect(page.locator("#model-page")).to_have_attribute("data-dirty", "true")
-    page.close(run_before_unload=True)
-    page.wait_for_timeout(500)
+    with page.expect_event("dialog"):  # the question itself, rather than a fixed half second for it
+        page.close(run_before_unload=True)
     assert dialogs[-1][0] == "beforeunload"
     assert browser_errors.messages == []
 
