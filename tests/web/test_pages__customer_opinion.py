@@ -8,6 +8,7 @@ from flask import Flask
 
 from engine import Engine
 from tests.conftest import ROOT, add_users
+from tests.deployed_state import prepared
 from tests.scenarios.driver import PEOPLE
 from tests.scenarios.test_customer_opinion__paths import registration
 from tests.web.conftest import WEB_PEOPLE
@@ -16,10 +17,15 @@ from webui.app import create_app
 
 @pytest.fixture
 def app(engine: Engine) -> Flask:
-    """Every process of the repository (P11 and the complaint it may start), the scenario people and the web's."""
+    """Every process of the repository (P11 and the complaint it may start), the scenario people and the web's:
+    built once per test process, then restored (tests/deployed_state.py; the deploy was a second per test)."""
+    prepared(engine, "customer opinion: the repository, PEOPLE and WEB_PEOPLE", _deploy)
+    return create_app(engine, {"TESTING": True, "SECRET_KEY": "test-secret"})
+
+
+def _deploy(engine: Engine) -> None:
     engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
     add_users(engine, {**PEOPLE, **WEB_PEOPLE})
-    return create_app(engine, {"TESTING": True, "SECRET_KEY": "test-secret"})
 
 
 @pytest.mark.rule("P11.1")

@@ -5,8 +5,8 @@ are shown once, in the form, read-only, and not again under "data so far"; whoev
 from __future__ import annotations
 
 from engine import Engine
-from tests.conftest import ROOT, add_users
-from tests.scenarios.driver import PEOPLE, inbox_task
+from tests.scenarios.driver import inbox_task
+from tests.scenarios.repository import deploy_repository
 from tests.scenarios.test_complaint__paths import QUALITY_REGISTRATION, registration, review
 from tests.web.conftest import Pages
 from webui.app import create_app
@@ -21,8 +21,7 @@ def _form(html: str) -> str:
 
 
 def test_prefilled_read_only_values_are_shown_once_in_the_form(engine: Engine, clock) -> None:
-    engine.deploy("system", [ROOT / "processes", ROOT / "forms"])
-    add_users(engine, PEOPLE)
+    deploy_repository(engine)  # processes/, forms/ and PEOPLE: the scenario tests' snapshot, restored
     iid = engine.start("svc1", "complaint", registration("quality", "minor"))
     review(engine, iid, "minor")
     task = inbox_task(engine, "mgr1", "take_quality_by_manager", iid)
