@@ -2,14 +2,25 @@
 
 Every helper reads the engine through its public facade only (inbox, instance,
 history, replay, verify_chains), as a person or an auditor would.
+
+What the helpers read is kept while nothing could have changed it (`_Reads`): an inbox or a trail read
+again with no write in between and the clock where it stood is the same answer, so it is not asked of the
+database again. After every step the tests ask who was offered a task, often for two or three tasks of
+the same state, and then read the trail four or five times (trail, branches, submissions, events): each
+was a full round of reads (~50 inboxes; the history) of a state already read.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Iterable
+from copy import deepcopy
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy
+from sqlalchemy import event
 
 from engine import Engine
 from engine.errors import Forbidden
@@ -69,6 +80,73 @@ PEOPLE: dict[str, list[str]] = {
 }
 
 
+# -- reads kept while nothing was written -------------------------------------------------------------------
+
+_writes = 0  # statements run by any SQLAlchemy engine of this process that may have changed a row
+
+
+# What cannot change a row: every other statement (INSERT, UPDATE, DELETE, a writing WITH, COPY, DDL) counts as a
+# write. SQLite's engine opens its transactions with BEGIN / BEGIN IMMEDIATE through the same cursor.
+_READ_ONLY = ("SELECT", "BEGIN", "SAVEPOINT", "RELEASE")
+
+
+@event.listens_for(sqlalchemy.engine.Engine, "before_cursor_execute")
+def _count_writes(conn, cursor, statement, parameters, context, executemany) -> None:
+    """Every engine, including another one on the same database (a web app's, a live server's thread): a row
+    changed by any of them makes every kept read stale."""
+    global _writes
+    if not statement.lstrip()[:9].upper().startswith(_READ_ONLY):
+        _writes += 1
+
+
+class _Reads:
+    """One engine's inboxes {user: list} and histories {instance: list}, each with the state it was read in:
+    (writes so far, the engine's clock). The state is taken before the read, so a write that runs while
+    reading (a live server's thread) makes the read stale too."""
+
+    def __init__(self) -> None:
+        self.inboxes: dict[str, tuple[tuple, list[dict]]] = {}
+        self.histories: dict[int, tuple[tuple, list[dict]]] = {}
+
+
+_kept: weakref.WeakKeyDictionary[Engine, _Reads] = weakref.WeakKeyDictionary()
+
+
+def _state(engine: Engine) -> tuple:
+    return _writes, engine.clock.now()  # the inbox's overdue flag depends on the clock
+
+
+def _reads(engine: Engine) -> _Reads:
+    reads = _kept.get(engine)
+    if reads is None:
+        reads = _kept[engine] = _Reads()
+    return reads
+
+
+def inbox_of(engine: Engine, user: str) -> list[dict]:
+    """engine.inbox(user), read again only if a write happened or the clock moved since it was last read.
+    Not to be changed by the caller: the list is the one kept."""
+    reads, state = _reads(engine), _state(engine)
+    kept = reads.inboxes.get(user)
+    if kept is not None and kept[0] == state:
+        return kept[1]
+    tasks = engine.inbox(user)
+    reads.inboxes[user] = (state, tasks)
+    return tasks
+
+
+def kept_history(engine: Engine, iid: int) -> list[dict]:
+    """engine.history as the auditor sees it, read again only after a write (the trail does not depend on the
+    clock). Not to be changed by the caller: the list is the one kept."""
+    reads, state = _reads(engine), _writes
+    kept = reads.histories.get(iid)
+    if kept is not None and kept[0] == state:
+        return kept[1]
+    trail_ = engine.history(AUDITOR, iid)
+    reads.histories[iid] = (state, trail_)
+    return trail_
+
+
 def holders(role: str) -> set[str]:
     """Every person in PEOPLE who holds the role."""
     return {name for name, roles in PEOPLE.items() if role in roles}
@@ -76,15 +154,21 @@ def holders(role: str) -> set[str]:
 
 def offered_to(engine: Engine, task_name: str, iid: int | None = None) -> set[str]:
     """The people whose inbox shows a ready task with this element id (of this instance)."""
-    return {user for user in PEOPLE if any(
-        t["name"] == task_name and (iid is None or t["instance_id"] == iid) for t in engine.inbox(user))}
+    return offered_among(engine, PEOPLE, task_name, iid)
+
+
+def offered_among(engine: Engine, people: Iterable[str], task_name: str, iid: int | None = None) -> set[str]:
+    """Those of `people` whose inbox shows a ready task with this element id (of this instance)."""
+    return {user for user in people if any(
+        t["name"] == task_name and (iid is None or t["instance_id"] == iid) for t in inbox_of(engine, user))}
 
 
 def inbox_task(engine: Engine, user: str, task_name: str, iid: int | None = None) -> dict:
     """The one task with this element id in the user's inbox."""
-    found = [t for t in engine.inbox(user) if t["name"] == task_name and (iid is None or t["instance_id"] == iid)]
-    assert len(found) == 1, f"{user}'s inbox has {len(found)} task(s) {task_name}: {engine.inbox(user)}"
-    return found[0]
+    tasks = inbox_of(engine, user)
+    found = [t for t in tasks if t["name"] == task_name and (iid is None or t["instance_id"] == iid)]
+    assert len(found) == 1, f"{user}'s inbox has {len(found)} task(s) {task_name}: {tasks}"
+    return dict(found[0])  # the caller's copy: the kept inbox stays as read
 
 
 def open_task(engine: Engine, iid: int, task_name: str) -> dict:
@@ -98,23 +182,23 @@ def do(engine: Engine, user: str, task_name: str, data: dict, iid: int | None = 
     """Find the task in the user's inbox and complete it with data; returns the task as it was offered."""
     task = inbox_task(engine, user, task_name, iid)
     engine.complete(user, task["id"], data)
-    assert task["id"] not in {t["id"] for t in engine.inbox(user)}
+    assert task["id"] not in {t["id"] for t in inbox_of(engine, user)}
     return task
 
 
 def history(engine: Engine, iid: int) -> list[dict]:
-    return engine.history(AUDITOR, iid)
+    return deepcopy(kept_history(engine, iid))  # the caller's copy: the kept history stays as read
 
 
 def trail(engine: Engine, iid: int, skip: tuple[str, ...] = ("claimed",)) -> list[tuple[str, str | None]]:
     """The audit trail as (kind, task) pairs; claims (automatic when completing) are left out."""
-    return [(e["kind"], e["task"]) for e in history(engine, iid) if e["kind"] not in skip]
+    return [(e["kind"], e["task"]) for e in kept_history(engine, iid) if e["kind"] not in skip]
 
 
 def branches(engine: Engine, iid: int) -> list[tuple[str, str | list[str], str | None]]:
     """Every gateway passed, in order: (gateway, the branch taken, the condition that chose it)."""
     result = []
-    for e in history(engine, iid):
+    for e in kept_history(engine, iid):
         if e["kind"] != "gateway_taken":
             continue
         taken = e["payload"]["taken"]
@@ -126,23 +210,23 @@ def branches(engine: Engine, iid: int) -> list[tuple[str, str | list[str], str |
 
 def submissions(engine: Engine, iid: int) -> list[tuple[str, dict]]:
     """What each completed task submitted, in order, as the trail recorded it."""
-    return [(e["task"], e["payload"]["data"]) for e in history(engine, iid) if e["kind"] == "completed"]
+    return deepcopy([(e["task"], e["payload"]["data"]) for e in kept_history(engine, iid) if e["kind"] == "completed"])
 
 
 def events(engine: Engine, iid: int, kind: str) -> list[dict]:
-    return [e for e in history(engine, iid) if e["kind"] == kind]
+    return deepcopy([e for e in kept_history(engine, iid) if e["kind"] == kind])
 
 
 def end_events(engine: Engine, iid: int) -> list[str]:
-    [ended] = events(engine, iid, "ended")
-    return ended["payload"]["end_events"]
+    [ended] = [e for e in kept_history(engine, iid) if e["kind"] == "ended"]
+    return list(ended["payload"]["end_events"])
 
 
 def assert_audit_intact(engine: Engine, iid: int) -> None:
     """Replay gives the recorded history again, and every hash chain verifies."""
     replayed = engine.replay(iid, actor=AUDITOR)
     assert replayed.verified, replayed.first_mismatch
-    assert replayed.steps == len(history(engine, iid))
+    assert replayed.steps == len(kept_history(engine, iid))
     chains = {r.chain: r for r in engine.verify_chains()}
     assert f"instance:{iid}" in chains
     assert [r.describe() for r in chains.values() if not r.ok] == []

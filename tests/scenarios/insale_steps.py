@@ -26,7 +26,9 @@ from tests.scenarios.driver import (
     company_day,
     dated,
     events,
-    history,
+    inbox_of,
+    kept_history,
+    offered_among,
     parse,
 )
 
@@ -109,14 +111,13 @@ def holders(role: str) -> set[str]:
 
 def offered(eng: Engine, task_name: str, iid: int | None = None) -> set[str]:
     """The people (of STAFF) whose inbox shows a ready task with this element id (of this instance)."""
-    return {user for user in STAFF if any(
-        t["name"] == task_name and (iid is None or t["instance_id"] == iid) for t in eng.inbox(user))}
+    return offered_among(eng, STAFF, task_name, iid)
 
 
 def task_of(eng: Engine, user: str, task_name: str, iid: int) -> dict:
-    found = [t for t in eng.inbox(user) if t["name"] == task_name and t["instance_id"] == iid]
+    found = [t for t in inbox_of(eng, user) if t["name"] == task_name and t["instance_id"] == iid]
     assert len(found) == 1, f"{user}'s inbox has {len(found)} task(s) {task_name}"
-    return found[0]
+    return dict(found[0])  # the caller's copy: the kept inbox stays as read
 
 
 def do(eng: Engine, user: str, task_name: str, data: dict, iid: int) -> dict:
@@ -367,7 +368,7 @@ def gw(*gateways: str) -> list[tuple[str, str]]:
 
 
 def trail(eng: Engine, iid: int) -> list[tuple[str, str | None]]:
-    return [(e["kind"], e["task"]) for e in history(eng, iid) if e["kind"] != "claimed"]
+    return [(e["kind"], e["task"]) for e in kept_history(eng, iid) if e["kind"] != "claimed"]
 
 
 def routes(eng: Engine, iid: int) -> list[tuple]:

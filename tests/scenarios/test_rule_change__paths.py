@@ -28,6 +28,7 @@ from tests.scenarios.driver import (
     holders,
     inbox_task,
     local_time,
+    offered_among,
     offered_to,
     parse,
     trail,
@@ -69,8 +70,7 @@ def changed(old: str = RENAMED[0], new: str = RENAMED[1], key: str = "sample_req
 
 def offered(eng: Engine, task_name: str, iid: int) -> set[str]:
     """Everyone (the scenario people and the owners) whose inbox shows the task of this instance."""
-    return offered_to(eng, task_name, iid) | {user for user in OWNERS if any(
-        t["name"] == task_name and t["instance_id"] == iid for t in eng.inbox(user))}
+    return offered_to(eng, task_name, iid) | offered_among(eng, OWNERS, task_name, iid)
 
 
 def started_version(eng: Engine) -> int:

@@ -28,6 +28,7 @@ from tests.scenarios.driver import (
     do,
     end_events,
     holders,
+    inbox_of,
     inbox_task,
     local_time,
     offered_to,
@@ -144,7 +145,7 @@ def test_a_general_accident_nobody_is_responsible_for_is_investigated_corrected_
     assert [t for t, _ in submissions(eng, iid)] == [
         "register_accident", "start_emergency_plan", "investigate_accident", "carry_out_corrections",
         "check_corrections", "carry_out_corrections", "check_corrections"]
-    assert all(t["process_key"] != KEY for u in PEOPLE for t in eng.inbox(u))
+    assert all(t["process_key"] != KEY for u in PEOPLE for t in inbox_of(eng, u))
     assert_audit_intact(eng, iid)
 
 

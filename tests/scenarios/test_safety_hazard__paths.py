@@ -28,6 +28,7 @@ from tests.scenarios.driver import (
     end_events,
     events,
     holders,
+    inbox_of,
     inbox_task,
     local_time,
     offered_to,
@@ -103,7 +104,7 @@ def test_a_report_that_is_not_a_hazard_ends_at_the_verification(safety, clock):
     assert branches(eng, iid) == [("hazard_confirmed_gateway", "not_a_hazard", "default")]
     assert trail(eng, iid) == [("started", None), ("task_ready", "verify_hazard"), ("completed", "verify_hazard"),
                                ("gateway_taken", "hazard_confirmed_gateway"), ("ended", None)]
-    assert all(t["process_key"] != KEY for u in PEOPLE for t in eng.inbox(u))
+    assert all(t["process_key"] != KEY for u in PEOPLE for t in inbox_of(eng, u))
     assert_audit_intact(eng, iid)
 
 

@@ -22,6 +22,7 @@ from tests.scenarios.driver import (
     end_events,
     events,
     holders,
+    inbox_of,
     inbox_task,
     local_time,
     offered_to,
@@ -86,7 +87,7 @@ def test_deploying_arms_one_survey_that_waits_for_the_first_of_next_month(survey
     assert [e["kind"] for e in eng.history(AUDITOR, waiting["id"])] == ["started"]
     with pytest.raises(Forbidden, match="started by its timer"):
         eng.start("svc1", KEY, {})
-    assert all(t["process_key"] != KEY for u in PEOPLE for t in eng.inbox(u))
+    assert all(t["process_key"] != KEY for u in PEOPLE for t in inbox_of(eng, u))
 
     # deploying the same files again keeps the one armed instance
     assert {(d.key, d.status) for d in eng.deploy("system", [ROOT / "processes", ROOT / "forms"])

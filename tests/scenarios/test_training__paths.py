@@ -26,6 +26,7 @@ from tests.scenarios.driver import (
     end_events,
     events,
     holders,
+    inbox_of,
     inbox_task,
     local_time,
     offered_to,
@@ -95,7 +96,7 @@ def test_a_rejected_plan_ends_at_the_approval_with_the_reason(training, clock):
     assert trail(eng, iid) == [("started", None), *ready_and_done("approve_plan"),
                                ("gateway_taken", "plan_approved_gateway"), ("ended", None)]
     assert inst["data"] == {**PLAN, "approved": False, "comment": "与季度安全月活动合并举办"}
-    assert all(t["process_key"] != KEY for u in PEOPLE for t in eng.inbox(u))
+    assert all(t["process_key"] != KEY for u in PEOPLE for t in inbox_of(eng, u))
     assert_audit_intact(eng, iid)
 
 
