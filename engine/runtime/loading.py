@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from engine.audit.chain import instance_chain, instance_chain_of, remember_head
@@ -95,14 +95,47 @@ def lock_task(session: Session, task_id: str) -> tuple[Task, Instance]:
     """The task and its instance. The instance is locked first (found through the task, whose instance
     never changes) and the task read after the lock is held, so that a racing command that finished
     first is seen. Two statements: one join would read the task from before the lock wait on
-    PostgreSQL, and locking the task row too could deadlock with a command holding the instance."""
+    PostgreSQL, and locking the task row too could deadlock with a command holding the instance.
+
+    The second statement also reads the instance's other open task rows (the step that follows
+    closes or keeps them: `remember_open_tasks`) and, on PostgreSQL, its audit chain's head: read
+    after the lock, both are current, and the instance lock covers them (every command that changes
+    them holds it), so neither needs a statement of its own later."""
     valid = valid_task_id(task_id)
     owner = select(Task.instance_id).where(Task.id == valid).scalar_subquery()
     inst = _locked(session, Instance.id == owner) if valid else None
     if inst is None:
         raise no_task(task_id)
-    row = session.scalar(select(Task).where(Task.id == valid).execution_options(populate_existing=True))
+    mine = Task.instance_id == inst.id, or_(Task.id == valid, Task.status == "ready")
+    if session.get_bind().dialect.name == "sqlite":  # the head came with the lock
+        rows = list(session.scalars(select(Task).where(*mine).execution_options(populate_existing=True)))
+    else:
+        found = session.execute(select(Task, AuditChain).outerjoin(AuditChain, AuditChain.chain == instance_chain_of(
+            Task.instance_id)).where(*mine).execution_options(populate_existing=True)).all()
+        rows = [r[0] for r in found]
+        if found:
+            remember_head(session, instance_chain(inst.id), found[0][1])
+    row = next((r for r in rows if r.id == valid), None)
+    remember_open_tasks(session, inst.id, {r.id: r for r in rows if r.status == "ready"})
     return row, inst
+
+
+_OPEN = "open_tasks"  # session.info: (transaction, instance id, {task id: row}) read under the instance lock
+
+
+def remember_open_tasks(session: Session, instance_id: int, rows: dict[str, Task]) -> None:
+    """The instance's ready task rows as read under its lock, for the step that follows (`open_tasks`)."""
+    session.info[_OPEN] = (session.get_transaction(), instance_id, rows)
+
+
+def open_tasks(session: Session, instance_id: int) -> dict[str, Task] | None:
+    """The ready rows `remember_open_tasks` kept, taken once: the first step of the instance in this
+    transaction uses them, and any later step (which may follow one that changed rows) reads again.
+    None when nothing was kept for it."""
+    kept = session.info.pop(_OPEN, None)
+    if kept is None or kept[0] is not session.get_transaction() or kept[1] != instance_id:
+        return None
+    return kept[2]
 
 
 HALTED_MESSAGE = "this case is halted by an incident; an administrator must retry or cancel it"
