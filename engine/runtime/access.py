@@ -297,13 +297,15 @@ def check_may_start(user: Person, model: ProcessModel) -> None:
 # -- notifications (issue 13, engine/notify) --------------------------------------------------------------
 
 
-def waiting_for(session: Session, task: Task, instance: Instance) -> list[Row]:
+def waiting_for(session: Session, task: Task, instance: Instance, kind: str | None = None) -> list[Row]:
     """The people a ready task waits for, who are told it is offered (or overdue): its assignee, or else
     every active holder of its role whom separation of duties allows (as the inbox shows it).
-    Rows of (username, email): whom to tell and where, read without loading whole accounts."""
+    Rows of (username, email): whom to tell and where, read without loading whole accounts; with the
+    notification `kind`, each also carries the person's choice for it (notify.preferences.people)."""
+    from engine.notify.preferences import people as people_of
     from engine.store.models import UserRole
 
-    people = select(User.username, User.email).where(User.active.is_(True))
+    people = people_of(kind)
     if task.assignee:
         return list(session.execute(people.where(User.username == task.assignee)))
     holders = session.execute(people.join(UserRole, UserRole.user_id == User.id)
