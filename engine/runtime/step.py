@@ -13,9 +13,7 @@ from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -159,13 +157,7 @@ class Step:
             known = self.session.identity_map.get(identity_key(Task, row.id))
             if known is not None:
                 self.session.expire(known)
-        values = [{c: getattr(row, c) for c in _TASK_COLUMNS} for row in fresh]
-        insert = sqlite_insert if self.session.get_bind().dialect.name == "sqlite" else pg_insert
-        statement = insert(Task.__table__)
-        statement = statement.on_conflict_do_update(
-            index_elements=[Task.__table__.c.id],
-            set_={c: statement.excluded[c] for c in _TASK_COLUMNS if c != "id"})
-        self.session.execute(statement, values)
+        self.session.execute(_UPSERT_TASK, [{c: getattr(row, c) for c in _TASK_COLUMNS} for row in fresh])
 
     def _close_tasks(self, open_rows: dict[str, Task]) -> None:
         """Open rows whose task is no longer ready: completed, or cancelled (also when it is gone)."""
@@ -214,6 +206,13 @@ class Step:
 
 
 _TASK_COLUMNS = tuple(c.name for c in Task.__table__.columns)
+# Written out once, in the SQL SQLite and PostgreSQL share: SQLAlchemy's own upsert construct cannot be
+# cached and was compiled again for every step (7 ms of a 40 ms profiled command). Typed parameters keep
+# the columns' conversions (UTC times).
+_UPSERT_TASK = text(
+    f"INSERT INTO task ({', '.join(_TASK_COLUMNS)}) VALUES ({', '.join(':' + c for c in _TASK_COLUMNS)}) "
+    f"ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _TASK_COLUMNS if c != 'id')}"
+).bindparams(*(bindparam(c, type_=Task.__table__.c[c].type) for c in _TASK_COLUMNS))
 
 
 def stored_data(data: dict) -> dict:
