@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import Executable, bindparam, or_, select
+from sqlalchemy import Executable, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from engine.audit.chain import instance_chain, instance_chain_of, remember_head
@@ -119,44 +119,63 @@ def _locked(session: Session, by: str, key: int | str, skip_locked: bool = False
     return inst
 
 
-def _task_rows_statement(sqlite: bool) -> Executable:
-    """The task `task` and the open tasks of instance `instance`; on PostgreSQL with the chain head."""
+def _task_rows_statement() -> Executable:
+    """PostgreSQL: the task `task` and the open tasks of instance `instance`, with the chain head."""
     def build() -> Executable:
         mine = Task.instance_id == bindparam("instance"), or_(Task.id == bindparam("task"), Task.status == "ready")
-        if sqlite:
-            return select(Task).where(*mine).execution_options(populate_existing=True)
         return (select(Task, AuditChain).outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Task.instance_id))
                 .where(*mine).execution_options(populate_existing=True))
 
-    return _statement(("task_rows", sqlite), build)
+    return _statement(("task_rows",), build)
 
 
 def lock_task(session: Session, task_id: str) -> tuple[Task, Instance]:
     """The task and its instance. The instance is locked first (found through the task, whose instance
     never changes) and the task read after the lock is held, so that a racing command that finished
-    first is seen. Two statements: one join would read the task from before the lock wait on
-    PostgreSQL, and locking the task row too could deadlock with a command holding the instance.
+    first is seen. Two statements on PostgreSQL: one join would read the task from before the lock
+    wait, and locking the task row too could deadlock with a command holding the instance (one on
+    SQLite, whose lock is taken before any read).
 
     The second statement also reads the instance's other open task rows (the step that follows
     closes or keeps them: `remember_open_tasks`) and, on PostgreSQL, its audit chain's head: read
     after the lock, both are current, and the instance lock covers them (every command that changes
     them holds it), so neither needs a statement of its own later."""
     valid = valid_task_id(task_id)
+    if valid and session.get_bind().dialect.name == "sqlite":
+        return _lock_task_sqlite(session, task_id, valid)
     inst = _locked(session, "task", valid) if valid else None
     if inst is None:
         raise no_task(task_id)
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    params = {"instance": inst.id, "task": valid}
-    if sqlite:  # the head came with the lock
-        rows = list(session.scalars(_task_rows_statement(True), params))
-    else:
-        found = session.execute(_task_rows_statement(False), params).all()
-        rows = [r[0] for r in found]
-        if found:
-            remember_head(session, instance_chain(inst.id), found[0][1])
-    row = next((r for r in rows if r.id == valid), None)
+    found = session.execute(_task_rows_statement(), {"instance": inst.id, "task": valid}).all()
+    rows = [r[0] for r in found]
+    if found:
+        remember_head(session, instance_chain(inst.id), found[0][1])
+    return _kept(session, inst, rows, valid), inst
+
+
+def _lock_task_sqlite(session: Session, task_id: str, valid: str) -> tuple[Task, Instance]:
+    """SQLite: the write transaction holds the database lock from its BEGIN, so the instance, its chain's
+    head and its task rows come in one statement."""
+    def build() -> Executable:
+        owner = select(Task.instance_id).where(Task.id == bindparam("task")).scalar_subquery()
+        return (select(Instance, AuditChain, Task).select_from(Instance)
+                .outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Instance.id))
+                .join_from(Instance, Task, and_(Task.instance_id == Instance.id,
+                                 or_(Task.id == bindparam("task"), Task.status == "ready")))
+                .where(Instance.id == owner).execution_options(populate_existing=True))
+
+    found = session.execute(_statement(("lock_task", True), build), {"task": valid}).all()
+    if not found:
+        raise no_task(task_id)
+    inst, head = found[0][0], found[0][1]
+    remember_head(session, instance_chain(inst.id), head)
+    return _kept(session, inst, [r[2] for r in found], valid), inst
+
+
+def _kept(session: Session, inst: Instance, rows: list[Task], valid: str) -> Task | None:
+    """The task `valid` among the rows read; the ready ones are kept for the step that follows."""
     remember_open_tasks(session, inst.id, {r.id: r for r in rows if r.status == "ready"})
-    return row, inst
+    return next((r for r in rows if r.id == valid), None)
 
 
 _OPEN = "open_tasks"  # session.info: (transaction, instance id, {task id: row}) read under the instance lock
