@@ -38,11 +38,11 @@ def after_step(session: Session, instance: Instance, ready: list[Task], ended: b
         names.names[instance.process_version_id] = process_names
     for row in ready:
         if row.status == "ready":
-            _tell(session, access.waiting_for(session, row, instance), "offered", instance, row,
+            _tell(session, access.waiting_for(session, row, instance, "offered"), "offered", instance, row,
                   {**names.case(instance), "task": _titles(row)}, actor, at)
     if ended:
-        requester = session.execute(select(User.username, User.email).where(
-            User.username == instance.started_by, User.active.is_(True))).first()
+        requester = session.execute(preferences.people("decided").where(
+            User.username == instance.started_by)).first()
         if requester is not None:
             _tell(session, [requester], "decided", instance, None,
                   {**names.case(instance), "outcome": instance.outcome}, actor, at)
@@ -51,7 +51,7 @@ def after_step(session: Session, instance: Instance, ready: list[Task], ended: b
 def task_assigned(session: Session, row: Task, instance: Instance, actor: str, at: datetime) -> None:
     """A manager gave the task to someone: they are told it waits for them, and by whom."""
     by = session.scalar(select(User.display_name).where(User.username == actor))
-    _tell(session, access.waiting_for(session, row, instance), "offered", instance, row,
+    _tell(session, access.waiting_for(session, row, instance, "offered"), "offered", instance, row,
           {**_Names(session).case(instance), "task": _titles(row), "by": by or actor}, actor, at)
 
 
@@ -83,7 +83,7 @@ def _announce_overdue(session: Session, task_id: str, now: datetime) -> int:
     if instance is None or instance.status != "running":
         return 0
     params = {**_Names(session).case(instance), "task": _titles(row), "due_at": row.due_at.isoformat()}
-    _tell(session, access.waiting_for(session, row, instance), "overdue", instance, row, params, None, now)
+    _tell(session, access.waiting_for(session, row, instance, "overdue"), "overdue", instance, row, params, None, now)
     return 1
 
 
@@ -106,10 +106,12 @@ def _tell(session: Session, people: list[preferences.Person], kind: str, instanc
     people = [u for u in people if u.username != actor]
     if not people:
         return
-    chosen = preferences.choices(session, people)
+    carried = preferences.carried(people, kind)  # read with the people: no query of its own
+    chosen = carried if carried is not None else {
+        name: kinds[kind] for name, kinds in preferences.choices(session, people).items()}
     rows = []
     for user in people:
-        choice = chosen[user.username][kind]
+        choice = chosen[user.username]
         mail = choice.email and bool(user.email)
         if not (choice.in_app or mail):
             continue

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidData
@@ -41,6 +41,19 @@ def default(user: Person) -> Choice:
     return Choice(True, bool(user.email))
 
 
+def people(kind: str | None = None) -> Select:
+    """The active accounts as rows of (username, email), to be narrowed by the caller. With `kind`, each
+    row also carries the person's saved choice for that kind (`chosen_in_app`, `chosen_email`; None
+    without a saved one), so that whom to tell and how they chose to be told are one read."""
+    query = select(User.username, User.email).where(User.active.is_(True))
+    if kind is None:
+        return query
+    return query.add_columns(NotificationPreference.in_app.label("chosen_in_app"),
+                             NotificationPreference.email.label("chosen_email")).outerjoin(
+        NotificationPreference, and_(NotificationPreference.username == User.username,
+                                     NotificationPreference.kind == kind))
+
+
 def choices(session: Session, people: Iterable[Person]) -> dict[str, dict[str, Choice]]:
     """{username: {kind: Choice}} for these people, in one query."""
     people = list(people)
@@ -53,6 +66,14 @@ def choices(session: Session, people: Iterable[Person]) -> dict[str, dict[str, C
         if row.kind in KINDS and row.username in found:
             found[row.username][row.kind] = Choice(row.in_app, row.email)
     return found
+
+
+def carried(people: list, kind: str) -> dict[str, Choice] | None:
+    """{username: Choice} for `kind` when every row came from `people(kind)`, else None (ask `choices`)."""
+    if not all(hasattr(u, "chosen_in_app") for u in people):
+        return None
+    return {u.username: default(u) if u.chosen_in_app is None else Choice(u.chosen_in_app, u.chosen_email)
+            for u in people}
 
 
 def view(session: Session, user: User) -> dict:

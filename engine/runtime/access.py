@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine import outcomes
@@ -297,17 +297,31 @@ def check_may_start(user: Person, model: ProcessModel) -> None:
 # -- notifications (issue 13, engine/notify) --------------------------------------------------------------
 
 
-def waiting_for(session: Session, task: Task, instance: Instance) -> list[Row]:
-    """The people a ready task waits for, who are told it is offered (or overdue): its assignee, or else
-    every active holder of its role whom separation of duties allows (as the inbox shows it).
-    Rows of (username, email): whom to tell and where, read without loading whole accounts."""
+_WAITING_FOR: dict[tuple[str | None, bool], object] = {}  # (kind, by assignee): statement, built once
+
+
+def _waiting_for_statement(kind: str | None, assignee: bool):  # noqa: ANN202 - a Select
+    """Built once per shape (bound parameters), so that each step reuses its cache key and compiled form."""
+    from engine.notify.preferences import people
     from engine.store.models import UserRole
 
-    people = select(User.username, User.email).where(User.active.is_(True))
+    key = (kind, assignee)
+    if key not in _WAITING_FOR:
+        query = people(kind)
+        _WAITING_FOR[key] = (query.where(User.username == bindparam("who")) if assignee else
+                             query.join(UserRole, UserRole.user_id == User.id)
+                             .where(UserRole.role_id == bindparam("who")).order_by(User.username))
+    return _WAITING_FOR[key]
+
+
+def waiting_for(session: Session, task: Task, instance: Instance, kind: str | None = None) -> list[Row]:
+    """The people a ready task waits for, who are told it is offered (or overdue): its assignee, or else
+    every active holder of its role whom separation of duties allows (as the inbox shows it).
+    Rows of (username, email): whom to tell and where, read without loading whole accounts; with the
+    notification `kind`, each also carries the person's choice for it (notify.preferences.people)."""
     if task.assignee:
-        return list(session.execute(people.where(User.username == task.assignee)))
-    holders = session.execute(people.join(UserRole, UserRole.user_id == User.id)
-                              .where(UserRole.role_id == task.role).order_by(User.username))
+        return list(session.execute(_waiting_for_statement(kind, True), {"who": task.assignee}))
+    holders = session.execute(_waiting_for_statement(kind, False), {"who": task.role})
     barred = sod_barred(session, instance, task.sod_tokens)
     return [person for person in holders if person.username not in barred]
 

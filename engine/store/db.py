@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as SqlEngine
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import Unavailable
@@ -77,6 +78,33 @@ def _sqlite_engine(url: str, begin: str) -> SqlEngine:
     return engine
 
 
+def _ping_when_idle(engine: SqlEngine, idle_seconds: float) -> None:
+    """Test a pooled connection before use only when it rested longer than `idle_seconds`.
+
+    SQLAlchemy's pool_pre_ping tests every connection taken from the pool: one round trip more for
+    each command and each page. A connection returned a moment ago is almost always alive; one that
+    rested may have been closed by a database restart, a proxy or an idle timeout, and is tested (a
+    dead one is replaced, as pre_ping does). A connection in use at the instant of a restart fails
+    its request with `Unavailable` (HTTP 503, nothing committed), as it did with pre_ping, and the
+    pool then discards all connections opened before the failure (SQLAlchemy invalidates the pool on
+    a disconnect), so the next requests reconnect."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_conn, record) -> None:  # noqa: ANN001
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _test_if_rested(dbapi_conn, record, _proxy) -> None:  # noqa: ANN001
+        since = record.info.get("checked_in")
+        if since is None or time.monotonic() - since <= idle_seconds:
+            return  # new (just connected) or rested only a moment
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+            dbapi_conn.rollback()  # the ping opened a transaction: the command starts its own, clean
+        except Exception as exc:  # the driver's error, whatever it is: the pool retries with a new connection
+            raise DisconnectionError(f"connection lost while idle: {exc}") from exc
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -86,8 +114,9 @@ class Database:
             self._reader = _sqlite_engine(url, "BEGIN")
         else:
             self._writer = self._reader = create_engine(
-                url, pool_pre_ping=True, pool_size=_setting("SALESFLOW_DB_POOL_SIZE", 10),
+                url, pool_size=_setting("SALESFLOW_DB_POOL_SIZE", 10),
                 max_overflow=_setting("SALESFLOW_DB_MAX_OVERFLOW", 20))
+            _ping_when_idle(self._writer, _setting("SALESFLOW_DB_PING_IDLE_MS", 1000) / 1000)
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
         self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
 
