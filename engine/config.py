@@ -33,19 +33,22 @@ def calendar_file() -> Path:
 
 def replay_cache_size() -> int:
     """`SALESFLOW_REPLAY_CACHE_SIZE`: how many replays each process keeps (docs/deployment.md gives the cost)."""
-    return _whole_number("SALESFLOW_REPLAY_CACHE_SIZE", 32)
+    return whole_number("SALESFLOW_REPLAY_CACHE_SIZE", 32)
 
 
 def workflow_cache_mb() -> int:
     """`SALESFLOW_WORKFLOW_CACHE_MB`: how much saved state text each process keeps restored between commands
     (engine/runtime/warm_workflows.py; docs/deployment.md gives the memory it costs); 0 keeps none."""
-    return _whole_number("SALESFLOW_WORKFLOW_CACHE_MB", 8)
+    return whole_number("SALESFLOW_WORKFLOW_CACHE_MB", 8)
 
 
-def _whole_number(name: str, default: int) -> int:
-    raw = os.environ.get(name, "")
+def whole_number(name: str, default: int, minimum: int = 0) -> int:
+    """A whole number of at least `minimum` from the environment variable `name`, or `default` when it is unset.
+    Read on every call, so an operator's restart or a test's change of the variable is seen."""
+    raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit():
-        raise ValueError(f"{name} must be a whole number, not {raw!r}")
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
+        least = f" of at least {minimum}" if minimum else ""
+        raise ValueError(f"{name} must be a whole number{least}, not {raw!r}")
     return int(raw)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.config import whole_number
 from engine.errors import Conflict, InvalidData
 from engine.store.models import IdempotencyKey
 
@@ -72,12 +72,7 @@ class Answer:
 
 def window() -> timedelta:
     """How long a key holds its answer: SALESFLOW_IDEMPOTENCY_HOURS (a whole number, default 24)."""
-    raw = os.environ.get(HOURS_SETTING, "").strip()
-    if not raw:
-        return timedelta(hours=DEFAULT_HOURS)
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise ValueError(f"{HOURS_SETTING} must be a whole number of hours (1 or more), not {raw!r}")
-    return timedelta(hours=int(raw))
+    return timedelta(hours=whole_number(HOURS_SETTING, DEFAULT_HOURS, minimum=1))
 
 
 def request(key: str | None, command: str, asked: dict[str, Any]) -> Request | None:

@@ -25,20 +25,11 @@ from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.config import whole_number
 from engine.errors import Unavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _SQLITE_TRANSIENT = ("database is locked", "unable to open database", "disk I/O error")
-
-
-def _setting(name: str, default: int) -> int:
-    """A pool size from the environment (see docs/deployment.md for sizing)."""
-    raw = os.environ.get(name, "")
-    if not raw:
-        return default
-    if not raw.isdigit():
-        raise ValueError(f"{name} must be a whole number, not {raw!r}")
-    return int(raw)
 
 
 SQLITE_SYNCHRONOUS = ("NORMAL", "FULL")
@@ -114,9 +105,9 @@ class Database:
             self._reader = _sqlite_engine(url, "BEGIN")
         else:
             self._writer = self._reader = create_engine(
-                url, pool_size=_setting("SALESFLOW_DB_POOL_SIZE", 10),
-                max_overflow=_setting("SALESFLOW_DB_MAX_OVERFLOW", 20))
-            _ping_when_idle(self._writer, _setting("SALESFLOW_DB_PING_IDLE_MS", 1000) / 1000)
+                url, pool_size=whole_number("SALESFLOW_DB_POOL_SIZE", 10),
+                max_overflow=whole_number("SALESFLOW_DB_MAX_OVERFLOW", 20))
+            _ping_when_idle(self._writer, whole_number("SALESFLOW_DB_PING_IDLE_MS", 1000) / 1000)
         self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
         self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
 
