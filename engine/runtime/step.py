@@ -13,8 +13,9 @@ from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, inspect, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from engine import outcomes
@@ -89,8 +90,8 @@ class Step:
         self._later = []
         fresh: list[Task] = []
         offered = [self._offer(d, rows, fresh) for d in ready]
-        self._write_fresh(fresh)
-        self._close_tasks(rows)
+        closed = self._close_tasks(rows)
+        self._write_fresh(fresh, closed)
         self._sync_timers(waiting, timers)
         inst = self.instance
         inst.state_json, inst.serializer_version = workflow.dump(wf), SERIALIZER_VERSION
@@ -146,21 +147,30 @@ class Step:
             customers.route(self.session, self.instance, row, task.data, self.event)
         return row
 
-    def _write_fresh(self, fresh: list[Task]) -> None:
+    def _write_fresh(self, fresh: list[Task], closed: list[Task]) -> None:
         """The rows of tasks that became ready and had no open row, in one statement. Almost always the
         id is new (SpiffWorkflow draws a UUID per task), but a task reset by a migration becomes ready
         again under its id, whose closed row then takes the new values: an upsert covers both without
-        reading first. The objects stay out of the session (nothing else in the step changes them)."""
+        reading first. The objects stay out of the session (nothing else in the step changes them).
+
+        The rows the step closed ride in the same statement (their whole row, as read under the instance
+        lock and changed since), instead of an UPDATE of their own at the flush; their values are then
+        marked as the database's, so that the flush sends nothing more for them."""
         if not fresh:
             return
         for row in fresh:  # a closed row of the same id loaded earlier in this transaction is stale now
             known = self.session.identity_map.get(identity_key(Task, row.id))
             if known is not None:
                 self.session.expire(known)
-        self.session.execute(_UPSERT_TASK, [{c: getattr(row, c) for c in _TASK_COLUMNS} for row in fresh])
+        self.session.execute(_UPSERT_TASK, [{c: getattr(row, c) for c in _TASK_COLUMNS} for row in fresh + closed])
+        for row in closed:
+            for c in _TASK_COLUMNS:
+                set_committed_value(row, c, getattr(row, c))
 
-    def _close_tasks(self, open_rows: dict[str, Task]) -> None:
-        """Open rows whose task is no longer ready: completed, or cancelled (also when it is gone)."""
+    def _close_tasks(self, open_rows: dict[str, Task]) -> list[Task]:
+        """Open rows whose task is no longer ready: completed, or cancelled (also when it is gone). Returns
+        them (and any other open row changed in this command, such as a claim)."""
+        changed = []
         for row in open_rows.values():
             if row.status != "ready":
                 continue
@@ -170,6 +180,9 @@ class Step:
                 row.status, row.completed_at = "completed", row.completed_at or self.at
             elif state != TaskState.READY:
                 row.status = "cancelled"
+            if inspect(row).modified:
+                changed.append(row)
+        return changed
 
     def _due(self, o: Offer, task, element: str) -> datetime | None:  # noqa: ANN001 - a SpiffWorkflow Task
         """The task's deadline: its due date or the earliest boundary timer watching it, whichever is
