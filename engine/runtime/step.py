@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from engine import outcomes
-from engine.audit.chain import append, append_many, instance_chain
+from engine.audit.chain import append, append_many, instance_chain, new_chain
 from engine.clock import iso
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import ProcessError
@@ -46,6 +46,7 @@ class Step:
     actor: str
     at: datetime
     warm: WarmWorkflows | None = None  # keeps the saved workflow for the instance's next command
+    new: bool = False  # the instance is not in the database yet: `finish` inserts it (starting.begin)
 
     def __post_init__(self) -> None:
         self.thrown: list[tuple[str, dict]] = []  # messages to route once the step is recorded
@@ -80,6 +81,10 @@ class Step:
         data = stored_data(observe.instance_data(wf))
         ready = [d for d in derived if d.kind == "task_ready"]
         waiting = {str(t.id): (t, due) for t, due in workflow.waiting_timers(wf)}
+        if self.new:  # inserted with its first state (one INSERT, no UPDATE after it); its trail starts here
+            self._save_state(wf, data)
+            self.session.flush()
+            new_chain(self.session, instance_chain(self.instance.id))
         with self.session.no_autoflush:  # what they read is the database's; our changes go out together later
             rows = self._task_rows()
             timers = self._timer_rows() if waiting or self.before.waits_on_timers else {}
@@ -94,13 +99,10 @@ class Step:
         self._write_fresh(fresh, closed)
         self._sync_timers(waiting, timers)
         inst = self.instance
-        inst.state_json, inst.serializer_version = workflow.dump(wf), SERIALIZER_VERSION
+        if not self.new:
+            self._save_state(wf, data)
         if self.warm is not None:
             self.warm.keep_on_commit(self.session, inst.id, inst.state_json, wf)
-        inst.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
-        customer = data.get("customer_name")
-        inst.customer_name = (customer.strip()[:200] or None) if isinstance(customer, str) else None
-        inst.rev += 1
         if status:
             inst.status = status
             if status == "cancelled":
@@ -117,10 +119,19 @@ class Step:
                           {"zh": model.name, "en": model.name_en or model.name})
         return derived
 
+    def _save_state(self, wf: BpmnWorkflow, data: dict) -> None:
+        """The workflow's state and data into the instance row, one revision on."""
+        inst = self.instance
+        inst.state_json, inst.serializer_version = workflow.dump(wf), SERIALIZER_VERSION
+        inst.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        customer = data.get("customer_name")
+        inst.customer_name = (customer.strip()[:200] or None) if isinstance(customer, str) else None
+        inst.rev += 1
+
     def _task_rows(self) -> dict[str, Task]:
         """The instance's open task rows (none before its first step): usually those the command's task
         read found under the lock (loading.lock_task), else read here."""
-        if self.before.states == {} and self.instance.rev == 0:
+        if self.new or (self.before.states == {} and self.instance.rev == 0):
             return {}
         known = open_tasks(self.session, self.instance.id)
         if known is not None:
