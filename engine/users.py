@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Row, and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from engine import clock
@@ -42,9 +43,13 @@ Person = User | Actor
 _USER, _USER_ROLE = User.__table__, UserRole.__table__
 # one row per role (one row with role_id NULL for a user without roles); built once, so that each call
 # reuses its memoized cache key and compiled form
-_ACTOR = (select(_USER.c.username, _USER.c.display_name, _USER.c.session_generation, _USER_ROLE.c.role_id)
-          .select_from(_USER.outerjoin(_USER_ROLE, _USER_ROLE.c.user_id == _USER.c.id))
-          .where(_USER.c.username == bindparam("username"), _USER.c.active.is_(True)))
+ACTOR_COLUMNS = (_USER.c.username.label("actor_username"), _USER.c.display_name.label("actor_display_name"),
+                 _USER.c.session_generation.label("actor_session_generation"), _USER_ROLE.c.role_id.label("actor_role"))
+# the active user `:username` with their roles, as a FROM and its ON clause: a command's first statement
+# outer-joins it to what it locks (engine/runtime/loading.py), saving the actor's own round trip
+ACTOR_FROM = _USER.outerjoin(_USER_ROLE, _USER_ROLE.c.user_id == _USER.c.id)
+ACTOR_WHERE = and_(_USER.c.username == bindparam("username"), _USER.c.active.is_(True))
+_ACTOR = select(*ACTOR_COLUMNS).select_from(ACTOR_FROM).where(ACTOR_WHERE)
 
 
 def get_actor(session: Session | Connection, username: str) -> Actor:
@@ -52,11 +57,22 @@ def get_actor(session: Session | Connection, username: str) -> Actor:
     if not isinstance(username, str) or not _NAME.match(username):
         raise NotFound(f"no active user {username!r}")  # not a name we could have stored
     rows = session.execute(_ACTOR, {"username": username}).all()  # (autoflushes, as get_user did, in a command)
-    if not rows:
+    return actor_of(rows, username)
+
+
+def actor_of(rows: Sequence[Row], username: str) -> Actor:
+    """The Actor from rows holding ACTOR_COLUMNS (one per role, or one with actor_role NULL); NotFound when
+    none names the user (an outer join brings NULLs in every column then)."""
+    first = next((r for r in rows if r.actor_username is not None), None)
+    if first is None:
         raise NotFound(f"no active user {username}")
-    first = rows[0]
-    return Actor(first.username, first.display_name, True, frozenset(r.role_id for r in rows if r.role_id),
-                 first.session_generation)
+    return Actor(first.actor_username, first.actor_display_name, True,
+                 frozenset(r.actor_role for r in rows if r.actor_role), first.actor_session_generation)
+
+
+def may_exist(username: object) -> bool:
+    """Whether `username` is a name we could have stored (else no statement need ask for it)."""
+    return isinstance(username, str) and bool(_NAME.match(username))
 
 
 def get_user(session: Session, username: str) -> User:

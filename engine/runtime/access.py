@@ -13,6 +13,7 @@ someone else finished first is still 409 (no longer ready) for them, not 404.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Row, bindparam, select
@@ -139,18 +140,24 @@ def check_may_comment(session: Session, user: Person, instance: Instance) -> Non
                         "so may not comment on it")
 
 
-def decided(session: Session, instance: Instance) -> bool:
-    """Whether someone other than the requester has completed one of the instance's tasks."""
+def decided(session: Session, instance: Instance, tasks: Iterable | None = None) -> bool:
+    """Whether someone other than the requester has completed one of the instance's tasks. `tasks`: all
+    its task rows (with status and completed_by) when the caller read them already, else they are asked."""
+    if tasks is not None:  # as the query below: a NULL completed_by is nobody
+        return any(t.status == "completed" and t.completed_by is not None and t.completed_by != instance.started_by
+                   for t in tasks)
     others = select(Task.id).where(Task.instance_id == instance.id, Task.status == "completed",
                                    Task.completed_by != instance.started_by)
     return session.scalar(others.limit(1)) is not None
 
 
-def cancel_outcome(session: Session, user: Person, instance: Instance, model: ProcessModel) -> str:
+def cancel_outcome(session: Session, user: Person, instance: Instance, model: ProcessModel,
+                   tasks: Iterable | None = None) -> str:
     """How this user may end the instance early: `withdrawn` (the requester, before anyone else decided
     on it, where the process allows withdrawing) or `cancelled` (a role the process names in
-    cancel_roles; administrators when it names none). Forbidden, saying why, for anyone else."""
-    if user.username == instance.started_by and model.withdraw != "never" and not decided(session, instance):
+    cancel_roles; administrators when it names none). Forbidden, saying why, for anyone else.
+    `tasks`: the instance's task rows if read already (`decided`)."""
+    if user.username == instance.started_by and model.withdraw != "never" and not decided(session, instance, tasks):
         return outcomes.WITHDRAWN
     allowed = set(model.cancel_roles) or {"admin"}
     if allowed & roles_of(user):

@@ -27,7 +27,7 @@ from engine.runtime.loading import (
     latest_version,
     load_workflow,
     lock_instance,
-    lock_task,
+    lock_task_as,
     require_ready,
     require_running,
     specs_for,
@@ -143,8 +143,7 @@ def claim_once(ctx: Context, actor: str, task_id: str, idempotency_key: str | No
 
 
 def _claim(s: Session, actor: str, task_id: str) -> Task:
-    row, inst = lock_task(s, task_id)
-    user = get_actor(s, actor)
+    row, inst, user = lock_task_as(s, task_id, actor)
     access.check_may_know_task(s, user, row, inst)
     require_ready(row)
     if row.assignee == actor:
@@ -161,8 +160,7 @@ def _claim(s: Session, actor: str, task_id: str) -> Task:
 
 def unclaim(ctx: Context, actor: str, task_id: str) -> None:
     with ctx.db.write() as s:
-        row, inst = lock_task(s, task_id)
-        user = get_actor(s, actor)
+        row, inst, user = lock_task_as(s, task_id, actor)
         access.check_may_know_task(s, user, row, inst)
         require_ready(row)
         if row.role == INITIATOR:
@@ -178,8 +176,7 @@ def unclaim(ctx: Context, actor: str, task_id: str) -> None:
 
 def reassign(ctx: Context, actor: str, task_id: str, to_user: str) -> None:
     with ctx.db.write() as s:
-        row, inst = lock_task(s, task_id)
-        user = get_actor(s, actor)
+        row, inst, user = lock_task_as(s, task_id, actor)
         access.check_may_know_task(s, user, row, inst)
         require_ready(row)
         access.check_may_manage(s, user, row)
@@ -211,8 +208,7 @@ def complete_once(ctx: Context, actor: str, task_id: str, data: dict | None,
 
 def _complete(ctx: Context, s: Session, actor: str, task_id: str, data: dict | None) -> Instance:
     data = {} if data is None else data
-    row, inst = lock_task(s, task_id)
-    user = get_actor(s, actor)
+    row, inst, user = lock_task_as(s, task_id, actor)
     access.check_may_know_task(s, user, row, inst)
     require_ready(row)
     require_running(inst)
@@ -237,8 +233,7 @@ def comment(ctx: Context, actor: str, task_id: str, text: str) -> None:
         raise InvalidData("a comment is 1-2000 characters",
                           {"text": {"zh": "评论须为1-2000个字符", "en": "1-2000 characters"}})
     with ctx.db.write() as s:
-        row, inst = lock_task(s, task_id)
-        user = get_actor(s, actor)
+        row, inst, user = lock_task_as(s, task_id, actor)
         access.check_may_know_task(s, user, row, inst)
         access.check_may_comment(s, user, inst)
         Step(s, inst, None, None, actor, clock.now()).event("commented", row.bpmn_id,

@@ -41,11 +41,35 @@ def instance_fields(session: Session, inst: Instance, labels: VersionLabels) -> 
     write (an approval's comment) takes the label of the last finished step that has it: that step
     wrote the value shown."""
     fields = dict(labels.fields)
-    rows = session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "completed")
-                           .order_by(Task.completed_at, Task.id))
+    rows = _remembered_completed(session, inst)
+    if rows is None:
+        rows = session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "completed")
+                               .order_by(Task.completed_at, Task.id))
     for row in rows:
         fields.update(labels.forms.get(row.form_key or "", {}))
     return fields
+
+
+_TASKS = "instance_tasks"  # session.info: (transaction, instance id, rev, task rows) read by the instance view
+
+
+def remember_tasks(session: Session, inst: Instance, tasks: list) -> None:
+    """All task rows of `inst` as a read just made them (queries.instance_view), for `instance_fields`."""
+    session.info[_TASKS] = (session.get_transaction(), inst.id, inst.rev, tasks)
+
+
+def _remembered_completed(session: Session, inst: Instance) -> list | None:
+    """The completed rows `remember_tasks` kept, in the order instance_fields reads them (completed_at,
+    id), taken once; None when they may be stale (another transaction or instance, a change since) or
+    a completed row has no time (where the databases sort NULLs differs: the query decides)."""
+    kept = session.info.pop(_TASKS, None)
+    if (kept is None or kept[0] is not session.get_transaction() or kept[1:3] != (inst.id, inst.rev)
+            or session.new or session.dirty or session.deleted):
+        return None
+    done = [t for t in kept[3] if t.status == "completed"]
+    if any(t.completed_at is None for t in done):
+        return None
+    return sorted(done, key=lambda t: (t.completed_at, t.id))
 
 
 def event_versions(events: list[dict], current: int) -> list[int]:

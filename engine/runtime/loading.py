@@ -14,6 +14,7 @@ from engine.errors import Conflict, Halted, NotFound
 from engine.process import workflow
 from engine.process.specs import SpecCache, SpecSet
 from engine.store.models import AuditChain, Form, Instance, ProcessVersion, Task
+from engine.users import ACTOR_COLUMNS, ACTOR_FROM, ACTOR_WHERE, Actor, actor_of, get_actor, may_exist
 
 if TYPE_CHECKING:
     from engine.forms import FormDef
@@ -120,16 +121,31 @@ def _locked(session: Session, by: str, key: int | str, skip_locked: bool = False
 
 
 def _task_rows_statement() -> Executable:
-    """PostgreSQL: the task `task` and the open tasks of instance `instance`, with the chain head."""
+    """PostgreSQL: the task `task` and the open tasks of instance `instance`, with the chain head and the
+    actor `username` (users.ACTOR_COLUMNS, one row per task and role; NULLs when no such active user)."""
     def build() -> Executable:
         mine = Task.instance_id == bindparam("instance"), or_(Task.id == bindparam("task"), Task.status == "ready")
-        return (select(Task, AuditChain).outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Task.instance_id))
+        return (select(Task, AuditChain, *ACTOR_COLUMNS).select_from(Task)
+                .outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Task.instance_id))
+                .outerjoin_from(Task, ACTOR_FROM, ACTOR_WHERE)
                 .where(*mine).execution_options(populate_existing=True))
 
     return _statement(("task_rows",), build)
 
 
-def lock_task(session: Session, task_id: str) -> tuple[Task, Instance]:
+def lock_task_as(session: Session, task_id: str, username: str) -> tuple[Task, Instance, Actor]:
+    """`lock_task` and the actor `username` (users.get_actor) in its statements, not one of their own:
+    "no task" is still answered before "no active user", as the two reads one after the other did."""
+    if not may_exist(username):
+        row, inst = lock_task(session, task_id)
+        return row, inst, get_actor(session, username)  # NotFound, without asking the database
+    found: list = []
+    row, inst = lock_task(session, task_id, username, found)
+    return row, inst, actor_of(found, username)
+
+
+def lock_task(session: Session, task_id: str, username: str | None = None,
+              actor_rows: list | None = None) -> tuple[Task, Instance]:
     """The task and its instance. The instance is locked first (found through the task, whose instance
     never changes) and the task read after the lock is held, so that a racing command that finished
     first is seen. Two statements on PostgreSQL: one join would read the task from before the lock
@@ -142,34 +158,41 @@ def lock_task(session: Session, task_id: str) -> tuple[Task, Instance]:
     them holds it), so neither needs a statement of its own later."""
     valid = valid_task_id(task_id)
     if valid and session.get_bind().dialect.name == "sqlite":
-        return _lock_task_sqlite(session, task_id, valid)
+        return _lock_task_sqlite(session, task_id, valid, username, actor_rows)
     inst = _locked(session, "task", valid) if valid else None
     if inst is None:
         raise no_task(task_id)
-    found = session.execute(_task_rows_statement(), {"instance": inst.id, "task": valid}).all()
-    rows = [r[0] for r in found]
+    found = session.execute(_task_rows_statement(), {"instance": inst.id, "task": valid, "username": username}).all()
+    if actor_rows is not None:
+        actor_rows.extend(found)
+    rows = list({id(r[0]): r[0] for r in found}.values())  # a task once per role of the actor
     if found:
         remember_head(session, instance_chain(inst.id), found[0][1])
     return _kept(session, inst, rows, valid), inst
 
 
-def _lock_task_sqlite(session: Session, task_id: str, valid: str) -> tuple[Task, Instance]:
+def _lock_task_sqlite(session: Session, task_id: str, valid: str, username: str | None,
+                      actor_rows: list | None) -> tuple[Task, Instance]:
     """SQLite: the write transaction holds the database lock from its BEGIN, so the instance, its chain's
-    head and its task rows come in one statement."""
+    head, its task rows and the actor (users.ACTOR_COLUMNS: one row per task and role) come in one
+    statement."""
     def build() -> Executable:
         owner = select(Task.instance_id).where(Task.id == bindparam("task")).scalar_subquery()
-        return (select(Instance, AuditChain, Task).select_from(Instance)
+        return (select(Instance, AuditChain, Task, *ACTOR_COLUMNS).select_from(Instance)
                 .outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Instance.id))
                 .join_from(Instance, Task, and_(Task.instance_id == Instance.id,
                                  or_(Task.id == bindparam("task"), Task.status == "ready")))
+                .outerjoin_from(Instance, ACTOR_FROM, ACTOR_WHERE)
                 .where(Instance.id == owner).execution_options(populate_existing=True))
 
-    found = session.execute(_statement(("lock_task", True), build), {"task": valid}).all()
+    found = session.execute(_statement(("lock_task", True), build), {"task": valid, "username": username}).all()
     if not found:
         raise no_task(task_id)
+    if actor_rows is not None:
+        actor_rows.extend(found)
     inst, head = found[0][0], found[0][1]
     remember_head(session, instance_chain(inst.id), head)
-    return _kept(session, inst, [r[2] for r in found], valid), inst
+    return _kept(session, inst, list({id(r[2]): r[2] for r in found}.values()), valid), inst
 
 
 def _kept(session: Session, inst: Instance, rows: list[Task], valid: str) -> Task | None:

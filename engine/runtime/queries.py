@@ -23,7 +23,7 @@ from engine.errors import Forbidden, InvalidData
 from engine.forms import FormDef
 from engine.process import observe
 from engine.process.specs import SpecCache, SpecSet
-from engine.runtime import access, incidents
+from engine.runtime import access, incidents, labels
 from engine.runtime.loading import form_of, get_instance, get_task, latest_version, load_workflow, specs_for
 from engine.store.models import AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
 from engine.store.types import UTCDateTime
@@ -229,10 +229,10 @@ def managed_tasks(session: Session, user: Person, now: datetime) -> list[dict]:
     return [task_dict(r, now) for r in session.scalars(query)]
 
 
-def instance_summary(session: Session, inst: Instance, now: datetime) -> dict:
+def instance_summary(session: Session, inst: Instance, now: datetime, rows: list | None = None) -> dict:
     """The instance with its tasks, without the forms and element names pages label it with: what a
-    command answers (engine.runtime.idempotency keeps it as JSON)."""
-    rows = session.execute(_SUMMARY, {"version_id": inst.process_version_id, "instance_id": inst.id}).all()
+    command answers (engine.runtime.idempotency keeps it as JSON). `rows`: _summary_rows if read already."""
+    rows = _summary_rows(session, inst) if rows is None else rows
     version = rows[0].version if rows else None
     all_tasks = [task_dict(t, now) for t in rows if t.id is not None]
     return {"id": inst.id, "process_key": inst.process_key, "version": version, "business_key": inst.business_key,
@@ -256,10 +256,14 @@ def _summary_statement() -> Select:
 _SUMMARY = _summary_statement()
 
 
+def _summary_rows(session: Session, inst: Instance) -> list:
+    return session.execute(_SUMMARY, {"version_id": inst.process_version_id, "instance_id": inst.id}).all()
+
+
 def instance_dict(session: Session, inst: Instance, now: datetime, specs: SpecSet,
-                  forms: dict[str, dict]) -> dict:
+                  forms: dict[str, dict], rows: list | None = None) -> dict:
     """The summary with the version's forms (`forms`: instance_forms) and element names."""
-    return {**instance_summary(session, inst, now), "forms": forms,
+    return {**instance_summary(session, inst, now, rows), "forms": forms,
             "element_names": model_element_names(specs.models.values())}
 
 
@@ -282,17 +286,22 @@ def instance_view(session: Session, user: Person, inst: Instance, now: datetime,
     """The instance as this user may see it; `may_end` is how they may end it early (`withdrawn`,
     `cancelled`) or None. `specs` are its version's, `forms` its version's forms (instance_forms)."""
     access.check_may_see(session, user, inst)
-    return {**instance_dict(session, inst, now, specs, forms),
-            "may_end": _may_end(session, user, inst, specs.models[inst.process_key])}
+    # the instance's task rows, read once: the summary shows them, `may_end` asks whether anyone else
+    # decided, and the page's field labels (labels.instance_fields) follow the completed ones
+    rows = _summary_rows(session, inst)
+    tasks = [t for t in rows if t.id is not None]
+    labels.remember_tasks(session, inst, tasks)
+    return {**instance_dict(session, inst, now, specs, forms, rows),
+            "may_end": _may_end(session, user, inst, specs.models[inst.process_key], tasks)}
 
 
-def _may_end(session: Session, user: Person, inst: Instance, model: ProcessModel) -> str | None:
+def _may_end(session: Session, user: Person, inst: Instance, model: ProcessModel, tasks: list) -> str | None:
     if inst.status not in ("running", "incident"):
         return None
     if incidents.never_started(inst):
         return outcomes.CANCELLED if access.is_admin(user) else None
     try:
-        return access.cancel_outcome(session, user, inst, model)
+        return access.cancel_outcome(session, user, inst, model, tasks)
     except Forbidden:
         return None
 

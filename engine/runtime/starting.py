@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.audit.chain import instance_chain, new_chain
 from engine.definitions.model import ProcessModel, start_event
 from engine.process import workflow
 from engine.process.specs import SpecSet
@@ -38,10 +37,8 @@ def begin(session: Session, ctx: Context, pv: ProcessVersion, specs: SpecSet, ac
     at = clock.now()
     inst = Instance(process_version_id=pv.id, process_key=pv.key, business_key=business_key, status="running",
                     started_by=actor, started_at=at, state_json="{}", serializer_version="", rev=0)
-    session.add(inst)
-    session.flush()
-    new_chain(session, instance_chain(inst.id))
-    step = Step(session, inst, specs, None, actor, at, ctx.workflows)
+    session.add(inst)  # inserted by step.finish with its first state
+    step = Step(session, inst, specs, None, actor, at, ctx.workflows, new=True)
     step.wf = workflow.start(specs, dict(data))
     payload = {"process_key": pv.key, "version": pv.version, "business_key": business_key, "data": data}
     if via:

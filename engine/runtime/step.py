@@ -13,12 +13,13 @@ from datetime import datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, inspect, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from engine import outcomes
-from engine.audit.chain import append, append_many, instance_chain
+from engine.audit.chain import append, append_many, instance_chain, new_chain
 from engine.clock import iso
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import ProcessError
@@ -45,6 +46,7 @@ class Step:
     actor: str
     at: datetime
     warm: WarmWorkflows | None = None  # keeps the saved workflow for the instance's next command
+    new: bool = False  # the instance is not in the database yet: `finish` inserts it (starting.begin)
 
     def __post_init__(self) -> None:
         self.thrown: list[tuple[str, dict]] = []  # messages to route once the step is recorded
@@ -79,6 +81,10 @@ class Step:
         data = stored_data(observe.instance_data(wf))
         ready = [d for d in derived if d.kind == "task_ready"]
         waiting = {str(t.id): (t, due) for t, due in workflow.waiting_timers(wf)}
+        if self.new:  # inserted with its first state (one INSERT, no UPDATE after it); its trail starts here
+            self._save_state(wf, data)
+            self.session.flush()
+            new_chain(self.session, instance_chain(self.instance.id))
         with self.session.no_autoflush:  # what they read is the database's; our changes go out together later
             rows = self._task_rows()
             timers = self._timer_rows() if waiting or self.before.waits_on_timers else {}
@@ -89,17 +95,14 @@ class Step:
         self._later = []
         fresh: list[Task] = []
         offered = [self._offer(d, rows, fresh) for d in ready]
-        self._write_fresh(fresh)
-        self._close_tasks(rows)
+        closed = self._close_tasks(rows)
+        self._write_fresh(fresh, closed)
         self._sync_timers(waiting, timers)
         inst = self.instance
-        inst.state_json, inst.serializer_version = workflow.dump(wf), SERIALIZER_VERSION
+        if not self.new:
+            self._save_state(wf, data)
         if self.warm is not None:
             self.warm.keep_on_commit(self.session, inst.id, inst.state_json, wf)
-        inst.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
-        customer = data.get("customer_name")
-        inst.customer_name = (customer.strip()[:200] or None) if isinstance(customer, str) else None
-        inst.rev += 1
         if status:
             inst.status = status
             if status == "cancelled":
@@ -116,10 +119,19 @@ class Step:
                           {"zh": model.name, "en": model.name_en or model.name})
         return derived
 
+    def _save_state(self, wf: BpmnWorkflow, data: dict) -> None:
+        """The workflow's state and data into the instance row, one revision on."""
+        inst = self.instance
+        inst.state_json, inst.serializer_version = workflow.dump(wf), SERIALIZER_VERSION
+        inst.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        customer = data.get("customer_name")
+        inst.customer_name = (customer.strip()[:200] or None) if isinstance(customer, str) else None
+        inst.rev += 1
+
     def _task_rows(self) -> dict[str, Task]:
         """The instance's open task rows (none before its first step): usually those the command's task
         read found under the lock (loading.lock_task), else read here."""
-        if self.before.states == {} and self.instance.rev == 0:
+        if self.new or (self.before.states == {} and self.instance.rev == 0):
             return {}
         known = open_tasks(self.session, self.instance.id)
         if known is not None:
@@ -146,21 +158,30 @@ class Step:
             customers.route(self.session, self.instance, row, task.data, self.event)
         return row
 
-    def _write_fresh(self, fresh: list[Task]) -> None:
+    def _write_fresh(self, fresh: list[Task], closed: list[Task]) -> None:
         """The rows of tasks that became ready and had no open row, in one statement. Almost always the
         id is new (SpiffWorkflow draws a UUID per task), but a task reset by a migration becomes ready
         again under its id, whose closed row then takes the new values: an upsert covers both without
-        reading first. The objects stay out of the session (nothing else in the step changes them)."""
+        reading first. The objects stay out of the session (nothing else in the step changes them).
+
+        The rows the step closed ride in the same statement (their whole row, as read under the instance
+        lock and changed since), instead of an UPDATE of their own at the flush; their values are then
+        marked as the database's, so that the flush sends nothing more for them."""
         if not fresh:
             return
         for row in fresh:  # a closed row of the same id loaded earlier in this transaction is stale now
             known = self.session.identity_map.get(identity_key(Task, row.id))
             if known is not None:
                 self.session.expire(known)
-        self.session.execute(_UPSERT_TASK, [{c: getattr(row, c) for c in _TASK_COLUMNS} for row in fresh])
+        self.session.execute(_UPSERT_TASK, [{c: getattr(row, c) for c in _TASK_COLUMNS} for row in fresh + closed])
+        for row in closed:
+            for c in _TASK_COLUMNS:
+                set_committed_value(row, c, getattr(row, c))
 
-    def _close_tasks(self, open_rows: dict[str, Task]) -> None:
-        """Open rows whose task is no longer ready: completed, or cancelled (also when it is gone)."""
+    def _close_tasks(self, open_rows: dict[str, Task]) -> list[Task]:
+        """Open rows whose task is no longer ready: completed, or cancelled (also when it is gone). Returns
+        them (and any other open row changed in this command, such as a claim)."""
+        changed = []
         for row in open_rows.values():
             if row.status != "ready":
                 continue
@@ -170,6 +191,9 @@ class Step:
                 row.status, row.completed_at = "completed", row.completed_at or self.at
             elif state != TaskState.READY:
                 row.status = "cancelled"
+            if inspect(row).modified:
+                changed.append(row)
+        return changed
 
     def _due(self, o: Offer, task, element: str) -> datetime | None:  # noqa: ANN001 - a SpiffWorkflow Task
         """The task's deadline: its due date or the earliest boundary timer watching it, whichever is
