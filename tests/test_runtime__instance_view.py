@@ -64,12 +64,13 @@ def test_a_task_the_requester_completed_is_not_a_decision(approval):
 
 
 def fields_both_ways(engine: Engine, iid: int, version: object) -> tuple[dict, dict]:
-    """instance_fields after the view read the rows (remembered), and in a session of its own (queried)."""
+    """instance_fields from the rows the view read (remembered), and in a session of its own (queried)."""
     with engine.db.read() as s:
         inst = get_instance(s, iid)
+        rows = queries.instance_task_rows(s, inst)
         queries.instance_view(s, get_actor(s, "rep"), inst, engine.clock.now(),
-                              specs_for(s, engine.specs, inst.process_version_id), {})
-        remembered = labels.instance_fields(s, inst, version)
+                              specs_for(s, engine.specs, inst.process_version_id), {}, rows)
+        remembered = labels.instance_fields(s, inst, version, queries.tasks_of(rows))
     with engine.db.read() as s:
         return remembered, labels.instance_fields(s, get_instance(s, iid), version)
 

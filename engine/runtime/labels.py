@@ -36,12 +36,13 @@ def _load(session: Session, version_id: int, roles: dict[str, dict[str, str]]) -
                                 {n: c for n, k, c in files if k == "dmn"}, forms, roles)
 
 
-def instance_fields(session: Session, inst: Instance, labels: VersionLabels) -> dict[str, dict]:
+def instance_fields(session: Session, inst: Instance, labels: VersionLabels,
+                    tasks: list | None = None) -> dict[str, dict]:
     """{field: ui} for an instance's data, in the order the forms ask. A field that several steps
     write (an approval's comment) takes the label of the last finished step that has it: that step
-    wrote the value shown."""
+    wrote the value shown. `tasks`: the instance's task rows if read already (queries.instance_task_rows)."""
     fields = dict(labels.fields)
-    rows = _remembered_completed(session, inst)
+    rows = None if tasks is None else _completed_in_order(tasks)
     if rows is None:
         rows = session.scalars(select(Task).where(Task.instance_id == inst.id, Task.status == "completed")
                                .order_by(Task.completed_at, Task.id))
@@ -50,23 +51,10 @@ def instance_fields(session: Session, inst: Instance, labels: VersionLabels) -> 
     return fields
 
 
-_TASKS = "instance_tasks"  # session.info: (transaction, instance id, rev, task rows) read by the instance view
-
-
-def remember_tasks(session: Session, inst: Instance, tasks: list) -> None:
-    """All task rows of `inst` as a read just made them (queries.instance_view), for `instance_fields`."""
-    session.info[_TASKS] = (session.get_transaction(), inst.id, inst.rev, tasks)
-
-
-def _remembered_completed(session: Session, inst: Instance) -> list | None:
-    """The completed rows `remember_tasks` kept, in the order instance_fields reads them (completed_at,
-    id), taken once; None when they may be stale (another transaction or instance, a change since) or
-    a completed row has no time (where the databases sort NULLs differs: the query decides)."""
-    kept = session.info.pop(_TASKS, None)
-    if (kept is None or kept[0] is not session.get_transaction() or kept[1:3] != (inst.id, inst.rev)
-            or session.new or session.dirty or session.deleted):
-        return None
-    done = [t for t in kept[3] if t.status == "completed"]
+def _completed_in_order(tasks: list) -> list | None:
+    """The completed rows in the order instance_fields reads them (completed_at, id); None when one has no
+    time (where the databases sort NULLs differs: the query decides)."""
+    done = [t for t in tasks if t.status == "completed"]
     if any(t.completed_at is None for t in done):
         return None
     return sorted(done, key=lambda t: (t.completed_at, t.id))

@@ -23,7 +23,7 @@ from engine.errors import Forbidden, InvalidData
 from engine.forms import FormDef
 from engine.process import observe
 from engine.process.specs import SpecCache, SpecSet
-from engine.runtime import access, incidents, labels
+from engine.runtime import access, incidents
 from engine.runtime.loading import form_of, get_instance, get_task, latest_version, load_workflow, specs_for
 from engine.store.models import AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
 from engine.store.types import UTCDateTime
@@ -232,7 +232,7 @@ def managed_tasks(session: Session, user: Person, now: datetime) -> list[dict]:
 def instance_summary(session: Session, inst: Instance, now: datetime, rows: list | None = None) -> dict:
     """The instance with its tasks, without the forms and element names pages label it with: what a
     command answers (engine.runtime.idempotency keeps it as JSON). `rows`: _summary_rows if read already."""
-    rows = _summary_rows(session, inst) if rows is None else rows
+    rows = instance_task_rows(session, inst) if rows is None else rows
     version = rows[0].version if rows else None
     all_tasks = [task_dict(t, now) for t in rows if t.id is not None]
     return {"id": inst.id, "process_key": inst.process_key, "version": version, "business_key": inst.business_key,
@@ -256,13 +256,16 @@ def _summary_statement() -> Select:
 _SUMMARY = _summary_statement()
 
 
-def _summary_rows(session: Session, inst: Instance) -> list:
+def instance_task_rows(session: Session, inst: Instance) -> list:
+    """The version number and the instance's task rows (one row with no task when it has none): what the
+    summary shows, and what the view's other answers (`may_end`, the field labels) can be read from."""
     return session.execute(_SUMMARY, {"version_id": inst.process_version_id, "instance_id": inst.id}).all()
 
 
 def instance_dict(session: Session, inst: Instance, now: datetime, specs: SpecSet,
                   forms: dict[str, dict], rows: list | None = None) -> dict:
-    """The summary with the version's forms (`forms`: instance_forms) and element names."""
+    """The summary with the version's forms (`forms`: instance_forms) and element names. `rows`:
+    instance_task_rows if read already."""
     return {**instance_summary(session, inst, now, rows), "forms": forms,
             "element_names": model_element_names(specs.models.values())}
 
@@ -282,17 +285,21 @@ def model_element_names(models: Iterable[ProcessModel]) -> dict[str, dict[str, s
 
 
 def instance_view(session: Session, user: Person, inst: Instance, now: datetime, specs: SpecSet,
-                  forms: dict[str, dict]) -> dict:
+                  forms: dict[str, dict], rows: list | None = None) -> dict:
     """The instance as this user may see it; `may_end` is how they may end it early (`withdrawn`,
-    `cancelled`) or None. `specs` are its version's, `forms` its version's forms (instance_forms)."""
+    `cancelled`) or None. `specs` are its version's, `forms` its version's forms (instance_forms),
+    `rows` its instance_task_rows if read already."""
     access.check_may_see(session, user, inst)
-    # the instance's task rows, read once: the summary shows them, `may_end` asks whether anyone else
-    # decided, and the page's field labels (labels.instance_fields) follow the completed ones
-    rows = _summary_rows(session, inst)
-    tasks = [t for t in rows if t.id is not None]
-    labels.remember_tasks(session, inst, tasks)
+    # the instance's task rows, read once: the summary shows them and `may_end` asks whether anyone else
+    # decided (the caller may pass them on to labels.instance_fields too)
+    rows = instance_task_rows(session, inst) if rows is None else rows
     return {**instance_dict(session, inst, now, specs, forms, rows),
-            "may_end": _may_end(session, user, inst, specs.models[inst.process_key], tasks)}
+            "may_end": _may_end(session, user, inst, specs.models[inst.process_key], tasks_of(rows))}
+
+
+def tasks_of(rows: list) -> list:
+    """The task rows among instance_task_rows (an instance without tasks has one row without one)."""
+    return [t for t in rows if t.id is not None]
 
 
 def _may_end(session: Session, user: Person, inst: Instance, model: ProcessModel, tasks: list) -> str | None:
