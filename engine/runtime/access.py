@@ -12,6 +12,7 @@ someone else finished first is still 409 (no longer ready) for them, not 404.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -304,21 +305,17 @@ def check_may_start(user: Person, model: ProcessModel) -> None:
 # -- notifications (issue 13, engine/notify) --------------------------------------------------------------
 
 
-_WAITING_FOR: dict[tuple[str | None, bool], object] = {}  # (kind, by assignee): statement, built once
-
-
+@functools.cache
 def _waiting_for_statement(kind: str | None, assignee: bool):  # noqa: ANN202 - a Select
     """Built once per shape (bound parameters), so that each step reuses its cache key and compiled form."""
     from engine.notify.preferences import people
     from engine.store.models import UserRole
 
-    key = (kind, assignee)
-    if key not in _WAITING_FOR:
-        query = people(kind)
-        _WAITING_FOR[key] = (query.where(User.username == bindparam("who")) if assignee else
-                             query.join(UserRole, UserRole.user_id == User.id)
-                             .where(UserRole.role_id == bindparam("who")).order_by(User.username))
-    return _WAITING_FOR[key]
+    query = people(kind)
+    if assignee:
+        return query.where(User.username == bindparam("who"))
+    return (query.join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role_id == bindparam("who")).order_by(User.username))
 
 
 def waiting_for(session: Session, task: Task, instance: Instance, kind: str | None = None) -> list[Row]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -77,31 +77,21 @@ def lock_instance(session: Session, instance_id: int, skip_locked: bool = False)
     return inst
 
 
-# The command path's statements, built once per shape (and database) with bound parameters, so that each
-# command reuses their memoized cache keys and compiled forms instead of building them anew (SQLAlchemy's
-# statement building was about a fifth of a profiled command's time).
-_STATEMENTS: dict[tuple, Executable] = {}
+# The command path's statements are built once per shape (and database) with bound parameters
+# (functools.cache), so that each command reuses their memoized cache keys and compiled forms instead of
+# building them anew (SQLAlchemy's statement building was about a fifth of a profiled command's time).
 
 
-def _statement(key: tuple, build: Callable[[], Executable]) -> Executable:
-    found = _STATEMENTS.get(key)
-    if found is None:
-        found = _STATEMENTS[key] = build()
-    return found
-
-
+@functools.cache
 def _lock_statement(sqlite: bool, by: str, skip_locked: bool) -> Executable:
     """The instance by its id (`by` "id") or by the id of one of its tasks ("task"), locked."""
-    def build() -> Executable:
-        where = Instance.id == (bindparam("key") if by == "id" else
-                                select(Task.instance_id).where(Task.id == bindparam("key")).scalar_subquery())
-        if not sqlite:
-            return (select(Instance).where(where).with_for_update(skip_locked=skip_locked)
-                    .execution_options(populate_existing=True))
-        return (select(Instance, AuditChain).outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Instance.id))
-                .where(where).execution_options(populate_existing=True))
-
-    return _statement(("lock", sqlite, by, skip_locked), build)
+    where = Instance.id == (bindparam("key") if by == "id" else
+                            select(Task.instance_id).where(Task.id == bindparam("key")).scalar_subquery())
+    if not sqlite:
+        return (select(Instance).where(where).with_for_update(skip_locked=skip_locked)
+                .execution_options(populate_existing=True))
+    return (select(Instance, AuditChain).outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Instance.id))
+            .where(where).execution_options(populate_existing=True))
 
 
 def _locked(session: Session, by: str, key: int | str, skip_locked: bool = False) -> Instance | None:
@@ -120,17 +110,27 @@ def _locked(session: Session, by: str, key: int | str, skip_locked: bool = False
     return inst
 
 
+@functools.cache
 def _task_rows_statement() -> Executable:
     """PostgreSQL: the task `task` and the open tasks of instance `instance`, with the chain head and the
     actor `username` (users.ACTOR_COLUMNS, one row per task and role; NULLs when no such active user)."""
-    def build() -> Executable:
-        mine = Task.instance_id == bindparam("instance"), or_(Task.id == bindparam("task"), Task.status == "ready")
-        return (select(Task, AuditChain, *ACTOR_COLUMNS).select_from(Task)
-                .outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Task.instance_id))
-                .outerjoin_from(Task, ACTOR_FROM, ACTOR_WHERE)
-                .where(*mine).execution_options(populate_existing=True))
+    mine = Task.instance_id == bindparam("instance"), or_(Task.id == bindparam("task"), Task.status == "ready")
+    return (select(Task, AuditChain, *ACTOR_COLUMNS).select_from(Task)
+            .outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Task.instance_id))
+            .outerjoin_from(Task, ACTOR_FROM, ACTOR_WHERE)
+            .where(*mine).execution_options(populate_existing=True))
 
-    return _statement(("task_rows",), build)
+
+@functools.cache
+def _lock_task_sqlite_statement() -> Executable:
+    """SQLite: the instance of task `task`, its chain's head, its task rows and the actor `username`."""
+    owner = select(Task.instance_id).where(Task.id == bindparam("task")).scalar_subquery()
+    return (select(Instance, AuditChain, Task, *ACTOR_COLUMNS).select_from(Instance)
+            .outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Instance.id))
+            .join_from(Instance, Task, and_(Task.instance_id == Instance.id,
+                                            or_(Task.id == bindparam("task"), Task.status == "ready")))
+            .outerjoin_from(Instance, ACTOR_FROM, ACTOR_WHERE)
+            .where(Instance.id == owner).execution_options(populate_existing=True))
 
 
 def lock_task_as(session: Session, task_id: str, username: str) -> tuple[Task, Instance, Actor]:
@@ -176,16 +176,7 @@ def _lock_task_sqlite(session: Session, task_id: str, valid: str, username: str 
     """SQLite: the write transaction holds the database lock from its BEGIN, so the instance, its chain's
     head, its task rows and the actor (users.ACTOR_COLUMNS: one row per task and role) come in one
     statement."""
-    def build() -> Executable:
-        owner = select(Task.instance_id).where(Task.id == bindparam("task")).scalar_subquery()
-        return (select(Instance, AuditChain, Task, *ACTOR_COLUMNS).select_from(Instance)
-                .outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Instance.id))
-                .join_from(Instance, Task, and_(Task.instance_id == Instance.id,
-                                 or_(Task.id == bindparam("task"), Task.status == "ready")))
-                .outerjoin_from(Instance, ACTOR_FROM, ACTOR_WHERE)
-                .where(Instance.id == owner).execution_options(populate_existing=True))
-
-    found = session.execute(_statement(("lock_task", True), build), {"task": valid, "username": username}).all()
+    found = session.execute(_lock_task_sqlite_statement(), {"task": valid, "username": username}).all()
     if not found:
         raise no_task(task_id)
     if actor_rows is not None:
