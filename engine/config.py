@@ -42,6 +42,10 @@ def workflow_cache_mb() -> int:
     return whole_number("SALESFLOW_WORKFLOW_CACHE_MB", 8)
 
 
+class SettingError(ValueError):
+    """An environment setting that cannot be used: the message names the variable and what it takes."""
+
+
 def whole_number(name: str, default: int, minimum: int = 0) -> int:
     """A whole number of at least `minimum` from the environment variable `name`, or `default` when it is unset.
     Read on every call, so an operator's restart or a test's change of the variable is seen."""
@@ -50,5 +54,5 @@ def whole_number(name: str, default: int, minimum: int = 0) -> int:
         return default
     if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
         least = f" of at least {minimum}" if minimum else ""
-        raise ValueError(f"{name} must be a whole number{least}, not {raw!r}")
+        raise SettingError(f"{name} must be a whole number{least}, not {raw!r}")
     return int(raw)

@@ -167,6 +167,14 @@ def test_bad_json_in_data_is_one_error_line(env, data):
     assert_one_line_error(sf(env, "start", "approval", "--as", "rep", "--data", data), "--data", "JSON")
 
 
+@pytest.mark.parametrize(("setting", "value"), [("SALESFLOW_SQLITE_SYNCHRONOUS", "sometimes"),
+                                               ("SALESFLOW_WORKFLOW_CACHE_MB", "lots")])
+def test_a_setting_that_cannot_be_used_is_one_error_line_naming_it(env, setting, value):
+    done = sf({**env, setting: value}, "init")
+    assert_one_line_error(done, setting, repr(value))
+    assert done.returncode == 2
+
+
 def test_data_that_is_not_an_object_is_refused(env):
     assert_one_line_error(sf(env, "start", "approval", "--as", "rep", "--data", "[1, 2]"), "--data")
 

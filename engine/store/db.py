@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.config import whole_number
+from engine.config import SettingError, whole_number
 from engine.errors import Unavailable
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -42,9 +42,10 @@ def sqlite_synchronous() -> str:
     but the last commits before a power cut or an operating system crash may be lost (never corrupted:
     the database stays consistent, it just ends at an earlier commit); one fsync per checkpoint instead
     of one per commit. FULL: every commit is on disk before the answer goes out."""
-    value = os.environ.get("SALESFLOW_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper() or "NORMAL"
+    raw = os.environ.get("SALESFLOW_SQLITE_SYNCHRONOUS", "NORMAL")
+    value = raw.strip().upper() or "NORMAL"
     if value not in SQLITE_SYNCHRONOUS:
-        raise ValueError(f"SALESFLOW_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {value!r}")
+        raise SettingError(f"SALESFLOW_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {raw!r}")
     return value
 
 

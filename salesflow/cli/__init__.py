@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from engine.config import SettingError
 from engine.errors import DefinitionError, InvalidData, SalesflowError
 from salesflow.cli import accounts, admin, audit, incidents, prices, rules, serve, work
 from salesflow.cli.common import lang
@@ -47,3 +48,6 @@ def main() -> None:
     except OSError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except SettingError as exc:  # an operator's environment variable: say which and what it takes
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
