@@ -98,9 +98,13 @@ test: lint browser-deps $(if $(PG_TEST_URL),,postgres-deps)
 	took=$$(( $$(date +%s) - start )); \
 	echo "==> test time: $$((took / 60)) m $$((took % 60)) s (both passes and the load test; exit $$rc)"; exit $$rc
 
-# The five benchmarks of bench/README.md at full size, then the load-and-failure run (about 20 minutes;
-# needs PostgreSQL on 127.0.0.1:5432, restarts it once). Each line is also a command of its own.
+# The benchmarks of bench/README.md at full size, with the load-and-failure run (about 30 minutes;
+# needs PostgreSQL on 127.0.0.1:5432, restarts it once). Each line is also a command of its own; the
+# last one sums up every target's verdict this run recorded (bench/verdicts.py).
+BENCH_VERDICTS := $(abspath $(VENV))/bench-verdicts.jsonl
+bench: export SALESFLOW_BENCH_VERDICTS = $(BENCH_VERDICTS)
 bench: setup
+	rm -f $(BENCH_VERDICTS)
 	$(BIN)/python -m bench.engine_throughput --db both --instances 300
 	$(BIN)/python -m bench.rest_latency
 	$(BIN)/python -m bench.inbox_latency --db both --tasks 1000000 --open 100000
@@ -110,6 +114,7 @@ bench: setup
 	$(BIN)/python -m bench.load_failures
 	$(BIN)/python -m bench.command_cost --db both --instances 300
 	$(BIN)/python -m bench.rest_vs_raw --instances 300
+	$(BIN)/python -m bench.verdicts $(BENCH_VERDICTS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

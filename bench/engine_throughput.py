@@ -34,6 +34,7 @@ from bench.common import (
     machine,
     print_table,
 )
+from bench.verdicts import verdict
 from engine import Engine
 from engine.definitions.serializer import SERIALIZER
 from engine.store.models import Task
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         results.append(ours)
     rows = [[r["db"], r["instances"], r["per_s"], r["start_ms"], r["claim_ms"] if args.claim else "-",
              r["complete_ms"], r["raw_per_s"], r["raw_json_per_s"], f"{r['ratio']:.3f}",
-             "met" if r["ratio"] >= 0.5 else "MISSED"]
+             verdict("7.1", f"{r['db']}: ours / raw >= 0.5", f"{r['ratio']:.3f}", r["ratio"] >= 0.5)]
             for r in results]
     print_table("instances/s from start to end (ratio = ours / raw; target >= 0.5)",
                 ["db", "instances", "ours/s", "start ms", "claim ms", "complete ms", "raw/s",

@@ -29,6 +29,7 @@ if __package__ in (None, ""):  # run as a file: make `bench` importable
 from bench.cluster import PASSWORD, Cluster, fresh_database
 from bench.common import FORMS, PROCESSES, machine, percentile, print_table
 from bench.staff import Client, Ledger, form_data
+from bench.verdicts import verdict
 
 PROCESS = "rest_steps"
 TARGET_CLIENTS, TARGET_PER_S, TARGET_P95_MS = 8, 100, 100  # issue 17 target 3
@@ -113,11 +114,15 @@ def main(argv: list[str] | None = None) -> int:
         per_s, p95 = at_eight[0][3], at_eight[0][5]
         print_table("issue 17 target 3 (4 gunicorn workers on PostgreSQL, clients on the same machine)",
                     ["target", "figure", "met?"],
-                    [[f"completions/s at {TARGET_CLIENTS} clients >= {TARGET_PER_S}", f"{per_s:.1f}",
-                      "met" if per_s >= TARGET_PER_S else "MISSED"],
-                     [f"p95 at {TARGET_CLIENTS} clients <= {TARGET_P95_MS} ms", f"{p95:.1f} ms",
-                      "met" if p95 <= TARGET_P95_MS else "MISSED"]])
+                    [_target(f"completions/s at {TARGET_CLIENTS} clients >= {TARGET_PER_S}", f"{per_s:.1f}",
+                             per_s >= TARGET_PER_S),
+                     _target(f"p95 at {TARGET_CLIENTS} clients <= {TARGET_P95_MS} ms", f"{p95:.1f} ms",
+                             p95 <= TARGET_P95_MS)])
     return 1 if failed else 0
+
+
+def _target(what: str, figure: str, met: bool) -> list[str]:
+    return [what, figure, verdict("17.3", what, figure, met)]
 
 
 if __name__ == "__main__":
