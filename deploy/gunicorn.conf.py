@@ -22,7 +22,19 @@ import glob
 import os
 import tempfile
 
+from engine.config import SettingError, whole_number
+
 _env = os.environ.get
+
+
+def _whole(name: str, default: int) -> int:
+    """A whole number of at least 1 (engine.config's one reading of it); an unusable value stops gunicorn
+    with one line naming the variable (SystemExit passes gunicorn's traceback-printing config loader)."""
+    try:
+        return whole_number(name, default, minimum=1)
+    except SettingError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
 
 # -- where and how many -------------------------------------------------------------------------
 wsgi_app = "webui.wsgi:app"
@@ -31,16 +43,16 @@ bind = [_env("SALESFLOW_BIND", "127.0.0.1:8000")]
 # A request is CPU-bound Python (SpiffWorkflow restores and runs the workflow) plus a few database
 # round trips, so processes, not threads, give the parallelism; gunicorn's rule of thumb
 # 2 x cores + 1 keeps every core busy while some workers wait on PostgreSQL.
-workers = int(_env("SALESFLOW_WEB_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+workers = _whole("SALESFLOW_WEB_WORKERS", 2 * (os.cpu_count() or 1) + 1)
 # Threads only help while requests wait (slow clients, lock waits). Each thread may hold one
 # database connection: connections per web server = workers x threads (docs/deployment.md).
-threads = int(_env("SALESFLOW_WEB_THREADS", "1"))
+threads = _whole("SALESFLOW_WEB_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
 
 # -- time limits --------------------------------------------------------------------------------
 # A command normally takes milliseconds; 30 s only catches a stuck worker (it is SIGKILLed and
 # replaced, its transaction rolled back by PostgreSQL when the connection drops).
-timeout = int(_env("SALESFLOW_WEB_TIMEOUT", "30"))
+timeout = _whole("SALESFLOW_WEB_TIMEOUT", 30)
 # On SIGTERM/SIGHUP a worker finishes the request in hand (and commits it) before it exits.
 graceful_timeout = 30
 # Behind a load balancer that keeps connections open; must be shorter than the balancer's idle timeout.

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,27 @@ def test_without_a_metrics_folder_one_is_made_and_emptied_at_start(monkeypatch) 
     ns["on_starting"](None)
     assert list(folder.iterdir()) == []
     folder.rmdir()
+
+
+@pytest.mark.parametrize("name", ["SALESFLOW_WEB_WORKERS", "SALESFLOW_WEB_THREADS", "SALESFLOW_WEB_TIMEOUT"])
+def test_a_size_that_is_not_a_whole_number_stops_gunicorn_with_one_line_naming_it(monkeypatch, tmp_path, name) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        load(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path), **{name: "many"})
+    assert str(stopped.value) == f"error: {name} must be a whole number of at least 1, not 'many'"
+    with pytest.raises(SystemExit):
+        load(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path), **{name: "0"})
+
+
+def test_an_unusable_application_setting_halts_gunicorn_without_a_traceback(tmp_path) -> None:
+    """The workers read the application's settings: one that cannot be used (here the workflow cache's size)
+    stops the whole server with its one line, instead of a traceback per worker and workers booted again and
+    again."""
+    env = {**os.environ, "SALESFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "SALESFLOW_BIND": "127.0.0.1:0",
+           "SALESFLOW_WEB_WORKERS": "1", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+           "SALESFLOW_WORKFLOW_CACHE_MB": "lots"}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    done = subprocess.run([str(gunicorn), "-c", str(CONF)], cwd=CONF.parents[1], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 4  # gunicorn's "App failed to load": the master halts
+    assert "error: SALESFLOW_WORKFLOW_CACHE_MB must be a whole number, not 'lots'" in done.stderr.splitlines()
+    assert "Traceback" not in done.stderr
