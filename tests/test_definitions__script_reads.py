@@ -29,6 +29,24 @@ def test_a_script_reading_a_python_module_is_refused_with_the_helpers_to_use(own
     assert "datetime 是 Python 模块" in problem.messages()["zh"]
 
 
+@pytest.mark.parametrize("builtin", ["print", "getattr", "type"])
+def test_a_python_builtin_the_sandbox_lacks_is_refused_with_what_diagram_code_has(owner, builtin):
+    """It compiles, and it used to pass the lint: the instance then failed when it got there."""
+    files = approval_with("requested_on = today()", f"requested_on = today()\n{builtin}(requested_on)")
+    [problem] = refused(owner, files)
+    assert (problem.file, problem.element) == (BPMN, "set_level")
+    assert problem.message.startswith(f"the script uses {builtin}, a Python builtin that diagram code does not have")
+    assert "(it has: abs, all, any," in problem.message and "working_days_after, zip)" in problem.message
+    assert problem.messages()["zh"].startswith(f"脚本使用了 {builtin}：这是 Python 内置函数，图中的代码不能使用")
+
+
+def test_a_builtin_the_sandbox_has_passes_and_a_form_field_named_like_a_builtin_is_data(owner):
+    files = approval_with("requested_on = today()", "requested_on = today()\nlevels = sorted([len(customer_name)])")
+    assert owner.lint(OWNER, sources(files)) == []
+    files = approval_with("requested_on = today()", "type = 'gold'\nrequested_on = today() if type else None")
+    assert owner.lint(OWNER, sources(files)) == []
+
+
 def test_a_script_reading_a_name_nothing_sets_is_listed_by_lint_and_refused(owner):
     files = approval_with("amount_yuan &gt; 10000", "amount_yuan &gt; credit_limit")
     message = ("the script reads credit_limit, which no start form, task form, decision output, script, message "

@@ -46,12 +46,10 @@ def _owner(node: etree._Element) -> str | None:
     return owner_id(node)[0]
 
 
-def _known_globals() -> frozenset[str]:
-    """What a diagram expression may name without any data: the sandbox's helpers and builtins."""
-    return global_names() | frozenset(dir(builtins))
-
-
-KNOWN_GLOBALS = _known_globals()
+# What a diagram expression may name without any data: the sandbox's helpers and builtins, not all of
+# Python's (a script calling print() or getattr() passes every check but fails when the instance gets there).
+KNOWN_GLOBALS = global_names()
+_PYTHON_ONLY = frozenset(dir(builtins)) - KNOWN_GLOBALS
 
 
 def _at_element(model: ProcessModel, el: Element, message: str, zh: str, severity: str = ERROR) -> Finding:
@@ -324,6 +322,10 @@ _NOT_SET = ("which no start form, task form, decision output, script, message or
 
 
 def _unset_text(reader: _Reader, name: str) -> Text:
+    if name in _PYTHON_ONLY:  # unless some form sets data of that name, it is the builtin the author meant
+        offered = ", ".join(sorted(n for n in KNOWN_GLOBALS if n[0].islower()))
+        return (f"{reader.what[0]} uses {name}, a Python builtin that diagram code does not have (it has: {offered})",
+                f"{reader.what[1]}使用了 {name}：这是 Python 内置函数，图中的代码不能使用（可用的有：{offered}）")
     en, zh = f"{reader.what[0]} reads {name}, {_NOT_SET[0]}", f"{reader.what[1]}读取了数据 {name}，{_NOT_SET[1]}"
     if name in sys.stdlib_module_names:
         # the usual slip of a script written for plain Python: `datetime.now()`, `math.ceil(x)`
