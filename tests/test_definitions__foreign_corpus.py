@@ -182,3 +182,18 @@ def test_a_failure_inside_our_own_checks_is_a_located_refusal_not_a_server_error
     named = [("odd.bpmn", bpmn(process_xml("odd", "")))]
     [problem] = problems_of(named)
     assert (problem.file, problem.line) == ("odd.bpmn", 1) and not readable(problem, Path("odd.bpmn"))
+
+
+def test_what_the_bpmn_parser_says_reads_in_chinese_too():
+    """A Chinese-speaking owner meets SpiffWorkflow's parser messages after ours: each one the public diagrams
+    hit has its Chinese (engine/definitions/parser_text.py), not the English after a Chinese prefix."""
+    english_left = []
+    for name in sorted(n for n, c in EXPECTED.items() if c == "refused"):
+        files = load_paths([ROOT / name])
+        parsed, _findings = _check(files, roles())
+        try:
+            _compile(parsed, files)
+        except DefinitionError as exc:
+            english_left += [f"{name}: {p.zh}" for p in exc.problems
+                             if p.zh and p.zh.startswith("BPMN 解析器报告：") and p.message in p.zh]
+    assert english_left == []

@@ -30,7 +30,7 @@ from engine.definitions.form_file import load_form
 from engine.definitions.lint import Sources, lint
 from engine.definitions.model import ProcessModel, read_processes
 from engine.definitions.parser import Parser
-from engine.definitions.parser_text import UNREADABLE, UNREADABLE_ZH, readable
+from engine.definitions.parser_text import UNREADABLE, UNREADABLE_ZH, readable, readable_zh
 from engine.definitions.serializer import SERIALIZER, SERIALIZER_VERSION
 from engine.definitions.xmlsafe import MAX_FILE_BYTES, UnsafeXml, parse_xml
 from engine.errors import DefinitionError, Problem
@@ -116,10 +116,10 @@ def _spiff_problem(exc: Exception, default_file: str, element: str | None = None
     if isinstance(exc, ValidationException):
         line = exc.line_number if isinstance(exc.line_number, int) else None
         msg = readable(str(exc).split(" Source Details:")[0])
-        return Problem(exc.file_name or default_file, msg, exc.id or None, line, f"BPMN 解析器报告：{msg}")
+        return Problem(exc.file_name or default_file, msg, exc.id or None, line, readable_zh(msg))
     if isinstance(exc, SpiffWorkflowException) and str(exc):
         msg = readable(str(exc))
-        return Problem(default_file, msg, element, line, f"BPMN 解析器报告：{msg}")
+        return Problem(default_file, msg, element, line, readable_zh(msg))
     # anything else is a gap in the parser, not the owner's mistake: say so without Python's text, and
     # keep that text in the log for whoever closes the gap
     _log.info("the parser could not read %s", default_file, exc_info=exc)
