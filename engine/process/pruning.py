@@ -84,7 +84,9 @@ def prune(wf: BpmnWorkflow | None, min_cut: int | None = None) -> int:
     _note(root, cut)
     for t in cut:
         del wf.tasks[t.id]
-    root.data = copy.deepcopy(parent_data)
+    # the fold, not L's old parent's data: they are equal by ==, which is how instance_data and the serializer's
+    # deltas compare, but may differ in type (4 and 4.0), and instance_data keeps the value first set
+    root.data = copy.deepcopy(folded)
     root._children = [top.id]
     top._parent = root.id
     if wf.last_task is not None and wf.last_task.id not in wf.tasks:

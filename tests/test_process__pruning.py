@@ -1,0 +1,86 @@
+"""A long instance keeps a small task tree (engine/process/pruning.py) and replays exactly.
+
+SpiffWorkflow keeps every round of a loop in its task tree; the engine cuts the finished part at the
+start of a command once it is MIN_CUT tasks or more. The audit trail keeps the history: replay gives
+the same digests, derived events and history states whether the tree is cut or whole
+(tests/pruning_check.py; the scenario suite runs the same check on every process it drives).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from engine import Engine
+from engine.process import pruning
+from engine.store.models import Instance
+from tests.conftest import FIXTURES, add_users
+from tests.pruning_check import min_cut, replay_both_ways
+
+TASKS_PER_ROUND = 3  # merge gateway, user task, gateway
+
+
+@pytest.fixture
+def loop(engine: Engine) -> Engine:
+    engine.deploy("system", [FIXTURES / "loop"])
+    add_users(engine, {"rep": ["sales_rep"], "aud": ["auditor"]})
+    return engine
+
+
+def run_loop(engine: Engine, rounds: int, watch: list[int] | None = None) -> int:
+    """An instance of the loop run for `rounds` rounds to its end; `watch` collects the number of tasks in
+    its saved top-level tree after each round."""
+    iid = engine.start("rep", "bench_loop", {"customer_name": "客户 ACME", "amount_yuan": 1})
+    for n in range(1, rounds + 1):
+        [task] = engine.inbox("rep")
+        engine.complete("rep", task["id"], {"more": n < rounds, "note": f"第{n}次"})
+        if watch is not None:
+            with engine.db.read() as s:
+                watch.append(len(json.loads(s.scalar(select(Instance.state_json).where(Instance.id == iid)))["tasks"]))
+    return iid
+
+
+def test_a_loop_of_420_rounds_keeps_a_small_tree_ends_when_told_and_replays(loop: Engine):
+    sizes: list[int] = []
+    iid = run_loop(loop, 420, sizes)
+    assert loop.inbox("rep") == []
+    assert loop.instance("aud", iid)["status"] == "completed"
+    assert len([e for e in loop.history("aud", iid) if e["kind"] == "completed"]) == 420
+    # whole, the tree would hold 3 tasks a round (1,260 at the end, 1,260 levels deep)
+    assert max(sizes) <= pruning.MIN_CUT + 2 * TASKS_PER_ROUND + 4
+    assert sizes[-1] < 420 * TASKS_PER_ROUND // 10
+    replayed = loop.replay(iid, actor="aud", states=True)
+    assert replayed.verified, replayed.first_mismatch
+    last = replayed.states[-1]
+    assert last["finished"] is True
+    assert last["completed"] == ["again", "end", "merge", "start", "work"]  # the elements that ran, cut or not
+    assert last["data"]["note"] == "第420次" and last["data"]["more"] is False
+
+
+def test_a_long_loop_replays_the_same_with_its_tree_cut_at_every_command_and_never(loop: Engine):
+    iid = run_loop(loop, 150)  # cut by the runtime at its default size, twice or more
+    pruned, whole, counts = replay_both_ways(loop, iid)
+    assert whole.verified, whole.first_mismatch
+    assert pruned.verified, pruned.first_mismatch
+    assert pruned.states == whole.states
+    assert counts["cuts"] >= 140  # cut at nearly every command: the check is not vacuous
+
+
+def test_short_instances_are_not_cut_long_ones_are(loop: Engine):
+    with min_cut(pruning.MIN_CUT) as counts:
+        run_loop(loop, pruning.MIN_CUT // TASKS_PER_ROUND - 3)
+    assert counts["cuts"] == 0
+    with min_cut(pruning.MIN_CUT) as counts:
+        run_loop(loop, pruning.MIN_CUT // TASKS_PER_ROUND + 5)
+    assert counts["cuts"] == 1
+
+
+def test_a_cut_keeps_the_outcome_and_the_elements_that_ran(loop: Engine):
+    with min_cut(1) as counts:
+        iid = run_loop(loop, 12)
+    assert counts["cuts"] >= 10
+    view = loop.instance("aud", iid)
+    assert view["status"] == "completed" and view["outcome"] == "completed"
+    assert loop.replay(iid).verified
