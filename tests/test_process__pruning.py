@@ -18,6 +18,7 @@ from engine.process import pruning
 from engine.store.models import Instance
 from tests.conftest import FIXTURES, add_users
 from tests.pruning_check import min_cut, replay_both_ways
+from tests.test_runtime__migration import sources
 
 TASKS_PER_ROUND = 3  # merge gateway, user task, gateway
 
@@ -84,3 +85,25 @@ def test_a_cut_keeps_the_outcome_and_the_elements_that_ran(loop: Engine):
     view = loop.instance("aud", iid)
     assert view["status"] == "completed" and view["outcome"] == "completed"
     assert loop.replay(iid).verified
+
+
+def test_a_version_without_an_element_that_ran_before_the_cut_is_still_refused(loop: Engine):
+    """Migration keeps what ran when it moves an instance: an element that ran only in the cut part (the
+    start event, in round 1) must still exist in the version it moves to, as on the whole tree."""
+    add_users(loop, {"own": ["process_owner"]})
+    with min_cut(1) as counts:
+        iid = loop.start("rep", "bench_loop", {"customer_name": "客户 ACME", "amount_yuan": 1})
+        for n in range(1, 6):
+            [task] = loop.inbox("rep")
+            loop.complete("rep", task["id"], {"more": True, "note": f"第{n}次"})
+    assert counts["cuts"] >= 4
+    files = {p.name: p.read_text(encoding="utf-8") for p in sorted((FIXTURES / "loop").iterdir())}
+    bpmn = files["loop.bpmn"]
+    assert 'id="start"' in bpmn and 'sourceRef="start"' in bpmn
+    files["loop.bpmn"] = (bpmn.replace('id="start"', 'id="begin"').replace('sourceRef="start"', 'sourceRef="begin"')
+                         .replace('<bpmn:flowNodeRef>start<', '<bpmn:flowNodeRef>begin<'))
+    loop.deploy("own", files=sources(files), note="the start event renamed")
+    [entry] = loop.migration_plan("own", "bench_loop", 2)
+    assert entry["instance_id"] == iid and not entry["movable"]
+    assert any(r.startswith("start: already") for r in entry["reasons"]), entry["reasons"]
+    assert loop.migrate("own", "bench_loop", 2)["migrated"] == []
