@@ -5,7 +5,9 @@ and would report such an instance completed with its task never done (engine/pro
 Looping past depth 1,000 for real takes minutes (every command walks the whole tree), so the loop runs
 on a scale model: SpiffWorkflow's default is played by a depth of 90 (30 rounds), set through the
 engine's own setting. The same 40-round loop loses its task at that depth and completes at the engine's
-depth, and the engine's depth is far past SpiffWorkflow's 1,000.
+depth, and the engine's depth is far past SpiffWorkflow's 1,000. The engine also cuts the finished part
+of a long instance's tree (engine/process/pruning.py, tests/test_process__pruning.py), which keeps it
+shallow; the lost task is shown on a whole tree, and the limit stays raised for what cannot be cut.
 """
 
 from __future__ import annotations
