@@ -107,3 +107,54 @@ def test_a_version_without_an_element_that_ran_before_the_cut_is_still_refused(l
     assert entry["instance_id"] == iid and not entry["movable"]
     assert any(r.startswith("start: already") for r in entry["reasons"]), entry["reasons"]
     assert loop.migrate("own", "bench_loop", 2)["migrated"] == []
+
+
+REMINDER = '''    <bpmn:boundaryEvent id="remind" name="一小时未跟进" cancelActivity="false" attachedToRef="work">
+      <bpmn:outgoing>f_remind</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="remind_timer">
+        <bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT1H"</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:endEvent id="reminded" name="已提醒"><bpmn:incoming>f_remind</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f_remind" sourceRef="remind" targetRef="reminded"/>
+  </bpmn:process>'''
+
+
+@pytest.fixture
+def reminded_loop(engine: Engine, tmp_path) -> Engine:
+    """The loop with a reminder beside its task: a non-interrupting timer whose branch ends by itself."""
+    for source in (FIXTURES / "loop").iterdir():
+        text = source.read_text(encoding="utf-8")
+        if source.name == "loop.bpmn":
+            assert "  </bpmn:process>" in text and "<bpmn:flowNodeRef>end</bpmn:flowNodeRef>" in text
+            text = text.replace("  </bpmn:process>", REMINDER).replace(
+                "<bpmn:flowNodeRef>end</bpmn:flowNodeRef>",
+                "<bpmn:flowNodeRef>end</bpmn:flowNodeRef><bpmn:flowNodeRef>remind</bpmn:flowNodeRef>"
+                "<bpmn:flowNodeRef>reminded</bpmn:flowNodeRef>")
+        (tmp_path / source.name).write_text(text, encoding="utf-8")
+    engine.deploy("system", [tmp_path])
+    add_users(engine, {"rep": ["sales_rep"], "aud": ["auditor"]})
+    return engine
+
+
+def test_a_loop_with_reminders_replays_the_same_cut_and_whole(reminded_loop: Engine, clock):
+    """Each round's reminder is cancelled when the task is done (a finished side branch: cut with the
+    round). Once one fired, its branch ended in SpiffWorkflow's end join, which merges every finished
+    branch's data into the process's last task: from then on nothing above it is cut (pruning._safe)."""
+    eng = reminded_loop
+    with min_cut(1) as counts:
+        iid = eng.start("rep", "bench_loop", {"customer_name": "客户 ACME", "amount_yuan": 1})
+        for n in range(1, 25):
+            if n >= 15 and n % 3 == 0:  # from round 15 on, every third reminder fires before the task is done
+                clock.advance(hours=2)
+                assert eng.fire_due_timers() == 1
+            [task] = eng.inbox("rep")
+            eng.complete("rep", task["id"], {"more": n < 24, "note": f"第{n}次"})
+    assert 10 <= counts["cuts"] < 24
+    assert eng.instance("aud", iid)["status"] == "completed"
+    assert len([e for e in eng.history("aud", iid) if e["kind"] == "timer_fired"]) == 4
+    pruned, whole, _ = replay_both_ways(eng, iid)
+    assert whole.verified, whole.first_mismatch
+    assert pruned.verified, pruned.first_mismatch
+    assert pruned.states == whole.states
+    assert "reminded" in whole.states[-1]["completed"]

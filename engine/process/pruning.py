@@ -16,11 +16,14 @@ replay rebuilds it; nothing observable changes:
   (`observe.outcome`) and the specs of finished tasks (`workflow.migration_gaps`) are kept in the
   root task's internal data (`record`), a few names, not one entry per round.
 - what SpiffWorkflow itself reads (its 3.2 source): an inclusive gateway counts finished tasks of
-  its own spec anywhere in the tree, and a parallel gateway those outside its own ancestry (both
-  also merge their data): no cut may hold an inclusive gateway, nor a parallel gateway off L's
-  ancestry. Boundary and start event joins find their split among their ancestors: it must stay.
-  Call activities and embedded sub-processes keep their sub-workflow in `wf.subprocesses`: a cut
-  holding one is not made. Ad hoc processes read the root's children: not cut at all.
+  its own spec anywhere in the tree, and a parallel gateway those outside its own ancestry; both,
+  and the process's end join, merge into their task the data of the finished tasks of their spec
+  outside its ancestry (UnstructuredJoin._run_hook): no cut may hold an inclusive gateway, nor a
+  parallel gateway or an end join off L's ancestry (a branch that ended beside the main path, such
+  as a reminder that fired, stops the cutting above it). Boundary and start event joins find their
+  split among their ancestors: it must stay. Call activities and embedded sub-processes keep their
+  sub-workflow in `wf.subprocesses` (and migration checks it): a cut holding one is not made. Ad hoc
+  processes read the root's children: not cut at all.
 
 It only pays when the tree is large: below MIN_CUT finished tasks nothing is cut, so short instances
 (every scenario process) keep their whole tree, and a long loop's tree stays between a few and
