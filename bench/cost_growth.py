@@ -3,8 +3,11 @@
 One instance of bench/processes/loop.bpmn: the requester completes the same user task again and
 again (an exclusive gateway loops back to it) until they answer more = false. We time the complete
 of the 10th and of the Nth (default 500th) task; single timings on a shared machine are noisy, so
-the ratio uses the median of the nine tasks around each (10 ± 4, N ± 4). The same loop runs in raw
-SpiffWorkflow in memory for comparison, and cProfile shows where our time goes around task N.
+the ratio uses the median of the nine tasks around each (10 ± 4, N ± 4), in wall-clock time and in
+this process's CPU time (time.process_time: what a loaded machine disturbs least; it leaves out the
+PostgreSQL server's own time). The same loop runs in raw SpiffWorkflow in memory for comparison, and
+cProfile shows where our time goes around task N. The engine cuts the finished part of a long
+instance's task tree (engine/process/pruning.py); the table gives the saved tree's size at the end.
 
     .venv/bin/python -m bench.cost_growth --db both --tasks 500
 
@@ -16,17 +19,19 @@ replay from the engine's cache (engine/replay_cache.py). Target: a later view op
 table also gives what the cached entry costs in memory.
 
 SpiffWorkflow 3.2 walks its task tree at most 1,000 levels deep (TaskIterator's `max_depth`), and
-each round of this loop adds three levels (merge gateway, task, gateway): past ~333 rounds the open
-task is out of sight and the workflow reports itself completed. The benchmark therefore raises that
-limit, as the engine itself does (engine/process/limits.py; `--spiff-max-depth`, default the
-engine's 100000) for both the engine and raw SpiffWorkflow, and says so; `--spiff-max-depth 0`
-sets SpiffWorkflow's own limit, 1000, to show the premature end.
+each round of this loop adds three levels (merge gateway, task, gateway): past ~333 rounds of a
+whole tree the open task is out of sight and the workflow reports itself completed. The engine's
+cut tree stays far shallower, but the benchmark still raises that limit, as the engine itself does
+(engine/process/limits.py; `--spiff-max-depth`, default the engine's 100000) for both the engine and
+raw SpiffWorkflow, and says so; `--spiff-max-depth 0` sets SpiffWorkflow's own limit, 1000, to show
+raw SpiffWorkflow's premature end.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import pstats
 import statistics
 import time
@@ -88,6 +93,7 @@ def run_engine(kind: str, late: int, profile_top: int) -> dict:
         eng.add_user("rep", ["sales_rep"], PASSWORD)
         iid = eng.start("rep", KEY, START_DATA)
         times: list[float] = []
+        cpu: list[float] = []
         profiler = cProfile.Profile()
         profiled = range(late + HALF_WINDOW + 1, late + HALF_WINDOW + 1 + PROFILED)
         for n in range(1, total + 1):
@@ -96,18 +102,20 @@ def run_engine(kind: str, late: int, profile_top: int) -> dict:
             profiling = profile_top and n in profiled
             if profiling:
                 profiler.enable()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             eng.complete("rep", task_id, data)
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
             if profiling:
                 profiler.disable()
         with eng.db.read() as s:
-            status, state_len = s.execute(select(Instance.status, func.length(Instance.state_json))
-                                          .where(Instance.id == iid)).one()
+            status, state_len, state = s.execute(select(Instance.status, func.length(Instance.state_json),
+                                                        Instance.state_json).where(Instance.id == iid)).one()
         if status != "completed":
             raise AssertionError(f"the loop instance ended {status}")
-        result = _summary(kind, times, late)
+        result = _summary(kind, times, late, cpu)
         result["state_kb"] = state_len / 1024
+        result["tree"] = len(json.loads(state)["tasks"])
         result["history"] = time_history(eng, iid)
         result["profile"] = profiler if profile_top else None
         return result
@@ -136,9 +144,9 @@ def run_raw(late: int) -> dict:
     wf.task_tree.data.update(START_DATA)
     wf.do_engine_steps()
     total = _total(late)
-    times = []
+    times, cpu = [], []
     for n in range(1, total + 1):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         ready = wf.get_tasks(state=TaskState.READY, manual=True)
         if len(ready) != 1:
             raise AssertionError(f"raw SpiffWorkflow: {len(ready)} ready tasks before task {n} "
@@ -148,10 +156,12 @@ def run_raw(late: int) -> dict:
         task.run()
         wf.do_engine_steps()
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     if not wf.is_completed():
         raise AssertionError("the raw loop did not end")
-    result = _summary("raw SpiffWorkflow", times, late)
+    result = _summary("raw SpiffWorkflow", times, late, cpu)
     result["state_kb"] = None
+    result["tree"] = len(wf.tasks)
     return result
 
 
@@ -160,11 +170,13 @@ def _total(late: int) -> int:
     return late + HALF_WINDOW + PROFILED + 1
 
 
-def _summary(label: str, times: list[float], late: int) -> dict:
+def _summary(label: str, times: list[float], late: int, cpu: list[float]) -> dict:
     early_med = statistics.median(_window(times, EARLY))
     late_med = statistics.median(_window(times, late))
+    early_cpu, late_cpu = statistics.median(_window(cpu, EARLY)), statistics.median(_window(cpu, late))
     return {"label": label, "early": times[EARLY - 1], "late": times[late - 1], "early_med": early_med,
-            "late_med": late_med, "ratio": late_med / early_med}
+            "late_med": late_med, "ratio": late_med / early_med, "early_cpu": early_cpu, "late_cpu": late_cpu,
+            "cpu_ratio": late_cpu / early_cpu}
 
 
 REPO = str(Path(__file__).resolve().parent.parent)  # this checkout, wherever it is
@@ -242,9 +254,10 @@ def _run(args: argparse.Namespace) -> list[dict]:
     n = args.tasks
     print_table(f"ms to complete one task (median of 9 around each; target: task {n} <= 2x task {EARLY})",
                 ["engine", f"task {EARLY}", f"task {n}", f"median {EARLY}±4", f"median {n}±4", "ratio",
-                 "state KB at end", "target"],
+                 f"CPU {EARLY}±4", f"CPU {n}±4", "CPU ratio", "state KB at end", "tasks in tree", "target"],
                 [[r["label"], 1000 * r["early"], 1000 * r["late"], 1000 * r["early_med"], 1000 * r["late_med"],
-                  f"{r['ratio']:.2f}", f"{r['state_kb']:.0f}" if r["state_kb"] is not None else "-",
+                  f"{r['ratio']:.2f}", 1000 * r["early_cpu"], 1000 * r["late_cpu"], f"{r['cpu_ratio']:.2f}",
+                  f"{r['state_kb']:.0f}" if r["state_kb"] is not None else "-", r["tree"],
                   _verdict(r)] for r in results])
     viewed = [r for r in results if "history" in r]
     print_table(f"history page of the {n}-task instance: Engine.replay(states=True), s (later: median of "
@@ -262,7 +275,7 @@ def _run(args: argparse.Namespace) -> list[dict]:
 def _verdict(result: dict) -> str:
     if result["label"] == "raw SpiffWorkflow":  # the comparison, not held to the target
         return "(reference)"
-    return "met" if result["ratio"] <= 2 else "MISSED"
+    return "met" if result["ratio"] <= 2 and result["cpu_ratio"] <= 2 else "MISSED"
 
 
 if __name__ == "__main__":

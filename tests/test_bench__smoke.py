@@ -43,9 +43,11 @@ def test_cost_growth_times_early_and_late_tasks_and_profiles(capsys):
     results = cost_growth.main(["--db", DB, "--tasks", "20", "--profile-top", "5"])
     out = capsys.readouterr().out
     assert "median 20±4" in out and "where a complete's time goes" in out and "raw SpiffWorkflow" in out
+    assert "CPU ratio" in out and "tasks in tree" in out
     assert [r["label"] for r in results] == [DB, "raw SpiffWorkflow"]
     for r in results:
-        assert r["early_med"] > 0 and r["late_med"] > 0 and r["ratio"] > 0
+        assert r["early_med"] > 0 and r["late_med"] > 0 and r["ratio"] > 0 and r["cpu_ratio"] > 0
+    assert results[0]["tree"] < results[1]["tree"]  # the engine cut its finished tasks (engine/process/pruning.py)
     assert TaskIterator.__init__.__defaults__[1] == limits.MAX_DEPTH  # the engine's depth limit is back
 
 

@@ -16,7 +16,7 @@ from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from engine import outcomes
-from engine.process import waits
+from engine.process import pruning, waits
 from engine.process.routing import element_of, offer
 from engine.process.specs import SpecSet
 
@@ -149,12 +149,17 @@ def outcome(specs: SpecSet, wf: BpmnWorkflow, key: str) -> str:
         el = elements.get(task.task_spec.bpmn_id or "")
         if task.state == TaskState.COMPLETED and el is not None and el.type == "endEvent" and el.outcome:
             declared.append((task.last_state_change, el.outcome))
+    for bpmn_id, when in pruning.record(wf)["ends"].items():  # end events cut from a long instance's tree
+        el = elements.get(bpmn_id)
+        if el is not None and el.type == "endEvent" and el.outcome:
+            declared.append((when, el.outcome))
     return max(declared)[1] if declared else outcomes.COMPLETED
 
 
 def highlights(wf: BpmnWorkflow) -> tuple[list[str], list[str]]:
     """(elements that ran, elements that wait now) for drawing the instance on its diagram."""
     done = {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id}
+    done.update(pruning.record(wf)["done"])  # and those cut from a long instance's tree
     active = {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
               if t.task_spec.bpmn_id}
     return sorted(done), sorted(active)

@@ -21,7 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine import scripting
 from engine.definitions.serializer import SERIALIZER, SERIALIZER_VERSION
 from engine.errors import Conflict, NotFound, ProcessError
-from engine.process import limits, waits
+from engine.process import limits, pruning, waits
 from engine.process.specs import SpecSet
 from engine.sandbox.guards import LimitExceeded
 
@@ -166,6 +166,7 @@ def ready_task(wf: BpmnWorkflow, task_id: str):  # noqa: ANN201 - a SpiffWorkflo
 def complete(wf: BpmnWorkflow, task_id: str, data: dict) -> dict:
     """Complete a ready human task with data; returns its data before the submission."""
     task = ready_task(wf, task_id)
+    pruning.prune(wf)  # before the task runs: only what was finished before this command can go
     before = dict(task.data)
     task.set_data(**data)
     with _failures_as_process_errors():
@@ -175,6 +176,7 @@ def complete(wf: BpmnWorkflow, task_id: str, data: dict) -> dict:
 
 
 def fire_timers(wf: BpmnWorkflow) -> None:
+    pruning.prune(wf)
     _advance(wf)
 
 
@@ -184,6 +186,7 @@ def send_message(wf: BpmnWorkflow, name: str, payload: dict) -> None:
     waiter = waits.message_waiter(wf, name)
     if waiter is None:
         raise Conflict(f"this instance is not waiting for message {name}")
+    pruning.prune(wf)
     task, definition = waiter
     _deliver(wf, definition, payload, task)
 
@@ -271,6 +274,11 @@ def migration_gaps(wf: BpmnWorkflow, specs: SpecSet) -> list[Gap]:
             gaps.append(Gap(element_id(parent.task_spec) if parent else part.spec.name,
                             TaskState.get_name(parent.state) if parent else "", "missing", part.spec.name))
             continue
+        if part is wf:  # finished tasks cut from a long instance's tree (engine/process/pruning.py)
+            for name, state in pruning.record(wf)["specs"].items():
+                if name not in target.task_specs:
+                    old = wf.spec.task_specs.get(name)
+                    gaps.append(Gap(element_id(old) if old is not None else name.split(".", 1)[0], state, "missing"))
         for task in _kept(part.task_tree):
             new = target.task_specs.get(task.task_spec.name)
             state = TaskState.get_name(task.state)

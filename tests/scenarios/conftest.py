@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from engine import Engine
+from tests.pruning_check import assert_pruning_changes_nothing, min_cut
 from tests.scenarios.repository import deploy_repository
 
 __all__ = ["deploy_repository"]  # the scenario modules import it from here
@@ -17,3 +20,18 @@ def flows(engine: Engine) -> Engine:
     assert deployed >= {("sample_request", 1, "deployed"), ("customer_visit", 1, "deployed")}
     assert {status for _key, _version, status in deployed} == {"deployed"}
     return engine
+
+
+@pytest.fixture(autouse=True)
+def pruning_changes_nothing(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every scenario runs with the finished part of its task trees cut at every command that can cut
+    (engine/process/pruning.py, MIN_CUT 1; by default only long instances are cut), and its own
+    assertions hold. Then every instance it ran replays the same with its trees cut at every command
+    and never cut (tests/pruning_check.py): the recorded digests and derived events, and the history
+    page's states, are the same whether the tree is cut or whole, on every process the scenarios drive."""
+    # taken before the test runs, so that the check runs before the engine is torn down
+    eng = request.getfixturevalue("engine") if "engine" in request.fixturenames else None
+    with min_cut(1):
+        yield
+    if eng is not None:
+        assert_pruning_changes_nothing(eng)
