@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from engine import jsonvalues
 from engine.errors import ProcessError
 from engine.store.models import AuditChain, AuditEvent
+from engine.store.writes import write_changes
 
 GENESIS = "0" * 64
 DEPLOYMENTS = "deployments"
@@ -63,6 +64,7 @@ def append_many(session: Session, chain: str, events: list[tuple[str, str, str, 
     rows = [_next_row(session, chain, *event, instance_id) for event in events]
     if rows:
         session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, whatever is None
+        write_changes(session, _head(session, chain))  # the head moved: one UPDATE now, not at the flush
 
 
 def _next_row(session: Session, chain: str, at: str, actor: str, kind: str, task: str | None, payload: dict,
