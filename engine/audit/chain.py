@@ -9,17 +9,18 @@ module's `canonical` and `event_hash`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import String, cast, insert, literal_column, select
+from sqlalchemy import String, TextClause, cast, insert, inspect, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from engine import jsonvalues
 from engine.errors import ProcessError
 from engine.store.models import AuditChain, AuditEvent
-from engine.store.writes import write_changes
+from engine.store.writes import mark_written, write_changes
 
 GENESIS = "0" * 64
 DEPLOYMENTS = "deployments"
@@ -62,9 +63,29 @@ def append_many(session: Session, chain: str, events: list[tuple[str, str, str, 
     """Append (at, actor, kind, task, payload) events in order, as `append` does, in one INSERT: a
     step records several at once."""
     rows = [_next_row(session, chain, *event, instance_id) for event in events]
-    if rows:
-        session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, whatever is None
-        write_changes(session, _head(session, chain))  # the head moved: one UPDATE now, not at the flush
+    if not rows:
+        return
+    head = _head(session, chain)
+    if inspect(head).persistent and session.get_bind().dialect.name == "postgresql":
+        # one round trip: the events' insert runs as a data-modifying WITH of the head's update
+        params = {f"{c}{i}": row[c] for i, row in enumerate(rows) for c in _EVENT_COLUMNS}
+        session.execute(_insert_and_move_head(len(rows)), {**params, "length": head.length, "head": head.head,
+                                                           "chain": chain})
+        mark_written(session, head)
+        return
+    session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, whatever is None
+    write_changes(session, head)  # the head moved: one UPDATE now, not the unit of work's at the flush
+
+
+_EVENT_COLUMNS = ("chain", "position", "instance_id", "at", "actor", "kind", "task", "payload", "prev_hash", "hash")
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_and_move_head(count: int) -> TextClause:
+    """PostgreSQL: `count` events inserted and the chain's head moved in one statement, built once per count."""
+    values = ", ".join("(" + ", ".join(f":{c}{i}" for c in _EVENT_COLUMNS) + ")" for i in range(count))
+    return text(f"WITH added AS (INSERT INTO audit_event ({', '.join(_EVENT_COLUMNS)}) VALUES {values}) "
+                "UPDATE audit_chain SET length = :length, head = :head WHERE chain = :chain")
 
 
 def _next_row(session: Session, chain: str, at: str, actor: str, kind: str, task: str | None, payload: dict,
