@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from sqlalchemy import String, TextClause, cast, insert, inspect, literal_column, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from engine import jsonvalues
 from engine.errors import ProcessError
@@ -66,26 +66,41 @@ def append_many(session: Session, chain: str, events: list[tuple[str, str, str, 
     if not rows:
         return
     head = _head(session, chain)
-    if inspect(head).persistent and session.get_bind().dialect.name == "postgresql":
-        # one round trip: the events' insert runs as a data-modifying WITH of the head's update
+    state = inspect(head)
+    new = state.pending
+    if not (state.persistent or new):  # not this session's (cannot be: _head adds it)
+        raise RuntimeError(f"the head of {chain} is not in the session")
+    if new:  # a new chain: its head is inserted as it stands after these events, not at the flush
+        session.expunge(head)
+        make_transient_to_detached(head)
+        session.add(head)  # as if read: a later append of this transaction updates it
+    head_values = {"length": head.length, "head": head.head, "chain": chain}
+    if session.get_bind().dialect.name == "postgresql":
+        # one round trip: the events' insert runs as a data-modifying WITH of the head's insert or update
         params = {f"{c}{i}": row[c] for i, row in enumerate(rows) for c in _EVENT_COLUMNS}
-        session.execute(_insert_and_move_head(len(rows)), {**params, "length": head.length, "head": head.head,
-                                                           "chain": chain})
+        session.execute(_events_and_head(len(rows), new), {**params, **head_values})
         mark_written(session, head)
         return
     session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, whatever is None
-    write_changes(session, head)  # the head moved: one UPDATE now, not the unit of work's at the flush
+    if new:
+        session.execute(_INSERT_HEAD, head_values)
+        mark_written(session, head)
+    else:
+        write_changes(session, head)  # the head moved: one UPDATE now, not the unit of work's at the flush
 
 
 _EVENT_COLUMNS = ("chain", "position", "instance_id", "at", "actor", "kind", "task", "payload", "prev_hash", "hash")
+_INSERT_HEAD = text("INSERT INTO audit_chain (chain, length, head) VALUES (:chain, :length, :head)")
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_and_move_head(count: int) -> TextClause:
-    """PostgreSQL: `count` events inserted and the chain's head moved in one statement, built once per count."""
+def _events_and_head(count: int, new: bool) -> TextClause:
+    """PostgreSQL: `count` events inserted and the chain's head inserted (`new`) or moved, in one statement;
+    built once per shape."""
     values = ", ".join("(" + ", ".join(f":{c}{i}" for c in _EVENT_COLUMNS) + ")" for i in range(count))
-    return text(f"WITH added AS (INSERT INTO audit_event ({', '.join(_EVENT_COLUMNS)}) VALUES {values}) "
-                "UPDATE audit_chain SET length = :length, head = :head WHERE chain = :chain")
+    head = (_INSERT_HEAD.text if new else
+            "UPDATE audit_chain SET length = :length, head = :head WHERE chain = :chain")
+    return text(f"WITH added AS (INSERT INTO audit_event ({', '.join(_EVENT_COLUMNS)}) VALUES {values}) {head}")
 
 
 def _next_row(session: Session, chain: str, at: str, actor: str, kind: str, task: str | None, payload: dict,
