@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy import Executable, and_, bindparam, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.audit.chain import instance_chain, instance_chain_of, remember_head
 from engine.errors import Conflict, Halted, NotFound
@@ -43,6 +43,20 @@ def get_instance(session: Session, instance_id: int) -> Instance:
     if inst is None:
         raise no_instance(instance_id)
     return inst
+
+
+def view_instance(session: Session, instance_id: int) -> Instance:
+    """`get_instance` for showing it: without its workflow state, the row's largest column, which a view
+    never reads (loaded on first use if it did)."""
+    inst = session.scalar(_view_statement(), {"id": instance_id}) if valid_instance_id(instance_id) else None
+    if inst is None:
+        raise no_instance(instance_id)
+    return inst
+
+
+@functools.cache
+def _view_statement() -> Executable:
+    return select(Instance).where(Instance.id == bindparam("id")).options(defer(Instance.state_json))
 
 
 def valid_task_id(task_id: object) -> str | None:
