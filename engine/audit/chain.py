@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from sqlalchemy import String, TextClause, cast, insert, inspect, literal_column, select, text
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from engine import jsonvalues
 from engine.errors import ProcessError
@@ -55,42 +55,58 @@ def append(session: Session, chain: str, at: str, actor: str, kind: str, task: s
     catches whatever a script or decision computed."""
     event = AuditEvent(**_next_row(session, chain, at, actor, kind, task, payload, instance_id))
     session.add(event)
+    head = _head(session, chain)
+    if inspect(head).transient:  # a new chain's head, which only this module writes (new_chain)
+        _write_head(session, chain, head)
     return event
 
 
 def append_many(session: Session, chain: str, events: list[tuple[str, str, str, str | None, dict]],
                 instance_id: int | None = None) -> None:
     """Append (at, actor, kind, task, payload) events in order, as `append` does, in one INSERT: a
-    step records several at once."""
+    step records several at once. The chain's head is written at once too (with the events, in the same
+    statement, on PostgreSQL), not by the unit of work at the flush."""
     rows = [_next_row(session, chain, *event, instance_id) for event in events]
     if not rows:
         return
     head = _head(session, chain)
     state = inspect(head)
-    new = state.pending
-    if not (state.persistent or new):  # not this session's (cannot be: _head adds it)
-        raise RuntimeError(f"the head of {chain} is not in the session")
-    if new:  # a new chain: its head is inserted as it stands after these events, not at the flush
-        session.expunge(head)
-        make_transient_to_detached(head)
-        session.add(head)  # as if read: a later append of this transaction updates it
-    head_values = {"length": head.length, "head": head.head, "chain": chain}
+    if state.pending:  # a head `_head` created for a chain without one: the flush inserts it
+        session.execute(insert(AuditEvent.__table__), rows)
+        return
     if session.get_bind().dialect.name == "postgresql":
         # one round trip: the events' insert runs as a data-modifying WITH of the head's insert or update
         params = {f"{c}{i}": row[c] for i, row in enumerate(rows) for c in _EVENT_COLUMNS}
-        session.execute(_events_and_head(len(rows), new), {**params, **head_values})
-        mark_written(session, head)
+        new = _unwritten(session).pop(chain, False)
+        session.execute(_events_and_head(len(rows), new), {**params, "length": head.length, "head": head.head,
+                                                           "chain": chain})
+        if state.persistent:
+            mark_written(session, head)
         return
     session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, whatever is None
-    if new:
-        session.execute(_INSERT_HEAD, head_values)
-        mark_written(session, head)
-    else:
-        write_changes(session, head)  # the head moved: one UPDATE now, not the unit of work's at the flush
+    _write_head(session, chain, head)
+
+
+def _write_head(session: Session, chain: str, head: AuditChain) -> None:
+    """The head as it stands now, written at once: a row read under the lock is updated (and marked as the
+    database's); a new chain's head (new_chain: kept out of the session, so that a rolled-back SAVEPOINT
+    leaves no object of it behind) is inserted the first time, updated after."""
+    if inspect(head).persistent:
+        write_changes(session, head)
+        return
+    new = _unwritten(session).pop(chain, False)
+    session.execute(_INSERT_HEAD if new else _UPDATE_HEAD, {"chain": chain, "length": head.length,
+                                                           "head": head.head})
 
 
 _EVENT_COLUMNS = ("chain", "position", "instance_id", "at", "actor", "kind", "task", "payload", "prev_hash", "hash")
 _INSERT_HEAD = text("INSERT INTO audit_chain (chain, length, head) VALUES (:chain, :length, :head)")
+_UPDATE_HEAD = text("UPDATE audit_chain SET length = :length, head = :head WHERE chain = :chain")
+_UNWRITTEN = "audit_heads_unwritten"  # session.info: {chain: True} for new chains whose head row is not in yet
+
+
+def _unwritten(session: Session) -> dict[str, bool]:
+    return session.info.setdefault(_UNWRITTEN, {})
 
 
 @functools.lru_cache(maxsize=64)
@@ -98,8 +114,7 @@ def _events_and_head(count: int, new: bool) -> TextClause:
     """PostgreSQL: `count` events inserted and the chain's head inserted (`new`) or moved, in one statement;
     built once per shape."""
     values = ", ".join("(" + ", ".join(f":{c}{i}" for c in _EVENT_COLUMNS) + ")" for i in range(count))
-    head = (_INSERT_HEAD.text if new else
-            "UPDATE audit_chain SET length = :length, head = :head WHERE chain = :chain")
+    head = _INSERT_HEAD.text if new else _UPDATE_HEAD.text
     return text(f"WITH added AS (INSERT INTO audit_event ({', '.join(_EVENT_COLUMNS)}) VALUES {values}) {head}")
 
 
@@ -148,13 +163,15 @@ def remember_head(session: Session, chain: str, head: AuditChain | None) -> None
 
 
 def new_chain(session: Session, chain: str) -> None:
-    """Start a chain known not to exist yet (a new instance's): its head needs no read."""
+    """Start a chain known not to exist yet (a new instance's): its head needs no read, and its row is
+    inserted by the first append (as it stands after it), not by the flush."""
     head = AuditChain(chain=chain, length=0, head=GENESIS)
-    session.add(head)
     remember_head(session, chain, head)
+    _unwritten(session)[chain] = True
 
 
 def forget_heads(session: Session) -> None:
     """Drop the heads this session remembers: after a rolled-back SAVEPOINT (one instance's failed
     step inside another's command) they may count events that are gone."""
     session.info.pop("audit_heads", None)
+    session.info.pop(_UNWRITTEN, None)

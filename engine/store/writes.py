@@ -39,9 +39,11 @@ def write_changes(session: Session, row: object) -> None:
 def mark_written(session: Session, row: object) -> None:
     """Mark every value of this persistent row as the database's (the caller wrote them), as the flush does
     after it writes a row: not only is nothing sent for it, the flush does not even visit it (a value set
-    to the database's own, with `set_committed_value`, still left the row among the dirty ones).
-    SQLAlchemy's own step for it (`InstanceState._commit_all`; SQLAlchemy is pinned)."""
+    to the database's own, with `set_committed_value`, still left the row among the dirty ones). The
+    session's own steps for it (`_register_altered`, `InstanceState._commit_all`; SQLAlchemy is pinned), so
+    that a rolled-back transaction or SAVEPOINT expires the row as if the flush had written it."""
     state = inspect(row)
+    session._register_altered([state])  # as the flush does: a rolled-back SAVEPOINT expires the row again
     state._commit_all(state.dict, session.identity_map)
 
 
