@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.errors import Unauthorized
@@ -36,12 +36,11 @@ def row_of(session: Session, token: str, now: datetime) -> ApiToken:
     return row
 
 
-def resolve(session: Session, token: str, now: datetime) -> str:
+def resolve(session: Session | Connection, token: str, now: datetime) -> str:
     """The active user a token stands for, or Unauthorized (unknown, revoked or expired token; a user no
-    longer active). One read: every API request asks it."""
-    found = session.execute(select(ApiToken.username, ApiToken.revoked, ApiToken.expires_at, User.active)
-                            .outerjoin(User, User.username == ApiToken.username)
-                            .where(ApiToken.token_hash == _digest(token or ""))).first()
+    longer active). One read, asked anew on every API request (never cached: a revoked token or a
+    deactivated user is refused from the next request on); a Connection suffices (Database.glance)."""
+    found = session.execute(_RESOLVE, {"digest": _digest(token or "")}).first()
     if found is None or found.revoked:
         raise Unauthorized("invalid token")
     if found.expires_at <= now:
@@ -49,6 +48,11 @@ def resolve(session: Session, token: str, now: datetime) -> str:
     if not found.active:
         raise Unauthorized("the token's user is no longer active")
     return found.username
+
+
+# built once (bound parameter): its cache key and compiled form are reused by every request
+_RESOLVE = (select(ApiToken.username, ApiToken.revoked, ApiToken.expires_at, User.active)
+            .outerjoin(User, User.username == ApiToken.username).where(ApiToken.token_hash == bindparam("digest")))
 
 
 def live(session: Session, now: datetime, username: str | None = None) -> list[ApiToken]:

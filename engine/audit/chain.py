@@ -9,16 +9,18 @@ module's `canonical` and `event_hash`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import String, cast, insert, literal_column, select
+from sqlalchemy import String, TextClause, cast, insert, inspect, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from engine import jsonvalues
 from engine.errors import ProcessError
 from engine.store.models import AuditChain, AuditEvent
+from engine.store.writes import mark_written, write_changes
 
 GENESIS = "0" * 64
 DEPLOYMENTS = "deployments"
@@ -53,16 +55,67 @@ def append(session: Session, chain: str, at: str, actor: str, kind: str, task: s
     catches whatever a script or decision computed."""
     event = AuditEvent(**_next_row(session, chain, at, actor, kind, task, payload, instance_id))
     session.add(event)
+    head = _head(session, chain)
+    if inspect(head).transient:  # a new chain's head, which only this module writes (new_chain)
+        _write_head(session, chain, head)
     return event
 
 
 def append_many(session: Session, chain: str, events: list[tuple[str, str, str, str | None, dict]],
                 instance_id: int | None = None) -> None:
     """Append (at, actor, kind, task, payload) events in order, as `append` does, in one INSERT: a
-    step records several at once."""
+    step records several at once. The chain's head is written at once too (with the events, in the same
+    statement, on PostgreSQL), not by the unit of work at the flush."""
     rows = [_next_row(session, chain, *event, instance_id) for event in events]
-    if rows:
-        session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, whatever is None
+    if not rows:
+        return
+    head = _head(session, chain)
+    state = inspect(head)
+    if state.pending:  # a head `_head` created for a chain without one: the flush inserts it
+        session.execute(insert(AuditEvent.__table__), rows)
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        # one round trip: the events' insert runs as a data-modifying WITH of the head's insert or update
+        params = {f"{c}{i}": row[c] for i, row in enumerate(rows) for c in _EVENT_COLUMNS}
+        new = _unwritten(session).pop(chain, False)
+        session.execute(_events_and_head(len(rows), new), {**params, "length": head.length, "head": head.head,
+                                                           "chain": chain})
+        if state.persistent:
+            mark_written(session, head)
+        return
+    session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, whatever is None
+    _write_head(session, chain, head)
+
+
+def _write_head(session: Session, chain: str, head: AuditChain) -> None:
+    """The head as it stands now, written at once: a row read under the lock is updated (and marked as the
+    database's); a new chain's head (new_chain: kept out of the session, so that a rolled-back SAVEPOINT
+    leaves no object of it behind) is inserted the first time, updated after."""
+    if inspect(head).persistent:
+        write_changes(session, head)
+        return
+    new = _unwritten(session).pop(chain, False)
+    session.execute(_INSERT_HEAD if new else _UPDATE_HEAD, {"chain": chain, "length": head.length,
+                                                           "head": head.head})
+
+
+_EVENT_COLUMNS = ("chain", "position", "instance_id", "at", "actor", "kind", "task", "payload", "prev_hash", "hash")
+_INSERT_HEAD = text("INSERT INTO audit_chain (chain, length, head) VALUES (:chain, :length, :head)")
+_UPDATE_HEAD = text("UPDATE audit_chain SET length = :length, head = :head WHERE chain = :chain")
+_UNWRITTEN = "audit_heads_unwritten"  # session.info: {chain: True} for new chains whose head row is not in yet
+
+
+def _unwritten(session: Session) -> dict[str, bool]:
+    return session.info.setdefault(_UNWRITTEN, {})
+
+
+@functools.lru_cache(maxsize=64)
+def _events_and_head(count: int, new: bool) -> TextClause:
+    """PostgreSQL: `count` events inserted and the chain's head inserted (`new`) or moved, in one statement;
+    built once per shape."""
+    values = ", ".join("(" + ", ".join(f":{c}{i}" for c in _EVENT_COLUMNS) + ")" for i in range(count))
+    head = _INSERT_HEAD.text if new else _UPDATE_HEAD.text
+    return text(f"WITH added AS (INSERT INTO audit_event ({', '.join(_EVENT_COLUMNS)}) VALUES {values}) {head}")
 
 
 def _next_row(session: Session, chain: str, at: str, actor: str, kind: str, task: str | None, payload: dict,
@@ -110,13 +163,15 @@ def remember_head(session: Session, chain: str, head: AuditChain | None) -> None
 
 
 def new_chain(session: Session, chain: str) -> None:
-    """Start a chain known not to exist yet (a new instance's): its head needs no read."""
+    """Start a chain known not to exist yet (a new instance's): its head needs no read, and its row is
+    inserted by the first append (as it stands after it), not by the flush."""
     head = AuditChain(chain=chain, length=0, head=GENESIS)
-    session.add(head)
     remember_head(session, chain, head)
+    _unwritten(session)[chain] = True
 
 
 def forget_heads(session: Session) -> None:
     """Drop the heads this session remembers: after a rolled-back SAVEPOINT (one instance's failed
     step inside another's command) they may count events that are gone."""
     session.info.pop("audit_heads", None)
+    session.info.pop(_UNWRITTEN, None)

@@ -8,7 +8,9 @@ reader of "the current version" asks here, so that the rule has one home.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+import functools
+
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, defer
 
 from engine.errors import Conflict
@@ -28,8 +30,14 @@ def _active() -> Select:
 def current_version(session: Session, key: str) -> ProcessVersion | None:
     """The version new instances of `key` start on (None: no active version of it). Its compiled specs and
     model (large) are read when first used: a start takes them from the spec cache."""
-    return session.scalar(_active().where(ProcessVersion.key == key).order_by(ProcessVersion.version.desc())
-                          .limit(1).options(defer(ProcessVersion.spec_json), defer(ProcessVersion.model_json)))
+    return session.scalar(_current_statement(), {"key": key})
+
+
+@functools.cache
+def _current_statement() -> Select:
+    """Built once (bound key): every start asks, and building it with its options cost more than running it."""
+    return (_active().where(ProcessVersion.key == bindparam("key")).order_by(ProcessVersion.version.desc())
+            .limit(1).options(defer(ProcessVersion.spec_json), defer(ProcessVersion.model_json)))
 
 
 def current_versions(session: Session) -> dict[str, ProcessVersion]:

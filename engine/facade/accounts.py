@@ -44,8 +44,8 @@ class AccountsMixin(EngineBase):
         return login.login(self.db, username, password, address, now, lambda s, user: tokens.issue(s, user, now))
 
     def token_user(self, token: str) -> str:
-        with self.db.read() as s:
-            return tokens.resolve(s, token, self.clock.now())
+        with self.db.glance() as conn:  # a Core read without a Session: every API request asks
+            return tokens.resolve(conn, token, self.clock.now())
 
     def session_user(self, session_id: str, last_seen: float | None) -> dict:
         """The user of a web session that is still valid (not ended on the server, not idle too long),

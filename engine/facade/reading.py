@@ -10,7 +10,7 @@ from engine.facade.base import EngineBase
 from engine.roles import load_catalogue
 from engine.runtime import labels as labels_mod
 from engine.runtime import queries
-from engine.runtime.loading import get_instance, specs_for
+from engine.runtime.loading import specs_for, view_instance_as
 
 
 class ReadingMixin(EngineBase):
@@ -87,8 +87,7 @@ class ReadingMixin(EngineBase):
         """The instance as the actor may see it, with `fields`: {data name: ui entry (label, options,
         columns)} in the order the forms ask, the labelled names only (pages show nothing else)."""
         with self.db.read() as s:
-            user = users.get_actor(s, actor)
-            inst = get_instance(s, instance_id)
+            inst, user = view_instance_as(s, instance_id, actor)
             vid = inst.process_version_id
             forms = self.specs.version_forms(vid, lambda: queries.instance_forms(s, vid))
             rows = queries.instance_task_rows(s, inst)  # read once for the view and its field labels

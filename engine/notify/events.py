@@ -12,16 +12,18 @@ The person whose own command caused it is not told (they are looking at it). Eac
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import Insert, Integer, Select, String, Text, bindparam, case, exists, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from engine.notify import preferences
 from engine.runtime import access
 from engine.store.models import Instance, Notification, NotificationMark, ProcessVersion, Task, User
+from engine.store.types import UTCDateTime
 
 if TYPE_CHECKING:
     from engine.runtime.context import Context
@@ -38,20 +40,17 @@ def after_step(session: Session, instance: Instance, ready: list[Task], ended: b
         names.names[instance.process_version_id] = process_names
     for row in ready:
         if row.status == "ready":
-            _tell(session, access.waiting_for(session, row, instance, "offered"), "offered", instance, row,
+            _tell(session, access.waiting_for(session, row, instance), "offered", instance, row,
                   {**names.case(instance), "task": _titles(row)}, actor, at)
     if ended:
-        requester = session.execute(preferences.people("decided").where(
-            User.username == instance.started_by)).first()
-        if requester is not None:
-            _tell(session, [requester], "decided", instance, None,
-                  {**names.case(instance), "outcome": instance.outcome}, actor, at)
+        _tell(session, _requester(instance), "decided", instance, None,
+              {**names.case(instance), "outcome": instance.outcome}, actor, at)
 
 
 def task_assigned(session: Session, row: Task, instance: Instance, actor: str, at: datetime) -> None:
     """A manager gave the task to someone: they are told it waits for them, and by whom."""
     by = session.scalar(select(User.display_name).where(User.username == actor))
-    _tell(session, access.waiting_for(session, row, instance, "offered"), "offered", instance, row,
+    _tell(session, access.waiting_for(session, row, instance), "offered", instance, row,
           {**_Names(session).case(instance), "task": _titles(row), "by": by or actor}, actor, at)
 
 
@@ -83,7 +82,7 @@ def _announce_overdue(session: Session, task_id: str, now: datetime) -> int:
     if instance is None or instance.status != "running":
         return 0
     params = {**_Names(session).case(instance), "task": _titles(row), "due_at": row.due_at.isoformat()}
-    _tell(session, access.waiting_for(session, row, instance, "overdue"), "overdue", instance, row, params, None, now)
+    _tell(session, access.waiting_for(session, row, instance), "overdue", instance, row, params, None, now)
     return 1
 
 
@@ -101,27 +100,41 @@ def _claim_mark(session: Session, kind: str, subject: str, at: datetime) -> bool
     return session.execute(statement).first() is not None
 
 
-def _tell(session: Session, people: list[preferences.Person], kind: str, instance: Instance, task: Task | None,
+def _requester(instance: Instance) -> access.Waiting:
+    """The person who started the instance, told how it ended (if still an active account)."""
+    return access.Waiting(_REQUESTER, {"who": instance.started_by}, frozenset())
+
+
+_REQUESTER = preferences.people(with_choice=True).where(User.username == bindparam("who"))
+
+
+def _tell(session: Session, whom: access.Waiting, kind: str, instance: Instance, task: Task | None,
           params: dict, actor: str | None, at: datetime) -> None:
-    people = [u for u in people if u.username != actor]
-    if not people:
-        return
-    carried = preferences.carried(people, kind)  # read with the people: no query of its own
-    chosen = carried if carried is not None else {
-        name: kinds[kind] for name, kinds in preferences.choices(session, people).items()}
-    rows = []
-    for user in people:
-        choice = chosen[user.username]
-        mail = choice.email and bool(user.email)
-        if not (choice.in_app or mail):
-            continue
-        rows.append({"username": user.username, "kind": kind, "instance_id": instance.id,
-                     "task_id": task.id if task is not None else None,
-                     "params": json.dumps(params, ensure_ascii=False, sort_keys=True), "created_at": at,
-                     "in_app": choice.in_app, "email_status": "pending" if mail else None,
-                     "email_attempts": 0, "email_next_at": at if mail else None})
-    if rows:
-        session.execute(insert(Notification), rows)
+    """A notification row for each of these people who chose to be told of `kind` in the app or by e-mail
+    (preferences.told), except the actor: one INSERT … SELECT, the people and their choices never read
+    into Python."""
+    barred = whom.barred | {actor} if actor is not None else whom.barred
+    session.execute(_insert_from(whom.statement), {
+        **whom.params, "kind": kind, "barred": sorted(barred), "instance_id": instance.id,
+        "task_id": task.id if task is not None else None,
+        "params": json.dumps(params, ensure_ascii=False, sort_keys=True), "at": at})
+
+
+@functools.cache
+def _insert_from(people: Select) -> Insert:
+    """INSERT … SELECT of notification rows from a query of `preferences.people(with_choice=True)` (one of
+    a few built once each: access.waiting_for, _REQUESTER), built once per query."""
+    person = people.subquery("person")
+    in_app, email = preferences.told(person.c)
+    at = bindparam("at", type_=UTCDateTime)
+    rows = (select(person.c.username, bindparam("kind", type_=String), bindparam("instance_id", type_=Integer),
+                   bindparam("task_id", type_=String), bindparam("params", type_=Text), at, in_app,
+                   case((email, "pending")), literal(0), case((email, at)))
+            .where(person.c.username.not_in(bindparam("barred", expanding=True)), or_(in_app, email))
+            .order_by(person.c.username))
+    return insert(Notification.__table__).from_select(
+        ["username", "kind", "instance_id", "task_id", "params", "created_at", "in_app", "email_status",
+         "email_attempts", "email_next_at"], rows)
 
 
 def _titles(row: Task) -> dict[str, str]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select, true
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidData
@@ -41,17 +41,26 @@ def default(user: Person) -> Choice:
     return Choice(True, bool(user.email))
 
 
-def people(kind: str | None = None) -> Select:
-    """The active accounts as rows of (username, email), to be narrowed by the caller. With `kind`, each
-    row also carries the person's saved choice for that kind (`chosen_in_app`, `chosen_email`; None
-    without a saved one), so that whom to tell and how they chose to be told are one read."""
+def people(with_choice: bool = False) -> Select:
+    """The active accounts as rows of (username, email), to be narrowed by the caller. `with_choice`: each
+    row also carries the person's saved choice for the notification kind bound as `kind` (`chosen_in_app`,
+    `chosen_email`; None without a saved one), so that whom to tell and how they chose to be told are one
+    read; `told` says what that choice comes to."""
     query = select(User.username, User.email).where(User.active.is_(True))
-    if kind is None:
+    if not with_choice:
         return query
     return query.add_columns(NotificationPreference.in_app.label("chosen_in_app"),
                              NotificationPreference.email.label("chosen_email")).outerjoin(
         NotificationPreference, and_(NotificationPreference.username == User.username,
-                                     NotificationPreference.kind == kind))
+                                     NotificationPreference.kind == bindparam("kind")))
+
+
+def told(person: Any) -> tuple[ColumnElement, ColumnElement]:
+    """`default` and a saved choice in SQL, over a row of `people(with_choice=True)`: (in the app, by
+    e-mail), where by e-mail also needs an address, as `Choice.email` says."""
+    in_app = func.coalesce(person.chosen_in_app, true())
+    email = and_(func.coalesce(person.chosen_email, true()), person.email.is_not(None), person.email != "")
+    return in_app, email
 
 
 def choices(session: Session, people: Iterable[Person]) -> dict[str, dict[str, Choice]]:
@@ -66,14 +75,6 @@ def choices(session: Session, people: Iterable[Person]) -> dict[str, dict[str, C
         if row.kind in KINDS and row.username in found:
             found[row.username][row.kind] = Choice(row.in_app, row.email)
     return found
-
-
-def carried(people: list, kind: str) -> dict[str, Choice] | None:
-    """{username: Choice} for `kind` when every row came from `people(kind)`, else None (ask `choices`)."""
-    if not all(hasattr(u, "chosen_in_app") for u in people):
-        return None
-    return {u.username: default(u) if u.chosen_in_app is None else Choice(u.chosen_in_app, u.chosen_email)
-            for u in people}
 
 
 def view(session: Session, user: User) -> dict:

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine import outcomes
@@ -306,28 +306,37 @@ def check_may_start(user: Person, model: ProcessModel) -> None:
 
 
 @functools.cache
-def _waiting_for_statement(kind: str | None, assignee: bool):  # noqa: ANN202 - a Select
+def _waiting_for_statement(assignee: bool):  # noqa: ANN202 - a Select
     """Built once per shape (bound parameters), so that each step reuses its cache key and compiled form."""
     from engine.notify.preferences import people
     from engine.store.models import UserRole
 
-    query = people(kind)
+    query = people(with_choice=True)
     if assignee:
         return query.where(User.username == bindparam("who"))
-    return (query.join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role_id == bindparam("who")).order_by(User.username))
+    holders = select(UserRole.user_id).where(UserRole.role_id == bindparam("who"))
+    return query.where(User.id.in_(holders))
 
 
-def waiting_for(session: Session, task: Task, instance: Instance, kind: str | None = None) -> list[Row]:
+@dataclass(frozen=True)
+class Waiting:
+    """The people a ready task waits for, as a query (`statement` with `params`: rows of username, email
+    and their saved choice for the notification kind bound as `kind`, notify.preferences.people) and the
+    names that must be left out of it (`barred`: separation of duties)."""
+
+    statement: Select
+    params: dict
+    barred: frozenset[str]
+
+
+def waiting_for(session: Session, task: Task, instance: Instance) -> Waiting:
     """The people a ready task waits for, who are told it is offered (or overdue): its assignee, or else
-    every active holder of its role whom separation of duties allows (as the inbox shows it).
-    Rows of (username, email): whom to tell and where, read without loading whole accounts; with the
-    notification `kind`, each also carries the person's choice for it (notify.preferences.people)."""
+    every active holder of its role whom separation of duties allows (as the inbox shows it). A query, not
+    rows: whom to tell is written from it in one statement (notify.events), never loaded as accounts."""
     if task.assignee:
-        return list(session.execute(_waiting_for_statement(kind, True), {"who": task.assignee}))
-    holders = session.execute(_waiting_for_statement(kind, False), {"who": task.role})
-    barred = sod_barred(session, instance, task.sod_tokens)
-    return [person for person in holders if person.username not in barred]
+        return Waiting(_waiting_for_statement(True), {"who": task.assignee}, frozenset())
+    return Waiting(_waiting_for_statement(False), {"who": task.role},
+                   frozenset(sod_barred(session, instance, task.sod_tokens)))
 
 
 def sod_barred(session: Session, instance: Instance, sod: tuple[str, ...]) -> set[str]:

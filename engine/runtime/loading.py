@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy import Executable, and_, bindparam, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.audit.chain import instance_chain, instance_chain_of, remember_head
 from engine.errors import Conflict, Halted, NotFound
@@ -43,6 +43,28 @@ def get_instance(session: Session, instance_id: int) -> Instance:
     if inst is None:
         raise no_instance(instance_id)
     return inst
+
+
+def view_instance_as(session: Session, instance_id: int, username: str) -> tuple[Instance, Actor]:
+    """The instance for showing it, without its workflow state (the row's largest column, which a view never
+    reads; loaded on first use if it did), and the actor `username` (users.get_actor) in the same statement.
+    "No active user" is still answered before "no instance", as the two reads one after the other did."""
+    if not may_exist(username) or not valid_instance_id(instance_id):
+        get_actor(session, username)  # NotFound for a name we could not have stored
+        raise no_instance(instance_id)
+    found = session.execute(_view_statement(), {"id": instance_id, "username": username}).all()
+    if not found:
+        get_actor(session, username)  # NotFound first when there is no such user either
+        raise no_instance(instance_id)
+    return found[0][0], actor_of(found, username)
+
+
+@functools.cache
+def _view_statement() -> Executable:
+    """The instance `id` (without its state) with the actor `username` (users.ACTOR_COLUMNS, one row per role;
+    NULLs when no such active user)."""
+    return (select(Instance, *ACTOR_COLUMNS).outerjoin_from(Instance, ACTOR_FROM, ACTOR_WHERE)
+            .where(Instance.id == bindparam("id")).options(defer(Instance.state_json)))
 
 
 def valid_task_id(task_id: object) -> str | None:

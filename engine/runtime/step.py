@@ -15,7 +15,6 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, inspect, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from engine import outcomes
@@ -35,6 +34,7 @@ from engine.runtime.warm_workflows import WarmWorkflows
 from engine.sandbox.values import OutputRefused, storable
 from engine.scripting import FAILURES
 from engine.store.models import Instance, Task, Timer
+from engine.store.writes import mark_written, write_changes
 
 
 @dataclass
@@ -117,6 +117,7 @@ class Step:
         model = self.specs.models[inst.process_key]
         notify.after_step(self.session, inst, offered, ended, self.actor, self.at,  # rows now; e-mails after commit
                           {"zh": model.name, "en": model.name_en or model.name})
+        write_changes(self.session, inst)  # one UPDATE now, not the unit of work's at the flush
         return derived
 
     def _save_state(self, wf: BpmnWorkflow, data: dict) -> None:
@@ -166,8 +167,9 @@ class Step:
 
         The rows the step closed ride in the same statement (their whole row, as read under the instance
         lock and changed since), instead of an UPDATE of their own at the flush; their values are then
-        marked as the database's, so that the flush sends nothing more for them."""
-        if not fresh:
+        marked as the database's, so that the flush sends nothing more for them. A step that only closes
+        rows sends them in the same statement too."""
+        if not fresh and not closed:
             return
         for row in fresh:  # a closed row of the same id loaded earlier in this transaction is stale now
             known = self.session.identity_map.get(identity_key(Task, row.id))
@@ -175,8 +177,7 @@ class Step:
                 self.session.expire(known)
         self.session.execute(_UPSERT_TASK, [{c: getattr(row, c) for c in _TASK_COLUMNS} for row in fresh + closed])
         for row in closed:
-            for c in _TASK_COLUMNS:
-                set_committed_value(row, c, getattr(row, c))
+            mark_written(self.session, row)
 
     def _close_tasks(self, open_rows: dict[str, Task]) -> list[Task]:
         """Open rows whose task is no longer ready: completed, or cancelled (also when it is gone). Returns
