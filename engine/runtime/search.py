@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import outcomes
@@ -174,14 +174,15 @@ def breached(now: datetime) -> ColumnElement[bool]:
 def breaching(now: datetime) -> ColumnElement[bool]:
     """`breached` as a filter over many instances: whether the instance is among the breaching ones, read
     from where breaches are (the small partial indexes ix_audit_event_escalated and ix_task_late, and the
-    overdue end of ix_task_status_due; migration 0015) instead of probing every instance. The conditions
-    are literals, as those indexes state them, so that the database may use them."""
+    overdue end of ix_task_status_due; migration 0015) instead of probing every instance. One IN over a
+    UNION ALL: PostgreSQL then joins the instances to the set (under an OR of INs it may probe a subquery
+    per instance). The conditions are literals, as those indexes state them, so that they are used."""
     escalated = select(AuditEvent.instance_id).where(AuditEvent.kind == literal_column("'escalated'"),
                                                       AuditEvent.instance_id.is_not(None))
     late = select(Task.instance_id).where(Task.status == literal_column("'completed'"),
                                           Task.completed_at > Task.due_at)
     overdue = select(Task.instance_id).where(Task.status == literal_column("'ready'"), Task.due_at < now)
-    return or_(Instance.id.in_(escalated), Instance.id.in_(late), Instance.id.in_(overdue))
+    return Instance.id.in_(union_all(escalated, late, overdue))
 
 
 def visible_to(session: Session, user: Person) -> ColumnElement[bool] | None:
@@ -224,7 +225,8 @@ def conditions(session: Session, f: Filters, user: Person, now: datetime) -> lis
             Task.assignee == f.participant, Task.completed_by == f.participant)).exists()
         where.append(or_(Instance.started_by == f.participant, took_part))
     if f.sla_breached is not None:
-        where.append(breaching(now) if f.sla_breached else ~breaching(now))
+        # not breached: row by row (a NOT IN over the set may not be hashed by PostgreSQL, and most match)
+        where.append(breaching(now) if f.sla_breached else ~breached(now))
     return where
 
 
@@ -259,11 +261,15 @@ def search(session: Session, user: Person, now: datetime, filters: dict, page: i
                   .scalar_subquery())
     # the version as a subquery, not a join: with a join SQLite may drive the query from process_version
     version = select(ProcessVersion.version).where(ProcessVersion.id == Instance.process_version_id).scalar_subquery()
+    # the page's ids first, then its columns: a database computes the selected columns (the SLA and open task
+    # subqueries) before it sorts, for every instance found, not for the page's only
+    page_ids = (select(Instance.id).where(*where).order_by(*NEWEST_FIRST).limit(per_page)
+                .offset((page - 1) * per_page))
     query = (select(Instance.id, Instance.process_key, Instance.process_version_id, version.label("version"),
                     Instance.business_key, Instance.customer_name, Instance.status, Instance.outcome,
                     Instance.started_by, Instance.started_at, Instance.ended_at, breached(now).label("sla_breached"),
                     open_tasks.label("open_tasks"))
-             .where(*where).order_by(*NEWEST_FIRST).limit(per_page).offset((page - 1) * per_page))
+             .where(Instance.id.in_(page_ids)).order_by(*NEWEST_FIRST))
     rows = session.execute(query).all()
     names = _process_names(session, {r.process_version_id for r in rows})
     items = [{"id": r.id, "process_key": r.process_key, "process_name": names[r.process_version_id]["zh"],
