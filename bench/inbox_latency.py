@@ -1,16 +1,20 @@
-"""Benchmark 3: inbox query latency with 1,000,000 task rows of which 100,000 are open.
+"""Benchmark 3: inbox query latency with 10,000,000 task rows of which 1,000,000 are open.
 
-The rows are bulk-loaded (not run through the engine): one instance per open task, each with the
-tasks it already went through (completed, a few cancelled) and one open task, spread over every
-work role; a quarter of the open tasks are claimed by a person, a tenth wait for the requester,
-and many carry separation-of-duties tokens (`initiator`, or an earlier task that one of the
-role's holders completed, so that person must not see it). Then Engine.inbox(user) is timed for
+The rows are bulk-loaded (not run through the engine, bench/bulk.py: COPY or big executemany
+batches, the secondary indexes created after the load): one running instance per open task, each
+with the tasks it already went through (completed, a few cancelled; a fifth with a deadline, a few
+missed) and one open task, spread over every work role and four processes (the complaint and
+after-sales steps the KPI figures measure are named as in the diagrams, an after-sales resolution
+and 1 % of escalations leave their audit events, for bench/read_scale.py); a quarter of the open
+tasks are claimed by a person, a tenth wait for the requester, and many carry separation-of-duties
+tokens (`initiator`, or an earlier task that one of the role's holders completed, so that person
+must not see it). Then Engine.inbox(user) is timed for
 people of different roles: the first page (`--page` rows, what the inbox page and a client show
 first) and, for reference, the whole list.
 
-    .venv/bin/python -m bench.inbox_latency --db both --tasks 1000000 --open 100000
+    .venv/bin/python -m bench.inbox_latency --db both --tasks 10000000 --open 1000000
 
-Target: p95 of the first page <= 10 ms on both databases.
+Target (issue 17, target 6): p95 of the first page <= 5 ms on both databases.
 """
 
 from __future__ import annotations
@@ -19,11 +23,11 @@ import argparse
 import json
 import random
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, select
 
+from bench import bulk
 from bench.common import (
     PASSWORD,
     add_db_argument,
@@ -35,12 +39,14 @@ from bench.common import (
     print_table,
 )
 from engine import Engine
-from engine.clock import ManualClock
-from engine.store.models import Instance, ProcessVersion, Task
+from engine.audit.chain import instance_chain
+from engine.clock import ManualClock, iso
+from engine.store.models import AuditEvent, ProcessVersion
 
-BATCH = 20_000
+PAGE_TARGET = 0.005  # s, p95 of the first page (issue 17, target 6)
+BATCH = 100_000  # task rows per transaction
 T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
-KEYS = ("quotation", "order_review", "complaint", "aftersale")
+KEYS = ("quotation", "order_review", "complaint", "aftersale")  # in turn
 # open pool tasks per role, relative (the sales floor is busier than the office)
 ROLE_WEIGHTS = {"sales_rep": 6, "sales_manager": 8, "sales_director": 4, "sales_assistant": 3, "order_clerk": 4,
                 "dispatcher": 3, "sales_vp": 1, "general_manager": 1, "division_leader": 1, "quality": 3,
@@ -59,12 +65,32 @@ def _people() -> dict[str, list[str]]:
     return people
 
 
+TASK_COLUMNS = ("id", "instance_id", "process_key", "bpmn_id", "title", "title_en", "role", "form_key", "assignee",
+                "status", "created_at", "due_at", "completed_by", "completed_at", "sod")
+INSTANCE_COLUMNS = ("id", "process_version_id", "process_key", "business_key", "status", "started_by", "started_at",
+                    "ended_at", "state_json", "serializer_version", "data_json", "customer_name", "outcome", "rev")
+EVENT_COLUMNS = ("id", "chain", "position", "instance_id", "at", "actor", "kind", "task", "payload", "prev_hash",
+                 "hash")
+# earlier steps that the KPI figures measure (engine/kpi/kpi.yaml): step number -> BPMN id, per process
+KPI_STEPS = {"complaint": {1: "take_quality_by_manager", 4: "implement_solution"},
+             "aftersale": {1: "first_response", 4: "resolve"}}
+SPACING = timedelta(seconds=30)  # one new instance every 30 s: 1,000,000 of them span about a year
+ESCALATED = 0.01  # instances whose boundary SLA timer fired (an `escalated` event)
+
+
+def now_after(open_count: int) -> datetime:
+    """The benchmark's clock: a day after the last instance was registered."""
+    return T0 + SPACING * open_count + timedelta(days=1)
+
+
 def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
-    """Bulk-insert `open_count` instances and `total` task rows; returns counts for the table."""
+    """Bulk-insert `open_count` running instances and `total` task rows (one open task per instance, the
+    rest done), with the audit events the SLA search and the KPI figures read; returns counts."""
     rng = random.Random(seed)
     people = _people()
     for name, roles in people.items():
         eng.add_user(name, roles, PASSWORD)
+    eng.add_user("auditor_0", ["auditor"], PASSWORD)
     holders: dict[str, list[str]] = {}
     for name, roles in people.items():
         for role in roles:
@@ -74,54 +100,89 @@ def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
     weights = list(ROLE_WEIGHTS.values())
     with eng.db.read() as s:
         version_id = s.scalar(select(ProcessVersion.id))
+        first_event = s.scalar(select(func.max(AuditEvent.id))) or 0  # the deployment's come first
+    now = now_after(open_count)
+    when = bulk.stamp(eng)
     per_instance = max(total // open_count, 1)
-    instances: list[dict] = []
-    tasks: list[dict] = []
-    stats = {"instances": 0, "tasks": 0, "open": 0}
-    for i in range(open_count):
-        iid = i + 1
-        started_by = rng.choice(reps)
-        at = T0 + timedelta(minutes=5 * i / 10)  # ~10 new instances every 5 minutes
-        customer = f"客户{rng.randrange(5000)}"
-        data = {"customer_name": customer, "amount_yuan": rng.randrange(1000, 500000), "region": rng.choice("ABCD"),
-                "contact": f"联系人{i}", "phone": f"138{i:08d}", "notes": "常规订单" * 5}
-        instances.append({"id": iid, "process_version_id": version_id, "process_key": rng.choice(KEYS),
-                          "business_key": f"BK-{iid}", "status": "running", "started_by": started_by,
-                          "started_at": at, "state_json": "{}", "serializer_version": "bench",
-                          "data_json": json.dumps(data, ensure_ascii=False), "customer_name": customer, "rev": 1})
-        done_by: dict[str, str] = {}
-        count = per_instance + (1 if i < total - per_instance * open_count else 0)
-        for j in range(count - 1):  # the tasks this instance already went through
-            role = rng.choices(roles, weights)[0]
-            who = rng.choice(holders[role])
-            bpmn_id = f"step_{j}"
-            done_by[bpmn_id] = who
-            cancelled = rng.random() < 0.03
-            tasks.append(_task(iid, instances[-1]["process_key"], bpmn_id, role, who, at + timedelta(minutes=j),
-                               "cancelled" if cancelled else "completed", None if cancelled else who))
-        tasks.append(_open_task(rng, iid, instances[-1]["process_key"], started_by, holders, roles, weights,
-                                done_by, at + timedelta(minutes=count)))
-        if len(tasks) >= BATCH:
-            _flush(eng, instances, tasks, stats)
-    _flush(eng, instances, tasks, stats)
-    _analyze(eng)
+    extra = total - per_instance * open_count  # the first instances get one task more
+    instances: list[tuple] = []
+    tasks: list[tuple] = []
+    events: list[tuple] = []
+    stats = {"instances": 0, "tasks": 0, "open": 0, "events": 0, "first_event": first_event}
+    started = time.perf_counter()
+    step = max(open_count // 10, 1)
+    with bulk.without_indexes(eng, ("instance", "task", "audit_event")):
+        for i in range(open_count):
+            iid = i + 1
+            key = KEYS[i % len(KEYS)]
+            started_by = rng.choice(reps)
+            at = T0 + SPACING * i
+            customer = f"客户{rng.randrange(5000)}"
+            data = {"customer_name": customer, "amount_yuan": rng.randrange(1000, 500000),
+                    "region": rng.choice("ABCD"), "contact": f"联系人{i}", "phone": f"138{i:08d}",
+                    "notes": "常规订单" * 5}
+            instances.append((iid, version_id, key, f"BK-{iid}", "running", started_by, when(at), None, "{}", "bench",
+                              json.dumps(data, ensure_ascii=False), customer, None, 1))
+            done_by: dict[str, str] = {}
+            count = per_instance + (1 if i < extra else 0)
+            named = KPI_STEPS.get(key, {})
+            for j in range(count - 1):  # the tasks this instance already went through
+                role = rng.choices(roles, weights)[0]
+                who = rng.choice(holders[role])
+                bpmn_id = named.get(j, f"step_{j}")
+                done_by[bpmn_id] = who
+                created = at + timedelta(minutes=j)
+                finished = created + timedelta(minutes=30)
+                due = None
+                if rng.random() < 0.2:  # a fifth have a deadline; one in twenty of those was missed
+                    due = finished + (timedelta(minutes=-10) if rng.random() < 0.05 else timedelta(hours=8))
+                if rng.random() < 0.03:
+                    tasks.append(_task(stats, iid, key, bpmn_id, role, who, when(created), "cancelled", None, None,
+                                       when(due)))
+                    continue
+                tasks.append(_task(stats, iid, key, bpmn_id, role, who, when(created), "completed", who,
+                                   when(finished), when(due)))
+                if bpmn_id == "resolve":  # the after-sales resolution measure reads the data it was completed with
+                    tid = tasks[-1][0]
+                    events.append(_event(stats, iid, 1, finished, who, "completed", bpmn_id,
+                                         {"task_id": tid, "data": {"outcome": "resolved"}}))
+            tasks.append(_open_task(stats, rng, iid, key, started_by, holders, roles, weights, done_by,
+                                    at + timedelta(minutes=count), now, when))
+            if rng.random() < ESCALATED:
+                events.append(_event(stats, iid, 2, at + timedelta(days=1), "system", "escalated", "review", {}))
+            if len(tasks) >= BATCH:
+                _flush(eng, instances, tasks, events, stats)
+            if (i + 1) % step == 0:
+                bulk.progress("instances", i + 1, open_count, started)
+        _flush(eng, instances, tasks, events, stats)
+    bulk.settle(eng)
     return stats
 
 
-def _task(iid: int, key: str, bpmn_id: str, role: str, assignee: str | None, at: datetime, status: str,
-          completed_by: str | None, sod: str = "", due: datetime | None = None) -> dict:
-    return {"id": str(uuid.uuid4()), "instance_id": iid, "process_key": key, "bpmn_id": bpmn_id,
-            "title": f"任务 {bpmn_id}", "title_en": f"Task {bpmn_id}", "role": role, "form_key": None,
-            "assignee": assignee, "status": status, "created_at": at, "due_at": due,
-            "completed_by": completed_by, "completed_at": at + timedelta(minutes=30) if completed_by else None,
-            "sod": sod}
+def _task(stats: dict, iid: int, key: str, bpmn_id: str, role: str, assignee: str | None, at: object, status: str,
+          completed_by: str | None, completed_at: object, due: object, sod: str = "") -> tuple:
+    """A task row in TASK_COLUMNS order. Ids are sequential (SpiffWorkflow's are random uuids): the primary
+    key then grows at its end, which keeps loading ten million rows quick; no query reads them in order."""
+    stats["tasks"] += 1
+    return (f"00000000-0000-4000-8000-{stats['tasks']:012x}", iid, key, bpmn_id, f"任务 {bpmn_id}", f"Task {bpmn_id}",
+            role, None, assignee, status, at, due, completed_by, completed_at, sod)
 
 
-def _open_task(rng: random.Random, iid: int, key: str, started_by: str, holders: dict, roles: list, weights: list,
-               done_by: dict, at: datetime) -> dict:
-    due = at + timedelta(hours=24) if rng.random() < 0.6 else None
+def _event(stats: dict, iid: int, position: int, at: datetime, actor: str, kind: str, task: str,
+           payload: dict) -> tuple:
+    stats["events"] += 1
+    return (stats["first_event"] + stats["events"], instance_chain(iid), position, iid, iso(at), actor, kind, task,
+            json.dumps(payload), "0" * 64, "0" * 64)
+
+
+def _open_task(stats: dict, rng: random.Random, iid: int, key: str, started_by: str, holders: dict, roles: list,
+               weights: list, done_by: dict, at: datetime, now: datetime, when) -> tuple:  # noqa: ANN001
+    due = None
+    if rng.random() < 0.6:  # most have a deadline; one in twenty is past it
+        due = now - timedelta(hours=rng.randrange(1, 48)) if rng.random() < 0.05 else at + timedelta(days=400)
+    stats["open"] += 1
     if rng.random() < 0.1:  # back to the requester
-        return _task(iid, key, "confirm", "initiator", started_by, at, "ready", None, due=due)
+        return _task(stats, iid, key, "confirm", "initiator", started_by, when(at), "ready", None, None, when(due))
     role = rng.choices(roles, weights)[0]
     assignee = rng.choice(holders[role]) if rng.random() < 0.25 else None
     sod = ""
@@ -130,27 +191,17 @@ def _open_task(rng: random.Random, iid: int, key: str, started_by: str, holders:
         if done_by and rng.random() < 0.5:  # someone of this role did an earlier step: not them again
             earlier = rng.choice(sorted(done_by))
             sod = f"initiator {earlier}"
-    return _task(iid, key, "review", role, assignee, at, "ready", None, sod, due)
+    return _task(stats, iid, key, "review", role, assignee, when(at), "ready", None, None, when(due), sod)
 
 
-def _flush(eng: Engine, instances: list, tasks: list, stats: dict) -> None:
-    with eng.db.write() as s:
-        if instances:
-            s.execute(insert(Instance.__table__), instances)
-        if tasks:
-            s.execute(insert(Task.__table__), tasks)
+def _flush(eng: Engine, instances: list, tasks: list, events: list, stats: dict) -> None:
+    bulk.insert(eng, "instance", INSTANCE_COLUMNS, instances)
+    bulk.insert(eng, "task", TASK_COLUMNS, tasks)
+    bulk.insert(eng, "audit_event", EVENT_COLUMNS, events)
     stats["instances"] += len(instances)
-    stats["tasks"] += len(tasks)
-    stats["open"] += sum(1 for t in tasks if t["status"] == "ready")
     instances.clear()
     tasks.clear()
-
-
-def _analyze(eng: Engine) -> None:
-    """PostgreSQL's autovacuum would have analysed tables this size; SQLite gets `PRAGMA optimize`,
-    which an application may run on close (we measure what the query plan is without forcing it)."""
-    with eng.db.write() as s:
-        s.execute(text("ANALYZE" if not eng.db.is_sqlite else "PRAGMA optimize"))
+    events.clear()
 
 
 def time_inbox(eng: Engine, username: str, calls: int, limit: int | None) -> tuple[list[float], int]:
@@ -165,7 +216,7 @@ def time_inbox(eng: Engine, username: str, calls: int, limit: int | None) -> tup
 
 
 def measure(kind: str, total: int, open_count: int, calls: int, full_calls: int, page: int) -> list[dict]:
-    clock = ManualClock(T0 + timedelta(days=7))
+    clock = ManualClock(now_after(open_count))
     with engine_on(kind, "inbox", clock=clock) as eng:
         deploy(eng, "approval5.bpmn")  # a process version for the instances to point at
         start = time.perf_counter()
@@ -187,8 +238,8 @@ def measure(kind: str, total: int, open_count: int, calls: int, full_calls: int,
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_db_argument(parser)
-    parser.add_argument("--tasks", type=int, default=1_000_000, help="task rows in all (default 1000000)")
-    parser.add_argument("--open", type=int, default=100_000, help="open (ready) tasks (default 100000)")
+    parser.add_argument("--tasks", type=int, default=10_000_000, help="task rows in all (default 10000000)")
+    parser.add_argument("--open", type=int, default=1_000_000, help="open (ready) tasks (default 1000000)")
     parser.add_argument("--calls", type=int, default=200, help="timed first-page calls per person (default 200)")
     parser.add_argument("--full-calls", type=int, default=20, help="timed whole-list calls per person (default 20)")
     parser.add_argument("--page", type=int, default=50, help="first page size (default 50)")
@@ -199,11 +250,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     results = []
     for kind in db_choices(args.db):
         results += measure(kind, args.tasks, args.open, args.calls, args.full_calls, args.page)
-    print_table(f"Engine.inbox(user) latency in ms (first page of {args.page}; target p95 <= 10 ms) "
+    print_table(f"Engine.inbox(user) latency in ms (first page of {args.page}; target p95 <= 5 ms) "
                 "and the whole list for reference",
                 ["db", "person", "visible", "page p50", "page p95", "target", "whole p50", "whole p95"],
                 [[r["db"], r["who"], r["visible"], 1000 * r["p50"], 1000 * r["p95"],
-                  "met" if r["p95"] <= 0.010 else "MISSED", 1000 * r["full_p50"], 1000 * r["full_p95"]]
+                  "met" if r["p95"] <= PAGE_TARGET else "MISSED", 1000 * r["full_p50"], 1000 * r["full_p95"]]
                  for r in results])
     return results
 

@@ -11,7 +11,16 @@ import pytest
 from SpiffWorkflow.util.task import TaskIterator
 from sqlalchemy import text
 
-from bench import audit_speed, command_cost, cost_growth, engine_throughput, inbox_latency, rest_vs_raw, sandbox_cost
+from bench import (
+    audit_speed,
+    command_cost,
+    cost_growth,
+    engine_throughput,
+    inbox_latency,
+    read_scale,
+    rest_vs_raw,
+    sandbox_cost,
+)
 from bench.common import engine_on, percentile, print_table
 from bench.statements import Count, StatementCounter
 from engine.process import limits
@@ -37,6 +46,23 @@ def test_inbox_latency_loads_rows_and_times_pages(capsys):
     for r in rows:
         assert r["p95"] > 0 and r["full_p95"] > 0
         assert 0 < r["shown"] <= 10 and r["visible"] >= r["shown"]
+
+
+def test_read_scale_times_every_target_6_read_beside_its_target(capsys):
+    rows = read_scale.main(["--db", DB, "--tasks", "3000", "--open", "600", "--calls", "2", "--page", "10"])
+    out = capsys.readouterr().out
+    assert "loaded 3,000 tasks (600 open), 600 instances" in out and "issue 17 target 6" in out
+    reads = {r["what"] for r in rows}
+    assert reads == {"Engine.inbox first page of 10", "Engine.inbox_counts", "search: a customer", "search: 30 days",
+                     "search: SLA breached", "KPI page: everything", "KPI page: 30 days"}
+    for r in rows:
+        assert r["p95"] > 0 and r["calls"] >= 1
+        [line] = [x for x in out.splitlines() if x.startswith(DB) and r["what"] in x and r["who"] in x]
+        assert line.endswith(("met", "MISSED"))
+    found = {(r["what"], r["who"]): r["found"] for r in rows}
+    assert found[("search: 30 days", "auditor")] > 0 and found[("search: SLA breached", "auditor")] > 0
+    assert found[("KPI page: everything", "auditor")] == 600  # every instance is in the KPI figures
+    assert found[("search: 30 days", "auditor")] >= found[("search: 30 days", "sales manager")]
 
 
 def test_cost_growth_times_early_and_late_tasks_and_profiles(capsys):

@@ -75,3 +75,26 @@ def test_an_underscore_in_a_step_id_is_not_a_wildcard(approval):
 def test_a_page_outside_the_limits_is_refused(approval, limit, offset):
     with pytest.raises(InvalidData):
         approval.inbox("mgr", limit=limit, offset=offset)
+
+
+def test_the_counts_per_role_are_the_inbox_rows_per_role_with_separation_of_duties(approval):
+    """Engine.inbox_counts (every page's navigation) counts with a statement of its own: it must hide what
+    the inbox hides (own requests, an earlier step done, an underscore matching only itself)."""
+    add_users(approval, {"boss": ["sales_rep", "sales_manager"]})
+    own = _approvals(approval, ["boss", "boss"])
+    earlier_done, underscore, plain = _approvals(approval, ["rep", "rep2", "rep"])
+    with approval.db.write() as s:
+        for iid, sod in ((earlier_done, "initiator check_step"), (underscore, "checkXstep")):
+            task = s.query(Task).filter_by(instance_id=iid, bpmn_id="approve").one()
+            task.sod = sod
+            s.add(Task(id=str(uuid.uuid4()), instance_id=iid, process_key="approval", bpmn_id="check_step",
+                       title="核对", role="sales_manager", assignee="mgr", status="completed",
+                       created_at=task.created_at, completed_by="mgr", completed_at=task.created_at))
+        s.query(Task).filter_by(instance_id=plain, bpmn_id="approve").one().assignee = "mgr2"  # claimed
+    expected = {"mgr": {"sales_manager": 3}, "mgr2": {"sales_manager": 5}, "boss": {"sales_manager": 2}}
+    for who, counts in expected.items():
+        assert approval.inbox_counts(who) == counts
+        rows = approval.inbox(who)
+        assert approval.inbox_counts(who) == {role: sum(1 for t in rows if t["role"] == role)
+                                             for role in {t["role"] for t in rows}}
+    assert not {t["instance_id"] for t in approval.inbox("boss")} & set(own)

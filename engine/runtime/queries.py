@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, Select, bindparam, exists, func, literal, select, union_all
+from sqlalchemy import Connection, Select, bindparam, exists, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import form_prefill, outcomes
@@ -88,13 +88,28 @@ def inbox_counts(session: Session | Connection, user: Person, now: datetime) -> 
     roles = sorted(roles_of(user))
     query = _INBOX_COUNTS.get(len(roles))
     if query is None:
-        merged = _inbox_statement(len(roles), False, False, None, False, False).subquery()
-        query = _INBOX_COUNTS[len(roles)] = select(merged.c.role, func.count()).group_by(merged.c.role)
-    params = {"username": user.username, "now": now, **{f"role_{i}": r for i, r in enumerate(roles)}}
+        query = _INBOX_COUNTS[len(roles)] = _counts_statement(len(roles))
+    params = {"username": user.username, **{f"role_{i}": r for i, r in enumerate(roles)}}
     return {role: n for role, n in session.execute(query, params)}
 
 
 _INBOX_COUNTS: dict[int, Select] = {}  # by number of roles, as _INBOX_STATEMENTS
+
+
+def _counts_statement(roles: int) -> Select:
+    """The inbox's sources and filters as `_inbox_statement` has them, counted per role: only the role
+    is selected, with no join and no order, so that each branch is a range of the covering index
+    ix_task_open (migration 0015) and only a row with separation-of-duties tokens looks further (the
+    user's own instances, the instance's completed tasks by ix_task_instance_status). The status is a
+    literal: a partial index is used only when the query names its condition itself."""
+    task = Task.__table__.c
+    username = bindparam("username")
+    sources = [task.assignee == username]
+    sources += [task.assignee.is_(None) & (task.role == bindparam(f"role_{i}")) for i in range(roles)]
+    ready = task.status == literal_column("'ready'")
+    branches = [select(task.role).where(ready, source, _sod_visible(username, joined=False)) for source in sources]
+    merged = union_all(*branches).subquery()
+    return select(merged.c.role, func.count()).group_by(merged.c.role)
 
 
 _INBOX_STATEMENTS: dict[tuple, Select] = {}  # by shape: building the statement costs more than running it
@@ -152,18 +167,23 @@ def startable(session: Session, user: Person) -> list[dict]:
     return [p for p in processes(session) if access.may_start(user, models[p["key"]])]
 
 
-def _sod_visible(username):  # noqa: ANN001, ANN202 - a SQL condition on Task (joined with Instance)
+def _sod_visible(username, joined: bool = True):  # noqa: ANN001, ANN202 - a SQL condition on Task
     """Separation of duties as a SQL condition, so that paging counts only what the user may see:
     the same rule as access.sod_violation (tokens are `initiator`, the requester, or the BPMN id
-    of an earlier task, whoever completed it in this instance)."""
-    task = Task.__table__.c
+    of an earlier task, whoever completed it in this instance). `joined`: the query joins Instance
+    (the inbox's rows show it); else the requester is looked up for a row with tokens only."""
+    task, inst = Task.__table__.c, Instance.__table__.c
     padded = literal(" ") + task.sod + literal(" ")
-    own_request = padded.like("% initiator %") & (Instance.__table__.c.started_by == username)
+    # unjoined: the user's own instances are read once (an index range), not looked up row by row
+    requester = (inst.started_by == username) if joined else \
+        task.instance_id.in_(select(inst.id).where(inst.started_by == username))
+    own_request = padded.like("% initiator %") & requester
     done = Task.__table__.alias().c
     token = literal("% ") + func.replace(done.bpmn_id, "_", "\\_") + literal(" %")  # `_` is a LIKE wildcard
-    did_earlier = exists().where(done.instance_id == task.instance_id, done.status == "completed",
-                                 done.completed_by == username, done.bpmn_id != "initiator",
-                                 padded.like(token, escape="\\"))
+    # tokens that are only `initiator` name no earlier step: no need to look for one
+    did_earlier = (task.sod != "initiator") & exists().where(
+        done.instance_id == task.instance_id, done.status == "completed", done.completed_by == username,
+        done.bpmn_id != "initiator", padded.like(token, escape="\\"))
     return (task.sod == "") | ~(own_request | did_earlier)
 
 

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import outcomes
@@ -162,13 +162,27 @@ def _like_escape(text: str) -> str:
 
 
 def breached(now: datetime) -> ColumnElement[bool]:
-    """Whether the instance breached an SLA (see the module's docstring)."""
+    """Whether the instance breached an SLA (see the module's docstring): for one row (a page's column)."""
     escalated = select(AuditEvent.id).where(AuditEvent.instance_id == Instance.id,
                                             AuditEvent.kind == "escalated").exists()
     late = select(Task.id).where(Task.instance_id == Instance.id, Task.due_at.is_not(None), or_(
         and_(Task.status == "completed", Task.completed_at > Task.due_at),
         and_(Task.status == "ready", Task.due_at < now))).exists()
     return or_(escalated, late)
+
+
+def breaching(now: datetime) -> ColumnElement[bool]:
+    """`breached` as a filter over many instances: whether the instance is among the breaching ones, read
+    from where breaches are (the small partial indexes ix_audit_event_escalated and ix_task_late, and the
+    overdue end of ix_task_status_due; migration 0015) instead of probing every instance. One IN over a
+    UNION ALL: PostgreSQL then joins the instances to the set (under an OR of INs it may probe a subquery
+    per instance). The conditions are literals, as those indexes state them, so that they are used."""
+    escalated = select(AuditEvent.instance_id).where(AuditEvent.kind == literal_column("'escalated'"),
+                                                      AuditEvent.instance_id.is_not(None))
+    late = select(Task.instance_id).where(Task.status == literal_column("'completed'"),
+                                          Task.completed_at > Task.due_at)
+    overdue = select(Task.instance_id).where(Task.status == literal_column("'ready'"), Task.due_at < now)
+    return Instance.id.in_(union_all(escalated, late, overdue))
 
 
 def visible_to(session: Session, user: Person) -> ColumnElement[bool] | None:
@@ -195,8 +209,9 @@ def conditions(session: Session, f: Filters, user: Person, now: datetime) -> lis
         where.append(Instance.outcome == f.outcome)
     if f.started_by:
         where.append(Instance.started_by == f.started_by)
-    if f.customer:
-        where.append(Instance.customer_name.ilike(f"%{_like_escape(f.customer)}%", escape="\\"))
+    if f.customer:  # a part of a name matches anywhere: the names are read from their narrow index, not the table
+        named = select(Instance.id).where(Instance.customer_name.ilike(f"%{_like_escape(f.customer)}%", escape="\\"))
+        where.append(Instance.id.in_(named))
     if f.business_key:
         # LIKE lets PostgreSQL use the index; the substr comparison keeps letter case on SQLite too
         where.append(Instance.business_key.like(f"{_like_escape(f.business_key)}%", escape="\\"))
@@ -210,7 +225,8 @@ def conditions(session: Session, f: Filters, user: Person, now: datetime) -> lis
             Task.assignee == f.participant, Task.completed_by == f.participant)).exists()
         where.append(or_(Instance.started_by == f.participant, took_part))
     if f.sla_breached is not None:
-        where.append(breached(now) if f.sla_breached else ~breached(now))
+        # not breached: row by row (a NOT IN over the set may not be hashed by PostgreSQL, and most match)
+        where.append(breaching(now) if f.sla_breached else ~breached(now))
     return where
 
 
@@ -243,12 +259,17 @@ def search(session: Session, user: Person, now: datetime, filters: dict, page: i
     total = session.scalar(select(func.count(Instance.id)).where(*where)) or 0
     open_tasks = (select(func.count(Task.id)).where(Task.instance_id == Instance.id, Task.status == "ready")
                   .scalar_subquery())
-    query = (select(Instance.id, Instance.process_key, Instance.process_version_id, ProcessVersion.version,
+    # the version as a subquery, not a join: with a join SQLite may drive the query from process_version
+    version = select(ProcessVersion.version).where(ProcessVersion.id == Instance.process_version_id).scalar_subquery()
+    # the page's ids first, then its columns: a database computes the selected columns (the SLA and open task
+    # subqueries) before it sorts, for every instance found, not for the page's only
+    page_ids = (select(Instance.id).where(*where).order_by(*NEWEST_FIRST).limit(per_page)
+                .offset((page - 1) * per_page))
+    query = (select(Instance.id, Instance.process_key, Instance.process_version_id, version.label("version"),
                     Instance.business_key, Instance.customer_name, Instance.status, Instance.outcome,
                     Instance.started_by, Instance.started_at, Instance.ended_at, breached(now).label("sla_breached"),
                     open_tasks.label("open_tasks"))
-             .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
-             .where(*where).order_by(*NEWEST_FIRST).limit(per_page).offset((page - 1) * per_page))
+             .where(Instance.id.in_(page_ids)).order_by(*NEWEST_FIRST))
     rows = session.execute(query).all()
     names = _process_names(session, {r.process_version_id for r in rows})
     items = [{"id": r.id, "process_key": r.process_key, "process_name": names[r.process_version_id]["zh"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from engine.store.types import UTCDateTime
@@ -124,7 +124,7 @@ class Task(Base):
     __table_args__ = (
         Index("ix_task_role_status", "role", "status"),
         Index("ix_task_assignee_status", "assignee", "status"),
-        Index("ix_task_instance_status", "instance_id", "status"),
+        Index("ix_task_instance_status", "instance_id", "status", "completed_by"),  # + who: migration 0015
         # the inbox (queries.inbox): one ordered scan per source, see migration 0005
         Index("ix_task_inbox_role", "status", "role", "created_at", "id"),
         Index("ix_task_inbox_assignee", "status", "assignee", "created_at", "id"),
@@ -355,6 +355,13 @@ class NotificationMark(Base):
 
 # the worker's overdue scan: ready tasks by due time (declared here to leave the Task class to its owners)
 Index("ix_task_status_due", Task.status, Task.due_at)
+# the reads at scale (migration 0015): partial indexes, used when a query states the same condition
+_READY, _LATE, _ESCALATED = "status = 'ready'", "status = 'completed' AND completed_at > due_at", "kind = 'escalated'"
+Index("ix_task_open", Task.status, Task.role, Task.assignee, Task.sod, Task.instance_id,
+      sqlite_where=text(_READY), postgresql_where=text(_READY))
+Index("ix_task_late", Task.status, Task.instance_id, sqlite_where=text(_LATE), postgresql_where=text(_LATE))
+Index("ix_audit_event_escalated", AuditEvent.instance_id, sqlite_where=text(_ESCALATED),
+      postgresql_where=text(_ESCALATED))
 
 
 # -- customers (issue 14 item 7, seed 261, 270, 344; engine/customers) ---------------------------------------
