@@ -107,7 +107,7 @@ bench: setup
 	rm -f $(BENCH_VERDICTS)
 	$(BIN)/python -m bench.engine_throughput --db both --instances 300
 	$(BIN)/python -m bench.rest_latency
-	$(BIN)/python -m bench.inbox_latency --db both --tasks 1000000 --open 100000
+	$(BIN)/python -m bench.read_scale --db both --tasks 10000000 --open 1000000
 	$(BIN)/python -m bench.cost_growth --db both --tasks 500
 	$(BIN)/python -m bench.audit_speed --db both --instances 10000
 	$(BIN)/python -m bench.sandbox_cost --db both --instances 200

@@ -28,6 +28,7 @@ from datetime import timedelta
 
 from bench import inbox_latency
 from bench.common import add_db_argument, db_choices, deploy, engine_on, machine, percentile, print_table
+from bench.verdicts import verdict
 from engine import Engine
 from engine.clock import ManualClock
 
@@ -131,8 +132,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 f"({machine()})",
                 ["db", "read", "as", "found", "calls", "p50", "p95", "target p95", ""],
                 [[r["db"], r["what"], r["who"], r["found"], r["calls"], 1000 * r["p50"], 1000 * r["p95"],
-                  1000 * r["target"], "met" if r["p95"] <= r["target"] else "MISSED"] for r in results])
+                  1000 * r["target"], _verdict(r)] for r in results])
     return results
+
+
+def _verdict(r: dict) -> str:
+    return verdict("17.6", f"{r['db']}: {r['what']} as {r['who']} p95 <= {1000 * r['target']:g} ms",
+                   f"{1000 * r['p95']:.1f} ms", r["p95"] <= r["target"])
 
 
 if __name__ == "__main__":
