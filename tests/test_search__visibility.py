@@ -86,8 +86,8 @@ def test_a_participant_finds_exactly_what_access_lets_him_open(engine, mixed, us
 
 @pytest.mark.parametrize("way", ["set", "probe"])
 def test_sla_breached_finds_the_same_read_from_the_set_or_probed(engine, mixed, monkeypatch, way):
-    breaching = search.breaching if way == "set" else search.breached
-    monkeypatch.setattr(search, "_breach_filter", lambda session, now: breaching(now))
+    monkeypatch.setattr(search, "_breach_filter", lambda session, now: search.breaching(now) if way == "set"
+                        else search.breached(session, now))
     expected = sorted((i for i, row in mixed.items() if row["breached"]), reverse=True)
     assert expected and everything(engine, "aud", {"sla_breached": True}) == expected
     items = engine.search("aud", {}, per_page=100)["items"]

@@ -99,6 +99,17 @@ def may_see_instance(session: Session, user: Person, instance: Instance) -> bool
             or instance.process_version_id in overseen_versions(session, user))
 
 
+def of_instance(session: Session, column: ColumnElement) -> ColumnElement[bool]:
+    """`column` (an instance id) is the outer row's Instance.id, for an EXISTS probed per instance under an OR.
+    On PostgreSQL as a range of one: with an equality it may turn the EXISTS into a hashed set read in full
+    before the first row (here every task of every instance the person takes part in: the whole task table,
+    as no index leads with completed_by), where a page or a capped count needs a few thousand probes. SQLite
+    probes per row anyway, and with a range may prefer a worse index (one on status)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return column == Instance.id
+    return and_(column >= Instance.id, column <= Instance.id)
+
+
 def visible(session: Session, user: Person) -> ColumnElement[bool] | None:
     """may_see_instance as a condition on Instance, for reads of many instances (the search, where requests
     wait), so that they count and page in the database; None: the user sees every instance. Each instance
@@ -108,7 +119,7 @@ def visible(session: Session, user: Person) -> ColumnElement[bool] | None:
     if roles & READ_ALL:
         return None
     name = user.username
-    involved = select(Task.id).where(Task.instance_id == Instance.id, _involving(name, roles)).exists()
+    involved = select(Task.id).where(of_instance(session, Task.instance_id), _involving(name, roles)).exists()
     return or_(Instance.started_by == name, involved,
                Instance.process_version_id.in_(overseen_versions(session, user)))
 

@@ -167,7 +167,7 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def breached(now: datetime) -> ColumnElement[bool]:
+def breached(session: Session, now: datetime) -> ColumnElement[bool]:
     """Whether the instance breached an SLA (see the module's docstring), probed for one row: a page's column,
     and the filter when breaches are many (`_breach_filter`). Three probes, each one index range (the
     conditions are literals, as the partial indexes of migration 0015 state them): ix_audit_event_escalated,
@@ -176,9 +176,12 @@ def breached(now: datetime) -> ColumnElement[bool]:
                                             AuditEvent.kind == literal_column("'escalated'")).exists()
     late = select(Task.id).where(Task.instance_id == Instance.id, Task.status == literal_column("'completed'"),
                                  Task.completed_at > Task.due_at).exists()
-    # the due time inside coalesce (a task without one is not overdue): otherwise SQLite reads the overdue end
-    # of ix_task_status_due, every instance's, for each instance, instead of this instance's open tasks
-    overdue = select(Task.id).where(Task.instance_id == Instance.id, Task.status == literal_column("'ready'"),
+    # PostgreSQL may read those two as hashed sets (small partial indexes, index only); not the open tasks,
+    # which it would read in full from the table (access.of_instance). The due time inside coalesce (a task
+    # without one is not overdue): else SQLite reads the overdue end of ix_task_status_due, every instance's,
+    # for each instance, instead of this instance's open tasks
+    overdue = select(Task.id).where(access.of_instance(session, Task.instance_id),
+                                    Task.status == literal_column("'ready'"),
                                     func.coalesce(Task.due_at, now) < now).exists()
     return or_(escalated, late, overdue)
 
@@ -232,7 +235,7 @@ def conditions(session: Session, f: Filters, user: Person, now: datetime) -> lis
     if f.sla_breached is not None:
         # not breached: row by row (a NOT IN over the set may not be hashed by PostgreSQL, and most match);
         # first, so that a database that keeps the written order probes visibility only for the rows that pass
-        where.insert(0, _breach_filter(session, now) if f.sla_breached else ~breached(now))
+        where.insert(0, _breach_filter(session, now) if f.sla_breached else ~breached(session, now))
     return where
 
 
@@ -245,7 +248,7 @@ def _breach_filter(session: Session, now: datetime) -> ColumnElement[bool]:
     newest = session.scalar(select(func.max(Instance.id))) or 0
     few = math.isqrt(3 * TOTAL_CAP * newest)
     entries = session.scalar(select(func.count()).select_from(_breach_rows(now).limit(few + 1).subquery())) or 0
-    return breaching(now) if entries <= few else breached(now)
+    return breaching(now) if entries <= few else breached(session, now)
 
 
 NEWEST_FIRST = (Instance.started_at.desc(), Instance.id.desc())
@@ -290,8 +293,8 @@ def search(session: Session, user: Person, now: datetime, filters: dict, page: i
                 .offset(offset))
     query = (select(Instance.id, Instance.process_key, Instance.process_version_id, version.label("version"),
                     Instance.business_key, Instance.customer_name, Instance.status, Instance.outcome,
-                    Instance.started_by, Instance.started_at, Instance.ended_at, breached(now).label("sla_breached"),
-                    open_tasks.label("open_tasks"))
+                    Instance.started_by, Instance.started_at, Instance.ended_at,
+                    breached(session, now).label("sla_breached"), open_tasks.label("open_tasks"))
              .where(Instance.id.in_(page_ids)).order_by(*NEWEST_FIRST))
     rows = session.execute(query).all()
     names = _process_names(session, {r.process_version_id for r in rows})
