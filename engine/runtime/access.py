@@ -113,8 +113,10 @@ def of_instance(session: Session, column: ColumnElement) -> ColumnElement[bool]:
 def visible(session: Session, user: Person) -> ColumnElement[bool] | None:
     """may_see_instance as a condition on Instance, for reads of many instances (the search, where requests
     wait), so that they count and page in the database; None: the user sees every instance. Each instance
-    is probed by its own task rows (ix_task_instance_status): the reads that use it stop after a page or a
-    capped count, so a person who takes part in many instances costs no more than one in a few."""
+    is probed by its own task rows (ix_task_instance_status, of_instance), newest first, and the search stops
+    after a page and a capped count: cheap for whoever takes part in many instances. For someone who takes
+    part in few, every instance of the range is probed; reading their own task rows first would be cheaper,
+    but needs an index that leads with completed_by (none yet)."""
     roles = roles_of(user)
     if roles & READ_ALL:
         return None
