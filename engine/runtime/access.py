@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from engine import outcomes
@@ -79,19 +79,51 @@ def check_may_manage(session: Session, user: Person, task: Task) -> None:
         raise Forbidden(f"{user.username} may not reassign tasks of role {task.role}")
 
 
+def _involving(username: str, roles: set[str]) -> ColumnElement[bool]:
+    """A task row that makes its instance this person's: given to them, done by them, or waiting now for a
+    role of theirs. The one statement of the rule, for one instance (takes_part) and for many (visible)."""
+    return or_(Task.assignee == username, Task.completed_by == username,
+               and_(Task.status == "ready", Task.role.in_(roles)))
+
+
 def takes_part(session: Session, user: Person, instance: Instance) -> bool:
     """Started it, was given or did one of its tasks, or holds the role of one waiting now."""
     if instance.started_by == user.username:
         return True
-    involved = select(Task.id).where(Task.instance_id == instance.id).where(
-        (Task.assignee == user.username) | (Task.completed_by == user.username)
-        | ((Task.status == "ready") & Task.role.in_(roles_of(user))))
+    involved = select(Task.id).where(Task.instance_id == instance.id, _involving(user.username, roles_of(user)))
     return session.scalar(involved.limit(1)) is not None
 
 
 def may_see_instance(session: Session, user: Person, instance: Instance) -> bool:
     return (bool(roles_of(user) & READ_ALL) or takes_part(session, user, instance)
             or instance.process_version_id in overseen_versions(session, user))
+
+
+def of_instance(session: Session, column: ColumnElement) -> ColumnElement[bool]:
+    """`column` (an instance id) is the outer row's Instance.id, for an EXISTS probed per instance under an OR.
+    On PostgreSQL as a range of one: with an equality it may turn the EXISTS into a hashed set read in full
+    before the first row (here every task of every instance the person takes part in: the whole task table,
+    as no index leads with completed_by), where a page or a capped count needs a few thousand probes. SQLite
+    probes per row anyway, and with a range may prefer a worse index (one on status)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return column == Instance.id
+    return and_(column >= Instance.id, column <= Instance.id)
+
+
+def visible(session: Session, user: Person) -> ColumnElement[bool] | None:
+    """may_see_instance as a condition on Instance, for reads of many instances (the search, where requests
+    wait), so that they count and page in the database; None: the user sees every instance. Each instance
+    is probed by its own task rows (ix_task_instance_status, of_instance), newest first, and the search stops
+    after a page and a capped count: cheap for whoever takes part in many instances. For someone who takes
+    part in few, every instance of the range is probed; reading their own task rows first would be cheaper,
+    but needs an index that leads with completed_by (none yet)."""
+    roles = roles_of(user)
+    if roles & READ_ALL:
+        return None
+    name = user.username
+    involved = select(Task.id).where(of_instance(session, Task.instance_id), _involving(name, roles)).exists()
+    return or_(Instance.started_by == name, involved,
+               Instance.process_version_id.in_(overseen_versions(session, user)))
 
 
 def overseen_versions(session: Session, user: Person) -> set[int]:

@@ -16,7 +16,6 @@ from engine.errors import InvalidData
 from engine.runtime import access
 from engine.runtime.loading import get_instance
 from engine.runtime.queries import task_dict
-from engine.runtime.search import visible_to
 from engine.store.models import Instance, Task, User
 from engine.users import Person
 
@@ -44,7 +43,7 @@ def waiting(session: Session, user: Person, instance_ids: list[int], now: dateti
             or any(isinstance(i, bool) or not isinstance(i, int) for i in instance_ids)):
         raise InvalidData(f"instance_ids must be a list of at most {MAX_INSTANCES} instance ids")
     query = select(Instance.id).where(Instance.id.in_(instance_ids))
-    if (seen := visible_to(session, user)) is not None:
+    if (seen := access.visible(session, user)) is not None:
         query = query.where(seen)
     return _waiting(session, sorted(set(session.scalars(query))), now)
 

@@ -12,6 +12,7 @@ import sys
 import pytest
 from sqlalchemy import create_engine, text
 
+from engine.runtime import search
 from tests.conftest import ROOT
 from tests.web.conftest import SAMPLE_REQUEST
 
@@ -78,6 +79,19 @@ def test_pages_link_to_each_other_keeping_the_filters(pages, started):
     assert _rows(second) == [started[2], started[1]] and 'id="page-prev"' in second
     last = aud.get("/instances?business_key=SR&per_page=2&page=3").get_data(as_text=True)
     assert _rows(last) == [started[0]] and 'id="page-next"' not in last
+
+
+def test_a_capped_total_shows_as_at_least_in_both_languages(pages, started, monkeypatch):
+    monkeypatch.setattr(search, "TOTAL_CAP", 3)  # counting stops 3 past the page's start: "3+"
+    aud = pages("aud")
+    html = aud.get("/instances?per_page=2").get_data(as_text=True)
+    assert _rows(html) == started[:3:-1] and "共找到 3+ 个实例" in html and "第 1 页，共 2+ 页" in html
+    assert 'id="page-next"' in html
+    _english(aud)
+    html = aud.get("/instances?per_page=2&page=2").get_data(as_text=True)  # 2 + 3 counted of 6
+    assert _rows(html) == started[3:1:-1] and "5+ instances found" in html and "Page 2 of 3+" in html
+    html = aud.get("/instances?per_page=2&page=3").get_data(as_text=True)  # the last page counts them all
+    assert _rows(html) == started[1::-1] and "6 instances found" in html and "Page 3 of 3" in html
 
 
 def test_bad_filters_show_messages_beside_their_fields(pages, started):

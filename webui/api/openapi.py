@@ -84,7 +84,10 @@ OTHER_SCHEMAS: dict[str, dict] = {
                                                            "(docs/audit.md)"},
         "open_tasks": {"type": "integer", "minimum": 0}}),
     "SearchResult": obj({"items": {"type": "array", "items": {"$ref": "#/components/schemas/FoundInstance"}},
-                          "total": {"type": "integer", "minimum": 0}, "page": {"type": "integer", "minimum": 1},
+                          "total": {"type": "integer", "minimum": 0},
+                          "total_capped": {"type": "boolean", "description": "counting stopped at 1,000 past the "
+                                           "page's start: at least `total` match (docs/audit.md)"},
+                          "page": {"type": "integer", "minimum": 1},
                           "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
                           "pages": {"type": "integer", "minimum": 1}}),
     "CancelIncidentRequest": obj({"reason": {"type": "string", "minLength": 1, "maxLength": 2000,
