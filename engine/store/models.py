@@ -408,3 +408,16 @@ class CustomerContact(Base):
     instance_id: Mapped[int | None] = mapped_column(Integer)  # the case it was about, if any
     logged_by: Mapped[str] = mapped_column(String(64))
     logged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class InstanceCustomerName(Base):
+    """Every customer name an instance has carried (`instance.customer_name`), once each (migration 0017).
+
+    The search by a part of a customer's name (engine/runtime/search.py) matches these few names, then finds
+    the instances by their index on customer_name, instead of reading the name of every instance: a Chinese
+    query is often two characters, which no trigram index serves. Added by the step that gives an instance a
+    name it did not carry (engine/runtime/customer_names.py); never removed (a name no instance carries any
+    more finds nothing)."""
+
+    __tablename__ = "instance_customer_name"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)

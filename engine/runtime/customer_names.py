@@ -1,0 +1,29 @@
+"""The customer names instances carry, kept once each in `instance_customer_name` for the search by a part
+of a name (engine/runtime/search.py): a company has tens of thousands of customers, an instance table
+millions of rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from engine.store.models import InstanceCustomerName
+
+
+def copied(value: object) -> str | None:
+    """The instance column's value for the data's `customer_name`: the text trimmed, at most 200 characters."""
+    return (value.strip()[:200] or None) if isinstance(value, str) else None
+
+
+def remember(session: Session, name: str) -> None:
+    """Keep the name (one statement; nothing when it is known). Called only when an instance takes a name it
+    did not carry, so a command that leaves the name alone sends nothing."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(InstanceCustomerName).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
+
+
+def matching(pattern: str, escape: str) -> Select:
+    """The names that match the ILIKE pattern, as a subquery for `customer_name IN (...)`."""
+    return select(InstanceCustomerName.name).where(InstanceCustomerName.name.ilike(pattern, escape=escape))
