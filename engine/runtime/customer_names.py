@@ -21,7 +21,9 @@ def remember(session: Session, name: str) -> None:
     """Keep the name (one statement; nothing when it is known). Called only when an instance takes a name it
     did not carry, so a command that leaves the name alone sends nothing."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(InstanceCustomerName).values(name=name).on_conflict_do_nothing(index_elements=["name"]))
+    with session.no_autoflush:  # a new instance goes out later in one INSERT with its name, not now and updated
+        session.execute(insert(InstanceCustomerName).values(name=name)
+                        .on_conflict_do_nothing(index_elements=["name"]))
 
 
 def matching(pattern: str, escape: str) -> Select:
