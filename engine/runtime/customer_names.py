@@ -4,12 +4,16 @@ millions of rows."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine.store.models import InstanceCustomerName
+
+# every name the instances carry, once (migration 0017 keeps its own copy; bench/inbox_latency.py after its load)
+FILL = ("INSERT INTO instance_customer_name (name, folded) SELECT DISTINCT customer_name, lower(customer_name) "
+        "FROM instance WHERE customer_name IS NOT NULL")
 
 
 def copied(value: object) -> str | None:
@@ -22,10 +26,12 @@ def remember(session: Session, name: str) -> None:
     did not carry, so a command that leaves the name alone sends nothing."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     with session.no_autoflush:  # a new instance goes out later in one INSERT with its name, not now and updated
-        session.execute(insert(InstanceCustomerName).values(name=name)
+        session.execute(insert(InstanceCustomerName).values(name=name, folded=func.lower(name))
                         .on_conflict_do_nothing(index_elements=["name"]))
 
 
 def matching(pattern: str, escape: str) -> Select:
-    """The names that match the ILIKE pattern, as a subquery for `customer_name IN (...)`."""
-    return select(InstanceCustomerName.name).where(InstanceCustomerName.name.ilike(pattern, escape=escape))
+    """The names that match the pattern in any letter case (as `name ILIKE pattern`), as a subquery for
+    `customer_name IN (...)`: the folded names LIKE the pattern folded by the same lower()."""
+    return select(InstanceCustomerName.name).where(InstanceCustomerName.folded.like(func.lower(pattern),
+                                                                                    escape=escape))

@@ -421,3 +421,6 @@ class InstanceCustomerName(Base):
 
     __tablename__ = "instance_customer_name"
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # lower(name), by the database's own lower(), as ILIKE folds it: a plain LIKE on it finds what ILIKE on the
+    # name finds, without folding each name at each search (PostgreSQL's ILIKE on UTF-8 text: 15 times slower)
+    folded: Mapped[str] = mapped_column(Text)  # text: lower() may lengthen a name (İ)

@@ -17,13 +17,17 @@ down_revision = "0015"
 branch_labels = None
 depends_on = None
 
+# as engine/runtime/customer_names.FILL (a migration keeps its own copy: it must not change with the code)
+FILL = ("INSERT INTO instance_customer_name (name, folded) SELECT DISTINCT customer_name, lower(customer_name) "
+        "FROM instance WHERE customer_name IS NOT NULL")
+
 
 def upgrade() -> None:
     op.create_table("instance_customer_name",
                     sa.Column("name", sa.String(length=200), nullable=False),
+                    sa.Column("folded", sa.Text(), nullable=False),  # lower(name), as ILIKE folds it
                     sa.PrimaryKeyConstraint("name"))
-    op.execute("INSERT INTO instance_customer_name (name) "
-               "SELECT DISTINCT customer_name FROM instance WHERE customer_name IS NOT NULL")
+    op.execute(FILL)
 
 
 def downgrade() -> None:
