@@ -4,6 +4,7 @@ later task, from a message or before the migration; a command that leaves the na
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from sqlalchemy import Engine, create_engine, event, inspect, text
 
@@ -61,7 +62,7 @@ def test_a_name_given_at_a_later_task_and_one_passed_on_by_a_message_are_found(e
     assert _names(engine.db.url) == ["ACME 合肥"]
 
 
-def test_a_step_that_leaves_the_name_alone_writes_no_name_and_a_known_name_is_kept_once(approval):
+def test_a_step_that_leaves_the_name_alone_or_takes_a_known_one_writes_no_name(approval):
     sent: list[str] = []
     listen = (Engine, "before_cursor_execute")  # every engine: the writer's among them
 
@@ -74,11 +75,28 @@ def test_a_step_that_leaves_the_name_alone_writes_no_name_and_a_known_name_is_ke
         started, sent[:] = [s for s in sent if "instance_customer_name" in s], []
         [task] = [t for t in approval.inbox("mgr") if t["instance_id"] == iid]
         approval.complete("mgr", task["id"], {"approved": True})
-        completed = [s for s in sent if "instance_customer_name" in s]
+        completed, sent[:] = [s for s in sent if "instance_customer_name" in s], []
         again = approval.start("rep2", "approval", dict(REQUEST))
+        known = [s for s in sent if "instance_customer_name" in s]
     finally:
         event.remove(*listen, record)
     assert len(started) == 1 and started[0].lstrip().upper().startswith("INSERT")
     assert completed == []
+    assert known == []  # this process saw the name committed: the start sends nothing for it
     assert _names(approval.db.url) == ["ACME 贸易"]
     assert _found(approval, "贸易") == [iid, again]
+
+
+def test_a_name_written_in_a_rolled_back_part_is_written_again(approval):
+    from engine.runtime import customer_names
+
+    with pytest.raises(RuntimeError), approval.db.write() as session:
+        customer_names.remember(session, "回滚客户")
+        raise RuntimeError("the command failed after the step")
+    with approval.db.write() as session:  # a savepoint taken back (as a failed message start), the rest committed
+        savepoint = session.begin_nested()
+        customer_names.remember(session, "回滚客户")
+        savepoint.rollback()
+    assert _names(approval.db.url) == []
+    iid = approval.start("rep", "approval", {"customer_name": "回滚客户", "amount_yuan": 5})
+    assert _found(approval, "回滚") == [iid]
