@@ -2,8 +2,9 @@
 (issue 17, target 6; engine/runtime/customer_names.py)
 
 The search matched `instance.customer_name ILIKE '%...%'` on every instance (1.1-1.5 s at 1,000,000); it now
-matches the few distinct names and finds their instances through ix_instance_customer_name. Filled here
-from the instances there are; from then on by the step that gives an instance a name it did not carry.
+matches the few distinct names and finds their instances through ix_instance_customer_name, which gains the
+id. Filled here from the instances there are; from then on by the step that gives an instance a name it did
+not carry.
 
 Revision ID: 0017
 Revises: 0015 (the lead re-points this at the newest when 0016 is merged beside it)
@@ -28,7 +29,13 @@ def upgrade() -> None:
                     sa.Column("folded", sa.Text(), nullable=False),  # lower(name), as ILIKE folds it
                     sa.PrimaryKeyConstraint("name"))
     op.execute(FILL)
+    # with the id: PostgreSQL counts the instances of the names found from the index alone (a count of 34,000
+    # of 1,000,000: 18 ms, not 390 ms of reading the table); SQLite's indexes hold the id already
+    op.drop_index("ix_instance_customer_name", table_name="instance")
+    op.create_index("ix_instance_customer_name", "instance", ["customer_name", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_instance_customer_name", table_name="instance")
+    op.create_index("ix_instance_customer_name", "instance", ["customer_name"])
     op.drop_table("instance_customer_name")
