@@ -53,14 +53,16 @@ def test_read_scale_times_every_target_6_read_beside_its_target(capsys):
     out = capsys.readouterr().out
     assert "loaded 3,000 tasks (600 open), 600 instances" in out and "issue 17 target 6" in out
     reads = {r["what"] for r in rows}
-    assert reads == {"Engine.inbox first page of 10", "Engine.inbox_counts", "search: a customer", "search: 30 days",
-                     "search: SLA breached", "KPI page: everything", "KPI page: 30 days"}
+    assert reads == {"Engine.inbox first page of 10", "Engine.inbox_counts", "search: a customer, rare",
+                     "search: a customer, common", "search: 30 days", "search: SLA breached", "KPI page: everything",
+                     "KPI page: 30 days"}
     for r in rows:
         assert r["p95"] > 0 and r["calls"] >= 1
         [line] = [x for x in out.splitlines() if x.startswith(DB) and r["what"] in x and r["who"] in x]
         assert line.endswith(("met", "MISSED"))
     found = {(r["what"], r["who"]): r["found"] for r in rows}
     assert found[("search: 30 days", "auditor")] > 0 and found[("search: SLA breached", "auditor")] > 0
+    assert found[("search: a customer, common", "auditor")] > 0  # the loaded names are in the names table
     assert found[("KPI page: everything", "auditor")] == 600  # every instance is in the KPI figures
     assert found[("search: 30 days", "auditor")] >= found[("search: 30 days", "sales manager")]
 

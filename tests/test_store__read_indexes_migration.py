@@ -30,8 +30,9 @@ def test_downgrading_below_0015_drops_the_read_indexes_and_upgrading_brings_them
         before = _indexes(raw)
         assert not {"ix_task_open", "ix_task_late", "ix_audit_event_escalated"} & set(before)
         assert before["ix_task_instance_status"] == ["instance_id", "status"]
-        assert (approval.inbox_counts("mgr"), approval.search("aud", {"sla_breached": False})["total"],
-                approval.search("aud", {"customer": "acme"})["total"]) == answers
+        # the reads 0015's indexes serve; the customer search reads migration 0017's table, which a schema at
+        # 0014 lacks (its answers before and after 0017: tests/test_store__customer_names_migration.py)
+        assert (approval.inbox_counts("mgr"), approval.search("aud", {"sla_breached": False})["total"]) == answers[:2]
         command.upgrade(cfg, "head")
         after = _indexes(raw)
         assert after["ix_task_open"] == ["status", "role", "assignee", "sod", "instance_id"]

@@ -14,7 +14,7 @@ from engine import clock
 from engine.definitions.model import ProcessModel, start_event
 from engine.process import workflow
 from engine.process.specs import SpecSet
-from engine.runtime import incidents
+from engine.runtime import customer_names, incidents
 from engine.runtime.loading import latest_version, specs_for
 from engine.runtime.step import Step
 from engine.store.models import Instance, ProcessVersion, Timer
@@ -59,8 +59,9 @@ def begin_halted(session: Session, pv: ProcessVersion, actor: str, data: dict, b
                     status=incidents.HALTED, started_by=actor, started_at=at, state_json="{}",
                     serializer_version="", rev=0, data_json=json.dumps(data, ensure_ascii=False, sort_keys=True,
                                                                       default=str))
-    customer = data.get("customer_name")
-    inst.customer_name = (customer.strip()[:200] or None) if isinstance(customer, str) else None
+    inst.customer_name = customer_names.copied(data.get("customer_name"))
+    if inst.customer_name is not None:
+        customer_names.remember(session, inst.customer_name)
     session.add(inst)
     session.flush()
     start = start_event(ProcessModel.from_dict(json.loads(pv.model_json)[pv.key]))

@@ -27,7 +27,7 @@ from engine.process import observe, waits, workflow
 from engine.process.deadlines import task_deadline
 from engine.process.routing import Offer, due_at, offer
 from engine.process.specs import SpecSet
-from engine.runtime import customers, effects
+from engine.runtime import customer_names, customers, effects
 from engine.runtime.incidents import LIVE
 from engine.runtime.loading import open_tasks
 from engine.runtime.warm_workflows import WarmWorkflows
@@ -125,8 +125,10 @@ class Step:
         inst = self.instance
         inst.state_json, inst.serializer_version = workflow.dump(wf), SERIALIZER_VERSION
         inst.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
-        customer = data.get("customer_name")
-        inst.customer_name = (customer.strip()[:200] or None) if isinstance(customer, str) else None
+        customer = customer_names.copied(data.get("customer_name"))
+        if customer is not None and customer != inst.customer_name:  # the instance's row was read: no statement
+            customer_names.remember(self.session, customer)
+        inst.customer_name = customer
         inst.rev += 1
 
     def _task_rows(self) -> dict[str, Task]:
