@@ -18,7 +18,7 @@ from engine import form_prefill, outcomes
 from engine.audit.chain import instance_chain
 from engine.definitions.current import current_versions
 from engine.definitions.documentation import summaries
-from engine.definitions.model import ProcessModel, start_event
+from engine.definitions.model import INITIATOR, ProcessModel, start_event
 from engine.errors import Forbidden, InvalidData
 from engine.forms import FormDef
 from engine.process import observe
@@ -82,34 +82,79 @@ def inbox(session: Session | Connection, user: Person, now: datetime, process: s
     return result
 
 
-def inbox_counts(session: Session | Connection, user: Person, now: datetime) -> dict[str, int]:
+def inbox_counts(session: Session | Connection, user: Person, now: datetime, cap: int | None = None) -> dict[str, int]:
     """{role: ready tasks} of the user's inbox (exactly the rows `inbox` gives), counted by the
-    database: every page shows these counts, so they must not fetch the rows."""
+    database: every page shows these counts, so they must not fetch the rows.
+
+    `cap`: nobody reads a count of 160,000, and counting them costs a separation-of-duties check per
+    task, so each source stops after cap + 1 visible rows (a LIMIT inside the counted subquery) and a
+    role's figure is at most cap + 1, which means "more than cap" (the pages show "999+"). Up to the cap
+    every figure is exact: a role's count is the sum of its sources, each exact while it is below cap + 1.
+    None counts everything."""
     roles = sorted(roles_of(user))
-    query = _INBOX_COUNTS.get(len(roles))
+    assigned = sorted({*roles, INITIATOR})  # the requester's own steps are assigned to them under `initiator`
+    key = (len(roles), len(assigned), cap is not None)
+    query = _INBOX_COUNTS.get(key)
     if query is None:
-        query = _INBOX_COUNTS[len(roles)] = _counts_statement(len(roles))
-    params = {"username": user.username, **{f"role_{i}": r for i, r in enumerate(roles)}}
-    return {role: n for role, n in session.execute(query, params)}
+        query = _INBOX_COUNTS[key] = _counts_statement(len(roles), len(assigned), cap is not None)
+    params = {"username": user.username, "cap_rows": (cap or 0) + 1,
+              **{f"role_{i}": r for i, r in enumerate(roles)}, **{f"mine_{i}": r for i, r in enumerate(assigned)}}
+    counts: dict[str, int] = {}
+    rest: dict[str, int] = {}
+    for role, source, n in session.execute(query, params):
+        counts[role] = counts.get(role, 0) + n
+        if source == _REST:
+            rest[role] = rest.get(role, 0) + n
+    if cap is not None and sum(rest.values()) > cap:
+        # more than cap tasks assigned to the user under roles they do not hold (taken away after the claim):
+        # one capped branch cannot tell how they divide among those roles, so these few are counted in full
+        for role, n in session.execute(_rest_statement(len(assigned)), params):
+            counts[role] += n - rest.get(role, 0)
+    return counts if cap is None else {role: min(n, cap + 1) for role, n in counts.items()}
 
 
-_INBOX_COUNTS: dict[int, Select] = {}  # by number of roles, as _INBOX_STATEMENTS
+_INBOX_COUNTS: dict[tuple, Select] = {}  # by number of roles and whether capped, as _INBOX_STATEMENTS
+_REST = 2  # the source of tasks assigned to the user under a role they do not hold
 
 
-def _counts_statement(roles: int) -> Select:
-    """The inbox's sources and filters as `_inbox_statement` has them, counted per role: only the role
-    is selected, with no join and no order, so that each branch is a range of the covering index
-    ix_task_open (migration 0015) and only a row with separation-of-duties tokens looks further (the
-    user's own instances, the instance's completed tasks by ix_task_instance_status). The status is a
-    literal: a partial index is used only when the query names its condition itself."""
+def _open_rows(username, *conditions) -> Select:  # noqa: ANN001 - a bind parameter
+    """The role of each visible ready task meeting `conditions`: a range of the partial covering index
+    ix_task_open (migration 0015) with no join and no order; only a row with separation-of-duties tokens
+    looks further (the user's own instances, the instance's completed tasks by ix_task_instance_status).
+    The status is a literal: a partial index is used only when the query names its condition itself."""
+    task = Task.__table__.c
+    return select(task.role).where(task.status == literal_column("'ready'"), *conditions,
+                                   _sod_visible(username, joined=False))
+
+
+def _counts_statement(roles: int, assigned: int, capped: bool) -> Select:
+    """The inbox's sources and filters as `_inbox_statement` has them, counted per (role, source). The
+    tasks assigned to the user are read per role they hold (and `initiator`) so that each source is one
+    index range of a single role, cut at :cap_rows when `capped`, and exact below it; the few assigned
+    under any other role are one more source."""
     task = Task.__table__.c
     username = bindparam("username")
-    sources = [task.assignee == username]
-    sources += [task.assignee.is_(None) & (task.role == bindparam(f"role_{i}")) for i in range(roles)]
-    ready = task.status == literal_column("'ready'")
-    branches = [select(task.role).where(ready, source, _sod_visible(username, joined=False)) for source in sources]
+    mine = [bindparam(f"mine_{i}") for i in range(assigned)]
+    sources = [(0, _open_rows(username, task.role == role, task.assignee == username)) for role in mine]
+    sources += [(1, _open_rows(username, task.role == bindparam(f"role_{i}"), task.assignee.is_(None)))
+                for i in range(roles)]
+    sources.append((_REST, _open_rows(username, task.assignee == username, task.role.not_in(mine))))
+    branches = []
+    for source, rows in sources:
+        if capped:  # SQLite takes a LIMIT in a compound SELECT only inside a subquery
+            rows = select(rows.limit(bindparam("cap_rows")).subquery().c.role)
+        branches.append(select(rows.subquery().c.role, literal_column(str(source)).label("source")))
     merged = union_all(*branches).subquery()
-    return select(merged.c.role, func.count()).group_by(merged.c.role)
+    return select(merged.c.role, merged.c.source, func.count()).group_by(merged.c.role, merged.c.source)
+
+
+def _rest_statement(assigned: int) -> Select:
+    """Uncapped: the ready tasks assigned to the user under a role outside :mine_0.., per role."""
+    task = Task.__table__.c
+    username = bindparam("username")
+    rows = _open_rows(username, task.assignee == username,
+                      task.role.not_in([bindparam(f"mine_{i}") for i in range(assigned)])).subquery()
+    return select(rows.c.role, func.count()).group_by(rows.c.role)
 
 
 _INBOX_STATEMENTS: dict[tuple, Select] = {}  # by shape: building the statement costs more than running it
