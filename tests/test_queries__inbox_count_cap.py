@@ -3,6 +3,8 @@ shows cap + 1, read as "more than cap", below it the exact count of the inbox's 
 
 from __future__ import annotations
 
+import pytest
+
 from engine.store.models import Task
 from tests.conftest import add_users
 
@@ -65,3 +67,15 @@ def test_tasks_claimed_under_roles_no_longer_held_keep_their_exact_split(approva
     assert approval.inbox_counts("solo") == {"after_sales": 2, "quality": 3}
     approval.count_cap = 2
     assert approval.inbox_counts("solo") == {"after_sales": 2, "quality": 3}  # 3 = cap + 1
+
+
+def test_the_cap_is_a_setting_of_at_least_one(monkeypatch):
+    from engine.config import SettingError, inbox_count_cap
+
+    monkeypatch.delenv("SALESFLOW_INBOX_COUNT_CAP", raising=False)
+    assert inbox_count_cap() == 999
+    monkeypatch.setenv("SALESFLOW_INBOX_COUNT_CAP", "50")
+    assert inbox_count_cap() == 50
+    monkeypatch.setenv("SALESFLOW_INBOX_COUNT_CAP", "0")
+    with pytest.raises(SettingError):
+        inbox_count_cap()

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Select, bindparam, exists, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from engine import form_prefill, outcomes
 from engine.audit.chain import instance_chain
@@ -117,7 +118,7 @@ _INBOX_COUNTS: dict[tuple, Select] = {}  # by number of roles and whether capped
 _REST = 2  # the source of tasks assigned to the user under a role they do not hold
 
 
-def _open_rows(username, *conditions) -> Select:  # noqa: ANN001 - a bind parameter
+def _open_rows(username, *conditions: ColumnElement[bool]) -> Select:  # noqa: ANN001 - a bind parameter
     """The role of each visible ready task meeting `conditions`: a range of the partial covering index
     ix_task_open (migration 0015) with no join and no order; only a row with separation-of-duties tokens
     looks further (the user's own instances, the instance's completed tasks by ix_task_instance_status).
