@@ -56,8 +56,7 @@ def test_a_role_sums_its_claimed_and_offered_tasks_exactly_below_the_cap(approva
 
 
 def test_tasks_claimed_under_roles_no_longer_held_keep_their_exact_split(approval):
-    """More than cap tasks assigned under roles the user does not hold come from one capped source: how they
-    divide among those roles is still exact."""
+    """Tasks assigned to a user under roles they do not hold are counted per role too, each role up to the cap."""
     add_users(approval, {"solo": ["sales_rep"]})
     approval.count_cap = 3
     ids = _approvals(approval, 5)

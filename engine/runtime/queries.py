@@ -19,7 +19,7 @@ from engine import form_prefill, outcomes
 from engine.audit.chain import instance_chain
 from engine.definitions.current import current_versions
 from engine.definitions.documentation import summaries
-from engine.definitions.model import INITIATOR, ProcessModel, start_event
+from engine.definitions.model import ProcessModel, start_event
 from engine.errors import Forbidden, InvalidData
 from engine.forms import FormDef
 from engine.process import observe
@@ -93,29 +93,38 @@ def inbox_counts(session: Session | Connection, user: Person, now: datetime, cap
     every figure is exact: a role's count is the sum of its sources, each exact while it is below cap + 1.
     None counts everything."""
     roles = sorted(roles_of(user))
-    assigned = sorted({*roles, INITIATOR})  # the requester's own steps are assigned to them under `initiator`
-    key = (len(roles), len(assigned), cap is not None)
+    # the tasks assigned to the user may be of any role (`initiator`: their own request's steps; a role taken
+    # away after the claim): one source per role that has open tasks, so that each is a range of one role
+    open_roles = list(session.scalars(_OPEN_ROLES))
+    if not roles and not open_roles:
+        return {}
+    key = (len(roles), len(open_roles), cap is not None)
     query = _INBOX_COUNTS.get(key)
     if query is None:
-        query = _INBOX_COUNTS[key] = _counts_statement(len(roles), len(assigned), cap is not None)
-    params = {"username": user.username, "cap_rows": (cap or 0) + 1,
-              **{f"role_{i}": r for i, r in enumerate(roles)}, **{f"mine_{i}": r for i, r in enumerate(assigned)}}
+        query = _INBOX_COUNTS[key] = _counts_statement(len(roles), len(open_roles), cap is not None)
+    params = {"username": user.username, "cap_rows": (cap or 0) + 1, **{f"role_{i}": r for i, r in enumerate(roles)},
+              **{f"open_{i}": r for i, r in enumerate(open_roles)}}
     counts: dict[str, int] = {}
-    rest: dict[str, int] = {}
-    for role, source, n in session.execute(query, params):
+    for role, n in session.execute(query, params):
         counts[role] = counts.get(role, 0) + n
-        if source == _REST:
-            rest[role] = rest.get(role, 0) + n
-    if cap is not None and sum(rest.values()) > cap:
-        # more than cap tasks assigned to the user under roles they do not hold (taken away after the claim):
-        # one capped branch cannot tell how they divide among those roles, so these few are counted in full
-        for role, n in session.execute(_rest_statement(len(assigned)), params):
-            counts[role] += n - rest.get(role, 0)
     return counts if cap is None else {role: min(n, cap + 1) for role, n in counts.items()}
 
 
-_INBOX_COUNTS: dict[tuple, Select] = {}  # by number of roles and whether capped, as _INBOX_STATEMENTS
-_REST = 2  # the source of tasks assigned to the user under a role they do not hold
+_INBOX_COUNTS: dict[tuple, Select] = {}  # by numbers of roles and whether capped, as _INBOX_STATEMENTS
+
+
+def _open_roles_statement() -> Select:
+    """The distinct roles of the open tasks, one index seek each in ix_task_open (a loose index scan written
+    out: the next role is the least one above the last), so a few dozen seeks however many tasks are open."""
+    task = Task.__table__.c
+    ready = task.status == literal_column("'ready'")
+    found = select(func.min(task.role).label("role")).where(ready).cte("open_roles", recursive=True)
+    following = select(func.min(task.role)).where(ready, task.role > found.c.role).scalar_subquery()
+    found = found.union_all(select(following).where(found.c.role.is_not(None)))
+    return select(found.c.role).where(found.c.role.is_not(None))
+
+
+_OPEN_ROLES = _open_roles_statement()
 
 
 def _open_rows(username, *conditions: ColumnElement[bool]) -> Select:  # noqa: ANN001 - a bind parameter
@@ -128,34 +137,20 @@ def _open_rows(username, *conditions: ColumnElement[bool]) -> Select:  # noqa: A
                                    _sod_visible(username, joined=False))
 
 
-def _counts_statement(roles: int, assigned: int, capped: bool) -> Select:
-    """The inbox's sources and filters as `_inbox_statement` has them, counted per (role, source). The
-    tasks assigned to the user are read per role they hold (and `initiator`) so that each source is one
-    index range of a single role, cut at :cap_rows when `capped`, and exact below it; the few assigned
-    under any other role are one more source."""
+def _counts_statement(roles: int, open_roles: int, capped: bool) -> Select:
+    """The inbox's sources and filters as `_inbox_statement` has them, counted per role, each source one
+    index range of a single role (assigned to the user: per role :open_0..; offered: per role :role_0.. of
+    theirs), cut at :cap_rows when `capped`. A source of a role without tasks for the user is one seek."""
     task = Task.__table__.c
     username = bindparam("username")
-    mine = [bindparam(f"mine_{i}") for i in range(assigned)]
-    sources = [(0, _open_rows(username, task.role == role, task.assignee == username)) for role in mine]
-    sources += [(1, _open_rows(username, task.role == bindparam(f"role_{i}"), task.assignee.is_(None)))
+    sources = [_open_rows(username, task.role == bindparam(f"open_{i}"), task.assignee == username)
+               for i in range(open_roles)]
+    sources += [_open_rows(username, task.role == bindparam(f"role_{i}"), task.assignee.is_(None))
                 for i in range(roles)]
-    sources.append((_REST, _open_rows(username, task.assignee == username, task.role.not_in(mine))))
-    branches = []
-    for source, rows in sources:
-        if capped:  # SQLite takes a LIMIT in a compound SELECT only inside a subquery
-            rows = select(rows.limit(bindparam("cap_rows")).subquery().c.role)
-        branches.append(select(rows.subquery().c.role, literal_column(str(source)).label("source")))
-    merged = union_all(*branches).subquery()
-    return select(merged.c.role, merged.c.source, func.count()).group_by(merged.c.role, merged.c.source)
-
-
-def _rest_statement(assigned: int) -> Select:
-    """Uncapped: the ready tasks assigned to the user under a role outside :mine_0.., per role."""
-    task = Task.__table__.c
-    username = bindparam("username")
-    rows = _open_rows(username, task.assignee == username,
-                      task.role.not_in([bindparam(f"mine_{i}") for i in range(assigned)])).subquery()
-    return select(rows.c.role, func.count()).group_by(rows.c.role)
+    if capped:  # SQLite takes a LIMIT in a compound SELECT only inside a subquery
+        sources = [select(rows.limit(bindparam("cap_rows")).subquery().c.role) for rows in sources]
+    merged = union_all(*sources).subquery()
+    return select(merged.c.role, func.count()).group_by(merged.c.role)
 
 
 _INBOX_STATEMENTS: dict[tuple, Select] = {}  # by shape: building the statement costs more than running it
