@@ -114,7 +114,7 @@ _INBOX_COUNTS: dict[tuple, Select] = {}  # by numbers of roles and whether cappe
 
 
 def _open_roles_statement() -> Select:
-    """The distinct roles of the open tasks, one index seek each in ix_task_open (a loose index scan written
+    """The distinct roles of the open tasks, one index seek each in ix_task_ready (a loose index scan written
     out: the next role is the least one above the last), so a few dozen seeks however many tasks are open."""
     task = Task.__table__.c
     ready = task.status == literal_column("'ready'")
@@ -129,7 +129,7 @@ _OPEN_ROLES = _open_roles_statement()
 
 def _open_rows(username, *conditions: ColumnElement[bool]) -> Select:  # noqa: ANN001 - a bind parameter
     """The role of each visible ready task meeting `conditions`: a range of the partial covering index
-    ix_task_open (migration 0015) with no join and no order; only a row with separation-of-duties tokens
+    ix_task_ready (migration 0016) with no join and no order; only a row with separation-of-duties tokens
     looks further (the user's own instances, the instance's completed tasks by ix_task_instance_status).
     The status is a literal: a partial index is used only when the query names its condition itself."""
     task = Task.__table__.c
