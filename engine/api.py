@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine import clock as clock_mod
-from engine.config import database_url, replay_cache_size, workflow_cache_mb
+from engine.config import database_url, inbox_count_cap, replay_cache_size, workflow_cache_mb
 from engine.errors import SalesflowError
 from engine.facade.accounts import AccountsMixin
 from engine.facade.audit import AuditMixin
@@ -50,6 +50,7 @@ class Engine(AccountsMixin, DefinitionsMixin, GovernanceMixin, CommandsMixin, Re
         self.labels = labels_mod.LabelCache()
         self.replays = ReplayCache(replay_cache_size())
         self.workflows = WarmWorkflows(workflow_cache_mb() * 1_000_000)
+        self.count_cap = inbox_count_cap()  # inbox_counts gives at most this + 1 per role: "more than count_cap"
         self._roles_path = roles_path
         # called after every command with (command, seconds, outcome): "ok" or the error's code
         self.observers: list[Callable[[str, float, str], None]] = []

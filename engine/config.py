@@ -36,6 +36,12 @@ def replay_cache_size() -> int:
     return whole_number("SALESFLOW_REPLAY_CACHE_SIZE", 32)
 
 
+def inbox_count_cap() -> int:
+    """`SALESFLOW_INBOX_COUNT_CAP`: the navigation counts each inbox source up to this many tasks and shows
+    more as "999+" (engine/runtime/queries.py inbox_counts; README, "Scale-out and performance")."""
+    return whole_number("SALESFLOW_INBOX_COUNT_CAP", 999, minimum=1)
+
+
 def workflow_cache_mb() -> int:
     """`SALESFLOW_WORKFLOW_CACHE_MB`: how much saved state text each process keeps restored between commands
     (engine/runtime/warm_workflows.py; docs/deployment.md gives the memory it costs); 0 keeps none."""

@@ -31,6 +31,7 @@ class EngineBase:
     labels: LabelCache
     replays: ReplayCache
     workflows: WarmWorkflows
+    count_cap: int
     _roles_path: Path | None
     observers: list[Callable[[str, float, str], None]]
 

@@ -46,9 +46,14 @@ class ReadingMixin(EngineBase):
                                  sort)
 
     def inbox_counts(self, actor: str) -> dict[str, int]:
-        """{role: ready tasks} of the actor's inbox, counted without fetching the tasks."""
-        with self.db.glance() as c:
-            return queries.inbox_counts(c, users.get_actor(c, actor), self.clock.now())
+        """{role: ready tasks} of the actor's inbox, counted without fetching the tasks, each up to
+        `self.count_cap`: a figure above it (count_cap + 1) means "more than count_cap"."""
+        if self.db.is_sqlite:
+            with self.db.glance() as c:
+                return queries.inbox_counts(c, users.get_actor(c, actor), self.clock.now(), self.count_cap)
+        with self.db.read() as s:  # a transaction, for the setting that holds for this read only
+            queries.without_jit(s)
+            return queries.inbox_counts(s, users.get_actor(s, actor), self.clock.now(), self.count_cap)
 
     def start_form(self, actor: str, key: str) -> dict | None:
         with self.db.read() as s:

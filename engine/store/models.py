@@ -355,9 +355,11 @@ class NotificationMark(Base):
 
 # the worker's overdue scan: ready tasks by due time (declared here to leave the Task class to its owners)
 Index("ix_task_status_due", Task.status, Task.due_at)
-# the reads at scale (migration 0015): partial indexes, used when a query states the same condition
+# the reads at scale (migrations 0015, 0016): partial indexes, used when a query states the same condition
 _READY, _LATE, _ESCALATED = "status = 'ready'", "status = 'completed' AND completed_at > due_at", "kind = 'escalated'"
-Index("ix_task_open", Task.status, Task.role, Task.assignee, Task.sod, Task.instance_id,
+# the open tasks led by role (migration 0016 replaced 0015's ix_task_open, led by status, which PostgreSQL could
+# not position in: it drops a condition the partial index's own condition implies); status last for SQLite
+Index("ix_task_ready", Task.role, Task.assignee, Task.sod, Task.instance_id, Task.status,
       sqlite_where=text(_READY), postgresql_where=text(_READY))
 Index("ix_task_late", Task.status, Task.instance_id, sqlite_where=text(_LATE), postgresql_where=text(_LATE))
 Index("ix_audit_event_escalated", AuditEvent.instance_id, sqlite_where=text(_ESCALATED),

@@ -45,6 +45,32 @@ def test_the_navigation_counts_ready_tasks_per_role(pages):
     assert re.search(r'data-role="sales_manager">销售部经理\s*<span class="count">2</span>', nav)
 
 
+def test_past_the_count_cap_the_navigation_shows_cap_plus_in_both_languages(pages, engine, monkeypatch):
+    """Nobody reads a count of 160,000: past Engine.count_cap (999; 2 here) every badge shows "2+", and the
+    poll gives cap + 1 so that layout.js shows the same; at the cap the exact count."""
+    monkeypatch.setattr(engine, "count_cap", 2)
+    for _ in range(2):
+        pages("rep1").start_sample()
+    mgr = pages("mgr1")
+    nav = mgr.get("/start").get_data(as_text=True).split('<nav class="mainnav"', 1)[1].split("</nav>", 1)[0]
+    assert re.search(r'id="nav-inbox"[^>]*>待办\s*<span class="count"[^>]*>2</span>', nav)
+    assert "2+" not in nav
+    pages("rep1").start_sample()
+    html = mgr.get("/start").get_data(as_text=True)
+    assert re.search(r'data-count-cap="2" data-capped-title="等待你处理的任务超过 2 件"', html)
+    assert re.search(r'id="nav-inbox"[^>]*>待办\s*<span class="count" data-inbox-count="total" '
+                     r'title="等待你处理的任务超过 2 件">2\+</span>', html)
+    over = 'title="等待你处理的任务超过 2 件">2+</span>'
+    assert re.search(r'data-role="sales_manager">销售部经理\s*<span class="count" ' + re.escape(over), html)
+    assert html.count(f'data-inbox-count="total" {over}') == 2  # the menu button's too
+    assert mgr.get("/inbox/counts").get_json() == {"total": 3, "roles": {"sales_manager": 3}}  # 3: more than 2
+    assert len(_inbox(mgr)) == 3  # the inbox itself lists every task
+    mgr.post("/language", {"lang": "en", "next": "/start"})
+    html = mgr.get("/start").get_data(as_text=True)
+    assert re.search(r'id="nav-inbox"[^>]*>Inbox\s*<span class="count" data-inbox-count="total" '
+                     r'title="More than 2 tasks ready for you">2\+</span>', html)
+
+
 def test_claim_takes_the_task_from_the_other_inboxes_and_release_offers_it_again(pages, engine):
     iid = pages("rep1").start_sample()
     task_id = engine.instance("rep1", iid)["tasks"][0]["id"]

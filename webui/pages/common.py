@@ -302,13 +302,25 @@ def inbox_counts() -> list[tuple[str, str, int]]:
     return g.pages_counts
 
 
+def count_cap() -> int:
+    """The navigation counts up to this many tasks per role (Engine.count_cap); more shows as "999+"."""
+    return engine().count_cap
+
+
+def count_label(n: int) -> str:
+    """A count as the navigation shows it: "999+" past the cap (as webui/frontend/src/pages/layout.js does)."""
+    cap = count_cap()
+    return f"{cap}+" if n > cap else str(n)
+
+
 def my_roles() -> str:
     return ", ".join(role_name(r) for r in current_user.roles) if current_user.is_authenticated else ""
 
 
 @blueprint.context_processor
 def _layout() -> dict:
-    return {"my_roles": my_roles, "inbox_counts": inbox_counts, "role_name": role_name, "status_name": status_name,
+    return {"my_roles": my_roles, "inbox_counts": inbox_counts, "count_cap": count_cap, "count_label": count_label,
+            "role_name": role_name, "status_name": status_name,
             "outcome_name": outcome_name,
             "event_name": event_name, "process_name": process_name, "when": when, "age": age,
             "lang": current_language()}

@@ -16,19 +16,30 @@ function setUpMenu() {
   });
 }
 
-function show(counts) {
+// A count past the cap (the nav's data-count-cap, Engine.count_cap) shows as "999+" with a title saying so,
+// as the server renders it (webui/pages/common.py count_label): the server stops counting there.
+function label(badge, n, nav) {
+  const cap = Number(nav.getAttribute('data-count-cap'));
+  const over = cap > 0 && n > cap;
+  badge.textContent = over ? `${cap}+` : String(n);
+  if (!badge.hasAttribute('data-title')) { badge.setAttribute('data-title', badge.getAttribute('title') || ''); }
+  const title = over ? nav.getAttribute('data-capped-title') : badge.getAttribute('data-title');
+  if (title) { badge.setAttribute('title', title); } else { badge.removeAttribute('title'); }
+}
+
+function show(counts, nav) {
   // every badge that shows a count: data-inbox-count="total" or a role id (the inbox's own tabs may add more)
   document.querySelectorAll('[data-inbox-count]').forEach((badge) => {
     const key = badge.getAttribute('data-inbox-count');
     const n = key === 'total' ? counts.total : (counts.roles[key] || 0);
-    badge.textContent = String(n);
+    label(badge, n, nav);
     badge.classList.toggle('zero', n === 0);
   });
   // the navigation's per-role links: hidden while the role has nothing for this user
   document.querySelectorAll('.mainnav a[data-role]').forEach((link) => {
     const n = counts.roles[link.getAttribute('data-role')] || 0;
     const badge = link.querySelector('.count');
-    if (badge) { badge.textContent = String(n); }
+    if (badge) { label(badge, n, nav); }
     link.hidden = n === 0;
   });
   // the inbox page offers to show the current list once it no longer matches what it shows
@@ -45,7 +56,7 @@ function setUpCounts() {
 
   const poll = () => fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
     .then((response) => (response.ok ? response.json() : null))
-    .then((counts) => { if (counts && counts.roles) { show(counts); } })
+    .then((counts) => { if (counts && counts.roles) { show(counts, nav); } })
     .catch(() => { /* offline for a moment: the next poll tries again */ });
 
   const start = () => { if (timer === null) { timer = window.setInterval(poll, POLL_MS); } };
