@@ -34,7 +34,7 @@ def test_upgrading_to_0017_keeps_each_name_of_the_instances_there_are_once(appro
     raw = create_engine(db_url)
     cfg = alembic_config(db_url)
     try:
-        command.downgrade(cfg, "0015")
+        command.downgrade(cfg, "0016")
         assert "instance_customer_name" not in inspect(raw).get_table_names()
         with raw.begin() as conn:  # a name the table never saw: the migration reads it from the instances
             conn.execute(text("UPDATE instance SET customer_name = '合肥建工集团' WHERE id = :id"), {"id": second})
