@@ -21,6 +21,8 @@ from tests.pruning_check import min_cut, replay_both_ways
 from tests.test_runtime__migration import sources
 
 TASKS_PER_ROUND = 3  # merge gateway, user task, gateway
+# the tree and its replay live in memory: what the database is does not change them (the SQLite pass runs it)
+pytestmark = pytest.mark.db_agnostic
 
 
 @pytest.fixture
@@ -61,12 +63,12 @@ def test_a_loop_of_420_rounds_keeps_a_small_tree_ends_when_told_and_replays(loop
 
 
 def test_a_long_loop_replays_the_same_with_its_tree_cut_at_every_command_and_never(loop: Engine):
-    iid = run_loop(loop, 150)  # cut by the runtime at its default size, twice or more
+    iid = run_loop(loop, 90)  # cut by the runtime at its default size, twice or more
     pruned, whole, counts = replay_both_ways(loop, iid)
     assert whole.verified, whole.first_mismatch
     assert pruned.verified, pruned.first_mismatch
     assert pruned.states == whole.states
-    assert counts["cuts"] >= 140  # cut at nearly every command: the check is not vacuous
+    assert counts["cuts"] >= 80  # cut at nearly every command: the check is not vacuous
 
 
 def test_short_instances_are_not_cut_long_ones_are(loop: Engine):
