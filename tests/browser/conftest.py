@@ -361,6 +361,8 @@ def fill_field(page, name: str, value) -> None:
     """Set the form field `name` (id field-<name>) whatever widget the page chose for it.
     A yes/no radio group has no single element to carry the id: it is found by its row, [data-field=name]."""
     field = page.locator(f"#field-{name}")
+    # count() does not wait: right after a navigation it would see no field yet and take the radio branch.
+    page.locator(f'#field-{name}, [data-field="{name}"]').first.wait_for(state="attached")
     if field.count() == 0:
         page.locator(f'[data-field="{name}"] input[type=radio][value="{_option(value)}"]').check()
         return
