@@ -205,7 +205,7 @@ def test_too_large_an_export_is_refused_with_a_message(approval, three, monkeypa
     with pytest.raises(InvalidData) as caught:
         approval.export_search("aud", {}, "json")
     assert caught.value.fields["export"]["en"] == (
-        "3 instances found; an export holds at most 2: narrow the filters")
+        "More than 2 instances found; an export holds at most 2: narrow the filters")
     assert json.loads(approval.export_search("aud", {"customer": "acme"}, "json"))["count"] == 2
 
 

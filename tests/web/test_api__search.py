@@ -149,4 +149,4 @@ def test_search_export_refusals(api, found, monkeypatch):
     monkeypatch.setattr(search, "MAX_EXPORT", 2)
     response = en.get("/instances/export")
     assert response.status_code == 422
-    assert response.get_json()["fields"]["export"].startswith("3 instances found; an export holds at most 2")
+    assert response.get_json()["fields"]["export"].startswith("More than 2 instances found; an export holds at most 2")

@@ -137,7 +137,7 @@ def test_an_export_too_large_or_invalid_goes_back_to_the_search_with_the_message
     response = aud.get("/instances/export?format=json&customer=客户")
     assert response.status_code == 302 and "/instances?customer=" in response.location
     html = aud.get(response.location).get_data(as_text=True)
-    assert "找到 5 个实例，一次最多导出 3 个" in html
+    assert "找到超过 3 个实例，一次最多导出 3 个" in html
     response = aud.get("/instances/export?format=xml")
     assert response.status_code == 302
     assert "须为 json 或 csv" in aud.get(response.location).get_data(as_text=True)
