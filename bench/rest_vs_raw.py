@@ -13,11 +13,15 @@ memory (bench/engine_throughput.py raw_instance: `task.run()` + `do_engine_steps
 The two are measured in interleaved rounds (REST, raw, REST, raw, ...): each round runs
 instances/rounds instances through REST, then raw SpiffWorkflow for at least --raw-seconds (raw is
 ~15x faster: 300 raw instances alone last 0.2-0.4 s, too short to be steady on a shared machine).
-ratio = the median over the rounds of (REST instances/s ÷ raw instances/s), wall clock (target >= 0.064);
-a round's two halves run seconds apart, so a busy neighbour slows both. The CPU each side spent is
-printed beside it (the server process from /proc, the client's and raw's from time.process_time):
-it does not move with the machine's load. The client shares the machine's CPUs with the server, as
-it would in any single-machine measurement.
+ratio = the median over the rounds of (REST instances/s ÷ raw instances/s), wall clock (target >= 0.064):
+a round's two halves run a second apart, so a spell of load from a neighbour slows both, and the median
+drops the rounds where it hit one side only. Printed beside it: the ratio of each side's fastest round,
+and the CPU each side spent (the server process from /proc, the client's and raw's from
+time.process_time), which does not move with the load but leaves out what is not CPU (the SQLite
+commit's fsync, loopback and scheduling waits). On a machine busy with other work (load 3.5-4.4 on 2
+cores, 2026-12-05) no wall-clock figure kept three runs in a row within 10 % every time (medians
+0.046-0.048 in one triple, 0.035-0.042 in another); the CPU ratio did, in every run (0.044-0.046). The client
+shares the machine's CPUs with the server, as it would in any single-machine measurement.
 """
 
 from __future__ import annotations
@@ -156,9 +160,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instances", type=int, default=300, help="instances through REST (default 300)")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured REST instances first (default 5)")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved REST/raw rounds (default 5)")
-    parser.add_argument("--raw-seconds", type=float, default=1.0,
-                        help="raw SpiffWorkflow's least time per round (default 1.0)")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved REST/raw rounds (default 9)")
+    parser.add_argument("--raw-seconds", type=float, default=0.6,
+                        help="raw SpiffWorkflow's least time per round (default 0.6)")
     args = parser.parse_args(argv)
     rounds = max(1, min(args.rounds, args.instances))
     print(f"REST vs raw: {KEY}, 2 user tasks, {REQUESTS} requests per instance, {args.instances} instances "
@@ -166,9 +170,10 @@ def main(argv: list[str] | None = None) -> dict:
     rest, raw = run_rounds(args.instances, args.warmup, rounds, args.raw_seconds)
     ratios = [r.per_s / w.per_s for r, w in zip(rest, raw, strict=True)]
     ratio = statistics.median(ratios)
+    best = max(r.per_s for r in rest) / max(w.per_s for w in raw)
     print_rounds(rest, raw, ratios)
     spec, subs = raw_specs(BPMN, KEY)
-    raw_json = raw_batch(spec, subs, args.raw_seconds, serialize=True)
+    raw_json = raw_batch(spec, subs, 2 * args.raw_seconds, serialize=True)
     rest_all, raw_all = total(rest), total(raw)
     print_table("instances/s from start to end (all rounds)",
                 ["run", "instances", "seconds", "per second", "ms per instance"],
@@ -178,10 +183,10 @@ def main(argv: list[str] | None = None) -> dict:
     cpu_ratio = print_cpu(rest_all, raw_all)
     print_table("issue 17 target 1", ["target", "figure", "met?"],
                 [[f"REST / raw >= {TARGET}",
-                  f"{ratio:.4f} (median of {rounds}; rounds {min(ratios):.4f}-{max(ratios):.4f}; CPU {cpu_ratio:.4f})",
+                  f"{ratio:.4f} (median of {rounds} rounds; fastest rounds {best:.4f}; CPU {cpu_ratio:.4f})",
                   verdict("17.1", f"REST / raw >= {TARGET}", f"{ratio:.4f}", ratio >= TARGET)]])
     return {"rest_per_s": rest_all.per_s, "raw_per_s": raw_all.per_s, "raw_json_per_s": raw_json.per_s,
-            "ratio": ratio, "ratios": ratios, "cpu_ratio": cpu_ratio,
+            "ratio": ratio, "best_ratio": best, "ratios": ratios, "cpu_ratio": cpu_ratio,
             "server_cpu_ms_per_request": 1000 * rest_all.server_cpu / rest_all.instances / REQUESTS}
 
 
