@@ -127,9 +127,12 @@ def test_statement_counter_counts_statements_with_begin_apart_until_detached():
 
 @pytest.mark.db_agnostic  # always SQLite: the issue's yardstick is `salesflow serve` on its default
 def test_rest_vs_raw_drives_a_served_salesflow_and_prints_the_ratio(capsys):
-    result = rest_vs_raw.main(["--instances", "2", "--warmup", "1"])
+    result = rest_vs_raw.main(["--instances", "2", "--warmup", "1", "--rounds", "2", "--raw-seconds", "0.05"])
     out = capsys.readouterr().out
     assert "issue 17 target 1" in out and "REST (salesflow serve, SQLite)" in out
+    assert "rounds (wall clock)" in out and len(result["ratios"]) == 2  # REST and raw interleaved
+    assert result["server_cpu_ms_per_request"] > 0 and result["ratio"] == result["cpu_ratio"] > 0
+    assert result["wall_ratio"] > 0 and result["best_ratio"] > 0
     [row] = [line for line in out.splitlines() if "REST / raw >= 0.064" in line]
     assert row.endswith(("met", "MISSED"))
     assert result["rest_per_s"] > 0 and result["raw_per_s"] > 0 and result["ratio"] > 0

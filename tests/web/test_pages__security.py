@@ -21,6 +21,31 @@ def test_security_headers_on_pages(pages):
         assert response.headers["X-Content-Type-Options"] == "nosniff", path
 
 
+DEFAULT_HEADERS = {"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy",
+                   "Cache-Control"}
+
+
+def test_an_api_call_without_a_cookie_gets_each_security_header_once_and_no_session_cookie(app, api_token):
+    response = app.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {api_token('rep1')}"})
+    assert response.status_code == 200
+    names = [name.lower() for name, _ in response.headers]
+    assert all(names.count(h.lower()) == 1 for h in DEFAULT_HEADERS), response.headers
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in response.headers  # the empty session of a bearer call is never written
+
+
+def test_a_response_keeps_its_own_cache_header_and_gets_the_others(client):
+    response = client.get("/static/css/app.css")
+    assert response.status_code == 200
+    assert response.headers.get_all("Cache-Control") == ["no-cache"]  # Flask's own for a static file
+    assert response.headers["X-Frame-Options"] == "DENY" and response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_session_cookie_is_still_read_after_login(pages):
+    rep1 = pages("rep1")
+    assert rep1.get("/inbox").status_code == 200  # logged in through the session cookie, not redirected
+
+
 def test_pages_have_no_inline_script_or_event_handler(pages, engine):
     rep1 = pages("rep1")
     iid = rep1.start_sample()
