@@ -21,7 +21,8 @@ sessions, no wall-clock figure kept three runs in a row within 10 % (the median 
 CPU ratio agreed within 4 % in every run (0.044-0.046). It leaves out what is not CPU: loopback and
 scheduling waits (a sequential client's request waits for the server and back), and SQLite's fsync
 (none per commit in WAL with synchronous=NORMAL, the default). The wall-clock figures are printed
-beside it: per round, their median and the ratio of each side's fastest round. The client
+beside it: per round, their median and the ratio of each side's fastest round. The target counts as
+met only when the CPU ratio and the wall-clock median both reach it. The client
 shares the machine's CPUs with the server, as it would in any single-machine measurement.
 """
 
@@ -182,10 +183,14 @@ def main(argv: list[str] | None = None) -> dict:
                  for name, r in (("REST (salesflow serve, SQLite)", rest_all), ("raw SpiffWorkflow", raw_all),
                                  ("raw + JSON state round trip per task", raw_json))])
     cpu_ratio = print_cpu(rest_all, raw_all)
+    # met only when both say so: the target is instances/s, and the CPU ratio alone would claim what a
+    # machine of its own might give rather than what this run gave
+    met = min(cpu_ratio, median) >= TARGET
     print_table("issue 17 target 1", ["target", "figure", "met?"],
-                [[f"REST / raw >= {TARGET} (CPU)",
+                [[f"REST / raw >= {TARGET} (CPU and wall clock)",
                   f"{cpu_ratio:.4f} (wall clock: median of {rounds} rounds {median:.4f}, fastest rounds {best:.4f})",
-                  verdict("17.1", f"REST / raw >= {TARGET} (CPU)", f"{cpu_ratio:.4f}", cpu_ratio >= TARGET)]])
+                  verdict("17.1", f"REST / raw >= {TARGET} (CPU and wall clock)",
+                          f"CPU {cpu_ratio:.4f}, wall {median:.4f}", met)]])
     return {"rest_per_s": rest_all.per_s, "raw_per_s": raw_all.per_s, "raw_json_per_s": raw_json.per_s,
             "ratio": cpu_ratio, "wall_ratio": median, "best_ratio": best, "ratios": ratios, "cpu_ratio": cpu_ratio,
             "server_cpu_ms_per_request": 1000 * rest_all.server_cpu / rest_all.instances / REQUESTS}
