@@ -11,12 +11,43 @@ COMPANY_TZ = "Asia/Shanghai"
 
 def database_url() -> str:
     """`SALESFLOW_DATABASE_URL`, or an SQLite file under `instance/`."""
-    url = os.environ.get("SALESFLOW_DATABASE_URL")
+    url = os.environ.get("SALESFLOW_DATABASE_URL", "").strip()
     if url:
-        return url
+        return usable_database_url(url)
     folder = PROJECT_ROOT / "instance"
     folder.mkdir(exist_ok=True)
     return f"sqlite:///{folder / 'salesflow.db'}"
+
+
+# the drivers installed with salesflow; a URL naming no driver gets these, as one pasted from elsewhere would
+DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+URL_FORMS = "sqlite:///<file> or postgresql+psycopg://<user>@<host>:<port>/<database>"
+
+
+def usable_database_url(url: str) -> str:
+    """The URL with the driver salesflow installs (`postgresql://` takes psycopg 3); SettingError, naming the
+    variable and never echoing a password, for anything else: else SQLAlchemy's traceback would be all an
+    operator sees of a typing mistake."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SettingError(f"SALESFLOW_DATABASE_URL is not a database URL; it takes {URL_FORMS}") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    known = {"sqlite": {"", "pysqlite"}, "postgresql": {"", "psycopg"}, "postgres": {""}}
+    if driver not in known.get(backend, set()):
+        shown = parsed.render_as_string(hide_password=True)
+        raise SettingError(f"SALESFLOW_DATABASE_URL names a database salesflow does not run on ({shown}); "
+                           f"it takes {URL_FORMS}")
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        folder = Path(parsed.database).resolve().parent
+        if not folder.is_dir():  # SQLite creates the file, not its folder; its own error says neither
+            raise SettingError(f"SALESFLOW_DATABASE_URL: the folder of its SQLite file does not exist ({folder})")
+    if not driver:
+        parsed = parsed.set(drivername=DRIVERS[backend])
+    return parsed.render_as_string(hide_password=False)
 
 
 def roles_file() -> Path:

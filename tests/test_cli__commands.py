@@ -175,6 +175,28 @@ def test_a_setting_that_cannot_be_used_is_one_error_line_naming_it(env, setting,
     assert done.returncode == 2
 
 
+@pytest.mark.parametrize(("url", "says"), [("nonsense://x", "nonsense://x"),
+                                            ("mysql://ops:s3cret@db/sales", "mysql://ops:***@db/sales"),
+                                            ("::::", "not a database URL"),
+                                            ("sqlite:////no/such/folder/salesflow.db", "/no/such/folder")])
+def test_an_unusable_database_url_is_one_error_line_without_its_password(env, url, says):
+    done = sf({**env, "SALESFLOW_DATABASE_URL": url}, "tasks", "--as", "rep")
+    assert_one_line_error(done, "SALESFLOW_DATABASE_URL", says)
+    assert done.returncode == 2 and "s3cret" not in done.stderr
+
+
+def test_a_postgresql_url_without_a_driver_takes_the_installed_one():
+    from engine.config import usable_database_url
+    assert usable_database_url("postgresql://ops:pw@db:5432/sales") == "postgresql+psycopg://ops:pw@db:5432/sales"
+    assert usable_database_url("postgres://db/sales") == "postgresql+psycopg://db/sales"
+    assert usable_database_url("sqlite://") == "sqlite://"
+
+
+def test_a_port_out_of_range_is_refused_before_serving(env):
+    done = sf(env, "serve", "--port", "99999")
+    assert done.returncode == 2 and "99999 is not in the range" in done.stderr
+
+
 def test_data_that_is_not_an_object_is_refused(env):
     assert_one_line_error(sf(env, "start", "approval", "--as", "rep", "--data", "[1, 2]"), "--data")
 

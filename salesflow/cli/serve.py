@@ -12,7 +12,7 @@ from salesflow.cli.common import checked, engine
 
 @click.command(help="Serve the web application; a timer worker runs inside it.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--no-worker", is_flag=True, help="do not run the embedded timer worker")
 def serve(host: str, port: int, no_worker: bool) -> None:
     from webui.app import create_app
