@@ -49,6 +49,17 @@ def snapshot(wf: BpmnWorkflow | None) -> Snapshot:
                     any(waits.waits_on_timer(t) for t in wf.get_tasks(state=TaskState.WAITING)))
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What a step that saved a workflow knew of it at the end, as the next step would compute it again from
+    the unchanged workflow: `snapshot(wf)`, `instance_data(wf)` and `waiting_timers(wf)` (each walks the task
+    tree). Kept with the workflow between commands (engine/runtime/warm_workflows.py), and only there."""
+
+    snapshot: Snapshot
+    data: dict
+    timers: list
+
+
 def _json_safe(value):  # noqa: ANN001, ANN202
     return json.loads(json.dumps(value, default=str, sort_keys=True))
 
@@ -110,9 +121,14 @@ def _newly(before: Snapshot, task, state: int) -> bool:  # noqa: ANN001
     return task.state == state and before.get(str(task.id)) != state
 
 
-def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str) -> list[Derived]:
+def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str,
+           states: dict[str, int] | None = None) -> list[Derived]:
+    """The events the step caused; `states`, if given, is filled with every task's state as `snapshot` takes
+    them (the same walk)."""
     events: list[Derived] = []
     for task in wf.get_tasks():
+        if states is not None:
+            states[str(task.id)] = task.state
         spec = task.task_spec
         bpmn_id = spec.bpmn_id
         if bpmn_id is None:

@@ -248,11 +248,12 @@ def cancel(wf: BpmnWorkflow) -> None:
     wf.cancel()
 
 
-def waiting_timers(wf: BpmnWorkflow) -> list[tuple[object, datetime]]:
+def waiting_timers(wf: BpmnWorkflow, waiting: list | None = None) -> list[tuple[object, datetime]]:
     """(task, when it is due) for every timer this workflow waits on; a timer after an event-based gateway
-    is its catch event's task, the deadline the gateway's (see `waits.timer_waiters`)."""
+    is its catch event's task, the deadline the gateway's (see `waits.timer_waiters`). `waiting`:
+    waits.timer_tasks(wf) if the caller has them."""
     result = []
-    for task, holder in waits.timer_waiters(wf):
+    for task, holder in waits.timer_waiters(wf, waiting):
         due = waits.deadline(holder)
         if due is not None:
             result.append((task, due))

@@ -47,12 +47,18 @@ class Step:
     at: datetime
     warm: WarmWorkflows | None = None  # keeps the saved workflow for the instance's next command
     new: bool = False  # the instance is not in the database yet: `finish` inserts it (starting.begin)
+    # what the step that saved `wf` knew of it, when `wf` is that very workflow, unchanged since (a kept one:
+    # engine/runtime/warm_workflows.py): its snapshot and data are not computed again
+    standing: observe.Standing | None = None
 
     def __post_init__(self) -> None:
         self.thrown: list[tuple[str, dict]] = []  # messages to route once the step is recorded
-        self.before = observe.snapshot(self.wf)
-        self.data_before = observe.instance_data(self.wf) if self.wf else {}
         self._later: list[tuple[str, str | None, dict]] = []
+        if self.standing is not None:
+            self.before, self.data_before = self.standing.snapshot, self.standing.data
+        else:
+            self.before = observe.snapshot(self.wf)
+            self.data_before = observe.instance_data(self.wf) if self.wf else {}
 
     def event(self, kind: str, task: str | None, payload: dict) -> None:
         append(self.session, instance_chain(self.instance.id), iso(self.at), self.actor, kind, task, payload,
@@ -77,10 +83,14 @@ class Step:
         rows in one flush at the commit, instead of a flush before every read."""
         wf = self.wf
         self.thrown = workflow.take_messages(wf)  # before the state is saved, or they would be sent twice
-        derived = observe.derive(self.specs, wf, self.before, self.instance.started_by)
-        data = stored_data(observe.instance_data(wf))
+        states: dict[str, int] = {}
+        derived = observe.derive(self.specs, wf, self.before, self.instance.started_by, states)
+        raw_data = observe.instance_data(wf)
+        data = stored_data(raw_data)
         ready = [d for d in derived if d.kind == "task_ready"]
-        waiting = {str(t.id): (t, due) for t, due in workflow.waiting_timers(wf)}
+        timer_tasks = waits.timer_tasks(wf)
+        due_timers = workflow.waiting_timers(wf, timer_tasks)
+        waiting = {str(t.id): (t, due) for t, due in due_timers}
         if self.new:  # inserted with its first state (one INSERT, no UPDATE after it); its trail starts here
             self._save_state(wf, data)
             self.session.flush()
@@ -101,8 +111,10 @@ class Step:
         inst = self.instance
         if not self.new:
             self._save_state(wf, data)
-        if self.warm is not None:
-            self.warm.keep_on_commit(self.session, inst.id, inst.state_json, wf)
+        if self.warm is not None:  # the workflow does not change after this point: what is known of it holds
+            standing = observe.Standing(observe.Snapshot(states, wf.is_completed(), bool(timer_tasks)), raw_data,
+                                        due_timers)
+            self.warm.keep_on_commit(self.session, inst.id, inst.state_json, wf, standing)
         if status:
             inst.status = status
             if status == "cancelled":

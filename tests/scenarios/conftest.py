@@ -53,7 +53,7 @@ def states_are_spiffworkflows_own(monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     scenarios drive call activities, timers, messages and event-based gateways, which a small test would not."""
     real = workflow_mod.dump
 
-    def checked(wf):  # noqa: ANN001, ANN202
+    def checked(wf):
         text = real(wf)
         assert text == json.dumps(workflow_mod.full_state(wf), allow_nan=False)
         return text
