@@ -121,18 +121,36 @@ def _events_and_head(count: int, new: bool) -> TextClause:
 def _next_row(session: Session, chain: str, at: str, actor: str, kind: str, task: str | None, payload: dict,
               instance_id: int | None) -> dict:
     """The event's row after the chain's head, which moves on to it."""
-    for flaw in jsonvalues.flaws(payload, max_depth=10_000):  # what a script built may be deep
-        if flaw.kind == jsonvalues.NON_FINITE:
-            raise ProcessError(f"{kind}: the value at {jsonvalues.where(flaw.path)} is not a finite number "
-                               "(NaN or infinity), which JSON cannot hold; nothing was saved")
+    text = _payload_text(kind, payload)
     head = _head(session, chain)
     position = head.length + 1
-    body = event_body(chain, position, at, actor, kind, task, payload)
-    digest = event_hash(head.head, body)
+    digest = hashlib.sha256((head.head + body_text(chain, position, at, actor, kind, task, text))
+                            .encode("utf-8")).hexdigest()
     row = {"chain": chain, "position": position, "instance_id": instance_id, "at": at, "actor": actor, "kind": kind,
-           "task": task, "payload": canonical(payload), "prev_hash": head.head, "hash": digest}
+           "task": task, "payload": text, "prev_hash": head.head, "hash": digest}
     head.length, head.head = position, digest
     return row
+
+
+def _payload_text(kind: str, payload: dict) -> str:
+    """`canonical(payload)`, refusing a payload that holds NaN or an infinity (see `append`). The text is written
+    once and the check walks the payload only when writing it failed (a step's payload holds its data twice)."""
+    try:
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        for flaw in jsonvalues.flaws(payload, max_depth=10_000):  # what a script built may be deep
+            if flaw.kind == jsonvalues.NON_FINITE:
+                raise ProcessError(f"{kind}: the value at {jsonvalues.where(flaw.path)} is not a finite number "
+                                   "(NaN or infinity), which JSON cannot hold; nothing was saved") from None
+        raise
+
+
+def body_text(chain: str, position: int, at: str, actor: str, kind: str, task: str | None, payload_text: str) -> str:
+    """`canonical(event_body(...))` around the payload's canonical text, which is not written a second time:
+    the body's keys in their sorted order, the payload's between `kind` and `position`."""
+    before = canonical({"actor": actor, "at": at, "chain": chain, "kind": kind})
+    after = canonical({"position": position, "task": task})
+    return f'{before[:-1]},"payload":{payload_text},{after[1:]}'
 
 
 def _head(session: Session, chain: str) -> AuditChain:

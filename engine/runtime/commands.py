@@ -24,7 +24,7 @@ from engine.reasons import MAX_REASON
 from engine.runtime import access, customers, idempotency, incidents, messaging, queries, starting, under_case
 from engine.runtime.loading import (
     form_of,
-    latest_version,
+    latest_version_as,
     load_workflow,
     lock_instance,
     lock_task_as,
@@ -117,8 +117,7 @@ def start_once(ctx: Context, actor: str, key: str, data: dict | None, business_k
 
 def _start(ctx: Context, s: Session, actor: str, key: str, data: dict | None, business_key: str | None) -> Instance:
     data = data or {}
-    user = get_actor(s, actor)
-    pv = latest_version(s, key)
+    pv, user = latest_version_as(s, key, actor)
     specs = specs_for(s, ctx.specs, pv.id)
     model = specs.models[key]
     start_el = start_event(model)

@@ -287,6 +287,18 @@ def _read_form(session: Session, version_id: int, form_key: str) -> FormDef | No
     return FormDef.from_dict(json.loads(text)) if text else None
 
 
+def latest_version_as(session: Session, key: str, username: str) -> tuple[ProcessVersion, Actor]:
+    """`latest_version` and the actor `username` (users.get_actor) in one statement: "no active user" is still
+    answered before "no deployed process", as the two reads one after the other did."""
+    from engine.definitions.current import current_version_as
+
+    pv, rows = current_version_as(session, key, username) if may_exist(username) else (None, [])
+    if pv is None:
+        get_actor(session, username)  # NotFound when there is no such user
+        raise NotFound(f"no deployed process {key}")
+    return pv, actor_of(rows, username)
+
+
 def latest_version(session: Session, key: str) -> ProcessVersion:
     """The version new instances of `key` start on (engine/definitions/current.py): never a draft."""
     from engine.definitions.current import current_version
