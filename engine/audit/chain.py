@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from engine import jsonvalues
 from engine.errors import ProcessError
 from engine.store.models import AuditChain, AuditEvent
-from engine.store.writes import mark_written, write_changes
+from engine.store.writes import mark_written
 
 GENESIS = "0" * 64
 DEPLOYMENTS = "deployments"
@@ -91,8 +91,10 @@ def _write_head(session: Session, chain: str, head: AuditChain) -> None:
     """The head as it stands now, written at once: a row read under the lock is updated (and marked as the
     database's); a new chain's head (new_chain: kept out of the session, so that a rolled-back SAVEPOINT
     leaves no object of it behind) is inserted the first time, updated after."""
-    if inspect(head).persistent:
-        write_changes(session, head)
+    if inspect(head).persistent:  # its own statement, the row then marked as written (write_changes' work
+        # for any row, less the finding out which columns changed: a head's are always these two)
+        session.execute(_UPDATE_HEAD, {"chain": chain, "length": head.length, "head": head.head})
+        mark_written(session, head)
         return
     new = _unwritten(session).pop(chain, False)
     session.execute(_INSERT_HEAD if new else _UPDATE_HEAD, {"chain": chain, "length": head.length,

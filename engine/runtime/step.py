@@ -34,7 +34,7 @@ from engine.runtime.warm_workflows import WarmWorkflows
 from engine.sandbox.values import OutputRefused, storable
 from engine.scripting import FAILURES
 from engine.store.models import Instance, Task, Timer
-from engine.store.writes import mark_written, write_changes
+from engine.store.writes import insert_now, mark_written, write_changes
 
 
 @dataclass
@@ -93,7 +93,7 @@ class Step:
         waiting = {str(t.id): (t, due) for t, due in due_timers}
         if self.new:  # inserted with its first state (one INSERT, no UPDATE after it); its trail starts here
             self._save_state(wf, data)
-            self.session.flush()
+            insert_now(self.session, self.instance)
             new_chain(self.session, instance_chain(self.instance.id))
         with self.session.no_autoflush:  # what they read is the database's; our changes go out together later
             rows = self._task_rows()
