@@ -72,7 +72,7 @@ def append_many(session: Session, chain: str, events: list[tuple[str, str, str, 
     head = _head(session, chain)
     state = inspect(head)
     if state.pending:  # a head `_head` created for a chain without one: the flush inserts it
-        session.execute(insert(AuditEvent.__table__), rows)
+        session.execute(_INSERT_EVENTS, rows)
         return
     if session.get_bind().dialect.name == "postgresql":
         # one round trip: the events' insert runs as a data-modifying WITH of the head's insert or update
@@ -83,7 +83,7 @@ def append_many(session: Session, chain: str, events: list[tuple[str, str, str, 
         if state.persistent:
             mark_written(session, head)
         return
-    session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, whatever is None
+    session.execute(_INSERT_EVENTS, rows)  # Core: one executemany, whatever is None
     _write_head(session, chain, head)
 
 
@@ -101,6 +101,7 @@ def _write_head(session: Session, chain: str, head: AuditChain) -> None:
                                                            "head": head.head})
 
 
+_INSERT_EVENTS = insert(AuditEvent.__table__)  # built once: a new one each time had its cache key computed anew
 _EVENT_COLUMNS = ("chain", "position", "instance_id", "at", "actor", "kind", "task", "payload", "prev_hash", "hash")
 _INSERT_HEAD = text("INSERT INTO audit_chain (chain, length, head) VALUES (:chain, :length, :head)")
 _UPDATE_HEAD = text("UPDATE audit_chain SET length = :length, head = :head WHERE chain = :chain")

@@ -88,14 +88,23 @@ def changes(old: dict, new: dict) -> dict:
     return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
 
 
-def digest(wf: BpmnWorkflow, data: dict | None = None) -> str:
+def digest(wf: BpmnWorkflow, data: dict | None = None, data_text: str | None = None) -> str:
     """The state a step left, as replay compares it; `data` is `instance_data(wf)` when the
-    caller has it already (computing it walks the whole task tree)."""
+    caller has it already (computing it walks the whole task tree), `data_text` its `data_text` if written
+    already (the instance row keeps it)."""
     ready = sorted(t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY, manual=True))
     waiting = sorted(t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec.bpmn_id)
-    body = {"ready": ready, "waiting": waiting, "completed": wf.is_completed(),
-            "data": instance_data(wf) if data is None else data}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    if data_text is None:
+        data_text = data_json(instance_data(wf) if data is None else data)
+    # json.dumps of {"completed", "data", "ready", "waiting"} with sorted keys, around the data's own text
+    body = (f'{{"completed": {json.dumps(wf.is_completed())}, "data": {data_text}, '
+            f'"ready": {json.dumps(ready, ensure_ascii=False)}, "waiting": {json.dumps(waiting, ensure_ascii=False)}}}')
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def data_json(data: dict) -> str:
+    """The instance data as text: the instance row's `data_json`, and the digest's part for it."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
 def _element_id(spec) -> str:  # noqa: ANN001

@@ -7,7 +7,6 @@ the timer index follow the workflow, and the state is saved with rev + 1.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,19 +86,20 @@ class Step:
         derived = observe.derive(self.specs, wf, self.before, self.instance.started_by, states)
         raw_data = observe.instance_data(wf)
         data = stored_data(raw_data)
+        data_text = observe.data_json(data)
         ready = [d for d in derived if d.kind == "task_ready"]
         timer_tasks = waits.timer_tasks(wf)
         due_timers = workflow.waiting_timers(wf, timer_tasks)
         waiting = {str(t.id): (t, due) for t, due in due_timers}
         if self.new:  # inserted with its first state (one INSERT, no UPDATE after it); its trail starts here
-            self._save_state(wf, data)
+            self._save_state(wf, data, data_text)
             insert_now(self.session, self.instance)
             new_chain(self.session, instance_chain(self.instance.id))
         with self.session.no_autoflush:  # what they read is the database's; our changes go out together later
             rows = self._task_rows()
             timers = self._timer_rows() if waiting or self.before.waits_on_timers else {}
             self._record([*self._later, (kind, task, {**payload, "changes": observe.changes(self.data_before, data),
-                                                      "digest": observe.digest(wf, data)}),
+                                                      "digest": observe.digest(wf, data, data_text)}),
                           *((d.kind, d.task, {**d.payload, **({"task_id": d.task_id} if d.task_id else {})})
                             for d in derived)])
         self._later = []
@@ -110,7 +110,7 @@ class Step:
         self._sync_timers(waiting, timers)
         inst = self.instance
         if not self.new:
-            self._save_state(wf, data)
+            self._save_state(wf, data, data_text)
         if self.warm is not None:  # the workflow does not change after this point: what is known of it holds
             standing = observe.Standing(observe.Snapshot(states, wf.is_completed(), bool(timer_tasks)), raw_data,
                                         due_timers)
@@ -132,11 +132,12 @@ class Step:
         write_changes(self.session, inst)  # one UPDATE now, not the unit of work's at the flush
         return derived
 
-    def _save_state(self, wf: BpmnWorkflow, data: dict) -> None:
-        """The workflow's state and data into the instance row, one revision on."""
+    def _save_state(self, wf: BpmnWorkflow, data: dict, data_text: str) -> None:
+        """The workflow's state and data (`data_text`: observe.data_json(data)) into the instance row, one
+        revision on."""
         inst = self.instance
         inst.state_json, inst.serializer_version = workflow.dump(wf), SERIALIZER_VERSION
-        inst.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        inst.data_json = data_text
         customer = customer_names.copied(data.get("customer_name"))
         if customer is not None and customer != inst.customer_name:  # the instance's row was read: no statement
             customer_names.remember(self.session, customer)
