@@ -1,4 +1,5 @@
-"""Writing a changed row at once as one Core UPDATE, instead of through the unit of work at the flush.
+"""Writing a changed row at once as one Core UPDATE (a new one as one INSERT), instead of through the unit of
+work at the flush.
 
 A command changes two or three rows it loaded (the instance, its audit chain's head, a task). The
 session's flush finds and writes them, but its bookkeeping (dependency sorting, history per attribute,
