@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, and_, bindparam, select
+from sqlalchemy import Connection, FromClause, Row, Select, and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from engine import clock
@@ -45,11 +45,18 @@ _USER, _USER_ROLE = User.__table__, UserRole.__table__
 # reuses its memoized cache key and compiled form
 ACTOR_COLUMNS = (_USER.c.username.label("actor_username"), _USER.c.display_name.label("actor_display_name"),
                  _USER.c.session_generation.label("actor_session_generation"), _USER_ROLE.c.role_id.label("actor_role"))
-# the active user `:username` with their roles, as a FROM and its ON clause: a command's first statement
-# outer-joins it to what it locks (engine/runtime/loading.py), saving the actor's own round trip
 ACTOR_FROM = _USER.outerjoin(_USER_ROLE, _USER_ROLE.c.user_id == _USER.c.id)
 ACTOR_WHERE = and_(_USER.c.username == bindparam("username"), _USER.c.active.is_(True))
 _ACTOR = select(*ACTOR_COLUMNS).select_from(ACTOR_FROM).where(ACTOR_WHERE)
+
+
+def with_actor(statement: Select, left: FromClause) -> Select:
+    """`statement` with the active user `:username` and their roles (ACTOR_COLUMNS) outer-joined to `left`: a
+    command's first statement reads the actor with what it locks (engine/runtime/loading.py), saving the
+    actor's own round trip. Two flat outer joins, not one to a parenthesised join: SQLite materialised that
+    one and built an automatic index on it at every execution (~40 µs a command)."""
+    return (statement.outerjoin_from(left, _USER, ACTOR_WHERE)
+            .outerjoin_from(_USER, _USER_ROLE, _USER_ROLE.c.user_id == _USER.c.id))
 
 
 def get_actor(session: Session | Connection, username: str) -> Actor:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from engine import jsonvalues
 from engine.errors import ProcessError
 from engine.store.models import AuditChain, AuditEvent
-from engine.store.writes import mark_written, write_changes
+from engine.store.writes import mark_written
 
 GENESIS = "0" * 64
 DEPLOYMENTS = "deployments"
@@ -72,7 +72,7 @@ def append_many(session: Session, chain: str, events: list[tuple[str, str, str, 
     head = _head(session, chain)
     state = inspect(head)
     if state.pending:  # a head `_head` created for a chain without one: the flush inserts it
-        session.execute(insert(AuditEvent.__table__), rows)
+        session.execute(_INSERT_EVENTS, rows)
         return
     if session.get_bind().dialect.name == "postgresql":
         # one round trip: the events' insert runs as a data-modifying WITH of the head's insert or update
@@ -83,7 +83,7 @@ def append_many(session: Session, chain: str, events: list[tuple[str, str, str, 
         if state.persistent:
             mark_written(session, head)
         return
-    session.execute(insert(AuditEvent.__table__), rows)  # Core: one executemany, whatever is None
+    session.execute(_INSERT_EVENTS, rows)  # Core: one executemany, whatever is None
     _write_head(session, chain, head)
 
 
@@ -91,14 +91,17 @@ def _write_head(session: Session, chain: str, head: AuditChain) -> None:
     """The head as it stands now, written at once: a row read under the lock is updated (and marked as the
     database's); a new chain's head (new_chain: kept out of the session, so that a rolled-back SAVEPOINT
     leaves no object of it behind) is inserted the first time, updated after."""
-    if inspect(head).persistent:
-        write_changes(session, head)
+    if inspect(head).persistent:  # its own statement, the row then marked as written (write_changes' work
+        # for any row, less the finding out which columns changed: a head's are always these two)
+        session.execute(_UPDATE_HEAD, {"chain": chain, "length": head.length, "head": head.head})
+        mark_written(session, head)
         return
     new = _unwritten(session).pop(chain, False)
     session.execute(_INSERT_HEAD if new else _UPDATE_HEAD, {"chain": chain, "length": head.length,
                                                            "head": head.head})
 
 
+_INSERT_EVENTS = insert(AuditEvent.__table__)  # built once: a new one each time had its cache key computed anew
 _EVENT_COLUMNS = ("chain", "position", "instance_id", "at", "actor", "kind", "task", "payload", "prev_hash", "hash")
 _INSERT_HEAD = text("INSERT INTO audit_chain (chain, length, head) VALUES (:chain, :length, :head)")
 _UPDATE_HEAD = text("UPDATE audit_chain SET length = :length, head = :head WHERE chain = :chain")
@@ -121,18 +124,36 @@ def _events_and_head(count: int, new: bool) -> TextClause:
 def _next_row(session: Session, chain: str, at: str, actor: str, kind: str, task: str | None, payload: dict,
               instance_id: int | None) -> dict:
     """The event's row after the chain's head, which moves on to it."""
-    for flaw in jsonvalues.flaws(payload, max_depth=10_000):  # what a script built may be deep
-        if flaw.kind == jsonvalues.NON_FINITE:
-            raise ProcessError(f"{kind}: the value at {jsonvalues.where(flaw.path)} is not a finite number "
-                               "(NaN or infinity), which JSON cannot hold; nothing was saved")
+    text = _payload_text(kind, payload)
     head = _head(session, chain)
     position = head.length + 1
-    body = event_body(chain, position, at, actor, kind, task, payload)
-    digest = event_hash(head.head, body)
+    digest = hashlib.sha256((head.head + body_text(chain, position, at, actor, kind, task, text))
+                            .encode("utf-8")).hexdigest()
     row = {"chain": chain, "position": position, "instance_id": instance_id, "at": at, "actor": actor, "kind": kind,
-           "task": task, "payload": canonical(payload), "prev_hash": head.head, "hash": digest}
+           "task": task, "payload": text, "prev_hash": head.head, "hash": digest}
     head.length, head.head = position, digest
     return row
+
+
+def _payload_text(kind: str, payload: dict) -> str:
+    """`canonical(payload)`, refusing a payload that holds NaN or an infinity (see `append`). The text is written
+    once and the check walks the payload only when writing it failed (a step's payload holds its data twice)."""
+    try:
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError, RecursionError):
+        for flaw in jsonvalues.flaws(payload, max_depth=10_000):  # what a script built may be deep
+            if flaw.kind == jsonvalues.NON_FINITE:
+                raise ProcessError(f"{kind}: the value at {jsonvalues.where(flaw.path)} is not a finite number "
+                                   "(NaN or infinity), which JSON cannot hold; nothing was saved") from None
+        raise
+
+
+def body_text(chain: str, position: int, at: str, actor: str, kind: str, task: str | None, payload_text: str) -> str:
+    """`canonical(event_body(...))` around the payload's canonical text, which is not written a second time:
+    the body's keys in their sorted order, the payload's between `kind` and `position`."""
+    before = canonical({"actor": actor, "at": at, "chain": chain, "kind": kind})
+    after = canonical({"position": position, "task": task})
+    return f'{before[:-1]},"payload":{payload_text},{after[1:]}'
 
 
 def _head(session: Session, chain: str) -> AuditChain:

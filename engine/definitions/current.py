@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, defer
 
 from engine.errors import Conflict
@@ -38,6 +38,27 @@ def _current_statement() -> Select:
     """Built once (bound key): every start asks, and building it with its options cost more than running it."""
     return (_active().where(ProcessVersion.key == bindparam("key")).order_by(ProcessVersion.version.desc())
             .limit(1).options(defer(ProcessVersion.spec_json), defer(ProcessVersion.model_json)))
+
+
+def current_version_as(session: Session, key: str, username: str) -> tuple[ProcessVersion | None, list]:
+    """`current_version` and the rows of the active user `username` (users.ACTOR_COLUMNS, one per role) in one
+    statement, as a start needs both; ([] rows when there is no current version: the caller asks for the user
+    on its own then, so that "no active user" is still answered first)."""
+    found = session.execute(_current_as_statement(), {"key": key, "username": username}).all()
+    return (found[0][0], found) if found else (None, [])
+
+
+@functools.cache
+def _current_as_statement() -> Select:
+    """The current version of `:key` (the highest active one, its large columns deferred), with the actor."""
+    from engine.users import ACTOR_COLUMNS, with_actor
+
+    newest = (select(func.max(ProcessVersion.version))
+              .where(ProcessVersion.key == bindparam("key"), ProcessVersion.status == ACTIVE).scalar_subquery())
+    statement = with_actor(select(ProcessVersion, *ACTOR_COLUMNS), ProcessVersion)
+    return (statement.where(ProcessVersion.key == bindparam("key"), ProcessVersion.status == ACTIVE,
+                            ProcessVersion.version == newest)
+            .options(defer(ProcessVersion.spec_json), defer(ProcessVersion.model_json)))
 
 
 def current_versions(session: Session) -> dict[str, ProcessVersion]:

@@ -107,7 +107,7 @@ class AuditMixin(EngineBase):
         events = self.history(actor, instance_id)
         with self.db.read() as s:
             inst = get_instance(s, instance_id)
-            roles = self._role_names()
+            roles = self._role_names
             current = self.labels.get(s, inst.process_version_id, roles)
             numbers = labels_mod.event_versions(events, labels_mod.version_number(s, inst))
             found = labels_mod.versions_by_number(s, self.labels, inst.process_key, set(numbers), roles)

@@ -97,7 +97,7 @@ class ReadingMixin(EngineBase):
             forms = self.specs.version_forms(vid, lambda: queries.instance_forms(s, vid))
             rows = queries.instance_task_rows(s, inst)  # read once for the view and its field labels
             view = queries.instance_view(s, user, inst, self.clock.now(), specs_for(s, self.specs, vid), forms, rows)
-            version = self.labels.get(s, vid, self._role_names())
+            version = self.labels.get(s, vid, self._role_names)
             view["fields"] = labels_mod.instance_fields(s, inst, version, queries.tasks_of(rows))
             view["element_names"] = {**view["element_names"], **version.elements}
             return view

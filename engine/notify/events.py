@@ -113,24 +113,27 @@ def _tell(session: Session, whom: access.Waiting, kind: str, instance: Instance,
     """A notification row for each of these people who chose to be told of `kind` in the app or by e-mail
     (preferences.told), except the actor: one INSERT … SELECT, the people and their choices never read
     into Python."""
-    barred = whom.barred | {actor} if actor is not None else whom.barred
-    session.execute(_insert_from(whom.statement), {
-        **whom.params, "kind": kind, "barred": sorted(barred), "instance_id": instance.id,
-        "task_id": task.id if task is not None else None,
+    barred = sorted(whom.barred | {actor} if actor is not None else whom.barred)
+    session.execute(_insert_from(whom.statement, len(barred)), {
+        **whom.params, "kind": kind, **{f"barred{i}": name for i, name in enumerate(barred)},
+        "instance_id": instance.id, "task_id": task.id if task is not None else None,
         "params": json.dumps(params, ensure_ascii=False, sort_keys=True), "at": at})
 
 
-@functools.cache
-def _insert_from(people: Select) -> Insert:
+@functools.lru_cache(maxsize=64)
+def _insert_from(people: Select, barred: int) -> Insert:
     """INSERT … SELECT of notification rows from a query of `preferences.people(with_choice=True)` (one of
-    a few built once each: access.waiting_for, _REQUESTER), built once per query."""
+    a few built once each: access.waiting_for, _REQUESTER), built once per query and number of people barred
+    (`:barred0`, …: one parameter each, not an expanding list, which SQLAlchemy rewrote into the statement's
+    text at every execution)."""
     person = people.subquery("person")
     in_app, email = preferences.told(person.c)
     at = bindparam("at", type_=UTCDateTime)
     rows = (select(person.c.username, bindparam("kind", type_=String), bindparam("instance_id", type_=Integer),
                    bindparam("task_id", type_=String), bindparam("params", type_=Text), at, in_app,
                    case((email, "pending")), literal(0), case((email, at)))
-            .where(person.c.username.not_in(bindparam("barred", expanding=True)), or_(in_app, email))
+            .where(*([person.c.username.not_in([bindparam(f"barred{i}", type_=String) for i in range(barred)])]
+                     if barred else []), or_(in_app, email))
             .order_by(person.c.username))
     return insert(Notification.__table__).from_select(
         ["username", "kind", "instance_id", "task_id", "params", "created_at", "in_app", "email_status",

@@ -49,6 +49,17 @@ def snapshot(wf: BpmnWorkflow | None) -> Snapshot:
                     any(waits.waits_on_timer(t) for t in wf.get_tasks(state=TaskState.WAITING)))
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What a step that saved a workflow knew of it at the end, as the next step would compute it again from
+    the unchanged workflow: `snapshot(wf)`, `instance_data(wf)` and `waiting_timers(wf)` (each walks the task
+    tree). Kept with the workflow between commands (engine/runtime/warm_workflows.py), and only there."""
+
+    snapshot: Snapshot
+    data: dict
+    timers: list
+
+
 def _json_safe(value):  # noqa: ANN001, ANN202
     return json.loads(json.dumps(value, default=str, sort_keys=True))
 
@@ -77,14 +88,23 @@ def changes(old: dict, new: dict) -> dict:
     return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
 
 
-def digest(wf: BpmnWorkflow, data: dict | None = None) -> str:
+def digest(wf: BpmnWorkflow, data: dict | None = None, data_text: str | None = None) -> str:
     """The state a step left, as replay compares it; `data` is `instance_data(wf)` when the
-    caller has it already (computing it walks the whole task tree)."""
+    caller has it already (computing it walks the whole task tree), `data_text` its `data_text` if written
+    already (the instance row keeps it)."""
     ready = sorted(t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY, manual=True))
     waiting = sorted(t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec.bpmn_id)
-    body = {"ready": ready, "waiting": waiting, "completed": wf.is_completed(),
-            "data": instance_data(wf) if data is None else data}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    if data_text is None:
+        data_text = data_json(instance_data(wf) if data is None else data)
+    # json.dumps of {"completed", "data", "ready", "waiting"} with sorted keys, around the data's own text
+    body = (f'{{"completed": {json.dumps(wf.is_completed())}, "data": {data_text}, '
+            f'"ready": {json.dumps(ready, ensure_ascii=False)}, "waiting": {json.dumps(waiting, ensure_ascii=False)}}}')
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def data_json(data: dict) -> str:
+    """The instance data as text: the instance row's `data_json`, and the digest's part for it."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
 def _element_id(spec) -> str:  # noqa: ANN001
@@ -110,9 +130,14 @@ def _newly(before: Snapshot, task, state: int) -> bool:  # noqa: ANN001
     return task.state == state and before.get(str(task.id)) != state
 
 
-def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str) -> list[Derived]:
+def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str,
+           states: dict[str, int] | None = None) -> list[Derived]:
+    """The events the step caused; `states`, if given, is filled with every task's state as `snapshot` takes
+    them (the same walk)."""
     events: list[Derived] = []
     for task in wf.get_tasks():
+        if states is not None:
+            states[str(task.id)] = task.state
         spec = task.task_spec
         bpmn_id = spec.bpmn_id
         if bpmn_id is None:

@@ -70,14 +70,18 @@ def waits_on_timer(task) -> bool:  # noqa: ANN001
     return any(isinstance(d, TimerEventDefinition) for d in definitions(task.task_spec))
 
 
-def timer_waiters(wf: BpmnWorkflow) -> Iterator[tuple[object, object]]:
-    """(the task a timer row is kept for, the waiting task holding the deadline) for every timer waited on.
+def timer_tasks(wf: BpmnWorkflow) -> list:
+    """The waiting tasks that wait on a timer (among other events, perhaps), in the tree's order."""
+    return [task for task in wf.get_tasks(state=TaskState.WAITING) if waits_on_timer(task)]
+
+
+def timer_waiters(wf: BpmnWorkflow, waiting: list | None = None) -> Iterator[tuple[object, object]]:
+    """(the task a timer row is kept for, the waiting task holding the deadline) for every timer waited on;
+    `waiting`: timer_tasks(wf) if the caller has them.
 
     A gateway's timer is kept for the catch event after it: that task completes when the timer wins
     and is removed when another event does, so the row ends as fired or cancelled, naming the timer."""
-    for task in wf.get_tasks(state=TaskState.WAITING):
-        if not waits_on_timer(task):
-            continue
+    for task in timer_tasks(wf) if waiting is None else waiting:
         if is_gateway(task.task_spec):
             for child in task.children:
                 if isinstance(gateway_definition(child), TimerEventDefinition):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -126,15 +128,47 @@ def load(specs: SpecSet, state_json: str, serializer_version: str) -> BpmnWorkfl
 
 
 def dump(wf: BpmnWorkflow) -> str:
-    state = SERIALIZER.to_dict(wf)
-    state.pop("spec", None)
-    state.pop("subprocess_specs", None)
+    state = _state(wf)
     # Key order matters: tasks are restored in order and each one rebuilds its data
     # from its parent's, so parents must stay before their children (no sort_keys).
     try:
         return json.dumps(state, allow_nan=False)
     except (TypeError, ValueError) as exc:  # scripts cannot leave such values; a DMN output or a bug could
         raise ProcessError(f"the process left data that cannot be stored: {exc}") from None
+
+
+def full_state(wf: BpmnWorkflow) -> dict:
+    """SpiffWorkflow's own serialization of the workflow without its specs (the version keeps those): what
+    `_state` must equal, key for key and in the same order (tests/scenarios check every state they save)."""
+    state = SERIALIZER.to_dict(wf)
+    state.pop("spec", None)
+    state.pop("subprocess_specs", None)
+    return state
+
+
+def _state(wf: BpmnWorkflow) -> dict:
+    """`full_state`, without converting the specs only to drop them: that was 40 % of serializing a small
+    instance at every command. The part of SpiffWorkflow's BpmnWorkflowConverter.to_dict that is kept, in
+    its order (the typename last, as its registry adds it)."""
+    converter = _workflow_converter()
+    if converter is None or type(wf) is not BpmnWorkflow:
+        return full_state(wf)
+    state = WorkflowConverter.to_dict(converter, wf)
+    state["subprocesses"] = converter.mapping_to_dict(wf.subprocesses)
+    state["bpmn_events"] = converter.registry.convert(wf.bpmn_events)
+    state["typename"] = converter.typename
+    return state
+
+
+@functools.cache
+def _workflow_converter() -> BpmnWorkflowConverter | None:
+    """The converter SERIALIZER has for BpmnWorkflow, when it is SpiffWorkflow's own (else `_state` does not
+    know what it writes: None, and the full conversion runs)."""
+    registry = SERIALIZER.registry
+    to_dict = registry.convert_to_dict.get(registry.typenames.get(BpmnWorkflow))
+    method = to_dict.args[-1] if isinstance(to_dict, functools.partial) and to_dict.args else None
+    converter = getattr(method, "__self__", None)
+    return converter if type(converter) is BpmnWorkflowConverter and not registry._encoder_mode else None
 
 
 def find_task(wf: BpmnWorkflow, task_id: str):  # noqa: ANN201 - a SpiffWorkflow Task or None
@@ -214,11 +248,12 @@ def cancel(wf: BpmnWorkflow) -> None:
     wf.cancel()
 
 
-def waiting_timers(wf: BpmnWorkflow) -> list[tuple[object, datetime]]:
+def waiting_timers(wf: BpmnWorkflow, waiting: list | None = None) -> list[tuple[object, datetime]]:
     """(task, when it is due) for every timer this workflow waits on; a timer after an event-based gateway
-    is its catch event's task, the deadline the gateway's (see `waits.timer_waiters`)."""
+    is its catch event's task, the deadline the gateway's (see `waits.timer_waiters`). `waiting`:
+    waits.timer_tasks(wf) if the caller has them."""
     result = []
-    for task, holder in waits.timer_waiters(wf):
+    for task, holder in waits.timer_waiters(wf, waiting):
         due = waits.deadline(holder)
         if due is not None:
             result.append((task, due))

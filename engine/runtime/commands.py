@@ -24,7 +24,7 @@ from engine.reasons import MAX_REASON
 from engine.runtime import access, customers, idempotency, incidents, messaging, queries, starting, under_case
 from engine.runtime.loading import (
     form_of,
-    latest_version,
+    latest_version_as,
     load_workflow,
     lock_instance,
     lock_task_as,
@@ -51,11 +51,13 @@ def load_step(ctx: Context, session: Session, inst: Instance, actor: str, overdu
     failing timer is left unfired and the command goes on without it) or "skip" (an instance
     halted by an incident: its failed step waits for an administrator's retry)."""
     specs = specs_for(session, ctx.specs, inst.process_version_id)
-    wf, at = warm_workflow(ctx, inst, specs), clock.now()
-    if overdue != "skip" and any(due < at for _task, due in workflow.waiting_timers(wf)):
-        def fire() -> None:
-            _fire(ctx, session, Step(session, inst, specs, wf, SYSTEM, at, ctx.workflows))
+    (wf, standing), at = warm_standing(ctx, inst, specs), clock.now()
+    timers = standing.timers if standing is not None else workflow.waiting_timers(wf)
+    if overdue != "skip" and any(due < at for _task, due in timers):
+        def fire(kept: observe.Standing | None = standing) -> None:
+            _fire(ctx, session, Step(session, inst, specs, wf, SYSTEM, at, ctx.workflows, standing=kept))
 
+        standing = None  # the timers change the workflow (or a failed one leaves it half run: restored)
         if overdue == "try":
             if incidents.isolated(session, fire) is not None:
                 wf = load_workflow(inst, specs)  # as it was before the failed timers
@@ -66,13 +68,19 @@ def load_step(ctx: Context, session: Session, inst: Instance, actor: str, overdu
                 raise
             except Exception as exc:  # e.g. a state that cannot be saved: the person gets a 422
                 raise ProcessError(f"an overdue timer of instance {inst.id} failed: {failures.describe(exc)}") from exc
-    return Step(session, inst, specs, wf, actor, at, ctx.workflows)
+    return Step(session, inst, specs, wf, actor, at, ctx.workflows, standing=standing)
 
 
 def warm_workflow(ctx: Context, inst: Instance, specs: SpecSet) -> BpmnWorkflow:
     """The instance's workflow for a command: kept from its last command in this process when the database
     still holds the state it was saved as, else restored (engine/runtime/warm_workflows.py)."""
-    return ctx.workflows.take(inst.id, inst.state_json) or load_workflow(inst, specs)
+    return warm_standing(ctx, inst, specs)[0]
+
+
+def warm_standing(ctx: Context, inst: Instance, specs: SpecSet) -> tuple[BpmnWorkflow, observe.Standing | None]:
+    """`warm_workflow`, with what the step that kept it knew of it (None for a restored one)."""
+    kept = ctx.workflows.take_standing(inst.id, inst.state_json)
+    return kept if kept is not None else (load_workflow(inst, specs), None)
 
 
 def _fire(ctx: Context, session, step: Step) -> int:  # noqa: ANN001
@@ -109,8 +117,7 @@ def start_once(ctx: Context, actor: str, key: str, data: dict | None, business_k
 
 def _start(ctx: Context, s: Session, actor: str, key: str, data: dict | None, business_key: str | None) -> Instance:
     data = data or {}
-    user = get_actor(s, actor)
-    pv = latest_version(s, key)
+    pv, user = latest_version_as(s, key, actor)
     specs = specs_for(s, ctx.specs, pv.id)
     model = specs.models[key]
     start_el = start_event(model)

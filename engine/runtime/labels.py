@@ -4,6 +4,7 @@ instance's data labels, the versions each event of a trail ran on, and users' di
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,8 @@ from engine.definitions.model import ProcessModel
 from engine.lru import Lru
 from engine.store.models import DefinitionFile, Form, Instance, ProcessVersion, Task, User
 
+RoleNames = dict[str, dict[str, str]] | Callable[[], dict[str, dict[str, str]]]
+
 
 class LabelCache:
     """VersionLabels by version id, the most recently used kept (one per Engine: ids are per database)."""
@@ -21,8 +24,11 @@ class LabelCache:
     def __init__(self, size: int = 128) -> None:
         self._items: Lru[VersionLabels] = Lru(size)
 
-    def get(self, session: Session, version_id: int, roles: dict[str, dict[str, str]]) -> VersionLabels:
-        return self._items.get(version_id, lambda: _load(session, version_id, roles))
+    def get(self, session: Session, version_id: int, roles: RoleNames) -> VersionLabels:
+        """`roles`: the role names a version's labels are built with, or a function giving them, called only
+        when they are built (the catalogue's names cost a tenth of an instance view when built for each)."""
+        return self._items.get(version_id, lambda: _load(session, version_id, roles if isinstance(roles, dict)
+                                                         else roles()))
 
 
 def _load(session: Session, version_id: int, roles: dict[str, dict[str, str]]) -> VersionLabels:
@@ -80,7 +86,7 @@ def version_number(session: Session, inst: Instance) -> int:
 
 
 def versions_by_number(session: Session, cache: LabelCache, key: str, numbers: set[int],
-                       roles: dict[str, dict[str, str]]) -> dict[int, VersionLabels]:
+                       roles: RoleNames) -> dict[int, VersionLabels]:
     rows = session.execute(select(ProcessVersion.version, ProcessVersion.id)
                            .where(ProcessVersion.key == key, ProcessVersion.version.in_(numbers))).all()
     return {number: cache.get(session, version_id, roles) for number, version_id in rows}

@@ -7,7 +7,6 @@ the timer index follow the workflow, and the state is saved with rev + 1.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,7 +33,7 @@ from engine.runtime.warm_workflows import WarmWorkflows
 from engine.sandbox.values import OutputRefused, storable
 from engine.scripting import FAILURES
 from engine.store.models import Instance, Task, Timer
-from engine.store.writes import mark_written, write_changes
+from engine.store.writes import insert_now, mark_written, write_changes
 
 
 @dataclass
@@ -47,12 +46,18 @@ class Step:
     at: datetime
     warm: WarmWorkflows | None = None  # keeps the saved workflow for the instance's next command
     new: bool = False  # the instance is not in the database yet: `finish` inserts it (starting.begin)
+    # what the step that saved `wf` knew of it, when `wf` is that very workflow, unchanged since (a kept one:
+    # engine/runtime/warm_workflows.py): its snapshot and data are not computed again
+    standing: observe.Standing | None = None
 
     def __post_init__(self) -> None:
         self.thrown: list[tuple[str, dict]] = []  # messages to route once the step is recorded
-        self.before = observe.snapshot(self.wf)
-        self.data_before = observe.instance_data(self.wf) if self.wf else {}
         self._later: list[tuple[str, str | None, dict]] = []
+        if self.standing is not None:
+            self.before, self.data_before = self.standing.snapshot, self.standing.data
+        else:
+            self.before = observe.snapshot(self.wf)
+            self.data_before = observe.instance_data(self.wf) if self.wf else {}
 
     def event(self, kind: str, task: str | None, payload: dict) -> None:
         append(self.session, instance_chain(self.instance.id), iso(self.at), self.actor, kind, task, payload,
@@ -77,19 +82,24 @@ class Step:
         rows in one flush at the commit, instead of a flush before every read."""
         wf = self.wf
         self.thrown = workflow.take_messages(wf)  # before the state is saved, or they would be sent twice
-        derived = observe.derive(self.specs, wf, self.before, self.instance.started_by)
-        data = stored_data(observe.instance_data(wf))
+        states: dict[str, int] = {}
+        derived = observe.derive(self.specs, wf, self.before, self.instance.started_by, states)
+        raw_data = observe.instance_data(wf)
+        data = stored_data(raw_data)
+        data_text = observe.data_json(data)
         ready = [d for d in derived if d.kind == "task_ready"]
-        waiting = {str(t.id): (t, due) for t, due in workflow.waiting_timers(wf)}
+        timer_tasks = waits.timer_tasks(wf)
+        due_timers = workflow.waiting_timers(wf, timer_tasks)
+        waiting = {str(t.id): (t, due) for t, due in due_timers}
         if self.new:  # inserted with its first state (one INSERT, no UPDATE after it); its trail starts here
-            self._save_state(wf, data)
-            self.session.flush()
+            self._save_state(wf, data, data_text)
+            insert_now(self.session, self.instance)
             new_chain(self.session, instance_chain(self.instance.id))
         with self.session.no_autoflush:  # what they read is the database's; our changes go out together later
             rows = self._task_rows()
             timers = self._timer_rows() if waiting or self.before.waits_on_timers else {}
             self._record([*self._later, (kind, task, {**payload, "changes": observe.changes(self.data_before, data),
-                                                      "digest": observe.digest(wf, data)}),
+                                                      "digest": observe.digest(wf, data, data_text)}),
                           *((d.kind, d.task, {**d.payload, **({"task_id": d.task_id} if d.task_id else {})})
                             for d in derived)])
         self._later = []
@@ -100,9 +110,11 @@ class Step:
         self._sync_timers(waiting, timers)
         inst = self.instance
         if not self.new:
-            self._save_state(wf, data)
-        if self.warm is not None:
-            self.warm.keep_on_commit(self.session, inst.id, inst.state_json, wf)
+            self._save_state(wf, data, data_text)
+        if self.warm is not None:  # the workflow does not change after this point: what is known of it holds
+            standing = observe.Standing(observe.Snapshot(states, wf.is_completed(), bool(timer_tasks)), raw_data,
+                                        due_timers)
+            self.warm.keep_on_commit(self.session, inst.id, inst.state_json, wf, standing)
         if status:
             inst.status = status
             if status == "cancelled":
@@ -120,11 +132,12 @@ class Step:
         write_changes(self.session, inst)  # one UPDATE now, not the unit of work's at the flush
         return derived
 
-    def _save_state(self, wf: BpmnWorkflow, data: dict) -> None:
-        """The workflow's state and data into the instance row, one revision on."""
+    def _save_state(self, wf: BpmnWorkflow, data: dict, data_text: str) -> None:
+        """The workflow's state and data (`data_text`: observe.data_json(data)) into the instance row, one
+        revision on."""
         inst = self.instance
         inst.state_json, inst.serializer_version = workflow.dump(wf), SERIALIZER_VERSION
-        inst.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        inst.data_json = data_text
         customer = customer_names.copied(data.get("customer_name"))
         if customer is not None and customer != inst.customer_name:  # the instance's row was read: no statement
             customer_names.remember(self.session, customer)

@@ -28,32 +28,40 @@ class WarmWorkflows:
     def __init__(self, budget: int) -> None:
         self._budget = budget
         self._used = 0
-        self._items: OrderedDict[int, tuple[str, BpmnWorkflow]] = OrderedDict()
+        self._items: OrderedDict[int, tuple[str, BpmnWorkflow, object]] = OrderedDict()
         self._lock = threading.Lock()
 
     def take(self, instance_id: int, state_json: str) -> BpmnWorkflow | None:
         """The instance's workflow if it is exactly the state the database holds, else None (restore it)."""
+        found = self.take_standing(instance_id, state_json)
+        return found[0] if found is not None else None
+
+    def take_standing(self, instance_id: int, state_json: str) -> tuple[BpmnWorkflow, object] | None:
+        """`take`, with what the step that saved the workflow knew of it then (`standing`, engine/runtime/step.py:
+        its task states, data and timers, as they still are), so that the next step need not walk its tree
+        again for them."""
         with self._lock:
             entry = self._items.pop(instance_id, None)
             if entry is not None:
                 self._used -= len(entry[0])
         if entry is None or entry[0] != state_json:
             return None
-        return entry[1]
+        return entry[1], entry[2]
 
-    def keep_on_commit(self, session: Session, instance_id: int, state_json: str, wf: BpmnWorkflow) -> None:
-        """Keep the workflow a step saved as `state_json`, once the session's transaction commits (the last
-        step of an instance in the transaction is the one kept)."""
+    def keep_on_commit(self, session: Session, instance_id: int, state_json: str, wf: BpmnWorkflow,
+                       standing: object = None) -> None:
+        """Keep the workflow a step saved as `state_json` (and what the step knew of it: `standing`), once the
+        session's transaction commits (the last step of an instance in the transaction is the one kept)."""
         if 0 < len(state_json) <= self._budget:
-            session.info.setdefault(_PENDING, {})[instance_id] = (self, state_json, wf)
+            session.info.setdefault(_PENDING, {})[instance_id] = (self, state_json, wf, standing)
 
-    def _put(self, instance_id: int, state_json: str, wf: BpmnWorkflow) -> None:
+    def _put(self, instance_id: int, state_json: str, wf: BpmnWorkflow, standing: object) -> None:
         with self._lock:
             old = self._items.pop(instance_id, None)
             self._used += len(state_json) - (len(old[0]) if old else 0)
-            self._items[instance_id] = (state_json, wf)
+            self._items[instance_id] = (state_json, wf, standing)
             while self._used > self._budget:
-                _iid, (text, _wf) = self._items.popitem(last=False)
+                _iid, (text, _wf, _standing) = self._items.popitem(last=False)
                 self._used -= len(text)
 
 
@@ -61,8 +69,8 @@ class WarmWorkflows:
 def _committed(session: Session) -> None:
     if session.in_nested_transaction():  # a SAVEPOINT released: the transaction may still roll back
         return
-    for instance_id, (cache, state_json, wf) in session.info.pop(_PENDING, {}).items():
-        cache._put(instance_id, state_json, wf)
+    for instance_id, (cache, state_json, wf, standing) in session.info.pop(_PENDING, {}).items():
+        cache._put(instance_id, state_json, wf, standing)
 
 
 @event.listens_for(Session, "after_soft_rollback")

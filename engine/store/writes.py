@@ -1,4 +1,5 @@
-"""Writing a changed row at once as one Core UPDATE, instead of through the unit of work at the flush.
+"""Writing a changed row at once as one Core UPDATE (a new one as one INSERT), instead of through the unit of
+work at the flush.
 
 A command changes two or three rows it loaded (the instance, its audit chain's head, a task). The
 session's flush finds and writes them, but its bookkeeping (dependency sorting, history per attribute,
@@ -34,6 +35,56 @@ def write_changes(session: Session, row: object) -> None:
     values = {f"v_{name}": getattr(row, key) for name, key in zip(columns, keys, strict=True)}
     session.execute(_update(mapper.local_table, tuple(columns), pk.name), {**values, "v_pk": state.identity[0]})
     mark_written(session, row)
+
+
+def insert_now(session: Session, row: object) -> None:
+    """Insert a new (pending) row at once as one Core INSERT, its generated key read back, and make it
+    persistent as the flush does after writing it (`Session._register_persistent`: the row is the
+    transaction's new one, so a rolled-back transaction or SAVEPOINT drops it from the session again). A
+    start's flush of its one new instance row cost ~0.15 ms of unit-of-work bookkeeping. Columns without
+    a value get their default (None or a plain Python value) on the object too, so that none is left
+    unloaded; a row this cannot write so (a server default, a computed default) goes to the flush."""
+    state = inspect(row)
+    columns = _insert_columns(state.mapper, state.dict) if state.pending else None
+    if columns is None:
+        session.flush([row])
+        return
+    params = {}
+    for key, name, default in columns:
+        if key not in state.dict:
+            setattr(row, key, default)
+        params[name] = state.dict[key]
+    result = session.execute(_insert(state.mapper.local_table), params)
+    setattr(row, state.mapper.get_property_by_column(state.mapper.primary_key[0]).key,
+            result.inserted_primary_key[0])
+    session._register_persistent({state})
+
+
+def _insert_columns(mapper, known: dict) -> list[tuple[str, str, object]] | None:  # noqa: ANN001 - a Mapper
+    """(attribute, column, default) of every column but the generated key; None when a column has a default
+    this cannot give here, or the key is not one column the database generates."""
+    if len(mapper.primary_key) != 1:
+        return None
+    (pk,) = mapper.primary_key
+    columns = []
+    for prop in mapper.column_attrs:
+        if len(prop.columns) != 1:
+            return None
+        column = prop.columns[0]
+        if column is pk:
+            if prop.key in known or column.server_default is not None:
+                return None
+        elif prop.key not in known and (column.server_default is not None
+                                        or (column.default is not None and not column.default.is_scalar)):
+            return None
+        else:
+            columns.append((prop.key, column.name, column.default.arg if column.default is not None else None))
+    return columns
+
+
+@functools.cache
+def _insert(table: Table) -> Executable:
+    return table.insert()
 
 
 def mark_written(session: Session, row: object) -> None:

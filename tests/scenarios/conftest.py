@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
 from engine import Engine
+from engine.process import workflow as workflow_mod
 from tests.conftest import PG_URL
 from tests.pruning_check import assert_pruning_changes_nothing, min_cut
 from tests.scenarios.repository import deploy_repository
@@ -41,3 +43,20 @@ def pruning_changes_nothing(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     if eng is not None:
         assert_pruning_changes_nothing(eng)
+
+
+@pytest.fixture(autouse=True)
+def states_are_spiffworkflows_own(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every state a scenario saves is, byte for byte, SpiffWorkflow's own serialization of the workflow
+    (less its specs): engine.process.workflow builds it without converting the specs first (issue 17), and
+    stored instances, their restores and the warm-workflow check all rest on the text being the same. The
+    scenarios drive call activities, timers, messages and event-based gateways, which a small test would not."""
+    real = workflow_mod.dump
+
+    def checked(wf):
+        text = real(wf)
+        assert text == json.dumps(workflow_mod.full_state(wf), allow_nan=False)
+        return text
+
+    monkeypatch.setattr(workflow_mod, "dump", checked)
+    yield
