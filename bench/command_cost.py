@@ -102,6 +102,9 @@ def target_rows(result: dict) -> list[list]:
         value = result[cmd][stat]
         shown = f"{value:.3f} ms" if unit else str(result[cmd]["largest"])
         what = f"Engine.{'instance' if cmd == 'view' else cmd} {stat} <= {limit:g} {unit}".rstrip()
+        if unit and result["db"] != "sqlite":  # the issue holds SQLite's times to it; PostgreSQL's are shown
+            rows.append([result["db"], what, shown, "(the time target is SQLite's)"])
+            continue
         rows.append([result["db"], what, shown, verdict("17.2", f"{result['db']}: {what}", shown, value <= limit)])
     return rows
 
