@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -67,12 +68,33 @@ def replay_both_ways(eng: Engine, iid: int) -> tuple[Replay, Replay, dict]:
     return pruned, whole, counts
 
 
-# Trails this process has seen replay the same cut and whole (_signature). Replay is a function of the specs,
-# the starter and the events alone (it runs in memory, on a manual clock at each event's instant; task ids are
-# random per run and only mapped), so a trail equal to a proven one but for its task ids is proven too: the
-# scenarios start many instances that run the very same steps (2,045 instances, 466 distinct trails, 2026-12-05).
+# Trails seen to replay the same cut and whole (_signature), by this process and, through a folder they share
+# (share_proven_trails), by the other test processes of the run. Replay is a function of the specs, the starter
+# and the events alone (it runs in memory, on a manual clock at each event's instant; task ids are random per
+# run and only mapped), so a trail equal to a proven one but for its task ids is proven too: the scenarios
+# start many instances that run the very same steps (2,045 instances, 466 distinct trails, 2026-12-05).
 _PROVEN: set[str] = set()
+_SHARED: list[Path] = []  # the shared folder, if any: one empty file per proven trail, named by its signature
 _OTHER_VERSIONS = ("migrated", "retried")  # the replay loads another version: such a trail is always replayed
+
+
+def share_proven_trails(folder: Path) -> None:
+    """Share the trails proven with the other processes of this test run (the xdist workers) through `folder`."""
+    folder.mkdir(exist_ok=True)
+    _SHARED[:] = [folder]
+
+
+def _proven(signature: str | None) -> bool:
+    if signature is None:
+        return False
+    return signature in _PROVEN or bool(_SHARED) and (_SHARED[0] / signature).exists()
+
+
+def _prove(signature: str | None) -> None:
+    if signature is not None:
+        _PROVEN.add(signature)
+        if _SHARED:
+            (_SHARED[0] / signature).touch()
 
 
 def _signature(eng: Engine, iid: int, events: list[dict], started_by: str) -> str | None:
@@ -93,7 +115,7 @@ def _signature(eng: Engine, iid: int, events: list[dict], started_by: str) -> st
 
 def assert_pruning_changes_nothing(eng: Engine, cut_replays_kept: bool = False) -> dict:
     """For every instance in the engine's database; returns how many instances it checked, how many of their
-    trails were proven before in this process, and for how many the cut replay was one the engine kept.
+    trails were proven before in this run, and for how many the cut replay was one the engine kept.
 
     With `cut_replays_kept` the caller vouches that every replay the engine ran and kept (its replay cache,
     engine/replay_cache.py) ran with MIN_CUT 1, as the scenarios' do (tests/scenarios/conftest.py): a replay
@@ -106,7 +128,7 @@ def assert_pruning_changes_nothing(eng: Engine, cut_replays_kept: bool = False) 
         total["instances"] += 1
         events, specs, started_by, key = _trail(eng, iid)
         signature = _signature(eng, iid, events, started_by)
-        if signature in _PROVEN:
+        if _proven(signature):
             total["proven_before"] += 1
             continue
         pruned = eng.replays.find(key, None, True) if cut_replays_kept else None
@@ -119,6 +141,5 @@ def assert_pruning_changes_nothing(eng: Engine, cut_replays_kept: bool = False) 
         assert whole.verified == pruned.verified, (iid, whole.first_mismatch, pruned.first_mismatch)
         assert pruned.first_mismatch == whole.first_mismatch, iid
         assert pruned.states == whole.states, f"instance {iid}: the history differs when its tree is cut"
-        if signature is not None:
-            _PROVEN.add(signature)
+        _prove(signature)
     return total
