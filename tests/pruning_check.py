@@ -2,6 +2,8 @@
 command it can (engine/process/pruning.py with MIN_CUT 1) and never. Both must verify against the
 trail (the same digest at every command, the same derived events at every step), and the states
 the history page shows after each event (data, elements that ran and wait, finished) must be equal.
+assert_pruning_changes_nothing does so for every instance of a database, without replaying a trail the run
+proved already, and taking a cut replay the engine kept when its caller vouches that it was cut.
 """
 
 from __future__ import annotations

@@ -42,8 +42,8 @@ def pruning_changes_nothing(request: pytest.FixtureRequest) -> Iterator[None]:
     A trail this run proved already (the same but for its task ids: replay is a function of the trail) is
     not replayed again, and the cut replay with every state that the scenario's own audit check ran
     (driver.assert_audit_intact, inside MIN_CUT 1) of an instance's final trail is that replay already: the
-    engine kept it, and it is not run again. Replay runs in memory from the trail, so the SQLite pass proves it; the PostgreSQL pass
-    runs the scenarios as production does (short instances are never cut)."""
+    engine kept it, and it is not run again. Replay runs in memory from the trail, so the SQLite pass proves
+    it; the PostgreSQL pass runs the scenarios as production does (short instances are never cut)."""
     if PG_URL:
         yield
         return
