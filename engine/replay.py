@@ -60,13 +60,18 @@ def _strip(payload: dict) -> dict:
     return {k: v for k, v in payload.items() if k not in _ROUTING}
 
 
-def state_of(wf, position: int, event: dict) -> dict:  # noqa: ANN001
+def state_of(wf, position: int, event: dict, view: dict | None = None) -> dict:  # noqa: ANN001
+    """The state after the event; `view`, when given, is `view_of(wf)` already computed."""
     if wf is None:
         return {"position": position, "kind": event["kind"], "completed": [], "active": [], "data": {}}
-    done, active = observe.highlights(wf)
     return {"position": position, "kind": event["kind"], "task": event["task"], "at": event["at"],
-            "actor": event["actor"], "completed": done, "active": active,
-            "finished": wf.is_completed(), "data": observe.instance_data(wf)}
+            "actor": event["actor"], **(view or view_of(wf))}
+
+
+def view_of(wf) -> dict:  # noqa: ANN001
+    """What the history page draws of the workflow: elements that ran and wait, finished, the data."""
+    done, active = observe.highlights(wf)
+    return {"completed": done, "active": active, "finished": wf.is_completed(), "data": observe.instance_data(wf)}
 
 
 class _Runner:
@@ -162,6 +167,9 @@ def replay(specs: SpecSet, started_by: str, events: list[dict], step: int | None
     runner = _Runner(specs, started_by, loader)
     wanted = None
     collected: list[dict] = []
+    # Only a command changes the workflow (it is reloaded: a new object), so the events it caused share its
+    # view, computed once: the states of one command's events share their lists and data, not to be changed.
+    view, viewed = None, None
     for ev in events:
         payload = json.loads(ev["payload"]) if isinstance(ev["payload"], str) else ev["payload"]
         mismatch = None
@@ -174,8 +182,10 @@ def replay(specs: SpecSet, started_by: str, events: list[dict], step: int | None
         if step is not None and ev["position"] == step:
             wanted = state_of(runner.wf, ev["position"], ev)
         if states:
+            if runner.wf is not None and viewed is not runner.wf:
+                view, viewed = view_of(runner.wf), runner.wf
             collected.append(wanted if wanted and wanted["position"] == ev["position"]
-                             else state_of(runner.wf, ev["position"], ev))
+                             else state_of(runner.wf, ev["position"], ev, view))
     if runner.expected:
         d = runner.expected[0]
         last = events[-1]["position"] if events else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from engine import Engine
 from engine.process import workflow as workflow_mod
 from tests.conftest import PG_URL
-from tests.pruning_check import assert_pruning_changes_nothing, min_cut
+from tests.pruning_check import assert_pruning_changes_nothing, min_cut, share_proven_trails
 from tests.scenarios.repository import deploy_repository
 
 __all__ = ["deploy_repository"]  # the scenario modules import it from here
@@ -25,6 +26,14 @@ def flows(engine: Engine) -> Engine:
     return engine
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _proven_trails_shared(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The xdist workers of one run share the trails they proved (tests/pruning_check.py) in the run's
+    temporary folder: each worker's own is a folder in it (popen-gw0, ...)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") and not PG_URL:
+        share_proven_trails(tmp_path_factory.getbasetemp().parent / "proven-trails")
+
+
 @pytest.fixture(autouse=True)
 def pruning_changes_nothing(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every scenario runs with the finished part of its task trees cut at every command that can cut
@@ -32,8 +41,11 @@ def pruning_changes_nothing(request: pytest.FixtureRequest) -> Iterator[None]:
     assertions hold. Then every instance it ran replays the same with its trees cut at every command
     and never cut (tests/pruning_check.py): the recorded digests and derived events, and the history
     page's states, are the same whether the tree is cut or whole, on every process the scenarios drive.
-    Replay runs in memory from the trail, so the SQLite pass proves it; the PostgreSQL pass runs the
-    scenarios as production does (short instances are never cut)."""
+    A trail this run proved already (the same but for its task ids: replay is a function of the trail) is
+    not replayed again, and the cut replay with every state that the scenario's own audit check ran
+    (driver.assert_audit_intact, inside MIN_CUT 1) of an instance's final trail is that replay already: the
+    engine kept it, and it is not run again. Replay runs in memory from the trail, so the SQLite pass proves
+    it; the PostgreSQL pass runs the scenarios as production does (short instances are never cut)."""
     if PG_URL:
         yield
         return
@@ -42,7 +54,7 @@ def pruning_changes_nothing(request: pytest.FixtureRequest) -> Iterator[None]:
     with min_cut(1):
         yield
     if eng is not None:
-        assert_pruning_changes_nothing(eng)
+        assert_pruning_changes_nothing(eng, cut_replays_kept=True)
 
 
 @pytest.fixture(autouse=True)
