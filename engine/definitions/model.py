@@ -8,10 +8,13 @@ event, camunda:dueDate, camunda:candidateStarterGroups, the `sod` property
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass, field
 
 from lxml import etree
+
+from engine.lru import Lru
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
@@ -80,6 +83,23 @@ class ProcessModel:
     def from_dict(cls, data: dict) -> ProcessModel:
         elements = {k: Element(**v) for k, v in data["elements"].items()}
         return cls(**{**data, "elements": elements})
+
+
+# parsed models by their stored text: a deployed version's model_json never changes, and pages read it on every
+# request (the process list, the start page); keyed by the text, so two databases' versions never mix
+_STORED: Lru[dict[str, ProcessModel]] = Lru(256)
+
+
+def stored_models(model_json: str) -> dict[str, ProcessModel]:
+    """Every process model of a version's stored `model_json`, by key, parsed once per process. Shared between
+    callers: read them, never change them."""
+    return _STORED.get(model_json, lambda: {key: ProcessModel.from_dict(data)
+                                            for key, data in json.loads(model_json).items()})
+
+
+def stored_model(model_json: str, key: str) -> ProcessModel:
+    """The model of process `key` in a version's stored `model_json` (see stored_models)."""
+    return stored_models(model_json)[key]
 
 
 _LINE_BREAK = re.compile(r"\s*\n\s*")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine import outcomes
 from engine.definitions.checks import INITIATOR
-from engine.definitions.model import ProcessModel, start_event
+from engine.definitions.model import ProcessModel, start_event, stored_models
 from engine.errors import Forbidden, NotFound
 from engine.roles import RoleDef
 from engine.runtime import training_gate
@@ -135,7 +135,8 @@ def overseen_versions(session: Session, user: Person) -> set[int]:
     found = set()
     for vid, key, model_json in session.execute(select(ProcessVersion.id, ProcessVersion.key,
                                                        ProcessVersion.model_json)):
-        if roles & set((json.loads(model_json).get(key) or {}).get("cancel_roles") or []):
+        model = stored_models(model_json).get(key)
+        if model is not None and roles & set(model.cancel_roles):
             found.add(vid)
     return found
 

@@ -16,7 +16,6 @@ delivers it. `message_sent` lists the halted receivers under `halted`.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -102,9 +101,9 @@ def _receivers(session: Session, ctx: Context, name: str) -> list[ProcessVersion
 
 
 def _model(pv: ProcessVersion):  # noqa: ANN202 - ProcessModel
-    from engine.definitions.model import ProcessModel
+    from engine.definitions.model import stored_model
 
-    return ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
+    return stored_model(pv.model_json, pv.key)
 
 
 def _start_receivers(session: Session, ctx: Context, sender: Step, name: str, payload: dict,

@@ -19,7 +19,7 @@ from engine import form_prefill, outcomes
 from engine.audit.chain import instance_chain
 from engine.definitions.current import current_versions
 from engine.definitions.documentation import summaries
-from engine.definitions.model import ProcessModel, start_event
+from engine.definitions.model import ProcessModel, start_event, stored_model, stored_models
 from engine.errors import Forbidden, InvalidData
 from engine.forms import FormDef
 from engine.process import observe
@@ -264,7 +264,7 @@ def form_view(form) -> dict | None:  # noqa: ANN001 - FormDef | None
 def start_form(session: Session, user: Person, key: str) -> dict | None:
     """The start form of the latest version of a process the user may start (None: it has none)."""
     pv = latest_version(session, key)
-    model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
+    model = stored_model(pv.model_json, pv.key)
     access.check_may_start(user, model)
     start = start_event(model)
     return form_view(form_of(session, pv.id, start.form_key if start else None))
@@ -276,7 +276,7 @@ def process_detail(session: Session, user: Person, key: str) -> dict:
     is the one the start page shows; it is given to anyone, like the list of processes, so that a
     client can tell what a start needs. NotFound for a key no deployed process has."""
     pv = latest_version(session, key)
-    model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
+    model = stored_model(pv.model_json, pv.key)
     view = next(p for p in processes(session) if p["key"] == key)
     start = start_event(model)
     return {**view, "startable": access.may_start(user, model),
@@ -345,7 +345,7 @@ def instance_dict(session: Session, inst: Instance, now: datetime, specs: SpecSe
 
 def element_names(pv: ProcessVersion) -> dict[str, dict[str, str]]:
     """Every named element of the version's diagrams (gateways and events too): id -> {zh, en}."""
-    return model_element_names(ProcessModel.from_dict(model) for model in json.loads(pv.model_json).values())
+    return model_element_names(stored_models(pv.model_json).values())
 
 
 def model_element_names(models: Iterable[ProcessModel]) -> dict[str, dict[str, str]]:
@@ -399,7 +399,7 @@ def processes(session: Session) -> list[dict]:
     latest = current_versions(session)
     result = []
     for pv in latest.values():
-        model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
+        model = stored_model(pv.model_json, pv.key)
         start = start_event(model)
         starters = model.starters or ([start.lane] if start and start.lane else [])
         result.append({"key": pv.key, "name": pv.name, "names": {"zh": pv.name, "en": model.name_en or pv.name},
@@ -413,7 +413,7 @@ def processes(session: Session) -> list[dict]:
 
 def _latest_models(session: Session) -> dict[str, ProcessModel]:
     """Our model of each process's latest version, by key."""
-    return {key: ProcessModel.from_dict(json.loads(pv.model_json)[key])
+    return {key: stored_model(pv.model_json, key)
             for key, pv in current_versions(session).items()}
 
 
@@ -430,7 +430,7 @@ def diagram(session: Session, user: Person, instance_id: int, cache: SpecCache) 
     inst = get_instance(session, instance_id)
     access.check_may_see(session, user, inst)
     pv = session.get(ProcessVersion, inst.process_version_id)
-    model = ProcessModel.from_dict(json.loads(pv.model_json)[pv.key])
+    model = stored_model(pv.model_json, pv.key)
     bpmn = session.scalar(select(DefinitionFile.content).where(
         DefinitionFile.process_version_id == pv.id, DefinitionFile.name == model.file.rsplit("/", 1)[-1]))
     done, active = [], []

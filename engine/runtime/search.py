@@ -27,7 +27,6 @@ busy sales manager takes part in) for a figure nobody pages through; our own cho
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import asdict, dataclass
@@ -43,7 +42,7 @@ from engine.audit.export import bundle_csv, bundle_json
 from engine.clock import iso
 from engine.config import COMPANY_TZ
 from engine.days import day_start, parse_day
-from engine.definitions.model import ProcessModel
+from engine.definitions.model import stored_model
 from engine.errors import InvalidData
 from engine.runtime import access, customer_names
 from engine.store.models import AuditEvent, Instance, ProcessVersion, Task
@@ -258,7 +257,7 @@ def _process_names(session: Session, version_ids: set[int]) -> dict[int, dict[st
                                   ProcessVersion.model_json).where(ProcessVersion.id.in_(version_ids)))
     names = {}
     for vid, key, name, model_json in rows:
-        name_en = ProcessModel.from_dict(json.loads(model_json)[key]).name_en
+        name_en = stored_model(model_json, key).name_en
         names[vid] = {"zh": name, "en": name_en or name}
     return names
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.definitions.model import ProcessModel, start_event
+from engine.definitions.model import start_event, stored_model
 from engine.process import workflow
 from engine.process.specs import SpecSet
 from engine.runtime import customer_names, incidents
@@ -64,7 +64,7 @@ def begin_halted(session: Session, pv: ProcessVersion, actor: str, data: dict, b
         customer_names.remember(session, inst.customer_name)
     session.add(inst)
     session.flush()
-    start = start_event(ProcessModel.from_dict(json.loads(pv.model_json)[pv.key]))
+    start = start_event(stored_model(pv.model_json, pv.key))
     message, element = incidents.locate(session, inst, error, fallback=start.id if start else None)
     retry = {"step": "started", "data": data, "business_key": business_key, "via_message": via}
     incidents.open_incident(session, inst, "message", retry, at, message, element,
