@@ -103,7 +103,8 @@ def test_command_cost_times_and_counts_each_command_beside_its_targets(capsys):
     for label in ("Engine.start p50 <= 1.5 ms", "Engine.complete p50 <= 1.5 ms", "Engine.complete statements <= 6",
                   "Engine.instance p50 <= 0.5 ms"):
         [row] = [line for line in out.splitlines() if label in line]
-        assert row.endswith(("met", "MISSED"))
+        judged = DB == "sqlite" or "statements" in label  # the issue holds only SQLite's times to the target
+        assert row.endswith(("met", "MISSED") if judged else "(the time target is SQLite's)"), row
     assert [result[c]["n"] for c in ("start", "complete", "view")] == [2, 4, 6]  # a view after every command
     for cmd in ("start", "complete", "view"):
         assert result[cmd]["p50"] > 0 and result[cmd]["statements"] > 0 and result[cmd]["begins"] >= 1
