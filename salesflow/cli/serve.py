@@ -16,6 +16,7 @@ from salesflow.cli.common import checked, engine
 @click.option("--no-worker", is_flag=True, help="do not run the embedded timer worker")
 def serve(host: str, port: int, no_worker: bool) -> None:
     from webui.app import create_app
+    from webui.serving import serve as serve_app
 
     eng = engine()
     stop = threading.Event()
@@ -23,7 +24,7 @@ def serve(host: str, port: int, no_worker: bool) -> None:
         threading.Thread(target=eng.run_worker, args=(stop,), name="timer-worker", daemon=True).start()
     click.echo(f"salesflow serving on http://{host}:{port}/ (timer worker: {'off' if no_worker else 'on'})")
     try:
-        create_app(eng).run(host=host, port=port, threaded=True, use_reloader=False)
+        serve_app(create_app(eng), host, port)
     finally:
         stop.set()
 

@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.web.conftest import SAMPLE_REQUEST
 from webui.rawquery import undo_second_encoding
+from webui.serving import PooledWSGIServer
 
 CUSTOMER = "芜湖海螺水泥有限公司"
 RAW = "customer=海螺".encode()
@@ -83,8 +83,8 @@ def test_the_repair_leaves_a_correct_query_as_it_is():
 
 @contextmanager
 def _dev_server(app) -> Iterator[int]:
-    """werkzeug's development server, the one `salesflow serve` runs (Flask's app.run), on a free port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    """werkzeug's development server, as `salesflow serve` runs it (webui/serving.py), on a free port."""
+    server = PooledWSGIServer("127.0.0.1", 0, app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
