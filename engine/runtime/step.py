@@ -56,8 +56,9 @@ class Step:
         if self.standing is not None:
             self.before, self.data_before = self.standing.snapshot, self.standing.data
         else:
-            self.before = observe.snapshot(self.wf)
-            self.data_before = observe.instance_data(self.wf) if self.wf else {}
+            seen = observe.Seen.of(self.wf) if self.wf else None
+            self.before = observe.snapshot(self.wf, seen)
+            self.data_before = observe.instance_data(self.wf, seen) if self.wf else {}
 
     def event(self, kind: str, task: str | None, payload: dict) -> None:
         append(self.session, instance_chain(self.instance.id), iso(self.at), self.actor, kind, task, payload,
@@ -84,11 +85,12 @@ class Step:
         self.thrown = workflow.take_messages(wf)  # before the state is saved, or they would be sent twice
         states: dict[str, int] = {}
         derived = observe.derive(self.specs, wf, self.before, self.instance.started_by, states)
-        raw_data = observe.instance_data(wf)
+        seen = observe.Seen.of(wf)  # one walk for the data, the digest and the timers
+        raw_data = observe.instance_data(wf, seen)
         data = stored_data(raw_data)
         data_text = observe.data_json(data)
         ready = [d for d in derived if d.kind == "task_ready"]
-        timer_tasks = waits.timer_tasks(wf)
+        timer_tasks = waits.timer_tasks(wf, seen.waiting)
         due_timers = workflow.waiting_timers(wf, timer_tasks)
         waiting = {str(t.id): (t, due) for t, due in due_timers}
         if self.new:  # inserted with its first state (one INSERT, no UPDATE after it); its trail starts here
@@ -99,7 +101,7 @@ class Step:
             rows = self._task_rows()
             timers = self._timer_rows() if waiting or self.before.waits_on_timers else {}
             self._record([*self._later, (kind, task, {**payload, "changes": observe.changes(self.data_before, data),
-                                                      "digest": observe.digest(wf, data, data_text)}),
+                                                      "digest": observe.digest(wf, data, data_text, seen)}),
                           *((d.kind, d.task, {**d.payload, **({"task_id": d.task_id} if d.task_id else {})})
                             for d in derived)])
         self._later = []
