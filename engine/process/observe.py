@@ -115,17 +115,18 @@ def changes(old: dict, new: dict) -> dict:
 
 
 def digest(wf: BpmnWorkflow, data: dict | None = None, data_text: str | None = None,
-           seen: Seen | None = None) -> str:
+           seen: Seen | None = None, completed: bool | None = None) -> str:
     """The state a step left, as replay compares it; `data` is `instance_data(wf)` when the
     caller has it already (computing it walks the whole task tree), `data_text` its `data_text` if written
-    already (the instance row keeps it), `seen` Seen.of(wf)."""
+    already (the instance row keeps it), `seen` Seen.of(wf), `completed` wf.is_completed() (which walks the
+    tree while the workflow runs)."""
     seen = seen or Seen.of(wf)
     ready = sorted(t.task_spec.bpmn_id for t in seen.ready_manual)
     waiting = sorted(t.task_spec.bpmn_id for t in seen.waiting if t.task_spec.bpmn_id)
     if data_text is None:
         data_text = data_json(instance_data(wf, seen) if data is None else data)
     # json.dumps of {"completed", "data", "ready", "waiting"} with sorted keys, around the data's own text
-    body = (f'{{"completed": {json.dumps(wf.is_completed())}, "data": {data_text}, '
+    body = (f'{{"completed": {json.dumps(wf.is_completed() if completed is None else completed)}, "data": {data_text}, '
             f'"ready": {json.dumps(ready, ensure_ascii=False)}, "waiting": {json.dumps(waiting, ensure_ascii=False)}}}')
     return hashlib.sha256(body.encode()).hexdigest()
 
@@ -159,9 +160,9 @@ def _newly(before: Snapshot, task, state: int) -> bool:  # noqa: ANN001
 
 
 def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str,
-           states: dict[str, int] | None = None) -> list[Derived]:
+           states: dict[str, int] | None = None, completed: bool | None = None) -> list[Derived]:
     """The events the step caused; `states`, if given, is filled with every task's state as `snapshot` takes
-    them (the same walk)."""
+    them (the same walk); `completed`: wf.is_completed() if the caller has it."""
     events: list[Derived] = []
     for task in wf.get_tasks():
         if states is not None:
@@ -185,7 +186,7 @@ def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str,
                                                          "title": o.title}, str(task.id)))
         if spec.manual and task.state == TaskState.CANCELLED and before.get(str(task.id)) == TaskState.READY:
             events.append(Derived("task_cancelled", bpmn_id, {}, str(task.id)))
-    if wf.is_completed() and not before.completed:
+    if (wf.is_completed() if completed is None else completed) and not before.completed:
         ends = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED)
                 if type(t.task_spec).__name__ == "EndEvent" and t.task_spec.bpmn_id
                 and before.get(str(t.id)) != TaskState.COMPLETED]
