@@ -33,6 +33,7 @@ from jsonschema.exceptions import ValidationError
 from engine import clock, form_conditions, form_prefill, jsonvalues
 from engine.config import COMPANY_TZ
 from engine.errors import InvalidData, ProcessError
+from engine.lru import Lru
 
 Text = dict[str, str]  # {"zh": ..., "en": ...}
 EnZh = tuple[str, str]  # a problem for the modeller in (English, Chinese), as in engine/definitions/lint.py
@@ -222,6 +223,21 @@ def _full_width_digits(value: object) -> bool:
     return isinstance(value, str) and any(ch.isdecimal() and not ch.isascii() for ch in value)
 
 
+# Building a validator (and its format checker) cost more than many a check with it; a form's schema is
+# that of a deployed version (it never changes), so its validator is kept, under the schema object itself.
+_VALIDATORS: Lru[tuple[dict, Any]] = Lru(256)
+_FORMAT_CHECKER = FormatChecker()
+
+
+def _validator_for(schema: dict) -> Any:  # a jsonschema validator
+    kept = _VALIDATORS.peek(id(schema))
+    if kept is not None and kept[0] is schema:  # not another schema that took a freed one's id
+        return kept[1]
+    validator = _Validator(schema, format_checker=_FORMAT_CHECKER)
+    _VALIDATORS.put(id(schema), (schema, validator))
+    return validator
+
+
 def field_errors(form: FormDef, data: dict) -> dict[str, Text]:
     errors = value_errors(data, form)
     if errors:
@@ -229,7 +245,7 @@ def field_errors(form: FormDef, data: dict) -> dict[str, Text]:
     for key in data:
         if not isinstance(key, str) or key.startswith("_"):
             errors[str(key)] = _UNDERSCORE
-    validator = _Validator(form.schema, format_checker=FormatChecker())
+    validator = _validator_for(form.schema)
     for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         for name in _fields_of(error):
             errors.setdefault(name, _message(form, name, error))

@@ -36,3 +36,21 @@ def test_the_digest_is_the_hash_of_the_body_replay_compares(approval):
         if step == "start":
             approval.complete("mgr", open_task(approval, iid, "approve")["id"], {"approved": True})
     assert seen == ["start", "approve"]
+
+
+def test_one_walk_gives_what_spiffworkflows_own_walks_give(approval):
+    """A step walks the task tree once (observe.Seen) for its data, its digest and its timers; the tasks in
+    each state must be those SpiffWorkflow's own walks for that state return, in their order."""
+    iid = approval.start("rep", "approval", REQUEST)
+    checked = 0
+    for step in ("start", "approve"):
+        with approval.db.read() as s:
+            inst = s.get(Instance, iid)
+            wf = load_workflow(inst, specs_for(s, approval.specs, inst.process_version_id))
+        seen = observe.Seen.of(wf)
+        assert seen.ready_manual == wf.get_tasks(state=TaskState.READY, manual=True) != []
+        assert seen.waiting == wf.get_tasks(state=TaskState.WAITING)
+        checked += 1
+        if step == "start":
+            approval.complete("mgr", open_task(approval, iid, "approve")["id"], {"approved": True})
+    assert checked == 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import json.encoder
 from typing import Any
 
 from sqlalchemy import String, TextClause, cast, insert, inspect, literal_column, select, text
@@ -151,9 +152,22 @@ def _payload_text(kind: str, payload: dict) -> str:
 def body_text(chain: str, position: int, at: str, actor: str, kind: str, task: str | None, payload_text: str) -> str:
     """`canonical(event_body(...))` around the payload's canonical text, which is not written a second time:
     the body's keys in their sorted order, the payload's between `kind` and `position`."""
-    before = canonical({"actor": actor, "at": at, "chain": chain, "kind": kind})
-    after = canonical({"position": position, "task": task})
-    return f'{before[:-1]},"payload":{payload_text},{after[1:]}'
+    return (f'{{"actor":{_value_text(actor)},"at":{_value_text(at)},"chain":{_value_text(chain)},'
+            f'"kind":{_value_text(kind)},"payload":{payload_text},"position":{_value_text(position)},'
+            f'"task":{_value_text(task)}}}')
+
+
+_encode_text = json.encoder.encode_basestring  # what json.dumps(..., ensure_ascii=False) writes a text with
+
+
+def _value_text(value: object) -> str:
+    """`canonical(value)` of one of a body's own values, as the encoder writes it inside the body: a text through
+    its own string encoder (without a json.dumps call for each), anything else through json.dumps."""
+    if type(value) is str:
+        return _encode_text(value)
+    if value is None:
+        return "null"
+    return canonical(value)
 
 
 def _head(session: Session, chain: str) -> AuditChain:

@@ -42,11 +42,38 @@ class Snapshot:
         return self.states.get(task_id)
 
 
-def snapshot(wf: BpmnWorkflow | None) -> Snapshot:
+def snapshot(wf: BpmnWorkflow | None, seen: Seen | None = None) -> Snapshot:
+    """Every task's state; `seen`: seen(wf) if the caller has it (it spares a walk)."""
     if wf is None:
         return Snapshot({}, False)
+    waiting = (seen or Seen.of(wf)).waiting
     return Snapshot({str(t.id): t.state for t in wf.get_tasks()}, wf.is_completed(),
-                    any(waits.waits_on_timer(t) for t in wf.get_tasks(state=TaskState.WAITING)))
+                    any(waits.waits_on_timer(t) for t in waiting))
+
+
+_SEEN = TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The tasks `wf.get_tasks(state=_SEEN)` returns, in its order. SpiffWorkflow's walk for any states that
+    are definite or finished but not predicted visits the same tasks whatever those states (it stops below
+    predicted tasks alike), and only filters what it returns; so its READY and WAITING walks are this one's
+    tasks in those states, and one walk serves instance_data, digest and the timer tasks of a step."""
+
+    tasks: list
+
+    @classmethod
+    def of(cls, wf: BpmnWorkflow) -> Seen:
+        return cls(wf.get_tasks(state=_SEEN))
+
+    @property
+    def ready_manual(self) -> list:  # wf.get_tasks(state=TaskState.READY, manual=True)
+        return [t for t in self.tasks if t.state == TaskState.READY and t.task_spec.manual]
+
+    @property
+    def waiting(self) -> list:  # wf.get_tasks(state=TaskState.WAITING)
+        return [t for t in self.tasks if t.state == TaskState.WAITING]
 
 
 @dataclass(frozen=True)
@@ -64,15 +91,14 @@ def _json_safe(value):  # noqa: ANN001, ANN202
     return json.loads(json.dumps(value, default=str, sort_keys=True))
 
 
-def instance_data(wf: BpmnWorkflow) -> dict:
+def instance_data(wf: BpmnWorkflow, seen: Seen | None = None) -> dict:
     """The data a person means by "the instance's data": the latest value of every field.
 
     Each task carries a copy of its branch's data, and a branch that forked earlier (a
     reminder beside the main path) carries old values. So only what each task *changed*
-    against its parent counts, applied in the order the tasks ran."""
-    seen = wf.get_tasks(state=TaskState.COMPLETED | TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+    against its parent counts, applied in the order the tasks ran. `seen`: Seen.of(wf) if the caller has it."""
     data: dict = {}
-    for task in sorted(seen, key=lambda t: t.last_state_change):
+    for task in sorted((seen or Seen.of(wf)).tasks, key=lambda t: t.last_state_change):
         parent = task.parent
         if parent is None:
             data.update(task.data)
@@ -88,16 +114,19 @@ def changes(old: dict, new: dict) -> dict:
     return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
 
 
-def digest(wf: BpmnWorkflow, data: dict | None = None, data_text: str | None = None) -> str:
+def digest(wf: BpmnWorkflow, data: dict | None = None, data_text: str | None = None,
+           seen: Seen | None = None, completed: bool | None = None) -> str:
     """The state a step left, as replay compares it; `data` is `instance_data(wf)` when the
     caller has it already (computing it walks the whole task tree), `data_text` its `data_text` if written
-    already (the instance row keeps it)."""
-    ready = sorted(t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.READY, manual=True))
-    waiting = sorted(t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec.bpmn_id)
+    already (the instance row keeps it), `seen` Seen.of(wf), `completed` wf.is_completed() (which walks the
+    tree while the workflow runs)."""
+    seen = seen or Seen.of(wf)
+    ready = sorted(t.task_spec.bpmn_id for t in seen.ready_manual)
+    waiting = sorted(t.task_spec.bpmn_id for t in seen.waiting if t.task_spec.bpmn_id)
     if data_text is None:
-        data_text = data_json(instance_data(wf) if data is None else data)
+        data_text = data_json(instance_data(wf, seen) if data is None else data)
     # json.dumps of {"completed", "data", "ready", "waiting"} with sorted keys, around the data's own text
-    body = (f'{{"completed": {json.dumps(wf.is_completed())}, "data": {data_text}, '
+    body = (f'{{"completed": {json.dumps(wf.is_completed() if completed is None else completed)}, "data": {data_text}, '
             f'"ready": {json.dumps(ready, ensure_ascii=False)}, "waiting": {json.dumps(waiting, ensure_ascii=False)}}}')
     return hashlib.sha256(body.encode()).hexdigest()
 
@@ -131,9 +160,9 @@ def _newly(before: Snapshot, task, state: int) -> bool:  # noqa: ANN001
 
 
 def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str,
-           states: dict[str, int] | None = None) -> list[Derived]:
+           states: dict[str, int] | None = None, completed: bool | None = None) -> list[Derived]:
     """The events the step caused; `states`, if given, is filled with every task's state as `snapshot` takes
-    them (the same walk)."""
+    them (the same walk); `completed`: wf.is_completed() if the caller has it."""
     events: list[Derived] = []
     for task in wf.get_tasks():
         if states is not None:
@@ -157,7 +186,7 @@ def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str,
                                                          "title": o.title}, str(task.id)))
         if spec.manual and task.state == TaskState.CANCELLED and before.get(str(task.id)) == TaskState.READY:
             events.append(Derived("task_cancelled", bpmn_id, {}, str(task.id)))
-    if wf.is_completed() and not before.completed:
+    if (wf.is_completed() if completed is None else completed) and not before.completed:
         ends = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED)
                 if type(t.task_spec).__name__ == "EndEvent" and t.task_spec.bpmn_id
                 and before.get(str(t.id)) != TaskState.COMPLETED]

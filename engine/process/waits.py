@@ -70,9 +70,11 @@ def waits_on_timer(task) -> bool:  # noqa: ANN001
     return any(isinstance(d, TimerEventDefinition) for d in definitions(task.task_spec))
 
 
-def timer_tasks(wf: BpmnWorkflow) -> list:
-    """The waiting tasks that wait on a timer (among other events, perhaps), in the tree's order."""
-    return [task for task in wf.get_tasks(state=TaskState.WAITING) if waits_on_timer(task)]
+def timer_tasks(wf: BpmnWorkflow, waiting: list | None = None) -> list:
+    """The waiting tasks that wait on a timer (among other events, perhaps), in the tree's order; `waiting`:
+    wf.get_tasks(state=TaskState.WAITING) if the caller has them."""
+    return [task for task in (wf.get_tasks(state=TaskState.WAITING) if waiting is None else waiting)
+            if waits_on_timer(task)]
 
 
 def timer_waiters(wf: BpmnWorkflow, waiting: list | None = None) -> Iterator[tuple[object, object]]:

@@ -56,8 +56,9 @@ class Step:
         if self.standing is not None:
             self.before, self.data_before = self.standing.snapshot, self.standing.data
         else:
-            self.before = observe.snapshot(self.wf)
-            self.data_before = observe.instance_data(self.wf) if self.wf else {}
+            seen = observe.Seen.of(self.wf) if self.wf else None
+            self.before = observe.snapshot(self.wf, seen)
+            self.data_before = observe.instance_data(self.wf, seen) if self.wf else {}
 
     def event(self, kind: str, task: str | None, payload: dict) -> None:
         append(self.session, instance_chain(self.instance.id), iso(self.at), self.actor, kind, task, payload,
@@ -83,12 +84,14 @@ class Step:
         wf = self.wf
         self.thrown = workflow.take_messages(wf)  # before the state is saved, or they would be sent twice
         states: dict[str, int] = {}
-        derived = observe.derive(self.specs, wf, self.before, self.instance.started_by, states)
-        raw_data = observe.instance_data(wf)
+        completed = wf.is_completed()  # asked once: the workflow does not change in `finish` (and it walks the tree)
+        derived = observe.derive(self.specs, wf, self.before, self.instance.started_by, states, completed)
+        seen = observe.Seen.of(wf)  # one walk for the data, the digest and the timers
+        raw_data = observe.instance_data(wf, seen)
         data = stored_data(raw_data)
         data_text = observe.data_json(data)
         ready = [d for d in derived if d.kind == "task_ready"]
-        timer_tasks = waits.timer_tasks(wf)
+        timer_tasks = waits.timer_tasks(wf, seen.waiting)
         due_timers = workflow.waiting_timers(wf, timer_tasks)
         waiting = {str(t.id): (t, due) for t, due in due_timers}
         if self.new:  # inserted with its first state (one INSERT, no UPDATE after it); its trail starts here
@@ -99,7 +102,7 @@ class Step:
             rows = self._task_rows()
             timers = self._timer_rows() if waiting or self.before.waits_on_timers else {}
             self._record([*self._later, (kind, task, {**payload, "changes": observe.changes(self.data_before, data),
-                                                      "digest": observe.digest(wf, data, data_text)}),
+                                                      "digest": observe.digest(wf, data, data_text, seen, completed)}),
                           *((d.kind, d.task, {**d.payload, **({"task_id": d.task_id} if d.task_id else {})})
                             for d in derived)])
         self._later = []
@@ -112,7 +115,7 @@ class Step:
         if not self.new:
             self._save_state(wf, data, data_text)
         if self.warm is not None:  # the workflow does not change after this point: what is known of it holds
-            standing = observe.Standing(observe.Snapshot(states, wf.is_completed(), bool(timer_tasks)), raw_data,
+            standing = observe.Standing(observe.Snapshot(states, completed, bool(timer_tasks)), raw_data,
                                         due_timers)
             self.warm.keep_on_commit(self.session, inst.id, inst.state_json, wf, standing)
         if status:
@@ -120,7 +123,7 @@ class Step:
             if status == "cancelled":
                 inst.outcome = outcome or outcomes.CANCELLED
                 effects.cancelled(self.session, inst, self.actor, self.at, str(payload.get("reason") or ""))
-        elif wf.is_completed():
+        elif completed:
             inst.status, inst.outcome = "completed", observe.outcome(self.specs, wf, inst.process_key)
             effects.completed(self.session, inst, data, self.actor, self.at)
         ended = inst.status not in LIVE and inst.ended_at is None
