@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from engine.definitions.model import ProcessModel
+from engine.definitions.model import ProcessModel, stored_models
 from engine.definitions.serializer import SERIALIZER
 from engine.lru import Lru
 
@@ -26,8 +26,7 @@ def restore(version_id: int, spec_json: str, model_json: str) -> SpecSet:
     raw = json.loads(spec_json)
     spec = SERIALIZER.from_dict(raw["spec"])
     subs = {k: SERIALIZER.from_dict(v) for k, v in raw["subprocess_specs"].items()}
-    models = {k: ProcessModel.from_dict(v) for k, v in json.loads(model_json).items()}
-    return SpecSet(version_id, spec, subs, models)
+    return SpecSet(version_id, spec, subs, stored_models(model_json))
 
 
 class SpecCache:

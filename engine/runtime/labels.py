@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.definitions import labels as version_labels
 from engine.definitions.labels import VersionLabels
-from engine.definitions.model import ProcessModel
+from engine.definitions.model import stored_models
 from engine.lru import Lru
 from engine.store.models import DefinitionFile, Form, Instance, ProcessVersion, Task, User
 
@@ -33,7 +33,7 @@ class LabelCache:
 
 def _load(session: Session, version_id: int, roles: dict[str, dict[str, str]]) -> VersionLabels:
     pv = session.get(ProcessVersion, version_id)
-    models = {k: ProcessModel.from_dict(m) for k, m in json.loads(pv.model_json).items()}
+    models = stored_models(pv.model_json)
     files = session.execute(select(DefinitionFile.name, DefinitionFile.kind, DefinitionFile.content)
                             .where(DefinitionFile.process_version_id == version_id)).all()
     forms = {key: json.loads(definition) for key, definition in session.execute(
