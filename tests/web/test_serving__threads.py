@@ -72,9 +72,18 @@ def test_requests_run_side_by_side_and_threads_are_reused() -> None:
         for t in slow:
             t.join(10)
         assert [status for status, _ in answers] == [200, 200, 200]
-        time.sleep(0.2)  # the threads that answered go back to waiting
-        idle = {_get(port, "/who")[1] for _ in range(20)}
-        assert len(idle) <= 4  # 20 requests one after another: served by the threads there, no new one each
+        idle = set()
+        for _ in range(20):  # one after another, each once the thread that answered the last is back waiting
+            _until_idle(server)  # (its client has the answer a moment before: under load the next may come first)
+            idle.add(_get(port, "/who")[1])
+        assert len(idle) <= 4  # served by the threads there, no new one each
+
+
+def _until_idle(server: PooledWSGIServer, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while server._idle < 1:
+        assert time.monotonic() < deadline, "no thread went back to waiting"
+        time.sleep(0.005)
 
 
 def test_at_most_keep_idle_threads_stay_after_a_burst() -> None:
