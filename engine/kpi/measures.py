@@ -14,24 +14,29 @@ month they were completed; satisfaction scores to the month they were recorded (
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from typing import NamedTuple
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from engine.clock import iso
+from engine.kpi import months
 from engine.kpi.definitions import Interval, Measure, Point, SatisfactionSource
 from engine.kpi.filters import Window
 from engine.kpi.stats import Timing
 from engine.store.models import AuditEvent, Instance, Task
 
+month_of = months.month_of  # sales and opinions count by it too
+STREAM_BATCH = 5000
 
-@dataclass(frozen=True)
-class Case:
-    """One measured interval of one instance, with whom it is attributed to."""
+
+class Case(NamedTuple):
+    """One measured interval of one instance, with whom it is attributed to (a tuple: the page makes one per
+    instance and keeps none)."""
 
     measure: str
     process: str
@@ -43,25 +48,6 @@ class Case:
 
 
 @dataclass(frozen=True)
-class Registered:
-    instance_id: int
-    process: str
-    month: str
-    status: str
-    outcome: str | None = None
-
-
-@dataclass(frozen=True)
-class Done:
-    """A completed user task (volumes per role and person)."""
-
-    process: str
-    month: str
-    role: str
-    person: str | None
-
-
-@dataclass(frozen=True)
 class Score:
     process: str
     instance_id: int
@@ -69,10 +55,6 @@ class Score:
     role: str | None
     person: str | None
     value: int
-
-
-def month_of(instant: datetime, timezone: str) -> str:
-    return instant.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
 
 
 def _hours(start: datetime, end: datetime) -> float:
@@ -86,110 +68,157 @@ def _registered_in(window: Window, processes: Iterable[str] | None = None) -> Se
     return query
 
 
-def registered(session: Session, window: Window, timezone: str) -> list[Registered]:
-    ids = _registered_in(window)
-    rows = session.execute(select(Instance.id, Instance.process_key, Instance.started_at, Instance.status,
-                                  Instance.outcome).where(Instance.id.in_(ids)).order_by(Instance.id))
-    return [Registered(r.id, r.process_key, month_of(r.started_at, timezone), r.status, r.outcome) for r in rows]
+def _streamed(session: Session, query: Select) -> Iterator[Row]:
+    """The rows one at a time (a server-side cursor on PostgreSQL): a million rows are never all in memory."""
+    yield from session.execute(query.execution_options(yield_per=STREAM_BATCH))
 
 
-def _completion_data(session: Session, instances: Select, tasks: Iterable[str]) -> dict[str, dict]:
-    """task row id -> the data it was completed with, from the audit trail's `completed` events."""
-    events = session.scalars(select(AuditEvent.payload).where(
-        AuditEvent.kind == "completed", AuditEvent.task.in_(list(tasks)), AuditEvent.instance_id.in_(instances)))
-    found = {}
-    for text in events:
+def registered(session: Session, window: Window, timezone: str) -> list[tuple[str, str | None, str, int]]:
+    """(process, outcome, month of registration, instances) of the instances registered in the window, counted
+    by the database."""
+    query = window.narrow(select(Instance.id), Instance.started_at, Instance.process_key)
+    return months.counts(session, query, Instance.started_at, [Instance.process_key, Instance.outcome],
+                         (None, None), timezone)
+
+
+def _matching_tasks(session: Session, instances: Select, point: Point) -> set[str]:
+    """The task rows completed with the point's data, from the audit trail's `completed` events (the last
+    event of a task row tells its data)."""
+    events = session.execute(select(AuditEvent.payload).where(
+        AuditEvent.kind == "completed", AuditEvent.task.in_(list(point.tasks)),
+        AuditEvent.instance_id.in_(instances)).order_by(AuditEvent.id).execution_options(yield_per=STREAM_BATCH))
+    found: dict[str, bool] = {}
+    for (text,) in events:
         payload = json.loads(text)
-        found[payload.get("task_id")] = payload.get("data") or {}
-    return found
+        found[payload.get("task_id")] = _matches(payload.get("data") or {}, point.data)
+    return {task for task, matches in found.items() if matches}
 
 
 def _matches(data: dict, wanted: dict) -> bool:
     return all(data.get(k) == v for k, v in wanted.items())
 
 
-def _first(rows: list[Task], point: Point, data: dict[str, dict]) -> Task | None:
-    """The earliest completed row reaching the point. A row completed with other data (an after-sales
-    engineer asking to close the case) does not end the interval: the case goes on until it is resolved
-    or ends otherwise (the instance's outcome says how)."""
-    completed = sorted((r for r in rows if r.status == "completed" and r.bpmn_id in point.tasks),
-                       key=lambda r: r.completed_at)
-    reaching = [r for r in completed if not point.data or _matches(data.get(r.id, {}), point.data)]
-    return reaching[0] if reaching else None
+def _ranked(instances: Select, tasks: Iterable[str], status: str, order: tuple) -> Select:
+    """The rows of these tasks in this status, numbered per instance in `order` (rank 1 first)."""
+    rank = func.row_number().over(partition_by=Task.instance_id, order_by=order).label("rank")
+    return select(Task.instance_id, Task.id, Task.completed_at, Task.role, Task.completed_by, Task.assignee,
+                  rank).where(Task.instance_id.in_(instances), Task.bpmn_id.in_(list(tasks)), Task.status == status)
 
 
-def _unresolved(measure: Measure, spec: Interval, inst: Instance, start: datetime, rows: list[Task],
-                month: str) -> Case:
-    """An instance that ended with an outcome the interval counts as unresolved: a breach, attributed to
-    whoever completed its end task last (the engineer who asked to close the case), even when that same
-    task reached the end once before (a resolved case the customer reopened and that then closed)."""
-    done = sorted((r for r in rows if r.status == "completed" and r.bpmn_id in spec.end.tasks),
-                  key=lambda r: r.completed_at)
-    role, person = (done[-1].role, done[-1].completed_by) if done else (None, None)
-    timing = Timing(_hours(start, inst.ended_at or start), done=False, unresolved=True)
-    return Case(measure.key, spec.process, inst.id, month, role, person, timing)
+def _first_reaching(session: Session, instances: Select, point: Point) -> Iterator[Row]:
+    """Per instance (in id order) the earliest completed row reaching the point: (instance_id, id, completed_at,
+    role, completed_by, ...). A row completed with other data (an after-sales engineer asking to close the case)
+    does not reach it: the case goes on until it is resolved or ends otherwise (the instance's outcome says how).
+    Rows completed at the same instant are taken in id order."""
+    if not point.data:
+        ranked = _ranked(instances, point.tasks, "completed", (Task.completed_at, Task.id)).subquery()
+        yield from _streamed(session, select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.instance_id))
+        return
+    matching = _matching_tasks(session, instances, point)
+    rows = _ranked(instances, point.tasks, "completed", (Task.completed_at, Task.id))
+    last = None
+    for row in _streamed(session, rows.order_by(Task.instance_id, Task.completed_at, Task.id)):
+        if row.instance_id != last and row.id in matching:
+            last = row.instance_id
+            yield row
 
 
-def _case(measure: Measure, spec: Interval, inst: Instance, rows: list[Task], data: dict[str, dict],
-          now: datetime, timezone: str) -> Case | None:
-    """The interval of one instance; None when it has not started, or ended without reaching its end
-    (a cancelled instance): such an interval is not measured. An instance that ended with one of the
-    interval's `unresolved` outcomes (an after-sales case closed unresolved) is a breach."""
-    if spec.start.is_registration:
-        start = inst.started_at
-    else:
-        first = _first(rows, spec.start, data)
+def _first_waiting(session: Session, instances: Select, tasks: Iterable[str]) -> Iterator[Row]:
+    """Per instance (in id order) its first open row of these tasks: whom an open interval is offered to."""
+    ranked = _ranked(instances, tasks, "ready", (Task.created_at, Task.id)).subquery()
+    yield from _streamed(session, select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.instance_id))
+
+
+def _last_done(session: Session, spec: Interval, window: Window) -> dict[int, Row]:
+    """instance id -> the last completed end row of the instances that ended unresolved (a few): the engineer
+    who asked to close the case, even when that same task reached the end once before (a resolved case the
+    customer reopened and that then closed)."""
+    if not spec.unresolved:
+        return {}
+    closed = _registered_in(window, [spec.process]).where(Instance.outcome.in_(list(spec.unresolved)))
+    ranked = _ranked(closed, spec.end.tasks, "completed", (Task.completed_at.desc(), Task.id.desc())).subquery()
+    return {r.instance_id: r for r in session.execute(select(ranked).where(ranked.c.rank == 1))}
+
+
+class _Cursor:
+    """Rows ordered by instance id, looked up by ascending instance ids (a merge join of two ordered streams)."""
+
+    def __init__(self, rows: Iterator[Row]) -> None:
+        self._rows = rows
+        self._row: Row | None = next(rows, None)
+
+    def get(self, instance_id: int) -> Row | None:
+        while self._row is not None and self._row.instance_id < instance_id:
+            self._row = next(self._rows, None)
+        return self._row if self._row is not None and self._row.instance_id == instance_id else None
+
+
+def _interval(session: Session, measure: Measure, spec: Interval, window: Window, now: datetime,
+              timezone: str) -> Iterator[Case]:
+    """The intervals of the instances registered in the window. One that has not started, or ended without
+    reaching its end (a cancelled instance), is not measured. An instance that ended with one of the interval's
+    `unresolved` outcomes (an after-sales case closed unresolved) is a breach, attributed to whoever completed
+    its end task last; an open one to the role its task is offered to and its assignee, if any."""
+    ids = _registered_in(window, [spec.process])
+    starts = None if spec.start.is_registration else _Cursor(_first_reaching(session, ids, spec.start))
+    ends = _Cursor(_first_reaching(session, ids, spec.end))
+    waiting = _Cursor(_first_waiting(session, ids, spec.end.tasks))
+    closed, month = _last_done(session, spec, window), months.Months(timezone)
+    instances = select(Instance.id, Instance.started_at, Instance.status, Instance.outcome, Instance.ended_at)
+    for inst in _streamed(session, window.narrow(instances, Instance.started_at).where(
+            Instance.process_key == spec.process).order_by(Instance.id)):
+        first = inst.started_at if starts is None else getattr(starts.get(inst.id), "completed_at", None)
         if first is None:
-            return None
-        start = first.completed_at
-    month = month_of(inst.started_at, timezone)
-    if inst.outcome is not None and inst.outcome in spec.unresolved:
-        return _unresolved(measure, spec, inst, start, rows, month)
-    end = _first(rows, spec.end, data)
-    if end is not None:
-        timing = Timing(_hours(start, end.completed_at), done=True)
-        return Case(measure.key, spec.process, inst.id, month, end.role, end.completed_by, timing)
-    if inst.status not in ("running", "incident"):  # ended without reaching the end; a halted case is still open
-        return None
-    waiting = [r for r in rows if r.status == "ready" and r.bpmn_id in spec.end.tasks]
-    role, person = (waiting[0].role, waiting[0].assignee) if waiting else (None, None)
-    return Case(measure.key, spec.process, inst.id, month, role, person, Timing(_hours(start, now), done=False))
-
-
-def cases(session: Session, measure: Measure, window: Window, now: datetime, timezone: str) -> list[Case]:
-    found: list[Case] = []
-    for spec in measure.intervals:
-        if window.process not in (None, spec.process):
             continue
-        ids = _registered_in(window, [spec.process])
-        tasks = set(spec.start.tasks) | set(spec.end.tasks)
-        by_instance: dict[int, list[Task]] = {}
-        for row in session.scalars(select(Task).where(Task.instance_id.in_(ids), Task.bpmn_id.in_(tasks))):
-            by_instance.setdefault(row.instance_id, []).append(row)
-        conditional = {t for p in (spec.start, spec.end) if p.data for t in p.tasks}
-        data = _completion_data(session, ids, conditional) if conditional else {}
-        for inst in session.scalars(select(Instance).where(Instance.id.in_(ids)).order_by(Instance.id)):
-            case = _case(measure, spec, inst, by_instance.get(inst.id, []), data, now, timezone)
-            if case is not None:
-                found.append(case)
+        if inst.outcome is not None and inst.outcome in spec.unresolved:
+            last = closed.get(inst.id)
+            timing = Timing(_hours(first, inst.ended_at or first), done=False, unresolved=True)
+            yield Case(measure.key, spec.process, inst.id, month(inst.started_at), last and last.role,
+                       last and last.completed_by, timing)
+            continue
+        end = ends.get(inst.id)
+        if end is not None:
+            yield Case(measure.key, spec.process, inst.id, month(inst.started_at), end.role, end.completed_by,
+                       Timing(_hours(first, end.completed_at), done=True))
+        elif inst.status in ("running", "incident"):  # a halted case is still open
+            offered = waiting.get(inst.id)
+            yield Case(measure.key, spec.process, inst.id, month(inst.started_at), offered and offered.role,
+                       offered and offered.assignee, Timing(_hours(first, now), done=False))
+
+
+def cases(session: Session, measure: Measure, window: Window, now: datetime, timezone: str) -> Iterator[Case]:
+    """The measure's intervals, one at a time."""
+    for spec in measure.intervals:
+        if window.process in (None, spec.process):
+            yield from _interval(session, measure, spec, window, now, timezone)
+
+
+def resolved(session: Session, process: str, point: Point, window: Window, timezone: str) -> Counter[str]:
+    """month of registration -> the instances (registered in the window) that reached the point."""
+    ids = _registered_in(window, [process])
+    if not point.data:
+        reached = select(Task.instance_id).where(Task.instance_id == Instance.id, Task.bpmn_id.in_(list(point.tasks)),
+                                                 Task.status == "completed")
+        query = window.narrow(select(Instance.id), Instance.started_at).where(Instance.process_key == process,
+                                                                              reached.exists())
+        return Counter({r[0]: r[1] for r in months.counts(session, query, Instance.started_at, [], (None, None),
+                                                          timezone)})
+    month = months.Months(timezone)
+    found: Counter[str] = Counter()
+    starts = select(Instance.id, Instance.started_at).where(Instance.id.in_(ids)).order_by(Instance.id)
+    reached_rows = _Cursor(_first_reaching(session, ids, point))
+    for inst in _streamed(session, starts):
+        if reached_rows.get(inst.id) is not None:
+            found[month(inst.started_at)] += 1
     return found
 
 
-def resolved_ids(session: Session, process: str, point: Point, window: Window) -> set[int]:
-    """The instances (registered in the window) that reached the point."""
-    ids = _registered_in(window, [process])
-    rows = list(session.scalars(select(Task).where(Task.instance_id.in_(ids), Task.bpmn_id.in_(point.tasks),
-                                                   Task.status == "completed")))
-    data = _completion_data(session, ids, point.tasks) if point.data else {}
-    return {r.instance_id for r in rows if not point.data or _matches(data.get(r.id, {}), point.data)}
-
-
-def completed_tasks(session: Session, window: Window, timezone: str) -> list[Done]:
-    query = select(Task.process_key, Task.role, Task.completed_by, Task.completed_at).where(
-        Task.status == "completed", Task.completed_at.is_not(None))
-    query = window.narrow(query, Task.completed_at, Task.process_key)
-    return [Done(r.process_key, month_of(r.completed_at, timezone), r.role, r.completed_by)
-            for r in session.execute(query)]
+def completed_tasks(session: Session, window: Window, now: datetime, timezone: str) -> list[tuple]:
+    """(role, person, month, count) of the user tasks completed in the window, counted by the database."""
+    query = window.narrow(select(Task.id).where(Task.status == "completed", Task.completed_at.is_not(None)),
+                          Task.completed_at, Task.process_key)
+    guess = (window.start or session.scalar(select(func.min(Instance.started_at))), window.end or now)
+    return months.counts(session, query, Task.completed_at, [Task.role, Task.completed_by], guess, timezone)
 
 
 def _score_events(session: Session, source: SatisfactionSource, window: Window) -> list[AuditEvent]:

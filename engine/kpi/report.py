@@ -58,13 +58,17 @@ def may_see(session: Session, user: Person) -> bool:
     return access.kpi_view(session, user) is not None
 
 
+def _ordered(keys: Iterable) -> list:
+    """Row keys in the page's order: sorted, None (not attributed) last."""
+    return sorted(keys, key=lambda k: (k is None, k or ""))
+
+
 def _grouped(items: Iterable, key: Callable, figures: Callable[[list], dict]) -> list[dict]:
     """[{key, **figures(items of that key)}] sorted by key, None (not attributed) last."""
     groups: dict = defaultdict(list)
     for item in items:
         groups[key(item)].append(item)
-    ordered = sorted(groups, key=lambda k: (k is None, k or ""))
-    return [{"key": k, **figures(groups[k])} for k in ordered]
+    return [{"key": k, **figures(groups[k])} for k in _ordered(groups)]
 
 
 _DIMENSIONS: dict[str, Callable] = {
@@ -77,18 +81,31 @@ def _breakdown(items: list, figures: Callable[[list], dict]) -> dict:
     return {"overall": figures(items), **{name: _grouped(items, key, figures) for name, key in _DIMENSIONS.items()}}
 
 
+def _timing_breakdown(cases: Iterable[measures.Case], target: float) -> dict:
+    """_breakdown of stats.summarize, gathered case by case: the cases of a million instances are never held."""
+    overall, groups = stats.Summary(target), {name: {} for name in _DIMENSIONS}
+    for case in cases:
+        overall.add(case.timing)
+        for name, key in _DIMENSIONS.items():
+            found = groups[name]
+            k = key(case)
+            summary = found.get(k)
+            if summary is None:
+                summary = found[k] = stats.Summary(target)
+            summary.add(case.timing)
+    return {"overall": overall.figures(),
+            **{name: [{"key": k, **found[k].figures()} for k in _ordered(found)] for name, found in groups.items()}}
+
+
 def _times(session: Session, defs: definitions.Definitions, window: filter_rules.Window, now: datetime) -> list[dict]:
     found = []
     for measure in defs.measures:
         if window.process is not None and window.process not in {i.process for i in measure.intervals}:
             continue
         cases = measures.cases(session, measure, window, now, defs.timezone)
-
-        def figures(items: list, target: float = measure.target_hours) -> dict:
-            return stats.summarize((c.timing for c in items), target)
-
         found.append({"measure": measure.key, "target_hours": measure.target_hours,
-                      "processes": [i.process for i in measure.intervals], **_breakdown(cases, figures)})
+                      "processes": [i.process for i in measure.intervals],
+                      **_timing_breakdown(cases, measure.target_hours)})
     return found
 
 
@@ -96,18 +113,21 @@ def _rate(registered: int, resolved: int) -> dict:
     return {"registered": registered, "resolved": resolved, "rate": stats.share(resolved, registered)}
 
 
+# the instances registered in the range, counted by the database: (process, outcome, month, instances)
+Registered = list[tuple[str, str | None, str, int]]
+
+
 def _resolution_rate(session: Session, defs: definitions.Definitions, window: filter_rules.Window,
-                     instances: list[measures.Registered]) -> dict | None:
+                     instances: Registered) -> dict | None:
     if window.process not in (None, defs.rate_process):
         return None
-    mine = [r for r in instances if r.process == defs.rate_process]
-    resolved = measures.resolved_ids(session, defs.rate_process, defs.rate_resolved, window)
-
-    def figures(items: list) -> dict:
-        return _rate(len(items), sum(1 for r in items if r.instance_id in resolved))
-
-    return {"process": defs.rate_process, "overall": figures(mine),
-            "by_month": _grouped(mine, lambda r: r.month, figures)}
+    mine: Counter[str] = Counter()
+    for process, _outcome, month, count in instances:
+        if process == defs.rate_process:
+            mine[month] += count
+    resolved = measures.resolved(session, defs.rate_process, defs.rate_resolved, window, defs.timezone)
+    return {"process": defs.rate_process, "overall": _rate(sum(mine.values()), sum(resolved.values())),
+            "by_month": [{"key": m, **_rate(mine[m], resolved[m])} for m in _ordered(mine)]}
 
 
 def _satisfaction(session: Session, defs: definitions.Definitions, window: filter_rules.Window) -> dict:
@@ -115,20 +135,24 @@ def _satisfaction(session: Session, defs: definitions.Definitions, window: filte
     return _breakdown(found, lambda items: stats.scores([s.value for s in items]))
 
 
-def _volume(session: Session, window: filter_rules.Window, instances: list[measures.Registered], timezone: str) -> dict:
-    done = measures.completed_tasks(session, window, timezone)
+def _volume(session: Session, window: filter_rules.Window, instances: Registered, now: datetime,
+            timezone: str) -> dict:
+    done = measures.completed_tasks(session, window, now, timezone)  # (role, person, month, count)
 
-    def started(items: list) -> dict:
-        return {"started": len(items), "processes": dict(sorted(Counter(r.process for r in items).items()))}
+    def started(rows: list) -> dict:
+        processes: Counter[str] = Counter()
+        for process, _outcome, _month, count in rows:
+            processes[process] += count
+        return {"started": sum(processes.values()), "processes": dict(sorted(processes.items()))}
 
-    def completed(items: list) -> dict:
-        return {"completed": len(items)}
+    def completed(rows: list) -> dict:
+        return {"completed": sum(r[-1] for r in rows)}
 
-    return {"by_process": _grouped(instances, lambda r: r.process, lambda items: {"started": len(items)}),
-            "by_month": _grouped(instances, lambda r: r.month, started),
-            "tasks": {"overall": completed(done), "by_month": _grouped(done, lambda d: d.month, completed),
-                      "by_role": _grouped(done, lambda d: d.role, completed),
-                      "by_person": _grouped(done, lambda d: d.person, completed)}}
+    return {"by_process": _grouped(instances, lambda r: r[0], lambda rows: {"started": sum(r[-1] for r in rows)}),
+            "by_month": _grouped(instances, lambda r: r[2], started),
+            "tasks": {"overall": completed(done), "by_month": _grouped(done, lambda d: d[2], completed),
+                      "by_role": _grouped(done, lambda d: d[0], completed),
+                      "by_person": _grouped(done, lambda d: d[1], completed)}}
 
 
 def _only_team(report: dict | list, team: tuple[frozenset[str], frozenset[str]]) -> dict | list:
@@ -158,7 +182,7 @@ def build(session: Session, user: Person, now: datetime, filters: dict) -> dict:
     if not view.team:
         return {"filters": window.as_dict(), "timezone": defs.timezone, "generated_at": now.isoformat(),
                 "view": "own", **dict.fromkeys(TEAM_SECTIONS), "appraisal": people}
-    instances = measures.registered(session, window, defs.timezone)
+    instances = measures.registered(session, window, defs.timezone)  # counts, a few rows per month
     report = {**_report(session, defs, window, instances, now), **operations(session, window, now, defs.timezone),
               "view": "team", "appraisal": people}
     return report if view.roles is None else _only_team(report, (view.roles, view.people or frozenset()))
@@ -196,7 +220,7 @@ def appraisal_figures(session: Session, window: filter_rules.Window, people: fro
 
 
 def _report(session: Session, defs: definitions.Definitions, window: filter_rules.Window,
-            instances: list[measures.Registered], now: datetime) -> dict:
+            instances: Registered, now: datetime) -> dict:
     return {
         "filters": window.as_dict(),
         "timezone": defs.timezone,
@@ -204,7 +228,7 @@ def _report(session: Session, defs: definitions.Definitions, window: filter_rule
         "times": _times(session, defs, window, now),
         "resolution_rate": _resolution_rate(session, defs, window, instances),
         "satisfaction": _satisfaction(session, defs, window),
-        "volume": _volume(session, window, instances, defs.timezone),
+        "volume": _volume(session, window, instances, now, defs.timezone),
         "outcomes": _outcomes(instances),
         "sales": _sales(session, defs, window, now),
     }
@@ -219,14 +243,18 @@ def _sales(session: Session, defs: definitions.Definitions, window: filter_rules
     return sales.figures(session, source, window, now, defs.timezone)
 
 
-def _outcomes(instances: list[measures.Registered]) -> dict:
+def _outcomes(instances: Registered) -> dict:
     positive = outcomes.of_kind("positive")
 
-    def figures(items: list) -> dict:
-        ended = [r.outcome for r in items if r.outcome]
-        return {"finished": len(ended), "open": len(items) - len(ended),
-                "outcomes": dict(sorted(Counter(ended).items())),
-                "positive_share": stats.share(sum(1 for o in ended if o in positive), len(ended))}
+    def figures(rows: list) -> dict:
+        ended: Counter[str] = Counter()
+        for _process, outcome, _month, count in rows:
+            if outcome:
+                ended[outcome] += count
+        finished = sum(ended.values())
+        return {"finished": finished, "open": sum(r[-1] for r in rows) - finished,
+                "outcomes": dict(sorted(ended.items())),
+                "positive_share": stats.share(sum(n for o, n in ended.items() if o in positive), finished)}
 
-    return {"overall": figures(instances), "by_process": _grouped(instances, lambda r: r.process, figures),
-            "by_month": _grouped(instances, lambda r: r.month, figures)}
+    return {"overall": figures(instances), "by_process": _grouped(instances, lambda r: r[0], figures),
+            "by_month": _grouped(instances, lambda r: r[2], figures)}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -74,6 +75,33 @@ class Timing:
         return self.done or self.breached(target)
 
 
+class Summary:
+    """summarize's figures gathered one timing at a time: the KPI page streams its intervals and keeps of
+    each only its hours when done (a compact array, for the exact median and p90), not the timing."""
+
+    def __init__(self, target: float) -> None:
+        self.target = target
+        self.done = array("d")
+        self.open = self.open_breached = self.unresolved = self.within = self.breached = 0
+
+    def add(self, timing: Timing) -> None:
+        breached = timing.breached(self.target)
+        if timing.done:
+            self.done.append(timing.hours)
+            self.within += not breached
+        elif not timing.unresolved:
+            self.open += 1
+            self.open_breached += breached
+        self.unresolved += timing.unresolved
+        self.breached += breached
+
+    def figures(self) -> dict:
+        return {"count": len(self.done), "open": self.open, "open_breached": self.open_breached,
+                "unresolved": self.unresolved, "within": self.within, "breached": self.breached,
+                "share_within": share(self.within, self.within + self.breached),
+                "median_hours": hours(median(self.done)), "p90_hours": hours(p90(self.done))}
+
+
 def summarize(timings: Iterable[Timing], target: float) -> dict:
     """count (done), open, unresolved, within, breached, share_within, median_hours and p90_hours of the done ones.
 
@@ -81,16 +109,10 @@ def summarize(timings: Iterable[Timing], target: float) -> dict:
     (it cannot be met any more); one still inside its target is `open` and in no share. An interval
     that ended unresolved is a breach too (`breached` includes `unresolved`, as it includes
     `open_breached`), however early it ended."""
-    timings = list(timings)
-    done = [t.hours for t in timings if t.done]
-    still_open = [t for t in timings if not t.done and not t.unresolved]
-    within = sum(1 for t in timings if t.done and not t.breached(target))
-    breached = sum(1 for t in timings if t.breached(target))
-    return {"count": len(done), "open": len(still_open),
-            "open_breached": sum(1 for t in still_open if t.breached(target)),
-            "unresolved": sum(1 for t in timings if t.unresolved),
-            "within": within, "breached": breached, "share_within": share(within, within + breached),
-            "median_hours": hours(median(done)), "p90_hours": hours(p90(done))}
+    summary = Summary(target)
+    for timing in timings:
+        summary.add(timing)
+    return summary.figures()
 
 
 def scores(values: Sequence[int]) -> dict:
