@@ -71,7 +71,7 @@ def _grouped(items: Iterable, key: Callable, figures: Callable[[list], dict]) ->
     return [{"key": k, **figures(groups[k])} for k in _ordered(groups)]
 
 
-_DIMENSIONS: dict[str, Callable] = {
+_DIMENSIONS: dict[str, Callable] = {  # in this order: _timing_breakdown's keys
     "by_process": lambda x: x.process, "by_month": lambda x: x.month,
     "by_role": lambda x: x.role, "by_person": lambda x: x.person,
 }
@@ -82,17 +82,22 @@ def _breakdown(items: list, figures: Callable[[list], dict]) -> dict:
 
 
 def _timing_breakdown(cases: Iterable[measures.Case], target: float) -> dict:
-    """_breakdown of stats.summarize, gathered case by case: the cases of a million instances are never held."""
-    overall, groups = stats.Summary(target), {name: {} for name in _DIMENSIONS}
+    """_breakdown of stats.summarize, gathered case by case (the cases of a million instances are never held):
+    one summary per combination of the dimensions, merged into each dimension's rows at the end."""
+    combined: dict[tuple, stats.Summary] = {}
     for case in cases:
-        overall.add(case.timing)
-        for name, key in _DIMENSIONS.items():
-            found = groups[name]
-            k = key(case)
-            summary = found.get(k)
-            if summary is None:
-                summary = found[k] = stats.Summary(target)
-            summary.add(case.timing)
+        key = (case.process, case.month, case.role, case.person)
+        summary = combined.get(key)
+        if summary is None:
+            summary = combined[key] = stats.Summary(target)
+        summary.add(case.timing)
+    overall, groups = stats.Summary(target), {name: {} for name in _DIMENSIONS}
+    for key, summary in combined.items():
+        overall.merge(summary)
+        for position, found in enumerate(groups.values()):
+            if key[position] not in found:
+                found[key[position]] = stats.Summary(target)
+            found[key[position]].merge(summary)
     return {"overall": overall.figures(),
             **{name: [{"key": k, **found[k].figures()} for k in _ordered(found)] for name, found in groups.items()}}
 

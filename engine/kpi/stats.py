@@ -95,6 +95,14 @@ class Summary:
         self.unresolved += timing.unresolved
         self.breached += breached
 
+    def merge(self, other: Summary) -> None:
+        self.done.extend(other.done)
+        self.open += other.open
+        self.open_breached += other.open_breached
+        self.unresolved += other.unresolved
+        self.within += other.within
+        self.breached += other.breached
+
     def figures(self) -> dict:
         return {"count": len(self.done), "open": self.open, "open_breached": self.open_breached,
                 "unresolved": self.unresolved, "within": self.within, "breached": self.breached,
