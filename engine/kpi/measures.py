@@ -69,8 +69,18 @@ def _registered_in(window: Window, processes: Iterable[str] | None = None) -> Se
 
 
 def _streamed(session: Session, query: Select) -> Iterator[Row]:
-    """The rows one at a time (a server-side cursor on PostgreSQL): a million rows are never all in memory."""
-    yield from session.execute(query.execution_options(yield_per=STREAM_BATCH))
+    """The rows one at a time (a server-side cursor on PostgreSQL): a million rows are never all in memory. Core
+    rows on the session's connection: the ORM's row loading would cost more than the rest of the loop."""
+    yield from session.connection().execute(query.execution_options(yield_per=STREAM_BATCH))
+
+
+def _registrations(session: Session, window: Window) -> tuple[datetime | None, datetime | None]:
+    """Bounds the registrations in the window lie within: the window's, else the first and last of all (two
+    lookups in the index on started_at)."""
+    if window.start is not None and window.end is not None:
+        return window.start, window.end
+    first, last = session.execute(select(func.min(Instance.started_at), func.max(Instance.started_at))).one()
+    return window.start or first, window.end or last
 
 
 def registered(session: Session, window: Window, timezone: str) -> list[tuple[str, str | None, str, int]]:
@@ -78,15 +88,15 @@ def registered(session: Session, window: Window, timezone: str) -> list[tuple[st
     by the database."""
     query = window.narrow(select(Instance.id), Instance.started_at, Instance.process_key)
     return months.counts(session, query, Instance.started_at, [Instance.process_key, Instance.outcome],
-                         (None, None), timezone)
+                         _registrations(session, window), timezone)
 
 
 def _matching_tasks(session: Session, instances: Select, point: Point) -> set[str]:
     """The task rows completed with the point's data, from the audit trail's `completed` events (the last
     event of a task row tells its data)."""
-    events = session.execute(select(AuditEvent.payload).where(
+    events = _streamed(session, select(AuditEvent.payload).where(
         AuditEvent.kind == "completed", AuditEvent.task.in_(list(point.tasks)),
-        AuditEvent.instance_id.in_(instances)).order_by(AuditEvent.id).execution_options(yield_per=STREAM_BATCH))
+        AuditEvent.instance_id.in_(instances)).order_by(AuditEvent.id))
     found: dict[str, bool] = {}
     for (text,) in events:
         payload = json.loads(text)
@@ -201,8 +211,8 @@ def resolved(session: Session, process: str, point: Point, window: Window, timez
                                                  Task.status == "completed")
         query = window.narrow(select(Instance.id), Instance.started_at).where(Instance.process_key == process,
                                                                               reached.exists())
-        return Counter({r[0]: r[1] for r in months.counts(session, query, Instance.started_at, [], (None, None),
-                                                          timezone)})
+        return Counter({r[0]: r[1] for r in months.counts(session, query, Instance.started_at, [],
+                                                          _registrations(session, window), timezone)})
     month = months.Months(timezone)
     found: Counter[str] = Counter()
     starts = select(Instance.id, Instance.started_at).where(Instance.id.in_(ids)).order_by(Instance.id)
@@ -217,7 +227,7 @@ def completed_tasks(session: Session, window: Window, now: datetime, timezone: s
     """(role, person, month, count) of the user tasks completed in the window, counted by the database."""
     query = window.narrow(select(Task.id).where(Task.status == "completed", Task.completed_at.is_not(None)),
                           Task.completed_at, Task.process_key)
-    guess = (window.start or session.scalar(select(func.min(Instance.started_at))), window.end or now)
+    guess = (_registrations(session, window)[0], window.end or now)
     return months.counts(session, query, Task.completed_at, [Task.role, Task.completed_by], guess, timezone)
 
 
