@@ -9,6 +9,10 @@ Sources (all written by the engine in the command's own transaction, so they agr
 
 Every interval belongs to the month of its instance's registration; completed tasks to the
 month they were completed; satisfaction scores to the month they were recorded (company time).
+
+At a million instances nothing here holds every task row: counts are grouped by the database (months.py
+buckets them by company month), and the intervals are read as one row per instance (its first completion
+reaching each end, picked by a window function), streamed and merged in instance order.
 """
 
 from __future__ import annotations
