@@ -11,6 +11,8 @@ data): counting by the database and streaming the intervals must not change a si
                C4/C5 registered a second either side of midnight 03-01 in Asia/Shanghai (02-28 15:59:59 / 16:00 UTC)
                      and their tasks completed either side of midnight 04-01 (a month apart in company time)
                C6  two end tasks, the earlier one completed by nobody (a system step): attributed to no person
+    scores     A1 4 in March, its return visit's 5 on 04-01 00:30 in Shanghai (the latest: A1 is in no March score);
+               A2 2, attributed to fix2 (its last resolve); a survey of 04-01 00:30 with 3, 5 and two invalid answers
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from tests.conftest import FIXTURES
 
 EXPECTED = FIXTURES / "kpi_edges.json"
 NOW = datetime(2026, 4, 2, 12, 0, tzinfo=UTC)
-SECTIONS = ("times", "resolution_rate", "volume", "outcomes")
+SECTIONS = ("times", "resolution_rate", "satisfaction", "volume", "outcomes")
 
 
 def utc(text: str) -> datetime:
@@ -75,6 +77,16 @@ def build(rows: Rows) -> None:
               data={"outcome": "resolved"})
     rows.task(2, a, "resolve", "aftersales_engineer", "2026-03-04 05:00", "2026-03-05 08:00", "fix2",
               data={"outcome": "close_requested"})
+    rows.task(1, a, "confirm_resolution", "customer_service", "2026-03-03 09:30", "2026-03-03 10:00", "cs1",
+              data={"satisfaction": 4})
+    rows.task(1, a, "return_visit", "customer_service", "2026-03-31 00:00", "2026-03-31 16:30", "cs1",
+              data={"satisfaction": 5})
+    rows.task(2, a, "confirm_resolution", "customer_service", "2026-03-05 08:00", "2026-03-05 09:00", "cs1",
+              data={"satisfaction": 2})
+    rows.instance(21, "satisfaction_survey", "2026-03-31 16:00", "completed", "2026-03-31 16:40")
+    rows.task(21, "satisfaction_survey", "conduct_survey", "customer_service", "2026-03-31 16:00",
+              "2026-03-31 16:30", "cs1", data={"responses": [{"satisfaction": 3}, {"satisfaction": 5},
+                                                            {"satisfaction": True}, {"satisfaction": 9}, "x"]})
     rows.instance(3, a, "2026-03-20 02:00")
     rows.task(3, a, "resolve", "aftersales_engineer", "2026-03-20 03:00", assignee="fix1")
     rows.instance(4, a, "2026-03-21 02:00", "incident")

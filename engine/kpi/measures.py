@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -51,8 +50,7 @@ class Case(NamedTuple):
     timing: Timing
 
 
-@dataclass(frozen=True)
-class Score:
+class Score(NamedTuple):
     process: str
     instance_id: int
     month: str
@@ -235,13 +233,13 @@ def completed_tasks(session: Session, window: Window, now: datetime, timezone: s
     return months.counts(session, query, Task.completed_at, [Task.role, Task.completed_by], guess, timezone)
 
 
-def _score_events(session: Session, source: SatisfactionSource, window: Window) -> list[AuditEvent]:
+def _score_events(source: SatisfactionSource, window: Window) -> Select:
     instances = select(Instance.id).where(Instance.process_key == source.process)
-    query = select(AuditEvent).where(AuditEvent.kind == "completed", AuditEvent.task.in_(source.tasks),
-                                     AuditEvent.instance_id.in_(instances))
+    query = select(AuditEvent.instance_id, AuditEvent.at, AuditEvent.payload).where(
+        AuditEvent.kind == "completed", AuditEvent.task.in_(source.tasks), AuditEvent.instance_id.in_(instances))
     if window.start is not None:  # `at` is fixed-width UTC ISO text (engine.clock.iso): text order is time order
         query = query.where(AuditEvent.at >= iso(window.start))
-    return list(session.scalars(query.order_by(AuditEvent.instance_id, AuditEvent.position)))
+    return query
 
 
 def _values(source: SatisfactionSource, data: dict) -> list[int]:
@@ -250,22 +248,25 @@ def _values(source: SatisfactionSource, data: dict) -> list[int]:
     return [v for v in values if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 5]
 
 
-def _attribution(session: Session, source: SatisfactionSource, instance_ids: set[int]) -> dict[int, Task]:
-    """instance id -> the last completed row of the tasks the case's score is attributed to."""
-    if not source.attributed_to or not instance_ids:
+def _attribution(session: Session, source: SatisfactionSource, events: Select) -> dict[int, tuple]:
+    """instance id -> (role, person) of the last completed row of the tasks the case's score is attributed to,
+    for the instances of these events (a subquery: a list of ids would outgrow SQLite's limit on parameters)."""
+    if not source.attributed_to:
         return {}
-    rows = session.scalars(select(Task).where(Task.instance_id.in_(instance_ids),
-                                              Task.bpmn_id.in_(source.attributed_to),
-                                              Task.status == "completed").order_by(Task.completed_at))
-    return {r.instance_id: r for r in rows}
+    latest = (Task.completed_at.desc(), Task.id.desc())
+    ranked = _ranked(events.with_only_columns(AuditEvent.instance_id), source.attributed_to, "completed",
+                     latest).subquery()
+    return {r.instance_id: (r.role, r.completed_by)
+            for r in _streamed(session, select(ranked).where(ranked.c.rank == 1))}
 
 
 def scores(session: Session, source: SatisfactionSource, window: Window, timezone: str) -> list[Score]:
     """The scores recorded in the window: per case the latest one (`per_case: latest`), else every one."""
     if window.process not in (None, source.process):
         return []
-    recorded: list[tuple[AuditEvent, list[int]]] = []
-    for event in _score_events(session, source, window):
+    events = _score_events(source, window)
+    recorded: list[tuple[Row, list[int]]] = []
+    for event in _streamed(session, events.order_by(AuditEvent.instance_id, AuditEvent.position)):
         values = _values(source, json.loads(event.payload).get("data") or {})
         if not values:
             continue
@@ -273,11 +274,10 @@ def scores(session: Session, source: SatisfactionSource, window: Window, timezon
             recorded.pop()  # ordered by instance then position: a later score replaces the earlier
         recorded.append((event, values))
     kept = [(e, v) for e, v in recorded if window.contains(datetime.fromisoformat(e.at).astimezone(UTC))]
-    who = _attribution(session, source, {e.instance_id for e, _ in kept})
+    who = _attribution(session, source, events) if kept else {}
     found = []
     for event, values in kept:
-        row = who.get(event.instance_id)
+        role, person = who.get(event.instance_id, (None, None))
         month = month_of(datetime.fromisoformat(event.at), timezone)
-        found.extend(Score(source.process, event.instance_id, month, row.role if row else None,
-                           row.completed_by if row else None, v) for v in values)
+        found.extend(Score(source.process, event.instance_id, month, role, person, v) for v in values)
     return found
