@@ -150,7 +150,9 @@ def test_the_cases_attributed_as_the_rules_say(edges: Engine) -> None:
 
 def test_months_are_company_months(edges: Engine) -> None:
     report = edges.kpi("aud", {"from": "2026-04-01"})
-    assert report["volume"]["by_month"] == []  # C5 was registered 03-01 00:00 in Shanghai
-    # C5's response (04-01 00:00 in Shanghai) and resolution; C4's response came a second before midnight
-    assert [r["key"] for r in report["volume"]["tasks"]["by_person"]] == ["q1", "vp1"]
+    # only the survey, registered 04-01 00:00 in Shanghai (C4, a second before midnight 03-01, is in February)
+    assert report["volume"]["by_month"] == [{"key": "2026-04", "started": 1, "processes": {"satisfaction_survey": 1}}]
+    # C5's response (04-01 00:00 in Shanghai) and resolution, the survey and A1's return visit (00:30); C4's
+    # response came a second before midnight
+    assert [r["key"] for r in report["volume"]["tasks"]["by_person"]] == ["cs1", "q1", "vp1"]
     assert row(edges.kpi("aud", {})["resolution_rate"]["by_month"], "2026-02")["registered"] == 1  # C4
