@@ -15,6 +15,8 @@ import functools
 from sqlalchemy import Executable, Table, bindparam, inspect
 from sqlalchemy.orm import ColumnProperty, Session
 
+from engine.store.driver_sql import DriverStatement
+
 
 def write_changes(session: Session, row: object) -> None:
     """Send the row's changed columns now (nothing when none changed; a row not in the database yet, or
@@ -33,7 +35,7 @@ def write_changes(session: Session, row: object) -> None:
         columns.append(prop.columns[0].name)
     (pk,) = mapper.primary_key
     values = {f"v_{name}": getattr(row, key) for name, key in zip(columns, keys, strict=True)}
-    session.execute(_update(mapper.local_table, tuple(columns), pk.name), {**values, "v_pk": state.identity[0]})
+    _update(mapper.local_table, tuple(columns), pk.name).execute(session, {**values, "v_pk": state.identity[0]})
     mark_written(session, row)
 
 
@@ -99,8 +101,8 @@ def mark_written(session: Session, row: object) -> None:
 
 
 @functools.cache
-def _update(table: Table, columns: tuple[str, ...], pk: str) -> Executable:
+def _update(table: Table, columns: tuple[str, ...], pk: str) -> DriverStatement:
     """UPDATE table SET these columns WHERE its key: built once per shape, so each command reuses its
     cache key and compiled form."""
-    return (table.update().where(table.c[pk] == bindparam("v_pk", type_=table.c[pk].type))
-            .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}))
+    return DriverStatement(table.update().where(table.c[pk] == bindparam("v_pk", type_=table.c[pk].type))
+                           .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}))
