@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Executable, Table, bindparam, inspect
+from sqlalchemy import Table, bindparam, inspect
 from sqlalchemy.orm import ColumnProperty, Session
 
 from engine.store.driver_sql import DriverStatement
@@ -56,9 +56,9 @@ def insert_now(session: Session, row: object) -> None:
         if key not in state.dict:
             setattr(row, key, default)
         params[name] = state.dict[key]
-    result = session.execute(_insert(state.mapper.local_table), params)
-    setattr(row, state.mapper.get_property_by_column(state.mapper.primary_key[0]).key,
-            result.inserted_primary_key[0])
+    pk = state.mapper.primary_key[0]
+    result = _insert(state.mapper.local_table, tuple(params), pk.name).execute(session, params)
+    setattr(row, state.mapper.get_property_by_column(pk).key, result.scalar_one())
     session._register_persistent({state})
 
 
@@ -85,8 +85,9 @@ def _insert_columns(mapper, known: dict) -> list[tuple[str, str, object]] | None
 
 
 @functools.cache
-def _insert(table: Table) -> Executable:
-    return table.insert()
+def _insert(table: Table, columns: tuple[str, ...], pk: str) -> DriverStatement:
+    """INSERT of these columns, answering the generated key (RETURNING: SQLite 3.35+, PostgreSQL)."""
+    return DriverStatement(table.insert().returning(table.c[pk]), columns)
 
 
 def mark_written(session: Session, row: object) -> None:
