@@ -20,6 +20,7 @@ from engine.store.models import AuditChain, Form, Instance, ProcessVersion, Task
 from engine.users import ACTOR_COLUMNS, Actor, actor_of, get_actor, may_exist, with_actor
 
 if TYPE_CHECKING:
+    from engine.definitions.current import VersionRef
     from engine.forms import FormDef
 
 MAX_ID = 2**31 - 1  # instance ids are 32-bit integers in every database we run on
@@ -304,7 +305,7 @@ def _read_form(session: Session, version_id: int, form_key: str) -> FormDef | No
     return FormDef.from_dict(json.loads(text)) if text else None
 
 
-def latest_version_as(session: Session, key: str, username: str) -> tuple[ProcessVersion, Actor]:
+def latest_version_as(session: Session, key: str, username: str) -> tuple[VersionRef, Actor]:
     """`latest_version` and the actor `username` (users.get_actor) in one statement: "no active user" is still
     answered before "no deployed process", as the two reads one after the other did."""
     from engine.definitions.current import current_version_as
