@@ -65,3 +65,14 @@ def test_an_outer_join_without_a_row_gives_none(engine: Engine):
 def test_a_mapping_with_relationships_is_refused():
     with pytest.raises(TypeError):
         loaded.columns(User)
+
+
+def test_a_column_left_out_is_read_when_first_used(engine: Engine, chain: str):
+    with engine.db.write() as s:
+        s.get(AuditChain, chain).head = "f" * 64
+    with engine.db.read() as s:
+        row = s.execute(select(*loaded.columns(AuditChain, ("head",)))
+                        .where(AuditChain.__table__.c.chain == chain)).one()
+        head = loaded.loaded(s, AuditChain, row, ("head",))
+        assert "head" not in head.__dict__
+        assert head.head == "f" * 64 and head.length == 0

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy import Boolean, ColumnElement, Executable, and_, bindparam, or_, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
@@ -60,15 +60,20 @@ def view_instance_as(session: Session, instance_id: int, username: str) -> tuple
     if not found:
         get_actor(session, username)  # NotFound first when there is no such user either
         raise no_instance(instance_id)
-    return found[0][0], actor_of(found, username)
+    inst = loaded.loaded(session, Instance, found[0][:loaded.width(Instance, _VIEW_WITHOUT)], _VIEW_WITHOUT)
+    return inst, actor_of(found, username)
+
+
+_VIEW_WITHOUT = ("state_json",)
 
 
 @functools.cache
 def _view_statement() -> Executable:
     """The instance `id` (without its state) with the actor `username` (users.ACTOR_COLUMNS, one row per role;
-    NULLs when no such active user)."""
-    return (with_actor(select(Instance, *ACTOR_COLUMNS), Instance)
-            .where(Instance.id == bindparam("id")).options(defer(Instance.state_json)))
+    NULLs when no such active user): plain columns, the object made by engine/store/loaded.py."""
+    inst = Instance.__table__
+    return (with_actor(select(*loaded.columns(Instance, _VIEW_WITHOUT), *ACTOR_COLUMNS), inst)
+            .where(inst.c.id == bindparam("id")))
 
 
 def valid_task_id(task_id: object) -> str | None:

@@ -27,8 +27,9 @@ T = TypeVar("T")
 
 
 @functools.cache
-def _layout(cls: type) -> tuple[Mapper, tuple[str, ...], tuple[int, ...]]:
-    """(mapper, attribute keys in the table's column order, positions of the primary key among them)."""
+def _layout(cls: type, without: tuple[str, ...] = ()) -> tuple[Mapper, tuple[str, ...], tuple[int, ...], frozenset]:
+    """(mapper, attribute keys in the table's column order less `without`, positions of the primary key among
+    them, the attributes left out)."""
     mapper = inspect(cls)
     if mapper.relationships or mapper.inherits is not None or mapper.polymorphic_on is not None:
         raise TypeError(f"{cls.__name__}: only plain single-table mappings can be loaded from columns")
@@ -40,23 +41,28 @@ def _layout(cls: type) -> tuple[Mapper, tuple[str, ...], tuple[int, ...]]:
         keys.append(prop.key)
     if len(keys) != len(mapper.column_attrs):
         raise TypeError(f"{cls.__name__}: attributes that are not columns of its table")
-    pk = tuple(keys.index(mapper.get_property_by_column(c).key) for c in mapper.primary_key)
-    return mapper, tuple(keys), pk
+    pk_keys = [mapper.get_property_by_column(c).key for c in mapper.primary_key]
+    if set(without) - set(keys) or set(without) & set(pk_keys):
+        raise ValueError(f"{cls.__name__}: only columns other than the key can be left out, not {without}")
+    kept = [k for k in keys if k not in without]
+    return mapper, tuple(kept), tuple(kept.index(k) for k in pk_keys), frozenset(without)
 
 
-def columns(cls: type) -> list[Column]:
-    """The table columns to select for `loaded(cls, ...)`, in the order it expects them."""
-    return list(_layout(cls)[0].local_table.columns)
+def columns(cls: type, without: tuple[str, ...] = ()) -> list[Column]:
+    """The table columns to select for `loaded(cls, ..., without)`, in the order it expects them."""
+    mapper, keys = _layout(cls, without)[:2]
+    return [mapper.columns[k] for k in keys]
 
 
-def width(cls: type) -> int:
-    return len(_layout(cls)[1])
+def width(cls: type, without: tuple[str, ...] = ()) -> int:
+    return len(_layout(cls, without)[1])
 
 
-def loaded(session: Session, cls: type[T], values: Sequence) -> T | None:
-    """The persistent object of these column values (`columns(cls)`'s order); None when its key is NULL
-    (an outer join found no row)."""
-    mapper, keys, pk_at = _layout(cls)
+def loaded(session: Session, cls: type[T], values: Sequence, without: tuple[str, ...] = ()) -> T | None:
+    """The persistent object of these column values (`columns(cls, without)`'s order); None when its key is
+    NULL (an outer join found no row). The attributes `without` were not read: they are read from the
+    database when first used (as an expired attribute is), unless the session's object has them already."""
+    mapper, keys, pk_at, left_out = _layout(cls, without)
     pk = tuple(values[i] for i in pk_at)
     if None in pk:
         return None
@@ -72,4 +78,6 @@ def loaded(session: Session, cls: type[T], values: Sequence) -> T | None:
         state = instance_state(obj)
     state.dict.update(zip(keys, values, strict=True))
     state._commit_all(state.dict, identity_map)  # the database's values: nothing to flush
+    if left_out:
+        state.expired_attributes.update(left_out - state.dict.keys())  # read on first use, as loading's defer
     return obj
