@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, select
@@ -53,6 +54,23 @@ def resolve(session: Session | Connection, token: str, now: datetime) -> str:
 # built once (bound parameter): its cache key and compiled form are reused by every request
 _RESOLVE = (select(ApiToken.username, ApiToken.revoked, ApiToken.expires_at, User.active)
             .outerjoin(User, User.username == ApiToken.username).where(ApiToken.token_hash == bindparam("digest")))
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """A command's caller known only by the API token of the request: the commands that take one
+    (start_once, complete_once, claim_once) resolve it inside their own transaction, sparing the check a
+    BEGIN and COMMIT of its own (the check is the same one `resolve` makes, at the command's instant)."""
+
+    token: str
+
+    def __repr__(self) -> str:  # never the secret in a log or a traceback
+        return "Bearer(...)"
+
+
+def username_of(session: Session, caller: str | Bearer, now: datetime) -> str:
+    """The caller's user name: a Bearer's token resolved (Unauthorized as `resolve`), a name as it is."""
+    return resolve(session, caller.token, now) if isinstance(caller, Bearer) else caller
 
 
 def live(session: Session, now: datetime, username: str | None = None) -> list[ApiToken]:

@@ -15,11 +15,12 @@ import json
 import json.encoder
 from typing import Any
 
-from sqlalchemy import String, TextClause, cast, insert, inspect, literal_column, select, text
+from sqlalchemy import String, cast, insert, inspect, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from engine import jsonvalues
 from engine.errors import ProcessError
+from engine.store.driver_sql import DriverStatement
 from engine.store.models import AuditChain, AuditEvent
 from engine.store.writes import mark_written
 
@@ -73,18 +74,18 @@ def append_many(session: Session, chain: str, events: list[tuple[str, str, str, 
     head = _head(session, chain)
     state = inspect(head)
     if state.pending:  # a head `_head` created for a chain without one: the flush inserts it
-        session.execute(_INSERT_EVENTS, rows)
+        _INSERT_EVENTS.execute(session, rows)
         return
     if session.get_bind().dialect.name == "postgresql":
         # one round trip: the events' insert runs as a data-modifying WITH of the head's insert or update
         params = {f"{c}{i}": row[c] for i, row in enumerate(rows) for c in _EVENT_COLUMNS}
         new = _unwritten(session).pop(chain, False)
-        session.execute(_events_and_head(len(rows), new), {**params, "length": head.length, "head": head.head,
+        _events_and_head(len(rows), new).execute(session, {**params, "length": head.length, "head": head.head,
                                                            "chain": chain})
         if state.persistent:
             mark_written(session, head)
         return
-    session.execute(_INSERT_EVENTS, rows)  # Core: one executemany, whatever is None
+    _INSERT_EVENTS.execute(session, rows)  # one executemany, whatever is None
     _write_head(session, chain, head)
 
 
@@ -94,18 +95,21 @@ def _write_head(session: Session, chain: str, head: AuditChain) -> None:
     leaves no object of it behind) is inserted the first time, updated after."""
     if inspect(head).persistent:  # its own statement, the row then marked as written (write_changes' work
         # for any row, less the finding out which columns changed: a head's are always these two)
-        session.execute(_UPDATE_HEAD, {"chain": chain, "length": head.length, "head": head.head})
+        _UPDATE_HEAD.execute(session, {"chain": chain, "length": head.length, "head": head.head})
         mark_written(session, head)
         return
     new = _unwritten(session).pop(chain, False)
-    session.execute(_INSERT_HEAD if new else _UPDATE_HEAD, {"chain": chain, "length": head.length,
+    (_INSERT_HEAD if new else _UPDATE_HEAD).execute(session, {"chain": chain, "length": head.length,
                                                            "head": head.head})
 
 
-_INSERT_EVENTS = insert(AuditEvent.__table__)  # built once: a new one each time had its cache key computed anew
 _EVENT_COLUMNS = ("chain", "position", "instance_id", "at", "actor", "kind", "task", "payload", "prev_hash", "hash")
-_INSERT_HEAD = text("INSERT INTO audit_chain (chain, length, head) VALUES (:chain, :length, :head)")
-_UPDATE_HEAD = text("UPDATE audit_chain SET length = :length, head = :head WHERE chain = :chain")
+# compiled once per database (engine/store/driver_sql.py): every step writes its events and its chain's head
+_INSERT_EVENTS = DriverStatement(insert(AuditEvent.__table__), _EVENT_COLUMNS)
+_INSERT_HEAD_SQL = "INSERT INTO audit_chain (chain, length, head) VALUES (:chain, :length, :head)"
+_UPDATE_HEAD_SQL = "UPDATE audit_chain SET length = :length, head = :head WHERE chain = :chain"
+_INSERT_HEAD = DriverStatement(text(_INSERT_HEAD_SQL))
+_UPDATE_HEAD = DriverStatement(text(_UPDATE_HEAD_SQL))
 _UNWRITTEN = "audit_heads_unwritten"  # session.info: {chain: True} for new chains whose head row is not in yet
 
 
@@ -114,12 +118,13 @@ def _unwritten(session: Session) -> dict[str, bool]:
 
 
 @functools.lru_cache(maxsize=64)
-def _events_and_head(count: int, new: bool) -> TextClause:
+def _events_and_head(count: int, new: bool) -> DriverStatement:
     """PostgreSQL: `count` events inserted and the chain's head inserted (`new`) or moved, in one statement;
     built once per shape."""
     values = ", ".join("(" + ", ".join(f":{c}{i}" for c in _EVENT_COLUMNS) + ")" for i in range(count))
-    head = _INSERT_HEAD.text if new else _UPDATE_HEAD.text
-    return text(f"WITH added AS (INSERT INTO audit_event ({', '.join(_EVENT_COLUMNS)}) VALUES {values}) {head}")
+    head = _INSERT_HEAD_SQL if new else _UPDATE_HEAD_SQL
+    columns = ", ".join(_EVENT_COLUMNS)
+    return DriverStatement(text(f"WITH added AS (INSERT INTO audit_event ({columns}) VALUES {values}) {head}"))
 
 
 def _next_row(session: Session, chain: str, at: str, actor: str, kind: str, task: str | None, payload: dict,

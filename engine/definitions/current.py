@@ -9,6 +9,7 @@ reader of "the current version" asks here, so that the rule has one home.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, defer
@@ -40,25 +41,33 @@ def _current_statement() -> Select:
             .limit(1).options(defer(ProcessVersion.spec_json), defer(ProcessVersion.model_json)))
 
 
-def current_version_as(session: Session, key: str, username: str) -> tuple[ProcessVersion | None, list]:
-    """`current_version` and the rows of the active user `username` (users.ACTOR_COLUMNS, one per role) in one
-    statement, as a start needs both; ([] rows when there is no current version: the caller asks for the user
-    on its own then, so that "no active user" is still answered first)."""
+class VersionRef(NamedTuple):
+    """What a start needs of its version: which one it is (its specs and forms come from the spec cache)."""
+
+    id: int
+    key: str
+    version: int
+
+
+def current_version_as(session: Session, key: str, username: str) -> tuple[VersionRef | None, list]:
+    """The current version of `key` (as `current_version`) and the rows of the active user `username`
+    (users.ACTOR_COLUMNS, one per role) in one statement, as a start needs both; ([] rows when there is no
+    current version: the caller asks for the user on its own then, so that "no active user" is still
+    answered first). Plain columns, not the ORM's object: its loading cost more than the statement."""
     found = session.execute(_current_as_statement(), {"key": key, "username": username}).all()
-    return (found[0][0], found) if found else (None, [])
+    return (VersionRef(*found[0][:3]), found) if found else (None, [])
 
 
 @functools.cache
 def _current_as_statement() -> Select:
-    """The current version of `:key` (the highest active one, its large columns deferred), with the actor."""
+    """The current version of `:key` (the highest active one: its id, key and number), with the actor."""
     from engine.users import ACTOR_COLUMNS, with_actor
 
-    newest = (select(func.max(ProcessVersion.version))
-              .where(ProcessVersion.key == bindparam("key"), ProcessVersion.status == ACTIVE).scalar_subquery())
-    statement = with_actor(select(ProcessVersion, *ACTOR_COLUMNS), ProcessVersion)
-    return (statement.where(ProcessVersion.key == bindparam("key"), ProcessVersion.status == ACTIVE,
-                            ProcessVersion.version == newest)
-            .options(defer(ProcessVersion.spec_json), defer(ProcessVersion.model_json)))
+    pv = ProcessVersion.__table__
+    newest = (select(func.max(pv.c.version))
+              .where(pv.c.key == bindparam("key"), pv.c.status == ACTIVE).scalar_subquery())
+    statement = with_actor(select(pv.c.id, pv.c.key, pv.c.version, *ACTOR_COLUMNS), pv)
+    return statement.where(pv.c.key == bindparam("key"), pv.c.status == ACTIVE, pv.c.version == newest)
 
 
 def current_versions(session: Session) -> dict[str, ProcessVersion]:

@@ -11,6 +11,7 @@ from engine.errors import InvalidData
 from engine.facade.base import EngineBase
 from engine.runtime import access, commands
 from engine.runtime.idempotency import Answer
+from engine.tokens import Bearer
 
 
 class CommandsMixin(EngineBase):
@@ -25,16 +26,17 @@ class CommandsMixin(EngineBase):
     # instance (start, complete) or the task (claim) right after it. With a key (the REST API's
     # Idempotency-Key header, a page's form token) it is kept for SALESFLOW_IDEMPOTENCY_HOURS
     # (default 24): the same user retrying with the same key and request gets it back without the
-    # command running again (Answer.repeated); the same key with another request is 422.
-    def start_once(self, actor: str, key: str, data: dict | None = None, business_key: str | None = None,
+    # command running again (Answer.repeated); the same key with another request is 422. The actor may be a
+    # Bearer (engine.tokens): an API token, checked in the command's transaction rather than in one of its own.
+    def start_once(self, actor: str | Bearer, key: str, data: dict | None = None, business_key: str | None = None,
                    idempotency_key: str | None = None) -> Answer:
         return self._frozen(commands.start_once, actor, key, data, business_key, idempotency_key)
 
-    def complete_once(self, actor: str, task_id: str, data: dict | None = None,
+    def complete_once(self, actor: str | Bearer, task_id: str, data: dict | None = None,
                       idempotency_key: str | None = None) -> Answer:
         return self._frozen(commands.complete_once, actor, task_id, data, idempotency_key)
 
-    def claim_once(self, actor: str, task_id: str, idempotency_key: str | None = None) -> Answer:
+    def claim_once(self, actor: str | Bearer, task_id: str, idempotency_key: str | None = None) -> Answer:
         return self._frozen(commands.claim_once, actor, task_id, idempotency_key)
 
     def unclaim(self, actor: str, task_id: str) -> None:

@@ -17,11 +17,12 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Insert, Integer, Select, String, Text, bindparam, case, exists, insert, literal, or_, select
+from sqlalchemy import Integer, Select, String, Text, bindparam, case, exists, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from engine.notify import preferences
 from engine.runtime import access
+from engine.store.driver_sql import DriverStatement
 from engine.store.models import Instance, Notification, NotificationMark, ProcessVersion, Task, User
 from engine.store.types import UTCDateTime
 
@@ -114,14 +115,14 @@ def _tell(session: Session, whom: access.Waiting, kind: str, instance: Instance,
     (preferences.told), except the actor: one INSERT … SELECT, the people and their choices never read
     into Python."""
     barred = sorted(whom.barred | {actor} if actor is not None else whom.barred)
-    session.execute(_insert_from(whom.statement, len(barred)), {
+    _insert_from(whom.statement, len(barred)).execute(session, {
         **whom.params, "kind": kind, **{f"barred{i}": name for i, name in enumerate(barred)},
         "instance_id": instance.id, "task_id": task.id if task is not None else None,
         "params": json.dumps(params, ensure_ascii=False, sort_keys=True), "at": at})
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_from(people: Select, barred: int) -> Insert:
+def _insert_from(people: Select, barred: int) -> DriverStatement:
     """INSERT … SELECT of notification rows from a query of `preferences.people(with_choice=True)` (one of
     a few built once each: access.waiting_for, _REQUESTER), built once per query and number of people barred
     (`:barred0`, …: one parameter each, not an expanding list, which SQLAlchemy rewrote into the statement's
@@ -135,9 +136,9 @@ def _insert_from(people: Select, barred: int) -> Insert:
             .where(*([person.c.username.not_in([bindparam(f"barred{i}", type_=String) for i in range(barred)])]
                      if barred else []), or_(in_app, email))
             .order_by(person.c.username))
-    return insert(Notification.__table__).from_select(
+    return DriverStatement(insert(Notification.__table__).from_select(
         ["username", "kind", "instance_id", "task_id", "params", "created_at", "in_app", "email_status",
-         "email_attempts", "email_next_at"], rows)
+         "email_attempts", "email_next_at"], rows))
 
 
 def _titles(row: Task) -> dict[str, str]:

@@ -34,6 +34,7 @@ from engine.runtime.loading import (
 )
 from engine.runtime.step import Step
 from engine.store.models import Instance, Task
+from engine.tokens import Bearer
 from engine.users import get_actor, roles_of
 
 if TYPE_CHECKING:
@@ -107,11 +108,11 @@ def start(ctx: Context, actor: str, key: str, data: dict | None = None, business
         return _start(ctx, s, actor, key, data, business_key).id
 
 
-def start_once(ctx: Context, actor: str, key: str, data: dict | None, business_key: str | None,
+def start_once(ctx: Context, caller: str | Bearer, key: str, data: dict | None, business_key: str | None,
                idempotency_key: str | None) -> idempotency.Answer:
     """Start; the answer is the instance right after (its summary), kept under the key if one is given."""
     once = idempotency.request(idempotency_key, "start", {"process": key, "data": data, "business_key": business_key})
-    return idempotency.run(ctx, actor, once, lambda s: queries.instance_summary(
+    return idempotency.run(ctx, caller, once, lambda s, actor: queries.instance_summary(
         s, _start(ctx, s, actor, key, data, business_key), clock.now()))
 
 
@@ -143,10 +144,11 @@ def claim(ctx: Context, actor: str, task_id: str) -> None:
         _claim(s, actor, task_id)
 
 
-def claim_once(ctx: Context, actor: str, task_id: str, idempotency_key: str | None) -> idempotency.Answer:
+def claim_once(ctx: Context, caller: str | Bearer, task_id: str, idempotency_key: str | None) -> idempotency.Answer:
     """Claim; the answer is the task right after, kept under the key if one is given."""
     once = idempotency.request(idempotency_key, "claim", {"task": task_id})
-    return idempotency.run(ctx, actor, once, lambda s: queries.task_dict(_claim(s, actor, task_id), clock.now()))
+    return idempotency.run(ctx, caller, once,
+                           lambda s, actor: queries.task_dict(_claim(s, actor, task_id), clock.now()))
 
 
 def _claim(s: Session, actor: str, task_id: str) -> Task:
@@ -205,11 +207,11 @@ def complete(ctx: Context, actor: str, task_id: str, data: dict | None) -> int:
         return _complete(ctx, s, actor, task_id, data).id
 
 
-def complete_once(ctx: Context, actor: str, task_id: str, data: dict | None,
+def complete_once(ctx: Context, caller: str | Bearer, task_id: str, data: dict | None,
                   idempotency_key: str | None) -> idempotency.Answer:
     """Complete; the answer is the instance right after (its summary), kept under the key if one is given."""
     once = idempotency.request(idempotency_key, "complete", {"task": task_id, "data": data})
-    return idempotency.run(ctx, actor, once, lambda s: queries.instance_summary(
+    return idempotency.run(ctx, caller, once, lambda s, actor: queries.instance_summary(
         s, _complete(ctx, s, actor, task_id, data), clock.now()))
 
 

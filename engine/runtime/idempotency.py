@@ -34,7 +34,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import clock
+from engine import clock, tokens
 from engine.config import whole_number
 from engine.errors import Conflict, InvalidData
 from engine.store.models import IdempotencyKey
@@ -93,18 +93,22 @@ class _Taken(Exception):
     """Another transaction inserted the same key first (and has committed by now)."""
 
 
-def run(ctx: Context, actor: str, once: Request | None, command: Callable[[Session], dict]) -> Answer:
-    """Run `command` in one write transaction and answer what it returns. With a key, the answer is
-    kept under it in the same transaction, and a request whose key was answered gets that answer."""
+def run(ctx: Context, caller: str | tokens.Bearer, once: Request | None,
+        command: Callable[[Session, str], dict]) -> Answer:
+    """Run `command(session, user name)` in one write transaction and answer what it returns; a Bearer
+    caller's token is checked first, in that transaction. With a key, the answer is kept under it in the
+    same transaction, and a request whose key was answered gets that answer."""
     if once is None:
         with ctx.db.write() as s:
-            return Answer(command(s))
+            return Answer(command(s, tokens.username_of(s, caller, clock.now())))
+    actor = caller
     try:
         with ctx.db.write() as s:
+            actor = tokens.username_of(s, caller, clock.now())
             earlier = _reserve(s, actor, once, clock.now())
             if earlier is not None:
                 return Answer(earlier, repeated=True)
-            answer = command(s)
+            answer = command(s, actor)
             s.execute(update(IdempotencyKey).where(IdempotencyKey.username == actor, IdempotencyKey.key == once.key)
                       .values(answer=json.dumps(answer, ensure_ascii=False, sort_keys=True)))
             return Answer(answer)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from sqlalchemy import Boolean, ColumnElement, Executable, and_, bindparam, or_, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
@@ -15,10 +15,12 @@ from engine.audit.chain import instance_chain, instance_chain_of, remember_head
 from engine.errors import Conflict, Halted, NotFound
 from engine.process import workflow
 from engine.process.specs import SpecCache, SpecSet
+from engine.store import loaded
 from engine.store.models import AuditChain, Form, Instance, ProcessVersion, Task
 from engine.users import ACTOR_COLUMNS, Actor, actor_of, get_actor, may_exist, with_actor
 
 if TYPE_CHECKING:
+    from engine.definitions.current import VersionRef
     from engine.forms import FormDef
 
 MAX_ID = 2**31 - 1  # instance ids are 32-bit integers in every database we run on
@@ -58,15 +60,20 @@ def view_instance_as(session: Session, instance_id: int, username: str) -> tuple
     if not found:
         get_actor(session, username)  # NotFound first when there is no such user either
         raise no_instance(instance_id)
-    return found[0][0], actor_of(found, username)
+    inst = loaded.loaded(session, Instance, found[0][:loaded.width(Instance, _VIEW_WITHOUT)], _VIEW_WITHOUT)
+    return inst, actor_of(found, username)
+
+
+_VIEW_WITHOUT = ("state_json",)
 
 
 @functools.cache
 def _view_statement() -> Executable:
     """The instance `id` (without its state) with the actor `username` (users.ACTOR_COLUMNS, one row per role;
-    NULLs when no such active user)."""
-    return (with_actor(select(Instance, *ACTOR_COLUMNS), Instance)
-            .where(Instance.id == bindparam("id")).options(defer(Instance.state_json)))
+    NULLs when no such active user): plain columns, the object made by engine/store/loaded.py."""
+    inst = Instance.__table__
+    return (with_actor(select(*loaded.columns(Instance, _VIEW_WITHOUT), *ACTOR_COLUMNS), inst)
+            .where(inst.c.id == bindparam("id")))
 
 
 def valid_task_id(task_id: object) -> str | None:
@@ -146,13 +153,23 @@ def _task_rows_statement() -> Executable:
 
 @functools.cache
 def _lock_task_sqlite_statement() -> Executable:
-    """SQLite: the instance of task `task`, its chain's head, its task rows and the actor `username`."""
-    owner = select(Task.instance_id).where(Task.id == bindparam("task")).scalar_subquery()
-    statement = (select(Instance, AuditChain, Task, *ACTOR_COLUMNS).select_from(Instance)
-            .outerjoin(AuditChain, AuditChain.chain == instance_chain_of(Instance.id))
-            .join_from(Instance, Task, and_(Task.instance_id == Instance.id,
-                                            _no_index(or_(Task.id == bindparam("task"), Task.status == "ready")))))
-    return with_actor(statement, Instance).where(Instance.id == owner).execution_options(populate_existing=True)
+    """SQLite: the instance of task `task`, its chain's head, its task rows and the actor `username`: plain
+    columns (engine/store/loaded.py makes the objects), in the order `_SQLITE_LAYOUT` reads them."""
+    inst, chain, task = Instance.__table__, AuditChain.__table__, Task.__table__
+    owner = select(task.c.instance_id).where(task.c.id == bindparam("task")).scalar_subquery()
+    statement = (select(*loaded.columns(Instance), *loaded.columns(AuditChain), *loaded.columns(Task),
+                        *ACTOR_COLUMNS).select_from(inst)
+                 .outerjoin(chain, chain.c.chain == instance_chain_of(inst.c.id))
+                 .join_from(inst, task, and_(task.c.instance_id == inst.c.id,
+                                             _no_index(or_(task.c.id == bindparam("task"), task.c.status == "ready")))))
+    return with_actor(statement, inst).where(inst.c.id == owner)
+
+
+@functools.cache
+def _sqlite_layout() -> tuple[slice, slice, slice]:
+    """Where the instance's, the chain head's and the task's columns are in a row of the statement above."""
+    i, h, t = loaded.width(Instance), loaded.width(AuditChain), loaded.width(Task)
+    return slice(0, i), slice(i, i + h), slice(i + h, i + h + t)
 
 
 def _no_index(condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -210,9 +227,15 @@ def _lock_task_sqlite(session: Session, task_id: str, valid: str, username: str 
         raise no_task(task_id)
     if actor_rows is not None:
         actor_rows.extend(found)
-    inst, head = found[0][0], found[0][1]
-    remember_head(session, instance_chain(inst.id), head)
-    return _kept(session, inst, list({id(r[2]): r[2] for r in found}.values()), valid), inst
+    at_inst, at_head, at_task = _sqlite_layout()
+    inst = loaded.loaded(session, Instance, found[0][at_inst])
+    remember_head(session, instance_chain(inst.id), loaded.loaded(session, AuditChain, found[0][at_head]))
+    tasks: dict[str, Task] = {}
+    for row in found:  # a task once per role of the actor
+        values = row[at_task]
+        if values[0] not in tasks:
+            tasks[values[0]] = loaded.loaded(session, Task, values)
+    return _kept(session, inst, list(tasks.values()), valid), inst
 
 
 def _kept(session: Session, inst: Instance, rows: list[Task], valid: str) -> Task | None:
@@ -287,7 +310,7 @@ def _read_form(session: Session, version_id: int, form_key: str) -> FormDef | No
     return FormDef.from_dict(json.loads(text)) if text else None
 
 
-def latest_version_as(session: Session, key: str, username: str) -> tuple[ProcessVersion, Actor]:
+def latest_version_as(session: Session, key: str, username: str) -> tuple[VersionRef, Actor]:
     """`latest_version` and the actor `username` (users.get_actor) in one statement: "no active user" is still
     answered before "no deployed process", as the two reads one after the other did."""
     from engine.definitions.current import current_version_as

@@ -21,11 +21,12 @@ from engine.store.models import Instance, ProcessVersion, Timer
 from engine.users import SYSTEM
 
 if TYPE_CHECKING:
+    from engine.definitions.current import VersionRef
     from engine.runtime.context import Context
 
 
 
-def begin(session: Session, ctx: Context, pv: ProcessVersion, specs: SpecSet, actor: str, data: dict,
+def begin(session: Session, ctx: Context, pv: ProcessVersion | VersionRef, specs: SpecSet, actor: str, data: dict,
           business_key: str | None, via: dict | None = None, depth: int = 0,
           under_case: int | None = None) -> Instance:
     """Create the instance row, run the process to its first wait and record it; the

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Executable, Table, bindparam, inspect
+from sqlalchemy import Table, bindparam, inspect
 from sqlalchemy.orm import ColumnProperty, Session
+
+from engine.store.driver_sql import DriverStatement
 
 
 def write_changes(session: Session, row: object) -> None:
@@ -33,7 +35,7 @@ def write_changes(session: Session, row: object) -> None:
         columns.append(prop.columns[0].name)
     (pk,) = mapper.primary_key
     values = {f"v_{name}": getattr(row, key) for name, key in zip(columns, keys, strict=True)}
-    session.execute(_update(mapper.local_table, tuple(columns), pk.name), {**values, "v_pk": state.identity[0]})
+    _update(mapper.local_table, tuple(columns), pk.name).execute(session, {**values, "v_pk": state.identity[0]})
     mark_written(session, row)
 
 
@@ -54,9 +56,9 @@ def insert_now(session: Session, row: object) -> None:
         if key not in state.dict:
             setattr(row, key, default)
         params[name] = state.dict[key]
-    result = session.execute(_insert(state.mapper.local_table), params)
-    setattr(row, state.mapper.get_property_by_column(state.mapper.primary_key[0]).key,
-            result.inserted_primary_key[0])
+    pk = state.mapper.primary_key[0]
+    result = _insert(state.mapper.local_table, tuple(params), pk.name).execute(session, params)
+    setattr(row, state.mapper.get_property_by_column(pk).key, result.scalar_one())
     session._register_persistent({state})
 
 
@@ -83,8 +85,9 @@ def _insert_columns(mapper, known: dict) -> list[tuple[str, str, object]] | None
 
 
 @functools.cache
-def _insert(table: Table) -> Executable:
-    return table.insert()
+def _insert(table: Table, columns: tuple[str, ...], pk: str) -> DriverStatement:
+    """INSERT of these columns, answering the generated key (RETURNING: SQLite 3.35+, PostgreSQL)."""
+    return DriverStatement(table.insert().returning(table.c[pk]), columns)
 
 
 def mark_written(session: Session, row: object) -> None:
@@ -99,8 +102,8 @@ def mark_written(session: Session, row: object) -> None:
 
 
 @functools.cache
-def _update(table: Table, columns: tuple[str, ...], pk: str) -> Executable:
+def _update(table: Table, columns: tuple[str, ...], pk: str) -> DriverStatement:
     """UPDATE table SET these columns WHERE its key: built once per shape, so each command reuses its
     cache key and compiled form."""
-    return (table.update().where(table.c[pk] == bindparam("v_pk", type_=table.c[pk].type))
-            .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}))
+    return DriverStatement(table.update().where(table.c[pk] == bindparam("v_pk", type_=table.c[pk].type))
+                           .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns}))

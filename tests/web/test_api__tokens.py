@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.web.conftest import PASSWORD
+from sqlalchemy import func, select
+
+from engine.store.models import Instance
+from tests.web.conftest import PASSWORD, SAMPLE_REQUEST
 
 
 def test_a_user_gets_a_token_that_authenticates_the_next_calls(api):
@@ -91,3 +94,33 @@ def test_the_token_endpoint_needs_no_token(api):
     response = api().post("/tokens", json={"username": "mgr1", "password": PASSWORD},
                           headers={"Authorization": "Bearer forged"})
     assert response.status_code == 201
+
+
+def test_commands_that_check_the_token_themselves_refuse_a_bad_one_and_change_nothing(api, engine, clock):
+    """start, complete and claim check the token in their own transaction: a forged, expired or revoked
+    token is still 401 there, and nothing of the command is saved."""
+    rep = api("rep1")
+    started = rep.start_sample()
+    task = started["tasks"][0]
+    forged = {"Authorization": "Bearer forged-token"}
+    attempts = [("/processes/sample_request/instances", {"data": SAMPLE_REQUEST}),
+                (f"/tasks/{task['id']}/complete", {"data": {}}), (f"/tasks/{task['id']}/claim", {})]
+    for path, body in attempts:
+        response = api().post(path, json=body, headers=forged)
+        assert response.status_code == 401, path
+        assert response.get_json() == {"error": "unauthorized", "message": "invalid token"}
+        assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+        assert api().post(path, json=body).status_code == 401  # no token at all
+    clock.advance(hours=12, minutes=1)
+    expired = rep.post(f"/tasks/{task['id']}/complete", json={"data": {}})
+    assert expired.status_code == 401 and expired.get_json()["message"] == "token expired"
+    fresh = api().post("/tokens", json={"username": "rep1", "password": PASSWORD}).get_json()["token"]
+    engine.revoke_current_token(fresh)
+    revoked = api().post("/processes/sample_request/instances", json={"data": SAMPLE_REQUEST},
+                         headers={"Authorization": f"Bearer {fresh}"})
+    assert revoked.status_code == 401
+    with engine.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Instance)) == 1  # only the first start
+    viewer = api().post("/tokens", json={"username": "rep1", "password": PASSWORD}).get_json()["token"]
+    after = api().get(f"/instances/{started['id']}", headers={"Authorization": f"Bearer {viewer}"}).get_json()
+    assert (after["tasks"], after["status"]) == (started["tasks"], started["status"])  # not claimed, not completed

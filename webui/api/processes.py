@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response, jsonify, url_for
 
 from webui.api import blueprint, shapes
-from webui.api.body import actor, idempotency_key, replayed, submitted
+from webui.api.body import actor, caller, idempotency_key, replayed, submitted
 from webui.context import engine
 from webui.i18n import api_language
 
@@ -27,7 +27,7 @@ def get_process(key: str) -> Response:
 
 @blueprint.post("/processes/<process_key:key>/instances")
 def start_instance(key: str) -> tuple[Response, int, dict]:
-    who = actor()
+    who = caller()
     data, (business_key,) = submitted("business_key")
     answer = engine().start_once(who, key, data, business_key, idempotency_key=idempotency_key())
     location = url_for("api.get_instance", iid=answer.view["id"])

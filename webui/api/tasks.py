@@ -10,6 +10,7 @@ from engine.runtime.queries import MAX_PAGE
 from webui.api import blueprint, shapes
 from webui.api.body import (
     actor,
+    caller,
     flag,
     idempotency_key,
     integer,
@@ -36,7 +37,7 @@ def get_task(task_id: UUID) -> Response:
 
 @blueprint.post("/tasks/<uuid:task_id>/claim")
 def claim(task_id: UUID) -> tuple[Response, int, dict]:
-    answer = engine().claim_once(actor(), str(task_id), idempotency_key=idempotency_key())
+    answer = engine().claim_once(caller(), str(task_id), idempotency_key=idempotency_key())
     return jsonify(shapes.task(answer.view)), 200, replayed(answer.repeated)
 
 
@@ -49,7 +50,7 @@ def unclaim(task_id: UUID) -> Response:
 
 @blueprint.post("/tasks/<uuid:task_id>/complete")
 def complete(task_id: UUID) -> tuple[Response, int, dict]:
-    who = actor()
+    who = caller()
     data, _ = submitted()
     answer = engine().complete_once(who, str(task_id), data, idempotency_key=idempotency_key())
     return jsonify(shapes.instance(answer.view)), 200, replayed(answer.repeated)

@@ -1,0 +1,56 @@
+"""engine/store/driver_sql.py: a statement run as the driver's SQL writes what SQLAlchemy would have written
+(values converted by their column types), in the session's transaction, and refuses what it cannot run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import bindparam, select, text
+
+from engine import Engine
+from engine.store.driver_sql import DriverStatement
+from engine.store.models import ApiToken, AuditChain, User
+from tests.conftest import add_users
+
+_ADD_TOKEN = DriverStatement(text("INSERT INTO api_token (token_hash, username, created_at, expires_at, revoked) "
+                                  "VALUES (:digest, :username, :at, :until, :revoked)")
+                             .bindparams(bindparam("at", type_=ApiToken.__table__.c.created_at.type),
+                                         bindparam("until", type_=ApiToken.__table__.c.expires_at.type)))
+
+
+def test_values_are_converted_by_their_types_as_sqlalchemy_would(engine: Engine):
+    add_users(engine, {"ann": ["sales_rep"]})
+    at = datetime(2026, 3, 1, 16, 30, tzinfo=timezone(timedelta(hours=8)))  # 08:30 UTC
+    with engine.db.write() as s:
+        _ADD_TOKEN.execute(s, {"digest": "d" * 64, "username": "ann", "at": at, "until": at + timedelta(hours=12),
+                               "revoked": False})
+    with engine.db.read() as s:
+        row = s.execute(select(ApiToken.created_at, ApiToken.expires_at, ApiToken.revoked)).one()
+    assert row.created_at == at and row.expires_at == at + timedelta(hours=12) and row.revoked is False
+
+
+def test_it_runs_in_the_sessions_transaction(engine: Engine):
+    add_users(engine, {"ann": ["sales_rep"]})
+    with pytest.raises(RuntimeError), engine.db.write() as s:
+        _ADD_TOKEN.execute(s, {"digest": "e" * 64, "username": "ann", "at": datetime.now(UTC),
+                               "until": datetime.now(UTC), "revoked": False})
+        raise RuntimeError("the command fails")
+    with engine.db.read() as s:
+        assert s.scalar(select(ApiToken.id)) is None
+
+
+def test_several_values_and_a_missing_one(engine: Engine):
+    insert = DriverStatement(AuditChain.__table__.insert(), ("chain", "length", "head"))
+    with engine.db.write() as s:
+        insert.execute(s, [{"chain": f"test:{i}", "length": i, "head": "0" * 64} for i in range(3)])
+        with pytest.raises(KeyError):
+            insert.execute(s, {"chain": "test:9", "length": 9})
+    with engine.db.read() as s:
+        assert s.scalars(select(AuditChain.length).where(AuditChain.chain.like("test:%"))).all() == [0, 1, 2]
+
+
+def test_a_statement_whose_text_depends_on_its_values_is_refused(engine: Engine):
+    names = DriverStatement(select(User.id).where(User.username.in_(bindparam("names", expanding=True))))
+    with engine.db.read() as s, pytest.raises(ValueError):
+        names.execute(s, {"names": ["ann"]})
