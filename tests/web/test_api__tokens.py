@@ -124,3 +124,25 @@ def test_commands_that_check_the_token_themselves_refuse_a_bad_one_and_change_no
     viewer = api().post("/tokens", json={"username": "rep1", "password": PASSWORD}).get_json()["token"]
     after = api().get(f"/instances/{started['id']}", headers={"Authorization": f"Bearer {viewer}"}).get_json()
     assert (after["tasks"], after["status"]) == (started["tasks"], started["status"])  # not claimed, not completed
+
+
+def test_a_bad_token_is_401_before_anything_else_is_said_of_the_request(api):
+    """The commands check the token late (in their transaction), but a request without a valid token still
+    learns nothing else: a body that is not JSON, a missing field, an unknown task or process are all 401 for
+    it, as for a request without a token; with a valid token they are what they are."""
+    rep = api("rep1")
+    task = rep.start_sample()["tasks"][0]
+    forged = {"Authorization": "Bearer forged-token"}
+    refused = [("/processes/sample_request/instances", {"data": "not an object"}),
+               ("/processes/no_such_process/instances", {"data": {}}),
+               (f"/tasks/{task['id']}/complete", {"data": ["a list"]}),
+               ("/tasks/00000000-0000-4000-8000-000000000000/complete", {"data": {}}),
+               (f"/tasks/{task['id']}/claim", None)]
+    for path, body in refused:
+        bad = api().post(path, json=body, headers=forged) if body is not None else \
+            api().post(path, data="{not json", headers={**forged, "Content-Type": "application/json"})
+        assert bad.status_code == 401, path
+        assert bad.get_json()["error"] == "unauthorized"
+        good = rep.post(path, json=body) if body is not None else \
+            rep.post(path, data="{not json", headers={"Content-Type": "application/json"})
+        assert good.status_code in (400, 403, 404, 422), (path, good.status_code)

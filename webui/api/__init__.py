@@ -7,13 +7,14 @@ Field messages follow Accept-Language (Chinese by default).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
 from engine.definitions.replacing import ReplacesProcess
 from engine.errors import DefinitionError, InvalidData, Locked, SalesflowError, Unauthorized
 from webui.api import shapes
+from webui.auth import api_actor
 from webui.i18n import api_language
 
 blueprint = Blueprint("api", __name__)
@@ -51,8 +52,23 @@ def localized_fields(fields: dict[str, dict[str, str] | str]) -> dict[str, str]:
             for name, text in fields.items()}
 
 
+def _token_refused() -> Response | None:
+    """A request whose token a command was to check in its own transaction (webui.api.body.caller) and that
+    failed before: the token is checked now, so that a caller without a valid token learns nothing but 401,
+    whatever else was wrong with the request (as when the token was checked first)."""
+    if not g.pop("token_deferred", False):
+        return None
+    try:
+        api_actor()
+    except Unauthorized as refused:
+        return _engine_error(refused)
+    return None
+
+
 @blueprint.errorhandler(SalesflowError)
 def _engine_error(exc: SalesflowError) -> Response:
+    if not isinstance(exc, Unauthorized) and (refused := _token_refused()) is not None:
+        return refused
     extra: dict = {}
     if isinstance(exc, DefinitionError):
         extra["problems"] = [shapes.problem(p) for p in exc.problems]
@@ -96,7 +112,9 @@ def _http_error_json(exc: HTTPException) -> Response:
 
 @blueprint.app_errorhandler(HTTPException)
 def _http_error(exc: HTTPException):  # noqa: ANN202 - a response, or the exception itself outside the API
-    return _http_error_json(exc) if _in_api() else exc
+    if not _in_api():
+        return exc
+    return _token_refused() or _http_error_json(exc)
 
 
 @blueprint.after_app_request

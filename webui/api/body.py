@@ -28,8 +28,13 @@ def actor() -> str:
 def caller() -> str | Bearer:
     """For the commands that check the token in their own transaction (start, complete, claim: one
     BEGIN and COMMIT fewer per request): the token as a Bearer, or the user name when the request resolved
-    it already. 401 at once when there is no token; an invalid one is 401 from the command."""
-    return g.api_actor if "api_actor" in g else Bearer(bearer_token())
+    it already. 401 at once when there is no token; an invalid one is 401 from the command, or from the
+    error handler when the request fails before (webui/api/__init__.py: no other answer to a bad token)."""
+    if "api_actor" in g:
+        return g.api_actor
+    token = bearer_token()
+    g.token_deferred = True
+    return Bearer(token)
 
 
 def unstorable(text: str) -> bool:
