@@ -1,5 +1,6 @@
-"""The search of someone who sees a part of the instances reads its page by walking the matches newest first, a
-window at a time, asking which of each window he may see (search._walked_page), and counts the SLA-breached
+"""The search of someone who sees a part of the instances sorts its page from the ids the count collected when
+they are all there are, else walks the matches newest first, a window at a time, asking which of each window he
+may see (search._partial_page, _walked_page), and counts the SLA-breached
 ones from the set of breaches or by probing (search._narrowed_breach_filters). Each way of taking part finds
 the instance and nothing else does; every page and total is the one of the whole list, across windows and
 instances started at the same moment.
@@ -24,11 +25,14 @@ WAYS = {"started": True, "assigned a ready task": True, "assigned a task since c
         "his role's task, cancelled": False, "another's instance": False}
 
 
-@pytest.fixture
-def small_windows(monkeypatch) -> None:
-    """Windows of 1, 2, then 3 instances: every page is read across several."""
+@pytest.fixture(params=["walked", "sorted from the count"])
+def small_windows(request, monkeypatch) -> None:
+    """Each way to a page: walked in windows of 1, 2, then 3 instances (every page read across several), or
+    sorted from the ids the count collected (all there are: fewer than search.KNOWN)."""
     monkeypatch.setattr(search, "WINDOW", 1)
     monkeypatch.setattr(search, "MAX_WINDOW", 3)
+    if request.param == "walked":
+        monkeypatch.setattr(search, "KNOWN", 0)
 
 
 @pytest.fixture

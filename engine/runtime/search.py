@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, and_, func, literal_column, or_, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import outcomes
@@ -54,6 +54,7 @@ STATUSES = ("running", "incident", "completed", "cancelled", "error")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 NARROWED = 10  # a count for someone who sees a part of the instances probes this many times more (_breach_filters)
+KNOWN = 2000  # ids counted that a page may be sorted from (_partial_page)
 WINDOW, MAX_WINDOW = 200, 6400  # instances asked at once when a page is walked (_walked_page), first and at most
 TOTAL_CAP = 1000  # instances counted past a page's start: beyond, the total is "at least" (module docstring)
 MAX_EXPORT = 1000  # instances in one export: a larger file is better asked for in parts
@@ -294,6 +295,21 @@ def _breach_entries(now: datetime, session: Session, limit: int) -> int:
 NEWEST_FIRST = (Instance.started_at.desc(), Instance.id.desc())
 
 
+def _partial_page(session: Session, f: Filters, seen: ColumnElement[bool], breaches: tuple, offset: int,
+                  per_page: int) -> tuple[int, Select | list[int]]:
+    """(the matches counted, up to one past TOTAL_CAP past the page's start; the page's ids) for someone who
+    sees a part of the instances (`seen`). The count keeps the ids it counted: when they are all there are
+    and few (KNOWN), the page is sorted from them, no instance probed twice (for someone who takes part in
+    few, probing every candidate is the search's whole cost); else the page is walked (_walked_page)."""
+    counted = offset + TOTAL_CAP
+    ids = list(session.scalars(select(Instance.id).where(*_conditions(session, f, seen, breaches[1]))
+                               .limit(counted + 1)))
+    if len(ids) <= min(counted, KNOWN):
+        return len(ids), (select(Instance.id).where(Instance.id.in_(ids)).order_by(*NEWEST_FIRST).limit(per_page)
+                          .offset(offset))
+    return len(ids), _walked_page(session, _conditions(session, f, None, breaches[0]), seen, offset, per_page)
+
+
 def _walked_page(session: Session, where: list[ColumnElement[bool]], seen: ColumnElement[bool], offset: int,
                  per_page: int) -> list[int]:
     """The page's ids for someone who sees a part of the instances: those that match the filters (`where`),
@@ -345,23 +361,24 @@ def search(session: Session, user: Person, now: datetime, filters: dict, page: i
     f = parse_filters(filters)
     page, per_page = _whole(page, "page", 1, MAX_PAGE), _whole(per_page, "per_page", 1, MAX_PER_PAGE)
     seen = access.visible(session, user)
-    page_breach, count_breach = _breach_filters(session, f, now, seen is not None)
-    where = _conditions(session, f, seen, page_breach)
+    breaches = _breach_filters(session, f, now, seen is not None)
     offset = (page - 1) * per_page
     counted = offset + TOTAL_CAP
-    found = session.scalar(select(func.count()).select_from(
-        select(Instance.id).where(*_conditions(session, f, seen, count_breach)).limit(counted + 1).subquery())) or 0
+    if seen is None:
+        where = _conditions(session, f, None, breaches[0])
+        found = session.scalar(select(func.count()).select_from(
+            select(Instance.id).where(*where).limit(counted + 1).subquery())) or 0
+        # the page's ids first, then its columns: a database computes the selected columns (the SLA and open
+        # task subqueries) before it sorts, for every instance found, not for the page's only
+        page_ids: Select | list[int] = (select(Instance.id).where(*where).order_by(*NEWEST_FIRST).limit(per_page)
+                                        .offset(offset))
+    else:
+        found, page_ids = _partial_page(session, f, seen, breaches, offset, per_page)
     total = min(found, counted)
     open_tasks = (select(func.count(Task.id)).where(Task.instance_id == Instance.id, Task.status == "ready")
                   .scalar_subquery())
     # the version as a subquery, not a join: with a join SQLite may drive the query from process_version
     version = select(ProcessVersion.version).where(ProcessVersion.id == Instance.process_version_id).scalar_subquery()
-    # the page's ids first, then its columns: a database computes the selected columns (the SLA and open task
-    # subqueries) before it sorts, for every instance found, not for the page's only
-    if seen is None:
-        page_ids = select(Instance.id).where(*where).order_by(*NEWEST_FIRST).limit(per_page).offset(offset)
-    else:
-        page_ids = _walked_page(session, _conditions(session, f, None, page_breach), seen, offset, per_page)
     query = (select(Instance.id, Instance.process_key, Instance.process_version_id, version.label("version"),
                     Instance.business_key, Instance.customer_name, Instance.status, Instance.outcome,
                     Instance.started_by, Instance.started_at, Instance.ended_at,
