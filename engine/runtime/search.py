@@ -17,7 +17,8 @@ Filters (all optional, combined with AND; docs/audit.md lists them for users):
 
 Who finds what is access.may_see_instance, as the SQL condition access.visible gives, so that
 counting and paging happen in the database: auditors and admins find every instance, everybody
-else the instances they take part in.
+else the instances they take part in (their page is sorted from the ids counted, or walked newest
+first a window at a time: _partial_page).
 
 The total is counted up to TOTAL_CAP instances past the page's start and no further: beyond that it
 is "at least" (`total_capped`; the page shows "1,000+"). An exact count of every match would read
