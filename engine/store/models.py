@@ -124,7 +124,8 @@ class Task(Base):
     __table_args__ = (
         Index("ix_task_role_status", "role", "status"),
         Index("ix_task_assignee_status", "assignee", "status"),
-        Index("ix_task_instance_status", "instance_id", "status", "completed_by"),  # + who: migration 0015
+        # + who: migration 0015; + assignee, role: 0018 (the search's visibility probe from the index alone)
+        Index("ix_task_instance_status", "instance_id", "status", "completed_by", "assignee", "role"),
         # the inbox (queries.inbox): one ordered scan per source, see migration 0005
         Index("ix_task_inbox_role", "status", "role", "created_at", "id"),
         Index("ix_task_inbox_assignee", "status", "assignee", "created_at", "id"),
@@ -354,7 +355,7 @@ class NotificationMark(Base):
 
 
 # the worker's overdue scan: ready tasks by due time (declared here to leave the Task class to its owners)
-Index("ix_task_status_due", Task.status, Task.due_at)
+Index("ix_task_status_due", Task.status, Task.due_at, Task.instance_id)  # + instance: migration 0018
 # the reads at scale (migrations 0015, 0016): partial indexes, used when a query states the same condition
 _READY, _LATE, _ESCALATED = "status = 'ready'", "status = 'completed' AND completed_at > due_at", "kind = 'escalated'"
 # the open tasks led by role (migration 0016 replaced 0015's ix_task_open, led by status, which PostgreSQL could
@@ -362,6 +363,8 @@ _READY, _LATE, _ESCALATED = "status = 'ready'", "status = 'completed' AND comple
 Index("ix_task_ready", Task.role, Task.assignee, Task.sod, Task.instance_id, Task.status,
       sqlite_where=text(_READY), postgresql_where=text(_READY))
 Index("ix_task_late", Task.status, Task.instance_id, sqlite_where=text(_LATE), postgresql_where=text(_LATE))
+# the same led by the instance (migration 0018): PostgreSQL's probe of one instance (search.breached)
+Index("ix_task_late_instance", Task.instance_id, sqlite_where=text(_LATE), postgresql_where=text(_LATE))
 Index("ix_audit_event_escalated", AuditEvent.instance_id, sqlite_where=text(_ESCALATED),
       postgresql_where=text(_ESCALATED))
 
@@ -428,5 +431,6 @@ class InstanceCustomerName(Base):
     folded: Mapped[str] = mapped_column(Text)  # text: lower() may lengthen a name (İ)
 
 
-# the instances of the names found, and their count, from the index alone (with the id; migration 0017)
-Index("ix_instance_customer_name", Instance.customer_name, Instance.id)
+# the instances of the names found, their count and their order (newest first) from the index alone (migrations
+# 0017, 0018)
+Index("ix_instance_customer_name", Instance.customer_name, Instance.started_at, Instance.id)
