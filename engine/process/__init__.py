@@ -5,3 +5,4 @@ replayed step is executed by exactly the code that ran it the first time.
 """
 
 from engine.process import limits as _limits  # noqa: F401 (applies SpiffWorkflow's depth limit)
+from engine.process import spiff_logging as _spiff_logging  # noqa: F401 (SpiffWorkflow's unread logs made cheap)
