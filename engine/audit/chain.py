@@ -141,11 +141,16 @@ def _next_row(session: Session, chain: str, at: str, actor: str, kind: str, task
     return row
 
 
+# what json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False) encodes
+# with (`canonical`'s options and allow_nan=False), kept instead of one built at every call
+_PAYLOAD_TEXT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def _payload_text(kind: str, payload: dict) -> str:
     """`canonical(payload)`, refusing a payload that holds NaN or an infinity (see `append`). The text is written
     once and the check walks the payload only when writing it failed (a step's payload holds its data twice)."""
     try:
-        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _PAYLOAD_TEXT.encode(payload)
     except (ValueError, TypeError, RecursionError):
         for flaw in jsonvalues.flaws(payload, max_depth=10_000):  # what a script built may be deep
             if flaw.kind == jsonvalues.NON_FINITE:
@@ -172,6 +177,8 @@ def _value_text(value: object) -> str:
         return _encode_text(value)
     if value is None:
         return "null"
+    if type(value) is int:  # a position: the encoder writes an int as int.__repr__ does
+        return int.__repr__(value)
     return canonical(value)
 
 

@@ -118,7 +118,10 @@ def _tell(session: Session, whom: access.Waiting, kind: str, instance: Instance,
     _insert_from(whom.statement, len(barred)).execute(session, {
         **whom.params, "kind": kind, **{f"barred{i}": name for i, name in enumerate(barred)},
         "instance_id": instance.id, "task_id": task.id if task is not None else None,
-        "params": json.dumps(params, ensure_ascii=False, sort_keys=True), "at": at})
+        "params": _PARAMS_TEXT.encode(params), "at": at})
+
+
+_PARAMS_TEXT = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # json.dumps' encoder with these, kept
 
 
 @functools.lru_cache(maxsize=64)

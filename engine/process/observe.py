@@ -87,8 +87,15 @@ class Standing:
     timers: list
 
 
+# json.dumps(value, **options) is JSONEncoder(**options).encode(value): an encoder per set of options, kept,
+# instead of one built at every call (a step writes a dozen small texts)
+_SAFE_TEXT = json.JSONEncoder(default=str, sort_keys=True)
+_DATA_TEXT = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_IDS_TEXT = json.JSONEncoder(ensure_ascii=False)
+
+
 def _json_safe(value):  # noqa: ANN001, ANN202
-    return json.loads(json.dumps(value, default=str, sort_keys=True))
+    return json.loads(_SAFE_TEXT.encode(value))
 
 
 def instance_data(wf: BpmnWorkflow, seen: Seen | None = None) -> dict:
@@ -127,13 +134,13 @@ def digest(wf: BpmnWorkflow, data: dict | None = None, data_text: str | None = N
         data_text = data_json(instance_data(wf, seen) if data is None else data)
     # json.dumps of {"completed", "data", "ready", "waiting"} with sorted keys, around the data's own text
     body = (f'{{"completed": {json.dumps(wf.is_completed() if completed is None else completed)}, "data": {data_text}, '
-            f'"ready": {json.dumps(ready, ensure_ascii=False)}, "waiting": {json.dumps(waiting, ensure_ascii=False)}}}')
+            f'"ready": {_IDS_TEXT.encode(ready)}, "waiting": {_IDS_TEXT.encode(waiting)}}}')
     return hashlib.sha256(body.encode()).hexdigest()
 
 
 def data_json(data: dict) -> str:
     """The instance data as text: the instance row's `data_json`, and the digest's part for it."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return _DATA_TEXT.encode(data)
 
 
 def _element_id(spec) -> str:  # noqa: ANN001
@@ -155,8 +162,8 @@ def _gateway_choice(task) -> dict:  # noqa: ANN001
     return {"taken": taken, "conditions": conditions}
 
 
-def _newly(before: Snapshot, task, state: int) -> bool:  # noqa: ANN001
-    return task.state == state and before.get(str(task.id)) != state
+def _newly(before: Snapshot, task, task_id: str, state: int) -> bool:  # noqa: ANN001
+    return task.state == state and before.get(task_id) != state
 
 
 def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str,
@@ -165,13 +172,14 @@ def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str,
     them (the same walk); `completed`: wf.is_completed() if the caller has it."""
     events: list[Derived] = []
     for task in wf.get_tasks():
+        task_id = str(task.id)  # once per task: a UUID writes its text anew at every str()
         if states is not None:
-            states[str(task.id)] = task.state
+            states[task_id] = task.state
         spec = task.task_spec
         bpmn_id = spec.bpmn_id
         if bpmn_id is None:
             continue
-        if _newly(before, task, TaskState.COMPLETED):
+        if _newly(before, task, task_id, TaskState.COMPLETED):
             if type(spec).__name__ in _GATEWAYS:
                 events.append(Derived("gateway_taken", bpmn_id, _gateway_choice(task)))
             elif waits.is_timer(task):
@@ -180,12 +188,12 @@ def derive(specs: SpecSet, wf: BpmnWorkflow, before: Snapshot, started_by: str,
                 if el is not None and el.attached_to:
                     events.append(Derived("escalated", bpmn_id, {"attached_to": el.attached_to,
                                                                    "interrupting": el.cancel_activity}))
-        if spec.manual and _newly(before, task, TaskState.READY):
+        if spec.manual and _newly(before, task, task_id, TaskState.READY):
             o = offer(specs, task, started_by)
             events.append(Derived("task_ready", bpmn_id, {"role": o.role, "assignee": o.assignee,
-                                                         "title": o.title}, str(task.id)))
-        if spec.manual and task.state == TaskState.CANCELLED and before.get(str(task.id)) == TaskState.READY:
-            events.append(Derived("task_cancelled", bpmn_id, {}, str(task.id)))
+                                                         "title": o.title}, task_id))
+        if spec.manual and task.state == TaskState.CANCELLED and before.get(task_id) == TaskState.READY:
+            events.append(Derived("task_cancelled", bpmn_id, {}, task_id))
     if (wf.is_completed() if completed is None else completed) and not before.completed:
         ends = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED)
                 if type(t.task_spec).__name__ == "EndEvent" and t.task_spec.bpmn_id

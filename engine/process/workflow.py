@@ -132,9 +132,12 @@ def dump(wf: BpmnWorkflow) -> str:
     # Key order matters: tasks are restored in order and each one rebuilds its data
     # from its parent's, so parents must stay before their children (no sort_keys).
     try:
-        return json.dumps(state, allow_nan=False)
+        return _STATE_TEXT.encode(state)
     except (TypeError, ValueError) as exc:  # scripts cannot leave such values; a DMN output or a bug could
         raise ProcessError(f"the process left data that cannot be stored: {exc}") from None
+
+
+_STATE_TEXT = json.JSONEncoder(allow_nan=False)  # json.dumps(state, allow_nan=False)'s encoder, kept
 
 
 def full_state(wf: BpmnWorkflow) -> dict:

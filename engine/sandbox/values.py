@@ -41,11 +41,12 @@ def storable(name: str, value: Any) -> Any:
     if flaw is not None:
         inside = f" (at {jsonvalues.where(flaw.path)})" if flaw.path else ""
         raise OutputRefused(name, _FLAWS[flaw.kind] + inside)
-    if len(json.dumps(result, ensure_ascii=False)) > limits.MAX_OUTPUT:
+    if len(_TEXT.encode(result)) > limits.MAX_OUTPUT:
         raise OutputRefused(name, f"holds more than {limits.MAX_OUTPUT:,} characters of data")
     return result
 
 
+_TEXT = json.JSONEncoder(ensure_ascii=False)  # json.dumps(value, ensure_ascii=False)'s encoder, kept
 _FLAWS = {jsonvalues.DEEP: f"is nested more than {limits.MAX_JSON_DEPTH} levels deep",
           jsonvalues.NON_FINITE: "holds an infinite or undefined number (inf/nan), which cannot be stored",
           jsonvalues.UNSAFE_NUMBER: "holds a number beyond ±(2^53 - 1), which cannot be stored exactly",
