@@ -37,6 +37,7 @@ from bench.common import (
 from bench.verdicts import verdict
 from engine import Engine
 from engine.definitions.serializer import SERIALIZER
+from engine.process.spiff_logging import as_shipped
 from engine.store.models import Task
 
 KEY = "bench_approval5"
@@ -129,12 +130,13 @@ def _round_trip(wf, spec, subs):  # noqa: ANN001, ANN202
 
 def run_raw(instances: int, serialize: bool = False, warmup: int = 3) -> dict:
     spec, subs = raw_specs()
-    for _ in range(warmup):
-        raw_instance(spec, subs, serialize)
-    start = time.perf_counter()
-    for _ in range(instances):
-        raw_instance(spec, subs, serialize)
-    seconds = time.perf_counter() - start
+    with as_shipped():  # the yardstick is SpiffWorkflow as shipped, not as the engine tunes it
+        for _ in range(warmup):
+            raw_instance(spec, subs, serialize)
+        start = time.perf_counter()
+        for _ in range(instances):
+            raw_instance(spec, subs, serialize)
+        seconds = time.perf_counter() - start
     return {"seconds": seconds, "per_s": instances / seconds}
 
 

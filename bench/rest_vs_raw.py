@@ -41,6 +41,7 @@ from bench.common import FORMS, PROCESSES, database, machine, print_table
 from bench.engine_throughput import STEP_DATA, raw_instance, raw_specs
 from bench.staff import Client, Ledger, logged_in
 from bench.verdicts import verdict
+from engine.process.spiff_logging import as_shipped
 
 KEY = "bench_approval2"
 BPMN = "approval2.bpmn"
@@ -98,12 +99,13 @@ def rest_batch(clients: dict[str, Client], server_pid: int, instances: int) -> B
 def raw_batch(spec, subs, min_seconds: float, serialize: bool = False) -> Batch:  # noqa: ANN001
     """Raw instances until at least min_seconds have passed (wall clock)."""
     n, cpu0, started = 0, time.process_time(), time.perf_counter()
-    while True:
-        raw_instance(spec, subs, serialize, START_DATA, tasks=2)
-        n += 1
-        seconds = time.perf_counter() - started
-        if seconds >= min_seconds:
-            return Batch(n, seconds, time.process_time() - cpu0)
+    with as_shipped():
+        while True:
+            raw_instance(spec, subs, serialize, START_DATA, tasks=2)
+            n += 1
+            seconds = time.perf_counter() - started
+            if seconds >= min_seconds:
+                return Batch(n, seconds, time.process_time() - cpu0)
 
 
 def run_rounds(instances: int, warmup: int, rounds: int, raw_seconds: float) -> tuple[list[Batch], list[Batch]]:

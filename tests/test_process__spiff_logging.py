@@ -33,3 +33,15 @@ def test_spiffworkflow_workflow_logger_drops_info_of_its_own() -> None:
     log = logging.getLogger("spiff.workflow")
     assert log.level == logging.WARNING
     assert not log.isEnabledFor(logging.INFO)
+
+
+def test_benchmarks_can_run_spiffworkflow_as_shipped_and_get_the_engines_tuning_back() -> None:
+    """bench/'s yardstick is raw SpiffWorkflow as anyone installs it: inside as_shipped it is that (its own
+    get_name, its logger's level unset, so INFO reaches whatever the root allows), after it the engine's again."""
+    log = logging.getLogger("spiff.workflow")
+    with spiff_logging.as_shipped():
+        assert TaskState.__dict__["get_name"] is spiff_logging._SHIPPED
+        assert log.level == logging.NOTSET
+        assert TaskState.get_name(TaskState.READY) == "READY"
+    assert TaskState.__dict__["get_name"].__func__ is spiff_logging._get_name
+    assert log.level == logging.WARNING
