@@ -50,6 +50,24 @@ class Case(NamedTuple):
     timing: Timing
 
 
+class Registrations(NamedTuple):
+    """How many instances of a process registered in a month ended with an outcome (None: not ended)."""
+
+    process: str
+    outcome: str | None
+    month: str
+    count: int
+
+
+class Completions(NamedTuple):
+    """How many user tasks of a role a person completed in a month."""
+
+    role: str
+    person: str | None
+    month: str
+    count: int
+
+
 class Score(NamedTuple):
     process: str
     instance_id: int
@@ -85,12 +103,13 @@ def _registrations(session: Session, window: Window) -> tuple[datetime | None, d
     return window.start or first, window.end or last
 
 
-def registered(session: Session, window: Window, timezone: str) -> list[tuple[str, str | None, str, int]]:
-    """(process, outcome, month of registration, instances) of the instances registered in the window, counted
-    by the database."""
+def registered(session: Session, window: Window, timezone: str) -> list[Registrations]:
+    """The instances registered in the window per process, outcome and month of registration, counted by the
+    database."""
     query = window.narrow(select(Instance.id), Instance.started_at, Instance.process_key)
-    return months.counts(session, query, Instance.started_at, [Instance.process_key, Instance.outcome],
-                         _registrations(session, window), timezone)
+    return [Registrations(*row) for row in months.counts(
+        session, query, Instance.started_at, [Instance.process_key, Instance.outcome],
+        _registrations(session, window), timezone)]
 
 
 def _matching_tasks(session: Session, instances: Select, point: Point) -> set[str]:
@@ -225,12 +244,13 @@ def resolved(session: Session, process: str, point: Point, window: Window, timez
     return found
 
 
-def completed_tasks(session: Session, window: Window, now: datetime, timezone: str) -> list[tuple]:
-    """(role, person, month, count) of the user tasks completed in the window, counted by the database."""
+def completed_tasks(session: Session, window: Window, now: datetime, timezone: str) -> list[Completions]:
+    """The user tasks completed in the window per role, person and month, counted by the database."""
     query = window.narrow(select(Task.id).where(Task.status == "completed", Task.completed_at.is_not(None)),
                           Task.completed_at, Task.process_key)
     guess = (_registrations(session, window)[0], window.end or now)
-    return months.counts(session, query, Task.completed_at, [Task.role, Task.completed_by], guess, timezone)
+    return [Completions(*row) for row in months.counts(
+        session, query, Task.completed_at, [Task.role, Task.completed_by], guess, timezone)]
 
 
 def _score_events(source: SatisfactionSource, window: Window) -> Select:

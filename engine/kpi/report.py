@@ -118,8 +118,8 @@ def _rate(registered: int, resolved: int) -> dict:
     return {"registered": registered, "resolved": resolved, "rate": stats.share(resolved, registered)}
 
 
-# the instances registered in the range, counted by the database: (process, outcome, month, instances)
-Registered = list[tuple[str, str | None, str, int]]
+# the instances registered in the range, counted by the database
+Registered = list[measures.Registrations]
 
 
 def _resolution_rate(session: Session, defs: definitions.Definitions, window: filter_rules.Window,
@@ -127,9 +127,9 @@ def _resolution_rate(session: Session, defs: definitions.Definitions, window: fi
     if window.process not in (None, defs.rate_process):
         return None
     mine: Counter[str] = Counter()
-    for process, _outcome, month, count in instances:
-        if process == defs.rate_process:
-            mine[month] += count
+    for row in instances:
+        if row.process == defs.rate_process:
+            mine[row.month] += row.count
     resolved = measures.resolved(session, defs.rate_process, defs.rate_resolved, window, defs.timezone)
     return {"process": defs.rate_process, "overall": _rate(sum(mine.values()), sum(resolved.values())),
             "by_month": [{"key": m, **_rate(mine[m], resolved[m])} for m in _ordered(mine)]}
@@ -142,22 +142,23 @@ def _satisfaction(session: Session, defs: definitions.Definitions, window: filte
 
 def _volume(session: Session, window: filter_rules.Window, instances: Registered, now: datetime,
             timezone: str) -> dict:
-    done = measures.completed_tasks(session, window, now, timezone)  # (role, person, month, count)
+    done = measures.completed_tasks(session, window, now, timezone)
 
-    def started(rows: list) -> dict:
+    def started(rows: list[measures.Registrations]) -> dict:
         processes: Counter[str] = Counter()
-        for process, _outcome, _month, count in rows:
-            processes[process] += count
+        for row in rows:
+            processes[row.process] += row.count
         return {"started": sum(processes.values()), "processes": dict(sorted(processes.items()))}
 
-    def completed(rows: list) -> dict:
-        return {"completed": sum(r[-1] for r in rows)}
+    def completed(rows: list[measures.Completions]) -> dict:
+        return {"completed": sum(r.count for r in rows)}
 
-    return {"by_process": _grouped(instances, lambda r: r[0], lambda rows: {"started": sum(r[-1] for r in rows)}),
-            "by_month": _grouped(instances, lambda r: r[2], started),
-            "tasks": {"overall": completed(done), "by_month": _grouped(done, lambda d: d[2], completed),
-                      "by_role": _grouped(done, lambda d: d[0], completed),
-                      "by_person": _grouped(done, lambda d: d[1], completed)}}
+    return {"by_process": _grouped(instances, lambda r: r.process,
+                                   lambda rows: {"started": sum(r.count for r in rows)}),
+            "by_month": _grouped(instances, lambda r: r.month, started),
+            "tasks": {"overall": completed(done), "by_month": _grouped(done, lambda d: d.month, completed),
+                      "by_role": _grouped(done, lambda d: d.role, completed),
+                      "by_person": _grouped(done, lambda d: d.person, completed)}}
 
 
 def _only_team(report: dict | list, team: tuple[frozenset[str], frozenset[str]]) -> dict | list:
@@ -253,13 +254,13 @@ def _outcomes(instances: Registered) -> dict:
 
     def figures(rows: list) -> dict:
         ended: Counter[str] = Counter()
-        for _process, outcome, _month, count in rows:
-            if outcome:
-                ended[outcome] += count
+        for row in rows:
+            if row.outcome:
+                ended[row.outcome] += row.count
         finished = sum(ended.values())
-        return {"finished": finished, "open": sum(r[-1] for r in rows) - finished,
+        return {"finished": finished, "open": sum(r.count for r in rows) - finished,
                 "outcomes": dict(sorted(ended.items())),
                 "positive_share": stats.share(sum(n for o, n in ended.items() if o in positive), finished)}
 
-    return {"overall": figures(instances), "by_process": _grouped(instances, lambda r: r[0], figures),
-            "by_month": _grouped(instances, lambda r: r[2], figures)}
+    return {"overall": figures(instances), "by_process": _grouped(instances, lambda r: r.process, figures),
+            "by_month": _grouped(instances, lambda r: r.month, figures)}
