@@ -1,11 +1,13 @@
-"""The server `salesflow serve` runs: werkzeug's development server, its connections handled by reused threads.
+"""The server `salesflow serve` runs: werkzeug's development server, its connections handled by reused threads
+and kept open between requests (HTTP/1.1 keep-alive: webui/keepalive.py).
 
-Werkzeug's threaded server starts a thread for every connection, and it closes every connection after
+Werkzeug's threaded server starts a thread for every connection, and it closed every connection after
 one response (it has no keep-alive), so every request paid for a new thread: on the REST benchmark
 (bench/rest_vs_raw.py) ~0.1 ms of the server's ~2.9 ms of CPU per request, for the thread's start and
 the cold state of a new thread. Here a thread that has answered waits for the next connection instead;
 one is started only when none is idle, so requests run as concurrently as before (without a limit), and
-at most KEEP_IDLE idle threads stay after a burst. The request handling is werkzeug's own, unchanged.
+at most KEEP_IDLE idle threads stay after a burst. A thread stays with its connection while the client keeps
+it (at most keepalive.KEEPALIVE_IDLE seconds idle). The request handling is werkzeug's own but for keep-alive.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import threading
 from flask import Flask
 from werkzeug.serving import ThreadedWSGIServer
 
+from webui.keepalive import KeepAliveHandler
+
 KEEP_IDLE = 16  # idle threads kept for the next connections; the others end after their request
 
 
@@ -24,7 +28,7 @@ class PooledWSGIServer(ThreadedWSGIServer):
     """ThreadedWSGIServer (daemon threads, one request per connection) whose threads are reused."""
 
     def __init__(self, host: str, port: int, app: Flask) -> None:
-        super().__init__(host, port, app)
+        super().__init__(host, port, app, handler=KeepAliveHandler)
         self._waiting: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._idle = 0  # threads that will take the next queued connection (each put is matched by one)
@@ -41,7 +45,7 @@ class PooledWSGIServer(ThreadedWSGIServer):
 
     def _work(self, request: socket.socket, client_address: tuple) -> None:
         while True:
-            self.process_request_thread(request, client_address)  # werkzeug's handling; closes the connection
+            self.process_request_thread(request, client_address)  # the connection's requests, then its close
             with self._lock:
                 if self._closed or self._idle >= KEEP_IDLE:
                     return
