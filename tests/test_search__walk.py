@@ -1,7 +1,6 @@
 """The search of someone who sees a part of the instances sorts its page from the ids the count collected when
 they are all there are, else walks the matches newest first, a window at a time, asking which of each window he
-may see (search._partial_page, _walked_page), and counts the SLA-breached
-ones from the set of breaches or by probing (search._narrowed_breach_filters). Each way of taking part finds
+may see (search._partial_page, _walked_page), and finds and counts the SLA-breached ones. Each way of taking part finds
 the instance and nothing else does; every page and total is the one of the whole list, across windows and
 instances started at the same moment.
 """
@@ -125,13 +124,8 @@ def test_every_page_walked_is_that_page_of_the_whole_list(engine, mixed, small_w
         assert set(totals) == {len(expected)}
 
 
-@pytest.mark.parametrize("page_way, count_way", [("set", "set"), ("probe", "probe"), ("probe", "set")])
 @pytest.mark.parametrize("user", list(PEOPLE))
-def test_sla_breached_of_a_participant_counted_from_the_set_or_probed(engine, mixed, small_windows, monkeypatch,  # noqa: F811
-                                                                       user, page_way, count_way):
-    way = {"set": lambda session, now: search.breaching(now), "probe": search.breached}
-    monkeypatch.setattr(search, "_narrowed_breach_filters",
-                        lambda session, now: (way[page_way](session, now), way[count_way](session, now)))
+def test_sla_breached_of_a_participant_found_and_counted(engine, mixed, small_windows, user):  # noqa: F811
     with engine.db.read() as s:
         actor = get_actor(s, user)
         expected = [i for i in mixed if mixed[i]["breached"]

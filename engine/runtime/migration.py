@@ -40,7 +40,7 @@ from engine.process import failures, workflow
 from engine.process.deadlines import task_deadline
 from engine.process.routing import due_at, element_of, offer
 from engine.process.specs import SpecSet
-from engine.runtime import access, messaging
+from engine.runtime import access, messaging, sla
 from engine.runtime.commands import load_step
 from engine.runtime.incidents import HALTED, LIVE, open_incidents, resolve
 from engine.runtime.loading import form_of, load_workflow, lock_instance, specs_for
@@ -250,6 +250,7 @@ def _migrate_one(ctx: Context, s: Session, actor: str, instance_id: int, target_
     if lanes:
         payload["lanes"] = lanes
     step.finish("migrated", None, payload)
+    sla.refresh(s, inst.id)  # a task reset to ready under its id drops a late completion the step cannot see
     messaging.route(s, ctx, step)
     if inst.status not in LIVE:  # a halted instance that the new version ran to its end
         resolve(open_incidents(s, inst.id), actor, step.at, "cancelled", "the case ended when it was migrated")

@@ -13,7 +13,8 @@ Filters (all optional, combined with AND; docs/audit.md lists them for users):
 - `started_by`: the user name that started it (a requester's "my requests");
 - `sla_breached` true/false: an instance breached an SLA when a boundary SLA timer fired on it
   (an `escalated` event in its trail), one of its tasks was completed after its due time, or one
-  of its open tasks is past its due time now.
+  of its open tasks is past its due time now: read from `instance.sla_breach_at`, which every step
+  keeps (engine/runtime/sla.py).
 
 Who finds what is access.may_see_instance, as the SQL condition access.visible gives, so that
 counting and paging happen in the database: auditors and admins find every instance, everybody
@@ -34,7 +35,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, literal_column, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import outcomes
@@ -45,8 +46,8 @@ from engine.config import COMPANY_TZ
 from engine.days import day_start, parse_day
 from engine.definitions.model import stored_model
 from engine.errors import InvalidData
-from engine.runtime import access, customer_names
-from engine.store.models import AuditEvent, Instance, ProcessVersion, Task
+from engine.runtime import access, customer_names, sla
+from engine.store.models import Instance, ProcessVersion, Task
 from engine.users import Person
 
 FILTERS = ("process", "customer", "business_key", "status", "outcome", "started_from", "started_to",
@@ -54,7 +55,6 @@ FILTERS = ("process", "customer", "business_key", "status", "outcome", "started_
 STATUSES = ("running", "incident", "completed", "cancelled", "error")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
-NARROWED = 10  # a count for someone who sees a part of the instances probes this many times more (_breach_filters)
 KNOWN = 2000  # ids counted that a page may be sorted from (_partial_page)
 WINDOW, MAX_WINDOW = 200, 6400  # instances asked at once when a page is walked (_walked_page), first and at most
 TOTAL_CAP = 1000  # instances counted past a page's start: beyond, the total is "at least" (module docstring)
@@ -170,54 +170,25 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def breached(session: Session, now: datetime) -> ColumnElement[bool]:
-    """Whether the instance breached an SLA (see the module's docstring), probed for one row: a page's column,
-    and the filter when breaches are many (`_breach_filter`). Three probes, each one index range (the
-    conditions are literals, as the partial indexes of migration 0015 state them): ix_audit_event_escalated,
-    ix_task_late, and the instance's open tasks in ix_task_instance_status."""
-    escalated = select(AuditEvent.id).where(AuditEvent.instance_id == Instance.id,
-                                            AuditEvent.kind == literal_column("'escalated'")).exists()
-    late = select(Task.id).where(Task.instance_id == Instance.id, Task.status == literal_column("'completed'"),
-                                 Task.completed_at > Task.due_at).exists()
-    # PostgreSQL may read those two as hashed sets (small partial indexes, index only); not the open tasks,
-    # which it would read in full from the table (access.of_instance). The due time inside coalesce (a task
-    # without one is not overdue): else SQLite reads the overdue end of ix_task_status_due, every instance's,
-    # for each instance, instead of this instance's open tasks
-    overdue = select(Task.id).where(access.of_instance(session, Task.instance_id),
-                                    Task.status == literal_column("'ready'"),
-                                    func.coalesce(Task.due_at, now) < now).exists()
-    return or_(escalated, late, overdue)
-
-
-def breaching(now: datetime) -> ColumnElement[bool]:
-    """`breached` as a filter over many instances: whether the instance is among the breaching ones, read
-    from where breaches are (the small partial indexes ix_audit_event_escalated and ix_task_late, and the
-    overdue end of ix_task_status_due; migration 0015) instead of probing every instance. One IN over a
-    UNION ALL: PostgreSQL then joins the instances to the set (under an OR of INs it may probe a subquery
-    per instance). The conditions are literals, as those indexes state them, so that they are used."""
-    return Instance.id.in_(_breach_rows(now))
-
-
-def _breach_rows(now: datetime) -> CompoundSelect:
-    """The instance id of every escalation, late completion and overdue open task (an id once per breach)."""
-    escalated = select(AuditEvent.instance_id).where(AuditEvent.kind == literal_column("'escalated'"),
-                                                      AuditEvent.instance_id.is_not(None))
-    late = select(Task.instance_id).where(Task.status == literal_column("'completed'"),
-                                          Task.completed_at > Task.due_at)
-    overdue = select(Task.instance_id).where(Task.status == literal_column("'ready'"), Task.due_at < now)
-    return union_all(escalated, late, overdue)
+def _breach_filter(f: Filters, now: datetime) -> ColumnElement[bool] | None:
+    """The SLA filter (None: not asked), read from the instance's own row (sla.py). Breached: the partial index
+    ix_instance_sla_breach walked newest first (migration 0019); not breached: row by row, as most are."""
+    if f.sla_breached is None:
+        return None
+    if f.sla_breached:
+        return sla.breached_by(now)
+    return or_(Instance.sla_breach_at.is_(None), ~sla.breached_by(now))
 
 
 def conditions(session: Session, f: Filters, user: Person, now: datetime) -> list[ColumnElement[bool]]:
     """The SQL conditions of the filters and of what the user may see, for a page (or an export)."""
-    seen = access.visible(session, user)
-    return _conditions(session, f, seen, _breach_filters(session, f, now, seen is not None)[0])
+    return _conditions(session, f, access.visible(session, user), _breach_filter(f, now))
 
 
 def _conditions(session: Session, f: Filters, seen: ColumnElement[bool] | None,
                 breach: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
     """The filters' conditions with what the user may see (`seen`, None: everything) and the SLA filter as
-    _breach_filters chose it. The SLA filter first, then `seen`: a database that keeps the written order
+    _breach_filter gives it. The SLA filter first, then `seen`: a database that keeps the written order
     probes visibility only for the rows that pass."""
     where = [c for c in (breach, seen) if c is not None]
     if f.process:
@@ -245,70 +216,22 @@ def _conditions(session: Session, f: Filters, seen: ColumnElement[bool] | None,
     return where
 
 
-def _breach_filters(session: Session, f: Filters, now: datetime,
-                    narrowed: bool) -> tuple[ColumnElement[bool] | None, ColumnElement[bool] | None]:
-    """The SLA filter (None: not asked) for a page and for the capped count; `narrowed`: the user sees a part
-    of the instances (access.visible). Not breached: row by row (a NOT IN over the set may not be hashed by
-    PostgreSQL, and most match)."""
-    if f.sla_breached is None:
-        return None, None
-    if not f.sla_breached:
-        return ~breached(session, now), ~breached(session, now)
-    if narrowed:
-        return _narrowed_breach_filters(session, now)
-    chosen = _breach_filter(session, now)
-    return chosen, chosen
-
-
-def _breach_filter(session: Session, now: datetime) -> ColumnElement[bool]:
-    """The SLA-breached filter, read from where the breaches are when they are few (`breaching`: the set,
-    then the instances in it) and probed instance by instance, newest first, when they are many (`breached`):
-    a page and a capped total (TOTAL_CAP) then stop after a few thousand instances, where reading the set
-    costs one index entry per breach (12 % of a million instances in benchmark 9). The two cost the same
-    at about sqrt(3 probes x TOTAL_CAP x instances) breaches; the newest id stands for the instances."""
-    few = _few_breaches(session)
-    return breaching(now) if _breach_entries(now, session, few) <= few else breached(session, now)
-
-
-def _narrowed_breach_filters(session: Session, now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """_breach_filter's choice for a page and for the count of someone who sees a part of the instances.
-    Counting by probing also walks past the breaches he may not see, the set does not: NARROWED times as
-    many instances probed for the same count (benchmark 9's sales manager sees a third of them), so his
-    count reads the set up to sqrt(NARROWED) times as many breaches. Not his page: from the set, it would
-    sort every breach he may see, where probing newest first stops at the page's end."""
-    few = _few_breaches(session)
-    wide = math.isqrt(few * few * NARROWED)
-    entries = _breach_entries(now, session, wide)
-    page = breaching(now) if entries <= few else breached(session, now)
-    return page, breaching(now) if entries <= wide else breached(session, now)
-
-
-def _few_breaches(session: Session) -> int:
-    newest = session.scalar(select(func.max(Instance.id))) or 0
-    return math.isqrt(3 * TOTAL_CAP * newest)
-
-
-def _breach_entries(now: datetime, session: Session, limit: int) -> int:
-    """The entries of the set of breaches (_breach_rows), counted up to one past `limit`."""
-    return session.scalar(select(func.count()).select_from(_breach_rows(now).limit(limit + 1).subquery())) or 0
-
-
 NEWEST_FIRST = (Instance.started_at.desc(), Instance.id.desc())
 
 
-def _partial_page(session: Session, f: Filters, seen: ColumnElement[bool], breaches: tuple, offset: int,
-                  per_page: int) -> tuple[int, Select | list[int]]:
+def _partial_page(session: Session, f: Filters, seen: ColumnElement[bool], breach: ColumnElement[bool] | None,
+                  offset: int, per_page: int) -> tuple[int, Select | list[int]]:
     """(the matches counted, up to one past TOTAL_CAP past the page's start; the page's ids) for someone who
     sees a part of the instances (`seen`). The count keeps the ids it counted: when they are all there are
     and few (KNOWN), the page is sorted from them, no instance probed twice (for someone who takes part in
     few, probing every candidate is the search's whole cost); else the page is walked (_walked_page)."""
     counted = offset + TOTAL_CAP
-    ids = list(session.scalars(select(Instance.id).where(*_conditions(session, f, seen, breaches[1]))
+    ids = list(session.scalars(select(Instance.id).where(*_conditions(session, f, seen, breach))
                                .limit(counted + 1)))
     if len(ids) <= min(counted, KNOWN):
         return len(ids), (select(Instance.id).where(Instance.id.in_(ids)).order_by(*NEWEST_FIRST).limit(per_page)
                           .offset(offset))
-    return len(ids), _walked_page(session, _conditions(session, f, None, breaches[0]), seen, offset, per_page)
+    return len(ids), _walked_page(session, _conditions(session, f, None, breach), seen, offset, per_page)
 
 
 def _walked_page(session: Session, where: list[ColumnElement[bool]], seen: ColumnElement[bool], offset: int,
@@ -362,11 +285,11 @@ def search(session: Session, user: Person, now: datetime, filters: dict, page: i
     f = parse_filters(filters)
     page, per_page = _whole(page, "page", 1, MAX_PAGE), _whole(per_page, "per_page", 1, MAX_PER_PAGE)
     seen = access.visible(session, user)
-    breaches = _breach_filters(session, f, now, seen is not None)
+    breach = _breach_filter(f, now)
     offset = (page - 1) * per_page
     counted = offset + TOTAL_CAP
     if seen is None:
-        where = _conditions(session, f, None, breaches[0])
+        where = _conditions(session, f, None, breach)
         found = session.scalar(select(func.count()).select_from(
             select(Instance.id).where(*where).limit(counted + 1).subquery())) or 0
         # the page's ids first, then its columns: a database computes the selected columns (the SLA and open
@@ -374,7 +297,7 @@ def search(session: Session, user: Person, now: datetime, filters: dict, page: i
         page_ids: Select | list[int] = (select(Instance.id).where(*where).order_by(*NEWEST_FIRST).limit(per_page)
                                         .offset(offset))
     else:
-        found, page_ids = _partial_page(session, f, seen, breaches, offset, per_page)
+        found, page_ids = _partial_page(session, f, seen, breach, offset, per_page)
     total = min(found, counted)
     open_tasks = (select(func.count(Task.id)).where(Task.instance_id == Instance.id, Task.status == "ready")
                   .scalar_subquery())
@@ -383,15 +306,15 @@ def search(session: Session, user: Person, now: datetime, filters: dict, page: i
     query = (select(Instance.id, Instance.process_key, Instance.process_version_id, version.label("version"),
                     Instance.business_key, Instance.customer_name, Instance.status, Instance.outcome,
                     Instance.started_by, Instance.started_at, Instance.ended_at,
-                    breached(session, now).label("sla_breached"), open_tasks.label("open_tasks"))
+                    Instance.sla_breach_at, open_tasks.label("open_tasks"))
              .where(Instance.id.in_(page_ids)).order_by(*NEWEST_FIRST))
     rows = session.execute(query).all()
     names = _process_names(session, {r.process_version_id for r in rows})
     items = [{"id": r.id, "process_key": r.process_key, "process_name": names[r.process_version_id]["zh"],
               "process_names": names[r.process_version_id], "version": r.version, "business_key": r.business_key,
               "customer_name": r.customer_name, "status": r.status, "outcome": r.outcome,
-              "started_by": r.started_by,
-              "started_at": _ts(r.started_at), "ended_at": _ts(r.ended_at), "sla_breached": bool(r.sla_breached),
+              "started_by": r.started_by, "started_at": _ts(r.started_at), "ended_at": _ts(r.ended_at),
+              "sla_breached": sla.is_breached(r.sla_breach_at, now),
               "open_tasks": r.open_tasks} for r in rows]
     return {"items": items, "total": total, "total_capped": found > counted, "page": page, "per_page": per_page,
             "pages": max(1, math.ceil(total / per_page))}

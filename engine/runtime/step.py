@@ -26,7 +26,7 @@ from engine.process import observe, waits, workflow
 from engine.process.deadlines import task_deadline
 from engine.process.routing import Offer, due_at, offer
 from engine.process.specs import SpecSet
-from engine.runtime import customer_names, customers, effects
+from engine.runtime import customer_names, customers, effects, sla
 from engine.runtime.incidents import LIVE
 from engine.runtime.loading import open_tasks
 from engine.runtime.warm_workflows import WarmWorkflows
@@ -95,8 +95,11 @@ class Step:
         timer_tasks = waits.timer_tasks(wf, seen.waiting)
         due_timers = workflow.waiting_timers(wf, timer_tasks)
         waiting = {str(t.id): (t, due) for t, due in due_timers}
+        offerings = [self._offering(d) for d in ready]
+        escalated_at = self.at if any(d.kind == "escalated" for d in derived) else None
         if self.new:  # inserted with its first state (one INSERT, no UPDATE after it); its trail starts here
             self._save_state(wf, data, data_text)
+            sla.settle(self.instance, escalated_at, (), (due for _, _, due in offerings))
             insert_now(self.session, self.instance)
             new_chain(self.session, instance_chain(self.instance.id))
         with self.session.no_autoflush:  # what they read is the database's; our changes go out together later
@@ -108,8 +111,11 @@ class Step:
                             for d in derived)])
         self._later = []
         fresh: list[Task] = []
-        offered = [self._offer(d, rows, fresh) for d in ready]
+        offered = [self._offer(d, offering, rows, fresh) for d, offering in zip(ready, offerings, strict=True)]
         closed = self._close_tasks(rows)
+        # after the rows it closed and the tasks open now; in the UPDATE below (sla.py)
+        sla.settle(self.instance, escalated_at, closed,
+                   [*(r.due_at for r in rows.values() if r.status == "ready"), *(r.due_at for r in offered)])
         self._write_fresh(fresh, closed)
         self._sync_timers(waiting, timers)
         inst = self.instance
@@ -159,11 +165,17 @@ class Step:
         query = select(Task).where(Task.instance_id == self.instance.id, Task.status == "ready")
         return {row.id: row for row in self.session.scalars(query)}
 
-    def _offer(self, d: observe.Derived, rows: dict[str, Task], fresh: list[Task]) -> Task:
-        """The inbox row of a task that became ready: to whom it is offered, its deadline. An open row
-        under its id is updated; any other goes into `fresh`, written by `_write_fresh`."""
+    def _offering(self, d: observe.Derived) -> tuple:
+        """(the SpiffWorkflow task, to whom it is offered, its deadline) of a task that became ready: known
+        before a new instance's row is inserted, whose SLA columns follow the deadlines (sla.py)."""
         task = workflow.find_task(self.wf, d.task_id)
         o = offer(self.specs, task, self.instance.started_by)
+        return task, o, self._due(o, task, d.task)
+
+    def _offer(self, d: observe.Derived, offering: tuple, rows: dict[str, Task], fresh: list[Task]) -> Task:
+        """The inbox row of a task that became ready (`offering`: `_offering`'s). An open row under its id
+        is updated; any other goes into `fresh`, written by `_write_fresh`."""
+        task, o, due = offering
         row = rows.pop(d.task_id, None)
         if row is None:
             row = Task(id=d.task_id)
@@ -171,7 +183,7 @@ class Step:
         row.instance_id, row.process_key, row.bpmn_id = self.instance.id, self.instance.process_key, d.task
         row.title, row.title_en, row.role, row.form_key, row.assignee = o.title, o.title_en, o.role, o.form_key, \
             o.assignee
-        row.status, row.created_at, row.due_at = "ready", self.at, self._due(o, task, d.task)
+        row.status, row.created_at, row.due_at = "ready", self.at, due
         row.sod = " ".join(o.sod)
         row.completed_by = row.completed_at = None
         if o.owner_lane:

@@ -115,6 +115,10 @@ class Instance(Base):
     customer_name: Mapped[str | None] = mapped_column(String(200))  # data_json's, for search (its index: below)
     outcome: Mapped[str | None] = mapped_column(String(32), index=True)  # how it ended (processes/outcomes.yaml)
     rev: Mapped[int] = mapped_column(Integer, default=0)
+    # when it counts as SLA-breached, kept by every step (engine/runtime/sla.py; migration 0019): the search
+    # reads these instead of the task rows and the trail
+    sla_late_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Task(Base):
@@ -363,10 +367,14 @@ _READY, _LATE, _ESCALATED = "status = 'ready'", "status = 'completed' AND comple
 Index("ix_task_ready", Task.role, Task.assignee, Task.sod, Task.instance_id, Task.status,
       sqlite_where=text(_READY), postgresql_where=text(_READY))
 Index("ix_task_late", Task.status, Task.instance_id, sqlite_where=text(_LATE), postgresql_where=text(_LATE))
-# the same led by the instance (migration 0018): PostgreSQL's probe of one instance (search.breached)
+# the same led by the instance (migration 0018): PostgreSQL's probe of one instance (the search until 0019)
 Index("ix_task_late_instance", Task.instance_id, sqlite_where=text(_LATE), postgresql_where=text(_LATE))
 Index("ix_audit_event_escalated", AuditEvent.instance_id, sqlite_where=text(_ESCALATED),
       postgresql_where=text(_ESCALATED))
+# the instances that breach an SLA (now or once their open tasks fall due), newest first (migration 0019)
+_BREACHING = "sla_breach_at IS NOT NULL"
+Index("ix_instance_sla_breach", Instance.started_at, Instance.id, Instance.sla_breach_at,
+      sqlite_where=text(_BREACHING), postgresql_where=text(_BREACHING))
 
 
 # -- customers (issue 14 item 7, seed 261, 270, 344; engine/customers) ---------------------------------------
