@@ -30,9 +30,9 @@ def test_downgrading_below_0015_drops_the_read_indexes_and_upgrading_brings_them
         before = _indexes(raw)
         assert not {"ix_task_open", "ix_task_late", "ix_audit_event_escalated"} & set(before)
         assert before["ix_task_instance_status"] == ["instance_id", "status"]
-        # the reads 0015's indexes serve; the customer search reads migration 0017's table, which a schema at
-        # 0014 lacks (its answers before and after 0017: tests/test_store__customer_names_migration.py)
-        assert (approval.inbox_counts("mgr"), approval.search("aud", {"sla_breached": False})["total"]) == answers[:2]
+        # the reads 0015's indexes serve; the searches read columns and tables of later migrations (0017's
+        # customer names, 0019's SLA columns), which a schema at 0014 lacks: they are asked again at head below
+        assert approval.inbox_counts("mgr") == answers[0]
         command.upgrade(cfg, "0015")  # 0016 replaces ix_task_open (tests/test_store__ready_index_migration.py)
         after = _indexes(raw)
         assert after["ix_task_open"] == ["status", "role", "assignee", "sod", "instance_id"]

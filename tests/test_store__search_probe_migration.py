@@ -1,6 +1,6 @@
 """Migration 0018: the search's probe indexes (ix_task_instance_status with assignee and role, ix_task_status_due
 with the instance, ix_instance_customer_name with the start time, and the partial ix_task_late_instance) come and
-go with it on both databases, and a sales manager's searches answer the same before and after."""
+go with it on both databases, and a sales manager's searches answer the same before and after the round trip."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_downgrading_below_0018_restores_the_indexes_and_upgrading_widens_them_a
         assert before["ix_task_instance_status"] == ["instance_id", "status", "completed_by"]
         assert before["ix_task_status_due"] == ["status", "due_at"]
         assert before["ix_instance_customer_name"] == ["customer_name", "id"]
-        assert _answers(approval) == answers
+        # no search here: it reads migration 0019's SLA columns, which a schema at 0017 lacks (asked at head below)
         command.upgrade(cfg, "0018")
         after = _indexes(raw)
         assert after["ix_task_instance_status"] == ["instance_id", "status", "completed_by", "assignee", "role"]
