@@ -245,7 +245,8 @@ def resolved(session: Session, process: str, point: Point, window: Window, timez
 
 
 def completed_tasks(session: Session, window: Window, now: datetime, timezone: str) -> list[Completions]:
-    """The user tasks completed in the window per role, person and month, counted by the database."""
+    """The user tasks completed in the window per role, person and month, counted by the database from
+    ix_task_completed alone (a range of it for a date range)."""
     query = window.narrow(select(Task.id).where(Task.status == "completed", Task.completed_at.is_not(None)),
                           Task.completed_at, Task.process_key)
     guess = (_registrations(session, window)[0], window.end or now)
