@@ -12,7 +12,9 @@ month they were completed; satisfaction scores to the month they were recorded (
 
 At a million instances nothing here holds every task row: counts are grouped by the database (months.py
 buckets them by company month), and the intervals are read as one row per instance (its first completion
-reaching each end, picked by a window function), streamed and merged in instance order.
+reaching each end, picked by a window function), streamed and merged in instance order. Both are read from indexes
+alone (migration 0019): an instance's measured steps from ix_task_instance_status, the completions of a range from
+ix_task_completed, so a date range reads the rows of its range only, not every task row.
 """
 
 from __future__ import annotations
