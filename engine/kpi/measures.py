@@ -12,7 +12,9 @@ month they were completed; satisfaction scores to the month they were recorded (
 
 At a million instances nothing here holds every task row: counts are grouped by the database (months.py
 buckets them by company month), and the intervals are read as one row per instance (its first completion
-reaching each end, picked by a window function), streamed and merged in instance order.
+reaching each end, picked by a window function), streamed and merged in instance order. Both are read from indexes
+alone (migration 0020): an instance's measured steps from ix_task_instance_status, the completions of a range from
+ix_task_completed, so a date range reads the rows of its range only, not every task row.
 """
 
 from __future__ import annotations
@@ -245,7 +247,8 @@ def resolved(session: Session, process: str, point: Point, window: Window, timez
 
 
 def completed_tasks(session: Session, window: Window, now: datetime, timezone: str) -> list[Completions]:
-    """The user tasks completed in the window per role, person and month, counted by the database."""
+    """The user tasks completed in the window per role, person and month, counted by the database from
+    ix_task_completed alone (a range of it for a date range)."""
     query = window.narrow(select(Task.id).where(Task.status == "completed", Task.completed_at.is_not(None)),
                           Task.completed_at, Task.process_key)
     guess = (_registrations(session, window)[0], window.end or now)

@@ -128,8 +128,10 @@ class Task(Base):
     __table_args__ = (
         Index("ix_task_role_status", "role", "status"),
         Index("ix_task_assignee_status", "assignee", "status"),
-        # + who: migration 0015; + assignee, role: 0018 (the search's visibility probe from the index alone)
-        Index("ix_task_instance_status", "instance_id", "status", "completed_by", "assignee", "role"),
+        # + who: migration 0015; + assignee, role: 0018 (the search's visibility probe from the index alone);
+        # + step, times, id: 0020 (the KPI page's per-instance reads of the measured steps from the index alone)
+        Index("ix_task_instance_status", "instance_id", "status", "completed_by", "assignee", "role", "bpmn_id",
+              "completed_at", "created_at", "id"),
         # the inbox (queries.inbox): one ordered scan per source, see migration 0005
         Index("ix_task_inbox_role", "status", "role", "created_at", "id"),
         Index("ix_task_inbox_assignee", "status", "assignee", "created_at", "id"),
@@ -369,6 +371,8 @@ Index("ix_task_ready", Task.role, Task.assignee, Task.sod, Task.instance_id, Tas
 Index("ix_task_late", Task.status, Task.instance_id, sqlite_where=text(_LATE), postgresql_where=text(_LATE))
 # the same led by the instance (migration 0018): PostgreSQL's probe of one instance (the search until 0019)
 Index("ix_task_late_instance", Task.instance_id, sqlite_where=text(_LATE), postgresql_where=text(_LATE))
+# the tasks by status and completion time (migration 0020): the KPI page's counts of the completions in a range
+Index("ix_task_completed", Task.status, Task.completed_at, Task.role, Task.completed_by, Task.process_key)
 Index("ix_audit_event_escalated", AuditEvent.instance_id, sqlite_where=text(_ESCALATED),
       postgresql_where=text(_ESCALATED))
 # the instances that breach an SLA (now or once their open tasks fall due), newest first (migration 0019)
