@@ -322,7 +322,7 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # offered | decided | overdue
-    instance_id: Mapped[int] = mapped_column(Integer, index=True)
+    instance_id: Mapped[int] = mapped_column(Integer)  # no index: nothing looks one up by it (migration 0020)
     task_id: Mapped[str | None] = mapped_column(String(36))
     params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,7 +1,7 @@
 """drop the indexes no query reads any more (issue 17, targets 1 and 2: what a command writes)
 
 Every command that changes a task's status rewrites its entries in most of the task table's indexes, and
-their pages are the largest part of what a command commits (the WAL on SQLite). Five are read by nothing now:
+their pages are the largest part of what a command commits (the WAL on SQLite). Six are read by nothing now:
 
 - ix_task_role_status, ix_task_assignee_status (0001): every query that names a role or an assignee also
   names the status (the inbox and its counts: ix_task_inbox_*, ix_task_ready) or the instance
@@ -11,7 +11,7 @@ their pages are the largest part of what a command commits (the WAL on SQLite). 
   instance's refresh, engine/runtime/sla.py) finds them by ix_task_instance_status and ix_audit_event_instance_id.
 
 ix_task_status_due stays: the worker's overdue scan (engine/notify/events.py) and the health page read it.
-The downgrade creates the five again.
+The downgrade creates the six again.
 
 Revision ID: 0020
 Revises: 0019
@@ -32,7 +32,8 @@ DROPPED = (("ix_task_role_status", "task", ["role", "status"], None),
            ("ix_task_assignee_status", "task", ["assignee", "status"], None),
            ("ix_task_late", "task", ["status", "instance_id"], LATE),
            ("ix_task_late_instance", "task", ["instance_id"], LATE),
-           ("ix_audit_event_escalated", "audit_event", ["instance_id"], ESCALATED))
+           ("ix_audit_event_escalated", "audit_event", ["instance_id"], ESCALATED),
+           ("ix_notification_instance_id", "notification", ["instance_id"], None))
 
 
 def upgrade() -> None:
