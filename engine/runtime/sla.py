@@ -73,7 +73,7 @@ def _escalation_at(sqlite: bool) -> str:
 
 def _fill(sqlite: bool, where: str = "") -> str:
     """One UPDATE that sets both columns of every instance with a breach (`where`: a condition on
-    instance_id), from the breaches' partial indexes (migration 0015, 0018) rather than every task row."""
+    instance_id), from the rows of each kind of breach."""
     return (
         "UPDATE instance SET sla_late_at = b.late, sla_breach_at = b.breach FROM ("
         "SELECT instance_id, min(CASE WHEN lasting = 1 THEN at END) AS late, min(at) AS breach FROM ("

@@ -125,9 +125,9 @@ class Task(Base):
     """One row per user task that became ready; the inbox reads these, never the state JSON."""
 
     __tablename__ = "task"
+    # no index led by role or assignee alone: every query naming them names the status or the instance too, and
+    # each index costs every status change a write (migration 0021 dropped ix_task_role_status, _assignee_status)
     __table_args__ = (
-        Index("ix_task_role_status", "role", "status"),
-        Index("ix_task_assignee_status", "assignee", "status"),
         # + who: migration 0015; + assignee, role: 0018 (the search's visibility probe from the index alone);
         # + step, times, id: 0020 (the KPI page's per-instance reads of the measured steps from the index alone)
         Index("ix_task_instance_status", "instance_id", "status", "completed_by", "assignee", "role", "bpmn_id",
@@ -324,7 +324,7 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # offered | decided | overdue
-    instance_id: Mapped[int] = mapped_column(Integer, index=True)
+    instance_id: Mapped[int] = mapped_column(Integer)  # no index: nothing looks one up by it (migration 0021)
     task_id: Mapped[str | None] = mapped_column(String(36))
     params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -363,18 +363,15 @@ class NotificationMark(Base):
 # the worker's overdue scan: ready tasks by due time (declared here to leave the Task class to its owners)
 Index("ix_task_status_due", Task.status, Task.due_at, Task.instance_id)  # + instance: migration 0018
 # the reads at scale (migrations 0015, 0016): partial indexes, used when a query states the same condition
-_READY, _LATE, _ESCALATED = "status = 'ready'", "status = 'completed' AND completed_at > due_at", "kind = 'escalated'"
+_READY = "status = 'ready'"
 # the open tasks led by role (migration 0016 replaced 0015's ix_task_open, led by status, which PostgreSQL could
 # not position in: it drops a condition the partial index's own condition implies); status last for SQLite
 Index("ix_task_ready", Task.role, Task.assignee, Task.sod, Task.instance_id, Task.status,
       sqlite_where=text(_READY), postgresql_where=text(_READY))
-Index("ix_task_late", Task.status, Task.instance_id, sqlite_where=text(_LATE), postgresql_where=text(_LATE))
-# the same led by the instance (migration 0018): PostgreSQL's probe of one instance (the search until 0019)
-Index("ix_task_late_instance", Task.instance_id, sqlite_where=text(_LATE), postgresql_where=text(_LATE))
 # the tasks by status and completion time (migration 0020): the KPI page's counts of the completions in a range
 Index("ix_task_completed", Task.status, Task.completed_at, Task.role, Task.completed_by, Task.process_key)
-Index("ix_audit_event_escalated", AuditEvent.instance_id, sqlite_where=text(_ESCALATED),
-      postgresql_where=text(_ESCALATED))
+# the SLA search's old probes (ix_task_late, ix_task_late_instance, ix_audit_event_escalated) went with migration
+# 0021: it reads instance.sla_breach_at (0019)
 # the instances that breach an SLA (now or once their open tasks fall due), newest first (migration 0019)
 _BREACHING = "sla_breach_at IS NOT NULL"
 Index("ix_instance_sla_breach", Instance.started_at, Instance.id, Instance.sla_breach_at,
