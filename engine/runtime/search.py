@@ -121,7 +121,9 @@ def _flag(raw: dict, name: str, errors: dict) -> bool | None:
         return value
     if value in ("true", "false"):
         return value == "true"
-    errors[name] = _msg("须为 true 或 false", "Must be true or false")
+    # the page offers the two choices by their names; the API sends true or false
+    errors[name] = _msg("须为“超时”或“未超时”（接口中为 true 或 false）",
+                        "Must be “breached” or “not breached” (true or false in the API)")
     return None
 
 
