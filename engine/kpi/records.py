@@ -7,7 +7,7 @@ Read-only; every source is written by the engine in the command's own transactio
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -57,18 +57,32 @@ def instance_data(inst: Instance) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+# ids asked per statement: a list of ids is one bound parameter each, and SQLite (32,766; 250,000 as Debian builds
+# it) and PostgreSQL's protocol (65,535) refuse a statement with more; a busy year can hold more instances of a
+# process than that
+IDS_PER_STATEMENT = 10_000
+
+
+def batches(ids: Iterable[int], size: int = IDS_PER_STATEMENT) -> Iterator[list[int]]:
+    """`ids` in lists of at most `size`, for `IN` conditions."""
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
 def completions(session: Session, ids: Iterable[int], tasks: Iterable[str]) -> dict[int, list[Completion]]:
     """instance id -> the completions of these tasks, in the order they happened."""
-    ids, found = list(ids), {}
-    if not ids:
-        return found
-    events = session.scalars(select(AuditEvent).where(
-        AuditEvent.kind == "completed", AuditEvent.task.in_(list(tasks)), AuditEvent.instance_id.in_(ids))
-        .order_by(AuditEvent.instance_id, AuditEvent.position))
-    for event in events:
-        data = json.loads(event.payload).get("data") or {}
-        at = datetime.fromisoformat(event.at).astimezone(UTC)
-        found.setdefault(event.instance_id, []).append(Completion(event.instance_id, event.task, at, event.actor, data))
+    found: dict[int, list[Completion]] = {}
+    tasks = list(tasks)
+    for batch in batches(ids):  # an instance is in one batch only: its completions stay in order
+        events = session.scalars(select(AuditEvent).where(
+            AuditEvent.kind == "completed", AuditEvent.task.in_(tasks), AuditEvent.instance_id.in_(batch))
+            .order_by(AuditEvent.instance_id, AuditEvent.position))
+        for event in events:
+            data = json.loads(event.payload).get("data") or {}
+            at = datetime.fromisoformat(event.at).astimezone(UTC)
+            found.setdefault(event.instance_id, []).append(
+                Completion(event.instance_id, event.task, at, event.actor, data))
     return found
 
 

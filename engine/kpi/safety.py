@@ -33,11 +33,12 @@ def _open_at(inst: Instance, done: list[records.Completion], spec: Hazards, at: 
 
 def _overdue_ids(session: Session, spec: Hazards, ids: list[int], at: datetime) -> set[int]:
     """The hazards with a rectification round open at the instant and past its due date."""
-    if not ids:
-        return set()
-    rows = session.scalars(select(Task).where(Task.instance_id.in_(ids), Task.bpmn_id.in_(spec.rectify.tasks),
-                                              Task.created_at <= at, Task.due_at.is_not(None), Task.due_at < at))
-    return {r.instance_id for r in rows if r.completed_at is None or r.completed_at > at}
+    late: set[int] = set()
+    for batch in records.batches(ids):
+        rows = session.scalars(select(Task).where(Task.instance_id.in_(batch), Task.bpmn_id.in_(spec.rectify.tasks),
+                                                  Task.created_at <= at, Task.due_at.is_not(None), Task.due_at < at))
+        late.update(r.instance_id for r in rows if r.completed_at is None or r.completed_at > at)
+    return late
 
 
 def _levels(counts: Counter, overdue: Counter, labels: dict) -> list[dict]:
