@@ -8,7 +8,7 @@ before it exactly as the engine keeps it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from alembic import command
@@ -20,20 +20,11 @@ from engine.runtime import commands, sla
 from engine.store.db import alembic_config
 from engine.store.models import AuditEvent, Instance, Task
 from tests.conftest import FIXTURES, add_users
+from tests.test_search__filters import at, ready
 from tests.web.conftest import SAMPLE_REQUEST, WEB_PEOPLE, p5_p6_files
 
 PEOPLE = {**WEB_PEOPLE, "dir": ["sales_director"]}
 MICRO = timedelta(microseconds=1)
-
-
-def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
-
-
-def ready(eng: Engine, user: str, iid: int, name: str) -> str:
-    found = [t["id"] for t in eng.inbox(user) if t["instance_id"] == iid and t["name"] == name]
-    assert len(found) == 1, (user, name, eng.inbox(user))
-    return found[0]
 
 
 def approval(eng: Engine, who: str, key: str) -> int:
