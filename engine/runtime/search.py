@@ -121,9 +121,8 @@ def _flag(raw: dict, name: str, errors: dict) -> bool | None:
         return value
     if value in ("true", "false"):
         return value == "true"
-    # the page offers the two choices by their names; the API sends true or false
-    errors[name] = _msg("须为“超时”或“未超时”（接口中为 true 或 false）",
-                        "Must be “breached” or “not breached” (true or false in the API)")
+    # in the page's terms, the two choices it offers (the API documents the values: true or false)
+    errors[name] = _msg("须为“超时”或“未超时”", "Must be “breached” or “not breached”")
     return None
 
 

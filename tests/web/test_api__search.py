@@ -86,7 +86,7 @@ def test_search_filters(api, found):
     ("status=open", "status", "Must be running, incident, completed, cancelled or error"),
     ("started_from=", "started_from", "Must be a date as YYYY-MM-DD"),
     ("started_to=2026-02-30", "started_to", "Must be a date as YYYY-MM-DD"),
-    ("sla_breached=yes", "sla_breached", "Must be “breached” or “not breached” (true or false in the API)"),
+    ("sla_breached=yes", "sla_breached", "Must be “breached” or “not breached”"),
     ("page=0", "page", "Must be a whole number from 1 to 1000000"),
     ("per_page=500", "per_page", "Must be a whole number from 1 to 100"),
     ("customer=a%00b", "customer", "May not contain a NUL character"),
