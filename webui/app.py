@@ -84,10 +84,12 @@ class _Flask(Flask):
         every request hook on every request (five times per API request), and a function's answer never
         changes. Only plain functions are remembered (a bound method is a new object at each access); a
         coroutine function is wrapped by Flask every time, as before."""
+        if type(func) is not FunctionType:
+            return super().ensure_sync(func)
         if func in self._plain:
             return func
         done = super().ensure_sync(func)
-        if done is func and type(func) is FunctionType:
+        if done is func:
             self._plain.add(func)
         return done
 
