@@ -87,18 +87,26 @@ def parse(raw: bytes | str) -> Any:
     -Infinity are not JSON), nesting deeper than MAX_DEPTH, or text that is not valid Unicode.
     A number too large for a double (1e400) parses as infinity: callers find it with `flaws` and
     name its field (a finite-number rule of the data, not a syntax error)."""
+    return read(raw)[0]
+
+
+def read(raw: bytes | str) -> tuple[Any, list[Flaw]]:
+    """`parse`, with the flaws it lets through (non-finite numbers, NUL characters) found in the same walk,
+    in the order `flaws` gives them: a request body is walked once, not once here and once by its reader."""
     try:
         value = json.loads(raw, parse_constant=_no_constant)
     except RecursionError:
         raise NotAcceptable(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:  # UnicodeDecodeError is a ValueError
         raise NotAcceptable(f"not valid JSON: {exc}") from None
+    rest = []
     for flaw in flaws(value):
         if flaw.kind == DEEP:
             raise NotAcceptable(f"the JSON is nested deeper than {MAX_DEPTH} levels")
         if flaw.kind == SURROGATE:
             raise NotAcceptable("not valid Unicode: a text holds a lone surrogate")
-    return value
+        rest.append(flaw)
+    return value, rest
 
 
 def where(path: tuple[str | int, ...]) -> str:

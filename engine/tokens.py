@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.errors import Unauthorized
+from engine.store.driver_sql import DriverStatement
 from engine.store.models import ApiToken, User
 
 LIFETIME = timedelta(hours=12)
@@ -41,19 +42,22 @@ def resolve(session: Session | Connection, token: str, now: datetime) -> str:
     """The active user a token stands for, or Unauthorized (unknown, revoked or expired token; a user no
     longer active). One read, asked anew on every API request (never cached: a revoked token or a
     deactivated user is refused from the next request on); a Connection suffices (Database.glance)."""
-    found = session.execute(_RESOLVE, {"digest": _digest(token or "")}).first()
+    found = _RESOLVE.execute(session, {"digest": _digest(token or ""), "now": now}).first()
     if found is None or found.revoked:
         raise Unauthorized("invalid token")
-    if found.expires_at <= now:
+    if not found.fresh:
         raise Unauthorized("token expired")
     if not found.active:
         raise Unauthorized("the token's user is no longer active")
     return found.username
 
 
-# built once (bound parameter): its cache key and compiled form are reused by every request
-_RESOLVE = (select(ApiToken.username, ApiToken.revoked, ApiToken.expires_at, User.active)
-            .outerjoin(User, User.username == ApiToken.username).where(ApiToken.token_hash == bindparam("digest")))
+# Every API request asks this: compiled once and sent as the driver's SQL (engine/store/driver_sql.py), its
+# ~70 µs through SQLAlchemy's per-execution path cut to a third. The expiry is compared in SQL (`fresh`), as
+# `live` does, so no column needs converting back: the booleans are read as true or false on both databases.
+_RESOLVE = DriverStatement(
+    select(ApiToken.username, ApiToken.revoked, (ApiToken.expires_at > bindparam("now")).label("fresh"), User.active)
+    .outerjoin(User, User.username == ApiToken.username).where(ApiToken.token_hash == bindparam("digest")))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from types import FunctionType
 from typing import Any, ClassVar
 
 from flask import Flask, request
@@ -73,6 +74,24 @@ class _Rule(Rule):
 
 class _Flask(Flask):
     url_rule_class = _Rule
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._plain: set[Callable] = set()  # functions Flask returned as they are (not coroutine functions)
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's answer, remembered per function: Flask asks `inspect.iscoroutinefunction` of the view and of
+        every request hook on every request (five times per API request), and a function's answer never
+        changes. Only plain functions are remembered (a bound method is a new object at each access); a
+        coroutine function is wrapped by Flask every time, as before."""
+        if type(func) is not FunctionType:
+            return super().ensure_sync(func)
+        if func in self._plain:
+            return func
+        done = super().ensure_sync(func)
+        if done is func:
+            self._plain.add(func)
+        return done
 
 
 def create_app(engine: Engine, config: dict | None = None) -> Flask:

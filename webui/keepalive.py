@@ -42,6 +42,20 @@ class KeepAliveHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"
     wbufsize = -1  # buffered: an answer's head and (first part of its) body leave in one write, not two
     _answered = 0  # requests answered on this connection
+    _held: tuple | None = None  # the request's log line, held while its answer's first part is sent
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Werkzeug's request log line, written once the answer's first part has left (see _Answer.write):
+        the client no longer waits for it, while the line and the order of the log's lines are the same."""
+        if self._held is not None:
+            self._held = (code, size)
+            return
+        super().log_request(code, size)
+
+    def log_held(self) -> None:
+        held, self._held = self._held, None
+        if held:
+            super().log_request(*held)
 
     def setup(self) -> None:
         super().setup()
@@ -149,6 +163,12 @@ class _Answer:
         return self.write
 
     def write(self, data: bytes) -> None:
+        try:
+            self._write(data)
+        finally:  # logged even when the client went away meanwhile, as werkzeug logs before sending
+            self.handler.log_held()
+
+    def _write(self, data: bytes) -> None:
         h = self.handler
         assert self.status_set is not None, "write() before start_response"
         assert self.headers_set is not None, "write() before start_response"
@@ -159,6 +179,7 @@ class _Answer:
             except ValueError:
                 code_str, msg = self.status_sent, ""
             code = int(code_str)
+            h._held = ()  # send_response's log line waits until the head has been sent
             h.send_response(code, msg)
             header_keys = set()
             for key, value in self.headers_set:

@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, Request, Response
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import CSRFProtect
 
 from engine.config import PROJECT_ROOT
@@ -78,12 +78,22 @@ def _headers(response: Response) -> Response:
 
 class _CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, but a request without the session cookie (every API call with a
-    bearer token) gets its empty session without Flask building a signing serializer to read nothing."""
+    bearer token) gets its empty session without Flask building a signing serializer to read nothing, and
+    the same session left empty and unmodified is saved without Flask reading the seven cookie settings
+    it would then not use: what reaches the client (a `Vary: Cookie` if the session was read) is Flask's."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        # no Cookie header at all: nothing to parse (werkzeug parses every cookie to find one)
+        if app.secret_key and ("HTTP_COOKIE" not in request.environ
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if session or session.modified:  # a cookie to set or to delete: Flask's own way
+            super().save_session(app, session, response)
+        elif session.accessed:  # as Flask does for an empty session it returns early for
+            response.vary.add("Cookie")
 
 
 def init_app(app: Flask) -> None:

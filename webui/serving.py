@@ -12,6 +12,7 @@ it (at most keepalive.KEEPALIVE_IDLE seconds idle). The request handling is werk
 
 from __future__ import annotations
 
+import gc
 import queue
 import socket
 import threading
@@ -67,6 +68,11 @@ class PooledWSGIServer(ThreadedWSGIServer):
 def serve(app: Flask, host: str, port: int) -> None:
     """Serve `app` until interrupted (Ctrl-C), as Flask's app.run(threaded=True) did."""
     server = PooledWSGIServer(host, port, app)
+    # What was built to serve (the app, the engine's caches, the imported libraries: most of the process's
+    # objects) lives as long as the process. Frozen, the cyclic garbage collector's full passes no longer walk
+    # it all again: ~0.05 ms of CPU per REST request on bench/rest_vs_raw.py (its GC time more than halved).
+    gc.collect()
+    gc.freeze()
     server.log_startup()
     try:
         server.serve_forever()

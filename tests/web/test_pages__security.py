@@ -128,3 +128,15 @@ def test_web_workers_starting_together_share_one_secret_key(tmp_path, monkeypatc
             w.join(timeout=30)
         assert len(keys) == 1 and len(keys.pop()) == 64  # one key, never a half-written empty one
         assert [p.name for p in (root / "instance").iterdir()] == ["secret_key"]  # no drafts left behind
+
+
+def test_session_headers_are_flasks_on_api_calls_and_at_logout(app, api_token, pages):
+    """webui/security.py saves an empty, unchanged session without Flask's cookie settings: what reaches the
+    client must stay Flask's own (the session is read on every request, so caches are told it varies)."""
+    response = app.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {api_token('rep1')}"})
+    assert response.headers.get_all("Vary") == ["Cookie"] and "Set-Cookie" not in response.headers
+    rep1 = pages("rep1")
+    out = rep1.post("/logout")
+    assert out.status_code == 302 and "Cookie" in out.headers.get("Vary", "")
+    cookies = out.headers.get_all("Set-Cookie")
+    assert any(c.startswith("session=") for c in cookies), cookies  # the session cookie is rewritten or cleared

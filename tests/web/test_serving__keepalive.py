@@ -4,6 +4,7 @@ each answered whole, and a connection closed whenever keeping it would not be sa
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
 import threading
 import time
@@ -152,3 +153,36 @@ def test_a_client_expecting_100_continue_is_told_to_go_on() -> None:
         sock.settimeout(10)
         status, _, body = _exchange(sock, b'{"n": 3}')
         assert (status, body) == (200, b'{"got":3}\n')
+
+
+class _BlockingLog(logging.Handler):
+    """Werkzeug's request log held up (a slow disk, a full pipe) until released; the lines it got."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.go.wait(10)
+        self.lines.append(record.getMessage())
+
+
+def test_the_answer_does_not_wait_for_the_request_log() -> None:
+    log, werkzeug_log = _BlockingLog(), logging.getLogger("werkzeug")
+    werkzeug_log.addHandler(log)
+    try:
+        with _served() as server:
+            conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+            conn.request("POST", "/echo", body=b'{"n": 7}', headers={"Content-Type": "application/json"})
+            response = conn.getresponse()  # before the log line is released
+            assert (response.status, response.read()) == (200, b'{"got":7}\n')
+            assert log.lines == []
+            log.go.set()
+            deadline = time.monotonic() + 10
+            while not log.lines and time.monotonic() < deadline:
+                time.sleep(0.01)
+            conn.close()
+    finally:
+        werkzeug_log.removeHandler(log)
+    assert len(log.lines) == 1 and log.lines[0].endswith('"POST /echo HTTP/1.1" 200 -')

@@ -82,12 +82,12 @@ def json_object() -> dict:
     if not raw.strip():
         raise BadBody("the request body must be a JSON object (it is empty)")
     try:
-        value = jsonvalues.parse(raw)
+        value, flaws = jsonvalues.read(raw)
     except jsonvalues.NotAcceptable as exc:
         raise BadBody(f"the request body is not acceptable JSON: {exc}") from None
     if not isinstance(value, dict):
         raise BadBody(f"the request body must be a JSON object, not {type(value).__name__}")
-    infinite = {_field_of(f.path): NOT_FINITE for f in jsonvalues.flaws(value) if f.kind == jsonvalues.NON_FINITE}
+    infinite = {_field_of(f.path): NOT_FINITE for f in flaws if f.kind == jsonvalues.NON_FINITE}
     raise_if(infinite, "numbers too large for a double (not finite)")
     return value
 
