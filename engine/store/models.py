@@ -121,6 +121,12 @@ class Instance(Base):
     sla_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# the reads at scale (migrations 0015, 0016, 0022): partial indexes of the open tasks, used when a query states
+# the same condition
+_READY = "status = 'ready'"
+_OPEN_ONLY = {"sqlite_where": text(_READY), "postgresql_where": text(_READY)}
+
+
 class Task(Base):
     """One row per user task that became ready; the inbox reads these, never the state JSON."""
 
@@ -132,12 +138,13 @@ class Task(Base):
         # + step, times, id: 0020 (the KPI page's per-instance reads of the measured steps from the index alone)
         Index("ix_task_instance_status", "instance_id", "status", "completed_by", "assignee", "role", "bpmn_id",
               "completed_at", "created_at", "id"),
-        # the inbox (queries.inbox): one ordered scan per source, see migration 0005
-        Index("ix_task_inbox_role", "status", "role", "created_at", "id"),
-        Index("ix_task_inbox_assignee", "status", "assignee", "created_at", "id"),
+        # the inbox (queries.inbox): one ordered scan per source, see migration 0005; of the open tasks only
+        # (0022: a completion deletes its entries, and the indexes stay the size of the open work)
+        Index("ix_task_inbox_role", "role", "created_at", "id", **_OPEN_ONLY),
+        Index("ix_task_inbox_assignee", "assignee", "created_at", "id", **_OPEN_ONLY),
         # the inbox by deadline (sort="due"), see migration 0012
-        Index("ix_task_inbox_role_due", "status", "role", "due_at", "created_at", "id"),
-        Index("ix_task_inbox_assignee_due", "status", "assignee", "due_at", "created_at", "id"),
+        Index("ix_task_inbox_role_due", "role", "due_at", "created_at", "id", **_OPEN_ONLY),
+        Index("ix_task_inbox_assignee_due", "assignee", "due_at", "created_at", "id", **_OPEN_ONLY),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
@@ -362,12 +369,9 @@ class NotificationMark(Base):
 
 # the worker's overdue scan: ready tasks by due time (declared here to leave the Task class to its owners)
 Index("ix_task_status_due", Task.status, Task.due_at, Task.instance_id)  # + instance: migration 0018
-# the reads at scale (migrations 0015, 0016): partial indexes, used when a query states the same condition
-_READY = "status = 'ready'"
 # the open tasks led by role (migration 0016 replaced 0015's ix_task_open, led by status, which PostgreSQL could
 # not position in: it drops a condition the partial index's own condition implies); status last for SQLite
-Index("ix_task_ready", Task.role, Task.assignee, Task.sod, Task.instance_id, Task.status,
-      sqlite_where=text(_READY), postgresql_where=text(_READY))
+Index("ix_task_ready", Task.role, Task.assignee, Task.sod, Task.instance_id, Task.status, **_OPEN_ONLY)
 # the tasks by status and completion time (migration 0020): the KPI page's counts of the completions in a range
 Index("ix_task_completed", Task.status, Task.completed_at, Task.role, Task.completed_by, Task.process_key)
 # the SLA search's old probes (ix_task_late, ix_task_late_instance, ix_audit_event_escalated) went with migration
