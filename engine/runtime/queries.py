@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, Select, bindparam, exists, func, literal, literal_column, select, text, union_all
+from sqlalchemy import Connection, Select, bindparam, exists, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -26,7 +26,7 @@ from engine.process import observe
 from engine.process.specs import SpecCache, SpecSet
 from engine.runtime import access, incidents
 from engine.runtime.loading import form_of, get_instance, get_task, latest_version, load_workflow, specs_for
-from engine.store.models import AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
+from engine.store.models import READY, AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
 from engine.store.types import UTCDateTime
 from engine.users import Person, managed_roles, roles_of
 
@@ -44,9 +44,6 @@ def task_dict(row: Task, now: datetime | None = None) -> dict:
             "completed_by": row.completed_by, "completed_at": _ts(row.completed_at), "form_key": row.form_key}
 
 
-# `status = 'ready'` as a literal in the SQL, not a bound value: a partial index of the open tasks (ix_task_ready,
-# ix_task_inbox_*) is used only when the query states its condition itself
-_READY = literal_column("'ready'")
 MAX_PAGE = 1000  # the most rows one inbox call returns when paging
 
 
@@ -128,7 +125,7 @@ def _open_roles_statement() -> Select:
     """The distinct roles of the open tasks, one index seek each in ix_task_ready (a loose index scan written
     out: the next role is the least one above the last), so a few dozen seeks however many tasks are open."""
     task = Task.__table__.c
-    ready = task.status == _READY
+    ready = task.status == READY
     found = select(func.min(task.role).label("role")).where(ready).cte("open_roles", recursive=True)
     following = select(func.min(task.role)).where(ready, task.role > found.c.role).scalar_subquery()
     found = found.union_all(select(following).where(found.c.role.is_not(None)))
@@ -144,7 +141,7 @@ def _open_rows(username, *conditions: ColumnElement[bool]) -> Select:  # noqa: A
     looks further (the user's own instances, the instance's completed tasks by ix_task_instance_status).
     The status is a literal: a partial index is used only when the query names its condition itself."""
     task = Task.__table__.c
-    return select(task.role).where(task.status == _READY, *conditions,
+    return select(task.role).where(task.status == READY, *conditions,
                                    _sod_visible(username, joined=False))
 
 
@@ -180,7 +177,7 @@ def _inbox_statement(roles: int, process: bool, role: bool, overdue: bool | None
     sources = [task.assignee == username]
     sources += [task.assignee.is_(None) & (task.role == bindparam(f"role_{i}")) for i in range(roles)]
     # the literal status: the partial ix_task_inbox_* (migration 0022) serve only a query stating their condition
-    filters = [task.status == _READY, _sod_visible(username)]
+    filters = [task.status == READY, _sod_visible(username)]
     if process:
         filters.append(task.process_key == bindparam("process"))
     if role:
@@ -299,7 +296,7 @@ MANAGED_SHOWN = 200  # a manager reassigns the oldest work first; the rest waits
 
 def managed_tasks(session: Session, user: Person, now: datetime) -> list[dict]:
     """The oldest ready tasks of the roles this user manages (for reassigning); admins see every role's."""
-    query = (select(Task).where(Task.status == _READY, Task.role != "initiator")
+    query = (select(Task).where(Task.status == READY, Task.role != "initiator")
              .order_by(Task.created_at, Task.id).limit(MANAGED_SHOWN))
     if not access.is_admin(user):
         query = query.where(Task.role.in_(managed_roles(session, user)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, literal_column, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from engine.store.types import UTCDateTime
@@ -125,6 +125,9 @@ class Instance(Base):
 # the same condition
 _READY = "status = 'ready'"
 _OPEN_ONLY = {"sqlite_where": text(_READY), "postgresql_where": text(_READY)}
+# what such a query compares `status` with: the literal, not a bound value, which the planner does not know when
+# it plans (PostgreSQL plans a prepared statement once for any value, and could not use a partial index)
+READY = literal_column("'ready'")
 
 
 class Task(Base):
@@ -367,13 +370,18 @@ class NotificationMark(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-# the worker's overdue scan: ready tasks by due time (declared here to leave the Task class to its owners)
-Index("ix_task_status_due", Task.status, Task.due_at, Task.instance_id)  # + instance: migration 0018
+# the worker's overdue scan, the health page, the SLA columns' fill: open tasks with a deadline by due time
+# (declared here to leave the Task class to its owners); + instance: migration 0018; partial: 0022
+_DUE = "status = 'ready' AND due_at IS NOT NULL"
+Index("ix_task_status_due", Task.due_at, Task.instance_id, sqlite_where=text(_DUE), postgresql_where=text(_DUE))
 # the open tasks led by role (migration 0016 replaced 0015's ix_task_open, led by status, which PostgreSQL could
 # not position in: it drops a condition the partial index's own condition implies); status last for SQLite
 Index("ix_task_ready", Task.role, Task.assignee, Task.sod, Task.instance_id, Task.status, **_OPEN_ONLY)
-# the tasks by status and completion time (migration 0020): the KPI page's counts of the completions in a range
-Index("ix_task_completed", Task.status, Task.completed_at, Task.role, Task.completed_by, Task.process_key)
+# the completed tasks by completion time (migrations 0020, 0022): the KPI page's counts of the completions in a range;
+# status last for SQLite, which reads the partial condition's column to check it (else the table, row by row)
+_COMPLETED = "status = 'completed'"
+Index("ix_task_completed", Task.completed_at, Task.role, Task.completed_by, Task.process_key, Task.status,
+      sqlite_where=text(_COMPLETED), postgresql_where=text(_COMPLETED))
 # the SLA search's old probes (ix_task_late, ix_task_late_instance, ix_audit_event_escalated) went with migration
 # 0021: it reads instance.sla_breach_at (0019)
 # the instances that breach an SLA (now or once their open tasks fall due), newest first (migration 0019)
