@@ -134,8 +134,8 @@ class Task(Base):
     """One row per user task that became ready; the inbox reads these, never the state JSON."""
 
     __tablename__ = "task"
-    # no index led by role or assignee alone: every query naming them names the status or the instance too, and
-    # each index costs every status change a write (migration 0021 dropped ix_task_role_status, _assignee_status)
+    # each index costs every status change a write: no full index led by role or assignee (migration 0021 dropped
+    # ix_task_role_status, _assignee_status), and those of the open or the completed tasks are partial (0022)
     __table_args__ = (
         # + who: migration 0015; + assignee, role: 0018 (the search's visibility probe from the index alone);
         # + step, times, id: 0020 (the KPI page's per-instance reads of the measured steps from the index alone)
@@ -377,8 +377,8 @@ Index("ix_task_status_due", Task.due_at, Task.instance_id, sqlite_where=text(_DU
 # the open tasks led by role (migration 0016 replaced 0015's ix_task_open, led by status, which PostgreSQL could
 # not position in: it drops a condition the partial index's own condition implies); status last for SQLite
 Index("ix_task_ready", Task.role, Task.assignee, Task.sod, Task.instance_id, Task.status, **_OPEN_ONLY)
-# the completed tasks by completion time (migrations 0020, 0022): the KPI page's counts of the completions in a range;
-# status last for SQLite, which reads the partial condition's column to check it (else the table, row by row)
+# the completed tasks by completion time (migrations 0020, 0022): the KPI page's counts of the completions in a
+# range; status last for SQLite, which reads the partial condition's column to check it (else the table's rows)
 _COMPLETED = "status = 'completed'"
 Index("ix_task_completed", Task.completed_at, Task.role, Task.completed_by, Task.process_key, Task.status,
       sqlite_where=text(_COMPLETED), postgresql_where=text(_COMPLETED))
