@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.runtime import incidents
 from engine.store.db import alembic_config
-from engine.store.models import Instance, Task, Timer
+from engine.store.models import READY, Instance, Task, Timer
 
 # A due timer the workers have not fired within this long means they are down or behind.
 TIMER_GRACE = timedelta(seconds=60)
@@ -40,10 +40,11 @@ def code_head(url: str) -> str | None:
 def gauges(session: Session, now: datetime) -> dict:
     """Open tasks per role (and how many are past due), waiting timers, the due/overdue ones of running
     instances (and how many of those failed an attempt), running instances, open incidents per process."""
-    open_tasks = dict(session.execute(select(Task.role, func.count()).where(Task.status == "ready")
+    # the literal status: the open tasks' partial indexes (ix_task_ready, ix_task_status_due) serve these
+    open_tasks = dict(session.execute(select(Task.role, func.count()).where(Task.status == READY)
                                       .group_by(Task.role)).all())
     late_tasks = dict(session.execute(select(Task.role, func.count()).where(
-        Task.status == "ready", Task.due_at.is_not(None), Task.due_at < now).group_by(Task.role)).all())
+        Task.status == READY, Task.due_at.is_not(None), Task.due_at < now).group_by(Task.role)).all())
     waiting = Timer.status == "waiting"
     # a due timer of an instance halted by an incident waits for people, not for the workers
     workers = waiting & Timer.instance_id.in_(select(Instance.id).where(Instance.status == "running"))

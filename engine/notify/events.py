@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from engine.notify import preferences
 from engine.runtime import access
 from engine.store.driver_sql import DriverStatement
-from engine.store.models import Instance, Notification, NotificationMark, ProcessVersion, Task, User
+from engine.store.models import READY, Instance, Notification, NotificationMark, ProcessVersion, Task, User
 from engine.store.types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -61,7 +61,8 @@ def scan_overdue(ctx: Context) -> int:
     announced = select(NotificationMark.subject).where(NotificationMark.kind == "overdue",
                                                        NotificationMark.subject == Task.id)
     with ctx.db.read() as s:
-        due = list(s.scalars(select(Task.id).where(Task.status == "ready", Task.due_at.is_not(None),
+        # the literal status: ix_task_status_due holds the open tasks with a deadline only (migration 0022)
+        due = list(s.scalars(select(Task.id).where(Task.status == READY, Task.due_at.is_not(None),
                                                     Task.due_at <= now, ~exists(announced))
                              .order_by(Task.due_at, Task.id).limit(OVERDUE_BATCH)))
     count = 0

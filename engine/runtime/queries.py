@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, Select, bindparam, exists, func, literal, literal_column, select, text, union_all
+from sqlalchemy import Connection, Select, bindparam, exists, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -26,7 +26,7 @@ from engine.process import observe
 from engine.process.specs import SpecCache, SpecSet
 from engine.runtime import access, incidents
 from engine.runtime.loading import form_of, get_instance, get_task, latest_version, load_workflow, specs_for
-from engine.store.models import AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
+from engine.store.models import READY, AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
 from engine.store.types import UTCDateTime
 from engine.users import Person, managed_roles, roles_of
 
@@ -125,7 +125,7 @@ def _open_roles_statement() -> Select:
     """The distinct roles of the open tasks, one index seek each in ix_task_ready (a loose index scan written
     out: the next role is the least one above the last), so a few dozen seeks however many tasks are open."""
     task = Task.__table__.c
-    ready = task.status == literal_column("'ready'")
+    ready = task.status == READY
     found = select(func.min(task.role).label("role")).where(ready).cte("open_roles", recursive=True)
     following = select(func.min(task.role)).where(ready, task.role > found.c.role).scalar_subquery()
     found = found.union_all(select(following).where(found.c.role.is_not(None)))
@@ -141,7 +141,7 @@ def _open_rows(username, *conditions: ColumnElement[bool]) -> Select:  # noqa: A
     looks further (the user's own instances, the instance's completed tasks by ix_task_instance_status).
     The status is a literal: a partial index is used only when the query names its condition itself."""
     task = Task.__table__.c
-    return select(task.role).where(task.status == literal_column("'ready'"), *conditions,
+    return select(task.role).where(task.status == READY, *conditions,
                                    _sod_visible(username, joined=False))
 
 
@@ -176,7 +176,8 @@ def _inbox_statement(roles: int, process: bool, role: bool, overdue: bool | None
     username = bindparam("username")
     sources = [task.assignee == username]
     sources += [task.assignee.is_(None) & (task.role == bindparam(f"role_{i}")) for i in range(roles)]
-    filters = [task.status == "ready", _sod_visible(username)]
+    # the literal status: the partial ix_task_inbox_* (migration 0022) serve only a query stating their condition
+    filters = [task.status == READY, _sod_visible(username)]
     if process:
         filters.append(task.process_key == bindparam("process"))
     if role:
@@ -295,7 +296,7 @@ MANAGED_SHOWN = 200  # a manager reassigns the oldest work first; the rest waits
 
 def managed_tasks(session: Session, user: Person, now: datetime) -> list[dict]:
     """The oldest ready tasks of the roles this user manages (for reassigning); admins see every role's."""
-    query = (select(Task).where(Task.status == "ready", Task.role != "initiator")
+    query = (select(Task).where(Task.status == READY, Task.role != "initiator")
              .order_by(Task.created_at, Task.id).limit(MANAGED_SHOWN))
     if not access.is_admin(user):
         query = query.where(Task.role.in_(managed_roles(session, user)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, literal_column, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from engine.store.types import UTCDateTime
@@ -121,23 +121,33 @@ class Instance(Base):
     sla_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# the reads at scale (migrations 0015, 0016, 0022): partial indexes of the open tasks, used when a query states
+# the same condition
+_READY = "status = 'ready'"
+_OPEN_ONLY = {"sqlite_where": text(_READY), "postgresql_where": text(_READY)}
+# what such a query compares `status` with: the literal, not a bound value, which the planner does not know when
+# it plans (PostgreSQL plans a prepared statement once for any value, and could not use a partial index)
+READY = literal_column("'ready'")
+
+
 class Task(Base):
     """One row per user task that became ready; the inbox reads these, never the state JSON."""
 
     __tablename__ = "task"
-    # no index led by role or assignee alone: every query naming them names the status or the instance too, and
-    # each index costs every status change a write (migration 0021 dropped ix_task_role_status, _assignee_status)
+    # each index costs every status change a write: no full index led by role or assignee (migration 0021 dropped
+    # ix_task_role_status, _assignee_status), and those of the open or the completed tasks are partial (0022)
     __table_args__ = (
         # + who: migration 0015; + assignee, role: 0018 (the search's visibility probe from the index alone);
         # + step, times, id: 0020 (the KPI page's per-instance reads of the measured steps from the index alone)
         Index("ix_task_instance_status", "instance_id", "status", "completed_by", "assignee", "role", "bpmn_id",
               "completed_at", "created_at", "id"),
-        # the inbox (queries.inbox): one ordered scan per source, see migration 0005
-        Index("ix_task_inbox_role", "status", "role", "created_at", "id"),
-        Index("ix_task_inbox_assignee", "status", "assignee", "created_at", "id"),
+        # the inbox (queries.inbox): one ordered scan per source, see migration 0005; of the open tasks only
+        # (0022: a completion deletes its entries, and the indexes stay the size of the open work)
+        Index("ix_task_inbox_role", "role", "created_at", "id", **_OPEN_ONLY),
+        Index("ix_task_inbox_assignee", "assignee", "created_at", "id", **_OPEN_ONLY),
         # the inbox by deadline (sort="due"), see migration 0012
-        Index("ix_task_inbox_role_due", "status", "role", "due_at", "created_at", "id"),
-        Index("ix_task_inbox_assignee_due", "status", "assignee", "due_at", "created_at", "id"),
+        Index("ix_task_inbox_role_due", "role", "due_at", "created_at", "id", **_OPEN_ONLY),
+        Index("ix_task_inbox_assignee_due", "assignee", "due_at", "created_at", "id", **_OPEN_ONLY),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
@@ -360,16 +370,18 @@ class NotificationMark(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-# the worker's overdue scan: ready tasks by due time (declared here to leave the Task class to its owners)
-Index("ix_task_status_due", Task.status, Task.due_at, Task.instance_id)  # + instance: migration 0018
-# the reads at scale (migrations 0015, 0016): partial indexes, used when a query states the same condition
-_READY = "status = 'ready'"
+# the worker's overdue scan, the health page, the SLA columns' fill: open tasks with a deadline by due time
+# (declared here to leave the Task class to its owners); + instance: migration 0018; partial: 0022
+_DUE = "status = 'ready' AND due_at IS NOT NULL"
+Index("ix_task_status_due", Task.due_at, Task.instance_id, sqlite_where=text(_DUE), postgresql_where=text(_DUE))
 # the open tasks led by role (migration 0016 replaced 0015's ix_task_open, led by status, which PostgreSQL could
 # not position in: it drops a condition the partial index's own condition implies); status last for SQLite
-Index("ix_task_ready", Task.role, Task.assignee, Task.sod, Task.instance_id, Task.status,
-      sqlite_where=text(_READY), postgresql_where=text(_READY))
-# the tasks by status and completion time (migration 0020): the KPI page's counts of the completions in a range
-Index("ix_task_completed", Task.status, Task.completed_at, Task.role, Task.completed_by, Task.process_key)
+Index("ix_task_ready", Task.role, Task.assignee, Task.sod, Task.instance_id, Task.status, **_OPEN_ONLY)
+# the completed tasks by completion time (migrations 0020, 0022): the KPI page's counts of the completions in a
+# range; status last for SQLite, which reads the partial condition's column to check it (else the table's rows)
+_COMPLETED = "status = 'completed'"
+Index("ix_task_completed", Task.completed_at, Task.role, Task.completed_by, Task.process_key, Task.status,
+      sqlite_where=text(_COMPLETED), postgresql_where=text(_COMPLETED))
 # the SLA search's old probes (ix_task_late, ix_task_late_instance, ix_audit_event_escalated) went with migration
 # 0021: it reads instance.sla_breach_at (0019)
 # the instances that breach an SLA (now or once their open tasks fall due), newest first (migration 0019)

@@ -14,25 +14,35 @@ import functools
 
 from sqlalchemy import Table, bindparam, inspect
 from sqlalchemy.orm import ColumnProperty, Session
+from sqlalchemy.orm.base import NO_VALUE
 
 from engine.store.driver_sql import DriverStatement
 
 
 def write_changes(session: Session, row: object) -> None:
     """Send the row's changed columns now (nothing when none changed; a row not in the database yet, or
-    with a changed attribute that is not a plain column, is left to the flush)."""
+    with a changed attribute that is not a plain column, is left to the flush). A column set to the value
+    it had is not sent, as the flush leaves it out: on SQLite an UPDATE naming an indexed column rewrites
+    its index entries (a step sets the instance's customer name each time, mostly to the same one)."""
     state = inspect(row)
     changed = state.committed_state
     if not changed or not state.persistent:
         return
     mapper = state.mapper
-    keys = tuple(sorted(changed))
-    columns = []
-    for key in keys:
+    keys, columns = [], []
+    for key in sorted(changed):
         prop = mapper.attrs.get(key)
         if not isinstance(prop, ColumnProperty) or len(prop.columns) != 1 or prop.columns[0].primary_key:
             return
-        columns.append(prop.columns[0].name)
+        column = prop.columns[0]
+        old = changed[key]
+        if old is not NO_VALUE and column.type.compare_values(old, state.dict.get(key)):
+            continue
+        keys.append(key)
+        columns.append(column.name)
+    if not keys:
+        mark_written(session, row)
+        return
     (pk,) = mapper.primary_key
     values = {f"v_{name}": getattr(row, key) for name, key in zip(columns, keys, strict=True)}
     _update(mapper.local_table, tuple(columns), pk.name).execute(session, {**values, "v_pk": state.identity[0]})
