@@ -1,0 +1,171 @@
+"""The response and resolution times of the KPI page, counted and ranked by the database (docs/kpi.md).
+
+The same figures as summarizing every case (stats.Summary), from two sources:
+- the decided cases (done, or ended unresolved), one `kpi_case` row each (engine/kpi/case_rows.py keeps them):
+  counted per process, month, role and person in one grouped read of ix_kpi_case_window; the median and the p90
+  per row of each breakdown picked by rank in SQL (row_number and count over the row's done hours, keeping only
+  the ranks stats.median and stats.p90 take), so no hour of a case comes to Python except those;
+- the open cases (a running or halted instance of a measured process with no decided row), counted live per
+  month and per the role and assignee of its first waiting end task (measures' `_first_waiting` rule, as SQL),
+  and whether it is already past its target at `now`.
+
+An interval whose start is a task, not the registration (none in kpi.yaml today), is read the old way: every case
+through measures.cases, summarized in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from engine.kpi import measures, months, stats
+from engine.kpi.definitions import Interval, Measure
+from engine.kpi.filters import Window
+from engine.store.models import Instance, KpiCase, Task
+
+DIMENSIONS = ("by_process", "by_month", "by_role", "by_person")  # the breakdown's keys, in this order
+Key = tuple  # (process, month, role, person)
+
+
+class _Counts:
+    """A group's counts (stats.Summary's, without the hours: those are ranked by the database)."""
+
+    __slots__ = ("breached", "done", "open", "open_breached", "unresolved", "within")
+
+    def __init__(self) -> None:
+        self.done = self.within = self.unresolved = self.breached = self.open = self.open_breached = 0
+
+    def add(self, other: _Counts) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def figures(self, ranked: tuple[float | None, float | None]) -> dict:
+        return stats.figures(self.done, self.open, self.open_breached, self.unresolved, self.within, self.breached,
+                             *ranked)
+
+
+def supported(measure: Measure) -> bool:
+    """Whether every interval of the measure starts at the registration (what kpi_case's window is)."""
+    return all(spec.start.is_registration for spec in measure.intervals)
+
+
+def breakdown(session: Session, measure: Measure, window: Window, now: datetime, timezone: str) -> dict:
+    """report._timing_breakdown of the measure's cases in the window, from kpi_case and the open instances."""
+    specs = [s for s in measure.intervals if window.process in (None, s.process)]
+    first, last = measures.registration_bounds(session, window)
+    span = months.span(first, last, timezone) if first is not None and last is not None and first <= last else []
+    groups: dict[Key, _Counts] = {}
+    if span and specs:
+        _decided(session, measure, specs, window, span, groups)
+        for spec in specs:
+            _open(session, measure, spec, window, now, span, groups)
+    overall, rows = _Counts(), {name: {} for name in DIMENSIONS}
+    for key, counts in groups.items():
+        overall.add(counts)
+        for position, name in enumerate(DIMENSIONS):
+            rows[name].setdefault(key[position], _Counts()).add(counts)
+    ranked = _ranks(session, measure, specs, window, span) if span and specs else {}
+    return {"overall": overall.figures(ranked.get(("overall", None), (None, None))),
+            **{name: [{"key": k, **found[k].figures(ranked.get((name, k), (None, None)))} for k in _ordered(found)]
+               for name, found in rows.items()}}
+
+
+def _ordered(keys: Iterable) -> list:
+    return sorted(keys, key=lambda k: (k is None, k or ""))
+
+
+def _cases(measure: Measure, specs: list[Interval], window: Window) -> Select:
+    query = select(KpiCase.measure).where(KpiCase.measure == measure.key,
+                                          KpiCase.process.in_([s.process for s in specs]))
+    return window.narrow(query, KpiCase.started_at)
+
+
+def _grouped(session: Session, inner: Select, keys: int) -> list:
+    """Rows of `inner` (labelled k0.. and the rest) summed per its first `keys` columns (an outer GROUP BY of the
+    inner columns: PostgreSQL's server-side parameters would make a GROUP BY of the month's CASE another
+    expression than the selected one)."""
+    sub = inner.subquery()
+    columns = [sub.c[f"k{n}"] for n in range(keys)]
+    sums = [func.sum(c) for c in list(sub.c)[keys:]]
+    return list(session.execute(select(*columns, *sums).group_by(*columns)))
+
+
+def _decided(session: Session, measure: Measure, specs: list[Interval], window: Window, span: list,
+             groups: dict[Key, _Counts]) -> None:
+    done = KpiCase.unresolved.is_(False)
+    within = and_(done, KpiCase.hours <= measure.target_hours)
+    inner = _cases(measure, specs, window).with_only_columns(
+        KpiCase.process.label("k0"), months.bucket(KpiCase.started_at, span).label("k1"), KpiCase.role.label("k2"),
+        KpiCase.person.label("k3"), _flag(done).label("done"), _flag(within).label("within"),
+        _flag(KpiCase.unresolved.is_(True)).label("unresolved"))
+    for process, month, role, person, n_done, n_within, n_unresolved in _grouped(session, inner, 4):
+        counts = groups.setdefault((process, month, role, person), _Counts())
+        counts.done += n_done
+        counts.within += n_within
+        counts.unresolved += n_unresolved
+        counts.breached += n_done - n_within + n_unresolved
+
+
+def _flag(condition: ColumnElement) -> ColumnElement:
+    return case((condition, 1), else_=0)
+
+
+def _open(session: Session, measure: Measure, spec: Interval, window: Window, now: datetime, span: list,
+          groups: dict[Key, _Counts]) -> None:
+    """The spec's open cases: running or halted instances registered in the window without a decided row, per
+    month and the role and assignee of the first waiting end task (None: not offered yet)."""
+    decided = select(KpiCase.instance_id).where(KpiCase.measure == measure.key, KpiCase.instance_id == Instance.id)
+    where = (Instance.process_key == spec.process, Instance.status.in_(("running", "incident")), ~decided.exists())
+    ids = window.narrow(select(Instance.id), Instance.started_at).where(*where)
+    rank = func.row_number().over(partition_by=Task.instance_id, order_by=(Task.created_at, Task.id)).label("rank")
+    waiting = select(Task.instance_id, Task.role, Task.assignee, rank).where(
+        Task.instance_id.in_(ids), Task.bpmn_id.in_(list(spec.end.tasks)), Task.status == "ready").subquery()
+    first = select(waiting).where(waiting.c.rank == 1).subquery()
+    late = Instance.started_at < now - timedelta(hours=measure.target_hours)
+    inner = window.narrow(
+        select(months.bucket(Instance.started_at, span).label("k0"), first.c.role.label("k1"),
+               first.c.assignee.label("k2"), literal(1, Integer).label("open"), _flag(late).label("late"))
+        .select_from(Instance).outerjoin(first, first.c.instance_id == Instance.id), Instance.started_at).where(*where)
+    for month, role, person, n_open, n_late in _grouped(session, inner, 3):
+        counts = groups.setdefault((spec.process, month, role, person), _Counts())
+        counts.open += n_open
+        counts.open_breached += n_late
+        counts.breached += n_late
+
+
+def _ranks(session: Session, measure: Measure, specs: list[Interval], window: Window,
+           span: list) -> dict[tuple, tuple[float | None, float | None]]:
+    """(dimension, key) -> (median, p90) of the done hours, from the values at the ranks they take (stats.py:
+    the middle one or two of n, and ceil(0.9 n), which (9 n + 9) / 10 in integers equals)."""
+    keys = {"overall": literal(None), "by_process": KpiCase.process,
+            "by_month": months.bucket(KpiCase.started_at, span), "by_role": KpiCase.role,
+            "by_person": KpiCase.person}
+    found = {}
+    for name, key in keys.items():
+        values: dict[object, dict[int, float]] = {}
+        counts: dict[object, int] = {}
+        for k, n, rank, hours in _ranked(session, _cases(measure, specs, window), key):
+            values.setdefault(k, {})[rank] = hours
+            counts[k] = n
+        for k, at in values.items():
+            n = counts[k]
+            low, high = at[(n + 1) // 2], at[n // 2 + 1]
+            median = low if n % 2 else (low + high) / 2  # statistics.median's
+            found[(name, k)] = (median, at[(9 * n + 9) // 10])
+    return found
+
+
+def _ranked(session: Session, cases: Select, key: ColumnElement) -> list:
+    """(key, n, rank, hours) of the done cases at the ranks the median and the p90 take, per key."""
+    inner = cases.with_only_columns(key.label("k"), KpiCase.hours.label("hours")).where(
+        KpiCase.unresolved.is_(False)).subquery()
+    numbered = select(inner.c.k, inner.c.hours,
+                      func.row_number().over(partition_by=inner.c.k, order_by=inner.c.hours).label("rank"),
+                      func.count().over(partition_by=inner.c.k).label("n")).subquery()
+    n = numbered.c.n
+    rank = numbered.c.rank  # integer division (`//`) on both databases
+    wanted = or_(rank == (n + 1) // 2, rank == n // 2 + 1, rank == (9 * n + 9) // 10)
+    return list(session.execute(select(numbered.c.k, n, numbered.c.rank, numbered.c.hours).where(wanted)))
