@@ -26,48 +26,47 @@ from engine.kpi import case_rows, definitions, measures, report
 from engine.kpi import filters as filter_rules
 from engine.runtime import access
 from engine.store.models import KpiCase
+from tests import test_kpi__figures as figures
 from tests.scenarios.driver import do, local_time
-from tests.test_kpi__figures import (CLOSED, CONSENT, DIAGNOSED, RESOLVED, RESPONSE, at, build_data_set,
-                                     repository_data_set, request)
 
 LATER = local_time("2026-04-06", "12:00")
 OBJECTS = {"customer_agrees_to_close": False, "customer_closing_answer": "客户不同意"}
 
 
 def _handle(eng: Engine, iid: int, outcome: dict, engineer: str = "fix1") -> None:
-    do(eng, engineer, "first_response", RESPONSE, iid)
-    do(eng, engineer, "diagnose", DIAGNOSED, iid)
+    do(eng, engineer, "first_response", figures.RESPONSE, iid)
+    do(eng, engineer, "diagnose", figures.DIAGNOSED, iid)
     do(eng, engineer, "resolve", outcome, iid)
 
 
 def build(eng: Engine, clock: ManualClock) -> dict[str, int]:
-    ids = build_data_set(eng, clock)
-    at(clock, "2026-04-02", "09:00")
+    ids = figures.build_data_set(eng, clock)
+    figures.at(clock, "2026-04-02", "09:00")
     for name in ("R1", "R2", "R3", "R4", "R5"):
-        ids[name] = eng.start("svc1", "aftersale", request())
-    at(clock, "2026-04-02", "15:00")
+        ids[name] = eng.start("svc1", "aftersale", figures.request())
+    figures.at(clock, "2026-04-02", "15:00")
     for name in ("R1", "R2"):  # resolved after 6 h, then the customer refuses the resolution: reopened
-        _handle(eng, ids[name], RESOLVED)
+        _handle(eng, ids[name], figures.RESOLVED)
         do(eng, "svc1", "confirm_resolution", {"resolution_confirmed": False, "satisfaction": 2}, ids[name])
-    do(eng, "fix2", "first_response", RESPONSE, ids["R3"])
+    do(eng, "fix2", "first_response", figures.RESPONSE, ids["R3"])
     eng.cancel("adm", ids["R3"], "重复登记")
-    do(eng, "fix2", "first_response", RESPONSE, ids["R4"])
-    do(eng, "fix2", "diagnose", {**DIAGNOSED, "quality_fault": True, "severity": "minor"}, ids["R4"])
-    _handle(eng, ids["R5"], CLOSED, "fix2")
+    do(eng, "fix2", "first_response", figures.RESPONSE, ids["R4"])
+    do(eng, "fix2", "diagnose", {**figures.DIAGNOSED, "quality_fault": True, "severity": "minor"}, ids["R4"])
+    _handle(eng, ids["R5"], figures.CLOSED, "fix2")
     do(eng, "svc2", "confirm_closing", OBJECTS, ids["R5"])
-    at(clock, "2026-04-04", "10:00")
-    do(eng, "fix2", "diagnose", DIAGNOSED, ids["R1"])
-    do(eng, "fix2", "resolve", RESOLVED, ids["R1"])  # resolved again: the first resolution's 6 h stay
-    do(eng, "fix2", "diagnose", DIAGNOSED, ids["R2"])
-    do(eng, "fix2", "resolve", CLOSED, ids["R2"])
-    do(eng, "svc2", "confirm_closing", CONSENT, ids["R2"])  # closed unresolved: attributed to fix2
+    figures.at(clock, "2026-04-04", "10:00")
+    do(eng, "fix2", "diagnose", figures.DIAGNOSED, ids["R1"])
+    do(eng, "fix2", "resolve", figures.RESOLVED, ids["R1"])  # resolved again: the first resolution's 6 h stay
+    do(eng, "fix2", "diagnose", figures.DIAGNOSED, ids["R2"])
+    do(eng, "fix2", "resolve", figures.CLOSED, ids["R2"])
+    do(eng, "svc2", "confirm_closing", figures.CONSENT, ids["R2"])  # closed unresolved: attributed to fix2
     clock.set(LATER)
     return ids
 
 
 @pytest.fixture(scope="module")
 def data_set(_schema, tmp_path_factory):
-    yield from repository_data_set(_schema, tmp_path_factory, build)
+    yield from figures.repository_data_set(_schema, tmp_path_factory, build)
 
 
 def old_times(eng: Engine, user: str, filters: dict, now: datetime) -> list[dict]:

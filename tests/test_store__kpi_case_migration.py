@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, inspect
 from engine import Engine
 from engine.clock import ManualClock
 from engine.store.db import alembic_config
+from tests.cli_runner import run_cli
 from tests.conftest import ROOT, add_users
 from tests.scenarios.driver import PEOPLE, do
 from tests.test_kpi__aftersale import AGREES, ASKED, DIAGNOSED, RESOLVED, at, handle, request
@@ -54,5 +55,22 @@ def test_the_upgrade_fills_kpi_case_and_the_page_stays_the_same(engine: Engine, 
             assert conn.exec_driver_sql("SELECT count(*) FROM kpi_case").scalar() == 5
     finally:
         command.upgrade(cfg, "head")
+        raw.dispose()
+    assert _times(engine) == before
+
+
+def test_salesflow_kpi_rebuild_puts_back_rows_written_around_the_engine(engine: Engine, clock: ManualClock,
+                                                                       db_url: str):
+    _cases(engine, clock)
+    before = _times(engine)
+    raw = create_engine(db_url)
+    try:
+        with raw.begin() as conn:  # as a restore of the other tables, or a bulk load, would leave it
+            conn.exec_driver_sql("DELETE FROM kpi_case")
+        assert _times(engine) != before
+        done = run_cli({"SALESFLOW_DATABASE_URL": db_url, "SALESFLOW_LANG": "en"}, "kpi", "rebuild")
+        assert done.returncode == 0, done.stderr
+        assert "kpi_case: 5 decided cases" in done.stdout
+    finally:
         raw.dispose()
     assert _times(engine) == before
