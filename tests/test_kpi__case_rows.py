@@ -15,6 +15,7 @@ database the tests run on. And the rows the steps wrote are those a rebuild from
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
 import pytest
@@ -22,7 +23,7 @@ from sqlalchemy import select
 
 from engine import Engine, users
 from engine.clock import ManualClock
-from engine.kpi import case_rows, definitions, measures, report
+from engine.kpi import case_rows, definitions, measures, report, stats, times
 from engine.kpi import filters as filter_rules
 from engine.runtime import access
 from engine.store.models import KpiCase
@@ -125,3 +126,10 @@ def test_the_rows_the_steps_wrote_are_the_ones_a_rebuild_writes(data_set):
     with eng.db.write() as s:
         assert case_rows.rebuild(s) == len(kept)
     assert _rows(eng) == kept
+
+
+def test_the_ranks_read_from_sorted_hours_are_the_median_and_p90_of_stats():
+    rng = random.Random(17)
+    for n in range(0, 400):
+        values = [rng.choice((0.5, 1.25, 3.0, 24.0, 48.01)) + rng.random() * (n % 3) for _ in range(n)]
+        assert times._picked(sorted(values)) == (stats.median(values), stats.p90(values))

@@ -102,18 +102,23 @@ def _timing_breakdown(cases: Iterable[measures.Case], target: float) -> dict:
             **{name: [{"key": k, **found[k].figures()} for k in _ordered(found)] for name, found in groups.items()}}
 
 
+def measure_times(session: Session, defs: definitions.Definitions, measure: definitions.Measure,
+                  window: filter_rules.Window, now: datetime) -> dict:
+    """One measure's breakdown: counted and ranked by the database from the decided cases' rows (engine/kpi/times.py),
+    or, for an interval that starts at a task, every case summarized here."""
+    if times.supported(measure):
+        return times.breakdown(session, measure, window, now, defs.timezone)
+    return _timing_breakdown(measures.cases(session, measure, window, now, defs.timezone), measure.target_hours)
+
+
 def _times(session: Session, defs: definitions.Definitions, window: filter_rules.Window, now: datetime) -> list[dict]:
     found = []
     for measure in defs.measures:
         if window.process is not None and window.process not in {i.process for i in measure.intervals}:
             continue
-        if times.supported(measure):  # counted and ranked by the database from the decided cases' rows
-            figures = times.breakdown(session, measure, window, now, defs.timezone)
-        else:
-            figures = _timing_breakdown(measures.cases(session, measure, window, now, defs.timezone),
-                                        measure.target_hours)
         found.append({"measure": measure.key, "target_hours": measure.target_hours,
-                      "processes": [i.process for i in measure.intervals], **figures})
+                      "processes": [i.process for i in measure.intervals],
+                      **measure_times(session, defs, measure, window, now)})
     return found
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from engine.kpi import measures, months, stats
@@ -138,34 +138,33 @@ def _open(session: Session, measure: Measure, spec: Interval, window: Window, no
 
 def _ranks(session: Session, measure: Measure, specs: list[Interval], window: Window,
            span: list) -> dict[tuple, tuple[float | None, float | None]]:
-    """(dimension, key) -> (median, p90) of the done hours, from the values at the ranks they take (stats.py:
-    the middle one or two of n, and ceil(0.9 n), which (9 n + 9) / 10 in integers equals)."""
-    keys = {"overall": literal(None), "by_process": KpiCase.process,
-            "by_month": months.bucket(KpiCase.started_at, span), "by_role": KpiCase.role,
-            "by_person": KpiCase.person}
-    found = {}
-    for name, key in keys.items():
-        values: dict[object, dict[int, float]] = {}
-        counts: dict[object, int] = {}
-        for k, n, rank, hours in _ranked(session, _cases(measure, specs, window), key):
-            values.setdefault(k, {})[rank] = hours
-            counts[k] = n
-        for k, at in values.items():
-            n = counts[k]
-            low, high = at[(n + 1) // 2], at[n // 2 + 1]
-            median = low if n % 2 else (low + high) / 2  # statistics.median's
-            found[(name, k)] = (median, at[(9 * n + 9) // 10])
-    return found
+    """(dimension, key) -> (median, p90) of the done hours (stats.median, stats.p90), exactly. The database sorts
+    the window's done hours once (with each case's process, month, role and person), and each row of a breakdown
+    takes its values in that order: already sorted, its median and p90 are read at their ranks. One sort instead of
+    one per breakdown: numbering the hours per row in SQL (row_number and count over each breakdown, keeping the
+    ranks wanted) sorted them five times and cost three to four times as much on both databases."""
+    query = _cases(measure, specs, window).with_only_columns(
+        KpiCase.process, months.bucket(KpiCase.started_at, span), KpiCase.role, KpiCase.person, KpiCase.hours).where(
+        KpiCase.unresolved.is_(False)).order_by(KpiCase.hours)
+    found: list[dict[object, list[float]]] = [{} for _ in DIMENSIONS]
+    overall: list[float] = []
+    lists = [found[n].setdefault for n in range(len(DIMENSIONS))]
+    for process, month, role, person, hours in session.connection().execute(query):
+        overall.append(hours)
+        lists[0](process, []).append(hours)
+        lists[1](month, []).append(hours)
+        lists[2](role, []).append(hours)
+        lists[3](person, []).append(hours)
+    ranked = {("overall", None): _picked(overall)}
+    for name, groups in zip(DIMENSIONS, found, strict=True):
+        ranked.update({(name, key): _picked(values) for key, values in groups.items()})
+    return ranked
 
 
-def _ranked(session: Session, cases: Select, key: ColumnElement) -> list:
-    """(key, n, rank, hours) of the done cases at the ranks the median and the p90 take, per key."""
-    inner = cases.with_only_columns(key.label("k"), KpiCase.hours.label("hours")).where(
-        KpiCase.unresolved.is_(False)).subquery()
-    numbered = select(inner.c.k, inner.c.hours,
-                      func.row_number().over(partition_by=inner.c.k, order_by=inner.c.hours).label("rank"),
-                      func.count().over(partition_by=inner.c.k).label("n")).subquery()
-    n = numbered.c.n
-    rank = numbered.c.rank  # integer division (`//`) on both databases
-    wanted = or_(rank == (n + 1) // 2, rank == n // 2 + 1, rank == (9 * n + 9) // 10)
-    return list(session.execute(select(numbered.c.k, n, numbered.c.rank, numbered.c.hours).where(wanted)))
+def _picked(ordered: list[float]) -> tuple[float | None, float | None]:
+    """stats.median and stats.p90 of values already in order (their ranks: the middle one or two, ceil(0.9 n))."""
+    n = len(ordered)
+    if not n:
+        return None, None
+    median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+    return median, ordered[(9 * n + 9) // 10 - 1]
