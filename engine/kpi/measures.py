@@ -263,11 +263,23 @@ def resolved(session: Session, process: str, point: Point, window: Window, timez
 def completed_tasks(session: Session, window: Window, now: datetime, timezone: str) -> list[Completions]:
     """The user tasks completed in the window per role, person and month, counted by the database from
     ix_task_completed alone (a range of it for a date range)."""
-    query = window.narrow(select(Task.id).where(Task.status == "completed", Task.completed_at.is_not(None)),
-                          Task.completed_at, Task.process_key)
-    guess = (_registrations(session, window)[0], window.end or now)
+    done = select(Task.id).where(Task.status == "completed", Task.completed_at.is_not(None))
+    bounds = _completions(session, done, window)
+    if bounds is None:
+        return []
+    query = window.narrow(done, Task.completed_at, Task.process_key).where(Task.completed_at.between(*bounds))
     return [Completions(*row) for row in months.counts(
-        session, query, Task.completed_at, [Task.role, Task.completed_by], guess, timezone)]
+        session, query, Task.completed_at, [Task.role, Task.completed_by], bounds, timezone)]
+
+
+def _completions(session: Session, done: Select, window: Window) -> tuple[datetime, datetime] | None:
+    """The window's bounds, an open side closed by the first or last completion (one seek in ix_task_completed each;
+    None: none). Bounded on both sides, the count reads a range of ix_task_completed, the covering index: with one
+    side open SQLite's planner, having no statistics, took an inbox index led by the status and read every completed
+    row from the table (twice the time for everything)."""
+    first = window.start or session.scalar(done.with_only_columns(func.min(Task.completed_at)))
+    last = window.end or session.scalar(done.with_only_columns(func.max(Task.completed_at)))
+    return None if first is None or last is None else (first, last)
 
 
 def _score_events(source: SatisfactionSource, window: Window) -> Select:
