@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine.kpi import measures, months, stats
 from engine.kpi.definitions import Interval, Measure
@@ -116,19 +116,19 @@ def _flag(condition: ColumnElement) -> ColumnElement:
 def _open(session: Session, measure: Measure, spec: Interval, window: Window, now: datetime, span: list,
           groups: dict[Key, _Counts]) -> None:
     """The spec's open cases: running or halted instances registered in the window without a decided row, per
-    month and the role and assignee of the first waiting end task (None: not offered yet)."""
+    month and the role and assignee of the first waiting end task (None: not offered yet), each instance read once
+    (the first waiting row looked up for the open ones only, in ix_task_instance_status)."""
     decided = select(KpiCase.instance_id).where(KpiCase.measure == measure.key, KpiCase.instance_id == Instance.id)
-    where = (Instance.process_key == spec.process, Instance.status.in_(("running", "incident")), ~decided.exists())
-    ids = window.narrow(select(Instance.id), Instance.started_at).where(*where)
-    rank = func.row_number().over(partition_by=Task.instance_id, order_by=(Task.created_at, Task.id)).label("rank")
-    waiting = select(Task.instance_id, Task.role, Task.assignee, rank).where(
-        Task.instance_id.in_(ids), Task.bpmn_id.in_(list(spec.end.tasks)), Task.status == "ready").subquery()
-    first = select(waiting).where(waiting.c.rank == 1).subquery()
+    waiting = aliased(Task)
+    first = (select(waiting.id).where(waiting.instance_id == Instance.id, waiting.bpmn_id.in_(list(spec.end.tasks)),
+                                      waiting.status == "ready")
+             .order_by(waiting.created_at, waiting.id).limit(1).scalar_subquery())  # measures._first_waiting's rule
     late = Instance.started_at < now - timedelta(hours=measure.target_hours)
     inner = window.narrow(
-        select(months.bucket(Instance.started_at, span).label("k0"), first.c.role.label("k1"),
-               first.c.assignee.label("k2"), literal(1, Integer).label("open"), _flag(late).label("late"))
-        .select_from(Instance).outerjoin(first, first.c.instance_id == Instance.id), Instance.started_at).where(*where)
+        select(months.bucket(Instance.started_at, span).label("k0"), Task.role.label("k1"), Task.assignee.label("k2"),
+               literal(1, Integer).label("open"), _flag(late).label("late"))
+        .select_from(Instance).outerjoin(Task, Task.id == first), Instance.started_at).where(
+        Instance.process_key == spec.process, Instance.status.in_(("running", "incident")), ~decided.exists())
     for month, role, person, n_open, n_late in _grouped(session, inner, 3):
         counts = groups.setdefault((spec.process, month, role, person), _Counts())
         counts.open += n_open
