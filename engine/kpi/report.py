@@ -106,7 +106,7 @@ def measure_times(session: Session, defs: definitions.Definitions, measure: defi
                   window: filter_rules.Window, now: datetime) -> dict:
     """One measure's breakdown: counted and ranked by the database from the decided cases' rows (engine/kpi/times.py),
     or, for an interval that starts at a task, every case summarized here."""
-    if times.supported(measure):
+    if times.supported(session, measure):
         return times.breakdown(session, measure, window, now, defs.timezone)
     return _timing_breakdown(measures.cases(session, measure, window, now, defs.timezone), measure.target_hours)
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, inspect, literal, select
+from sqlalchemy.orm import Session
 
 from engine.kpi import measures, months, stats
 from engine.kpi.definitions import Interval, Measure
@@ -47,9 +47,18 @@ class _Counts:
                              *ranked)
 
 
-def supported(measure: Measure) -> bool:
-    """Whether every interval of the measure starts at the registration (what kpi_case's window is)."""
-    return all(spec.start.is_registration for spec in measure.intervals)
+def supported(session: Session, measure: Measure) -> bool:
+    """Whether every interval of the measure starts at the registration (what kpi_case's window is) and the
+    database has kpi_case (a database below migration 0022, such as one a migration test or a rolled-back upgrade
+    left behind, is read the old way: the same figures, slower). Asked of the schema once per session."""
+    if not all(spec.start.is_registration for spec in measure.intervals):
+        return False
+    if _HAS_TABLE not in session.info:
+        session.info[_HAS_TABLE] = inspect(session.connection()).has_table(KpiCase.__tablename__)
+    return session.info[_HAS_TABLE]
+
+
+_HAS_TABLE = "kpi_case_exists"  # session.info key
 
 
 def breakdown(session: Session, measure: Measure, window: Window, now: datetime, timezone: str) -> dict:
@@ -119,15 +128,15 @@ def _open(session: Session, measure: Measure, spec: Interval, window: Window, no
     month and the role and assignee of the first waiting end task (None: not offered yet), each instance read once
     (the first waiting row looked up for the open ones only, in ix_task_instance_status)."""
     decided = select(KpiCase.instance_id).where(KpiCase.measure == measure.key, KpiCase.instance_id == Instance.id)
-    waiting = aliased(Task)
-    first = (select(waiting.id).where(waiting.instance_id == Instance.id, waiting.bpmn_id.in_(list(spec.end.tasks)),
-                                      waiting.status == "ready")
-             .order_by(waiting.created_at, waiting.id).limit(1).scalar_subquery())  # measures._first_waiting's rule
+    waiting = select(Task.role).where(Task.instance_id == Instance.id, Task.bpmn_id.in_(list(spec.end.tasks)),
+                                      Task.status == "ready").order_by(Task.created_at, Task.id).limit(1)
+    # measures._first_waiting's rule: its role and its assignee, each a seek in ix_task_instance_status (a join on
+    # the row's id made PostgreSQL hash the whole task table)
+    role, assignee = waiting.scalar_subquery(), waiting.with_only_columns(Task.assignee).scalar_subquery()
     late = Instance.started_at < now - timedelta(hours=measure.target_hours)
     inner = window.narrow(
-        select(months.bucket(Instance.started_at, span).label("k0"), Task.role.label("k1"), Task.assignee.label("k2"),
-               literal(1, Integer).label("open"), _flag(late).label("late"))
-        .select_from(Instance).outerjoin(Task, Task.id == first), Instance.started_at).where(
+        select(months.bucket(Instance.started_at, span).label("k0"), role.label("k1"), assignee.label("k2"),
+               literal(1, Integer).label("open"), _flag(late).label("late")), Instance.started_at).where(
         Instance.process_key == spec.process, Instance.status.in_(("running", "incident")), ~decided.exists())
     for month, role, person, n_open, n_late in _grouped(session, inner, 3):
         counts = groups.setdefault((spec.process, month, role, person), _Counts())
