@@ -15,6 +15,11 @@ buckets them by company month), and the intervals are read as one row per instan
 reaching each end, picked by a window function), streamed and merged in instance order. Both are read from indexes
 alone (migration 0020): an instance's measured steps from ix_task_instance_status, the completions of a range from
 ix_task_completed, so a date range reads the rows of its range only, not every task row.
+
+The interval rule (`_interval`) has one home here and two users: the decided-case rows (engine/kpi/case_rows.py,
+one instance at a time as its steps decide it, or every instance for a rebuild) that the page's times are counted
+from (engine/kpi/times.py), and `cases`, every case of a window summarized in Python (an interval that starts at a
+task; a database below migration 0022).
 """
 
 from __future__ import annotations
