@@ -41,13 +41,17 @@ def tracked() -> dict[str, frozenset[str]]:
     return {process: frozenset(tasks) for process, tasks in found.items()}
 
 
-def touches(process: str, closed: Iterable[Task], ended: bool) -> bool:
-    """Whether a step of an instance of `process` that closed these task rows (and ended it or not) may change its
-    cases (decided by Python alone: an unmeasured process's step sends nothing)."""
+def after_step(session: Session, instance_id: int, process: str, closed: Iterable[Task], ended: bool,
+               at: datetime) -> None:
+    """The rows a step may have changed: those of the intervals one of whose start or end tasks it completed, or all
+    of the instance's when it ended it. Decided by Python alone: a step of an unmeasured process, or one that
+    completes no measured task, sends nothing."""
     tasks = tracked().get(process)
     if tasks is None:
-        return False
-    return ended or any(row.status == "completed" and row.bpmn_id in tasks for row in closed)
+        return
+    done = {row.bpmn_id for row in closed if row.status == "completed" and row.bpmn_id in tasks}
+    if ended or done:
+        refresh(session, instance_id, process, at, None if ended else done)
 
 
 def _row(case: measures.Case) -> dict | None:
@@ -59,22 +63,28 @@ def _row(case: measures.Case) -> dict | None:
             "unresolved": case.timing.unresolved}
 
 
-def _specs(process: str | None = None) -> list[tuple[definitions.Measure, definitions.Interval]]:
+def _specs(process: str | None = None,
+           completed: set[str] | None = None) -> list[tuple[definitions.Measure, definitions.Interval]]:
+    """(measure, interval) of the process (all: None), those whose start or end is one of `completed` if given."""
     return [(m, spec) for m in definitions.load().measures for spec in m.intervals
-            if process is None or spec.process == process]
+            if (process is None or spec.process == process)
+            and (completed is None or completed & {*spec.start.tasks, *spec.end.tasks})]
 
 
-def refresh(session: Session, instance_id: int, process: str, now: datetime) -> None:
-    """The instance's rows as its cases stand now, in the caller's transaction (the step's own)."""
+def refresh(session: Session, instance_id: int, process: str, now: datetime,
+            completed: set[str] | None = None) -> None:
+    """The instance's rows as its cases stand now, in the caller's transaction (the step's own): of every interval
+    of its process, or of those whose start or end is one of the `completed` tasks."""
     session.info.setdefault(_DONE, set()).add(instance_id)
     session.flush()  # the page's reads go through the connection: the step's last changes must be there
-    timezone = definitions.load().timezone
-    rows = [row for measure, spec in _specs(process)
+    timezone, specs = definitions.load().timezone, _specs(process, completed)
+    rows = [row for measure, spec in specs
             for case in measures.of_instances(session, measure, spec, lambda q: q.where(Instance.id == instance_id),
                                               now, timezone)
             if (row := _row(case)) is not None]
     table = KpiCase.__table__
-    session.execute(delete(table).where(table.c.instance_id == instance_id))
+    session.execute(delete(table).where(table.c.instance_id == instance_id,
+                                        table.c.measure.in_(sorted({m.key for m, _ in specs}))))
     if rows:
         session.execute(insert(table), rows)
 

@@ -188,9 +188,13 @@ class _Cursor:
 
     def __init__(self, rows: Iterator[Row]) -> None:
         self._rows = rows
-        self._row: Row | None = next(rows, None)
+        self._row: Row | None = None
+        self._started = False  # the statement runs at the first lookup: one instance's decided case needs no
+        # open rows (engine/kpi/case_rows.py)
 
     def get(self, instance_id: int) -> Row | None:
+        if not self._started:
+            self._started, self._row = True, next(self._rows, None)
         while self._row is not None and self._row.instance_id < instance_id:
             self._row = next(self._rows, None)
         return self._row if self._row is not None and self._row.instance_id == instance_id else None

@@ -141,8 +141,7 @@ class Step:
         notify.after_step(self.session, inst, offered, ended, self.actor, self.at,  # rows now; e-mails after commit
                           {"zh": model.name, "en": model.name_en or model.name})
         write_changes(self.session, inst)  # one UPDATE now, not the unit of work's at the flush
-        if case_rows.touches(inst.process_key, closed, ended):  # a measured case may be decided now
-            case_rows.refresh(self.session, inst.id, inst.process_key, self.at)
+        case_rows.after_step(self.session, inst.id, inst.process_key, closed, ended, self.at)  # KPI cases decided
         return derived
 
     def _save_state(self, wf: BpmnWorkflow, data: dict, data_text: str) -> None:
