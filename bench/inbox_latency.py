@@ -42,6 +42,7 @@ from bench.verdicts import verdict
 from engine import Engine
 from engine.audit.chain import instance_chain
 from engine.clock import ManualClock, iso
+from engine.kpi import case_rows
 from engine.runtime import customer_names, sla
 from engine.store.models import AuditEvent, ProcessVersion
 
@@ -191,6 +192,10 @@ def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
     with eng.db.write() as s:  # when each instance counts as SLA-breached, as migration 0019 fills it (then steps)
         s.execute(text(sla.fill_sql(eng.db.is_sqlite)))
     print(f"  SLA columns filled ({time.perf_counter() - filling:.1f} s)", flush=True)
+    filling = time.perf_counter()
+    with eng.db.write() as s:  # the KPI page's decided cases, as migration 0023 fills them (then the steps)
+        cases = case_rows.rebuild(s)
+    print(f"  KPI case rows filled: {cases:,} ({time.perf_counter() - filling:.1f} s)", flush=True)
     bulk.settle(eng)
     return stats
 

@@ -57,8 +57,7 @@ def _sections(eng: Engine, filters: dict) -> dict[str, float]:
 
         instances = timed("registered", lambda: measures.registered(s, window, defs.timezone))
         for measure in defs.measures:
-            timed(f"times.{measure.key}", lambda m=measure: report._timing_breakdown(
-                measures.cases(s, m, window, now, defs.timezone), m.target_hours))
+            timed(f"times.{measure.key}", lambda m=measure: report.measure_times(s, defs, m, window, now))
         timed("resolution_rate", lambda: report._resolution_rate(s, defs, window, instances))
         timed("satisfaction", lambda: report._satisfaction(s, defs, window))
         timed("volume", lambda: report._volume(s, window, instances, now, defs.timezone))

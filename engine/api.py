@@ -77,3 +77,12 @@ class Engine(AccountsMixin, DefinitionsMixin, GovernanceMixin, CommandsMixin, Re
         catalogue = load_catalogue(self._roles_path)
         with self.db.write() as s:
             sync_roles(s, catalogue)
+
+    def rebuild_kpi_cases(self, progress: Callable[[str], None] | None = None) -> int:
+        """The KPI page's decided-case rows (kpi_case) computed again from every instance, in one transaction;
+        returns how many were written. Migration 0022 fills them and the steps keep them: this is for a database
+        whose rows were written around the engine (a bulk load, a restore of some tables)."""
+        from engine.kpi import case_rows
+
+        with self.db.write() as s:
+            return case_rows.rebuild(s, progress)

@@ -15,14 +15,20 @@ buckets them by company month), and the intervals are read as one row per instan
 reaching each end, picked by a window function), streamed and merged in instance order. Both are read from indexes
 alone (migration 0020): an instance's measured steps from ix_task_instance_status, the completions of a range from
 ix_task_completed, so a date range reads the rows of its range only, not every task row.
+
+The interval rule (`_interval`) has one home here and two users: the decided-case rows (engine/kpi/case_rows.py,
+one instance at a time as its steps decide it, or every instance for a rebuild) that the page's times are counted
+from (engine/kpi/times.py), and `cases`, every case of a window summarized in Python (an interval that starts at a
+task; a database below migration 0023).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import NamedTuple
 
 from sqlalchemy import Row, Select, func, select
@@ -33,7 +39,7 @@ from engine.kpi import months
 from engine.kpi.definitions import Interval, Measure, Point, SatisfactionSource
 from engine.kpi.filters import Window
 from engine.kpi.stats import Timing
-from engine.store.models import AuditEvent, Instance, Task
+from engine.store.models import COMPLETED, AuditEvent, Instance, Task
 
 month_of = months.month_of  # sales and opinions count by it too
 STREAM_BATCH = 5000
@@ -50,6 +56,7 @@ class Case(NamedTuple):
     role: str | None
     person: str | None
     timing: Timing
+    started_at: datetime | None = None  # the registration (kpi_case's window)
 
 
 class Registrations(NamedTuple):
@@ -103,6 +110,9 @@ def _registrations(session: Session, window: Window) -> tuple[datetime | None, d
         return window.start, window.end
     first, last = session.execute(select(func.min(Instance.started_at), func.max(Instance.started_at))).one()
     return window.start or first, window.end or last
+
+
+registration_bounds = _registrations  # the KPI times' months (engine/kpi/times.py)
 
 
 def registered(session: Session, window: Window, timezone: str) -> list[Registrations]:
@@ -162,13 +172,13 @@ def _first_waiting(session: Session, instances: Select, tasks: Iterable[str]) ->
     yield from _streamed(session, select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.instance_id))
 
 
-def _last_done(session: Session, spec: Interval, window: Window) -> dict[int, Row]:
+def _last_done(session: Session, spec: Interval, ids: Select) -> dict[int, Row]:
     """instance id -> the last completed end row of the instances that ended unresolved (a few): the engineer
     who asked to close the case, even when that same task reached the end once before (a resolved case the
     customer reopened and that then closed)."""
     if not spec.unresolved:
         return {}
-    closed = _registered_in(window, [spec.process]).where(Instance.outcome.in_(list(spec.unresolved)))
+    closed = ids.where(Instance.outcome.in_(list(spec.unresolved)))
     ranked = _ranked(closed, spec.end.tasks, "completed", (Task.completed_at.desc(), Task.id.desc())).subquery()
     return {r.instance_id: r for r in session.execute(select(ranked).where(ranked.c.rank == 1))}
 
@@ -178,52 +188,65 @@ class _Cursor:
 
     def __init__(self, rows: Iterator[Row]) -> None:
         self._rows = rows
-        self._row: Row | None = next(rows, None)
+        self._row: Row | None = None
+        self._started = False  # the statement runs at the first lookup: one instance's decided case needs no
+        # open rows (engine/kpi/case_rows.py)
 
     def get(self, instance_id: int) -> Row | None:
+        if not self._started:
+            self._started, self._row = True, next(self._rows, None)
         while self._row is not None and self._row.instance_id < instance_id:
             self._row = next(self._rows, None)
         return self._row if self._row is not None and self._row.instance_id == instance_id else None
 
 
-def _interval(session: Session, measure: Measure, spec: Interval, window: Window, now: datetime,
+Narrow = Callable[[Select], Select]  # which instances: a query on `instance` -> the same query restricted
+
+
+def _interval(session: Session, measure: Measure, spec: Interval, narrow: Narrow, now: datetime,
               timezone: str) -> Iterator[Case]:
-    """The intervals of the instances registered in the window. One that has not started, or ended without
-    reaching its end (a cancelled instance), is not measured. An instance that ended with one of the interval's
-    `unresolved` outcomes (an after-sales case closed unresolved) is a breach, attributed to whoever completed
-    its end task last; an open one to the role its task is offered to and its assignee, if any."""
-    ids = _registered_in(window, [spec.process])
+    """The intervals of the instances of the spec's process that `narrow` keeps (the window's registrations for the
+    page, one instance for its decided-case row: engine/kpi/case_rows.py). One that has not started, or ended
+    without reaching its end (a cancelled instance), is not measured. An instance that ended with one of the
+    interval's `unresolved` outcomes (an after-sales case closed unresolved) is a breach, attributed to whoever
+    completed its end task last; an open one to the role its task is offered to and its assignee, if any."""
+    ids = narrow(select(Instance.id)).where(Instance.process_key == spec.process)
     starts = None if spec.start.is_registration else _Cursor(_first_reaching(session, ids, spec.start))
     ends = _Cursor(_first_reaching(session, ids, spec.end))
     waiting = _Cursor(_first_waiting(session, ids, spec.end.tasks))
-    closed, month = _last_done(session, spec, window), months.Months(timezone)
+    closed, month = _last_done(session, spec, ids), months.Months(timezone)
     instances = select(Instance.id, Instance.started_at, Instance.status, Instance.outcome, Instance.ended_at)
-    for inst in _streamed(session, window.narrow(instances, Instance.started_at).where(
-            Instance.process_key == spec.process).order_by(Instance.id)):
+    for inst in _streamed(session, narrow(instances).where(Instance.process_key == spec.process)
+                          .order_by(Instance.id)):
         first = inst.started_at if starts is None else getattr(starts.get(inst.id), "completed_at", None)
         if first is None:
             continue
+        case = partial(Case, measure.key, spec.process, inst.id, month(inst.started_at), started_at=inst.started_at)
         if inst.outcome is not None and inst.outcome in spec.unresolved:
             last = closed.get(inst.id)
             timing = Timing(_hours(first, inst.ended_at or first), done=False, unresolved=True)
-            yield Case(measure.key, spec.process, inst.id, month(inst.started_at), last and last.role,
-                       last and last.completed_by, timing)
+            yield case(last and last.role, last and last.completed_by, timing)
             continue
         end = ends.get(inst.id)
         if end is not None:
-            yield Case(measure.key, spec.process, inst.id, month(inst.started_at), end.role, end.completed_by,
-                       Timing(_hours(first, end.completed_at), done=True))
+            yield case(end.role, end.completed_by, Timing(_hours(first, end.completed_at), done=True))
         elif inst.status in ("running", "incident"):  # a halted case is still open
             offered = waiting.get(inst.id)
-            yield Case(measure.key, spec.process, inst.id, month(inst.started_at), offered and offered.role,
-                       offered and offered.assignee, Timing(_hours(first, now), done=False))
+            yield case(offered and offered.role, offered and offered.assignee, Timing(_hours(first, now), done=False))
+
+
+def of_instances(session: Session, measure: Measure, spec: Interval, narrow: Narrow, now: datetime,
+                 timezone: str) -> Iterator[Case]:
+    """The spec's intervals of the instances `narrow` keeps (all of them: the identity), by the page's rule."""
+    return _interval(session, measure, spec, narrow, now, timezone)
 
 
 def cases(session: Session, measure: Measure, window: Window, now: datetime, timezone: str) -> Iterator[Case]:
     """The measure's intervals, one at a time."""
     for spec in measure.intervals:
         if window.process in (None, spec.process):
-            yield from _interval(session, measure, spec, window, now, timezone)
+            yield from _interval(session, measure, spec, lambda q: window.narrow(q, Instance.started_at), now,
+                                 timezone)
 
 
 def resolved(session: Session, process: str, point: Point, window: Window, timezone: str) -> Counter[str]:
@@ -249,11 +272,23 @@ def resolved(session: Session, process: str, point: Point, window: Window, timez
 def completed_tasks(session: Session, window: Window, now: datetime, timezone: str) -> list[Completions]:
     """The user tasks completed in the window per role, person and month, counted by the database from
     ix_task_completed alone (a range of it for a date range)."""
-    query = window.narrow(select(Task.id).where(Task.status == "completed", Task.completed_at.is_not(None)),
-                          Task.completed_at, Task.process_key)
-    guess = (_registrations(session, window)[0], window.end or now)
+    done = select(Task.id).where(Task.status == COMPLETED, Task.completed_at.is_not(None))  # the literal: partial index
+    bounds = _completions(session, done, window)
+    if bounds is None:
+        return []
+    query = window.narrow(done, Task.completed_at, Task.process_key).where(Task.completed_at.between(*bounds))
     return [Completions(*row) for row in months.counts(
-        session, query, Task.completed_at, [Task.role, Task.completed_by], guess, timezone)]
+        session, query, Task.completed_at, [Task.role, Task.completed_by], bounds, timezone)]
+
+
+def _completions(session: Session, done: Select, window: Window) -> tuple[datetime, datetime] | None:
+    """The window's bounds, an open side closed by the first or last completion (one seek in ix_task_completed each;
+    None: none). Bounded on both sides, the count reads a range of ix_task_completed, the covering index: with one
+    side open SQLite's planner, having no statistics, took an inbox index led by the status and read every completed
+    row from the table (twice the time for everything)."""
+    first = window.start or session.scalar(done.with_only_columns(func.min(Task.completed_at)))
+    last = window.end or session.scalar(done.with_only_columns(func.max(Task.completed_at)))
+    return None if first is None or last is None else (first, last)
 
 
 def _score_events(source: SatisfactionSource, window: Window) -> Select:

@@ -104,10 +104,17 @@ class Summary:
         self.breached += other.breached
 
     def figures(self) -> dict:
-        return {"count": len(self.done), "open": self.open, "open_breached": self.open_breached,
-                "unresolved": self.unresolved, "within": self.within, "breached": self.breached,
-                "share_within": share(self.within, self.within + self.breached),
-                "median_hours": hours(median(self.done)), "p90_hours": hours(p90(self.done))}
+        return figures(len(self.done), self.open, self.open_breached, self.unresolved, self.within, self.breached,
+                       median(self.done), p90(self.done))
+
+
+def figures(count: int, open_: int, open_breached: int, unresolved: int, within: int, breached: int,
+            median_hours: float | None, p90_hours: float | None) -> dict:
+    """A group's figures from its counts and the median and p90 of its done hours (summed in Python by Summary,
+    or counted and ranked by the database: engine/kpi/times.py)."""
+    return {"count": count, "open": open_, "open_breached": open_breached, "unresolved": unresolved,
+            "within": within, "breached": breached, "share_within": share(within, within + breached),
+            "median_hours": hours(median_hours), "p90_hours": hours(p90_hours)}
 
 
 def summarize(timings: Iterable[Timing], target: float) -> dict:

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, literal_column, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    literal_column,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from engine.store.types import UTCDateTime
@@ -382,6 +394,7 @@ Index("ix_task_ready", Task.role, Task.assignee, Task.sod, Task.instance_id, Tas
 _COMPLETED = "status = 'completed'"
 Index("ix_task_completed", Task.completed_at, Task.role, Task.completed_by, Task.process_key, Task.status,
       sqlite_where=text(_COMPLETED), postgresql_where=text(_COMPLETED))
+COMPLETED = literal_column("'completed'")  # what its readers compare `status` with (as READY above)
 # the SLA search's old probes (ix_task_late, ix_task_late_instance, ix_audit_event_escalated) went with migration
 # 0021: it reads instance.sla_breach_at (0019)
 # the instances that breach an SLA (now or once their open tasks fall due), newest first (migration 0019)
@@ -455,3 +468,27 @@ class InstanceCustomerName(Base):
 # the instances of the names found, their count and their order (newest first) from the index alone (migrations
 # 0017, 0018)
 Index("ix_instance_customer_name", Instance.customer_name, Instance.started_at, Instance.id)
+
+
+class KpiCase(Base):
+    """One decided case of a KPI measure (engine/kpi/case_rows.py; migration 0023): an interval of an instance of a
+    measured process that reached its end (done) or whose instance ended with one of its `unresolved` outcomes.
+    Written by the step that completes one of the measure's start or end tasks or ends the instance (and by a
+    migration of the instance to another version), with the page's own interval rule; open cases are not here
+    (the page counts them live). The KPI page groups and ranks these rows in SQL instead of one per instance in
+    Python."""
+
+    __tablename__ = "kpi_case"
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the instance's registration: the page's window
+    role: Mapped[str | None] = mapped_column(String(64))
+    person: Mapped[str | None] = mapped_column(String(64))
+    hours: Mapped[float] = mapped_column(Float)
+    unresolved: Mapped[bool] = mapped_column(Boolean)
+
+
+# the page's window over a measure's cases, from the index alone (its groups and the done hours it ranks)
+Index("ix_kpi_case_window", KpiCase.measure, KpiCase.started_at, KpiCase.process, KpiCase.role, KpiCase.person,
+      KpiCase.unresolved, KpiCase.hours)

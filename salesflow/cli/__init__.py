@@ -8,7 +8,7 @@ import click
 
 from engine.config import SettingError
 from engine.errors import DefinitionError, InvalidData, SalesflowError
-from salesflow.cli import accounts, admin, audit, incidents, prices, rules, serve, work
+from salesflow.cli import accounts, admin, audit, incidents, kpi, prices, rules, serve, work
 from salesflow.cli.common import lang
 
 
@@ -17,7 +17,7 @@ def cli() -> None:
     pass
 
 
-for module in (admin, accounts, work, audit, rules, serve, incidents, prices):
+for module in (admin, accounts, work, audit, rules, serve, incidents, prices, kpi):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -1,0 +1,179 @@
+"""The response and resolution times of the KPI page, counted and ranked by the database (docs/kpi.md).
+
+The same figures as summarizing every case (stats.Summary), from two sources:
+- the decided cases (done, or ended unresolved), one `kpi_case` row each (engine/kpi/case_rows.py keeps them):
+  counted per process, month, role and person in one grouped read of ix_kpi_case_window; the median and the p90
+  per row of each breakdown picked by rank in SQL (row_number and count over the row's done hours, keeping only
+  the ranks stats.median and stats.p90 take), so no hour of a case comes to Python except those;
+- the open cases (a running or halted instance of a measured process with no decided row), counted live per
+  month and per the role and assignee of its first waiting end task (measures' `_first_waiting` rule, as SQL),
+  and whether it is already past its target at `now`.
+
+An interval whose start is a task, not the registration (none in kpi.yaml today), is read the old way: every case
+through measures.cases, summarized in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, inspect, literal, select
+from sqlalchemy.orm import Session
+
+from engine.kpi import measures, months, stats
+from engine.kpi.definitions import Interval, Measure
+from engine.kpi.filters import Window
+from engine.store.models import Instance, KpiCase, Task
+
+DIMENSIONS = ("by_process", "by_month", "by_role", "by_person")  # the breakdown's keys, in this order
+Key = tuple  # (process, month, role, person)
+
+
+class _Counts:
+    """A group's counts (stats.Summary's, without the hours: those are ranked by the database)."""
+
+    __slots__ = ("breached", "done", "open", "open_breached", "unresolved", "within")
+
+    def __init__(self) -> None:
+        self.done = self.within = self.unresolved = self.breached = self.open = self.open_breached = 0
+
+    def add(self, other: _Counts) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def figures(self, ranked: tuple[float | None, float | None]) -> dict:
+        return stats.figures(self.done, self.open, self.open_breached, self.unresolved, self.within, self.breached,
+                             *ranked)
+
+
+def supported(session: Session, measure: Measure) -> bool:
+    """Whether every interval of the measure starts at the registration (what kpi_case's window is) and the
+    database has kpi_case (a database below migration 0023, such as one a migration test or a rolled-back upgrade
+    left behind, is read the old way: the same figures, slower). Asked of the schema once per session."""
+    if not all(spec.start.is_registration for spec in measure.intervals):
+        return False
+    if _HAS_TABLE not in session.info:
+        session.info[_HAS_TABLE] = inspect(session.connection()).has_table(KpiCase.__tablename__)
+    return session.info[_HAS_TABLE]
+
+
+_HAS_TABLE = "kpi_case_exists"  # session.info key
+
+
+def breakdown(session: Session, measure: Measure, window: Window, now: datetime, timezone: str) -> dict:
+    """report._timing_breakdown of the measure's cases in the window, from kpi_case and the open instances."""
+    specs = [s for s in measure.intervals if window.process in (None, s.process)]
+    first, last = measures.registration_bounds(session, window)
+    span = months.span(first, last, timezone) if first is not None and last is not None and first <= last else []
+    groups: dict[Key, _Counts] = {}
+    if span and specs:
+        _decided(session, measure, specs, window, span, groups)
+        for spec in specs:
+            _open(session, measure, spec, window, now, span, groups)
+    overall, rows = _Counts(), {name: {} for name in DIMENSIONS}
+    for key, counts in groups.items():
+        overall.add(counts)
+        for position, name in enumerate(DIMENSIONS):
+            rows[name].setdefault(key[position], _Counts()).add(counts)
+    ranked = _ranks(session, measure, specs, window, span) if span and specs else {}
+    return {"overall": overall.figures(ranked.get(("overall", None), (None, None))),
+            **{name: [{"key": k, **found[k].figures(ranked.get((name, k), (None, None)))} for k in _ordered(found)]
+               for name, found in rows.items()}}
+
+
+def _ordered(keys: Iterable) -> list:
+    return sorted(keys, key=lambda k: (k is None, k or ""))
+
+
+def _cases(measure: Measure, specs: list[Interval], window: Window) -> Select:
+    query = select(KpiCase.measure).where(KpiCase.measure == measure.key,
+                                          KpiCase.process.in_([s.process for s in specs]))
+    return window.narrow(query, KpiCase.started_at)
+
+
+def _grouped(session: Session, inner: Select, keys: int) -> list:
+    """Rows of `inner` (labelled k0.. and the rest) summed per its first `keys` columns (an outer GROUP BY of the
+    inner columns: PostgreSQL's server-side parameters would make a GROUP BY of the month's CASE another
+    expression than the selected one)."""
+    sub = inner.subquery()
+    columns = [sub.c[f"k{n}"] for n in range(keys)]
+    sums = [func.sum(c) for c in list(sub.c)[keys:]]
+    return list(session.execute(select(*columns, *sums).group_by(*columns)))
+
+
+def _decided(session: Session, measure: Measure, specs: list[Interval], window: Window, span: list,
+             groups: dict[Key, _Counts]) -> None:
+    done = KpiCase.unresolved.is_(False)
+    within = and_(done, KpiCase.hours <= measure.target_hours)
+    inner = _cases(measure, specs, window).with_only_columns(
+        KpiCase.process.label("k0"), months.bucket(KpiCase.started_at, span).label("k1"), KpiCase.role.label("k2"),
+        KpiCase.person.label("k3"), _flag(done).label("done"), _flag(within).label("within"),
+        _flag(KpiCase.unresolved.is_(True)).label("unresolved"))
+    for process, month, role, person, n_done, n_within, n_unresolved in _grouped(session, inner, 4):
+        counts = groups.setdefault((process, month, role, person), _Counts())
+        counts.done += n_done
+        counts.within += n_within
+        counts.unresolved += n_unresolved
+        counts.breached += n_done - n_within + n_unresolved
+
+
+def _flag(condition: ColumnElement) -> ColumnElement:
+    return case((condition, 1), else_=0)
+
+
+def _open(session: Session, measure: Measure, spec: Interval, window: Window, now: datetime, span: list,
+          groups: dict[Key, _Counts]) -> None:
+    """The spec's open cases: running or halted instances registered in the window without a decided row, per
+    month and the role and assignee of the first waiting end task (None: not offered yet), each instance read once
+    (the first waiting row looked up for the open ones only, in ix_task_instance_status)."""
+    decided = select(KpiCase.instance_id).where(KpiCase.measure == measure.key, KpiCase.instance_id == Instance.id)
+    waiting = select(Task.role).where(Task.instance_id == Instance.id, Task.bpmn_id.in_(list(spec.end.tasks)),
+                                      Task.status == "ready").order_by(Task.created_at, Task.id).limit(1)
+    # measures._first_waiting's rule: its role and its assignee, each a seek in ix_task_instance_status (a join on
+    # the row's id made PostgreSQL hash the whole task table)
+    role, assignee = waiting.scalar_subquery(), waiting.with_only_columns(Task.assignee).scalar_subquery()
+    late = Instance.started_at < now - timedelta(hours=measure.target_hours)
+    inner = window.narrow(
+        select(months.bucket(Instance.started_at, span).label("k0"), role.label("k1"), assignee.label("k2"),
+               literal(1, Integer).label("open"), _flag(late).label("late")), Instance.started_at).where(
+        Instance.process_key == spec.process, Instance.status.in_(("running", "incident")), ~decided.exists())
+    for month, role, person, n_open, n_late in _grouped(session, inner, 3):
+        counts = groups.setdefault((spec.process, month, role, person), _Counts())
+        counts.open += n_open
+        counts.open_breached += n_late
+        counts.breached += n_late
+
+
+def _ranks(session: Session, measure: Measure, specs: list[Interval], window: Window,
+           span: list) -> dict[tuple, tuple[float | None, float | None]]:
+    """(dimension, key) -> (median, p90) of the done hours (stats.median, stats.p90), exactly. The database sorts
+    the window's done hours once (with each case's process, month, role and person), and each row of a breakdown
+    takes its values in that order: already sorted, its median and p90 are read at their ranks. One sort instead of
+    one per breakdown: numbering the hours per row in SQL (row_number and count over each breakdown, keeping the
+    ranks wanted) sorted them five times and cost three to four times as much on both databases."""
+    query = _cases(measure, specs, window).with_only_columns(
+        KpiCase.process, months.bucket(KpiCase.started_at, span), KpiCase.role, KpiCase.person, KpiCase.hours).where(
+        KpiCase.unresolved.is_(False)).order_by(KpiCase.hours)
+    found: list[dict[object, list[float]]] = [{} for _ in DIMENSIONS]
+    overall: list[float] = []
+    lists = [found[n].setdefault for n in range(len(DIMENSIONS))]
+    for process, month, role, person, hours in session.connection().execute(query):
+        overall.append(hours)
+        lists[0](process, []).append(hours)
+        lists[1](month, []).append(hours)
+        lists[2](role, []).append(hours)
+        lists[3](person, []).append(hours)
+    ranked = {("overall", None): _picked(overall)}
+    for name, groups in zip(DIMENSIONS, found, strict=True):
+        ranked.update({(name, key): _picked(values) for key, values in groups.items()})
+    return ranked
+
+
+def _picked(ordered: list[float]) -> tuple[float | None, float | None]:
+    """stats.median and stats.p90 of values already in order (their ranks: the middle one or two, ceil(0.9 n))."""
+    n = len(ordered)
+    if not n:
+        return None, None
+    median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+    return median, ordered[(9 * n + 9) // 10 - 1]
