@@ -16,7 +16,7 @@ reaching each end, picked by a window function), streamed and merged in instance
 alone (migration 0020): an instance's measured steps from ix_task_instance_status, the completions of a range from
 ix_task_completed, so a date range reads the rows of its range only, not every task row.
 
-The interval rule (`_interval`) has one home here and two users: the decided-case rows (engine/kpi/case_rows.py,
+The interval rule (`of_instances`) has one home here and two users: the decided-case rows (engine/kpi/case_rows.py,
 one instance at a time as its steps decide it, or every instance for a rebuild) that the page's times are counted
 from (engine/kpi/times.py), and `cases`, every case of a window summarized in Python (an interval that starts at a
 task; a database below migration 0023).
@@ -103,7 +103,7 @@ def _streamed(session: Session, query: Select) -> Iterator[Row]:
     yield from session.connection().execute(query.execution_options(yield_per=STREAM_BATCH))
 
 
-def _registrations(session: Session, window: Window) -> tuple[datetime | None, datetime | None]:
+def registration_bounds(session: Session, window: Window) -> tuple[datetime | None, datetime | None]:
     """Bounds the registrations in the window lie within: the window's, else the first and last of all (two
     lookups in the index on started_at)."""
     if window.start is not None and window.end is not None:
@@ -112,16 +112,13 @@ def _registrations(session: Session, window: Window) -> tuple[datetime | None, d
     return window.start or first, window.end or last
 
 
-registration_bounds = _registrations  # the KPI times' months (engine/kpi/times.py)
-
-
 def registered(session: Session, window: Window, timezone: str) -> list[Registrations]:
     """The instances registered in the window per process, outcome and month of registration, counted by the
     database."""
     query = window.narrow(select(Instance.id), Instance.started_at, Instance.process_key)
     return [Registrations(*row) for row in months.counts(
         session, query, Instance.started_at, [Instance.process_key, Instance.outcome],
-        _registrations(session, window), timezone)]
+        registration_bounds(session, window), timezone)]
 
 
 def _matching_tasks(session: Session, instances: Select, point: Point) -> set[str]:
@@ -203,8 +200,8 @@ class _Cursor:
 Narrow = Callable[[Select], Select]  # which instances: a query on `instance` -> the same query restricted
 
 
-def _interval(session: Session, measure: Measure, spec: Interval, narrow: Narrow, now: datetime,
-              timezone: str) -> Iterator[Case]:
+def of_instances(session: Session, measure: Measure, spec: Interval, narrow: Narrow, now: datetime,
+                 timezone: str) -> Iterator[Case]:
     """The intervals of the instances of the spec's process that `narrow` keeps (the window's registrations for the
     page, one instance for its decided-case row: engine/kpi/case_rows.py). One that has not started, or ended
     without reaching its end (a cancelled instance), is not measured. An instance that ended with one of the
@@ -235,17 +232,11 @@ def _interval(session: Session, measure: Measure, spec: Interval, narrow: Narrow
             yield case(offered and offered.role, offered and offered.assignee, Timing(_hours(first, now), done=False))
 
 
-def of_instances(session: Session, measure: Measure, spec: Interval, narrow: Narrow, now: datetime,
-                 timezone: str) -> Iterator[Case]:
-    """The spec's intervals of the instances `narrow` keeps (all of them: the identity), by the page's rule."""
-    return _interval(session, measure, spec, narrow, now, timezone)
-
-
 def cases(session: Session, measure: Measure, window: Window, now: datetime, timezone: str) -> Iterator[Case]:
     """The measure's intervals, one at a time."""
     for spec in measure.intervals:
         if window.process in (None, spec.process):
-            yield from _interval(session, measure, spec, lambda q: window.narrow(q, Instance.started_at), now,
+            yield from of_instances(session, measure, spec, lambda q: window.narrow(q, Instance.started_at), now,
                                  timezone)
 
 
@@ -258,7 +249,7 @@ def resolved(session: Session, process: str, point: Point, window: Window, timez
         query = window.narrow(select(Instance.id), Instance.started_at).where(Instance.process_key == process,
                                                                               reached.exists())
         return Counter({r[0]: r[1] for r in months.counts(session, query, Instance.started_at, [],
-                                                          _registrations(session, window), timezone)})
+                                                          registration_bounds(session, window), timezone)})
     month = months.Months(timezone)
     found: Counter[str] = Counter()
     starts = select(Instance.id, Instance.started_at).where(Instance.id.in_(ids)).order_by(Instance.id)
