@@ -139,8 +139,10 @@ def _reserve(session: Session, actor: str, once: Request, now: datetime) -> dict
     earlier = _answered(session, actor, once, now)
     if earlier is not None:
         return earlier
-    # an expired row of this key gives way (a plain DELETE: it may already be gone, purged meanwhile)
-    session.execute(delete(IdempotencyKey).where(IdempotencyKey.username == actor, IdempotencyKey.key == once.key))
+    # an expired row of this key gives way (it may already be gone, purged meanwhile). Only an expired one: a row
+    # another request committed since the read above is alive, and must make the INSERT below fail, not vanish
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.username == actor, IdempotencyKey.key == once.key,
+                                                 IdempotencyKey.created_at <= now - window()))
     try:
         session.execute(insert(IdempotencyKey).values(username=actor, key=once.key, command=once.command,
                                                       fingerprint=once.fingerprint, answer="", created_at=now))
