@@ -15,8 +15,11 @@ from __future__ import annotations
 import gc
 import queue
 import socket
+import sys
 import threading
+from typing import TextIO
 
+import werkzeug.serving
 from flask import Flask
 from werkzeug.serving import ThreadedWSGIServer
 
@@ -65,8 +68,16 @@ class PooledWSGIServer(ThreadedWSGIServer):
             self._waiting.put(None)
 
 
+def colour_log_on_terminal_only(stream: TextIO) -> None:
+    """Werkzeug colours each request line's status with terminal escape codes wherever its log goes (it checks
+    only for Windows); in a log file, as `salesflow serve 2> server.log` or a service manager writes one, they are
+    noise around every line. Its switch is a module-level flag (werkzeug.serving._log_add_style), read per line."""
+    werkzeug.serving._log_add_style = stream.isatty()
+
+
 def serve(app: Flask, host: str, port: int) -> None:
     """Serve `app` until interrupted (Ctrl-C), as Flask's app.run(threaded=True) did."""
+    colour_log_on_terminal_only(sys.stderr)  # werkzeug's log handler writes to stderr
     server = PooledWSGIServer(host, port, app)
     # What was built to serve (the app, the engine's caches, the imported libraries: most of the process's
     # objects) lives as long as the process. Frozen, the cyclic garbage collector's full passes no longer walk

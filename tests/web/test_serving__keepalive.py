@@ -4,6 +4,7 @@ each answered whole, and a connection closed whenever keeping it would not be sa
 from __future__ import annotations
 
 import http.client
+import io
 import logging
 import socket
 import threading
@@ -15,6 +16,7 @@ import pytest
 from flask import Flask, Response, request
 
 from webui import keepalive
+from webui import serving as serving_module
 from webui.serving import PooledWSGIServer
 
 
@@ -186,3 +188,40 @@ def test_the_answer_does_not_wait_for_the_request_log() -> None:
     finally:
         werkzeug_log.removeHandler(log)
     assert len(log.lines) == 1 and log.lines[0].endswith('"POST /echo HTTP/1.1" 200 -')
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.mark.parametrize(("stream", "coloured"), [(io.StringIO(), False), (_Terminal(), True)])
+def test_the_request_log_is_coloured_on_a_terminal_only(stream: io.StringIO, coloured: bool,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log file (`salesflow serve 2> server.log`) gets plain lines; a terminal keeps werkzeug's colours."""
+    monkeypatch.setattr(serving_module.werkzeug.serving, "_log_add_style", not coloured)
+    serving_module.colour_log_on_terminal_only(stream)
+    log, werkzeug_log = _Lines(), logging.getLogger("werkzeug")
+    werkzeug_log.addHandler(log)
+    try:
+        with _served() as server:
+            conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+            conn.request("GET", "/nowhere")
+            assert conn.getresponse().status == 404
+            conn.close()
+            deadline = time.monotonic() + 10
+            while not log.lines and time.monotonic() < deadline:
+                time.sleep(0.01)
+    finally:
+        werkzeug_log.removeHandler(log)
+    assert len(log.lines) == 1 and "GET /nowhere HTTP/1.1" in log.lines[0] and log.lines[0].endswith(" 404 -")
+    assert ("\x1b[" in log.lines[0]) is coloured
