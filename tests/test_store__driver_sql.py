@@ -54,3 +54,23 @@ def test_a_statement_whose_text_depends_on_its_values_is_refused(engine: Engine)
     names = DriverStatement(select(User.id).where(User.username.in_(bindparam("names", expanding=True))))
     with engine.db.read() as s, pytest.raises(ValueError):
         names.execute(s, {"names": ["ann"]})
+
+
+_TOKENS = DriverStatement(select(ApiToken.username, ApiToken.created_at, ApiToken.revoked.label("gone"))
+                          .where(ApiToken.username == bindparam("username")).order_by(ApiToken.id))
+
+
+def test_rows_come_back_converted_by_their_types_as_a_core_result_gives_them(engine: Engine):
+    add_users(engine, {"ann": ["sales_rep"]})
+    at = datetime(2026, 3, 1, 16, 30, tzinfo=timezone(timedelta(hours=8)))
+    with engine.db.write() as s:
+        for i, revoked in enumerate((False, True)):
+            _ADD_TOKEN.execute(s, {"digest": f"{i}" * 64, "username": "ann", "at": at + timedelta(minutes=i),
+                                   "until": at, "revoked": revoked})
+    with engine.db.read() as s:
+        rows = _TOKENS.rows(s, {"username": "ann"})
+        core = s.execute(_TOKENS.statement, {"username": "ann"}).all()
+        assert _TOKENS.rows(s, {"username": "bob"}) == []
+    assert [tuple(r) for r in rows] == [tuple(r) for r in core]
+    assert rows[1].created_at == at + timedelta(minutes=1) and rows[1].created_at.tzinfo is not None
+    assert [r.gone for r in rows] == [False, True] and rows[0][0] == "ann"
