@@ -4,9 +4,13 @@ Each `Session.execute` of a Core statement, even one built once, computes the st
 finds its compiled form, and builds and converts its parameters through SQLAlchemy's generic paths:
 on the command path (bench/command_cost.py) that came to 50-100 µs per statement around 10-60 µs in
 SQLite, several times per command. A `DriverStatement` does that work once per dialect and then sends
-the compiled text with the values converted by the same type processors (UTC times, ...) through
-`Connection.exec_driver_sql`: the same connection and transaction as the session's, and the same
-engine events (statement counts, logging) as any statement.
+the compiled text with the values converted by the same type processors (UTC times, ...) on a cursor of
+the session's own connection (its transaction). `Connection.exec_driver_sql` still cost ~20 µs a statement
+over the driver's (its execution context and cursor result), six times per command, so the cursor is the
+driver's: the engine's `before_cursor_execute` and `after_cursor_execute` listeners are called as SQLAlchemy
+calls them (statement counts, the tests' write counter), a driver error is raised as SQLAlchemy raises it
+(`OperationalError`, `IntegrityError`, a lost connection invalidated), and an engine that logs its SQL (echo)
+goes through `exec_driver_sql`.
 
 A SELECT's rows come back through `rows`: each column converted by its type's result processor (as a Core
 result would convert it), as a named tuple whose names are the ones a Core `Row` has. The Session's execution
@@ -25,9 +29,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Executable
+from sqlalchemy import Connection, Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.util import is_exit_exception
 
 
 @dataclass(frozen=True)
@@ -53,23 +58,27 @@ class DriverStatement:
         self.columns = list(columns) if columns is not None else None
         self._compiled: dict[str, _Compiled] = {}
 
-    def execute(self, where: Session | Connection, values: dict | list[dict]) -> CursorResult:
+    def execute(self, where: Session | Connection, values: dict | list[dict]) -> None:
         """Run with one set of values, or with several (the driver's executemany)."""
         conn = where.connection() if isinstance(where, Session) else where
         compiled = self._compiled.get(conn.dialect.name) or self._compile(conn.dialect)
         if isinstance(values, list):
-            return conn.exec_driver_sql(compiled.sql, [_bound(compiled, v) for v in values])
-        return conn.exec_driver_sql(compiled.sql, _bound(compiled, values))
+            _run(conn, compiled.sql, [_bound(compiled, v) for v in values], True).close()
+        else:
+            _run(conn, compiled.sql, _bound(compiled, values), False).close()
 
     def rows(self, where: Session | Connection, values: dict) -> list[tuple]:
-        """A SELECT's rows, each column converted by its type (a named tuple per row: `row.name` as on a Row)."""
+        """A SELECT's rows (or an INSERT's RETURNING), each column converted by its type (a named tuple per row:
+        `row.name` as on a Row)."""
         conn = where.connection() if isinstance(where, Session) else where
         compiled = self._compiled.get(conn.dialect.name) or self._compile(conn.dialect)
-        result = conn.exec_driver_sql(compiled.sql, _bound(compiled, values))
-        found = result.cursor.fetchall()
-        if not compiled.reading:
-            compiled.reading.append(_reading(compiled, result.cursor.description, conn.dialect))
-        result.close()
+        cursor = _run(conn, compiled.sql, _bound(compiled, values), False)
+        try:
+            found = cursor.fetchall()
+            if not compiled.reading:
+                compiled.reading.append(_reading(compiled, cursor.description, conn.dialect))
+        finally:
+            cursor.close()
         make, processors = compiled.reading[0]
         if processors is None:
             return [make(row) for row in found]
@@ -103,6 +112,33 @@ def _bound(compiled: _Compiled, values: dict) -> tuple | dict:
     if compiled.positional:
         return tuple(out)
     return {p[1]: v for p, v in zip(compiled.params, out, strict=True)}
+
+
+def _run(conn: Connection, sql: str, params: tuple | dict | list, many: bool) -> Any:  # the driver's cursor
+    """The driver's cursor after running `sql`, as `Connection._exec_single_context` runs it less its execution
+    context: the cursor events when the engine has listeners, a driver error (or an interruption) handed to
+    the connection's own handling, which wraps it and invalidates a lost connection."""
+    if conn._echo:  # the engine logs its statements: SQLAlchemy's path, which logs them
+        return conn.exec_driver_sql(sql, params).cursor
+    cursor = conn.connection.dbapi_connection.cursor()
+    events = conn._has_events or conn.engine._has_events
+    if events:
+        for listener in conn.dispatch.before_cursor_execute:
+            sql, params = listener(conn, cursor, sql, params, None, many)
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+    except BaseException as exc:
+        if isinstance(exc, conn.dialect.loaded_dbapi.Error) or is_exit_exception(exc):
+            conn._handle_dbapi_exception(exc, sql, params, cursor, None)  # private; SQLAlchemy is pinned
+        cursor.close()
+        raise
+    if events:
+        for listener in conn.dispatch.after_cursor_execute:
+            listener(conn, cursor, sql, params, None, many)
+    return cursor
 
 
 def _reading(compiled: _Compiled, description: Sequence, dialect: Dialect) -> tuple[Callable, list | None]:

@@ -67,8 +67,8 @@ def insert_now(session: Session, row: object) -> None:
             setattr(row, key, default)
         params[name] = state.dict[key]
     pk = state.mapper.primary_key[0]
-    result = _insert(state.mapper.local_table, tuple(params), pk.name).execute(session, params)
-    setattr(row, state.mapper.get_property_by_column(pk).key, result.scalar_one())
+    (key,) = _insert(state.mapper.local_table, tuple(params), pk.name).rows(session, params)
+    setattr(row, state.mapper.get_property_by_column(pk).key, key[0])
     session._register_persistent({state})
 
 
