@@ -42,7 +42,7 @@ def resolve(session: Session | Connection, token: str, now: datetime) -> str:
     """The active user a token stands for, or Unauthorized (unknown, revoked or expired token; a user no
     longer active). One read, asked anew on every API request (never cached: a revoked token or a
     deactivated user is refused from the next request on); a Connection suffices (Database.glance)."""
-    found = _RESOLVE.execute(session, {"digest": _digest(token or ""), "now": now}).first()
+    found = next(iter(_RESOLVE.rows(session, {"digest": _digest(token or ""), "now": now})), None)
     if found is None or found.revoked:
         raise Unauthorized("invalid token")
     if not found.fresh:

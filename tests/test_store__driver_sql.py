@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, event, select, text
+from sqlalchemy.exc import IntegrityError
 
 from engine import Engine
 from engine.store.driver_sql import DriverStatement
@@ -54,3 +55,50 @@ def test_a_statement_whose_text_depends_on_its_values_is_refused(engine: Engine)
     names = DriverStatement(select(User.id).where(User.username.in_(bindparam("names", expanding=True))))
     with engine.db.read() as s, pytest.raises(ValueError):
         names.execute(s, {"names": ["ann"]})
+
+
+_TOKENS = DriverStatement(select(ApiToken.username, ApiToken.created_at, ApiToken.revoked.label("gone"))
+                          .where(ApiToken.username == bindparam("username")).order_by(ApiToken.id))
+
+
+def test_rows_come_back_converted_by_their_types_as_a_core_result_gives_them(engine: Engine):
+    add_users(engine, {"ann": ["sales_rep"]})
+    at = datetime(2026, 3, 1, 16, 30, tzinfo=timezone(timedelta(hours=8)))
+    with engine.db.write() as s:
+        for i, revoked in enumerate((False, True)):
+            _ADD_TOKEN.execute(s, {"digest": f"{i}" * 64, "username": "ann", "at": at + timedelta(minutes=i),
+                                   "until": at, "revoked": revoked})
+    with engine.db.read() as s:
+        rows = _TOKENS.rows(s, {"username": "ann"})
+        core = s.execute(_TOKENS.statement, {"username": "ann"}).all()
+        assert _TOKENS.rows(s, {"username": "bob"}) == []
+    assert [tuple(r) for r in rows] == [tuple(r) for r in core]
+    assert rows[1].created_at == at + timedelta(minutes=1) and rows[1].created_at.tzinfo is not None
+    assert [r.gone for r in rows] == [False, True] and rows[0][0] == "ann"
+
+
+def test_a_driver_error_is_raised_as_sqlalchemy_raises_it_and_nothing_is_kept(engine: Engine):
+    insert = DriverStatement(AuditChain.__table__.insert(), ("chain", "length", "head"))
+    with pytest.raises(IntegrityError), engine.db.write() as s:
+        insert.execute(s, {"chain": "test:dup", "length": 1, "head": "0" * 64})
+        insert.execute(s, {"chain": "test:dup", "length": 2, "head": "0" * 64})
+    with engine.db.read() as s:
+        assert s.scalar(select(AuditChain.length).where(AuditChain.chain == "test:dup")) is None
+
+
+def test_the_engines_cursor_listeners_see_each_statement(engine: Engine):
+    seen: list[tuple[str, bool]] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement.split()[0], executemany))
+
+    insert = DriverStatement(AuditChain.__table__.insert(), ("chain", "length", "head"))
+    with engine.db.write() as s:
+        sql_engine = s.get_bind()
+        event.listen(sql_engine, "before_cursor_execute", before)
+        try:
+            insert.execute(s, [{"chain": f"test:e{i}", "length": i, "head": "0" * 64} for i in range(2)])
+            _TOKENS.rows(s, {"username": "nobody"})
+        finally:
+            event.remove(sql_engine, "before_cursor_execute", before)
+    assert seen[-2:] == [("INSERT", True), ("SELECT", False)]

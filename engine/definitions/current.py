@@ -15,6 +15,7 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, defer
 
 from engine.errors import Conflict
+from engine.store.driver_sql import DriverStatement
 from engine.store.models import ProcessVersion
 
 ACTIVE = "active"
@@ -54,20 +55,22 @@ def current_version_as(session: Session, key: str, username: str) -> tuple[Versi
     (users.ACTOR_COLUMNS, one per role) in one statement, as a start needs both; ([] rows when there is no
     current version: the caller asks for the user on its own then, so that "no active user" is still
     answered first). Plain columns, not the ORM's object: its loading cost more than the statement."""
-    found = session.execute(_current_as_statement(), {"key": key, "username": username}).all()
+    found = _current_as_statement().rows(session, {"key": key, "username": username})
     return (VersionRef(*found[0][:3]), found) if found else (None, [])
 
 
 @functools.cache
-def _current_as_statement() -> Select:
-    """The current version of `:key` (the highest active one: its id, key and number), with the actor."""
+def _current_as_statement() -> DriverStatement:
+    """The current version of `:key` (the highest active one: its id, key and number), with the actor: every
+    start asks, as the driver's SQL (engine/store/driver_sql.py)."""
     from engine.users import ACTOR_COLUMNS, with_actor
 
     pv = ProcessVersion.__table__
     newest = (select(func.max(pv.c.version))
               .where(pv.c.key == bindparam("key"), pv.c.status == ACTIVE).scalar_subquery())
     statement = with_actor(select(pv.c.id, pv.c.key, pv.c.version, *ACTOR_COLUMNS), pv)
-    return statement.where(pv.c.key == bindparam("key"), pv.c.status == ACTIVE, pv.c.version == newest)
+    return DriverStatement(statement.where(pv.c.key == bindparam("key"), pv.c.status == ACTIVE,
+                                           pv.c.version == newest))
 
 
 def current_versions(session: Session) -> dict[str, ProcessVersion]:

@@ -6,18 +6,19 @@ import contextlib
 import functools
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.util.diff import migrate_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine import scripting
@@ -156,11 +157,70 @@ def _state(wf: BpmnWorkflow) -> dict:
     converter = _workflow_converter()
     if converter is None or type(wf) is not BpmnWorkflow:
         return full_state(wf)
-    state = WorkflowConverter.to_dict(converter, wf)
+    state = WorkflowConverter.to_dict(converter, wf) if _task_converter() is None else _workflow_dict(converter, wf)
     state["subprocesses"] = converter.mapping_to_dict(wf.subprocesses)
     state["bpmn_events"] = converter.registry.convert(wf.bpmn_events)
     state["typename"] = converter.typename
     return state
+
+
+def _workflow_dict(converter: BpmnWorkflowConverter, wf: BpmnWorkflow) -> dict:
+    """WorkflowConverter.to_dict(converter, wf), its tasks written by `_task_dict` (same keys, same order)."""
+    registry = converter.registry
+    return {"data": registry.convert(registry.clean(wf.data)), "correlations": wf.correlations,
+            "last_task": str(wf.last_task.id) if wf.last_task is not None else None, "success": wf.success,
+            "completed": wf.completed, "tasks": _tasks_dict(registry, wf.tasks),
+            "root": str(wf.task_tree.id)}
+
+
+def _tasks_dict(registry: object, tasks: dict) -> dict:
+    """`mapping_to_dict(tasks)`: each task as SpiffWorkflow's TaskConverter writes it, then its typename, as the
+    registry's `_obj_to_dict` adds it, without the registry's dispatch per task and with each id written once
+    (a task's key is its id). A task of another class goes through the registry."""
+    convert = registry.convert
+    out = {}
+    for key, task in tasks.items():
+        if type(task) is not Task:
+            out[str(key)] = convert(task)
+            continue
+        task_id = str(task.id)
+        out[task_id if key is task.id else str(key)] = _task_dict(convert, task, task_id)
+    return out
+
+
+def _task_dict(convert: Callable[[object], object], task: Task, task_id: str) -> dict:
+    """SpiffWorkflow 3.2's TaskConverter.to_dict(task) (the data of a task with a parent as its changes against
+    the parent's: DeepMerge.get_updated_keys and get_deleted_keys), then "typename"."""
+    parent = task.parent
+    data = task.data
+    if parent is None:
+        delta: dict = {}
+    else:
+        before = parent.data
+        delta = {"updates": {k: data[k] for k in data if k not in before or data[k] != before[k]},
+                 "deletions": [k for k in before if k not in data]}
+        data = {}
+    internal = task.internal_data
+    return {"id": task_id, "parent": str(task._parent) if parent is not None else None,
+            "children": [str(child) for child in task._children], "last_state_change": task.last_state_change,
+            "state": task.state, "task_spec": task.task_spec.name, "triggered": task.triggered,
+            "internal_data": {} if type(internal) is dict and not internal else convert(internal),
+            "data": data, "delta": delta, "typename": "Task"}
+
+
+@functools.cache
+def _task_converter() -> TaskConverter | None:
+    """The registry's converter of tasks when it is SpiffWorkflow's own TaskConverter under the typename "Task"
+    (what `_task_dict` writes), else None: the registry's own conversion then runs."""
+    registry = SERIALIZER.registry
+    to_dict = registry.convert_to_dict.get(registry.typenames.get(Task))
+    if not isinstance(to_dict, functools.partial) or to_dict.args[:1] != ("Task",):
+        return None
+    converter = getattr(to_dict.args[-1], "__self__", None)
+    method = getattr(to_dict.args[-1], "__func__", None)
+    if type(converter) is not TaskConverter or method is not TaskConverter.to_dict:
+        return None
+    return converter
 
 
 @functools.cache

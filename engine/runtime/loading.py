@@ -16,6 +16,7 @@ from engine.errors import Conflict, Halted, NotFound
 from engine.process import workflow
 from engine.process.specs import SpecCache, SpecSet
 from engine.store import loaded
+from engine.store.driver_sql import DriverStatement
 from engine.store.models import AuditChain, Form, Instance, ProcessVersion, Task
 from engine.users import ACTOR_COLUMNS, Actor, actor_of, get_actor, may_exist, with_actor
 
@@ -56,7 +57,7 @@ def view_instance_as(session: Session, instance_id: int, username: str) -> tuple
     if not may_exist(username) or not valid_instance_id(instance_id):
         get_actor(session, username)  # NotFound for a name we could not have stored
         raise no_instance(instance_id)
-    found = session.execute(_view_statement(), {"id": instance_id, "username": username}).all()
+    found = _view_statement().rows(session, {"id": instance_id, "username": username})
     if not found:
         get_actor(session, username)  # NotFound first when there is no such user either
         raise no_instance(instance_id)
@@ -68,12 +69,12 @@ _VIEW_WITHOUT = ("state_json",)
 
 
 @functools.cache
-def _view_statement() -> Executable:
+def _view_statement() -> DriverStatement:
     """The instance `id` (without its state) with the actor `username` (users.ACTOR_COLUMNS, one row per role;
-    NULLs when no such active user): plain columns, the object made by engine/store/loaded.py."""
+    NULLs when no such active user): plain columns, the object made by engine/store/loaded.py; the driver's SQL."""
     inst = Instance.__table__
-    return (with_actor(select(*loaded.columns(Instance, _VIEW_WITHOUT), *ACTOR_COLUMNS), inst)
-            .where(inst.c.id == bindparam("id")))
+    return DriverStatement(with_actor(select(*loaded.columns(Instance, _VIEW_WITHOUT), *ACTOR_COLUMNS), inst)
+                           .where(inst.c.id == bindparam("id")))
 
 
 def valid_task_id(task_id: object) -> str | None:
@@ -152,9 +153,9 @@ def _task_rows_statement() -> Executable:
 
 
 @functools.cache
-def _lock_task_sqlite_statement() -> Executable:
+def _lock_task_sqlite_statement() -> DriverStatement:
     """SQLite: the instance of task `task`, its chain's head, its task rows and the actor `username`: plain
-    columns (engine/store/loaded.py makes the objects), in the order `_SQLITE_LAYOUT` reads them."""
+    columns (engine/store/loaded.py makes the objects), in the order `_sqlite_layout` reads them; the driver's SQL."""
     inst, chain, task = Instance.__table__, AuditChain.__table__, Task.__table__
     owner = select(task.c.instance_id).where(task.c.id == bindparam("task")).scalar_subquery()
     statement = (select(*loaded.columns(Instance), *loaded.columns(AuditChain), *loaded.columns(Task),
@@ -162,7 +163,7 @@ def _lock_task_sqlite_statement() -> Executable:
                  .outerjoin(chain, chain.c.chain == instance_chain_of(inst.c.id))
                  .join_from(inst, task, and_(task.c.instance_id == inst.c.id,
                                              _no_index(or_(task.c.id == bindparam("task"), task.c.status == "ready")))))
-    return with_actor(statement, inst).where(inst.c.id == owner)
+    return DriverStatement(with_actor(statement, inst).where(inst.c.id == owner))
 
 
 @functools.cache
@@ -222,7 +223,7 @@ def _lock_task_sqlite(session: Session, task_id: str, valid: str, username: str 
     """SQLite: the write transaction holds the database lock from its BEGIN, so the instance, its chain's
     head, its task rows and the actor (users.ACTOR_COLUMNS: one row per task and role) come in one
     statement."""
-    found = session.execute(_lock_task_sqlite_statement(), {"task": valid, "username": username}).all()
+    found = _lock_task_sqlite_statement().rows(session, {"task": valid, "username": username})
     if not found:
         raise no_task(task_id)
     if actor_rows is not None:

@@ -26,6 +26,7 @@ from engine.process import observe
 from engine.process.specs import SpecCache, SpecSet
 from engine.runtime import access, incidents
 from engine.runtime.loading import form_of, get_instance, get_task, latest_version, load_workflow, specs_for
+from engine.store.driver_sql import DriverStatement
 from engine.store.models import READY, AuditEvent, DefinitionFile, Form, Instance, ProcessVersion, Task, User, UserRole
 from engine.store.types import UTCDateTime
 from engine.users import Person, managed_roles, roles_of
@@ -319,21 +320,22 @@ def instance_summary(session: Session, inst: Instance, now: datetime, rows: list
 
 def _summary_statement() -> Select:
     """The version number and the instance's tasks (oldest first) in one statement: one row per task, or
-    one row with no task. Core rows, built once; run through the session so that a command's changes
-    are flushed first."""
+    one row with no task. Core rows, built once, run as the driver's SQL (engine/store/driver_sql.py): the
+    view and every command's answer read it. (A Core statement is not preceded by a flush, through the
+    session or not: a command's changes are written before it answers.)"""
     task, version = Task.__table__.c, ProcessVersion.__table__
     return (select(version.c.version, *task)
             .select_from(version.outerjoin(Task.__table__, task.instance_id == bindparam("instance_id")))
             .where(version.c.id == bindparam("version_id")).order_by(task.created_at, task.id))
 
 
-_SUMMARY = _summary_statement()
+_SUMMARY = DriverStatement(_summary_statement())
 
 
 def instance_task_rows(session: Session, inst: Instance) -> list:
     """The version number and the instance's task rows (one row with no task when it has none): what the
     summary shows, and what the view's other answers (`may_end`, the field labels) can be read from."""
-    return session.execute(_SUMMARY, {"version_id": inst.process_version_id, "instance_id": inst.id}).all()
+    return _SUMMARY.rows(session, {"version_id": inst.process_version_id, "instance_id": inst.id})
 
 
 def instance_dict(session: Session, inst: Instance, now: datetime, specs: SpecSet,

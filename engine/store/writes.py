@@ -11,9 +11,11 @@ change made after this call is dirty again and goes out at the flush as before.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Table, bindparam, inspect
-from sqlalchemy.orm import ColumnProperty, Session
+from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.base import NO_VALUE
 
 from engine.store.driver_sql import DriverStatement
@@ -29,23 +31,23 @@ def write_changes(session: Session, row: object) -> None:
     if not changed or not state.persistent:
         return
     mapper = state.mapper
-    keys, columns = [], []
+    plain, now = _plain_columns(mapper), state.dict
+    columns, values = [], {}
     for key in sorted(changed):
-        prop = mapper.attrs.get(key)
-        if not isinstance(prop, ColumnProperty) or len(prop.columns) != 1 or prop.columns[0].primary_key:
+        found = plain.get(key)
+        if found is None:  # not a plain column of the table, or its key: the flush's work
             return
-        column = prop.columns[0]
-        old = changed[key]
-        if old is not NO_VALUE and column.type.compare_values(old, state.dict.get(key)):
+        name, param, same = found
+        old, value = changed[key], now.get(key)
+        if old is not NO_VALUE and same(old, value):
             continue
-        keys.append(key)
-        columns.append(column.name)
-    if not keys:
+        columns.append(name)
+        values[param] = value
+    if not columns:
         mark_written(session, row)
         return
-    (pk,) = mapper.primary_key
-    values = {f"v_{name}": getattr(row, key) for name, key in zip(columns, keys, strict=True)}
-    _update(mapper.local_table, tuple(columns), pk.name).execute(session, {**values, "v_pk": state.identity[0]})
+    values["v_pk"] = state.identity[0]
+    _update(mapper.local_table, tuple(columns), mapper.primary_key[0].name).execute(session, values)
     mark_written(session, row)
 
 
@@ -67,8 +69,8 @@ def insert_now(session: Session, row: object) -> None:
             setattr(row, key, default)
         params[name] = state.dict[key]
     pk = state.mapper.primary_key[0]
-    result = _insert(state.mapper.local_table, tuple(params), pk.name).execute(session, params)
-    setattr(row, state.mapper.get_property_by_column(pk).key, result.scalar_one())
+    (key,) = _insert(state.mapper.local_table, tuple(params), pk.name).rows(session, params)
+    setattr(row, state.mapper.get_property_by_column(pk).key, key[0])
     session._register_persistent({state})
 
 
@@ -109,6 +111,20 @@ def mark_written(session: Session, row: object) -> None:
     state = inspect(row)
     session._register_altered([state])  # as the flush does: a rolled-back SAVEPOINT expires the row again
     state._commit_all(state.dict, session.identity_map)
+
+
+@functools.cache
+def _plain_columns(mapper: Mapper) -> dict[str, tuple[str, str, Callable[[Any, Any], bool]]]:
+    """attribute -> (column name, its parameter in `_update`'s statement, its type's `compare_values`) of each
+    attribute that is one column of the table other than its key: looked up once per class, not per change."""
+    plain: dict[str, tuple[str, str, Callable[[Any, Any], bool]]] = {}
+    if len(mapper.primary_key) != 1:  # the UPDATE names one key column
+        return plain
+    for prop in mapper.column_attrs:
+        if len(prop.columns) == 1 and not prop.columns[0].primary_key:
+            column = prop.columns[0]
+            plain[prop.key] = (column.name, f"v_{column.name}", column.type.compare_values)
+    return plain
 
 
 @functools.cache
