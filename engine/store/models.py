@@ -137,6 +137,9 @@ class Instance(Base):
 # the same condition
 _READY = "status = 'ready'"
 _OPEN_ONLY = {"sqlite_where": text(_READY), "postgresql_where": text(_READY)}
+# the claimed open tasks (migration 0024): an index by assignee that holds no NULL cannot serve `assignee IS NULL`
+_CLAIMED = "status = 'ready' AND assignee IS NOT NULL"
+_CLAIMED_ONLY = {"sqlite_where": text(_CLAIMED), "postgresql_where": text(_CLAIMED)}
 # what such a query compares `status` with: the literal, not a bound value, which the planner does not know when
 # it plans (PostgreSQL plans a prepared statement once for any value, and could not use a partial index)
 READY = literal_column("'ready'")
@@ -154,12 +157,13 @@ class Task(Base):
         Index("ix_task_instance_status", "instance_id", "status", "completed_by", "assignee", "role", "bpmn_id",
               "completed_at", "created_at", "id"),
         # the inbox (queries.inbox): one ordered scan per source, see migration 0005; of the open tasks only
-        # (0022: a completion deletes its entries, and the indexes stay the size of the open work)
+        # (0022: a completion deletes its entries, and the indexes stay the size of the open work); by assignee of
+        # the claimed ones only (0024: else SQLite read a role's offered tasks from it, as `assignee = NULL`)
         Index("ix_task_inbox_role", "role", "created_at", "id", **_OPEN_ONLY),
-        Index("ix_task_inbox_assignee", "assignee", "created_at", "id", **_OPEN_ONLY),
+        Index("ix_task_inbox_assignee", "assignee", "created_at", "id", **_CLAIMED_ONLY),
         # the inbox by deadline (sort="due"), see migration 0012
         Index("ix_task_inbox_role_due", "role", "due_at", "created_at", "id", **_OPEN_ONLY),
-        Index("ix_task_inbox_assignee_due", "assignee", "due_at", "created_at", "id", **_OPEN_ONLY),
+        Index("ix_task_inbox_assignee_due", "assignee", "due_at", "created_at", "id", **_CLAIMED_ONLY),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))

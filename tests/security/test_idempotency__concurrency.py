@@ -7,9 +7,11 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from flask import Flask
 from sqlalchemy import create_engine, func, select, text
 
+from engine import Engine
 from engine.runtime import idempotency
 from engine.store.models import IdempotencyKey
 from tests.conftest import PG_URL
@@ -96,6 +98,57 @@ def test_a_retry_that_arrives_while_the_first_is_still_running_waits_and_gets_it
     assert not first.is_alive() and not second.is_alive()
     assert answers["first"].view == answers["second"].view
     assert (answers["first"].repeated, answers["second"].repeated) == (False, True)
+    assert engine.search("aud")["total"] == 1
+    with engine.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(IdempotencyKey)) == 1
+
+
+@pytest.mark.skipif(not PG_URL, reason="SQLite: a write transaction starts with BEGIN IMMEDIATE, so a retry cannot "
+                                        "read the key before the first request commits; the interleaving cannot occur")
+def test_a_retry_that_read_the_key_before_the_first_request_committed_gets_its_answer(app, engine, db_url, clock,
+                                                                                      monkeypatch):
+    """The race seen once in CI (5b70b62), made deterministic: the retry, on an engine of its own, reads the key
+    (no row yet), then the first request runs and commits, then the retry goes on to free an expired row of the
+    key and insert its own. The row it finds is alive: its insert must fail and it must answer the first
+    request's answer, not delete that row and start a second instance (READ COMMITTED: each statement sees
+    what was committed before it, so a DELETE without the expiry condition removed the committed row)."""
+    retry_read, first_committed = threading.Event(), threading.Event()
+    real = idempotency._answered
+    read_once: list[bool] = []
+
+    def paused_after_the_read(session, actor, once, now):
+        earlier = real(session, actor, once, now)
+        if threading.current_thread().name == "retry" and not read_once:
+            read_once.append(True)
+            retry_read.set()
+            assert first_committed.wait(60), "the first request did not finish"
+        return earlier
+
+    monkeypatch.setattr(idempotency, "_answered", paused_after_the_read)
+    other = Engine(db_url, clock=clock)
+    answers: dict = {}
+
+    def retry() -> None:
+        try:
+            answers["retry"] = other.start_once("rep1", "sample_request", dict(SAMPLE_REQUEST),
+                                                idempotency_key="overlap-1")
+        except Exception as exc:  # reported below
+            answers["retry"] = exc
+
+    second = threading.Thread(target=retry, name="retry")
+    second.start()
+    try:
+        assert retry_read.wait(30), "the retry never read its key"
+        answers["first"] = engine.start_once("rep1", "sample_request", dict(SAMPLE_REQUEST),
+                                             idempotency_key="overlap-1")
+    finally:
+        first_committed.set()
+        second.join(timeout=60)
+        other.db.dispose()
+    assert not second.is_alive(), "the retry hung"
+    assert not isinstance(answers["retry"], Exception), answers["retry"]
+    assert (answers["first"].repeated, answers["retry"].repeated) == (False, True)
+    assert answers["retry"].view == answers["first"].view
     assert engine.search("aud")["total"] == 1
     with engine.db.read() as s:
         assert s.scalar(select(func.count()).select_from(IdempotencyKey)) == 1
