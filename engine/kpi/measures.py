@@ -35,7 +35,7 @@ from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from engine.clock import iso
-from engine.kpi import months
+from engine.kpi import months, rollups
 from engine.kpi.definitions import Interval, Measure, Point, SatisfactionSource
 from engine.kpi.filters import Window
 from engine.kpi.stats import Timing
@@ -113,8 +113,15 @@ def registration_bounds(session: Session, window: Window) -> tuple[datetime | No
 
 
 def registered(session: Session, window: Window, timezone: str) -> list[Registrations]:
-    """The instances registered in the window per process, outcome and month of registration, counted by the
-    database."""
+    """The instances registered in the window per process, outcome and month of registration: summed from the
+    rollup kept per company day (engine/kpi/rollups.py) when it holds this zone's counts, else counted."""
+    if rollups.usable(session, timezone):
+        return [Registrations(*row) for row in rollups.registered(session, window)]
+    return registered_counted(session, window, timezone)
+
+
+def registered_counted(session: Session, window: Window, timezone: str) -> list[Registrations]:
+    """registered, counted by the database from the instance rows (the rollup's oracle)."""
     query = window.narrow(select(Instance.id), Instance.started_at, Instance.process_key)
     return [Registrations(*row) for row in months.counts(
         session, query, Instance.started_at, [Instance.process_key, Instance.outcome],
@@ -261,8 +268,16 @@ def resolved(session: Session, process: str, point: Point, window: Window, timez
 
 
 def completed_tasks(session: Session, window: Window, now: datetime, timezone: str) -> list[Completions]:
-    """The user tasks completed in the window per role, person and month, counted by the database from
-    ix_task_completed alone (a range of it for a date range)."""
+    """The user tasks completed in the window per role, person and month: summed from the rollup kept per company
+    day (engine/kpi/rollups.py) when it holds this zone's counts, else counted."""
+    if rollups.usable(session, timezone):
+        return [Completions(*row) for row in rollups.completed(session, window)]
+    return completed_counted(session, window, timezone)
+
+
+def completed_counted(session: Session, window: Window, timezone: str) -> list[Completions]:
+    """completed_tasks, counted by the database from ix_task_completed alone (a range of it for a date range; the
+    rollup's oracle)."""
     done = select(Task.id).where(Task.status == COMPLETED, Task.completed_at.is_not(None))  # the literal: partial index
     bounds = _completions(session, done, window)
     if bounds is None:
