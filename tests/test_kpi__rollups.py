@@ -8,6 +8,8 @@ the source rows, and the page built from them is the page counted from the sourc
   engine: a completed task reset to ready by the engine's own task upsert (as a version migration resets one), a
   completion given to another person and role, a completed task and an instance deleted;
 - an instant outside the listed days makes the page count the source rows until `kpi rebuild` lists it;
+- the resolution rate counted from the complaint resolution's decided cases (kpi_case) is the rate counted from
+  every instance;
 - migration 0024 fills them on upgrade from 0023 (rows written without the triggers), the page falls back when they
   are not built or built for another zone, `salesflow kpi rebuild` builds them, the downgrade removes them.
 """
@@ -25,7 +27,7 @@ from sqlalchemy import create_engine, delete, select, text, update
 
 from engine import Engine
 from engine.clock import ManualClock
-from engine.kpi import definitions, rollups
+from engine.kpi import definitions, rollups, times
 from engine.runtime import step
 from engine.store.db import alembic_config
 from engine.store.models import Instance, KpiRollupState, Task
@@ -63,10 +65,12 @@ def usable(eng: Engine) -> bool:
 
 
 def pages(eng: Engine, user: str, filters: dict, monkeypatch: pytest.MonkeyPatch) -> tuple[dict, dict]:
-    """(the page as it is, the page counted from the source rows)."""
+    """(the page as it is, the page counted from the source rows: also the resolution rate from every instance
+    instead of the decided cases of the measure that ends where it does)."""
     page = eng.kpi(user, filters)
     with monkeypatch.context() as m:
         m.setattr(rollups, "usable", lambda *_: False)
+        m.setattr(times, "reaching", lambda *_: None)
         return page, eng.kpi(user, filters)
 
 
@@ -91,6 +95,8 @@ def test_the_page_from_the_rollups_is_the_page_counted(data_set, user, filters, 
     page, old = pages(eng, user, filters, monkeypatch)
     assert page == old
     assert page["volume"]["tasks"]["overall"]["completed"] > 0 or filters.get("from") == "2026-05-01"
+    rate = page["resolution_rate"]
+    assert rate is None or rate["overall"]["resolved"] > 0 or filters.get("from") in ("2026-04-01", "2026-05-01")
 
 
 # -- a zone with daylight saving ---------------------------------------------------------------------------------
