@@ -88,12 +88,14 @@ def _data_days(session: Session, timezone: str) -> tuple[date, date]:
 
 
 def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | None = None) -> dict[str, int]:
-    """kpi_day for the zone and every rollup counted again from the source rows, in the caller's transaction (the
-    triggers' writes of concurrent commands wait for it on PostgreSQL: the tables are locked first)."""
+    """kpi_day for the zone and every rollup counted again from the source rows, in the caller's transaction. On
+    PostgreSQL the tables are locked first: concurrent commands' triggers wait for it, then count by the new days
+    (their rows were not committed when it counted)."""
     say = progress or (lambda _text: None)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE kpi_day, kpi_completed_day, kpi_registered_day, kpi_rollup_state "
-                             "IN EXCLUSIVE MODE"))
+    if session.get_bind().dialect.name == "postgresql":  # (SQLite has one writer at a time)
+        # a trigger that read the old days waits for the rebuild and then counts by them: none may read them
+        session.execute(text("LOCK TABLE kpi_day IN ACCESS EXCLUSIVE MODE"))
+        session.execute(text("LOCK TABLE kpi_completed_day, kpi_registered_day, kpi_rollup_state IN EXCLUSIVE MODE"))
     first, last = _data_days(session, timezone)
     listed = fill_days(session, timezone, first, last)
     say(f"kpi_day: {listed:,} days from {first} to {last} ({timezone})")
