@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, exists, func, insert, literal_column, select, text
+from sqlalchemy import Select, delete, exists, func, insert, inspect, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
@@ -110,9 +110,18 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
     return found
 
 
+_HAS_TABLES = "kpi_rollups_exist"  # session.info key
+
+
 def usable(session: Session, timezone: str) -> bool:
-    """Whether the rollups hold the page's counts for this zone: built for it, and no instant fell outside the
-    listed days."""
+    """Whether the rollups hold the page's counts for this zone: the database has them (one below migration 0024,
+    such as a migration test or a rolled-back upgrade leaves, is counted the old way; asked of the schema once per
+    session), they were built for this zone, and no instant fell outside the listed days."""
+    if _HAS_TABLES not in session.info:
+        session.info[_HAS_TABLES] = inspect(session.connection()).has_table(KpiRollupState.__tablename__)
+    if not session.info[_HAS_TABLES]:
+        return False
+
     def outside(table: type) -> Select:
         return select(table.day).where(table.day == OUTSIDE, table.n != 0)
 
