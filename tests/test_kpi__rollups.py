@@ -84,6 +84,8 @@ def data_set(_schema, tmp_path_factory):
 def test_the_rollups_are_a_count_of_the_source_rows(data_set):
     eng, _ = data_set
     assert usable(eng)
+    defs = definitions.load()  # and the rate is counted from the complaint resolution's decided cases
+    assert times.reaching(defs.measures, defs.rate_process, defs.rate_resolved).key == "resolution"
     assert kept(eng) == counted(eng, "Asia/Shanghai")
 
 
