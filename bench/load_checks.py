@@ -5,6 +5,8 @@
   each with the same task id and user;
 - no task completed twice: at most one `completed` event per task id, and the task table agrees;
 - no timer fired twice (two timer workers race for every due timer, one is killed on the way);
+- the KPI rollups the database triggers keep (engine/kpi/rollups.py) equal a count of the task and instance rows
+  (their row locks taken by concurrent commands: none lost, none counted twice);
 - every instance can still be loaded and driven to its end through the Engine facade;
 - the poisoned instance (its timer's next step always fails) stopped no other timer: each healthy
   completed instance fired its cool-off timer exactly once, the poisoned one's failed attempts were
@@ -20,11 +22,13 @@ import json
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bench.staff import Ack, form_data
 from engine import Engine
+from engine.kpi import definitions, rollups
 from engine.store.models import AuditEvent, Instance, Task, Timer
 
 POISON = "load_poison"  # bench/processes/load_poison.bpmn
@@ -64,6 +68,29 @@ def _trail(eng: Engine) -> tuple[dict[str, list[str]], set[tuple[str, str]], Cou
     return completed, claimed, fired
 
 
+def rollup_problems(eng: Engine) -> list[str]:
+    """The KPI page's counts per company day that the database triggers kept while the workers raced and died
+    (engine/kpi/rollups.py) against a count of the task and instance rows, each row's day by zoneinfo."""
+    zone, timezone = ZoneInfo(definitions.load().timezone), definitions.load().timezone
+    completed: Counter = Counter()
+    registered: Counter = Counter()
+    with eng.db.read() as s:
+        if not rollups.usable(s, timezone):
+            return [f"the KPI rollups are not usable for {timezone}"]
+        kept = rollups.nonzero_rows(s)
+        for at, process, role, person in s.execute(select(Task.completed_at, Task.process_key, Task.role,
+                                                          Task.completed_by).where(Task.status == "completed")):
+            completed[(at.astimezone(zone).date().isoformat(), process, role, person or "")] += 1
+        for at, process, outcome in s.execute(select(Instance.started_at, Instance.process_key, Instance.outcome)):
+            registered[(at.astimezone(zone).date().isoformat(), process, outcome or "")] += 1
+    problems = []
+    for table, counted in (("kpi_completed_day", completed), ("kpi_registered_day", registered)):
+        rows = {(*key, n) for key, n in counted.items()}
+        for row in sorted(rows ^ kept[table], key=str)[:20]:
+            problems.append(f"{table}: {'counted ' if row in rows else 'kept '}{row} differs")
+    return problems
+
+
 def check_database(eng: Engine, acks: list[Ack]) -> Findings:
     found = Findings()
     completed, claimed, fired = _trail(eng)
@@ -96,6 +123,8 @@ def check_database(eng: Engine, acks: list[Ack]) -> Findings:
     for (instance_id, timer), times in fired.items():
         if times > 1:
             found.add(f"timer {timer} of instance {instance_id} fired {times} times")
+    for problem in rollup_problems(eng):
+        found.add(problem)
     found.figures.update({
         "tasks_completed": sum(1 for t in tasks.values() if t.status == "completed"),
         "tasks_open": sum(1 for t in tasks.values() if t.status == "ready"),

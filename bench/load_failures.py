@@ -30,7 +30,7 @@ if __package__ in (None, ""):  # run as a file: make `bench` importable
 
 from bench.cluster import PASSWORD, PG_SERVER, Cluster, fresh_database
 from bench.common import FORMS, PROCESSES, machine, percentile
-from bench.load_checks import check_database, check_poisoned, drive_to_end, start_poisoned
+from bench.load_checks import check_database, check_poisoned, drive_to_end, rollup_problems, start_poisoned
 from bench.staff import Client, Ledger, Staff, run_staff
 
 ADMIN = "load_admin"
@@ -139,6 +139,8 @@ def run(plan: Plan, log=print) -> Outcome:  # noqa: ANN001
             checked = check_database(eng, ledger.acks)
             driven = drive_to_end(eng, ADMIN, skip={poisoned})
             isolated = check_poisoned(eng, poisoned, ADMIN)
+            for problem in rollup_problems(eng):  # and after every instance was driven to its end
+                isolated.add(f"after driving to the end: {problem}")
         finally:
             eng.db.dispose()
         started_verify = time.monotonic()

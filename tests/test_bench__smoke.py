@@ -7,6 +7,8 @@ PostgreSQL, a fresh `bench_<name>_<pid>` database on the same server.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from SpiffWorkflow.util.task import TaskIterator
 from sqlalchemy import text
@@ -43,6 +45,9 @@ def test_inbox_latency_loads_rows_and_times_pages(capsys):
     out = capsys.readouterr().out
     assert "loaded 3,000 tasks (600 open)" in out and "page p95" in out
     assert len(rows) == len(inbox_latency.PROBES)
+    [counted] = re.findall(r"KPI rollups counted \([\d.]+ s\): ([\d,]+) completed tasks \(([\d,]+) loaded\), "
+                           r"600 instances \(600 loaded\)", out)
+    assert counted[0] == counted[1] != "0"  # every bulk-loaded row counted
     for r in rows:
         assert r["p95"] > 0 and r["full_p95"] > 0
         assert 0 < r["shown"] <= 10 and r["visible"] >= r["shown"]

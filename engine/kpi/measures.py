@@ -35,7 +35,7 @@ from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from engine.clock import iso
-from engine.kpi import months
+from engine.kpi import months, rollups
 from engine.kpi.definitions import Interval, Measure, Point, SatisfactionSource
 from engine.kpi.filters import Window
 from engine.kpi.stats import Timing
@@ -100,7 +100,11 @@ def _registered_in(window: Window, processes: Iterable[str] | None = None) -> Se
 def _streamed(session: Session, query: Select) -> Iterator[Row]:
     """The rows one at a time (a server-side cursor on PostgreSQL): a million rows are never all in memory. Core
     rows on the session's connection: the ORM's row loading would cost more than the rest of the loop."""
-    yield from session.connection().execute(query.execution_options(yield_per=STREAM_BATCH))
+    # closed when the reader stops early too (a merge join done before its stream, the generator closed): left
+    # open, PostgreSQL's server-side cursor outlived the read, and an upgrade that ran 0023's rebuild could not
+    # change `task` in the same transaction ("being used by active queries")
+    with session.connection().execute(query.execution_options(yield_per=STREAM_BATCH)) as rows:
+        yield from rows
 
 
 def registration_bounds(session: Session, window: Window) -> tuple[datetime | None, datetime | None]:
@@ -113,8 +117,15 @@ def registration_bounds(session: Session, window: Window) -> tuple[datetime | No
 
 
 def registered(session: Session, window: Window, timezone: str) -> list[Registrations]:
-    """The instances registered in the window per process, outcome and month of registration, counted by the
-    database."""
+    """The instances registered in the window per process, outcome and month of registration: summed from the
+    rollup kept per company day (engine/kpi/rollups.py) when it holds this zone's counts, else counted."""
+    if rollups.usable(session, timezone):
+        return [Registrations(*row) for row in rollups.registered(session, window)]
+    return registered_counted(session, window, timezone)
+
+
+def registered_counted(session: Session, window: Window, timezone: str) -> list[Registrations]:
+    """registered, counted by the database from the instance rows (the rollup's oracle)."""
     query = window.narrow(select(Instance.id), Instance.started_at, Instance.process_key)
     return [Registrations(*row) for row in months.counts(
         session, query, Instance.started_at, [Instance.process_key, Instance.outcome],
@@ -261,8 +272,16 @@ def resolved(session: Session, process: str, point: Point, window: Window, timez
 
 
 def completed_tasks(session: Session, window: Window, now: datetime, timezone: str) -> list[Completions]:
-    """The user tasks completed in the window per role, person and month, counted by the database from
-    ix_task_completed alone (a range of it for a date range)."""
+    """The user tasks completed in the window per role, person and month: summed from the rollup kept per company
+    day (engine/kpi/rollups.py) when it holds this zone's counts, else counted."""
+    if rollups.usable(session, timezone):
+        return [Completions(*row) for row in rollups.completed(session, window)]
+    return completed_counted(session, window, timezone)
+
+
+def completed_counted(session: Session, window: Window, timezone: str) -> list[Completions]:
+    """completed_tasks, counted by the database from ix_task_completed alone (a range of it for a date range; the
+    rollup's oracle)."""
     done = select(Task.id).where(Task.status == COMPLETED, Task.completed_at.is_not(None))  # the literal: partial index
     bounds = _completions(session, done, window)
     if bounds is None:

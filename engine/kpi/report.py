@@ -138,9 +138,18 @@ def _resolution_rate(session: Session, defs: definitions.Definitions, window: fi
     for row in instances:
         if row.process == defs.rate_process:
             mine[row.month] += row.count
-    resolved = measures.resolved(session, defs.rate_process, defs.rate_resolved, window, defs.timezone)
+    resolved = resolved_counts(session, defs, window)
     return {"process": defs.rate_process, "overall": _rate(sum(mine.values()), sum(resolved.values())),
             "by_month": [{"key": m, **_rate(mine[m], resolved[m])} for m in _ordered(mine)]}
+
+
+def resolved_counts(session: Session, defs: definitions.Definitions, window: filter_rules.Window) -> Counter[str]:
+    """The resolution rate's resolved instances per month: a measure's decided cases when one ends where the rate's
+    `resolved` point is (kpi_case, a range of its index), else every instance read (measures.resolved)."""
+    measure = times.reaching(defs.measures, defs.rate_process, defs.rate_resolved)
+    if measure is not None and times.supported(session, measure):
+        return times.reached(session, measure, defs.rate_process, window, defs.timezone)
+    return measures.resolved(session, defs.rate_process, defs.rate_resolved, window, defs.timezone)
 
 
 def _satisfaction(session: Session, defs: definitions.Definitions, window: filter_rules.Window) -> dict:

@@ -15,6 +15,7 @@ through measures.cases, summarized in Python.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -22,7 +23,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, inspect
 from sqlalchemy.orm import Session
 
 from engine.kpi import measures, months, stats
-from engine.kpi.definitions import Interval, Measure
+from engine.kpi.definitions import Interval, Measure, Point
 from engine.kpi.filters import Window
 from engine.store.models import Instance, KpiCase, Task
 
@@ -177,3 +178,24 @@ def _picked(ordered: list[float]) -> tuple[float | None, float | None]:
         return None, None
     median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
     return median, ordered[(9 * n + 9) // 10 - 1]
+
+
+def reaching(defs_measures: Iterable[Measure], process: str, point: Point) -> Measure | None:
+    """A measure whose decided cases are exactly the instances of `process` that reached `point`: an interval of
+    that process from the registration to that very point, with no `unresolved` outcomes (such a case is decided
+    when, and only when, its end task was completed). The resolution rate is then counted from kpi_case."""
+    for measure in defs_measures:
+        for spec in measure.intervals:
+            if (spec.process == process and spec.start.is_registration and spec.end == point
+                    and not spec.unresolved):
+                return measure
+    return None
+
+
+def reached(session: Session, measure: Measure, process: str, window: Window, timezone: str) -> Counter[str]:
+    """month of registration -> the instances of `process` registered in the window whose case of `measure` is
+    decided (measures.resolved's figure for the point `reaching` matched), counted from ix_kpi_case_window."""
+    query = window.narrow(select(KpiCase.measure), KpiCase.started_at).where(
+        KpiCase.measure == measure.key, KpiCase.process == process, KpiCase.unresolved.is_(False))
+    return Counter({month: count for month, count in months.counts(
+        session, query, KpiCase.started_at, [], measures.registration_bounds(session, window), timezone)})

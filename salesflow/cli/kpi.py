@@ -12,13 +12,18 @@ def kpi() -> None:
     pass
 
 
-@kpi.command(help="Compute the KPI page's decided cases (table kpi_case) again from every instance, in one "
-                  "transaction. `salesflow init` fills them when it creates the table and the engine keeps them; "
-                  "run this after rows were written around the engine (a bulk load, a partial restore).")
+@kpi.command(help="Compute the KPI page's stored figures again from the source rows: the decided cases (table "
+                  "kpi_case) and the counts per company day (kpi_day for kpi.yaml's timezone, kpi_completed_day, "
+                  "kpi_registered_day), each in one transaction. `salesflow init` fills them when it creates the "
+                  "tables, and the engine and database triggers keep them; run this after rows were written around "
+                  "the engine (a bulk load, a partial restore) or after changing kpi.yaml's timezone.")
 def rebuild() -> None:
     eng = engine()
     written = checked(eng.rebuild_kpi_cases, lambda text: click.echo(f"  {text}"))
     click.echo(f"kpi_case: {written:,} decided cases")
+    counted = checked(eng.rebuild_kpi_rollups, lambda text: click.echo(f"  {text}"))
+    click.echo(f"kpi rollups: {counted['kpi_completed_day']:,} completed tasks, "
+               f"{counted['kpi_registered_day']:,} registrations")
 
 
 COMMANDS = [kpi]

@@ -37,9 +37,10 @@ def _where(condition: str) -> dict:
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        # 0023's rebuild (engine/kpi) leaves a server-side cursor over `task` open when it stops reading a stream
-        # early; upgraded in the same transaction, PostgreSQL refuses to change the table's indexes while it is
-        # open ("being used by active queries in this session"). Nothing reads it any more
+        # 0023's rebuild (engine/kpi) left a server-side cursor over `task` open when it stopped reading a stream
+        # early (measures._streamed closes it now); upgraded in the same transaction, PostgreSQL refuses to change
+        # the table's indexes while one is open ("being used by active queries in this session"). Kept as a guard:
+        # nothing reads a cursor left open by an earlier migration
         op.execute("CLOSE ALL")
     for name, columns in INDEXES.items():
         op.drop_index(name, table_name="task")

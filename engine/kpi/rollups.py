@@ -1,0 +1,182 @@
+"""The KPI page's counts per company day, kept by the database (migration 0025; docs/kpi.md "Rollups").
+
+Counting the completed tasks and the registrations of a range from the source rows grows with the range (18 s and
+2.5 s for everything at a million instances). `kpi_completed_day` and `kpi_registered_day` hold those counts per
+company day; database triggers on `task` and `instance` keep them in the writing transaction, exact (an engine
+command pays no statement for them: issue 17 counts statements per command). The page sums a few rows per day.
+
+A trigger cannot convert time zones, so `kpi_day` lists each company day's first instant, computed here with
+zoneinfo (daylight saving included) with `engine.days.day_start`, the same instants the page's windows start at;
+the trigger takes the last day starting at or before an instant (one index seek). An instant outside the listed
+days is counted under OUTSIDE, and the page then counts the source rows instead. The rollups are used only when
+they were built for the configured zone (`kpi_rollup_state`); else, and when they were never built, the page
+counts the source rows (the same figures, slower). `rebuild` (`salesflow kpi rebuild`) lists the days again for
+the configured zone and recounts every rollup from the source rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, delete, exists, func, insert, inspect, literal_column, select, text
+from sqlalchemy.orm import Session
+
+from engine.days import day_start
+from engine.kpi.filters import Window
+from engine.store.models import Instance, KpiCompletedDay, KpiDay, KpiRegisteredDay, KpiRollupState, Task
+
+OUTSIDE = "0000-00-00"  # the day of an instant kpi_day does not cover
+DAYS = (date(2000, 1, 1), date(2100, 1, 1))  # listed at least: the first day, the day after the last
+_BATCH = 10_000
+_MONTH = (literal_column("1"), literal_column("7"))  # substr(day, 1, 7): literals, one GROUP BY expression on PG
+
+# what a rebuild counts: the triggers' rule as one grouped statement per rollup, each source row to its day by a
+# range join on kpi_day
+_COUNT_COMPLETED = text(
+    "INSERT INTO kpi_completed_day (day, process_key, role, person, n) "
+    "SELECT d.day, t.process_key, t.role, COALESCE(t.completed_by, ''), count(*) "
+    "FROM kpi_day d JOIN task t ON t.completed_at >= d.starts_at AND t.completed_at < d.ends_at "
+    "WHERE t.status = 'completed' GROUP BY d.day, t.process_key, t.role, COALESCE(t.completed_by, '')")
+_COUNT_REGISTERED = text(
+    "INSERT INTO kpi_registered_day (day, process_key, outcome, n) "
+    "SELECT d.day, i.process_key, COALESCE(i.outcome, ''), count(*) "
+    "FROM kpi_day d JOIN instance i ON i.started_at >= d.starts_at AND i.started_at < d.ends_at "
+    "GROUP BY d.day, i.process_key, COALESCE(i.outcome, '')")
+
+
+def days(first: date, last: date, timezone: str) -> Iterator[dict]:
+    """kpi_day's rows from `first` to `last` (included): each day's first instant and the next day's."""
+    day, start = first, day_start(first, timezone)
+    while day <= last:
+        following = day + timedelta(days=1)
+        end = day_start(following, timezone)
+        yield {"starts_at": start, "ends_at": end, "day": day.isoformat()}
+        day, start = following, end
+
+
+def fill_days(session: Session, timezone: str, first: date = DAYS[0], last: date = DAYS[1]) -> int:
+    """kpi_day listed again for the zone; returns the days listed."""
+    session.execute(delete(KpiDay))
+    batch: list[dict] = []
+    count = 0
+    for row in days(first, last, timezone):
+        batch.append(row)
+        if len(batch) == _BATCH:
+            count += _insert_days(session, batch)
+    return count + _insert_days(session, batch)
+
+
+def _insert_days(session: Session, batch: list[dict]) -> int:
+    if batch:
+        session.execute(insert(KpiDay), batch)
+    count = len(batch)
+    batch.clear()
+    return count
+
+
+def _data_days(session: Session, timezone: str) -> tuple[date, date]:
+    """The days to list: DAYS, widened to the first and last instant the source rows hold (a day either side)."""
+    found = [session.scalar(select(func.min(Task.completed_at))), session.scalar(select(func.max(Task.completed_at))),
+             session.scalar(select(func.min(Instance.started_at))),
+             session.scalar(select(func.max(Instance.started_at)))]
+    local = [at.astimezone(ZoneInfo(timezone)).date() for at in found if at is not None]
+    first = min([DAYS[0], *(d - timedelta(days=1) for d in local)])
+    last = max([DAYS[1], *(d + timedelta(days=1) for d in local)])
+    return first, last
+
+
+def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | None = None) -> dict[str, int]:
+    """kpi_day for the zone and every rollup counted again from the source rows, in the caller's transaction. On
+    PostgreSQL the tables are locked first: concurrent commands' triggers wait for it, then count by the new days
+    (their rows were not committed when it counted)."""
+    say = progress or (lambda _text: None)
+    if session.get_bind().dialect.name == "postgresql":  # (SQLite has one writer at a time)
+        # a trigger that read the old days waits for the rebuild and then counts by them: none may read them
+        session.execute(text("LOCK TABLE kpi_day IN ACCESS EXCLUSIVE MODE"))
+        session.execute(text("LOCK TABLE kpi_completed_day, kpi_registered_day, kpi_rollup_state IN EXCLUSIVE MODE"))
+    first, last = _data_days(session, timezone)
+    listed = fill_days(session, timezone, first, last)
+    say(f"kpi_day: {listed:,} days from {first} to {last} ({timezone})")
+    found = {}
+    for table, count in ((KpiCompletedDay, _COUNT_COMPLETED), (KpiRegisteredDay, _COUNT_REGISTERED)):
+        session.execute(delete(table))
+        with _ranges_of_indexes(session):
+            session.execute(count)
+        found[table.__tablename__] = session.scalar(select(func.coalesce(func.sum(table.n), 0)))
+        say(f"{table.__tablename__}: {found[table.__tablename__]:,} counted")
+    session.execute(delete(KpiRollupState))
+    session.execute(insert(KpiRollupState).values(id=1, timezone=timezone, built_at=datetime.now(UTC)))
+    return found
+
+
+@contextlib.contextmanager
+def _ranges_of_indexes(session: Session) -> Iterator[None]:
+    """SQLite's planner, without statistics, preferred an automatic index on task.status (an equality) to a range
+    of ix_task_completed per day, and then read every completed task once per listed day (minutes at a million
+    rows instead of seconds): no automatic index for the block. (PostgreSQL plans from its statistics.)"""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        session.execute(text("PRAGMA automatic_index = off"))
+    try:
+        yield
+    finally:
+        if sqlite:  # the connection goes back to the pool as it came
+            session.execute(text("PRAGMA automatic_index = on"))
+
+
+_HAS_TABLES = "kpi_rollups_exist"  # session.info key
+
+
+def usable(session: Session, timezone: str) -> bool:
+    """Whether the rollups hold the page's counts for this zone: the database has them (one below migration 0025,
+    such as a migration test or a rolled-back upgrade leaves, is counted the old way; asked of the schema once per
+    session), they were built for this zone, and no instant fell outside the listed days."""
+    if _HAS_TABLES not in session.info:
+        session.info[_HAS_TABLES] = inspect(session.connection()).has_table(KpiRollupState.__tablename__)
+    if not session.info[_HAS_TABLES]:
+        return False
+
+    def outside(table: type) -> Select:
+        return select(table.day).where(table.day == OUTSIDE, table.n != 0)
+
+    state = select(KpiRollupState.timezone).where(
+        KpiRollupState.id == 1, ~exists(outside(KpiCompletedDay)), ~exists(outside(KpiRegisteredDay)))
+    return session.scalar(state) == timezone
+
+
+def _days(query: Select, table: type, window: Window) -> Select:
+    if window.day_from is not None:
+        query = query.where(table.day >= window.day_from.isoformat())
+    if window.day_to is not None:
+        query = query.where(table.day <= window.day_to.isoformat())
+    if window.process is not None:
+        query = query.where(table.process_key == window.process)
+    return query
+
+
+def completed(session: Session, window: Window) -> list[tuple[str, str | None, str, int]]:
+    """(role, person, month, count) of the user tasks completed in the window's days."""
+    t = KpiCompletedDay
+    month = func.substr(t.day, *_MONTH)
+    query = _days(select(t.role, t.person, month, func.sum(t.n)), t, window)
+    rows = session.execute(query.group_by(t.role, t.person, month).having(func.sum(t.n) != 0))
+    return [(role, person or None, m, int(n)) for role, person, m, n in rows]
+
+
+def registered(session: Session, window: Window) -> list[tuple[str, str | None, str, int]]:
+    """(process, outcome, month, count) of the instances registered in the window's days."""
+    t = KpiRegisteredDay
+    month = func.substr(t.day, *_MONTH)
+    query = _days(select(t.process_key, t.outcome, month, func.sum(t.n)), t, window)
+    rows = session.execute(query.group_by(t.process_key, t.outcome, month).having(func.sum(t.n) != 0))
+    return [(process, outcome or None, m, int(n)) for process, outcome, m, n in rows]
+
+
+def nonzero_rows(session: Session) -> dict[str, set[tuple]]:
+    """Both rollups' non-zero rows as sets (for tests and checks: compare with a count of the source rows)."""
+    return {t.__tablename__: {tuple(r) for r in session.execute(
+        select(*(c for c in t.__table__.columns)).where(t.n != 0))} for t in (KpiCompletedDay, KpiRegisteredDay)}
+
