@@ -159,20 +159,20 @@ def _days(query: Select, table: type, window: Window) -> Select:
 
 def completed(session: Session, window: Window) -> list[tuple[str, str | None, str, int]]:
     """(role, person, month, count) of the user tasks completed in the window's days."""
-    t = KpiCompletedDay
-    month = func.substr(t.day, *_MONTH)
-    query = _days(select(t.role, t.person, month, func.sum(t.n)), t, window)
-    rows = session.execute(query.group_by(t.role, t.person, month).having(func.sum(t.n) != 0))
-    return [(role, person or None, m, int(n)) for role, person, m, n in rows]
+    return _summed(session, KpiCompletedDay, (KpiCompletedDay.role, KpiCompletedDay.person), window)
 
 
 def registered(session: Session, window: Window) -> list[tuple[str, str | None, str, int]]:
     """(process, outcome, month, count) of the instances registered in the window's days."""
-    t = KpiRegisteredDay
-    month = func.substr(t.day, *_MONTH)
-    query = _days(select(t.process_key, t.outcome, month, func.sum(t.n)), t, window)
-    rows = session.execute(query.group_by(t.process_key, t.outcome, month).having(func.sum(t.n) != 0))
-    return [(process, outcome or None, m, int(n)) for process, outcome, m, n in rows]
+    return _summed(session, KpiRegisteredDay, (KpiRegisteredDay.process_key, KpiRegisteredDay.outcome), window)
+
+
+def _summed(session: Session, table: type, keys: tuple, window: Window) -> list[tuple[str, str | None, str, int]]:
+    """(first key, second key or None for '', month, count) of a rollup's non-zero sums over the window's days."""
+    month = func.substr(table.day, *_MONTH)
+    query = _days(select(*keys, month, func.sum(table.n)), table, window)
+    rows = session.execute(query.group_by(*keys, month).having(func.sum(table.n) != 0))
+    return [(first, second or None, m, int(n)) for first, second, m, n in rows]
 
 
 def nonzero_rows(session: Session) -> dict[str, set[tuple]]:
