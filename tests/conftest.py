@@ -142,7 +142,7 @@ def _empty(url: str) -> None:
 # kpi_day and kpi_rollup_state describe the schema (the company days, the zone the KPI rollups were built for), as
 # on a new database: they stay. The rollups go last: the triggers of the task and instance deletes write them.
 KEPT_TABLES = {"kpi_day", "kpi_rollup_state"}
-_ROLLUPS = ["kpi_completed_day", "kpi_registered_day"]
+_ROLLUPS = ["kpi_completed_day", "kpi_registered_day", "kpi_hours_month", "kpi_hours_day"]  # kpi_case's: 0026
 _EMPTIED = [t.name for t in reversed(Base.metadata.sorted_tables)
             if t.name not in KEPT_TABLES | set(_ROLLUPS)] + _ROLLUPS
 _EMPTY_ALL = ("DO $$ DECLARE t text; has boolean; BEGIN "

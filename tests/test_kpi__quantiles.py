@@ -21,6 +21,7 @@ import dataclasses
 import random
 import statistics
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,7 +29,7 @@ from alembic import command
 from sqlalchemy import create_engine, delete, insert, inspect, select, text, update
 
 from engine import Engine
-from engine.kpi import definitions, measures, months, quantiles, stats, times
+from engine.kpi import definitions, measures, months, quantiles, rollups, stats, times
 from engine.kpi import filters as filter_rules
 from engine.store.db import alembic_config
 from engine.store.models import Instance, KpiCase, KpiHoursDay, KpiHoursMonth, ProcessVersion
@@ -108,12 +109,32 @@ def test_the_data_set_has_even_and_odd_rows_and_medians_between_two_values(data_
     assert any(r["median_hours"] != r["p90_hours"] for r in rows)
 
 
+def test_kpi_rebuild_counts_them_again(data_set):
+    """(Before the tests of the approval process: on PostgreSQL they empty the database the data set is on.)"""
+    eng, _ = data_set
+    before = kept(eng)
+    assert before["kpi_hours_month"] and before["kpi_hours_day"]
+    with eng.db.write() as s:
+        s.execute(delete(KpiHoursMonth))
+        s.execute(delete(KpiHoursDay))
+    done = run_cli({"SALESFLOW_DATABASE_URL": eng.db.url, "SALESFLOW_LANG": "en"}, "kpi", "rebuild")
+    assert done.returncode == 0, done.stderr
+    assert "done cases in hour buckets" in done.stdout and "kpi_hours_month:" in done.stdout
+    assert kept(eng) == before
+
+
 # -- randomized rows around the engine, in a zone with daylight saving ------------------------------------------
 
 @pytest.fixture
-def berlin(monkeypatch: pytest.MonkeyPatch) -> None:
+def berlin(approval: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """kpi.yaml with `timezone: Europe/Berlin`. The days and the zone of the rollups stay from one test to the next
+    on PostgreSQL (tests/conftest.py KEPT_TABLES): they are built for Asia/Shanghai again after the test."""
     defs = dataclasses.replace(definitions.load(), timezone=BERLIN)
-    monkeypatch.setattr(definitions, "load", lambda *_: defs)
+    with monkeypatch.context() as m:
+        m.setattr(definitions, "load", lambda *_: defs)
+        yield
+    if not approval.db.is_sqlite:
+        approval.rebuild_kpi_rollups()
 
 
 def _utc(text_: str) -> datetime:
@@ -277,7 +298,9 @@ def test_a_count_that_misses_its_rows_makes_the_page_read_every_case(approval, b
 
 def test_counts_built_for_another_zone_are_not_read(approval, berlin, ranked_calls):
     eng = approval
-    _load(eng, random.Random(4), 50)  # the rollups were built for Shanghai
+    with eng.db.write() as s:  # built for Shanghai (as a new database's)
+        rollups.rebuild(s, "Asia/Shanghai")
+    _load(eng, random.Random(4), 50)
     with eng.db.read() as s:
         assert not quantiles.usable(s, BERLIN) and quantiles.usable(s, "Asia/Shanghai")
     eng.kpi("aud", {})
@@ -323,8 +346,6 @@ def test_the_upgrade_counts_what_0025_wrote_and_the_downgrade_removes_it(approva
         eng.db.dispose()
         eng.rebuild_kpi_cases()
         with eng.db.write() as s:  # the day rollups for Berlin (the counts of 0026 are not there yet)
-            from engine.kpi import rollups
-
             rollups.rebuild(s, BERLIN)
         _load(eng, random.Random(6), 150)
         with eng.db.read() as s:
@@ -338,19 +359,6 @@ def test_the_upgrade_counts_what_0025_wrote_and_the_downgrade_removes_it(approva
     assert _schema_objects(raw) == made | ({"kpi_hours_rollup"} if raw.dialect.name == "postgresql" else set())
     raw.dispose()
     _same_figures(eng)
-
-
-def test_kpi_rebuild_counts_them_again(data_set):
-    eng, _ = data_set
-    before = kept(eng)
-    assert before["kpi_hours_month"] and before["kpi_hours_day"]
-    with eng.db.write() as s:
-        s.execute(delete(KpiHoursMonth))
-        s.execute(delete(KpiHoursDay))
-    done = run_cli({"SALESFLOW_DATABASE_URL": eng.db.url, "SALESFLOW_LANG": "en"}, "kpi", "rebuild")
-    assert done.returncode == 0, done.stderr
-    assert "done cases in hour buckets" in done.stdout and "kpi_hours_month:" in done.stdout
-    assert kept(eng) == before
 
 
 def test_the_ranks_wanted_are_those_of_statistics_median_and_p90():
