@@ -206,7 +206,7 @@ def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
     stats["rollup_completed"], stats["rollup_registered"] = counted["kpi_completed_day"], counted["kpi_registered_day"]
     print(f"  KPI rollups counted ({time.perf_counter() - filling:.1f} s): {stats['rollup_completed']:,} completed "
           f"tasks ({stats['completed']:,} loaded), {stats['rollup_registered']:,} instances "
-          f"({stats['instances']:,} loaded)", flush=True)
+          f"({stats['instances']:,} loaded), {stats['rollup_hours']:,} done cases in hour buckets", flush=True)
     bulk.settle(eng)
     return stats
 
