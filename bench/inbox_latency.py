@@ -8,7 +8,17 @@ after-sales steps the KPI figures measure are named as in the diagrams, an after
 and 1 % of escalations leave their audit events, for bench/read_scale.py); a quarter of the open
 tasks are claimed by a person, a tenth wait for the requester, and many carry separation-of-duties
 tokens (`initiator`, or an earlier task that one of the role's holders completed, so that person
-must not see it). Then Engine.inbox(user) is timed for
+must not see it).
+
+Every done task takes 30 minutes, except the end tasks the KPI times measure (first response and resolution,
+KPI_STEPS): their completion times are spread as service times are (`service_hours`, drawn from their own
+generator seeded from `seed`, so every other row is what it was). A first response comes within a working day for
+most cases (a lognormal with a median of 2 h) and the next working day for a fifth (a lognormal with a median of
+16 h: some 4 % of all cases pass the 24-hour target); the resolution follows it after a lognormal with a median of
+14 h (some 8 % pass the 48-hour target). Real figures are spread like this, with a long tail and no two cases
+alike: data that give every case the same hours (as this loader once did) make the median and p90 look cheaper to
+find than they are (engine/kpi/quantiles.py). A completion that would fall after the clock's `now` (a case
+registered in the last days) is moved just before it. Then Engine.inbox(user) is timed for
 people of different roles: the first page (`--page` rows, what the inbox page and a client show
 first) and, for reference, the whole list.
 
@@ -21,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -77,6 +88,7 @@ EVENT_COLUMNS = ("id", "chain", "position", "instance_id", "at", "actor", "kind"
 # earlier steps that the KPI figures measure (engine/kpi/kpi.yaml): step number -> BPMN id, per process
 KPI_STEPS = {"complaint": {1: "take_quality_by_manager", 4: "implement_solution"},
              "aftersale": {1: "first_response", 4: "resolve"}}
+RESPONSE_STEP, RESOLUTION_STEP = 1, 4  # the KPI_STEPS that end the first response and the resolution
 # the customers: a company of this size has some tens of thousands, each named as Chinese companies are (a
 # city, a two-character name, a trade, the legal form), a few with many instances, most with few
 CUSTOMERS = 30_000
@@ -113,10 +125,19 @@ def customers(seed: int = 1) -> tuple[list[str], list[float]]:
     return list(names), cum
 
 
+def service_hours(rng: random.Random) -> tuple[float, float]:
+    """Hours from a case's registration to its first response and to its resolution (the module's docstring
+    says why so): the response within the working day (four in five) or the next one, the resolution after it."""
+    median, sigma = (2, 1.0) if rng.random() < 0.8 else (16, 0.45)
+    response = rng.lognormvariate(math.log(median), sigma)
+    return response, response + rng.lognormvariate(math.log(14), 0.8)
+
+
 def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
     """Bulk-insert `open_count` running instances and `total` task rows (one open task per instance, the
     rest done), with the audit events the SLA search and the KPI figures read; returns counts."""
     rng = random.Random(seed)
+    service = random.Random(f"service {seed}")  # the KPI end tasks' completion times, apart from everything else
     people = _people()
     for name, roles in people.items():
         eng.add_user(name, roles, PASSWORD)
@@ -158,13 +179,19 @@ def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
             done_by: dict[str, str] = {}
             count = per_instance + (1 if i < extra else 0)
             named = KPI_STEPS.get(key, {})
+            ends = {}  # step -> when it is done (a KPI end task), else done after 30 minutes
+            if named:
+                last = now - timedelta(minutes=1)  # before the clock, and each case's hours its own
+                response, resolution = service_hours(service)
+                ends = {RESPONSE_STEP: min(at + timedelta(hours=response), last),
+                        RESOLUTION_STEP: min(at + timedelta(hours=resolution), last)}
             for j in range(count - 1):  # the tasks this instance already went through
                 role = rng.choices(roles, weights)[0]
                 who = rng.choice(holders[role])
                 bpmn_id = named.get(j, f"step_{j}")
                 done_by[bpmn_id] = who
                 created = at + timedelta(minutes=j)
-                finished = created + timedelta(minutes=30)
+                finished = max(ends.get(j, created + timedelta(minutes=30)), created + timedelta(seconds=1))
                 due = None
                 if rng.random() < 0.2:  # a fifth have a deadline; one in twenty of those was missed
                     due = finished + (timedelta(minutes=-10) if rng.random() < 0.05 else timedelta(hours=8))
