@@ -163,6 +163,9 @@ def _hours(rng: random.Random) -> float:
         return rng.choice((1.5, 2.25, 30.0))  # ties
     if kind < 0.55:
         return rng.choice((1e-6, 0.999999, 1.000001, 500.75))
+    if kind < 0.65:  # on, just under or over an edge of the role and person counts' buckets, or past the last one
+        edge = rng.choice(quantiles.LADDER)
+        return rng.choice((float(edge), edge - 1e-6, edge + 1e-6, quantiles.LADDER[-1] + rng.uniform(0, 9000)))
     return round(rng.uniform(0, 80), rng.choice((2, 6)))
 
 
