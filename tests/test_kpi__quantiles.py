@@ -38,12 +38,16 @@ from tests import test_kpi__figures as figures
 from tests.cli_runner import run_cli
 
 BERLIN = "Europe/Berlin"
+COSTS = {"ROW_COST": quantiles.ROW_COST, "ROW_READS": quantiles.ROW_READS}  # what quantiles.cheaper weighs
 
 
 @pytest.fixture(autouse=True)
 def always_ranked(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The test data are small: read at their ranks however few the cases (the page sorts a few thousand)."""
+    """The test data are small: read at their ranks however few the cases and whatever it costs (the page sorts a
+    few thousand, and a range whose count rows cost more than sorting its cases)."""
     monkeypatch.setattr(quantiles, "DIRECT", 0)
+    for name in COSTS:
+        monkeypatch.setattr(quantiles, name, 0)
 
 
 @pytest.fixture
@@ -320,6 +324,71 @@ def test_few_cases_are_sorted_not_ranked(approval, berlin, ranked_calls, monkeyp
     monkeypatch.setattr(quantiles, "DIRECT", 10_000)
     eng.kpi("aud", {})
     assert ranked_calls == []
+
+
+def _cases_on(eng: Engine, rng: random.Random, count: int, first_at: datetime, seconds: int, hours) -> None:
+    """`count` instances registered in the `seconds` after `first_at`, a case of each measure (hours(rng))."""
+    with eng.db.write() as s:
+        version = s.scalar(select(ProcessVersion.id).limit(1))
+        first = (s.scalar(select(Instance.id).order_by(Instance.id.desc()).limit(1)) or 0) + 1
+        instances, cases = [], []
+        for iid in range(first, first + count):
+            at = first_at + timedelta(seconds=rng.randrange(0, seconds))
+            instances.append({"id": iid, "process_version_id": version, "process_key": "approval",
+                              "status": "completed", "started_by": "rep", "started_at": at, "state_json": "{}",
+                              "serializer_version": "x"})
+            process = rng.choice(("complaint", "aftersale"))
+            for measure in ("first_response", "resolution"):
+                role, person = rng.choice(PEOPLE)
+                cases.append({"measure": measure, "instance_id": iid, "process": process, "started_at": at,
+                              "role": role, "person": person, "hours": hours(rng), "unresolved": False})
+        s.execute(insert(Instance), instances)
+        s.execute(insert(KpiCase), cases)
+
+
+def test_the_page_reads_at_the_ranks_only_where_that_costs_less_than_sorting(approval, berlin, ranked_calls,
+                                                                            monkeypatch):
+    """The count rows phase 1 would read against the cases sorting reads (quantiles.cheaper): a whole month of many
+    cases in few buckets has a few rows, known without counting them: read at the ranks; ten days of a month in few
+    buckets, a few rows a day: counted, fewer than their cases: read at the ranks; thirty days of a month with few
+    cases a day, each in its own hour: about a row per case and dim: sorted. The same figures every way."""
+    eng = approval
+    eng.rebuild_kpi_rollups()
+    for name, value in COSTS.items():
+        monkeypatch.setattr(quantiles, name, value)
+    counted = []
+    real_rows = quantiles._rows
+    monkeypatch.setattr(quantiles, "_rows", lambda *a: counted.append(real_rows(*a)) or counted[-1])
+    rng = random.Random(11)
+    few = lambda r: r.choice(range(1, 11)) / 4  # noqa: E731 - ten values in six buckets
+    _cases_on(eng, rng, 2000, _utc("2026-02-28T23:00"), 31 * 86400 - 3600, few)  # March
+    _cases_on(eng, rng, 2000, _utc("2026-10-31T23:00"), 10 * 86400, few)  # 1 to 10 November
+    _cases_on(eng, rng, 1500, _utc("2026-09-30T22:00"), 30 * 86400, lambda r: r.uniform(0, WEEK_HOURS))  # October
+    defs = definitions.load()
+    for filters, ranked, asked in (({"from": "2026-03-01", "to": "2026-03-31"}, [True, True], 0),
+                                   ({"from": "2026-11-01", "to": "2026-11-10"}, [True, True], 2),
+                                   ({"from": "2026-10-01", "to": "2026-10-30"}, [], 2)):
+        ranked_calls.clear()
+        counted.clear()
+        page = {t["measure"]: t for t in eng.kpi("aud", filters)["times"]}
+        assert ranked_calls == ranked and len(counted) == asked, filters
+        if asked and ranked:
+            assert all(rows < 2000 for rows in counted)
+        elif asked:
+            assert all(rows > 2 * 1500 for rows in counted)
+        with eng.db.read() as s:
+            window = filter_rules.parse(s, filters, BERLIN)
+        for measure in defs.measures:
+            expected = _oracle(eng, measure, window)
+            assert page[measure.key]["overall"]["count"] == (1500 if "10-30" in str(filters) else 2000)
+            for name in ("overall", "by_person", "by_role"):
+                rows = [page[measure.key]["overall"]] if name == "overall" else page[measure.key][name]
+                for row in rows:
+                    median, p90 = expected[(name, row.get("key"))]
+                    assert (row["median_hours"], row["p90_hours"]) == (stats.hours(median), stats.hours(p90))
+
+
+WEEK_HOURS = 168
 
 
 # -- migration 0026 and the rebuild ------------------------------------------------------------------------------

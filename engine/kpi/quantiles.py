@@ -41,6 +41,12 @@ from engine.store.types import UTCDateTime
 OUTSIDE = rollups.OUTSIDE[:7]  # the month of a registration kpi_day does not cover
 TIE_CHECK = 1  # a bucket with more cases than this is first asked whether all its hours are equal
 DIRECT = 10_000  # at most this many done cases in the window: times._ranks sorts them all (quicker, see docs/kpi.md)
+# What `cheaper` weighs, in done cases of the sorted read (times._ranks: ~2 us a case on SQLite, the Python loop
+# most of it), measured on the bench's data (bench/kpi_profile.py at a tenth, docs/kpi.md): a count row of phase 1
+# (summed, numbered) costs ~0.6 of one; phase 2's reads ~80 per row of the breakdown (~170 us: two seeks and a
+# stepped read per wanted bucket).
+ROW_COST = 0.6
+ROW_READS = 80
 ARMS = 200  # reads per statement (SQLite allows 500 terms in a compound SELECT)
 DIMENSIONS = ("by_process", "by_month", "by_role", "by_person")  # times.DIMENSIONS, in its order
 _NAME = re.compile(r":(\w+)")
@@ -63,28 +69,33 @@ _SQLITE_CEIL = "(CAST({h} AS INTEGER) + ({h} > CAST({h} AS INTEGER)))"  # SQLite
 # month of cases took some 80 rows (phase 1's cost: ~134,000 of the ~180,000 month rows of a year); about 20 here,
 # while a bucket holds about as many of the row's cases as an hour did near the median and p90 (the reads step no
 # further). Powers of two and their sums: every edge is exact in binary, so the triggers' bucket and the reads'
-# range agree. The process counts (the overall, process and month rows) keep whole hours: they are few.
+# range agree. The process counts (the overall, process and month rows: few) keep whole hours up to a week
+# (b-1 < hours <= b; bucket 0: up to 0), the ladder past it: a bounded number of buckets either way (`cheaper`).
 LADDER = (0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536,
           2048, 3072, 4096, 8192)
+WEEK = 168
+EDGES = {"process": tuple(range(WEEK + 1)) + tuple(e for e in LADDER if e > WEEK), "role": LADDER, "person": LADDER}
 
 
 def bucket_sql(dim: str, column: str, dialect: str) -> str:
-    """The SQL bucket of the hours `column` in a count of `dim` (the triggers of migration 0026 and rebuild)."""
-    if dim != "process":
-        return ("(CASE " + " ".join(f"WHEN {column} <= {edge!r} THEN {b:d}" for b, edge in enumerate(LADDER))
-                + f" ELSE {len(LADDER):d} END)")
-    if dialect == "postgresql":
-        return f"CAST(ceil({column}) AS integer)"
-    return _SQLITE_CEIL.format(h=column)
+    """The SQL bucket of the hours `column` in a count of `dim` (the triggers of migration 0026 and rebuild): b when
+    EDGES[dim][b - 1] < hours <= EDGES[dim][b] (0 up to the first edge, len(edges) past the last)."""
+    edges, head = EDGES[dim], ""
+    if dim == "process":  # its whole hours: ceil(hours) (SQLite may be built without ceil())
+        ceil = f"CAST(ceil({column}) AS integer)" if dialect == "postgresql" else _SQLITE_CEIL.format(h=column)
+        head = f"WHEN {column} <= 0 THEN 0 WHEN {column} <= {WEEK:d} THEN {ceil} "
+        edges = edges[WEEK + 1:]
+    first = len(EDGES[dim]) - len(edges)
+    return ("(CASE " + head + " ".join(f"WHEN {column} <= {edge!r} THEN {first + b:d}" for b, edge in enumerate(edges))
+            + f" ELSE {len(EDGES[dim]):d} END)")
 
 
 def _bounds(dim: str, bucket: int) -> str:
     """The SQL condition on `hours` of the bucket of a count of `dim` (bucket_sql's inverse)."""
-    if dim == "process":
-        return f"hours > {bucket - 1:d} AND hours <= {bucket:d}"
-    low = f"hours > {LADDER[bucket - 1]!r}" if bucket > 0 else ""
-    high = f"hours <= {LADDER[bucket]!r}" if bucket < len(LADDER) else ""
-    return " AND ".join(part for part in (low, high) if part) or "hours IS NOT NULL"
+    edges = EDGES[dim]
+    low = f"hours > {edges[bucket - 1]!r}" if bucket > 0 else ""
+    high = f"hours <= {edges[bucket]!r}" if bucket < len(edges) else ""
+    return " AND ".join(part for part in (low, high) if part)
 
 
 def rebuild(session: Session) -> int:
@@ -115,6 +126,68 @@ def usable(session: Session, timezone: str) -> bool:
     outside = select(KpiHoursMonth.month).where(KpiHoursMonth.dim == "process", KpiHoursMonth.month == OUTSIDE,
                                                 KpiHoursMonth.n != 0)
     return not session.scalar(select(exists(outside)))
+
+
+def cheaper(session: Session, measure: Measure, specs: list[Interval], window: Window,
+            span: list[tuple[str, datetime, datetime]], timezone: str, done: dict[tuple, int]) -> bool:
+    """Whether reading at the ranks costs less than sorting the window's done cases (`done`: each row's count of
+    done cases, as ranks takes it). Phase 1 costs its count rows: a whole month's are few per key (at most a row
+    per key and bucket), but the days of a partial month hold about one per case and dim, so a window of mostly
+    partial months is sorted quicker. First an upper bound of the rows from the counts alone; when that says no,
+    the rows themselves counted in the tables' keys (a few ms at most), before deciding."""
+    n = done.get(("overall", None), 0)
+    reads = ROW_READS * len(done)
+    if reads >= n:
+        return False
+    processes = len({s.process for s in specs})
+    keys = {"process": processes,
+            "role": processes * sum(1 for name, _ in done if name == "by_role"),
+            "person": processes * sum(1 for name, _ in done if name == "by_person")}
+    buckets = {dim: len(edges) + 1 for dim, edges in EDGES.items()}
+    bound = 0
+    for label, periods in _periods(span, window):
+        cases = done.get(("by_month", label), 0)
+        bound += sum(min(cases, keys[dim] * buckets[dim] * periods) for dim in keys)
+    if ROW_COST * bound + reads < n:
+        return True
+    return ROW_COST * _rows(session, measure, specs, window, span, timezone, done) + reads < n
+
+
+def _periods(span: list[tuple[str, datetime, datetime]], window: Window) -> Iterator[tuple[str, int]]:
+    """(month, 1 when whole in the window, else its days in it) of the window's months."""
+    for label, start, end in span:
+        lo = start if window.start is None else max(start, window.start)
+        hi = end if window.end is None else min(end, window.end)
+        if lo == start and hi == end:
+            yield label, 1
+        elif lo < hi:
+            yield label, -(-(hi - lo) // timedelta(days=1))
+
+
+def _rows(session: Session, measure: Measure, specs: list[Interval], window: Window,
+          span: list[tuple[str, datetime, datetime]], timezone: str, done: dict[tuple, int]) -> int:
+    """The count rows phase 1 would read (a partial month not on days: three per case, read from kpi_case)."""
+    params: dict[str, object] = {"measure": measure.key, "processes": sorted({s.process for s in specs})}
+    total = 0
+    whole, binds = [], [bindparam("processes", expanding=True)]
+    for label, start, end in span:
+        lo = start if window.start is None else max(start, window.start)
+        hi = end if window.end is None else min(end, window.end)
+        if lo == start and hi == end:
+            whole.append(label)
+        elif lo < hi:
+            days = _days(lo, hi, timezone)
+            if days is None:
+                total += len(_LABELS) * done.get(("by_month", label), 0)
+                continue
+            statement = text("SELECT count(*) FROM kpi_hours_day WHERE measure = :measure AND process IN :processes "
+                             "AND day >= :first AND day <= :last").bindparams(*binds)
+            total += session.scalar(statement, {**params, "first": days[0], "last": days[1]}) or 0
+    if whole:
+        statement = text("SELECT count(*) FROM kpi_hours_month WHERE measure = :measure AND process IN :processes "
+                         "AND month IN :whole").bindparams(*binds, bindparam("whole", expanding=True))
+        total += session.scalar(statement, {**params, "whole": whole}) or 0
+    return total
 
 
 def ranks(session: Session, measure: Measure, specs: list[Interval], window: Window,

@@ -151,10 +151,12 @@ def _open(session: Session, measure: Measure, spec: Interval, window: Window, no
 def _ranked(session: Session, measure: Measure, specs: list[Interval], window: Window, span: list, timezone: str,
             done: dict[tuple, int]) -> dict[tuple, tuple[float | None, float | None]]:
     """The rows' median and p90 of their `done` cases ((dimension, key) -> count): read at their ranks
-    (engine/kpi/quantiles.py) when the window has more than quantiles.DIRECT and its counts are usable; else (and
-    when its counts do not match these, or a read there missed a row) by one sorted read of every done case, which
-    is the quicker for a few thousand (a short range)."""
-    if done[("overall", None)] > quantiles.DIRECT and quantiles.usable(session, timezone):
+    (engine/kpi/quantiles.py) when the window has more than quantiles.DIRECT, its counts are usable and reading
+    them costs less (quantiles.cheaper); else (and when its counts do not match these, or a read there missed a
+    row) by one sorted read of every done case, which is the quicker for a few thousand (a short range) and for a
+    range of mostly partial months."""
+    if (done[("overall", None)] > quantiles.DIRECT and quantiles.usable(session, timezone)
+            and quantiles.cheaper(session, measure, specs, window, span, timezone, done)):
         ranked = quantiles.ranks(session, measure, specs, window, span, timezone, done)
         if ranked is not None:
             return ranked
