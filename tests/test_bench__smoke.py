@@ -7,11 +7,13 @@ PostgreSQL, a fresh `bench_<name>_<pid>` database on the same server.
 
 from __future__ import annotations
 
+import random
 import re
+from datetime import timedelta
 
 import pytest
 from SpiffWorkflow.util.task import TaskIterator
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bench import (
     audit_speed,
@@ -23,9 +25,11 @@ from bench import (
     rest_vs_raw,
     sandbox_cost,
 )
-from bench.common import engine_on, percentile, print_table
+from bench.common import deploy, engine_on, percentile, print_table
 from bench.statements import Count, StatementCounter
+from engine.clock import ManualClock
 from engine.process import limits
+from engine.store.models import KpiCase
 from tests.conftest import PG_URL
 
 DB = "postgres" if PG_URL else "sqlite"
@@ -51,6 +55,35 @@ def test_inbox_latency_loads_rows_and_times_pages(capsys):
     for r in rows:
         assert r["p95"] > 0 and r["full_p95"] > 0
         assert 0 < r["shown"] <= 10 and r["visible"] >= r["shown"]
+
+
+def test_inbox_latency_spreads_the_kpi_end_tasks_as_service_times(capsys):
+    """The loader's KPI cases are as real ones are spread: each its own hours, most within the measure's target,
+    a tail past it, a resolution never before its case's first response, none done after the clock; drawn the same
+    for the same seed."""
+    draws = [inbox_latency.service_hours(random.Random("service 1")) for _ in range(2)]
+    assert draws[0] == draws[1]
+    rng = random.Random("service 1")
+    sample = [inbox_latency.service_hours(rng) for _ in range(5000)]
+    assert all(0 < response <= resolution for response, resolution in sample)
+    assert 0.01 < sum(response > 24 for response, _ in sample) / 5000 < 0.1
+    assert 0.03 < sum(resolution > 48 for _, resolution in sample) / 5000 < 0.2
+    with engine_on(DB, "spread", clock=ManualClock(inbox_latency.now_after(600))) as eng:
+        deploy(eng, "approval5.bpmn")
+        inbox_latency.load(eng, 6000, 600)  # 5 hours of registrations: the clock cuts the resolutions' tail
+        with eng.db.read() as s:
+            cases = s.execute(select(KpiCase.measure, KpiCase.instance_id, KpiCase.started_at, KpiCase.hours).where(
+                KpiCase.unresolved.is_(False))).all()
+    capsys.readouterr()
+    hours = {measure: [h for m, _, _, h in cases if m == measure] for measure in ("first_response", "resolution")}
+    for measure in ("first_response", "resolution"):
+        assert len(hours[measure]) > 100 and len(set(hours[measure])) == len(hours[measure])
+    assert 0.5 < sum(h <= 24 for h in hours["first_response"]) / len(hours["first_response"]) < 1
+    now = inbox_latency.now_after(600)
+    assert all(started + timedelta(hours=h) <= now for _, _, started, h in cases)
+    done = {(m, iid): h for m, iid, _, h in cases}
+    assert all(h >= done[("first_response", iid)] - 1e-6 for (m, iid), h in done.items()
+               if m == "resolution" and ("first_response", iid) in done)
 
 
 def test_read_scale_times_every_target_6_read_beside_its_target(capsys):
