@@ -42,11 +42,12 @@ OUTSIDE = rollups.OUTSIDE[:7]  # the month of a registration kpi_day does not co
 TIE_CHECK = 1  # a bucket with more cases than this is first asked whether all its hours are equal
 DIRECT = 10_000  # at most this many done cases in the window: times._ranks sorts them all (quicker, see docs/kpi.md)
 # What `cheaper` weighs, in done cases of the sorted read (times._ranks: ~2 us a case on SQLite, the Python loop
-# most of it), measured on the bench's data (bench/kpi_profile.py at a tenth, docs/kpi.md): a count row of phase 1
-# (summed, numbered) costs ~0.6 of one; phase 2's reads ~80 per row of the breakdown (~170 us: two seeks and a
-# stepped read per wanted bucket).
-ROW_COST = 0.6
-ROW_READS = 80
+# most of it), measured on the bench's data with hours spread (docs/kpi.md): a count row of phase 1 (summed,
+# numbered) costs ~0.5 of one; phase 2's reads per row of the breakdown ~80 at a tenth of the size and ~160 at full
+# size (two seeks and a stepped read per wanted bucket, which steps over the bucket's cases of every registration:
+# more the more months the data hold). The higher figure: a range where both ways cost about the same is sorted.
+ROW_COST = 0.5
+ROW_READS = 160
 ARMS = 200  # reads per statement (SQLite allows 500 terms in a compound SELECT)
 DIMENSIONS = ("by_process", "by_month", "by_role", "by_person")  # times.DIMENSIONS, in its order
 _NAME = re.compile(r":(\w+)")
