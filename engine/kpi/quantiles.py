@@ -151,8 +151,7 @@ def cheaper(session: Session, measure: Measure, specs: list[Interval], window: W
         bound += sum(min(cases, keys[dim] * buckets[dim] * periods) for dim in keys)
     if ROW_COST * bound + reads < n:
         return True
-    enough = int((n - reads) / ROW_COST) + 1  # this many rows or more: sorted
-    return _rows(session, measure, specs, window, span, timezone, done, enough) < enough
+    return ROW_COST * _rows(session, measure, specs, window, span, timezone, done) + reads < n
 
 
 def _periods(span: list[tuple[str, datetime, datetime]], window: Window) -> Iterator[tuple[str, int]]:
@@ -167,12 +166,15 @@ def _periods(span: list[tuple[str, datetime, datetime]], window: Window) -> Iter
 
 
 def _rows(session: Session, measure: Measure, specs: list[Interval], window: Window,
-          span: list[tuple[str, datetime, datetime]], timezone: str, done: dict[tuple, int], enough: int) -> int:
-    """The count rows phase 1 would read (a partial month not on days: three per case, read from kpi_case), counted
-    up to `enough` (each count stops there: the answer is known)."""
-    params: dict[str, object] = {"measure": measure.key, "processes": sorted({s.process for s in specs})}
+          span: list[tuple[str, datetime, datetime]], timezone: str, done: dict[tuple, int]) -> int:
+    """The count rows phase 1 would read (a partial month not on days: three per case, read from kpi_case). Each a
+    plain count of a range of the table's key (~2 ms for 50,000 rows on SQLite), the process only when filtered."""
+    mine = sorted({s.process for s in specs})
+    params: dict[str, object] = {"measure": measure.key, "processes": mine}
+    some = " AND process IN :processes" if mine != sorted({s.process for s in measure.intervals}) else ""
+    binds = [bindparam("processes", expanding=True)] if some else []
     total = 0
-    whole, binds = [], [bindparam("processes", expanding=True)]
+    whole = []
     for label, start, end in span:
         lo = start if window.start is None else max(start, window.start)
         hi = end if window.end is None else min(end, window.end)
@@ -183,18 +185,14 @@ def _rows(session: Session, measure: Measure, specs: list[Interval], window: Win
             if days is None:
                 total += len(_LABELS) * done.get(("by_month", label), 0)
                 continue
-            statement = text(_UPTO.format(table="kpi_hours_day", period="day >= :first AND day <= :last"))
-            total += session.scalar(statement.bindparams(*binds),
-                                    {**params, "first": days[0], "last": days[1], "enough": max(enough - total, 0)})
-    if whole and total < enough:
-        statement = text(_UPTO.format(table="kpi_hours_month", period="month IN :whole"))
+            statement = text("SELECT count(*) FROM kpi_hours_day WHERE measure = :measure AND day >= :first "
+                             "AND day <= :last" + some).bindparams(*binds)
+            total += session.scalar(statement, {**params, "first": days[0], "last": days[1]}) or 0
+    if whole:
+        statement = text("SELECT count(*) FROM kpi_hours_month WHERE measure = :measure AND month IN :whole" + some)
         total += session.scalar(statement.bindparams(*binds, bindparam("whole", expanding=True)),
-                                {**params, "whole": whole, "enough": enough - total})
+                                {**params, "whole": whole}) or 0
     return total
-
-
-_UPTO = ("SELECT count(*) FROM (SELECT 1 AS one FROM {table} WHERE measure = :measure AND process IN :processes "
-         "AND {period} LIMIT :enough) s")
 
 
 def ranks(session: Session, measure: Measure, specs: list[Interval], window: Window,
