@@ -4,16 +4,19 @@ The exact figures of stats.median and stats.p90 (the middle one or two done hour
 without reading every done case of the window, in two phases:
 
 1. where the ranks lie: `kpi_hours_month` (kept by triggers on kpi_case) counts the done cases per month, process
-   and hour bucket ceil(hours), per process alone, per role and per person (dim, label); `kpi_hours_day` the same
-   per day. The window's whole months are summed from the first, the days of its partial months at the edges (a
-   window starts and ends on company days) from the second, per row of each breakdown and bucket, numbered in
-   bucket order by the database (_LOCATE): the bucket that holds each wanted rank and the rank inside it.
+   and bucket of hours (EDGES: per process alone in whole hours up to a week, per role and per person in the wider
+   LADDER), per dim and label; `kpi_hours_day` the same per day. The window's whole months are summed from the
+   first, the days of its partial months at the edges (a window starts and ends on company days) from the second,
+   per row of each breakdown and bucket, numbered in bucket order by the database (_LOCATE): the bucket that holds
+   each wanted rank and the rank inside it.
 2. the values: per wanted bucket, its least and greatest hours of any registration (two seeks: when equal, every
    case of the bucket has these hours, the rank's value), else one bounded read in an index of kpi_case ordered by
    hours for the row's key (overall and month: ix_kpi_case_hours; process, role, person: their own), seeking the
    bucket's range and stepping to the rank inside it from the nearer end, the window's bounds as a filter. All reads
    of a round go to the database as UNION ALL statements of up to ARMS reads.
 
+Only where that costs less than sorting the window's done cases (`cheaper`: a whole month has a few count rows per
+key, the days of a partial month about one per case and dim, so a short range at the edges of months is sorted).
 When the counts are not usable (the rollups were never built or built for another zone, or a registration fell
 outside the listed days: rollups.usable), when a row's total differs from the page's own count of its done cases,
 or a read finds fewer rows than counted (a count changed by hand: `salesflow kpi rebuild` recounts), the caller

@@ -560,9 +560,10 @@ class KpiRegisteredDay(Base):
 
 
 class KpiHoursMonth(Base):
-    """Done cases (kpi_case rows not unresolved) per measure, company month of registration, process and hour bucket
-    (ceil(hours): the bucket b holds b-1 < hours <= b), each counted three times: per process alone (dim 'process',
-    label ''), per role and per person (dim 'role' / 'person', label: the role or person, '' for none). Kept by
+    """Done cases (kpi_case rows not unresolved) per measure, company month of registration, process and bucket of
+    hours (quantiles.EDGES: b holds edge[b-1] < hours <= edge[b]; whole hours up to a week per process, wider ones
+    per role and person), each counted three times: per process alone (dim 'process', label ''), per role and per
+    person (dim 'role' / 'person', label: the role or person, '' for none). Kept by
     triggers on kpi_case (migration 0026): where the page's median and p90 lie before it reads them in the indexes
     on hours."""
 
