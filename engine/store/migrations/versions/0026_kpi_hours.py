@@ -4,9 +4,8 @@ The page's median and p90 per row (overall, process, month, role, person) came f
 case of the window into Python: ~1 s per measure at a million instances. Now (engine/kpi/quantiles.py):
 
 - `kpi_hours_month` counts the done cases (kpi_case rows that are not unresolved) per measure, company month of
-  registration, process and hour bucket, three times: per process alone (dim 'process', label '', bucket ceil(hours):
-  b-1 < hours <= b), per role (dim 'role') and per person (dim 'person'; label '' for none) in wider buckets
-  (quantiles.LADDER: b holds LADDER[b-1] < hours <= LADDER[b], fewer rows per person and month), so the bucket that
+  registration, process and hour bucket ceil(hours) (bucket b: b-1 < hours <= b), three times: per process alone
+  (dim 'process', label ''), per role (dim 'role') and per person (dim 'person'; label '' for none), so the bucket that
   holds a wanted rank of a row of each breakdown and the rank inside it are known from a few rows per month, each
   breakdown from its own rows (one row per case and breakdown, not per combination of them); `kpi_hours_day` counts
   the same per company day, for the days of a window's partial months at its edges;
@@ -55,16 +54,14 @@ def _sqlite_day(r: str) -> str:
             f"WHERE d.starts_at <= {at} ORDER BY d.starts_at DESC LIMIT 1), '0000-00-00')")
 
 
-def _bucket(dim: str, r: str, dialect: str) -> str:
-    from engine.kpi import quantiles  # the engine's own rule, which its reads invert (whole hours, or its LADDER)
-    return quantiles.bucket_sql(dim, f"{r}.hours", dialect)
+def _sqlite_bucket(r: str) -> str:
+    return f"(CAST({r}.hours AS INTEGER) + ({r}.hours > CAST({r}.hours AS INTEGER)))"  # ceil: SQLite may lack it
 
 
 def _sqlite_count(r: str, n: int) -> str:
     return " ".join(
         f"INSERT INTO {table} (measure, {period}, dim, process, label, bucket, n) SELECT {r}.measure, "
-        f"substr({_sqlite_day(r)}, 1, {length}), '{dim}', {r}.process, {key.format(r=r)}, {_bucket(dim, r, 'sqlite')}, "
-        f"{n} "
+        f"substr({_sqlite_day(r)}, 1, {length}), '{dim}', {r}.process, {key.format(r=r)}, {_sqlite_bucket(r)}, {n} "
         f"WHERE NOT {r}.unresolved "
         f"ON CONFLICT (measure, {period}, dim, process, label, bucket) DO UPDATE SET n = n + excluded.n;"
         for table, (period, length) in TABLES.items() for dim, key in DIMS.items())
@@ -88,7 +85,7 @@ def _pg_count(r: str, n: int) -> str:
     return f"IF NOT {r}.unresolved THEN " + " ".join(
         f"INSERT INTO {table} AS k (measure, {period}, dim, process, label, bucket, n) VALUES ({r}.measure, "
         f"substr(kpi_day_of({r}.started_at), 1, {length}), '{dim}', {r}.process, {key.format(r=r)}, "
-        f"{_bucket(dim, r, 'postgresql')}, {n}) "
+        f"CAST(ceil({r}.hours) AS integer), {n}) "
         f"ON CONFLICT (measure, {period}, dim, process, label, bucket) DO UPDATE SET n = k.n + excluded.n;"
         for table, (period, length) in TABLES.items() for dim, key in DIMS.items()) + " END IF;"
 
