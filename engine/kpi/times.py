@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, inspect, literal, select
 from sqlalchemy.orm import Session
 
-from engine.kpi import measures, months, stats
+from engine.kpi import case_days, measures, months, stats
 from engine.kpi.definitions import Interval, Measure, Point
 from engine.kpi.filters import Window
 from engine.store.models import Instance, KpiCase, Task
@@ -69,7 +69,7 @@ def breakdown(session: Session, measure: Measure, window: Window, now: datetime,
     span = months.span(first, last, timezone) if first is not None and last is not None and first <= last else []
     groups: dict[Key, _Counts] = {}
     if span and specs:
-        _decided(session, measure, specs, window, span, groups)
+        _decided(session, measure, specs, window, span, timezone, groups)
         for spec in specs:
             _open(session, measure, spec, window, now, span, groups)
     overall, rows = _Counts(), {name: {} for name in DIMENSIONS}
@@ -103,20 +103,31 @@ def _grouped(session: Session, inner: Select, keys: int) -> list:
     return list(session.execute(select(*columns, *sums).group_by(*columns)))
 
 
-def _decided(session: Session, measure: Measure, specs: list[Interval], window: Window, span: list,
+def _decided(session: Session, measure: Measure, specs: list[Interval], window: Window, span: list, timezone: str,
              groups: dict[Key, _Counts]) -> None:
+    """The decided cases' counts: summed from their counts per company day (engine/kpi/case_days.py) when those
+    hold this zone's and this target's, else counted from kpi_case."""
+    if case_days.usable(session, measure, timezone):
+        found = case_days.decided(session, measure.key, [s.process for s in specs], window)
+    else:
+        found = _counted(session, measure, specs, window, span)
+    for process, month, role, person, n_done, n_within, n_unresolved in found:
+        counts = groups.setdefault((process, month, role, person), _Counts())
+        counts.done += n_done
+        counts.within += n_within
+        counts.unresolved += n_unresolved
+        counts.breached += n_done - n_within + n_unresolved
+
+
+def _counted(session: Session, measure: Measure, specs: list[Interval], window: Window, span: list) -> list:
+    """(process, month, role, person, done, within, unresolved) of the window's decided cases, read from kpi_case."""
     done = KpiCase.unresolved.is_(False)
     within = and_(done, KpiCase.hours <= measure.target_hours)
     inner = _cases(measure, specs, window).with_only_columns(
         KpiCase.process.label("k0"), months.bucket(KpiCase.started_at, span).label("k1"), KpiCase.role.label("k2"),
         KpiCase.person.label("k3"), _flag(done).label("done"), _flag(within).label("within"),
         _flag(KpiCase.unresolved.is_(True)).label("unresolved"))
-    for process, month, role, person, n_done, n_within, n_unresolved in _grouped(session, inner, 4):
-        counts = groups.setdefault((process, month, role, person), _Counts())
-        counts.done += n_done
-        counts.within += n_within
-        counts.unresolved += n_unresolved
-        counts.breached += n_done - n_within + n_unresolved
+    return _grouped(session, inner, 4)
 
 
 def _flag(condition: ColumnElement) -> ColumnElement:
@@ -194,7 +205,10 @@ def reaching(defs_measures: Iterable[Measure], process: str, point: Point) -> Me
 
 def reached(session: Session, measure: Measure, process: str, window: Window, timezone: str) -> Counter[str]:
     """month of registration -> the instances of `process` registered in the window whose case of `measure` is
-    decided (measures.resolved's figure for the point `reaching` matched), counted from ix_kpi_case_window."""
+    decided (measures.resolved's figure for the point `reaching` matched): summed from the counts per company day
+    (engine/kpi/case_days.py) when usable, else counted from ix_kpi_case_window."""
+    if case_days.usable(session, measure, timezone):
+        return Counter(case_days.done_per_month(session, measure.key, process, window))
     query = window.narrow(select(KpiCase.measure), KpiCase.started_at).where(
         KpiCase.measure == measure.key, KpiCase.process == process, KpiCase.unresolved.is_(False))
     return Counter({month: count for month, count in months.counts(
