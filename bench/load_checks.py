@@ -7,7 +7,7 @@
 - no timer fired twice (two timer workers race for every due timer, one is killed on the way);
 - the KPI rollups the database triggers keep (engine/kpi/rollups.py) equal a count of the task and instance rows
   (their row locks taken by concurrent commands: none lost, none counted twice), and the decided cases per day
-  (engine/kpi/case_days.py) a count of the kpi_case rows;
+  (engine/kpi/case_days.py) a count of the kpi_case rows, the open cases (engine/kpi/open_cases.py) the rule's;
 - every instance can still be loaded and driven to its end through the Engine facade;
 - the poisoned instance (its timer's next step always fails) stopped no other timer: each healthy
   completed instance fired its cool-off timer exactly once, the poisoned one's failed attempts were
@@ -29,8 +29,8 @@ from sqlalchemy import select
 
 from bench.staff import Ack, form_data
 from engine import Engine
-from engine.kpi import case_days, definitions, rollups
-from engine.store.models import AuditEvent, Instance, KpiCase, Task, Timer
+from engine.kpi import case_days, definitions, open_cases, rollups
+from engine.store.models import AuditEvent, Instance, KpiCase, KpiOpenCase, Task, Timer
 
 POISON = "load_poison"  # bench/processes/load_poison.bpmn
 
@@ -113,7 +113,25 @@ def case_day_problems(eng: Engine) -> list[str]:
     rows = {(*key, counted[(*key, "done")], counted[(*key, "within")], counted[(*key, "unresolved")])
             for key in counted if len(key) == 5}
     return [f"kpi_case_day: {'counted ' if row in rows else 'kept '}{row} differs"
-            for row in sorted(rows ^ kept, key=str)[:20]]
+            for row in sorted(rows ^ kept, key=str)[:20]] + open_problems(eng)
+
+
+def open_problems(eng: Engine) -> list[str]:
+    """The open cases the triggers kept (engine/kpi/open_cases.py, migration 0027) against the rule computed
+    again from the instances, tasks and kpi_case, and their counts per day against a count of them by zoneinfo."""
+    defs = definitions.load()
+    zone = ZoneInfo(defs.timezone)
+    with eng.db.read() as s:
+        if not all(open_cases.usable(s, m, defs.timezone) for m in defs.measures):
+            return [f"the KPI open-case rollup is not usable for {defs.timezone} and kpi.yaml's end tasks"]
+        kept = set(s.execute(select(*KpiOpenCase.__table__.columns)).tuples())
+        counted, days = open_cases.by_rule(s), open_cases.nonzero_rows(s)
+    per_day = Counter((m, at.astimezone(zone).date().isoformat(), p, role or "", person or "")
+                      for m, _, p, at, role, person in counted)
+    counted_days = {(*key, n) for key, n in per_day.items()}
+    return [f"{table}: {'counted ' if row in b else 'kept '}{row} differs"
+            for table, a, b in (("kpi_open_case", kept, counted), ("kpi_open_day", days, counted_days))
+            for row in sorted(a ^ b, key=str)[:20]]
 
 
 def check_database(eng: Engine, acks: list[Ack]) -> Findings:

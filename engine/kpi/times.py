@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, inspect, literal, select
 from sqlalchemy.orm import Session
 
-from engine.kpi import case_days, measures, months, stats
+from engine.kpi import case_days, measures, months, open_cases, stats
 from engine.kpi.definitions import Interval, Measure, Point
 from engine.kpi.filters import Window
 from engine.store.models import Instance, KpiCase, Task
@@ -71,7 +71,7 @@ def breakdown(session: Session, measure: Measure, window: Window, now: datetime,
     if span and specs:
         _decided(session, measure, specs, window, span, timezone, groups)
         for spec in specs:
-            _open(session, measure, spec, window, now, span, groups)
+            _open(session, measure, spec, window, now, span, timezone, groups)
     overall, rows = _Counts(), {name: {} for name in DIMENSIONS}
     for key, counts in groups.items():
         overall.add(counts)
@@ -135,26 +135,38 @@ def _flag(condition: ColumnElement) -> ColumnElement:
 
 
 def _open(session: Session, measure: Measure, spec: Interval, window: Window, now: datetime, span: list,
-          groups: dict[Key, _Counts]) -> None:
+          timezone: str, groups: dict[Key, _Counts]) -> None:
     """The spec's open cases: running or halted instances registered in the window without a decided row, per
-    month and the role and assignee of the first waiting end task (None: not offered yet), each instance read once
-    (the first waiting row looked up for the open ones only, in ix_task_instance_status)."""
+    month and the role and assignee of the first waiting end task (None: not offered yet): summed from their
+    counts per company day (engine/kpi/open_cases.py) when usable, else counted live."""
+    late_before = now - timedelta(hours=measure.target_hours)
+    if open_cases.usable(session, measure, timezone):
+        found = open_cases.counts(session, measure.key, spec.process, window, late_before, timezone)
+    else:
+        found = _open_counted(session, measure, spec, window, late_before, span)
+    for month, role, person, n_open, n_late in found:
+        counts = groups.setdefault((spec.process, month, role, person), _Counts())
+        counts.open += n_open
+        counts.open_breached += n_late
+        counts.breached += n_late
+
+
+def _open_counted(session: Session, measure: Measure, spec: Interval, window: Window, late_before: datetime,
+                  span: list) -> list:
+    """(month, role, person, open, late) of the spec's open cases counted live, each instance read once (the first
+    waiting row looked up for the open ones only, in ix_task_instance_status)."""
     decided = select(KpiCase.instance_id).where(KpiCase.measure == measure.key, KpiCase.instance_id == Instance.id)
     waiting = select(Task.role).where(Task.instance_id == Instance.id, Task.bpmn_id.in_(list(spec.end.tasks)),
                                       Task.status == "ready").order_by(Task.created_at, Task.id).limit(1)
     # measures._first_waiting's rule: its role and its assignee, each a seek in ix_task_instance_status (a join on
     # the row's id made PostgreSQL hash the whole task table)
     role, assignee = waiting.scalar_subquery(), waiting.with_only_columns(Task.assignee).scalar_subquery()
-    late = Instance.started_at < now - timedelta(hours=measure.target_hours)
+    late = Instance.started_at < late_before
     inner = window.narrow(
         select(months.bucket(Instance.started_at, span).label("k0"), role.label("k1"), assignee.label("k2"),
                literal(1, Integer).label("open"), _flag(late).label("late")), Instance.started_at).where(
         Instance.process_key == spec.process, Instance.status.in_(("running", "incident")), ~decided.exists())
-    for month, role, person, n_open, n_late in _grouped(session, inner, 3):
-        counts = groups.setdefault((spec.process, month, role, person), _Counts())
-        counts.open += n_open
-        counts.open_breached += n_late
-        counts.breached += n_late
+    return _grouped(session, inner, 3)
 
 
 def _ranks(session: Session, measure: Measure, specs: list[Interval], window: Window,
