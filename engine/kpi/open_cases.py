@@ -63,26 +63,37 @@ def ends(measures: tuple[definitions.Measure, ...] | list[definitions.Measure]) 
             for task in spec.end.tasks}
 
 
-def _waiting(column: str) -> str:
-    """The first waiting end task's column (measures._first_waiting: ready, by creation time and id)."""
-    return (f"(SELECT t.{column} FROM task t WHERE t.instance_id = i.id AND t.status = 'ready' AND t.bpmn_id IN "
-            "(SELECT e.bpmn_id FROM kpi_open_end e WHERE e.measure = s.measure AND e.process = s.process) "
+def _waiting(columns: str, instance: str = "i.id", measure: str = "s.measure", process: str = "s.process") -> str:
+    """The first waiting end task's columns (measures._first_waiting: ready, by creation time and id)."""
+    return (f"(SELECT {columns} FROM task t WHERE t.instance_id = {instance} AND t.status = 'ready' AND t.bpmn_id IN "
+            f"(SELECT e.bpmn_id FROM kpi_open_end e WHERE e.measure = {measure} AND e.process = {process}) "
             "ORDER BY t.created_at, t.id LIMIT 1)")
 
 
-def open_select(where: str) -> str:
-    """The open rows of the instances `where` selects (alias i): times._open's rule as SQL."""
+def open_select(where: str, offered_to: bool = True) -> str:
+    """The open rows of the instances `where` selects (alias i; s: the measure and process): times._open's rule;
+    whom they are offered to left NULL unless `offered_to` (the triggers set it with `offered`)."""
+    role, person = (_waiting("t.role"), _waiting("t.assignee")) if offered_to else ("NULL", "NULL")
     return (f"SELECT s.measure AS measure, i.id AS instance_id, i.process_key AS process, i.started_at AS started_at, "
-            f"{_waiting('role')} AS role, {_waiting('assignee')} AS person "
+            f"{role} AS role, {person} AS person "
             "FROM instance i JOIN (SELECT DISTINCT e.measure, e.process FROM kpi_open_end e) s "
             f"ON s.process = i.process_key WHERE {where} AND i.status IN ('running', 'incident') "
             "AND NOT EXISTS (SELECT 1 FROM kpi_case c WHERE c.measure = s.measure AND c.instance_id = i.id)")
 
 
-def open_rows(where: str) -> str:
-    """INSERT of the open rows of the instances `where` selects, for the triggers of migration 0027 (one instance)
-    and the rebuild (all)."""
-    return f"INSERT INTO kpi_open_case (measure, instance_id, process, started_at, role, person) {open_select(where)}"
+def open_rows(where: str, offered_to: bool = True) -> str:
+    """INSERT of the open rows of the instances `where` selects (the rebuild: all; the triggers of migration 0027:
+    one instance, then `offered`)."""
+    return ("INSERT INTO kpi_open_case (measure, instance_id, process, started_at, role, person) "
+            f"{open_select(where, offered_to)}")
+
+
+def offered(where: str) -> str:
+    """UPDATE of whom the open rows `where` selects are offered to (a task changed: which cases are open did not).
+    One subquery for both columns (a row value): SQLite compiles a trigger's statements into every statement that
+    fires it, so a shorter body is a cheaper engine command."""
+    row = ("kpi_open_case.instance_id", "kpi_open_case.measure", "kpi_open_case.process")
+    return f"UPDATE kpi_open_case SET (role, person) = {_waiting('t.role, t.assignee', *row)} WHERE {where}"
 
 
 def by_rule(session: Session) -> set[tuple]:

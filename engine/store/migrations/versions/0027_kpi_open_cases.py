@@ -9,9 +9,12 @@ exactly only the day in which `now - target` falls (engine/kpi/open_cases.py).
 
 Triggers keep them in the writing transaction (no statement of the command's own): an instance's open rows are
 computed again by the rule (delete, insert ... select) when the instance is inserted or its status, registration or
-process changes, when one of its decided rows (kpi_case) is deleted or moved, and when a ready task of a measured
-end (`kpi_open_end`, filled from kpi.yaml) is inserted, deleted or changes status, role, assignee, creation time,
-element or instance; a decided row inserted deletes its open row; an instance deleted deletes its open rows. Triggers
+process changes and when one of its decided rows (kpi_case) is deleted or moved; a decided row inserted deletes its
+open row; an instance deleted deletes its open rows; an instance inserted gets its open rows offered to no one (its
+tasks and decided rows come after it: their foreign keys). When a ready task of a measured end (`kpi_open_end`, filled
+from kpi.yaml) is inserted, deleted or changes status, role, assignee, creation time, element or instance, only
+whom the instance's open rows are offered to is computed again (an UPDATE: which cases are open does not depend on
+the tasks; an unchanged row costs no count). Triggers
 on kpi_open_case keep kpi_open_day (as 0025 and 0026, by kpi_day). The upgrade fills them (open_cases.rebuild); the
 downgrade drops the triggers, functions and tables.
 
@@ -40,7 +43,7 @@ TRIGGERS = {"instance": ("kpi_open_instance_insert", "kpi_open_instance_update",
             "kpi_case": ("kpi_open_decided_insert", "kpi_open_decided_update", "kpi_open_decided_delete"),
             "kpi_open_case": ("kpi_open_day_insert", "kpi_open_day_update", "kpi_open_day_delete")}
 FUNCTIONS = ("kpi_open_instance", "kpi_open_task", "kpi_open_decided", "kpi_open_day_rollup",
-             "kpi_open_recompute(integer)")
+             "kpi_open_recompute(integer)", "kpi_open_offer(integer)")
 _MEASURED_PROCESS = "{r}.process_key IN (SELECT e.process FROM kpi_open_end e)"
 _END_TASK = "{r}.bpmn_id IN (SELECT e.bpmn_id FROM kpi_open_end e)"
 
@@ -50,18 +53,35 @@ def _changed(columns: tuple[str, ...], differ: str) -> str:
 
 
 def open_rows(where: str) -> str:
-    """INSERT of the open rows of the instances `where` selects: the engine's rule (engine/kpi/open_cases.py,
-    imported here: the triggers and the rebuild share one text)."""
+    """INSERT of the open rows of the instances `where` selects (whom they are offered to left NULL), and UPDATE of
+    whom those `where` selects are offered to: the engine's rule (engine/kpi/open_cases.py, imported here: the
+    triggers and the rebuild share one text)."""
     from engine.kpi import open_cases
 
-    return open_cases.open_rows(where)
+    return open_cases.open_rows(where, offered_to=False)
+
+
+def offered(where: str) -> str:
+    from engine.kpi import open_cases
+
+    return open_cases.offered(where)
+
+
+# a new instance has no task and no decided row yet (their foreign keys: SQLite's engine connections enforce them,
+# PostgreSQL always): its open rows, offered to no one, from kpi_open_end alone
+_NEW_INSTANCE = ("INSERT INTO kpi_open_case (measure, instance_id, process, started_at, role, person) "
+                 "SELECT DISTINCT e.measure, NEW.id, NEW.process_key, NEW.started_at, NULL, NULL FROM kpi_open_end e "
+                 "WHERE e.process = NEW.process_key AND NEW.status IN ('running', 'incident')")
 
 
 # -- SQLite: the trigger bodies are the statements themselves
 
-def _sqlite_recompute(iid: str, also: str = "true") -> str:
-    return (f"DELETE FROM kpi_open_case WHERE instance_id = {iid} AND {also}; "
-            f"{open_rows(f'i.id = {iid} AND {also}')};")
+def _sqlite_recompute(iid: str, also: str = "true", measure: str | None = None) -> str:
+    """The instance's open rows (of one measure: a decided row deleted) computed again."""
+    one, of_s = ("true", "true") if measure is None else (f"measure = {measure}", f"s.measure = {measure}")
+    return (f"DELETE FROM kpi_open_case WHERE instance_id = {iid} AND {one} AND {also}; "
+            f"{open_rows(f'i.id = {iid} AND {of_s} AND {also}')}; "
+            f"{offered(f'kpi_open_case.instance_id = {iid} AND {also}')};")
 
 
 def _sqlite_day(at: str) -> str:
@@ -82,25 +102,27 @@ def _sqlite_triggers() -> list[str]:
     moved = "OLD.instance_id IS NOT NEW.instance_id"
     return [
         f"CREATE TRIGGER kpi_open_instance_insert AFTER INSERT ON instance WHEN {_MEASURED_PROCESS.format(r='NEW')} "
-        f"BEGIN {_sqlite_recompute('NEW.id')} END",
+        f"BEGIN {_NEW_INSTANCE}; END",
         f"CREATE TRIGGER kpi_open_instance_update AFTER UPDATE OF {', '.join(INSTANCE_KEYS)} ON instance "
         f"WHEN {_changed(INSTANCE_KEYS, 'IS NOT')} AND {measured} BEGIN {_sqlite_recompute('NEW.id')} END",
         f"CREATE TRIGGER kpi_open_instance_delete AFTER DELETE ON instance WHEN {_MEASURED_PROCESS.format(r='OLD')} "
         "BEGIN DELETE FROM kpi_open_case WHERE instance_id = OLD.id; END",
         f"CREATE TRIGGER kpi_open_task_insert AFTER INSERT ON task "
-        f"WHEN NEW.status = 'ready' AND {_END_TASK.format(r='NEW')} BEGIN {_sqlite_recompute('NEW.instance_id')} END",
+        f"WHEN NEW.status = 'ready' AND {_END_TASK.format(r='NEW')} "
+        f"BEGIN {offered('kpi_open_case.instance_id = NEW.instance_id')}; END",
         f"CREATE TRIGGER kpi_open_task_update AFTER UPDATE OF {', '.join(TASK_KEYS)} ON task "
         f"WHEN (OLD.status = 'ready' OR NEW.status = 'ready') AND {_changed(TASK_KEYS, 'IS NOT')} AND {ends} "
-        f"BEGIN {_sqlite_recompute('OLD.instance_id', moved)} {_sqlite_recompute('NEW.instance_id')} END",
+        f"BEGIN {offered('kpi_open_case.instance_id IN (OLD.instance_id, NEW.instance_id)')}; END",
         f"CREATE TRIGGER kpi_open_task_delete AFTER DELETE ON task "
-        f"WHEN OLD.status = 'ready' AND {_END_TASK.format(r='OLD')} BEGIN {_sqlite_recompute('OLD.instance_id')} END",
+        f"WHEN OLD.status = 'ready' AND {_END_TASK.format(r='OLD')} "
+        f"BEGIN {offered('kpi_open_case.instance_id = OLD.instance_id')}; END",
         "CREATE TRIGGER kpi_open_decided_insert AFTER INSERT ON kpi_case BEGIN "
         "DELETE FROM kpi_open_case WHERE measure = NEW.measure AND instance_id = NEW.instance_id; END",
         f"CREATE TRIGGER kpi_open_decided_update AFTER UPDATE OF {', '.join(CASE_KEYS)} ON kpi_case "
         f"WHEN {_changed(CASE_KEYS, 'IS NOT')} "
         f"BEGIN {_sqlite_recompute('OLD.instance_id', moved)} {_sqlite_recompute('NEW.instance_id')} END",
         f"CREATE TRIGGER kpi_open_decided_delete AFTER DELETE ON kpi_case "
-        f"BEGIN {_sqlite_recompute('OLD.instance_id')} END",
+        f"BEGIN {_sqlite_recompute('OLD.instance_id', measure='OLD.measure')} END",
         f"CREATE TRIGGER kpi_open_day_insert AFTER INSERT ON kpi_open_case BEGIN {_sqlite_day_count('NEW', 1)} END",
         f"CREATE TRIGGER kpi_open_day_update AFTER UPDATE OF {', '.join(OPEN_KEYS)} ON kpi_open_case "
         f"WHEN {_changed(OPEN_KEYS, 'IS NOT')} BEGIN {_sqlite_day_count('OLD', -1)} {_sqlite_day_count('NEW', 1)} END",
@@ -129,16 +151,19 @@ def _pg_triggers() -> list[str]:
                                   for r in ("OLD", "NEW"))
     return [
         "CREATE OR REPLACE FUNCTION kpi_open_recompute(iid integer) RETURNS void LANGUAGE sql AS $$ "
-        f"DELETE FROM kpi_open_case WHERE instance_id = iid; {open_rows('i.id = iid')} $$",
+        f"DELETE FROM kpi_open_case WHERE instance_id = iid; {open_rows('i.id = iid')}; "
+        f"{offered('kpi_open_case.instance_id = iid')} $$",
+        "CREATE OR REPLACE FUNCTION kpi_open_offer(iid integer) RETURNS void LANGUAGE sql AS $$ "
+        f"{offered('kpi_open_case.instance_id = iid')} $$",
         _pg_function("kpi_open_instance",
                      f"IF TG_OP = 'DELETE' THEN IF {measured_old} THEN "
                      "DELETE FROM kpi_open_case WHERE instance_id = OLD.id; END IF; "
-                     f"ELSIF {measured_new} OR (TG_OP = 'UPDATE' AND {measured_old}) THEN "
-                     "PERFORM kpi_open_recompute(NEW.id); END IF;"),
+                     f"ELSIF TG_OP = 'INSERT' THEN {_NEW_INSTANCE}; "
+                     f"ELSIF {measured_new} OR {measured_old} THEN PERFORM kpi_open_recompute(NEW.id); END IF;"),
         _pg_function("kpi_open_task",
-                     f"IF TG_OP <> 'INSERT' AND {end_old} THEN PERFORM kpi_open_recompute(OLD.instance_id); END IF; "
+                     f"IF TG_OP <> 'INSERT' AND {end_old} THEN PERFORM kpi_open_offer(OLD.instance_id); END IF; "
                      f"IF TG_OP <> 'DELETE' AND {end_new} AND (TG_OP = 'INSERT' OR OLD.instance_id <> NEW.instance_id "
-                     f"OR NOT {end_old}) THEN PERFORM kpi_open_recompute(NEW.instance_id); END IF;"),
+                     f"OR NOT {end_old}) THEN PERFORM kpi_open_offer(NEW.instance_id); END IF;"),
         _pg_function("kpi_open_decided",
                      "IF TG_OP = 'INSERT' THEN DELETE FROM kpi_open_case WHERE measure = NEW.measure "
                      "AND instance_id = NEW.instance_id; ELSE PERFORM kpi_open_recompute(OLD.instance_id); "
