@@ -30,7 +30,7 @@ from sqlalchemy import select
 from bench.staff import Ack, form_data
 from engine import Engine
 from engine.kpi import case_days, definitions, open_cases, rollups
-from engine.store.models import AuditEvent, Instance, KpiCase, KpiOpenCase, Task, Timer
+from engine.store.models import AuditEvent, Instance, KpiCase, Task, Timer
 
 POISON = "load_poison"  # bench/processes/load_poison.bpmn
 
@@ -124,8 +124,7 @@ def open_problems(eng: Engine) -> list[str]:
     with eng.db.read() as s:
         if not all(open_cases.usable(s, m, defs.timezone) for m in defs.measures):
             return [f"the KPI open-case rollup is not usable for {defs.timezone} and kpi.yaml's end tasks"]
-        kept = set(s.execute(select(*KpiOpenCase.__table__.columns)).tuples())
-        counted, days = open_cases.by_rule(s), open_cases.nonzero_rows(s)
+        kept, counted, days = open_cases.kept(s), open_cases.by_rule(s), open_cases.nonzero_rows(s)
     per_day = Counter((m, at.astimezone(zone).date().isoformat(), p, role or "", person or "")
                       for m, _, p, at, role, person in counted)
     counted_days = {(*key, n) for key, n in per_day.items()}

@@ -33,7 +33,7 @@ from bench import load_checks
 from engine import Engine
 from engine.kpi import case_days, definitions, open_cases, rollups, times
 from engine.store.db import alembic_config
-from engine.store.models import Instance, KpiCase, KpiCaseDay, KpiOpenCase, KpiOpenDay, Task
+from engine.store.models import Instance, KpiCase, KpiCaseDay, KpiOpenDay, Task
 from tests import test_kpi__case_rows as case_rows_test
 from tests import test_kpi__figures as figures
 from tests import test_store__kpi_case_migration as migration_test
@@ -97,8 +97,7 @@ def open_oracle(eng: Engine) -> set[tuple]:
 
 def open_kept(eng: Engine) -> set[tuple]:
     with eng.db.read() as s:
-        return set(s.execute(select(KpiOpenCase.measure, KpiOpenCase.instance_id, KpiOpenCase.process,
-                                    KpiOpenCase.started_at, KpiOpenCase.role, KpiOpenCase.person)).tuples())
+        return open_cases.kept(s)
 
 
 def open_days(eng: Engine, timezone: str) -> tuple[set[tuple], set[tuple]]:

@@ -40,6 +40,11 @@ _COUNT = text(
     "GROUP BY measure, day, process, role, person")
 
 
+# open_select's columns, in its order
+COLUMNS = (KpiOpenCase.measure, KpiOpenCase.instance_id, KpiOpenCase.process, KpiOpenCase.started_at, KpiOpenCase.role,
+           KpiOpenCase.person)
+
+
 class Open(NamedTuple):
     """The open cases of one month, role and person (None: not offered yet / no assignee), and the late ones."""
 
@@ -97,9 +102,13 @@ def offered(where: str) -> str:
 
 
 def by_rule(session: Session) -> set[tuple]:
-    """kpi_open_case's rows as the rule computes them now (for checks: compare with the rows the triggers kept)."""
-    columns = list(KpiOpenCase.__table__.columns)
-    return set(session.execute(text(open_select("true")).columns(*columns)).tuples())
+    """kpi_open_case's rows as the rule computes them now (for checks: compare with `kept`)."""
+    return set(session.execute(text(open_select("true")).columns(*COLUMNS)).tuples())
+
+
+def kept(session: Session) -> set[tuple]:
+    """kpi_open_case's rows as the triggers kept them, in `by_rule`'s order."""
+    return set(session.execute(select(*COLUMNS)).tuples())
 
 
 def rebuild(session: Session, progress: Callable[[str], None] | None = None) -> int:

@@ -205,12 +205,11 @@ def upgrade() -> None:
     op.create_table("kpi_open_end", sa.Column("bpmn_id", sa.String(128), primary_key=True),
                     sa.Column("measure", sa.String(64), primary_key=True),
                     sa.Column("process", sa.String(128), primary_key=True))
-    op.create_table("kpi_open_case", sa.Column("measure", sa.String(64), primary_key=True),
-                    sa.Column("instance_id", sa.Integer, primary_key=True),
+    op.create_table("kpi_open_case", sa.Column("instance_id", sa.Integer, primary_key=True),
+                    sa.Column("measure", sa.String(64), primary_key=True),
                     sa.Column("process", sa.String(128), nullable=False),
                     sa.Column("started_at", UTCDateTime, nullable=False), sa.Column("role", sa.String(64)),
                     sa.Column("person", sa.String(64)))
-    op.create_index("ix_kpi_open_case_instance", "kpi_open_case", ["instance_id"])
     op.create_index("ix_kpi_open_case_day", "kpi_open_case", ["measure", "process", "started_at"])
     op.create_table("kpi_open_day", sa.Column("measure", sa.String(64), primary_key=True),
                     sa.Column("day", sa.String(10), primary_key=True),
