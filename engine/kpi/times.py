@@ -2,12 +2,14 @@
 
 The same figures as summarizing every case (stats.Summary), from two sources:
 - the decided cases (done, or ended unresolved), one `kpi_case` row each (engine/kpi/case_rows.py keeps them):
-  counted per process, month, role and person in one grouped read of ix_kpi_case_window; the median and the p90
+  their counts per process, month, role and person summed from kpi_case_day (engine/kpi/case_days.py, kept per
+  company day by triggers), else one grouped read of ix_kpi_case_window; the median and the p90
   per row of each breakdown picked by rank in SQL (row_number and count over the row's done hours, keeping only
   the ranks stats.median and stats.p90 take), so no hour of a case comes to Python except those;
-- the open cases (a running or halted instance of a measured process with no decided row), counted live per
-  month and per the role and assignee of its first waiting end task (measures' `_first_waiting` rule, as SQL),
-  and whether it is already past its target at `now`.
+- the open cases (a running or halted instance of a measured process with no decided row), per month and per the
+  role and assignee of its first waiting end task (measures' `_first_waiting` rule, as SQL), and whether it is
+  already past its target at `now`: summed from kpi_open_day (engine/kpi/open_cases.py, kept by triggers), else
+  counted live.
 
 An interval whose start is a task, not the registration (none in kpi.yaml today), is read the old way: every case
 through measures.cases, summarized in Python.
