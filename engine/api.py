@@ -89,9 +89,10 @@ class Engine(AccountsMixin, DefinitionsMixin, GovernanceMixin, CommandsMixin, Re
 
     def rebuild_kpi_rollups(self, progress: Callable[[str], None] | None = None) -> dict[str, int]:
         """The KPI page's day table for the configured zone and its counts per day (kpi_completed_day,
-        kpi_registered_day) counted again from the source rows, in one transaction; returns each rollup's total.
-        Migration 0025 fills them and database triggers keep them: this is for a changed kpi.yaml `timezone` (until
-        then the page counts the source rows) or a database restored without them."""
+        kpi_registered_day, kpi_case_day; the open cases kpi_open_case and kpi_open_day) counted again from the
+        source rows, in one transaction; returns each rollup's total. Migrations 0025-0027 fill them and database
+        triggers keep them: this is for a changed kpi.yaml `timezone`, target or end task (until then the page
+        counts the source rows) or a database restored without them."""
         from engine.kpi import definitions, rollups
 
         with self.db.write() as s:

@@ -546,3 +546,68 @@ class KpiRegisteredDay(Base):
     process_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class KpiCaseTarget(Base):
+    """Each measure's target hours (kpi.yaml) as the kpi_case trigger counts `within` by (migration 0026): the
+    page reads kpi_case_day only while these are kpi.yaml's targets (engine/kpi/case_days.py)."""
+
+    __tablename__ = "kpi_case_target"
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    target_hours: Mapped[float] = mapped_column(Float)
+
+
+class KpiCaseDay(Base):
+    """The decided cases (kpi_case) per measure, company day of the registration, process, role and person ('' for
+    none): done, done within the measure's target, ended unresolved (migration 0026, kept by triggers on kpi_case)."""
+
+    __tablename__ = "kpi_case_day"
+    __table_args__ = (_CLUSTERED,)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    done: Mapped[int] = mapped_column(Integer)
+    within: Mapped[int] = mapped_column(Integer)
+    unresolved: Mapped[int] = mapped_column(Integer)
+
+
+class KpiOpenEnd(Base):
+    """The end tasks of each measured interval (kpi.yaml), as the open-case triggers read them (migration 0027):
+    the page reads kpi_open_day only while these are kpi.yaml's (engine/kpi/open_cases.py)."""
+
+    __tablename__ = "kpi_open_end"
+    bpmn_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class KpiOpenCase(Base):
+    """One open case of a measure (a running or halted instance of its process without a decided row) and whom
+    it is offered to: its first waiting end task's role and assignee (migration 0027, kept by triggers)."""
+
+    __tablename__ = "kpi_open_case"
+    # the key leads with the instance: the triggers compute an instance's rows again (one B-tree fewer to write)
+    instance_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    role: Mapped[str | None] = mapped_column(String(64))
+    person: Mapped[str | None] = mapped_column(String(64))
+
+
+Index("ix_kpi_open_case_day", KpiOpenCase.measure, KpiOpenCase.process, KpiOpenCase.started_at)  # the late split
+
+
+class KpiOpenDay(Base):
+    """The open cases per measure, company day of the registration, process, role and person ('' for none)."""
+
+    __tablename__ = "kpi_open_day"
+    __table_args__ = (_CLUSTERED,)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
