@@ -42,7 +42,7 @@ from bench.verdicts import verdict
 from engine import Engine
 from engine.audit.chain import instance_chain
 from engine.clock import ManualClock, iso
-from engine.kpi import case_rows, definitions, rollups
+from engine.kpi import case_rows, definitions, quantiles, rollups
 from engine.runtime import customer_names, sla
 from engine.store.models import AuditEvent, ProcessVersion
 
@@ -194,8 +194,8 @@ def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
         s.execute(text(sla.fill_sql(eng.db.is_sqlite)))
     print(f"  SLA columns filled ({time.perf_counter() - filling:.1f} s)", flush=True)
     filling = time.perf_counter()
-    # the KPI page's decided cases, as migration 0023 fills them (then the steps); their counts per day are counted
-    # below with the other rollups (rollups.rebuild), not by a trigger call per row
+    # the KPI page's decided cases, as migration 0023 fills them (then the steps); their counts per day and per hour
+    # bucket are counted below with the other rollups, in one statement each, not by a trigger call per row
     with bulk.without_triggers(eng, ("kpi_case",)), eng.db.write() as s:
         cases = case_rows.rebuild(s)
     print(f"  KPI case rows filled: {cases:,} ({time.perf_counter() - filling:.1f} s)", flush=True)
@@ -204,12 +204,13 @@ def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
     # written without their per-row day count (rollups.rebuild counts them after, in one statement)
     with bulk.without_triggers(eng, ("kpi_open_case",)), eng.db.write() as s:
         counted = rollups.rebuild(s, definitions.load().timezone)
+        stats["rollup_hours"] = quantiles.rebuild(s)  # the done cases per month and hour bucket (migration 0028)
     stats["rollup_completed"], stats["rollup_registered"] = counted["kpi_completed_day"], counted["kpi_registered_day"]
     stats["rollup_cases"], stats["rollup_open"] = counted.get("kpi_case_day", 0), counted.get("kpi_open_day", 0)
     print(f"  KPI rollups counted ({time.perf_counter() - filling:.1f} s): {stats['rollup_completed']:,} completed "
           f"tasks ({stats['completed']:,} loaded), {stats['rollup_registered']:,} instances "
           f"({stats['instances']:,} loaded), {stats['rollup_cases']:,} decided cases ({cases:,} rows), "
-          f"{stats['rollup_open']:,} open cases", flush=True)
+          f"{stats['rollup_open']:,} open cases, {stats['rollup_hours']:,} done cases in hour buckets", flush=True)
     bulk.settle(eng)
     return stats
 

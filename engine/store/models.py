@@ -498,6 +498,17 @@ Index("ix_kpi_case_window", KpiCase.measure, KpiCase.started_at, KpiCase.process
       KpiCase.unresolved, KpiCase.hours)
 
 
+# the median and p90 of a row of the page, read at their ranks (engine/kpi/quantiles.py; migration 0028): the done
+# hours of the measure in order, per key of a breakdown (overall and month: the first; process, role, person)
+Index("ix_kpi_case_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.hours, KpiCase.started_at, KpiCase.process)
+Index("ix_kpi_case_process_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.process, KpiCase.hours,
+      KpiCase.started_at)
+Index("ix_kpi_case_role_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.role, KpiCase.hours, KpiCase.started_at,
+      KpiCase.process)
+Index("ix_kpi_case_person_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.person, KpiCase.hours,
+      KpiCase.started_at, KpiCase.process)
+
+
 # The KPI page's counts per company day (engine/kpi/rollups.py; migration 0024). Kept by database triggers on
 # `task` and `instance` in the writing transaction (a command pays no statement for them), read by the page
 # instead of counting the source rows: a few rows per day instead of every completed task of the range.
@@ -610,4 +621,36 @@ class KpiOpenDay(Base):
     process: Mapped[str] = mapped_column(String(128), primary_key=True)
     role: Mapped[str] = mapped_column(String(64), primary_key=True)
     person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class KpiHoursMonth(Base):
+    """Done cases (kpi_case rows not unresolved) per measure, company month of registration, process and hour bucket
+    (ceil(hours): the bucket b holds b-1 < hours <= b), each counted three times: per process alone (dim 'process',
+    label ''), per role and per person (dim 'role' / 'person', label: the role or person, '' for none). Kept by
+    triggers on kpi_case (migration 0028): where the page's median and p90 lie before it reads them in the indexes
+    on hours."""
+
+    __tablename__ = "kpi_hours_month"
+    __table_args__ = (_CLUSTERED,)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM of kpi_day; '0000-00' outside it
+    dim: Mapped[str] = mapped_column(String(8), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)  # the role or person ('' for none or dim process)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class KpiHoursDay(Base):
+    """kpi_hours_month per company day instead of month: the days of a window's partial months at its edges."""
+
+    __tablename__ = "kpi_hours_day"
+    __table_args__ = (_CLUSTERED,)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD of kpi_day; '0000-00-00' outside
+    dim: Mapped[str] = mapped_column(String(8), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)  # the role or person ('' for none or dim process)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,309 @@
+"""The median and p90 of each row of the KPI page's time breakdowns, read at their ranks (migration 0028).
+
+The exact figures of stats.median and stats.p90 (the middle one or two done hours, the one at rank ceil(0.9 n))
+without reading every done case of the window, in two phases:
+
+1. where the ranks lie: `kpi_hours_month` (kept by triggers on kpi_case) counts the done cases per month, process
+   and hour bucket ceil(hours), per process alone, per role and per person (dim, label); `kpi_hours_day` the same
+   per day. The window's whole months are summed from the first, the days of its partial months at the edges (a
+   window starts and ends on company days) from the second, per row of each breakdown and bucket, numbered in
+   bucket order by the database (_LOCATE): the bucket that holds each wanted rank and the rank inside it.
+2. the values: per wanted bucket, its least and greatest hours of any registration (two seeks: when equal, every
+   case of the bucket has these hours, the rank's value), else one bounded read in an index of kpi_case ordered by
+   hours for the row's key (overall and month: ix_kpi_case_hours; process, role, person: their own), seeking the
+   bucket's range and stepping to the rank inside it from the nearer end, the window's bounds as a filter. All reads
+   of a round go to the database as UNION ALL statements of up to ARMS reads.
+
+When the counts are not usable (the rollups were never built or built for another zone, or a registration fell
+outside the listed days: rollups.usable), when a row's total differs from the page's own count of its done cases,
+or a read finds fewer rows than counted (a count changed by hand: `salesflow kpi rebuild` recounts), the caller
+reads every done case the old way (times._ranks): the same figures, slower.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, delete, exists, func, inspect, select, text
+from sqlalchemy.orm import Session
+
+from engine.days import day_start
+from engine.kpi import rollups
+from engine.kpi.definitions import Interval, Measure
+from engine.kpi.filters import Window
+from engine.store.models import KpiHoursDay, KpiHoursMonth
+from engine.store.types import UTCDateTime
+
+OUTSIDE = rollups.OUTSIDE[:7]  # the month of a registration kpi_day does not cover
+TIE_CHECK = 1  # a bucket with more cases than this is first asked whether all its hours are equal
+DIRECT = 10_000  # at most this many done cases in the window: times._ranks sorts them all (quicker, see docs/kpi.md)
+ARMS = 200  # reads per statement (SQLite allows 500 terms in a compound SELECT)
+DIMENSIONS = ("by_process", "by_month", "by_role", "by_person")  # times.DIMENSIONS, in its order
+_NAME = re.compile(r":(\w+)")
+Ranked = dict[tuple, tuple[float | None, float | None]]  # (dimension, key) -> (median, p90)
+
+# what a rebuild counts: the triggers' rule as one grouped statement per table and dim, each case's day by a seek
+# in kpi_day
+_DAY = ("COALESCE((SELECT CASE WHEN d.ends_at > c.started_at THEN d.day END FROM kpi_day d "
+        "WHERE d.starts_at <= c.started_at ORDER BY d.starts_at DESC LIMIT 1), '0000-00-00')")
+_COUNT = ("INSERT INTO {table} (measure, {period}, dim, process, label, bucket, n) "
+          "SELECT measure, period, '{dim}', process, label, bucket, count(*) FROM ("
+          "SELECT c.measure, substr(" + _DAY + ", 1, {length}) AS period, c.process, {label} AS label, "
+          "{bucket} AS bucket FROM kpi_case c WHERE c.unresolved = :no) s "
+          "GROUP BY measure, period, process, label, bucket")
+_TABLES = ((KpiHoursMonth, "month", 7), (KpiHoursDay, "day", 10))
+_LABELS = {"process": "''", "role": "COALESCE({c}role, '')", "person": "COALESCE({c}person, '')"}  # dim -> label
+_SQLITE_CEIL = "(CAST({h} AS INTEGER) + ({h} > CAST({h} AS INTEGER)))"  # SQLite may be built without ceil()
+
+
+def _ceil_sql(session: Session, column: str) -> str:
+    if session.get_bind().dialect.name == "postgresql":
+        return f"CAST(ceil({column}) AS integer)"
+    return _SQLITE_CEIL.format(h=column)
+
+
+def rebuild(session: Session) -> int:
+    """kpi_hours_month and kpi_hours_day counted again from kpi_case (in the caller's transaction; after
+    rollups.rebuild, which lists the days they come from); returns the done cases counted."""
+    for table, period, length in _TABLES:
+        session.execute(delete(table))
+        for dim, label in _LABELS.items():
+            session.execute(text(_COUNT.format(table=table.__tablename__, period=period, length=length, dim=dim,
+                                               label=label.format(c="c."), bucket=_ceil_sql(session, "c.hours"))),
+                            {"no": False})
+    return int(session.scalar(select(func.coalesce(func.sum(KpiHoursMonth.n), 0)).where(
+        KpiHoursMonth.dim == "process")))
+
+
+_HAS_TABLE = "kpi_hours_month_exists"  # session.info key
+
+
+def usable(session: Session, timezone: str) -> bool:
+    """Whether kpi_hours_month holds this zone's counts: the database has it (asked of the schema once per
+    session), the day rollups are usable (rollups.usable: built for this zone, nothing outside the listed days) and
+    no registration of a done case fell outside them."""
+    if _HAS_TABLE not in session.info:
+        session.info[_HAS_TABLE] = inspect(session.connection()).has_table(KpiHoursMonth.__tablename__)
+    if not session.info[_HAS_TABLE] or not rollups.usable(session, timezone):
+        return False
+    outside = select(KpiHoursMonth.month).where(KpiHoursMonth.dim == "process", KpiHoursMonth.month == OUTSIDE,
+                                                KpiHoursMonth.n != 0)
+    return not session.scalar(select(exists(outside)))
+
+
+def ranks(session: Session, measure: Measure, specs: list[Interval], window: Window,
+          span: list[tuple[str, datetime, datetime]], timezone: str, done: dict[tuple, int] | None = None
+          ) -> Ranked | None:
+    """(dimension, key) -> (median, p90) of the done hours of every row of the breakdown (times._ranks' figures).
+    `done`, when given, is each row's count of done cases as the page counted them ((dimension, key) -> count, rows
+    of none left out): None when the rollup's counts differ from them, or when a read found fewer rows than they said
+    (a count changed by hand; the caller then reads every case)."""
+    wanted: dict[tuple, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))  # (row, bucket) -> k -> ranks
+    counts: dict[tuple, int] = {}
+    for dimension, key, bucket, size, upto, total in _located(session, measure, specs, window, span, timezone):
+        row = ("overall", None) if dimension == 0 else (DIMENSIONS[dimension - 1], key or None)
+        counts[row] = total
+        for rank in _wanted_ranks(total):
+            if upto - size < rank <= upto:
+                wanted[(row, bucket, size)][rank - (upto - size)].append(rank)
+    if done is not None and counts != done:
+        return None
+    found = _Reader(session, measure, specs, window, {label: (start, end) for label, start, end in span}).values(
+        wanted)
+    if found is None:
+        return None
+    ranked: Ranked = {}
+    for row, n in counts.items():
+        at = found[row]
+        median = at[(n + 1) // 2] if n % 2 else (at[n // 2] + at[n // 2 + 1]) / 2
+        ranked[row] = (median, at[(9 * n + 9) // 10])
+    return ranked
+
+
+def _wanted_ranks(n: int) -> set[int]:
+    """The 1-based ranks stats.median and stats.p90 take of n sorted values."""
+    middle = {(n + 1) // 2} if n % 2 else {n // 2, n // 2 + 1}
+    return middle | {(9 * n + 9) // 10}
+
+
+# Phase 1 as one statement: the window's counts (`base`: whole months, the days of partial ones) summed per row of
+# each breakdown (d: 0 overall, 1 process, 2 month, 3 role, 4 person) and bucket, numbered in bucket order per row
+# (upto: the cases up to and including the bucket), keeping the buckets that hold a wanted rank: the middle one or
+# two, (n + 1) / 2 and n / 2 + 1 (equal when n is odd), and the p90's, (9 n + 9) / 10 (integer divisions).
+_LOCATE = """
+WITH base AS ({base}),
+h AS (SELECT 0 AS d, '' AS k, bucket AS b, CAST(sum(n) AS bigint) AS n FROM base WHERE dim = 'process' GROUP BY bucket
+      UNION ALL SELECT 1, process, bucket, CAST(sum(n) AS bigint) FROM base WHERE dim = 'process'
+                GROUP BY process, bucket
+      UNION ALL SELECT 2, month, bucket, CAST(sum(n) AS bigint) FROM base WHERE dim = 'process' GROUP BY month, bucket
+      UNION ALL SELECT 3, label, bucket, CAST(sum(n) AS bigint) FROM base WHERE dim = 'role' GROUP BY label, bucket
+      UNION ALL SELECT 4, label, bucket, CAST(sum(n) AS bigint) FROM base WHERE dim = 'person' GROUP BY label, bucket),
+c AS (SELECT d, k, b, n, CAST(sum(n) OVER (PARTITION BY d, k ORDER BY b) AS bigint) AS upto,
+             CAST(sum(n) OVER (PARTITION BY d, k) AS bigint) AS total FROM h WHERE n <> 0)
+SELECT d, k, b, n, upto, total FROM c
+WHERE ((total + 1) / 2 > upto - n AND (total + 1) / 2 <= upto) OR (total / 2 + 1 > upto - n AND total / 2 + 1 <= upto)
+   OR ((9 * total + 9) / 10 > upto - n AND (9 * total + 9) / 10 <= upto)
+"""
+_WHOLE = ("SELECT dim, process, month, label, bucket, n FROM kpi_hours_month "
+          "WHERE measure = :measure AND process IN :processes AND month IN :whole")
+_PARTIAL = ("SELECT dim, process, CAST(:{label} AS varchar(7)) AS month, label, bucket, n FROM kpi_hours_day "
+            "WHERE measure = :measure AND process IN :processes AND day >= :{first} AND day <= :{last}")
+_COUNTED = ("SELECT '{dim}' AS dim, process, CAST(:{label} AS varchar(7)) AS month, {key} AS label, "
+            "{bucket} AS bucket, 1 AS n FROM kpi_case WHERE measure = :measure AND unresolved = :no "
+            "AND process IN :processes AND started_at >= :{first} AND started_at < :{last}")
+
+
+def _located(session: Session, measure: Measure, specs: list[Interval], window: Window,
+             span: list[tuple[str, datetime, datetime]], timezone: str) -> list[tuple]:
+    """(d, key, bucket, its cases, cases up to it, the row's cases) of each bucket holding a wanted rank of a row
+    of the breakdown (d and key: see _LOCATE; key '' for none)."""
+    params: dict[str, object] = {"measure": measure.key, "processes": sorted({s.process for s in specs}), "no": False}
+    binds = [bindparam("processes", expanding=True)]
+    whole, parts = [], []
+    for label, start, end in span:
+        lo = start if window.start is None else max(start, window.start)
+        hi = end if window.end is None else min(end, window.end)
+        if lo == start and hi == end:
+            whole.append(label)
+        elif lo < hi:  # a partial month at an edge: its days, or (a window not on days) its cases
+            n = len(parts)
+            names = {"label": f"l{n}", "first": f"a{n}", "last": f"z{n}"}
+            days = _days(lo, hi, timezone)
+            params[names["label"]] = label
+            if days is None:
+                params[names["first"]], params[names["last"]] = lo, hi
+                binds += [bindparam(names["first"], type_=UTCDateTime), bindparam(names["last"], type_=UTCDateTime)]
+                parts += [_COUNTED.format(dim=dim, key=key.format(c=""), bucket=_ceil_sql(session, "hours"), **names)
+                          for dim, key in _LABELS.items()]
+            else:
+                params[names["first"]], params[names["last"]] = days
+                parts.append(_PARTIAL.format(**names))
+    if whole:
+        params["whole"] = whole
+        binds.append(bindparam("whole", expanding=True))
+        parts.append(_WHOLE)
+    if not parts:
+        return []
+    statement = text(_LOCATE.format(base=" UNION ALL ".join(parts))).bindparams(*binds)
+    return [tuple(r) for r in session.execute(statement, params)]
+
+
+def _days(lo: datetime, hi: datetime, timezone: str) -> tuple[str, str] | None:
+    """The first and last company day of [lo, hi) when both are days' first instants (a window from the page's
+    filters always is); else None."""
+    first = lo.astimezone(ZoneInfo(timezone)).date()
+    last = hi.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
+    if day_start(first, timezone) != lo or day_start(last + timedelta(days=1), timezone) != hi:
+        return None
+    return first.isoformat(), last.isoformat()
+
+
+class _Reader:
+    """Phase 2: the values at the wanted ranks, read in the indexes on hours, all reads of a round in few
+    statements."""
+
+    _COLUMN = {"by_process": "process", "by_role": "role", "by_person": "person"}
+
+    def __init__(self, session: Session, measure: Measure, specs: list[Interval], window: Window,
+                 months: dict[str, tuple[datetime, datetime]]) -> None:
+        self.session, self.window, self.months = session, window, months
+        self.params: dict[str, object] = {"measure": measure.key, "no": False}
+        self.types: dict[str, object] = {}
+        mine = sorted({s.process for s in specs})
+        self.core = self.base = "measure = :measure AND unresolved = :no"
+        if mine != sorted({s.process for s in measure.intervals}):  # a row of another process never matches
+            self.base += " AND process IN (" + ", ".join(self._param(p) for p in mine) + ")"
+        if window.start is not None:
+            self.base += f" AND started_at >= {self._param(window.start, True)}"
+        if window.end is not None:
+            self.base += f" AND started_at < {self._param(window.end, True)}"
+
+    def _param(self, value: object, instant: bool = False) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        if instant:
+            self.types[name] = UTCDateTime
+        return f":{name}"
+
+    def _where(self, row: tuple, bucket: int, everywhere: bool = False) -> str:
+        """The row's cases in the bucket: in the window, or (everywhere) of any registration and process."""
+        name, key = row
+        where = f"{self.core if everywhere else self.base} AND hours > {bucket - 1:d} AND hours <= {bucket:d}"
+        if name == "by_month":
+            if not everywhere:  # everywhere: the overall row's bucket, a superset
+                start, end = self.months[key]
+                where += f" AND started_at >= {self._param(start, True)} AND started_at < {self._param(end, True)}"
+        elif name != "overall":
+            column = self._COLUMN[name]
+            where += f" AND {column} IS NULL" if key is None else f" AND {column} = {self._param(key)}"
+        return where
+
+    def values(self, wanted: dict[tuple, dict[int, list[int]]]) -> dict[tuple, dict[int, float]] | None:
+        """row -> rank -> value, for wanted (row, bucket, bucket count) -> rank inside the bucket -> ranks."""
+        found: dict[tuple, dict[int, float]] = defaultdict(dict)
+        stepped = []
+        ends = [(group, order) for group in wanted if group[2] > TIE_CHECK for order in ("ASC", "DESC")]
+        least = self._read([(f"ORDER BY hours {order} LIMIT 1", group) for group, order in ends], everywhere=True)
+        if least is None:
+            return None
+        for group, inner in wanted.items():
+            row, _bucket, size = group
+            if size > TIE_CHECK and least[(group, 0)] == least[(group, 1)]:  # every value of the bucket is this one
+                for ranks_ in inner.values():
+                    for rank in ranks_:
+                        found[row][rank] = least[(group, 0)][0]
+            else:
+                stepped.append(group)
+        arms, descending = [], set()
+        for group in stepped:
+            first, last, size = min(wanted[group]), max(wanted[group]), group[2]
+            if first - 1 <= size - last:
+                arms.append((f"ORDER BY hours ASC LIMIT {last - first + 1:d} OFFSET {first - 1:d}", group))
+            else:  # nearer the greatest: stepped from there (a p90, mostly)
+                arms.append((f"ORDER BY hours DESC LIMIT {last - first + 1:d} OFFSET {size - last:d}", group))
+                descending.add(group)
+        read = self._read(arms)
+        if read is None:
+            return None
+        for group in stepped:
+            first, last = min(wanted[group]), max(wanted[group])
+            values = read[(group, 0)][::-1] if group in descending else read[(group, 0)]
+            if len(values) != last - first + 1:
+                return None
+            for inner, ranks_ in wanted[group].items():
+                for rank in ranks_:
+                    found[group[0]][rank] = values[inner - first]
+        return found
+
+    def _read(self, arms: list[tuple[str, tuple]], everywhere: bool = False) -> dict[tuple, list[float]] | None:
+        """(group, the group's n-th arm) -> hours read, in the arm's order; None when an arm read nothing."""
+        out: dict[tuple, list[float]] = {}
+        seen: dict[tuple, int] = defaultdict(int)
+        tagged = []
+        for tail, group in arms:
+            tagged.append((tail, group, seen[group]))
+            seen[group] += 1
+        for chunk in _chunks(tagged, ARMS):
+            sql = " UNION ALL ".join(
+                f"SELECT {n:d} AS tag, hours FROM (SELECT hours FROM kpi_case "
+                f"WHERE {self._where(group[0], group[1], everywhere)} {tail}) s{n:d}"
+                for n, (tail, group, _) in enumerate(chunk))
+            named = set(_NAME.findall(sql))
+            statement = text(sql).bindparams(*(bindparam(name, type_=kind) for name, kind in self.types.items()
+                                               if name in named))
+            rows = self.session.connection().execute(statement, {k: v for k, v in self.params.items() if k in named})
+            for tag, hours in rows:
+                _tail, group, nth = chunk[tag]
+                out.setdefault((group, nth), []).append(hours)
+        if len(out) != len(tagged):
+            return None
+        return out
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

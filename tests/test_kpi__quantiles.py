@@ -1,0 +1,371 @@
+"""The median and p90 of every row of the KPI time breakdowns read at their ranks (engine/kpi/quantiles.py, migration
+0028) are exactly stats.median and stats.p90 of the row's done hours:
+
+- on test_kpi__case_rows' data set (cases driven through the engine), for every filter, as an auditor and as a sales
+  manager: the page is the page of every case summarized in Python (measures.cases);
+- on randomized kpi_case rows written around the engine (so the triggers count them) in Europe/Berlin, registered
+  at the first and last instants of the 23- and 25-hour days and of months, with hours on bucket edges (whole
+  hours), ties, tiny and large values, unresolved cases, no role or person: every row of every breakdown against the
+  median and p90 of the rows' own hours summed up in Python, for windows with from/to, a process, an empty one;
+  again after rows were updated (hours onto edges, resolved <-> unresolved, another role, across a month) and
+  deleted by hand; the trigger-kept counts are a recount's;
+- a count that no longer matches the rows makes the page read every case (the same figures); counts built for
+  another zone are not read;
+- migration 0028 counts what 0027 wrote, the downgrade removes the tables, triggers and indexes, and
+  `salesflow kpi rebuild` counts them again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import statistics
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, delete, insert, inspect, select, text, update
+
+from engine import Engine
+from engine.kpi import definitions, measures, months, quantiles, rollups, stats, times
+from engine.kpi import filters as filter_rules
+from engine.store.db import alembic_config
+from engine.store.models import Instance, KpiCase, KpiHoursDay, KpiHoursMonth, ProcessVersion
+from tests import test_kpi__case_rows as case_rows_test
+from tests import test_kpi__figures as figures
+from tests.cli_runner import run_cli
+
+BERLIN = "Europe/Berlin"
+
+
+@pytest.fixture(autouse=True)
+def always_ranked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test data are small: read at their ranks however few the cases (the page sorts a few thousand)."""
+    monkeypatch.setattr(quantiles, "DIRECT", 0)
+
+
+@pytest.fixture
+def ranked_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry per quantiles.ranks call: whether it answered (False: the page read every case instead)."""
+    calls: list[bool] = []
+    real = quantiles.ranks
+
+    def spy(*args, **kwargs):
+        found = real(*args, **kwargs)
+        calls.append(found is not None)
+        return found
+
+    monkeypatch.setattr(quantiles, "ranks", spy)
+    return calls
+
+
+def kept(eng: Engine) -> dict[str, set[tuple]]:
+    """Both tables' non-zero rows."""
+    with eng.db.read() as s:
+        return {t.__tablename__: {tuple(r) for r in s.execute(
+            select(*t.__table__.columns).where(t.n != 0))} for t in (KpiHoursMonth, KpiHoursDay)}
+
+
+class _Recounted(Exception):
+    """Ends the recount's transaction: rolled back."""
+
+
+def recounted(eng: Engine) -> dict[str, set[tuple]]:
+    """The tables as a rebuild counts them (rolled back afterwards)."""
+    found: dict[str, set[tuple]] = {}
+    with pytest.raises(_Recounted), eng.db.write() as s:
+        quantiles.rebuild(s)
+        found.update({t.__tablename__: {tuple(r) for r in s.execute(
+            select(*t.__table__.columns).where(t.n != 0))} for t in (KpiHoursMonth, KpiHoursDay)})
+        raise _Recounted
+    return found
+
+
+# -- the repository's processes ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def data_set(_schema, tmp_path_factory):
+    yield from figures.repository_data_set(_schema, tmp_path_factory, case_rows_test.build)
+
+
+@pytest.mark.parametrize("user", ["aud", "mgr1"])
+@pytest.mark.parametrize("filters", case_rows_test.FILTERS + [{"from": "2026-03-02", "to": "2026-04-02"}],
+                         ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()) or "all")
+def test_the_ranks_read_are_the_figures_of_every_case_summarized(data_set, user, filters, ranked_calls):
+    eng, _ = data_set
+    page = eng.kpi(user, filters)["times"]
+    assert page == case_rows_test.old_times(eng, user, filters, eng.clock.now())
+    assert all(ranked_calls)  # read at their ranks, not by the fallback; every measure with done cases
+    assert len(ranked_calls) == sum(1 for t in page if t["overall"]["count"]) > 0 or filters.get("from") == "2026-05-01"
+    assert kept(eng) == recounted(eng)
+
+
+def test_the_data_set_has_even_and_odd_rows_and_medians_between_two_values(data_set):
+    eng, _ = data_set
+    rows = [r for t in eng.kpi("aud")["times"] for name in times.DIMENSIONS for r in t[name] if r["count"]]
+    assert {r["count"] % 2 for r in rows} == {0, 1}
+    assert any(r["median_hours"] != r["p90_hours"] for r in rows)
+
+
+def test_kpi_rebuild_counts_them_again(data_set):
+    """(Before the tests of the approval process: on PostgreSQL they empty the database the data set is on.)"""
+    eng, _ = data_set
+    before = kept(eng)
+    assert before["kpi_hours_month"] and before["kpi_hours_day"]
+    with eng.db.write() as s:
+        s.execute(delete(KpiHoursMonth))
+        s.execute(delete(KpiHoursDay))
+    done = run_cli({"SALESFLOW_DATABASE_URL": eng.db.url, "SALESFLOW_LANG": "en"}, "kpi", "rebuild")
+    assert done.returncode == 0, done.stderr
+    assert "done cases in hour buckets" in done.stdout and "kpi_hours_month:" in done.stdout
+    assert kept(eng) == before
+
+
+# -- randomized rows around the engine, in a zone with daylight saving ------------------------------------------
+
+@pytest.fixture
+def berlin(approval: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """kpi.yaml with `timezone: Europe/Berlin`. The days and the zone of the rollups stay from one test to the next
+    on PostgreSQL (tests/conftest.py KEPT_TABLES): they are built for Asia/Shanghai again after the test."""
+    defs = dataclasses.replace(definitions.load(), timezone=BERLIN)
+    with monkeypatch.context() as m:
+        m.setattr(definitions, "load", lambda *_: defs)
+        yield
+    if not approval.db.is_sqlite:
+        approval.rebuild_kpi_rollups()
+
+
+def _utc(text_: str) -> datetime:
+    return datetime.fromisoformat(text_).replace(tzinfo=UTC)
+
+
+# the first and last instants of Berlin's 23-hour day (29 March), 25-hour day (25 October) and of months
+EDGES = [_utc(t) for t in ("2026-03-28T23:00", "2026-03-29T21:59:59.999999", "2026-03-29T22:00",
+                           "2026-03-31T21:59:59.999999", "2026-03-31T22:00", "2026-10-24T22:00",
+                           "2026-10-25T22:59:59.999999", "2026-10-25T23:00", "2026-10-31T22:59:59.999999",
+                           "2026-10-31T23:00", "2026-02-28T22:59:59.999999", "2026-02-28T23:00")]
+PEOPLE = [("sales_manager", "m1"), ("sales_manager", "m2"), ("engineer", "e1"), ("engineer", None), (None, None)]
+WINDOWS = [{}, {"from": "2026-03-29", "to": "2026-03-29"}, {"from": "2026-03-28", "to": "2026-04-01"},
+           {"from": "2026-03-30"}, {"to": "2026-03-31"}, {"process": "complaint"},
+           {"from": "2026-03-25", "to": "2026-10-25", "process": "aftersale"},
+           {"from": "2026-10-25", "to": "2026-10-25"},
+           {"from": "2026-06-01", "to": "2026-06-30"}, {"from": "2026-03-01", "to": "2026-03-31"},
+           {"from": "2026-03-15", "to": "2026-11-02"}]
+
+
+def _hours(rng: random.Random) -> float:
+    kind = rng.random()
+    if kind < 0.3:
+        return float(rng.randrange(0, 6))  # on a bucket's upper edge
+    if kind < 0.5:
+        return rng.choice((1.5, 2.25, 30.0))  # ties
+    if kind < 0.55:
+        return rng.choice((1e-6, 0.999999, 1.000001, 500.75))
+    return round(rng.uniform(0, 80), rng.choice((2, 6)))
+
+
+def _start(rng: random.Random) -> datetime:
+    if rng.random() < 0.3:
+        return rng.choice(EDGES)
+    base = rng.choice((_utc("2026-03-20T00:00"), _utc("2026-10-18T00:00")))
+    return base + timedelta(seconds=rng.randrange(0, 16 * 86400))
+
+
+def _load(eng: Engine, rng: random.Random, count: int) -> None:
+    """`count` instances with a case of each measure (some only one), written around the engine."""
+    with eng.db.write() as s:
+        version = s.scalar(select(ProcessVersion.id).limit(1))
+        first = (s.scalar(select(Instance.id).order_by(Instance.id.desc()).limit(1)) or 0) + 1
+        instances, cases = [], []
+        for iid in range(first, first + count):
+            at = _start(rng)
+            process = rng.choice(("complaint", "aftersale"))
+            instances.append({"id": iid, "process_version_id": version, "process_key": "approval",
+                              "status": "completed", "started_by": "rep", "started_at": at, "state_json": "{}",
+                              "serializer_version": "x"})
+            for measure in ("first_response", "resolution"):
+                if rng.random() < 0.15:
+                    continue
+                role, person = rng.choice(PEOPLE)
+                cases.append({"measure": measure, "instance_id": iid, "process": process, "started_at": at,
+                              "role": role, "person": person, "hours": _hours(rng),
+                              "unresolved": rng.random() < 0.1})
+        s.execute(insert(Instance), instances)
+        s.execute(insert(KpiCase), cases)
+
+
+def _oracle(eng: Engine, measure: definitions.Measure, window: filter_rules.Window) -> dict:
+    """(dimension, key) -> (median, p90) of the window's done rows, summed up in Python (stats.median, stats.p90)."""
+    processes = [i.process for i in measure.intervals if window.process in (None, i.process)]
+    found: dict[tuple, list[float]] = defaultdict(list)
+    with eng.db.read() as s:
+        for r in s.execute(select(KpiCase).where(KpiCase.measure == measure.key, KpiCase.process.in_(processes))):
+            case = r[0]
+            if case.unresolved or not window.contains(case.started_at):
+                continue
+            month = months.month_of(case.started_at, BERLIN)
+            for row in (("overall", None), ("by_process", case.process), ("by_month", month),
+                        ("by_role", case.role), ("by_person", case.person)):
+                found[row].append(case.hours)
+    return {row: (stats.median(values), stats.p90(values)) for row, values in found.items()}
+
+
+def _read(eng: Engine, measure: definitions.Measure, window: filter_rules.Window, how) -> dict | None:
+    with eng.db.read() as s:
+        specs = [i for i in measure.intervals if window.process in (None, i.process)]
+        first, last = measures.registration_bounds(s, window)
+        if first is None or last is None or first > last:
+            return {}
+        span = months.span(first, last, BERLIN)
+        return how(s, measure, specs, window, span)
+
+
+def _same_figures(eng: Engine, expect_rows: bool = True) -> None:
+    defs = definitions.load()
+    with eng.db.read() as s:
+        assert quantiles.usable(s, BERLIN)
+    seen = 0
+    for filters in WINDOWS:
+        with eng.db.read() as s:  # (the approval fixture deploys neither process: the page would refuse it)
+            days = filter_rules.parse(s, {k: v for k, v in filters.items() if k != "process"}, BERLIN)
+        window = dataclasses.replace(days, process=filters.get("process"))
+        for measure in defs.measures:
+            expected = _oracle(eng, measure, window)
+            ranked = _read(eng, measure, window, lambda *a: quantiles.ranks(*a, BERLIN))
+            assert ranked == expected, (filters, measure.key)
+            old = _read(eng, measure, window, times._ranks)  # the old path (its empty window: overall (None, None))
+            assert {row: v for row, v in old.items() if v != (None, None)} == expected, (filters, measure.key)
+            seen += len(expected)
+    assert seen > 100 or not expect_rows
+    assert kept(eng) == recounted(eng)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_rows_around_the_engine_in_berlin(approval, berlin, seed):
+    eng = approval
+    eng.rebuild_kpi_rollups()  # the days and counts for Berlin
+    rng = random.Random(seed)
+    _load(eng, rng, 400)
+    _same_figures(eng)
+    counts = [len(v) for v in _all_rows(eng).values()]
+    assert {n % 2 for n in counts} == {0, 1}  # even and odd rows
+    with eng.db.write() as s:  # changed by hand: hours onto edges, (un)resolved, another role, across months; deleted
+        ids = list(s.scalars(select(KpiCase.instance_id).where(KpiCase.measure == "resolution")))
+        rng.shuffle(ids)
+        for iid in ids[:40]:
+            s.execute(update(KpiCase).where(KpiCase.measure == "resolution", KpiCase.instance_id == iid).values(
+                hours=float(rng.randrange(0, 4))))
+        for iid in ids[40:60]:
+            s.execute(update(KpiCase).where(KpiCase.measure == "resolution", KpiCase.instance_id == iid).values(
+                unresolved=~KpiCase.unresolved))
+        s.execute(update(KpiCase).where(KpiCase.instance_id.in_(ids[60:80])).values(role="director", person="d1"))
+        s.execute(update(KpiCase).where(KpiCase.instance_id.in_(ids[80:90])).values(
+            started_at=_utc("2026-03-31T21:59:59.999999")))
+        s.execute(update(Instance).where(Instance.id.in_(ids[80:90])).values(
+            started_at=_utc("2026-03-31T21:59:59.999999")))
+        s.execute(delete(KpiCase).where(KpiCase.instance_id.in_(ids[90:120])))
+    _same_figures(eng)
+
+
+def _all_rows(eng: Engine) -> dict[tuple, list[float]]:
+    found: dict[tuple, list[float]] = defaultdict(list)
+    with eng.db.read() as s:
+        for measure, role, hours in s.execute(select(KpiCase.measure, KpiCase.role, KpiCase.hours).where(
+                KpiCase.unresolved.is_(False))):
+            found[(measure, role)].append(hours)
+    return found
+
+
+def test_a_count_that_misses_its_rows_makes_the_page_read_every_case(approval, berlin, ranked_calls):
+    eng = approval
+    eng.rebuild_kpi_rollups()
+    _load(eng, random.Random(9), 200)
+    defs = definitions.load()
+    with eng.db.read() as s:
+        window = filter_rules.parse(s, {}, BERLIN)
+    expected = {m.key: _oracle(eng, m, window) for m in defs.measures}
+    with eng.db.write() as s:  # one more case in a bucket than the rows hold (a count changed by hand)
+        row = s.execute(select(KpiHoursMonth).where(KpiHoursMonth.measure == "resolution").limit(1)).scalar_one()
+        row.n += 1
+    page = {t["measure"]: t for t in eng.kpi("aud", {})["times"]}
+    assert ranked_calls == [True, False]  # first_response read at its ranks; resolution by every case
+    overall = expected["resolution"][("overall", None)]
+    assert (page["resolution"]["overall"]["median_hours"], page["resolution"]["overall"]["p90_hours"]) == (
+        stats.hours(overall[0]), stats.hours(overall[1]))
+
+
+def test_counts_built_for_another_zone_are_not_read(approval, berlin, ranked_calls):
+    eng = approval
+    with eng.db.write() as s:  # built for Shanghai (as a new database's)
+        rollups.rebuild(s, "Asia/Shanghai")
+    _load(eng, random.Random(4), 50)
+    with eng.db.read() as s:
+        assert not quantiles.usable(s, BERLIN) and quantiles.usable(s, "Asia/Shanghai")
+    eng.kpi("aud", {})
+    assert ranked_calls == []
+    eng.rebuild_kpi_rollups()
+    eng.kpi("aud", {})
+    assert ranked_calls == [True, True]
+
+
+def test_few_cases_are_sorted_not_ranked(approval, berlin, ranked_calls, monkeypatch):
+    eng = approval
+    eng.rebuild_kpi_rollups()
+    _load(eng, random.Random(5), 30)
+    monkeypatch.setattr(quantiles, "DIRECT", 10_000)
+    eng.kpi("aud", {})
+    assert ranked_calls == []
+
+
+# -- migration 0028 and the rebuild ------------------------------------------------------------------------------
+
+def _schema_objects(raw) -> set[str]:
+    with raw.connect() as conn:
+        if raw.dialect.name == "postgresql":
+            found = set(conn.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+                                          "AND tgname LIKE 'kpi_hours%' UNION SELECT proname FROM pg_proc "
+                                          "WHERE proname = 'kpi_hours_rollup'")))
+        else:
+            found = set(conn.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                          "AND name LIKE 'kpi_hours%'")))
+        tables = set(inspect(conn).get_table_names()) & {"kpi_hours_month", "kpi_hours_day"}
+        indexes = {ix["name"] for ix in inspect(conn).get_indexes("kpi_case") if ix["name"].endswith("_hours")}
+    return found | tables | indexes
+
+
+def test_the_upgrade_counts_what_0027_wrote_and_the_downgrade_removes_it(approval, berlin, db_url):
+    eng = approval
+    raw = create_engine(db_url)
+    cfg = alembic_config(db_url)
+    try:
+        command.downgrade(cfg, "0027")
+        raw.dispose()
+        assert _schema_objects(raw) == set()
+        eng.db.dispose()
+        eng.rebuild_kpi_cases()
+        with eng.db.write() as s:  # the day rollups for Berlin (the counts of 0028 are not there yet)
+            rollups.rebuild(s, BERLIN)
+        _load(eng, random.Random(6), 150)
+        with eng.db.read() as s:
+            assert not quantiles.usable(s, BERLIN)  # below 0028: every case is read
+    finally:
+        command.upgrade(cfg, "head")
+        raw.dispose()
+    eng.db.dispose()
+    made = {"ix_kpi_case_hours", "ix_kpi_case_process_hours", "ix_kpi_case_role_hours", "ix_kpi_case_person_hours",
+            "kpi_hours_month", "kpi_hours_day", "kpi_hours_insert", "kpi_hours_update", "kpi_hours_delete"}
+    assert _schema_objects(raw) == made | ({"kpi_hours_rollup"} if raw.dialect.name == "postgresql" else set())
+    raw.dispose()
+    _same_figures(eng)
+
+
+def test_the_ranks_wanted_are_those_of_statistics_median_and_p90():
+    for n in range(1, 40):
+        values = [float(v) for v in range(n)]
+        wanted = quantiles._wanted_ranks(n)
+        middle = {(n + 1) // 2, n // 2 + 1}
+        assert wanted == middle | {(9 * n + 9) // 10}
+        assert statistics.median(values) == sum(values[r - 1] for r in middle) / len(middle)
+        assert stats.p90(values) == values[(9 * n + 9) // 10 - 1]
