@@ -221,19 +221,23 @@ def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
         s.execute(text(sla.fill_sql(eng.db.is_sqlite)))
     print(f"  SLA columns filled ({time.perf_counter() - filling:.1f} s)", flush=True)
     filling = time.perf_counter()
-    # the KPI page's decided cases, as migration 0023 fills them (then the steps); their counts per month and hour
-    # bucket are counted below in one statement instead of by a trigger call per row (migration 0026)
+    # the KPI page's decided cases, as migration 0023 fills them (then the steps); their counts per day and per hour
+    # bucket are counted below with the other rollups, in one statement each, not by a trigger call per row
     with bulk.without_triggers(eng, ("kpi_case",)), eng.db.write() as s:
         cases = case_rows.rebuild(s)
     print(f"  KPI case rows filled: {cases:,} ({time.perf_counter() - filling:.1f} s)", flush=True)
     filling = time.perf_counter()
-    with eng.db.write() as s:  # the KPI page's counts per day, as migration 0025 counts them (then the triggers)
+    # the KPI page's counts per day, as migrations 0025-0027 count them (then the triggers); the open cases' rows
+    # written without their per-row day count (rollups.rebuild counts them after, in one statement)
+    with bulk.without_triggers(eng, ("kpi_open_case",)), eng.db.write() as s:
         counted = rollups.rebuild(s, definitions.load().timezone)
-        stats["rollup_hours"] = quantiles.rebuild(s)  # the done cases per month and hour bucket (migration 0026)
+        stats["rollup_hours"] = quantiles.rebuild(s)  # the done cases per month and hour bucket (migration 0028)
     stats["rollup_completed"], stats["rollup_registered"] = counted["kpi_completed_day"], counted["kpi_registered_day"]
+    stats["rollup_cases"], stats["rollup_open"] = counted.get("kpi_case_day", 0), counted.get("kpi_open_day", 0)
     print(f"  KPI rollups counted ({time.perf_counter() - filling:.1f} s): {stats['rollup_completed']:,} completed "
           f"tasks ({stats['completed']:,} loaded), {stats['rollup_registered']:,} instances "
-          f"({stats['instances']:,} loaded), {stats['rollup_hours']:,} done cases in hour buckets", flush=True)
+          f"({stats['instances']:,} loaded), {stats['rollup_cases']:,} decided cases ({cases:,} rows), "
+          f"{stats['rollup_open']:,} open cases, {stats['rollup_hours']:,} done cases in hour buckets", flush=True)
     bulk.settle(eng)
     return stats
 

@@ -6,7 +6,8 @@
 - no task completed twice: at most one `completed` event per task id, and the task table agrees;
 - no timer fired twice (two timer workers race for every due timer, one is killed on the way);
 - the KPI rollups the database triggers keep (engine/kpi/rollups.py) equal a count of the task and instance rows
-  (their row locks taken by concurrent commands: none lost, none counted twice);
+  (their row locks taken by concurrent commands: none lost, none counted twice), and the decided cases per day
+  (engine/kpi/case_days.py) a count of the kpi_case rows, the open cases (engine/kpi/open_cases.py) the rule's;
 - every instance can still be loaded and driven to its end through the Engine facade;
 - the poisoned instance (its timer's next step always fails) stopped no other timer: each healthy
   completed instance fired its cool-off timer exactly once, the poisoned one's failed attempts were
@@ -28,8 +29,8 @@ from sqlalchemy import select
 
 from bench.staff import Ack, form_data
 from engine import Engine
-from engine.kpi import definitions, rollups
-from engine.store.models import AuditEvent, Instance, Task, Timer
+from engine.kpi import case_days, definitions, open_cases, rollups
+from engine.store.models import AuditEvent, Instance, KpiCase, Task, Timer
 
 POISON = "load_poison"  # bench/processes/load_poison.bpmn
 
@@ -88,7 +89,48 @@ def rollup_problems(eng: Engine) -> list[str]:
         rows = {(*key, n) for key, n in counted.items()}
         for row in sorted(rows ^ kept[table], key=str)[:20]:
             problems.append(f"{table}: {'counted ' if row in rows else 'kept '}{row} differs")
-    return problems
+    return problems + case_day_problems(eng)
+
+
+def case_day_problems(eng: Engine) -> list[str]:
+    """The decided cases per company day the kpi_case triggers kept (engine/kpi/case_days.py, migration 0026)
+    against a count of the kpi_case rows, each row's day by zoneinfo and `within` by kpi.yaml's targets."""
+    defs = definitions.load()
+    zone, targets = ZoneInfo(defs.timezone), {m.key: m.target_hours for m in defs.measures}
+    counted: Counter = Counter()
+    with eng.db.read() as s:
+        if not all(case_days.usable(s, m, defs.timezone) for m in defs.measures):
+            return [f"the KPI decided-case rollup is not usable for {defs.timezone} and kpi.yaml's targets"]
+        kept = case_days.nonzero_rows(s)
+        for measure, at, process, role, person, hours, unresolved in s.execute(select(
+                KpiCase.measure, KpiCase.started_at, KpiCase.process, KpiCase.role, KpiCase.person, KpiCase.hours,
+                KpiCase.unresolved)):
+            key = (measure, at.astimezone(zone).date().isoformat(), process, role or "", person or "")
+            counted[key] += 0  # the key is there, whatever it counts
+            counted[(*key, "done")] += not unresolved
+            counted[(*key, "within")] += not unresolved and hours <= targets[measure]
+            counted[(*key, "unresolved")] += bool(unresolved)
+    rows = {(*key, counted[(*key, "done")], counted[(*key, "within")], counted[(*key, "unresolved")])
+            for key in counted if len(key) == 5}
+    return [f"kpi_case_day: {'counted ' if row in rows else 'kept '}{row} differs"
+            for row in sorted(rows ^ kept, key=str)[:20]] + open_problems(eng)
+
+
+def open_problems(eng: Engine) -> list[str]:
+    """The open cases the triggers kept (engine/kpi/open_cases.py, migration 0027) against the rule computed
+    again from the instances, tasks and kpi_case, and their counts per day against a count of them by zoneinfo."""
+    defs = definitions.load()
+    zone = ZoneInfo(defs.timezone)
+    with eng.db.read() as s:
+        if not all(open_cases.usable(s, m, defs.timezone) for m in defs.measures):
+            return [f"the KPI open-case rollup is not usable for {defs.timezone} and kpi.yaml's end tasks"]
+        kept, counted, days = open_cases.kept(s), open_cases.by_rule(s), open_cases.nonzero_rows(s)
+    per_day = Counter((m, at.astimezone(zone).date().isoformat(), p, role or "", person or "")
+                      for m, _, p, at, role, person in counted)
+    counted_days = {(*key, n) for key, n in per_day.items()}
+    return [f"{table}: {'counted ' if row in b else 'kept '}{row} differs"
+            for table, a, b in (("kpi_open_case", kept, counted), ("kpi_open_day", days, counted_days))
+            for row in sorted(a ^ b, key=str)[:20]]
 
 
 def check_database(eng: Engine, acks: list[Ack]) -> Findings:

@@ -139,10 +139,12 @@ def _empty(url: str) -> None:
         conn.exec_driver_sql(_EMPTY_ALL)
 
 
-# kpi_day and kpi_rollup_state describe the schema (the company days, the zone the KPI rollups were built for), as
-# on a new database: they stay. The rollups go last: the triggers of the task and instance deletes write them.
-KEPT_TABLES = {"kpi_day", "kpi_rollup_state"}
-_ROLLUPS = ["kpi_completed_day", "kpi_registered_day", "kpi_hours_month", "kpi_hours_day"]  # kpi_case's: 0026
+# kpi_day, kpi_rollup_state, kpi_case_target and kpi_open_end describe the schema (the company days, the zone the KPI
+# rollups were built for, the targets the decided cases are counted by, the end tasks of the open cases), as on a new
+# database: they stay. The rollups go last: the triggers of the task, instance and kpi_case deletes write them.
+KEPT_TABLES = {"kpi_day", "kpi_rollup_state", "kpi_case_target", "kpi_open_end"}
+_ROLLUPS = ["kpi_completed_day", "kpi_registered_day", "kpi_case_day", "kpi_open_case", "kpi_open_day",
+            "kpi_hours_month", "kpi_hours_day"]
 _EMPTIED = [t.name for t in reversed(Base.metadata.sorted_tables)
             if t.name not in KEPT_TABLES | set(_ROLLUPS)] + _ROLLUPS
 _EMPTY_ALL = ("DO $$ DECLARE t text; has boolean; BEGIN "

@@ -34,11 +34,13 @@ from engine import Engine
 from engine.store.models import Base
 from tests.conftest import T0
 
-# engine.init() fills the role catalogue and the KPI rollups' company days and zone (migration 0025) and nothing
-# else; any other row means the test did something first
-_INIT_TABLES = {"role", "kpi_day", "kpi_rollup_state"}
-# what the database's triggers write as the task and instance rows come back: copied, they would count twice
-_TRIGGERED = {"kpi_completed_day", "kpi_registered_day"}
+# engine.init() fills the role catalogue, the KPI rollups' company days and zone (migration 0025), the targets the
+# decided cases are counted by (0026) and the open cases' end tasks (0027) and nothing else; any other row means the
+# test did something first
+_INIT_TABLES = {"role", "kpi_day", "kpi_rollup_state", "kpi_case_target", "kpi_open_end"}
+# what the database's triggers write as the task, instance and kpi_case rows come back: copied, they would count
+# twice
+_TRIGGERED = {"kpi_completed_day", "kpi_registered_day", "kpi_case_day", "kpi_open_case", "kpi_open_day"}
 
 
 @dataclass

@@ -4,14 +4,16 @@ whose clocks jump at midnight (Havana, Santiago), half-hour offsets (Kolkata, Te
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from engine import Engine
-from engine.kpi import months
+from engine.kpi import measures, months
+from engine.kpi.filters import Window
 from engine.store.models import Instance, ProcessVersion
 
 ZONES = ("Asia/Shanghai", "America/Havana", "America/Santiago", "Asia/Kolkata", "Asia/Tehran", "Pacific/Apia")
@@ -49,3 +51,36 @@ def test_sql_months_are_month_of(registered: Engine, zone: str, guess: str) -> N
 def test_month_of_remembering_its_last_month(zone: str) -> None:
     month = months.Months(zone)
     assert [month(at) for at in instants()] == [months.month_of(at, zone) for at in instants()]
+
+
+def test_the_registrations_bounds_are_the_first_and_last_and_seek_the_index_ends(registered: Engine) -> None:
+    """measures.registration_bounds with an open window: the first and last registration, each one seek of
+    ix_instance_started_at on SQLite (min() and max() in one SELECT made SQLite read every entry of it)."""
+    everything = Window(start=None, end=None, process=None)
+    with registered.db.read() as s:
+        first, last = measures.registration_bounds(s, everything)
+        assert (first, last) == (s.scalar(select(Instance.started_at).order_by(Instance.started_at).limit(1)),
+                                 s.scalar(select(Instance.started_at).order_by(Instance.started_at.desc()).limit(1)))
+        assert first <= instants()[0] and last == instants()[-1]
+        if s.get_bind().dialect.name == "sqlite":
+            seen: list[str] = []
+            with measures_statements(s, seen):
+                measures.registration_bounds(s, everything)
+            plan = [row[3] for row in s.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + seen[0])]
+            assert [line for line in plan if "instance" in line] == [
+                "SEARCH instance USING COVERING INDEX ix_instance_started_at"] * 2, plan
+
+
+@contextlib.contextmanager
+def measures_statements(session, seen: list[str]):
+    """The SQL text of the statements the session's connection runs meanwhile (parameters inlined: none here)."""
+    conn = session.connection()
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(conn, "before_cursor_execute", note)
+    try:
+        yield
+    finally:
+        event.remove(conn, "before_cursor_execute", note)

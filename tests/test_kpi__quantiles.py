@@ -1,5 +1,5 @@
 """The median and p90 of every row of the KPI time breakdowns read at their ranks (engine/kpi/quantiles.py, migration
-0026) are exactly stats.median and stats.p90 of the row's done hours:
+0028) are exactly stats.median and stats.p90 of the row's done hours:
 
 - on test_kpi__case_rows' data set (cases driven through the engine), for every filter, as an auditor and as a sales
   manager: the page is the page of every case summarized in Python (measures.cases);
@@ -11,13 +11,15 @@
   deleted by hand; the trigger-kept counts are a recount's;
 - a count that no longer matches the rows makes the page read every case (the same figures); counts built for
   another zone are not read;
-- migration 0026 counts what 0025 wrote, the downgrade removes the tables, triggers and indexes, and
+- migration 0028 counts what 0027 wrote, the downgrade removes the tables, triggers and indexes, and
   `salesflow kpi rebuild` counts them again.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import math
 import random
 import statistics
 from collections import defaultdict
@@ -76,11 +78,11 @@ class _Recounted(Exception):
     """Ends the recount's transaction: rolled back."""
 
 
-def recounted(eng: Engine) -> dict[str, set[tuple]]:
+def recounted(eng: Engine, bucket=quantiles.bucket_sql) -> dict[str, set[tuple]]:
     """The tables as a rebuild counts them (rolled back afterwards)."""
     found: dict[str, set[tuple]] = {}
     with pytest.raises(_Recounted), eng.db.write() as s:
-        quantiles.rebuild(s)
+        quantiles.rebuild(s, bucket)
         found.update({t.__tablename__: {tuple(r) for r in s.execute(
             select(*t.__table__.columns).where(t.n != 0))} for t in (KpiHoursMonth, KpiHoursDay)})
         raise _Recounted
@@ -399,7 +401,7 @@ def test_the_page_reads_at_the_ranks_only_where_that_costs_less_than_sorting(app
 WEEK_HOURS = 168
 
 
-# -- migration 0026 and the rebuild ------------------------------------------------------------------------------
+# -- migrations 0028 and 0030 and the rebuild -------------------------------------------------------------------
 
 def _schema_objects(raw) -> set[str]:
     with raw.connect() as conn:
@@ -415,21 +417,21 @@ def _schema_objects(raw) -> set[str]:
     return found | tables | indexes
 
 
-def test_the_upgrade_counts_what_0025_wrote_and_the_downgrade_removes_it(approval, berlin, db_url):
+def test_the_upgrade_counts_what_0027_wrote_and_the_downgrade_removes_it(approval, berlin, db_url):
     eng = approval
     raw = create_engine(db_url)
     cfg = alembic_config(db_url)
     try:
-        command.downgrade(cfg, "0025")
+        command.downgrade(cfg, "0027")
         raw.dispose()
         assert _schema_objects(raw) == set()
         eng.db.dispose()
         eng.rebuild_kpi_cases()
-        with eng.db.write() as s:  # the day rollups for Berlin (the counts of 0026 are not there yet)
+        with eng.db.write() as s:  # the day rollups for Berlin (the counts of 0028 are not there yet)
             rollups.rebuild(s, BERLIN)
         _load(eng, random.Random(6), 150)
         with eng.db.read() as s:
-            assert not quantiles.usable(s, BERLIN)  # below 0026: every case is read
+            assert not quantiles.usable(s, BERLIN)  # below 0028: every case is read
     finally:
         command.upgrade(cfg, "head")
         raw.dispose()
@@ -449,3 +451,43 @@ def test_the_ranks_wanted_are_those_of_statistics_median_and_p90():
         assert wanted == middle | {(9 * n + 9) // 10}
         assert statistics.median(values) == sum(values[r - 1] for r in middle) / len(middle)
         assert stats.p90(values) == values[(9 * n + 9) // 10 - 1]
+
+
+def _buckets(eng: Engine, dim: str) -> set[tuple]:
+    """(label, bucket) of the month counts of `dim` (not zero)."""
+    with eng.db.read() as s:
+        return {tuple(r) for r in s.execute(select(KpiHoursMonth.label, KpiHoursMonth.bucket).where(
+            KpiHoursMonth.dim == dim, KpiHoursMonth.n != 0))}
+
+
+def _expected(eng: Engine, dim: str, bucket) -> set[tuple]:
+    with eng.db.read() as s:
+        rows = s.execute(select(KpiCase.role, KpiCase.person, KpiCase.hours).where(KpiCase.unresolved.is_(False)))
+        return {({"process": "", "role": role or "", "person": person or ""}[dim], bucket(hours))
+                for role, person, hours in rows}
+
+
+def test_0030_counts_in_buckets_per_dim_and_its_downgrade_in_whole_hours(approval, berlin, db_url):
+    """The upgrade's triggers and count: per person (and role) the ladder, per process whole hours up to a week;
+    the downgrade's: ceil(hours) for every dim, as 0028 counted; each kept by its triggers as rows come in."""
+    eng = approval
+    eng.rebuild_kpi_rollups()
+    _load(eng, random.Random(12), 150)
+    cfg = alembic_config(db_url)
+    ladder = lambda h: bisect.bisect_left(quantiles.LADDER, h)  # noqa: E731 - LADDER[b-1] < h <= LADDER[b]
+    try:
+        command.downgrade(cfg, "0029")
+        eng.db.dispose()
+        assert _buckets(eng, "person") == _expected(eng, "person", math.ceil) != _expected(eng, "person", ladder)
+        _load(eng, random.Random(13), 100)  # counted by 0028's triggers
+        assert kept(eng) == recounted(eng, quantiles.hourly_sql)
+        assert _buckets(eng, "role") == _expected(eng, "role", math.ceil)
+    finally:
+        command.upgrade(cfg, "head")
+    eng.db.dispose()
+    assert _buckets(eng, "person") == _expected(eng, "person", ladder)
+    weekly = lambda h: bisect.bisect_left(quantiles.EDGES["process"], h)  # noqa: E731 - whole hours, then the ladder
+    assert _buckets(eng, "process") == _expected(eng, "process", weekly) != _expected(eng, "process", math.ceil)
+    _load(eng, random.Random(14), 100)
+    assert kept(eng) == recounted(eng)
+    assert _buckets(eng, "role") == _expected(eng, "role", ladder)

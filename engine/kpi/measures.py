@@ -112,7 +112,10 @@ def registration_bounds(session: Session, window: Window) -> tuple[datetime | No
     lookups in the index on started_at)."""
     if window.start is not None and window.end is not None:
         return window.start, window.end
-    first, last = session.execute(select(func.min(Instance.started_at), func.max(Instance.started_at))).one()
+    # one subquery each: SQLite seeks the index's end for a lone min() or max() only, and scanned every entry of
+    # it for both in one SELECT (12 ms a call at 100,000 instances, two calls a page)
+    first, last = session.execute(select(select(func.min(Instance.started_at)).scalar_subquery(),
+                                         select(func.max(Instance.started_at)).scalar_subquery())).one()
     return window.start or first, window.end or last
 
 

@@ -85,7 +85,9 @@ def counts(session: Session, query: Select, at: ColumnElement, keys: Sequence[Co
 
 
 def _range(session: Session, query: Select, at: ColumnElement) -> tuple[datetime | None, datetime | None]:
-    row = session.execute(query.with_only_columns(func.min(at), func.max(at))).one()
+    # a subquery each: SQLite seeks an index's end for a lone min() or max() only (both in one SELECT: a scan)
+    row = session.execute(select(query.with_only_columns(func.min(at)).scalar_subquery(),
+                                 query.with_only_columns(func.max(at)).scalar_subquery())).one()
     return row[0], row[1]
 
 

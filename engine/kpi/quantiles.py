@@ -1,4 +1,4 @@
-"""The median and p90 of each row of the KPI page's time breakdowns, read at their ranks (migration 0026).
+"""The median and p90 of each row of the KPI page's time breakdowns, read at their ranks (migration 0028).
 
 The exact figures of stats.median and stats.p90 (the middle one or two done hours, the one at rank ceil(0.9 n))
 without reading every done case of the window, in two phases:
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -102,15 +102,21 @@ def _bounds(dim: str, bucket: int) -> str:
     return " AND ".join(part for part in (low, high) if part)
 
 
-def rebuild(session: Session) -> int:
+def hourly_sql(dim: str, column: str, dialect: str) -> str:
+    """Migration 0028's buckets, ceil(hours) for every dim: its upgrade's count and migration 0030's downgrade."""
+    return f"CAST(ceil({column}) AS integer)" if dialect == "postgresql" else _SQLITE_CEIL.format(h=column)
+
+
+def rebuild(session: Session, bucket: Callable[[str, str, str], str] = bucket_sql) -> int:
     """kpi_hours_month and kpi_hours_day counted again from kpi_case (in the caller's transaction; after
-    rollups.rebuild, which lists the days they come from); returns the done cases counted."""
+    rollups.rebuild, which lists the days they come from) in the buckets of `bucket` (a migration's own); returns
+    the done cases counted."""
     for table, period, length in _TABLES:
         session.execute(delete(table))
         for dim, label in _LABELS.items():
             session.execute(text(_COUNT.format(table=table.__tablename__, period=period, length=length, dim=dim,
                                                label=label.format(c="c."),
-                                               bucket=bucket_sql(dim, "c.hours", session.get_bind().dialect.name))),
+                                               bucket=bucket(dim, "c.hours", session.get_bind().dialect.name))),
                             {"no": False})
     return int(session.scalar(select(func.coalesce(func.sum(KpiHoursMonth.n), 0)).where(
         KpiHoursMonth.dim == "process")))

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from engine.kpi.definitions import Point
@@ -45,10 +45,17 @@ def as_at(window: Window, now: datetime) -> datetime:
 
 def instances(session: Session, process: str, window: Window | None = None) -> list[Instance]:
     """The process's instances, oldest first; with a window, those registered in it."""
+    # ordered here, not by the query: asked for the ids' order, SQLite read the whole table in it rather than sort
+    # the rows of one range of ix_instance_process_started (its statistics give every process a quarter of them)
+    return sorted(session.scalars(instances_query(process, window)), key=lambda inst: inst.id)
+
+
+def instances_query(process: str, window: Window | None = None) -> Select:
+    """`instances`' query, in no order: one range of ix_instance_process_started (migration 0029)."""
     query = select(Instance).where(Instance.process_key == process)
     if window is not None:  # by registration only: the process is this function's own
         query = window.narrow(query, Instance.started_at)
-    return list(session.scalars(query.order_by(Instance.id)))
+    return query
 
 
 def instance_data(inst: Instance) -> dict:

@@ -11,7 +11,9 @@ the trigger takes the last day starting at or before an instant (one index seek)
 days is counted under OUTSIDE, and the page then counts the source rows instead. The rollups are used only when
 they were built for the configured zone (`kpi_rollup_state`); else, and when they were never built, the page
 counts the source rows (the same figures, slower). `rebuild` (`salesflow kpi rebuild`) lists the days again for
-the configured zone and recounts every rollup from the source rows.
+the configured zone and recounts every rollup from the source rows (and the decided cases per day of
+engine/kpi/case_days.py, migration 0026, and the open cases of engine/kpi/open_cases.py, migration 0027, which
+count by the same days).
 """
 
 from __future__ import annotations
@@ -25,8 +27,18 @@ from sqlalchemy import Select, delete, exists, func, insert, inspect, literal_co
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
+from engine.kpi import case_days, open_cases
 from engine.kpi.filters import Window
-from engine.store.models import Instance, KpiCompletedDay, KpiDay, KpiRegisteredDay, KpiRollupState, Task
+from engine.store.models import (
+    Instance,
+    KpiCaseDay,
+    KpiCompletedDay,
+    KpiDay,
+    KpiOpenDay,
+    KpiRegisteredDay,
+    KpiRollupState,
+    Task,
+)
 
 OUTSIDE = "0000-00-00"  # the day of an instant kpi_day does not cover
 DAYS = (date(2000, 1, 1), date(2100, 1, 1))  # listed at least: the first day, the day after the last
@@ -97,6 +109,10 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
         # a trigger that read the old days waits for the rebuild and then counts by them: none may read them
         session.execute(text("LOCK TABLE kpi_day IN ACCESS EXCLUSIVE MODE"))
         session.execute(text("LOCK TABLE kpi_completed_day, kpi_registered_day, kpi_rollup_state IN EXCLUSIVE MODE"))
+        if case_days.exists_in(session):
+            session.execute(text("LOCK TABLE kpi_case_day, kpi_case_target IN EXCLUSIVE MODE"))
+        if open_cases.exists_in(session):
+            session.execute(text("LOCK TABLE kpi_open_case, kpi_open_day, kpi_open_end IN EXCLUSIVE MODE"))
     first, last = _data_days(session, timezone)
     listed = fill_days(session, timezone, first, last)
     say(f"kpi_day: {listed:,} days from {first} to {last} ({timezone})")
@@ -107,6 +123,10 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
             session.execute(count)
         found[table.__tablename__] = session.scalar(select(func.coalesce(func.sum(table.n), 0)))
         say(f"{table.__tablename__}: {found[table.__tablename__]:,} counted")
+    if case_days.exists_in(session):  # the decided cases per day (migration 0026): by the days just listed
+        found[KpiCaseDay.__tablename__] = case_days.rebuild(session, say)
+    if open_cases.exists_in(session):  # the open cases and their counts per day (migration 0027)
+        found[KpiOpenDay.__tablename__] = open_cases.rebuild(session, say)
     session.execute(delete(KpiRollupState))
     session.execute(insert(KpiRollupState).values(id=1, timezone=timezone, built_at=datetime.now(UTC)))
     return found

@@ -2,12 +2,14 @@
 
 The same figures as summarizing every case (stats.Summary), from two sources:
 - the decided cases (done, or ended unresolved), one `kpi_case` row each (engine/kpi/case_rows.py keeps them):
-  counted per process, month, role and person in one grouped read of ix_kpi_case_window; the median and the p90
+  their counts per process, month, role and person summed from kpi_case_day (engine/kpi/case_days.py, kept per
+  company day by triggers), else one grouped read of ix_kpi_case_window; the median and the p90
   per row of each breakdown picked by rank in SQL (row_number and count over the row's done hours, keeping only
   the ranks stats.median and stats.p90 take), so no hour of a case comes to Python except those;
-- the open cases (a running or halted instance of a measured process with no decided row), counted live per
-  month and per the role and assignee of its first waiting end task (measures' `_first_waiting` rule, as SQL),
-  and whether it is already past its target at `now`.
+- the open cases (a running or halted instance of a measured process with no decided row), per month and per the
+  role and assignee of its first waiting end task (measures' `_first_waiting` rule, as SQL), and whether it is
+  already past its target at `now`: summed from kpi_open_day (engine/kpi/open_cases.py, kept by triggers), else
+  counted live.
 
 An interval whose start is a task, not the registration (none in kpi.yaml today), is read the old way: every case
 through measures.cases, summarized in Python.
@@ -22,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, inspect, literal, select
 from sqlalchemy.orm import Session
 
-from engine.kpi import measures, months, quantiles, stats
+from engine.kpi import case_days, measures, months, open_cases, quantiles, stats
 from engine.kpi.definitions import Interval, Measure, Point
 from engine.kpi.filters import Window
 from engine.store.models import Instance, KpiCase, Task
@@ -69,9 +71,9 @@ def breakdown(session: Session, measure: Measure, window: Window, now: datetime,
     span = months.span(first, last, timezone) if first is not None and last is not None and first <= last else []
     groups: dict[Key, _Counts] = {}
     if span and specs:
-        _decided(session, measure, specs, window, span, groups)
+        _decided(session, measure, specs, window, span, timezone, groups)
         for spec in specs:
-            _open(session, measure, spec, window, now, span, groups)
+            _open(session, measure, spec, window, now, span, timezone, groups)
     overall, rows = _Counts(), {name: {} for name in DIMENSIONS}
     for key, counts in groups.items():
         overall.add(counts)
@@ -105,15 +107,15 @@ def _grouped(session: Session, inner: Select, keys: int) -> list:
     return list(session.execute(select(*columns, *sums).group_by(*columns)))
 
 
-def _decided(session: Session, measure: Measure, specs: list[Interval], window: Window, span: list,
+def _decided(session: Session, measure: Measure, specs: list[Interval], window: Window, span: list, timezone: str,
              groups: dict[Key, _Counts]) -> None:
-    done = KpiCase.unresolved.is_(False)
-    within = and_(done, KpiCase.hours <= measure.target_hours)
-    inner = _cases(measure, specs, window).with_only_columns(
-        KpiCase.process.label("k0"), months.bucket(KpiCase.started_at, span).label("k1"), KpiCase.role.label("k2"),
-        KpiCase.person.label("k3"), _flag(done).label("done"), _flag(within).label("within"),
-        _flag(KpiCase.unresolved.is_(True)).label("unresolved"))
-    for process, month, role, person, n_done, n_within, n_unresolved in _grouped(session, inner, 4):
+    """The decided cases' counts: summed from their counts per company day (engine/kpi/case_days.py) when those
+    hold this zone's and this target's, else counted from kpi_case."""
+    if case_days.usable(session, measure, timezone):
+        found = case_days.decided(session, measure.key, [s.process for s in specs], window)
+    else:
+        found = _counted(session, measure, specs, window, span)
+    for process, month, role, person, n_done, n_within, n_unresolved in found:
         counts = groups.setdefault((process, month, role, person), _Counts())
         counts.done += n_done
         counts.within += n_within
@@ -121,31 +123,54 @@ def _decided(session: Session, measure: Measure, specs: list[Interval], window: 
         counts.breached += n_done - n_within + n_unresolved
 
 
+def _counted(session: Session, measure: Measure, specs: list[Interval], window: Window, span: list) -> list:
+    """(process, month, role, person, done, within, unresolved) of the window's decided cases, read from kpi_case."""
+    done = KpiCase.unresolved.is_(False)
+    within = and_(done, KpiCase.hours <= measure.target_hours)
+    inner = _cases(measure, specs, window).with_only_columns(
+        KpiCase.process.label("k0"), months.bucket(KpiCase.started_at, span).label("k1"), KpiCase.role.label("k2"),
+        KpiCase.person.label("k3"), _flag(done).label("done"), _flag(within).label("within"),
+        _flag(KpiCase.unresolved.is_(True)).label("unresolved"))
+    return _grouped(session, inner, 4)
+
+
 def _flag(condition: ColumnElement) -> ColumnElement:
     return case((condition, 1), else_=0)
 
 
 def _open(session: Session, measure: Measure, spec: Interval, window: Window, now: datetime, span: list,
-          groups: dict[Key, _Counts]) -> None:
+          timezone: str, groups: dict[Key, _Counts]) -> None:
     """The spec's open cases: running or halted instances registered in the window without a decided row, per
-    month and the role and assignee of the first waiting end task (None: not offered yet), each instance read once
-    (the first waiting row looked up for the open ones only, in ix_task_instance_status)."""
+    month and the role and assignee of the first waiting end task (None: not offered yet): summed from their
+    counts per company day (engine/kpi/open_cases.py) when usable, else counted live."""
+    late_before = now - timedelta(hours=measure.target_hours)
+    if open_cases.usable(session, measure, timezone):
+        found = open_cases.counts(session, measure.key, spec.process, window, late_before, timezone)
+    else:
+        found = _open_counted(session, measure, spec, window, late_before, span)
+    for month, role, person, n_open, n_late in found:
+        counts = groups.setdefault((spec.process, month, role, person), _Counts())
+        counts.open += n_open
+        counts.open_breached += n_late
+        counts.breached += n_late
+
+
+def _open_counted(session: Session, measure: Measure, spec: Interval, window: Window, late_before: datetime,
+                  span: list) -> list:
+    """(month, role, person, open, late) of the spec's open cases counted live, each instance read once (the first
+    waiting row looked up for the open ones only, in ix_task_instance_status)."""
     decided = select(KpiCase.instance_id).where(KpiCase.measure == measure.key, KpiCase.instance_id == Instance.id)
     waiting = select(Task.role).where(Task.instance_id == Instance.id, Task.bpmn_id.in_(list(spec.end.tasks)),
                                       Task.status == "ready").order_by(Task.created_at, Task.id).limit(1)
     # measures._first_waiting's rule: its role and its assignee, each a seek in ix_task_instance_status (a join on
     # the row's id made PostgreSQL hash the whole task table)
     role, assignee = waiting.scalar_subquery(), waiting.with_only_columns(Task.assignee).scalar_subquery()
-    late = Instance.started_at < now - timedelta(hours=measure.target_hours)
+    late = Instance.started_at < late_before
     inner = window.narrow(
         select(months.bucket(Instance.started_at, span).label("k0"), role.label("k1"), assignee.label("k2"),
                literal(1, Integer).label("open"), _flag(late).label("late")), Instance.started_at).where(
         Instance.process_key == spec.process, Instance.status.in_(("running", "incident")), ~decided.exists())
-    for month, role, person, n_open, n_late in _grouped(session, inner, 3):
-        counts = groups.setdefault((spec.process, month, role, person), _Counts())
-        counts.open += n_open
-        counts.open_breached += n_late
-        counts.breached += n_late
+    return _grouped(session, inner, 3)
 
 
 def _ranked(session: Session, measure: Measure, specs: list[Interval], window: Window, span: list, timezone: str,
@@ -211,7 +236,10 @@ def reaching(defs_measures: Iterable[Measure], process: str, point: Point) -> Me
 
 def reached(session: Session, measure: Measure, process: str, window: Window, timezone: str) -> Counter[str]:
     """month of registration -> the instances of `process` registered in the window whose case of `measure` is
-    decided (measures.resolved's figure for the point `reaching` matched), counted from ix_kpi_case_window."""
+    decided (measures.resolved's figure for the point `reaching` matched): summed from the counts per company day
+    (engine/kpi/case_days.py) when usable, else counted from ix_kpi_case_window."""
+    if case_days.usable(session, measure, timezone):
+        return Counter(case_days.done_per_month(session, measure.key, process, window))
     query = window.narrow(select(KpiCase.measure), KpiCase.started_at).where(
         KpiCase.measure == measure.key, KpiCase.process == process, KpiCase.unresolved.is_(False))
     return Counter({month: count for month, count in months.counts(

@@ -115,7 +115,7 @@ class Instance(Base):
     __tablename__ = "instance"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
-    process_key: Mapped[str] = mapped_column(String(128), index=True)
+    process_key: Mapped[str] = mapped_column(String(128))  # its index: with started_at, below
     business_key: Mapped[str | None] = mapped_column(String(128), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)  # running|incident|completed|cancelled|error
     started_by: Mapped[str] = mapped_column(String(64), index=True)
@@ -131,6 +131,10 @@ class Instance(Base):
     # reads these instead of the task rows and the trail
     sla_late_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# a process's instances of a date range in one seek (migration 0029; the KPI page's figures of one process)
+Index("ix_instance_process_started", Instance.process_key, Instance.started_at)
 
 
 # the reads at scale (migrations 0015, 0016, 0022): partial indexes of the open tasks, used when a query states
@@ -498,7 +502,7 @@ Index("ix_kpi_case_window", KpiCase.measure, KpiCase.started_at, KpiCase.process
       KpiCase.unresolved, KpiCase.hours)
 
 
-# the median and p90 of a row of the page, read at their ranks (engine/kpi/quantiles.py; migration 0026): the done
+# the median and p90 of a row of the page, read at their ranks (engine/kpi/quantiles.py; migration 0028): the done
 # hours of the measure in order, per key of a breakdown (overall and month: the first; process, role, person)
 Index("ix_kpi_case_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.hours, KpiCase.started_at, KpiCase.process)
 Index("ix_kpi_case_process_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.process, KpiCase.hours,
@@ -559,12 +563,77 @@ class KpiRegisteredDay(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class KpiCaseTarget(Base):
+    """Each measure's target hours (kpi.yaml) as the kpi_case trigger counts `within` by (migration 0026): the
+    page reads kpi_case_day only while these are kpi.yaml's targets (engine/kpi/case_days.py)."""
+
+    __tablename__ = "kpi_case_target"
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    target_hours: Mapped[float] = mapped_column(Float)
+
+
+class KpiCaseDay(Base):
+    """The decided cases (kpi_case) per measure, company day of the registration, process, role and person ('' for
+    none): done, done within the measure's target, ended unresolved (migration 0026, kept by triggers on kpi_case)."""
+
+    __tablename__ = "kpi_case_day"
+    __table_args__ = (_CLUSTERED,)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    done: Mapped[int] = mapped_column(Integer)
+    within: Mapped[int] = mapped_column(Integer)
+    unresolved: Mapped[int] = mapped_column(Integer)
+
+
+class KpiOpenEnd(Base):
+    """The end tasks of each measured interval (kpi.yaml), as the open-case triggers read them (migration 0027):
+    the page reads kpi_open_day only while these are kpi.yaml's (engine/kpi/open_cases.py)."""
+
+    __tablename__ = "kpi_open_end"
+    bpmn_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class KpiOpenCase(Base):
+    """One open case of a measure (a running or halted instance of its process without a decided row) and whom
+    it is offered to: its first waiting end task's role and assignee (migration 0027, kept by triggers)."""
+
+    __tablename__ = "kpi_open_case"
+    # the key leads with the instance: the triggers compute an instance's rows again (one B-tree fewer to write)
+    instance_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    role: Mapped[str | None] = mapped_column(String(64))
+    person: Mapped[str | None] = mapped_column(String(64))
+
+
+Index("ix_kpi_open_case_day", KpiOpenCase.measure, KpiOpenCase.process, KpiOpenCase.started_at)  # the late split
+
+
+class KpiOpenDay(Base):
+    """The open cases per measure, company day of the registration, process, role and person ('' for none)."""
+
+    __tablename__ = "kpi_open_day"
+    __table_args__ = (_CLUSTERED,)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class KpiHoursMonth(Base):
     """Done cases (kpi_case rows not unresolved) per measure, company month of registration, process and bucket of
     hours (quantiles.EDGES: b holds edge[b-1] < hours <= edge[b]; whole hours up to a week per process, wider ones
-    per role and person), each counted three times: per process alone (dim 'process', label ''), per role and per
-    person (dim 'role' / 'person', label: the role or person, '' for none). Kept by
-    triggers on kpi_case (migration 0026): where the page's median and p90 lie before it reads them in the indexes
+    per role and person: migration 0030), each counted three times: per process alone (dim 'process', label ''), per
+    role and per person (dim 'role' / 'person', label: the role or person, '' for none). Kept by
+    triggers on kpi_case (migration 0028): where the page's median and p90 lie before it reads them in the indexes
     on hours."""
 
     __tablename__ = "kpi_hours_month"

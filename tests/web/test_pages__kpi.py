@@ -94,6 +94,12 @@ def test_the_page_follows_the_language(pages, answered):
     html = aud.get("/kpi").get_data(as_text=True)
     assert "KPI dashboard" in html and "First response" in html and "target 24 h" in html
     assert "Within target" in html and "首次响应" not in html
+    assert "Beijing time" in html and "Asia/Shanghai" not in html
+
+
+def test_the_company_time_is_named_in_the_readers_terms(pages, answered):
+    html = pages("aud").get("/kpi").get_data(as_text=True)
+    assert "北京时间" in html and "Asia/Shanghai" not in html  # a zone identifier is not a reader's word
 
 
 def test_a_bad_date_is_shown_under_its_field(pages, answered):

@@ -19,16 +19,16 @@ day of a registration: the `kpi_day` row it falls in (migration 0025), '0000-00-
 page then reads every done case, as before); its month, the day's YYYY-MM. The upgrade counts the existing rows
 (quantiles.rebuild); the downgrade drops the triggers, the tables and the indexes.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0028
+Revises: 0027
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-revision = "0026"
-down_revision = "0025"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
@@ -118,8 +118,8 @@ def upgrade() -> None:
                         sa.Column("n", sa.Integer, nullable=False), sqlite_with_rowid=False)
     for statement in triggers(op.get_bind().dialect.name):
         op.execute(statement)
-    from engine.kpi import quantiles  # the engine's own rule (imported here: the models are the head's)
-    quantiles.rebuild(Session(bind=op.get_bind()))
+    from engine.kpi import quantiles  # the engine's own count (imported here: the models are the head's)
+    quantiles.rebuild(Session(bind=op.get_bind()), quantiles.hourly_sql)  # in this revision's buckets
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ANALYZE kpi_case, kpi_hours_month, kpi_hours_day")
 

@@ -1,0 +1,125 @@
+"""The decided cases (kpi_case) counted per company day, kept by the database (migration 0026; docs/kpi.md
+"Rollups").
+
+The times section counted every decided case of the range per process, month, role and person (done, within the
+target, unresolved), and the resolution rate counted them again per month: a read that grows with the range.
+`kpi_case_day` holds those counts per measure and company day of the registration; triggers on kpi_case keep it
+in the writing transaction (the step that writes a case row pays no statement of its own), with the day of
+`kpi_day` (engine/kpi/rollups.py: same zone rule, same `kpi_rollup_state`). `within` is the row's hours against
+the measure's target as `kpi_case_target` holds it; the page reads the counts only while those are kpi.yaml's
+targets, the days were built for kpi.yaml's zone and no registration fell outside them (`usable`), else it counts
+kpi_case (the same figures, slower). The page's windows are whole company days, so a window is a range of days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from sqlalchemy import Select, delete, exists, func, insert, inspect, literal_column, or_, select, text
+from sqlalchemy.orm import Session
+
+from engine.kpi import definitions
+from engine.kpi.filters import Window
+from engine.store.models import KpiCaseDay, KpiCaseTarget, KpiRollupState
+
+OUTSIDE = "0000-00-00"  # rollups.OUTSIDE: the day of an instant kpi_day does not cover
+_MONTH = (literal_column("1"), literal_column("7"))  # substr(day, 1, 7): literals, one GROUP BY expression on PG
+
+# what a rebuild counts: the trigger's rule as one grouped statement, each row's day found as the trigger finds it
+# (the last listed day starting at or before it: one seek in kpi_day per row; a range join per day would read
+# kpi_case once per listed day, its index leading with the measure)
+_COUNT = text(
+    "INSERT INTO kpi_case_day (measure, day, process, role, person, done, within, unresolved) "
+    "SELECT measure, day, process, role, person, sum(CASE WHEN unresolved THEN 0 ELSE 1 END), "
+    "sum(CASE WHEN NOT unresolved AND hours <= target_hours THEN 1 ELSE 0 END), "
+    "sum(CASE WHEN unresolved THEN 1 ELSE 0 END) FROM ("
+    "SELECT c.measure, COALESCE((SELECT CASE WHEN d.ends_at > c.started_at THEN d.day END FROM kpi_day d "
+    f"WHERE d.starts_at <= c.started_at ORDER BY d.starts_at DESC LIMIT 1), '{OUTSIDE}') AS day, c.process, "
+    "COALESCE(c.role, '') AS role, COALESCE(c.person, '') AS person, c.unresolved, c.hours, t.target_hours "
+    "FROM kpi_case c LEFT JOIN kpi_case_target t ON t.measure = c.measure) AS x "
+    "GROUP BY measure, day, process, role, person")
+
+
+class Decided(NamedTuple):
+    """The decided cases of one process, month, role and person (None: not attributed)."""
+
+    process: str
+    month: str
+    role: str | None
+    person: str | None
+    done: int
+    within: int
+    unresolved: int
+
+
+def exists_in(session: Session) -> bool:
+    """Whether the database has kpi_case_day (not below migration 0026), asked of the schema once per session."""
+    if _HAS_TABLE not in session.info:
+        session.info[_HAS_TABLE] = inspect(session.connection()).has_table(KpiCaseDay.__tablename__)
+    return session.info[_HAS_TABLE]
+
+
+_HAS_TABLE = "kpi_case_day_exists"  # session.info key
+
+
+def rebuild(session: Session, progress: Callable[[str], None] | None = None) -> int:
+    """kpi.yaml's targets, and kpi_case_day counted again from kpi_case by the listed days (in the caller's
+    transaction; rollups.rebuild calls this after listing the days again); returns the cases counted."""
+    session.execute(delete(KpiCaseTarget))
+    session.execute(insert(KpiCaseTarget), [{"measure": m.key, "target_hours": float(m.target_hours)}
+                                            for m in definitions.load().measures])
+    session.execute(delete(KpiCaseDay))
+    session.execute(_COUNT)
+    counted = session.scalar(select(func.coalesce(func.sum(KpiCaseDay.done + KpiCaseDay.unresolved), 0)))
+    if progress is not None:
+        progress(f"kpi_case_day: {counted:,} decided cases counted")
+    return int(counted)
+
+
+def usable(session: Session, measure: definitions.Measure, timezone: str) -> bool:
+    """Whether kpi_case_day holds the page's counts of this measure: the database has it, kpi_day was built for
+    this zone, no registration fell outside the listed days, and `within` was counted by the measure's target."""
+    if not exists_in(session):
+        return False
+    outside = select(KpiCaseDay.day).where(KpiCaseDay.day == OUTSIDE,
+                                           or_(KpiCaseDay.done != 0, KpiCaseDay.unresolved != 0))
+    target = select(KpiCaseTarget.target_hours).where(KpiCaseTarget.measure == measure.key).scalar_subquery()
+    found = session.execute(select(KpiRollupState.timezone, target).where(
+        KpiRollupState.id == 1, ~exists(outside))).first()
+    return found is not None and found[0] == timezone and found[1] == float(measure.target_hours)
+
+
+def _days(query: Select, measure: str, processes: Iterable[str], window: Window) -> Select:
+    query = query.where(KpiCaseDay.measure == measure, KpiCaseDay.process.in_(list(processes)))
+    if window.day_from is not None:
+        query = query.where(KpiCaseDay.day >= window.day_from.isoformat())
+    if window.day_to is not None:
+        query = query.where(KpiCaseDay.day <= window.day_to.isoformat())
+    return query
+
+
+def decided(session: Session, measure: str, processes: Iterable[str], window: Window) -> list[Decided]:
+    """The measure's decided cases of the processes registered in the window's days, per process, month, role and
+    person (groups whose counts sum to zero left out: a count that fell to zero keeps its row)."""
+    month = func.substr(KpiCaseDay.day, *_MONTH)
+    keys = (KpiCaseDay.process, month, KpiCaseDay.role, KpiCaseDay.person)
+    done, unresolved = func.sum(KpiCaseDay.done), func.sum(KpiCaseDay.unresolved)
+    query = _days(select(*keys, done, func.sum(KpiCaseDay.within), unresolved), measure, processes, window)
+    rows = session.execute(query.group_by(*keys).having(or_(done != 0, unresolved != 0)))
+    return [Decided(process, m, role or None, person or None, int(n_done), int(n_within), int(n_unresolved))
+            for process, m, role, person, n_done, n_within, n_unresolved in rows]
+
+
+def done_per_month(session: Session, measure: str, process: str, window: Window) -> dict[str, int]:
+    """month -> the measure's done cases of the process registered in the window's days (non-zero months)."""
+    month = func.substr(KpiCaseDay.day, *_MONTH)
+    done = func.sum(KpiCaseDay.done)
+    query = _days(select(month, done), measure, [process], window).group_by(month).having(done != 0)
+    return {m: int(n) for m, n in session.execute(query)}
+
+
+def nonzero_rows(session: Session) -> set[tuple]:
+    """kpi_case_day's rows with a non-zero count (for tests and checks: compare with a count of kpi_case)."""
+    return {tuple(r) for r in session.execute(select(*KpiCaseDay.__table__.columns).where(
+        or_(KpiCaseDay.done != 0, KpiCaseDay.within != 0, KpiCaseDay.unresolved != 0)))}
