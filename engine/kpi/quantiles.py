@@ -1,4 +1,4 @@
-"""The median and p90 of each row of the KPI page's time breakdowns, read at their ranks (migration 0028).
+"""The median and p90 of each row of the KPI page's time breakdowns, read at their ranks (migrations 0028, 0030).
 
 The exact figures of stats.median and stats.p90 (the middle one or two done hours, the one at rank ceil(0.9 n))
 without reading every done case of the window, in two phases:
@@ -82,7 +82,7 @@ EDGES = {"process": tuple(range(WEEK + 1)) + tuple(e for e in LADDER if e > WEEK
 
 
 def bucket_sql(dim: str, column: str, dialect: str) -> str:
-    """The SQL bucket of the hours `column` in a count of `dim` (the triggers of migration 0026 and rebuild): b when
+    """The SQL bucket of the hours `column` in a count of `dim` (the triggers of migration 0030 and rebuild): b when
     EDGES[dim][b - 1] < hours <= EDGES[dim][b] (0 up to the first edge, len(edges) past the last)."""
     edges, head = EDGES[dim], ""
     if dim == "process":  # its whole hours: ceil(hours) (SQLite may be built without ceil())
