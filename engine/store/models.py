@@ -7,7 +7,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     Boolean,
     Date,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -17,13 +16,10 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from engine.store.base import Base
 from engine.store.types import UTCDateTime
-
-
-class Base(DeclarativeBase):
-    pass
 
 
 class Role(Base):
@@ -478,184 +474,19 @@ class InstanceCustomerName(Base):
 Index("ix_instance_customer_name", Instance.customer_name, Instance.started_at, Instance.id)
 
 
-class KpiCase(Base):
-    """One decided case of a KPI measure (engine/kpi/case_rows.py; migration 0023): an interval of an instance of a
-    measured process that reached its end (done) or whose instance ended with one of its `unresolved` outcomes.
-    Written by the step that completes one of the measure's start or end tasks or ends the instance (and by a
-    migration of the instance to another version), with the page's own interval rule; open cases are not here
-    (the page counts them live). The KPI page groups and ranks these rows in SQL instead of one per instance in
-    Python."""
-
-    __tablename__ = "kpi_case"
-    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), primary_key=True)
-    process: Mapped[str] = mapped_column(String(128))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the instance's registration: the page's window
-    role: Mapped[str | None] = mapped_column(String(64))
-    person: Mapped[str | None] = mapped_column(String(64))
-    hours: Mapped[float] = mapped_column(Float)
-    unresolved: Mapped[bool] = mapped_column(Boolean)
-
-
-# the page's window over a measure's cases, from the index alone (its groups and the done hours it ranks)
-Index("ix_kpi_case_window", KpiCase.measure, KpiCase.started_at, KpiCase.process, KpiCase.role, KpiCase.person,
-      KpiCase.unresolved, KpiCase.hours)
-
-
-# the median and p90 of a row of the page, read at their ranks (engine/kpi/quantiles.py; migration 0028): the done
-# hours of the measure in order, per key of a breakdown (overall and month: the first; process, role, person)
-Index("ix_kpi_case_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.hours, KpiCase.started_at, KpiCase.process)
-Index("ix_kpi_case_process_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.process, KpiCase.hours,
-      KpiCase.started_at)
-Index("ix_kpi_case_role_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.role, KpiCase.hours, KpiCase.started_at,
-      KpiCase.process)
-Index("ix_kpi_case_person_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.person, KpiCase.hours,
-      KpiCase.started_at, KpiCase.process)
-
-
-# The KPI page's counts per company day (engine/kpi/rollups.py; migration 0024). Kept by database triggers on
-# `task` and `instance` in the writing transaction (a command pays no statement for them), read by the page
-# instead of counting the source rows: a few rows per day instead of every completed task of the range.
-_CLUSTERED = {"sqlite_with_rowid": False}  # SQLite keeps the rows in key order: a range of days is one read
-
-
-class KpiDay(Base):
-    """Each company day's first instant in the zone `kpi_rollup_state.timezone`: how a trigger, which cannot
-    convert time zones, finds the day of an instant (the last row starting at or before it)."""
-
-    __tablename__ = "kpi_day"
-    __table_args__ = (_CLUSTERED,)
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the next day's start: past the last day is no day
-    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD
-
-
-class KpiRollupState(Base):
-    """One row: the zone kpi_day and the rollups were built for (None: not built; the page then counts the
-    source rows)."""
-
-    __tablename__ = "kpi_rollup_state"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    timezone: Mapped[str | None] = mapped_column(String(64))
-    built_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class KpiCompletedDay(Base):
-    """User tasks completed per company day (of completed_at), process, role and person ('' for none)."""
-
-    __tablename__ = "kpi_completed_day"
-    __table_args__ = (_CLUSTERED,)
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
-    process_key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    role: Mapped[str] = mapped_column(String(64), primary_key=True)
-    person: Mapped[str] = mapped_column(String(64), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
-
-
-class KpiRegisteredDay(Base):
-    """Instances registered per company day (of started_at), process and outcome ('' while none)."""
-
-    __tablename__ = "kpi_registered_day"
-    __table_args__ = (_CLUSTERED,)
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
-    process_key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    outcome: Mapped[str] = mapped_column(String(32), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
-
-
-class KpiCaseTarget(Base):
-    """Each measure's target hours (kpi.yaml) as the kpi_case trigger counts `within` by (migration 0026): the
-    page reads kpi_case_day only while these are kpi.yaml's targets (engine/kpi/case_days.py)."""
-
-    __tablename__ = "kpi_case_target"
-    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
-    target_hours: Mapped[float] = mapped_column(Float)
-
-
-class KpiCaseDay(Base):
-    """The decided cases (kpi_case) per measure, company day of the registration, process, role and person ('' for
-    none): done, done within the measure's target, ended unresolved (migration 0026, kept by triggers on kpi_case)."""
-
-    __tablename__ = "kpi_case_day"
-    __table_args__ = (_CLUSTERED,)
-    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
-    process: Mapped[str] = mapped_column(String(128), primary_key=True)
-    role: Mapped[str] = mapped_column(String(64), primary_key=True)
-    person: Mapped[str] = mapped_column(String(64), primary_key=True)
-    done: Mapped[int] = mapped_column(Integer)
-    within: Mapped[int] = mapped_column(Integer)
-    unresolved: Mapped[int] = mapped_column(Integer)
-
-
-class KpiOpenEnd(Base):
-    """The end tasks of each measured interval (kpi.yaml), as the open-case triggers read them (migration 0027):
-    the page reads kpi_open_day only while these are kpi.yaml's (engine/kpi/open_cases.py)."""
-
-    __tablename__ = "kpi_open_end"
-    bpmn_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
-    process: Mapped[str] = mapped_column(String(128), primary_key=True)
-
-
-class KpiOpenCase(Base):
-    """One open case of a measure (a running or halted instance of its process without a decided row) and whom
-    it is offered to: its first waiting end task's role and assignee (migration 0027, kept by triggers)."""
-
-    __tablename__ = "kpi_open_case"
-    # the key leads with the instance: the triggers compute an instance's rows again (one B-tree fewer to write)
-    instance_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
-    process: Mapped[str] = mapped_column(String(128))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    role: Mapped[str | None] = mapped_column(String(64))
-    person: Mapped[str | None] = mapped_column(String(64))
-
-
-Index("ix_kpi_open_case_day", KpiOpenCase.measure, KpiOpenCase.process, KpiOpenCase.started_at)  # the late split
-
-
-class KpiOpenDay(Base):
-    """The open cases per measure, company day of the registration, process, role and person ('' for none)."""
-
-    __tablename__ = "kpi_open_day"
-    __table_args__ = (_CLUSTERED,)
-    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)
-    process: Mapped[str] = mapped_column(String(128), primary_key=True)
-    role: Mapped[str] = mapped_column(String(64), primary_key=True)
-    person: Mapped[str] = mapped_column(String(64), primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
-
-
-class KpiHoursMonth(Base):
-    """Done cases (kpi_case rows not unresolved) per measure, company month of registration, process and bucket of
-    hours (quantiles.EDGES: b holds edge[b-1] < hours <= edge[b]; whole hours up to a week per process, wider ones
-    per role and person: migration 0030), each counted three times: per process alone (dim 'process', label ''), per
-    role and per person (dim 'role' / 'person', label: the role or person, '' for none). Kept by
-    triggers on kpi_case (migration 0028): where the page's median and p90 lie before it reads them in the indexes
-    on hours."""
-
-    __tablename__ = "kpi_hours_month"
-    __table_args__ = (_CLUSTERED,)
-    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
-    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM of kpi_day; '0000-00' outside it
-    dim: Mapped[str] = mapped_column(String(8), primary_key=True)
-    process: Mapped[str] = mapped_column(String(128), primary_key=True)
-    label: Mapped[str] = mapped_column(String(64), primary_key=True)  # the role or person ('' for none or dim process)
-    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
-
-
-class KpiHoursDay(Base):
-    """kpi_hours_month per company day instead of month: the days of a window's partial months at its edges."""
-
-    __tablename__ = "kpi_hours_day"
-    __table_args__ = (_CLUSTERED,)
-    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD of kpi_day; '0000-00-00' outside
-    dim: Mapped[str] = mapped_column(String(8), primary_key=True)
-    process: Mapped[str] = mapped_column(String(128), primary_key=True)
-    label: Mapped[str] = mapped_column(String(64), primary_key=True)  # the role or person ('' for none or dim process)
-    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
-    n: Mapped[int] = mapped_column(Integer)
+# The KPI page's tables live in kpi_tables.py (one subject of their own); imported here so that importing models
+# declares every table (Alembic's metadata, the tests) and their classes are found where every other table's are.
+from engine.store.kpi_tables import (  # noqa: E402, F401
+    KpiCase,
+    KpiCaseDay,
+    KpiCaseTarget,
+    KpiCompletedDay,
+    KpiDay,
+    KpiHoursDay,
+    KpiHoursMonth,
+    KpiOpenCase,
+    KpiOpenDay,
+    KpiOpenEnd,
+    KpiRegisteredDay,
+    KpiRollupState,
+)
