@@ -16,15 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from sqlalchemy import Select, delete, exists, func, insert, inspect, literal_column, or_, select, text
+from sqlalchemy import Select, delete, exists, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from engine.kpi import definitions
+from engine.kpi.day_rows import OUTSIDE, day_of, has_table
+from engine.kpi.day_rows import month as month_of_day
 from engine.kpi.filters import Window
 from engine.store.models import KpiCaseDay, KpiCaseTarget, KpiRollupState
-
-OUTSIDE = "0000-00-00"  # rollups.OUTSIDE: the day of an instant kpi_day does not cover
-_MONTH = (literal_column("1"), literal_column("7"))  # substr(day, 1, 7): literals, one GROUP BY expression on PG
 
 # what a rebuild counts: the trigger's rule as one grouped statement, each row's day found as the trigger finds it
 # (the last listed day starting at or before it: one seek in kpi_day per row; a range join per day would read
@@ -34,8 +33,7 @@ _COUNT = text(
     "SELECT measure, day, process, role, person, sum(CASE WHEN unresolved THEN 0 ELSE 1 END), "
     "sum(CASE WHEN NOT unresolved AND hours <= target_hours THEN 1 ELSE 0 END), "
     "sum(CASE WHEN unresolved THEN 1 ELSE 0 END) FROM ("
-    "SELECT c.measure, COALESCE((SELECT CASE WHEN d.ends_at > c.started_at THEN d.day END FROM kpi_day d "
-    f"WHERE d.starts_at <= c.started_at ORDER BY d.starts_at DESC LIMIT 1), '{OUTSIDE}') AS day, c.process, "
+    f"SELECT c.measure, {day_of('c.started_at')} AS day, c.process, "
     "COALESCE(c.role, '') AS role, COALESCE(c.person, '') AS person, c.unresolved, c.hours, t.target_hours "
     "FROM kpi_case c LEFT JOIN kpi_case_target t ON t.measure = c.measure) AS x "
     "GROUP BY measure, day, process, role, person")
@@ -54,13 +52,8 @@ class Decided(NamedTuple):
 
 
 def exists_in(session: Session) -> bool:
-    """Whether the database has kpi_case_day (not below migration 0026), asked of the schema once per session."""
-    if _HAS_TABLE not in session.info:
-        session.info[_HAS_TABLE] = inspect(session.connection()).has_table(KpiCaseDay.__tablename__)
-    return session.info[_HAS_TABLE]
-
-
-_HAS_TABLE = "kpi_case_day_exists"  # session.info key
+    """Whether the database has kpi_case_day (not below migration 0026)."""
+    return has_table(session, KpiCaseDay.__tablename__)
 
 
 def rebuild(session: Session, progress: Callable[[str], None] | None = None) -> int:
@@ -102,7 +95,7 @@ def _days(query: Select, measure: str, processes: Iterable[str], window: Window)
 def decided(session: Session, measure: str, processes: Iterable[str], window: Window) -> list[Decided]:
     """The measure's decided cases of the processes registered in the window's days, per process, month, role and
     person (groups whose counts sum to zero left out: a count that fell to zero keeps its row)."""
-    month = func.substr(KpiCaseDay.day, *_MONTH)
+    month = month_of_day(KpiCaseDay.day)
     keys = (KpiCaseDay.process, month, KpiCaseDay.role, KpiCaseDay.person)
     done, unresolved = func.sum(KpiCaseDay.done), func.sum(KpiCaseDay.unresolved)
     query = _days(select(*keys, done, func.sum(KpiCaseDay.within), unresolved), measure, processes, window)
@@ -113,7 +106,7 @@ def decided(session: Session, measure: str, processes: Iterable[str], window: Wi
 
 def done_per_month(session: Session, measure: str, process: str, window: Window) -> dict[str, int]:
     """month -> the measure's done cases of the process registered in the window's days (non-zero months)."""
-    month = func.substr(KpiCaseDay.day, *_MONTH)
+    month = month_of_day(KpiCaseDay.day)
     done = func.sum(KpiCaseDay.done)
     query = _days(select(month, done), measure, [process], window).group_by(month).having(done != 0)
     return {m: int(n) for m, n in session.execute(query)}

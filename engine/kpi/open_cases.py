@@ -18,24 +18,21 @@ from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, exists, func, insert, inspect, literal_column, select, text
+from sqlalchemy import case, delete, exists, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
 from engine.kpi import definitions
+from engine.kpi.day_rows import OUTSIDE, day_of, has_table
+from engine.kpi.day_rows import month as month_of_day
 from engine.kpi.filters import Window
 from engine.store.models import KpiOpenCase, KpiOpenDay, KpiOpenEnd, KpiRollupState
-
-OUTSIDE = "0000-00-00"  # rollups.OUTSIDE
-_MONTH = (literal_column("1"), literal_column("7"))  # substr(day, 1, 7): literals, one GROUP BY expression on PG
-_HAS_TABLE = "kpi_open_day_exists"  # session.info key
 
 # what a rebuild counts from kpi_open_case: the trigger's rule as one grouped statement (a seek in kpi_day per row)
 _COUNT = text(
     "INSERT INTO kpi_open_day (measure, day, process, role, person, n) "
     "SELECT measure, day, process, role, person, count(*) FROM ("
-    "SELECT o.measure, COALESCE((SELECT CASE WHEN d.ends_at > o.started_at THEN d.day END FROM kpi_day d "
-    f"WHERE d.starts_at <= o.started_at ORDER BY d.starts_at DESC LIMIT 1), '{OUTSIDE}') AS day, o.process, "
+    f"SELECT o.measure, {day_of('o.started_at')} AS day, o.process, "
     "COALESCE(o.role, '') AS role, COALESCE(o.person, '') AS person FROM kpi_open_case o) AS x "
     "GROUP BY measure, day, process, role, person")
 
@@ -56,10 +53,8 @@ class Open(NamedTuple):
 
 
 def exists_in(session: Session) -> bool:
-    """Whether the database has the tables (not below migration 0027), asked of the schema once per session."""
-    if _HAS_TABLE not in session.info:
-        session.info[_HAS_TABLE] = inspect(session.connection()).has_table(KpiOpenDay.__tablename__)
-    return session.info[_HAS_TABLE]
+    """Whether the database has the tables (not below migration 0027)."""
+    return has_table(session, KpiOpenDay.__tablename__)
 
 
 def ends(measures: tuple[definitions.Measure, ...] | list[definitions.Measure]) -> set[tuple[str, str, str]]:
@@ -147,7 +142,7 @@ def counts(session: Session, measure: str, process: str, window: Window, late_be
     """The open cases of the measure and process registered in the window's days, per month, role and person, and
     how many of them were registered before `late_before` (now - target)."""
     boundary = late_before.astimezone(ZoneInfo(timezone)).date()
-    month = func.substr(KpiOpenDay.day, *_MONTH)
+    month = month_of_day(KpiOpenDay.day)
     keys = (month, KpiOpenDay.role, KpiOpenDay.person)
     n = func.sum(KpiOpenDay.n)
     query = select(*keys, n, func.sum(case((KpiOpenDay.day < boundary.isoformat(), KpiOpenDay.n), else_=0))).where(

@@ -31,17 +31,18 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, exists, func, inspect, select, text
+from sqlalchemy import bindparam, delete, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
-from engine.kpi import rollups
+from engine.kpi import day_rows, rollups
+from engine.kpi.day_rows import day_of, has_table
 from engine.kpi.definitions import Interval, Measure
 from engine.kpi.filters import Window
 from engine.store.models import KpiHoursDay, KpiHoursMonth
 from engine.store.types import UTCDateTime
 
-OUTSIDE = rollups.OUTSIDE[:7]  # the month of a registration kpi_day does not cover
+OUTSIDE = day_rows.OUTSIDE[:7]  # the month of a registration kpi_day does not cover
 TIE_CHECK = 1  # a bucket with more cases than this is first asked whether all its hours are equal
 DIRECT = 10_000  # at most this many done cases in the window: times._ranks sorts them all (quicker, see docs/kpi.md)
 # What `cheaper` weighs, in done cases of the sorted read (times._ranks: ~2 us a case on SQLite, the Python loop
@@ -63,8 +64,7 @@ Ranked = dict[tuple, tuple[float | None, float | None]]  # (dimension, key) -> (
 
 # what a rebuild counts: the triggers' rule as one grouped statement per table and dim, each case's day by a seek
 # in kpi_day
-_DAY = ("COALESCE((SELECT CASE WHEN d.ends_at > c.started_at THEN d.day END FROM kpi_day d "
-        "WHERE d.starts_at <= c.started_at ORDER BY d.starts_at DESC LIMIT 1), '0000-00-00')")
+_DAY = day_of("c.started_at")
 _COUNT = ("INSERT INTO {table} (measure, {period}, dim, process, label, bucket, n) "
           "SELECT measure, period, '{dim}', process, label, bucket, count(*) FROM ("
           "SELECT c.measure, substr(" + _DAY + ", 1, {length}) AS period, c.process, {label} AS label, "
@@ -127,16 +127,11 @@ def rebuild(session: Session, bucket: Callable[[str, str, str], str] = bucket_sq
         KpiHoursMonth.dim == "process")))
 
 
-_HAS_TABLE = "kpi_hours_month_exists"  # session.info key
-
-
 def usable(session: Session, timezone: str) -> bool:
     """Whether kpi_hours_month holds this zone's counts: the database has it (asked of the schema once per
     session), the day rollups are usable (rollups.usable: built for this zone, nothing outside the listed days) and
     no registration of a done case fell outside them."""
-    if _HAS_TABLE not in session.info:
-        session.info[_HAS_TABLE] = inspect(session.connection()).has_table(KpiHoursMonth.__tablename__)
-    if not session.info[_HAS_TABLE] or not rollups.usable(session, timezone):
+    if not has_table(session, KpiHoursMonth.__tablename__) or not rollups.usable(session, timezone):
         return False
     outside = select(KpiHoursMonth.month).where(KpiHoursMonth.dim == "process", KpiHoursMonth.month == OUTSIDE,
                                                 KpiHoursMonth.n != 0)

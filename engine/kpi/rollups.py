@@ -23,11 +23,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, exists, func, insert, inspect, literal_column, select, text
+from sqlalchemy import Select, delete, exists, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
 from engine.kpi import case_days, open_cases
+from engine.kpi.day_rows import OUTSIDE, has_table
+from engine.kpi.day_rows import month as month_of_day
 from engine.kpi.filters import Window
 from engine.store.models import (
     Instance,
@@ -40,10 +42,8 @@ from engine.store.models import (
     Task,
 )
 
-OUTSIDE = "0000-00-00"  # the day of an instant kpi_day does not cover
 DAYS = (date(2000, 1, 1), date(2100, 1, 1))  # listed at least: the first day, the day after the last
 _BATCH = 10_000
-_MONTH = (literal_column("1"), literal_column("7"))  # substr(day, 1, 7): literals, one GROUP BY expression on PG
 
 # what a rebuild counts: the triggers' rule as one grouped statement per rollup, each source row to its day by a
 # range join on kpi_day
@@ -147,16 +147,13 @@ def _ranges_of_indexes(session: Session) -> Iterator[None]:
             session.execute(text("PRAGMA automatic_index = on"))
 
 
-_HAS_TABLES = "kpi_rollups_exist"  # session.info key
 
 
 def usable(session: Session, timezone: str) -> bool:
     """Whether the rollups hold the page's counts for this zone: the database has them (one below migration 0025,
     such as a migration test or a rolled-back upgrade leaves, is counted the old way; asked of the schema once per
     session), they were built for this zone, and no instant fell outside the listed days."""
-    if _HAS_TABLES not in session.info:
-        session.info[_HAS_TABLES] = inspect(session.connection()).has_table(KpiRollupState.__tablename__)
-    if not session.info[_HAS_TABLES]:
+    if not has_table(session, KpiRollupState.__tablename__):
         return False
 
     def outside(table: type) -> Select:
@@ -189,7 +186,7 @@ def registered(session: Session, window: Window) -> list[tuple[str, str | None, 
 
 def _summed(session: Session, table: type, keys: tuple, window: Window) -> list[tuple[str, str | None, str, int]]:
     """(first key, second key or None for '', month, count) of a rollup's non-zero sums over the window's days."""
-    month = func.substr(table.day, *_MONTH)
+    month = month_of_day(table.day)
     query = _days(select(*keys, month, func.sum(table.n)), table, window)
     rows = session.execute(query.group_by(*keys, month).having(func.sum(table.n) != 0))
     return [(first, second or None, m, int(n)) for first, second, m, n in rows]

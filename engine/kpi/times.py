@@ -21,10 +21,11 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, inspect, literal, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from engine.kpi import case_days, measures, months, open_cases, quantiles, stats
+from engine.kpi.day_rows import has_table
 from engine.kpi.definitions import Interval, Measure, Point
 from engine.kpi.filters import Window
 from engine.store.models import Instance, KpiCase, Task
@@ -56,12 +57,7 @@ def supported(session: Session, measure: Measure) -> bool:
     left behind, is read the old way: the same figures, slower). Asked of the schema once per session."""
     if not all(spec.start.is_registration for spec in measure.intervals):
         return False
-    if _HAS_TABLE not in session.info:
-        session.info[_HAS_TABLE] = inspect(session.connection()).has_table(KpiCase.__tablename__)
-    return session.info[_HAS_TABLE]
-
-
-_HAS_TABLE = "kpi_case_exists"  # session.info key
+    return has_table(session, KpiCase.__tablename__)
 
 
 def breakdown(session: Session, measure: Measure, window: Window, now: datetime, timezone: str) -> dict:

@@ -1,0 +1,31 @@
+"""What the KPI page's per-day rollups share (engine/kpi/rollups.py, case_days.py, open_cases.py, quantiles.py): the
+day an instant is counted under, a day row's month, and whether the database has a rollup's table at all."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, func, inspect, literal_column
+from sqlalchemy.orm import Session
+
+OUTSIDE = "0000-00-00"  # the day of an instant kpi_day does not cover
+
+
+def day_of(instant: str) -> str:
+    """SQL: the company day (kpi_day's YYYY-MM-DD) of the instant column `instant`, found as the triggers find it —
+    the last listed day starting at or before it, one seek in kpi_day — or OUTSIDE past the listed days."""
+    return (f"COALESCE((SELECT CASE WHEN d.ends_at > {instant} THEN d.day END FROM kpi_day d "
+            f"WHERE d.starts_at <= {instant} ORDER BY d.starts_at DESC LIMIT 1), '{OUTSIDE}')")
+
+
+def month(day: ColumnElement) -> ColumnElement:
+    """A day column's YYYY-MM: substr with literal bounds, so that PostgreSQL's server-side parameters leave the
+    selected expression and the GROUP BY's one and the same."""
+    return func.substr(day, literal_column("1"), literal_column("7"))
+
+
+def has_table(session: Session, name: str) -> bool:
+    """Whether the database has the table (a database below its migration, as a migration test or a rolled-back
+    upgrade leaves, is counted the old way), asked of the schema once per session."""
+    key = f"kpi_has_table:{name}"
+    if key not in session.info:
+        session.info[key] = inspect(session.connection()).has_table(name)
+    return session.info[key]
