@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, delete, func, insert, select, text, update
 
 from bench import load_checks
 from engine import Engine
-from engine.kpi import case_days, definitions, open_cases, rollups, times
+from engine.kpi import case_days, definitions, open_cases, quantiles, rollups, times
 from engine.store.db import alembic_config
 from engine.store.models import Instance, KpiCase, KpiCaseDay, KpiOpenDay, Task
 from tests import test_kpi__case_rows as case_rows_test
@@ -248,6 +248,31 @@ def test_a_changed_target_counts_kpi_case_until_rebuilt(mixed, monkeypatch):
         assert page == old
     eng.rebuild_kpi_rollups()
     assert usable(eng) and eng.kpi("aud", {}) == before
+
+
+def test_a_registration_outside_the_listed_days_makes_only_its_own_measure_count_kpi_case(mixed, monkeypatch):
+    """Each measure's counts are checked for registrations outside kpi_day on their own (a seek in the measure's
+    rows): the other measure keeps reading its counts, and the page stays the counted one."""
+    eng, _ = mixed
+    defs = definitions.load()
+    with eng.db.write() as s:
+        measure, iid, started = s.execute(select(KpiCase.measure, KpiCase.instance_id, KpiCase.started_at).where(
+            KpiCase.unresolved.is_(False)).order_by(KpiCase.instance_id).limit(1)).one()
+        where = (KpiCase.measure == measure) & (KpiCase.instance_id == iid)
+        s.execute(update(KpiCase).where(where).values(started_at=datetime(1990, 5, 1, tzinfo=UTC)))
+    try:
+        with eng.db.read() as s:
+            assert {m.key: (case_days.usable(s, m, defs.timezone), quantiles.usable(s, m, defs.timezone))
+                    for m in defs.measures} == {m.key: (m.key != measure,) * 2 for m in defs.measures}
+        page = eng.kpi("aud", {})
+        with monkeypatch.context() as m:
+            for module in (case_days, open_cases, rollups):
+                m.setattr(module, "usable", lambda *_: False)
+            assert page == eng.kpi("aud", {})
+    finally:
+        with eng.db.write() as s:
+            s.execute(update(KpiCase).where(where).values(started_at=started))
+    assert usable(eng)
 
 
 def test_rows_changed_around_the_engine_move_their_counts(mixed, monkeypatch):

@@ -234,7 +234,7 @@ def _read(eng: Engine, measure: definitions.Measure, window: filter_rules.Window
 def _same_figures(eng: Engine, expect_rows: bool = True) -> None:
     defs = definitions.load()
     with eng.db.read() as s:
-        assert quantiles.usable(s, BERLIN)
+        assert all(quantiles.usable(s, m, BERLIN) for m in defs.measures)
     seen = 0
     for filters in WINDOWS:
         with eng.db.read() as s:  # (the approval fixture deploys neither process: the page would refuse it)
@@ -311,7 +311,8 @@ def test_counts_built_for_another_zone_are_not_read(approval, berlin, ranked_cal
         rollups.rebuild(s, "Asia/Shanghai")
     _load(eng, random.Random(4), 50)
     with eng.db.read() as s:
-        assert not quantiles.usable(s, BERLIN) and quantiles.usable(s, "Asia/Shanghai")
+        assert all(not quantiles.usable(s, m, BERLIN) and quantiles.usable(s, m, "Asia/Shanghai")
+                   for m in definitions.load().measures)
     eng.kpi("aud", {})
     assert ranked_calls == []
     eng.rebuild_kpi_rollups()
@@ -440,7 +441,8 @@ def test_the_upgrade_counts_what_0027_wrote_and_the_downgrade_removes_it(approva
             rollups.rebuild(s, BERLIN)
         _load(eng, random.Random(6), 150)
         with eng.db.read() as s:
-            assert not quantiles.usable(s, BERLIN)  # below 0028: every case is read
+            assert not any(quantiles.usable(s, m, BERLIN)  # below 0028: every case is read
+                           for m in definitions.load().measures)
     finally:
         command.upgrade(cfg, "head")
         raw.dispose()

@@ -128,7 +128,8 @@ def usable(session: Session, measure: definitions.Measure, timezone: str) -> boo
     registration fell outside the listed days, and kpi_open_end holds the measure's end tasks of kpi.yaml."""
     if not exists_in(session):
         return False
-    outside = select(KpiOpenDay.day).where(KpiOpenDay.day == OUTSIDE, KpiOpenDay.n != 0)
+    outside = select(KpiOpenDay.day).where(KpiOpenDay.measure == measure.key, KpiOpenDay.day == OUTSIDE,
+                                           KpiOpenDay.n != 0)  # the measure first: a seek in the key
     zone = session.scalar(select(KpiRollupState.timezone).where(KpiRollupState.id == 1, ~exists(outside)))
     if zone != timezone:
         return False

@@ -127,14 +127,15 @@ def rebuild(session: Session, bucket: Callable[[str, str, str], str] = bucket_sq
         KpiHoursMonth.dim == "process")))
 
 
-def usable(session: Session, timezone: str) -> bool:
-    """Whether kpi_hours_month holds this zone's counts: the database has it (asked of the schema once per
-    session), the day rollups are usable (rollups.usable: built for this zone, nothing outside the listed days) and
-    no registration of a done case fell outside them."""
+def usable(session: Session, measure: Measure, timezone: str) -> bool:
+    """Whether kpi_hours_month holds this zone's counts of the measure: the database has it (asked of the schema
+    once per session), the day rollups are usable (rollups.usable: built for this zone, nothing outside the listed
+    days) and no registration of its done cases fell outside them."""
     if not has_table(session, KpiHoursMonth.__tablename__) or not rollups.usable(session, timezone):
         return False
-    outside = select(KpiHoursMonth.month).where(KpiHoursMonth.dim == "process", KpiHoursMonth.month == OUTSIDE,
-                                                KpiHoursMonth.n != 0)
+    outside = select(KpiHoursMonth.month).where(  # the measure first: a seek in the key, not a scan of every row
+        KpiHoursMonth.measure == measure.key, KpiHoursMonth.month == OUTSIDE, KpiHoursMonth.dim == "process",
+        KpiHoursMonth.n != 0)
     return not session.scalar(select(exists(outside)))
 
 

@@ -176,7 +176,7 @@ def _ranked(session: Session, measure: Measure, specs: list[Interval], window: W
     them costs less (quantiles.cheaper); else (and when its counts do not match these, or a read there missed a
     row) by one sorted read of every done case, which is the quicker for a few thousand (a short range) and for a
     range of mostly partial months."""
-    if (done[("overall", None)] > quantiles.DIRECT and quantiles.usable(session, timezone)
+    if (done[("overall", None)] > quantiles.DIRECT and quantiles.usable(session, measure, timezone)
             and quantiles.cheaper(session, measure, specs, window, span, timezone, done)):
         ranked = quantiles.ranks(session, measure, specs, window, span, timezone, done)
         if ranked is not None:
