@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, delete, insert, inspect, select, text, update
+from sqlalchemy import create_engine, delete, func, insert, inspect, select, text, update
 
 from engine import Engine
 from engine.kpi import definitions, measures, months, quantiles, rollups, stats, times
@@ -353,9 +353,10 @@ def test_the_page_reads_at_the_ranks_only_where_that_costs_less_than_sorting(app
                                                                             monkeypatch):
     """The count rows phase 1 would read against the cases sorting reads (quantiles.cheaper): a whole month of many
     cases in few buckets has a few rows, known without counting them: read at the ranks; ten days of a month in few
-    buckets, a few rows a day: counted, fewer than their cases: read at the ranks; thirty days of a month with few
-    cases a day, each in its own hour: about a row per case and dim: sorted; twenty of them: sorted without counting
-    (phase 2's reads alone cost nearly as much as sorting). The same figures every way."""
+    buckets, a few rows a day: counted, fewer than their cases: read at the ranks; the middle fortnight of a month
+    with few cases a day, each in its own hour (its days outside the window as many as inside): about a row per case
+    and dim: sorted; nine of its days: sorted without counting (phase 2's reads alone cost nearly as much as
+    sorting). The same figures every way."""
     eng = approval
     eng.rebuild_kpi_rollups()
     for name, value in COSTS.items():
@@ -370,21 +371,28 @@ def test_the_page_reads_at_the_ranks_only_where_that_costs_less_than_sorting(app
     few = lambda r: r.choice(range(1, 11)) / 4  # noqa: E731 - ten values in six buckets
     _cases_on(eng, rng, 4000, _utc("2026-02-28T23:00"), 31 * 86400 - 3600, few)  # March
     _cases_on(eng, rng, 4000, _utc("2026-10-31T23:00"), 10 * 86400, few)  # 1 to 10 November
-    _cases_on(eng, rng, 3000, _utc("2026-09-30T22:00"), 30 * 86400, lambda r: r.uniform(0, WEEK_HOURS))  # October
+    # and a few from the 21st: the month less its days outside the window would read more days than it has inside
+    _cases_on(eng, rng, 200, _utc("2026-11-20T23:00"), 10 * 86400, few)
+    _cases_on(eng, rng, 7000, _utc("2026-09-30T22:00"), 30 * 86400, lambda r: r.uniform(0, WEEK_HOURS))  # October
     defs = definitions.load()
+    with eng.db.read() as s:  # the middle fortnight of October: its days outside the window hold as many rows
+        fortnight = filter_rules.parse(s, {"from": "2026-10-09", "to": "2026-10-22"}, BERLIN)
+        middle = s.scalar(select(func.count()).select_from(KpiCase).where(
+            KpiCase.measure == "resolution", KpiCase.started_at >= fortnight.start,
+            KpiCase.started_at < fortnight.end))
     for filters, ranked, asked, count in (({"from": "2026-03-01", "to": "2026-03-31"}, [True, True], 0, 4000),
                                           ({"from": "2026-11-01", "to": "2026-11-10"}, [True, True], 2, 4000),
-                                          ({"from": "2026-10-01", "to": "2026-10-30"}, [], 2, 3000),
-                                          # two thirds of October: phase 2 costs nearly what sorting does, not counted
-                                          ({"from": "2026-10-01", "to": "2026-10-20"}, [], 0, None)):
+                                          ({"from": "2026-10-09", "to": "2026-10-22"}, [], 2, middle),
+                                          # nine days of it: phase 2 costs nearly what sorting does, not counted
+                                          ({"from": "2026-10-12", "to": "2026-10-20"}, [], 0, None)):
         ranked_calls.clear()
         counted.clear()
         page = {t["measure"]: t for t in eng.kpi("aud", filters)["times"]}
         assert ranked_calls == ranked and len(counted) == asked, filters
         if asked and ranked:
             assert all(rows < 4000 / 2 for rows in counted)
-        elif asked:
-            assert all(rows > 3000 for rows in counted)
+        elif asked:  # more count rows than cases: sorted
+            assert all(rows > count for rows in counted)
         with eng.db.read() as s:
             window = filter_rules.parse(s, filters, BERLIN)
         for measure in defs.measures:
@@ -397,15 +405,53 @@ def test_the_page_reads_at_the_ranks_only_where_that_costs_less_than_sorting(app
                     median, p90 = expected[(name, row.get("key"))]
                     assert (row["median_hours"], row["p90_hours"]) == (stats.hours(median), stats.hours(p90))
     measure = defs.measures[0]
-    for filters in ({}, {"from": "2026-10-01", "to": "2026-10-30"}):  # whole months; days
+    for filters in ({}, {"from": "2026-10-09", "to": "2026-10-22"}):  # whole months; days
         with eng.db.read() as s:
             window = filter_rules.parse(s, filters, BERLIN)
             span = months.span(*measures.registration_bounds(s, window), BERLIN)
             with_zero = kept(eng)
             rows = [r for table in ("kpi_hours_month", "kpi_hours_day") for r in with_zero[table]
                     if r[0] == measure.key and (table == "kpi_hours_month") == (not filters)
-                    and (not filters or "2026-10-01" <= r[1] <= "2026-10-30")]
+                    and (not filters or "2026-10-09" <= r[1] <= "2026-10-22")]
             assert real_rows(s, measure, window, span, BERLIN, {}) == len(rows) > 0
+
+
+def test_a_month_mostly_in_the_window_is_its_row_less_the_days_outside(approval, berlin, ranked_calls, monkeypatch):
+    """Phase 1 counts a partial month as its month row less its days outside the window when those hold fewer rows
+    (days after the last one holding a count hold none: a window ending today reads its month's row): the same
+    figures as every case summarized."""
+    eng = approval
+    eng.rebuild_kpi_rollups()
+    for name, value in COSTS.items():
+        monkeypatch.setattr(quantiles, name, value)
+    monkeypatch.setattr(quantiles, "POSTGRESQL_READS", 1)
+    parts = []
+    real_parts = quantiles._parts
+    monkeypatch.setattr(quantiles, "_parts", lambda *a: [parts.append(p) or p for p in real_parts(*a)])
+    rng = random.Random(12)
+    few = lambda r: r.choice(range(1, 11)) / 4  # noqa: E731 - ten values in six buckets
+    _cases_on(eng, rng, 4000, _utc("2026-02-28T23:00"), 31 * 86400 - 3600, few)  # March
+    _cases_on(eng, rng, 3000, _utc("2026-03-31T22:00"), 12 * 86400, few)  # 1 to 12 April
+    defs = definitions.load()
+    for filters, expected_parts in (
+            ({"from": "2026-03-03", "to": "2026-04-30"}, {("2026-03", True, (("2026-03-01", "2026-03-02", -1),)),
+                                                          ("2026-04", True, ())}),
+            ({"from": "2026-03-20", "to": "2026-04-05"}, {("2026-03", False, (("2026-03-20", "2026-03-31", 1),)),
+                                                          ("2026-04", False, (("2026-04-01", "2026-04-05", 1),))})):
+        ranked_calls.clear()
+        parts.clear()
+        page = {t["measure"]: t for t in eng.kpi("aud", filters)["times"]}
+        assert ranked_calls == [True, True], filters
+        assert {(p.label, p.whole, p.days) for p in parts} == expected_parts
+        with eng.db.read() as s:
+            window = filter_rules.parse(s, filters, BERLIN)
+        for measure in defs.measures:
+            expected = _oracle(eng, measure, window)
+            for name in ("overall", "by_month", "by_person", "by_role"):
+                rows = [page[measure.key]["overall"]] if name == "overall" else page[measure.key][name]
+                for row in rows:
+                    median, p90 = expected[(name, row.get("key"))]
+                    assert (row["median_hours"], row["p90_hours"]) == (stats.hours(median), stats.hours(p90))
 
 
 WEEK_HOURS = 168

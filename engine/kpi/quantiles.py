@@ -6,7 +6,8 @@ without reading every done case of the window, in two phases:
 1. where the ranks lie: `kpi_hours_month` (kept by triggers on kpi_case) counts the done cases per month, process
    and bucket of hours (EDGES: per process alone in whole hours up to a week, per role and per person in the wider
    LADDER), per dim and label; `kpi_hours_day` the same per day. The window's whole months are summed from the
-   first, the days of its partial months at the edges (a window starts and ends on company days) from the second,
+   first, the days of its partial months at the edges (a window starts and ends on company days) from the second
+   (or, when its days outside the window that hold rows are fewer, the month's row less those days' rows),
    per row of each breakdown and bucket, numbered in bucket order by the database (_LOCATE): the bucket that holds
    each wanted rank and the rank inside it.
 2. the values: per wanted bucket, its least and greatest hours of any registration (two seeks: when equal, every
@@ -27,7 +28,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, exists, func, select, text
@@ -154,9 +156,9 @@ def cheaper(session: Session, measure: Measure, specs: list[Interval], window: W
             "person": processes * sum(1 for name, _ in done if name == "by_person")}
     buckets = {dim: len(edges) + 1 for dim, edges in EDGES.items()}
     bound = 0
-    for label, periods in _periods(span, window):
-        cases = done.get(("by_month", label), 0)
-        bound += sum(min(cases, keys[dim] * buckets[dim] * periods) for dim in keys)
+    for part in _parts(session, measure, span, window, timezone):
+        cases = done.get(("by_month", part.label), 0)
+        bound += sum(min(cases, keys[dim] * buckets[dim] * part.periods) for dim in keys)
     if ROW_COST * bound + reads < n:
         return True
     if reads > WORTH_COUNTING * n:  # phase 2 alone costs nearly as much as sorting: not worth counting the rows
@@ -164,15 +166,69 @@ def cheaper(session: Session, measure: Measure, specs: list[Interval], window: W
     return ROW_COST * _rows(session, measure, window, span, timezone, done) + reads < n
 
 
-def _periods(span: list[tuple[str, datetime, datetime]], window: Window) -> Iterator[tuple[str, int]]:
-    """(month, 1 when whole in the window, else its days in it) of the window's months."""
+class _Part(NamedTuple):
+    """How phase 1 counts one month of the window: its month row (whole), ranges of its day rows added (sign 1) or
+    taken away (-1) — a partial month's days in the window, or the month row less its days outside the window,
+    whichever reads fewer days that hold rows — or, for a window not on days, its cases (`cases`: [lo, hi))."""
+
+    label: str
+    whole: bool
+    days: tuple[tuple[str, str, int], ...] = ()  # (first day, last day, sign)
+    cases: tuple[datetime, datetime] | None = None
+
+    @property
+    def periods(self) -> int:
+        """The month rows and days of rows read (`cheaper`'s measure of phase 1's rows)."""
+        return self.whole + sum(_day_count(first, last) for first, last, _ in self.days)
+
+
+def _day_count(first: str, last: str) -> int:
+    return (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
+
+
+def _parts(session: Session, measure: Measure, span: list[tuple[str, datetime, datetime]], window: Window,
+           timezone: str) -> Iterator[_Part]:
+    """The window's months, each as phase 1 counts it. Days outside [the first, the last day holding a count of
+    the measure] hold no rows: a month's days after today cost nothing to take away, so a window ending today
+    reads its last month's row instead of its days."""
+    held: tuple[str, str] | None = None
     for label, start, end in span:
         lo = start if window.start is None else max(start, window.start)
         hi = end if window.end is None else min(end, window.end)
         if lo == start and hi == end:
-            yield label, 1
-        elif lo < hi:
-            yield label, -(-(hi - lo) // timedelta(days=1))
+            yield _Part(label, True)
+        elif lo < hi:  # a partial month at an edge
+            days = _days(lo, hi, timezone)
+            if days is None:
+                yield _Part(label, False, cases=(lo, hi))
+                continue
+            held = held or _held_days(session, measure)
+            month = _days(start, end, timezone)
+            outside = [_clipped(month[0], _shifted(days[0], -1), held), _clipped(_shifted(days[1], 1), month[1], held)]
+            outside = [(first, last, -1) for first, last in filter(None, outside)]
+            inside = _Part(label, False, ((days[0], days[1], 1),))
+            complement = _Part(label, True, tuple(outside))
+            yield complement if complement.periods < inside.periods else inside
+
+
+def _shifted(day: str, by: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=by)).isoformat()
+
+
+def _clipped(first: str, last: str, held: tuple[str, str]) -> tuple[str, str] | None:
+    first, last = max(first, held[0]), min(last, held[1])
+    return (first, last) if first <= last else None
+
+
+def _held_days(session: Session, measure: Measure) -> tuple[str, str]:
+    """The first and last day kpi_hours_day holds a row of the measure on (two seeks: min and max in one SELECT
+    made SQLite scan the key, see measures.registration_bounds); an empty range when none."""
+    def bound(fn: Callable) -> object:
+        return select(fn(KpiHoursDay.day)).where(KpiHoursDay.measure == measure.key,
+                                                KpiHoursDay.day > day_rows.OUTSIDE).scalar_subquery()
+
+    first, last = session.execute(select(bound(func.min), bound(func.max))).one()
+    return (first, last) if first is not None else ("9999-12-31", "0000-01-01")
 
 
 def _rows(session: Session, measure: Measure, window: Window, span: list[tuple[str, datetime, datetime]],
@@ -183,19 +239,14 @@ def _rows(session: Session, measure: Measure, window: Window, span: list[tuple[s
     params: dict[str, object] = {"measure": measure.key}
     total = 0
     whole = []
-    for label, start, end in span:
-        lo = start if window.start is None else max(start, window.start)
-        hi = end if window.end is None else min(end, window.end)
-        if lo == start and hi == end:
-            whole.append(label)
-        elif lo < hi:
-            days = _days(lo, hi, timezone)
-            if days is None:
-                total += len(_LABELS) * done.get(("by_month", label), 0)
-                continue
-            statement = text("SELECT count(*) FROM kpi_hours_day WHERE measure = :measure AND day >= :first "
-                             "AND day <= :last")
-            total += session.scalar(statement, {**params, "first": days[0], "last": days[1]}) or 0
+    days = text("SELECT count(*) FROM kpi_hours_day WHERE measure = :measure AND day >= :first AND day <= :last")
+    for part in _parts(session, measure, span, window, timezone):
+        if part.cases is not None:
+            total += len(_LABELS) * done.get(("by_month", part.label), 0)
+        if part.whole:
+            whole.append(part.label)
+        for first, last, _sign in part.days:
+            total += session.scalar(days, {**params, "first": first, "last": last}) or 0
     if whole:
         statement = text("SELECT count(*) FROM kpi_hours_month WHERE measure = :measure AND month IN :whole")
         total += session.scalar(statement.bindparams(bindparam("whole", expanding=True)),
@@ -258,8 +309,9 @@ WHERE ((total + 1) / 2 > upto - n AND (total + 1) / 2 <= upto) OR (total / 2 + 1
 """
 _WHOLE = ("SELECT dim, process, month, label, bucket, n FROM kpi_hours_month "
           "WHERE measure = :measure AND process IN :processes AND month IN :whole")
-_PARTIAL = ("SELECT dim, process, CAST(:{label} AS varchar(7)) AS month, label, bucket, n FROM kpi_hours_day "
-            "WHERE measure = :measure AND process IN :processes AND day >= :{first} AND day <= :{last}")
+_PARTIAL = ("SELECT dim, process, CAST(:{label} AS varchar(7)) AS month, label, bucket, {sign}n AS n "
+            "FROM kpi_hours_day WHERE measure = :measure AND process IN :processes "
+            "AND day >= :{first} AND day <= :{last}")
 _COUNTED = ("SELECT '{dim}' AS dim, process, CAST(:{label} AS varchar(7)) AS month, {key} AS label, "
             "{bucket} AS bucket, 1 AS n FROM kpi_case WHERE measure = :measure AND unresolved = :no "
             "AND process IN :processes AND started_at >= :{first} AND started_at < :{last}")
@@ -272,25 +324,22 @@ def _located(session: Session, measure: Measure, specs: list[Interval], window: 
     params: dict[str, object] = {"measure": measure.key, "processes": sorted({s.process for s in specs}), "no": False}
     binds = [bindparam("processes", expanding=True)]
     whole, parts = [], []
-    for label, start, end in span:
-        lo = start if window.start is None else max(start, window.start)
-        hi = end if window.end is None else min(end, window.end)
-        if lo == start and hi == end:
-            whole.append(label)
-        elif lo < hi:  # a partial month at an edge: its days, or (a window not on days) its cases
-            n = len(parts)
-            names = {"label": f"l{n}", "first": f"a{n}", "last": f"z{n}"}
-            days = _days(lo, hi, timezone)
-            params[names["label"]] = label
-            if days is None:
-                params[names["first"]], params[names["last"]] = lo, hi
-                binds += [bindparam(names["first"], type_=UTCDateTime), bindparam(names["last"], type_=UTCDateTime)]
-                dialect = session.get_bind().dialect.name
-                parts += [_COUNTED.format(dim=dim, key=key.format(c=""), bucket=bucket_sql(dim, "hours", dialect),
-                                          **names) for dim, key in _LABELS.items()]
-            else:
-                params[names["first"]], params[names["last"]] = days
-                parts.append(_PARTIAL.format(**names))
+    for part in _parts(session, measure, span, window, timezone):
+        if part.whole:
+            whole.append(part.label)
+        n = len(params)
+        names = {"label": f"l{n}", "first": f"a{n}", "last": f"z{n}"}
+        params[names["label"]] = part.label
+        if part.cases is not None:  # a window not on days: the month's cases in it
+            params[names["first"]], params[names["last"]] = part.cases
+            binds += [bindparam(names["first"], type_=UTCDateTime), bindparam(names["last"], type_=UTCDateTime)]
+            dialect = session.get_bind().dialect.name
+            parts += [_COUNTED.format(dim=dim, key=key.format(c=""), bucket=bucket_sql(dim, "hours", dialect),
+                                      **names) for dim, key in _LABELS.items()]
+        for m, (first, last, sign) in enumerate(part.days):
+            ranged = {**names, "first": f"a{n}_{m}", "last": f"z{n}_{m}"}
+            params[ranged["first"]], params[ranged["last"]] = first, last
+            parts.append(_PARTIAL.format(sign="-" if sign < 0 else "", **ranged))
     if whole:
         params["whole"] = whole
         binds.append(bindparam("whole", expanding=True))
