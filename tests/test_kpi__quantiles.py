@@ -22,7 +22,7 @@ import dataclasses
 import math
 import random
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -34,7 +34,7 @@ from engine import Engine
 from engine.kpi import definitions, measures, months, quantiles, rollups, stats, times
 from engine.kpi import filters as filter_rules
 from engine.store.db import alembic_config
-from engine.store.models import Instance, KpiCase, KpiHoursDay, KpiHoursMonth, ProcessVersion
+from engine.store.models import Instance, KpiCase, KpiHoursDay, KpiHoursMonth, KpiHoursTotal, ProcessVersion
 from tests import test_kpi__case_rows as case_rows_test
 from tests import test_kpi__figures as figures
 from tests.cli_runner import run_cli
@@ -67,11 +67,25 @@ def ranked_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return calls
 
 
+def _tables(s) -> tuple:
+    """The count tables the database has (kpi_hours_total from migration 0031 on)."""
+    total = (KpiHoursTotal,) if inspect(s.connection()).has_table(KpiHoursTotal.__tablename__) else ()
+    return (KpiHoursMonth, KpiHoursDay, *total)
+
+
 def kept(eng: Engine) -> dict[str, set[tuple]]:
-    """Both tables' non-zero rows."""
+    """The tables' non-zero rows."""
     with eng.db.read() as s:
         return {t.__tablename__: {tuple(r) for r in s.execute(
-            select(*t.__table__.columns).where(t.n != 0))} for t in (KpiHoursMonth, KpiHoursDay)}
+            select(*t.__table__.columns).where(t.n != 0))} for t in _tables(s)}
+
+
+def months_summed(found: dict[str, set[tuple]]) -> set[tuple]:
+    """kpi_hours_month's rows summed over the months, as kpi_hours_total's rows."""
+    total: Counter[tuple] = Counter()
+    for measure, _month, dim, process, label, bucket, n in found["kpi_hours_month"]:
+        total[(measure, dim, process, label, bucket)] += n
+    return {(*key, n) for key, n in total.items() if n}
 
 
 class _Recounted(Exception):
@@ -84,7 +98,7 @@ def recounted(eng: Engine, bucket=quantiles.bucket_sql) -> dict[str, set[tuple]]
     with pytest.raises(_Recounted), eng.db.write() as s:
         quantiles.rebuild(s, bucket)
         found.update({t.__tablename__: {tuple(r) for r in s.execute(
-            select(*t.__table__.columns).where(t.n != 0))} for t in (KpiHoursMonth, KpiHoursDay)})
+            select(*t.__table__.columns).where(t.n != 0))} for t in _tables(s)})
         raise _Recounted
     return found
 
@@ -248,7 +262,8 @@ def _same_figures(eng: Engine, expect_rows: bool = True) -> None:
             assert {row: v for row, v in old.items() if v != (None, None)} == expected, (filters, measure.key)
             seen += len(expected)
     assert seen > 100 or not expect_rows
-    assert kept(eng) == recounted(eng)
+    found = kept(eng)
+    assert found == recounted(eng) and found["kpi_hours_total"] == months_summed(found)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -287,18 +302,21 @@ def _all_rows(eng: Engine) -> dict[tuple, list[float]]:
     return found
 
 
-def test_a_count_that_misses_its_rows_makes_the_page_read_every_case(approval, berlin, ranked_calls):
+@pytest.mark.parametrize(("table", "filters"), [(KpiHoursTotal, {}),  # everything: the totals
+                                              (KpiHoursMonth, {"from": "2026-03-01", "to": "2026-03-31"})])
+def test_a_count_that_misses_its_rows_makes_the_page_read_every_case(approval, berlin, ranked_calls, table, filters):
     eng = approval
     eng.rebuild_kpi_rollups()
     _load(eng, random.Random(9), 200)
     defs = definitions.load()
     with eng.db.read() as s:
-        window = filter_rules.parse(s, {}, BERLIN)
+        window = filter_rules.parse(s, filters, BERLIN)
     expected = {m.key: _oracle(eng, m, window) for m in defs.measures}
     with eng.db.write() as s:  # one more case in a bucket than the rows hold (a count changed by hand)
-        row = s.execute(select(KpiHoursMonth).where(KpiHoursMonth.measure == "resolution").limit(1)).scalar_one()
+        where = [table.measure == "resolution"] + ([table.month == "2026-03"] if table is KpiHoursMonth else [])
+        row = s.execute(select(table).where(*where).limit(1)).scalar_one()
         row.n += 1
-    page = {t["measure"]: t for t in eng.kpi("aud", {})["times"]}
+    page = {t["measure"]: t for t in eng.kpi("aud", filters)["times"]}
     assert ranked_calls == [True, False]  # first_response read at its ranks; resolution by every case
     overall = expected["resolution"][("overall", None)]
     assert (page["resolution"]["overall"]["median_hours"], page["resolution"]["overall"]["p90_hours"]) == (
@@ -548,3 +566,30 @@ def test_0030_counts_in_buckets_per_dim_and_its_downgrade_in_whole_hours(approva
     _load(eng, random.Random(14), 100)
     assert kept(eng) == recounted(eng)
     assert _buckets(eng, "role") == _expected(eng, "role", ladder)
+
+
+def test_0031_counts_the_totals_its_triggers_keep_them_and_its_downgrade_drops_them(approval, berlin, db_url):
+    """The upgrade counts kpi_hours_total from what 0030's triggers kept (the month rows summed), its triggers keep
+    it as rows come, change and go; the downgrade drops it and 0030's triggers keep the month and day rows alone."""
+    eng = approval
+    eng.rebuild_kpi_rollups()
+    cfg = alembic_config(db_url)
+    try:
+        command.downgrade(cfg, "0030")
+        eng.db.dispose()
+        assert "kpi_hours_total" not in kept(eng)
+        _load(eng, random.Random(15), 150)  # counted by 0030's triggers alone
+        assert kept(eng) == recounted(eng)
+    finally:
+        command.upgrade(cfg, "head")
+    eng.db.dispose()
+    found = kept(eng)
+    assert len(found["kpi_hours_total"]) > 50 and found["kpi_hours_total"] == months_summed(found)
+    _load(eng, random.Random(16), 100)
+    with eng.db.write() as s:  # changed and deleted by hand
+        ids = list(s.scalars(select(KpiCase.instance_id).where(KpiCase.measure == "resolution").limit(40)))
+        s.execute(update(KpiCase).where(KpiCase.instance_id.in_(ids[:20])).values(hours=KpiCase.hours + 30))
+        s.execute(delete(KpiCase).where(KpiCase.instance_id.in_(ids[20:])))
+    found = kept(eng)
+    assert found == recounted(eng) and found["kpi_hours_total"] == months_summed(found)
+    _same_figures(eng)

@@ -40,7 +40,7 @@ from engine.kpi import day_rows, rollups
 from engine.kpi.day_rows import day_of, has_table
 from engine.kpi.definitions import Interval, Measure
 from engine.kpi.filters import Window
-from engine.store.models import KpiHoursDay, KpiHoursMonth
+from engine.store.models import KpiHoursDay, KpiHoursMonth, KpiHoursTotal
 from engine.store.types import UTCDateTime
 
 OUTSIDE = day_rows.OUTSIDE[:7]  # the month of a registration kpi_day does not cover
@@ -70,6 +70,10 @@ _COUNT = ("INSERT INTO {table} (measure, {period}, dim, process, label, bucket, 
           "SELECT c.measure, substr(" + _DAY + ", 1, {length}) AS period, c.process, {label} AS label, "
           "{bucket} AS bucket FROM kpi_case c WHERE c.unresolved = :no) s "
           "GROUP BY measure, period, process, label, bucket")
+_COUNT_TOTAL = ("INSERT INTO kpi_hours_total (measure, dim, process, label, bucket, n) "
+                "SELECT measure, '{dim}', process, label, bucket, count(*) FROM ("
+                "SELECT c.measure, c.process, {label} AS label, {bucket} AS bucket FROM kpi_case c "
+                "WHERE c.unresolved = :no) s GROUP BY measure, process, label, bucket")
 _TABLES = ((KpiHoursMonth, "month", 7), (KpiHoursDay, "day", 10))
 _LABELS = {"process": "''", "role": "COALESCE({c}role, '')", "person": "COALESCE({c}person, '')"}  # dim -> label
 _SQLITE_CEIL = "(CAST({h} AS INTEGER) + ({h} > CAST({h} AS INTEGER)))"  # SQLite may be built without ceil()
@@ -123,8 +127,18 @@ def rebuild(session: Session, bucket: Callable[[str, str, str], str] = bucket_sq
                                                label=label.format(c="c."),
                                                bucket=bucket(dim, "c.hours", session.get_bind().dialect.name))),
                             {"no": False})
+    if has_table(session, KpiHoursTotal.__tablename__):  # (migrations 0028 and 0030 count before 0031 made it)
+        count_totals(session, bucket)
     return int(session.scalar(select(func.coalesce(func.sum(KpiHoursMonth.n), 0)).where(
         KpiHoursMonth.dim == "process")))
+
+
+def count_totals(session: Session, bucket: Callable[[str, str, str], str] = bucket_sql) -> None:
+    """kpi_hours_total counted again from kpi_case (migration 0031, rebuild)."""
+    session.execute(delete(KpiHoursTotal))
+    for dim, label in _LABELS.items():
+        session.execute(text(_COUNT_TOTAL.format(dim=dim, label=label.format(c="c."), bucket=bucket(
+            dim, "c.hours", session.get_bind().dialect.name))), {"no": False})
 
 
 def usable(session: Session, measure: Measure, timezone: str) -> bool:
@@ -294,11 +308,11 @@ def _wanted_ranks(n: int) -> set[int]:
 # (upto: the cases up to and including the bucket), keeping the buckets that hold a wanted rank: the middle one or
 # two, (n + 1) / 2 and n / 2 + 1 (equal when n is odd), and the p90's, (9 n + 9) / 10 (integer divisions).
 _LOCATE = """
-WITH base AS ({base}),
+WITH base AS ({base}), m AS ({months}),
 h AS (SELECT 0 AS d, '' AS k, bucket AS b, CAST(sum(n) AS bigint) AS n FROM base WHERE dim = 'process' GROUP BY bucket
       UNION ALL SELECT 1, process, bucket, CAST(sum(n) AS bigint) FROM base WHERE dim = 'process'
                 GROUP BY process, bucket
-      UNION ALL SELECT 2, month, bucket, CAST(sum(n) AS bigint) FROM base WHERE dim = 'process' GROUP BY month, bucket
+      UNION ALL SELECT 2, month, bucket, CAST(sum(n) AS bigint) FROM m WHERE dim = 'process' GROUP BY month, bucket
       UNION ALL SELECT 3, label, bucket, CAST(sum(n) AS bigint) FROM base WHERE dim = 'role' GROUP BY label, bucket
       UNION ALL SELECT 4, label, bucket, CAST(sum(n) AS bigint) FROM base WHERE dim = 'person' GROUP BY label, bucket),
 c AS (SELECT d, k, b, n, CAST(sum(n) OVER (PARTITION BY d, k ORDER BY b) AS bigint) AS upto,
@@ -309,6 +323,12 @@ WHERE ((total + 1) / 2 > upto - n AND (total + 1) / 2 <= upto) OR (total / 2 + 1
 """
 _WHOLE = ("SELECT dim, process, month, label, bucket, n FROM kpi_hours_month "
           "WHERE measure = :measure AND process IN :processes AND month IN :whole")
+# many whole months: the totals less the months outside the window (`m`, the month rows, for the rows per month)
+_TOTAL = ("SELECT dim, process, CAST('' AS varchar(7)) AS month, label, bucket, n FROM kpi_hours_total "
+          "WHERE measure = :measure AND process IN :processes")
+_NOT_WHOLE = ("SELECT dim, process, month, label, bucket, -n AS n FROM kpi_hours_month "
+              "WHERE measure = :measure AND process IN :processes AND month IN :outside")
+_WHOLE_PROCESS = _WHOLE + " AND dim = 'process'"
 _PARTIAL = ("SELECT dim, process, CAST(:{label} AS varchar(7)) AS month, label, bucket, {sign}n AS n "
             "FROM kpi_hours_day WHERE measure = :measure AND process IN :processes "
             "AND day >= :{first} AND day <= :{last}")
@@ -340,14 +360,37 @@ def _located(session: Session, measure: Measure, specs: list[Interval], window: 
             ranged = {**names, "first": f"a{n}_{m}", "last": f"z{n}_{m}"}
             params[ranged["first"]], params[ranged["last"]] = first, last
             parts.append(_PARTIAL.format(sign="-" if sign < 0 else "", **ranged))
+    by_month = "SELECT * FROM base"  # the rows per month: the same rows, unless the totals stand for the months
     if whole:
         params["whole"] = whole
         binds.append(bindparam("whole", expanding=True))
-        parts.append(_WHOLE)
+        outside = _months_outside(session, measure, whole) if has_table(session, KpiHoursTotal.__tablename__) else None
+        if outside is None:
+            parts.append(_WHOLE)
+        else:
+            by_month = " UNION ALL ".join([*parts, _WHOLE_PROCESS])
+            parts.append(_TOTAL)
+            if outside:
+                params["outside"] = outside
+                binds.append(bindparam("outside", expanding=True))
+                parts.append(_NOT_WHOLE)
     if not parts:
         return []
-    statement = text(_LOCATE.format(base=" UNION ALL ".join(parts))).bindparams(*binds)
+    statement = text(_LOCATE.format(base=" UNION ALL ".join(parts), months=by_month)).bindparams(*binds)
     return [tuple(r) for r in session.execute(statement, params)]
+
+
+def _months_outside(session: Session, measure: Measure, whole: list[str]) -> list[str] | None:
+    """The months holding counts of the measure that are not among the window's `whole` ones, when the totals less
+    them read fewer months than `whole` (a total holds about a month's rows); else None: sum the whole months."""
+    first, last = _held_days(session, measure)
+    held, month = [], first[:7]
+    while month <= last[:7]:
+        held.append(month)
+        year, number = int(month[:4]), int(month[5:7])
+        month = f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+    outside = sorted(set(held) - set(whole))
+    return outside if len(outside) + 1 < len(whole) else None
 
 
 def _days(lo: datetime, hi: datetime, timezone: str) -> tuple[str, str] | None:

@@ -194,3 +194,18 @@ class KpiHoursDay(Base):
     label: Mapped[str] = mapped_column(String(64), primary_key=True)  # the role or person ('' for none or dim process)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class KpiHoursTotal(Base):
+    """kpi_hours_month summed over every month (migration 0031): a range of many whole months, such as everything
+    (the page's default), counts its rows per key and bucket from here less the few months outside it, instead of
+    summing each month's."""
+
+    __tablename__ = "kpi_hours_total"
+    __table_args__ = (_CLUSTERED,)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dim: Mapped[str] = mapped_column(String(8), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)  # the role or person ('' for none or dim process)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

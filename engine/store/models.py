@@ -484,6 +484,7 @@ from engine.store.kpi_tables import (  # noqa: E402, F401
     KpiDay,
     KpiHoursDay,
     KpiHoursMonth,
+    KpiHoursTotal,
     KpiOpenCase,
     KpiOpenDay,
     KpiOpenEnd,
