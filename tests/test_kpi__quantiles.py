@@ -379,9 +379,6 @@ def test_the_page_reads_at_the_ranks_only_where_that_costs_less_than_sorting(app
     eng.rebuild_kpi_rollups()
     for name, value in COSTS.items():
         monkeypatch.setattr(quantiles, name, value)
-    # the choice is judged by SQLite's weights on both databases: PostgreSQL's heavier reads (a calibration, measured
-    # at a tenth of the bench's size) would sort every range this small
-    monkeypatch.setattr(quantiles, "POSTGRESQL_READS", 1)
     counted = []
     real_rows = quantiles._rows
     monkeypatch.setattr(quantiles, "_rows", lambda *a: counted.append(real_rows(*a)) or counted[-1])
@@ -442,7 +439,6 @@ def test_a_month_mostly_in_the_window_is_its_row_less_the_days_outside(approval,
     eng.rebuild_kpi_rollups()
     for name, value in COSTS.items():
         monkeypatch.setattr(quantiles, name, value)
-    monkeypatch.setattr(quantiles, "POSTGRESQL_READS", 1)
     parts = []
     real_parts = quantiles._parts
     monkeypatch.setattr(quantiles, "_parts", lambda *a: [parts.append(p) or p for p in real_parts(*a)])

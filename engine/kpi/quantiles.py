@@ -26,6 +26,7 @@ reads every done case the old way (times._ranks): the same figures, slower.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -53,10 +54,6 @@ DIRECT = 10_000  # at most this many done cases in the window: times._ranks sort
 # more the more months the data hold). The higher figure: a range where both ways cost about the same is sorted.
 ROW_COST = 0.5
 ROW_READS = 160
-# PostgreSQL's phase 2 costs ~5x SQLite's per row against its own sorted read (measured at a tenth of the size on
-# 2026-12-06: 620-860 sorted cases a row; the read at the ranks took 160-230 ms where sorting took 94-108): its reads
-# are weighed so, which leaves it the ranks only for ranges of several hundred thousand cases
-POSTGRESQL_READS = 5
 WORTH_COUNTING = 0.7  # count the rows (~0.05 of a sorted case each) only when phase 2 leaves 30 % of the sort to win
 ARMS = 200  # reads per statement (SQLite allows 500 terms in a compound SELECT)
 DIMENSIONS = ("by_process", "by_month", "by_role", "by_person")  # times.DIMENSIONS, in its order
@@ -161,7 +158,7 @@ def cheaper(session: Session, measure: Measure, specs: list[Interval], window: W
     partial months is sorted quicker. First an upper bound of the rows from the counts alone; when that says no and
     a win is still likely, the rows themselves counted in the tables' keys (a few ms at most), before deciding."""
     n = done.get(("overall", None), 0)
-    reads = ROW_READS * len(done) * (POSTGRESQL_READS if session.get_bind().dialect.name == "postgresql" else 1)
+    reads = ROW_READS * len(done)
     if reads >= n:
         return False
     processes = len({s.process for s in specs})
@@ -417,6 +414,7 @@ class _Reader:
         # the driver's own placeholders and values (engine/store/driver_sql.py's reason: SQLAlchemy's text() parses
         # each statement's hundreds of parameters with a regular expression, ~30 ms a page at full size)
         self.placeholder = "%({})s" if dialect.name == "postgresql" else ":{}"
+        self.lateral = dialect.name == "postgresql"
         self.instant = UTCDateTime().bind_processor(dialect) or (lambda value: value)
         self.params: dict[str, object] = {}
         self.core = f"measure = {self._param(measure.key)} AND unresolved = {self._param(False)}"
@@ -452,7 +450,7 @@ class _Reader:
         found: dict[tuple, dict[int, float]] = defaultdict(dict)
         stepped = []
         ends = [(group, order) for group in wanted if group[2] > TIE_CHECK for order in ("ASC", "DESC")]
-        least = self._read([(f"ORDER BY hours {order} LIMIT 1", group) for group, order in ends], everywhere=True)
+        least = self._read([_Arm(order, 1, 0, group) for group, order in ends], everywhere=True)
         if least is None:
             return None
         for group, inner in wanted.items():
@@ -467,9 +465,9 @@ class _Reader:
         for group in stepped:
             first, last, size = min(wanted[group]), max(wanted[group]), group[2]
             if first - 1 <= size - last:
-                arms.append((f"ORDER BY hours ASC LIMIT {last - first + 1:d} OFFSET {first - 1:d}", group))
+                arms.append(_Arm("ASC", last - first + 1, first - 1, group))
             else:  # nearer the greatest: stepped from there (a p90, mostly)
-                arms.append((f"ORDER BY hours DESC LIMIT {last - first + 1:d} OFFSET {size - last:d}", group))
+                arms.append(_Arm("DESC", last - first + 1, size - last, group))
                 descending.add(group)
         read = self._read(arms)
         if read is None:
@@ -484,26 +482,77 @@ class _Reader:
                     found[group[0]][rank] = values[inner - first]
         return found
 
-    def _read(self, arms: list[tuple[str, tuple]], everywhere: bool = False) -> dict[tuple, list[float]] | None:
+    def _read(self, arms: list[_Arm], everywhere: bool = False) -> dict[tuple, list[float]] | None:
         """(group, the group's n-th arm) -> hours read, in the arm's order; None when an arm read nothing."""
         out: dict[tuple, list[float]] = {}
         seen: dict[tuple, int] = defaultdict(int)
         tagged = []
-        for tail, group in arms:
-            tagged.append((tail, group, seen[group]))
-            seen[group] += 1
-        for chunk in _chunks(tagged, ARMS):
+        for arm in arms:
+            tagged.append((arm, seen[arm.group]))
+            seen[arm.group] += 1
+        unioned = tagged
+        if self.lateral:  # (a row of no role or person is read with IS NULL: in a UNION ALL, as on SQLite)
+            laterals, unioned = [], []
+            for t in tagged:
+                (unioned if t[0].group[0][1] is None and t[0].group[0][0] in self._COLUMN else laterals).append(t)
+            self._lateral(laterals, everywhere, out)
+        for chunk in _chunks(unioned, ARMS):
             sql = " UNION ALL ".join(
                 f"SELECT {n:d} AS tag, hours FROM (SELECT hours FROM kpi_case "
-                f"WHERE {self._where(group[0], group[1], everywhere)} {tail}) s{n:d}"
-                for n, (tail, group, _) in enumerate(chunk))
+                f"WHERE {self._where(arm.group[0], arm.group[1], everywhere)} {arm.tail()}) s{n:d}"
+                for n, (arm, _) in enumerate(chunk))
             rows = self.session.connection().exec_driver_sql(sql, self.params)  # (each driver ignores unused names)
             for tag, hours in rows:
-                _tail, group, nth = chunk[tag]
-                out.setdefault((group, nth), []).append(hours)
+                arm, nth = chunk[tag]
+                out.setdefault((arm.group, nth), []).append(hours)
         if len(out) != len(tagged):
             return None
         return out
+
+    def _lateral(self, tagged: list[tuple[_Arm, int]], everywhere: bool, out: dict[tuple, list[float]]) -> None:
+        """PostgreSQL: the reads of one kind of row and order as one statement over arrays of their bounds, planned
+        once (a UNION ALL of 200 reads took 30-60 ms to plan at a million instances, more than to run them)."""
+        shapes: dict[tuple, list[int]] = defaultdict(list)
+        for n, (arm, _) in enumerate(tagged):
+            shapes[(arm.group[0][0], arm.order)].append(n)
+        for (name, order), tags in shapes.items():
+            edges = EDGES[self._DIM.get(name, "process")]
+            arms = [tagged[n][0] for n in tags]
+            arrays = {"t": ("int", tags), "lim": ("int", [a.limit for a in arms]),
+                      "off": ("int", [a.offset for a in arms]),
+                      "lo": ("float8", [float(edges[a.group[1] - 1]) if a.group[1] > 0 else -math.inf for a in arms]),
+                      "hi": ("float8", [float(edges[a.group[1]]) if a.group[1] < len(edges) else math.inf
+                                        for a in arms])}
+            where = f"{self.core if everywhere else self.base} AND hours > a.lo AND hours <= a.hi"
+            if name in self._COLUMN:
+                arrays["k"] = ("text", [a.group[0][1] for a in arms])
+                where += f" AND {self._COLUMN[name]} = a.k"
+            elif name == "by_month" and not everywhere:
+                arrays["s"] = ("timestamp", [self.instant(self.months[a.group[0][1]][0]) for a in arms])
+                arrays["e"] = ("timestamp", [self.instant(self.months[a.group[0][1]][1]) for a in arms])
+                where += " AND started_at >= a.s AND started_at < a.e"
+            params = {**self.params, **{f"x_{k}": values for k, (_, values) in arrays.items()}}
+            unnest = ", ".join(f"%(x_{k})s::{kind}[]" for k, (kind, _) in arrays.items())
+            sql = (f"SELECT a.t, x.hours FROM unnest({unnest}) AS a({', '.join(arrays)}) CROSS JOIN LATERAL "
+                   f"(SELECT hours FROM kpi_case WHERE {where} ORDER BY hours {order} LIMIT a.lim OFFSET a.off) x")
+            found: dict[int, list[float]] = defaultdict(list)
+            for tag, hours in self.session.connection().exec_driver_sql(sql, params):
+                found[tag].append(hours)
+            for tag, values in found.items():  # each arm's values in its order (a join keeps no order of its own)
+                arm, nth = tagged[tag]
+                out[(arm.group, nth)] = sorted(values, reverse=order == "DESC")
+
+
+class _Arm(NamedTuple):
+    """One read of phase 2: `limit` hours of the group's bucket from the `offset`-th on, in `order`."""
+
+    order: str  # ASC or DESC
+    limit: int
+    offset: int
+    group: tuple  # (row, bucket, the bucket's count)
+
+    def tail(self) -> str:
+        return f"ORDER BY hours {self.order} LIMIT {self.limit:d} OFFSET {self.offset:d}"
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
