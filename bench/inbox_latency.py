@@ -53,7 +53,7 @@ from bench.verdicts import verdict
 from engine import Engine
 from engine.audit.chain import instance_chain
 from engine.clock import ManualClock, iso
-from engine.kpi import case_rows, definitions, quantiles, rollups
+from engine.kpi import case_rows, definitions, rollups
 from engine.runtime import customer_names, sla
 from engine.store.models import AuditEvent, ProcessVersion
 
@@ -230,8 +230,8 @@ def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
     # the KPI page's counts per day, as migrations 0025-0027 count them (then the triggers); the open cases' rows
     # written without their per-row day count (rollups.rebuild counts them after, in one statement)
     with bulk.without_triggers(eng, ("kpi_open_case",)), eng.db.write() as s:
-        counted = rollups.rebuild(s, definitions.load().timezone)
-        stats["rollup_hours"] = quantiles.rebuild(s)  # the done cases per month and hour bucket (migration 0028)
+        counted = rollups.rebuild(s, definitions.load().timezone)  # with the month tables and the hour buckets
+    stats["rollup_hours"] = counted.get("kpi_hours_month", 0)
     stats["rollup_completed"], stats["rollup_registered"] = counted["kpi_completed_day"], counted["kpi_registered_day"]
     stats["rollup_cases"], stats["rollup_open"] = counted.get("kpi_case_day", 0), counted.get("kpi_open_day", 0)
     print(f"  KPI rollups counted ({time.perf_counter() - filling:.1f} s): {stats['rollup_completed']:,} completed "

@@ -88,18 +88,13 @@ class Engine(AccountsMixin, DefinitionsMixin, GovernanceMixin, CommandsMixin, Re
             return case_rows.rebuild(s, progress)
 
     def rebuild_kpi_rollups(self, progress: Callable[[str], None] | None = None) -> dict[str, int]:
-        """The KPI page's day table for the configured zone and its counts per day (kpi_completed_day,
-        kpi_registered_day, kpi_case_day; the open cases kpi_open_case and kpi_open_day) and its done cases per month,
-        day and hour bucket (kpi_hours_month, kpi_hours_day, from kpi_case) counted again from the source rows, in one
-        transaction; returns each rollup's total. Migrations 0025-0028 fill them and database triggers keep them:
-        this is for a changed kpi.yaml `timezone`, target or end task (until then the page counts the source rows)
-        or a database restored without them."""
-        from engine.kpi import definitions, quantiles, rollups
+        """The KPI page's day table for the configured zone and every count kept from it, counted again from the
+        source rows in one transaction (rollups.rebuild: per day kpi_completed_day, kpi_registered_day, kpi_case_day,
+        per month kpi_completed_month, kpi_case_month, the open cases kpi_open_case and kpi_open_day, the done cases
+        per hour bucket kpi_hours_month and kpi_hours_day); returns each rollup's total. Migrations 0025-0031 fill
+        them and database triggers keep them: this is for a changed kpi.yaml `timezone`, target or end task (until
+        then the page counts the source rows) or a database restored without them."""
+        from engine.kpi import definitions, rollups
 
         with self.db.write() as s:
-            counted = rollups.rebuild(s, definitions.load().timezone, progress)
-            # the done cases per month and hour bucket (migration 0028): their months are the days just listed
-            counted["kpi_hours_month"] = quantiles.rebuild(s)
-            if progress is not None:
-                progress(f"kpi_hours_month: {counted['kpi_hours_month']:,} done cases counted")
-            return counted
+            return rollups.rebuild(s, definitions.load().timezone, progress)

@@ -8,7 +8,9 @@ in the writing transaction (the step that writes a case row pays no statement of
 `kpi_day` (engine/kpi/rollups.py: same zone rule, same `kpi_rollup_state`). `within` is the row's hours against
 the measure's target as `kpi_case_target` holds it; the page reads the counts only while those are kpi.yaml's
 targets, the days were built for kpi.yaml's zone and no registration fell outside them (`usable`), else it counts
-kpi_case (the same figures, slower). The page's windows are whole company days, so a window is a range of days.
+kpi_case (the same figures, slower). The page's windows are whole company days, so a window is a range of days:
+its whole months are summed from `kpi_case_month` (migration 0032, triggers on kpi_case_day), only its partial
+months' days from kpi_case_day (engine/kpi/month_rows.py).
 """
 
 from __future__ import annotations
@@ -16,14 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from sqlalchemy import Select, delete, exists, func, insert, or_, select, text
+from sqlalchemy import Subquery, delete, exists, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
-from engine.kpi import definitions
+from engine.kpi import definitions, month_rows
 from engine.kpi.day_rows import OUTSIDE, day_of, has_table
-from engine.kpi.day_rows import month as month_of_day
 from engine.kpi.filters import Window
-from engine.store.models import KpiCaseDay, KpiCaseTarget, KpiRollupState
+from engine.store.models import KpiCaseDay, KpiCaseMonth, KpiCaseTarget, KpiRollupState
 
 # what a rebuild counts: the trigger's rule as one grouped statement, each row's day found as the trigger finds it
 # (the last listed day starting at or before it: one seek in kpi_day per row; a range join per day would read
@@ -84,32 +85,35 @@ def usable(session: Session, measure: definitions.Measure, timezone: str) -> boo
     return found is not None and found[0] == timezone and found[1] == float(measure.target_hours)
 
 
-def _days(query: Select, measure: str, processes: Iterable[str], window: Window) -> Select:
-    query = query.where(KpiCaseDay.measure == measure, KpiCaseDay.process.in_(list(processes)))
-    if window.day_from is not None:
-        query = query.where(KpiCaseDay.day >= window.day_from.isoformat())
-    if window.day_to is not None:
-        query = query.where(KpiCaseDay.day <= window.day_to.isoformat())
-    return query
+def _rows(session: Session, measure: str, processes: Iterable[str], window: Window,
+          columns: tuple[str, ...]) -> Subquery:
+    """The window's rows of the measure and processes: whole months from kpi_case_month (migration 0032), the
+    partial months' days from kpi_case_day (engine/kpi/month_rows.py)."""
+    wanted = list(processes)
+
+    def where(table: type) -> list:
+        return [table.measure == measure, table.process.in_(wanted)]
+
+    return month_rows.rows(session, KpiCaseDay, KpiCaseMonth, columns, where, (window.day_from, window.day_to))
 
 
 def decided(session: Session, measure: str, processes: Iterable[str], window: Window) -> list[Decided]:
     """The measure's decided cases of the processes registered in the window's days, per process, month, role and
     person (groups whose counts sum to zero left out: a count that fell to zero keeps its row)."""
-    month = month_of_day(KpiCaseDay.day)
-    keys = (KpiCaseDay.process, month, KpiCaseDay.role, KpiCaseDay.person)
-    done, unresolved = func.sum(KpiCaseDay.done), func.sum(KpiCaseDay.unresolved)
-    query = _days(select(*keys, done, func.sum(KpiCaseDay.within), unresolved), measure, processes, window)
-    rows = session.execute(query.group_by(*keys).having(or_(done != 0, unresolved != 0)))
+    found = _rows(session, measure, processes, window, ("process", "role", "person", "done", "within", "unresolved"))
+    keys = (found.c.process, found.c.month, found.c.role, found.c.person)
+    done, unresolved = func.sum(found.c.done), func.sum(found.c.unresolved)
+    rows = session.execute(select(*keys, done, func.sum(found.c.within), unresolved).group_by(*keys)
+                           .having(or_(done != 0, unresolved != 0)))
     return [Decided(process, m, role or None, person or None, int(n_done), int(n_within), int(n_unresolved))
             for process, m, role, person, n_done, n_within, n_unresolved in rows]
 
 
 def done_per_month(session: Session, measure: str, process: str, window: Window) -> dict[str, int]:
     """month -> the measure's done cases of the process registered in the window's days (non-zero months)."""
-    month = month_of_day(KpiCaseDay.day)
-    done = func.sum(KpiCaseDay.done)
-    query = _days(select(month, done), measure, [process], window).group_by(month).having(done != 0)
+    found = _rows(session, measure, [process], window, ("done",))
+    done = func.sum(found.c.done)
+    query = select(found.c.month, done).group_by(found.c.month).having(done != 0)
     return {m: int(n) for m, n in session.execute(query)}
 
 

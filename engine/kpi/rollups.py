@@ -10,10 +10,12 @@ zoneinfo (daylight saving included) with `engine.days.day_start`, the same insta
 the trigger takes the last day starting at or before an instant (one index seek). An instant outside the listed
 days is counted under OUTSIDE, and the page then counts the source rows instead. The rollups are used only when
 they were built for the configured zone (`kpi_rollup_state`); else, and when they were never built, the page
-counts the source rows (the same figures, slower). `rebuild` (`salesflow kpi rebuild`) lists the days again for
-the configured zone and recounts every rollup from the source rows (and the decided cases per day of
-engine/kpi/case_days.py, migration 0026, and the open cases of engine/kpi/open_cases.py, migration 0027, which
-count by the same days).
+counts the source rows (the same figures, slower). The page reads a window's whole months of completed tasks
+from `kpi_completed_month` (migration 0032, triggers on kpi_completed_day) and only its partial months' days from
+the day rows (engine/kpi/month_rows.py). `rebuild` (`salesflow kpi rebuild`) lists the days again for the
+configured zone and recounts every rollup from the source rows (and the decided cases per day of
+engine/kpi/case_days.py, migration 0026, the open cases of engine/kpi/open_cases.py, migration 0027, and the done
+cases per hour bucket of engine/kpi/quantiles.py, migration 0028, which count by the same days).
 """
 
 from __future__ import annotations
@@ -27,15 +29,19 @@ from sqlalchemy import Select, delete, exists, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
-from engine.kpi import case_days, open_cases
+from engine.kpi import case_days, month_rows, open_cases
 from engine.kpi.day_rows import OUTSIDE, has_table
-from engine.kpi.day_rows import month as month_of_day
 from engine.kpi.filters import Window
 from engine.store.models import (
     Instance,
     KpiCaseDay,
+    KpiCaseMonth,
     KpiCompletedDay,
+    KpiCompletedMonth,
     KpiDay,
+    KpiHoursDay,
+    KpiHoursMonth,
+    KpiHoursTotal,
     KpiOpenDay,
     KpiRegisteredDay,
     KpiRollupState,
@@ -101,18 +107,14 @@ def _data_days(session: Session, timezone: str) -> tuple[date, date]:
 
 
 def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | None = None) -> dict[str, int]:
-    """kpi_day for the zone and every rollup counted again from the source rows, in the caller's transaction. On
-    PostgreSQL the tables are locked first: concurrent commands' triggers wait for it, then count by the new days
-    (their rows were not committed when it counted)."""
+    """kpi_day for the zone and every rollup counted again from the source rows, in the caller's transaction: the
+    day counts, their month tables (migration 0032), the decided cases per day (0026), the open cases (0027) and
+    the done cases per hour bucket (0028), each when the database has it. On PostgreSQL the tables are locked
+    first: concurrent commands' triggers wait for it, then count by the new days (their rows were not committed
+    when it counted)."""
     say = progress or (lambda _text: None)
     if session.get_bind().dialect.name == "postgresql":  # (SQLite has one writer at a time)
-        # a trigger that read the old days waits for the rebuild and then counts by them: none may read them
-        session.execute(text("LOCK TABLE kpi_day IN ACCESS EXCLUSIVE MODE"))
-        session.execute(text("LOCK TABLE kpi_completed_day, kpi_registered_day, kpi_rollup_state IN EXCLUSIVE MODE"))
-        if case_days.exists_in(session):
-            session.execute(text("LOCK TABLE kpi_case_day, kpi_case_target IN EXCLUSIVE MODE"))
-        if open_cases.exists_in(session):
-            session.execute(text("LOCK TABLE kpi_open_case, kpi_open_day, kpi_open_end IN EXCLUSIVE MODE"))
+        _lock(session)
     first, last = _data_days(session, timezone)
     listed = fill_days(session, timezone, first, last)
     say(f"kpi_day: {listed:,} days from {first} to {last} ({timezone})")
@@ -125,11 +127,36 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
         say(f"{table.__tablename__}: {found[table.__tablename__]:,} counted")
     if case_days.exists_in(session):  # the decided cases per day (migration 0026): by the days just listed
         found[KpiCaseDay.__tablename__] = case_days.rebuild(session, say)
+    for month in _MONTHS:  # after their day rows, whose triggers kept them too: one grouped count each is exact
+        if has_table(session, month.__tablename__):
+            month_rows.recount(session, month)
     if open_cases.exists_in(session):  # the open cases and their counts per day (migration 0027)
         found[KpiOpenDay.__tablename__] = open_cases.rebuild(session, say)
+    if has_table(session, KpiHoursMonth.__tablename__):  # the done cases per hour bucket (migration 0028)
+        from engine.kpi import quantiles  # (it reads `usable` of this module)
+
+        found[KpiHoursMonth.__tablename__] = quantiles.rebuild(session)
+        say(f"kpi_hours_month: {found[KpiHoursMonth.__tablename__]:,} done cases counted")
     session.execute(delete(KpiRollupState))
     session.execute(insert(KpiRollupState).values(id=1, timezone=timezone, built_at=datetime.now(UTC)))
     return found
+
+
+_MONTHS = (KpiCompletedMonth, KpiCaseMonth)
+
+
+def _lock(session: Session) -> None:
+    """Every rollup the rebuild writes, locked: a trigger that read the old days waits for the rebuild and then
+    counts by the new ones (none may read the old days), and none may write a count the rebuild then deletes."""
+    session.execute(text("LOCK TABLE kpi_day IN ACCESS EXCLUSIVE MODE"))
+    tables = ["kpi_completed_day", "kpi_registered_day", "kpi_rollup_state"]
+    if case_days.exists_in(session):
+        tables += ["kpi_case_day", "kpi_case_target"]
+    if open_cases.exists_in(session):
+        tables += ["kpi_open_case", "kpi_open_day", "kpi_open_end"]
+    tables += [t.__tablename__ for t in (*_MONTHS, KpiHoursMonth, KpiHoursDay, KpiHoursTotal)
+               if has_table(session, t.__tablename__)]
+    session.execute(text(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE"))
 
 
 @contextlib.contextmanager
@@ -164,32 +191,29 @@ def usable(session: Session, timezone: str) -> bool:
     return session.scalar(state) == timezone
 
 
-def _days(query: Select, table: type, window: Window) -> Select:
-    if window.day_from is not None:
-        query = query.where(table.day >= window.day_from.isoformat())
-    if window.day_to is not None:
-        query = query.where(table.day <= window.day_to.isoformat())
-    if window.process is not None:
-        query = query.where(table.process_key == window.process)
-    return query
-
-
 def completed(session: Session, window: Window) -> list[tuple[str, str | None, str, int]]:
-    """(role, person, month, count) of the user tasks completed in the window's days."""
-    return _summed(session, KpiCompletedDay, (KpiCompletedDay.role, KpiCompletedDay.person), window)
+    """(role, person, month, count) of the user tasks completed in the window's days (its whole months from
+    kpi_completed_month, migration 0032)."""
+    return _summed(session, KpiCompletedDay, KpiCompletedMonth, ("role", "person"), window)
 
 
 def registered(session: Session, window: Window) -> list[tuple[str, str | None, str, int]]:
-    """(process, outcome, month, count) of the instances registered in the window's days."""
-    return _summed(session, KpiRegisteredDay, (KpiRegisteredDay.process_key, KpiRegisteredDay.outcome), window)
+    """(process, outcome, month, count) of the instances registered in the window's days (a few rows a day: no
+    month table)."""
+    return _summed(session, KpiRegisteredDay, None, ("process_key", "outcome"), window)
 
 
-def _summed(session: Session, table: type, keys: tuple, window: Window) -> list[tuple[str, str | None, str, int]]:
+def _summed(session: Session, day: type, month: type | None, keys: tuple[str, str],
+            window: Window) -> list[tuple[str, str | None, str, int]]:
     """(first key, second key or None for '', month, count) of a rollup's non-zero sums over the window's days."""
-    month = month_of_day(table.day)
-    query = _days(select(*keys, month, func.sum(table.n)), table, window)
-    rows = session.execute(query.group_by(*keys, month).having(func.sum(table.n) != 0))
-    return [(first, second or None, m, int(n)) for first, second, m, n in rows]
+    def where(table: type) -> list:
+        return [] if window.process is None else [table.process_key == window.process]
+
+    found = month_rows.rows(session, day, month, (*keys, "n"), where, (window.day_from, window.day_to))
+    columns = (found.c[keys[0]], found.c[keys[1]], found.c.month)
+    n = func.sum(found.c.n)
+    rows = session.execute(select(*columns, n).group_by(*columns).having(n != 0))
+    return [(first, second or None, m, int(count)) for first, second, m, count in rows]
 
 
 def nonzero_rows(session: Session) -> dict[str, set[tuple]]:

@@ -1,5 +1,5 @@
 """The KPI page's tables: the decided cases (kpi_case) and the counts database triggers keep from them and from the
-task and instance rows (engine/kpi/; migrations 0023, 0025-0030). Apart from models.py because they are one subject:
+task and instance rows (engine/kpi/; migrations 0023, 0025-0032). Apart from models.py because they are one subject:
 the page's stored figures, none of them a row the engine's commands read."""
 
 from __future__ import annotations
@@ -87,6 +87,19 @@ class KpiCompletedDay(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class KpiCompletedMonth(Base):
+    """kpi_completed_day summed per company month (the day's YYYY-MM; '0000-00' for its OUTSIDE day), kept by
+    triggers on kpi_completed_day (migration 0032): a window's whole months are read here (engine/kpi/month_rows.py)."""
+
+    __tablename__ = "kpi_completed_month"
+    __table_args__ = (_CLUSTERED,)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class KpiRegisteredDay(Base):
     """Instances registered per company day (of started_at), process and outcome ('' while none)."""
 
@@ -115,6 +128,22 @@ class KpiCaseDay(Base):
     __table_args__ = (_CLUSTERED,)
     measure: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    done: Mapped[int] = mapped_column(Integer)
+    within: Mapped[int] = mapped_column(Integer)
+    unresolved: Mapped[int] = mapped_column(Integer)
+
+
+class KpiCaseMonth(Base):
+    """kpi_case_day summed per company month (the day's YYYY-MM; '0000-00' for its OUTSIDE day), kept by triggers
+    on kpi_case_day (migration 0032): a window's whole months are read here (engine/kpi/month_rows.py)."""
+
+    __tablename__ = "kpi_case_month"
+    __table_args__ = (_CLUSTERED,)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
     process: Mapped[str] = mapped_column(String(128), primary_key=True)
     role: Mapped[str] = mapped_column(String(64), primary_key=True)
     person: Mapped[str] = mapped_column(String(64), primary_key=True)
