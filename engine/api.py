@@ -87,6 +87,15 @@ class Engine(AccountsMixin, DefinitionsMixin, GovernanceMixin, CommandsMixin, Re
         with self.db.write() as s:
             return case_rows.rebuild(s, progress)
 
+    def rebuild_kpi_scores(self, progress: Callable[[str], None] | None = None) -> int:
+        """The KPI page's counted satisfaction scores (kpi_score) computed again from the trail and tasks, in one
+        transaction (its triggers count them per day); returns how many were written. Migration 0032 fills them and
+        the steps keep them: this is for a trail written around the engine (a bulk load, a restore)."""
+        from engine.kpi import score_rows
+
+        with self.db.write() as s:
+            return score_rows.rebuild(s, progress)
+
     def rebuild_kpi_rollups(self, progress: Callable[[str], None] | None = None) -> dict[str, int]:
         """The KPI page's day table for the configured zone and its counts per day (kpi_completed_day,
         kpi_registered_day, kpi_case_day; the open cases kpi_open_case and kpi_open_day) and its done cases per month,

@@ -153,8 +153,8 @@ def resolved_counts(session: Session, defs: definitions.Definitions, window: fil
 
 
 def _satisfaction(session: Session, defs: definitions.Definitions, window: filter_rules.Window) -> dict:
-    found = [s for source in defs.satisfaction for s in measures.scores(session, source, window, defs.timezone)]
-    return _breakdown(found, lambda items: stats.scores([s.value for s in items]))
+    found = [c for source in defs.satisfaction for c in measures.score_counts(session, source, window, defs.timezone)]
+    return _breakdown(found, lambda items: stats.counted_scores((c.value, c.n) for c in items))
 
 
 def _volume(session: Session, window: filter_rules.Window, instances: Registered, now: datetime,

@@ -12,8 +12,8 @@ days is counted under OUTSIDE, and the page then counts the source rows instead.
 they were built for the configured zone (`kpi_rollup_state`); else, and when they were never built, the page
 counts the source rows (the same figures, slower). `rebuild` (`salesflow kpi rebuild`) lists the days again for
 the configured zone and recounts every rollup from the source rows (and the decided cases per day of
-engine/kpi/case_days.py, migration 0026, and the open cases of engine/kpi/open_cases.py, migration 0027, which
-count by the same days).
+engine/kpi/case_days.py, migration 0026, the open cases of engine/kpi/open_cases.py, migration 0027, and the
+satisfaction scores of engine/kpi/score_days.py, migration 0032, which count by the same days).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy import Select, delete, exists, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
-from engine.kpi import case_days, open_cases
+from engine.kpi import case_days, open_cases, score_days
 from engine.kpi.day_rows import OUTSIDE, has_table
 from engine.kpi.day_rows import month as month_of_day
 from engine.kpi.filters import Window
@@ -39,6 +39,7 @@ from engine.store.models import (
     KpiOpenDay,
     KpiRegisteredDay,
     KpiRollupState,
+    KpiScoreDay,
     Task,
 )
 
@@ -113,6 +114,8 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
             session.execute(text("LOCK TABLE kpi_case_day, kpi_case_target IN EXCLUSIVE MODE"))
         if open_cases.exists_in(session):
             session.execute(text("LOCK TABLE kpi_open_case, kpi_open_day, kpi_open_end IN EXCLUSIVE MODE"))
+        if score_days.exists_in(session):
+            session.execute(text("LOCK TABLE kpi_score_day IN EXCLUSIVE MODE"))
     first, last = _data_days(session, timezone)
     listed = fill_days(session, timezone, first, last)
     say(f"kpi_day: {listed:,} days from {first} to {last} ({timezone})")
@@ -127,6 +130,8 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
         found[KpiCaseDay.__tablename__] = case_days.rebuild(session, say)
     if open_cases.exists_in(session):  # the open cases and their counts per day (migration 0027)
         found[KpiOpenDay.__tablename__] = open_cases.rebuild(session, say)
+    if score_days.exists_in(session):  # the satisfaction scores per day (migration 0032)
+        found[KpiScoreDay.__tablename__] = score_days.rebuild(session, say)
     session.execute(delete(KpiRollupState))
     session.execute(insert(KpiRollupState).values(id=1, timezone=timezone, built_at=datetime.now(UTC)))
     return found

@@ -135,3 +135,14 @@ def scores(values: Sequence[int]) -> dict:
     distribution = [sum(1 for v in values if v == score) for score in range(1, 6)]
     average = round(sum(values) / len(values), DECIMALS) if values else None
     return {"count": len(values), "average": average, "distribution": distribution}
+
+
+def counted_scores(counts: Iterable[tuple[int, int]]) -> dict:
+    """scores of (value, how many) pairs: the same figures from counts (engine/kpi/score_days.py)."""
+    distribution = [0] * 5
+    for value, n in counts:
+        distribution[value - 1] += n
+    count = sum(distribution)
+    total = sum(score * n for score, n in zip(range(1, 6), distribution, strict=True))
+    average = round(total / count, DECIMALS) if count else None
+    return {"count": count, "average": average, "distribution": distribution}

@@ -490,4 +490,6 @@ from engine.store.kpi_tables import (  # noqa: E402, F401
     KpiOpenEnd,
     KpiRegisteredDay,
     KpiRollupState,
+    KpiScore,
+    KpiScoreDay,
 )

@@ -1,0 +1,92 @@
+"""The counted satisfaction scores, one `kpi_score` row each (migration 0032), kept by the steps.
+
+A score counts by the page's own rule (measures.recorded: per case the latest, or every response of a survey;
+attributed to whoever completed the case's last `attributed_to` task). What an instance's rows are can change
+only when a step completes one of its source's score tasks (a new, maybe replacing, score) or attribution tasks (a
+later resolve re-attributes it), and when a version migration may have reset its tasks
+(engine/runtime/migration.py). So the instance's rows are computed again then, by that rule restricted to the one
+instance; steps of processes without a satisfaction source, or that complete none of those tasks, never pay a
+statement here. Database triggers count the rows per company day (engine/kpi/score_days.py).
+
+Scores written around the engine (a restore, a bulk load of the trail) are not followed: `rebuild` computes every
+row again (migration 0032, `salesflow kpi rebuild`, the benches after their bulk loads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session
+
+from engine.kpi import definitions, measures
+from engine.store.models import Instance, KpiScore, Task
+
+BATCH = 5000  # rows per INSERT while rebuilding
+
+
+@lru_cache(maxsize=1)
+def tracked() -> dict[str, tuple[definitions.SatisfactionSource, frozenset[str]]]:
+    """process -> its satisfaction source and the tasks whose completion may change its score rows."""
+    return {s.process: (s, frozenset((*s.tasks, *s.attributed_to))) for s in definitions.load().satisfaction}
+
+
+def after_step(session: Session, instance_id: int, process: str, closed: Iterable[Task]) -> None:
+    """The instance's score rows again when the step completed one of its source's score or attribution tasks.
+    Decided by Python alone: any other step sends nothing."""
+    found = tracked().get(process)
+    if found is None:
+        return
+    if any(row.status == "completed" and row.bpmn_id in found[1] for row in closed):
+        refresh(session, instance_id, process)
+
+
+def _rows(event: measures.Recorded, first: int) -> list[dict]:
+    return [{"instance_id": event.instance_id, "seq": first + k, "process": event.process, "at": event.at,
+             "role": event.role, "person": event.person, "value": value} for k, value in enumerate(event.values)]
+
+
+def refresh(session: Session, instance_id: int, process: str) -> None:
+    """The instance's score rows as its trail and tasks stand now, in the caller's transaction (the step's own)."""
+    found = tracked().get(process)
+    if found is None:
+        return
+    session.flush()  # the rule reads through the connection: the step's trail and tasks must be there
+    events = measures.recorded(session, found[0], lambda q: q.where(Instance.id == instance_id))
+    if not events:  # the trail is append-only: an instance without a score now never had one (no row to delete)
+        return
+    rows: list[dict] = []
+    for event in events:
+        rows.extend(_rows(event, len(rows)))
+    table = KpiScore.__table__
+    session.execute(delete(table).where(table.c.instance_id == instance_id))
+    session.execute(insert(table), rows)
+
+
+def rebuild(session: Session, progress: Callable[[str], None] | None = None) -> int:
+    """Every score row again, from the trail and tasks (in the caller's transaction); returns how many were
+    written. `progress` is told of each source."""
+    session.execute(delete(KpiScore.__table__))
+    written = 0
+    for source, _tasks in tracked().values():
+        batch: list[dict] = []
+        last, seq = None, 0
+        for event in measures.recorded(session, source, lambda q: q):
+            seq = seq if event.instance_id == last else 0
+            batch.extend(_rows(event, seq))
+            last, seq = event.instance_id, seq + len(event.values)
+            if len(batch) >= BATCH:
+                written += _insert(session, batch)
+        written += _insert(session, batch)
+        if progress is not None:
+            progress(f"kpi_score {source.process}: done ({written:,} rows)")
+    return written
+
+
+def _insert(session: Session, batch: list[dict]) -> int:
+    if batch:
+        session.connection().execute(insert(KpiScore.__table__), batch)
+    count = len(batch)
+    batch.clear()
+    return count
