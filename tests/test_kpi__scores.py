@@ -20,7 +20,7 @@ import dataclasses
 import json
 import random
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,8 +33,9 @@ from engine import Engine
 from engine.audit.chain import instance_chain
 from engine.clock import ManualClock, iso
 from engine.kpi import definitions, measures, rollups, score_days
+from engine.kpi.filters import Window
 from engine.store.db import alembic_config
-from engine.store.models import AuditEvent, Instance, KpiScore, Task
+from engine.store.models import AuditEvent, Instance, KpiScore, KpiScoreMonth, Task
 from tests import test_kpi__figures as figures
 from tests.conftest import PG_URL, ROOT, add_users
 from tests.scenarios.driver import PEOPLE, do, local_time
@@ -48,7 +49,10 @@ FILTERS = [{}, {"from": "2026-03-01", "to": "2026-03-31"}, {"from": "2026-03-03"
            {"from": "2026-03-15", "to": "2026-04-20"}, {"process": "aftersale"}, {"process": "satisfaction_survey"},
            {"from": "2026-03-20", "to": "2026-04-05", "process": "aftersale"}, {"process": "complaint"},
            {"from": "2026-03-29", "to": "2026-03-29"}, {"from": "2026-10-25", "to": "2026-10-25"},
-           {"from": "2026-05-01"}]
+           {"from": "2026-05-01"}, {"from": "2026-03-01", "to": "2026-04-30"},
+           {"from": "2026-02-15", "to": "2026-04-30"},
+           {"to": "2026-03-31"}, {"from": "2026-03-02", "to": "2026-03-31"}, {"from": "2026-03-01", "to": "2026-03-30"},
+           {"from": "2026-02-28", "to": "2026-04-01"}, {"from": "2026-04-01", "process": "aftersale"}]
 CLOSED = {"outcome": "close_requested", "closing_reason": "客户放弃维修"}
 CONSENT = {"customer_agrees_to_close": True, "customer_closing_answer": "客户同意结案"}
 SCORED_TASKS = {"aftersale": ["confirm_resolution", "return_visit", "diagnose"],
@@ -98,9 +102,19 @@ def pages(eng: Engine, user: str, filters: dict, monkeypatch: pytest.MonkeyPatch
         return page, eng.kpi(user, filters)
 
 
+def counted_months(eng: Engine, timezone: str) -> set[tuple]:
+    """kpi_score_month's non-zero rows as a count of kpi_score, each row's month by zoneinfo."""
+    found = Counter()
+    for day, *key, n in counted_days(eng, timezone):
+        found[(day[:7], *key)] += n
+    return {(*k, n) for k, n in found.items()}
+
+
 def same_pages(eng: Engine, timezone: str, monkeypatch: pytest.MonkeyPatch, users: tuple = ("aud", "mgr1")) -> None:
     assert usable(eng)
     assert kept_days(eng) == counted_days(eng, timezone)
+    with eng.db.read() as s:
+        assert score_days.nonzero_rows(s, KpiScoreMonth) == counted_months(eng, timezone)
     for user in users:
         for filters in FILTERS:
             page, old = pages(eng, user, filters, monkeypatch)
@@ -281,7 +295,8 @@ def test_the_upgrade_fills_what_the_trail_holds_and_the_downgrade_removes_it(eng
     figures.build_data_set(eng, clock)
     raw = create_engine(db_url)
     cfg = alembic_config(db_url)
-    objects = {"kpi_score", "kpi_score_day", "kpi_score_insert", "kpi_score_update", "kpi_score_delete"}
+    objects = {"kpi_score", "kpi_score_day", "kpi_score_month", "kpi_score_insert", "kpi_score_update",
+               "kpi_score_delete"}
     users_filters = [(u, f) for u in ("aud", "mgr1") for f in FILTERS]
     by_steps, days = kept_rows(eng), kept_days(eng)
     assert len(by_steps) == 5 and usable(eng)  # A1, A2, the survey's three
@@ -304,6 +319,20 @@ def test_the_upgrade_fills_what_the_trail_holds_and_the_downgrade_removes_it(eng
     for filters in FILTERS:
         page, old = pages(eng, "aud", filters, monkeypatch)
         assert page == old
+
+
+@pytest.mark.parametrize(("day_from", "day_to", "months"), [
+    ("2026-03-01", "2026-03-31", ("2026-03-01", "2026-04-01")),
+    ("2026-03-02", "2026-04-30", ("2026-04-01", "2026-05-01")),
+    ("2026-03-02", "2026-03-31", None), ("2026-03-01", "2026-03-30", None), (None, "2026-03-30", (None, "2026-03-01")),
+    ("2026-12-02", None, ("2027-01-01", None)), (None, None, (None, None)), ("2026-02-28", "2026-03-01", None),
+    ("2026-12-01", "2026-12-31", ("2026-12-01", "2027-01-01"))])
+def test_the_whole_months_of_a_window(day_from, day_to, months):
+    def day(text_: str | None) -> date | None:
+        return None if text_ is None else date.fromisoformat(text_)
+
+    window = Window(None, None, None, day(day_from), day(day_to))
+    assert score_days.whole_months(window) == (None if months is None else tuple(day(m) for m in months))
 
 
 def test_the_loader_scores_most_resolved_cases_and_revisits_some():

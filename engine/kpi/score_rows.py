@@ -8,8 +8,11 @@ later resolve re-attributes it), and when a version migration may have reset its
 instance; steps of processes without a satisfaction source, or that complete none of those tasks, never pay a
 statement here. Database triggers count the rows per company day (engine/kpi/score_days.py).
 
-Scores written around the engine (a restore, a bulk load of the trail) are not followed: `rebuild` computes every
-row again (migration 0032, `salesflow kpi rebuild`, the benches after their bulk loads).
+Trail and task rows of a scored process written through the ORM's unit of work rather than by a step (tests and
+tools that add AuditEvent and Task objects; no command does) are followed too, as engine/kpi/case_rows.py follows
+them: their instances get their rows again before the commit. Rows written around the ORM (a restore, a bulk load
+of the trail) are not: `rebuild` computes every row again (migration 0032, `salesflow kpi rebuild`, the benches
+after their bulk loads).
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from sqlalchemy import delete, insert
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, insert
+from sqlalchemy.orm import Session, UOWTransaction
 
 from engine.kpi import definitions, measures
-from engine.store.models import Instance, KpiScore, Task
+from engine.kpi.day_rows import has_table
+from engine.store.models import AuditEvent, Instance, KpiScore, Task
 
 BATCH = 5000  # rows per INSERT while rebuilding
 
@@ -52,13 +56,16 @@ def refresh(session: Session, instance_id: int, process: str) -> None:
     found = tracked().get(process)
     if found is None:
         return
+    session.info.setdefault(_DONE, set()).add(instance_id)
     session.flush()  # the rule reads through the connection: the step's trail and tasks must be there
     events = measures.recorded(session, found[0], lambda q: q.where(Instance.id == instance_id))
     if not events:  # the trail is append-only: an instance without a score now never had one (no row to delete)
         return
+    if not has_table(session, KpiScore.__tablename__):  # below migration 0032 (asked once per session)
+        return
     rows: list[dict] = []
-    for event in events:
-        rows.extend(_rows(event, len(rows)))
+    for found_event in events:
+        rows.extend(_rows(found_event, len(rows)))
     table = KpiScore.__table__
     session.execute(delete(table).where(table.c.instance_id == instance_id))
     session.execute(insert(table), rows)
@@ -72,10 +79,10 @@ def rebuild(session: Session, progress: Callable[[str], None] | None = None) -> 
     for source, _tasks in tracked().values():
         batch: list[dict] = []
         last, seq = None, 0
-        for event in measures.recorded(session, source, lambda q: q):
-            seq = seq if event.instance_id == last else 0
-            batch.extend(_rows(event, seq))
-            last, seq = event.instance_id, seq + len(event.values)
+        for found in measures.recorded(session, source, lambda q: q):
+            seq = seq if found.instance_id == last else 0
+            batch.extend(_rows(found, seq))
+            last, seq = found.instance_id, seq + len(found.values)
             if len(batch) >= BATCH:
                 written += _insert(session, batch)
         written += _insert(session, batch)
@@ -90,3 +97,48 @@ def _insert(session: Session, batch: list[dict]) -> int:
     count = len(batch)
     batch.clear()
     return count
+
+
+_PENDING, _DONE = "kpi_score_pending", "kpi_score_refreshed"  # session.info keys: instances to refresh, refreshed
+
+
+@lru_cache(maxsize=1)
+def _scored_tasks() -> frozenset[str]:
+    """Every task named by a satisfaction source (its scores or its attribution), of any process."""
+    return frozenset(task for _source, tasks in tracked().values() for task in tasks)
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session: Session, _flush: UOWTransaction) -> None:
+    """Instances whose score rows the flush may have changed through the ORM: a `completed` event of a source's task
+    added (its process is looked up at the commit), a task of a source completed."""
+    for obj in (*session.new, *session.dirty):
+        if _may_score(session, obj):
+            session.info.setdefault(_PENDING, set()).add(obj.instance_id)
+
+
+def _may_score(session: Session, obj: object) -> bool:
+    if isinstance(obj, AuditEvent):
+        return (obj in session.new and obj.kind == "completed" and obj.instance_id is not None
+                and obj.task in _scored_tasks())
+    return (isinstance(obj, Task) and obj.status == "completed" and obj.process_key in tracked()
+            and obj.bpmn_id in tracked()[obj.process_key][1])
+
+
+@event.listens_for(Session, "before_commit")
+def _follow_orm_writes(session: Session) -> None:
+    if not session.info.get(_PENDING):
+        return
+    session.flush()
+    while pending := session.info.pop(_PENDING, None):
+        for instance_id in sorted(pending - session.info.get(_DONE, set())):
+            instance = session.get(Instance, instance_id)  # a step's own instance: from the identity map
+            if instance is not None:
+                refresh(session, instance_id, instance.process_key)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: object) -> None:
+    if getattr(transaction, "parent", None) is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_DONE, None)

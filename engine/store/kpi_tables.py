@@ -240,3 +240,16 @@ class KpiScoreDay(Base):
     person: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class KpiScoreMonth(Base):
+    """kpi_score_day per company month (the day's YYYY-MM) instead of day: a window's whole months."""
+
+    __tablename__ = "kpi_score_month"
+    __table_args__ = (_CLUSTERED,)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM of kpi_day; '0000-00' outside
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

@@ -492,4 +492,5 @@ from engine.store.kpi_tables import (  # noqa: E402, F401
     KpiRollupState,
     KpiScore,
     KpiScoreDay,
+    KpiScoreMonth,
 )

@@ -3,9 +3,10 @@
 The satisfaction section read every `completed` event of every instance of a scored process and parsed its JSON in
 Python (~120 ms at a million instances, growing with the scores). `kpi_score` holds one row per counted score
 (instance, seq: process, when recorded, role, person, value), kept by the steps with the page's own rule
-(engine/kpi/score_rows.py); `kpi_score_day` (company day of recording, process, role, person, value) counts them,
-kept by triggers on kpi_score in the writing transaction with the day of `kpi_day` (migration 0025), as 0026 does
-for kpi_case. The page sums the rows of the window's days (engine/kpi/score_days.py).
+(engine/kpi/score_rows.py); `kpi_score_day` (company day of recording, process, role, person, value) and
+`kpi_score_month` (the same per the day's month) count them, kept by triggers on kpi_score in the writing
+transaction with the day of `kpi_day` (migration 0025), as 0026 does for kpi_case. The page sums the month rows of
+the window's whole months and the day rows of its other days (engine/kpi/score_days.py).
 
 The upgrade fills kpi_score from the trail and tasks (score_rows.rebuild) and counts it (score_days.rebuild) in
 the migration's transaction, so an upgraded database shows the same page; the downgrade drops the triggers,
@@ -29,7 +30,8 @@ depends_on = None
 CLUSTERED = {"sqlite_with_rowid": False}
 SCORE_KEYS = ("at", "process", "role", "person", "value")
 TRIGGERS = ("kpi_score_insert", "kpi_score_update", "kpi_score_delete")
-_KEY = "(day, process, role, person, value)"
+# each row is counted twice: under its company day and under that day's month (the day's YYYY-MM)
+_PERIODS = (("day", "day", "{}"), ("month", "month", "substr({}, 1, 7)"))
 
 
 def _changed(differ: str) -> str:
@@ -44,9 +46,12 @@ def _sqlite_day(at: str) -> str:
 
 
 def _sqlite_score(r: str, n: int) -> str:
-    return (f"INSERT INTO kpi_score_day {_KEY[:-1]}, n) "
-            f"SELECT {_sqlite_day(r + '.at')}, {r}.process, COALESCE({r}.role, ''), COALESCE({r}.person, ''), "
-            f"{r}.value, {n} WHERE true ON CONFLICT {_KEY} DO UPDATE SET n = n + excluded.n;")
+    return "".join(
+        f"INSERT INTO kpi_score_{table} ({period}, process, role, person, value, n) "
+        f"SELECT {cut.format(_sqlite_day(r + '.at'))}, {r}.process, COALESCE({r}.role, ''), "
+        f"COALESCE({r}.person, ''), {r}.value, {n} WHERE true "
+        f"ON CONFLICT ({period}, process, role, person, value) DO UPDATE SET n = n + excluded.n;"
+        for table, period, cut in _PERIODS)
 
 
 def _sqlite_triggers() -> list[str]:
@@ -61,9 +66,12 @@ def _sqlite_triggers() -> list[str]:
 # -- PostgreSQL: one function, called by the three triggers (kpi_day_of comes from 0025)
 
 def _pg_score(r: str, n: int) -> str:
-    return (f"INSERT INTO kpi_score_day AS k {_KEY[:-1]}, n) "
-            f"VALUES (kpi_day_of({r}.at), {r}.process, COALESCE({r}.role, ''), COALESCE({r}.person, ''), "
-            f"{r}.value, {n}) ON CONFLICT {_KEY} DO UPDATE SET n = k.n + excluded.n;")
+    return "".join(
+        f"INSERT INTO kpi_score_{table} AS k ({period}, process, role, person, value, n) "
+        f"VALUES ({cut.format(f'kpi_day_of({r}.at)')}, {r}.process, COALESCE({r}.role, ''), "
+        f"COALESCE({r}.person, ''), {r}.value, {n}) "
+        f"ON CONFLICT ({period}, process, role, person, value) DO UPDATE SET n = k.n + excluded.n;"
+        for table, period, cut in _PERIODS)
 
 
 def _pg_triggers() -> list[str]:
@@ -95,12 +103,13 @@ def upgrade() -> None:
         sa.Column("person", sa.String(64)),
         sa.Column("value", sa.Integer, nullable=False),
     )
-    op.create_table("kpi_score_day", sa.Column("day", sa.String(10), primary_key=True),
-                    sa.Column("process", sa.String(128), primary_key=True),
-                    sa.Column("role", sa.String(64), primary_key=True),
-                    sa.Column("person", sa.String(64), primary_key=True),
-                    sa.Column("value", sa.Integer, primary_key=True),
-                    sa.Column("n", sa.Integer, nullable=False), **CLUSTERED)
+    for table, width in (("kpi_score_day", 10), ("kpi_score_month", 7)):
+        op.create_table(table, sa.Column(table.removeprefix("kpi_score_"), sa.String(width), primary_key=True),
+                        sa.Column("process", sa.String(128), primary_key=True),
+                        sa.Column("role", sa.String(64), primary_key=True),
+                        sa.Column("person", sa.String(64), primary_key=True),
+                        sa.Column("value", sa.Integer, primary_key=True),
+                        sa.Column("n", sa.Integer, nullable=False), **CLUSTERED)
     from engine.kpi import score_days, score_rows  # the engine's own rule (imported here: the models are the head's)
     session = Session(bind=op.get_bind())
     score_rows.rebuild(session)  # before the triggers: counted after in one statement, not by a call per row
@@ -108,7 +117,7 @@ def upgrade() -> None:
         op.execute(statement)
     score_days.rebuild(session)
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("ANALYZE kpi_score, kpi_score_day")
+        op.execute("ANALYZE kpi_score, kpi_score_day, kpi_score_month")
 
 
 def downgrade() -> None:
@@ -117,5 +126,5 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON kpi_score" if postgres else f"DROP TRIGGER IF EXISTS {name}")
     if postgres:
         op.execute("DROP FUNCTION IF EXISTS kpi_score_rollup")
-    for table in ("kpi_score_day", "kpi_score"):
+    for table in ("kpi_score_month", "kpi_score_day", "kpi_score"):
         op.drop_table(table)
