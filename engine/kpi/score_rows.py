@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import delete, event, insert
+from sqlalchemy import bindparam, delete, event, insert, inspect, text
 from sqlalchemy.orm import Session, UOWTransaction
 
 from engine.kpi import definitions, measures
-from engine.kpi.day_rows import has_table
 from engine.store.models import AuditEvent, Instance, KpiScore, Task
+from engine.store.types import UTCDateTime
 
 BATCH = 5000  # rows per INSERT while rebuilding
 
@@ -51,6 +52,25 @@ def _rows(event: measures.Recorded, first: int) -> list[dict]:
              "role": event.role, "person": event.person, "value": value} for k, value in enumerate(event.values)]
 
 
+# the rows written over the instance's own (one statement, no DELETE): the trail is append-only, so its counted
+# scores only grow (a survey) or are replaced in place (the latest per case: seq 0) and are re-attributed
+_UPSERT = text(
+    "INSERT INTO kpi_score (instance_id, seq, process, at, role, person, value) "
+    "VALUES (:instance_id, :seq, :process, :at, :role, :person, :value) ON CONFLICT (instance_id, seq) DO UPDATE "
+    "SET process = excluded.process, at = excluded.at, role = excluded.role, person = excluded.person, "
+    "value = excluded.value").bindparams(bindparam("at", type_=UTCDateTime()))
+_HAS_TABLE: WeakKeyDictionary = WeakKeyDictionary()  # database engine -> True once kpi_score was seen there
+
+
+def _has_table(session: Session) -> bool:
+    """Whether the database has kpi_score (not below migration 0032): asked of the schema until it has, then known
+    for the database engine's life (a step that writes scores pays no statement for it)."""
+    bind = session.get_bind()
+    if not _HAS_TABLE.get(bind):
+        _HAS_TABLE[bind] = inspect(session.connection()).has_table(KpiScore.__tablename__)
+    return _HAS_TABLE[bind]
+
+
 def refresh(session: Session, instance_id: int, process: str) -> None:
     """The instance's score rows as its trail and tasks stand now, in the caller's transaction (the step's own)."""
     found = tracked().get(process)
@@ -58,17 +78,17 @@ def refresh(session: Session, instance_id: int, process: str) -> None:
         return
     session.info.setdefault(_DONE, set()).add(instance_id)
     session.flush()  # the rule reads through the connection: the step's trail and tasks must be there
-    events = measures.recorded(session, found[0], lambda q: q.where(Instance.id == instance_id))
-    if not events:  # the trail is append-only: an instance without a score now never had one (no row to delete)
-        return
-    if not has_table(session, KpiScore.__tablename__):  # below migration 0032 (asked once per session)
+    source = found[0]
+    events = measures.recorded(session, source, lambda q: q.where(Instance.id == instance_id))
+    if not events or not _has_table(session):  # the trail is append-only: no score now, none ever (no row to drop)
         return
     rows: list[dict] = []
     for found_event in events:
         rows.extend(_rows(found_event, len(rows)))
-    table = KpiScore.__table__
-    session.execute(delete(table).where(table.c.instance_id == instance_id))
-    session.execute(insert(table), rows)
+    if source.latest_per_case and source.list_field:  # a later list may be shorter than the one it replaces
+        table = KpiScore.__table__
+        session.execute(delete(table).where(table.c.instance_id == instance_id, table.c.seq >= len(rows)))
+    session.execute(_UPSERT, rows)
 
 
 def rebuild(session: Session, progress: Callable[[str], None] | None = None) -> int:
