@@ -32,10 +32,10 @@ from bench.common import deploy, engine_on
 from engine import Engine
 from engine.audit.chain import instance_chain
 from engine.clock import ManualClock, iso
-from engine.kpi import definitions, measures, rollups, score_days
+from engine.kpi import definitions, measures, rollups, score_days, score_rows
 from engine.kpi.filters import Window
 from engine.store.db import alembic_config
-from engine.store.models import AuditEvent, Instance, KpiScore, KpiScoreMonth, Task
+from engine.store.models import AuditEvent, Instance, KpiScore, KpiScoreMonth, ProcessVersion, Task
 from tests import test_kpi__figures as figures
 from tests.conftest import PG_URL, ROOT, add_users
 from tests.scenarios.driver import PEOPLE, do, local_time
@@ -362,3 +362,39 @@ def test_the_loader_writes_scores_and_counts_them(monkeypatch, capsys):
         day = inbox_latency.T0.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
         page, old = pages(eng, "auditor_0", {"from": day, "to": day}, monkeypatch)
         assert page == old and 0 < page["satisfaction"]["overall"]["count"] < stats["scores"]
+
+
+def test_a_latest_list_that_is_shorter_drops_the_rows_it_no_longer_holds(engine, clock, monkeypatch):
+    """A source with both `list` and `per_case: latest` (none in kpi.yaml): a later, shorter list replaces the
+    earlier one's rows, written through the ORM (followed before the commit) as a step's would be."""
+    eng = engine
+    eng.deploy("system", [ROOT / "processes", ROOT / "forms"])
+    defs = definitions.load()
+    sources = tuple(dataclasses.replace(s, latest_per_case=True) if s.list_field else s for s in defs.satisfaction)
+    monkeypatch.setattr(definitions, "load", lambda *_: dataclasses.replace(defs, satisfaction=sources))
+    score_rows.tracked.cache_clear()
+    score_rows._scored_tasks.cache_clear()
+    try:
+        with eng.db.write() as s:
+            version = s.scalar(select(func.max(ProcessVersion.id)).where(ProcessVersion.key == "satisfaction_survey"))
+            s.add(Instance(id=500, process_version_id=version, process_key="satisfaction_survey", status="running",
+                           started_by="svc1", started_at=_utc("2026-03-01T00:00"), state_json="{}",
+                           serializer_version="x"))
+
+        def answered(position: int, at: str, values: list[int]) -> None:
+            with eng.db.write() as s:
+                s.add(AuditEvent(chain=instance_chain(500), position=position, instance_id=500, at=iso(_utc(at)),
+                                 actor="svc2", kind="completed", task="conduct_survey", prev_hash="0" * 64,
+                                 hash="0" * 64, payload=json.dumps(
+                                     {"data": {"responses": [{"satisfaction": v} for v in values]}})))
+
+        answered(1, "2026-03-02T02:00", [4, 2, 5])
+        assert sorted((r[1], r[-1]) for r in kept_rows(eng)) == [(0, 4), (1, 2), (2, 5)]
+        answered(2, "2026-03-05T02:00", [1])
+        by_steps = kept_rows(eng)
+        assert [(r[1], r[-1]) for r in by_steps] == [(0, 1)]
+        eng.rebuild_kpi_scores()
+        assert kept_rows(eng) == by_steps and kept_days(eng) == counted_days(eng, "Asia/Shanghai")
+    finally:
+        score_rows.tracked.cache_clear()
+        score_rows._scored_tasks.cache_clear()
