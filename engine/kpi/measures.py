@@ -20,6 +20,11 @@ The interval rule (`of_instances`) has one home here and two users: the decided-
 one instance at a time as its steps decide it, or every instance for a rebuild) that the page's times are counted
 from (engine/kpi/times.py), and `cases`, every case of a window summarized in Python (an interval that starts at a
 task; a database below migration 0023).
+
+The satisfaction rule (`recorded`) has one home here too and two users: the score rows (engine/kpi/score_rows.py,
+one instance as its steps score or re-attribute it, or every instance for a rebuild) whose counts per day and month
+the page sums (engine/kpi/score_days.py, `score_counts`), and `scores`, every score of a window read from the trail
+(a database below migration 0032, or counts not built for the configured zone).
 """
 
 from __future__ import annotations
