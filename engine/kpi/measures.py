@@ -92,12 +92,11 @@ class Score(NamedTuple):
 
 
 class ScoreCount(NamedTuple):
-    """How many scores of a value were recorded in a month for a process, role and person (None: not attributed)."""
+    """How many of a source's scores of a value were recorded under a key of one breakdown: `dim` "by_month" (key: the
+    month), "by_role" or "by_person" (key: the role or person, None: not attributed). Each score counts once per dim."""
 
-    process: str
-    month: str
-    role: str | None
-    person: str | None
+    dim: str
+    key: str | None
     value: int
     n: int
 
@@ -395,12 +394,15 @@ def scores(session: Session, source: SatisfactionSource, window: Window, timezon
 
 
 def score_counts(session: Session, source: SatisfactionSource, window: Window, timezone: str) -> list[ScoreCount]:
-    """The scores recorded in the window per process, month, role, person and value: summed from the counts kept
-    per company day (engine/kpi/score_days.py) when they hold this zone's, else counted from the trail."""
+    """The source's scores recorded in the window per month, per role and per person, and value: summed from the
+    counts kept per company day and month (engine/kpi/score_days.py) when they hold this zone's, else counted from
+    the trail."""
     if window.process not in (None, source.process):
         return []
     if score_days.usable(session, timezone):
         return [ScoreCount(*row) for row in score_days.counts(session, source.process, window)]
-    counted = Counter((s.process, s.month, s.role, s.person, s.value) for s in scores(session, source, window,
-                                                                                       timezone))
+    counted: Counter[tuple] = Counter()
+    for score in scores(session, source, window, timezone):
+        counted.update((("by_month", score.month, score.value), ("by_role", score.role, score.value),
+                        ("by_person", score.person, score.value)))
     return [ScoreCount(*key, n) for key, n in counted.items()]

@@ -137,12 +137,9 @@ def scores(values: Sequence[int]) -> dict:
     return {"count": len(values), "average": average, "distribution": distribution}
 
 
-def counted_scores(counts: Iterable[tuple[int, int]]) -> dict:
-    """scores of (value, how many) pairs: the same figures from counts (engine/kpi/score_days.py)."""
-    distribution = [0] * 5
-    for value, n in counts:
-        distribution[value - 1] += n
+def distributed_scores(distribution: Sequence[int]) -> dict:
+    """scores of a distribution (how many 1s, 2s ... 5s): the same figures from counts (engine/kpi/score_days.py)."""
     count = sum(distribution)
     total = sum(score * n for score, n in zip(range(1, 6), distribution, strict=True))
     average = round(total / count, DECIMALS) if count else None
-    return {"count": count, "average": average, "distribution": distribution}
+    return {"count": count, "average": average, "distribution": list(distribution)}
