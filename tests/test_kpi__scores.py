@@ -303,7 +303,7 @@ def test_the_upgrade_fills_what_the_trail_holds_and_the_downgrade_removes_it(eng
     before = [eng.kpi(u, f) for u, f in users_filters]
     try:
         assert objects <= _schema_objects(raw)
-        command.downgrade(cfg, "0030")
+        command.downgrade(cfg, "0031")
         raw.dispose()
         assert not _schema_objects(raw)
         eng.db.dispose()
