@@ -4,8 +4,9 @@ The rows are bulk-loaded (not run through the engine, bench/bulk.py: COPY or big
 batches, the secondary indexes created after the load): one running instance per open task, each
 with the tasks it already went through (completed, a few cancelled; a fifth with a deadline, a few
 missed) and one open task, spread over every work role and four processes (the complaint and
-after-sales steps the KPI figures measure are named as in the diagrams, an after-sales resolution
-and 1 % of escalations leave their audit events, for bench/read_scale.py); a quarter of the open
+after-sales steps the KPI figures measure are named as in the diagrams, an after-sales resolution, the
+customers' satisfaction scores of most resolved cases (`_score_events`) and 1 % of escalations leave their audit
+events, for bench/read_scale.py and the KPI page); a quarter of the open
 tasks are claimed by a person, a tenth wait for the requester, and many carry separation-of-duties
 tokens (`initiator`, or an earlier task that one of the role's holders completed, so that person
 must not see it).
@@ -53,7 +54,7 @@ from bench.verdicts import verdict
 from engine import Engine
 from engine.audit.chain import instance_chain
 from engine.clock import ManualClock, iso
-from engine.kpi import case_rows, definitions, rollups
+from engine.kpi import case_rows, definitions, rollups, score_rows
 from engine.runtime import customer_names, sla
 from engine.store.models import AuditEvent, ProcessVersion
 
@@ -102,6 +103,10 @@ TRADES = ("建材", "水泥", "贸易", "机械", "电子", "化工", "钢铁", 
 FORMS = ("有限公司", "有限公司", "有限公司", "股份有限公司", "集团有限公司", "实业有限公司")
 SPACING = timedelta(seconds=30)  # one new instance every 30 s: 1,000,000 of them span about a year
 ESCALATED = 0.01  # instances whose boundary SLA timer fired (an `escalated` event)
+# the after-sales satisfaction scores (kpi.yaml `satisfaction`): the share of resolved cases the customer scored,
+# the share of those visited again a week later (a second score), and how the scores 1..5 are spread
+SCORED, REVISITED = 0.6, 0.3
+SCORES, SCORE_WEIGHTS = (1, 2, 3, 4, 5), (3, 5, 15, 40, 37)
 
 
 def now_after(open_count: int) -> datetime:
@@ -138,6 +143,7 @@ def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
     rest done), with the audit events the SLA search and the KPI figures read; returns counts."""
     rng = random.Random(seed)
     service = random.Random(f"service {seed}")  # the KPI end tasks' completion times, apart from everything else
+    scoring = random.Random(f"scores {seed}")  # the satisfaction scores, apart from everything else too
     people = _people()
     for name, roles in people.items():
         eng.add_user(name, roles, PASSWORD)
@@ -205,6 +211,7 @@ def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
                     tid = tasks[-1][0]
                     events.append(_event(stats, iid, 1, finished, who, "completed", bpmn_id,
                                          {"task_id": tid, "data": {"outcome": "resolved"}}))
+                    events.extend(_score_events(stats, scoring, iid, finished, now))
             tasks.append(_open_task(stats, rng, iid, key, started_by, holders, roles, weights, done_by,
                                     at + timedelta(minutes=count), now, when))
             if rng.random() < ESCALATED:
@@ -226,6 +233,11 @@ def load(eng: Engine, total: int, open_count: int, seed: int = 1) -> dict:
     with bulk.without_triggers(eng, ("kpi_case",)), eng.db.write() as s:
         cases = case_rows.rebuild(s)
     print(f"  KPI case rows filled: {cases:,} ({time.perf_counter() - filling:.1f} s)", flush=True)
+    filling = time.perf_counter()
+    # the counted satisfaction scores, as migration 0032 fills them (then the steps); counted per day below
+    with bulk.without_triggers(eng, ("kpi_score",)), eng.db.write() as s:
+        stats["scores"] = score_rows.rebuild(s)
+    print(f"  KPI score rows filled: {stats['scores']:,} ({time.perf_counter() - filling:.1f} s)", flush=True)
     filling = time.perf_counter()
     # the KPI page's counts per day, as migrations 0025-0027 count them (then the triggers); the open cases' rows
     # written without their per-row day count (rollups.rebuild counts them after, in one statement)
@@ -257,6 +269,28 @@ def _event(stats: dict, iid: int, position: int, at: datetime, actor: str, kind:
     stats["events"] += 1
     return (stats["first_event"] + stats["events"], instance_chain(iid), position, iid, iso(at), actor, kind, task,
             json.dumps(payload), "0" * 64, "0" * 64)
+
+
+def _score_events(stats: dict, rng: random.Random, iid: int, resolved: datetime, now: datetime) -> list[tuple]:
+    """The satisfaction scores of a resolved after-sales case, as the steps record them (a `completed` event whose
+    data carry the form's fields): the customer's confirmation for SCORED of them, a few hours to two days after the
+    resolution, and for REVISITED of those a return visit's score a week later (the case's latest: it replaces the
+    first); none that would fall after the clock's `now`."""
+    found = []
+    confirmed = resolved + timedelta(hours=rng.lognormvariate(math.log(6), 0.9))
+    if rng.random() >= SCORED or confirmed >= now:
+        return found
+    score = rng.choices(SCORES, SCORE_WEIGHTS)[0]
+    data = {"resolution_confirmed": True, "satisfaction": score, "confirmation_note": "客户确认已修复"}
+    found.append(_event(stats, iid, 3, confirmed, "customer_service_0", "completed", "confirm_resolution",
+                        {"task_id": f"confirm-{iid}", "data": data, "changes": {"satisfaction": [None, score]}}))
+    visited = confirmed + timedelta(days=7, hours=rng.uniform(1, 30))
+    if rng.random() < REVISITED and visited < now:
+        again = rng.choices(SCORES, SCORE_WEIGHTS)[0]
+        data = {"satisfaction": again, "usage_feedback": "设备运行正常"}
+        found.append(_event(stats, iid, 4, visited, "customer_service_1", "completed", "return_visit",
+                            {"task_id": f"visit-{iid}", "data": data, "changes": {"satisfaction": [score, again]}}))
+    return found
 
 
 def _open_task(stats: dict, rng: random.Random, iid: int, key: str, started_by: str, holders: dict, roles: list,

@@ -87,11 +87,20 @@ class Engine(AccountsMixin, DefinitionsMixin, GovernanceMixin, CommandsMixin, Re
         with self.db.write() as s:
             return case_rows.rebuild(s, progress)
 
+    def rebuild_kpi_scores(self, progress: Callable[[str], None] | None = None) -> int:
+        """The KPI page's counted satisfaction scores (kpi_score) computed again from the trail and tasks, in one
+        transaction (its triggers count them per day); returns how many were written. Migration 0033 fills them and
+        the steps keep them: this is for a trail written around the engine (a bulk load, a restore)."""
+        from engine.kpi import score_rows
+
+        with self.db.write() as s:
+            return score_rows.rebuild(s, progress)
+
     def rebuild_kpi_rollups(self, progress: Callable[[str], None] | None = None) -> dict[str, int]:
         """The KPI page's day table for the configured zone and every count kept from it, counted again from the
         source rows in one transaction (rollups.rebuild: per day kpi_completed_day, kpi_registered_day, kpi_case_day,
         per month kpi_completed_month, kpi_case_month, the open cases kpi_open_case and kpi_open_day, the done cases
-        per hour bucket kpi_hours_month and kpi_hours_day); returns each rollup's total. Migrations 0025-0031 fill
+        per hour bucket kpi_hours_month and kpi_hours_day); returns each rollup's total. Migrations 0025-0033 fill
         them and database triggers keep them: this is for a changed kpi.yaml `timezone`, target or end task (until
         then the page counts the source rows) or a database restored without them."""
         from engine.kpi import definitions, rollups

@@ -20,6 +20,11 @@ The interval rule (`of_instances`) has one home here and two users: the decided-
 one instance at a time as its steps decide it, or every instance for a rebuild) that the page's times are counted
 from (engine/kpi/times.py), and `cases`, every case of a window summarized in Python (an interval that starts at a
 task; a database below migration 0023).
+
+The satisfaction rule (`recorded`) has one home here too and two users: the score rows (engine/kpi/score_rows.py,
+one instance as its steps score or re-attribute it, or every instance for a rebuild) whose counts per day and month
+the page sums (engine/kpi/score_days.py, `score_counts`), and `scores`, every score of a window read from the trail
+(a database below migration 0033, or counts not built for the configured zone).
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from engine.clock import iso
-from engine.kpi import months, rollups
+from engine.kpi import months, rollups, score_days
 from engine.kpi.definitions import Interval, Measure, Point, SatisfactionSource
 from engine.kpi.filters import Window
 from engine.kpi.stats import Timing
@@ -84,6 +89,16 @@ class Score(NamedTuple):
     role: str | None
     person: str | None
     value: int
+
+
+class ScoreCount(NamedTuple):
+    """How many of a source's scores of a value were recorded under a key of one breakdown: `dim` "by_month" (key: the
+    month), "by_role" or "by_person" (key: the role or person, None: not attributed). Each score counts once per dim."""
+
+    dim: str
+    key: str | None
+    value: int
+    n: int
 
 
 def _hours(start: datetime, end: datetime) -> float:
@@ -304,12 +319,13 @@ def _completions(session: Session, done: Select, window: Window) -> tuple[dateti
     return None if first is None or last is None else (first, last)
 
 
-def _score_events(source: SatisfactionSource, window: Window) -> Select:
-    instances = select(Instance.id).where(Instance.process_key == source.process)
+def _score_events(source: SatisfactionSource, narrow: Narrow, since: datetime | None) -> Select:
+    """The `completed` events of the source's tasks of the instances `narrow` keeps, recorded at or after `since`."""
+    instances = narrow(select(Instance.id).where(Instance.process_key == source.process))
     query = select(AuditEvent.instance_id, AuditEvent.at, AuditEvent.payload).where(
         AuditEvent.kind == "completed", AuditEvent.task.in_(source.tasks), AuditEvent.instance_id.in_(instances))
-    if window.start is not None:  # `at` is fixed-width UTC ISO text (engine.clock.iso): text order is time order
-        query = query.where(AuditEvent.at >= iso(window.start))
+    if since is not None:  # `at` is fixed-width UTC ISO text (engine.clock.iso): text order is time order
+        query = query.where(AuditEvent.at >= iso(since))
     return query
 
 
@@ -331,24 +347,62 @@ def _attribution(session: Session, source: SatisfactionSource, events: Select) -
             for r in _streamed(session, select(ranked).where(ranked.c.rank == 1))}
 
 
-def scores(session: Session, source: SatisfactionSource, window: Window, timezone: str) -> list[Score]:
-    """The scores recorded in the window: per case the latest one (`per_case: latest`), else every one."""
-    if window.process not in (None, source.process):
-        return []
-    events = _score_events(source, window)
-    recorded: list[tuple[Row, list[int]]] = []
+class Recorded(NamedTuple):
+    """One counted event of a satisfaction source: its instant (UTC), whom it is attributed to, its scores."""
+
+    process: str
+    instance_id: int
+    at: datetime
+    role: str | None
+    person: str | None
+    values: tuple[int, ...]
+
+
+def recorded(session: Session, source: SatisfactionSource, narrow: Narrow,
+             since: datetime | None = None) -> list[Recorded]:
+    """The satisfaction rule, with two users: the page (every instance, `since` its window's start) and the score
+    rows kept per instance (engine/kpi/score_rows.py, one instance). Per case the latest event with a score
+    (`per_case: latest`: in trail order, a return visit's replaces the confirmation's), else every one; attributed to
+    whoever completed the case's last `attributed_to` row as the tasks stand now (a later resolve re-attributes it).
+    With `since`, the events before it are not read: as the trail's order is its time order, the latest of the
+    rest is the latest of all, or none is at or after `since`."""
+    events = _score_events(source, narrow, since)
+    found: list[tuple[Row, list[int]]] = []
     for event in _streamed(session, events.order_by(AuditEvent.instance_id, AuditEvent.position)):
         values = _values(source, json.loads(event.payload).get("data") or {})
         if not values:
             continue
-        if source.latest_per_case and recorded and recorded[-1][0].instance_id == event.instance_id:
-            recorded.pop()  # ordered by instance then position: a later score replaces the earlier
-        recorded.append((event, values))
-    kept = [(e, v) for e, v in recorded if window.contains(datetime.fromisoformat(e.at).astimezone(UTC))]
-    who = _attribution(session, source, events) if kept else {}
+        if source.latest_per_case and found and found[-1][0].instance_id == event.instance_id:
+            found.pop()  # ordered by instance then position: a later score replaces the earlier
+        found.append((event, values))
+    who = _attribution(session, source, events) if found else {}
+    return [Recorded(source.process, e.instance_id, datetime.fromisoformat(e.at).astimezone(UTC),
+                     *who.get(e.instance_id, (None, None)), tuple(v)) for e, v in found]
+
+
+def scores(session: Session, source: SatisfactionSource, window: Window, timezone: str) -> list[Score]:
+    """The scores recorded in the window, one at a time from the trail (the counts' oracle)."""
+    if window.process not in (None, source.process):
+        return []
     found = []
-    for event, values in kept:
-        role, person = who.get(event.instance_id, (None, None))
-        month = month_of(datetime.fromisoformat(event.at), timezone)
-        found.extend(Score(source.process, event.instance_id, month, role, person, v) for v in values)
+    for event in recorded(session, source, lambda q: q, window.start):
+        if window.contains(event.at):
+            month = month_of(event.at, timezone)
+            found.extend(Score(source.process, event.instance_id, month, event.role, event.person, v)
+                         for v in event.values)
     return found
+
+
+def score_counts(session: Session, source: SatisfactionSource, window: Window, timezone: str) -> list[ScoreCount]:
+    """The source's scores recorded in the window per month, per role and per person, and value: summed from the
+    counts kept per company day and month (engine/kpi/score_days.py) when they hold this zone's, else counted from
+    the trail."""
+    if window.process not in (None, source.process):
+        return []
+    if score_days.usable(session, timezone):
+        return [ScoreCount(*row) for row in score_days.counts(session, source.process, window)]
+    counted: Counter[tuple] = Counter()
+    for score in scores(session, source, window, timezone):
+        counted.update((("by_month", score.month, score.value), ("by_role", score.role, score.value),
+                        ("by_person", score.person, score.value)))
+    return [ScoreCount(*key, n) for key, n in counted.items()]

@@ -153,8 +153,19 @@ def resolved_counts(session: Session, defs: definitions.Definitions, window: fil
 
 
 def _satisfaction(session: Session, defs: definitions.Definitions, window: filter_rules.Window) -> dict:
-    found = [s for source in defs.satisfaction for s in measures.scores(session, source, window, defs.timezone)]
-    return _breakdown(found, lambda items: stats.scores([s.value for s in items]))
+    """_breakdown of stats.scores, from each source's counts per month, role and person (measures.score_counts): a
+    distribution per row of each breakdown; overall and per process from the months (each score counts once each)."""
+    rows: dict[str, dict] = {name: {} for name in _DIMENSIONS}
+    for source in defs.satisfaction:
+        for c in measures.score_counts(session, source, window, defs.timezone):
+            keys = ((c.dim, c.key), ("by_process", source.process)) if c.dim == "by_month" else ((c.dim, c.key),)
+            for dim, key in keys:
+                found = rows[dim]
+                (found.get(key) or found.setdefault(key, [0] * 5))[c.value - 1] += c.n
+    overall = [sum(n) for n in zip(*rows["by_process"].values(), strict=True)] or [0] * 5
+    return {"overall": stats.distributed_scores(overall),
+            **{name: [{"key": k, **stats.distributed_scores(found[k])} for k in _ordered(found)]
+               for name, found in rows.items()}}
 
 
 def _volume(session: Session, window: filter_rules.Window, instances: Registered, now: datetime,

@@ -15,7 +15,8 @@ from `kpi_completed_month` (migration 0032, triggers on kpi_completed_day) and o
 the day rows (engine/kpi/month_rows.py). `rebuild` (`salesflow kpi rebuild`) lists the days again for the
 configured zone and recounts every rollup from the source rows (and the decided cases per day of
 engine/kpi/case_days.py, migration 0026, the open cases of engine/kpi/open_cases.py, migration 0027, and the done
-cases per hour bucket of engine/kpi/quantiles.py, migration 0028, which count by the same days).
+cases per hour bucket of engine/kpi/quantiles.py, migration 0028, and the satisfaction scores of
+engine/kpi/score_days.py, migration 0033, which count by the same days).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlalchemy import Select, delete, exists, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
-from engine.kpi import case_days, month_rows, open_cases
+from engine.kpi import case_days, month_rows, open_cases, score_days
 from engine.kpi.day_rows import OUTSIDE, has_table
 from engine.kpi.filters import Window
 from engine.store.models import (
@@ -45,6 +46,7 @@ from engine.store.models import (
     KpiOpenDay,
     KpiRegisteredDay,
     KpiRollupState,
+    KpiScoreDay,
     Task,
 )
 
@@ -137,6 +139,8 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
 
         found[KpiHoursMonth.__tablename__] = quantiles.rebuild(session)
         say(f"kpi_hours_month: {found[KpiHoursMonth.__tablename__]:,} done cases counted")
+    if score_days.exists_in(session):  # the satisfaction scores per day (migration 0033)
+        found[KpiScoreDay.__tablename__] = score_days.rebuild(session, say)
     session.execute(delete(KpiRollupState))
     session.execute(insert(KpiRollupState).values(id=1, timezone=timezone, built_at=datetime.now(UTC)))
     return found
@@ -154,6 +158,8 @@ def _lock(session: Session) -> None:
         tables += ["kpi_case_day", "kpi_case_target"]
     if open_cases.exists_in(session):
         tables += ["kpi_open_case", "kpi_open_day", "kpi_open_end"]
+    if score_days.exists_in(session):
+        tables += ["kpi_score_day", "kpi_score_month"]
     tables += [t.__tablename__ for t in (*_MONTHS, KpiHoursMonth, KpiHoursDay, KpiHoursTotal)
                if has_table(session, t.__tablename__)]
     session.execute(text(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE"))

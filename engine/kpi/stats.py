@@ -135,3 +135,11 @@ def scores(values: Sequence[int]) -> dict:
     distribution = [sum(1 for v in values if v == score) for score in range(1, 6)]
     average = round(sum(values) / len(values), DECIMALS) if values else None
     return {"count": len(values), "average": average, "distribution": distribution}
+
+
+def distributed_scores(distribution: Sequence[int]) -> dict:
+    """scores of a distribution (how many 1s, 2s ... 5s): the same figures from counts (engine/kpi/score_days.py)."""
+    count = sum(distribution)
+    total = sum(score * n for score, n in zip(range(1, 6), distribution, strict=True))
+    average = round(total / count, DECIMALS) if count else None
+    return {"count": count, "average": average, "distribution": list(distribution)}

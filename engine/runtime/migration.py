@@ -36,7 +36,7 @@ from engine.definitions.current import require_active
 from engine.definitions.labels import element_names
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import NotFound, Unavailable
-from engine.kpi import case_rows
+from engine.kpi import case_rows, score_rows
 from engine.process import failures, workflow
 from engine.process.deadlines import task_deadline
 from engine.process.routing import due_at, element_of, offer
@@ -254,6 +254,8 @@ def _migrate_one(ctx: Context, s: Session, actor: str, instance_id: int, target_
     sla.refresh(s, inst.id)  # a task reset to ready under its id drops a late completion the step cannot see
     if inst.process_key in case_rows.tracked():  # and may undo a decided case's end: its KPI rows again
         case_rows.refresh(s, inst.id, inst.process_key, step.at)
+    if inst.process_key in score_rows.tracked():  # a reset attribution task re-attributes its scores
+        score_rows.refresh(s, inst.id, inst.process_key)
     messaging.route(s, ctx, step)
     if inst.status not in LIVE:  # a halted instance that the new version ran to its end
         resolve(open_incidents(s, inst.id), actor, step.at, "cancelled", "the case ended when it was migrated")

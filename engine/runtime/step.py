@@ -21,7 +21,7 @@ from engine.audit.chain import append, append_many, instance_chain, new_chain
 from engine.clock import iso
 from engine.definitions.serializer import SERIALIZER_VERSION
 from engine.errors import ProcessError
-from engine.kpi import case_rows
+from engine.kpi import case_rows, score_rows
 from engine.notify import events as notify
 from engine.process import observe, waits, workflow
 from engine.process.deadlines import task_deadline
@@ -142,6 +142,7 @@ class Step:
                           {"zh": model.name, "en": model.name_en or model.name})
         write_changes(self.session, inst)  # one UPDATE now, not the unit of work's at the flush
         case_rows.after_step(self.session, inst.id, inst.process_key, closed, ended, self.at)  # KPI cases decided
+        score_rows.after_step(self.session, inst.id, inst.process_key, closed)  # KPI satisfaction scores
         return derived
 
     def _save_state(self, wf: BpmnWorkflow, data: dict, data_text: str) -> None:

@@ -1,6 +1,7 @@
-"""The KPI page's tables: the decided cases (kpi_case) and the counts database triggers keep from them and from the
-task and instance rows (engine/kpi/; migrations 0023, 0025-0032). Apart from models.py because they are one subject:
-the page's stored figures, none of them a row the engine's commands read."""
+"""The KPI page's tables: the decided cases (kpi_case), the counted satisfaction scores (kpi_score) and the counts
+database triggers keep from them and from the task and instance rows (engine/kpi/; migrations 0023, 0025-0033).
+Apart from models.py because they are one subject: the page's stored figures, none of them a row the engine's
+commands read."""
 
 from __future__ import annotations
 
@@ -237,4 +238,47 @@ class KpiHoursTotal(Base):
     process: Mapped[str] = mapped_column(String(128), primary_key=True)
     label: Mapped[str] = mapped_column(String(64), primary_key=True)  # the role or person ('' for none or dim process)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class KpiScore(Base):
+    """One counted satisfaction score (engine/kpi/score_rows.py; migration 0033): of an instance of a process with a
+    satisfaction source (kpi.yaml), its `seq`-th score as the page's rule counts them (the case's latest, or every
+    response of a survey), when it was recorded and whom it is attributed to. Written by the step that completes one
+    of the source's score or attribution tasks (and by a migration of the instance to another version)."""
+
+    __tablename__ = "kpi_score"
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # when it was recorded: the page's window
+    role: Mapped[str | None] = mapped_column(String(64))
+    person: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class KpiScoreDay(Base):
+    """The kpi_score rows per company day of recording, process, role, person ('' for none) and value (1..5)
+    (migration 0033, kept by triggers on kpi_score)."""
+
+    __tablename__ = "kpi_score_day"
+    __table_args__ = (_CLUSTERED,)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD of kpi_day; '0000-00-00' outside
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class KpiScoreMonth(Base):
+    """kpi_score_day per company month (the day's YYYY-MM) instead of day: a window's whole months."""
+
+    __tablename__ = "kpi_score_month"
+    __table_args__ = (_CLUSTERED,)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM of kpi_day; '0000-00' outside
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)

@@ -492,4 +492,7 @@ from engine.store.kpi_tables import (  # noqa: E402, F401
     KpiOpenEnd,
     KpiRegisteredDay,
     KpiRollupState,
+    KpiScore,
+    KpiScoreDay,
+    KpiScoreMonth,
 )

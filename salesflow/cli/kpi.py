@@ -13,16 +13,18 @@ def kpi() -> None:
 
 
 @kpi.command(help="Compute the KPI page's stored figures again from the source rows: the decided cases (table "
-                  "kpi_case) and the counts per company day (kpi_day for kpi.yaml's timezone, kpi_completed_day, "
-                  "kpi_registered_day, kpi_case_day by kpi.yaml's targets) and the done cases per month and hour "
-                  "bucket (kpi_hours_month, kpi_hours_day), each in one transaction. `salesflow init` fills them when "
-                  "it creates the tables, and the engine and database triggers keep them; run this after rows were "
-                  "written around the engine (a bulk load, a partial restore) or after changing kpi.yaml's timezone "
-                  "or a target.")
+                  "kpi_case), the satisfaction scores (kpi_score) and the counts per company day (kpi_day for "
+                  "kpi.yaml's timezone, kpi_completed_day, kpi_registered_day, kpi_case_day by kpi.yaml's targets, "
+                  "kpi_score_day) and the done cases per month and hour bucket (kpi_hours_month, kpi_hours_day), "
+                  "each in one transaction. `salesflow init` fills them when it creates the tables, and the engine "
+                  "and database triggers keep them; run this after rows were written around the engine (a bulk "
+                  "load, a partial restore) or after changing kpi.yaml's timezone or a target.")
 def rebuild() -> None:
     eng = engine()
     written = checked(eng.rebuild_kpi_cases, lambda text: click.echo(f"  {text}"))
     click.echo(f"kpi_case: {written:,} decided cases")
+    scores = checked(eng.rebuild_kpi_scores, lambda text: click.echo(f"  {text}"))
+    click.echo(f"kpi_score: {scores:,} satisfaction scores")
     counted = checked(eng.rebuild_kpi_rollups, lambda text: click.echo(f"  {text}"))
     click.echo(f"kpi rollups: {counted['kpi_completed_day']:,} completed tasks, "
                f"{counted['kpi_registered_day']:,} registrations, {counted.get('kpi_case_day', 0):,} decided cases, "
