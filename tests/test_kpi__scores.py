@@ -20,7 +20,7 @@ import dataclasses
 import json
 import random
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,7 +33,6 @@ from engine import Engine
 from engine.audit.chain import instance_chain
 from engine.clock import ManualClock, iso
 from engine.kpi import definitions, measures, rollups, score_days, score_rows
-from engine.kpi.filters import Window
 from engine.store.db import alembic_config
 from engine.store.models import AuditEvent, Instance, KpiScore, KpiScoreMonth, ProcessVersion, Task
 from tests import test_kpi__figures as figures
@@ -319,20 +318,6 @@ def test_the_upgrade_fills_what_the_trail_holds_and_the_downgrade_removes_it(eng
     for filters in FILTERS:
         page, old = pages(eng, "aud", filters, monkeypatch)
         assert page == old
-
-
-@pytest.mark.parametrize(("day_from", "day_to", "months"), [
-    ("2026-03-01", "2026-03-31", ("2026-03-01", "2026-04-01")),
-    ("2026-03-02", "2026-04-30", ("2026-04-01", "2026-05-01")),
-    ("2026-03-02", "2026-03-31", None), ("2026-03-01", "2026-03-30", None), (None, "2026-03-30", (None, "2026-03-01")),
-    ("2026-12-02", None, ("2027-01-01", None)), (None, None, (None, None)), ("2026-02-28", "2026-03-01", None),
-    ("2026-12-01", "2026-12-31", ("2026-12-01", "2027-01-01"))])
-def test_the_whole_months_of_a_window(day_from, day_to, months):
-    def day(text_: str | None) -> date | None:
-        return None if text_ is None else date.fromisoformat(text_)
-
-    window = Window(None, None, None, day(day_from), day(day_to))
-    assert score_days.whole_months(window) == (None if months is None else tuple(day(m) for m in months))
 
 
 def test_the_loader_scores_most_resolved_cases_and_revisits_some():

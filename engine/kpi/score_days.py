@@ -7,21 +7,20 @@ rows' counts per company day of recording, process, role, person ('' for none) a
 same per the day's month; triggers on kpi_score keep both in the writing transaction (the step that writes the
 score rows pays no statement of its own for them), with the day of `kpi_day` (engine/kpi/rollups.py: same zone rule,
 same `kpi_rollup_state`). The page's windows are whole company days: it sums the month rows of the window's whole
-months and the day rows of the days of its partial months (a day a score, near enough, in the benchmark's data: a
-year's scores are ~15 times as many day rows as month rows) when `usable`, else it reads the trail (the same
-figures).
+months and the day rows of the days of its partial months (engine/kpi/month_rows.py, as the other rollups; a day a
+score, near enough, in the benchmark's data: a year's scores are ~15 times as many day rows as month rows) when
+`usable`, else it reads the trail (the same figures).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, delete, exists, func, literal, select, text, union_all
+from sqlalchemy import delete, exists, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
+from engine.kpi import month_rows
 from engine.kpi.day_rows import OUTSIDE, day_of, has_table
-from engine.kpi.day_rows import month as month_of_day
 from engine.kpi.filters import Window
 from engine.store.models import KpiRollupState, KpiScoreDay, KpiScoreMonth
 
@@ -65,52 +64,14 @@ def usable(session: Session, timezone: str) -> bool:
     return found == timezone
 
 
-def _month_start(day: date, months: int = 0) -> date:
-    """The first day of the day's month, `months` months on."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def whole_months(window: Window) -> tuple[date | None, date | None] | None:
-    """(first day of the first, first day of the month after the last) of the months all of whose days the window
-    covers (None: open on that side, every month that way); None when it covers no whole month."""
-    first = None if window.day_from is None else _month_start(window.day_from, window.day_from.day != 1)
-    after = None if window.day_to is None else _month_start(window.day_to + timedelta(days=1))
-    if first is not None and after is not None and first >= after:
-        return None
-    return first, after
-
-
-def _between(column: ColumnElement, low: str | None, high: str | None) -> list[ColumnElement]:
-    """column >= low and column < high (None: that side open)."""
-    return [*([] if low is None else [column >= low]), *([] if high is None else [column < high])]
-
-
 def counts(session: Session, process: str, window: Window) -> list[tuple[str, str | None, int, int]]:
     """(dim, key, value, n) of the process's scores recorded in the window's days, per month ("by_month"), role
     ("by_role") and person ("by_person"; None for '' role or person; groups that sum to zero left out: a count that
     fell to zero keeps its row): the month rows of its whole months and the day rows of its other days (the partial
     months at its edges), grouped three ways by the database in one statement (some 600 rows for a year, where the
     ~6,000 rows per month, role, person and value cost more to turn into Python objects than to sum)."""
-    day, month = KpiScoreDay, KpiScoreMonth
-    day_from = None if window.day_from is None else window.day_from.isoformat()
-    day_to = None if window.day_to is None else (window.day_to + timedelta(days=1)).isoformat()
-    whole = whole_months(window)
-    parts = []
-    if whole is None:  # days alone
-        ranges = [(day_from, day_to)]
-    else:
-        first, after = (None if d is None else d.isoformat() for d in whole)
-        parts.append(select(month.month.label("month"), month.role, month.person, month.value, month.n).where(
-            month.process == process, *_between(month.month, first and first[:7], after and after[:7])))
-        ranges = [(day_from, first) if first is not None else None, (after, day_to) if after is not None else None]
-    for found in ranges:
-        if found is not None and found[0] != found[1]:
-            parts.append(select(month_of_day(day.day).label("month"), day.role, day.person, day.value, day.n).where(
-                day.process == process, *_between(day.day, *found)))
-    if not parts:
-        return []
-    rows = (union_all(*parts) if len(parts) > 1 else parts[0]).cte("score_rows")
+    rows = month_rows.rows(session, KpiScoreDay, KpiScoreMonth, ("role", "person", "value", "n"),
+                           lambda table: [table.process == process], (window.day_from, window.day_to))
     n = func.sum(rows.c.n)
     grouped = union_all(*(select(literal(dim), column, rows.c.value, n).group_by(column, rows.c.value).having(n != 0)
                           for dim, column in (("by_month", rows.c.month), ("by_role", rows.c.role),
