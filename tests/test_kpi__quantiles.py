@@ -224,8 +224,10 @@ def _oracle(eng: Engine, measure: definitions.Measure, window: filter_rules.Wind
     processes = [i.process for i in measure.intervals if window.process in (None, i.process)]
     found: dict[tuple, list[float]] = defaultdict(list)
     with eng.db.read() as s:
-        for r in s.execute(select(KpiCase).where(KpiCase.measure == measure.key, KpiCase.process.in_(processes))):
-            case = r[0]
+        columns = (KpiCase.process, KpiCase.started_at, KpiCase.role, KpiCase.person, KpiCase.hours,
+                   KpiCase.unresolved)  # (named: a database below 0034 has no month)
+        for case in s.execute(select(*columns).where(KpiCase.measure == measure.key,
+                                                     KpiCase.process.in_(processes))):
             if case.unresolved or not window.contains(case.started_at):
                 continue
             month = months.month_of(case.started_at, BERLIN)
@@ -588,4 +590,56 @@ def test_0031_counts_the_totals_its_triggers_keep_them_and_its_downgrade_drops_t
         s.execute(delete(KpiCase).where(KpiCase.instance_id.in_(ids[20:])))
     found = kept(eng)
     assert found == recounted(eng) and found["kpi_hours_total"] == months_summed(found)
+    _same_figures(eng)
+
+
+# -- migration 0034: the company month of each case -------------------------------------------------------------
+
+def _months_kept(eng: Engine) -> dict[tuple, tuple]:
+    with eng.db.read() as s:
+        return {(r.measure, r.instance_id): (r.month, r.started_at) for r in s.execute(
+            select(KpiCase.measure, KpiCase.instance_id, KpiCase.month, KpiCase.started_at))}
+
+
+def _months_right(eng: Engine, timezone: str) -> None:
+    kept_months = _months_kept(eng)
+    assert len(kept_months) > 100
+    assert {key: month for key, (month, _) in kept_months.items()} == {
+        key: months.month_of(at, timezone) for key, (_, at) in kept_months.items()}
+
+
+def test_each_case_holds_the_company_month_of_its_registration(approval, berlin):
+    """Set by the triggers as rows are written and moved (around the engine), and again by a rebuild for another
+    zone: the month the rollups count the case under, at the edges of months in either zone."""
+    eng = approval
+    eng.rebuild_kpi_rollups()  # Berlin's days
+    _load(eng, random.Random(17), 200)
+    with eng.db.write() as s:
+        ids = list(s.scalars(select(KpiCase.instance_id).where(KpiCase.measure == "resolution").limit(30)))
+        s.execute(update(KpiCase).where(KpiCase.instance_id.in_(ids[:15])).values(
+            started_at=_utc("2026-03-31T21:59:59.999999")))  # Berlin: 31 March; Shanghai: 1 April
+        s.execute(update(KpiCase).where(KpiCase.instance_id.in_(ids[15:])).values(
+            started_at=_utc("2026-03-31T22:00")))  # Berlin: 1 April
+    _months_right(eng, BERLIN)
+    _same_figures(eng)
+    with eng.db.write() as s:
+        rollups.rebuild(s, "Asia/Shanghai")
+    _months_right(eng, "Asia/Shanghai")
+
+
+def test_0034_sets_the_months_and_its_downgrade_drops_them(approval, berlin, db_url):
+    eng = approval
+    eng.rebuild_kpi_rollups()
+    cfg = alembic_config(db_url)
+    try:
+        command.downgrade(cfg, "0033")
+        eng.db.dispose()
+        with eng.db.read() as s:
+            assert "month" not in {c["name"] for c in inspect(s.connection()).get_columns("kpi_case")}
+        _load(eng, random.Random(18), 150)  # written without a month
+        _same_figures(eng)  # the month rows read by their bounds
+    finally:
+        command.upgrade(cfg, "head")
+    eng.db.dispose()
+    _months_right(eng, BERLIN)
     _same_figures(eng)

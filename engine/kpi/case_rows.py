@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import delete, event, insert
+from sqlalchemy import Connection, delete, event, insert, text
 from sqlalchemy.orm import Session, UOWTransaction
 
 from engine.kpi import definitions, measures
+from engine.kpi.day_rows import day_of
 from engine.store.models import Instance, KpiCase, Task
 
 BATCH = 5000  # rows per INSERT while rebuilding
@@ -87,6 +88,12 @@ def refresh(session: Session, instance_id: int, process: str, now: datetime,
                                         table.c.measure.in_(sorted({m.key for m, _ in specs}))))
     if rows:
         session.execute(insert(table), rows)
+
+
+def set_months(where: Session | Connection) -> None:
+    """kpi_case.month set again for every row by the listed days (migration 0034's upgrade, rollups.rebuild after
+    listing the days for a zone; the triggers keep it as rows are written)."""
+    where.execute(text(f"UPDATE kpi_case SET month = substr({day_of('kpi_case.started_at')}, 1, 7)"))
 
 
 def rebuild(session: Session, progress: Callable[[str], None] | None = None) -> int:

@@ -29,3 +29,12 @@ def has_table(session: Session, name: str) -> bool:
     if key not in session.info:
         session.info[key] = inspect(session.connection()).has_table(name)
     return session.info[key]
+
+
+def has_column(session: Session, table: str, column: str) -> bool:
+    """Whether the database's table has the column (one added by a later migration), asked once per session."""
+    key = f"kpi_has_column:{table}.{column}"
+    if key not in session.info:
+        session.info[key] = has_table(session, table) and column in {
+            c["name"] for c in inspect(session.connection()).get_columns(table)}
+    return session.info[key]

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from engine.days import day_start
 from engine.kpi import day_rows, rollups
-from engine.kpi.day_rows import day_of, has_table
+from engine.kpi.day_rows import day_of, has_column, has_table
 from engine.kpi.definitions import Interval, Measure
 from engine.kpi.filters import Window
 from engine.store.models import KpiHoursDay, KpiHoursMonth, KpiHoursTotal
@@ -415,6 +415,7 @@ class _Reader:
         # each statement's hundreds of parameters with a regular expression, ~30 ms a page at full size)
         self.placeholder = "%({})s" if dialect.name == "postgresql" else ":{}"
         self.lateral = dialect.name == "postgresql"
+        self.month_column = has_column(session, "kpi_case", "month")  # (migration 0034)
         self.instant = UTCDateTime().bind_processor(dialect) or (lambda value: value)
         self.params: dict[str, object] = {}
         self.core = f"measure = {self._param(measure.key)} AND unresolved = {self._param(False)}"
@@ -437,7 +438,9 @@ class _Reader:
         name, key = row
         where = f"{self.core if everywhere else self.base} AND {_bounds(self._DIM.get(name, 'process'), bucket)}"
         if name == "by_month":
-            if not everywhere:  # everywhere: the overall row's bucket, a superset
+            if not everywhere and self.month_column:  # the month's hours alone, in ix_kpi_case_by_month
+                where += f" AND month = {self._param(key)}"
+            elif not everywhere:  # (below migration 0034) everywhere: the overall row's bucket, a superset
                 start, end = self.months[key]
                 where += f" AND started_at >= {self._param(start, True)} AND started_at < {self._param(end, True)}"
         elif name != "overall":
@@ -527,6 +530,9 @@ class _Reader:
             if name in self._COLUMN:
                 arrays["k"] = ("text", [a.group[0][1] for a in arms])
                 where += f" AND {self._COLUMN[name]} = a.k"
+            elif name == "by_month" and not everywhere and self.month_column:
+                arrays["m"] = ("text", [a.group[0][1] for a in arms])
+                where += " AND month = a.m"
             elif name == "by_month" and not everywhere:
                 arrays["s"] = ("timestamp", [self.instant(self.months[a.group[0][1]][0]) for a in arms])
                 arrays["e"] = ("timestamp", [self.instant(self.months[a.group[0][1]][1]) for a in arms])

@@ -30,8 +30,8 @@ from sqlalchemy import Select, delete, exists, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
-from engine.kpi import case_days, month_rows, open_cases, score_days
-from engine.kpi.day_rows import OUTSIDE, has_table
+from engine.kpi import case_days, case_rows, month_rows, open_cases, score_days
+from engine.kpi.day_rows import OUTSIDE, has_column, has_table
 from engine.kpi.filters import Window
 from engine.store.models import (
     Instance,
@@ -120,6 +120,9 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
     first, last = _data_days(session, timezone)
     listed = fill_days(session, timezone, first, last)
     say(f"kpi_day: {listed:,} days from {first} to {last} ({timezone})")
+    if has_column(session, "kpi_case", "month"):  # the decided cases' months by these days (migration 0034)
+        case_rows.set_months(session)
+        say("kpi_case: the months of the registrations set")
     found = {}
     for table, count in ((KpiCompletedDay, _COUNT_COMPLETED), (KpiRegisteredDay, _COUNT_REGISTERED)):
         session.execute(delete(table))

@@ -31,6 +31,9 @@ class KpiCase(Base):
     person: Mapped[str | None] = mapped_column(String(64))
     hours: Mapped[float] = mapped_column(Float)
     unresolved: Mapped[bool] = mapped_column(Boolean)
+    # the company month of started_at (kpi_day's; '0000-00' outside it): set by triggers (migration 0034), never
+    # by the engine
+    month: Mapped[str | None] = mapped_column(String(7))
 
 
 # the page's window over a measure's cases, from the index alone (its groups and the done hours it ranks)
@@ -47,6 +50,7 @@ Index("ix_kpi_case_role_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.rol
       KpiCase.process)
 Index("ix_kpi_case_person_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.person, KpiCase.hours,
       KpiCase.started_at, KpiCase.process)
+Index("ix_kpi_case_by_month", KpiCase.measure, KpiCase.unresolved, KpiCase.month, KpiCase.hours)  # (0034)
 
 
 # The KPI page's counts per company day (engine/kpi/rollups.py; migration 0024). Kept by database triggers on
