@@ -10,11 +10,11 @@ without reading every done case of the window, in two phases:
    (or, when its days outside the window that hold rows are fewer, the month's row less those days' rows),
    per row of each breakdown and bucket, numbered in bucket order by the database (_LOCATE): the bucket that holds
    each wanted rank and the rank inside it.
-2. the values: per wanted bucket, its least and greatest hours of any registration (two seeks: when equal, every
-   case of the bucket has these hours, the rank's value), else one bounded read in an index of kpi_case ordered by
-   hours for the row's key (overall and month: ix_kpi_case_hours; process, role, person: their own), seeking the
-   bucket's range and stepping to the rank inside it from the nearer end, the window's bounds as a filter. All reads
-   of a round go to the database as UNION ALL statements of up to ARMS reads.
+2. the values (engine/kpi/rank_reads.py): per wanted bucket, its least and greatest hours of any registration (two
+   seeks: when equal, every case of the bucket has these hours, the rank's value), else one bounded read in an index
+   of kpi_case ordered by hours for the row's key (overall: ix_kpi_case_hours; month: ix_kpi_case_by_month; process,
+   role, person: their own), seeking the bucket's range and stepping to the rank inside it from the nearer end, the
+   window's bounds as a filter, all reads of a round in few statements.
 
 Only where that costs less than sorting the window's done cases (`cheaper`: a whole month has a few count rows per
 key, the days of a partial month about one per case and dim, so a short range at the edges of months is sorted).
@@ -26,7 +26,6 @@ reads every done case the old way (times._ranks): the same figures, slower.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -37,15 +36,15 @@ from sqlalchemy import bindparam, delete, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
-from engine.kpi import day_rows, rollups
-from engine.kpi.day_rows import day_of, has_column, has_table
+from engine.kpi import day_rows, rank_reads, rollups
+from engine.kpi.day_rows import day_of, has_table
 from engine.kpi.definitions import Interval, Measure
 from engine.kpi.filters import Window
+from engine.kpi.hour_buckets import EDGES, LADDER, WEEK, bucket_sql, hourly_sql  # noqa: F401 - named here too
 from engine.store.models import KpiHoursDay, KpiHoursMonth, KpiHoursTotal
 from engine.store.types import UTCDateTime
 
 OUTSIDE = day_rows.OUTSIDE[:7]  # the month of a registration kpi_day does not cover
-TIE_CHECK = 1  # a bucket with more cases than this is first asked whether all its hours are equal
 DIRECT = 10_000  # at most this many done cases in the window: times._ranks sorts them all (quicker, see docs/kpi.md)
 # What `cheaper` weighs, in done cases of the sorted read (times._ranks: ~2 us a case on SQLite, the Python loop
 # most of it), measured on the bench's data with hours spread (docs/kpi.md): a count row of phase 1 (summed,
@@ -55,7 +54,6 @@ DIRECT = 10_000  # at most this many done cases in the window: times._ranks sort
 ROW_COST = 0.5
 ROW_READS = 160
 WORTH_COUNTING = 0.7  # count the rows (~0.05 of a sorted case each) only when phase 2 leaves 30 % of the sort to win
-ARMS = 200  # reads per statement (SQLite allows 500 terms in a compound SELECT)
 DIMENSIONS = ("by_process", "by_month", "by_role", "by_person")  # times.DIMENSIONS, in its order
 Ranked = dict[tuple, tuple[float | None, float | None]]  # (dimension, key) -> (median, p90)
 
@@ -73,46 +71,6 @@ _COUNT_TOTAL = ("INSERT INTO kpi_hours_total (measure, dim, process, label, buck
                 "WHERE c.unresolved = :no) s GROUP BY measure, process, label, bucket")
 _TABLES = ((KpiHoursMonth, "month", 7), (KpiHoursDay, "day", 10))
 _LABELS = {"process": "''", "role": "COALESCE({c}role, '')", "person": "COALESCE({c}person, '')"}  # dim -> label
-_SQLITE_CEIL = "(CAST({h} AS INTEGER) + ({h} > CAST({h} AS INTEGER)))"  # SQLite may be built without ceil()
-# The role and person counts' buckets: b holds LADDER[b - 1] < hours <= LADDER[b] (bucket 0: up to the first edge,
-# the last: past the last edge), each about a third to a half wider than the one before. Per hour, a person's
-# month of cases took some 80 rows (phase 1's cost: ~134,000 of the ~180,000 month rows of a year); about 20 here,
-# while a bucket holds about as many of the row's cases as an hour did near the median and p90 (the reads step no
-# further). Powers of two and their sums: every edge is exact in binary, so the triggers' bucket and the reads'
-# range agree. The process counts (the overall, process and month rows: few) keep whole hours up to a week
-# (b-1 < hours <= b; bucket 0: up to 0), the ladder past it: a bounded number of buckets either way (`cheaper`).
-LADDER = (0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536,
-          2048, 3072, 4096, 8192)
-WEEK = 168
-EDGES = {"process": tuple(range(WEEK + 1)) + tuple(e for e in LADDER if e > WEEK), "role": LADDER, "person": LADDER}
-
-
-def bucket_sql(dim: str, column: str, dialect: str) -> str:
-    """The SQL bucket of the hours `column` in a count of `dim` (the triggers of migration 0030 and rebuild): b when
-    EDGES[dim][b - 1] < hours <= EDGES[dim][b] (0 up to the first edge, len(edges) past the last)."""
-    edges, head = EDGES[dim], ""
-    if dim == "process":  # its whole hours: ceil(hours) (SQLite may be built without ceil())
-        ceil = f"CAST(ceil({column}) AS integer)" if dialect == "postgresql" else _SQLITE_CEIL.format(h=column)
-        head = f"WHEN {column} <= 0 THEN 0 WHEN {column} <= {WEEK:d} THEN {ceil} "
-        edges = edges[WEEK + 1:]
-    first = len(EDGES[dim]) - len(edges)
-    return ("(CASE " + head + " ".join(f"WHEN {column} <= {edge!r} THEN {first + b:d}" for b, edge in enumerate(edges))
-            + f" ELSE {len(EDGES[dim]):d} END)")
-
-
-def _bounds(dim: str, bucket: int) -> str:
-    """The SQL condition on `hours` of the bucket of a count of `dim` (bucket_sql's inverse)."""
-    edges = EDGES[dim]
-    low = f"hours > {edges[bucket - 1]!r}" if bucket > 0 else ""
-    high = f"hours <= {edges[bucket]!r}" if bucket < len(edges) else ""
-    return " AND ".join(part for part in (low, high) if part)
-
-
-def hourly_sql(dim: str, column: str, dialect: str) -> str:
-    """Migration 0028's buckets, ceil(hours) for every dim: its upgrade's count and migration 0030's downgrade."""
-    return f"CAST(ceil({column}) AS integer)" if dialect == "postgresql" else _SQLITE_CEIL.format(h=column)
-
-
 def rebuild(session: Session, bucket: Callable[[str, str, str], str] = bucket_sql) -> int:
     """kpi_hours_month and kpi_hours_day counted again from kpi_case (in the caller's transaction; after
     rollups.rebuild, which lists the days they come from) in the buckets of `bucket` (a migration's own); returns
@@ -282,8 +240,8 @@ def ranks(session: Session, measure: Measure, specs: list[Interval], window: Win
                 wanted[(row, bucket, size)][rank - (upto - size)].append(rank)
     if done is not None and counts != done:
         return None
-    found = _Reader(session, measure, specs, window, {label: (start, end) for label, start, end in span}).values(
-        wanted)
+    months = {label: (start, end) for label, start, end in span}
+    found = rank_reads.Reader(session, measure, specs, window, months).values(wanted)
     if found is None:
         return None
     ranked: Ranked = {}
@@ -398,169 +356,3 @@ def _days(lo: datetime, hi: datetime, timezone: str) -> tuple[str, str] | None:
     if day_start(first, timezone) != lo or day_start(last + timedelta(days=1), timezone) != hi:
         return None
     return first.isoformat(), last.isoformat()
-
-
-class _Reader:
-    """Phase 2: the values at the wanted ranks, read in the indexes on hours, all reads of a round in few
-    statements."""
-
-    _COLUMN = {"by_process": "process", "by_role": "role", "by_person": "person"}
-    _DIM = {"by_role": "role", "by_person": "person"}  # the count a row's buckets come from; else 'process'
-
-    def __init__(self, session: Session, measure: Measure, specs: list[Interval], window: Window,
-                 months: dict[str, tuple[datetime, datetime]]) -> None:
-        self.session, self.window, self.months = session, window, months
-        dialect = session.get_bind().dialect
-        # the driver's own placeholders and values (engine/store/driver_sql.py's reason: SQLAlchemy's text() parses
-        # each statement's hundreds of parameters with a regular expression, ~30 ms a page at full size)
-        self.placeholder = "%({})s" if dialect.name == "postgresql" else ":{}"
-        self.lateral = dialect.name == "postgresql"
-        self.month_column = has_column(session, "kpi_case", "month")  # (migration 0034)
-        self.instant = UTCDateTime().bind_processor(dialect) or (lambda value: value)
-        self.params: dict[str, object] = {}
-        self.core = f"measure = {self._param(measure.key)} AND unresolved = {self._param(False)}"
-        self.base = self.core
-        mine = sorted({s.process for s in specs})
-        if mine != sorted({s.process for s in measure.intervals}):  # a row of another process never matches
-            self.base += " AND process IN (" + ", ".join(self._param(p) for p in mine) + ")"
-        if window.start is not None:
-            self.base += f" AND started_at >= {self._param(window.start, True)}"
-        if window.end is not None:
-            self.base += f" AND started_at < {self._param(window.end, True)}"
-
-    def _param(self, value: object, instant: bool = False) -> str:
-        name = f"p{len(self.params)}"
-        self.params[name] = self.instant(value) if instant else value
-        return self.placeholder.format(name)
-
-    def _where(self, row: tuple, bucket: int, everywhere: bool = False) -> str:
-        """The row's cases in the bucket: in the window, or (everywhere) of any registration and process."""
-        name, key = row
-        where = f"{self.core if everywhere else self.base} AND {_bounds(self._DIM.get(name, 'process'), bucket)}"
-        if name == "by_month":
-            if not everywhere and self.month_column:  # the month's hours alone, in ix_kpi_case_by_month
-                where += f" AND month = {self._param(key)}"
-            elif not everywhere:  # (below migration 0034) everywhere: the overall row's bucket, a superset
-                start, end = self.months[key]
-                where += f" AND started_at >= {self._param(start, True)} AND started_at < {self._param(end, True)}"
-        elif name != "overall":
-            column = self._COLUMN[name]
-            where += f" AND {column} IS NULL" if key is None else f" AND {column} = {self._param(key)}"
-        return where
-
-    def values(self, wanted: dict[tuple, dict[int, list[int]]]) -> dict[tuple, dict[int, float]] | None:
-        """row -> rank -> value, for wanted (row, bucket, bucket count) -> rank inside the bucket -> ranks."""
-        found: dict[tuple, dict[int, float]] = defaultdict(dict)
-        stepped = []
-        ends = [(group, order) for group in wanted if group[2] > TIE_CHECK for order in ("ASC", "DESC")]
-        least = self._read([_Arm(order, 1, 0, group) for group, order in ends], everywhere=True)
-        if least is None:
-            return None
-        for group, inner in wanted.items():
-            row, _bucket, size = group
-            if size > TIE_CHECK and least[(group, 0)] == least[(group, 1)]:  # every value of the bucket is this one
-                for ranks_ in inner.values():
-                    for rank in ranks_:
-                        found[row][rank] = least[(group, 0)][0]
-            else:
-                stepped.append(group)
-        arms, descending = [], set()
-        for group in stepped:
-            first, last, size = min(wanted[group]), max(wanted[group]), group[2]
-            if first - 1 <= size - last:
-                arms.append(_Arm("ASC", last - first + 1, first - 1, group))
-            else:  # nearer the greatest: stepped from there (a p90, mostly)
-                arms.append(_Arm("DESC", last - first + 1, size - last, group))
-                descending.add(group)
-        read = self._read(arms)
-        if read is None:
-            return None
-        for group in stepped:
-            first, last = min(wanted[group]), max(wanted[group])
-            values = read[(group, 0)][::-1] if group in descending else read[(group, 0)]
-            if len(values) != last - first + 1:
-                return None
-            for inner, ranks_ in wanted[group].items():
-                for rank in ranks_:
-                    found[group[0]][rank] = values[inner - first]
-        return found
-
-    def _read(self, arms: list[_Arm], everywhere: bool = False) -> dict[tuple, list[float]] | None:
-        """(group, the group's n-th arm) -> hours read, in the arm's order; None when an arm read nothing."""
-        out: dict[tuple, list[float]] = {}
-        seen: dict[tuple, int] = defaultdict(int)
-        tagged = []
-        for arm in arms:
-            tagged.append((arm, seen[arm.group]))
-            seen[arm.group] += 1
-        unioned = tagged
-        if self.lateral:  # (a row of no role or person is read with IS NULL: in a UNION ALL, as on SQLite)
-            laterals, unioned = [], []
-            for t in tagged:
-                (unioned if t[0].group[0][1] is None and t[0].group[0][0] in self._COLUMN else laterals).append(t)
-            self._lateral(laterals, everywhere, out)
-        for chunk in _chunks(unioned, ARMS):
-            sql = " UNION ALL ".join(
-                f"SELECT {n:d} AS tag, hours FROM (SELECT hours FROM kpi_case "
-                f"WHERE {self._where(arm.group[0], arm.group[1], everywhere)} {arm.tail()}) s{n:d}"
-                for n, (arm, _) in enumerate(chunk))
-            rows = self.session.connection().exec_driver_sql(sql, self.params)  # (each driver ignores unused names)
-            for tag, hours in rows:
-                arm, nth = chunk[tag]
-                out.setdefault((arm.group, nth), []).append(hours)
-        if len(out) != len(tagged):
-            return None
-        return out
-
-    def _lateral(self, tagged: list[tuple[_Arm, int]], everywhere: bool, out: dict[tuple, list[float]]) -> None:
-        """PostgreSQL: the reads of one kind of row and order as one statement over arrays of their bounds, planned
-        once (a UNION ALL of 200 reads took 30-60 ms to plan at a million instances, more than to run them)."""
-        shapes: dict[tuple, list[int]] = defaultdict(list)
-        for n, (arm, _) in enumerate(tagged):
-            shapes[(arm.group[0][0], arm.order)].append(n)
-        for (name, order), tags in shapes.items():
-            edges = EDGES[self._DIM.get(name, "process")]
-            arms = [tagged[n][0] for n in tags]
-            arrays = {"t": ("int", tags), "lim": ("int", [a.limit for a in arms]),
-                      "off": ("int", [a.offset for a in arms]),
-                      "lo": ("float8", [float(edges[a.group[1] - 1]) if a.group[1] > 0 else -math.inf for a in arms]),
-                      "hi": ("float8", [float(edges[a.group[1]]) if a.group[1] < len(edges) else math.inf
-                                        for a in arms])}
-            where = f"{self.core if everywhere else self.base} AND hours > a.lo AND hours <= a.hi"
-            if name in self._COLUMN:
-                arrays["k"] = ("text", [a.group[0][1] for a in arms])
-                where += f" AND {self._COLUMN[name]} = a.k"
-            elif name == "by_month" and not everywhere and self.month_column:
-                arrays["m"] = ("text", [a.group[0][1] for a in arms])
-                where += " AND month = a.m"
-            elif name == "by_month" and not everywhere:
-                arrays["s"] = ("timestamp", [self.instant(self.months[a.group[0][1]][0]) for a in arms])
-                arrays["e"] = ("timestamp", [self.instant(self.months[a.group[0][1]][1]) for a in arms])
-                where += " AND started_at >= a.s AND started_at < a.e"
-            params = {**self.params, **{f"x_{k}": values for k, (_, values) in arrays.items()}}
-            unnest = ", ".join(f"%(x_{k})s::{kind}[]" for k, (kind, _) in arrays.items())
-            sql = (f"SELECT a.t, x.hours FROM unnest({unnest}) AS a({', '.join(arrays)}) CROSS JOIN LATERAL "
-                   f"(SELECT hours FROM kpi_case WHERE {where} ORDER BY hours {order} LIMIT a.lim OFFSET a.off) x")
-            found: dict[int, list[float]] = defaultdict(list)
-            for tag, hours in self.session.connection().exec_driver_sql(sql, params):
-                found[tag].append(hours)
-            for tag, values in found.items():  # each arm's values in its order (a join keeps no order of its own)
-                arm, nth = tagged[tag]
-                out[(arm.group, nth)] = sorted(values, reverse=order == "DESC")
-
-
-class _Arm(NamedTuple):
-    """One read of phase 2: `limit` hours of the group's bucket from the `offset`-th on, in `order`."""
-
-    order: str  # ASC or DESC
-    limit: int
-    offset: int
-    group: tuple  # (row, bucket, the bucket's count)
-
-    def tail(self) -> str:
-        return f"ORDER BY hours {self.order} LIMIT {self.limit:d} OFFSET {self.offset:d}"
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

@@ -1,0 +1,191 @@
+"""Phase 2 of the KPI page's median and p90 (engine/kpi/quantiles.py): the values at the wanted ranks, read in the
+indexes of kpi_case ordered by hours. Per wanted bucket, its least and greatest hours of any registration (two seeks:
+when equal, every case of the bucket has these hours), else one bounded read in the row's index, seeking the bucket's
+range and stepping to the rank inside it from the nearer end (a month's row in its own month's hours, migration
+0034). On SQLite all reads of a round go as UNION ALL statements of up to ARMS reads; on PostgreSQL the reads of one
+kind of row and order as one statement over arrays of their bounds (planned once)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy.orm import Session
+
+from engine.kpi.day_rows import has_column
+from engine.kpi.definitions import Interval, Measure
+from engine.kpi.filters import Window
+from engine.kpi.hour_buckets import EDGES, bounds
+from engine.store.types import UTCDateTime
+
+TIE_CHECK = 1  # a bucket with more cases than this is first asked whether all its hours are equal
+ARMS = 200  # reads per statement (SQLite allows 500 terms in a compound SELECT)
+
+
+class Reader:
+    """Phase 2: the values at the wanted ranks, read in the indexes on hours, all reads of a round in few
+    statements."""
+
+    _COLUMN = {"by_process": "process", "by_role": "role", "by_person": "person"}
+    _DIM = {"by_role": "role", "by_person": "person"}  # the count a row's buckets come from; else 'process'
+
+    def __init__(self, session: Session, measure: Measure, specs: list[Interval], window: Window,
+                 months: dict[str, tuple[datetime, datetime]]) -> None:
+        self.session, self.window, self.months = session, window, months
+        dialect = session.get_bind().dialect
+        # the driver's own placeholders and values (engine/store/driver_sql.py's reason: SQLAlchemy's text() parses
+        # each statement's hundreds of parameters with a regular expression, ~30 ms a page at full size)
+        self.placeholder = "%({})s" if dialect.name == "postgresql" else ":{}"
+        self.lateral = dialect.name == "postgresql"
+        self.month_column = has_column(session, "kpi_case", "month")  # (migration 0034)
+        self.instant = UTCDateTime().bind_processor(dialect) or (lambda value: value)
+        self.params: dict[str, object] = {}
+        self.core = f"measure = {self._param(measure.key)} AND unresolved = {self._param(False)}"
+        self.base = self.core
+        mine = sorted({s.process for s in specs})
+        if mine != sorted({s.process for s in measure.intervals}):  # a row of another process never matches
+            self.base += " AND process IN (" + ", ".join(self._param(p) for p in mine) + ")"
+        if window.start is not None:
+            self.base += f" AND started_at >= {self._param(window.start, True)}"
+        if window.end is not None:
+            self.base += f" AND started_at < {self._param(window.end, True)}"
+
+    def _param(self, value: object, instant: bool = False) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = self.instant(value) if instant else value
+        return self.placeholder.format(name)
+
+    def _where(self, row: tuple, bucket: int, everywhere: bool = False) -> str:
+        """The row's cases in the bucket: in the window, or (everywhere) of any registration and process."""
+        name, key = row
+        where = f"{self.core if everywhere else self.base} AND {bounds(self._DIM.get(name, 'process'), bucket)}"
+        if name == "by_month":
+            if not everywhere and self.month_column:  # the month's hours alone, in ix_kpi_case_by_month
+                where += f" AND month = {self._param(key)}"
+            elif not everywhere:  # (below migration 0034) everywhere: the overall row's bucket, a superset
+                start, end = self.months[key]
+                where += f" AND started_at >= {self._param(start, True)} AND started_at < {self._param(end, True)}"
+        elif name != "overall":
+            column = self._COLUMN[name]
+            where += f" AND {column} IS NULL" if key is None else f" AND {column} = {self._param(key)}"
+        return where
+
+    def values(self, wanted: dict[tuple, dict[int, list[int]]]) -> dict[tuple, dict[int, float]] | None:
+        """row -> rank -> value, for wanted (row, bucket, bucket count) -> rank inside the bucket -> ranks."""
+        found: dict[tuple, dict[int, float]] = defaultdict(dict)
+        stepped = []
+        ends = [(group, order) for group in wanted if group[2] > TIE_CHECK for order in ("ASC", "DESC")]
+        least = self._read([Arm(order, 1, 0, group) for group, order in ends], everywhere=True)
+        if least is None:
+            return None
+        for group, inner in wanted.items():
+            row, _bucket, size = group
+            if size > TIE_CHECK and least[(group, 0)] == least[(group, 1)]:  # every value of the bucket is this one
+                for ranks_ in inner.values():
+                    for rank in ranks_:
+                        found[row][rank] = least[(group, 0)][0]
+            else:
+                stepped.append(group)
+        arms, descending = [], set()
+        for group in stepped:
+            first, last, size = min(wanted[group]), max(wanted[group]), group[2]
+            if first - 1 <= size - last:
+                arms.append(Arm("ASC", last - first + 1, first - 1, group))
+            else:  # nearer the greatest: stepped from there (a p90, mostly)
+                arms.append(Arm("DESC", last - first + 1, size - last, group))
+                descending.add(group)
+        read = self._read(arms)
+        if read is None:
+            return None
+        for group in stepped:
+            first, last = min(wanted[group]), max(wanted[group])
+            values = read[(group, 0)][::-1] if group in descending else read[(group, 0)]
+            if len(values) != last - first + 1:
+                return None
+            for inner, ranks_ in wanted[group].items():
+                for rank in ranks_:
+                    found[group[0]][rank] = values[inner - first]
+        return found
+
+    def _read(self, arms: list[Arm], everywhere: bool = False) -> dict[tuple, list[float]] | None:
+        """(group, the group's n-th arm) -> hours read, in the arm's order; None when an arm read nothing."""
+        out: dict[tuple, list[float]] = {}
+        seen: dict[tuple, int] = defaultdict(int)
+        tagged = []
+        for arm in arms:
+            tagged.append((arm, seen[arm.group]))
+            seen[arm.group] += 1
+        unioned = tagged
+        if self.lateral:  # (a row of no role or person is read with IS NULL: in a UNION ALL, as on SQLite)
+            laterals, unioned = [], []
+            for t in tagged:
+                (unioned if t[0].group[0][1] is None and t[0].group[0][0] in self._COLUMN else laterals).append(t)
+            self._lateral(laterals, everywhere, out)
+        for chunk in _chunks(unioned, ARMS):
+            sql = " UNION ALL ".join(
+                f"SELECT {n:d} AS tag, hours FROM (SELECT hours FROM kpi_case "
+                f"WHERE {self._where(arm.group[0], arm.group[1], everywhere)} {arm.tail()}) s{n:d}"
+                for n, (arm, _) in enumerate(chunk))
+            rows = self.session.connection().exec_driver_sql(sql, self.params)  # (each driver ignores unused names)
+            for tag, hours in rows:
+                arm, nth = chunk[tag]
+                out.setdefault((arm.group, nth), []).append(hours)
+        if len(out) != len(tagged):
+            return None
+        return out
+
+    def _lateral(self, tagged: list[tuple[Arm, int]], everywhere: bool, out: dict[tuple, list[float]]) -> None:
+        """PostgreSQL: the reads of one kind of row and order as one statement over arrays of their bounds, planned
+        once (a UNION ALL of 200 reads took 30-60 ms to plan at a million instances, more than to run them)."""
+        shapes: dict[tuple, list[int]] = defaultdict(list)
+        for n, (arm, _) in enumerate(tagged):
+            shapes[(arm.group[0][0], arm.order)].append(n)
+        for (name, order), tags in shapes.items():
+            edges = EDGES[self._DIM.get(name, "process")]
+            arms = [tagged[n][0] for n in tags]
+            arrays = {"t": ("int", tags), "lim": ("int", [a.limit for a in arms]),
+                      "off": ("int", [a.offset for a in arms]),
+                      "lo": ("float8", [float(edges[a.group[1] - 1]) if a.group[1] > 0 else -math.inf for a in arms]),
+                      "hi": ("float8", [float(edges[a.group[1]]) if a.group[1] < len(edges) else math.inf
+                                        for a in arms])}
+            where = f"{self.core if everywhere else self.base} AND hours > a.lo AND hours <= a.hi"
+            if name in self._COLUMN:
+                arrays["k"] = ("text", [a.group[0][1] for a in arms])
+                where += f" AND {self._COLUMN[name]} = a.k"
+            elif name == "by_month" and not everywhere and self.month_column:
+                arrays["m"] = ("text", [a.group[0][1] for a in arms])
+                where += " AND month = a.m"
+            elif name == "by_month" and not everywhere:
+                arrays["s"] = ("timestamp", [self.instant(self.months[a.group[0][1]][0]) for a in arms])
+                arrays["e"] = ("timestamp", [self.instant(self.months[a.group[0][1]][1]) for a in arms])
+                where += " AND started_at >= a.s AND started_at < a.e"
+            params = {**self.params, **{f"x_{k}": values for k, (_, values) in arrays.items()}}
+            unnest = ", ".join(f"%(x_{k})s::{kind}[]" for k, (kind, _) in arrays.items())
+            sql = (f"SELECT a.t, x.hours FROM unnest({unnest}) AS a({', '.join(arrays)}) CROSS JOIN LATERAL "
+                   f"(SELECT hours FROM kpi_case WHERE {where} ORDER BY hours {order} LIMIT a.lim OFFSET a.off) x")
+            found: dict[int, list[float]] = defaultdict(list)
+            for tag, hours in self.session.connection().exec_driver_sql(sql, params):
+                found[tag].append(hours)
+            for tag, values in found.items():  # each arm's values in its order (a join keeps no order of its own)
+                arm, nth = tagged[tag]
+                out[(arm.group, nth)] = sorted(values, reverse=order == "DESC")
+
+
+class Arm(NamedTuple):
+    """One read of phase 2: `limit` hours of the group's bucket from the `offset`-th on, in `order`."""
+
+    order: str  # ASC or DESC
+    limit: int
+    offset: int
+    group: tuple  # (row, bucket, the bucket's count)
+
+    def tail(self) -> str:
+        return f"ORDER BY hours {self.order} LIMIT {self.limit:d} OFFSET {self.offset:d}"
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
