@@ -161,6 +161,9 @@ def test_day_rows_changed_by_hand_move_their_months(approval, clock, berlin):
 
 
 def test_the_page_reads_a_whole_month_from_its_month_row_only(approval, clock, berlin):
+    """A window's whole months from their month rows, and a partial month too when its days outside the window hold
+    no rows (before the first day or after the last one holding a count: the data's completions are on 28 March
+    to 1 April and 24 to 26 October); a month with rows on both sides of the window's edge from its days."""
     eng = approval
     eng.rebuild_kpi_rollups()
     rollups_test._drive(eng, clock)
@@ -168,14 +171,20 @@ def test_the_page_reads_a_whole_month_from_its_month_row_only(approval, clock, b
     def completed(filters: dict) -> int:
         return eng.kpi("aud", filters)["volume"]["tasks"]["overall"]["completed"]
 
-    whole, partial = {"from": "2026-03-01", "to": "2026-03-31"}, {"from": "2026-03-02", "to": "2026-03-31"}
-    before = completed(whole), completed(partial)
-    with eng.db.write() as s:  # the month row alone, around its trigger (which is on the day table)
-        s.execute(update(KpiCompletedMonth).where(KpiCompletedMonth.month == "2026-03").values(
+    windows = {"whole": ({"from": "2026-03-01", "to": "2026-03-31"}, "2026-03"),
+               "partial": ({"from": "2026-03-29", "to": "2026-03-31"}, None),
+               "nothing before": ({"from": "2026-03-20", "to": "2026-03-31"}, "2026-03"),
+               "nothing after": ({"from": "2026-10-01", "to": "2026-10-28"}, "2026-10"),
+               "rows after": ({"from": "2026-10-01", "to": "2026-10-25"}, None)}
+    before = {name: completed(filters) for name, (filters, _) in windows.items()}
+    assert before["partial"] < before["whole"] == before["nothing before"]
+    with eng.db.write() as s:  # the month rows alone, around their trigger (which is on the day table)
+        s.execute(update(KpiCompletedMonth).where(KpiCompletedMonth.month.in_(("2026-03", "2026-10"))).values(
             n=KpiCompletedMonth.n + 100))
-    assert (completed(whole), completed(partial)) == (before[0] + 100 * _rows_of(eng, "2026-03"), before[1])
+    assert {name: completed(filters) for name, (filters, _) in windows.items()} == {
+        name: before[name] + (100 * _rows_of(eng, month) if month else 0) for name, (_, month) in windows.items()}
     eng.rebuild_kpi_rollups()  # counts them again from the day rows
-    assert (completed(whole), completed(partial)) == before
+    assert {name: completed(filters) for name, (filters, _) in windows.items()} == before
     assert months_kept(eng) == months_of_days(eng)
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Select, Subquery, delete, select, text, union_all
+from sqlalchemy import ColumnElement, Select, Subquery, delete, func, select, text, union_all
 from sqlalchemy.orm import Session
 
-from engine.kpi.day_rows import has_table
+from engine.kpi.day_rows import OUTSIDE, has_table
 from engine.kpi.day_rows import month as month_of_day
 from engine.store.models import KpiCaseMonth, KpiCompletedMonth
 
@@ -72,7 +72,7 @@ def rows(session: Session, day: type, month: type | None, columns: Sequence[str]
     from the day table. `where` gives a table's own filters (process, measure: the columns both tables share)."""
     if month is None or not has_table(session, month.__tablename__):
         return _days(day, columns, where, days).subquery()
-    whole, partial = split(*days)
+    whole, partial = split(*_widened(session, day, where, days))
     parts = [_days(day, columns, where, part) for part in partial]
     if whole is not None:
         query = select(*(getattr(month, c) for c in columns), month.month.label("month")).where(*where(month))
@@ -82,6 +82,27 @@ def rows(session: Session, day: type, month: type | None, columns: Sequence[str]
             query = query.where(month.month <= whole[1])
         parts.append(query)
     return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+
+
+def _widened(session: Session, day: type, where: Callable[[type], list[ColumnElement]], days: Days) -> Days:
+    """The days, an end that lies at or past the last day holding a row (or a start at or before the first) moved
+    to its month's edge: the days between hold nothing, so that month is read from its month row (a window ending
+    today reads this month's row, not its days)."""
+    first, last = days
+    if first is None and last is None:
+        return days
+
+    def bound(fn: Callable) -> ColumnElement:  # (two seeks: min and max in one SELECT can scan, as registration_bounds)
+        return select(fn(day.day)).where(*where(day), day.day > OUTSIDE).scalar_subquery()
+
+    held_first, held_last = session.execute(select(bound(func.min), bound(func.max))).one()
+    if held_first is None:
+        return days
+    if last is not None and last.isoformat() >= held_last:
+        last = _next_month(last) - timedelta(days=1)
+    if first is not None and first.isoformat() <= held_first:
+        first = first.replace(day=1)
+    return first, last
 
 
 def _days(day: type, columns: Sequence[str], where: Callable[[type], list[ColumnElement]], days: Days) -> Select:
