@@ -3,7 +3,7 @@ day an instant is counted under, a day row's month, and whether the database has
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, inspect, literal_column
+from sqlalchemy import ColumnElement, func, inspect, literal_column, select
 from sqlalchemy.orm import Session
 
 OUTSIDE = "0000-00-00"  # the day of an instant kpi_day does not cover
@@ -38,3 +38,14 @@ def has_column(session: Session, table: str, column: str) -> bool:
         session.info[key] = has_table(session, table) and column in {
             c["name"] for c in inspect(session.connection()).get_columns(table)}
     return session.info[key]
+
+
+def held(session: Session, day: ColumnElement, *where: ColumnElement) -> tuple[str | None, str | None]:
+    """The first and last day a day table's `day` column holds a row on (OUTSIDE aside), among the rows `where`
+    selects; (None, None) when none. Two seeks: min() and max() in one SELECT made SQLite scan the key (see
+    measures.registration_bounds)."""
+    def bound(fn: type) -> ColumnElement:
+        return select(fn(day)).where(*where, day > OUTSIDE).scalar_subquery()
+
+    first, last = session.execute(select(bound(func.min), bound(func.max))).one()
+    return first, last

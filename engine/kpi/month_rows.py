@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Select, Subquery, delete, func, select, text, union_all
+from sqlalchemy import ColumnElement, Select, Subquery, delete, select, text, union_all
 from sqlalchemy.orm import Session
 
-from engine.kpi.day_rows import OUTSIDE, has_table
+from engine.kpi.day_rows import has_table, held
 from engine.kpi.day_rows import month as month_of_day
 from engine.store.models import KpiCaseMonth, KpiCompletedMonth
 
@@ -91,11 +91,7 @@ def _widened(session: Session, day: type, where: Callable[[type], list[ColumnEle
     first, last = days
     if first is None and last is None:
         return days
-
-    def bound(fn: Callable) -> ColumnElement:  # (two seeks: min and max in one SELECT can scan, as registration_bounds)
-        return select(fn(day.day)).where(*where(day), day.day > OUTSIDE).scalar_subquery()
-
-    held_first, held_last = session.execute(select(bound(func.min), bound(func.max))).one()
+    held_first, held_last = held(session, day.day, *where(day))
     if held_first is None:
         return days
     if last is not None and last.isoformat() >= held_last:

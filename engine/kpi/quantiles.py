@@ -190,13 +190,8 @@ def _clipped(first: str, last: str, held: tuple[str, str]) -> tuple[str, str] | 
 
 
 def _held_days(session: Session, measure: Measure) -> tuple[str, str]:
-    """The first and last day kpi_hours_day holds a row of the measure on (two seeks: min and max in one SELECT
-    made SQLite scan the key, see measures.registration_bounds); an empty range when none."""
-    def bound(fn: Callable) -> object:
-        return select(fn(KpiHoursDay.day)).where(KpiHoursDay.measure == measure.key,
-                                                KpiHoursDay.day > day_rows.OUTSIDE).scalar_subquery()
-
-    first, last = session.execute(select(bound(func.min), bound(func.max))).one()
+    """The first and last day kpi_hours_day holds a row of the measure on; an empty range when none."""
+    first, last = day_rows.held(session, KpiHoursDay.day, KpiHoursDay.measure == measure.key)
     return (first, last) if first is not None else ("9999-12-31", "0000-01-01")
 
 
