@@ -31,7 +31,7 @@ from alembic import command
 from sqlalchemy import create_engine, delete, func, insert, inspect, select, text, update
 
 from engine import Engine
-from engine.kpi import definitions, measures, months, quantiles, rollups, stats, times
+from engine.kpi import definitions, measures, months, quantiles, rank_reads, rollups, stats, times
 from engine.kpi import filters as filter_rules
 from engine.store.db import alembic_config
 from engine.store.models import Instance, KpiCase, KpiHoursDay, KpiHoursMonth, KpiHoursTotal, ProcessVersion
@@ -268,8 +268,12 @@ def _same_figures(eng: Engine, expect_rows: bool = True) -> None:
     assert found == recounted(eng) and found["kpi_hours_total"] == months_summed(found)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_random_rows_around_the_engine_in_berlin(approval, berlin, seed):
+@pytest.mark.parametrize(("seed", "tie_steps"), [(1, rank_reads.TIE_STEPS), (2, rank_reads.TIE_STEPS), (3, 0),
+                                               (4, 0)])
+def test_random_rows_around_the_engine_in_berlin(approval, berlin, seed, tie_steps, monkeypatch):
+    """tie_steps 0: every bucket is first asked whether its hours are all equal (the data are too small for the
+    page's own threshold to ask any), so both ways of reading a bucket meet the oracle."""
+    monkeypatch.setattr(rank_reads, "TIE_STEPS", tie_steps)
     eng = approval
     eng.rebuild_kpi_rollups()  # the days and counts for Berlin
     rng = random.Random(seed)
@@ -293,6 +297,35 @@ def test_random_rows_around_the_engine_in_berlin(approval, berlin, seed):
             started_at=_utc("2026-03-31T21:59:59.999999")))
         s.execute(delete(KpiCase).where(KpiCase.instance_id.in_(ids[90:120])))
     _same_figures(eng)
+
+
+def test_a_long_run_of_equal_hours_is_read_by_two_seeks_not_stepped(approval, berlin, ranked_calls, monkeypatch):
+    """Cases closed at one instant by a timer (the same hours): a bucket whose wanted ranks lie deep in such a run is
+    asked for its least and greatest hours (equal: the ranks' value) instead of being stepped through; a bucket of
+    spread hours is stepped. The figures are every case's."""
+    eng = approval
+    eng.rebuild_kpi_rollups()
+    rng = random.Random(21)
+    _cases_on(eng, rng, 2 * rank_reads.TIE_STEPS + 500, _utc("2026-03-01T08:00"), 20 * 86400, lambda r: 24.0)
+    _cases_on(eng, rng, 300, _utc("2026-03-01T08:00"), 20 * 86400, lambda r: r.uniform(30, 90))
+    arms: list[rank_reads.Arm] = []
+    real = rank_reads.Reader._read
+    monkeypatch.setattr(rank_reads.Reader, "_read", lambda self, a, everywhere=False: arms.extend(a) or real(
+        self, a, everywhere))
+    page = {t["measure"]: t for t in eng.kpi("aud", {})["times"]}
+    assert ranked_calls == [True, True]
+    assert max(arm.offset for arm in arms) <= rank_reads.TIE_STEPS  # nothing stepped through the run
+    assert any(arm.limit == 1 and arm.offset == 0 and arm.order == "DESC" for arm in arms)  # the run was asked
+    with eng.db.read() as s:
+        window = filter_rules.parse(s, {}, BERLIN)
+    for measure in definitions.load().measures:
+        expected = _oracle(eng, measure, window)
+        assert expected[("overall", None)][0] == 24.0
+        for name in ("overall", "by_process", "by_role", "by_person"):
+            rows = [page[measure.key]["overall"]] if name == "overall" else page[measure.key][name]
+            for row in rows:
+                median, p90 = expected[(name, row.get("key"))]
+                assert (row["median_hours"], row["p90_hours"]) == (stats.hours(median), stats.hours(p90))
 
 
 def _all_rows(eng: Engine) -> dict[tuple, list[float]]:

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, event, func, insert, select, text
+from sqlalchemy import create_engine, event, func, insert, inspect, select, text
 
 from bench import inbox_latency
 from bench.common import deploy, engine_on
@@ -318,6 +318,26 @@ def test_the_upgrade_fills_what_the_trail_holds_and_the_downgrade_removes_it(eng
     for filters in FILTERS:
         page, old = pages(eng, "aud", filters, monkeypatch)
         assert page == old
+
+
+def test_0035_indexes_the_days_by_process_and_its_downgrade_drops_it(engine, db_url):
+    """A process's first and last day of scores are two seeks in ix_kpi_score_day_process (the key leads with the
+    day: a process with no score scanned every row); the downgrade to 0034 drops the index, the upgrade puts it back."""
+    raw = create_engine(db_url)
+    cfg = alembic_config(db_url)
+
+    def indexes() -> set[str]:
+        with raw.connect() as conn:
+            return {i["name"] for i in inspect(conn).get_indexes("kpi_score_day")}
+
+    try:
+        assert "ix_kpi_score_day_process" in indexes()
+        command.downgrade(cfg, "0034")
+        assert "ix_kpi_score_day_process" not in indexes()
+    finally:
+        command.upgrade(cfg, "head")
+    assert "ix_kpi_score_day_process" in indexes()
+    raw.dispose()
 
 
 def test_the_loader_scores_most_resolved_cases_and_revisits_some():

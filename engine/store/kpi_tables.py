@@ -275,6 +275,10 @@ class KpiScoreDay(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+# a process's first and last day of scores: two seeks (the key leads with the day; migration 0035)
+Index("ix_kpi_score_day_process", KpiScoreDay.process, KpiScoreDay.day)
+
+
 class KpiScoreMonth(Base):
     """kpi_score_day per company month (the day's YYYY-MM) instead of day: a window's whole months."""
 
