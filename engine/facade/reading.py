@@ -150,6 +150,9 @@ class ReadingMixin(EngineBase):
         from engine.kpi import report
 
         with self.db.read() as s:
+            if not self.db.is_sqlite:  # its few dozen statements each read a few thousand rows at most
+                queries.without_jit(s)
+                queries.without_parallel_workers(s)
             return report.build(s, users.get_actor(s, actor), self.clock.now(), filters or {})
 
     def may_see_kpi(self, actor: str) -> bool:

@@ -122,6 +122,13 @@ def without_jit(session: Session) -> None:
     session.execute(text("SET LOCAL jit = off"))
 
 
+def without_parallel_workers(session: Session) -> None:
+    """PostgreSQL, in a transaction: no parallel workers for its remaining statements. The KPI page's sums over a
+    month rollup (a few thousand rows, but many pages once its counts were rewritten) were planned with a Gather of
+    two workers: starting them cost 7-9 ms of a 4-5 ms statement (EXPLAIN ANALYZE at a million instances)."""
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+
+
 def generic_plan_fits(process: str | None, role: str | None, overdue: bool | None) -> bool:
     """Whether the inbox's PostgreSQL plan may be planned once for any values: the unfiltered inbox (either order,
     any page), the one every page shows. Filtered by process, role or deadline, a plan for the values is needed:

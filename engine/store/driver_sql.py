@@ -150,3 +150,34 @@ def _reading(compiled: _Compiled, description: Sequence, dialect: Dialect) -> tu
                   zip(compiled.columns, description, strict=True)]
     row = namedtuple("Row", [key for key, _type in compiled.columns], rename=True)._make
     return row, processors if any(p is not None for p in processors) else None
+
+
+class Placeholders:
+    """The values of a statement written as the driver's own SQL text (one whose shape depends on its values, such as
+    the KPI page's reads): each value called with gets a name and returns its placeholder in the driver's style
+    (`:p0` for sqlite3, `%(p0)s` for psycopg); `values` is what `fetch` sends with the text. A text() statement
+    instead cost SQLAlchemy a regular-expression parse of its parameters and a Row per result row (phase 1 of the
+    page's ranks: ~1.5 us a row, 20,000 rows a measure for 30 days at a million instances)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.style = "%({})s" if dialect.name == "postgresql" else ":{}"
+        self.values: dict[str, Any] = {}
+
+    def __call__(self, value: Any) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return self.style.format(name)
+
+    def each(self, values: Sequence) -> str:
+        """Placeholders of the values, separated by commas (an IN list)."""
+        return ", ".join(self(v) for v in values)
+
+
+def fetch(where: Session | Connection, sql: str, values: dict) -> list[tuple]:
+    """The rows of the driver's own SQL (`Placeholders`), as the driver returns them (no type conversion)."""
+    conn = where.connection() if isinstance(where, Session) else where
+    cursor = _run(conn, sql, values, False)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
