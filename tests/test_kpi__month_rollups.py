@@ -93,7 +93,10 @@ def _same(eng: Engine, monkeypatch: pytest.MonkeyPatch, windows: list[dict]) -> 
 @pytest.mark.parametrize(("first", "last", "whole", "days"), [
     (None, None, (None, None), []),
     (date(2026, 3, 1), date(2026, 4, 30), ("2026-03", "2026-04"), []),
-    (date(2026, 3, 5), date(2026, 4, 20), None, [(date(2026, 3, 5), date(2026, 4, 20))]),
+    (date(2026, 3, 5), date(2026, 4, 20), None, [(date(2026, 3, 5), date(2026, 3, 31)),
+                                                 (date(2026, 4, 1), date(2026, 4, 20))]),
+    (date(2025, 12, 5), date(2026, 1, 20), None, [(date(2025, 12, 5), date(2025, 12, 31)),
+                                                  (date(2026, 1, 1), date(2026, 1, 20))]),
     (date(2026, 3, 5), date(2026, 5, 20), ("2026-04", "2026-04"),
      [(date(2026, 3, 5), date(2026, 3, 31)), (date(2026, 5, 1), date(2026, 5, 20))]),
     (date(2026, 3, 2), date(2026, 3, 2), None, [(date(2026, 3, 2), date(2026, 3, 2))]),
@@ -163,7 +166,8 @@ def test_day_rows_changed_by_hand_move_their_months(approval, clock, berlin):
 def test_the_page_reads_a_whole_month_from_its_month_row_only(approval, clock, berlin):
     """A window's whole months from their month rows, and a partial month too when its days outside the window hold
     no rows (before the first day or after the last one holding a count: the data's completions are on 28 March
-    to 1 April and 24 to 26 October); a month with rows on both sides of the window's edge from its days."""
+    to 1 April and 24 to 26 October) or fewer days than inside it may hold rows (the month row less those days'
+    rows); a month with more such days outside the window than inside from its days."""
     eng = approval
     eng.rebuild_kpi_rollups()
     rollups_test._drive(eng, clock)
@@ -172,12 +176,14 @@ def test_the_page_reads_a_whole_month_from_its_month_row_only(approval, clock, b
         return eng.kpi("aud", filters)["volume"]["tasks"]["overall"]["completed"]
 
     windows = {"whole": ({"from": "2026-03-01", "to": "2026-03-31"}, "2026-03"),
-               "partial": ({"from": "2026-03-29", "to": "2026-03-31"}, None),
+               "partial": ({"from": "2026-03-30", "to": "2026-03-30"}, None),  # 1 day inside, 28, 29, 31 outside
                "nothing before": ({"from": "2026-03-20", "to": "2026-03-31"}, "2026-03"),
                "nothing after": ({"from": "2026-10-01", "to": "2026-10-28"}, "2026-10"),
-               "rows after": ({"from": "2026-10-01", "to": "2026-10-25"}, None)}
+               "less a day before": ({"from": "2026-03-29", "to": "2026-03-31"}, "2026-03"),  # less the 28th
+               "less a day after": ({"from": "2026-10-01", "to": "2026-10-25"}, "2026-10")}  # less the 26th
     before = {name: completed(filters) for name, (filters, _) in windows.items()}
-    assert before["partial"] < before["whole"] == before["nothing before"]
+    assert before["partial"] < before["less a day before"] < before["whole"] == before["nothing before"]
+    assert before["less a day after"] < before["nothing after"]
     with eng.db.write() as s:  # the month rows alone, around their trigger (which is on the day table)
         s.execute(update(KpiCompletedMonth).where(KpiCompletedMonth.month.in_(("2026-03", "2026-10"))).values(
             n=KpiCompletedMonth.n + 100))

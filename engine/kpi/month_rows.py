@@ -44,11 +44,13 @@ def recount(session: Session, table: type) -> None:
 
 def split(first: date | None, last: date | None) -> tuple[tuple[str | None, str | None] | None, list[Days]]:
     """(the first and last whole month of the days as YYYY-MM, None for none; the day ranges of the partial months
-    at the edges): whole months from a month table, the rest from the day table."""
+    at the edges, each inside one month): whole months from a month table, the rest from the day table."""
     lo = first if first is None or first.day == 1 else _next_month(first)
     hi = last if last is None or (last + timedelta(days=1)).day == 1 else last.replace(day=1) - timedelta(days=1)
-    if lo is not None and hi is not None and lo > hi:  # no month inside the days
-        return None, [(first, last)]
+    if lo is not None and hi is not None and lo > hi:  # no month inside the days: one month's or two months' days
+        if first.month == last.month and first.year == last.year:
+            return None, [(first, last)]
+        return None, [(first, lo - timedelta(days=1)), (lo, last)]
     days: list[Days] = []
     if first is not None and lo != first:
         days.append((first, lo - timedelta(days=1)))
@@ -65,44 +67,78 @@ def _label(day: date | None) -> str | None:
     return None if day is None else day.strftime("%Y-%m")
 
 
+SUMS = frozenset({"n", "done", "within", "unresolved"})  # a rollup's count columns: a day outside is taken away
+
+
 def rows(session: Session, day: type, month: type | None, columns: Sequence[str],
          where: Callable[[type], list[ColumnElement]], days: Days) -> Subquery:
     """The rows of the day table `day` in `days`, as a subquery of `columns` and `month` (YYYY-MM): whole months
-    from the month table `month` (when the database has it: else the day table alone), the partial months' days
-    from the day table. `where` gives a table's own filters (process, measure: the columns both tables share)."""
+    from the month table `month` (when the database has it: else the day table alone), each partial month at the
+    edges as its days, or as its month row less its days outside `days` (their counts, SUMS, negated) when those
+    that may hold rows are fewer (a window ending yesterday: this month's row less today's rows). `where` gives a
+    table's own filters (process, measure: the columns both tables share). The caller sums the rows per key and
+    leaves out the sums of zero."""
     if month is None or not has_table(session, month.__tablename__):
         return _days(day, columns, where, days).subquery()
-    whole, partial = split(*_widened(session, day, where, days))
-    parts = [_days(day, columns, where, part) for part in partial]
+    held = held_days(session, day.day, *where(day))
+    whole, partial = split(*_widened(held, days))
+    parts = []
+    for first, last in partial:
+        outside = _outside(first, last, held)
+        if sum((b - a).days + 1 for a, b in outside) < (last - first).days + 1:
+            parts.append(_months(month, columns, where, (_label(first),) * 2))
+            parts += [_days(day, columns, where, (a, b), sign=-1) for a, b in outside]
+        else:
+            parts.append(_days(day, columns, where, (first, last)))
     if whole is not None:
-        query = select(*(getattr(month, c) for c in columns), month.month.label("month")).where(*where(month))
-        if whole[0] is not None:
-            query = query.where(month.month >= whole[0])
-        if whole[1] is not None:
-            query = query.where(month.month <= whole[1])
-        parts.append(query)
+        parts.append(_months(month, columns, where, whole))
     return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
 
 
-def _widened(session: Session, day: type, where: Callable[[type], list[ColumnElement]], days: Days) -> Days:
+def _months(month: type, columns: Sequence[str], where: Callable[[type], list[ColumnElement]],
+            whole: tuple[str | None, str | None]) -> Select:
+    query = select(*(getattr(month, c) for c in columns), month.month.label("month")).where(*where(month))
+    if whole[0] is not None:
+        query = query.where(month.month >= whole[0])
+    if whole[1] is not None:
+        query = query.where(month.month <= whole[1])
+    return query
+
+
+def held_days(session: Session, column: ColumnElement, *where: ColumnElement) -> tuple[date, date] | None:
+    """day_rows.held as dates; None when the table holds no row."""
+    first, last = held(session, column, *where)
+    return None if first is None else (date.fromisoformat(first), date.fromisoformat(last))
+
+
+def _outside(first: date, last: date, held: tuple[date, date] | None) -> list[Days]:
+    """The days of the month of `first` (`last` in the same month) before `first` and after `last` that may hold rows
+    (between the first and last day holding any)."""
+    if held is None:
+        return []
+    ranges = [(max(first.replace(day=1), held[0]), min(first - timedelta(days=1), held[1])),
+              (max(last + timedelta(days=1), held[0]), min(_next_month(last) - timedelta(days=1), held[1]))]
+    return [(a, b) for a, b in ranges if a <= b]
+
+
+def _widened(held: tuple[date, date] | None, days: Days) -> Days:
     """The days, an end that lies at or past the last day holding a row (or a start at or before the first) moved
     to its month's edge: the days between hold nothing, so that month is read from its month row (a window ending
     today reads this month's row, not its days)."""
     first, last = days
-    if first is None and last is None:
+    if held is None or (first is None and last is None):
         return days
-    held_first, held_last = held(session, day.day, *where(day))
-    if held_first is None:
-        return days
-    if last is not None and last.isoformat() >= held_last:
+    if last is not None and last >= held[1]:
         last = _next_month(last) - timedelta(days=1)
-    if first is not None and first.isoformat() <= held_first:
+    if first is not None and first <= held[0]:
         first = first.replace(day=1)
     return first, last
 
 
-def _days(day: type, columns: Sequence[str], where: Callable[[type], list[ColumnElement]], days: Days) -> Select:
-    query = select(*(getattr(day, c) for c in columns), month_of_day(day.day).label("month")).where(*where(day))
+def _days(day: type, columns: Sequence[str], where: Callable[[type], list[ColumnElement]], days: Days,
+          sign: int = 1) -> Select:
+    chosen = [(-getattr(day, c)).label(c) if sign < 0 and c in SUMS else getattr(day, c) for c in columns]
+    query = select(*chosen, month_of_day(day.day).label("month")).where(*where(day))
     if days[0] is not None:
         query = query.where(day.day >= days[0].isoformat())
     if days[1] is not None:
