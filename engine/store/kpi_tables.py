@@ -275,8 +275,9 @@ class KpiScoreDay(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
-# a process's first and last day of scores: two seeks (the key leads with the day; migration 0035)
-Index("ix_kpi_score_day_process", KpiScoreDay.process, KpiScoreDay.day)
+# a process's first and last day of scores: two seeks (the key leads with the day), and its days' rows without a
+# lookup of the row (migration 0035)
+Index("ix_kpi_score_day_process", KpiScoreDay.process, KpiScoreDay.day, KpiScoreDay.n)
 
 
 class KpiScoreMonth(Base):
