@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, event, select, text
 from sqlalchemy.exc import IntegrityError
 
 from engine import Engine
-from engine.store.driver_sql import DriverStatement
+from engine.store.driver_sql import DriverStatement, Placeholders, fetch
 from engine.store.models import ApiToken, AuditChain, User
 from tests.conftest import add_users
 
@@ -102,3 +102,16 @@ def test_the_engines_cursor_listeners_see_each_statement(engine: Engine):
         finally:
             event.remove(sql_engine, "before_cursor_execute", before)
     assert seen[-2:] == [("INSERT", True), ("SELECT", False)]
+
+
+def test_sql_written_with_placeholders_reads_the_rows_the_driver_returns(engine: Engine):
+    """A statement whose shape depends on its values (an IN list of any length), written with the driver's own
+    placeholders: its values as given, in the session's transaction (a row written before the read is seen)."""
+    add_users(engine, {"ann": ["sales_rep"], "bob": ["sales_rep"], "cy": ["sales_manager"]})
+    with engine.db.write() as s:
+        s.execute(text("UPDATE app_user SET display_name = 'Bob B' WHERE username = 'bob'"))
+        p = Placeholders(s.get_bind().dialect)
+        sql = (f"SELECT username, display_name FROM app_user WHERE username IN ({p.each(['bob', 'cy', 'dan'])}) "
+               f"AND active = {p(True)} ORDER BY username")
+        assert fetch(s, sql, p.values) == [("bob", "Bob B"), ("cy", "cy")]
+        assert fetch(s, "SELECT count(*) FROM app_user WHERE username = " + p("ann"), p.values) == [(1,)]

@@ -10,8 +10,9 @@ without reading every done case of the window, in two phases:
    (or, when its days outside the window that hold rows are fewer, the month's row less those days' rows),
    per row of each breakdown and bucket and numbered in bucket order (_locate): the bucket that holds each wanted
    rank and the rank inside it.
-2. the values (engine/kpi/rank_reads.py): per wanted bucket, its least and greatest hours of any registration (two
-   seeks: when equal, every case of the bucket has these hours, the rank's value), else one bounded read in an index
+2. the values (engine/kpi/rank_reads.py): per wanted bucket whose ranks lie deep inside it, its least and greatest
+   hours of any registration (two seeks: when equal, every case of the bucket has these hours, the rank's value),
+   else one bounded read in an index
    of kpi_case ordered by hours for the row's key (overall: ix_kpi_case_hours; month: ix_kpi_case_by_month; process,
    role, person: their own), seeking the bucket's range and stepping to the rank inside it from the nearer end, the
    window's bounds as a filter, all reads of a round in few statements.
@@ -255,7 +256,7 @@ def _wanted_ranks(n: int) -> set[int]:
 
 
 # Phase 1's rows: the window's counts (whole months, the days of partial ones, or the totals less the months outside
-# the window) as one UNION ALL, each row tagged with what it counts for (`use`): BOTH the rows of the breakdown
+# the window) as one UNION ALL, each row tagged with what it counts for (`used`): BOTH the rows of the breakdown
 # (overall, process, role, person) and its month, ROWS alone (the totals and the months taken from them: their month
 # is none of the window's) or MONTH alone (the month rows standing for those totals' months). Summed per row and
 # bucket and numbered in bucket order in Python (_locate): the database's GROUP BY and window functions sorted the

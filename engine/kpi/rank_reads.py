@@ -1,9 +1,10 @@
 """Phase 2 of the KPI page's median and p90 (engine/kpi/quantiles.py): the values at the wanted ranks, read in the
-indexes of kpi_case ordered by hours. Per wanted bucket, its least and greatest hours of any registration (two seeks:
-when equal, every case of the bucket has these hours), else one bounded read in the row's index, seeking the bucket's
-range and stepping to the rank inside it from the nearer end (a month's row in its own month's hours, migration
-0034). On SQLite all reads of a round go as UNION ALL statements of up to ARMS reads; on PostgreSQL the reads of one
-kind of row and order as one statement over arrays of their bounds (planned once)."""
+indexes of kpi_case ordered by hours. Per wanted bucket whose ranks lie deep inside it (TIE_STEPS), its least and
+greatest hours of any registration (two seeks: when equal, every case of the bucket has these hours), else one bounded
+read in the row's index, seeking the bucket's range and stepping to the rank inside it from the nearer end (a month's
+row in its own month's hours, migration 0034). On SQLite all reads of a round go as UNION ALL statements of up to ARMS
+reads; on PostgreSQL the reads of one kind of row and order as one statement over arrays of their bounds (planned
+once)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from engine.kpi.day_rows import has_column
 from engine.kpi.definitions import Interval, Measure
 from engine.kpi.filters import Window
 from engine.kpi.hour_buckets import EDGES, bounds
+from engine.store.driver_sql import Placeholders
 from engine.store.types import UTCDateTime
 
 # a bucket whose wanted ranks lie more than this many of its cases from its nearer end is first asked whether all its
@@ -39,13 +41,12 @@ class Reader:
                  months: dict[str, tuple[datetime, datetime]]) -> None:
         self.session, self.window, self.months = session, window, months
         dialect = session.get_bind().dialect
-        # the driver's own placeholders and values (engine/store/driver_sql.py's reason: SQLAlchemy's text() parses
-        # each statement's hundreds of parameters with a regular expression, ~30 ms a page at full size)
-        self.placeholder = "%({})s" if dialect.name == "postgresql" else ":{}"
+        # the driver's own placeholders and values (driver_sql.Placeholders: SQLAlchemy's text() parsed each
+        # statement's hundreds of parameters with a regular expression, ~30 ms a page at full size)
+        self.placeholders = Placeholders(dialect)
         self.lateral = dialect.name == "postgresql"
         self.month_column = has_column(session, "kpi_case", "month")  # (migration 0034)
         self.instant = UTCDateTime().bind_processor(dialect) or (lambda value: value)
-        self.params: dict[str, object] = {}
         self.core = f"measure = {self._param(measure.key)} AND unresolved = {self._param(False)}"
         self.base = self.core
         mine = sorted({s.process for s in specs})
@@ -57,9 +58,7 @@ class Reader:
             self.base += f" AND started_at < {self._param(window.end, True)}"
 
     def _param(self, value: object, instant: bool = False) -> str:
-        name = f"p{len(self.params)}"
-        self.params[name] = self.instant(value) if instant else value
-        return self.placeholder.format(name)
+        return self.placeholders(self.instant(value) if instant else value)
 
     def _where(self, row: tuple, bucket: int, everywhere: bool = False) -> str:
         """The row's cases in the bucket: in the window, or (everywhere) of any registration and process."""
@@ -133,7 +132,8 @@ class Reader:
                 f"SELECT {n:d} AS tag, hours FROM (SELECT hours FROM kpi_case "
                 f"WHERE {self._where(arm.group[0], arm.group[1], everywhere)} {arm.tail()}) s{n:d}"
                 for n, (arm, _) in enumerate(chunk))
-            rows = self.session.connection().exec_driver_sql(sql, self.params)  # (each driver ignores unused names)
+            # (each driver ignores the names a statement does not use)
+            rows = self.session.connection().exec_driver_sql(sql, self.placeholders.values)
             for tag, hours in rows:
                 arm, nth = chunk[tag]
                 out.setdefault((arm.group, nth), []).append(hours)
@@ -166,7 +166,7 @@ class Reader:
                 arrays["s"] = ("timestamp", [self.instant(self.months[a.group[0][1]][0]) for a in arms])
                 arrays["e"] = ("timestamp", [self.instant(self.months[a.group[0][1]][1]) for a in arms])
                 where += " AND started_at >= a.s AND started_at < a.e"
-            params = {**self.params, **{f"x_{k}": values for k, (_, values) in arrays.items()}}
+            params = {**self.placeholders.values, **{f"x_{k}": values for k, (_, values) in arrays.items()}}
             unnest = ", ".join(f"%(x_{k})s::{kind}[]" for k, (kind, _) in arrays.items())
             sql = (f"SELECT a.t, x.hours FROM unnest({unnest}) AS a({', '.join(arrays)}) CROSS JOIN LATERAL "
                    f"(SELECT hours FROM kpi_case WHERE {where} ORDER BY hours {order} LIMIT a.lim OFFSET a.off) x")
