@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, delete, select, text, update
+from sqlalchemy import create_engine, delete, event, select, text, update
 
 from engine import Engine
 from engine.clock import ManualClock
@@ -113,6 +113,26 @@ EDGES = [("2026-03-27T23:00", "2026-03-28T22:59:59.999999", "2026-03-28T23:00"),
          ("2026-03-29T21:59:59.999999", "2026-03-29T22:00", "2026-03-29T22:30"),  # 29 Mar 23:59:59, then 30 Mar
          ("2026-10-24T21:59:59.999999", "2026-10-24T22:00", "2026-10-25T22:59:59.999999"),  # 24 Oct; 25 Oct both
          ("2026-10-25T23:00", "2026-10-26T01:00", "2026-10-26T22:59:59.999999")]  # 26 Oct (CET) all three
+
+
+def test_a_page_asks_each_question_of_the_schema_and_the_rollups_once(data_set):
+    """Whether a table is there and whether a rollup is usable cannot change inside the page's transaction: asked
+    once each (the catalog once for every table; each usable check once per measure), not once per section."""
+    eng, _ = data_set
+    statements: list[tuple[str, str]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append((" ".join(statement.split()), repr(parameters)))
+
+    event.listen(eng.db._reader, "before_cursor_execute", seen)  # the page's reads run on the reading engine
+    try:
+        eng.kpi("aud", {})
+    finally:
+        event.remove(eng.db._reader, "before_cursor_execute", seen)
+    checks = [s for s in statements if s[0].startswith("SELECT kpi_rollup_state.timezone")]
+    catalog = [s for s, _ in statements if "sqlite_master" in s or "pg_catalog.pg_class" in s]
+    assert len(checks) == len(set(checks)) and 0 < len(checks) <= 1 + 3 * len(definitions.load().measures) + 1
+    assert len(catalog) == 1, catalog
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from sqlalchemy import Subquery, delete, exists, func, insert, literal_column, o
 from sqlalchemy.orm import Session
 
 from engine.kpi import definitions, month_rows
-from engine.kpi.day_rows import OUTSIDE, day_of, has_table
+from engine.kpi.day_rows import OUTSIDE, day_of, has_table, per_transaction
 from engine.kpi.filters import Window
 from engine.store.models import KpiCaseDay, KpiCaseMonth, KpiCaseTarget, KpiRollupState
 
@@ -59,6 +59,7 @@ def rebuild(session: Session, progress: Callable[[str], None] | None = None) -> 
     return int(counted)
 
 
+@per_transaction
 def usable(session: Session, measure: definitions.Measure, timezone: str) -> bool:
     """Whether kpi_case_day holds the page's counts of this measure: the database has it, kpi_day was built for
     this zone, no registration fell outside the listed days, and `within` was counted by the measure's target."""

@@ -3,8 +3,14 @@ day an instant is counted under, a day row's month, and whether the database has
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from sqlalchemy import ColumnElement, func, inspect, literal_column, select
 from sqlalchemy.orm import Session
+
+_Check = TypeVar("_Check", bound=Callable[..., Any])
 
 OUTSIDE = "0000-00-00"  # the day of an instant kpi_day does not cover
 
@@ -24,11 +30,11 @@ def month(day: ColumnElement) -> ColumnElement:
 
 def has_table(session: Session, name: str) -> bool:
     """Whether the database has the table (a database below its migration, as a migration test or a rolled-back
-    upgrade leaves, is counted the old way), asked of the schema once per session."""
-    key = f"kpi_has_table:{name}"
-    if key not in session.info:
-        session.info[key] = inspect(session.connection()).has_table(name)
-    return session.info[key]
+    upgrade leaves, is counted the old way): the schema's table names asked once per session (one catalog query for
+    the page's dozen checks: ~0.3 ms each on PostgreSQL)."""
+    if "kpi_tables" not in session.info:
+        session.info["kpi_tables"] = frozenset(inspect(session.connection()).get_table_names())
+    return name in session.info["kpi_tables"]
 
 
 def has_column(session: Session, table: str, column: str) -> bool:
@@ -49,3 +55,16 @@ def held(session: Session, day: ColumnElement, *where: ColumnElement) -> tuple[s
 
     first, last = session.execute(select(bound(func.min), bound(func.max))).one()
     return first, last
+
+
+def per_transaction(check: _Check) -> _Check:
+    """`check(session, *args)` asked once per session for the same args: a session is one transaction, so what it
+    read cannot change under it (the page asks whether its rollups are usable once per section and measure)."""
+    @functools.wraps(check)
+    def once(session: Session, *args: Any) -> Any:
+        key = ("kpi_checked", check.__module__, check.__qualname__, repr(args))  # (a measure holds dicts)
+        if key not in session.info:
+            session.info[key] = check(session, *args)
+        return session.info[key]
+
+    return once  # type: ignore[return-value]

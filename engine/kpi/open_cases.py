@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine.days import day_start
 from engine.kpi import definitions
-from engine.kpi.day_rows import OUTSIDE, day_of, has_table
+from engine.kpi.day_rows import OUTSIDE, day_of, has_table, per_transaction
 from engine.kpi.day_rows import month as month_of_day
 from engine.kpi.filters import Window
 from engine.store.models import KpiOpenCase, KpiOpenDay, KpiOpenEnd, KpiRollupState
@@ -123,6 +123,7 @@ def rebuild(session: Session, progress: Callable[[str], None] | None = None) -> 
     return counted
 
 
+@per_transaction
 def usable(session: Session, measure: definitions.Measure, timezone: str) -> bool:
     """Whether kpi_open_day holds the measure's open cases: the tables are there, kpi_day is this zone's, no
     registration fell outside the listed days, and kpi_open_end holds the measure's end tasks of kpi.yaml."""

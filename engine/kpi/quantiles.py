@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from engine.days import day_start
 from engine.kpi import day_rows, rank_reads, rollups
-from engine.kpi.day_rows import day_of, has_table
+from engine.kpi.day_rows import day_of, has_table, per_transaction
 from engine.kpi.definitions import Interval, Measure
 from engine.kpi.filters import Window
 from engine.kpi.hour_buckets import EDGES, LADDER, WEEK, bucket_sql, hourly_sql  # noqa: F401 - named here too
@@ -98,6 +98,7 @@ def count_totals(session: Session, bucket: Callable[[str, str, str], str] = buck
             dim, "c.hours", session.get_bind().dialect.name))), {"no": False})
 
 
+@per_transaction
 def usable(session: Session, measure: Measure, timezone: str) -> bool:
     """Whether kpi_hours_month holds this zone's counts of the measure: the database has it (asked of the schema
     once per session), the day rollups are usable (rollups.usable: built for this zone, nothing outside the listed

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from engine.days import day_start
 from engine.kpi import case_days, case_rows, month_rows, open_cases, score_days
-from engine.kpi.day_rows import OUTSIDE, has_column, has_table
+from engine.kpi.day_rows import OUTSIDE, has_column, has_table, per_transaction
 from engine.kpi.filters import Window
 from engine.store.models import (
     Instance,
@@ -185,6 +185,7 @@ def _ranges_of_indexes(session: Session) -> Iterator[None]:
 
 
 
+@per_transaction
 def usable(session: Session, timezone: str) -> bool:
     """Whether the rollups hold the page's counts for this zone: the database has them (one below migration 0025,
     such as a migration test or a rolled-back upgrade leaves, is counted the old way; asked of the schema once per

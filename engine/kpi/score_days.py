@@ -20,7 +20,7 @@ from sqlalchemy import delete, exists, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from engine.kpi import month_rows
-from engine.kpi.day_rows import OUTSIDE, day_of, has_table
+from engine.kpi.day_rows import OUTSIDE, day_of, has_table, per_transaction
 from engine.kpi.filters import Window
 from engine.store.models import KpiRollupState, KpiScoreDay, KpiScoreMonth
 
@@ -54,6 +54,7 @@ def rebuild(session: Session, progress: Callable[[str], None] | None = None) -> 
     return counted
 
 
+@per_transaction
 def usable(session: Session, timezone: str) -> bool:
     """Whether kpi_score_day holds the page's counts: the database has it, kpi_day was built for this zone and no
     score fell outside the listed days."""
