@@ -1,9 +1,12 @@
 """The KPI sections read the completions of every instance of a process in the range (engine/kpi/records.py): a
 busy year can hold more instances than one statement may bind ids (PostgreSQL 65,535; SQLite 32,766, or 250,000
 as Debian builds it), so the ids are asked in batches, and what comes back is the same as one statement's, each
-instance's completions in order."""
+instance's completions in order; the instances come without their saved workflow state."""
 
 from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import InvalidRequestError
 
 from engine.kpi import records
 
@@ -38,3 +41,15 @@ def test_more_ids_than_one_statement_binds_are_read_in_batches(approval):
 def test_batches_keep_every_id_once_in_order():
     assert list(records.batches(range(7), size=3)) == [[0, 1, 2], [3, 4, 5], [6]]
     assert list(records.batches([], size=3)) == []
+
+
+def test_the_sections_instances_come_without_their_saved_workflow_state(approval):
+    """The sections read every instance of their process (years of appraisals, hazards): their data and dates, never
+    the saved workflow state (tens of KB each), which is not loaded and may not be touched."""
+    first, second = _completed(approval)
+    with approval.db.read() as s:
+        found = records.instances(s, "approval")
+        assert [i.id for i in found] == [first, second]
+        assert records.instance_data(found[0])["customer_name"] == "ACME" and found[1].started_at is not None
+        with pytest.raises(InvalidRequestError):
+            _ = found[0].state_json

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.kpi.definitions import Point
 from engine.kpi.filters import Window
@@ -51,8 +51,9 @@ def instances(session: Session, process: str, window: Window | None = None) -> l
 
 
 def instances_query(process: str, window: Window | None = None) -> Select:
-    """`instances`' query, in no order: one range of ix_instance_process_started (migration 0029)."""
-    query = select(Instance).where(Instance.process_key == process)
+    """`instances`' query, in no order: one range of ix_instance_process_started (migration 0029). Without the saved
+    workflow state (tens of KB an instance, read by no figure: touching it raises rather than loading it)."""
+    query = select(Instance).options(defer(Instance.state_json, raiseload=True)).where(Instance.process_key == process)
     if window is not None:  # by registration only: the process is this function's own
         query = window.narrow(query, Instance.started_at)
     return query
