@@ -45,7 +45,7 @@ def recount(session: Session, table: type) -> None:
 def split(first: date | None, last: date | None) -> tuple[tuple[str | None, str | None] | None, list[Days]]:
     """(the first and last whole month of the days as YYYY-MM, None for none; the day ranges of the partial months
     at the edges, each inside one month): whole months from a month table, the rest from the day table."""
-    lo = first if first is None or first.day == 1 else _next_month(first)
+    lo = first if first is None or first.day == 1 else next_month(first)
     hi = last if last is None or (last + timedelta(days=1)).day == 1 else last.replace(day=1) - timedelta(days=1)
     if lo is not None and hi is not None and lo > hi:  # no month inside the days: one month's or two months' days
         if first.month == last.month and first.year == last.year:
@@ -59,7 +59,8 @@ def split(first: date | None, last: date | None) -> tuple[tuple[str | None, str 
     return (_label(lo), _label(hi)), days
 
 
-def _next_month(day: date) -> date:
+def next_month(day: date) -> date:
+    """The first day of the month after the day's."""
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
@@ -84,7 +85,7 @@ def rows(session: Session, day: type, month: type | None, columns: Sequence[str]
     whole, partial = split(*_widened(held, days))
     parts = []
     for first, last in partial:
-        outside = _outside(first, last, held)
+        outside = outside_days(first, last, held)
         if sum((b - a).days + 1 for a, b in outside) < (last - first).days + 1:
             parts.append(_months(month, columns, where, (_label(first),) * 2))
             parts += [_days(day, columns, where, (a, b), sign=-1) for a, b in outside]
@@ -111,13 +112,13 @@ def held_days(session: Session, column: ColumnElement, *where: ColumnElement) ->
     return None if first is None else (date.fromisoformat(first), date.fromisoformat(last))
 
 
-def _outside(first: date, last: date, held: tuple[date, date] | None) -> list[Days]:
+def outside_days(first: date, last: date, held: tuple[date, date] | None) -> list[Days]:
     """The days of the month of `first` (`last` in the same month) before `first` and after `last` that may hold rows
     (between the first and last day holding any)."""
     if held is None:
         return []
     ranges = [(max(first.replace(day=1), held[0]), min(first - timedelta(days=1), held[1])),
-              (max(last + timedelta(days=1), held[0]), min(_next_month(last) - timedelta(days=1), held[1]))]
+              (max(last + timedelta(days=1), held[0]), min(next_month(last) - timedelta(days=1), held[1]))]
     return [(a, b) for a, b in ranges if a <= b]
 
 
@@ -129,7 +130,7 @@ def _widened(held: tuple[date, date] | None, days: Days) -> Days:
     if held is None or (first is None and last is None):
         return days
     if last is not None and last >= held[1]:
-        last = _next_month(last) - timedelta(days=1)
+        last = next_month(last) - timedelta(days=1)
     if first is not None and first <= held[0]:
         first = first.replace(day=1)
     return first, last

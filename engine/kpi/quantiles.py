@@ -37,7 +37,7 @@ from sqlalchemy import bindparam, delete, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
-from engine.kpi import day_rows, rank_reads, rollups
+from engine.kpi import day_rows, month_rows, rank_reads, rollups
 from engine.kpi.day_rows import day_of, has_table, per_transaction
 from engine.kpi.definitions import Interval, Measure
 from engine.kpi.filters import Window
@@ -163,7 +163,7 @@ def _parts(session: Session, measure: Measure, span: list[tuple[str, datetime, d
     """The window's months, each as phase 1 counts it. Days outside [the first, the last day holding a count of
     the measure] hold no rows: a month's days after today cost nothing to take away, so a window ending today
     reads its last month's row instead of its days."""
-    held: tuple[str, str] | None = None
+    held, asked = None, False  # month_rows.held_days of kpi_hours_day, asked at the first partial month
     for label, start, end in span:
         lo = start if window.start is None else max(start, window.start)
         hi = end if window.end is None else min(end, window.end)
@@ -174,28 +174,13 @@ def _parts(session: Session, measure: Measure, span: list[tuple[str, datetime, d
             if days is None:
                 yield _Part(label, False, cases=(lo, hi))
                 continue
-            held = held or _held_days(session, measure)
-            month = _days(start, end, timezone)
-            outside = [_clipped(month[0], _shifted(days[0], -1), held), _clipped(_shifted(days[1], 1), month[1], held)]
-            outside = [(first, last, -1) for first, last in filter(None, outside)]
+            if not asked:
+                held, asked = month_rows.held_days(session, KpiHoursDay.day, KpiHoursDay.measure == measure.key), True
+            first, last = date.fromisoformat(days[0]), date.fromisoformat(days[1])
+            outside = tuple((a.isoformat(), b.isoformat(), -1) for a, b in month_rows.outside_days(first, last, held))
             inside = _Part(label, False, ((days[0], days[1], 1),))
-            complement = _Part(label, True, tuple(outside))
+            complement = _Part(label, True, outside)
             yield complement if complement.periods < inside.periods else inside
-
-
-def _shifted(day: str, by: int) -> str:
-    return (date.fromisoformat(day) + timedelta(days=by)).isoformat()
-
-
-def _clipped(first: str, last: str, held: tuple[str, str]) -> tuple[str, str] | None:
-    first, last = max(first, held[0]), min(last, held[1])
-    return (first, last) if first <= last else None
-
-
-def _held_days(session: Session, measure: Measure) -> tuple[str, str]:
-    """The first and last day kpi_hours_day holds a row of the measure on; an empty range when none."""
-    first, last = day_rows.held(session, KpiHoursDay.day, KpiHoursDay.measure == measure.key)
-    return (first, last) if first is not None else ("9999-12-31", "0000-01-01")
 
 
 def _rows(session: Session, measure: Measure, window: Window, span: list[tuple[str, datetime, datetime]],
@@ -341,12 +326,11 @@ def _locate(rows: Iterable[tuple]) -> list[tuple]:
 def _months_outside(session: Session, measure: Measure, whole: list[str]) -> list[str] | None:
     """The months holding counts of the measure that are not among the window's `whole` ones, when the totals less
     them read fewer months than `whole` (a total holds about a month's rows); else None: sum the whole months."""
-    first, last = _held_days(session, measure)
-    held, month = [], first[:7]
-    while month <= last[:7]:
-        held.append(month)
-        year, number = int(month[:4]), int(month[5:7])
-        month = f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+    bounds = month_rows.held_days(session, KpiHoursDay.day, KpiHoursDay.measure == measure.key)
+    held, month = [], bounds[0].replace(day=1) if bounds else None
+    while bounds and month <= bounds[1]:
+        held.append(month.strftime("%Y-%m"))
+        month = month_rows.next_month(month)
     outside = sorted(set(held) - set(whole))
     return outside if len(outside) + 1 < len(whole) else None
 
