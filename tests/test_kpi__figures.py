@@ -26,20 +26,16 @@ The April survey (fired 04-01 09:01) records the scores 4, 2, 5. The figures are
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from engine import Engine
 from engine.clock import ManualClock
 from engine.errors import Forbidden, InvalidData
 from engine.kpi import definitions, sections
-from engine.store.models import Base
-from tests import conftest
-from tests.conftest import PG_URL, ROOT, T0, add_users
+from tests.conftest import ROOT, T0, add_users, own_database
 from tests.scenarios.driver import PEOPLE, do, local_time
 
 NOW = local_time("2026-04-01", "20:00")
@@ -149,21 +145,6 @@ def build_data_set(eng: Engine, clock: ManualClock) -> dict[str, int]:
     return ids
 
 
-def _fresh_url(tmp_path_factory, schema: str) -> str:
-    if PG_URL:
-        raw = create_engine(PG_URL)
-        with raw.begin() as conn:
-            kept = conftest.KEPT_TABLES  # the KPI rollups' days and zone: the schema's, as on a new database
-            emptied = [t.name for t in Base.metadata.sorted_tables if t.name not in kept]
-            conn.execute(text(f"TRUNCATE {', '.join(emptied)} "
-                              "RESTART IDENTITY CASCADE"))
-        raw.dispose()
-        return PG_URL
-    target = tmp_path_factory.mktemp("kpi") / "salesflow.db"
-    shutil.copy(schema, target)
-    return f"sqlite:///{target}"
-
-
 @pytest.fixture(scope="module")
 def data_set(_schema, tmp_path_factory):
     """(engine, instance ids): the data set above, built once; every test here only reads it."""
@@ -174,7 +155,7 @@ def repository_data_set(schema: str, tmp_path_factory, build) -> Iterator[tuple[
     """A module's data set: on a fresh database, the repository deployed with PEOPLE, then
     `build(engine, clock)`; yields (engine, what build returned) and disposes of the engine after."""
     clock = ManualClock(T0)
-    eng = Engine(_fresh_url(tmp_path_factory, schema), clock=clock)
+    eng = Engine(own_database(schema, tmp_path_factory), clock=clock)
     eng.init()
     eng.deploy("system", [ROOT / "processes", ROOT / "forms"])
     add_users(eng, PEOPLE)

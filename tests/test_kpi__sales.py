@@ -27,9 +27,8 @@ import pytest
 
 from engine import Engine
 from engine.clock import ManualClock
-from tests.conftest import FIXTURES, T0, add_users
+from tests.conftest import FIXTURES, T0, add_users, own_database
 from tests.scenarios.driver import local_time
-from tests.test_kpi__figures import _fresh_url
 
 AUDITOR = "aud"
 NOW = local_time("2026-04-20", "12:00")
@@ -54,7 +53,7 @@ ORDERS = [
 def orders(_schema, tmp_path_factory):
     """(engine, instance ids): the orders above, built once; every test here only reads them."""
     clock = ManualClock(T0)
-    eng = Engine(_fresh_url(tmp_path_factory, _schema), clock=clock)
+    eng = Engine(own_database(_schema, tmp_path_factory), clock=clock)
     eng.init()
     eng.deploy("system", [FIXTURES / "kpi_sales"])
     add_users(eng, PEOPLE)
@@ -163,7 +162,7 @@ def test_the_data_set_took_the_paths_it_describes(orders):
 @pytest.mark.rule("K.REPEAT")
 def test_a_dealers_repeat_order_is_a_sale_and_makes_its_customer_a_repeat_customer(_schema, tmp_path_factory):
     clock = ManualClock(T0)
-    eng = Engine(_fresh_url(tmp_path_factory, _schema), clock=clock)
+    eng = Engine(own_database(_schema, tmp_path_factory), clock=clock)
     try:
         eng.init()
         eng.deploy("system", [FIXTURES / "kpi_sales", FIXTURES / "kpi_sales_dealer"])

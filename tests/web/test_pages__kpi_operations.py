@@ -10,9 +10,8 @@ import pytest
 
 from engine import Engine
 from engine.clock import ManualClock
-from tests.conftest import PASSWORD, ROOT, T0, add_users
+from tests.conftest import PASSWORD, ROOT, T0, add_users, own_database
 from tests.scenarios.driver import PEOPLE
-from tests.test_kpi__figures import _fresh_url
 from tests.test_kpi__operations import build_data_set
 from tests.web.conftest import Pages
 from tests.web.test_pages__no_raw_names import _named, _visible, _word
@@ -21,7 +20,7 @@ from webui.app import create_app
 
 @pytest.fixture(scope="module")
 def app(_schema, tmp_path_factory):
-    eng = Engine(_fresh_url(tmp_path_factory, _schema), clock=ManualClock(T0))
+    eng = Engine(own_database(_schema, tmp_path_factory), clock=ManualClock(T0))
     eng.init()
     eng.deploy("system", [ROOT / "processes", ROOT / "forms"])
     names = _named(eng)  # display names unlike the login ids, so a login id shown by mistake is caught
