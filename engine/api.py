@@ -100,9 +100,10 @@ class Engine(AccountsMixin, DefinitionsMixin, GovernanceMixin, CommandsMixin, Re
         """The KPI page's day table for the configured zone and every count kept from it, counted again from the
         source rows in one transaction (rollups.rebuild: per day kpi_completed_day, kpi_registered_day, kpi_case_day,
         per month kpi_completed_month, kpi_case_month, the open cases kpi_open_case and kpi_open_day, the done cases
-        per hour bucket kpi_hours_month and kpi_hours_day); returns each rollup's total. Migrations 0025-0033 fill
-        them and database triggers keep them: this is for a changed kpi.yaml `timezone`, target or end task (until
-        then the page counts the source rows) or a database restored without them."""
+        per hour bucket kpi_hours_month, kpi_hours_day, kpi_hours_dekad and kpi_hours_total); returns each rollup's
+        total. Migrations 0025-0036 fill them and database triggers keep them: this is for a changed kpi.yaml
+        `timezone`, target or end task (until then the page counts the source rows) or a database restored without
+        them."""
         from engine.kpi import definitions, rollups
 
         with self.db.write() as s:

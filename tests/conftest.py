@@ -187,8 +187,8 @@ def _empty(url: str) -> None:
 # database: they stay. The rollups go last: the triggers of the task, instance and kpi_case deletes write them.
 KEPT_TABLES = {"kpi_day", "kpi_rollup_state", "kpi_case_target", "kpi_open_end"}
 _ROLLUPS = ["kpi_completed_day", "kpi_registered_day", "kpi_case_day", "kpi_open_case", "kpi_open_day",
-            "kpi_hours_month", "kpi_hours_day", "kpi_hours_total", "kpi_completed_month", "kpi_case_month",
-            "kpi_score_day", "kpi_score_month"]
+            "kpi_hours_month", "kpi_hours_day", "kpi_hours_dekad", "kpi_hours_total", "kpi_completed_month",
+            "kpi_case_month", "kpi_score_day", "kpi_score_month"]
 _EMPTIED = [t.name for t in reversed(Base.metadata.sorted_tables)
             if t.name not in KEPT_TABLES | set(_ROLLUPS)] + _ROLLUPS
 _EMPTY_ALL = ("DO $$ DECLARE t text; has boolean; BEGIN "

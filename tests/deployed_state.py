@@ -41,8 +41,8 @@ _INIT_TABLES = {"role", "kpi_day", "kpi_rollup_state", "kpi_case_target", "kpi_o
 # what the database's triggers write as the task, instance and kpi_case rows come back: copied, they would count
 # twice
 _TRIGGERED = {"kpi_completed_day", "kpi_registered_day", "kpi_case_day", "kpi_open_case", "kpi_open_day",
-              "kpi_hours_month", "kpi_hours_day", "kpi_hours_total", "kpi_completed_month", "kpi_case_month",
-              "kpi_score_day", "kpi_score_month"}
+              "kpi_hours_month", "kpi_hours_day", "kpi_hours_dekad", "kpi_hours_total", "kpi_completed_month",
+              "kpi_case_month", "kpi_score_day", "kpi_score_month"}
 
 
 @dataclass

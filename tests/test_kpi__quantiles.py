@@ -24,17 +24,25 @@ import random
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, delete, func, insert, inspect, select, text, update
 
 from engine import Engine
-from engine.kpi import definitions, measures, months, quantiles, rank_reads, rollups, stats, times
+from engine.kpi import day_rows, definitions, dekads, measures, months, quantiles, rank_reads, rollups, stats, times
 from engine.kpi import filters as filter_rules
 from engine.store.db import alembic_config
-from engine.store.models import Instance, KpiCase, KpiHoursDay, KpiHoursMonth, KpiHoursTotal, ProcessVersion
+from engine.store.models import (
+    Instance,
+    KpiCase,
+    KpiHoursDay,
+    KpiHoursDekad,
+    KpiHoursMonth,
+    KpiHoursTotal,
+    ProcessVersion,
+)
 from tests import test_kpi__case_rows as case_rows_test
 from tests import test_kpi__figures as figures
 from tests.cli_runner import run_cli
@@ -68,9 +76,9 @@ def ranked_calls(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
 
 def _tables(s) -> tuple:
-    """The count tables the database has (kpi_hours_total from migration 0031 on)."""
-    total = (KpiHoursTotal,) if inspect(s.connection()).has_table(KpiHoursTotal.__tablename__) else ()
-    return (KpiHoursMonth, KpiHoursDay, *total)
+    """The count tables the database has (kpi_hours_total from migration 0031 on, kpi_hours_dekad from 0036)."""
+    later = (KpiHoursTotal, KpiHoursDekad)
+    return (KpiHoursMonth, KpiHoursDay, *(t for t in later if inspect(s.connection()).has_table(t.__tablename__)))
 
 
 def kept(eng: Engine) -> dict[str, set[tuple]]:
@@ -86,6 +94,15 @@ def months_summed(found: dict[str, set[tuple]]) -> set[tuple]:
     for measure, _month, dim, process, label, bucket, n in found["kpi_hours_month"]:
         total[(measure, dim, process, label, bucket)] += n
     return {(*key, n) for key, n in total.items() if n}
+
+
+def days_summed(found: dict[str, set[tuple]]) -> set[tuple]:
+    """kpi_hours_day's rows summed per dekad (named by its first day), as kpi_hours_dekad's rows."""
+    dekad: Counter[tuple] = Counter()
+    for measure, day, dim, process, label, bucket, n in found["kpi_hours_day"]:
+        first = dekads.first_day(date.fromisoformat(day)).isoformat() if day != day_rows.OUTSIDE else "0000-00-01"
+        dekad[(measure, first, dim, process, label, bucket)] += n
+    return {(*key, n) for key, n in dekad.items() if n}
 
 
 class _Recounted(Exception):
@@ -172,7 +189,10 @@ WINDOWS = [{}, {"from": "2026-03-29", "to": "2026-03-29"}, {"from": "2026-03-28"
            {"from": "2026-03-25", "to": "2026-10-25", "process": "aftersale"},
            {"from": "2026-10-25", "to": "2026-10-25"},
            {"from": "2026-06-01", "to": "2026-06-30"}, {"from": "2026-03-01", "to": "2026-03-31"},
-           {"from": "2026-03-15", "to": "2026-11-02"}]
+           {"from": "2026-03-15", "to": "2026-11-02"},
+           # dekads (engine/kpi/dekads.py): whole ones and days, one less its days outside, across a month's end
+           {"from": "2026-03-19", "to": "2026-10-21"}, {"from": "2026-03-22", "to": "2026-03-31"},
+           {"from": "2026-10-12", "to": "2026-11-01"}]
 
 
 def _hours(rng: random.Random) -> float:
@@ -266,6 +286,7 @@ def _same_figures(eng: Engine, expect_rows: bool = True) -> None:
     assert seen > 100 or not expect_rows
     found = kept(eng)
     assert found == recounted(eng) and found["kpi_hours_total"] == months_summed(found)
+    assert "kpi_hours_dekad" not in found or found["kpi_hours_dekad"] == days_summed(found)  # (0036 on)
 
 
 @pytest.mark.parametrize(("seed", "tie_steps"), [(1, rank_reads.TIE_STEPS), (2, rank_reads.TIE_STEPS), (3, 0),
@@ -406,10 +427,11 @@ def test_the_page_reads_at_the_ranks_only_where_that_costs_less_than_sorting(app
                                                                             monkeypatch):
     """The count rows phase 1 would read against the cases sorting reads (quantiles.cheaper): a whole month of many
     cases in few buckets has a few rows, known without counting them: read at the ranks; ten days of a month in few
-    buckets, a few rows a day: counted, fewer than their cases: read at the ranks; the middle fortnight of a month
-    with few cases a day, each in its own hour (its days outside the window as many as inside): about a row per case
-    and dim: sorted; nine of its days: sorted without counting (phase 2's reads alone cost nearly as much as
-    sorting). The same figures every way."""
+    buckets, one dekad's rows (engine/kpi/dekads.py), known without counting them: read at the ranks; seven of them, a
+    dekad less three days: counted, fewer than their cases: read at the ranks; eight days with many cases spread over
+    the hours (as days: four in each of two dekads): more count rows than cases: sorted; three of them: sorted
+    without counting (phase 2's reads alone cost nearly as much as sorting). The same figures
+    every way."""
     eng = approval
     eng.rebuild_kpi_rollups()
     for name, value in COSTS.items():
@@ -423,46 +445,50 @@ def test_the_page_reads_at_the_ranks_only_where_that_costs_less_than_sorting(app
     _cases_on(eng, rng, 4000, _utc("2026-10-31T23:00"), 10 * 86400, few)  # 1 to 10 November
     # and a few from the 21st: the month less its days outside the window would read more days than it has inside
     _cases_on(eng, rng, 200, _utc("2026-11-20T23:00"), 10 * 86400, few)
-    _cases_on(eng, rng, 7000, _utc("2026-09-30T22:00"), 30 * 86400, lambda r: r.uniform(0, WEEK_HOURS))  # October
+    spread = lambda r: math.exp(r.uniform(math.log(0.1), math.log(8000)))  # noqa: E731 - over every bucket's range
+    _cases_on(eng, rng, 2600, _utc("2026-12-06T23:00"), 8 * 86400, spread)  # 7 to 14 December
     defs = definitions.load()
-    with eng.db.read() as s:  # the middle fortnight of October: its days outside the window hold as many rows
-        fortnight = filter_rules.parse(s, {"from": "2026-10-09", "to": "2026-10-22"}, BERLIN)
-        middle = s.scalar(select(func.count()).select_from(KpiCase).where(
-            KpiCase.measure == "resolution", KpiCase.started_at >= fortnight.start,
-            KpiCase.started_at < fortnight.end))
+    with eng.db.read() as s:  # 7 to 14 December: more count rows than cases
+        days = filter_rules.parse(s, {"from": "2026-12-07", "to": "2026-12-14"}, BERLIN)
+        dense = s.scalar(select(func.count()).select_from(KpiCase).where(
+            KpiCase.measure == "resolution", KpiCase.started_at >= days.start, KpiCase.started_at < days.end))
     for filters, ranked, asked, count in (({"from": "2026-03-01", "to": "2026-03-31"}, [True, True], 0, 4000),
-                                          ({"from": "2026-11-01", "to": "2026-11-10"}, [True, True], 2, 4000),
-                                          ({"from": "2026-10-09", "to": "2026-10-22"}, [], 2, middle),
-                                          # nine days of it: phase 2 costs nearly what sorting does, not counted
-                                          ({"from": "2026-10-12", "to": "2026-10-20"}, [], 0, None)):
+                                          ({"from": "2026-11-01", "to": "2026-11-10"}, [True, True], 0, 4000),
+                                          ({"from": "2026-11-04", "to": "2026-11-10"}, [True, True], 2, None),
+                                          ({"from": "2026-12-07", "to": "2026-12-14"}, [], 2, dense),
+                                          # three of them: phase 2 costs nearly what sorting does, not counted
+                                          ({"from": "2026-12-12", "to": "2026-12-14"}, [], 0, None)):
         ranked_calls.clear()
         counted.clear()
         page = {t["measure"]: t for t in eng.kpi("aud", filters)["times"]}
         assert ranked_calls == ranked and len(counted) == asked, filters
         if asked and ranked:
             assert all(rows < 4000 / 2 for rows in counted)
-        elif asked:  # more count rows than cases: sorted
-            assert all(rows > count for rows in counted)
+        elif asked:  # the count rows and phase 2's reads (11 rows of the breakdown) cost more than sorting: sorted
+            assert all(quantiles.ROW_COST * rows + quantiles.ROW_READS * 11 > count > rows for rows in counted)
         with eng.db.read() as s:
             window = filter_rules.parse(s, filters, BERLIN)
         for measure in defs.measures:
             expected = _oracle(eng, measure, window)
             assert page[measure.key]["overall"]["count"] == (count or page[measure.key]["overall"]["count"])
-            assert count or quantiles.WORTH_COUNTING * page[measure.key]["overall"]["count"] < quantiles.ROW_READS * 11
+            assert asked or ranked or (  # sorted without counting: phase 2 alone costs nearly what sorting does
+                quantiles.WORTH_COUNTING * page[measure.key]["overall"]["count"] < quantiles.ROW_READS * 11)
             for name in ("overall", "by_person", "by_role"):
                 rows = [page[measure.key]["overall"]] if name == "overall" else page[measure.key][name]
                 for row in rows:
                     median, p90 = expected[(name, row.get("key"))]
                     assert (row["median_hours"], row["p90_hours"]) == (stats.hours(median), stats.hours(p90))
     measure = defs.measures[0]
-    for filters in ({}, {"from": "2026-10-09", "to": "2026-10-22"}):  # whole months; days
+    for filters in ({}, {"from": "2026-11-04", "to": "2026-12-10"}):  # whole months; dekads and days
         with eng.db.read() as s:
             window = filter_rules.parse(s, filters, BERLIN)
             span = months.span(*measures.registration_bounds(s, window), BERLIN)
             with_zero = kept(eng)
-            rows = [r for table in ("kpi_hours_month", "kpi_hours_day") for r in with_zero[table]
-                    if r[0] == measure.key and (table == "kpi_hours_month") == (not filters)
-                    and (not filters or "2026-10-09" <= r[1] <= "2026-10-22")]
+            # November less its first three days, the first dekad of December
+            wanted = {"kpi_hours_month": {"2026-11"}, "kpi_hours_day": {"2026-11-01", "2026-11-02", "2026-11-03"},
+                      "kpi_hours_dekad": {"2026-12-01"}}
+            rows = [r for table, periods in wanted.items() for r in with_zero[table]
+                    if r[0] == measure.key and (r[1] in periods if filters else table == "kpi_hours_month")]
             assert real_rows(s, measure, window, span, BERLIN, {}) == len(rows) > 0
 
 
@@ -482,16 +508,24 @@ def test_a_month_mostly_in_the_window_is_its_row_less_the_days_outside(approval,
     _cases_on(eng, rng, 4000, _utc("2026-02-28T23:00"), 31 * 86400 - 3600, few)  # March
     _cases_on(eng, rng, 3000, _utc("2026-03-31T22:00"), 12 * 86400, few)  # 1 to 12 April
     defs = definitions.load()
-    for filters, expected_parts in (
-            ({"from": "2026-03-03", "to": "2026-04-30"}, {("2026-03", True, (("2026-03-01", "2026-03-02", -1),)),
+    for filters, expected_parts in (  # (False, ...: days; True, ...: dekads named by their first days)
+            ({"from": "2026-03-03", "to": "2026-04-30"}, {("2026-03", True, ((False, "03-01", "03-02", -1),)),
                                                           ("2026-04", True, ())}),
-            ({"from": "2026-03-20", "to": "2026-04-05"}, {("2026-03", False, (("2026-03-20", "2026-03-31", 1),)),
-                                                          ("2026-04", False, (("2026-04-01", "2026-04-05", 1),))})):
+            ({"from": "2026-03-20", "to": "2026-04-05"}, {("2026-03", False, ((False, "03-20", "03-20", 1),
+                                                                               (True, "03-21", "03-21", 1))),
+                                                          ("2026-04", False, ((False, "04-01", "04-05", 1),))}),
+            # the 11th to the 18th: the dekad less the 19th and 20th
+            ({"from": "2026-03-11", "to": "2026-03-18"}, {("2026-03", False, ((True, "03-11", "03-11", 1),
+                                                                               (False, "03-19", "03-20", -1)))})):
         ranked_calls.clear()
         parts.clear()
-        page = {t["measure"]: t for t in eng.kpi("aud", filters)["times"]}
+        with monkeypatch.context() as m:  # eight days of March: fewer cases than phase 2's reads would cost
+            for name in COSTS if filters["from"] == "2026-03-11" else ():
+                m.setattr(quantiles, name, 0)
+            page = {t["measure"]: t for t in eng.kpi("aud", filters)["times"]}
         assert ranked_calls == [True, True], filters
-        assert {(p.label, p.whole, p.days) for p in parts} == expected_parts
+        assert {(p.label, p.whole, tuple((x.dekad, x.first.isoformat()[5:], x.last.isoformat()[5:], x.sign)
+                                         for x in p.pieces)) for p in parts} == expected_parts
         with eng.db.read() as s:
             window = filter_rules.parse(s, filters, BERLIN)
         for measure in defs.measures:
@@ -623,6 +657,36 @@ def test_0031_counts_the_totals_its_triggers_keep_them_and_its_downgrade_drops_t
         s.execute(delete(KpiCase).where(KpiCase.instance_id.in_(ids[20:])))
     found = kept(eng)
     assert found == recounted(eng) and found["kpi_hours_total"] == months_summed(found)
+    _same_figures(eng)
+
+
+def test_0036_counts_the_dekads_its_triggers_keep_them_and_its_downgrade_drops_them(approval, berlin, db_url):
+    """The upgrade counts kpi_hours_dekad from the day rows 0031's triggers kept, its triggers keep it as rows come,
+    change and go (the day rows summed per dekad); the downgrade drops it and the page reads the days alone."""
+    eng = approval
+    eng.rebuild_kpi_rollups()
+    cfg = alembic_config(db_url)
+    try:
+        command.downgrade(cfg, "0035")
+        eng.db.dispose()
+        assert "kpi_hours_dekad" not in kept(eng)
+        _load(eng, random.Random(21), 150)  # counted by 0031's triggers alone
+        _same_figures(eng)  # a partial month read as its days
+    finally:
+        command.upgrade(cfg, "head")
+    eng.db.dispose()
+    found = kept(eng)
+    assert len(found["kpi_hours_dekad"]) > 50 and found["kpi_hours_dekad"] == days_summed(found)
+    _load(eng, random.Random(22), 100)
+    with eng.db.write() as s:  # changed, moved across a dekad's edge and deleted by hand
+        ids = list(s.scalars(select(KpiCase.instance_id).where(KpiCase.measure == "resolution").limit(60)))
+        s.execute(update(KpiCase).where(KpiCase.instance_id.in_(ids[:20])).values(hours=KpiCase.hours + 30))
+        s.execute(update(KpiCase).where(KpiCase.instance_id.in_(ids[20:40])).values(
+            started_at=_utc("2026-03-20T22:59:59.999999")))  # 20 March, 23:59:59 in Berlin: the second dekad's last
+        s.execute(delete(KpiCase).where(KpiCase.instance_id.in_(ids[40:])))
+    found = kept(eng)
+    assert found == recounted(eng) and found["kpi_hours_dekad"] == days_summed(found)
+    assert any(r[1] == "2026-03-11" for r in found["kpi_hours_dekad"])
     _same_figures(eng)
 
 

@@ -37,13 +37,13 @@ from sqlalchemy import bindparam, delete, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
-from engine.kpi import day_rows, month_rows, rank_reads, rollups
+from engine.kpi import day_rows, dekads, month_rows, rank_reads, rollups
 from engine.kpi.day_rows import day_of, has_table, per_transaction
 from engine.kpi.definitions import Interval, Measure
 from engine.kpi.filters import Window
 from engine.kpi.hour_buckets import EDGES, LADDER, WEEK, bucket_sql, hourly_sql  # noqa: F401 - named here too
 from engine.store.driver_sql import Placeholders, fetch
-from engine.store.models import KpiHoursDay, KpiHoursMonth, KpiHoursTotal
+from engine.store.models import KpiHoursDay, KpiHoursDekad, KpiHoursMonth, KpiHoursTotal
 from engine.store.types import UTCDateTime
 
 OUTSIDE = day_rows.OUTSIDE[:7]  # the month of a registration kpi_day does not cover
@@ -86,6 +86,8 @@ def rebuild(session: Session, bucket: Callable[[str, str, str], str] = bucket_sq
                             {"no": False})
     if has_table(session, KpiHoursTotal.__tablename__):  # (migrations 0028 and 0030 count before 0031 made it)
         count_totals(session, bucket)
+    if has_table(session, KpiHoursDekad.__tablename__):  # (and 0028 to 0035 before 0036 made it)
+        count_dekads(session)
     return int(session.scalar(select(func.coalesce(func.sum(KpiHoursMonth.n), 0)).where(
         KpiHoursMonth.dim == "process")))
 
@@ -96,6 +98,15 @@ def count_totals(session: Session, bucket: Callable[[str, str, str], str] = buck
     for dim, label in _LABELS.items():
         session.execute(text(_COUNT_TOTAL.format(dim=dim, label=label.format(c="c."), bucket=bucket(
             dim, "c.hours", session.get_bind().dialect.name))), {"no": False})
+
+
+def count_dekads(session: Session) -> None:
+    """kpi_hours_dekad counted again: the day rows summed per dekad (migration 0036, rebuild; after the day rows)."""
+    session.execute(delete(KpiHoursDekad))
+    session.execute(text(f"INSERT INTO kpi_hours_dekad (measure, dekad, dim, process, label, bucket, n) "
+                         f"SELECT measure, dekad, dim, process, label, bucket, sum(n) FROM (SELECT measure, "
+                         f"{dekads.sql('day')} AS dekad, dim, process, label, bucket, n FROM kpi_hours_day) s "
+                         f"GROUP BY measure, dekad, dim, process, label, bucket"))
 
 
 @per_transaction
@@ -139,23 +150,20 @@ def cheaper(session: Session, measure: Measure, specs: list[Interval], window: W
 
 
 class _Part(NamedTuple):
-    """How phase 1 counts one month of the window: its month row (whole), ranges of its day rows added (sign 1) or
-    taken away (-1) — a partial month's days in the window, or the month row less its days outside the window,
-    whichever reads fewer days that hold rows — or, for a window not on days, its cases (`cases`: [lo, hi))."""
+    """How phase 1 counts one month of the window: its month row (whole), pieces of its day and dekad rows added
+    (sign 1) or taken away (-1) — a partial month's days in the window, or the month row less its days outside the
+    window, whichever reads fewer rows (engine/kpi/dekads.py) — or, for a window not on days, its cases (`cases`:
+    [lo, hi))."""
 
     label: str
     whole: bool
-    days: tuple[tuple[str, str, int], ...] = ()  # (first day, last day, sign)
+    pieces: tuple[dekads.Piece, ...] = ()
     cases: tuple[datetime, datetime] | None = None
 
     @property
     def periods(self) -> int:
-        """The month rows and days of rows read (`cheaper`'s measure of phase 1's rows)."""
-        return self.whole + sum(_day_count(first, last) for first, last, _ in self.days)
-
-
-def _day_count(first: str, last: str) -> int:
-    return (date.fromisoformat(last) - date.fromisoformat(first)).days + 1
+        """The month rows and days' rows read (`cheaper`'s measure of phase 1's rows)."""
+        return self.whole + sum(piece.cost for piece in self.pieces)
 
 
 def _parts(session: Session, measure: Measure, span: list[tuple[str, datetime, datetime]], window: Window,
@@ -164,6 +172,7 @@ def _parts(session: Session, measure: Measure, span: list[tuple[str, datetime, d
     the measure] hold no rows: a month's days after today cost nothing to take away, so a window ending today
     reads its last month's row instead of its days."""
     held, asked = None, False  # month_rows.held_days of kpi_hours_day, asked at the first partial month
+    in_dekads = has_table(session, KpiHoursDekad.__tablename__)  # (migration 0036)
     for label, start, end in span:
         lo = start if window.start is None else max(start, window.start)
         hi = end if window.end is None else min(end, window.end)
@@ -176,11 +185,24 @@ def _parts(session: Session, measure: Measure, span: list[tuple[str, datetime, d
                 continue
             if not asked:
                 held, asked = month_rows.held_days(session, KpiHoursDay.day, KpiHoursDay.measure == measure.key), True
-            first, last = date.fromisoformat(days[0]), date.fromisoformat(days[1])
-            outside = tuple((a.isoformat(), b.isoformat(), -1) for a, b in month_rows.outside_days(first, last, held))
-            inside = _Part(label, False, ((days[0], days[1], 1),))
-            complement = _Part(label, True, outside)
+            first, last = days
+            inside = _Part(label, False, tuple(_cover(first, last, held, in_dekads)))
+            complement = _Part(label, True, tuple(piece for a, b in month_rows.outside_days(first, last, held)
+                                                  for piece in _cover(a, b, held, in_dekads, -1)))
             yield complement if complement.periods < inside.periods else inside
+
+
+def _cover(first: date, last: date, held: tuple[date, date] | None, in_dekads: bool,
+           sign: int = 1) -> list[dekads.Piece]:
+    """The days first..last as pieces of day and dekad rows (dekads.cover); day rows alone below migration 0036."""
+    if in_dekads:
+        return dekads.cover(first, last, held, sign)
+    if held is None or max(first, held[0]) > min(last, held[1]):
+        return []
+    return [dekads.Piece(False, max(first, held[0]), min(last, held[1]), sign)]
+
+
+_PIECES = {False: ("kpi_hours_day", "day"), True: ("kpi_hours_dekad", "dekad")}  # dekad? -> (table, its period)
 
 
 def _rows(session: Session, measure: Measure, window: Window, span: list[tuple[str, datetime, datetime]],
@@ -191,14 +213,16 @@ def _rows(session: Session, measure: Measure, window: Window, span: list[tuple[s
     params: dict[str, object] = {"measure": measure.key}
     total = 0
     whole = []
-    days = text("SELECT count(*) FROM kpi_hours_day WHERE measure = :measure AND day >= :first AND day <= :last")
     for part in _parts(session, measure, span, window, timezone):
         if part.cases is not None:
             total += len(_LABELS) * done.get(("by_month", part.label), 0)
         if part.whole:
             whole.append(part.label)
-        for first, last, _sign in part.days:
-            total += session.scalar(days, {**params, "first": first, "last": last}) or 0
+        for piece in part.pieces:
+            table, period = _PIECES[piece.dekad]
+            total += session.scalar(text(f"SELECT count(*) FROM {table} WHERE measure = :measure AND "
+                                         f"{period} >= :first AND {period} <= :last"),
+                                    {**params, "first": piece.first.isoformat(), "last": piece.last.isoformat()}) or 0
     if whole:
         statement = text("SELECT count(*) FROM kpi_hours_month WHERE measure = :measure AND month IN :whole")
         total += session.scalar(statement.bindparams(bindparam("whole", expanding=True)),
@@ -272,9 +296,10 @@ def _located(session: Session, measure: Measure, specs: list[Interval], window: 
                       f"{bucket_sql(dim, 'hours', dialect.name)} AS bucket, 1 AS n FROM kpi_case WHERE {mine} AND "
                       f"unresolved = {p(False)} AND started_at >= {lo} AND started_at < {hi}"
                       for dim, key in _LABELS.items()]
-        parts += [f"SELECT {BOTH} AS used, {_COLUMNS.format(month=month, sign='-' if sign < 0 else '')} "
-                  f"FROM kpi_hours_day WHERE {mine} AND day >= {p(first)} AND day <= {p(last)}"
-                  for first, last, sign in part.days]
+        parts += [f"SELECT {BOTH} AS used, {_COLUMNS.format(month=month, sign='-' if piece.sign < 0 else '')} "
+                  f"FROM {_PIECES[piece.dekad][0]} WHERE {mine} AND {_PIECES[piece.dekad][1]} >= "
+                  f"{p(piece.first.isoformat())} AND {_PIECES[piece.dekad][1]} <= {p(piece.last.isoformat())}"
+                  for piece in part.pieces]
     if whole:
         months = f"month IN ({p.each(whole)})"
         outside = _months_outside(session, measure, whole) if has_table(session, KpiHoursTotal.__tablename__) else None
@@ -335,11 +360,11 @@ def _months_outside(session: Session, measure: Measure, whole: list[str]) -> lis
     return outside if len(outside) + 1 < len(whole) else None
 
 
-def _days(lo: datetime, hi: datetime, timezone: str) -> tuple[str, str] | None:
+def _days(lo: datetime, hi: datetime, timezone: str) -> tuple[date, date] | None:
     """The first and last company day of [lo, hi) when both are days' first instants (a window from the page's
     filters always is); else None."""
     first = lo.astimezone(ZoneInfo(timezone)).date()
     last = hi.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
     if day_start(first, timezone) != lo or day_start(last + timedelta(days=1), timezone) != hi:
         return None
-    return first.isoformat(), last.isoformat()
+    return first, last

@@ -41,6 +41,7 @@ from engine.store.models import (
     KpiCompletedMonth,
     KpiDay,
     KpiHoursDay,
+    KpiHoursDekad,
     KpiHoursMonth,
     KpiHoursTotal,
     KpiOpenDay,
@@ -163,7 +164,7 @@ def _lock(session: Session) -> None:
         tables += ["kpi_open_case", "kpi_open_day", "kpi_open_end"]
     if score_days.exists_in(session):
         tables += ["kpi_score_day", "kpi_score_month"]
-    tables += [t.__tablename__ for t in (*_MONTHS, KpiHoursMonth, KpiHoursDay, KpiHoursTotal)
+    tables += [t.__tablename__ for t in (*_MONTHS, KpiHoursMonth, KpiHoursDay, KpiHoursDekad, KpiHoursTotal)
                if has_table(session, t.__tablename__)]
     session.execute(text(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE"))
 

@@ -230,6 +230,21 @@ class KpiHoursDay(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class KpiHoursDekad(Base):
+    """kpi_hours_month per dekad (engine/kpi/dekads.py; migration 0036): the partial months at a window's edges as
+    whole dekads and a few days, not every day."""
+
+    __tablename__ = "kpi_hours_dekad"
+    __table_args__ = (_CLUSTERED,)
+    measure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dekad: Mapped[str] = mapped_column(String(10), primary_key=True)  # its first day, YYYY-MM-01, -11 or -21
+    dim: Mapped[str] = mapped_column(String(8), primary_key=True)
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)  # the role or person ('' for none or dim process)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class KpiHoursTotal(Base):
     """kpi_hours_month summed over every month (migration 0031): a range of many whole months, such as everything
     (the page's default), counts its rows per key and bucket from here less the few months outside it, instead of

@@ -485,6 +485,7 @@ from engine.store.kpi_tables import (  # noqa: E402, F401
     KpiCompletedMonth,
     KpiDay,
     KpiHoursDay,
+    KpiHoursDekad,
     KpiHoursMonth,
     KpiHoursTotal,
     KpiOpenCase,

@@ -15,7 +15,8 @@ def kpi() -> None:
 @kpi.command(help="Compute the KPI page's stored figures again from the source rows: the decided cases (table "
                   "kpi_case), the satisfaction scores (kpi_score) and the counts per company day (kpi_day for "
                   "kpi.yaml's timezone, kpi_completed_day, kpi_registered_day, kpi_case_day by kpi.yaml's targets, "
-                  "kpi_score_day) and the done cases per month and hour bucket (kpi_hours_month, kpi_hours_day), "
+                  "kpi_score_day) and the done cases per period and hour bucket (kpi_hours_month, kpi_hours_day, "
+                  "kpi_hours_dekad, kpi_hours_total), "
                   "each in one transaction. `salesflow init` fills them when it creates the tables, and the engine "
                   "and database triggers keep them; run this after rows were written around the engine (a bulk "
                   "load, a partial restore) or after changing kpi.yaml's timezone or a target.")
