@@ -2,7 +2,7 @@
 indexes of kpi_case ordered by hours. Per wanted bucket whose ranks lie deep inside it (TIE_STEPS), its least and
 greatest hours of any registration (two seeks: when equal, every case of the bucket has these hours), else one bounded
 read in the row's index, seeking the bucket's range and stepping to the rank inside it from the nearer end (a month's
-row in its own month's hours, migration 0034). On SQLite all reads of a round go as UNION ALL statements of up to ARMS
+row in its own month's hours, migration 0034; a window of a few months month by month, merged: 0037). On SQLite all reads of a round go as UNION ALL statements of up to ARMS
 reads; on PostgreSQL the reads of one kind of row and order as one statement over arrays of their bounds (planned
 once)."""
 
@@ -28,6 +28,10 @@ from engine.store.types import UTCDateTime
 # through case by case; nearer than this, the stepped read costs less than the two seeks (hours are rarely equal)
 TIE_STEPS = 1000
 ARMS = 200  # reads per statement (SQLite allows 500 terms in a compound SELECT)
+# a window over at most this many months reads a row's bucket month by month (migration 0037: an index per key with
+# the month before the hours) and merges them in order: it steps over the window's months' cases alone, where the
+# key's own index holds every month's (a month or two of a year's data: about a twelfth); more months, more seeks
+SPLIT_MONTHS = 3
 
 
 class Reader:
@@ -46,6 +50,9 @@ class Reader:
         self.placeholders = Placeholders(dialect)
         self.lateral = dialect.name == "postgresql"
         self.month_column = has_column(session, "kpi_case", "month")  # (migration 0034)
+        # the window's months (a span holds those of its first to its last registration), when few
+        bounded = window.start is not None or window.end is not None  # (everything: every month, nothing to skip)
+        self.split = sorted(months) if self.month_column and bounded and len(months) <= SPLIT_MONTHS else None
         self.instant = UTCDateTime().bind_processor(dialect) or (lambda value: value)
         self.core = f"measure = {self._param(measure.key)} AND unresolved = {self._param(False)}"
         self.base = self.core
@@ -74,6 +81,22 @@ class Reader:
             column = self._COLUMN[name]
             where += f" AND {column} IS NULL" if key is None else f" AND {column} = {self._param(key)}"
         return where
+
+    def _months(self, name: str, everywhere: bool) -> list[str]:
+        """The months a read of this kind of row takes one by one ([]: all at once in the key's index)."""
+        return [] if everywhere or name == "by_month" or self.split is None else self.split
+
+    def _hours(self, where: str, months: list[str]) -> str:
+        """SQL: the hours of kpi_case where `where` holds, month by month when `months` (a compound SELECT: the
+        ORDER BY after it merges its parts, each read in order from its index)."""
+        if not months:
+            return f"SELECT hours FROM kpi_case WHERE {where}"
+        return " UNION ALL ".join(f"SELECT hours FROM kpi_case WHERE {where} AND month = {self._param(m)}"
+                                  for m in months)
+
+    def _arm_sql(self, arm: Arm, everywhere: bool) -> str:
+        row, bucket = arm.group[0], arm.group[1]
+        return f"{self._hours(self._where(row, bucket, everywhere), self._months(row[0], everywhere))} {arm.tail()}"
 
     def values(self, wanted: dict[tuple, dict[int, list[int]]]) -> dict[tuple, dict[int, float]] | None:
         """row -> rank -> value, for wanted (row, bucket, bucket count) -> rank inside the bucket -> ranks."""
@@ -129,8 +152,7 @@ class Reader:
             self._lateral(laterals, everywhere, out)
         for chunk in _chunks(unioned, ARMS):
             sql = " UNION ALL ".join(
-                f"SELECT {n:d} AS tag, hours FROM (SELECT hours FROM kpi_case "
-                f"WHERE {self._where(arm.group[0], arm.group[1], everywhere)} {arm.tail()}) s{n:d}"
+                f"SELECT {n:d} AS tag, hours FROM ({self._arm_sql(arm, everywhere)}) s{n:d}"
                 for n, (arm, _) in enumerate(chunk))
             # (each driver ignores the names a statement does not use)
             rows = self.session.connection().exec_driver_sql(sql, self.placeholders.values)
@@ -166,10 +188,17 @@ class Reader:
                 arrays["s"] = ("timestamp", [self.instant(self.months[a.group[0][1]][0]) for a in arms])
                 arrays["e"] = ("timestamp", [self.instant(self.months[a.group[0][1]][1]) for a in arms])
                 where += " AND started_at >= a.s AND started_at < a.e"
-            params = {**self.placeholders.values, **{f"x_{k}": values for k, (_, values) in arrays.items()}}
             unnest = ", ".join(f"%(x_{k})s::{kind}[]" for k, (kind, _) in arrays.items())
+            # month by month, each part its first lim + off hours in order: PostgreSQL sorted the parts' every hour
+            # of the bucket (an Append and a top-N sort; no Merge Append for a LIMIT it cannot estimate)
+            months = self._months(name, everywhere)
+            parts = [f"(SELECT hours FROM kpi_case WHERE {where} AND month = {self._param(m)} "
+                     f"ORDER BY hours {order} LIMIT a.lim + a.off)" for m in months]
+            hours = " UNION ALL ".join(parts) if len(months) > 1 else self._hours(where, months)
             sql = (f"SELECT a.t, x.hours FROM unnest({unnest}) AS a({', '.join(arrays)}) CROSS JOIN LATERAL "
-                   f"(SELECT hours FROM kpi_case WHERE {where} ORDER BY hours {order} LIMIT a.lim OFFSET a.off) x")
+                   f"({hours} ORDER BY hours {order} LIMIT a.lim OFFSET a.off) x")
+            # (after the SQL: its months are placeholders of their own)
+            params = {**self.placeholders.values, **{f"x_{k}": values for k, (_, values) in arrays.items()}}
             found: dict[int, list[float]] = defaultdict(list)
             for tag, hours in self.session.connection().exec_driver_sql(sql, params):
                 found[tag].append(hours)

@@ -50,7 +50,15 @@ Index("ix_kpi_case_role_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.rol
       KpiCase.process)
 Index("ix_kpi_case_person_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.person, KpiCase.hours,
       KpiCase.started_at, KpiCase.process)
-Index("ix_kpi_case_by_month", KpiCase.measure, KpiCase.unresolved, KpiCase.month, KpiCase.hours)  # (0034)
+# a window of a few months: each month's hours of a key in order (migration 0037; the month rows' too, 0034)
+Index("ix_kpi_case_month_hours", KpiCase.measure, KpiCase.unresolved, KpiCase.month, KpiCase.hours,
+      KpiCase.started_at, KpiCase.process)
+Index("ix_kpi_case_process_month", KpiCase.measure, KpiCase.unresolved, KpiCase.process, KpiCase.month,
+      KpiCase.hours, KpiCase.started_at)
+Index("ix_kpi_case_role_month", KpiCase.measure, KpiCase.unresolved, KpiCase.role, KpiCase.month, KpiCase.hours,
+      KpiCase.started_at, KpiCase.process)
+Index("ix_kpi_case_person_month", KpiCase.measure, KpiCase.unresolved, KpiCase.person, KpiCase.month,
+      KpiCase.hours, KpiCase.started_at, KpiCase.process)
 
 
 # The KPI page's counts per company day (engine/kpi/rollups.py; migration 0024). Kept by database triggers on
