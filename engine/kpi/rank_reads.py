@@ -2,9 +2,9 @@
 indexes of kpi_case ordered by hours. Per wanted bucket whose ranks lie deep inside it (TIE_STEPS), its least and
 greatest hours of any registration (two seeks: when equal, every case of the bucket has these hours), else one bounded
 read in the row's index, seeking the bucket's range and stepping to the rank inside it from the nearer end (a month's
-row in its own month's hours, migration 0034; a window of a few months month by month, merged: 0037). On SQLite all reads of a round go as UNION ALL statements of up to ARMS
-reads; on PostgreSQL the reads of one kind of row and order as one statement over arrays of their bounds (planned
-once)."""
+row in its own month's hours, migration 0034; a window of a few months month by month, merged in order: 0037). On
+SQLite all reads of a round go as UNION ALL statements of up to ARMS reads; on PostgreSQL the reads of one kind of
+row and order as one statement over arrays of their bounds (planned once)."""
 
 from __future__ import annotations
 
@@ -192,9 +192,9 @@ class Reader:
             # month by month, each part its first lim + off hours in order: PostgreSQL sorted the parts' every hour
             # of the bucket (an Append and a top-N sort; no Merge Append for a LIMIT it cannot estimate)
             months = self._months(name, everywhere)
-            parts = [f"(SELECT hours FROM kpi_case WHERE {where} AND month = {self._param(m)} "
-                     f"ORDER BY hours {order} LIMIT a.lim + a.off)" for m in months]
-            hours = " UNION ALL ".join(parts) if len(months) > 1 else self._hours(where, months)
+            hours = " UNION ALL ".join(f"(SELECT hours FROM kpi_case WHERE {where} AND month = {self._param(m)} "
+                                       f"ORDER BY hours {order} LIMIT a.lim + a.off)" for m in months
+                                       ) if len(months) > 1 else self._hours(where, months)
             sql = (f"SELECT a.t, x.hours FROM unnest({unnest}) AS a({', '.join(arrays)}) CROSS JOIN LATERAL "
                    f"({hours} ORDER BY hours {order} LIMIT a.lim OFFSET a.off) x")
             # (after the SQL: its months are placeholders of their own)
