@@ -13,6 +13,7 @@ Revises: 0030
 """
 
 import importlib
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from alembic import op
@@ -26,6 +27,7 @@ depends_on = None
 _0028 = importlib.import_module("engine.store.migrations.versions.0028_kpi_hours")  # keys, days, trigger names
 _0030 = importlib.import_module("engine.store.migrations.versions.0030_kpi_hours_buckets")  # month and day counts
 _KEY = "measure, dim, process, label, bucket"
+Count = Callable[[str, int], str]  # (OLD or NEW, +1 or -1) -> the trigger's upserts for that row
 
 
 def _sqlite_count(r: str, n: int) -> str:
@@ -46,15 +48,17 @@ def _pg_count(r: str, n: int) -> str:
     return f"IF NOT {r}.unresolved THEN {total} END IF; {_0030._pg_count(r, n, bucket_sql)}"
 
 
-def _triggers(dialect: str) -> list[str]:
-    """0030's triggers (the same events and conditions), counting the totals too."""
+def _triggers(dialect: str, sqlite_count: Count | None = None, pg_count: Count | None = None) -> list[str]:
+    """0030's triggers (the same events and conditions), counting the totals too; a later revision's with its own
+    counts (`sqlite_count`, `pg_count`: the body for a row and its sign)."""
+    sqlite_count, pg_count = sqlite_count or _sqlite_count, pg_count or _pg_count
     keys = ", ".join(_0028.KEYS)
     if dialect == "postgresql":
         call = "FOR EACH ROW WHEN ({}) EXECUTE FUNCTION kpi_hours_rollup()"
         return [
             "CREATE OR REPLACE FUNCTION kpi_hours_rollup() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"IF TG_OP <> 'INSERT' THEN {_pg_count('OLD', -1)} END IF; "
-            f"IF TG_OP <> 'DELETE' THEN {_pg_count('NEW', 1)} END IF; RETURN NULL; END $$",
+            f"IF TG_OP <> 'INSERT' THEN {pg_count('OLD', -1)} END IF; "
+            f"IF TG_OP <> 'DELETE' THEN {pg_count('NEW', 1)} END IF; RETURN NULL; END $$",
             f"CREATE TRIGGER kpi_hours_insert AFTER INSERT ON kpi_case {call.format('NOT NEW.unresolved')}",
             f"CREATE TRIGGER kpi_hours_update AFTER UPDATE OF {keys} ON kpi_case "
             + call.format(f"(NOT OLD.unresolved OR NOT NEW.unresolved) AND {_0028._changed('IS DISTINCT FROM')}"),
@@ -62,12 +66,12 @@ def _triggers(dialect: str) -> list[str]:
         ]
     return [
         f"CREATE TRIGGER kpi_hours_insert AFTER INSERT ON kpi_case WHEN NOT NEW.unresolved "
-        f"BEGIN {_sqlite_count('NEW', 1)} END",
+        f"BEGIN {sqlite_count('NEW', 1)} END",
         f"CREATE TRIGGER kpi_hours_update AFTER UPDATE OF {keys} ON kpi_case "
         f"WHEN (NOT OLD.unresolved OR NOT NEW.unresolved) AND {_0028._changed('IS NOT')} "
-        f"BEGIN {_sqlite_count('OLD', -1)} {_sqlite_count('NEW', 1)} END",
+        f"BEGIN {sqlite_count('OLD', -1)} {sqlite_count('NEW', 1)} END",
         f"CREATE TRIGGER kpi_hours_delete AFTER DELETE ON kpi_case WHEN NOT OLD.unresolved "
-        f"BEGIN {_sqlite_count('OLD', -1)} END",
+        f"BEGIN {sqlite_count('OLD', -1)} END",
     ]
 
 

@@ -50,38 +50,13 @@ def _pg_count(r: str, n: int) -> str:
     return f"IF NOT {r}.unresolved THEN {dekad} END IF; {_0031._pg_count(r, n)}"
 
 
-def _triggers(dialect: str) -> list[str]:
-    """0031's triggers (the same events and conditions), counting the dekads too."""
-    keys = ", ".join(_0028.KEYS)
-    if dialect == "postgresql":
-        call = "FOR EACH ROW WHEN ({}) EXECUTE FUNCTION kpi_hours_rollup()"
-        return [
-            "CREATE OR REPLACE FUNCTION kpi_hours_rollup() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"IF TG_OP <> 'INSERT' THEN {_pg_count('OLD', -1)} END IF; "
-            f"IF TG_OP <> 'DELETE' THEN {_pg_count('NEW', 1)} END IF; RETURN NULL; END $$",
-            f"CREATE TRIGGER kpi_hours_insert AFTER INSERT ON kpi_case {call.format('NOT NEW.unresolved')}",
-            f"CREATE TRIGGER kpi_hours_update AFTER UPDATE OF {keys} ON kpi_case "
-            + call.format(f"(NOT OLD.unresolved OR NOT NEW.unresolved) AND {_0028._changed('IS DISTINCT FROM')}"),
-            f"CREATE TRIGGER kpi_hours_delete AFTER DELETE ON kpi_case {call.format('NOT OLD.unresolved')}",
-        ]
-    return [
-        f"CREATE TRIGGER kpi_hours_insert AFTER INSERT ON kpi_case WHEN NOT NEW.unresolved "
-        f"BEGIN {_sqlite_count('NEW', 1)} END",
-        f"CREATE TRIGGER kpi_hours_update AFTER UPDATE OF {keys} ON kpi_case "
-        f"WHEN (NOT OLD.unresolved OR NOT NEW.unresolved) AND {_0028._changed('IS NOT')} "
-        f"BEGIN {_sqlite_count('OLD', -1)} {_sqlite_count('NEW', 1)} END",
-        f"CREATE TRIGGER kpi_hours_delete AFTER DELETE ON kpi_case WHEN NOT OLD.unresolved "
-        f"BEGIN {_sqlite_count('OLD', -1)} END",
-    ]
-
-
 def upgrade() -> None:
     key = [sa.Column(name, sa.String(length), primary_key=True)
            for name, length in (("measure", 64), ("dekad", 10), ("dim", 8), ("process", 128), ("label", 64))]
     op.create_table("kpi_hours_dekad", *key, sa.Column("bucket", sa.Integer, primary_key=True),
                     sa.Column("n", sa.Integer, nullable=False), sqlite_with_rowid=False)
     dialect = op.get_bind().dialect.name
-    _0031._replace_triggers(_triggers(dialect))
+    _0031._replace_triggers(_0031._triggers(dialect, _sqlite_count, _pg_count))  # 0031's, counting the dekads too
     from engine.kpi import quantiles  # the engine's own count (imported here: the models are the head's)
     quantiles.count_dekads(Session(bind=op.get_bind()))
     if dialect == "postgresql":
