@@ -17,7 +17,9 @@ from datetime import date
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, delete, select, text, update
+from sqlalchemy import create_engine, delete, func, select, text, update
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from engine import Engine
 from engine.kpi import case_days, month_rows, rollups, times
@@ -191,6 +193,38 @@ def test_the_page_reads_a_whole_month_from_its_month_row_only(approval, clock, b
         name: before[name] + (100 * _rows_of(eng, month) if month else 0) for name, (_, month) in windows.items()}
     eng.rebuild_kpi_rollups()  # counts them again from the day rows
     assert {name: completed(filters) for name, (filters, _) in windows.items()} == before
+    assert months_kept(eng) == months_of_days(eng)
+
+
+def test_a_rebuild_counts_the_month_tables_once_and_leaves_their_triggers_on(approval, clock, berlin):
+    """PostgreSQL: the rebuild counts the month tables once, after their day rows, without the triggers upserting a
+    month row per day row (in one transaction none of those row versions can be pruned: the tables grew ~30 times at
+    a million instances); the triggers are on again for the writes after it, and the months are exact."""
+    eng = approval
+    if eng.db.is_sqlite:
+        pytest.skip("PostgreSQL's row versions: SQLite updates its rows in place")
+    rollups_test._drive(eng, clock)
+    # a connection of its own: PostgreSQL's transaction counts are those its backend has not reported yet (up to a
+    # second of earlier transactions' on a pooled one)
+    fresh = create_engine(eng.db.url, poolclass=NullPool)
+    with Session(fresh) as s, s.begin():
+        rollups.rebuild(s, "Europe/Berlin")
+        inserted, changed = s.execute(text(  # this transaction's row operations on the table
+            "SELECT n_tup_ins, n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables "
+            "WHERE relname = 'kpi_completed_month'")).one()
+        rows = s.scalar(select(func.count()).select_from(KpiCompletedMonth))
+    # (this data set's completions: approval holds no measured case, kpi_case_month is empty)
+    assert rows > 0
+    assert inserted == rows  # each month row written once, by the recount
+    assert changed <= rows  # the rows the engine's steps had kept deleted once, none updated
+    fresh.dispose()
+    with eng.db.read() as s:
+        enabled = dict(s.execute(text(  # the day tables' triggers, each enabled ('O') or not
+            "SELECT tgname, tgenabled = 'O' FROM pg_trigger WHERE NOT tgisinternal "
+            "AND tgrelid IN ('kpi_completed_day'::regclass, 'kpi_case_day'::regclass)")).all())
+    assert enabled == {f"{t}_{e}": True for t in ("kpi_completed_month", "kpi_case_month")
+                       for e in ("insert", "update", "delete")}
+    rollups_test._drive(eng, clock)  # writes after it: the triggers keep the months
     assert months_kept(eng) == months_of_days(eng)
 
 
