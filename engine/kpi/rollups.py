@@ -187,9 +187,10 @@ def _months_counted_after(session: Session) -> Iterator[None]:
     names = [(day, trigger) for day, triggers in _MONTH_TRIGGERS.items() if has_table(session, day)
              for trigger in triggers] if session.get_bind().dialect.name == "postgresql" else []
     try:
-        with session.begin_nested():
-            for day, trigger in names:
-                session.execute(text(f"ALTER TABLE {day} DISABLE TRIGGER {trigger}"))
+        if names:
+            with session.begin_nested():
+                for day, trigger in names:
+                    session.execute(text(f"ALTER TABLE {day} DISABLE TRIGGER {trigger}"))
     except DBAPIError:
         names = []
     yield
