@@ -78,6 +78,16 @@ class Engine(AccountsMixin, DefinitionsMixin, GovernanceMixin, CommandsMixin, Re
         with self.db.write() as s:
             sync_roles(s, catalogue)
 
+    def rebuild_kpi(self, progress: Callable[[str], None] | None = None) -> dict[str, int]:
+        """Every stored figure of the KPI page computed again from the source rows, in one transaction with their
+        tables' triggers off (engine/kpi/rebuild.py: the decided cases, the satisfaction scores, then every count
+        kept from them, the tasks and the instances); returns each table's count (`kpi_case`, `kpi_score` and
+        rebuild_kpi_rollups' totals). `salesflow kpi rebuild`."""
+        from engine.kpi import definitions, rebuild
+
+        with self.db.write() as s:
+            return rebuild.everything(s, definitions.load().timezone, progress)
+
     def rebuild_kpi_cases(self, progress: Callable[[str], None] | None = None) -> int:
         """The KPI page's decided-case rows (kpi_case) computed again from every instance, in one transaction;
         returns how many were written. Migration 0022 fills them and the steps keep them: this is for a database

@@ -27,11 +27,10 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, delete, exists, func, insert, select, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
-from engine.kpi import case_days, case_rows, month_rows, open_cases, score_days
+from engine.kpi import case_days, case_rows, month_rows, open_cases, score_days, triggers
 from engine.kpi.day_rows import OUTSIDE, has_column, has_table, per_transaction
 from engine.kpi.filters import Window
 from engine.store.models import (
@@ -126,7 +125,10 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
         case_rows.set_months(session)
         say("kpi_case: the months of the registrations set")
     found = {}
-    with _months_counted_after(session):
+    # the day tables' triggers (which keep the month tables, migration 0032) off while their rows are counted: the
+    # months are counted once after them (a month row upserted per day row: ~130,000 updates of ~5,000 rows in one
+    # transaction at a million instances left them ~30 times their size on PostgreSQL)
+    with triggers.switched_off(session, ("kpi_completed_day", "kpi_case_day")):
         for table, count in ((KpiCompletedDay, _COUNT_COMPLETED), (KpiRegisteredDay, _COUNT_REGISTERED)):
             session.execute(delete(table))
             with _ranges_of_indexes(session):
@@ -135,7 +137,7 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
             say(f"{table.__tablename__}: {found[table.__tablename__]:,} counted")
         if case_days.exists_in(session):  # the decided cases per day (migration 0026): by the days just listed
             found[KpiCaseDay.__tablename__] = case_days.rebuild(session, say)
-    for month in _MONTHS:  # after their day rows, whose triggers kept them too: one grouped count each is exact
+    for month in _MONTHS:  # after their day rows (their triggers off, or kept them): one grouped count each is exact
         if has_table(session, month.__tablename__):
             month_rows.recount(session, month)
     if open_cases.exists_in(session):  # the open cases and their counts per day (migration 0027)
@@ -169,33 +171,6 @@ def _lock(session: Session) -> None:
     tables += [t.__tablename__ for t in (*_MONTHS, KpiHoursMonth, KpiHoursDay, KpiHoursDekad, KpiHoursTotal)
                if has_table(session, t.__tablename__)]
     session.execute(text(f"LOCK TABLE {', '.join(tables)} IN EXCLUSIVE MODE"))
-
-
-# the day tables' triggers that keep their month tables (migration 0032), by day table
-_MONTH_TRIGGERS = {day: tuple(f"{month}_{event}" for event in ("insert", "update", "delete"))
-                   for day, month in (("kpi_completed_day", "kpi_completed_month"), ("kpi_case_day", "kpi_case_month"))}
-
-
-@contextlib.contextmanager
-def _months_counted_after(session: Session) -> Iterator[None]:
-    """PostgreSQL: the triggers that keep the month tables off while the block counts their day tables (the rebuild
-    counts the months once, after): they upserted a month row per day row, ~130,000 updates of ~5,000 rows in one
-    transaction at a million instances, none prunable before it commits, which left each month table ~30 times its
-    size (1,700 pages read by every page load until a VACUUM FULL) and the rebuild slower. Disabling a trigger is
-    part of the transaction: a failed rebuild rolls it back with the rest. A database user who does not own the
-    tables may not: the triggers then stay on (the same counts, as before). SQLite keeps no dead rows: unchanged."""
-    names = [(day, trigger) for day, triggers in _MONTH_TRIGGERS.items() if has_table(session, day)
-             for trigger in triggers] if session.get_bind().dialect.name == "postgresql" else []
-    try:
-        if names:
-            with session.begin_nested():
-                for day, trigger in names:
-                    session.execute(text(f"ALTER TABLE {day} DISABLE TRIGGER {trigger}"))
-    except DBAPIError:
-        names = []
-    yield
-    for day, trigger in names:  # (only after the block succeeded: a failure rolls the disabling back)
-        session.execute(text(f"ALTER TABLE {day} ENABLE TRIGGER {trigger}"))
 
 
 @contextlib.contextmanager

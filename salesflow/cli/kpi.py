@@ -16,17 +16,15 @@ def kpi() -> None:
                   "kpi_case), the satisfaction scores (kpi_score) and the counts per company day (kpi_day for "
                   "kpi.yaml's timezone, kpi_completed_day, kpi_registered_day, kpi_case_day by kpi.yaml's targets, "
                   "kpi_score_day) and the done cases per period and hour bucket (kpi_hours_month, kpi_hours_day, "
-                  "kpi_hours_dekad, kpi_hours_total), "
-                  "each in one transaction. `salesflow init` fills them when it creates the tables, and the engine "
-                  "and database triggers keep them; run this after rows were written around the engine (a bulk "
-                  "load, a partial restore) or after changing kpi.yaml's timezone or a target.")
+                  "kpi_hours_dekad, kpi_hours_total), in one transaction (nothing changes when it fails). "
+                  "`salesflow init` fills them when it creates the tables, and the engine and database triggers "
+                  "keep them; run this after rows were written around the engine (a bulk load, a partial restore) "
+                  "or after changing kpi.yaml's timezone or a target.")
 def rebuild() -> None:
     eng = engine()
-    written = checked(eng.rebuild_kpi_cases, lambda text: click.echo(f"  {text}"))
-    click.echo(f"kpi_case: {written:,} decided cases")
-    scores = checked(eng.rebuild_kpi_scores, lambda text: click.echo(f"  {text}"))
-    click.echo(f"kpi_score: {scores:,} satisfaction scores")
-    counted = checked(eng.rebuild_kpi_rollups, lambda text: click.echo(f"  {text}"))
+    counted = checked(eng.rebuild_kpi, lambda text: click.echo(f"  {text}"))
+    click.echo(f"kpi_case: {counted['kpi_case']:,} decided cases")
+    click.echo(f"kpi_score: {counted['kpi_score']:,} satisfaction scores")
     click.echo(f"kpi rollups: {counted['kpi_completed_day']:,} completed tasks, "
                f"{counted['kpi_registered_day']:,} registrations, {counted.get('kpi_case_day', 0):,} decided cases, "
                f"{counted['kpi_hours_month']:,} done cases in hour buckets")
