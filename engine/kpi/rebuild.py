@@ -24,6 +24,7 @@ COUNTED_AFTER = ("kpi_case", "kpi_score", "kpi_open_case")
 def everything(session: Session, timezone: str, progress: Callable[[str], None] | None = None) -> dict[str, int]:
     """Every stored figure again, in the caller's transaction; returns each table's count (rollups.rebuild's, and
     kpi_case's and kpi_score's rows written)."""
+    # (rollups.rebuild switches some of them off again for its own counts and back on: the same state, nested)
     with triggers.switched_off(session, COUNTED_AFTER):
         found = {"kpi_case": case_rows.rebuild(session, progress)}
         found["kpi_score"] = score_rows.rebuild(session, progress)

@@ -53,6 +53,11 @@ from engine.store.models import (
 
 DAYS = (date(2000, 1, 1), date(2100, 1, 1))  # listed at least: the first day, the day after the last
 _BATCH = 10_000
+# The tables whose triggers count into what rebuild counts again, off while it counts (engine/kpi/triggers.py): the
+# decided cases (their months are set again, which fired every trigger of every row), the open cases, and the day
+# tables that keep the month tables (a month row upserted per day row: ~130,000 updates of ~5,000 rows in one
+# transaction at a million instances left the month tables ~30 times their size on PostgreSQL)
+COUNTED_HERE = ("kpi_case", "kpi_open_case", "kpi_completed_day", "kpi_case_day")
 
 # what a rebuild counts: the triggers' rule as one grouped statement per rollup, each source row to its day by a
 # range join on kpi_day
@@ -118,6 +123,15 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
     say = progress or (lambda _text: None)
     if session.get_bind().dialect.name == "postgresql":  # (SQLite has one writer at a time)
         _lock(session)
+    with triggers.switched_off(session, COUNTED_HERE):
+        found = _recount(session, timezone, say)
+    session.execute(delete(KpiRollupState))
+    session.execute(insert(KpiRollupState).values(id=1, timezone=timezone, built_at=datetime.now(UTC)))
+    return found
+
+
+def _recount(session: Session, timezone: str, say: Callable[[str], None]) -> dict[str, int]:
+    """rebuild's counts, by the days just listed (COUNTED_HERE's triggers off)."""
     first, last = _data_days(session, timezone)
     listed = fill_days(session, timezone, first, last)
     say(f"kpi_day: {listed:,} days from {first} to {last} ({timezone})")
@@ -125,19 +139,15 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
         case_rows.set_months(session)
         say("kpi_case: the months of the registrations set")
     found = {}
-    # the day tables' triggers (which keep the month tables, migration 0032) off while their rows are counted: the
-    # months are counted once after them (a month row upserted per day row: ~130,000 updates of ~5,000 rows in one
-    # transaction at a million instances left them ~30 times their size on PostgreSQL)
-    with triggers.switched_off(session, ("kpi_completed_day", "kpi_case_day")):
-        for table, count in ((KpiCompletedDay, _COUNT_COMPLETED), (KpiRegisteredDay, _COUNT_REGISTERED)):
-            session.execute(delete(table))
-            with _ranges_of_indexes(session):
-                session.execute(count)
-            found[table.__tablename__] = session.scalar(select(func.coalesce(func.sum(table.n), 0)))
-            say(f"{table.__tablename__}: {found[table.__tablename__]:,} counted")
-        if case_days.exists_in(session):  # the decided cases per day (migration 0026): by the days just listed
-            found[KpiCaseDay.__tablename__] = case_days.rebuild(session, say)
-    for month in _MONTHS:  # after their day rows (their triggers off, or kept them): one grouped count each is exact
+    for table, count in ((KpiCompletedDay, _COUNT_COMPLETED), (KpiRegisteredDay, _COUNT_REGISTERED)):
+        session.execute(delete(table))
+        with _ranges_of_indexes(session):
+            session.execute(count)
+        found[table.__tablename__] = session.scalar(select(func.coalesce(func.sum(table.n), 0)))
+        say(f"{table.__tablename__}: {found[table.__tablename__]:,} counted")
+    if case_days.exists_in(session):  # the decided cases per day (migration 0026): by the days just listed
+        found[KpiCaseDay.__tablename__] = case_days.rebuild(session, say)
+    for month in _MONTHS:  # after their day rows: one grouped count each
         if has_table(session, month.__tablename__):
             month_rows.recount(session, month)
     if open_cases.exists_in(session):  # the open cases and their counts per day (migration 0027)
@@ -149,8 +159,6 @@ def rebuild(session: Session, timezone: str, progress: Callable[[str], None] | N
         say(f"kpi_hours_month: {found[KpiHoursMonth.__tablename__]:,} done cases counted")
     if score_days.exists_in(session):  # the satisfaction scores per day (migration 0033)
         found[KpiScoreDay.__tablename__] = score_days.rebuild(session, say)
-    session.execute(delete(KpiRollupState))
-    session.execute(insert(KpiRollupState).values(id=1, timezone=timezone, built_at=datetime.now(UTC)))
     return found
 
 
