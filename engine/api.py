@@ -81,12 +81,15 @@ class Engine(AccountsMixin, DefinitionsMixin, GovernanceMixin, CommandsMixin, Re
     def rebuild_kpi(self, progress: Callable[[str], None] | None = None) -> dict[str, int]:
         """Every stored figure of the KPI page computed again from the source rows, in one transaction with their
         tables' triggers off (engine/kpi/rebuild.py: the decided cases, the satisfaction scores, then every count
-        kept from them, the tasks and the instances); returns each table's count (`kpi_case`, `kpi_score` and
-        rebuild_kpi_rollups' totals). `salesflow kpi rebuild`."""
+        kept from them, the tasks and the instances), then, on PostgreSQL, the small rollups compacted; returns each
+        table's count (`kpi_case`, `kpi_score` and rebuild_kpi_rollups' totals). `salesflow kpi rebuild`."""
         from engine.kpi import definitions, rebuild
 
         with self.db.write() as s:
-            return rebuild.everything(s, definitions.load().timezone, progress)
+            found = rebuild.everything(s, definitions.load().timezone, progress)
+        with self.db.maintenance() as conn:  # (after the commit: VACUUM runs outside a transaction)
+            rebuild.compact(conn, progress)
+        return found
 
     def rebuild_kpi_cases(self, progress: Callable[[str], None] | None = None) -> int:
         """The KPI page's decided-case rows (kpi_case) computed again from every instance, in one transaction;

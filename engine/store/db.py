@@ -144,6 +144,13 @@ class Database:
                 yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextlib.contextmanager
+    def maintenance(self) -> Iterator[Connection]:
+        """A connection outside any transaction, for a statement that may not run inside one (PostgreSQL's
+        VACUUM); each statement is its own."""
+        with self._unreachable_is_unavailable(), self._writer.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextlib.contextmanager
     def _unreachable_is_unavailable(self) -> Iterator[None]:
         """A lost connection or a database that stays locked is not a bug in the request: callers
         get `Unavailable` (HTTP 503, retry later) instead of an internal error."""
