@@ -37,7 +37,7 @@ _COUNT = text(
     f"SELECT c.measure, {day_of('c.started_at')} AS day, c.process, "
     "COALESCE(c.role, '') AS role, COALESCE(c.person, '') AS person, c.unresolved, c.hours, t.target_hours "
     "FROM kpi_case c LEFT JOIN kpi_case_target t ON t.measure = c.measure) AS x "
-    "GROUP BY measure, day, process, role, person")
+    "GROUP BY measure, day, process, role, person ORDER BY 1, 2")
 
 
 def exists_in(session: Session) -> bool:

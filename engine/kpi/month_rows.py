@@ -28,11 +28,11 @@ COUNT = {
     KpiCompletedMonth.__tablename__: text(
         "INSERT INTO kpi_completed_month (month, process_key, role, person, n) "
         "SELECT substr(day, 1, 7), process_key, role, person, sum(n) FROM kpi_completed_day "
-        "GROUP BY substr(day, 1, 7), process_key, role, person"),
+        "GROUP BY substr(day, 1, 7), process_key, role, person ORDER BY 1"),
     KpiCaseMonth.__tablename__: text(
         "INSERT INTO kpi_case_month (measure, month, process, role, person, done, within, unresolved) "
         "SELECT measure, substr(day, 1, 7), process, role, person, sum(done), sum(within), sum(unresolved) "
-        "FROM kpi_case_day GROUP BY measure, substr(day, 1, 7), process, role, person"),
+        "FROM kpi_case_day GROUP BY measure, substr(day, 1, 7), process, role, person ORDER BY 1, 2"),
 }
 
 

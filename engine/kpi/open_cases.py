@@ -34,7 +34,7 @@ _COUNT = text(
     "SELECT measure, day, process, role, person, count(*) FROM ("
     f"SELECT o.measure, {day_of('o.started_at')} AS day, o.process, "
     "COALESCE(o.role, '') AS role, COALESCE(o.person, '') AS person FROM kpi_open_case o) AS x "
-    "GROUP BY measure, day, process, role, person")
+    "GROUP BY measure, day, process, role, person ORDER BY 1, 2")
 
 
 # open_select's columns, in its order

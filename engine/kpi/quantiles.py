@@ -66,7 +66,7 @@ _COUNT = ("INSERT INTO {table} (measure, {period}, dim, process, label, bucket, 
           "SELECT measure, period, '{dim}', process, label, bucket, count(*) FROM ("
           "SELECT c.measure, substr(" + _DAY + ", 1, {length}) AS period, c.process, {label} AS label, "
           "{bucket} AS bucket FROM kpi_case c WHERE c.unresolved = :no) s "
-          "GROUP BY measure, period, process, label, bucket")
+          "GROUP BY measure, period, process, label, bucket ORDER BY 1, 2")
 _COUNT_TOTAL = ("INSERT INTO kpi_hours_total (measure, dim, process, label, bucket, n) "
                 "SELECT measure, '{dim}', process, label, bucket, count(*) FROM ("
                 "SELECT c.measure, c.process, {label} AS label, {bucket} AS bucket FROM kpi_case c "
@@ -106,7 +106,7 @@ def count_dekads(session: Session) -> None:
     session.execute(text(f"INSERT INTO kpi_hours_dekad (measure, dekad, dim, process, label, bucket, n) "
                          f"SELECT measure, dekad, dim, process, label, bucket, sum(n) FROM (SELECT measure, "
                          f"{dekads.sql('day')} AS dekad, dim, process, label, bucket, n FROM kpi_hours_day) s "
-                         f"GROUP BY measure, dekad, dim, process, label, bucket"))
+                         f"GROUP BY measure, dekad, dim, process, label, bucket ORDER BY 1, 2"))
 
 
 @per_transaction

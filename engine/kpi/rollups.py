@@ -60,17 +60,19 @@ _BATCH = 10_000
 COUNTED_HERE = ("kpi_case", "kpi_open_case", "kpi_completed_day", "kpi_case_day")
 
 # what a rebuild counts: the triggers' rule as one grouped statement per rollup, each source row to its day by a
-# range join on kpi_day
+# range join on kpi_day. Every rebuild's count is written in its key's order (ORDER BY its first columns: the day,
+# or the measure and the day): a window's days then lie on adjacent pages, as the triggers leave them (they write
+# day by day); in the order of a hash, PostgreSQL read 4,937 pages for two days' 2,849 hour counts
 _COUNT_COMPLETED = text(
     "INSERT INTO kpi_completed_day (day, process_key, role, person, n) "
     "SELECT d.day, t.process_key, t.role, COALESCE(t.completed_by, ''), count(*) "
     "FROM kpi_day d JOIN task t ON t.completed_at >= d.starts_at AND t.completed_at < d.ends_at "
-    "WHERE t.status = 'completed' GROUP BY d.day, t.process_key, t.role, COALESCE(t.completed_by, '')")
+    "WHERE t.status = 'completed' GROUP BY d.day, t.process_key, t.role, COALESCE(t.completed_by, '') ORDER BY 1")
 _COUNT_REGISTERED = text(
     "INSERT INTO kpi_registered_day (day, process_key, outcome, n) "
     "SELECT d.day, i.process_key, COALESCE(i.outcome, ''), count(*) "
     "FROM kpi_day d JOIN instance i ON i.started_at >= d.starts_at AND i.started_at < d.ends_at "
-    "GROUP BY d.day, i.process_key, COALESCE(i.outcome, '')")
+    "GROUP BY d.day, i.process_key, COALESCE(i.outcome, '') ORDER BY 1")
 
 
 def days(first: date, last: date, timezone: str) -> Iterator[dict]:

@@ -29,11 +29,11 @@ _COUNT = text(
     "INSERT INTO kpi_score_day (day, process, role, person, value, n) "
     "SELECT day, process, role, person, value, count(*) FROM ("
     f"SELECT {day_of('s.at')} AS day, s.process, COALESCE(s.role, '') AS role, COALESCE(s.person, '') AS person, "
-    "s.value FROM kpi_score s) AS x GROUP BY day, process, role, person, value")
+    "s.value FROM kpi_score s) AS x GROUP BY day, process, role, person, value ORDER BY 1")
 _COUNT_MONTHS = text(
     "INSERT INTO kpi_score_month (month, process, role, person, value, n) "
     "SELECT substr(day, 1, 7), process, role, person, value, sum(n) FROM kpi_score_day "
-    "GROUP BY substr(day, 1, 7), process, role, person, value")
+    "GROUP BY substr(day, 1, 7), process, role, person, value ORDER BY 1")
 
 
 def exists_in(session: Session) -> bool:
