@@ -55,7 +55,8 @@ def compact(conn: Connection, progress: Callable[[str], None] | None = None) -> 
     for table in small:
         conn.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {table}")
     others = sorted(t for t in present if t.startswith("kpi_") and t not in small)
-    conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(others)}")
+    if others:  # (VACUUM of no table names is a vacuum of the whole database)
+        conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(others)}")
     if progress is not None:
         progress(f"compacted: {', '.join(small)}; vacuumed: {', '.join(others)}")
     return small
