@@ -8,8 +8,8 @@ without reading every done case of the window, in two phases:
    LADDER), per dim and label; `kpi_hours_day` the same per day. The window's whole months are summed from the
    first, the days of its partial months at the edges (a window starts and ends on company days) from the second
    (or, when its days outside the window that hold rows are fewer, the month's row less those days' rows),
-   per row of each breakdown and bucket and numbered in bucket order (_locate): the bucket that holds each wanted
-   rank and the rank inside it.
+   per row of each breakdown and bucket and numbered in bucket order (engine/kpi/rank_buckets.py): the bucket that
+   holds each wanted rank and the rank inside it.
 2. the values (engine/kpi/rank_reads.py): per wanted bucket whose ranks lie deep inside it, its least and greatest
    hours of any registration (two seeks: when equal, every case of the bucket has these hours, the rank's value),
    else one bounded read in an index
@@ -27,8 +27,8 @@ reads every done case the old way (times._ranks): the same figures, slower.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -37,11 +37,12 @@ from sqlalchemy import bindparam, delete, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
-from engine.kpi import day_rows, dekads, month_rows, rank_reads, rollups
+from engine.kpi import day_rows, dekads, month_rows, rank_buckets, rank_reads, rollups
 from engine.kpi.day_rows import day_of, has_table, per_transaction
 from engine.kpi.definitions import Interval, Measure
 from engine.kpi.filters import Window
 from engine.kpi.hour_buckets import EDGES, LADDER, WEEK, bucket_sql, hourly_sql  # noqa: F401 - named here too
+from engine.kpi.rank_buckets import BOTH, MONTH, ROWS
 from engine.store.driver_sql import Placeholders, fetch
 from engine.store.models import KpiHoursDay, KpiHoursDekad, KpiHoursMonth, KpiHoursTotal
 from engine.store.types import UTCDateTime
@@ -242,7 +243,7 @@ def ranks(session: Session, measure: Measure, specs: list[Interval], window: Win
     for dimension, key, bucket, size, upto, total in _located(session, measure, specs, window, span, timezone):
         row = ("overall", None) if dimension == 0 else (DIMENSIONS[dimension - 1], key or None)
         counts[row] = total
-        for rank in _wanted_ranks(total):
+        for rank in rank_buckets.wanted_ranks(total):
             if upto - size < rank <= upto:
                 wanted[(row, bucket, size)][rank - (upto - size)].append(rank)
     if done is not None and counts != done:
@@ -259,28 +260,13 @@ def ranks(session: Session, measure: Measure, specs: list[Interval], window: Win
     return ranked
 
 
-def _wanted_ranks(n: int) -> set[int]:
-    """The 1-based ranks stats.median and stats.p90 take of n sorted values."""
-    middle = {(n + 1) // 2} if n % 2 else {n // 2, n // 2 + 1}
-    return middle | {(9 * n + 9) // 10}
-
-
-# Phase 1's rows: the window's counts (whole months, the days of partial ones, or the totals less the months outside
-# the window) as one UNION ALL, each row tagged with what it counts for (`used`): BOTH the rows of the breakdown
-# (overall, process, role, person) and its month, ROWS alone (the totals and the months taken from them: their month
-# is none of the window's) or MONTH alone (the month rows standing for those totals' months). Summed per row and
-# bucket and numbered in bucket order in Python (_locate): the database's GROUP BY and window functions sorted the
-# same rows three times (~1 us a row on SQLite and PostgreSQL alike: 8-12 ms of a measure's ~5,000 rows for
-# everything at a million instances; in Python 3-4 ms with the fetch).
-BOTH, ROWS, MONTH = 0, 1, 2
-_ROW_OF_DIM = {"role": 3, "person": 4}  # d of a role or person count (see _locate)
 _COLUMNS = "dim, process, {month} AS month, label, bucket, {sign}n AS n"
 
 
 def _located(session: Session, measure: Measure, specs: list[Interval], window: Window,
              span: list[tuple[str, datetime, datetime]], timezone: str) -> list[tuple]:
     """(d, key, bucket, its cases, cases up to it, the row's cases) of each bucket holding a wanted rank of a row
-    of the breakdown (d and key: see _locate)."""
+    of the breakdown (d and key: see engine/kpi/rank_buckets.py)."""
     dialect = session.get_bind().dialect
     p = Placeholders(dialect)
     instant = UTCDateTime().bind_processor(dialect) or (lambda value: value)
@@ -314,38 +300,11 @@ def _located(session: Session, measure: Measure, specs: list[Interval], window: 
             if outside:
                 parts.append(f"SELECT {ROWS} AS used, {_COLUMNS.format(month='month', sign='-')} "
                              f"FROM kpi_hours_month WHERE {mine} AND month IN ({p.each(outside)})")
-    return _locate(fetch(session, " UNION ALL ".join(parts), p.values)) if parts else []
-
-
-def _locate(rows: Iterable[tuple]) -> list[tuple]:
-    """_located's buckets from phase 1's rows (used, dim, process, month, label, bucket, n): summed per row of each
-    breakdown (d: 0 overall, 1 process, 2 month, 3 role, 4 person; key '' for none) and bucket, buckets of no cases
-    left out, and numbered in bucket order: the ones holding the middle one or two ranks or the p90's."""
-    counts: dict[tuple[int, str], Counter[int]] = defaultdict(Counter)
-    for used, dim, process, month, label, bucket, n in rows:
-        if dim != "process":
-            if used != MONTH:
-                counts[(_ROW_OF_DIM[dim], label)][bucket] += n
-            continue
-        if used != MONTH:
-            counts[(0, "")][bucket] += n
-            counts[(1, process)][bucket] += n
-        if used != ROWS:
-            counts[(2, month)][bucket] += n
-    found = []
-    for (d, key), buckets in counts.items():
-        total = sum(buckets.values())
-        wanted = sorted(_wanted_ranks(total)) if total > 0 else []
-        upto = 0
-        for bucket in sorted(buckets):
-            if not wanted:
-                break
-            n = buckets[bucket]
-            upto += n
-            if n and wanted[0] <= upto:
-                found.append((d, key, bucket, n, upto, total))
-                wanted = [rank for rank in wanted if rank > upto]
-    return found
+    if not parts:
+        return []
+    if dialect.name == "postgresql":  # summed and numbered by the database (rank_buckets: why there)
+        return fetch(session, rank_buckets.SQL.format(rows=" UNION ALL ".join(parts)), p.values)
+    return rank_buckets.locate(fetch(session, " UNION ALL ".join(parts), p.values))
 
 
 def _months_outside(session: Session, measure: Measure, whole: list[str]) -> list[str] | None:
