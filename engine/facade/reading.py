@@ -5,6 +5,11 @@ Nothing here writes; what each user may see is decided in engine/runtime/access.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
+from sqlalchemy.orm import Session
+
 from engine import users
 from engine.facade.base import EngineBase
 from engine.roles import load_catalogue
@@ -149,11 +154,19 @@ class ReadingMixin(EngineBase):
         training, opinions and the appraisal per person (what each user sees: access.kpi_view)."""
         from engine.kpi import report
 
+        # PostgreSQL: the measures' times read beside the rest, each on a session of its own (engine/kpi/
+        # parallel_reads.py); SQLite's one read transaction is the page's one snapshot
+        sessions = None if self.db.is_sqlite else self._kpi_session
+        with self._kpi_session() as s:
+            return report.build(s, users.get_actor(s, actor), self.clock.now(), filters or {}, sessions)
+
+    @contextlib.contextmanager
+    def _kpi_session(self) -> Iterator[Session]:
         with self.db.read() as s:
             if not self.db.is_sqlite:  # its few dozen statements each read a few thousand rows at most
                 queries.without_jit(s)
                 queries.without_parallel_workers(s)
-            return report.build(s, users.get_actor(s, actor), self.clock.now(), filters or {})
+            yield s
 
     def may_see_kpi(self, actor: str) -> bool:
         """Whether the KPI dashboard is open to this user (for showing its link)."""

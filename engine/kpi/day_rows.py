@@ -66,12 +66,23 @@ def held(session: Session, day: ColumnElement, *where: ColumnElement) -> tuple[s
     return first, last
 
 
+def asked(session: Session) -> dict:
+    """What the session learnt of the schema and the rollups (has_table, has_column and the per_transaction checks):
+    handed to a part of the page read on a session of its own (engine/kpi/parallel_reads.py), so that the page asks
+    each question once."""
+    return {key: value for key, value in session.info.items()
+            if (isinstance(key, str) and key.startswith("kpi_")) or (isinstance(key, tuple) and key[0] == _CHECKED)}
+
+
+_CHECKED = "kpi_checked"
+
+
 def per_transaction(check: _Check) -> _Check:
     """`check(session, *args)` asked once per session for the same args: a session is one transaction, so what it
     read cannot change under it (the page asks whether its rollups are usable once per section and measure)."""
     @functools.wraps(check)
     def once(session: Session, *args: Any) -> Any:
-        key = ("kpi_checked", check.__module__, check.__qualname__, repr(args))  # (a measure holds dicts)
+        key = (_CHECKED, check.__module__, check.__qualname__, repr(args))  # (a measure holds dicts)
         if key not in session.info:
             session.info[key] = check(session, *args)
         return session.info[key]

@@ -49,6 +49,8 @@ from sqlalchemy.orm import Session
 from engine import outcomes
 from engine.kpi import appraisal, definitions, measures, opinions, safety, sales, sections, stats, times, training
 from engine.kpi import filters as filter_rules
+from engine.kpi.day_rows import asked
+from engine.kpi.parallel_reads import Beside, Pending, Sessions, beside
 from engine.runtime import access
 from engine.users import Person
 
@@ -111,15 +113,23 @@ def measure_times(session: Session, defs: definitions.Definitions, measure: defi
     return _timing_breakdown(measures.cases(session, measure, window, now, defs.timezone), measure.target_hours)
 
 
-def _times(session: Session, defs: definitions.Definitions, window: filter_rules.Window, now: datetime) -> list[dict]:
-    found = []
+def _start_times(parts: Beside, defs: definitions.Definitions, window: filter_rules.Window,
+                 now: datetime) -> list[tuple[dict, Pending[dict]]]:
+    """Each chosen measure's heading and its breakdown, started beside the rest of the page (the page's longest
+    parts, independent of everything else it reads)."""
+    started = []
     for measure in defs.measures:
         if window.process is not None and window.process not in {i.process for i in measure.intervals}:
             continue
-        found.append({"measure": measure.key, "target_hours": measure.target_hours,
-                      "processes": [i.process for i in measure.intervals],
-                      **measure_times(session, defs, measure, window, now)})
-    return found
+        heading = {"measure": measure.key, "target_hours": measure.target_hours,
+                   "processes": [i.process for i in measure.intervals]}
+        started.append((heading, parts.start(
+            lambda s, m=measure: measure_times(s, defs, m, window, now))))
+    return started
+
+
+def _times(session: Session, started: list[tuple[dict, Pending[dict]]]) -> list[dict]:
+    return [{**heading, **pending.result(session)} for heading, pending in started]
 
 
 def _rate(registered: int, resolved: int) -> dict:
@@ -205,20 +215,27 @@ def _only_team(report: dict | list, team: tuple[frozenset[str], frozenset[str]])
     return kept
 
 
-def build(session: Session, user: Person, now: datetime, filters: dict) -> dict:
+def build(session: Session, user: Person, now: datetime, filters: dict,
+          sessions: Sessions | None = None) -> dict:
     """The dashboard for `user` at `now`; Forbidden unless they may see it, InvalidData for a bad filter.
     What they see is access.kpi_view's: everything; a manager the totals and the rows of the roles he manages
-    and their holders; a member of the staff his own appraisal only (the team's figures are None)."""
+    and their holders; a member of the staff his own appraisal only (the team's figures are None). With
+    `sessions` (read sessions of their own), the measures' times are read beside the rest (parallel_reads)."""
     view = access.check_kpi_view(session, user)
     defs = definitions.load()
     window = filter_rules.parse(session, filters, defs.timezone)
-    people = appraisal_figures(session, window, view.people)
     if not view.team:
         return {"filters": window.as_dict(), "timezone": defs.timezone, "generated_at": now.isoformat(),
-                "view": "own", **dict.fromkeys(TEAM_SECTIONS), "appraisal": people}
-    instances = measures.registered(session, window, defs.timezone)  # counts, a few rows per month
-    report = {**_report(session, defs, window, instances, now), **operations(session, window, now, defs.timezone),
-              "view": "team", "appraisal": people}
+                "view": "own", **dict.fromkeys(TEAM_SECTIONS), "appraisal": appraisal_figures(session, window,
+                                                                                             view.people)}
+    times.prepare(session, defs.measures, defs.timezone)  # (asked once for the page: its parts are told)
+    with beside(sessions, asked(session)) as parts:
+        started = _start_times(parts, defs, window, now)  # (authorized above: a part reads team figures only)
+        people = appraisal_figures(session, window, view.people)
+        instances = measures.registered(session, window, defs.timezone)  # counts, a few rows per month
+        issue_14 = operations(session, window, now, defs.timezone)
+        report = {**_report(session, defs, window, instances, now, started), **issue_14, "view": "team",
+                  "appraisal": people}
     return report if view.roles is None else _only_team(report, (view.roles, view.people or frozenset()))
 
 
@@ -254,18 +271,16 @@ def appraisal_figures(session: Session, window: filter_rules.Window, people: fro
 
 
 def _report(session: Session, defs: definitions.Definitions, window: filter_rules.Window,
-            instances: Registered, now: datetime) -> dict:
-    return {
-        "filters": window.as_dict(),
-        "timezone": defs.timezone,
-        "generated_at": now.isoformat(),
-        "times": _times(session, defs, window, now),
+            instances: Registered, now: datetime, started: list[tuple[dict, Pending[dict]]]) -> dict:
+    rest = {  # read while the times' parts run: their results are asked for last
         "resolution_rate": _resolution_rate(session, defs, window, instances),
         "satisfaction": _satisfaction(session, defs, window),
         "volume": _volume(session, window, instances, now, defs.timezone),
         "outcomes": _outcomes(instances),
         "sales": _sales(session, defs, window, now),
     }
+    return {"filters": window.as_dict(), "timezone": defs.timezone, "generated_at": now.isoformat(),
+            "times": _times(session, started), **rest}
 
 
 def _sales(session: Session, defs: definitions.Definitions, window: filter_rules.Window, now: datetime) -> dict | None:

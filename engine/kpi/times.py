@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Integer, Select, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from engine.kpi import case_days, measures, months, open_cases, quantiles, stats
-from engine.kpi.day_rows import has_table
+from engine.kpi import case_days, measures, months, open_cases, quantiles, rollups, stats
+from engine.kpi.day_rows import has_column, has_table
 from engine.kpi.definitions import Interval, Measure, Point
 from engine.kpi.filters import Window
 from engine.store.models import Instance, KpiCase, Task
@@ -70,6 +70,16 @@ def supported(session: Session, measure: Measure) -> bool:
     if not all(spec.start.is_registration for spec in measure.intervals):
         return False
     return has_table(session, KpiCase.__tablename__)
+
+
+def prepare(session: Session, measures_: Iterable[Measure], timezone: str) -> None:
+    """Asks what the measures' breakdowns and the page's other sections both ask of the schema and the rollups
+    (kept for the session: a page reading its measures on sessions of their own hands them the answers,
+    day_rows.asked, so each is asked once)."""
+    if rollups.usable(session, timezone):
+        has_column(session, "kpi_case", "month")
+    for measure in measures_:  # (the resolution rate reads the decided counts too)
+        case_days.usable(session, measure, timezone)
 
 
 def breakdown(session: Session, measure: Measure, window: Window, now: datetime, timezone: str) -> dict:
