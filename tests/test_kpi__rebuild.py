@@ -111,19 +111,29 @@ def test_a_rebuild_that_fails_changes_nothing(cases, monkeypatch):
 
 def test_the_small_rollups_are_compacted_after_a_rebuild(cases):
     """PostgreSQL: a rollup read whole by every page load, grown by row versions (a month row updated many times in
-    one transaction, as the triggers' upserts did in earlier rebuilds), is its rows' size again after a rebuild."""
+    one transaction, as the triggers' upserts did in earlier rebuilds), is rewritten after a rebuild: its rows' size
+    again. (Whether VACUUM FULL may drop the old versions depends on every other transaction of the server: one still
+    running in another database — a parallel test worker's — keeps them. So the rewrite is what is checked, the size
+    only when no other transaction ran meanwhile.)"""
     eng = cases
     if eng.db.is_sqlite:
         pytest.skip("PostgreSQL's row versions: SQLite rewrites its rows in place")
 
-    def pages() -> int:
+    def state() -> tuple[int, int, int]:
+        """(its file, its pages, other transactions of the server with an xid)."""
         with eng.db.read() as s:
-            return s.scalar(text("SELECT pg_relation_size('kpi_completed_month') / current_setting('block_size')::int"))
+            return tuple(s.execute(text(
+                "SELECT pg_relation_filenode('kpi_completed_month'), pg_relation_size('kpi_completed_month') / "
+                "current_setting('block_size')::int, (SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS "
+                "NOT NULL AND pid <> pg_backend_pid())")).one())
 
     with eng.db.write() as s:
         for _ in range(400):
             s.execute(text("UPDATE kpi_completed_month SET n = n"))
-    grown = pages()
+    file, grown, busy_before = state()
     assert grown > 5
     eng.rebuild_kpi()
-    assert pages() <= 2 < grown
+    rewritten, pages, busy_after = state()
+    assert rewritten != file
+    if not busy_before and not busy_after:
+        assert pages <= 2 < grown

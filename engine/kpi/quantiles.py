@@ -4,8 +4,9 @@ The exact figures of stats.median and stats.p90 (the middle one or two done hour
 without reading every done case of the window, in two phases:
 
 1. where the ranks lie: `kpi_hours_month` (kept by triggers on kpi_case) counts the done cases per month, process
-   and bucket of hours (EDGES: per process alone in whole hours up to a week, per role and per person in the wider
-   LADDER), per dim and label; `kpi_hours_day` the same per day. The window's whole months are summed from the
+   and bucket of hours (hour_buckets.EDGES: per process alone in quarter hours up to 4 h and whole hours up to a week,
+   per role in eighths of each doubling, per person in the wider LADDER; `edges`: those the database's counts are
+   in), per dim and label; `kpi_hours_day` the same per day. The window's whole months are summed from the
    first, the days of its partial months at the edges (a window starts and ends on company days) from the second
    (or, when its days outside the window that hold rows are fewer, the month's row less those days' rows),
    per row of each breakdown and bucket and numbered in bucket order (engine/kpi/rank_buckets.py): the bucket that
@@ -33,18 +34,18 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, exists, func, select, text
+from sqlalchemy import delete, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
-from engine.kpi import day_rows, dekads, month_rows, rank_buckets, rank_reads, rollups
-from engine.kpi.day_rows import day_of, has_table, per_transaction
+from engine.kpi import day_rows, dekads, hour_buckets, month_rows, rank_buckets, rank_reads, rollups
+from engine.kpi.day_rows import day_of, has_column, has_table, per_transaction
 from engine.kpi.definitions import Interval, Measure
 from engine.kpi.filters import Window
-from engine.kpi.hour_buckets import EDGES, LADDER, WEEK, bucket_sql, hourly_sql  # noqa: F401 - named here too
+from engine.kpi.hour_buckets import EDGES, EDGES_0030, LADDER, WEEK, bucket_sql, hourly_sql  # noqa: F401 - named here too
 from engine.kpi.rank_buckets import BOTH, MONTH, ROWS
 from engine.store.driver_sql import Placeholders, fetch
-from engine.store.models import KpiHoursDay, KpiHoursDekad, KpiHoursMonth, KpiHoursTotal
+from engine.store.models import KpiHoursDay, KpiHoursDekad, KpiHoursMonth, KpiHoursTotal, KpiRollupState
 from engine.store.types import UTCDateTime
 
 OUTSIDE = day_rows.OUTSIDE[:7]  # the month of a registration kpi_day does not cover
@@ -114,13 +115,24 @@ def count_dekads(session: Session) -> None:
 def usable(session: Session, measure: Measure, timezone: str) -> bool:
     """Whether kpi_hours_month holds this zone's counts of the measure: the database has it (asked of the schema
     once per session), the day rollups are usable (rollups.usable: built for this zone, nothing outside the listed
-    days) and no registration of its done cases fell outside them."""
+    days), no registration of its done cases fell outside them, and they are counted in the code's buckets
+    (kpi_rollup_state.hour_buckets, migration 0038)."""
     if not has_table(session, KpiHoursMonth.__tablename__) or not rollups.usable(session, timezone):
         return False
     outside = select(KpiHoursMonth.month).where(  # the measure first: a seek in the key, not a scan of every row
         KpiHoursMonth.measure == measure.key, KpiHoursMonth.month == OUTSIDE, KpiHoursMonth.dim == "process",
         KpiHoursMonth.n != 0)
-    return not session.scalar(select(exists(outside)))
+    if edges(session) is EDGES_0030:  # (below migration 0038: no mark, 0030's buckets)
+        return not session.scalar(select(exists(outside)))
+    return session.scalar(select(KpiRollupState.hour_buckets).where(
+        KpiRollupState.id == 1, ~exists(outside))) == hour_buckets.REVISION
+
+
+@per_transaction
+def edges(session: Session) -> dict[str, tuple]:
+    """The buckets the database's hour counts are in: the code's (hour_buckets.EDGES) from migration 0038 on, which
+    marks them in kpi_rollup_state.hour_buckets (usable checks the mark), else migration 0030's (EDGES_0030)."""
+    return EDGES if has_column(session, KpiRollupState.__tablename__, "hour_buckets") else EDGES_0030
 
 
 def cheaper(session: Session, measure: Measure, specs: list[Interval], window: Window,
@@ -138,7 +150,7 @@ def cheaper(session: Session, measure: Measure, specs: list[Interval], window: W
     keys = {"process": processes,
             "role": processes * sum(1 for name, _ in done if name == "by_role"),
             "person": processes * sum(1 for name, _ in done if name == "by_person")}
-    buckets = {dim: len(edges) + 1 for dim, edges in EDGES.items()}
+    buckets = {dim: len(found) + 1 for dim, found in edges(session).items()}
     bound = 0
     for part in _parts(session, measure, span, window, timezone):
         cases = done.get(("by_month", part.label), 0)
@@ -185,7 +197,7 @@ def _parts(session: Session, measure: Measure, span: list[tuple[str, datetime, d
                 yield _Part(label, False, cases=(lo, hi))
                 continue
             if not asked:
-                held, asked = month_rows.held_days(session, KpiHoursDay.day, KpiHoursDay.measure == measure.key), True
+                held, asked = _held_days(session, measure.key), True
             first, last = days
             inside = _Part(label, False, tuple(_cover(first, last, held, in_dekads)))
             complement = _Part(label, True, tuple(piece for a, b in month_rows.outside_days(first, last, held)
@@ -210,10 +222,11 @@ def _rows(session: Session, measure: Measure, window: Window, span: list[tuple[s
           timezone: str, done: dict[tuple, int]) -> int:
     """The count rows phase 1 would read, of every process (a process filter reads fewer: an upper bound), each a
     plain count of a range of the table's key (~2 ms for 50,000 rows on SQLite; a filter on the process, which
-    follows the dim in the key, made it twice that). A partial month not on days: three per case (kpi_case)."""
-    params: dict[str, object] = {"measure": measure.key}
+    follows the dim in the key, made it twice that), all in one statement. A partial month not on days: three per
+    case (kpi_case)."""
+    p = Placeholders(session.get_bind().dialect)
     total = 0
-    whole = []
+    whole, counts = [], []
     for part in _parts(session, measure, span, window, timezone):
         if part.cases is not None:
             total += len(_LABELS) * done.get(("by_month", part.label), 0)
@@ -221,13 +234,13 @@ def _rows(session: Session, measure: Measure, window: Window, span: list[tuple[s
             whole.append(part.label)
         for piece in part.pieces:
             table, period = _PIECES[piece.dekad]
-            total += session.scalar(text(f"SELECT count(*) FROM {table} WHERE measure = :measure AND "
-                                         f"{period} >= :first AND {period} <= :last"),
-                                    {**params, "first": piece.first.isoformat(), "last": piece.last.isoformat()}) or 0
+            counts.append(f"(SELECT count(*) FROM {table} WHERE measure = {p(measure.key)} AND "
+                          f"{period} >= {p(piece.first.isoformat())} AND {period} <= {p(piece.last.isoformat())})")
     if whole:
-        statement = text("SELECT count(*) FROM kpi_hours_month WHERE measure = :measure AND month IN :whole")
-        total += session.scalar(statement.bindparams(bindparam("whole", expanding=True)),
-                                {**params, "whole": whole}) or 0
+        counts.append(f"(SELECT count(*) FROM kpi_hours_month WHERE measure = {p(measure.key)} AND "
+                      f"month IN ({p.each(whole)}))")
+    if counts:
+        total += fetch(session, "SELECT " + " + ".join(counts), p.values)[0][0] or 0
     return total
 
 
@@ -249,7 +262,7 @@ def ranks(session: Session, measure: Measure, specs: list[Interval], window: Win
     if done is not None and counts != done:
         return None
     months = {label: (start, end) for label, start, end in span}
-    found = rank_reads.Reader(session, measure, specs, window, months).values(wanted)
+    found = rank_reads.Reader(session, measure, specs, window, months, edges(session)).values(wanted)
     if found is None:
         return None
     ranked: Ranked = {}
@@ -279,7 +292,8 @@ def _located(session: Session, measure: Measure, specs: list[Interval], window: 
         if part.cases is not None:  # a window not on days: the month's cases in it, counted as the triggers count
             lo, hi = (p(instant(at)) for at in part.cases)
             parts += [f"SELECT {BOTH} AS used, '{dim}' AS dim, process, {month} AS month, {key.format(c='')} AS label, "
-                      f"{bucket_sql(dim, 'hours', dialect.name)} AS bucket, 1 AS n FROM kpi_case WHERE {mine} AND "
+                      f"{bucket_sql(dim, 'hours', dialect.name, edges(session))} AS bucket, 1 AS n FROM kpi_case "
+                      f"WHERE {mine} AND "
                       f"unresolved = {p(False)} AND started_at >= {lo} AND started_at < {hi}"
                       for dim, key in _LABELS.items()]
         parts += [f"SELECT {BOTH} AS used, {_COLUMNS.format(month=month, sign='-' if piece.sign < 0 else '')} "
@@ -307,10 +321,16 @@ def _located(session: Session, measure: Measure, specs: list[Interval], window: 
     return rank_buckets.locate(fetch(session, " UNION ALL ".join(parts), p.values))
 
 
+@per_transaction
+def _held_days(session: Session, measure: str) -> tuple[date, date] | None:
+    """month_rows.held_days of the measure's kpi_hours_day rows (asked by `cheaper`, `_rows` and `_located` alike)."""
+    return month_rows.held_days(session, KpiHoursDay.day, KpiHoursDay.measure == measure)
+
+
 def _months_outside(session: Session, measure: Measure, whole: list[str]) -> list[str] | None:
     """The months holding counts of the measure that are not among the window's `whole` ones, when the totals less
     them read fewer months than `whole` (a total holds about a month's rows); else None: sum the whole months."""
-    bounds = month_rows.held_days(session, KpiHoursDay.day, KpiHoursDay.measure == measure.key)
+    bounds = _held_days(session, measure.key)
     held, month = [], bounds[0].replace(day=1) if bounds else None
     while bounds and month <= bounds[1]:
         held.append(month.strftime("%Y-%m"))

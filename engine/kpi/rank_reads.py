@@ -42,8 +42,9 @@ class Reader:
     _DIM = {"by_role": "role", "by_person": "person"}  # the count a row's buckets come from; else 'process'
 
     def __init__(self, session: Session, measure: Measure, specs: list[Interval], window: Window,
-                 months: dict[str, tuple[datetime, datetime]]) -> None:
+                 months: dict[str, tuple[datetime, datetime]], edges: dict[str, tuple] | None = None) -> None:
         self.session, self.window, self.months = session, window, months
+        self.edges = edges or EDGES  # the buckets the counts are in (quantiles.edges)
         dialect = session.get_bind().dialect
         # the driver's own placeholders and values (driver_sql.Placeholders: SQLAlchemy's text() parsed each
         # statement's hundreds of parameters with a regular expression, ~30 ms a page at full size)
@@ -70,7 +71,8 @@ class Reader:
     def _where(self, row: tuple, bucket: int, everywhere: bool = False) -> str:
         """The row's cases in the bucket: in the window, or (everywhere) of any registration and process."""
         name, key = row
-        where = f"{self.core if everywhere else self.base} AND {bounds(self._DIM.get(name, 'process'), bucket)}"
+        where = (f"{self.core if everywhere else self.base} AND "
+                 f"{bounds(self._DIM.get(name, 'process'), bucket, self.edges)}")
         if name == "by_month":
             if not everywhere and self.month_column:  # the month's hours alone, in ix_kpi_case_by_month
                 where += f" AND month = {self._param(key)}"
@@ -189,7 +191,7 @@ class Reader:
 
     def _arrays(self, name: str, arms: list[Arm], tags: list[int]) -> dict[str, tuple[str, list]]:
         """The bounds of one kind of row's reads, as arrays (name -> (element type, values))."""
-        edges = EDGES[self._DIM.get(name, "process")]
+        edges = self.edges[self._DIM.get(name, "process")]
         arrays = {"t": ("int", tags), "lim": ("int", [a.limit for a in arms]), "off": ("int", [a.offset for a in arms]),
                   "lo": ("float8", [float(edges[a.group[1] - 1]) if a.group[1] > 0 else -math.inf for a in arms]),
                   "hi": ("float8", [float(edges[a.group[1]]) if a.group[1] < len(edges) else math.inf for a in arms])}

@@ -78,6 +78,7 @@ def prepare(session: Session, measures_: Iterable[Measure], timezone: str) -> No
     day_rows.asked, so each is asked once)."""
     if rollups.usable(session, timezone):
         has_column(session, "kpi_case", "month")
+        quantiles.edges(session)
     for measure in measures_:  # (the resolution rate reads the decided counts too)
         case_days.usable(session, measure, timezone)
 

@@ -86,6 +86,9 @@ class KpiRollupState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     timezone: Mapped[str | None] = mapped_column(String(64))
     built_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the migration whose buckets of hours the kpi_hours_* counts hold (0038: engine/kpi/hour_buckets.py); the page
+    # reads them only when they are the code's (quantiles.usable)
+    hour_buckets: Mapped[str] = mapped_column(String(4), nullable=False, server_default="0038")
 
 
 class KpiCompletedDay(Base):
@@ -207,8 +210,9 @@ class KpiOpenDay(Base):
 
 class KpiHoursMonth(Base):
     """Done cases (kpi_case rows not unresolved) per measure, company month of registration, process and bucket of
-    hours (quantiles.EDGES: b holds edge[b-1] < hours <= edge[b]; whole hours up to a week per process, wider ones
-    per role and person: migration 0030), each counted three times: per process alone (dim 'process', label ''), per
+    hours (hour_buckets.EDGES: b holds edge[b-1] < hours <= edge[b]; per process quarter hours up to 4 h and whole
+    hours up to a week, per role eighths of each doubling, per person LADDER: migration 0038, 0030's before), each
+    counted three times: per process alone (dim 'process', label ''), per
     role and per person (dim 'role' / 'person', label: the role or person, '' for none). Kept by
     triggers on kpi_case (migration 0028): where the page's median and p90 lie before it reads them in the indexes
     on hours."""

@@ -85,8 +85,8 @@ def _recount(bucket: Bucket) -> None:
 
 
 def upgrade() -> None:
-    from engine.kpi import quantiles
-    _recount(quantiles.bucket_sql)
+    from engine.kpi.hour_buckets import bucket_sql_0030  # this revision's buckets (migration 0038 changed the head's)
+    _recount(bucket_sql_0030)
 
 
 def downgrade() -> None:

@@ -5,7 +5,7 @@ for everything (the page's default) at a million instances some 40,000 rows a me
 row per process, role or person and bucket), the largest part of phase 1. `kpi_hours_total` holds the same counts
 summed over every month (measure, dim, process, label, bucket): a range of many whole months reads it less the few
 months outside the range (everything: none). Kept by the same triggers on kpi_case as the month and day counts,
-in the same buckets (quantiles.bucket_sql); the upgrade replaces the triggers and counts the table; the downgrade
+in the same buckets (0030's: hour_buckets.bucket_sql_0030); the upgrade replaces the triggers and counts the table; the downgrade
 puts migration 0030's triggers back and drops it.
 
 Revision ID: 0031
@@ -28,10 +28,17 @@ _0028 = importlib.import_module("engine.store.migrations.versions.0028_kpi_hours
 _0030 = importlib.import_module("engine.store.migrations.versions.0030_kpi_hours_buckets")  # month and day counts
 _KEY = "measure, dim, process, label, bucket"
 Count = Callable[[str, int], str]  # (OLD or NEW, +1 or -1) -> the trigger's upserts for that row
+Bucket = Callable[[str, str, str], str]  # (dim, hours column, dialect) -> the SQL bucket
 
 
-def _sqlite_count(r: str, n: int) -> str:
-    from engine.kpi.quantiles import bucket_sql
+def _buckets() -> Bucket:
+    """This revision's buckets (migration 0030's; 0038 changed the head's)."""
+    from engine.kpi.hour_buckets import bucket_sql_0030
+    return bucket_sql_0030
+
+
+def _sqlite_count(r: str, n: int, bucket_sql: Bucket | None = None) -> str:
+    bucket_sql = bucket_sql or _buckets()
     total = " ".join(
         f"INSERT INTO kpi_hours_total ({_KEY}, n) SELECT {r}.measure, '{dim}', {r}.process, {key.format(r=r)}, "
         f"{bucket_sql(dim, f'{r}.hours', 'sqlite')}, {n} WHERE NOT {r}.unresolved "
@@ -39,8 +46,8 @@ def _sqlite_count(r: str, n: int) -> str:
     return f"{_0030._sqlite_count(r, n, bucket_sql)} {total}"
 
 
-def _pg_count(r: str, n: int) -> str:
-    from engine.kpi.quantiles import bucket_sql
+def _pg_count(r: str, n: int, bucket_sql: Bucket | None = None) -> str:
+    bucket_sql = bucket_sql or _buckets()
     total = " ".join(
         f"INSERT INTO kpi_hours_total AS k ({_KEY}, n) VALUES ({r}.measure, '{dim}', {r}.process, "
         f"{key.format(r=r)}, {bucket_sql(dim, f'{r}.hours', 'postgresql')}, {n}) "
@@ -91,12 +98,11 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     _replace_triggers(_triggers(dialect))
     from engine.kpi import quantiles  # the engine's own count (imported here: the models are the head's)
-    quantiles.count_totals(Session(bind=op.get_bind()))
+    quantiles.count_totals(Session(bind=op.get_bind()), _buckets())
     if dialect == "postgresql":
         op.execute("ANALYZE kpi_hours_total")
 
 
 def downgrade() -> None:
-    from engine.kpi import quantiles
-    _replace_triggers(_0030._triggers(op.get_bind().dialect.name, quantiles.bucket_sql))
+    _replace_triggers(_0030._triggers(op.get_bind().dialect.name, _buckets()))
     op.drop_table("kpi_hours_total")

@@ -28,26 +28,26 @@ _0031 = importlib.import_module("engine.store.migrations.versions.0031_kpi_hours
 _KEY = "measure, dekad, dim, process, label, bucket"
 
 
-def _sqlite_count(r: str, n: int) -> str:
+def _sqlite_count(r: str, n: int, bucket_sql: _0031.Bucket | None = None) -> str:
     from engine.kpi import dekads
-    from engine.kpi.quantiles import bucket_sql
+    bucket_sql = bucket_sql or _0031._buckets()
     dekad = " ".join(  # the day found once per upsert (a seek in kpi_day), as the day and month counts find it
         f"INSERT INTO kpi_hours_dekad ({_KEY}, n) SELECT {r}.measure, {dekads.sql('x.d')}, '{dim}', {r}.process, "
         f"{key.format(r=r)}, {bucket_sql(dim, f'{r}.hours', 'sqlite')}, {n} FROM (SELECT {_0028._sqlite_day(r)} "
         f"AS d) x WHERE NOT {r}.unresolved ON CONFLICT ({_KEY}) DO UPDATE SET n = n + excluded.n;"
         for dim, key in _0028.DIMS.items())
-    return f"{_0031._sqlite_count(r, n)} {dekad}"
+    return f"{_0031._sqlite_count(r, n, bucket_sql)} {dekad}"
 
 
-def _pg_count(r: str, n: int) -> str:
+def _pg_count(r: str, n: int, bucket_sql: _0031.Bucket | None = None) -> str:
     from engine.kpi import dekads
-    from engine.kpi.quantiles import bucket_sql
+    bucket_sql = bucket_sql or _0031._buckets()
     dekad = " ".join(
         f"INSERT INTO kpi_hours_dekad AS k ({_KEY}, n) SELECT {r}.measure, {dekads.sql('x.d')}, '{dim}', "
         f"{r}.process, {key.format(r=r)}, {bucket_sql(dim, f'{r}.hours', 'postgresql')}, {n} "
         f"FROM (SELECT kpi_day_of({r}.started_at) AS d) x "
         f"ON CONFLICT ({_KEY}) DO UPDATE SET n = k.n + excluded.n;" for dim, key in _0028.DIMS.items())
-    return f"IF NOT {r}.unresolved THEN {dekad} END IF; {_0031._pg_count(r, n)}"
+    return f"IF NOT {r}.unresolved THEN {dekad} END IF; {_0031._pg_count(r, n, bucket_sql)}"
 
 
 def upgrade() -> None:
