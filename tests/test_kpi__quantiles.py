@@ -32,7 +32,19 @@ from alembic import command
 from sqlalchemy import create_engine, delete, func, insert, inspect, select, text, update
 
 from engine import Engine
-from engine.kpi import day_rows, definitions, dekads, measures, months, quantiles, rank_reads, rollups, stats, times
+from engine.kpi import (
+    day_rows,
+    definitions,
+    dekads,
+    hour_buckets,
+    measures,
+    months,
+    quantiles,
+    rank_reads,
+    rollups,
+    stats,
+    times,
+)
 from engine.kpi import filters as filter_rules
 from engine.kpi.hour_buckets import EDGES_0030, EIGHTHS, bucket_sql_0030
 from engine.store.db import alembic_config
@@ -490,8 +502,8 @@ def test_the_page_reads_at_the_ranks_only_where_that_costs_less_than_sorting(app
         assert ranked_calls == ranked and len(counted) == asked, filters
         if asked and ranked:
             assert all(rows < 4000 / 2 for rows in counted)
-        elif asked:  # more count rows than cases (the ranks cost more than sorting): sorted
-            assert all(rows > count for rows in counted)
+        elif asked:  # the count rows and phase 2's reads (11 rows of the breakdown) cost more than sorting: sorted
+            assert all(quantiles.ROW_COST * rows + quantiles.ROW_READS * 11 > count for rows in counted)
         with eng.db.read() as s:
             window = filter_rules.parse(s, filters, BERLIN)
         for measure in defs.measures:
@@ -643,45 +655,49 @@ def test_0030_counts_in_buckets_per_dim_and_its_downgrade_in_whole_hours(approva
         command.upgrade(cfg, "head")
     eng.db.dispose()
     assert _buckets(eng, "person") == _expected(eng, "person", ladder)
-    weekly = lambda h: bisect.bisect_left(quantiles.EDGES["process"], h)  # noqa: E731 - whole hours, then the ladder
+    process = hour_buckets.edges_for(eng.db._writer.dialect.name)["process"]  # (PostgreSQL's first hours: quarters)
+    weekly = lambda h: bisect.bisect_left(process, h)  # noqa: E731 - whole hours, then the ladder
     assert _buckets(eng, "process") == _expected(eng, "process", weekly) != _expected(eng, "process", math.ceil)
     _load(eng, random.Random(14), 100)
     assert kept(eng) == recounted(eng)
-    eighths = lambda h: bisect.bisect_left(EIGHTHS, h)  # noqa: E731 - the head's role buckets (migration 0038)
-    assert _buckets(eng, "role") == _expected(eng, "role", eighths) != _expected(eng, "role", ladder)
+    role = hour_buckets.edges_for(eng.db._writer.dialect.name)["role"]  # (migration 0038: eighths on PostgreSQL)
+    assert _buckets(eng, "role") == _expected(eng, "role", lambda h: bisect.bisect_left(role, h))
 
 
 def test_0038_counts_roles_in_eighths_and_first_hours_in_quarters_its_downgrade_in_0030s(approval, berlin, db_url):
-    """The upgrade's triggers and count: per role each doubling of hours in eight, per process quarter hours up to
-    4 h, per person the ladder still; marked as 0038's (kpi_rollup_state.hour_buckets); the downgrade's: 0030's
-    buckets, unmarked, read in those. Each kept by its triggers as rows come in; the figures the same throughout."""
+    """PostgreSQL's upgrade: triggers and count per role in eighths of each doubling of hours, per process quarter
+    hours up to 4 h, per person the ladder still; SQLite keeps 0030's buckets. Each marks its counts
+    (kpi_rollup_state.hour_buckets); the downgrade: 0030's buckets, unmarked, read in those. Each kept by its
+    triggers as rows come in; the figures the same throughout."""
     eng = approval
+    dialect = eng.db._writer.dialect.name
     eng.rebuild_kpi_rollups()
     _load(eng, random.Random(31), 150)
     cfg = alembic_config(db_url)
-    ladder = lambda h: bisect.bisect_left(quantiles.LADDER, h)  # noqa: E731
-    eighths = lambda h: bisect.bisect_left(EIGHTHS, h)  # noqa: E731
-    old_process = lambda h: bisect.bisect_left(EDGES_0030["process"], h)  # noqa: E731 - whole hours to a week
-    new_process = lambda h: bisect.bisect_left(quantiles.EDGES["process"], h)  # noqa: E731 - quarters to 4 h
+    in_ = lambda edges: lambda h: bisect.bisect_left(edges, h)  # noqa: E731 - edges[b-1] < h <= edges[b]
+    head = hour_buckets.edges_for(dialect)
     try:
         command.downgrade(cfg, "0037")
         eng.db.dispose()
-        assert _buckets(eng, "role") == _expected(eng, "role", ladder) != _expected(eng, "role", eighths)
-        assert _buckets(eng, "process") == _expected(eng, "process", old_process)
+        assert _buckets(eng, "role") == _expected(eng, "role", in_(EDGES_0030["role"]))
+        assert _buckets(eng, "process") == _expected(eng, "process", in_(EDGES_0030["process"]))
         _load(eng, random.Random(32), 100)  # counted by 0036's triggers in 0030's buckets
         assert kept(eng) == recounted(eng, bucket_sql_0030)
         _same_figures(eng)
     finally:
         command.upgrade(cfg, "head")
     eng.db.dispose()
-    assert _buckets(eng, "role") == _expected(eng, "role", eighths)
-    assert _buckets(eng, "process") == _expected(eng, "process", new_process) != _expected(eng, "process",
-                                                                                            old_process)
-    assert _buckets(eng, "person") == _expected(eng, "person", ladder)
+    assert _buckets(eng, "role") == _expected(eng, "role", in_(head["role"]))
+    assert _buckets(eng, "process") == _expected(eng, "process", in_(head["process"]))
+    assert _buckets(eng, "person") == _expected(eng, "person", in_(quantiles.LADDER))
+    if dialect == "postgresql":
+        assert _expected(eng, "role", in_(EIGHTHS)) != _expected(eng, "role", in_(EDGES_0030["role"]))
+        assert _expected(eng, "process", in_(head["process"])) != _expected(eng, "process",
+                                                                            in_(EDGES_0030["process"]))
     _load(eng, random.Random(33), 100)
-    assert kept(eng) == recounted(eng, quantiles.bucket_sql)
+    assert kept(eng) == recounted(eng, functools.partial(quantiles.bucket_sql, edges=head))
     with eng.db.read() as s:
-        assert s.scalar(select(KpiRollupState.hour_buckets)) == "0038"
+        assert s.scalar(select(KpiRollupState.hour_buckets)) == {"postgresql": "0038", "sqlite": "0030"}[dialect]
     _same_figures(eng)
 
 

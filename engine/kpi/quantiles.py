@@ -4,13 +4,13 @@ The exact figures of stats.median and stats.p90 (the middle one or two done hour
 without reading every done case of the window, in two phases:
 
 1. where the ranks lie: `kpi_hours_month` (kept by triggers on kpi_case) counts the done cases per month, process
-   and bucket of hours (hour_buckets.EDGES: per process alone in quarter hours up to 4 h and whole hours up to a week,
-   per role in eighths of each doubling, per person in the wider LADDER; `edges`: those the database's counts are
-   in), per dim and label; `kpi_hours_day` the same per day. The window's whole months are summed from the
-   first, the days of its partial months at the edges (a window starts and ends on company days) from the second
-   (or, when its days outside the window that hold rows are fewer, the month's row less those days' rows),
-   per row of each breakdown and bucket and numbered in bucket order (engine/kpi/rank_buckets.py): the bucket that
-   holds each wanted rank and the rank inside it.
+   and bucket of hours (hour_buckets.edges_for: per process alone in whole hours up to a week, per role and person
+   in the wider LADDER; on PostgreSQL finer per role and for the first hours per process; `edges`: those the
+   database's counts are in), per dim and label; `kpi_hours_day` the same per day. The window's whole months are
+   summed from the first, the days of its partial months at the edges (a window starts and ends on company days)
+   from the second (or, when its days outside the window that hold rows are fewer, the month's row less those days'
+   rows), per row of each breakdown and bucket and numbered in bucket order (engine/kpi/rank_buckets.py): the
+   bucket that holds each wanted rank and the rank inside it.
 2. the values (engine/kpi/rank_reads.py): per wanted bucket whose ranks lie deep inside it, its least and greatest
    hours of any registration (two seeks: when equal, every case of the bucket has these hours, the rank's value),
    else one bounded read in an index
@@ -122,17 +122,19 @@ def usable(session: Session, measure: Measure, timezone: str) -> bool:
     outside = select(KpiHoursMonth.month).where(  # the measure first: a seek in the key, not a scan of every row
         KpiHoursMonth.measure == measure.key, KpiHoursMonth.month == OUTSIDE, KpiHoursMonth.dim == "process",
         KpiHoursMonth.n != 0)
-    if edges(session) is EDGES_0030:  # (below migration 0038: no mark, 0030's buckets)
+    if not has_column(session, KpiRollupState.__tablename__, "hour_buckets"):  # (below migration 0038: 0030's)
         return not session.scalar(select(exists(outside)))
     return session.scalar(select(KpiRollupState.hour_buckets).where(
-        KpiRollupState.id == 1, ~exists(outside))) == hour_buckets.REVISION
+        KpiRollupState.id == 1, ~exists(outside))) == hour_buckets.mark_for(session.get_bind().dialect.name)
 
 
 @per_transaction
 def edges(session: Session) -> dict[str, tuple]:
-    """The buckets the database's hour counts are in: the code's (hour_buckets.EDGES) from migration 0038 on, which
-    marks them in kpi_rollup_state.hour_buckets (usable checks the mark), else migration 0030's (EDGES_0030)."""
-    return EDGES if has_column(session, KpiRollupState.__tablename__, "hour_buckets") else EDGES_0030
+    """The buckets the database's hour counts are in: its dialect's (hour_buckets.edges_for) from migration 0038 on,
+    which marks them in kpi_rollup_state.hour_buckets (usable checks the mark), else migration 0030's."""
+    if has_column(session, KpiRollupState.__tablename__, "hour_buckets"):
+        return hour_buckets.edges_for(session.get_bind().dialect.name)
+    return EDGES_0030
 
 
 def cheaper(session: Session, measure: Measure, specs: list[Interval], window: Window,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, FetchedValue, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.store.base import Base
@@ -86,9 +86,10 @@ class KpiRollupState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     timezone: Mapped[str | None] = mapped_column(String(64))
     built_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # the migration whose buckets of hours the kpi_hours_* counts hold (0038: engine/kpi/hour_buckets.py); the page
-    # reads them only when they are the code's (quantiles.usable)
-    hour_buckets: Mapped[str] = mapped_column(String(4), nullable=False, server_default="0038")
+    # the migration whose buckets of hours the kpi_hours_* counts hold (engine/kpi/hour_buckets.py mark_for: 0038 on
+    # PostgreSQL, 0030 on SQLite; the database's default, set by migration 0038); the page reads them only when they
+    # are the code's (quantiles.usable)
+    hour_buckets: Mapped[str] = mapped_column(String(4), nullable=False, server_default=FetchedValue())
 
 
 class KpiCompletedDay(Base):
@@ -210,8 +211,8 @@ class KpiOpenDay(Base):
 
 class KpiHoursMonth(Base):
     """Done cases (kpi_case rows not unresolved) per measure, company month of registration, process and bucket of
-    hours (hour_buckets.EDGES: b holds edge[b-1] < hours <= edge[b]; per process quarter hours up to 4 h and whole
-    hours up to a week, per role eighths of each doubling, per person LADDER: migration 0038, 0030's before), each
+    hours (hour_buckets.edges_for: b holds edge[b-1] < hours <= edge[b]; per person LADDER, per role and process
+    migration 0030's on SQLite, finer ones on PostgreSQL from migration 0038), each
     counted three times: per process alone (dim 'process', label ''), per
     role and per person (dim 'role' / 'person', label: the role or person, '' for none). Kept by
     triggers on kpi_case (migration 0028): where the page's median and p90 lie before it reads them in the indexes

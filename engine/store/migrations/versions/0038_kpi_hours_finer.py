@@ -7,10 +7,11 @@ holds some 25,000 cases a measure, and migration 0030's LADDER buckets near a ro
 held ~60,000 first responses (~42,000 entries stepped for the overall, process and month rows). The role counts now
 split each doubling of hours in eight (hour_buckets.EIGHTHS, 121 buckets), the process counts the first 4 hours in
 quarters (hour_buckets.PROCESS); the person counts keep LADDER (a person holds a twentieth of a role's cases: finer
-buckets would cost phase 1 more rows than they save steps). The upgrade replaces the triggers (0036's, counting in
-the head's buckets) and counts the month, day, dekad and total rows again, and marks the counts as in 0038's buckets
-(`kpi_rollup_state.hour_buckets`: the page reads them only when they are its own, so code and counts never disagree
-on what a bucket holds); the downgrade puts 0030's buckets back and drops the mark.
+buckets would cost phase 1 more rows than they save steps). On PostgreSQL: the upgrade replaces the triggers (0036's,
+counting in the head's buckets) and counts the month, day, dekad and total rows again; SQLite keeps 0030's buckets
+(its phase 2 costs per read, hardly per entry stepped: hour_buckets.EDGES_0030). Both mark their counts' buckets in
+`kpi_rollup_state.hour_buckets` (0038 or 0030: the page reads them only when they are the code's, so code and
+counts never disagree on what a bucket holds); the downgrade puts 0030's buckets back and drops the mark.
 
 Revision ID: 0038
 Revises: 0037
@@ -44,14 +45,18 @@ def _recount(bucket: _0031.Bucket) -> None:
 
 
 def upgrade() -> None:
-    from engine.kpi.hour_buckets import bucket_sql
+    from engine.kpi.hour_buckets import EDGES, bucket_sql, edges_for, mark_for
+    dialect = op.get_bind().dialect.name
     op.add_column("kpi_rollup_state", sa.Column("hour_buckets", sa.String(4), nullable=False,
-                                                server_default=revision))
-    _recount(bucket_sql)
+                                                server_default=mark_for(dialect)))
+    if edges_for(dialect) is EDGES:  # (SQLite keeps 0030's buckets: hour_buckets.EDGES_0030 says why)
+        _recount(partial(bucket_sql, edges=EDGES))
 
 
 def downgrade() -> None:
-    from engine.kpi.hour_buckets import bucket_sql_0030
+    from engine.kpi.hour_buckets import EDGES, bucket_sql_0030, edges_for
+    dialect = op.get_bind().dialect.name
     with op.batch_alter_table("kpi_rollup_state") as table:  # (SQLite: the table copied without it)
         table.drop_column("hour_buckets")
-    _recount(bucket_sql_0030)
+    if edges_for(dialect) is EDGES:
+        _recount(bucket_sql_0030)
