@@ -75,11 +75,12 @@ def _ceil(value: str, dialect: str) -> str:
 bucket_sql_0030 = partial(bucket_sql, edges=EDGES_0030)  # the buckets of migrations 0030 to 0037
 
 
-def bounds(dim: str, bucket: int, edges: dict[str, tuple] | None = None) -> str:
-    """The SQL condition on `hours` of the bucket of a count of `dim` (bucket_sql's inverse)."""
-    edges = (edges or EDGES)[dim]
-    low = f"hours > {edges[bucket - 1]!r}" if bucket > 0 else ""
-    high = f"hours <= {edges[bucket]!r}" if bucket < len(edges) else ""
+def bounds(dim: str, bucket: int, edges: dict[str, tuple]) -> str:
+    """The SQL condition on `hours` of the bucket of a count of `dim` in `edges` (the database's: quantiles.edges;
+    bucket_sql's inverse)."""
+    found = edges[dim]
+    low = f"hours > {found[bucket - 1]!r}" if bucket > 0 else ""
+    high = f"hours <= {found[bucket]!r}" if bucket < len(found) else ""
     return " AND ".join(part for part in (low, high) if part)
 
 

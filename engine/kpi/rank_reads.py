@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from engine.kpi.day_rows import has_column
 from engine.kpi.definitions import Interval, Measure
 from engine.kpi.filters import Window
-from engine.kpi.hour_buckets import EDGES, bounds
+from engine.kpi.hour_buckets import bounds
 from engine.store.driver_sql import Placeholders
 from engine.store.types import UTCDateTime
 
@@ -42,9 +42,9 @@ class Reader:
     _DIM = {"by_role": "role", "by_person": "person"}  # the count a row's buckets come from; else 'process'
 
     def __init__(self, session: Session, measure: Measure, specs: list[Interval], window: Window,
-                 months: dict[str, tuple[datetime, datetime]], edges: dict[str, tuple] | None = None) -> None:
+                 months: dict[str, tuple[datetime, datetime]], edges: dict[str, tuple]) -> None:
         self.session, self.window, self.months = session, window, months
-        self.edges = edges or EDGES  # the buckets the counts are in (quantiles.edges)
+        self.edges = edges  # the buckets the database's counts are in (quantiles.edges)
         dialect = session.get_bind().dialect
         # the driver's own placeholders and values (driver_sql.Placeholders: SQLAlchemy's text() parsed each
         # statement's hundreds of parameters with a regular expression, ~30 ms a page at full size)
