@@ -62,6 +62,11 @@ def test_the_registrations_bounds_are_the_first_and_last_and_seek_the_index_ends
         assert (first, last) == (s.scalar(select(Instance.started_at).order_by(Instance.started_at).limit(1)),
                                  s.scalar(select(Instance.started_at).order_by(Instance.started_at.desc()).limit(1)))
         assert first <= instants()[0] and last == instants()[-1]
+        asked_again: list[str] = []  # once per session (the page's parts are handed the answer: day_rows.asked)
+        with measures_statements(s, asked_again):
+            assert measures.registration_bounds(s, everything) == (first, last)
+        assert asked_again == []
+    with registered.db.read() as s:
         if s.get_bind().dialect.name == "sqlite":
             seen: list[str] = []
             with measures_statements(s, seen):

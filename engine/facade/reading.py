@@ -164,8 +164,7 @@ class ReadingMixin(EngineBase):
     def _kpi_session(self) -> Iterator[Session]:
         with self.db.read() as s:
             if not self.db.is_sqlite:  # its few dozen statements each read a few thousand rows at most
-                queries.without_jit(s)
-                queries.without_parallel_workers(s)
+                queries.without_jit_or_parallel_workers(s)
             yield s
 
     def may_see_kpi(self, actor: str) -> bool:

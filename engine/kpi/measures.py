@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import iso
 from engine.kpi import months, rollups, score_days
+from engine.kpi.day_rows import per_transaction
 from engine.kpi.definitions import Interval, Measure, Point, SatisfactionSource
 from engine.kpi.filters import Window
 from engine.kpi.stats import Timing
@@ -74,11 +75,11 @@ class Registrations(NamedTuple):
 
 
 class Completions(NamedTuple):
-    """How many user tasks of a role a person completed in a month."""
+    """How many user tasks were completed in a month, of a role or by a person (dim: by_month, by_role, by_person;
+    key None: no person)."""
 
-    role: str
-    person: str | None
-    month: str
+    dim: str
+    key: str | None
     count: int
 
 
@@ -122,9 +123,10 @@ def _streamed(session: Session, query: Select) -> Iterator[Row]:
         yield from rows
 
 
+@per_transaction
 def registration_bounds(session: Session, window: Window) -> tuple[datetime | None, datetime | None]:
     """Bounds the registrations in the window lie within: the window's, else the first and last of all (two
-    lookups in the index on started_at)."""
+    lookups in the index on started_at; asked once per session, and handed to the page's parts: day_rows.asked)."""
     if window.start is not None and window.end is not None:
         return window.start, window.end
     # one subquery each: SQLite seeks the index's end for a lone min() or max() only, and scanned every entry of
@@ -290,8 +292,8 @@ def resolved(session: Session, process: str, point: Point, window: Window, timez
 
 
 def completed_tasks(session: Session, window: Window, now: datetime, timezone: str) -> list[Completions]:
-    """The user tasks completed in the window per role, person and month: summed from the rollup kept per company
-    day (engine/kpi/rollups.py) when it holds this zone's counts, else counted."""
+    """The user tasks completed in the window per month, per role and per person: summed from the rollup kept per
+    company day (engine/kpi/rollups.py) when it holds this zone's counts, else counted."""
     if rollups.usable(session, timezone):
         return [Completions(*row) for row in rollups.completed(session, window)]
     return completed_counted(session, window, timezone)
@@ -305,8 +307,11 @@ def completed_counted(session: Session, window: Window, timezone: str) -> list[C
     if bounds is None:
         return []
     query = window.narrow(done, Task.completed_at, Task.process_key).where(Task.completed_at.between(*bounds))
-    return [Completions(*row) for row in months.counts(
-        session, query, Task.completed_at, [Task.role, Task.completed_by], bounds, timezone)]
+    sums: Counter[tuple[str, str | None]] = Counter()
+    for role, person, month, n in months.counts(session, query, Task.completed_at, [Task.role, Task.completed_by],
+                                                bounds, timezone):
+        sums.update({("by_month", month): n, ("by_role", role): n, ("by_person", person): n})
+    return [Completions(dim, key, n) for (dim, key), n in sums.items()]
 
 
 def _completions(session: Session, done: Select, window: Window) -> tuple[datetime, datetime] | None:

@@ -81,7 +81,8 @@ def rows(session: Session, day: type, month: type | None, columns: Sequence[str]
     leaves out the sums of zero."""
     if month is None or not has_table(session, month.__tablename__):
         return _days(day, columns, where, days).subquery()
-    held = held_days(session, day.day, *where(day))
+    # the days rows are held on matter only to a window with an end (everything is every month's row)
+    held = None if days == (None, None) else held_days(session, day.day, *where(day))
     whole, partial = split(*_widened(held, days))
     parts = []
     for first, last in partial:

@@ -43,8 +43,10 @@ COLUMNS = (KpiOpenCase.measure, KpiOpenCase.instance_id, KpiOpenCase.process, Kp
 
 
 class Open(NamedTuple):
-    """The open cases of one month, role and person (None: not offered yet / no assignee), and the late ones."""
+    """The open cases of one process, month, role and person (None: not offered yet / no assignee), and the late
+    ones."""
 
+    process: str
     month: str
     role: str | None
     person: str | None
@@ -131,42 +133,43 @@ def usable(session: Session, measure: definitions.Measure, timezone: str) -> boo
         return False
     outside = select(KpiOpenDay.day).where(KpiOpenDay.measure == measure.key, KpiOpenDay.day == OUTSIDE,
                                            KpiOpenDay.n != 0)  # the measure first: a seek in the key
-    zone = session.scalar(select(KpiRollupState.timezone).where(KpiRollupState.id == 1, ~exists(outside)))
-    if zone != timezone:
+    zone = select(KpiRollupState.timezone).where(KpiRollupState.id == 1, ~exists(outside)).scalar_subquery()
+    rows = session.execute(select(KpiOpenEnd.bpmn_id, KpiOpenEnd.measure, KpiOpenEnd.process, zone).where(
+        KpiOpenEnd.measure == measure.key)).all()  # (the zone on each row: one statement, not two)
+    if not rows:  # (a measure always has end tasks: kpi_open_end was never filled for it)
         return False
-    kept = set(session.execute(select(KpiOpenEnd.bpmn_id, KpiOpenEnd.measure, KpiOpenEnd.process).where(
-        KpiOpenEnd.measure == measure.key)).tuples())
-    return kept == ends([measure])
+    return all(row[3] == timezone for row in rows) and {tuple(row[:3]) for row in rows} == ends([measure])
 
 
-def counts(session: Session, measure: str, process: str, window: Window, late_before: datetime,
+def counts(session: Session, measure: str, processes: list[str], window: Window, late_before: datetime,
            timezone: str) -> list[Open]:
-    """The open cases of the measure and process registered in the window's days, per month, role and person, and
-    how many of them were registered before `late_before` (now - target)."""
+    """The open cases of the measure and processes registered in the window's days, per process, month, role and
+    person, and how many of them were registered before `late_before` (now - target): two statements for all the
+    processes (each a round trip, which on PostgreSQL cost more than the rows)."""
     boundary = late_before.astimezone(ZoneInfo(timezone)).date()
     month = month_of_day(KpiOpenDay.day)
-    keys = (month, KpiOpenDay.role, KpiOpenDay.person)
+    keys = (KpiOpenDay.process, month, KpiOpenDay.role, KpiOpenDay.person)
     n = func.sum(KpiOpenDay.n)
     query = select(*keys, n, func.sum(case((KpiOpenDay.day < boundary.isoformat(), KpiOpenDay.n), else_=0))).where(
-        KpiOpenDay.measure == measure, KpiOpenDay.process == process)
+        KpiOpenDay.measure == measure, KpiOpenDay.process.in_(processes))
     if window.day_from is not None:
         query = query.where(KpiOpenDay.day >= window.day_from.isoformat())
     if window.day_to is not None:
         query = query.where(KpiOpenDay.day <= window.day_to.isoformat())
-    found = {(m, role or None, person or None): [int(total), int(late)]
-             for m, role, person, total, late in session.execute(query.group_by(*keys).having(n != 0))}
+    found = {(p, m, role or None, person or None): [int(total), int(late)]
+             for p, m, role, person, total, late in session.execute(query.group_by(*keys).having(n != 0))}
     # the boundary day: late when registered before late_before, counted from the rows of that day
     start = day_start(boundary, timezone)
     start = start if window.start is None else max(start, window.start)
     end = late_before if window.end is None else min(late_before, window.end)
     if start < end:
-        exact = select(KpiOpenCase.role, KpiOpenCase.person, func.count()).where(
-            KpiOpenCase.measure == measure, KpiOpenCase.process == process, KpiOpenCase.started_at >= start,
-            KpiOpenCase.started_at < end).group_by(KpiOpenCase.role, KpiOpenCase.person)
+        exact = select(KpiOpenCase.process, KpiOpenCase.role, KpiOpenCase.person, func.count()).where(
+            KpiOpenCase.measure == measure, KpiOpenCase.process.in_(processes), KpiOpenCase.started_at >= start,
+            KpiOpenCase.started_at < end).group_by(KpiOpenCase.process, KpiOpenCase.role, KpiOpenCase.person)
         label = boundary.strftime("%Y-%m")
-        for role, person, count in session.execute(exact):
-            found[(label, role or None, person or None)][1] += count
-    return [Open(m, role, person, total, late) for (m, role, person), (total, late) in found.items()]
+        for process, role, person, count in session.execute(exact):
+            found[(process, label, role or None, person or None)][1] += count
+    return [Open(*key, total, late) for key, (total, late) in found.items()]
 
 
 def nonzero_rows(session: Session) -> set[tuple]:

@@ -191,12 +191,12 @@ def _volume(session: Session, window: filter_rules.Window, instances: Registered
     def completed(rows: list[measures.Completions]) -> dict:
         return {"completed": sum(r.count for r in rows)}
 
+    per_dim = {name: [row for row in done if row.dim == name] for name in ("by_month", "by_role", "by_person")}
     return {"by_process": _grouped(instances, lambda r: r.process,
                                    lambda rows: {"started": sum(r.count for r in rows)}),
             "by_month": _grouped(instances, lambda r: r.month, started),
-            "tasks": {"overall": completed(done), "by_month": _grouped(done, lambda d: d.month, completed),
-                      "by_role": _grouped(done, lambda d: d.role, completed),
-                      "by_person": _grouped(done, lambda d: d.person, completed)}}
+            "tasks": {"overall": completed(per_dim["by_month"]),  # (a task is completed in one month)
+                      **{name: _grouped(rows, lambda d: d.key, completed) for name, rows in per_dim.items()}}}
 
 
 def _only_team(report: dict | list, team: tuple[frozenset[str], frozenset[str]]) -> dict | list:
@@ -228,7 +228,7 @@ def build(session: Session, user: Person, now: datetime, filters: dict,
         return {"filters": window.as_dict(), "timezone": defs.timezone, "generated_at": now.isoformat(),
                 "view": "own", **dict.fromkeys(TEAM_SECTIONS), "appraisal": appraisal_figures(session, window,
                                                                                              view.people)}
-    times.prepare(session, defs.measures, defs.timezone)  # (asked once for the page: its parts are told)
+    times.prepare(session, defs.measures, window, defs.timezone)  # (asked once for the page: its parts are told)
     with beside(sessions, asked(session)) as parts:
         started = _start_times(parts, defs, window, now)  # (authorized above: a part reads team figures only)
         people = appraisal_figures(session, window, view.people)

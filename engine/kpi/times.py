@@ -72,10 +72,11 @@ def supported(session: Session, measure: Measure) -> bool:
     return has_table(session, KpiCase.__tablename__)
 
 
-def prepare(session: Session, measures_: Iterable[Measure], timezone: str) -> None:
-    """Asks what the measures' breakdowns and the page's other sections both ask of the schema and the rollups
-    (kept for the session: a page reading its measures on sessions of their own hands them the answers,
-    day_rows.asked, so each is asked once)."""
+def prepare(session: Session, measures_: Iterable[Measure], window: Window, timezone: str) -> None:
+    """Asks what the measures' breakdowns and the page's other sections both ask of the schema, the rollups and the
+    window's registrations (kept for the session: a page reading its measures on sessions of their own hands them
+    the answers, day_rows.asked, so each is asked once)."""
+    measures.registration_bounds(session, window)
     if rollups.usable(session, timezone):
         has_column(session, "kpi_case", "month")
         quantiles.edges(session)
@@ -91,8 +92,7 @@ def breakdown(session: Session, measure: Measure, window: Window, now: datetime,
     rows: Rows = {name: {} for name in DIMENSIONS}
     if span and specs:
         _decided(session, measure, specs, window, span, timezone, rows)
-        for spec in specs:
-            _open(session, measure, spec, window, now, span, timezone, rows)
+        _open(session, measure, specs, window, now, span, timezone, rows)
     overall = _Counts()
     for counts in rows["by_process"].values():  # a case has one process: the overall row is the processes' sum
         overall.add(counts)
@@ -161,18 +161,20 @@ def _flag(condition: ColumnElement) -> ColumnElement:
     return case((condition, 1), else_=0)
 
 
-def _open(session: Session, measure: Measure, spec: Interval, window: Window, now: datetime, span: list,
+def _open(session: Session, measure: Measure, specs: list[Interval], window: Window, now: datetime, span: list,
           timezone: str, rows: Rows) -> None:
-    """The spec's open cases: running or halted instances registered in the window without a decided row, per
-    month and the role and assignee of the first waiting end task (None: not offered yet): summed from their
-    counts per company day (engine/kpi/open_cases.py) when usable, else counted live."""
+    """The specs' open cases: running or halted instances registered in the window without a decided row, per
+    process (each spec has its own: kpi.yaml keys them by process), month and the role and assignee of the first
+    waiting end task (None: not offered yet): summed from their counts per company day (engine/kpi/open_cases.py)
+    when usable, else counted live."""
     late_before = now - timedelta(hours=measure.target_hours)
     if open_cases.usable(session, measure, timezone):
-        found = open_cases.counts(session, measure.key, spec.process, window, late_before, timezone)
+        found = open_cases.counts(session, measure.key, [s.process for s in specs], window, late_before, timezone)
     else:
-        found = _open_counted(session, measure, spec, window, late_before, span)
-    for month, role, person, n_open, n_late in found:
-        for counts in _spread(rows, (spec.process, month, role, person)):
+        found = [(spec.process, *row) for spec in specs
+                 for row in _open_counted(session, measure, spec, window, late_before, span)]
+    for process, month, role, person, n_open, n_late in found:
+        for counts in _spread(rows, (process, month, role, person)):
             counts.add_open(n_open, n_late)
 
 

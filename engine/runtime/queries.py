@@ -122,11 +122,13 @@ def without_jit(session: Session) -> None:
     session.execute(text("SET LOCAL jit = off"))
 
 
-def without_parallel_workers(session: Session) -> None:
-    """PostgreSQL, in a transaction: no parallel workers for its remaining statements. The KPI page's sums over a
-    month rollup (a few thousand rows, but many pages once its counts were rewritten) were planned with a Gather of
+def without_jit_or_parallel_workers(session: Session) -> None:
+    """PostgreSQL, in a transaction: neither JIT (without_jit) nor parallel workers for its remaining statements, set
+    by one statement (the KPI page opens three such sessions; each statement a round trip). The KPI page's sums over
+    a month rollup (a few thousand rows, but many pages once its counts were rewritten) were planned with a Gather of
     two workers: starting them cost 7-9 ms of a 4-5 ms statement (EXPLAIN ANALYZE at a million instances)."""
-    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    session.execute(text("SELECT set_config('jit', 'off', true), "
+                         "set_config('max_parallel_workers_per_gather', '0', true)"))
 
 
 def generic_plan_fits(process: str | None, role: str | None, overdue: bool | None) -> bool:
