@@ -310,7 +310,8 @@ def completed_counted(session: Session, window: Window, timezone: str) -> list[C
     sums: Counter[tuple[str, str | None]] = Counter()
     for role, person, month, n in months.counts(session, query, Task.completed_at, [Task.role, Task.completed_by],
                                                 bounds, timezone):
-        sums.update({("by_month", month): n, ("by_role", role): n, ("by_person", person): n})
+        sums.update({(dim, key): n for dim, key in zip(rollups.COMPLETED_DIMENSIONS, (month, role, person),
+                                                          strict=True)})
     return [Completions(dim, key, n) for (dim, key), n in sums.items()]
 
 

@@ -51,6 +51,7 @@ from engine.kpi import appraisal, definitions, measures, opinions, safety, sales
 from engine.kpi import filters as filter_rules
 from engine.kpi.day_rows import asked
 from engine.kpi.parallel_reads import Beside, Pending, Sessions, beside
+from engine.kpi.rollups import COMPLETED_DIMENSIONS
 from engine.runtime import access
 from engine.users import Person
 
@@ -191,7 +192,7 @@ def _volume(session: Session, window: filter_rules.Window, instances: Registered
     def completed(rows: list[measures.Completions]) -> dict:
         return {"completed": sum(r.count for r in rows)}
 
-    per_dim = {name: [row for row in done if row.dim == name] for name in ("by_month", "by_role", "by_person")}
+    per_dim = {name: [row for row in done if row.dim == name] for name in COMPLETED_DIMENSIONS}
     return {"by_process": _grouped(instances, lambda r: r.process,
                                    lambda rows: {"started": sum(r.count for r in rows)}),
             "by_month": _grouped(instances, lambda r: r.month, started),
