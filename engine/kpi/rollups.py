@@ -224,10 +224,7 @@ def completed(session: Session, window: Window) -> list[tuple[str, str | None, i
     (COMPLETED_DIMENSIONS; None for no person), summed by the database three ways in one statement (its whole months
     from kpi_completed_month, migration 0032): ~130 rows, where the ~4,600 per role, person and month for everything
     at a million instances cost more to turn into Python objects and group again than to sum."""
-    def where(table: type) -> list:
-        return [] if window.process is None else [table.process_key == window.process]
-
-    found = month_rows.rows(session, KpiCompletedDay, KpiCompletedMonth, ("role", "person", "n"), where,
+    found = month_rows.rows(session, KpiCompletedDay, KpiCompletedMonth, ("role", "person", "n"), _chosen(window),
                             (window.day_from, window.day_to))
     n = func.sum(found.c.n)
     grouped = union_all(*(select(literal(dim), column, n).group_by(column).having(n != 0) for dim, column in zip(
@@ -237,22 +234,22 @@ def completed(session: Session, window: Window) -> list[tuple[str, str | None, i
 
 
 def registered(session: Session, window: Window) -> list[tuple[str, str | None, str, int]]:
-    """(process, outcome, month, count) of the instances registered in the window's days (a few rows a day: no
-    month table)."""
-    return _summed(session, KpiRegisteredDay, None, ("process_key", "outcome"), window)
+    """(process, outcome or None, month, count) of the instances registered in the window's days, non-zero sums (a
+    few rows a day: no month table)."""
+    found = month_rows.rows(session, KpiRegisteredDay, None, ("process_key", "outcome", "n"), _chosen(window),
+                            (window.day_from, window.day_to))
+    columns = (found.c.process_key, found.c.outcome, found.c.month)
+    n = func.sum(found.c.n)
+    rows = session.execute(select(*columns, n).group_by(*columns).having(n != 0))
+    return [(process, outcome or None, m, int(count)) for process, outcome, m, count in rows]
 
 
-def _summed(session: Session, day: type, month: type | None, keys: tuple[str, str],
-            window: Window) -> list[tuple[str, str | None, str, int]]:
-    """(first key, second key or None for '', month, count) of a rollup's non-zero sums over the window's days."""
+def _chosen(window: Window) -> Callable[[type], list]:
+    """A rollup table's filter for the window's process (none: every process)."""
     def where(table: type) -> list:
         return [] if window.process is None else [table.process_key == window.process]
 
-    found = month_rows.rows(session, day, month, (*keys, "n"), where, (window.day_from, window.day_to))
-    columns = (found.c[keys[0]], found.c[keys[1]], found.c.month)
-    n = func.sum(found.c.n)
-    rows = session.execute(select(*columns, n).group_by(*columns).having(n != 0))
-    return [(first, second or None, m, int(count)) for first, second, m, count in rows]
+    return where
 
 
 def nonzero_rows(session: Session) -> dict[str, set[tuple]]:
