@@ -152,7 +152,10 @@ def test_work_in_one_operation_is_refused_before_it_is_done(deploy, script, frag
 
 
 def test_memory_is_bounded_even_where_no_operator_guard_applies(deploy):
-    engine = deploy("l = []\nfor i in range(100000):\n    l.append('x' * 500000 + str(i))")
+    # texts of the largest size an operator may make (MAX_TEXT), each a new one: the memory bound is reached in ~256
+    # steps of one copy each (half a MB and a second copy per step used up the 1 s of CPU first on a loaded 2-core
+    # machine: CI, 2026-12-07)
+    engine = deploy(f"l = []\nfor i in range(100000):\n    l.append('x' * {limits.MAX_TEXT})")
     refused_start(engine, f"more than {limits.MEMORY_MB} MB of memory")
 
 
