@@ -14,7 +14,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Select, Subquery, delete, select, text, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Subquery,
+    cast,
+    delete,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from engine.kpi.day_rows import has_table, held
@@ -146,3 +159,34 @@ def _days(day: type, columns: Sequence[str], where: Callable[[type], list[Column
     if days[1] is not None:
         query = query.where(day.day <= days[1].isoformat())
     return query
+
+
+def summed(session: Session, rows: Subquery, keys: dict[str, str], sums: Sequence[str],
+           by: Sequence[str] = ()) -> dict[tuple, list[int]]:
+    """(dimension, key, *by) -> the sums of `sums` of the rows per each dimension of `keys` (dimension -> column;
+    'month' among them), non-zero sums only. Two groupings, not one a dimension: per month, and per every other
+    key at once, spread to each of them here (a few hundred groups). SQLite sorts each grouping not in an index's
+    order (it has no hash aggregate): two sorts of a window's rows instead of one a dimension, and for the whole
+    time (the month table alone) both stream from the table's key and its index in that order (migration 0039)."""
+    month = next(dim for dim, name in keys.items() if name == "month")
+    others = [(dim, name) for dim, name in keys.items() if name != "month"]
+    width = len(others)
+    found: dict[tuple, list[int]] = {}
+    for grouping, *values in session.connection().execute(_groupings(rows, [name for _, name in others], sums, by)):
+        tail, counts = tuple(values[width:width + len(by)]), [int(c) for c in values[width + len(by):]]
+        spread = [(month, values[0])] if grouping == 0 else [(dim, values[n]) for n, (dim, _) in enumerate(others)]
+        for dim, key in spread:
+            total = found.setdefault((dim, key, *tail), [0] * len(sums))
+            total[:] = [a + b for a, b in zip(total, counts, strict=True)]
+    return {key: counts for key, counts in found.items() if any(counts)}
+
+
+def _groupings(rows: Subquery, keyed: list[str], sums: Sequence[str], by: Sequence[str]) -> Select:
+    """SQL: the sums per month (grouping 0, the month in the first key's place) and per the `keyed` columns at once
+    (grouping 1), each with `by`, as one UNION ALL."""
+    extra = [rows.c[name] for name in by]
+    totals = [func.sum(rows.c[name]) for name in sums]
+    blanks = [cast(null(), String) for _ in keyed[1:]]  # (both arms as wide)
+    per_month = select(literal(0), rows.c.month, *blanks, *extra, *totals).group_by(rows.c.month, *extra)
+    columns = [rows.c[name] for name in keyed]
+    return union_all(per_month, select(literal(1), *columns, *extra, *totals).group_by(*columns, *extra))

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, exists, func, insert, literal, select, text, union_all
+from sqlalchemy import Select, delete, exists, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from engine.days import day_start
@@ -221,16 +221,15 @@ COMPLETED_DIMENSIONS = ("by_month", "by_role", "by_person")
 
 def completed(session: Session, window: Window) -> list[tuple[str, str | None, int]]:
     """(dimension, key, count) of the user tasks completed in the window's days, per month, role and person
-    (COMPLETED_DIMENSIONS; None for no person), summed by the database three ways in one statement (its whole months
-    from kpi_completed_month, migration 0032): ~130 rows, where the ~4,600 per role, person and month for everything
-    at a million instances cost more to turn into Python objects and group again than to sum."""
+    (COMPLETED_DIMENSIONS; None for no person), summed by the database per month and per role and person in one
+    statement (month_rows.summed; its whole months from kpi_completed_month, migration 0032): ~130 rows, where the
+    ~4,600 per role, person and month for everything at a million instances cost more to turn into Python objects
+    and group again than to sum."""
     found = month_rows.rows(session, KpiCompletedDay, KpiCompletedMonth, ("role", "person", "n"), _chosen(window),
                             (window.day_from, window.day_to))
-    n = func.sum(found.c.n)
-    grouped = union_all(*(select(literal(dim), column, n).group_by(column).having(n != 0) for dim, column in zip(
-        COMPLETED_DIMENSIONS, (found.c.month, found.c.role, found.c.person), strict=True)))
-    return [(dim, key or None if dim == "by_person" else key, int(count))
-            for dim, key, count in session.execute(grouped)]
+    sums = month_rows.summed(session, found, dict(zip(COMPLETED_DIMENSIONS, ("month", "role", "person"), strict=True)),
+                             ("n",))
+    return [(dim, key or None if dim == "by_person" else key, count) for (dim, key), (count,) in sums.items()]
 
 
 def registered(session: Session, window: Window) -> list[tuple[str, str | None, str, int]]:

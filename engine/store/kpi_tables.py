@@ -319,3 +319,23 @@ class KpiScoreMonth(Base):
     person: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+def _on_sqlite(index: Index) -> Index:
+    return index.ddl_if(dialect="sqlite")
+
+
+# The "everything" window's sums of the month rows per month and per their other keys (engine/kpi/month_rows.summed),
+# each streamed on SQLite from a table's key or an index in its grouping's order (no hash aggregate there: each was a
+# sort of a few thousand rows); PostgreSQL hashes them, and an index holding a count would cost the month rows their
+# HOT updates (migration 0039)
+GROUPED_ON_SQLITE = (
+    _on_sqlite(Index("ix_kpi_case_month_keys", KpiCaseMonth.measure, KpiCaseMonth.process, KpiCaseMonth.role,
+                     KpiCaseMonth.person, KpiCaseMonth.done, KpiCaseMonth.within, KpiCaseMonth.unresolved)),
+    _on_sqlite(Index("ix_kpi_completed_month_keys", KpiCompletedMonth.role, KpiCompletedMonth.person,
+                     KpiCompletedMonth.process_key, KpiCompletedMonth.n)),
+    _on_sqlite(Index("ix_kpi_score_month_month", KpiScoreMonth.process, KpiScoreMonth.month, KpiScoreMonth.value,
+                     KpiScoreMonth.n)),
+    _on_sqlite(Index("ix_kpi_score_month_keys", KpiScoreMonth.process, KpiScoreMonth.role, KpiScoreMonth.person,
+                     KpiScoreMonth.value, KpiScoreMonth.n)),
+)
