@@ -77,12 +77,13 @@ def test_the_registrations_bounds_are_the_first_and_last_and_seek_the_index_ends
 
 
 @contextlib.contextmanager
-def measures_statements(session, seen: list[str]):
-    """The SQL text of the statements the session's connection runs meanwhile (parameters inlined: none here)."""
+def measures_statements(session, seen: list, parameters: bool = False):
+    """The SQL text of the statements the session's connection runs meanwhile (parameters inlined: none here), or
+    with `parameters` (statement, its parameters) pairs."""
     conn = session.connection()
 
-    def note(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
+    def note(_conn, _cursor, statement, bound, *_args) -> None:
+        seen.append((statement, bound) if parameters else statement)
 
     event.listen(conn, "before_cursor_execute", note)
     try:

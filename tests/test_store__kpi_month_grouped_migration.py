@@ -5,11 +5,9 @@ them (down to 0038 and up again), and PostgreSQL, which hashes these few thousan
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, inspect
 
 from engine.kpi import case_days, definitions, rollups, score_days
 from engine.kpi.filters import Window
@@ -18,6 +16,7 @@ from engine.store.kpi_tables import GROUPED_ON_SQLITE
 from tests import test_kpi__case_rows as case_rows_test
 from tests import test_kpi__figures as figures
 from tests.test_kpi__month_rollups import WINDOWS
+from tests.test_kpi__months import measures_statements
 
 EVERYTHING = Window(start=None, end=None, process=None)
 NAMES = {index.name for index in GROUPED_ON_SQLITE}
@@ -28,26 +27,11 @@ def data_set(_schema, tmp_path_factory):
     yield from figures.repository_data_set(_schema, tmp_path_factory, case_rows_test.build)
 
 
-@contextlib.contextmanager
-def _statements(session, seen: list[tuple[str, object]]):
-    """The statements (with their parameters) the session's connection runs meanwhile."""
-    conn = session.connection()
-
-    def note(_conn, _cursor, statement, parameters, *_args) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(conn, "before_cursor_execute", note)
-    try:
-        yield
-    finally:
-        event.remove(conn, "before_cursor_execute", note)
-
-
 def _grouped_reads(eng) -> list[tuple[str, object]]:
     """The page's three grouped reads of the month rows, for the whole time."""
     defs = definitions.load()
     seen: list[tuple[str, object]] = []
-    with eng.db.read() as s, _statements(s, seen):
+    with eng.db.read() as s, measures_statements(s, seen, parameters=True):
         for measure in defs.measures:
             case_days.decided_rows(s, measure.key, [spec.process for spec in measure.intervals], EVERYTHING)
         rollups.completed(s, EVERYTHING)
