@@ -151,12 +151,22 @@ def test_work_in_one_operation_is_refused_before_it_is_done(deploy, script, frag
     refused_start(deploy(script), fragment)
 
 
-def test_memory_is_bounded_even_where_no_operator_guard_applies(deploy):
-    # texts of the largest size an operator may make (MAX_TEXT), each a new one: the memory bound is reached in ~256
-    # steps of one copy each (half a MB and a second copy per step used up the 1 s of CPU first on a loaded 2-core
-    # machine: CI, 2026-12-07)
-    engine = deploy(f"l = []\nfor i in range(100000):\n    l.append('x' * {limits.MAX_TEXT})")
-    refused_start(engine, f"more than {limits.MEMORY_MB} MB of memory")
+def test_memory_is_bounded_even_where_no_operator_guard_applies(deploy, monkeypatch):
+    # the same bound (the address space beyond the process's start, child._limit_memory) at 32 MB for this test's
+    # sandbox processes: reaching 256 MB first-touches 65,536 pages, which cost more than the 1 s CPU budget on a
+    # slow, loaded 2-core machine (CI flaked on it twice, 2026-12-07); texts of the largest size an operator may make
+    boot = host._BOOT.replace("from engine.sandbox.child import main",
+                              "from engine.sandbox import limits; limits.MEMORY_MB = 32; "
+                              "from engine.sandbox.child import main")
+    assert boot != host._BOOT
+    monkeypatch.setattr(host, "_BOOT", boot)
+    pool = host._Pool()  # processes of their own, started with the smaller bound
+    monkeypatch.setattr(host, "POOL", pool)
+    try:
+        engine = deploy(f"l = []\nfor i in range(100000):\n    l.append('x' * {limits.MAX_TEXT})")
+        refused_start(engine, "more than 32 MB of memory")
+    finally:
+        pool.close()
 
 
 def test_a_text_built_from_shared_pieces_is_refused_before_it_is_built(deploy):
