@@ -136,3 +136,4 @@ from webui.api import search  # noqa: E402, F401
 from webui.api import incidents  # noqa: E402, F401
 from webui.api import prices  # noqa: E402, F401
 from webui.api import customers  # noqa: E402, F401
+from webui.api import query_names  # noqa: E402, F401  (refuses undeclared query parameters)

@@ -129,7 +129,8 @@ WHY = {
     415: "the body is sent as another media type (a form, plain text): send JSON as Content-Type: application/json",
     422: "invalid fields (see `fields`: a number that is not finite, such as 1e400, or beyond ±(2^53 - 1) in "
          "form data, full-width digits for a number; a text the API keeps may not hold NUL; an Idempotency-Key "
-         "used before for another request), or (deployments) invalid definitions (see `problems`)",
+         "used before for another request; a query parameter the operation does not declare), or (deployments) "
+         "invalid definitions (see `problems`)",
     429: "too many failed logins for this user name or from this address: locked out until Retry-After "
          "seconds have passed or an administrator unlocks it",
 }
@@ -166,6 +167,7 @@ def _op(summary: str, ok: int, schema: dict, errors: tuple[int, ...], body: str 
     operation_id, summary = summary.split(": ", 1)
     if body:  # every JSON body is read by webui/api/body.py, which refuses another media type
         errors = tuple(sorted({*errors, 415}))
+    errors = tuple(sorted({*errors, 422}))  # a query parameter the operation does not declare (query_names.py)
     op: dict = {"summary": summary, "operationId": operation_id,
                 "responses": {str(ok): _json(schema, summary, headers), **_errors(*errors)}}
     if body:
@@ -343,10 +345,7 @@ def document() -> dict:
             "cancelIncident: administrators: cancel the halted instance, with a reason, without running the "
             "failed step; the resolved incident", 200, ref("Incident"), (400, 401, 403, 404, 409, 413, 422),
             body="CancelIncidentRequest", params=INCIDENT_ID)},
-        "/openapi.json": {"get": {"summary": "this document", "operationId": "openapi", "security": [],
-                                  "responses": {"200": {"description": "the OpenAPI document",
-                                                        "content": {"application/json": {
-                                                            "schema": {"type": "object"}}}}}}},
+        "/openapi.json": {"get": _op("openapi: this document", 200, {"type": "object"}, (), public=True)},
     }
     return {
         "openapi": "3.1.0",
