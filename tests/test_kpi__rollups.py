@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -136,10 +137,15 @@ def test_a_page_asks_each_question_of_the_schema_and_the_rollups_once(data_set):
 
 
 @pytest.fixture
-def berlin(monkeypatch: pytest.MonkeyPatch) -> None:
-    """kpi.yaml with `timezone: Europe/Berlin`."""
+def berlin(approval: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """kpi.yaml with `timezone: Europe/Berlin`. The days and the zone of the rollups stay from one test to the next
+    on PostgreSQL (tests/conftest.py KEPT_TABLES): they are built for Asia/Shanghai again after the test."""
     defs = dataclasses.replace(definitions.load(), timezone=BERLIN)
-    monkeypatch.setattr(definitions, "load", lambda *_: defs)
+    with monkeypatch.context() as m:
+        m.setattr(definitions, "load", lambda *_: defs)
+        yield
+    if not approval.db.is_sqlite:
+        approval.rebuild_kpi_rollups()
 
 
 def _utc(text_: str) -> datetime:

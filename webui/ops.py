@@ -81,7 +81,8 @@ def _registry() -> CollectorRegistry:
 
 @blueprint.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """200 when the database answers and its schema is the code's; 503 otherwise (with why)."""
+    """200 when the database answers and its schema is the code's; 503 otherwise (with why). `kpi` says whether the
+    KPI page can use every count kept for it (a kpi.yaml change needs `salesflow kpi rebuild`)."""
     try:
         schema = engine().health()
     except Exception as exc:  # any failure to reach the database means unhealthy
@@ -89,7 +90,10 @@ def healthz() -> tuple[Response, int]:
     if not schema["current"]:
         return jsonify(status="unavailable", database="ok", schema=schema,
                        error="the database schema is not the code's: run salesflow init"), 503
-    return jsonify(status="ok", database="ok", schema=schema), 200
+    kpi = engine().kpi_counts_state()
+    if not kpi["current"]:  # the page still answers, from every source row: slow, not down
+        kpi["warning"] = "the KPI page counts these again on every view (slow at scale): run salesflow kpi rebuild"
+    return jsonify(status="ok", database="ok", schema=schema, kpi=kpi), 200
 
 
 @blueprint.get("/metrics")

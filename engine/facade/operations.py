@@ -31,6 +31,15 @@ class OperationsMixin(EngineBase):
         with self.db.read() as s:
             return health.schema_state(s, self.db.url)
 
+    def kpi_counts_state(self) -> dict:
+        """{"current": bool, "stale": [...]}: whether the KPI page can use every count kept for it, or names the
+        ones it would count again from the source rows (after a kpi.yaml change: `salesflow kpi rebuild`)."""
+        from engine.kpi import definitions, freshness
+
+        with self.db.read() as s:
+            stale = freshness.stale(s, definitions.load())
+        return {"current": not stale, "stale": stale}
+
     def gauges(self) -> dict:
         """Open and overdue tasks per role, waiting/due/overdue/retrying timers, running instances, open
         incidents per process (/metrics)."""

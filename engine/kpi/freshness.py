@@ -1,0 +1,27 @@
+"""Which of the KPI page's stored counts the page cannot use, and so counts again from the source rows.
+
+The counts are kept as steps run, for the zone, targets and end tasks of kpi.yaml at the time. When kpi.yaml
+changes (a release), or an instant fell outside the listed days, the page still shows the right figures, read from
+every task row of the range instead: at a million instances minutes, not milliseconds. /healthz names the stale
+counts (engine/health.py) so that whoever watches a release runs `salesflow kpi rebuild` (our own choice: the
+page itself shows its figures either way, and is no place for an operator's message).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from engine.kpi import case_days, definitions, open_cases, quantiles, rollups, score_days
+
+
+def stale(session: Session, defs: definitions.Definitions) -> list[str]:
+    """The stored counts (by table, and measure where they are per measure) the page would not use now."""
+    zone = defs.timezone
+    found = [] if rollups.usable(session, zone) else ["kpi_completed_day", "kpi_registered_day"]
+    if not score_days.usable(session, zone):
+        found.append("kpi_score_day")
+    for measure in defs.measures:
+        checks = (("kpi_case_day", case_days.usable), ("kpi_open_day", open_cases.usable),
+                  ("kpi_hours_month", quantiles.usable))
+        found += [f"{table} ({measure.key})" for table, usable in checks if not usable(session, measure, zone)]
+    return found
