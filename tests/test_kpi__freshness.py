@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from engine import Engine
+from engine.errors import Unavailable
 from engine.kpi import definitions
 from webui.app import create_app
 
@@ -61,3 +62,20 @@ def test_healthz_names_the_stale_counts_and_the_command_but_stays_ok(approval: E
     kpi = response.get_json()["kpi"]
     assert kpi["current"] is False and kpi["stale"][:3] == ZONE_TABLES
     assert "salesflow kpi rebuild" in kpi["warning"]
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("a bug"), Unavailable("the database went away")])
+def test_healthz_when_the_check_itself_fails(approval: Engine, monkeypatch, failure):
+    """A check that failed is logged and shown, not a reason to take the server out; the database gone since the
+    schema check is the 503 of an unreachable database."""
+    def failing(self: Engine) -> dict:
+        raise failure
+
+    monkeypatch.setattr(Engine, "kpi_counts_state", failing)
+    response = create_app(approval, {"TESTING": True, "SECRET_KEY": "test"}).test_client().get("/healthz")
+    body = response.get_json()
+    if isinstance(failure, Unavailable):
+        assert response.status_code == 503 and body["database"] == "unreachable"
+    else:
+        assert response.status_code == 200 and body["status"] == "ok"
+        assert body["kpi"]["current"] is None and "RuntimeError" in body["kpi"]["error"]

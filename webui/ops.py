@@ -11,12 +11,12 @@ from __future__ import annotations
 import hmac
 import os
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 from engine import Engine
-from engine.errors import SalesflowError
+from engine.errors import SalesflowError, Unavailable
 from webui.context import engine
 
 blueprint = Blueprint("ops", __name__)
@@ -90,10 +90,26 @@ def healthz() -> tuple[Response, int]:
     if not schema["current"]:
         return jsonify(status="unavailable", database="ok", schema=schema,
                        error="the database schema is not the code's: run salesflow init"), 503
-    kpi = engine().kpi_counts_state()
+    try:
+        kpi = _kpi_counts()
+    except Unavailable as exc:  # the database went away since the first check
+        return jsonify(status="unavailable", database="unreachable", error=type(exc).__name__), 503
+    return jsonify(status="ok", database="ok", schema=schema, kpi=kpi), 200
+
+
+def _kpi_counts() -> dict:
+    """Whether the KPI page can use its stored counts. Stale counts make one page slow, and a failure to tell makes
+    nothing slow: neither is a reason for the load balancer to take the server out (200 either way)."""
+    try:
+        kpi = engine().kpi_counts_state()
+    except Unavailable:
+        raise
+    except Exception as exc:
+        current_app.logger.exception("the KPI counts could not be checked")
+        return {"current": None, "stale": [], "error": f"the KPI counts could not be checked: {type(exc).__name__}"}
     if not kpi["current"]:  # the page still answers, from every source row: slow, not down
         kpi["warning"] = "the KPI page counts these again on every view (slow at scale): run salesflow kpi rebuild"
-    return jsonify(status="ok", database="ok", schema=schema, kpi=kpi), 200
+    return kpi
 
 
 @blueprint.get("/metrics")

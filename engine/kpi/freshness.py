@@ -3,8 +3,12 @@
 The counts are kept as steps run, for the zone, targets and end tasks of kpi.yaml at the time. When kpi.yaml
 changes (a release), or an instant fell outside the listed days, the page still shows the right figures, read from
 every task row of the range instead: at a million instances minutes, not milliseconds. /healthz names the stale
-counts (engine/health.py) so that whoever watches a release runs `salesflow kpi rebuild` (our own choice: the
-page itself shows its figures either way, and is no place for an operator's message).
+counts (webui/ops.py, through Engine.kpi_counts_state) so that whoever watches a release runs `salesflow kpi rebuild`
+(our own choice: the page itself shows its figures either way, and is no place for an operator's message).
+
+What this cannot see: a change of the rules that decide a case or a score (an interval's end data, its unresolved
+outcomes, a satisfaction source) leaves `kpi_case` and `kpi_score` decided by the old rule, with no trace of which
+rule that was; after such a change `salesflow kpi rebuild` is needed whatever /healthz says (docs/deployment.md).
 """
 
 from __future__ import annotations

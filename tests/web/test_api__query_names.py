@@ -61,6 +61,13 @@ def test_without_a_valid_token_the_answer_is_401_whatever_the_query(api):
     assert refused.status_code == 401
 
 
+def test_an_empty_name_is_refused_too(api):
+    response = api("aud").get("/kpi?=1")
+    assert response.status_code == 422
+    assert response.get_json()["fields"] == {"": "未知的查询参数（可用：from、process、to）"}
+    assert response.get_json()["message"] == "unknown query parameter(s): (empty)"
+
+
 def test_a_public_operation_refuses_them_without_a_token(api):
     response = api().post("/tokens?remember=1", json={"username": "aud", "password": "x"})
     assert response.status_code == 422

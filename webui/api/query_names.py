@@ -55,5 +55,5 @@ def _refuse_undeclared() -> None:
         return
     if not public:
         api_actor()  # a caller without a valid token learns nothing but 401
-    raise InvalidData(f"unknown query parameter(s): {', '.join(unknown)}",
+    raise InvalidData(f"unknown query parameter(s): {', '.join(name or '(empty)' for name in unknown)}",
                       dict.fromkeys(unknown, _message(known)))
