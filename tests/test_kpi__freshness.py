@@ -10,7 +10,7 @@ import pytest
 
 from engine import Engine
 from engine.errors import Unavailable
-from engine.kpi import definitions
+from engine.kpi import definitions, freshness
 from webui.app import create_app
 
 ZONE_TABLES = ["kpi_completed_day", "kpi_registered_day", "kpi_score_day"]
@@ -79,3 +79,25 @@ def test_healthz_when_the_check_itself_fails(approval: Engine, monkeypatch, fail
     else:
         assert response.status_code == 200 and body["status"] == "ok"
         assert body["kpi"]["current"] is None and "RuntimeError" in body["kpi"]["error"]
+
+
+def test_a_change_of_the_rules_cases_and_scores_follow_ships_with_a_migration_that_decides_them_again():
+    assert definitions.decided_by(definitions.load()) == freshness.DECIDED_BY, (
+        "kpi.yaml's rules for deciding a case or a score changed: the kpi_case and kpi_score rows already stored "
+        "follow the old ones. Add a migration that decides them again (case_rows.rebuild, score_rows.rebuild and "
+        "the counts kept from them, as 0023 and 0033 do), then set freshness.DECIDED_BY to the new digest")
+
+
+def test_the_digest_follows_the_rules_and_not_the_targets_or_the_zone():
+    defs = definitions.load()
+    first, *rest = defs.measures
+    interval, *others = first.intervals
+    end = dataclasses.replace(interval.end, data={**interval.end.data, "outcome": "something else"})
+    ended_otherwise = dataclasses.replace(first, intervals=(dataclasses.replace(interval, end=end), *others))
+    source, *sources = defs.satisfaction
+    assert definitions.decided_by(dataclasses.replace(defs, measures=(ended_otherwise, *rest))) != freshness.DECIDED_BY
+    scored_otherwise = dataclasses.replace(defs, satisfaction=(dataclasses.replace(source, field="x"), *sources))
+    assert definitions.decided_by(scored_otherwise) != freshness.DECIDED_BY
+    retargeted = dataclasses.replace(first, target_hours=first.target_hours + 1)
+    assert definitions.decided_by(dataclasses.replace(defs, measures=(retargeted, *rest),
+                                                      timezone="Europe/Berlin")) == freshness.DECIDED_BY

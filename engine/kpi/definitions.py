@@ -6,7 +6,9 @@ recorded. Loading checks the file's shape so that a mistake there fails loudly, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -170,3 +172,12 @@ def parse(raw: dict) -> Definitions:
 def load(path: Path = DEFAULT_PATH) -> Definitions:
     with path.open(encoding="utf-8") as fh:
         return parse(yaml.safe_load(fh))
+
+
+def decided_by(defs: Definitions) -> str:
+    """A digest of the rules the stored decided cases (`kpi_case`) and scores (`kpi_score`) were decided by: each
+    measure's intervals and the satisfaction sources. Their targets and the zone are not in it: the stored counts
+    record those, and the page checks them itself (engine/kpi/freshness.py)."""
+    rules = {"intervals": {m.key: [asdict(i) for i in m.intervals] for m in defs.measures},
+             "satisfaction": [asdict(s) for s in defs.satisfaction]}
+    return hashlib.sha256(json.dumps(rules, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]

@@ -8,7 +8,9 @@ counts (webui/ops.py, through Engine.kpi_counts_state) so that whoever watches a
 
 What this cannot see: a change of the rules that decide a case or a score (an interval's end data, its unresolved
 outcomes, a satisfaction source) leaves `kpi_case` and `kpi_score` decided by the old rule, with no trace of which
-rule that was; after such a change `salesflow kpi rebuild` is needed whatever /healthz says (docs/deployment.md).
+rule that was. So such a change ships with a migration that decides them again (as 0023 and 0033 did):
+tests/test_kpi__freshness.py holds kpi.yaml's rules to DECIDED_BY and says so when they change. Whoever edits
+kpi.yaml outside a release runs `salesflow kpi rebuild` (docs/deployment.md).
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from engine.kpi import case_days, definitions, open_cases, quantiles, rollups, score_days
+
+# definitions.decided_by of the kpi.yaml whose rules the migrations last decided every case and score by
+DECIDED_BY = "85014e1562d73492"
 
 
 def stale(session: Session, defs: definitions.Definitions) -> list[str]:
