@@ -30,6 +30,7 @@ from engine.definitions.model import (
     ProcessModel,
     start_events,
 )
+from engine.definitions.one_deadline import one_deadline
 from engine.definitions.timer_values import timer_values
 from engine.errors import Problem
 from engine.forms import FormDef
@@ -85,6 +86,7 @@ def lint(src: Sources) -> list[Finding]:
         findings += process_summaries(model, proc)
     for name, tree in src.bpmn.items():
         findings += timer_values(tree, name)
+        findings += one_deadline(tree, name)
     return list(dict.fromkeys(findings))  # a decision two processes call is reported once
 
 
