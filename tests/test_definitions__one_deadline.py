@@ -4,8 +4,13 @@ fire both after 1 h."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser import BpmnParser
+from SpiffWorkflow.util.task import TaskState
 
 from engine.definitions.one_deadline import one_deadline
 from engine.errors import Problem
@@ -67,3 +72,26 @@ def test_an_event_with_two_timers_is_refused():
     timer = '<bpmn:timerEventDefinition><bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition>'
     assert _checked(f'<bpmn:intermediateCatchEvent id="both" name="两个">{timer}{timer}'
                     '</bpmn:intermediateCatchEvent>') == ["both"]
+
+
+def test_spiffworkflow_still_keeps_one_deadline_for_the_gateway():
+    """Why the check exists, held against the SpiffWorkflow we run: behind one event-based gateway, a 10-minute timer
+    listed before a 2-second one sets the gateway's only deadline, 10 minutes away (and the 2-second one then fires
+    with it: seen by hand, 2026-12-07). When this fails, SpiffWorkflow keeps a deadline per timer, and the check
+    can go."""
+    flows = ('<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="wait"/>'
+             f'{WAIT}</bpmn:eventBasedGateway>'
+             '<bpmn:sequenceFlow id="w1" sourceRef="wait" targetRef="slow"/>'
+             '<bpmn:sequenceFlow id="w2" sourceRef="wait" targetRef="fast"/>'
+             + _timer("slow", "十分钟", "PT600S", "end") + _timer("fast", "两秒", "PT2S", "end")
+             + '<bpmn:endEvent id="end"/>')
+    xml = ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">'
+           f'<bpmn:process id="p" isExecutable="true">{flows}</bpmn:process></bpmn:definitions>')
+    parser = BpmnParser()
+    parser.add_bpmn_xml(etree.fromstring(xml.encode()), "p.bpmn")
+    workflow = BpmnWorkflow(parser.get_spec("p"))
+    workflow.do_engine_steps()
+    [gateway] = workflow.get_tasks(state=TaskState.WAITING)
+    deadline = datetime.fromisoformat(gateway.internal_data["event_value"])
+    assert deadline - datetime.now(UTC) > timedelta(minutes=9)
