@@ -55,11 +55,15 @@ def test_two_timers_after_an_event_based_gateway_are_refused_with_what_to_do(own
     assert versions_deployed(owner) == 0
 
 
+def _diagram(body: str) -> etree._Element:
+    """A one-process diagram (`p`) holding `body`."""
+    return etree.fromstring('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+                            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">'
+                            f'<bpmn:process id="p" isExecutable="true">{body}</bpmn:process></bpmn:definitions>')
+
+
 def _checked(body: str) -> list[str]:
-    xml = ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><bpmn:process id="p">'
-           f'{body}</bpmn:process></bpmn:definitions>')
-    return [f.problem.element for f in one_deadline(etree.ElementTree(etree.fromstring(xml)), "p.bpmn")]
+    return [f.problem.element for f in one_deadline(etree.ElementTree(_diagram(body)), "p.bpmn")]
 
 
 def test_one_timer_after_the_gateway_and_one_per_event_pass():
@@ -85,11 +89,8 @@ def test_spiffworkflow_still_keeps_one_deadline_for_the_gateway():
              '<bpmn:sequenceFlow id="w2" sourceRef="wait" targetRef="fast"/>'
              + _timer("slow", "十分钟", "PT600S", "end") + _timer("fast", "两秒", "PT2S", "end")
              + '<bpmn:endEvent id="end"/>')
-    xml = ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">'
-           f'<bpmn:process id="p" isExecutable="true">{flows}</bpmn:process></bpmn:definitions>')
     parser = BpmnParser()
-    parser.add_bpmn_xml(etree.fromstring(xml.encode()), "p.bpmn")
+    parser.add_bpmn_xml(_diagram(flows), "p.bpmn")
     workflow = BpmnWorkflow(parser.get_spec("p"))
     workflow.do_engine_steps()
     [gateway] = workflow.get_tasks(state=TaskState.WAITING)
